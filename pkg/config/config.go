@@ -1,0 +1,154 @@
+// Package config is the deployment's configuration: grading thresholds and colours, the
+// regional aggregation rule and the category taxonomy. The defaults are built in
+// (default.json); a deployment overrides any top-level section with its own JSON file.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"riskmap/pkg/grading"
+	"riskmap/pkg/riskmap"
+)
+
+//go:embed default.json
+var defaultJSON []byte
+
+// RegionRule says how a region's grade is aggregated from its units (DOMAIN.md).
+type RegionRule struct {
+	// Method is weighted_index (the default), highest or count.
+	Method string `json:"method"`
+	// Weights per grade, for weighted_index.
+	Weights map[riskmap.Grade]float64 `json:"weights,omitempty"`
+	// Per is km2 or 10k_people: what the weighted sum is divided by.
+	Per string `json:"per,omitempty"`
+	// Thresholds: the lowest index (weighted_index) or unit count (count) that gives a grade.
+	Thresholds map[riskmap.Grade]float64 `json:"thresholds,omitempty"`
+}
+
+// File is the JSON layout of a config file.
+type File struct {
+	Grading        *grading.Config                  `json:"grading,omitempty"`
+	Colours        map[riskmap.Grade]grading.Colour `json:"colours,omitempty"`
+	RegionRule     *RegionRule                      `json:"region_rule,omitempty"`
+	CategoryGroups []riskmap.CategoryGroup          `json:"category_groups,omitempty"`
+	Categories     []riskmap.Category               `json:"categories,omitempty"`
+	AccidentTypes  []riskmap.AccidentType           `json:"accident_types,omitempty"`
+}
+
+// Config is the checked configuration in force.
+type Config struct {
+	Grader     *grading.Grader
+	Catalog    *riskmap.Catalog
+	RegionRule RegionRule
+}
+
+// Default returns the built-in configuration.
+func Default() *Config {
+	c, err := build(nil)
+	if err != nil {
+		panic("config: built-in default.json is invalid: " + err.Error())
+	}
+	return c
+}
+
+// DefaultJSON returns the built-in configuration file, a starting point for a deployment's
+// own.
+func DefaultJSON() []byte { return bytes.Clone(defaultJSON) }
+
+// Load reads a config file whose top-level sections replace the defaults' sections. An
+// empty path means the defaults.
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("config %s: %v", path, err)
+	}
+	c, err := build(&f)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %v", path, err)
+	}
+	return c, nil
+}
+
+func build(over *File) (*Config, error) {
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(defaultJSON))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, err
+	}
+	if over != nil {
+		if over.Grading != nil {
+			f.Grading = over.Grading
+		}
+		if over.Colours != nil {
+			f.Colours = over.Colours
+		}
+		if over.RegionRule != nil {
+			f.RegionRule = over.RegionRule
+		}
+		if over.CategoryGroups != nil {
+			f.CategoryGroups = over.CategoryGroups
+		}
+		if over.Categories != nil {
+			f.Categories = over.Categories
+		}
+		if over.AccidentTypes != nil {
+			f.AccidentTypes = over.AccidentTypes
+		}
+	}
+	gc := *f.Grading
+	gc.Colours = f.Colours
+	g, err := grading.New(gc)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := riskmap.NewCatalog(f.CategoryGroups, f.Categories, f.AccidentTypes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRule(f.RegionRule); err != nil {
+		return nil, err
+	}
+	return &Config{Grader: g, Catalog: cat, RegionRule: *f.RegionRule}, nil
+}
+
+func checkRule(r *RegionRule) error {
+	if r == nil {
+		return fmt.Errorf("region_rule is required")
+	}
+	switch r.Method {
+	case "highest":
+		return nil
+	case "weighted_index":
+		if r.Per != "km2" && r.Per != "10k_people" {
+			return fmt.Errorf("region_rule.per must be km2 or 10k_people")
+		}
+		for _, g := range riskmap.Grades {
+			if w, ok := r.Weights[g]; !ok || w < 0 {
+				return fmt.Errorf("region_rule.weights.%s must be a number ≥ 0", g)
+			}
+		}
+	case "count":
+	default:
+		return fmt.Errorf("region_rule.method must be weighted_index, highest or count")
+	}
+	for _, g := range riskmap.Grades[:3] {
+		if _, ok := r.Thresholds[g]; !ok {
+			return fmt.Errorf("region_rule.thresholds.%s is required for method %s", g, r.Method)
+		}
+	}
+	return nil
+}

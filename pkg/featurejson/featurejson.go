@@ -1,0 +1,466 @@
+// Package featurejson reads and writes risk units as GeoJSON Features (RFC 7946) with the
+// properties of API.md. It is the parser of outside input for units: the API, the demo city
+// loader and imports all go through DecodeUnit.
+package featurejson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"riskmap/pkg/riskmap"
+)
+
+// Properties is the properties object of a unit Feature, in the order API.md lists them.
+type Properties struct {
+	Code                  string                     `json:"code"`
+	Name                  string                     `json:"name"`
+	Category              string                     `json:"category"`
+	SubCategory           string                     `json:"sub_category"`
+	RegionCode            string                     `json:"region_code"`
+	Address               string                     `json:"address"`
+	AccidentTypes         []string                   `json:"accident_types"`
+	MajorHazardSource     *riskmap.MajorHazardSource `json:"major_hazard_source"`
+	MajorRiskFactors      string                     `json:"major_risk_factors"`
+	Assessment            riskmap.Assessment         `json:"assessment"`
+	DirectMajorReason     *string                    `json:"direct_major_reason"`
+	RiskValue             float64                    `json:"risk_value"`
+	Grade                 riskmap.Grade              `json:"grade"`
+	GradeLabel            string                     `json:"grade_label"`
+	Explanation           riskmap.Explanation        `json:"explanation"`
+	Controls              riskmap.Controls           `json:"controls"`
+	ResponsibleDepartment string                     `json:"responsible_department"`
+	ResponsibleUnit       string                     `json:"responsible_unit"`
+	ContactPerson         string                     `json:"contact_person"`
+	ContactPhone          string                     `json:"contact_phone"`
+	InfluenceRadiusM      float64                    `json:"influence_radius_m"`
+	Status                riskmap.Status             `json:"status"`
+	Version               int64                      `json:"version"`
+	CreatedAt             time.Time                  `json:"created_at"`
+	UpdatedAt             time.Time                  `json:"updated_at"`
+	AssessedBy            string                     `json:"assessed_by"`
+	AssessedAt            *time.Time                 `json:"assessed_at"`
+	NextReviewDue         *Date                      `json:"next_review_due"`
+}
+
+// Feature is a unit Feature as written.
+type Feature struct {
+	Type       string            `json:"type"`
+	ID         int64             `json:"id"`
+	Geometry   *geojson.Geometry `json:"geometry"`
+	Properties Properties        `json:"properties"`
+}
+
+// Date is a calendar date written as YYYY-MM-DD.
+type Date struct{ time.Time }
+
+// MarshalJSON writes the date as "YYYY-MM-DD".
+func (d Date) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + d.UTC().Format(time.DateOnly) + `"`), nil
+}
+
+// NewFeature returns the Feature of a unit.
+func NewFeature(u *riskmap.Unit) *Feature {
+	p := Properties{
+		Code: u.Code, Name: u.Name, Category: u.Category, SubCategory: u.SubCategory,
+		RegionCode: u.RegionCode, Address: u.Address, AccidentTypes: nonNil(u.AccidentTypes),
+		MajorHazardSource: u.MajorHazardSource, MajorRiskFactors: u.MajorRiskFactors,
+		Assessment: u.Assessment, RiskValue: u.RiskValue, Grade: u.Grade, GradeLabel: u.Grade.Label(),
+		Explanation: u.Explanation, Controls: u.Controls,
+		ResponsibleDepartment: u.ResponsibleDepartment, ResponsibleUnit: u.ResponsibleUnit,
+		ContactPerson: u.ContactPerson, ContactPhone: u.ContactPhone, InfluenceRadiusM: u.InfluenceRadiusM,
+		Status: u.Status, Version: u.Version, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		AssessedBy: u.AssessedBy, AssessedAt: u.AssessedAt,
+	}
+	if u.DirectMajorReason != "" {
+		r := u.DirectMajorReason
+		p.DirectMajorReason = &r
+	}
+	if u.NextReviewDue != nil {
+		p.NextReviewDue = &Date{*u.NextReviewDue}
+	}
+	for _, g := range p.Controls.Groups() {
+		*g.Items = nonNil(*g.Items)
+	}
+	return &Feature{Type: "Feature", ID: u.ID, Geometry: geojson.NewGeometry(u.Geometry), Properties: p}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// MaxFeatureBytes is the largest Feature DecodeUnit reads.
+const MaxFeatureBytes = 4 << 20
+
+// readOnly are properties the server computes or keeps; a client may send them back (a
+// Feature it read, edited and PUT) and they are ignored.
+var readOnly = map[string]bool{
+	"id": true, "risk_value": true, "grade": true, "grade_label": true, "explanation": true,
+	"version": true, "created_at": true, "updated_at": true,
+}
+
+// DecodeUnit parses a GeoJSON Feature into a unit. It checks the JSON shape and the types of
+// the properties and names the field of every problem; it does not run Unit.Validate (the
+// caller does, with the catalog). Computed properties such as grade are ignored: the server
+// computes them.
+func DecodeUnit(data []byte) (*riskmap.Unit, error) {
+	if len(data) > MaxFeatureBytes {
+		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the Feature is larger than %d bytes", MaxFeatureBytes)
+	}
+	var raw struct {
+		Type       string                     `json:"type"`
+		ID         json.RawMessage            `json:"id"`
+		Geometry   json.RawMessage            `json:"geometry"`
+		Properties map[string]json.RawMessage `json:"properties"`
+		BBox       json.RawMessage            `json:"bbox"`
+	}
+	if err := strictDecode(data, &raw); err != nil {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "the body is not a GeoJSON Feature: %s", jsonProblem(err))
+	}
+	var p riskmap.Problems
+	if raw.Type != "Feature" {
+		p.Add("type", `must be "Feature", got %q`, clip(raw.Type))
+	}
+	u := &riskmap.Unit{}
+	if len(raw.Geometry) == 0 || string(raw.Geometry) == "null" {
+		p.Add("geometry", "is required (a GeoJSON Point, LineString or Polygon, or a Multi- of them)")
+	} else if g, err := DecodeGeometry(raw.Geometry); err != nil {
+		p.Add("geometry", "%s", err.Error())
+	} else {
+		u.Geometry = g
+	}
+	if raw.Properties == nil {
+		p.Add("properties", "is required")
+		return nil, p.Err()
+	}
+	decodeProperties(&p, raw.Properties, u)
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *riskmap.Unit) {
+	str := func(name string, dst *string) {
+		if v, ok := props[name]; ok && string(v) != "null" {
+			if err := json.Unmarshal(v, dst); err != nil {
+				p.Add(name, "must be a string")
+			}
+		}
+	}
+	for name, v := range props {
+		switch name {
+		case "code":
+			str(name, &u.Code)
+		case "name":
+			str(name, &u.Name)
+		case "category":
+			str(name, &u.Category)
+		case "sub_category":
+			str(name, &u.SubCategory)
+		case "region_code":
+			str(name, &u.RegionCode)
+		case "address":
+			str(name, &u.Address)
+		case "major_risk_factors":
+			str(name, &u.MajorRiskFactors)
+		case "direct_major_reason":
+			str(name, &u.DirectMajorReason)
+			u.DirectMajorReason = strings.TrimSpace(u.DirectMajorReason)
+		case "responsible_department":
+			str(name, &u.ResponsibleDepartment)
+		case "responsible_unit":
+			str(name, &u.ResponsibleUnit)
+		case "contact_person":
+			str(name, &u.ContactPerson)
+		case "contact_phone":
+			str(name, &u.ContactPhone)
+		case "assessed_by":
+			str(name, &u.AssessedBy)
+		case "status":
+			var s string
+			str(name, &s)
+			u.Status = riskmap.Status(s)
+		case "accident_types":
+			if string(v) != "null" && json.Unmarshal(v, &u.AccidentTypes) != nil {
+				p.Add(name, "must be a list of accident type codes")
+			}
+		case "major_hazard_source":
+			if string(v) == "null" {
+				continue
+			}
+			var m riskmap.MajorHazardSource
+			if err := strictDecode(v, &m); err != nil {
+				p.Add(name, `must be null or {"level": 1-4}`)
+			} else {
+				u.MajorHazardSource = &m
+			}
+		case "assessment":
+			if err := decodeAssessment(v, &u.Assessment); err != nil {
+				p.Add(name, "%s", err.Error())
+			}
+		case "controls":
+			if string(v) == "null" {
+				continue
+			}
+			if err := strictDecode(v, &u.Controls); err != nil {
+				p.Add(name, "must be an object with lists of text: engineering, management, training, ppe, emergency (%s)", jsonProblem(err))
+			}
+		case "influence_radius_m":
+			if string(v) != "null" && json.Unmarshal(v, &u.InfluenceRadiusM) != nil {
+				p.Add(name, "must be a number of metres")
+			}
+		case "assessed_at":
+			if string(v) == "null" {
+				continue
+			}
+			var t time.Time
+			if json.Unmarshal(v, &t) != nil {
+				p.Add(name, "must be a date and time such as 2026-03-01T08:00:00Z")
+			} else {
+				t = t.UTC()
+				u.AssessedAt = &t
+			}
+		case "next_review_due":
+			if string(v) == "null" {
+				continue
+			}
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				p.Add(name, "must be a date such as 2026-09-01")
+			} else if t, err := time.Parse(time.DateOnly, s); err != nil {
+				p.Add(name, "must be a date such as 2026-09-01, got %q", clip(s))
+			} else {
+				u.NextReviewDue = &t
+			}
+		default:
+			if !readOnly[name] {
+				p.Add(name, "is not a property of a risk unit")
+			}
+		}
+	}
+}
+
+func decodeAssessment(v json.RawMessage, a *riskmap.Assessment) error {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(v, &raw) != nil || raw == nil {
+		return errors.New(`must be an object such as {"method":"LS","likelihood":4,"severity":5} or {"method":"LEC","l":3,"e":6,"c":7}`)
+	}
+	if m, ok := raw["method"]; !ok || json.Unmarshal(m, &a.Method) != nil {
+		return errors.New(`needs "method": "LS" or "LEC"`)
+	}
+	var allowed []string
+	switch a.Method {
+	case riskmap.MethodLS:
+		allowed = []string{"likelihood", "severity"}
+	case riskmap.MethodLEC:
+		allowed = []string{"l", "e", "c"}
+	default:
+		return fmt.Errorf(`method must be "LS" or "LEC", got %q`, clip(a.Method))
+	}
+	for k := range raw {
+		if k != "method" && !contains(allowed, k) {
+			return fmt.Errorf("%q is not an input of method %s (it takes %s)", k, a.Method, strings.Join(allowed, ", "))
+		}
+	}
+	for _, k := range allowed {
+		rv, ok := raw[k]
+		if !ok {
+			return fmt.Errorf("method %s needs %q", a.Method, k)
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(string(rv)), 64)
+		if err != nil {
+			return fmt.Errorf("%q must be a number", k)
+		}
+		switch k {
+		case "likelihood", "severity":
+			if f != float64(int(f)) {
+				return fmt.Errorf("%q must be a whole number from 1 to 5", k)
+			}
+			if k == "likelihood" {
+				a.Likelihood = int(f)
+			} else {
+				a.Severity = int(f)
+			}
+		case "l":
+			a.L = f
+		case "e":
+			a.E = f
+		case "c":
+			a.C = f
+		}
+	}
+	return nil
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// DecodeGeometry parses a GeoJSON geometry object and validates it.
+func DecodeGeometry(data []byte) (orb.Geometry, error) {
+	var probe struct {
+		Type        string          `json:"type"`
+		Coordinates json.RawMessage `json:"coordinates"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("is not a GeoJSON geometry object: %s", jsonProblem(err))
+	}
+	switch probe.Type {
+	case "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon":
+	case "":
+		return nil, errors.New(`needs a "type"`)
+	default:
+		return nil, fmt.Errorf("type %q is not supported; use Point, LineString or Polygon, or a Multi- of them", clip(probe.Type))
+	}
+	if len(probe.Coordinates) == 0 || string(probe.Coordinates) == "null" {
+		return nil, errors.New(`needs "coordinates"`)
+	}
+	if err := checkPositions(probe.Type, probe.Coordinates); err != nil {
+		return nil, err
+	}
+	g, err := geojson.UnmarshalGeometry(data)
+	if err != nil {
+		return nil, fmt.Errorf("coordinates do not fit type %s", probe.Type)
+	}
+	if err := riskmap.ValidateGeometry(g.Geometry()); err != nil {
+		return nil, err
+	}
+	return g.Geometry(), nil
+}
+
+// checkPositions checks that every position has exactly two or three numbers: orb would
+// silently drop a third and accept a lone number.
+func checkPositions(typ string, coords json.RawMessage) error {
+	depth := map[string]int{"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}[typ]
+	var walk func(v any, d int) error
+	walk = func(v any, d int) error {
+		arr, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("coordinates of a %s must be nested %d levels deep", typ, depth+1)
+		}
+		if d == 0 {
+			if len(arr) < 2 || len(arr) > 3 {
+				return errors.New("every position needs a longitude and a latitude")
+			}
+			for _, n := range arr {
+				if _, ok := n.(float64); !ok {
+					return errors.New("positions must be numbers")
+				}
+			}
+			return nil
+		}
+		for _, e := range arr {
+			if err := walk(e, d-1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(coords, &v); err != nil {
+		return fmt.Errorf("coordinates: %s", jsonProblem(err))
+	}
+	return walk(v, depth)
+}
+
+func strictDecode(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// jsonProblem turns a decoding error into a message without Go type names.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return fmt.Sprintf("%s has the wrong type (got a JSON %s)", te.Field, te.Value)
+		}
+		return fmt.Sprintf("wrong JSON type (got a JSON %s)", te.Value)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "json: unknown field ") {
+		return "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+func clip(s string) string {
+	r := []rune(s)
+	if len(r) <= 40 {
+		return s
+	}
+	return string(r[:40]) + "…"
+}
+
+// DecodeAssessment parses an assessment object such as {"method":"LS","likelihood":4,
+// "severity":5}; the error names the field.
+func DecodeAssessment(raw []byte) (riskmap.Assessment, error) {
+	var a riskmap.Assessment
+	if len(raw) == 0 || string(raw) == "null" {
+		return a, &riskmap.Error{Code: riskmap.EINVALID, Message: "assessment: is required",
+			Fields: []riskmap.FieldError{{Field: "assessment", Message: "is required"}}}
+	}
+	if err := decodeAssessment(raw, &a); err != nil {
+		return a, &riskmap.Error{Code: riskmap.EINVALID, Message: "assessment: " + err.Error(),
+			Fields: []riskmap.FieldError{{Field: "assessment", Message: err.Error()}}}
+	}
+	return a, nil
+}
+
+// PublicProperties are the only properties the public sees of a unit: no name, address,
+// contacts, controls or responsible unit (those identify enterprises and people).
+type PublicProperties struct {
+	Code          string        `json:"code"`
+	Category      string        `json:"category"`
+	CategoryLabel string        `json:"category_label"`
+	Grade         riskmap.Grade `json:"grade"`
+	GradeLabel    string        `json:"grade_label"`
+	RegionCode    string        `json:"region_code"`
+	RegionName    string        `json:"region_name"`
+}
+
+// PublicFeature is a unit Feature as the public sees it.
+type PublicFeature struct {
+	Type       string            `json:"type"`
+	ID         int64             `json:"id"`
+	Geometry   *geojson.Geometry `json:"geometry"`
+	Properties PublicProperties  `json:"properties"`
+}
+
+// NewPublicFeature returns the public Feature of a unit, with the labels of its category
+// and region.
+func NewPublicFeature(u *riskmap.Unit, categoryLabel, regionName string) *PublicFeature {
+	return &PublicFeature{Type: "Feature", ID: u.ID, Geometry: geojson.NewGeometry(u.Geometry),
+		Properties: PublicProperties{Code: u.Code, Category: u.Category, CategoryLabel: categoryLabel,
+			Grade: u.Grade, GradeLabel: u.Grade.Label(), RegionCode: u.RegionCode, RegionName: regionName}}
+}

@@ -1,0 +1,157 @@
+package grading_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"riskmap/pkg/config"
+	"riskmap/pkg/grading"
+	"riskmap/pkg/riskmap"
+)
+
+func TestEvaluate(t *testing.T) {
+	g := config.Default().Grader
+	ls := func(l, s int) riskmap.Assessment {
+		return riskmap.Assessment{Method: riskmap.MethodLS, Likelihood: l, Severity: s}
+	}
+	lec := func(l, e, c float64) riskmap.Assessment {
+		return riskmap.Assessment{Method: riskmap.MethodLEC, L: l, E: e, C: c}
+	}
+	cases := []struct {
+		name   string
+		a      riskmap.Assessment
+		reason string
+		value  float64
+		grade  riskmap.Grade
+		rule   string
+		text   string
+	}{
+		{"LS4x5Red", ls(4, 5), "", 20, riskmap.GradeRed, "R ≥ 20 → red", "风险矩阵法:R = L × S = 4 × 5 = 20;R ≥ 20,判定为重大风险(红)。"},
+		{"LS5x5Red", ls(5, 5), "", 25, riskmap.GradeRed, "R ≥ 20 → red", ""},
+		{"LS4x4Orange", ls(4, 4), "", 16, riskmap.GradeOrange, "10 ≤ R < 20 → orange", ""},
+		{"LS2x5Orange", ls(2, 5), "", 10, riskmap.GradeOrange, "10 ≤ R < 20 → orange", ""},
+		{"LS3x3Yellow", ls(3, 3), "", 9, riskmap.GradeYellow, "4 ≤ R < 10 → yellow", ""},
+		{"LS2x2Yellow", ls(2, 2), "", 4, riskmap.GradeYellow, "4 ≤ R < 10 → yellow", ""},
+		{"LS1x3Blue", ls(1, 3), "", 3, riskmap.GradeBlue, "R < 4 → blue", ""},
+		{"LEC126Yellow", lec(3, 6, 7), "", 126, riskmap.GradeYellow, "70 < D ≤ 160 → yellow",
+			"作业条件危险性分析法(LEC):D = L × E × C = 3 × 6 × 7 = 126;70 < D ≤ 160,判定为一般风险(黄)。"},
+		{"LEC60Blue", lec(10, 6, 1), "", 60, riskmap.GradeBlue, "D ≤ 70 → blue", ""},
+		{"LECExactly70IsBlue", lec(1, 10, 7), "", 70, riskmap.GradeBlue, "D ≤ 70 → blue", ""},
+		{"LEC300Orange", lec(10, 2, 15), "", 300, riskmap.GradeOrange, "160 < D ≤ 320 → orange", ""},
+		{"LEC1800Red", lec(3, 6, 100), "", 1800, riskmap.GradeRed, "D > 320 → red", ""},
+		{"LEC160IsYellow", lec(1, 10, 15), "", 150, riskmap.GradeYellow, "70 < D ≤ 160 → yellow", ""},
+		{"LECTinyBlue", lec(0.1, 0.5, 1), "", 0.05, riskmap.GradeBlue, "D ≤ 70 → blue", ""},
+		{"DirectMajorRed", ls(1, 1), "一级重大危险源周边500米内有学校", 1, riskmap.GradeRed, "direct determination → red", "直接判定为重大风险(红):一级重大危险源周边500米内有学校"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := g.Evaluate(tc.a, tc.reason)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.RiskValue != tc.value || r.Grade != tc.grade || r.Explanation.Rule != tc.rule || r.GradeLabel != tc.grade.Label() {
+				t.Fatalf("want %v %s %q, got %v %s %q", tc.value, tc.grade, tc.rule, r.RiskValue, r.Grade, r.Explanation.Rule)
+			}
+			if tc.text != "" && !strings.HasPrefix(r.Explanation.Text, tc.text) {
+				t.Fatalf("explanation: want prefix %q, got %q", tc.text, r.Explanation.Text)
+			}
+			if r.Explanation.Method != tc.a.Method || len(r.Explanation.Inputs) == 0 || r.Explanation.Value != tc.value {
+				t.Fatalf("explanation must carry method, inputs and value: %+v", r.Explanation)
+			}
+		})
+	}
+}
+
+func TestEvaluateErrors(t *testing.T) {
+	g := config.Default().Grader
+	cases := []struct {
+		name  string
+		a     riskmap.Assessment
+		field string
+	}{
+		{"ErrNoMethod", riskmap.Assessment{}, "assessment.method"},
+		{"ErrUnknownMethod", riskmap.Assessment{Method: "ABC"}, "assessment.method"},
+		{"ErrLikelihood0", riskmap.Assessment{Method: "LS", Likelihood: 0, Severity: 3}, "assessment.likelihood"},
+		{"ErrSeverity6", riskmap.Assessment{Method: "LS", Likelihood: 3, Severity: 6}, "assessment.severity"},
+		{"ErrLECL", riskmap.Assessment{Method: "LEC", L: 2, E: 1, C: 1}, "assessment.l"},
+		{"ErrLECE", riskmap.Assessment{Method: "LEC", L: 1, E: 4, C: 1}, "assessment.e"},
+		{"ErrLECC", riskmap.Assessment{Method: "LEC", L: 1, E: 1, C: 50}, "assessment.c"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := g.Evaluate(tc.a, "")
+			if riskmap.ErrorCode(err) != riskmap.EINVALID {
+				t.Fatalf("want EINVALID, got %v", err)
+			}
+			if f := riskmap.ErrorFields(err); len(f) == 0 || f[0].Field != tc.field {
+				t.Fatalf("want a problem with %s, got %+v", tc.field, f)
+			}
+		})
+	}
+}
+
+func f(v float64) *float64 { return &v }
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	good := config.Default().Grader.Config()
+	cases := []struct {
+		name string
+		mod  func(c *grading.Config)
+		want string
+	}{
+		{"ErrThreeBands", func(c *grading.Config) { c.LS.Bands = c.LS.Bands[:3] }, "grading.ls.bands"},
+		{"ErrRising", func(c *grading.Config) {
+			b := append([]grading.Band(nil), c.LS.Bands...)
+			b[1].Min = f(30)
+			c.LS.Bands = b
+		}, "must fall"},
+		{"ErrLECWithMin", func(c *grading.Config) {
+			b := append([]grading.Band(nil), c.LEC.Bands...)
+			b[0] = grading.Band{Grade: "red", Min: f(320)}
+			c.LEC.Bands = b
+		}, `needs "above"`},
+		{"ErrColour", func(c *grading.Config) {
+			m := map[riskmap.Grade]grading.Colour{}
+			for k, v := range c.Colours {
+				m[k] = v
+			}
+			m["yellow"] = grading.Colour{Fill: "yellow", Outline: "#000000"}
+			c.Colours = m
+		}, "colours.yellow"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good
+			tc.mod(&c)
+			_, err := grading.New(c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error about %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestThresholdsFromConfig(t *testing.T) {
+	c := config.Default().Grader.Config()
+	c.LS.Bands = []grading.Band{{Grade: "red", Min: f(25)}, {Grade: "orange", Min: f(15)}, {Grade: "yellow", Min: f(5)}, {Grade: "blue", Min: f(1)}}
+	g, err := grading.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := g.Evaluate(riskmap.Assessment{Method: "LS", Likelihood: 4, Severity: 5}, "")
+	if r.Grade != riskmap.GradeOrange || r.Explanation.Rule != "15 ≤ R < 25 → orange" {
+		t.Fatalf("stricter thresholds must make 4×5 orange, got %s %q", r.Grade, r.Explanation.Rule)
+	}
+}
+
+func TestReviewDue(t *testing.T) {
+	g := config.Default().Grader
+	at := time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC)
+	if d := g.ReviewDue(riskmap.GradeRed, at); !d.Equal(time.Date(2026, 4, 15, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("red units are reviewed every 3 months, got %v", d)
+	}
+	if d := g.ReviewDue(riskmap.GradeBlue, at); !d.Equal(time.Date(2028, 1, 15, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("blue units every 24 months, got %v", d)
+	}
+}

@@ -1,0 +1,159 @@
+// Package register is the application service of the risk register: it fills defaults,
+// validates and grades units before a store keeps them, so that every way in (the API, the
+// seed command, imports) applies the same rules.
+package register
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"riskmap/pkg/grading"
+	"riskmap/pkg/riskmap"
+)
+
+// Service validates, grades and stores units.
+type Service struct {
+	Store   riskmap.UnitStore
+	Grader  *grading.Grader
+	Catalog *riskmap.Catalog
+	// Now returns the current time; tests may fix it.
+	Now func() time.Time
+}
+
+// New returns a service over a store.
+func New(store riskmap.UnitStore, g *grading.Grader, cat *riskmap.Catalog) *Service {
+	return &Service{Store: store, Grader: g, Catalog: cat, Now: time.Now}
+}
+
+// Prepare fills the defaults a user expects, validates the unit and computes its grade. It
+// changes nothing in the store.
+func (s *Service) Prepare(u *riskmap.Unit) error {
+	if u.Status == "" {
+		u.Status = riskmap.StatusDraft
+	}
+	if u.ResponsibleDepartment == "" {
+		if c, ok := s.Catalog.Category(u.Category); ok {
+			u.ResponsibleDepartment = c.Department
+		}
+	}
+	if err := u.Validate(s.Catalog); err != nil {
+		return err
+	}
+	if err := s.Grader.Grade(u); err != nil {
+		return err
+	}
+	if u.NextReviewDue == nil {
+		at := s.Now()
+		if u.AssessedAt != nil {
+			at = *u.AssessedAt
+		}
+		due := s.Grader.ReviewDue(u.Grade, at)
+		u.NextReviewDue = &due
+	}
+	return nil
+}
+
+// Create prepares and stores a new unit.
+func (s *Service) Create(ctx context.Context, u *riskmap.Unit) error {
+	if err := s.Prepare(u); err != nil {
+		return err
+	}
+	return s.Store.CreateUnit(ctx, u)
+}
+
+// Update prepares and stores a new version of unit u.ID; u.Version must be the version the
+// client last saw.
+func (s *Service) Update(ctx context.Context, u *riskmap.Unit) error {
+	if u.Status == riskmap.StatusRetired {
+		return riskmap.Errorf(riskmap.EINVALID, "status: retire a unit with DELETE, not by setting its status")
+	}
+	if err := s.Prepare(u); err != nil {
+		return err
+	}
+	return s.Store.UpdateUnit(ctx, u)
+}
+
+// BulkCreate prepares and stores many units in one transaction. The first invalid unit stops
+// the load and nothing is stored; the error names the unit by its position and code.
+func (s *Service) BulkCreate(ctx context.Context, units iter.Seq[*riskmap.Unit], progress func(int)) (int, error) {
+	// An invalid unit cancels the context, which makes the store roll the transaction back
+	// rather than commit the units before it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var bad error
+	i := 0
+	prepared := func(yield func(*riskmap.Unit) bool) {
+		for u := range units {
+			i++
+			if err := s.Prepare(u); err != nil {
+				e := &riskmap.Error{Code: riskmap.EINVALID, Message: "unit " + itoa(i) + " (" + u.Code + "): " + riskmap.ErrorMessage(err), Fields: riskmap.ErrorFields(err)}
+				bad = e
+				cancel()
+				return
+			}
+			if !yield(u) {
+				return
+			}
+		}
+	}
+	n, err := s.Store.BulkInsertUnits(ctx, prepared, progress)
+	if bad != nil {
+		return 0, bad
+	}
+	return n, err
+}
+
+func itoa(i int) string {
+	b := [20]byte{}
+	p := len(b)
+	for {
+		p--
+		b[p] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			break
+		}
+	}
+	return string(b[p:])
+}
+
+// RegradeResult counts what Regrade did.
+type RegradeResult struct {
+	Checked int `json:"checked"`
+	Changed int `json:"changed"`
+}
+
+// Regrade recomputes the grade of every active unit with the thresholds in force and stores
+// the units whose grade, value or explanation changed, as a new version each.
+func (s *Service) Regrade(ctx context.Context, progress func(RegradeResult)) (RegradeResult, error) {
+	var res RegradeResult
+	var changed []*riskmap.Unit
+	for u, err := range s.Store.Units(ctx) {
+		if err != nil {
+			return res, err
+		}
+		res.Checked++
+		r, err := s.Grader.Evaluate(u.Assessment, u.DirectMajorReason)
+		if err != nil {
+			return res, riskmap.Errorf(riskmap.EINVALID, "unit %d (%s) has invalid stored inputs: %s", u.ID, u.Code, riskmap.ErrorMessage(err))
+		}
+		if r.Grade != u.Grade || r.RiskValue != u.RiskValue || r.Explanation.Rule != u.Explanation.Rule || r.Explanation.Text != u.Explanation.Text {
+			u.RiskValue, u.Grade, u.Explanation = r.RiskValue, r.Grade, r.Explanation
+			changed = append(changed, u)
+		}
+	}
+	for i, u := range changed {
+		if err := s.Store.UpdateUnit(ctx, u); err != nil {
+			return res, err
+		}
+		res.Changed++
+		if progress != nil && (i+1)%1000 == 0 {
+			progress(res)
+		}
+	}
+	if progress != nil {
+		progress(res)
+	}
+	return res, nil
+}

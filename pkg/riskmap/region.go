@@ -1,0 +1,164 @@
+package riskmap
+
+import (
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// Region levels of the regional four-colour map.
+const (
+	LevelDistrict  = "district"  // 区/县, 6-digit code
+	LevelStreet    = "street"    // 街道/乡镇, 9 digits
+	LevelCommunity = "community" // 社区/村, 12 digits
+	LevelGrid      = "grid"      // 网格, the community's code plus a grid number
+)
+
+// RegionLevels lists the levels from the coarsest.
+var RegionLevels = []string{LevelDistrict, LevelStreet, LevelCommunity, LevelGrid}
+
+// ValidRegionLevel reports whether s names a region level.
+func ValidRegionLevel(s string) bool {
+	for _, l := range RegionLevels {
+		if s == l {
+			return true
+		}
+	}
+	return false
+}
+
+// Region is an administrative area or grid of the regional map.
+type Region struct {
+	Code       string
+	Name       string
+	Level      string
+	ParentCode string
+	Population int64
+	Geometry   orb.MultiPolygon
+}
+
+// Validate checks a region before it is stored.
+func (r *Region) Validate() error {
+	var p Problems
+	checkText(&p, "code", r.Code, 32, true)
+	checkText(&p, "name", r.Name, MaxNameLen, true)
+	if !ValidRegionLevel(r.Level) {
+		p.Add("level", "must be district, street, community or grid, got %q", clip(r.Level))
+	}
+	if r.Level != LevelGrid && r.Code != "" && !ValidRegionCode(r.Code) {
+		p.Add("code", "must be a 6-, 9- or 12-digit administrative code, got %q", clip(r.Code))
+	}
+	if r.Population < 0 {
+		p.Add("population", "must not be negative")
+	}
+	if len(r.Geometry) == 0 {
+		p.Add("geometry", "is required (a MultiPolygon)")
+	} else if err := ValidateGeometry(r.Geometry); err != nil {
+		p.Add("geometry", "%s", err.Error())
+	}
+	return p.Err()
+}
+
+// Protective target kinds (高敏感防护目标).
+const (
+	TargetSchool       = "school"
+	TargetKindergarten = "kindergarten"
+	TargetHospital     = "hospital"
+	TargetCareHome     = "care_home"
+	TargetCrowded      = "crowded_place"
+)
+
+// ProtectiveTarget is a place that must keep a safe distance from hazardous units.
+type ProtectiveTarget struct {
+	ID         int64
+	Name       string
+	Kind       string
+	RegionCode string
+	Address    string
+	People     int
+	Geometry   orb.Geometry
+}
+
+// Shelter kinds (应急避难场所).
+const (
+	ShelterEmergency = "emergency" // 紧急避难场所
+	ShelterFixed     = "fixed"     // 固定避难场所
+	ShelterCentral   = "central"   // 中心避难场所
+)
+
+// Shelter is an emergency shelter of the public shelter layer.
+type Shelter struct {
+	ID              int64
+	Name            string
+	Kind            string
+	RegionCode      string
+	Address         string
+	Capacity        int
+	EffectiveAreaM2 float64
+	ServiceRadiusM  float64
+	Geometry        orb.Geometry
+}
+
+// Roles of users.
+const (
+	RoleAdmin      = "admin"
+	RoleExpert     = "expert"
+	RoleDepartment = "department"
+)
+
+// ValidRole reports whether s is a role.
+func ValidRole(s string) bool {
+	return s == RoleAdmin || s == RoleExpert || s == RoleDepartment
+}
+
+// User is a person who logs in. A department user's scope is a set of category codes and a
+// set of region-code prefixes.
+type User struct {
+	ID           int64
+	Name         string
+	Role         string
+	Department   string
+	Categories   []string
+	Regions      []string
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Validate checks a user before it is stored.
+func (u *User) Validate(cat *Catalog) error {
+	var p Problems
+	checkText(&p, "name", u.Name, 64, true)
+	if !ValidRole(u.Role) {
+		p.Add("role", "must be admin, expert or department, got %q", clip(u.Role))
+	}
+	for _, c := range u.Categories {
+		if _, ok := cat.Category(c); !ok {
+			p.Add("categories", "unknown category %q", clip(c))
+		}
+	}
+	for _, r := range u.Regions {
+		if r == "" || len(r) > 12 || !allDigits(r) {
+			p.Add("regions", "%q is not a region-code prefix (digits, at most 12)", clip(r))
+		}
+	}
+	if u.Role == RoleDepartment && len(u.Categories) == 0 {
+		p.Add("categories", "a department user needs at least one category in its scope")
+	}
+	if u.Role == RoleDepartment && len(u.Regions) == 0 {
+		p.Add("regions", "a department user needs at least one region-code prefix in its scope")
+	}
+	if u.PasswordHash == "" {
+		p.Add("password", "is required")
+	}
+	return p.Err()
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

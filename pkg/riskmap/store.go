@@ -1,0 +1,91 @@
+package riskmap
+
+import (
+	"context"
+	"iter"
+
+	"github.com/paulmach/orb"
+)
+
+// UnitFilter selects units. Zero values select everything active.
+type UnitFilter struct {
+	BBox         *orb.Bound
+	Categories   []string
+	Grades       []Grade
+	RegionPrefix string
+	// Q matches units whose name or code contains it, literally.
+	Q        string
+	Statuses []Status
+	// IncludeRetired also returns retired units when Statuses is empty.
+	IncludeRetired bool
+	// AfterID pages by id: only units with a larger id are returned.
+	AfterID int64
+	// Limit is the most units returned; 0 means no limit.
+	Limit int
+}
+
+// UnitStore keeps the register. Every store passes the same contract tests.
+type UnitStore interface {
+	// CreateUnit stores a new, validated and graded unit; it sets ID, Version (1),
+	// CreatedAt and UpdatedAt.
+	CreateUnit(ctx context.Context, u *Unit) error
+	// GetUnit returns a unit by id, retired ones included. ENOTFOUND if there is none.
+	GetUnit(ctx context.Context, id int64) (*Unit, error)
+	// UpdateUnit replaces the unit u.ID if its stored version is still u.Version; it then
+	// increments Version and sets UpdatedAt. A stale version is EPRECONDITION and changes
+	// nothing.
+	UpdateUnit(ctx context.Context, u *Unit) error
+	// RetireUnit marks a unit retired if its version is still version. Nothing is erased.
+	RetireUnit(ctx context.Context, id, version int64) (*Unit, error)
+	// FindUnits returns the units the filter selects, ordered by id, and how many match in
+	// all (ignoring AfterID and Limit).
+	FindUnits(ctx context.Context, f UnitFilter) ([]*Unit, int, error)
+	// Units streams every unit that is not retired, ordered by id.
+	Units(ctx context.Context) iter.Seq2[*Unit, error]
+	// BulkInsertUnits stores many validated and graded units in one transaction, the
+	// fastest way the store has. It calls progress now and then with the count so far.
+	BulkInsertUnits(ctx context.Context, units iter.Seq[*Unit], progress func(n int)) (int, error)
+	// CountUnits counts the units that are not retired.
+	CountUnits(ctx context.Context) (int, error)
+}
+
+// RegionStore keeps the regions of the regional map.
+type RegionStore interface {
+	// PutRegions inserts or replaces regions by code.
+	PutRegions(ctx context.Context, rs []*Region) error
+	// Regions returns the regions of a level ("" for all), ordered by code.
+	Regions(ctx context.Context, level string) ([]*Region, error)
+	// GetRegion returns one region; ENOTFOUND if there is none.
+	GetRegion(ctx context.Context, code string) (*Region, error)
+}
+
+// SiteStore keeps protective targets and emergency shelters.
+type SiteStore interface {
+	AddProtectiveTargets(ctx context.Context, ts []*ProtectiveTarget) error
+	ProtectiveTargets(ctx context.Context) ([]*ProtectiveTarget, error)
+	AddShelters(ctx context.Context, ss []*Shelter) error
+	Shelters(ctx context.Context) ([]*Shelter, error)
+}
+
+// UserStore keeps users.
+type UserStore interface {
+	// CreateUser stores a new user; ECONFLICT if the name is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByName returns a user; ENOTFOUND if there is none.
+	UserByName(ctx context.Context, name string) (*User, error)
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// Store is everything a backing store provides. PostGIS and the GeoPackage file implement
+// it.
+type Store interface {
+	UnitStore
+	RegionStore
+	SiteStore
+	UserStore
+	// Migrate applies the schema migrations that have not been applied yet.
+	Migrate(ctx context.Context) error
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

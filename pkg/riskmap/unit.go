@@ -1,0 +1,279 @@
+package riskmap
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+)
+
+// Status is where a unit stands in its life.
+type Status string
+
+// Unit statuses.
+const (
+	StatusDraft     Status = "draft"
+	StatusSubmitted Status = "submitted"
+	StatusApproved  Status = "approved"
+	StatusRetired   Status = "retired"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusDraft, StatusSubmitted, StatusApproved, StatusRetired:
+		return true
+	}
+	return false
+}
+
+// Assessment methods.
+const (
+	MethodLS  = "LS"  // risk matrix, R = L × S
+	MethodLEC = "LEC" // D = L × E × C
+)
+
+// Assessment holds the raw inputs of a grading method. Only the fields of the method are
+// set; the grade is computed from them, never typed in.
+type Assessment struct {
+	Method string `json:"method"`
+	// LS: likelihood and severity, 1–5.
+	Likelihood int `json:"likelihood,omitempty"`
+	Severity   int `json:"severity,omitempty"`
+	// LEC: likelihood L, exposure E, consequence C.
+	L float64 `json:"l,omitempty"`
+	E float64 `json:"e,omitempty"`
+	C float64 `json:"c,omitempty"`
+}
+
+// MajorHazardSource marks a 重大危险源 and its level, 1 (一级, the most dangerous) to 4.
+type MajorHazardSource struct {
+	Level int `json:"level"`
+}
+
+// Controls are the control measures, in their five groups.
+type Controls struct {
+	Engineering []string `json:"engineering"` // 工程技术
+	Management  []string `json:"management"`  // 管理
+	Training    []string `json:"training"`    // 培训教育
+	PPE         []string `json:"ppe"`         // 个体防护
+	Emergency   []string `json:"emergency"`   // 应急处置
+}
+
+// Groups returns the five groups with their property names, in order.
+func (c *Controls) Groups() []struct {
+	Name  string
+	Items *[]string
+} {
+	return []struct {
+		Name  string
+		Items *[]string
+	}{
+		{"engineering", &c.Engineering}, {"management", &c.Management}, {"training", &c.Training},
+		{"ppe", &c.PPE}, {"emergency", &c.Emergency},
+	}
+}
+
+// Explanation says why a unit has its grade: the method, its inputs, the value and the rule
+// that applied, and a sentence in Chinese.
+type Explanation struct {
+	Method string             `json:"method"`
+	Inputs map[string]float64 `json:"inputs,omitempty"`
+	Value  float64            `json:"value"`
+	Rule   string             `json:"rule"`
+	Text   string             `json:"text"`
+}
+
+// Unit is one risk identification unit (风险辨识单元): one row of the register, one feature
+// on the map.
+type Unit struct {
+	ID          int64
+	Code        string
+	Name        string
+	Category    string
+	SubCategory string
+	RegionCode  string
+	Address     string
+
+	AccidentTypes     []string
+	MajorHazardSource *MajorHazardSource
+	MajorRiskFactors  string
+
+	Assessment        Assessment
+	DirectMajorReason string // non-empty makes the unit red (直接判定)
+
+	// Computed by the server from the assessment; never accepted from a client.
+	RiskValue   float64
+	Grade       Grade
+	Explanation Explanation
+
+	Controls              Controls
+	ResponsibleDepartment string
+	ResponsibleUnit       string
+	ContactPerson         string // internal
+	ContactPhone          string // internal
+	InfluenceRadiusM      float64
+
+	Status        Status
+	Version       int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	AssessedBy    string
+	AssessedAt    *time.Time
+	NextReviewDue *time.Time
+
+	Geometry orb.Geometry
+}
+
+// Text field limits, in characters.
+const (
+	MaxCodeLen       = 64
+	MaxNameLen       = 200
+	MaxShortTextLen  = 200
+	MaxLongTextLen   = 4000
+	MaxControlItems  = 100
+	MaxAccidentTypes = 30
+	MaxInfluenceM    = 100000
+)
+
+var regionCodeRE = regexp.MustCompile(`^(\d{6}|\d{9}|\d{12})$`)
+
+// ValidRegionCode reports whether s is a 6-, 9- or 12-digit administrative code.
+func ValidRegionCode(s string) bool { return regionCodeRE.MatchString(s) }
+
+// Validate checks everything about a unit that does not need the store: required fields,
+// codes known to the catalog, lengths, the assessment inputs' ranges and the geometry. It
+// does not check the computed fields.
+func (u *Unit) Validate(cat *Catalog) error {
+	var p Problems
+	checkText(&p, "code", u.Code, MaxCodeLen, true)
+	checkText(&p, "name", u.Name, MaxNameLen, true)
+	if u.Category == "" {
+		p.Add("category", "is required; use a code from /api/v1/categories")
+	} else if _, ok := cat.Category(u.Category); !ok {
+		p.Add("category", "unknown category %q; use a code from /api/v1/categories", clip(u.Category))
+	}
+	checkText(&p, "sub_category", u.SubCategory, MaxShortTextLen, false)
+	if u.RegionCode == "" {
+		p.Add("region_code", "is required")
+	} else if !ValidRegionCode(u.RegionCode) {
+		p.Add("region_code", "must be a 6-, 9- or 12-digit administrative code, got %q", clip(u.RegionCode))
+	}
+	checkText(&p, "address", u.Address, MaxShortTextLen, false)
+	if len(u.AccidentTypes) > MaxAccidentTypes {
+		p.Add("accident_types", "at most %d accident types", MaxAccidentTypes)
+	}
+	seen := map[string]bool{}
+	for i, a := range u.AccidentTypes {
+		if _, ok := cat.AccidentType(a); !ok {
+			p.Add("accident_types", "item %d: unknown accident type %q", i+1, clip(a))
+		} else if seen[a] {
+			p.Add("accident_types", "item %d: %q is listed twice", i+1, a)
+		}
+		seen[a] = true
+	}
+	if m := u.MajorHazardSource; m != nil && (m.Level < 1 || m.Level > 4) {
+		p.Add("major_hazard_source.level", "must be 1 to 4 (一级 to 四级), got %d", m.Level)
+	}
+	checkText(&p, "major_risk_factors", u.MajorRiskFactors, MaxLongTextLen, false)
+	ValidateAssessment(&p, u.Assessment)
+	checkText(&p, "direct_major_reason", u.DirectMajorReason, MaxLongTextLen, false)
+	for _, g := range u.Controls.Groups() {
+		if len(*g.Items) > MaxControlItems {
+			p.Add("controls."+g.Name, "at most %d measures", MaxControlItems)
+		}
+		for i, s := range *g.Items {
+			if strings.TrimSpace(s) == "" {
+				p.Add("controls."+g.Name, "item %d is empty", i+1)
+			}
+			checkText(&p, "controls."+g.Name, s, MaxLongTextLen, false)
+		}
+	}
+	checkText(&p, "responsible_department", u.ResponsibleDepartment, MaxShortTextLen, false)
+	checkText(&p, "responsible_unit", u.ResponsibleUnit, MaxShortTextLen, false)
+	checkText(&p, "contact_person", u.ContactPerson, MaxShortTextLen, false)
+	checkText(&p, "contact_phone", u.ContactPhone, 40, false)
+	if !(u.InfluenceRadiusM >= 0 && u.InfluenceRadiusM <= MaxInfluenceM) { // also catches NaN
+		p.Add("influence_radius_m", "must be between 0 and %d metres", MaxInfluenceM)
+	}
+	if u.Status != "" && !u.Status.Valid() {
+		p.Add("status", "must be draft, submitted, approved or retired, got %q", clip(string(u.Status)))
+	}
+	checkText(&p, "assessed_by", u.AssessedBy, MaxShortTextLen, false)
+	if err := ValidateGeometry(u.Geometry); err != nil {
+		p.Add("geometry", "%s", err.Error())
+	}
+	return p.Err()
+}
+
+// ValidateAssessment checks the inputs of a grading method.
+func ValidateAssessment(p *Problems, a Assessment) {
+	switch a.Method {
+	case MethodLS:
+		if a.Likelihood < 1 || a.Likelihood > 5 {
+			p.Add("assessment.likelihood", "must be an integer from 1 to 5, got %d", a.Likelihood)
+		}
+		if a.Severity < 1 || a.Severity > 5 {
+			p.Add("assessment.severity", "must be an integer from 1 to 5, got %d", a.Severity)
+		}
+	case MethodLEC:
+		if !oneOf(a.L, LECLikelihoods) {
+			p.Add("assessment.l", "must be one of 0.1, 0.2, 0.5, 1, 3, 6, 10, got %v", a.L)
+		}
+		if !oneOf(a.E, LECExposures) {
+			p.Add("assessment.e", "must be one of 0.5, 1, 2, 3, 6, 10, got %v", a.E)
+		}
+		if !oneOf(a.C, LECConsequences) {
+			p.Add("assessment.c", "must be one of 1, 3, 7, 15, 40, 100, got %v", a.C)
+		}
+	case "":
+		p.Add("assessment.method", "is required: LS (风险矩阵) or LEC (作业条件危险性分析)")
+	default:
+		p.Add("assessment.method", "must be LS or LEC, got %q", clip(a.Method))
+	}
+}
+
+// The values the LEC method allows.
+var (
+	LECLikelihoods  = []float64{0.1, 0.2, 0.5, 1, 3, 6, 10}
+	LECExposures    = []float64{0.5, 1, 2, 3, 6, 10}
+	LECConsequences = []float64{1, 3, 7, 15, 40, 100}
+)
+
+func oneOf(v float64, allowed []float64) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func checkText(p *Problems, field, s string, max int, required bool) {
+	if !utf8.ValidString(s) {
+		p.Add(field, "is not valid UTF-8 text")
+		return
+	}
+	if strings.ContainsRune(s, 0) {
+		p.Add(field, "contains a NUL character")
+		return
+	}
+	if required && strings.TrimSpace(s) == "" {
+		p.Add(field, "is required")
+		return
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		p.Add(field, "is %d characters long; at most %d are allowed", n, max)
+	}
+}
+
+// clip shortens a value quoted back in an error message.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= 40 {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:40]) + "…"
+}
