@@ -1,0 +1,346 @@
+package gpkg
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"riskmap/pkg/riskmap"
+)
+
+// Column positions in unitColumns.
+const (
+	colID = iota
+	colCode
+	colName
+	colCategory
+	colSubCategory
+	colRegionCode
+	colAddress
+	colAccidentTypes
+	colHazardLevel
+	colMajorRiskFactors
+	colAssessmentMethod
+	colAssessment
+	colDirectMajorReason
+	colRiskValue
+	colGrade
+	colGradeLabel
+	colExplanation
+	colControls
+	colResponsibleDepartment
+	colResponsibleUnit
+	colContactPerson
+	colContactPhone
+	colInfluenceRadius
+	colStatus
+	colVersion
+	colCreatedAt
+	colUpdatedAt
+	colAssessedBy
+	colAssessedAt
+	colNextReviewDue
+	colGeom
+	unitColumnCount
+)
+
+var unitColumnNames = [unitColumnCount]string{"id", "code", "name", "category", "sub_category", "region_code",
+	"address", "accident_types", "major_hazard_level", "major_risk_factors", "assessment_method", "assessment",
+	"direct_major_reason", "risk_value", "grade", "grade_label", "grade_explanation", "controls",
+	"responsible_department", "responsible_unit", "contact_person", "contact_phone", "influence_radius_m",
+	"status", "version", "created_at", "updated_at", "assessed_by", "assessed_at", "next_review_due", "geom"}
+
+// rowDecoder turns the raw column values of a risk_units row (as the driver returns them:
+// int64, float64, string, []byte or nil) into a unit. It keeps the first problem; a row
+// with one is not returned.
+type rowDecoder struct {
+	v   []driver.Value
+	err error
+}
+
+func (d *rowDecoder) fail(i int, format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("column %s: %s", unitColumnNames[i], fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *rowDecoder) text(i int) string {
+	switch v := d.v[i].(type) {
+	case string:
+		return v
+	case []byte:
+		return string(v)
+	case nil:
+		d.fail(i, "is NULL")
+	default:
+		d.fail(i, "holds a %T, want text", v)
+	}
+	return ""
+}
+
+func (d *rowDecoder) int(i int) int64 {
+	switch v := d.v[i].(type) {
+	case int64:
+		return v
+	case float64:
+		if v == float64(int64(v)) {
+			return int64(v)
+		}
+	}
+	d.fail(i, "holds %v, want an integer", d.v[i])
+	return 0
+}
+
+func (d *rowDecoder) float(i int) float64 {
+	switch v := d.v[i].(type) {
+	case float64:
+		return v
+	case int64:
+		return float64(v)
+	}
+	d.fail(i, "holds %v, want a number", d.v[i])
+	return 0
+}
+
+func (d *rowDecoder) time(i int) time.Time {
+	t, err := parseTime(d.text(i))
+	if err != nil {
+		d.fail(i, "%v", err)
+	}
+	return t
+}
+
+func (d *rowDecoder) check(i int, err error) {
+	if err != nil {
+		d.fail(i, "%v", err)
+	}
+}
+
+// unit decodes the row.
+func (d *rowDecoder) unit() (*riskmap.Unit, error) {
+	u := &riskmap.Unit{
+		ID: d.int(colID), Code: d.text(colCode), Name: d.text(colName), Category: d.text(colCategory),
+		SubCategory: d.text(colSubCategory), RegionCode: d.text(colRegionCode), Address: d.text(colAddress),
+		MajorRiskFactors: d.text(colMajorRiskFactors), DirectMajorReason: d.text(colDirectMajorReason),
+		RiskValue: d.float(colRiskValue), Grade: riskmap.Grade(d.text(colGrade)),
+		ResponsibleDepartment: d.text(colResponsibleDepartment), ResponsibleUnit: d.text(colResponsibleUnit),
+		ContactPerson: d.text(colContactPerson), ContactPhone: d.text(colContactPhone),
+		InfluenceRadiusM: d.float(colInfluenceRadius), Status: riskmap.Status(d.text(colStatus)),
+		Version: d.int(colVersion), CreatedAt: d.time(colCreatedAt), UpdatedAt: d.time(colUpdatedAt),
+		AssessedBy: d.text(colAssessedBy),
+	}
+	if s := d.text(colAccidentTypes); s != "[]" {
+		var err error
+		u.AccidentTypes, err = decodeStrings(s)
+		d.check(colAccidentTypes, err)
+	}
+	if d.v[colHazardLevel] != nil {
+		u.MajorHazardSource = &riskmap.MajorHazardSource{Level: int(d.int(colHazardLevel))}
+	}
+	// The JSON repeats assessment_method, which is a column for SQL users.
+	d.check(colAssessment, decodeAssessment(d.text(colAssessment), &u.Assessment))
+	d.check(colExplanation, decodeExplanation(d.text(colExplanation), &u.Explanation))
+	d.check(colControls, decodeControls(d.text(colControls), &u.Controls))
+	if d.v[colAssessedAt] != nil {
+		t := d.time(colAssessedAt)
+		u.AssessedAt = &t
+	}
+	if d.v[colNextReviewDue] != nil {
+		t, err := time.Parse(dateLayout, d.text(colNextReviewDue))
+		d.check(colNextReviewDue, err)
+		u.NextReviewDue = &t
+	}
+	switch b := d.v[colGeom].(type) {
+	case []byte:
+		var err error
+		u.Geometry, err = decodeStored(b)
+		d.check(colGeom, err)
+	default:
+		d.fail(colGeom, "holds a %T, want a GeoPackage geometry blob", b)
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("gpkg: unit %d: %w", u.ID, d.err)
+	}
+	return u, nil
+}
+
+// decodeStored decodes a geometry column value and insists on the store's SRS: a geometry
+// in any other system would be drawn in the wrong place.
+func decodeStored(b []byte) (orb.Geometry, error) {
+	g, srs, err := DecodeGeometry(b)
+	if err != nil {
+		return nil, err
+	}
+	if srs != SRSID {
+		return nil, fmt.Errorf("srs_id %d, want %d", srs, SRSID)
+	}
+	return g, nil
+}
+
+// scanUnit reads the current row of rows, selected with unitColumns.
+func scanUnit(rows *sql.Rows) (*riskmap.Unit, error) {
+	var v [unitColumnCount]any
+	var ptrs [unitColumnCount]any
+	for i := range v {
+		ptrs[i] = &v[i]
+	}
+	if err := rows.Scan(ptrs[:]...); err != nil {
+		return nil, err
+	}
+	var dv [unitColumnCount]driver.Value
+	for i := range v {
+		dv[i] = v[i]
+	}
+	d := rowDecoder{v: dv[:]}
+	return d.unit()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryUnit reads one unit; sql.ErrNoRows if there is none.
+func queryUnit(ctx context.Context, q querier, id int64) (*riskmap.Unit, error) {
+	rows, err := q.QueryContext(ctx, "SELECT "+unitColumns+" FROM risk_units WHERE id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, sql.ErrNoRows
+	}
+	return scanUnit(rows)
+}
+
+// streamBatch is how many rows the reading goroutine hands over at a time.
+const streamBatch = 256
+
+type rowBatch struct {
+	rows [][]driver.Value
+	err  error
+}
+
+// Units streams every unit that is not retired, ordered by id, from one read snapshot.
+//
+// Reading rows out of SQLite and decoding them (JSON, geometry, times) cost about the same,
+// so they run on two goroutines: one steps the statement on the driver connection directly
+// (database/sql's per-column conversion would double its cost) and hands over batches of
+// raw rows; the caller's goroutine decodes them and runs the loop body.
+func (s *Store) Units(ctx context.Context) iter.Seq2[*riskmap.Unit, error] {
+	return func(yield func(*riskmap.Unit, error) bool) {
+		conn, err := s.r.Conn(ctx)
+		if err != nil {
+			yield(nil, s.dbErr(err, "list units"))
+			return
+		}
+		defer conn.Close()
+		var yerr error // an error to hand the caller once the connection is released
+		stopped := false
+		err = conn.Raw(func(dc any) error {
+			qc, ok := dc.(driver.QueryerContext)
+			if !ok {
+				return errors.New("gpkg: the driver connection cannot query")
+			}
+			rows, err := qc.QueryContext(ctx, "SELECT "+unitColumns+" FROM risk_units WHERE status <> 'retired' ORDER BY id", nil)
+			if err != nil {
+				yerr = s.dbErr(err, "list units")
+				return nil
+			}
+			batches := make(chan rowBatch, 4)
+			done := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer close(batches)
+				readRows(rows, batches, done)
+			}()
+			defer func() {
+				// Stop the reader (the loop body may have broken off or panicked) and
+				// wait for it before the statement is closed under it.
+				close(done)
+				wg.Wait()
+				rows.Close()
+			}()
+			for b := range batches {
+				// The reader may be far ahead; a cancelled caller stops here, not at the end.
+				if err := ctx.Err(); err != nil {
+					yerr = err
+					return nil
+				}
+				for _, v := range b.rows {
+					d := rowDecoder{v: v}
+					u, err := d.unit()
+					if err != nil {
+						yerr = err
+						return nil
+					}
+					if !yield(u, nil) {
+						stopped = true
+						return nil
+					}
+				}
+				if b.err != nil {
+					yerr = s.dbErr(b.err, "list units")
+					return nil
+				}
+			}
+			return nil
+		})
+		if stopped {
+			return
+		}
+		if err == nil {
+			err = yerr
+		}
+		if err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// readRows steps rows and sends them in batches until the end, an error, or done closes.
+func readRows(rows driver.Rows, out chan<- rowBatch, done <-chan struct{}) {
+	batch := make([][]driver.Value, 0, streamBatch)
+	send := func(b rowBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-done:
+			return false
+		}
+	}
+	for {
+		v := make([]driver.Value, unitColumnCount)
+		err := rows.Next(v)
+		if err == io.EOF {
+			if len(batch) > 0 {
+				send(rowBatch{rows: batch})
+			}
+			return
+		}
+		if err != nil {
+			send(rowBatch{rows: batch, err: err})
+			return
+		}
+		batch = append(batch, v)
+		if len(batch) == streamBatch {
+			if !send(rowBatch{rows: batch}) {
+				return
+			}
+			batch = make([][]driver.Value, 0, streamBatch)
+		}
+	}
+}

@@ -1,0 +1,436 @@
+package gpkg
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"riskmap/pkg/riskmap"
+)
+
+// unitColumns is the column list of every unit read. DATE and DATETIME columns are read
+// through CAST: the driver otherwise tries a list of time layouts on them itself, which is
+// slow and does not know the GeoPackage form.
+const unitColumns = `id, code, name, category, sub_category, region_code, address, accident_types,
+    major_hazard_level, major_risk_factors, assessment_method, assessment, direct_major_reason,
+    risk_value, grade, grade_label, grade_explanation, controls, responsible_department,
+    responsible_unit, contact_person, contact_phone, influence_radius_m, status, version,
+    CAST(created_at AS TEXT), CAST(updated_at AS TEXT), assessed_by, CAST(assessed_at AS TEXT),
+    CAST(next_review_due AS TEXT), geom`
+
+const insertUnit = `INSERT INTO risk_units (code, name, category, sub_category, region_code, address,
+    accident_types, major_hazard_level, major_risk_factors, assessment_method, assessment,
+    direct_major_reason, risk_value, grade, grade_label, grade_explanation, controls,
+    responsible_department, responsible_unit, contact_person, contact_phone, influence_radius_m,
+    status, version, created_at, updated_at, assessed_by, assessed_at, next_review_due, geom)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// updateUnit replaces every stored field but id, created_at and version, which it bumps; it
+// matches only the version the caller read.
+const updateUnit = `UPDATE risk_units SET code = ?, name = ?, category = ?, sub_category = ?,
+    region_code = ?, address = ?, accident_types = ?, major_hazard_level = ?,
+    major_risk_factors = ?, assessment_method = ?, assessment = ?, direct_major_reason = ?,
+    risk_value = ?, grade = ?, grade_label = ?, grade_explanation = ?, controls = ?,
+    responsible_department = ?, responsible_unit = ?, contact_person = ?, contact_phone = ?,
+    influence_radius_m = ?, status = ?, version = version + 1, updated_at = ?, assessed_by = ?,
+    assessed_at = ?, next_review_due = ?, geom = ?
+WHERE id = ? AND version = ?
+RETURNING version, CAST(created_at AS TEXT)`
+
+// contentsBounds widens the extent recorded in gpkg_contents to take in a written geometry
+// and marks the table changed. Bounds only grow: after an update or a retirement they may
+// be larger than the data, which the specification allows (they are informative).
+const contentsBounds = `UPDATE gpkg_contents SET
+    min_x = min(coalesce(min_x, ?1), ?1), min_y = min(coalesce(min_y, ?2), ?2),
+    max_x = max(coalesce(max_x, ?3), ?3), max_y = max(coalesce(max_y, ?4), ?4),
+    last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+WHERE table_name = ?5`
+
+const contentsTouch = `UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?`
+
+// extent gathers the bounds of the geometries a write stores, for gpkg_contents.
+type extent struct {
+	b  orb.Bound
+	ok bool
+}
+
+func (e *extent) add(g orb.Geometry) {
+	if isEmpty(g) {
+		return
+	}
+	if e.ok {
+		e.b = e.b.Union(g.Bound())
+	} else {
+		e.b, e.ok = g.Bound(), true
+	}
+}
+
+// write widens the bounds of table in gpkg_contents to take in the extent.
+func (e *extent) write(ctx context.Context, tx *sql.Tx, table string) error {
+	if !e.ok {
+		_, err := tx.ExecContext(ctx, contentsTouch, table)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, contentsBounds, e.b.Min[0], e.b.Min[1], e.b.Max[0], e.b.Max[1], table)
+	return err
+}
+
+// unitArgs holds the encoded column values of a unit that are not plain fields. The JSON
+// columns are bound as strings: a []byte would be stored as a BLOB, which GeoPackage
+// readers do not take for TEXT.
+type unitArgs struct {
+	accidentTypes, assessment, explanation, controls string
+	hazard                                           any
+	assessedAt, nextReview                           any
+}
+
+func encodeUnit(u *riskmap.Unit) (unitArgs, error) {
+	var a unitArgs
+	enc := func(dst *string, v any) error {
+		b, err := json.Marshal(v)
+		*dst = string(b)
+		return err
+	}
+	a.accidentTypes = "[]"
+	if len(u.AccidentTypes) > 0 {
+		if err := enc(&a.accidentTypes, u.AccidentTypes); err != nil {
+			return a, err
+		}
+	}
+	if err := enc(&a.assessment, u.Assessment); err != nil {
+		return a, err
+	}
+	if err := enc(&a.explanation, u.Explanation); err != nil {
+		return a, err
+	}
+	if err := enc(&a.controls, u.Controls); err != nil {
+		return a, err
+	}
+	if u.MajorHazardSource != nil {
+		a.hazard = int64(u.MajorHazardSource.Level)
+	}
+	if u.AssessedAt != nil {
+		a.assessedAt = formatTime(*u.AssessedAt)
+	}
+	if u.NextReviewDue != nil {
+		// The calendar date as the caller wrote it: converting to UTC first would move a
+		// midnight in UTC+8 to the day before.
+		a.nextReview = u.NextReviewDue.Format(dateLayout)
+	}
+	return a, nil
+}
+
+// checkUnit rejects what the schema would reject with an opaque constraint error.
+func checkUnit(u *riskmap.Unit) error {
+	if u.Geometry == nil {
+		return riskmap.Errorf(riskmap.EINVALID, "unit %q has no geometry", u.Code)
+	}
+	if !u.Grade.Valid() {
+		return riskmap.Errorf(riskmap.EINVALID, "unit %q has no valid grade; grade it before storing", u.Code)
+	}
+	if !u.Status.Valid() {
+		return riskmap.Errorf(riskmap.EINVALID, "unit %q has an invalid status %q", u.Code, u.Status)
+	}
+	if m := u.Assessment.Method; m != riskmap.MethodLS && m != riskmap.MethodLEC {
+		return riskmap.Errorf(riskmap.EINVALID, "unit %q: assessment method must be LS or LEC, got %q", u.Code, m)
+	}
+	if h := u.MajorHazardSource; h != nil && (h.Level < 1 || h.Level > 4) {
+		return riskmap.Errorf(riskmap.EINVALID, "unit %q: major hazard level must be 1 to 4, got %d", u.Code, h.Level)
+	}
+	return nil
+}
+
+// CreateUnit stores a new unit and sets its ID, Version (1), CreatedAt and UpdatedAt. An
+// empty status is stored as draft.
+func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
+	if u.Status == "" {
+		u.Status = riskmap.StatusDraft
+	}
+	if err := checkUnit(u); err != nil {
+		return err
+	}
+	a, err := encodeUnit(u)
+	if err != nil {
+		return fmt.Errorf("gpkg: encode unit: %w", err)
+	}
+	geom, err := EncodeGeometry(u.Geometry, SRSID)
+	if err != nil {
+		return riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
+	}
+	t := now()
+	var id int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, insertUnit+" RETURNING id",
+			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
+			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
+			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
+			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
+			string(u.Status), int64(1), formatTime(t), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview,
+			geom).Scan(&id)
+		if isUnique(err) {
+			return riskmap.Errorf(riskmap.ECONFLICT, "a unit with code %q exists already", u.Code)
+		}
+		if err != nil {
+			return s.dbErr(err, "insert unit")
+		}
+		var ext extent
+		ext.add(u.Geometry)
+		return s.dbErr(ext.write(ctx, tx, "risk_units"), "update gpkg_contents")
+	})
+	if err != nil {
+		return err
+	}
+	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, t, t
+	return nil
+}
+
+// GetUnit returns a unit by id, retired ones included.
+func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
+	u, err := queryUnit(ctx, s.r, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no unit with id %d", id)
+	}
+	if err != nil {
+		return nil, s.dbErr(err, "get unit %d", id)
+	}
+	return u, nil
+}
+
+// UpdateUnit replaces unit u.ID if its stored version is still u.Version, then bumps
+// u.Version and sets u.UpdatedAt (and u.CreatedAt from the record).
+func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
+	if err := checkUnit(u); err != nil {
+		return err
+	}
+	a, err := encodeUnit(u)
+	if err != nil {
+		return fmt.Errorf("gpkg: encode unit: %w", err)
+	}
+	geom, err := EncodeGeometry(u.Geometry, SRSID)
+	if err != nil {
+		return riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
+	}
+	t := now()
+	var version int64
+	var created string
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, updateUnit,
+			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
+			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
+			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
+			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
+			string(u.Status), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview, geom,
+			u.ID, u.Version).Scan(&version, &created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return s.missingOrStale(ctx, tx, u.ID, u.Version)
+		case isUnique(err):
+			return riskmap.Errorf(riskmap.ECONFLICT, "a unit with code %q exists already", u.Code)
+		case err != nil:
+			return s.dbErr(err, "update unit %d", u.ID)
+		}
+		var ext extent
+		ext.add(u.Geometry)
+		return s.dbErr(ext.write(ctx, tx, "risk_units"), "update gpkg_contents")
+	})
+	if err != nil {
+		return err
+	}
+	ct, err := parseTime(created)
+	if err != nil {
+		return err
+	}
+	u.Version, u.UpdatedAt, u.CreatedAt = version, t, ct
+	return nil
+}
+
+// missingOrStale explains why a versioned write matched no row.
+func (s *Store) missingOrStale(ctx context.Context, tx *sql.Tx, id, version int64) error {
+	var current int64
+	err := tx.QueryRowContext(ctx, "SELECT version FROM risk_units WHERE id = ?", id).Scan(&current)
+	if errors.Is(err, sql.ErrNoRows) {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "no unit with id %d", id)
+	}
+	if err != nil {
+		return s.dbErr(err, "read unit %d", id)
+	}
+	return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d is at version %d, not %d: someone changed it; reload and try again", id, current, version)
+}
+
+// RetireUnit marks a unit retired if its version is still version. Nothing is erased.
+func (s *Store) RetireUnit(ctx context.Context, id, version int64) (*riskmap.Unit, error) {
+	var u *riskmap.Unit
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = ?
+WHERE id = ? AND version = ?`, formatTime(now()), id, version)
+		if err != nil {
+			return s.dbErr(err, "retire unit %d", id)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return s.dbErr(err, "retire unit %d", id)
+			}
+			return s.missingOrStale(ctx, tx, id, version)
+		}
+		if _, err := tx.ExecContext(ctx, contentsTouch, "risk_units"); err != nil {
+			return s.dbErr(err, "update gpkg_contents")
+		}
+		u, err = queryUnit(ctx, tx, id)
+		return s.dbErr(err, "read unit %d", id)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// CountUnits counts the units that are not retired.
+func (s *Store) CountUnits(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM risk_units WHERE status <> 'retired'").Scan(&n)
+	return n, s.dbErr(err, "count units")
+}
+
+// unitFilter turns a filter into a WHERE clause built from fixed fragments and its
+// arguments.
+func unitFilter(f riskmap.UnitFilter) (string, []any, error) {
+	var conds []string
+	var args []any
+	if b := f.BBox; b != nil {
+		for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return "", nil, riskmap.Errorf(riskmap.EINVALID, "bbox: coordinates must be finite numbers")
+			}
+		}
+		if b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
+			return "", nil, riskmap.Errorf(riskmap.EINVALID, "bbox: the minimum must not exceed the maximum")
+		}
+		// The R-tree finds candidates by envelope; the function then keeps only geometries
+		// that really meet the box (a diagonal line's envelope may overlap it while the line
+		// passes by).
+		conds = append(conds,
+			"id IN (SELECT id FROM rtree_risk_units_geom WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)",
+			"riskmap_intersects_bbox(geom, ?, ?, ?, ?)")
+		args = append(args, b.Max[0], b.Min[0], b.Max[1], b.Min[1], b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+	}
+	if len(f.Categories) > 0 {
+		conds = append(conds, "category IN ("+placeholders(len(f.Categories))+")")
+		for _, c := range f.Categories {
+			args = append(args, c)
+		}
+	}
+	if len(f.Grades) > 0 {
+		conds = append(conds, "grade IN ("+placeholders(len(f.Grades))+")")
+		for _, g := range f.Grades {
+			args = append(args, string(g))
+		}
+	}
+	if p := f.RegionPrefix; p != "" {
+		// A range over the index instead of LIKE, which would treat % and _ as wildcards
+		// and, being case-insensitive, could not use the index.
+		if hi, ok := prefixEnd(p); ok {
+			conds = append(conds, "region_code >= ? AND region_code < ?")
+			args = append(args, p, hi)
+		} else {
+			conds = append(conds, "region_code >= ?")
+			args = append(args, p)
+		}
+	}
+	if f.Q != "" {
+		// instr is a literal substring test: no wildcard, nothing to escape. lower() folds
+		// ASCII only, which is what a code needs; Chinese has no case.
+		conds = append(conds, "(instr(lower(name), lower(?)) > 0 OR instr(lower(code), lower(?)) > 0)")
+		args = append(args, f.Q, f.Q)
+	}
+	switch {
+	case len(f.Statuses) > 0:
+		conds = append(conds, "status IN ("+placeholders(len(f.Statuses))+")")
+		for _, st := range f.Statuses {
+			args = append(args, string(st))
+		}
+	case !f.IncludeRetired:
+		conds = append(conds, "status <> 'retired'")
+	}
+	if len(conds) == 0 {
+		return "", nil, nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// prefixEnd returns the smallest string greater than every string starting with p, and
+// false if there is none (p is all 0xFF bytes).
+func prefixEnd(p string) (string, bool) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xFF {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// FindUnits returns the units the filter selects, ordered by id, and how many match in all.
+// Both come from one read transaction, so the count and the page agree.
+func (s *Store) FindUnits(ctx context.Context, f riskmap.UnitFilter) ([]*riskmap.Unit, int, error) {
+	where, args, err := unitFilter(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.Limit < 0 {
+		return nil, 0, riskmap.Errorf(riskmap.EINVALID, "limit must not be negative")
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, s.dbErr(err, "begin")
+	}
+	defer tx.Rollback()
+
+	var total int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM risk_units"+where, args...).Scan(&total); err != nil {
+		return nil, 0, s.dbErr(err, "count units")
+	}
+	q := "SELECT " + unitColumns + " FROM risk_units" + where
+	pageArgs := args
+	if f.AfterID > 0 {
+		if where == "" {
+			q += " WHERE id > ?"
+		} else {
+			q += " AND id > ?"
+		}
+		pageArgs = append(pageArgs[:len(pageArgs):len(pageArgs)], f.AfterID)
+	}
+	q += " ORDER BY id LIMIT ?"
+	limit := int64(-1)
+	if f.Limit > 0 {
+		limit = int64(f.Limit)
+	}
+	pageArgs = append(pageArgs[:len(pageArgs):len(pageArgs)], limit)
+	rows, err := tx.QueryContext(ctx, q, pageArgs...)
+	if err != nil {
+		return nil, 0, s.dbErr(err, "find units")
+	}
+	defer rows.Close()
+	var out []*riskmap.Unit
+	for rows.Next() {
+		u, err := scanUnit(rows)
+		if err != nil {
+			return nil, 0, s.dbErr(err, "find units")
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, s.dbErr(err, "find units")
+	}
+	return out, total, nil
+}

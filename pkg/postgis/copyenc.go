@@ -1,0 +1,327 @@
+package postgis
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"riskmap/pkg/riskmap"
+)
+
+// Seeding a million units is bounded by CPU on a two-core machine that the database
+// shares, so the bulk load writes PostgreSQL's binary COPY format itself: no []any per
+// row, no per-value encode plans, and the three JSON documents appended by hand. The
+// column order is unitColumns.
+
+// copyHeader starts a binary COPY stream: the signature, no flags, no header extension.
+var copyHeader = []byte("PGCOPY\n\377\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
+// copyTrailer ends it.
+var copyTrailer = []byte{0xff, 0xff}
+
+// appendUnitRow appends the COPY row of u, with version 1 and both timestamps now.
+func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
+	g, err := encodeEWKB(u.Geometry)
+	if err != nil {
+		return b, riskmap.Errorf(riskmap.EINVALID, "unit %q: geometry: %v", u.Code, err)
+	}
+	start := len(b)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(unitColumns)))
+	b = appendText(b, u.Code)
+	b = appendText(b, u.Name)
+	b = appendText(b, u.Category)
+	b = appendText(b, u.SubCategory)
+	b = appendText(b, u.RegionCode)
+	b = appendText(b, u.Address)
+	b = appendTextArray(b, u.AccidentTypes)
+	if u.MajorHazardSource != nil {
+		b = binary.BigEndian.AppendUint32(b, 2)
+		b = binary.BigEndian.AppendUint16(b, uint16(int16(u.MajorHazardSource.Level)))
+	} else {
+		b = appendNull(b)
+	}
+	b = appendText(b, u.MajorRiskFactors)
+	b = appendText(b, u.Assessment.Method)
+	if b, err = appendJSONB(b, func(b []byte) ([]byte, error) { return appendAssessmentJSON(b, &u.Assessment) }); err != nil {
+		return b[:start], fmt.Errorf("unit %q: assessment: %w", u.Code, err)
+	}
+	b = appendText(b, u.DirectMajorReason)
+	b = appendFloat8(b, u.RiskValue)
+	b = appendText(b, string(u.Grade))
+	b = appendText(b, u.Grade.Label())
+	if b, err = appendJSONB(b, func(b []byte) ([]byte, error) { return appendExplanationJSON(b, &u.Explanation) }); err != nil {
+		return b[:start], fmt.Errorf("unit %q: grade explanation: %w", u.Code, err)
+	}
+	if b, err = appendJSONB(b, func(b []byte) ([]byte, error) { return appendControlsJSON(b, &u.Controls), nil }); err != nil {
+		return b[:start], err
+	}
+	b = appendText(b, u.ResponsibleDepartment)
+	b = appendText(b, u.ResponsibleUnit)
+	b = appendText(b, u.ContactPerson)
+	b = appendText(b, u.ContactPhone)
+	b = appendFloat8(b, u.InfluenceRadiusM)
+	status := u.Status
+	if status == "" {
+		status = riskmap.StatusDraft
+	}
+	b = appendText(b, string(status))
+	b = appendInt8(b, 1)
+	b = appendTimestamptz(b, now)
+	b = appendTimestamptz(b, now)
+	b = appendText(b, u.AssessedBy)
+	if u.AssessedAt != nil {
+		b = appendTimestamptz(b, *u.AssessedAt)
+	} else {
+		b = appendNull(b)
+	}
+	if u.NextReviewDue != nil {
+		b = appendDate(b, *u.NextReviewDue)
+	} else {
+		b = appendNull(b)
+	}
+	// The geometry type's binary input reads EWKB.
+	b = binary.BigEndian.AppendUint32(b, uint32(len(g)))
+	b = append(b, g...)
+	return b, nil
+}
+
+func appendNull(b []byte) []byte { return binary.BigEndian.AppendUint32(b, math.MaxUint32) }
+
+func appendText(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+func appendInt8(b []byte, v int64) []byte {
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, uint64(v))
+}
+
+func appendFloat8(b []byte, v float64) []byte {
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(v))
+}
+
+// appendTimestamptz writes microseconds since 2000-01-01 UTC, truncating as pgx does.
+func appendTimestamptz(b []byte, t time.Time) []byte {
+	return appendInt8(b, t.Unix()*1_000_000+int64(t.Nanosecond())/1000-pgEpochMicros)
+}
+
+// appendDate writes the calendar day of t, in t's own location, as days since 2000-01-01.
+func appendDate(b []byte, t time.Time) []byte {
+	y, m, d := t.Date()
+	days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()/86400 - 10957
+	b = binary.BigEndian.AppendUint32(b, 4)
+	return binary.BigEndian.AppendUint32(b, uint32(int32(days)))
+}
+
+// textOID is the element type of text[].
+const textOID = 25
+
+// appendTextArray writes a one-dimensional text[]; nil is the empty array, as the column
+// is NOT NULL.
+func appendTextArray(b []byte, ss []string) []byte {
+	if len(ss) == 0 {
+		b = binary.BigEndian.AppendUint32(b, 12)
+		b = binary.BigEndian.AppendUint32(b, 0) // dimensions
+		b = binary.BigEndian.AppendUint32(b, 0) // no nulls
+		return binary.BigEndian.AppendUint32(b, textOID)
+	}
+	size := 20
+	for _, s := range ss {
+		size += 4 + len(s)
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(size))
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = binary.BigEndian.AppendUint32(b, 0)
+	b = binary.BigEndian.AppendUint32(b, textOID)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(ss)))
+	b = binary.BigEndian.AppendUint32(b, 1) // lower bound
+	for _, s := range ss {
+		b = appendText(b, s)
+	}
+	return b
+}
+
+// appendJSONB writes a jsonb value: its length, the format version 1 and the JSON text
+// that doc appends.
+func appendJSONB(b []byte, doc func([]byte) ([]byte, error)) ([]byte, error) {
+	at := len(b)
+	b = append(b, 0, 0, 0, 0, 1)
+	b, err := doc(b)
+	if err != nil {
+		return b, err
+	}
+	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	return b, nil
+}
+
+// The JSON writers below produce the same bytes as json.Marshal of the structs (a test
+// holds them to it, so a field added to the domain breaks it rather than go missing).
+
+func appendAssessmentJSON(b []byte, a *riskmap.Assessment) ([]byte, error) {
+	var err error
+	b = append(b, `{"method":`...)
+	b = appendJSONString(b, a.Method)
+	if a.Likelihood != 0 {
+		b = append(b, `,"likelihood":`...)
+		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
+	}
+	if a.Severity != 0 {
+		b = append(b, `,"severity":`...)
+		b = strconv.AppendInt(b, int64(a.Severity), 10)
+	}
+	for _, f := range [...]struct {
+		key string
+		v   float64
+	}{{`,"l":`, a.L}, {`,"e":`, a.E}, {`,"c":`, a.C}} {
+		if f.v != 0 {
+			b = append(b, f.key...)
+			if b, err = appendJSONFloat(b, f.v); err != nil {
+				return b, err
+			}
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendExplanationJSON(b []byte, e *riskmap.Explanation) ([]byte, error) {
+	var err error
+	b = append(b, `{"method":`...)
+	b = appendJSONString(b, e.Method)
+	if len(e.Inputs) > 0 {
+		b = append(b, `,"inputs":{`...)
+		keys := make([]string, 0, len(e.Inputs))
+		for k := range e.Inputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			if b, err = appendJSONFloat(b, e.Inputs[k]); err != nil {
+				return b, err
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"value":`...)
+	if b, err = appendJSONFloat(b, e.Value); err != nil {
+		return b, err
+	}
+	b = append(b, `,"rule":`...)
+	b = appendJSONString(b, e.Rule)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, e.Text)
+	return append(b, '}'), nil
+}
+
+func appendControlsJSON(b []byte, c *riskmap.Controls) []byte {
+	b = append(b, `{"engineering":`...)
+	b = appendJSONStrings(b, c.Engineering)
+	b = append(b, `,"management":`...)
+	b = appendJSONStrings(b, c.Management)
+	b = append(b, `,"training":`...)
+	b = appendJSONStrings(b, c.Training)
+	b = append(b, `,"ppe":`...)
+	b = appendJSONStrings(b, c.PPE)
+	b = append(b, `,"emergency":`...)
+	b = appendJSONStrings(b, c.Emergency)
+	return append(b, '}')
+}
+
+func appendJSONStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONFloat formats f as encoding/json does.
+func appendJSONFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, fmt.Errorf("the number %v has no JSON form", f)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString quotes s as encoding/json does: HTML-safe, invalid UTF-8 replaced,
+// U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

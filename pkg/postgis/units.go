@@ -1,0 +1,552 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"riskmap/pkg/riskmap"
+)
+
+// unitColumns are the columns a unit is written to, in the order of unitValues and of the
+// COPY rows of appendUnitRow. The last one is geom.
+var unitColumns = []string{
+	"code", "name", "category", "sub_category", "region_code", "address",
+	"accident_types", "major_hazard_level", "major_risk_factors",
+	"assessment_method", "assessment", "direct_major_reason",
+	"risk_value", "grade", "grade_label", "grade_explanation", "controls",
+	"responsible_department", "responsible_unit", "contact_person", "contact_phone",
+	"influence_radius_m", "status", "version", "created_at", "updated_at",
+	"assessed_by", "assessed_at", "next_review_due", "geom",
+}
+
+// selectUnit reads what unitScan decodes. grade_label and assessment_method are derived
+// from grade and assessment and are not read back.
+const selectUnit = `SELECT id, code, name, category, sub_category, region_code, address,
+	accident_types, major_hazard_level, major_risk_factors, assessment, direct_major_reason,
+	risk_value, grade, grade_explanation, controls,
+	responsible_department, responsible_unit, contact_person, contact_phone,
+	influence_radius_m, status, version, created_at, updated_at,
+	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)
+FROM risk_units`
+
+const returningUnit = ` RETURNING id, code, name, category, sub_category, region_code, address,
+	accident_types, major_hazard_level, major_risk_factors, assessment, direct_major_reason,
+	risk_value, grade, grade_explanation, controls,
+	responsible_department, responsible_unit, contact_person, contact_phone,
+	influence_radius_m, status, version, created_at, updated_at,
+	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)`
+
+var insertUnitSQL = func() string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO risk_units (")
+	b.WriteString(strings.Join(unitColumns, ", "))
+	b.WriteString(") VALUES (")
+	for i := range unitColumns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if unitColumns[i] == "geom" {
+			b.WriteString("ST_GeomFromEWKB($" + strconv.Itoa(i+1) + ")")
+		} else {
+			b.WriteString("$" + strconv.Itoa(i+1))
+		}
+	}
+	b.WriteString(") RETURNING id")
+	return b.String()
+}()
+
+// Positions in unitValues of the values UpdateUnit binds again.
+const (
+	colVersion = 23
+	colUpdated = 25
+)
+
+// updateUnitSQL writes every column but version and created_at. $29 is the id and $30 the
+// expected version: optimistic locking in the WHERE clause, so a stale write changes no row.
+const updateUnitSQL = `UPDATE risk_units SET
+	code = $1, name = $2, category = $3, sub_category = $4, region_code = $5, address = $6,
+	accident_types = $7, major_hazard_level = $8, major_risk_factors = $9,
+	assessment_method = $10, assessment = $11, direct_major_reason = $12,
+	risk_value = $13, grade = $14, grade_label = $15, grade_explanation = $16, controls = $17,
+	responsible_department = $18, responsible_unit = $19, contact_person = $20, contact_phone = $21,
+	influence_radius_m = $22, status = COALESCE(NULLIF($23, ''), status),
+	version = version + 1, updated_at = $24,
+	assessed_by = $25, assessed_at = $26, next_review_due = $27, geom = ST_GeomFromEWKB($28)
+WHERE id = $29 AND version = $30
+RETURNING version, created_at, updated_at, status`
+
+// unitValues returns the values of unitColumns for u, with geom as EWKB. status "" is
+// stored as draft.
+func unitValues(u *riskmap.Unit, version int64, created, updated time.Time) ([]any, error) {
+	g, err := encodeEWKB(u.Geometry)
+	if err != nil {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "unit %q: geometry: %v", u.Code, err)
+	}
+	assessment, err := json.Marshal(u.Assessment)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: encode assessment: %w", err)
+	}
+	explanation, err := json.Marshal(u.Explanation)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: encode explanation: %w", err)
+	}
+	controls, err := json.Marshal(u.Controls)
+	if err != nil {
+		return nil, fmt.Errorf("postgis: encode controls: %w", err)
+	}
+	accidents := u.AccidentTypes
+	if accidents == nil {
+		accidents = []string{} // the column is NOT NULL; nil would be sent as NULL
+	}
+	var mhl pgtype.Int2
+	if u.MajorHazardSource != nil {
+		mhl = pgtype.Int2{Int16: int16(u.MajorHazardSource.Level), Valid: true}
+	}
+	status := u.Status
+	if status == "" {
+		status = riskmap.StatusDraft
+	}
+	return []any{
+		u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
+		accidents, mhl, u.MajorRiskFactors,
+		u.Assessment.Method, assessment, u.DirectMajorReason,
+		u.RiskValue, string(u.Grade), u.Grade.Label(), explanation, controls,
+		u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone,
+		u.InfluenceRadiusM, string(status), version, created, updated,
+		u.AssessedBy, timestamptz(u.AssessedAt), date(u.NextReviewDue), g,
+	}, nil
+}
+
+func timestamptz(t *time.Time) pgtype.Timestamptz {
+	if t == nil {
+		return pgtype.Timestamptz{}
+	}
+	return pgtype.Timestamptz{Time: *t, Valid: true}
+}
+
+func date(t *time.Time) pgtype.Date {
+	if t == nil {
+		return pgtype.Date{}
+	}
+	return pgtype.Date{Time: *t, Valid: true}
+}
+
+// unitScan holds the scan targets of one row, reused across rows so that a scan allocates
+// only what the returned unit keeps.
+type unitScan struct {
+	u                           riskmap.Unit
+	grade, status               string
+	mhl                         pgtype.Int2
+	assessedAt                  pgtype.Timestamptz
+	nextReview                  pgtype.Date
+	assessment, expl, ctl, geom pgtype.DriverBytes
+	dest                        []any
+}
+
+func newUnitScan() *unitScan {
+	s := &unitScan{}
+	u := &s.u
+	s.dest = []any{&u.ID, &u.Code, &u.Name, &u.Category, &u.SubCategory, &u.RegionCode, &u.Address,
+		&u.AccidentTypes, &s.mhl, &u.MajorRiskFactors, &s.assessment, &u.DirectMajorReason,
+		&u.RiskValue, &s.grade, &s.expl, &s.ctl,
+		&u.ResponsibleDepartment, &u.ResponsibleUnit, &u.ContactPerson, &u.ContactPhone,
+		&u.InfluenceRadiusM, &s.status, &u.Version, &u.CreatedAt, &u.UpdatedAt,
+		&u.AssessedBy, &s.assessedAt, &s.nextReview, &s.geom}
+	return s
+}
+
+// scan decodes the current row into a new unit. It needs pgx.Rows, not pgx.Row: the
+// DriverBytes targets are only valid until the next row.
+func (s *unitScan) scan(row pgx.Rows) (*riskmap.Unit, error) {
+	if rawUnitOK(row.FieldDescriptions()) {
+		return decodeUnitRow(row.RawValues())
+	}
+	s.u = riskmap.Unit{}
+	if err := row.Scan(s.dest...); err != nil {
+		return nil, err
+	}
+	u := new(riskmap.Unit)
+	*u = s.u
+	u.Grade = riskmap.Grade(s.grade)
+	u.Status = riskmap.Status(s.status)
+	u.CreatedAt = u.CreatedAt.UTC()
+	u.UpdatedAt = u.UpdatedAt.UTC()
+	if s.mhl.Valid {
+		u.MajorHazardSource = &riskmap.MajorHazardSource{Level: int(s.mhl.Int16)}
+	}
+	if s.assessedAt.Valid {
+		t := s.assessedAt.Time.UTC()
+		u.AssessedAt = &t
+	}
+	if s.nextReview.Valid {
+		t := s.nextReview.Time
+		u.NextReviewDue = &t
+	}
+	if len(u.AccidentTypes) == 0 {
+		u.AccidentTypes = nil
+	}
+	if err := decodeAssessment(s.assessment, &u.Assessment); err != nil {
+		return nil, fmt.Errorf("unit %d: assessment: %w", u.ID, err)
+	}
+	if err := decodeExplanation(s.expl, &u.Explanation); err != nil {
+		return nil, fmt.Errorf("unit %d: grade_explanation: %w", u.ID, err)
+	}
+	if err := decodeControls(s.ctl, &u.Controls); err != nil {
+		return nil, fmt.Errorf("unit %d: controls: %w", u.ID, err)
+	}
+	g, err := decodeWKB(s.geom)
+	if err != nil {
+		return nil, fmt.Errorf("unit %d: geometry: %w", u.ID, err)
+	}
+	u.Geometry = g
+	return u, nil
+}
+
+// CreateUnit stores a new unit and sets its ID, Version, CreatedAt and UpdatedAt.
+func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
+	now := s.timestamp()
+	vals, err := unitValues(u, 1, now, now)
+	if err != nil {
+		return err
+	}
+	var id int64
+	if err := s.pool.QueryRow(ctx, insertUnitSQL, vals...).Scan(&id); err != nil {
+		return unitError("create unit", u.Code, err)
+	}
+	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
+	if u.Status == "" {
+		u.Status = riskmap.StatusDraft
+	}
+	return nil
+}
+
+// GetUnit returns a unit by id, retired or not.
+func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
+	u, err := s.queryUnit(ctx, selectUnit+" WHERE id = $1", id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", id)
+	}
+	if err != nil {
+		return nil, dbError("get unit", err)
+	}
+	return u, nil
+}
+
+// UpdateUnit replaces unit u.ID if its stored version is still u.Version, then sets
+// u.Version, u.UpdatedAt and u.CreatedAt from the stored row.
+func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
+	now := s.timestamp()
+	vals, err := unitValues(u, 0, now, now)
+	if err != nil {
+		return err
+	}
+	// The update binds every written column but version and created_at, then the key.
+	args := make([]any, 0, 30)
+	args = append(args, vals[:colVersion]...) // code … influence_radius_m, status
+	args[colVersion-1] = string(u.Status)     // "" keeps the stored status
+	args = append(args, now)
+	args = append(args, vals[colUpdated+1:]...) // assessed_by, assessed_at, next_review_due, geom
+	args = append(args, u.ID, u.Version)
+	var (
+		version          int64
+		created, updated time.Time
+		status           string
+	)
+	err = s.pool.QueryRow(ctx, updateUnitSQL, args...).Scan(&version, &created, &updated, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.missOrStale(ctx, u.ID, u.Version)
+	}
+	if err != nil {
+		return unitError("update unit", u.Code, err)
+	}
+	u.Version, u.CreatedAt, u.UpdatedAt = version, created.UTC(), updated.UTC()
+	u.Status = riskmap.Status(status)
+	return nil
+}
+
+// RetireUnit marks unit id retired if its version is still version.
+func (s *Store) RetireUnit(ctx context.Context, id, version int64) (*riskmap.Unit, error) {
+	u, err := s.queryUnit(ctx, `UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = $3
+		WHERE id = $1 AND version = $2`+returningUnit, id, version, s.timestamp())
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, s.missOrStale(ctx, id, version)
+	}
+	if err != nil {
+		return nil, dbError("retire unit", err)
+	}
+	return u, nil
+}
+
+// queryUnit returns the one unit a statement yields, or pgx.ErrNoRows.
+func (s *Store) queryUnit(ctx context.Context, sql string, args ...any) (*riskmap.Unit, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, pgx.ErrNoRows
+	}
+	u, err := newUnitScan().scan(rows)
+	if err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return u, rows.Err()
+}
+
+// missOrStale tells why a versioned write matched no row.
+func (s *Store) missOrStale(ctx context.Context, id, version int64) error {
+	var current int64
+	err := s.pool.QueryRow(ctx, "SELECT version FROM risk_units WHERE id = $1", id).Scan(&current)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", id)
+	}
+	if err != nil {
+		return dbError("check unit version", err)
+	}
+	return riskmap.Errorf(riskmap.EPRECONDITION,
+		"unit %d has changed since version %d (it is now at version %d); reload it and apply the change again", id, version, current)
+}
+
+// unitError names the taken code of a unique violation.
+func unitError(op, code string, err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
+		return riskmap.Errorf(riskmap.ECONFLICT, "code %q is already used by another unit that is not retired", code)
+	}
+	return dbError(op, err)
+}
+
+// CountUnits counts the units that are not retired.
+func (s *Store) CountUnits(ctx context.Context) (int, error) {
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM risk_units WHERE status <> 'retired'").Scan(&n); err != nil {
+		return 0, dbError("count units", err)
+	}
+	return n, nil
+}
+
+// filterQuery collects WHERE fragments and their bound values. Fragments are fixed text;
+// only placeholders are generated.
+type filterQuery struct {
+	where []string
+	args  []any
+}
+
+// arg binds v and returns its placeholder.
+func (q *filterQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+func (q *filterQuery) add(fragment string) { q.where = append(q.where, fragment) }
+
+func (q *filterQuery) sql() string {
+	if len(q.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(q.where, " AND ")
+}
+
+// escapeLike makes s match itself literally in a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	if !strings.ContainsAny(s, `\%_`) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r == '\\' || r == '%' || r == '_' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// unitFilter builds the WHERE clause of f, without paging.
+func unitFilter(f riskmap.UnitFilter) *filterQuery {
+	q := &filterQuery{}
+	if b := f.BBox; b != nil {
+		env := "ST_MakeEnvelope(" + q.arg(b.Min[0]) + ", " + q.arg(b.Min[1]) + ", " +
+			q.arg(b.Max[0]) + ", " + q.arg(b.Max[1]) + ", 4326)"
+		// && alone matches a line whose box meets the bbox; ST_Intersects makes it exact.
+		q.add("geom && " + env + " AND ST_Intersects(geom, " + env + ")")
+	}
+	if len(f.Categories) > 0 {
+		q.add("category = ANY(" + q.arg(f.Categories) + ")")
+	}
+	if len(f.Grades) > 0 {
+		gs := make([]string, len(f.Grades))
+		for i, g := range f.Grades {
+			gs[i] = string(g)
+		}
+		q.add("grade = ANY(" + q.arg(gs) + ")")
+	}
+	if f.RegionPrefix != "" {
+		q.add("region_code LIKE " + q.arg(escapeLike(f.RegionPrefix)+"%") + ` ESCAPE '\'`)
+	}
+	if f.Q != "" {
+		p := q.arg("%" + escapeLike(f.Q) + "%")
+		q.add("(name ILIKE " + p + ` ESCAPE '\' OR code ILIKE ` + p + ` ESCAPE '\')`)
+	}
+	switch {
+	case len(f.Statuses) > 0:
+		ss := make([]string, len(f.Statuses))
+		for i, st := range f.Statuses {
+			ss[i] = string(st)
+		}
+		q.add("status = ANY(" + q.arg(ss) + ")")
+	case !f.IncludeRetired:
+		q.add("status <> 'retired'")
+	}
+	return q
+}
+
+// FindUnits returns the units f selects, ordered by id, and how many match in all.
+func (s *Store) FindUnits(ctx context.Context, f riskmap.UnitFilter) ([]*riskmap.Unit, int, error) {
+	q := unitFilter(f)
+	where, nFilter := q.sql(), len(q.args)
+	if f.AfterID > 0 {
+		q.add("id > " + q.arg(f.AfterID))
+	}
+	text := selectUnit + q.sql() + " ORDER BY id"
+	if f.Limit > 0 {
+		text += " LIMIT " + q.arg(int64(f.Limit))
+	}
+	rows, err := s.pool.Query(ctx, text, q.args...)
+	if err != nil {
+		return nil, 0, dbError("find units", err)
+	}
+	var units []*riskmap.Unit
+	sc := newUnitScan()
+	for rows.Next() {
+		u, err := sc.scan(rows)
+		if err != nil {
+			rows.Close()
+			return nil, 0, dbError("find units", err)
+		}
+		units = append(units, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, dbError("find units", err)
+	}
+	// The page is the whole match when it starts at the beginning and is not cut short.
+	if f.AfterID <= 0 && (f.Limit <= 0 || len(units) < f.Limit) {
+		return units, len(units), nil
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM risk_units"+where, q.args[:nFilter]...).Scan(&n); err != nil {
+		return nil, 0, dbError("count matching units", err)
+	}
+	return units, n, nil
+}
+
+// unitsPage is how many units Units reads per query. Each page is its own short query, so
+// a slow consumer holds no connection for long and meets no statement timeout.
+const unitsPage = 2000
+
+// Units streams every unit that is not retired, ordered by id. Units added while it runs
+// may or may not be seen; none is seen twice.
+//
+// A goroutine reads and decodes the next page while the consumer handles the current one,
+// so the database, the decoding and the consumer run side by side. At most three pages
+// are in memory at once.
+func (s *Store) Units(ctx context.Context) iter.Seq2[*riskmap.Unit, error] {
+	return func(yield func(*riskmap.Unit, error) bool) {
+		// stop, not a cancelled context, ends the reader when the consumer breaks early: a
+		// page query in flight then finishes normally and its connection stays usable.
+		stop := make(chan struct{})
+		pages := make(chan unitPage, 1)
+		go s.readPages(ctx, stop, pages)
+		defer func() {
+			close(stop)
+			for range pages { // wait for the reader, so no query outlives the iteration
+			}
+		}()
+		for p := range pages {
+			if p.err != nil {
+				yield(nil, p.err)
+				return
+			}
+			for _, u := range p.units {
+				if !yield(u, nil) {
+					return
+				}
+			}
+			if p.last {
+				return
+			}
+		}
+		// The reader stopped before the last page: the caller's context ended.
+		err := ctx.Err()
+		if err == nil {
+			err = context.Canceled
+		}
+		yield(nil, fmt.Errorf("postgis: read units: %w", err))
+	}
+}
+
+type unitPage struct {
+	units []*riskmap.Unit
+	err   error
+	last  bool
+}
+
+// readPages sends the pages of Units until the last one, an error or ctx's end, then
+// closes out.
+func (s *Store) readPages(ctx context.Context, stop <-chan struct{}, out chan<- unitPage) {
+	defer close(out)
+	sc := newUnitScan()
+	var after int64
+	for {
+		units, err := s.unitsAfter(ctx, sc, make([]*riskmap.Unit, 0, unitsPage), after)
+		if err != nil && ctx.Err() != nil {
+			return // the caller gave up; Units reports ctx's error
+		}
+		last := len(units) < unitsPage
+		select {
+		case out <- unitPage{units: units, err: err, last: last}:
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || last {
+			return
+		}
+		after = units[len(units)-1].ID
+	}
+}
+
+func (s *Store) unitsAfter(ctx context.Context, sc *unitScan, page []*riskmap.Unit, after int64) ([]*riskmap.Unit, error) {
+	rows, err := s.pool.Query(ctx, selectUnit+" WHERE status <> 'retired' AND id > $1 ORDER BY id LIMIT $2", after, unitsPage)
+	if err != nil {
+		return nil, dbError("read units", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := sc.scan(rows)
+		if err != nil {
+			return nil, dbError("read units", err)
+		}
+		page = append(page, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("read units", err)
+	}
+	return page, nil
+}
