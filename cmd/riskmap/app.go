@@ -1,0 +1,569 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"riskmap/frontend"
+	"riskmap/geodata"
+	"riskmap/pkg/config"
+	"riskmap/pkg/demo"
+	"riskmap/pkg/featurejson"
+	"riskmap/pkg/gpkg"
+	"riskmap/pkg/httpapi"
+	"riskmap/pkg/password"
+	"riskmap/pkg/postgis"
+	"riskmap/pkg/regiongrade"
+	"riskmap/pkg/register"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+	"riskmap/pkg/synth"
+)
+
+// DefaultDB is the embedded store used when no --db or RISKMAP_DB is given.
+const DefaultDB = "./data/riskmap.gpkg"
+
+var errHelp = errors.New("help requested")
+
+// Main is the program: ParseFlags reads the command line, Run does the work and Close
+// releases what Run opened. End-to-end tests drive it in-process with --listen 127.0.0.1:0.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+
+	Command    string
+	DB         string
+	Listen     string
+	ConfigPath string
+
+	SeedDemo    bool // serve --demo: load the demo city into an empty store
+	TiandituKey string
+	Demo        bool
+	Synthetic   int
+	Seed        int64
+
+	UserName, Role, Categories, Regions, Department string
+	PasswordStdin                                   bool
+
+	// Ready is closed once serve listens; Addr is then its address.
+	Ready chan struct{}
+	Addr  net.Addr
+
+	cfg    *config.Config
+	store  riskmap.Store
+	logger *slog.Logger
+}
+
+// NewMain returns a Main wired to the process's standard streams and environment.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Ready: make(chan struct{})}
+}
+
+const usage = `riskmap — urban safety risk register and four-colour risk map (城市安全风险清单与四色图)
+
+Usage:
+  riskmap serve    [--listen ADDR] [--db DSN] [--config FILE] [--demo]
+  riskmap migrate  [--db DSN]
+  riskmap seed     [--db DSN] --demo
+  riskmap seed     [--db DSN] --synthetic N [--seed S]
+  riskmap user add [--db DSN] --name NAME --role admin|expert|department
+                   [--department NAME] [--categories c1,c2] [--regions r1,r2] [--password-stdin]
+  riskmap regrade  [--db DSN] [--config FILE]
+
+--db is a postgres:// URL (PostGIS) or the path of a GeoPackage file, created if missing
+(default ` + DefaultDB + `, env RISKMAP_DB). --listen defaults to 127.0.0.1:8080 (env
+RISKMAP_LISTEN); --config to the built-in thresholds and taxonomy (env RISKMAP_CONFIG).
+Run "riskmap COMMAND -h" for a command's flags.
+`
+
+// ParseFlags reads the command and its flags.
+func (m *Main) ParseFlags(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(m.Stdout, usage)
+		if len(args) == 0 {
+			return errors.New("no command given; see riskmap --help")
+		}
+		return errHelp
+	}
+	m.Command, args = args[0], args[1:]
+	if m.Command == "user" {
+		if len(args) == 0 || args[0] != "add" {
+			return errors.New(`unknown "user" command; use "riskmap user add"`)
+		}
+		m.Command, args = "user add", args[1:]
+	}
+	fs := flag.NewFlagSet("riskmap "+m.Command, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	env := func(k, def string) string {
+		if v := m.Getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&m.DB, "db", env("RISKMAP_DB", DefaultDB), "postgres:// DSN or GeoPackage file path")
+	switch m.Command {
+	case "serve":
+		fs.StringVar(&m.Listen, "listen", env("RISKMAP_LISTEN", "127.0.0.1:8080"), "address to listen on")
+		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file (grading, colours, taxonomy)")
+		fs.BoolVar(&m.SeedDemo, "demo", false, "load the demo city on first start, when the store is empty")
+		fs.StringVar(&m.TiandituKey, "tianditu-key", env("RISKMAP_TIANDITU_KEY", ""), "天地图 browser key for its basemaps (optional)")
+	case "migrate":
+	case "seed":
+		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
+		fs.BoolVar(&m.Demo, "demo", false, "load the demo city (澄江市) from geodata/")
+		fs.IntVar(&m.Synthetic, "synthetic", 0, "add N synthetic units")
+		fs.Int64Var(&m.Seed, "seed", 1, "random seed of --synthetic (same seed, same units)")
+	case "user add":
+		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
+		fs.StringVar(&m.UserName, "name", "", "login name")
+		fs.StringVar(&m.Role, "role", "", "admin, expert or department")
+		fs.StringVar(&m.Department, "department", "", "department name, e.g. 住建局")
+		fs.StringVar(&m.Categories, "categories", "", "comma-separated category codes (department scope)")
+		fs.StringVar(&m.Regions, "regions", "", "comma-separated region-code prefixes (department scope)")
+		fs.BoolVar(&m.PasswordStdin, "password-stdin", false, "read the password from standard input; otherwise one is generated and printed")
+	case "regrade":
+		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file with the new thresholds")
+	default:
+		return fmt.Errorf("unknown command %q; see riskmap --help", m.Command)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if m.Command == "seed" && m.Demo == (m.Synthetic > 0) {
+		return errors.New("seed needs exactly one of --demo or --synthetic N (N > 0)")
+	}
+	if m.Command == "seed" && m.Synthetic < 0 {
+		return errors.New("--synthetic must be a positive count")
+	}
+	return nil
+}
+
+// Run executes the command.
+func (m *Main) Run(ctx context.Context) error {
+	m.logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, err := config.Load(m.ConfigPath)
+	if err != nil {
+		return err
+	}
+	m.cfg = cfg
+	if err := m.openStore(ctx); err != nil {
+		return err
+	}
+	switch m.Command {
+	case "migrate":
+		fmt.Fprintln(m.Stdout, "schema is up to date")
+		return nil
+	case "seed":
+		if m.Demo {
+			return m.seedDemo(ctx)
+		}
+		return m.seedSynthetic(ctx)
+	case "user add":
+		return m.userAdd(ctx)
+	case "regrade":
+		return m.regrade(ctx)
+	case "serve":
+		return m.serve(ctx)
+	}
+	return fmt.Errorf("unknown command %q", m.Command)
+}
+
+// Close releases the store.
+func (m *Main) Close() error {
+	if m.store != nil {
+		err := m.store.Close()
+		m.store = nil
+		return err
+	}
+	return nil
+}
+
+// isPostgres reports whether dsn names a PostgreSQL database rather than a file.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func (m *Main) openStore(ctx context.Context) error {
+	var err error
+	if isPostgres(m.DB) {
+		var s *postgis.Store
+		s, err = postgis.Open(ctx, m.DB)
+		if err == nil {
+			m.store = s
+		}
+	} else {
+		var s *gpkg.Store
+		s, err = gpkg.Open(ctx, m.DB)
+		if err == nil {
+			m.store = s
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cannot open the store %s: %v", redact(m.DB), err)
+	}
+	if err := m.store.Migrate(ctx); err != nil {
+		return fmt.Errorf("cannot migrate the store %s: %v", redact(m.DB), err)
+	}
+	return nil
+}
+
+// redact hides the password of a DSN so that it never reaches a log or terminal.
+func redact(dsn string) string {
+	if !isPostgres(dsn) {
+		return dsn
+	}
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://") + 3
+	if at < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme:at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return dsn[:scheme] + userinfo[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+func (m *Main) service() *register.Service {
+	return register.New(m.store, m.cfg.Grader, m.cfg.Catalog)
+}
+
+// progress prints a line at most every two seconds while a long job runs.
+type progress struct {
+	w     io.Writer
+	what  string
+	total int
+	start time.Time
+	last  time.Time
+}
+
+func newProgress(w io.Writer, what string, total int) *progress {
+	now := time.Now()
+	return &progress{w: w, what: what, total: total, start: now, last: now}
+}
+
+func (p *progress) report(n int) {
+	now := time.Now()
+	if now.Sub(p.last) < 2*time.Second {
+		return
+	}
+	p.last = now
+	rate := float64(n) / now.Sub(p.start).Seconds()
+	if p.total > 0 {
+		fmt.Fprintf(p.w, "%s: %d/%d (%.0f%%, %.0f/s)\n", p.what, n, p.total, 100*float64(n)/float64(p.total), rate)
+	} else {
+		fmt.Fprintf(p.w, "%s: %d (%.0f/s)\n", p.what, n, rate)
+	}
+}
+
+func (m *Main) seedDemo(ctx context.Context) error {
+	n, err := m.countUnits(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("the store already holds %d units; the demo city loads only into an empty store", n)
+	}
+	return m.loadDemo(ctx)
+}
+
+func (m *Main) countUnits(ctx context.Context) (int, error) {
+	return m.store.CountUnits(ctx)
+}
+
+// loadDemo loads the demo city: regions, units, protective targets and shelters.
+func (m *Main) loadDemo(ctx context.Context) error {
+	start := time.Now()
+	regions, err := demo.LoadRegions(geodata.FS)
+	if err != nil {
+		return fmt.Errorf("demo regions: %v", err)
+	}
+	if err := m.store.PutRegions(ctx, regions); err != nil {
+		return fmt.Errorf("demo regions: %v", err)
+	}
+	targets, err := demo.LoadTargets(geodata.FS)
+	if err != nil {
+		return fmt.Errorf("demo protective targets: %v", err)
+	}
+	if err := m.store.AddProtectiveTargets(ctx, targets); err != nil {
+		return fmt.Errorf("demo protective targets: %v", err)
+	}
+	shelters, err := demo.LoadShelters(geodata.FS)
+	if err != nil {
+		return fmt.Errorf("demo shelters: %v", err)
+	}
+	if err := m.store.AddShelters(ctx, shelters); err != nil {
+		return fmt.Errorf("demo shelters: %v", err)
+	}
+	f, err := geodata.FS.Open("units.geojson")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var decodeErr error
+	units := func(yield func(*riskmap.Unit) bool) {
+		for u, err := range featurejson.DecodeUnits(bufio.NewReaderSize(f, 1<<16)) {
+			if err != nil {
+				decodeErr = err
+				return
+			}
+			if !yield(u) {
+				return
+			}
+		}
+	}
+	loadCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	n, err := m.service().BulkCreate(loadCtx, func(yield func(*riskmap.Unit) bool) {
+		units(yield)
+		if decodeErr != nil {
+			cancel()
+		}
+	}, nil)
+	if decodeErr != nil {
+		return fmt.Errorf("demo units: %v", riskmap.ErrorMessage(decodeErr))
+	}
+	if err != nil {
+		return fmt.Errorf("demo units: %v", riskmap.ErrorMessage(err))
+	}
+	fmt.Fprintf(m.Stdout, "loaded the demo city 澄江市: %d regions, %d units, %d protective targets, %d shelters in %.1fs\n",
+		len(regions), n, len(targets), len(shelters), time.Since(start).Seconds())
+	return nil
+}
+
+func (m *Main) seedSynthetic(ctx context.Context) error {
+	regions, err := demo.LoadRegions(geodata.FS)
+	if err != nil {
+		return fmt.Errorf("demo regions: %v", err)
+	}
+	gen, err := synth.New(regions, m.cfg.Catalog, m.cfg.Grader)
+	if err != nil {
+		return fmt.Errorf("synthetic units: %v", err)
+	}
+	p := newProgress(m.Stderr, "synthetic units", m.Synthetic)
+	start := time.Now()
+	n, err := m.service().BulkCreate(ctx, gen.Units(m.Seed, m.Synthetic), p.report)
+	if err != nil {
+		if riskmap.ErrorCode(err) == riskmap.ECONFLICT {
+			return fmt.Errorf("%s; synthetic codes include the seed, so load again with another --seed", riskmap.ErrorMessage(err))
+		}
+		return err
+	}
+	d := time.Since(start)
+	fmt.Fprintf(m.Stdout, "added %d synthetic units (seed %d) in %.1fs (%.0f units/s)\n", n, m.Seed, d.Seconds(), float64(n)/d.Seconds())
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (m *Main) userAdd(ctx context.Context) error {
+	pw := ""
+	generated := false
+	if m.PasswordStdin {
+		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("reading the password: %v", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+	} else {
+		pw, generated = password.Generate(), true
+	}
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return err
+	}
+	u := &riskmap.User{Name: m.UserName, Role: m.Role, Department: m.Department,
+		Categories: splitList(m.Categories), Regions: splitList(m.Regions), PasswordHash: hash}
+	if err := u.Validate(m.cfg.Catalog); err != nil {
+		return err
+	}
+	if err := m.store.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "created user %s (%s)\n", u.Name, u.Role)
+	if generated {
+		fmt.Fprintf(m.Stdout, "password: %s\n", pw)
+	}
+	return nil
+}
+
+func (m *Main) regrade(ctx context.Context) error {
+	res, err := m.service().Regrade(ctx, func(r register.RegradeResult) {
+		fmt.Fprintf(m.Stderr, "regrade: %d checked, %d changed\n", r.Checked, r.Changed)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "regraded: %d units checked, %d changed grade or explanation\n", res.Checked, res.Changed)
+	return nil
+}
+
+// ensureAdmin creates the first admin, with a generated password, when there are no users.
+func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
+	n, err := m.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	pw := password.Generate()
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return "", err
+	}
+	if err := m.store.CreateUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin, PasswordHash: hash}); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+func (m *Main) serve(ctx context.Context) error {
+	if m.SeedDemo {
+		n, err := m.countUnits(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			fmt.Fprintln(m.Stdout, "first start: loading the demo city 澄江市 …")
+			if err := m.loadDemo(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	adminPW, err := m.ensureAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the first admin: %v", err)
+	}
+	regions, err := m.store.Regions(ctx, "")
+	if err != nil {
+		return fmt.Errorf("reading regions: %v", err)
+	}
+	locate := regiongrade.Locator(regiongrade.Prepare(regions))
+	ix := spatialindex.New(encodeFeature, locate)
+	pub := spatialindex.New(publicEncoder(m.cfg.Catalog, regions), locate)
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: m.service(), Index: ix, Public: pub, Catalog: m.cfg.Catalog,
+		Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
+		Assets: assets(), TiandituKey: m.TiandituKey})
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v", m.Listen, err)
+	}
+	m.Addr = ln.Addr()
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn)}
+	where := m.DB
+	if !isPostgres(where) {
+		if abs, err := filepath.Abs(where); err == nil {
+			where = abs
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	// The server answers /healthz (and /readyz with 503) while the index loads.
+	start := time.Now()
+	n, err := ix.Load(ctx, m.store.Units(ctx))
+	if err == nil {
+		_, err = pub.Load(ctx, approved(m.store.Units(ctx)))
+	}
+	if err != nil {
+		hs.Close()
+		return fmt.Errorf("loading the spatial index: %v", err)
+	}
+	m.logger.Info("spatial index loaded", "units", n, "seconds", time.Since(start).Seconds())
+	if ps, ok := m.store.(*postgis.Store); ok {
+		// Other replicas write to the same database: follow their changes.
+		go m.follow(ctx, ps, ix, pub)
+	}
+	fmt.Fprintf(m.Stdout, "riskmap is serving at http://%s/ (store: %s, %d units)\n", m.Addr, redact(where), n)
+	if adminPW != "" {
+		fmt.Fprintf(m.Stdout, "first start: log in as admin with password %s (shown only this once; add users with \"riskmap user add\")\n", adminPW)
+	}
+	close(m.Ready)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, "riskmap stopped")
+	return nil
+}
+
+// encodeFeature is the GeoJSON the index keeps for each unit.
+func encodeFeature(u *riskmap.Unit) ([]byte, error) { return json.Marshal(featurejson.NewFeature(u)) }
+
+// assets is the built front end embedded in the binary.
+func assets() fs.FS {
+	sub, err := fs.Sub(frontend.Dist, "dist")
+	if err != nil {
+		return nil
+	}
+	return sub
+}
+
+// publicEncoder writes the public Feature of a unit, with its category and region labels.
+func publicEncoder(cat *riskmap.Catalog, regions []*riskmap.Region) spatialindex.Encoder {
+	names := make(map[string]string, len(regions))
+	for _, r := range regions {
+		names[r.Code] = r.Name
+	}
+	return func(u *riskmap.Unit) ([]byte, error) {
+		label := u.Category
+		if c, ok := cat.Category(u.Category); ok {
+			label = c.Label
+		}
+		return json.Marshal(featurejson.NewPublicFeature(u, label, names[u.RegionCode]))
+	}
+}
+
+// approved keeps the approved units of a sequence: what the public index holds until
+// publications exist.
+func approved(units iter.Seq2[*riskmap.Unit, error]) iter.Seq2[*riskmap.Unit, error] {
+	return func(yield func(*riskmap.Unit, error) bool) {
+		for u, err := range units {
+			if (err != nil || u.Status == riskmap.StatusApproved) && !yield(u, err) {
+				return
+			}
+		}
+	}
+}
+
+// oneLine keeps an error to one line for the terminal.
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

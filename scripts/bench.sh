@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# make bench: loads 1M synthetic units into PostGIS and into a GeoPackage file, reads them back,
+# and prints the timings. Takes a few minutes; it is not part of make test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-1000000}
+PG_DSN=${PG_DSN:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+BENCH_DB=riskmap_bench
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bin=bin/riskmap
+go build -o "$work/benchscan" ./scripts/benchscan
+
+base=${PG_DSN%%\?*}; base=${base%/*}
+pg="$base/$BENCH_DB?sslmode=disable"
+psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "CREATE DATABASE $BENCH_DB"
+psql "$pg" -q -c "CREATE EXTENSION postgis"
+
+results=()
+timeit() { # label, command...
+  local label=$1; shift
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  local secs
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+  results+=("$(printf '| %-44s | %8.1f s | %s |' "$label" "$secs" "$(tail -n 1 "$work/out")")")
+}
+
+echo "== $N synthetic units into PostGIS (COPY)"
+timeit "seed --synthetic $N into PostGIS" $bin seed --db "$pg" --synthetic "$N" --seed 1
+timeit "read all units back from PostGIS" "$work/benchscan" --db "$pg"
+echo "== $N synthetic units into GeoPackage (one transaction)"
+timeit "seed --synthetic $N into GeoPackage" $bin seed --db "$work/bench.gpkg" --synthetic "$N" --seed 1
+timeit "read all units back from GeoPackage" "$work/benchscan" --db "$work/bench.gpkg"
+size=$(du -h "$work/bench.gpkg" | cut -f1)
+
+echo
+echo "| step | time | output |"
+echo "|---|---|---|"
+printf '%s\n' "${results[@]}"
+echo
+echo "GeoPackage file: $size. Targets: PostGIS load ≤ 60 s, GeoPackage load ≤ 120 s, read-back ≥ 100k units/s."
+psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks for the whole test suite: PostGIS for the
+# PostgreSQL 15 server, GDAL (ogrinfo, validate_gpkg.py) and the browser with CJK fonts.
+# Run as root. Idempotent.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+  postgresql-15-postgis-3 gdal-bin python3-gdal chromium fonts-noto-cjk
