@@ -1,0 +1,430 @@
+// Package spatialindex keeps every active unit in memory, in an R-tree, so that tiles,
+// bounding-box queries, lists and statistics are served without the database. Readers take
+// an immutable Snapshot and never wait for writers: a writer changes a private copy-on-write
+// master (tidwall/rtree and tidwall/btree copy only the nodes they touch) and publishes a new
+// snapshot atomically.
+package spatialindex
+
+import (
+	"context"
+	"iter"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/paulmach/orb"
+	"github.com/tidwall/btree"
+	"github.com/tidwall/rtree"
+
+	"riskmap/pkg/riskmap"
+)
+
+// Feature is what the index keeps of a unit: enough to draw it, filter it and list it.
+// Features are immutable once indexed.
+type Feature struct {
+	ID         int64
+	Version    int64
+	Code       string
+	Name       string
+	Category   string
+	RegionCode string
+	// CountCode is the region code the unit is counted under: its grid's code when its
+	// representative point lies in a grid of its own region, else its region code.
+	CountCode  string
+	Department string
+	Grade      riskmap.Grade
+	Status     riskmap.Status
+	Geometry   orb.Geometry
+	Bound      orb.Bound
+	// JSON is the unit's GeoJSON Feature, encoded once when it is indexed.
+	JSON []byte
+}
+
+// Encoder turns a unit into the JSON kept with its Feature.
+type Encoder func(*riskmap.Unit) ([]byte, error)
+
+// CellZoom is the Web Mercator zoom whose tiles are the cells of the aggregate grid: about
+// 300 m at the latitude of the demo city.
+const CellZoom = 17
+
+// Cell is the per-grade count of the units whose representative point falls in one cell of
+// the aggregate grid, and the sum of those points, so that a cluster sits at their centroid.
+type Cell struct {
+	Counts     [4]int32 // red, orange, yellow, blue
+	SumX, SumY float64
+}
+
+// Total is the number of units in the cell.
+func (c Cell) Total() int {
+	return int(c.Counts[0] + c.Counts[1] + c.Counts[2] + c.Counts[3])
+}
+
+// Highest is the highest grade present.
+func (c Cell) Highest() riskmap.Grade {
+	for i, n := range c.Counts {
+		if n > 0 {
+			return riskmap.Grades[i]
+		}
+	}
+	return ""
+}
+
+// CountKey groups counts by exact region code (a unit's CountCode) and category.
+type CountKey struct {
+	RegionCode string
+	Category   string
+}
+
+// Snapshot is one immutable state of the index.
+type Snapshot struct {
+	seq    uint64
+	tree   *rtree.RTreeG[*Feature]
+	byID   *btree.Map[int64, *Feature]
+	cells  *btree.Map[uint64, Cell]
+	counts map[CountKey][4]int
+}
+
+// Seq increases with every change; tiles and caches key on it.
+func (s *Snapshot) Seq() uint64 { return s.seq }
+
+// Len is the number of indexed units.
+func (s *Snapshot) Len() int { return s.byID.Len() }
+
+// Bounds is the bounding box of every indexed unit.
+func (s *Snapshot) Bounds() (min, max [2]float64) { return s.tree.Bounds() }
+
+// Get returns the feature of a unit.
+func (s *Snapshot) Get(id int64) (*Feature, bool) { return s.byID.Get(id) }
+
+// Search calls fn for each feature whose geometry intersects b, in no particular order,
+// until fn returns false.
+func (s *Snapshot) Search(b orb.Bound, fn func(*Feature) bool) {
+	s.tree.Search(b.Min, b.Max, func(_, _ [2]float64, f *Feature) bool {
+		inside := b.Contains(f.Bound.Min) && b.Contains(f.Bound.Max)
+		if !inside && !riskmap.IntersectsBound(f.Geometry, b) {
+			return true
+		}
+		return fn(f)
+	})
+}
+
+// SearchBounds calls fn for each feature whose bounding box overlaps b: the candidates of a
+// tile, which clipping decides.
+func (s *Snapshot) SearchBounds(b orb.Bound, fn func(*Feature) bool) {
+	s.tree.Search(b.Min, b.Max, func(_, _ [2]float64, f *Feature) bool { return fn(f) })
+}
+
+// Ascend calls fn for each feature with an id greater than after, in id order, until fn
+// returns false.
+func (s *Snapshot) Ascend(after int64, fn func(*Feature) bool) {
+	s.byID.Ascend(after+1, func(_ int64, f *Feature) bool { return fn(f) })
+}
+
+// Cells calls fn for each non-empty cell of the aggregate grid inside the cell range
+// [x0,x1]×[y0,y1] (at CellZoom).
+func (s *Snapshot) Cells(x0, y0, x1, y1 uint32, fn func(x, y uint32, c Cell) bool) {
+	for x := x0; x <= x1; x++ {
+		s.cells.Ascend(cellKey(x, y0), func(k uint64, c Cell) bool {
+			cx, cy := uint32(k>>32), uint32(k)
+			if cx != x || cy > y1 {
+				return false
+			}
+			return fn(cx, cy, c)
+		})
+	}
+}
+
+// CellCount is the number of non-empty cells.
+func (s *Snapshot) CellCount() int { return s.cells.Len() }
+
+// Counts returns the per-grade counts of units by region code and category.
+func (s *Snapshot) Counts() map[CountKey][4]int { return s.counts }
+
+// Index is the live index. Its methods are safe for concurrent use.
+type Index struct {
+	encode Encoder
+	locate Locator
+
+	mu     sync.Mutex // serialises writers
+	tree   *rtree.RTreeG[*Feature]
+	byID   *btree.Map[int64, *Feature]
+	cells  *btree.Map[uint64, Cell]
+	counts map[CountKey][4]int
+	seq    uint64
+	// retired remembers the last version of units taken out, so that an old event about
+	// them cannot bring them back.
+	retired map[int64]int64
+	// during is non-nil while Load reads the store: what Apply did meanwhile, by id (a nil
+	// feature for a retirement), so that the load does not undo newer writes.
+	during map[int64]pendingChange
+
+	cur    atomic.Pointer[Snapshot]
+	loaded atomic.Bool
+	// listeners hear about every change, after the new snapshot is published.
+	listeners []func(Change)
+}
+
+type pendingChange struct {
+	version int64
+	f       *Feature
+}
+
+// Change describes one write: the feature before (nil if new) and after (nil if removed).
+type Change struct {
+	Seq    uint64
+	Before *Feature
+	After  *Feature
+}
+
+// Locator returns the code of the finest region (a grid) holding a point, or "".
+type Locator func(orb.Point) string
+
+// New returns an empty index whose features carry JSON made by encode and whose counts go
+// to the grid locate finds (locate may be nil).
+func New(encode Encoder, locate Locator) *Index {
+	ix := &Index{encode: encode, locate: locate}
+	ix.reset()
+	ix.publish()
+	return ix
+}
+
+func (ix *Index) reset() {
+	ix.tree = &rtree.RTreeG[*Feature]{}
+	ix.byID = &btree.Map[int64, *Feature]{}
+	ix.cells = &btree.Map[uint64, Cell]{}
+	ix.counts = map[CountKey][4]int{}
+	ix.retired = map[int64]int64{}
+}
+
+// OnChange registers fn to hear of every change. Register before loading.
+func (ix *Index) OnChange(fn func(Change)) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.listeners = append(ix.listeners, fn)
+}
+
+// Snapshot returns the current state for reading.
+func (ix *Index) Snapshot() *Snapshot { return ix.cur.Load() }
+
+// Loaded reports whether a full load has completed.
+func (ix *Index) Loaded() bool { return ix.loaded.Load() }
+
+// publish makes the master visible to readers as a new snapshot. Copy is O(1): the master
+// and the snapshot share nodes until the master next changes them.
+func (ix *Index) publish() *Snapshot {
+	counts := make(map[CountKey][4]int, len(ix.counts))
+	for k, v := range ix.counts {
+		counts[k] = v
+	}
+	s := &Snapshot{seq: ix.seq, tree: ix.tree.Copy(), byID: ix.byID.Copy(), cells: ix.cells.Copy(), counts: counts}
+	ix.cur.Store(s)
+	return s
+}
+
+// Load replaces the whole index with the units of the sequence (every active unit of the
+// store) and publishes it once at the end. Readers see the old index until then.
+func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]) (int, error) {
+	ix.mu.Lock()
+	ix.during = map[int64]pendingChange{}
+	ix.mu.Unlock()
+	defer func() {
+		ix.mu.Lock()
+		ix.during = nil
+		ix.mu.Unlock()
+	}()
+	fresh := &Index{encode: ix.encode, locate: ix.locate}
+	fresh.reset()
+	n := 0
+	for u, err := range units {
+		if err != nil {
+			return n, err
+		}
+		if n%4096 == 0 && ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		f, err := ix.feature(u)
+		if err != nil {
+			return n, err
+		}
+		fresh.insert(f)
+		n++
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	// A write applied while the load read the store wins if it is newer than what the load
+	// read.
+	for id, pc := range ix.during {
+		g, ok := fresh.byID.Get(id)
+		if ok && g.Version >= pc.version {
+			continue
+		}
+		if ok {
+			fresh.remove(g)
+		}
+		if pc.f != nil {
+			fresh.insert(pc.f)
+		} else {
+			fresh.retired[id] = pc.version
+		}
+	}
+	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired
+	ix.seq++
+	s := ix.publish()
+	ix.loaded.Store(true)
+	for _, fn := range ix.listeners {
+		fn(Change{Seq: s.seq}) // a reload changes everything
+	}
+	return n, nil
+}
+
+func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
+	f := &Feature{ID: u.ID, Version: u.Version, Code: u.Code, Name: u.Name, Category: u.Category,
+		RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade, Status: u.Status,
+		Geometry: u.Geometry, Bound: u.Geometry.Bound()}
+	f.CountCode = f.RegionCode
+	if ix.locate != nil {
+		if g := ix.locate(Representative(f)); g != "" && strings.HasPrefix(g, f.RegionCode) {
+			f.CountCode = g
+		}
+	}
+	if ix.encode != nil {
+		b, err := ix.encode(u)
+		if err != nil {
+			return nil, err
+		}
+		f.JSON = b
+	}
+	return f, nil
+}
+
+// Apply brings one unit into the index: inserted or replaced when its version is newer than
+// the indexed one, removed when it is retired. It reports whether anything changed; an
+// event older than what is indexed changes nothing.
+func (ix *Index) Apply(u *riskmap.Unit) (bool, error) {
+	var f *Feature
+	if u.Status != riskmap.StatusRetired {
+		var err error
+		if f, err = ix.feature(u); err != nil {
+			return false, err
+		}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	old, had := ix.byID.Get(u.ID)
+	if had && old.Version >= u.Version {
+		return false, nil
+	}
+	if v, gone := ix.retired[u.ID]; gone && v >= u.Version {
+		return false, nil
+	}
+	if ix.during != nil {
+		ix.during[u.ID] = pendingChange{version: u.Version, f: f}
+	}
+	if f == nil {
+		ix.retired[u.ID] = u.Version
+		if !had {
+			return false, nil
+		}
+	} else {
+		delete(ix.retired, u.ID)
+	}
+	if had {
+		ix.remove(old)
+	}
+	if f != nil {
+		ix.insert(f)
+	}
+	ix.seq++
+	s := ix.publish()
+	for _, fn := range ix.listeners {
+		fn(Change{Seq: s.seq, Before: old, After: f})
+	}
+	return true, nil
+}
+
+// Remove takes a unit out whatever its version (it was erased from the store).
+func (ix *Index) Remove(id int64) bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	old, had := ix.byID.Get(id)
+	if !had {
+		return false
+	}
+	ix.remove(old)
+	ix.seq++
+	s := ix.publish()
+	for _, fn := range ix.listeners {
+		fn(Change{Seq: s.seq, Before: old})
+	}
+	return true
+}
+
+// Version returns the indexed version of a unit (0 if absent).
+func (ix *Index) Version(id int64) int64 {
+	if f, ok := ix.Snapshot().Get(id); ok {
+		return f.Version
+	}
+	return 0
+}
+
+func (ix *Index) insert(f *Feature) {
+	ix.tree.Insert(f.Bound.Min, f.Bound.Max, f)
+	ix.byID.Set(f.ID, f)
+	ix.count(f, 1)
+}
+
+func (ix *Index) remove(f *Feature) {
+	ix.tree.Delete(f.Bound.Min, f.Bound.Max, f)
+	ix.byID.Delete(f.ID)
+	ix.count(f, -1)
+}
+
+func (ix *Index) count(f *Feature, d int) {
+	gi := f.Grade.Rank() - 1
+	if gi < 0 {
+		return
+	}
+	p := Representative(f)
+	x, y := CellOf(p, CellZoom)
+	k := cellKey(x, y)
+	c, _ := ix.cells.Get(k)
+	c.Counts[gi] += int32(d)
+	c.SumX += float64(d) * p[0]
+	c.SumY += float64(d) * p[1]
+	if c.Total() == 0 {
+		ix.cells.Delete(k)
+	} else {
+		ix.cells.Set(k, c)
+	}
+	ck := CountKey{f.CountCode, f.Category}
+	v := ix.counts[ck]
+	v[gi] += d
+	if v == ([4]int{}) {
+		delete(ix.counts, ck)
+	} else {
+		ix.counts[ck] = v
+	}
+}
+
+// Representative is the point that stands for a feature in aggregates: the point itself,
+// or the centre of its bounding box.
+func Representative(f *Feature) orb.Point {
+	if p, ok := f.Geometry.(orb.Point); ok {
+		return p
+	}
+	return f.Bound.Center()
+}
+
+func cellKey(x, y uint32) uint64 { return uint64(x)<<32 | uint64(y) }
+
+// CellOf returns the Web Mercator tile (x, y) at zoom z that holds p, clamped to the world.
+func CellOf(p orb.Point, z int) (uint32, uint32) {
+	n := float64(uint64(1) << z)
+	lat := math.Max(math.Min(p[1], 85.0511287798), -85.0511287798)
+	x := (p[0] + 180) / 360 * n
+	r := lat * math.Pi / 180
+	y := (1 - math.Log(math.Tan(r)+1/math.Cos(r))/math.Pi) / 2 * n
+	clamp := func(v float64) uint32 { return uint32(math.Max(0, math.Min(n-1, math.Floor(v)))) }
+	return clamp(x), clamp(y)
+}
