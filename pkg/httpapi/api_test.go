@@ -1,0 +1,505 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"riskmap/geodata"
+	"riskmap/pkg/config"
+	"riskmap/pkg/demo"
+	"riskmap/pkg/featurejson"
+	"riskmap/pkg/gpkg"
+	"riskmap/pkg/httpapi"
+	"riskmap/pkg/pgtest"
+	"riskmap/pkg/postgis"
+	"riskmap/pkg/regiongrade"
+	"riskmap/pkg/register"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+)
+
+type env struct {
+	t     *testing.T
+	srv   *httptest.Server
+	store riskmap.Store
+	ix    *spatialindex.Index
+}
+
+func encode(u *riskmap.Unit) ([]byte, error) { return json.Marshal(featurejson.NewFeature(u)) }
+
+// newEnv starts the API over a real store holding the demo regions and a few units.
+func newEnv(t *testing.T, store riskmap.Store) *env {
+	t.Helper()
+	ctx := context.Background()
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	regions, err := demo.LoadRegions(geodata.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.PutRegions(ctx, regions); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	svc := register.New(store, cfg.Grader, cfg.Catalog)
+	ix := spatialindex.New(encode, regiongrade.Locator(regiongrade.Prepare(regions)))
+	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	pub := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) {
+		return json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
+	}, nil)
+	if _, err := pub.Load(ctx, store.Units(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	s := httpapi.New(httpapi.Config{Store: store, Units: svc, Index: ix, Public: pub, Catalog: cfg.Catalog, Grader: cfg.Grader,
+		RegionRule: cfg.RegionRule, Regions: regions, MaxBodyBytes: 1 << 20})
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, store: store, ix: ix}
+}
+
+type resp struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+func (e *env) do(method, path string, body string, headers ...string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{res.StatusCode, res.Header, b}
+}
+
+func feature(code, name string, lon, lat float64, l, s int) string {
+	return fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%g,%g]},"properties":{
+		"code":%q,"name":%q,"category":"hazardous_chemicals","region_code":"530481001001",
+		"assessment":{"method":"LS","likelihood":%d,"severity":%d},"accident_types":["fire"],
+		"controls":{"engineering":["可燃气体报警"],"management":[],"training":[],"ppe":[],"emergency":[]}}}`, lon, lat, code, name, l, s)
+}
+
+func stores(t *testing.T) map[string]func(t *testing.T) riskmap.Store {
+	return map[string]func(t *testing.T) riskmap.Store{
+		"GeoPackage": func(t *testing.T) riskmap.Store {
+			s, err := gpkg.Open(context.Background(), filepath.Join(t.TempDir(), "api.gpkg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		"PostGIS": func(t *testing.T) riskmap.Store {
+			s, err := postgis.Open(context.Background(), pgtest.NewDatabase(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+}
+
+func TestAPI(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			t.Run("UnitLifecycle", e.testLifecycle)
+			t.Run("List", e.testList)
+			t.Run("BadInput", e.testBadInput)
+			t.Run("Reference", e.testReference)
+			t.Run("RegionsAndStats", e.testRegions)
+			t.Run("OGC", e.testOGC)
+			t.Run("Public", e.testPublic)
+		})
+	}
+}
+
+func (e *env) testLifecycle(t *testing.T) {
+	e.t = t
+	r := e.do("POST", "/api/v1/units", feature("LC-1", "凤麓液氨储罐区", 102.91, 24.67, 4, 5), "Content-Type", "application/geo+json")
+	if r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	loc := r.header.Get("Location")
+	if !strings.HasPrefix(loc, "/api/v1/units/") || r.header.Get("ETag") != `"1"` {
+		t.Fatalf("create must return Location and ETag \"1\": %v", r.header)
+	}
+	props := r.json(t)["properties"].(map[string]any)
+	if props["grade"] != "red" || props["grade_label"] != "重大风险" || props["risk_value"].(float64) != 20 ||
+		props["status"] != "draft" || props["responsible_department"] != "应急局" || props["next_review_due"] == nil {
+		t.Fatalf("the server computes grade, defaults and review date: %v", props)
+	}
+	exp := props["explanation"].(map[string]any)
+	if !strings.Contains(exp["text"].(string), "4 × 5 = 20") {
+		t.Fatalf("explanation: %v", exp)
+	}
+	// The new unit is in the list and the index before the response returned.
+	if l := e.do("GET", "/api/v1/units?q=LC-1", ""); !strings.Contains(string(l.body), "凤麓液氨储罐区") {
+		t.Fatalf("a created unit must be listed at once: %s", l.body)
+	}
+	g := e.do("GET", loc, "")
+	if g.code != 200 || g.header.Get("ETag") != `"1"` || g.header.Get("Content-Type") != "application/geo+json" {
+		t.Fatalf("get: %d %v", g.code, g.header)
+	}
+	if nm := e.do("GET", loc, "", "If-None-Match", `"1"`); nm.code != 304 {
+		t.Fatalf("If-None-Match with the current ETag must be 304, got %d", nm.code)
+	}
+
+	upd := feature("LC-1", "凤麓液氨储罐区(改)", 102.92, 24.68, 1, 3)
+	if r := e.do("PUT", loc, upd); r.code != 428 || r.json(t)["error"].(map[string]any)["code"] != "precondition_required" {
+		t.Fatalf("PUT without If-Match must be 428: %d %s", r.code, r.body)
+	}
+	r = e.do("PUT", loc, upd, "If-Match", `"1"`)
+	if r.code != 200 || r.header.Get("ETag") != `"2"` || r.json(t)["properties"].(map[string]any)["grade"] != "blue" {
+		t.Fatalf("update: %d %s", r.code, r.body)
+	}
+	stale := e.do("PUT", loc, feature("LC-1", "过时的修改", 102.9, 24.6, 5, 5), "If-Match", `"1"`)
+	if stale.code != 412 || !strings.Contains(stale.json(t)["error"].(map[string]any)["message"].(string), "changed by someone else") {
+		t.Fatalf("a stale If-Match must be 412: %d %s", stale.code, stale.body)
+	}
+	if g := e.do("GET", loc, ""); !strings.Contains(string(g.body), "(改)") {
+		t.Fatalf("a stale write must overwrite nothing: %s", g.body)
+	}
+	if r := e.do("DELETE", loc, "", "If-Match", `"1"`); r.code != 412 {
+		t.Fatalf("a stale DELETE must be 412, got %d", r.code)
+	}
+	r = e.do("DELETE", loc, "", "If-Match", `"2"`)
+	if r.code != 200 || r.json(t)["properties"].(map[string]any)["status"] != "retired" {
+		t.Fatalf("delete retires: %d %s", r.code, r.body)
+	}
+	if l := e.do("GET", "/api/v1/units?q=LC-1", ""); l.json(t)["numberMatched"].(float64) != 0 {
+		t.Fatalf("a retired unit leaves the map at once: %s", l.body)
+	}
+	if g := e.do("GET", loc, ""); g.code != 200 || !strings.Contains(string(g.body), `"retired"`) {
+		t.Fatalf("a retired unit is kept, not erased: %d %s", g.code, g.body)
+	}
+	if g := e.do("GET", "/api/v1/units/999999", ""); g.code != 404 {
+		t.Fatalf("unknown unit: %d", g.code)
+	}
+}
+
+func (e *env) testList(t *testing.T) {
+	e.t = t
+	for i := 0; i < 7; i++ {
+		l, s := 1+i%5, 1+(i*2)%5
+		r := e.do("POST", "/api/v1/units", feature(fmt.Sprintf("LS-%d", i), fmt.Sprintf("列表单元%d", i), 102.90+float64(i)*0.01, 24.60, l, s))
+		if r.code != 201 {
+			t.Fatalf("create: %s", r.body)
+		}
+	}
+	r := e.do("GET", "/api/v1/units?q=LS-&limit=3", "")
+	m := r.json(t)
+	if r.header.Get("Content-Type") != "application/geo+json" || m["numberMatched"].(float64) != 7 || len(m["features"].([]any)) != 3 || m["next"] == nil {
+		t.Fatalf("first page: %s", r.body)
+	}
+	seen := 0
+	next := m["next"].(string)
+	seen += 3
+	for next != "" {
+		r := e.do("GET", strings.TrimPrefix(next, e.srv.URL), "")
+		m := r.json(t)
+		seen += len(m["features"].([]any))
+		next, _ = m["next"].(string)
+	}
+	if seen != 7 {
+		t.Fatalf("following next links must list every unit once, got %d", seen)
+	}
+	cases := []struct {
+		name, query string
+		want        int
+	}{
+		{"BBox", "q=LS-&bbox=102.895,24.59,102.925,24.61", 3},
+		{"BBoxNothing", "q=LS-&bbox=100,20,100.1,20.1", 0},
+		{"Grade", "q=LS-&grade=blue", 2},
+		{"GradeChinese", "q=LS-&grade=低", 2},
+		{"Region", "q=LS-&region=530481001", 7},
+		{"OtherRegion", "q=LS-&region=530481002", 0},
+		{"Category", "q=LS-&category=hazardous_chemicals,roads", 7},
+		{"Injection", "q=" + urlq("' OR 1=1--"), 0},
+		{"InjectionSleep", "q=" + urlq("%' AND pg_sleep(5)--"), 0},
+		{"UnicodeQuotes", "q=" + urlq("’ OR ‘1’=‘1"), 0},
+		{"PercentIsLiteral", "q=" + urlq("%"), 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			r := e.do("GET", "/api/v1/units?"+tc.query, "")
+			if r.code != 200 {
+				t.Fatalf("%d %s", r.code, r.body)
+			}
+			if n := r.json(t)["numberMatched"].(float64); int(n) != tc.want {
+				t.Fatalf("want %d matched, got %v", tc.want, n)
+			}
+			if time.Since(start) > 4*time.Second {
+				t.Fatalf("an injection string must be answered at once, not slept on")
+			}
+		})
+	}
+}
+
+func urlq(s string) string {
+	r := strings.NewReplacer("%", "%25", " ", "%20", "'", "%27", "&", "%26", "=", "%3D", "+", "%2B", "#", "%23")
+	return r.Replace(s)
+}
+
+func (e *env) testBadInput(t *testing.T) {
+	e.t = t
+	before := e.ix.Snapshot().Len()
+	big := `{"type":"Feature","geometry":{"type":"Point","coordinates":[102.9,24.6]},"properties":{"name":"` + strings.Repeat("x", 2<<20) + `"}}`
+	cases := []struct {
+		name, method, path, body string
+		code                     int
+		field                    string
+	}{
+		{"ErrMalformedJSON", "POST", "/api/v1/units", `{"type":"Feature",`, 400, ""},
+		{"ErrEmptyBody", "POST", "/api/v1/units", ``, 400, ""},
+		{"ErrUnknownCategory", "POST", "/api/v1/units", strings.Replace(feature("B-1", "x", 102.9, 24.6, 1, 1), "hazardous_chemicals", "nuclear", 1), 400, "category"},
+		{"ErrLikelihood", "POST", "/api/v1/units", feature("B-2", "x", 102.9, 24.6, 9, 1), 400, "assessment.likelihood"},
+		{"ErrHugeCoordinate", "POST", "/api/v1/units", feature("B-3", "x", 1e300, 24.6, 1, 1), 400, "geometry"},
+		{"ErrSelfIntersecting", "POST", "/api/v1/units", `{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,1],[0,0]]]},"properties":{}}`, 400, "geometry"},
+		{"ErrUnclosed", "POST", "/api/v1/units", `{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,1]]]},"properties":{}}`, 400, "geometry"},
+		{"ErrRegionCode", "POST", "/api/v1/units", strings.Replace(feature("B-4", "x", 102.9, 24.6, 1, 1), "530481001001", "5304", 1), 400, "region_code"},
+		{"ErrLongName", "POST", "/api/v1/units", feature("B-5", strings.Repeat("名", 300), 102.9, 24.6, 1, 1), 400, "name"},
+		{"ErrTooLarge", "POST", "/api/v1/units", big, 413, ""},
+		{"ErrGradeFromClientIgnoredButBadShape", "POST", "/api/v1/units", `{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"controls":"none"}}`, 400, "controls"},
+		{"ErrBBoxArity", "GET", "/api/v1/units?bbox=1,2,3", "", 400, "bbox"},
+		{"ErrBBoxOrder", "GET", "/api/v1/units?bbox=103,24,102,25", "", 400, "bbox"},
+		{"ErrBBoxRange", "GET", "/api/v1/units?bbox=-200,24,102,25", "", 400, "bbox"},
+		{"ErrBBoxNaN", "GET", "/api/v1/units?bbox=NaN,24,102,25", "", 400, "bbox"},
+		{"ErrGrade", "GET", "/api/v1/units?grade=purple", "", 400, "grade"},
+		{"ErrLimit", "GET", "/api/v1/units?limit=-5", "", 400, "limit"},
+		{"ErrCursor", "GET", "/api/v1/units?cursor=abc", "", 400, "cursor"},
+		{"ErrRegionPrefix", "GET", "/api/v1/units?region=53%27--", "", 400, "region"},
+		{"ErrID", "GET", "/api/v1/units/abc", "", 404, ""},
+		{"ErrIfMatchGarbage", "PUT", "/api/v1/units/1", feature("B-6", "x", 102.9, 24.6, 1, 1), 412, ""},
+		{"ErrUnknownRoute", "GET", "/api/v1/nothing", "", 404, ""},
+		{"ErrMethod", "PATCH", "/api/v1/units", "", 405, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var r resp
+			if tc.name == "ErrIfMatchGarbage" {
+				r = e.do(tc.method, tc.path, tc.body, "If-Match", `"x1"`)
+			} else {
+				r = e.do(tc.method, tc.path, tc.body)
+			}
+			if r.code != tc.code {
+				t.Fatalf("want %d, got %d %s", tc.code, r.code, clipb(r.body))
+			}
+			m := r.json(t)
+			er, ok := m["error"].(map[string]any)
+			if !ok || er["message"] == "" || er["code"] == "" {
+				t.Fatalf("errors are {\"error\":{\"code\",\"message\"}}: %s", clipb(r.body))
+			}
+			if tc.field != "" && !strings.Contains(string(r.body), `"field":"`+tc.field) && !strings.HasPrefix(er["message"].(string), tc.field) {
+				t.Fatalf("the message must name %s: %s", tc.field, clipb(r.body))
+			}
+			for _, leak := range []string{"SQLSTATE", "sqlite", "pgx", "goroutine", ".go:", "/work/"} {
+				if strings.Contains(string(r.body), leak) {
+					t.Fatalf("the response leaks %q: %s", leak, clipb(r.body))
+				}
+			}
+		})
+	}
+	if after := e.ix.Snapshot().Len(); after != before {
+		t.Fatalf("rejected input must change nothing: %d units before, %d after", before, after)
+	}
+}
+
+func clipb(b []byte) string {
+	if len(b) > 400 {
+		return string(b[:400]) + "…"
+	}
+	return string(b)
+}
+
+func (e *env) testReference(t *testing.T) {
+	e.t = t
+	m := e.do("GET", "/api/v1/categories", "").json(t)
+	if len(m["categories"].([]any)) < 30 || len(m["groups"].([]any)) != 4 || len(m["accident_types"].([]any)) < 20 {
+		t.Fatalf("categories: %v", m["groups"])
+	}
+	g := e.do("GET", "/api/v1/grading", "").json(t)
+	grades := g["grades"].([]any)
+	if len(grades) != 4 || grades[0].(map[string]any)["label"] != "重大风险" || grades[3].(map[string]any)["short_label"] != "低" {
+		t.Fatalf("grading: %v", grades)
+	}
+	cases := []struct {
+		name, body string
+		code       int
+		grade      string
+	}{
+		{"LS4x5Red", `{"assessment":{"method":"LS","likelihood":4,"severity":5}}`, 200, "red"},
+		{"LEC126Yellow", `{"assessment":{"method":"LEC","l":3,"e":6,"c":7}}`, 200, "yellow"},
+		{"DirectRed", `{"assessment":{"method":"LS","likelihood":1,"severity":1},"direct_major_reason":"一级重大危险源紧邻学校"}`, 200, "red"},
+		{"ErrRange", `{"assessment":{"method":"LS","likelihood":0,"severity":5}}`, 400, ""},
+		{"ErrShape", `{"assesment":{}}`, 400, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do("POST", "/api/v1/grading/evaluate", tc.body)
+			if r.code != tc.code {
+				t.Fatalf("want %d, got %d %s", tc.code, r.code, r.body)
+			}
+			if tc.grade != "" {
+				m := r.json(t)
+				if m["grade"] != tc.grade || m["explanation"].(map[string]any)["text"] == "" {
+					t.Fatalf("evaluate: %s", r.body)
+				}
+			}
+		})
+	}
+}
+
+func (e *env) testRegions(t *testing.T) {
+	e.t = t
+	r := e.do("GET", "/api/v1/regions?level=street", "")
+	m := r.json(t)
+	fs := m["features"].([]any)
+	if len(fs) != 6 {
+		t.Fatalf("the demo city has 6 streets/towns, got %d", len(fs))
+	}
+	var fenglu map[string]any
+	for _, f := range fs {
+		p := f.(map[string]any)["properties"].(map[string]any)
+		if p["code"] == "530481001" {
+			fenglu = p
+		}
+	}
+	if fenglu == nil || fenglu["grade"] == "" || !strings.Contains(fenglu["explanation"].(string), "加权指数") {
+		t.Fatalf("凤麓街道 must carry a grade and its explanation: %v", fenglu)
+	}
+	counts := fenglu["counts"].(map[string]any)
+	if counts["red"].(float64) < 1 {
+		t.Fatalf("凤麓街道 holds the red test units: %v", counts)
+	}
+	if r := e.do("GET", "/api/v1/regions?level=city", ""); r.code != 400 {
+		t.Fatalf("unknown level: %d", r.code)
+	}
+	one := e.do("GET", "/api/v1/regions/530481001", "")
+	if one.code != 200 || one.json(t)["properties"].(map[string]any)["name"] != "凤麓街道" {
+		t.Fatalf("one region: %d %s", one.code, clipb(one.body))
+	}
+	if r := e.do("GET", "/api/v1/regions/999", ""); r.code != 404 {
+		t.Fatalf("unknown region: %d", r.code)
+	}
+	st := e.do("GET", "/api/v1/stats?region=530481001&category=hazardous_chemicals", "").json(t)
+	if st["total"].(map[string]any)["total"].(float64) < 1 || len(st["by_category"].([]any)) != 1 || len(st["by_region"].([]any)) == 0 {
+		t.Fatalf("stats: %v", st)
+	}
+	if r := e.do("GET", "/api/v1/stats?category=nope", ""); r.code != 400 {
+		t.Fatalf("stats with an unknown category: %d", r.code)
+	}
+}
+
+func (e *env) testOGC(t *testing.T) {
+	e.t = t
+	for _, p := range []string{"/ogc", "/ogc/conformance", "/ogc/collections", "/ogc/collections/units", "/ogc/collections/regions"} {
+		if r := e.do("GET", p, ""); r.code != 200 {
+			t.Fatalf("%s: %d %s", p, r.code, r.body)
+		}
+	}
+	api := e.do("GET", "/api/v1/units?limit=1", "").json(t)["numberMatched"].(float64)
+	items := e.do("GET", "/ogc/collections/units/items?limit=2", "").json(t)
+	if items["numberMatched"].(float64) != api || len(items["features"].([]any)) != 2 {
+		t.Fatalf("OGC items must match the API's count %v: %v", api, items["numberMatched"])
+	}
+	if r := e.do("GET", "/ogc/collections/units/items?limit=999999", ""); r.code != 200 {
+		t.Fatalf("a limit over the maximum is clamped, not refused: %d", r.code)
+	}
+	if r := e.do("GET", "/ogc/collections/units/items?foo=1", ""); r.code != 400 {
+		t.Fatalf("an unknown OGC query parameter is 400, got %d", r.code)
+	}
+	if r := e.do("GET", "/ogc/collections/nothing/items", ""); r.code != 404 {
+		t.Fatalf("unknown collection: %d", r.code)
+	}
+	regions := e.do("GET", "/ogc/collections/regions/items?level=street", "").json(t)
+	if regions["numberMatched"].(float64) != 6 {
+		t.Fatalf("regions: %v", regions["numberMatched"])
+	}
+	if r := e.do("GET", "/ogc/collections/regions/items/530481001", ""); r.code != 200 {
+		t.Fatalf("one region item: %d", r.code)
+	}
+}
+
+func (e *env) testPublic(t *testing.T) {
+	e.t = t
+	draft := e.do("POST", "/api/v1/units", feature("PUB-1", "草稿单元 联系人张三", 102.91, 24.67, 4, 5))
+	if draft.code != 201 {
+		t.Fatalf("create: %s", draft.body)
+	}
+	loc := draft.header.Get("Location")
+	id := strings.TrimPrefix(loc, "/api/v1/units/")
+	if r := e.do("GET", "/public/api/v1/units/"+id, ""); r.code != 404 {
+		t.Fatalf("a draft unit is not public: %d", r.code)
+	}
+	approved := strings.Replace(feature("PUB-1", "已审核单元 联系人张三", 102.91, 24.67, 4, 5), `"code":`, `"status":"approved","contact_person":"张三","code":`, 1)
+	if r := e.do("PUT", loc, approved, "If-Match", `"1"`); r.code != 200 {
+		t.Fatalf("approve: %d %s", r.code, r.body)
+	}
+	r := e.do("GET", "/public/api/v1/units/"+id, "")
+	if r.code != 200 {
+		t.Fatalf("an approved unit is public at once: %d", r.code)
+	}
+	for _, internal := range []string{"张三", "已审核单元", "contact_person", "controls", "responsible_unit", `"name"`, "address"} {
+		if strings.Contains(string(r.body), internal) {
+			t.Fatalf("the public sees an internal field (%s): %s", internal, r.body)
+		}
+	}
+	props := r.json(t)["properties"].(map[string]any)
+	if props["grade"] != "red" || props["grade_label"] != "重大风险" || props["category"] != "hazardous_chemicals" {
+		t.Fatalf("public properties: %v", props)
+	}
+	list := e.do("GET", "/public/api/v1/units?q=PUB-1", "")
+	if list.json(t)["numberMatched"].(float64) != 1 || strings.Contains(string(list.body), "张三") {
+		t.Fatalf("public list: %s", list.body)
+	}
+	if r := e.do("POST", "/public/api/v1/units", feature("PUB-2", "x", 102.9, 24.6, 1, 1)); r.code != 405 && r.code != 404 {
+		t.Fatalf("the public cannot write: %d", r.code)
+	}
+	// Back to draft: off the public map at once.
+	back := strings.Replace(approved, `"status":"approved"`, `"status":"submitted"`, 1)
+	if r := e.do("PUT", loc, back, "If-Match", `"2"`); r.code != 200 {
+		t.Fatalf("resubmit: %d %s", r.code, r.body)
+	}
+	if r := e.do("GET", "/public/api/v1/units/"+id, ""); r.code != 404 {
+		t.Fatalf("a unit sent back for review leaves the public map: %d", r.code)
+	}
+	if r := e.do("GET", "/public/api/v1/regions?level=street", ""); r.code != 200 {
+		t.Fatalf("public regions: %d", r.code)
+	}
+}

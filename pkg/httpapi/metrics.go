@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "riskmap_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "riskmap_http_request_duration_seconds", Help: "HTTP request duration by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "riskmap_index_units", Help: "Units in the spatial index."},
+			func() float64 {
+				if s.cfg.Index == nil {
+					return 0
+				}
+				return float64(s.cfg.Index.Snapshot().Len())
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "riskmap_index_seq", Help: "Changes applied to the spatial index."},
+			func() float64 {
+				if s.cfg.Index == nil {
+					return 0
+				}
+				return float64(s.cfg.Index.Snapshot().Seq())
+			}),
+	)
+	return m
+}
+
+// middleware counts requests by route pattern (never by raw path, which would let clients
+// create unbounded label values).
+func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := c.Response().Status
+		if err != nil {
+			c.Error(err)
+			status = c.Response().Status
+		}
+		m.requests.WithLabelValues(route, c.Request().Method, strconv.Itoa(status)).Inc()
+		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		return nil
+	}
+}

@@ -1,0 +1,288 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb/geojson"
+
+	"riskmap/pkg/riskmap"
+)
+
+// OGC API – Features Part 1 Core, read-only, for QGIS and GDAL.
+
+const (
+	confCore    = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+	confGeoJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+	crs84       = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+)
+
+type link struct {
+	Href  string `json:"href"`
+	Rel   string `json:"rel"`
+	Type  string `json:"type,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+func (s *Server) ogcRoutes(g *echo.Group) {
+	g.GET("", s.ogcLanding)
+	g.GET("/", s.ogcLanding)
+	g.GET("/conformance", s.ogcConformance)
+	g.GET("/collections", s.ogcCollections)
+	g.GET("/collections/:cid", s.ogcCollection)
+	g.GET("/collections/:cid/items", s.ogcItems)
+	g.GET("/collections/:cid/items/:fid", s.ogcItem)
+}
+
+// ogcNoParams refuses query parameters on resources that take none but "f".
+func ogcNoParams(c echo.Context) error {
+	for k := range c.QueryParams() {
+		if k != "f" {
+			return riskmap.Errorf(riskmap.EINVALID, "unknown query parameter %q", clip(k))
+		}
+	}
+	if f := c.QueryParam("f"); f != "" && f != "json" {
+		return riskmap.Errorf(riskmap.EINVALID, "f=%s is not offered; use f=json", clip(f))
+	}
+	return nil
+}
+
+func (s *Server) ogcLanding(c echo.Context) error {
+	if err := ogcNoParams(c); err != nil {
+		return err
+	}
+	b := baseURL(c) + "/ogc"
+	return c.JSON(http.StatusOK, map[string]any{
+		"title":       "riskmap 城市安全风险清单",
+		"description": "风险辨识单元与区域总体风险等级 (OGC API – Features)",
+		"links": []link{
+			{b, "self", "application/json", "本页"},
+			{b + "/conformance", "conformance", "application/json", "符合的标准"},
+			{b + "/collections", "data", "application/json", "数据集合"},
+		},
+	})
+}
+
+func (s *Server) ogcConformance(c echo.Context) error {
+	if err := ogcNoParams(c); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conformsTo": []string{confCore, confGeoJSON}})
+}
+
+type ogcCollection struct {
+	ID          string         `json:"id"`
+	Title       string         `json:"title"`
+	Description string         `json:"description"`
+	Extent      map[string]any `json:"extent"`
+	ItemType    string         `json:"itemType"`
+	CRS         []string       `json:"crs"`
+	Links       []link         `json:"links"`
+}
+
+func (s *Server) collections(c echo.Context) []ogcCollection {
+	b := baseURL(c) + "/ogc/collections/"
+	extent := func(bb [4]float64) map[string]any {
+		return map[string]any{"spatial": map[string]any{"bbox": [][4]float64{bb}, "crs": crs84}}
+	}
+	unitsBox := [4]float64{-180, -90, 180, 90}
+	if snap, err := s.internal.snapshot(); err == nil && snap.Len() > 0 {
+		min, max := snap.Bounds()
+		unitsBox = [4]float64{min[0], min[1], max[0], max[1]}
+	}
+	regionBox := [4]float64{-180, -90, 180, 90}
+	if len(s.regions) > 0 {
+		bd := s.regions[0].Bound
+		for _, r := range s.regions[1:] {
+			bd = bd.Union(r.Bound)
+		}
+		regionBox = [4]float64{bd.Min[0], bd.Min[1], bd.Max[0], bd.Max[1]}
+	}
+	mk := func(id, title, desc string, bb [4]float64) ogcCollection {
+		return ogcCollection{ID: id, Title: title, Description: desc, Extent: extent(bb), ItemType: "feature", CRS: []string{crs84},
+			Links: []link{
+				{b + id, "self", "application/json", title},
+				{b + id + "/items", "items", geoJSON, title},
+			}}
+	}
+	return []ogcCollection{
+		mk("units", "风险辨识单元", "城市安全风险清单中的风险辨识单元及其风险等级 (重大/较大/一般/低)", unitsBox),
+		mk("regions", "区域总体风险", "区、街道/乡镇、社区/村与网格的区域总体安全风险等级", regionBox),
+	}
+}
+
+func (s *Server) ogcCollections(c echo.Context) error {
+	if err := ogcNoParams(c); err != nil {
+		return err
+	}
+	b := baseURL(c) + "/ogc/collections"
+	return c.JSON(http.StatusOK, map[string]any{
+		"links":       []link{{b, "self", "application/json", "数据集合"}},
+		"collections": s.collections(c),
+	})
+}
+
+func (s *Server) ogcCollection(c echo.Context) error {
+	if err := ogcNoParams(c); err != nil {
+		return err
+	}
+	for _, col := range s.collections(c) {
+		if col.ID == c.Param("cid") {
+			return c.JSON(http.StatusOK, col)
+		}
+	}
+	return riskmap.Errorf(riskmap.ENOTFOUND, "no collection %q; there are units and regions", clip(c.Param("cid")))
+}
+
+func (s *Server) ogcItems(c echo.Context) error {
+	q := c.QueryParams()
+	if v := q.Get("bbox-crs"); v != "" && v != crs84 {
+		return riskmap.Errorf(riskmap.EINVALID, "bbox-crs %q is not supported; use %s", clip(v), crs84)
+	}
+	if f := q.Get("f"); f != "" && f != "json" && f != "geojson" {
+		return riskmap.Errorf(riskmap.EINVALID, "f=%s is not offered; use f=json", clip(f))
+	}
+	switch c.Param("cid") {
+	case "units":
+		allowed := map[string]bool{"bbox": true, "limit": true, "cursor": true, "f": true, "bbox-crs": true,
+			"category": true, "grade": true, "region": true, "q": true}
+		p, err := s.parseList(q, allowed)
+		if err != nil {
+			return err
+		}
+		if v := q.Get("bbox"); v != "" && len(splitList(v)) == 6 {
+			return riskmap.Errorf(riskmap.EINVALID, "bbox: 3D boxes are not supported; give four numbers")
+		}
+		snap, err := s.internal.snapshot()
+		if err != nil {
+			return err
+		}
+		pg := query(snap, p)
+		var buf bytes.Buffer
+		buf.WriteString(`{"type":"FeatureCollection","numberMatched":` + strconv.Itoa(pg.matched) +
+			`,"numberReturned":` + strconv.Itoa(len(pg.features)) + `,"features":[`)
+		for i, f := range pg.features {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(s.internal.json(f))
+		}
+		links := []link{{baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
+		if pg.more {
+			links = append(links, link{nextURL(c, pg.features[len(pg.features)-1].ID), "next", geoJSON, "下一页"})
+		}
+		lb, _ := json.Marshal(links)
+		buf.WriteString(`],"links":`)
+		buf.Write(lb)
+		buf.WriteString(`}`)
+		return c.Blob(http.StatusOK, geoJSON, buf.Bytes())
+	case "regions":
+		allowed := map[string]bool{"bbox": true, "limit": true, "cursor": true, "f": true, "bbox-crs": true, "level": true}
+		var p riskmap.Problems
+		for k := range q {
+			if !allowed[k] {
+				p.Add(k, "is not a query parameter here; allowed: %s", joinKeys(allowed))
+			}
+		}
+		level := q.Get("level")
+		if level != "" && !riskmap.ValidRegionLevel(level) {
+			p.Add("level", "must be district, street, community or grid")
+		}
+		limit, offset := DefaultLimit, 0
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				p.Add("limit", "must be a whole number from 1 to %d", MaxLimit)
+			}
+			limit = min(max(n, 1), MaxLimit)
+		}
+		if v := q.Get("cursor"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				p.Add("cursor", "is not a cursor this server issued")
+			}
+			offset = n
+		}
+		var box *[4]float64
+		if v := q.Get("bbox"); v != "" {
+			b, err := ParseBBox(v)
+			if err != nil {
+				p.Add("bbox", "%s", riskmap.ErrorMessage(err))
+			}
+			box = &[4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+		}
+		if err := p.Err(); err != nil {
+			return err
+		}
+		sums, _, _, err := s.internal.summaries()
+		if err != nil {
+			return err
+		}
+		var all []regionFeature
+		for i, r := range s.regions {
+			if level != "" && r.Level != level {
+				continue
+			}
+			if box != nil && (r.Bound.Max[0] < box[0] || r.Bound.Min[0] > box[2] || r.Bound.Max[1] < box[1] || r.Bound.Min[1] > box[3]) {
+				continue
+			}
+			all = append(all, regionFeature{Type: "Feature", ID: r.Code, Geometry: geojson.NewGeometry(r.Geometry), Properties: sums[i]})
+		}
+		end := min(offset+limit, len(all))
+		pageItems := []regionFeature{}
+		if offset < len(all) {
+			pageItems = all[offset:end]
+		}
+		links := []link{{baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
+		if end < len(all) {
+			links = append(links, link{nextURL(c, int64(end)), "next", geoJSON, "下一页"})
+		}
+		return c.JSON(http.StatusOK, map[string]any{"type": "FeatureCollection", "numberMatched": len(all),
+			"numberReturned": len(pageItems), "features": pageItems, "links": links})
+	}
+	return riskmap.Errorf(riskmap.ENOTFOUND, "no collection %q; there are units and regions", clip(c.Param("cid")))
+}
+
+func joinKeys(m map[string]bool) string {
+	out := ""
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			out += ", "
+		}
+		out += k
+	}
+	return out
+}
+
+func (s *Server) ogcItem(c echo.Context) error {
+	if err := ogcNoParams(c); err != nil {
+		return err
+	}
+	switch c.Param("cid") {
+	case "units":
+		id, err := strconv.ParseInt(c.Param("fid"), 10, 64)
+		if err != nil || id < 1 {
+			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %q", clip(c.Param("fid")))
+		}
+		snap, err := s.internal.snapshot()
+		if err != nil {
+			return err
+		}
+		f, ok := snap.Get(id)
+		if !ok {
+			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
+		}
+		c.Response().Header().Set("ETag", etag(f.Version))
+		return c.Blob(http.StatusOK, geoJSON, s.internal.json(f))
+	case "regions":
+		f, err := s.internal.regionByCode(c.Param("fid"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, f)
+	}
+	return riskmap.Errorf(riskmap.ENOTFOUND, "no collection %q; there are units and regions", clip(c.Param("cid")))
+}

@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+)
+
+// ParseBBox reads "minLon,minLat,maxLon,maxLat" in WGS 84.
+func ParseBBox(s string) (orb.Bound, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox must be four numbers minLon,minLat,maxLon,maxLat; got %d values", len(parts))
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox value %d (%q) is not a finite number", i+1, clip(p))
+		}
+		v[i] = f
+	}
+	for _, i := range []int{0, 2} {
+		if v[i] < -180 || v[i] > 180 {
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox longitude %g is outside -180..180", v[i])
+		}
+	}
+	for _, i := range []int{1, 3} {
+		if v[i] < -90 || v[i] > 90 {
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox latitude %g is outside -90..90", v[i])
+		}
+	}
+	if v[0] > v[2] || v[1] > v[3] {
+		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox minimum (%g,%g) must not exceed its maximum (%g,%g)", v[0], v[1], v[2], v[3])
+	}
+	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, nil
+}
+
+// Limits of list requests.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 1000
+	maxQLen      = 100
+)
+
+// listParams are the filters and paging of a unit list.
+type listParams struct {
+	bbox       *orb.Bound
+	categories map[string]bool
+	grades     [5]bool // by rank
+	anyGrade   bool
+	region     string
+	q          string
+	limit      int
+	after      int64
+}
+
+func (p *listParams) matches(f *spatialindex.Feature) bool {
+	if p.categories != nil && !p.categories[f.Category] {
+		return false
+	}
+	if p.anyGrade && !p.grades[f.Grade.Rank()] {
+		return false
+	}
+	if p.region != "" && !strings.HasPrefix(f.RegionCode, p.region) {
+		return false
+	}
+	if p.q != "" && !containsFold(f.Name, p.q) && !containsFold(f.Code, p.q) {
+		return false
+	}
+	return true
+}
+
+// filtered reports whether any filter besides bbox and paging is set.
+func (p *listParams) filtered() bool {
+	return p.categories != nil || p.anyGrade || p.region != "" || p.q != ""
+}
+
+// containsFold reports whether s contains sub, ignoring ASCII case. It is literal: no
+// wildcard means anything.
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// parseList reads the query of GET /api/v1/units. Unknown parameters are refused only
+// where strict is set (OGC); the REST API ignores them.
+func (s *Server) parseList(q url.Values, allowed map[string]bool) (*listParams, error) {
+	var p riskmap.Problems
+	lp := &listParams{limit: DefaultLimit}
+	for k := range q {
+		if allowed != nil && !allowed[k] {
+			p.Add(k, "is not a query parameter here; allowed: %s", strings.Join(sortedKeys(allowed), ", "))
+		}
+	}
+	if v := q.Get("bbox"); v != "" {
+		b, err := ParseBBox(v)
+		if err != nil {
+			p.Add("bbox", "%s", strings.TrimPrefix(riskmap.ErrorMessage(err), "bbox "))
+		} else {
+			lp.bbox = &b
+		}
+	}
+	if v := q.Get("category"); v != "" {
+		lp.categories = map[string]bool{}
+		for _, c := range splitList(v) {
+			if _, ok := s.cfg.Catalog.Category(c); !ok {
+				p.Add("category", "unknown category %q; see /api/v1/categories", clip(c))
+			}
+			lp.categories[c] = true
+		}
+	}
+	if v := q.Get("grade"); v != "" {
+		lp.anyGrade = true
+		for _, g := range splitList(v) {
+			gr, ok := riskmap.ParseGrade(g)
+			if !ok {
+				p.Add("grade", "unknown grade %q; use red, orange, yellow or blue", clip(g))
+				continue
+			}
+			lp.grades[gr.Rank()] = true
+		}
+	}
+	if v := q.Get("region"); v != "" {
+		if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
+			p.Add("region", "must be a region-code prefix of digits, got %q", clip(v))
+		}
+		lp.region = v
+	}
+	if v := q.Get("q"); v != "" {
+		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxQLen {
+			p.Add("q", "must be text of at most %d characters", maxQLen)
+		}
+		lp.q = v
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			p.Add("limit", "must be a whole number from 1 to %d, got %q", MaxLimit, clip(v))
+		}
+		lp.limit = min(n, MaxLimit)
+	}
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			p.Add("cursor", "is not a cursor this server issued")
+		}
+		lp.after = n
+	}
+	return lp, p.Err()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
