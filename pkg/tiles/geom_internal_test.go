@@ -1,0 +1,91 @@
+package tiles
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/clip"
+	"github.com/paulmach/orb/maptile"
+)
+
+// TestReduceKeepsClipResult: dropping the vertices that lie beyond one side of the tile
+// with both neighbours (to project fewer points) draws exactly what projecting and clipping
+// every vertex draws, for random lines and rings around a tile.
+func TestReduceKeepsClipResult(t *testing.T) {
+	tile := maptile.At(orb.Point{102.9, 24.6}, 15)
+	opt := Options{}.withDefaults()
+	p := newProjector(tile, opt)
+	n := math.Exp2(float64(tile.Z))
+	ll := func(fx, fy float64) orb.Point {
+		x, y := (float64(tile.X)+fx)/n, (float64(tile.Y)+fy)/n
+		return orb.Point{x*360 - 180, math.Atan(math.Sinh(math.Pi*(1-2*y))) * 180 / math.Pi}
+	}
+	// reference projects every vertex, then clips in tile units.
+	referenceLine := func(l orb.LineString) orb.MultiLineString {
+		pts := make(orb.LineString, len(l))
+		for i, q := range l {
+			pts[i] = p.project(q)
+		}
+		var out orb.MultiLineString
+		for _, part := range clip.LineString(p.box, pts) {
+			part = orb.LineString(roundDedupe(simplify(part, p.tol)))
+			if len(part) >= 2 {
+				out = append(out, part)
+			}
+		}
+		return out
+	}
+	referenceRing := func(r orb.Ring) float64 {
+		pts := make(orb.Ring, len(r))
+		for i, q := range r {
+			pts[i] = p.project(q)
+		}
+		pts = clip.Ring(p.box, pts)
+		if pts == nil {
+			return 0
+		}
+		return math.Abs(ringArea(orb.Ring(roundDedupe(simplify(pts, p.tol)))))
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 3000; i++ {
+		// A random walk from somewhere around the tile, with long strides.
+		k := 3 + rnd.IntN(40)
+		fx, fy := rnd.Float64()*5-2, rnd.Float64()*5-2
+		line := make(orb.LineString, k)
+		for j := range line {
+			line[j] = ll(fx, fy)
+			fx += rnd.NormFloat64() * 0.8
+			fy += rnd.NormFloat64() * 0.8
+		}
+		got := p.line(nil, line)
+		want := referenceLine(line)
+		if !equalLines(got, want) {
+			t.Fatalf("line %d: reduced %v, reference %v", i, got, want)
+		}
+		ring := append(orb.Ring(nil), line...)
+		ring = append(ring, ring[0])
+		gotRing := p.ring(ring)
+		if a, b := math.Abs(ringArea(gotRing)), referenceRing(ring); math.Abs(a-b) > 1e-6*math.Max(1, b) && !(gotRing == nil && b == 0) {
+			t.Fatalf("ring %d: reduced area %v, reference %v", i, a, b)
+		}
+	}
+}
+
+func equalLines(a, b orb.MultiLineString) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for j := range a[i] {
+			if a[i][j] != b[i][j] {
+				return false
+			}
+		}
+	}
+	return true
+}

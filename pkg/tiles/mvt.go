@@ -1,0 +1,338 @@
+package tiles
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/paulmach/orb"
+)
+
+// layerWriter writes one MVT 2.1 layer straight into protobuf bytes. orb's encoding/mvt
+// builds a map of properties and a message tree per feature, which at thousands of features
+// per tile costs more in allocation than the rest of rendering; this writer appends into a
+// few reused buffers. orb's decoder (and GDAL) read the result back in the tests.
+//
+// Geometry must already be in whole tile units with rings wound as MVT 2 wants (the
+// projector sees to both).
+type layerWriter struct {
+	name   string
+	extent uint32
+
+	keys   []string
+	keyIdx map[string]uint32
+	values []byte // the layer's values, each an encoded field 4
+	strIdx map[string]uint32
+	numIdx map[value]uint32 // numbers and booleans (s empty)
+	nvals  uint32
+
+	features []byte // the layer's features, each an encoded field 2
+	count    int
+
+	// Scratch for the feature being written.
+	tags []uint32
+	geom []uint32
+	msg  []byte
+}
+
+// value is a property value, as a key for sharing it between features.
+type value struct {
+	kind uint8 // 1 string, 5 uint, 6 sint, 7 bool
+	s    string
+	n    uint64
+}
+
+// Protobuf field numbers of vector_tile.proto.
+const (
+	tileLayers = 3
+
+	layerName     = 1
+	layerFeatures = 2
+	layerKeys     = 3
+	layerValues   = 4
+	layerExtent   = 5
+	layerVersion  = 15
+
+	featureID   = 1
+	featureTags = 2
+	featureType = 3
+	featureGeom = 4
+
+	valueString = 1
+	valueUint   = 5
+	valueSint   = 6
+	valueBool   = 7
+
+	geomPoint      = 1
+	geomLineString = 2
+	geomPolygon    = 3
+
+	cmdMoveTo    = 1
+	cmdLineTo    = 2
+	cmdClosePath = 7
+
+	wireVarint = 0
+	wireBytes  = 2
+)
+
+// newLayerWriter starts a layer expecting about n features.
+func newLayerWriter(name string, extent, n int) *layerWriter {
+	return &layerWriter{name: name, extent: uint32(extent), keyIdx: map[string]uint32{},
+		strIdx: make(map[string]uint32, n), numIdx: map[value]uint32{}}
+}
+
+// str, int and boolean add a property to the feature being written, sharing the value with
+// any feature that has it already.
+func (w *layerWriter) str(key, v string) { w.tag(key, value{kind: valueString, s: v}) }
+
+// uniqueStr and uniqueInt add a property whose value is (nearly) unique to the feature —
+// ids, names, codes — without looking for it among the values: the lookup would cost more
+// than the rare repeat saves.
+func (w *layerWriter) uniqueStr(key, v string) {
+	w.tagIndex(key, w.addValue(value{kind: valueString, s: v}))
+}
+
+func (w *layerWriter) uniqueInt(key string, v int64) {
+	if v < 0 {
+		w.int(key, v)
+		return
+	}
+	w.tagIndex(key, w.addValue(value{kind: valueUint, n: uint64(v)}))
+}
+
+func (w *layerWriter) int(key string, v int64) {
+	if v < 0 {
+		w.tag(key, value{kind: valueSint, n: uint64(v<<1) ^ uint64(v>>63)})
+		return
+	}
+	w.tag(key, value{kind: valueUint, n: uint64(v)})
+}
+
+func (w *layerWriter) boolean(key string, v bool) {
+	n := uint64(0)
+	if v {
+		n = 1
+	}
+	w.tag(key, value{kind: valueBool, n: n})
+}
+
+func (w *layerWriter) tag(key string, v value) {
+	var vi uint32
+	var ok bool
+	if v.kind == valueString {
+		// A map keyed by string hashes faster than one keyed by the struct.
+		if vi, ok = w.strIdx[v.s]; !ok {
+			vi = w.addValue(v)
+			w.strIdx[v.s] = vi
+		}
+	} else if vi, ok = w.numIdx[v]; !ok {
+		vi = w.addValue(v)
+		w.numIdx[v] = vi
+	}
+	w.tagIndex(key, vi)
+}
+
+func (w *layerWriter) tagIndex(key string, vi uint32) {
+	ki, ok := w.keyIdx[key]
+	if !ok {
+		ki = uint32(len(w.keys))
+		w.keys = append(w.keys, key)
+		w.keyIdx[key] = ki
+	}
+	w.tags = append(w.tags, ki, vi)
+}
+
+// addValue appends a value to the layer's and returns its index.
+func (w *layerWriter) addValue(v value) uint32 {
+	var m []byte
+	if v.kind == valueString {
+		m = appendStringField(w.msg[:0], valueString, v.s)
+	} else {
+		m = appendVarintField(w.msg[:0], int(v.kind), v.n)
+	}
+	w.values = appendBytesField(w.values, layerValues, m)
+	w.msg = m
+	w.nvals++
+	return w.nvals - 1
+}
+
+// size is at least the number of bytes the tile would have if it ended now.
+func (w *layerWriter) size() int {
+	n := len(w.features) + len(w.values) + len(w.name) + 32
+	for _, k := range w.keys {
+		n += len(k) + 8
+	}
+	return n
+}
+
+// feature finishes the feature whose properties were just added, with geometry g (in tile
+// units) and, when hasID, an id. A geometry that encodes to nothing drops the feature.
+func (w *layerWriter) feature(id uint64, hasID bool, g orb.Geometry) {
+	typ := w.encodeGeometry(g)
+	if typ == 0 {
+		w.tags = w.tags[:0]
+		return
+	}
+	m := w.msg[:0]
+	if hasID {
+		m = appendVarintField(m, featureID, id)
+	}
+	m = appendPacked(m, featureTags, w.tags)
+	m = appendVarintField(m, featureType, uint64(typ))
+	m = appendPacked(m, featureGeom, w.geom)
+	w.features = appendBytesField(w.features, layerFeatures, m)
+	w.msg = m
+	w.tags = w.tags[:0]
+	w.count++
+}
+
+// encodeGeometry turns g into drawing commands in w.geom and returns the MVT geometry type
+// (0 when there is nothing to draw).
+func (w *layerWriter) encodeGeometry(g orb.Geometry) int {
+	w.geom = w.geom[:0]
+	var cx, cy int64 // the cursor carries over from part to part
+	moveTo := func(p orb.Point) {
+		w.geom = append(w.geom, command(cmdMoveTo, 1))
+		w.point(p, &cx, &cy)
+	}
+	lineTo := func(ps []orb.Point) {
+		w.geom = append(w.geom, command(cmdLineTo, len(ps)))
+		for _, p := range ps {
+			w.point(p, &cx, &cy)
+		}
+	}
+	line := func(l orb.LineString) {
+		if len(l) >= 2 {
+			moveTo(l[0])
+			lineTo(l[1:])
+		}
+	}
+	polygon := func(p orb.Polygon) {
+		for _, r := range p {
+			n := len(r)
+			if n > 0 && r[0] == r[n-1] {
+				n-- // ClosePath draws the closing edge
+			}
+			if n < 3 {
+				continue
+			}
+			moveTo(r[0])
+			lineTo(r[1:n])
+			w.geom = append(w.geom, command(cmdClosePath, 1))
+		}
+	}
+	switch g := g.(type) {
+	case orb.Point:
+		moveTo(g)
+		return geomPoint
+	case orb.MultiPoint:
+		if len(g) == 0 {
+			return 0
+		}
+		w.geom = append(w.geom, command(cmdMoveTo, len(g)))
+		for _, p := range g {
+			w.point(p, &cx, &cy)
+		}
+		return geomPoint
+	case orb.LineString:
+		line(g)
+		if len(w.geom) == 0 {
+			return 0
+		}
+		return geomLineString
+	case orb.MultiLineString:
+		for _, l := range g {
+			line(l)
+		}
+		if len(w.geom) == 0 {
+			return 0
+		}
+		return geomLineString
+	case orb.Polygon:
+		polygon(g)
+		if len(w.geom) == 0 {
+			return 0
+		}
+		return geomPolygon
+	case orb.MultiPolygon:
+		for _, p := range g {
+			polygon(p)
+		}
+		if len(w.geom) == 0 {
+			return 0
+		}
+		return geomPolygon
+	}
+	return 0
+}
+
+// point appends one point as a zigzag delta from the cursor.
+func (w *layerWriter) point(p orb.Point, cx, cy *int64) {
+	x, y := int64(math.Round(p[0])), int64(math.Round(p[1]))
+	dx, dy := x-*cx, y-*cy
+	*cx, *cy = x, y
+	w.geom = append(w.geom, zigzag32(dx), zigzag32(dy))
+}
+
+func command(id, count int) uint32 { return uint32(id&7) | uint32(count)<<3 }
+
+func zigzag32(v int64) uint32 {
+	n := int32(v)
+	return uint32(n<<1) ^ uint32(n>>31)
+}
+
+// bytes returns the whole tile (just this layer), or nil when it has no features.
+func (w *layerWriter) bytes() []byte {
+	if w.count == 0 {
+		return nil
+	}
+	l := make([]byte, 0, len(w.features)+len(w.values)+16*len(w.keys)+len(w.name)+32)
+	l = appendStringField(l, layerName, w.name)
+	l = append(l, w.features...)
+	for _, k := range w.keys {
+		l = appendStringField(l, layerKeys, k)
+	}
+	l = append(l, w.values...)
+	l = appendVarintField(l, layerExtent, uint64(w.extent))
+	l = appendVarintField(l, layerVersion, 2)
+	out := make([]byte, 0, len(l)+binary.MaxVarintLen64+1)
+	return appendBytesField(out, tileLayers, l)
+}
+
+func appendKey(b []byte, field, wire int) []byte {
+	return binary.AppendUvarint(b, uint64(field)<<3|uint64(wire))
+}
+
+func appendVarintField(b []byte, field int, v uint64) []byte {
+	return binary.AppendUvarint(appendKey(b, field, wireVarint), v)
+}
+
+func appendBytesField(b []byte, field int, v []byte) []byte {
+	b = binary.AppendUvarint(appendKey(b, field, wireBytes), uint64(len(v)))
+	return append(b, v...)
+}
+
+func appendStringField(b []byte, field int, v string) []byte {
+	b = binary.AppendUvarint(appendKey(b, field, wireBytes), uint64(len(v)))
+	return append(b, v...)
+}
+
+func appendPacked(b []byte, field int, vs []uint32) []byte {
+	n := 0
+	for _, v := range vs {
+		n += uvarintLen(uint64(v))
+	}
+	b = binary.AppendUvarint(appendKey(b, field, wireBytes), uint64(n))
+	for _, v := range vs {
+		b = binary.AppendUvarint(b, uint64(v))
+	}
+	return b
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}

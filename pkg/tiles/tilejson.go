@@ -1,0 +1,145 @@
+package tiles
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+)
+
+// UnitFields and RegionFields describe the attributes of each layer in TileJSON's
+// vector_layers, typed the way tippecanoe writes them (GDAL reads "Number", "Boolean" and
+// anything else as a string). Cluster points of the units layer carry cluster, count, red,
+// orange, yellow, blue and grade instead of a unit's attributes.
+func UnitFields() map[string]string {
+	return map[string]string{
+		"id": "Number", "name": "String", "category": "String", "grade": "String",
+		"code": "String", "region_code": "String",
+		"cluster": "Boolean", "count": "Number",
+		"red": "Number", "orange": "Number", "yellow": "Number", "blue": "Number",
+	}
+}
+
+// RegionFields is the attribute list of the regions layer; see UnitFields.
+func RegionFields() map[string]string {
+	return map[string]string{
+		"code": "String", "name": "String", "level": "String", "grade": "String",
+		"red": "Number", "orange": "Number", "yellow": "Number", "blue": "Number",
+	}
+}
+
+// layerText is the Chinese name and description of a layer.
+func layerText(layer string) (name, description string) {
+	switch layer {
+	case LayerUnits:
+		return "城市安全风险辨识单元",
+			"城市安全风险四色图：风险辨识单元按重大（红）、较大（橙）、一般（黄）、低（蓝）四级着色；" +
+				"单元过密的低缩放级别以聚合点表示，聚合点带各等级单元数量。"
+	case LayerRegions:
+		return "区域风险等级",
+			"区域风险四色图：区县、街道（乡镇）、社区（村）和网格的风险等级及各等级风险单元数量。"
+	}
+	return layer, layer
+}
+
+// worldBound is what a tileset covers when its bounds are not known.
+var worldBound = orb.Bound{Min: orb.Point{-180, -maxLat}, Max: orb.Point{180, maxLat}}
+
+// TileJSON is the TileJSON 3.0.0 document of one layer served at
+// {base}/tiles/{layer}/{z}/{x}/{y}.pbf (base: the URL prefix before /tiles, "" for the site
+// root, "/public" for the public map). fields are the layer's attributes (UnitFields,
+// RegionFields); bounds are the data's extent (zero: the world).
+func TileJSON(base, layer string, fields map[string]string, bounds orb.Bound, minzoom, maxzoom int) map[string]any {
+	name, desc := layerText(layer)
+	bounds, center := boundsCenter(bounds, minzoom, maxzoom)
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	return map[string]any{
+		"tilejson":    "3.0.0",
+		"name":        name,
+		"description": desc,
+		"version":     "1.0.0",
+		"scheme":      "xyz",
+		"format":      "pbf",
+		"tiles":       []string{strings.TrimSuffix(base, "/") + "/tiles/" + layer + "/{z}/{x}/{y}.pbf"},
+		"minzoom":     minzoom,
+		"maxzoom":     maxzoom,
+		"bounds":      []float64{bounds.Min[0], bounds.Min[1], bounds.Max[0], bounds.Max[1]},
+		"center":      []float64{center[0], center[1], center[2]},
+		"vector_layers": []map[string]any{{
+			"id": layer, "description": desc, "fields": fields, "minzoom": minzoom, "maxzoom": maxzoom,
+		}},
+	}
+}
+
+// MetadataJSON is the metadata.json of a tile directory ({root}/metadata.json next to
+// {root}/{z}/{x}/{y}.pbf), in the MBTiles metadata form GDAL's MVT driver reads: name,
+// format, bounds and center as comma-separated strings, zooms, and a "json" string holding
+// vector_layers and tilestats. geometry is the layer's geometry type for tilestats ("Point",
+// "LineString", "Polygon"; "" when mixed, as the units layer is).
+func MetadataJSON(layer string, fields map[string]string, bounds orb.Bound, minzoom, maxzoom int, geometry string) map[string]any {
+	name, desc := layerText(layer)
+	bounds, center := boundsCenter(bounds, minzoom, maxzoom)
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	stat := map[string]any{"layer": layer, "attributeCount": len(fields)}
+	if geometry != "" {
+		stat["geometry"] = geometry
+	}
+	inner, _ := json.Marshal(map[string]any{
+		"vector_layers": []map[string]any{{
+			"id": layer, "description": desc, "fields": fields, "minzoom": minzoom, "maxzoom": maxzoom,
+		}},
+		"tilestats": map[string]any{"layerCount": 1, "layers": []any{stat}},
+	})
+	return map[string]any{
+		"name":        name,
+		"description": desc,
+		"version":     "2",
+		"type":        "overlay",
+		"format":      "pbf",
+		"minzoom":     strconv.Itoa(minzoom),
+		"maxzoom":     strconv.Itoa(maxzoom),
+		"bounds":      joinFloats(bounds.Min[0], bounds.Min[1], bounds.Max[0], bounds.Max[1]),
+		"center":      joinFloats(center[0], center[1], center[2]),
+		"json":        string(inner),
+	}
+}
+
+// boundsCenter checks bounds (the world when zero or not finite) and picks a centre view:
+// the middle, at the zoom where the bounds span about two 256-pixel tiles.
+func boundsCenter(b orb.Bound, minzoom, maxzoom int) (orb.Bound, [3]float64) {
+	ok := !b.IsZero() && b.Min[0] <= b.Max[0] && b.Min[1] <= b.Max[1]
+	for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
+		ok = ok && !math.IsNaN(v) && !math.IsInf(v, 0)
+	}
+	if !ok {
+		b = worldBound
+	}
+	b.Min[0], b.Max[0] = math.Max(b.Min[0], -180), math.Min(b.Max[0], 180)
+	b.Min[1], b.Max[1] = math.Max(b.Min[1], -maxLat), math.Min(b.Max[1], maxLat)
+	span := math.Max(b.Max[0]-b.Min[0], (b.Max[1]-b.Min[1])*1.5)
+	z := float64(minzoom)
+	if span > 0 {
+		z = math.Floor(math.Log2(2 * 360 / span))
+	} else {
+		z = float64(maxzoom)
+	}
+	z = math.Max(float64(minzoom), math.Min(float64(maxzoom), z))
+	c := b.Center()
+	return b, [3]float64{round6(c[0]), round6(c[1]), z}
+}
+
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+func joinFloats(vs ...float64) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}

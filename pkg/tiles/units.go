@@ -1,0 +1,169 @@
+package tiles
+
+import (
+	"math"
+	"slices"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+
+	"riskmap/pkg/spatialindex"
+)
+
+// RenderUnits draws the units layer of tile t from a snapshot of the index: the raw
+// (uncompressed) MVT and its number of features, or nil bytes for an empty tile.
+//
+// Below spatialindex.CellZoom, a tile that holds more than opt.MaxDetailFeatures units (or
+// whose detail would exceed opt.MaxTileBytes) carries cluster points instead of units: one
+// per square of opt.ClusterPx tile units that has any, at the centroid of its units, with
+// cluster=true, count, red, orange, yellow, blue and grade (the highest present). Units
+// without a valid grade are not in the aggregate grid and so not in clusters.
+func RenderUnits(s *spatialindex.Snapshot, t maptile.Tile, opt Options) ([]byte, int, error) {
+	opt = opt.withDefaults()
+	if err := opt.checkTile(t); err != nil {
+		return nil, 0, err
+	}
+	if int(t.Z) >= spatialindex.CellZoom {
+		b, n, _ := renderDetail(s, t, opt, -1, 0)
+		return b, n, nil
+	}
+	var agg *aggregate
+	if s.Len() > opt.MaxDetailFeatures {
+		// Counting the cells of the tile costs a seek per column of cells, far less than
+		// touching the features; and it gathers the clusters on the way.
+		agg = aggregateCells(s, t, opt)
+		if agg.units > opt.MaxDetailFeatures {
+			return agg.encode(t, opt)
+		}
+	}
+	// The cells count only graded units in the tile proper: ungraded units, or a crowded
+	// buffer, can still make the detail too big.
+	if b, n, ok := renderDetail(s, t, opt, 2*opt.MaxDetailFeatures, opt.MaxTileBytes); ok {
+		return b, n, nil
+	}
+	if agg == nil {
+		agg = aggregateCells(s, t, opt)
+	}
+	return agg.encode(t, opt)
+}
+
+// renderDetail draws every unit whose bounding box reaches the buffered tile, in id order so
+// that the same data always gives the same bytes. It gives up (ok false) at more than limit
+// candidates or maxBytes of tile (when those are positive).
+func renderDetail(s *spatialindex.Snapshot, t maptile.Tile, opt Options, limit, maxBytes int) (b []byte, n int, ok bool) {
+	var found []*spatialindex.Feature
+	s.SearchBounds(t.Bound(opt.bufferFraction()), func(f *spatialindex.Feature) bool {
+		found = append(found, f)
+		return limit <= 0 || len(found) <= limit
+	})
+	if len(found) == 0 {
+		return nil, 0, true
+	}
+	if limit > 0 && len(found) > limit {
+		return nil, 0, false
+	}
+	slices.SortFunc(found, func(a, b *spatialindex.Feature) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	p := newProjector(t, opt)
+	w := newLayerWriter(LayerUnits, opt.Extent, len(found))
+	for _, f := range found {
+		g := p.geometry(f.Geometry)
+		if g == nil {
+			continue
+		}
+		w.uniqueInt("id", f.ID)
+		w.str("name", f.Name)
+		w.str("category", f.Category)
+		w.str("grade", string(f.Grade))
+		w.uniqueStr("code", f.Code)
+		w.str("region_code", f.RegionCode)
+		w.feature(uint64(f.ID), f.ID >= 0, g)
+		if maxBytes > 0 && w.size() > maxBytes {
+			return nil, 0, false
+		}
+	}
+	return w.bytes(), w.count, true
+}
+
+// aggregate is the cluster grid of one tile: g×g squares, each summing the index's cells
+// (at spatialindex.CellZoom) that fall in it.
+type aggregate struct {
+	g     int
+	sums  []spatialindex.Cell
+	units int
+}
+
+// aggregateCells sums the cells of the tile (not its buffer: a cluster belongs to exactly
+// one tile) into the cluster grid.
+func aggregateCells(s *spatialindex.Snapshot, t maptile.Tile, opt Options) *aggregate {
+	shift := uint(spatialindex.CellZoom - int(t.Z))
+	span := uint64(1) << shift // cells per tile side
+	g := uint64(opt.Extent / opt.ClusterPx)
+	if g < 1 {
+		g = 1
+	}
+	if g > span {
+		g = span
+	}
+	a := &aggregate{g: int(g), sums: make([]spatialindex.Cell, g*g)}
+	x0, y0 := uint64(t.X)<<shift, uint64(t.Y)<<shift
+	x1, y1 := x0+span-1, y0+span-1
+	if s.Len() == 0 {
+		return a
+	}
+	// Cells seeks once per column of cells: at low zoom, only the columns the data spans.
+	lo, hi := s.Bounds()
+	dx0, dy0 := spatialindex.CellOf(orb.Point{lo[0], hi[1]}, spatialindex.CellZoom)
+	dx1, dy1 := spatialindex.CellOf(orb.Point{hi[0], lo[1]}, spatialindex.CellZoom)
+	cx0, cy0 := max(x0, uint64(dx0)), max(y0, uint64(dy0))
+	cx1, cy1 := min(x1, uint64(dx1)), min(y1, uint64(dy1))
+	if cx0 > cx1 || cy0 > cy1 {
+		return a
+	}
+	s.Cells(uint32(cx0), uint32(cy0), uint32(cx1), uint32(cy1), func(x, y uint32, c spatialindex.Cell) bool {
+		gx := (uint64(x) - x0) * g / span
+		gy := (uint64(y) - y0) * g / span
+		sum := &a.sums[gy*g+gx]
+		for i := range sum.Counts {
+			sum.Counts[i] += c.Counts[i]
+		}
+		sum.SumX += c.SumX
+		sum.SumY += c.SumY
+		a.units += c.Total()
+		return true
+	})
+	return a
+}
+
+// encode writes the cluster points, row by row.
+func (a *aggregate) encode(t maptile.Tile, opt Options) ([]byte, int, error) {
+	p := newProjector(t, opt)
+	e := float64(opt.Extent)
+	w := newLayerWriter(LayerUnits, opt.Extent, 8)
+	for _, c := range a.sums {
+		n := c.Total()
+		if n <= 0 {
+			continue
+		}
+		q := p.project(orb.Point{c.SumX / float64(n), c.SumY / float64(n)})
+		// The centroid of points inside the tile is inside it, up to the rounding the
+		// running sums gather.
+		q = orb.Point{math.Max(0, math.Min(e, math.Round(q[0]))), math.Max(0, math.Min(e, math.Round(q[1])))}
+		w.boolean("cluster", true)
+		w.int("count", int64(n))
+		w.int("red", int64(c.Counts[0]))
+		w.int("orange", int64(c.Counts[1]))
+		w.int("yellow", int64(c.Counts[2]))
+		w.int("blue", int64(c.Counts[3]))
+		w.str("grade", string(c.Highest()))
+		w.feature(0, false, q)
+	}
+	return w.bytes(), w.count, nil
+}
