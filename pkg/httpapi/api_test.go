@@ -144,6 +144,7 @@ func TestAPI(t *testing.T) {
 			t.Run("RegionsAndStats", e.testRegions)
 			t.Run("OGC", e.testOGC)
 			t.Run("Public", e.testPublic)
+			t.Run("Tiles", e.testTiles)
 		})
 	}
 }

@@ -27,23 +27,17 @@ import (
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
+	"riskmap/pkg/tiles"
 )
-
-// Index is what the API needs of the spatial index.
-type Index interface {
-	Snapshot() *spatialindex.Snapshot
-	Apply(u *riskmap.Unit) (bool, error)
-	Loaded() bool
-}
 
 // Config is what the server is built from.
 type Config struct {
 	Store riskmap.Store
 	Units *register.Service
-	Index Index
+	Index *spatialindex.Index
 	// Public is the index of what the public sees (approved units, public fields); nil
 	// turns the /public endpoints off.
-	Public     Index
+	Public     *spatialindex.Index
 	Catalog    *riskmap.Catalog
 	Grader     *grading.Grader
 	RegionRule config.RegionRule
@@ -53,8 +47,9 @@ type Config struct {
 	TiandituKey string
 	// Regions are the regions of the regional map, loaded once at start.
 	Regions []*riskmap.Region
-	Tiles   TileService
-	Logger  *slog.Logger
+	// TileOptions tune the vector tiles (zero: defaults).
+	TileOptions tiles.Options
+	Logger      *slog.Logger
 	// MaxBodyBytes bounds request bodies; larger ones get 413.
 	MaxBodyBytes int64
 	// Registry collects the metrics served at /metrics; nil makes a new one.
@@ -77,13 +72,17 @@ type Server struct {
 // every field) or the public one (approved units, public fields).
 type view struct {
 	s      *Server
-	ix     Index
+	ix     *spatialindex.Index
 	public bool
+	tiles  *tiles.Service
 
 	mu     sync.Mutex // guards the region summaries cached for one index state
 	seq    uint64
 	sums   []regiongrade.Summary
 	byCode map[string]*regiongrade.Summary
+
+	tileRegions    []tiles.RegionFeature
+	tileRegionsSeq uint64
 }
 
 // json is the GeoJSON Feature of an indexed unit for this audience: each audience has its
@@ -107,6 +106,11 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions)}
 	s.internal = &view{s: s, ix: cfg.Index}
 	s.public = &view{s: s, ix: cfg.Public, public: true}
+	for _, v := range []*view{s.internal, s.public} {
+		if v.ix != nil {
+			v.tiles = tiles.NewService(v.ix, v, cfg.TileOptions)
+		}
+	}
 	s.metrics = newMetrics(cfg.Registry, s)
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.recoverPanics, s.metrics.middleware)

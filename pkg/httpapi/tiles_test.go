@@ -1,0 +1,113 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+)
+
+func (e *env) tile(t *testing.T, path string, headers ...string) (resp, mvt.Layers) {
+	t.Helper()
+	r := e.do("GET", path, "", append([]string{"Accept-Encoding", "gzip"}, headers...)...)
+	if r.code != 200 {
+		return r, nil
+	}
+	if r.header.Get("Content-Encoding") != "gzip" || r.header.Get("Content-Type") != "application/vnd.mapbox-vector-tile" {
+		t.Fatalf("tiles are gzipped MVT: %v", r.header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(zr)
+	layers, err := mvt.Unmarshal(raw)
+	if err != nil {
+		t.Fatalf("not an MVT: %v", err)
+	}
+	return r, layers
+}
+
+func tilePath(layer string, p orb.Point, z maptile.Zoom) string {
+	tl := maptile.At(p, z)
+	return fmt.Sprintf("/tiles/%s/%d/%d/%d.pbf", layer, tl.Z, tl.X, tl.Y)
+}
+
+func (e *env) testTiles(t *testing.T) {
+	e.t = t
+	p := orb.Point{102.9312, 24.6888}
+	path := tilePath("units", p, 15)
+	before, layers := e.tile(t, path)
+	if before.code != 204 && before.code != 200 {
+		t.Fatalf("tile: %d %s", before.code, before.body)
+	}
+	count := func(ls mvt.Layers, name string) int {
+		for _, l := range ls {
+			if l.Name == name {
+				if l.Version != 2 || l.Extent != 4096 {
+					t.Fatalf("layer %s: version %d extent %d, want 2 and 4096", name, l.Version, l.Extent)
+				}
+				return len(l.Features)
+			}
+		}
+		return 0
+	}
+	n0 := count(layers, "units")
+	// A write shows in the very next tile request.
+	r := e.do("POST", "/api/v1/units", feature("TILE-1", "瓦片测试单元", p[0], p[1], 4, 5))
+	if r.code != 201 {
+		t.Fatalf("create: %s", r.body)
+	}
+	after, layers := e.tile(t, path)
+	if after.code != 200 || count(layers, "units") != n0+1 {
+		t.Fatalf("a saved unit must be in its tile at once: %d features before, %d after (%d)", n0, count(layers, "units"), after.code)
+	}
+	found := false
+	for _, l := range layers {
+		for _, f := range l.Features {
+			if f.Properties["name"] == "瓦片测试单元" {
+				found = f.Properties["grade"] == "red" && f.Properties["category"] == "hazardous_chemicals"
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the tile feature must carry name, category and grade")
+	}
+	if nm := e.do("GET", path, "", "If-None-Match", after.header.Get("ETag")); nm.code != 304 {
+		t.Fatalf("a cached tile revalidates with 304, got %d", nm.code)
+	}
+	if plain := e.do("GET", path, ""); plain.code != 200 || plain.header.Get("Content-Encoding") == "gzip" {
+		t.Fatalf("a client without gzip gets the tile inflated: %d %v", plain.code, plain.header)
+	}
+	if r := e.do("GET", "/tiles/units/3/0/0.pbf", ""); r.code != 204 {
+		t.Fatalf("an empty tile is 204, got %d", r.code)
+	}
+	if _, ls := e.tile(t, tilePath("regions", p, 10)); count(ls, "regions") == 0 {
+		t.Fatal("the regions layer covers the demo city")
+	}
+	for _, bad := range []string{"/tiles/units/31/0/0.pbf", "/tiles/units/-1/0/0.pbf", "/tiles/units/4/16/0.pbf",
+		"/tiles/units/4/0/99999999999999999999.pbf", "/tiles/units/a/b/c.pbf", "/tiles/units/4/0/-3.pbf", "/tiles/regions/99/1/1.pbf"} {
+		if r := e.do("GET", bad, ""); r.code != 400 || !strings.Contains(string(r.body), `"message"`) {
+			t.Fatalf("%s: want 400 with a message, got %d %s", bad, r.code, r.body)
+		}
+	}
+	for _, doc := range []string{"/tiles/units.json", "/tiles/regions.json", "/tiles/units/metadata.json", "/public/tiles/units.json"} {
+		if r := e.do("GET", doc, ""); r.code != 200 {
+			t.Fatalf("%s: %d", doc, r.code)
+		}
+	}
+	tj := e.do("GET", "/tiles/units.json", "").json(t)
+	if tj["tilejson"] != "3.0.0" || !strings.HasSuffix(tj["tiles"].([]any)[0].(string), "/tiles/units/{z}/{x}/{y}.pbf") {
+		t.Fatalf("TileJSON: %v", tj)
+	}
+	// Draft units are not on the public map's tiles.
+	if _, ls := e.tile(t, "/public"+path); count(ls, "units") > n0 {
+		t.Fatal("the public tile must not show a draft unit")
+	}
+}
