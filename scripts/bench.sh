@@ -10,6 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin=bin/riskmap
 go build -o "$work/benchscan" ./scripts/benchscan
+go build -o "$work/benchserve" ./scripts/benchserve
 
 base=${PG_DSN%%\?*}; base=${base%/*}
 pg="$base/$BENCH_DB?sslmode=disable"
@@ -37,9 +38,13 @@ timeit "read all units back from GeoPackage" "$work/benchscan" --db "$work/bench
 size=$(du -h "$work/bench.gpkg" | cut -f1)
 
 echo
+echo "### Loading and reading $N units"
+echo
 echo "| step | time | output |"
 echo "|---|---|---|"
 printf '%s\n' "${results[@]}"
 echo
 echo "GeoPackage file: $size. Targets: PostGIS load ≤ 60 s, GeoPackage load ≤ 120 s, read-back ≥ 100k units/s."
+echo "== serving: index vs PostGIS on the same $N units"
+"$work/benchserve" --db "$pg"
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"

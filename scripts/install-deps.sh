@@ -6,4 +6,4 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-  postgresql-15-postgis-3 gdal-bin python3-gdal chromium fonts-noto-cjk
+  postgresql-15-postgis-3 gdal-bin python3-gdal chromium fonts-noto-cjk wrk

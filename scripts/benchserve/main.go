@@ -1,0 +1,312 @@
+// Command benchserve measures the in-memory serving path side by side with PostGIS on the
+// same data, the way make bench reports it: index load time and memory, uncached tiles
+// against ST_AsMVT, low-zoom tile sizes, cached tile throughput against a bare Echo handler
+// (with wrk), and bbox queries against ST_Intersects. It needs a PostGIS database already
+// seeded (make bench does that).
+//
+//	go run ./scripts/benchserve --db postgres://…
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/maptile"
+
+	"riskmap/pkg/config"
+	"riskmap/pkg/featurejson"
+	"riskmap/pkg/httpapi"
+	"riskmap/pkg/postgis"
+	"riskmap/pkg/regiongrade"
+	"riskmap/pkg/register"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+	"riskmap/pkg/tiles"
+)
+
+var out = os.Stdout
+
+func row(cols ...any) {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = fmt.Sprint(c)
+	}
+	fmt.Fprintf(out, "| %s |\n", strings.Join(parts, " | "))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func p95(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(len(s)*95)/100]
+}
+
+func rssMB() (cur, peak float64) {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			if f[0] == "VmRSS:" {
+				cur = kb / 1024
+			} else {
+				peak = kb / 1024
+			}
+		}
+	}
+	return
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchserve:", err)
+		os.Exit(1)
+	}
+}
+
+const pgTileSQL = `WITH b AS (SELECT ST_TileEnvelope($1, $2, $3) AS env)
+SELECT ST_AsMVT(q, 'units', 4096, 'geom', 'id') FROM (
+  SELECT id, name, code, category, grade, region_code,
+         ST_AsMVTGeom(ST_Transform(r.geom, 3857), b.env, 4096, 64, true) AS geom
+  FROM risk_units r, b
+  WHERE r.geom && ST_Transform(b.env, 4326) AND r.status <> 'retired') q
+WHERE q.geom IS NOT NULL`
+
+const pgBBoxSQL = `WITH m AS (
+  SELECT id, code, name, category, grade, region_code, geom FROM risk_units
+  WHERE geom && ST_MakeEnvelope($1, $2, $3, $4, 4326) AND ST_Intersects(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326))
+    AND status <> 'retired'
+), page AS (SELECT * FROM m ORDER BY id LIMIT 1000)
+SELECT (SELECT count(*) FROM m), json_build_object('type', 'FeatureCollection', 'features',
+  coalesce(json_agg(json_build_object('type', 'Feature', 'id', id, 'geometry', ST_AsGeoJSON(geom)::json,
+    'properties', json_build_object('code', code, 'name', name, 'category', category, 'grade', grade, 'region_code', region_code))), '[]'))
+FROM page`
+
+func main() {
+	db := flag.String("db", "", "postgres:// DSN of a seeded database")
+	ntiles := flag.Int("tiles", 300, "tiles per zoom in the uncached comparison")
+	nbbox := flag.Int("bbox", 200, "bbox queries")
+	wrkSecs := flag.Int("wrk", 10, "seconds of each wrk run (0 skips)")
+	flag.Parse()
+	ctx := context.Background()
+	store, err := postgis.Open(ctx, *db)
+	must(err)
+	defer store.Close()
+	cfg := config.Default()
+	regions, err := store.Regions(ctx, "")
+	must(err)
+
+	// 1. Index load.
+	runtime.GC()
+	base, _ := rssMB()
+	locate := regiongrade.Locator(regiongrade.Prepare(regions))
+	ix := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) { return json.Marshal(featurejson.NewFeature(u)) }, locate)
+	srv := httpapi.New(httpapi.Config{Store: store, Units: register.New(store, cfg.Grader, cfg.Catalog), Index: ix,
+		Catalog: cfg.Catalog, Grader: cfg.Grader, RegionRule: cfg.RegionRule, Regions: regions})
+	start := time.Now()
+	n, err := ix.Load(ctx, store.Units(ctx))
+	must(err)
+	loadTime := time.Since(start)
+	runtime.GC()
+	debug.FreeOSMemory()
+	after, peak := rssMB()
+	fmt.Fprintf(out, "\n### Index load (%d units from PostGIS)\n\n", n)
+	row("what", "value", "target")
+	row("---", "---", "---")
+	row("load into the R-tree", fmt.Sprintf("%.1f s", loadTime.Seconds()), "≤ 15 s")
+	row("RSS after load (process)", fmt.Sprintf("%.0f MB (index ≈ %.0f MB)", after, after-base), "≤ 2 GB")
+	row("peak RSS while loading", fmt.Sprintf("%.0f MB", peak), "")
+
+	snap := ix.Snapshot()
+	r := rand.New(rand.NewPCG(42, 7))
+	var pts []orb.Point
+	snap.Ascend(0, func(f *spatialindex.Feature) bool {
+		if r.IntN(max(1, n/2000)) == 0 {
+			pts = append(pts, spatialindex.Representative(f))
+		}
+		return true
+	})
+
+	conn, err := pgx.Connect(ctx, *db)
+	must(err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "SET max_parallel_workers_per_gather = 0")
+	must(err)
+
+	// 2. Uncached tiles z14–16: ours vs ST_AsMVT.
+	fmt.Fprintf(out, "\n### Uncached unit tiles, ours (R-tree, orb MVT) vs PostGIS ST_AsMVT (max_parallel_workers_per_gather=0)\n\n")
+	row("zoom", "tiles", "ours median", "PostGIS median", "ratio", "ours p95", "PostGIS p95")
+	row("---", "---", "---", "---", "---", "---", "---")
+	opt := tiles.Options{}
+	for _, z := range []maptile.Zoom{14, 15, 16} {
+		var ours, pg []time.Duration
+		for i := 0; i < *ntiles; i++ {
+			t := maptile.At(pts[r.IntN(len(pts))], z)
+			t0 := time.Now()
+			_, _, err := tiles.RenderUnits(snap, t, opt)
+			must(err)
+			ours = append(ours, time.Since(t0))
+			var b []byte
+			t0 = time.Now()
+			must(conn.QueryRow(ctx, pgTileSQL, int(t.Z), int(t.X), int(t.Y)).Scan(&b))
+			pg = append(pg, time.Since(t0))
+		}
+		mo, mp := median(ours), median(pg)
+		row(z, *ntiles, ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)), ms(p95(ours)), ms(p95(pg)))
+	}
+
+	// 3. Low zooms: every tile over the units' extent at z ≤ 12.
+	fmt.Fprintf(out, "\n### Unit tiles at z ≤ 12 (every tile over the data; uncached render)\n\n")
+	row("zoom", "tiles", "largest raw", "largest gzipped", "most features", "p95 render", "max render")
+	row("---", "---", "---", "---", "---", "---", "---")
+	min, max := snap.Bounds()
+	for z := maptile.Zoom(6); z <= 12; z++ {
+		t0, t1 := maptile.At(orb.Point{min[0], max[1]}, z), maptile.At(orb.Point{max[0], min[1]}, z)
+		var times []time.Duration
+		var biggest, biggestGz, most int
+		for x := t0.X; x <= t1.X; x++ {
+			for y := t0.Y; y <= t1.Y; y++ {
+				st := time.Now()
+				raw, nf, err := tiles.RenderUnits(snap, maptile.New(x, y, z), opt)
+				must(err)
+				times = append(times, time.Since(st))
+				biggest, most = maxInt(biggest, len(raw)), maxInt(most, nf)
+				biggestGz = maxInt(biggestGz, gzLen(raw))
+			}
+		}
+		row(z, len(times), kb(biggest), kb(biggestGz), most, ms(p95(times)), ms(slices.Max(times)))
+	}
+
+	// 4. bbox queries with limit 1000: ours over HTTP vs PostGIS SQL (no HTTP).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(err)
+	hs := &http.Server{Handler: srv}
+	go hs.Serve(ln)
+	defer hs.Close()
+	baseURL := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	fmt.Fprintf(out, "\n### bbox queries, limit 1000 (GeoJSON): ours over HTTP vs PostGIS ST_Intersects + json_agg in SQL\n\n")
+	row("box side", "queries", "ours median", "PostGIS median", "ratio", "mean matched")
+	row("---", "---", "---", "---", "---", "---")
+	for _, side := range []float64{0.005, 0.02, 0.05} {
+		var ours, pg []time.Duration
+		matched := 0
+		for i := 0; i < *nbbox; i++ {
+			c := pts[r.IntN(len(pts))]
+			b := [4]float64{c[0] - side/2, c[1] - side/2, c[0] + side/2, c[1] + side/2}
+			url := fmt.Sprintf("%s/api/v1/units?limit=1000&bbox=%f,%f,%f,%f", baseURL, b[0], b[1], b[2], b[3])
+			t0 := time.Now()
+			res, err := client.Get(url)
+			must(err)
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			ours = append(ours, time.Since(t0))
+			var m struct {
+				NumberMatched int `json:"numberMatched"`
+			}
+			json.Unmarshal(body, &m)
+			matched += m.NumberMatched
+			var count int
+			var js []byte
+			t0 = time.Now()
+			must(conn.QueryRow(ctx, pgBBoxSQL, b[0], b[1], b[2], b[3]).Scan(&count, &js))
+			pg = append(pg, time.Since(t0))
+		}
+		mo, mp := median(ours), median(pg)
+		row(fmt.Sprintf("%.3f°", side), *nbbox, ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)), matched / *nbbox)
+	}
+
+	// 5. Cached tiles vs a bare Echo handler, with wrk on loopback.
+	if *wrkSecs > 0 {
+		if _, err := exec.LookPath("wrk"); err != nil {
+			fmt.Fprintln(out, "\n(wrk is not installed: `make deps` installs it; skipped the throughput comparison)")
+			return
+		}
+		t := maptile.At(pts[0], 14)
+		tileURL := fmt.Sprintf("%s/tiles/units/%d/%d/%d.pbf", baseURL, t.Z, t.X, t.Y)
+		res, err := http.Get(tileURL)
+		must(err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		bare := echo.New()
+		bare.HideBanner, bare.HidePort = true, true
+		bare.GET("/tile", func(c echo.Context) error {
+			c.Response().Header().Set("Content-Encoding", "gzip")
+			return c.Blob(http.StatusOK, "application/vnd.mapbox-vector-tile", body)
+		})
+		bln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(err)
+		bs := &http.Server{Handler: bare}
+		go bs.Serve(bln)
+		defer bs.Close()
+		ourRPS := wrk(tileURL, *wrkSecs)
+		bareRPS := wrk("http://"+bln.Addr().String()+"/tile", *wrkSecs)
+		fmt.Fprintf(out, "\n### Cached tile throughput (wrk -t2 -c32, %d s each, %d-byte gzipped tile)\n\n", *wrkSecs, len(body))
+		row("handler", "requests/s")
+		row("---", "---")
+		row("riskmap /tiles/units (cached)", fmt.Sprintf("%.0f", ourRPS))
+		row("bare Echo handler, same bytes", fmt.Sprintf("%.0f", bareRPS))
+		row("ratio (target ≥ 0.5)", fmt.Sprintf("%.2f", ourRPS/bareRPS))
+	}
+}
+
+var rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+
+func wrk(url string, secs int) float64 {
+	cmd := exec.Command("wrk", "-t2", "-c32", fmt.Sprintf("-d%ds", secs), "-H", "Accept-Encoding: gzip", url)
+	b, err := cmd.CombinedOutput()
+	must(err)
+	m := rpsRE.FindSubmatch(b)
+	if m == nil {
+		must(fmt.Errorf("wrk printed no rate: %s", b))
+	}
+	v, _ := strconv.ParseFloat(string(m[1]), 64)
+	return v
+}
+
+func gzLen(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Len()
+}
+
+func kb(n int) string { return fmt.Sprintf("%.1f KB", float64(n)/1000) }
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
