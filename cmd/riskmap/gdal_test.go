@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// needTool skips a test whose external tool is missing, except in CI where it must exist.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI (scripts/install-deps.sh installs it)", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return p
+}
+
+// TestGDALReadsTheOGCAPI is what an analyst does: point GDAL (and so QGIS) at /ogc.
+func TestGDALReadsTheOGCAPI(t *testing.T) {
+	ogrinfo := needTool(t, "ogrinfo")
+	db := filepath.Join(t.TempDir(), "ogc.gpkg")
+	base, _ := serve(t, "--demo", "--db", db)
+	_, body := get(t, base+"/api/v1/units?limit=1")
+	var api struct {
+		NumberMatched int `json:"numberMatched"`
+	}
+	if err := json.Unmarshal([]byte(body), &api); err != nil || api.NumberMatched == 0 {
+		t.Fatalf("API count: %v %s", err, body)
+	}
+	for _, tc := range []struct{ layer, want string }{{"units", strconv.Itoa(api.NumberMatched)}, {"regions", "161"}} {
+		out, err := exec.Command(ogrinfo, "-ro", "-so", "OAPIF:"+base+"/ogc", tc.layer).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ogrinfo OAPIF %s: %v\n%s", tc.layer, err, out)
+		}
+		m := regexp.MustCompile(`Feature Count: (\d+)`).FindSubmatch(out)
+		if m == nil || string(m[1]) != tc.want {
+			t.Fatalf("GDAL must count %s %s like the API:\n%s", tc.want, tc.layer, out)
+		}
+	}
+	// GDAL pages through the items and reads Chinese attributes.
+	out, err := exec.Command(ogrinfo, "-ro", "-al", "-where", "code = 'CJ-WHP-0002'", "OAPIF:"+base+"/ogc", "units").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`grade_label \(String\) = 重大风险|grade_label.*=.*风险`).Match(out) {
+		t.Fatalf("ogrinfo must read a unit's Chinese attributes: %v\n%.2000s", err, out)
+	}
+}
+
+// TestGDALValidatesTheStore checks the file make run creates with GDAL's own validator.
+func TestGDALValidatesTheStore(t *testing.T) {
+	ogrinfo := needTool(t, "ogrinfo")
+	db := filepath.Join(t.TempDir(), "v.gpkg")
+	mustRun(t, "seed", "--db", db, "--demo")
+	out, err := exec.Command(ogrinfo, "-ro", "-so", db, "risk_units").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`Feature Count: 3000`).Match(out) {
+		t.Fatalf("ogrinfo risk_units: %v\n%s", err, out)
+	}
+	out, err = exec.Command(ogrinfo, "-ro", "-q", db, "risk_units", "-fid", "2").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`name \(String\) = \S*[\p{Han}]`).Match(out) {
+		t.Fatalf("ogrinfo must list units with their Chinese attributes: %v\n%s", err, out)
+	}
+	script := ""
+	for _, p := range []string{"/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py", "/usr/share/doc/python3-gdal/examples/validate_gpkg.py"} {
+		if _, err := os.Stat(p); err == nil {
+			script = p
+		}
+	}
+	if script == "" {
+		needTool(t, "validate_gpkg.py")
+	}
+	// Debian's python3-gdal belongs to /usr/bin/python3, not to a pyenv python on PATH.
+	if out, err := exec.Command("/usr/bin/python3", script, db).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("validate_gpkg.py on the demo store: %v\n%s", err, out)
+	}
+}
