@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -521,7 +520,7 @@ func (m *Main) serve(ctx context.Context) error {
 }
 
 // encodeFeature is the GeoJSON the index keeps for each unit.
-func encodeFeature(u *riskmap.Unit) ([]byte, error) { return json.Marshal(featurejson.NewFeature(u)) }
+func encodeFeature(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }
 
 // assets is the built front end embedded in the binary.
 func assets() fs.FS {
@@ -543,7 +542,7 @@ func publicEncoder(cat *riskmap.Catalog, regions []*riskmap.Region) spatialindex
 		if c, ok := cat.Category(u.Category); ok {
 			label = c.Label
 		}
-		return json.Marshal(featurejson.NewPublicFeature(u, label, names[u.RegionCode]))
+		return featurejson.EncodePublic(u, label, names[u.RegionCode]), nil
 	}
 }
 
