@@ -9,6 +9,7 @@ import (
 	"context"
 	"iter"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -235,20 +236,9 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 	}()
 	fresh := &Index{encode: ix.encode, locate: ix.locate}
 	fresh.reset()
-	n := 0
-	for u, err := range units {
-		if err != nil {
-			return n, err
-		}
-		if n%4096 == 0 && ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-		f, err := ix.feature(u)
-		if err != nil {
-			return n, err
-		}
-		fresh.insert(f)
-		n++
+	n, err := ix.build(ctx, units, fresh.insert)
+	if err != nil {
+		return n, err
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -276,6 +266,89 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 		fn(Change{Seq: s.seq}) // a reload changes everything
 	}
 	return n, nil
+}
+
+// build turns units into features on every core (encoding GeoJSON and finding grids is most
+// of a load's work) and hands them to insert, one at a time, in no particular order.
+func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, error], insert func(*Feature)) (int, error) {
+	const batch = 256
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	workers := max(1, runtime.GOMAXPROCS(0))
+	todo := make(chan []*riskmap.Unit, workers*2)
+	done := make(chan []*Feature, workers*2)
+	var workErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for us := range todo {
+				fs := make([]*Feature, 0, len(us))
+				for _, u := range us {
+					f, err := ix.feature(u)
+					if err != nil {
+						errOnce.Do(func() { workErr = err })
+						cancel()
+						break
+					}
+					fs = append(fs, f)
+				}
+				done <- fs
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	// The store is read on its own goroutine, features are built on the workers, and the
+	// trees are filled here.
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(todo)
+		send := func(us []*riskmap.Unit) bool {
+			select {
+			case todo <- us:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		cur := make([]*riskmap.Unit, 0, batch)
+		for u, err := range units {
+			if err != nil {
+				readErr <- err
+				return
+			}
+			cur = append(cur, u)
+			if len(cur) == batch {
+				if !send(cur) {
+					readErr <- nil
+					return
+				}
+				cur = make([]*riskmap.Unit, 0, batch)
+			}
+		}
+		if len(cur) > 0 {
+			send(cur)
+		}
+		readErr <- nil
+	}()
+	n := 0
+	for fs := range done {
+		for _, f := range fs {
+			insert(f)
+		}
+		n += len(fs)
+	}
+	rerr := <-readErr
+	switch {
+	case workErr != nil:
+		return n, workErr
+	case rerr != nil:
+		return n, rerr
+	}
+	return n, parent.Err()
 }
 
 func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {

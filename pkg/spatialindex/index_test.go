@@ -276,3 +276,51 @@ func BenchmarkSearchTile(b *testing.B) {
 		s.Search(box, func(*Feature) bool { n++; return true })
 	}
 }
+
+func TestLoadErrors(t *testing.T) {
+	p := orb.Point{102.9, 24.6}
+	many := func(yield func(*riskmap.Unit, error) bool) {
+		for i := int64(1); i <= 5000; i++ {
+			if !yield(unit(i, 1, riskmap.GradeRed, p), nil) {
+				return
+			}
+		}
+	}
+	t.Run("ErrFromStore", func(t *testing.T) {
+		ix := New(encode, nil)
+		boom := fmt.Errorf("connection lost")
+		_, err := ix.Load(context.Background(), func(yield func(*riskmap.Unit, error) bool) {
+			many(func(u *riskmap.Unit, _ error) bool { return u.ID < 3000 && yield(u, nil) })
+			yield(nil, boom)
+		})
+		if err != boom || ix.Loaded() || ix.Snapshot().Len() != 0 {
+			t.Fatalf("a failed load must report the error and publish nothing: %v, %d", err, ix.Snapshot().Len())
+		}
+	})
+	t.Run("ErrCancelled", func(t *testing.T) {
+		ix := New(encode, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := ix.Load(ctx, many); err == nil {
+			t.Fatal("a cancelled load must fail")
+		}
+	})
+	t.Run("ErrEncoder", func(t *testing.T) {
+		ix := New(func(u *riskmap.Unit) ([]byte, error) {
+			if u.ID == 4000 {
+				return nil, fmt.Errorf("cannot encode")
+			}
+			return nil, nil
+		}, nil)
+		if _, err := ix.Load(context.Background(), many); err == nil || ix.Loaded() {
+			t.Fatal("an encoder error must fail the load")
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		ix := New(encode, nil)
+		n, err := ix.Load(context.Background(), many)
+		if err != nil || n != 5000 || ix.Snapshot().Len() != 5000 {
+			t.Fatalf("load: %d %v", n, err)
+		}
+	})
+}
