@@ -52,15 +52,17 @@ type indexEntry struct {
 // as draft. The units are only read: their IDs are not set (the sequence may reuse one
 // Unit value). On any error nothing is stored.
 //
-// Three things make it several times faster than inserting one unit at a time:
+// What makes it several times faster than inserting one unit at a time:
 //   - The sequence is read and the units are encoded (JSON, geometry) on a second
 //     goroutine while SQLite inserts on the caller's. The sequence therefore runs on
-//     another goroutine than the caller's.
+//     another goroutine than the caller's; a panic in it is re-raised on the caller's.
 //   - The R-tree insert trigger is suspended for the load, inside the transaction, so no
 //     other connection ever sees it missing. A trigger per row costs a statement journal
 //     per row and an R-tree insert in random order.
-//   - The index entries, collected as the units go in, are written at the end in Hilbert
-//     order, so that consecutive inserts land in the same few R-tree nodes.
+//   - The index entries, collected as the units go in, are added at the end: by packing a
+//     new tree when the load is at least as large as the index (rtreebulk.go), otherwise
+//     by inserting them in Hilbert order, so that consecutive inserts touch the same nodes.
+//   - The writer's page cache is raised for the load, so the indexes stay in memory.
 func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Unit], progress func(n int)) (int, error) {
 	if progress == nil {
 		progress = func(int) {}
@@ -154,7 +156,18 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 			}
 		}
 		if trigger != "" {
-			if err := s.writeIndex(ctx, tx, entries, ext.b); err != nil {
+			// Packing rewrites the whole tree: worth it when the load is at least as big
+			// as what the index holds already.
+			held, err := rtreeSize(ctx, tx)
+			if err != nil {
+				return s.dbErr(err, "count the R-tree")
+			}
+			if held <= len(entries) {
+				err = s.rebuildIndex(ctx, tx, entries)
+			} else {
+				err = s.writeIndex(ctx, tx, entries, ext.b)
+			}
+			if err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, trigger); err != nil {

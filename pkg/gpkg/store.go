@@ -81,27 +81,28 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	// A file: URI, so that any character in the path (?, #, %) is taken literally.
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "foreign_keys(1)")
-	// NORMAL is durable in WAL mode except for the last transactions before a power cut.
-	q.Add("_pragma", "synchronous(NORMAL)")
-	// Statement journals in memory: every insert fires the R-tree trigger, so SQLite keeps
-	// a statement journal for it, and on disk that costs a write per statement.
-	q.Add("_pragma", "temp_store(MEMORY)")
-	wq := url.Values{}
-	for k, v := range q {
-		wq[k] = append([]string(nil), v...)
+	dsn := func(txlock string, pragmas ...string) string {
+		q := url.Values{}
+		for _, p := range append([]string{
+			fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeout.Milliseconds()),
+			"foreign_keys(1)",
+			// NORMAL is durable in WAL mode but for the last transactions before a power cut.
+			"synchronous(NORMAL)",
+			// Statement journals in memory: every insert fires the R-tree trigger, so SQLite
+			// keeps a statement journal for it, and on disk that costs a write per statement.
+			"temp_store(MEMORY)",
+		}, pragmas...) {
+			q.Add("_pragma", p)
+		}
+		if txlock != "" {
+			q.Set("_txlock", txlock)
+		}
+		u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+		return u.String()
 	}
 	// IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way on a
 	// lock another program holds.
-	wq.Set("_txlock", "immediate")
-	wq.Add("_pragma", fmt.Sprintf("cache_size(%d)", writerCacheKiB))
-	q.Add("_pragma", "query_only(1)")
-
-	u.RawQuery = wq.Encode()
-	w := sql.OpenDB(connector{drv: drv, dsn: u.String()})
+	w := sql.OpenDB(connector{drv: drv, dsn: dsn("immediate", fmt.Sprintf("cache_size(%d)", writerCacheKiB))})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
@@ -112,8 +113,7 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	u.RawQuery = q.Encode()
-	s.r = sql.OpenDB(connector{drv: drv, dsn: u.String()})
+	s.r = sql.OpenDB(connector{drv: drv, dsn: dsn("", "query_only(1)")})
 	s.r.SetMaxOpenConns(opt.Readers)
 	s.r.SetMaxIdleConns(opt.Readers)
 	if err := s.Ping(ctx); err != nil {
@@ -127,6 +127,10 @@ func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 func (s *Store) checkFile(ctx context.Context) error {
 	var appID int64
 	if err := s.w.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		var se *sqlite.Error
+		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB {
+			return riskmap.Errorf(riskmap.EINVALID, "%s is not a GeoPackage (not even a SQLite file)", s.path)
+		}
 		return s.dbErr(err, "open %s", s.path)
 	}
 	if appID != 0 && appID != applicationID {

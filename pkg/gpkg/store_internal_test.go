@@ -105,6 +105,17 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("want EINVALID for another application's SQLite file, got %v", err)
 		}
 	})
+	t.Run("ErrNotSQLite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "notes.gpkg")
+		mustT(t, os.WriteFile(path, []byte("this is a text file, long enough to have a header of 100 bytes.......................................\n"), 0o644))
+		s, err := Open(ctx, path)
+		if err == nil {
+			s.Close()
+		}
+		if riskmap.ErrorCode(err) != riskmap.EINVALID {
+			t.Fatalf("want EINVALID for a file that is not SQLite, got %v", err)
+		}
+	})
 	t.Run("ErrEmptyPath", func(t *testing.T) {
 		_, err := Open(ctx, "")
 		if riskmap.ErrorCode(err) != riskmap.EINVALID {
@@ -562,5 +573,157 @@ func TestSQLFunctions(t *testing.T) {
 				t.Fatalf("want %v, got %v", tc.want, got)
 			}
 		})
+	}
+}
+
+// TestWriteRejects checks that what the schema would refuse with an opaque constraint error
+// is refused first with a message a user can act on, and changes nothing.
+func TestWriteRejects(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	cases := []struct {
+		name string
+		edit func(u *riskmap.Unit)
+	}{
+		{"ErrNoGeometry", func(u *riskmap.Unit) { u.Geometry = nil }},
+		{"ErrNoGrade", func(u *riskmap.Unit) { u.Grade = "purple" }},
+		{"ErrStatus", func(u *riskmap.Unit) { u.Status = "deleted" }},
+		{"ErrMethod", func(u *riskmap.Unit) { u.Assessment.Method = "XYZ" }},
+		{"ErrHazardLevel", func(u *riskmap.Unit) { u.MajorHazardSource = &riskmap.MajorHazardSource{Level: 5} }},
+	}
+	existing := testUnit("EXISTING", orb.Point{1, 1})
+	mustT(t, s.CreateUnit(ctx, existing))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := testUnit("NEW", orb.Point{1, 1})
+			tc.edit(u)
+			if err := s.CreateUnit(ctx, u); riskmap.ErrorCode(err) != riskmap.EINVALID {
+				t.Fatalf("create: want EINVALID, got %v", err)
+			}
+			upd := *existing
+			tc.edit(&upd)
+			if err := s.UpdateUnit(ctx, &upd); riskmap.ErrorCode(err) != riskmap.EINVALID {
+				t.Fatalf("update: want EINVALID, got %v", err)
+			}
+			if n, _ := s.CountUnits(ctx); n != 1 {
+				t.Fatalf("count %d", n)
+			}
+			got, err := s.GetUnit(ctx, existing.ID)
+			mustT(t, err)
+			if got.Version != 1 {
+				t.Fatalf("a refused update changed the unit: version %d", got.Version)
+			}
+		})
+	}
+	t.Run("ErrUpdateToTakenCode", func(t *testing.T) {
+		other := testUnit("OTHER", orb.Point{1, 1})
+		mustT(t, s.CreateUnit(ctx, other))
+		other.Code = "EXISTING"
+		if err := s.UpdateUnit(ctx, other); riskmap.ErrorCode(err) != riskmap.ECONFLICT {
+			t.Fatalf("want ECONFLICT, got %v", err)
+		}
+	})
+}
+
+// TestPackedIndex loads units in bulk, which packs the R-tree when the load is at least as
+// large as the index, and checks the tree with SQLite's rtreecheck, against the table, and
+// by queries; then it keeps writing through the triggers into the packed tree.
+func TestPackedIndex(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		before, n  int
+		wantPacked bool
+	}{
+		{"OKOneEntry", 0, 1, true},
+		{"OKOneFullNode", 0, 51, true},
+		{"OKTwoLevels", 0, 52, true},
+		{"OKThreeLevels", 0, 3000, true},
+		{"OKRepacksExisting", 40, 500, true},
+		{"OKSmallLoadInsertsIncrementally", 500, 40, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := openTestStore(t)
+			r := rand.New(rand.NewPCG(uint64(tc.n), 3))
+			shape := func(i int) orb.Geometry {
+				x, y := 102+r.Float64(), 24+r.Float64()
+				if i%4 == 0 {
+					return orb.LineString{{x, y}, {x + 0.01, y + 0.02}}
+				}
+				return orb.Point{x, y}
+			}
+			load := func(prefix string, n int) {
+				_, err := s.BulkInsertUnits(ctx, func(yield func(*riskmap.Unit) bool) {
+					for i := range n {
+						if !yield(testUnit(fmt.Sprintf("%s-%d", prefix, i), shape(i))) {
+							return
+						}
+					}
+				}, nil)
+				mustT(t, err)
+			}
+			if tc.before > 0 {
+				load("OLD", tc.before)
+			}
+			load("NEW", tc.n)
+			check := func() {
+				t.Helper()
+				var ok string
+				mustT(t, s.r.QueryRow("SELECT rtreecheck('rtree_risk_units_geom')").Scan(&ok))
+				if ok != "ok" {
+					t.Fatalf("rtreecheck: %s", ok)
+				}
+				checkIndexMatchesTable(t, s)
+			}
+			check()
+			var nodes int
+			mustT(t, s.r.QueryRow("SELECT count(*) FROM rtree_risk_units_geom_node").Scan(&nodes))
+			total := tc.before + tc.n
+			if packed := nodes <= (total+50)/51+(total+50)/51/51+2; tc.wantPacked && !packed {
+				t.Errorf("%d entries in %d nodes: the tree was not packed", total, nodes)
+			}
+			// Writes through the triggers keep working on the packed tree.
+			u := testUnit("LATER", orb.Point{102.5, 24.5})
+			mustT(t, s.CreateUnit(ctx, u))
+			u.Geometry = orb.LineString{{102.1, 24.1}, {102.9, 24.9}}
+			mustT(t, s.UpdateUnit(ctx, u))
+			_, err := s.w.Exec("DELETE FROM risk_units WHERE code IN ('NEW-0', 'NEW-7')")
+			mustT(t, err)
+			check()
+			// Queries through the index find what a scan of every unit finds.
+			var all []*riskmap.Unit
+			for u, err := range s.Units(ctx) {
+				mustT(t, err)
+				all = append(all, u)
+			}
+			for range 20 {
+				x, y := 102+r.Float64(), 24+r.Float64()
+				box := orb.Bound{Min: orb.Point{x, y}, Max: orb.Point{x + 0.1, y + 0.1}}
+				var want []int64
+				for _, u := range all {
+					if intersectsBound(u.Geometry, box) {
+						want = append(want, u.ID)
+					}
+				}
+				got, _, err := s.FindUnits(ctx, riskmap.UnitFilter{BBox: &box})
+				mustT(t, err)
+				ids := make([]int64, len(got))
+				for i, u := range got {
+					ids[i] = u.ID
+				}
+				if !slices.Equal(ids, want) {
+					t.Fatalf("box %v: want %v, got %v", box, want, ids)
+				}
+			}
+		})
+	}
+}
+
+func TestFloat32Rounding(t *testing.T) {
+	for _, v := range []float64{0, 1, -1, 102.91, -102.91, 24.6700001, math.MaxFloat32, 1e-40} {
+		lo, hi := down32(v), up32(v)
+		if float64(lo) > v || float64(hi) < v || hi-lo > float32(math.Abs(v))*1e-6+1e-38 {
+			t.Errorf("%v: rounded to [%v, %v]", v, lo, hi)
+		}
 	}
 }

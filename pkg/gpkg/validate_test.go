@@ -2,6 +2,7 @@ package gpkg_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,17 @@ func TestValidateGPKG(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A bulk load larger than the index packs the R-tree (the four units above included).
+	if _, err := s.BulkInsertUnits(ctx, func(yield func(*riskmap.Unit) bool) {
+		for i := range 120 {
+			g := orb.Point{102.81 + float64(i%12)*0.015, 24.51 + float64(i/12)*0.015}
+			if !yield(storetest.NewUnit(fmt.Sprintf("V-BULK-%03d", i), g)) {
+				return
+			}
+		}
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
 	// An update and a retirement exercise the R-tree update triggers.
 	units[1].Geometry = orb.LineString{{102.80, 24.50}, {103.00, 24.50}}
 	if err := s.UpdateUnit(ctx, units[1]); err != nil {
@@ -149,7 +161,7 @@ func TestValidateGPKG(t *testing.T) {
 	})
 	t.Run("OgrinfoSummaryOK", func(t *testing.T) {
 		out := run(t, ogrinfo, "-al", "-so", path, "risk_units")
-		for _, want := range []string{"Geometry: Unknown (any)", "Feature Count: 4", "EPSG", "4326",
+		for _, want := range []string{"Geometry: Unknown (any)", "Feature Count: 124", "EPSG", "4326",
 			"name: String", "created_at: DateTime", "next_review_due: Date", "risk_value: Real"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("ogrinfo summary lacks %q:\n%s", want, out)
@@ -175,6 +187,10 @@ func TestValidateGPKG(t *testing.T) {
 		if !strings.Contains(out, "V-LINE") || strings.Contains(out, "V-POINT") {
 			t.Errorf("spatial filter picked the wrong units:\n%s", out)
 		}
+		out = run(t, ogrinfo, "-q", path, "risk_units", "-spat", "102.8095", "24.5095", "102.8105", "24.5105")
+		if !strings.Contains(out, "V-BULK-000") || strings.Contains(out, "V-BULK-001") {
+			t.Errorf("spatial filter over the packed index picked the wrong units:\n%s", out)
+		}
 		out = run(t, ogrinfo, "-q", path, "regions", "-spat", "102.95", "24.75", "102.96", "24.76")
 		if !strings.Contains(out, "凤麓街道") {
 			t.Errorf("the replaced region must be indexed at its new extent:\n%s", out)
@@ -188,4 +204,45 @@ func TestValidateGPKG(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAddsToGDALGeoPackage opens a GeoPackage that GDAL made, adds the store's tables to
+// it, and checks that the result is still valid and GDAL's own layer is untouched.
+func TestAddsToGDALGeoPackage(t *testing.T) {
+	python, validator, ogrinfo := gdalTools(t)
+	ogr2ogr, err := exec.LookPath("ogr2ogr")
+	if err != nil {
+		t.Skip("ogr2ogr is missing")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "wells.geojson")
+	if err := os.WriteFile(src, []byte(`{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"名称":"一号井"},"geometry":{"type":"Point","coordinates":[102.9,24.6]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "gdal.gpkg")
+	if out, err := exec.Command(ogr2ogr, "-f", "GPKG", path, src).CombinedOutput(); err != nil {
+		t.Fatalf("ogr2ogr: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	s, err := gpkg.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUnit(ctx, storetest.NewUnit("G-1", orb.Point{102.91, 24.67})); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(python, validator, "-k", path).CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("validate_gpkg.py: %v\n%s", err, out)
+	}
+	out, err := exec.Command(ogrinfo, "-q", path, "wells").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "一号井") {
+		t.Fatalf("GDAL's layer must survive: %v\n%s", err, out)
+	}
 }
