@@ -1,0 +1,280 @@
+// The internal map application (GET /): the four-colour unit and regional maps, filters,
+// search, unit details, the register table, statistics and expert entry.
+import '../lib/leaflet.js';
+import 'leaflet/dist/leaflet.css';
+import '../css/base.css';
+import '../css/app.css';
+import { Api } from '../lib/api.js';
+import { $, h, replace, toast } from '../lib/dom.js';
+import { GRADE_CODES, grade, swatch } from '../lib/grades.js';
+import { createMapApp, highlighter } from '../lib/mapbase.js';
+import { searchBox, flyToFeature } from '../lib/search.js';
+import { levelLabel } from '../lib/regionlayer.js';
+import { filterParams } from '../lib/unitlayer.js';
+import { renderUnit, renderRegion } from './details.js';
+import { RegisterTable } from './table.js';
+import { StatsView } from './stats.js';
+
+const api = new Api('');
+const drawer = $('#drawer');
+const bottom = $('#bottom');
+let app;
+let catalog = { groups: [], categories: [], accident_types: [] };
+let regionNames = new Map();
+let editor = null; // the entry form, loaded on first use
+let highlight;
+
+const ctx = {
+  categoryLabel: (code) => (catalog.categories.find((c) => c.code === code) || {}).label || code || '',
+  accidentLabel: (code) => (catalog.accident_types.find((c) => c.code === code) || {}).label || code,
+  regionName: (code) => {
+    if (!code) return '';
+    const chain = [];
+    for (const len of [6, 9, 12]) {
+      if (code.length >= len && regionNames.has(code.slice(0, len))) chain.push(regionNames.get(code.slice(0, len)));
+    }
+    return chain.length ? `${chain.join(' / ')}（${code}）` : code;
+  },
+};
+
+function openDrawer(kind) {
+  drawer.hidden = false;
+  drawer.dataset.kind = kind;
+  document.body.classList.add('drawer-open');
+  app && app.map.invalidateSize();
+}
+
+function closeDrawer() {
+  if (editor && editor.active && !editor.close()) return;
+  drawer.hidden = true;
+  drawer.replaceChildren();
+  document.body.classList.remove('drawer-open');
+  highlight && highlight.clear();
+  app && app.map.invalidateSize();
+}
+
+async function showUnit(id, { fly = false } = {}) {
+  if (editor && editor.active) return;
+  openDrawer('unit');
+  replace(drawer, h('div.panel-loading', '正在加载…'));
+  let res;
+  try {
+    res = await api.unit(id);
+  } catch (e) {
+    replace(drawer, h('div.panel-error', `无法加载单元：${e.message}`));
+    return;
+  }
+  const f = res.data;
+  highlight.show(f, f.properties.influence_radius_m);
+  if (fly) flyToFeature(app.map, f);
+  renderUnit(drawer, f, {
+    ...ctx,
+    editable: app.cfg.editable,
+    onClose: closeDrawer,
+    onZoom: () => flyToFeature(app.map, f),
+    onEdit: () => openEditor(f, res.etag),
+  });
+  drawer.dataset.unitId = String(f.id);
+}
+
+async function showRegion(p) {
+  openDrawer('region');
+  replace(drawer, h('div.panel-loading', '正在加载…'));
+  try {
+    const f = await api.region(p.code);
+    renderRegion(drawer, f, { onClose: closeDrawer, levelLabel });
+    highlight.show(f, 0);
+  } catch (e) {
+    replace(drawer, h('div.panel-error', `无法加载区域：${e.message}`));
+  }
+}
+
+async function openEditor(feature, etag) {
+  if (!app.cfg.editable) return;
+  if (!editor) {
+    const mod = await import('./editor.js');
+    editor = new mod.Editor({ api, app, catalog, regionsP: app.regionsP, ctx, drawer, onSaved, onClosed });
+  }
+  highlight.clear();
+  openDrawer('editor');
+  editor.open(feature, etag);
+}
+
+function onClosed() {
+  drawer.hidden = true;
+  drawer.replaceChildren();
+  document.body.classList.remove('drawer-open');
+  app.map.invalidateSize();
+}
+
+function onSaved(f) {
+  toast(`已保存：${f.properties.name}（${grade(f.properties.grade).label}）`, 'ok');
+  app.refreshData();
+  if (refreshMatched) refreshMatched();
+  table.reloadIfOpen();
+  showUnit(f.id);
+}
+
+// ---- the sidebar: layers and filters ----
+
+function buildSidebar() {
+  const groupSel = h('select#f-group', { 'aria-label': '行业大类' }, h('option', { value: '' }, '全部大类'), catalog.groups.map((g) => h('option', { value: g.code }, g.label)));
+  const catSel = h('select#f-category', { 'aria-label': '行业领域' });
+  const deptSel = h('select#f-department', { 'aria-label': '监管部门' }, h('option', { value: '' }, '全部部门'),
+    [...new Set(catalog.categories.map((c) => c.department).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh-CN')).map((d) => h('option', { value: d }, d)));
+  const districtSel = h('select#f-district', { 'aria-label': '区县' });
+  const streetSel = h('select#f-street', { 'aria-label': '街道（乡镇）' });
+  const communitySel = h('select#f-community', { 'aria-label': '社区（村）' });
+  const gradeBoxes = GRADE_CODES.map((code) =>
+    h('label.grade-chip', { dataset: { grade: code } },
+      h('input', { type: 'checkbox', checked: true, value: code, name: 'grade' }),
+      swatch(code, 'dot'), h('span', grade(code).short_label)));
+  const matched = h('div.matched', '');
+
+  const fillCategories = () => {
+    const g = groupSel.value;
+    replace(catSel, h('option', { value: '' }, g ? '该大类全部领域' : '全部领域'),
+      catalog.groups.filter((x) => !g || x.code === g).map((grp) =>
+        h('optgroup', { label: grp.label }, catalog.categories.filter((c) => c.group === grp.code).map((c) => h('option', { value: c.code }, c.label)))));
+  };
+  const fillRegions = async () => {
+    const r = await app.regionsP;
+    const opts = (fc, prefix) => fc.features.filter((f) => !prefix || f.properties.code.startsWith(prefix)).map((f) => h('option', { value: f.properties.code }, f.properties.name));
+    const d = districtSel.value;
+    const s = streetSel.value;
+    if (!districtSel.options.length) replace(districtSel, h('option', { value: '' }, '全部区县'), opts(r.district));
+    replace(streetSel, h('option', { value: '' }, '全部街道（乡镇）'), opts(r.street, d));
+    streetSel.value = s && s.startsWith(d) ? s : '';
+    const c = communitySel.value;
+    replace(communitySel, h('option', { value: '' }, '全部社区（村）'), streetSel.value ? opts(r.community, streetSel.value) : []);
+    communitySel.value = c && streetSel.value && c.startsWith(streetSel.value) ? c : '';
+    communitySel.disabled = !streetSel.value;
+  };
+
+  const apply = async () => {
+    const grades = gradeBoxes.map((l) => l.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
+    const g = groupSel.value;
+    const dept = deptSel.value;
+    const cat = catSel.value;
+    // The department filter is the categories the department supervises by default.
+    let cats = null;
+    if (g || dept || cat) {
+      cats = catalog.categories.filter((c) => (!g || c.group === g) && (!dept || c.department === dept) && (!cat || c.code === cat)).map((c) => c.code);
+    }
+    const region = communitySel.value || streetSel.value || districtSel.value || '';
+    const empty = grades.length === 0 || (cats != null && cats.length === 0);
+    app.setFilters({ grades, categories: cats, region, empty });
+    document.body.dataset.filtered = grades.length < 4 || cats || region ? '1' : '';
+    table.reloadIfOpen();
+    stats.reloadIfOpen();
+    if (empty) {
+      matched.textContent = '筛选结果：0 个风险单元';
+      return;
+    }
+    try {
+      const fc = await api.units({ ...filterParams(app.state.filters), limit: 1 });
+      matched.textContent = `筛选结果：${fc.numberMatched.toLocaleString('zh-CN')} 个风险单元`;
+    } catch {
+      matched.textContent = '';
+    }
+  };
+  refreshMatched = async () => {
+    if (app.state.filters.empty) return;
+    try {
+      const fc = await api.units({ ...filterParams(app.state.filters), limit: 1 });
+      matched.textContent = `筛选结果：${fc.numberMatched.toLocaleString('zh-CN')} 个风险单元`;
+    } catch {
+      /* keep the last count */
+    }
+  };
+  groupSel.addEventListener('change', () => { fillCategories(); apply(); });
+  for (const el of [catSel, deptSel, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
+  districtSel.addEventListener('change', () => fillRegions().then(apply));
+  streetSel.addEventListener('change', () => fillRegions().then(apply));
+  communitySel.addEventListener('change', apply);
+  fillCategories();
+  fillRegions();
+
+  const reset = () => {
+    groupSel.value = '';
+    fillCategories();
+    catSel.value = '';
+    deptSel.value = '';
+    districtSel.value = '';
+    streetSel.value = '';
+    communitySel.value = '';
+    for (const l of gradeBoxes) l.querySelector('input').checked = true;
+    fillRegions().then(apply);
+  };
+
+  replace(
+    $('#sidebar'),
+    h('section.side-section',
+      h('h2', '风险等级'),
+      h('div.grade-chips', gradeBoxes)),
+    h('section.side-section',
+      h('h2', '行业领域'),
+      h('label.field', h('span', '大类'), groupSel),
+      h('label.field', h('span', '领域'), catSel),
+      h('label.field', h('span', '监管部门'), deptSel)),
+    h('section.side-section',
+      h('h2', '所属区域'),
+      h('label.field', h('span', '区县'), districtSel),
+      h('label.field', h('span', '街道'), streetSel),
+      h('label.field', h('span', '社区'), communitySel)),
+    h('section.side-section.side-foot', matched, h('button.btn.btn-small', { type: 'button', onclick: reset }, '重置筛选'),
+      h('p.hint', '筛选作用于单元四色图、图例计数、风险清单和统计分析。区域四色图按全部单元汇总。')),
+  );
+  apply();
+}
+
+function renderUser() {
+  const u = app.cfg.user;
+  replace($('#user'),
+    u && u.name ? h('span.user-name', u.name, u.role ? h('span.role', ` · ${u.role}`) : null) : null,
+    app.cfg.editable ? h('span.badge-mode.edit', '可编辑') : h('span.badge-mode.ro', '只读'));
+  $('#btn-new').hidden = !app.cfg.editable;
+}
+
+let table;
+let stats;
+let refreshMatched = null;
+
+async function main() {
+  app = await createMapApp(api, {
+    onUnit: (p) => showUnit(p.id),
+    onRegion: (p) => showRegion(p),
+  });
+  window.riskmap = app; // for the browser tests and the curious
+  highlight = highlighter(app.map);
+  const catP = api.categories().then((c) => (catalog = c));
+  app.regionsP.then((r) => {
+    for (const fc of Object.values(r)) for (const f of fc.features) regionNames.set(f.properties.code, f.properties.name);
+  });
+  renderUser();
+  $('#search-slot').appendChild(
+    searchBox(api, {
+      describe: (f) => [f.properties.name, `${f.properties.code} · ${ctx.categoryLabel(f.properties.category)}`],
+      onPick: (f) => {
+        app.setMode('units');
+        flyToFeature(app.map, f);
+        showUnit(f.id);
+      },
+    }),
+  );
+  table = new RegisterTable({ api, app, bottom, ctx, onRow: (f) => { flyToFeature(app.map, f); showUnit(f.id); } });
+  stats = new StatsView({ api, app, bottom, ctx, getCatalog: () => catalog });
+  $('#btn-register').addEventListener('click', () => { stats.close(); table.toggle(); });
+  $('#btn-stats').addEventListener('click', () => { table.close(); stats.toggle(); });
+  $('#btn-new').addEventListener('click', () => openEditor(null, null));
+  await catP;
+  buildSidebar();
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !drawer.hidden && drawer.dataset.kind !== 'editor') closeDrawer();
+  });
+}
+
+main().catch((e) => {
+  console.error(e);
+  toast(`页面初始化失败：${e.message}`, 'error', 10000);
+});

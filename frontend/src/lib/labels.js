@@ -1,0 +1,55 @@
+// Chinese labels of the register's fixed vocabularies.
+
+export const STATUS = { draft: '草稿', submitted: '已提交', approved: '已审核', retired: '已注销' };
+
+export const CONTROL_GROUPS = [
+  { code: 'engineering', label: '工程技术措施' },
+  { code: 'management', label: '管理措施' },
+  { code: 'training', label: '培训教育措施' },
+  { code: 'ppe', label: '个体防护措施' },
+  { code: 'emergency', label: '应急处置措施' },
+];
+
+export const HAZARD_LEVELS = { 1: '一级', 2: '二级', 3: '三级', 4: '四级' };
+
+export const METHODS = { LS: '风险矩阵法（R = L × S）', LEC: '作业条件危险性分析法（D = L × E × C）' };
+
+export const FIELD_LABELS = {
+  code: '编号',
+  name: '名称',
+  category: '行业领域',
+  sub_category: '子类',
+  region_code: '所属区域',
+  address: '地址',
+  accident_types: '事故类型',
+  major_hazard_source: '重大危险源',
+  'major_hazard_source.level': '重大危险源等级',
+  major_risk_factors: '主要风险因素',
+  assessment: '评估',
+  'assessment.method': '评估方法',
+  'assessment.likelihood': '可能性 L',
+  'assessment.severity': '严重性 S',
+  'assessment.l': 'L',
+  'assessment.e': 'E',
+  'assessment.c': 'C',
+  direct_major_reason: '直接判定理由',
+  responsible_department: '监管部门',
+  responsible_unit: '责任单位',
+  contact_person: '联系人',
+  contact_phone: '联系电话',
+  influence_radius_m: '影响半径',
+  status: '状态',
+  geometry: '位置',
+  assessed_by: '评估单位',
+  assessed_at: '评估时间',
+  next_review_due: '下次复核',
+};
+
+export function fmtDate(s) {
+  if (!s) return '—';
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return String(s);
+  return d.toLocaleDateString('zh-CN', { year: 'numeric', month: '2-digit', day: '2-digit' });
+}
+
+export const GEOM_LABELS = { Point: '点', LineString: '线', Polygon: '面', MultiPoint: '多点', MultiLineString: '多线', MultiPolygon: '多面' };

@@ -1,0 +1,87 @@
+// The public map (GET /public): the four-colour unit and regional maps, legend and search,
+// read only from /public/... endpoints, which carry public fields only. No login, no
+// editing, and none of the application's heavier modules.
+import '../lib/leaflet.js';
+import 'leaflet/dist/leaflet.css';
+import '../css/base.css';
+import '../css/public.css';
+import L from '../lib/leaflet.js';
+import { Api } from '../lib/api.js';
+import { $, h, toast } from '../lib/dom.js';
+import { badge, grade } from '../lib/grades.js';
+import { createMapApp, highlighter } from '../lib/mapbase.js';
+import { searchBox, flyToFeature } from '../lib/search.js';
+import { levelLabel } from '../lib/regionlayer.js';
+
+const api = new Api('/public');
+
+/** publicCard is the popup of a unit: only the public fields. */
+function publicCard(p) {
+  const g = grade(p.grade);
+  return h('div.public-card', { dataset: { id: p.id } },
+    h('div.public-card-head', badge(p.grade, true)),
+    h('dl.kv-list',
+      h('div.kv', h('dt', '编号'), h('dd', p.code || '—')),
+      h('div.kv', h('dt', '行业领域'), h('dd', p.category_label || p.category || '—')),
+      h('div.kv', h('dt', '风险等级'), h('dd', p.grade_label || g.label)),
+      h('div.kv', h('dt', '所在区域'), h('dd', p.region_name || p.region_code || '—'))));
+}
+
+function regionCard(p) {
+  const counts = p.counts || p;
+  return h('div.public-card',
+    h('div.public-card-head', h('strong', p.name), ' ', badge(p.grade, true)),
+    h('div.muted', levelLabel(p.level)),
+    h('table.counts-table', h('tbody', ['red', 'orange', 'yellow', 'blue'].map((c) =>
+      h('tr', h('td', badge(c, true)), h('td.num', String(counts[c] ?? 0)))))),
+    p.explanation ? h('p.explanation', p.explanation) : null);
+}
+
+async function main() {
+  let app;
+  let highlight;
+  const popup = (latlng, content) => L.popup({ maxWidth: 300, className: 'public-popup' }).setLatLng(latlng).setContent(content).openOn(app.map);
+  app = await createMapApp(api, {
+    onUnit: async (p, latlng) => {
+      // The tile's properties are public already; the list endpoint adds the labels.
+      popup(latlng, publicCard(p));
+      try {
+        const res = await api.unit(p.id);
+        popup(latlng, publicCard({ ...res.data.properties, id: res.data.id }));
+        highlight.show(res.data, 0);
+      } catch {
+        /* the tile's fields are shown already */
+      }
+    },
+    onRegion: async (p, latlng) => {
+      popup(latlng, regionCard(p));
+      try {
+        const f = await api.region(p.code);
+        popup(latlng, regionCard(f.properties));
+      } catch {
+        /* keep the tile's counts */
+      }
+    },
+  });
+  window.riskmap = app;
+  highlight = highlighter(app.map);
+  app.map.on('popupclose', () => highlight.clear());
+  $('#search-slot').appendChild(
+    searchBox(api, {
+      placeholder: '搜索风险单元编号',
+      describe: (f) => [f.properties.code, `${f.properties.category_label || ''} · ${f.properties.region_name || ''}`],
+      onPick: (f) => {
+        app.setMode('units');
+        flyToFeature(app.map, f);
+        highlight.show(f, 0);
+        const b = L.geoJSON(f.geometry).getBounds();
+        setTimeout(() => popup(b.getCenter(), publicCard({ ...f.properties, id: f.id })), 650);
+      },
+    }),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  toast(`页面初始化失败：${e.message}`, 'error', 10000);
+});

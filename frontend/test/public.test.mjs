@@ -1,0 +1,150 @@
+// The public map (/public) in a real browser: no login, no editing, only public fields
+// from /public/... endpoints, light enough for the whole city.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { startServer, launch, openPage, waitInteractive, waitLegend, waitTiles, screenshot, paneFills, recordFigures, api } from './harness.mjs';
+
+// What the public may see of a unit (and the cluster points' counts, and the geometry type
+// the page adds to each tile feature itself).
+const PUBLIC = new Set(['id', 'code', 'category', 'category_label', 'grade', 'grade_label', 'region_code', 'region_name']);
+const TILE_EXTRA = new Set(['$type', 'cluster', 'count', 'red', 'orange', 'yellow', 'blue']);
+const BUDGET = 300 * 1024;
+
+let srv;
+let browser;
+let fills;
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  const g = (await api(srv.url, 'GET', '/public/api/v1/grading')).body;
+  fills = Object.fromEntries(g.grades.map((x) => [x.code, x.fill.toLowerCase()]));
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+/** openPublic loads /public, recording every same-origin response. */
+async function openPublic() {
+  const page = await openPage(browser, srv.url);
+  page.responsesSeen = [];
+  page.on('response', (r) => page.responsesSeen.push(r));
+  await page.goto(srv.url + '/public');
+  const tti = await waitInteractive(page);
+  await waitTiles(page);
+  await waitLegend(page);
+  return { page, tti };
+}
+
+test('the public page is light: JS + CSS within budget, no editor', async () => {
+  const { page, tti } = await openPublic();
+  let gz = 0;
+  let raw = 0;
+  const files = [];
+  for (const r of page.responsesSeen) {
+    const u = new URL(r.url());
+    if (!/\.(js|css)$/.test(u.pathname)) continue;
+    const body = await r.body();
+    raw += body.length;
+    const z = gzipSync(body, { level: 9 }).length;
+    gz += z;
+    files.push(`${u.pathname} ${z}`);
+    const text = body.toString('utf8');
+    assert.ok(!/leaflet-pm|geoman/i.test(text), `${u.pathname} must not carry the editor`);
+  }
+  console.log(`# public page JS + CSS: ${(gz / 1024).toFixed(1)} KB gzipped (${(raw / 1024).toFixed(1)} KB raw) in ${files.length} files; interactive in ${Math.round(tti)} ms`);
+  recordFigures({
+    public_page_js_css_gzip_bytes: gz,
+    public_page_js_css_gzip_kb: Number((gz / 1024).toFixed(1)),
+    public_page_js_css_raw_bytes: raw,
+    public_page_files: files,
+    public_map_interactive_ms: Math.round(tti),
+  });
+  assert.ok(gz <= BUDGET, `public JS + CSS is ${gz} bytes gzipped; the budget is ${BUDGET}`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the public page reads only /public endpoints and shows no internal field', async () => {
+  const { page } = await openPublic();
+  // Only the page, its assets and /public/... were asked for.
+  for (const r of page.responsesSeen) {
+    const u = new URL(r.url());
+    assert.ok(u.pathname === '/public' || u.pathname.startsWith('/public/') || u.pathname.startsWith('/assets/'), `requested ${u.pathname}`);
+  }
+  assert.deepEqual(page.external, []);
+  // Every unit in the JSON it read carries public fields only.
+  for (const r of page.responsesSeen) {
+    const u = new URL(r.url());
+    if (!u.pathname.startsWith('/public/api/v1/units')) continue;
+    const body = await r.json();
+    for (const f of body.features || [body]) for (const k of Object.keys(f.properties || {})) assert.ok(PUBLIC.has(k), `${u.pathname}: property ${k} is not public`);
+  }
+  // And so does every feature of the unit tiles it drew.
+  const tileKeys = await page.evaluate(() => {
+    const keys = new Set();
+    for (const r of Object.values(window.riskmap.units.layer._vectorTiles)) for (const { feature } of Object.values(r._features)) for (const k of Object.keys(feature.properties)) keys.add(k);
+    return [...keys];
+  });
+  assert.ok(tileKeys.length > 0);
+  for (const k of tileKeys) assert.ok(PUBLIC.has(k) || TILE_EXTRA.has(k), `tile property ${k} is not public`);
+  const drawn = await paneFills(page, 'units');
+  for (const [g, f] of Object.entries(fills)) assert.ok(drawn[f] > 0, `${g} drawn`);
+  assert.equal(await page.$('#btn-new'), null, 'no entry form');
+  await screenshot(page, 'public-unit-map.png');
+
+  // Search by code flies to a unit and shows its public card; nothing internal is on the page.
+  const pub = (await api(srv.url, 'GET', '/public/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
+  const internal = (await api(srv.url, 'GET', `/api/v1/units/${pub.id}`)).body.properties;
+  await page.fill('.search-input', pub.properties.code);
+  await page.waitForSelector('.search-item');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.public-card');
+  const card = await page.textContent('.public-card');
+  assert.ok(card.includes(pub.properties.code) && card.includes(pub.properties.grade_label) && card.includes(pub.properties.category_label));
+  await page.waitForTimeout(500);
+  const all = await page.evaluate(() => document.body.innerText);
+  for (const k of ['name', 'address', 'responsible_unit', 'contact_person', 'contact_phone', 'major_risk_factors']) {
+    const v = internal[k];
+    if (v) assert.ok(!all.includes(v), `internal ${k} "${v}" must not show`);
+  }
+  for (const label of ['责任单位', '联系人', '联系电话', '管控措施', '地址']) assert.ok(!all.includes(label), `no ${label} on the public page`);
+  await screenshot(page, 'public-unit-card.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the public search finds units by code but never by their internal name', async () => {
+  const internal = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
+  const byName = (await api(srv.url, 'GET', `/public/api/v1/units?limit=5&q=${encodeURIComponent(internal.properties.name)}`)).body;
+  assert.equal(byName.numberMatched, 0, 'a name must not be discoverable through the public search');
+  const byCode = (await api(srv.url, 'GET', '/public/api/v1/units?limit=5&q=CJ-WHP-0002')).body;
+  assert.equal(byCode.numberMatched, 1);
+});
+
+test('the public regional map colours regions', async () => {
+  const { page } = await openPublic();
+  await page.click('.modes [data-mode=regions]');
+  await page.click('.level-switch [data-level=community]');
+  await waitTiles(page, 'regions');
+  const drawn = await paneFills(page, 'regions');
+  const allowed = new Set(Object.values(fills));
+  assert.ok(Object.values(drawn).reduce((a, b) => a + b, 0) >= 10, JSON.stringify(drawn));
+  for (const f of Object.keys(drawn)) assert.ok(allowed.has(f));
+  await screenshot(page, 'public-regional-community.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the public page works on a phone screen', async () => {
+  const page = await openPage(browser, srv.url, { width: 390, height: 844 });
+  await page.goto(srv.url + '/public');
+  await waitInteractive(page);
+  await waitTiles(page);
+  await screenshot(page, 'public-phone.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
