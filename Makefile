@@ -6,23 +6,38 @@ LISTEN  ?= 127.0.0.1:8080
 PG_DSN  ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-short vet fuzz bench deps clean
+.PHONY: help build frontend run test test-go test-browser test-short vet fuzz bench deps clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/riskmap
+build: frontend ## build the front end and bin/riskmap (the front end is embedded)
 	$(GO) build -o $(BIN) ./cmd/riskmap
+
+FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/build.mjs frontend/package-lock.json
+
+frontend: frontend/dist/index.html ## bundle the Leaflet application (npm ci + esbuild)
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && npm run build
 
 run: build ## build, create the GeoPackage store, load the demo city on first start and serve
 	$(BIN) serve --demo --db $(DB) --listen $(LISTEN)
 
 vet: ## gofmt and go vet
-	@out=$$(gofmt -l cmd pkg geodata sql scripts); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd pkg geodata sql scripts frontend/embed.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-test: vet ## run every test (PostGIS tests need a server: see README)
+test: test-go test-browser ## run every test: Go (PostGIS, GeoPackage, GDAL) and the browser tests
+
+test-go: vet frontend
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-browser: build ## the front end in headless chromium against a real server
+	cd frontend && RISKMAP_BIN=../$(BIN) npm test
 
 test-short: ## run the tests that need no database server
 	$(GO) test -short -count=1 ./...
@@ -39,3 +54,4 @@ deps: ## install PostGIS, GDAL and chromium (Debian, as root)
 
 clean: ## remove build output and the local store
 	rm -rf bin data test-artifacts
+	find frontend/dist -mindepth 1 ! -name .gitkeep -delete

@@ -466,7 +466,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	locate := regiongrade.Locator(regiongrade.Prepare(regions))
 	ix := spatialindex.New(encodeFeature, locate)
-	pub := spatialindex.New(publicEncoder(m.cfg.Catalog, regions), locate)
+	pub := spatialindex.NewPublic(publicEncoder(m.cfg.Catalog, regions), locate)
 	srv := httpapi.New(httpapi.Config{Store: m.store, Units: m.service(), Index: ix, Public: pub, Catalog: m.cfg.Catalog,
 		Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey})

@@ -55,7 +55,7 @@ func newEnv(t *testing.T, store riskmap.Store) *env {
 	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
 		t.Fatal(err)
 	}
-	pub := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) {
+	pub := spatialindex.NewPublic(func(u *riskmap.Unit) ([]byte, error) {
 		return json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
 	}, nil)
 	if _, err := pub.Load(ctx, store.Units(ctx)); err != nil {
@@ -484,6 +484,9 @@ func (e *env) testPublic(t *testing.T) {
 	props := r.json(t)["properties"].(map[string]any)
 	if props["grade"] != "red" || props["grade_label"] != "重大风险" || props["category"] != "hazardous_chemicals" {
 		t.Fatalf("public properties: %v", props)
+	}
+	if r := e.do("GET", "/public/api/v1/units?q="+urlq("已审核"), ""); r.json(t)["numberMatched"].(float64) != 0 {
+		t.Fatalf("the public must not be able to search by internal names: %s", r.body)
 	}
 	list := e.do("GET", "/public/api/v1/units?q=PUB-1", "")
 	if list.json(t)["numberMatched"].(float64) != 1 || strings.Contains(string(list.body), "张三") {

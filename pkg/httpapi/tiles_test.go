@@ -106,8 +106,16 @@ func (e *env) testTiles(t *testing.T) {
 	if tj["tilejson"] != "3.0.0" || !strings.HasSuffix(tj["tiles"].([]any)[0].(string), "/tiles/units/{z}/{x}/{y}.pbf") {
 		t.Fatalf("TileJSON: %v", tj)
 	}
-	// Draft units are not on the public map's tiles.
-	if _, ls := e.tile(t, "/public"+path); count(ls, "units") > n0 {
+	// Draft units are not on the public map's tiles, and public tiles carry no names.
+	_, ls := e.tile(t, "/public"+path)
+	if count(ls, "units") > n0 {
 		t.Fatal("the public tile must not show a draft unit")
+	}
+	for _, l := range ls {
+		for _, f := range l.Features {
+			if _, ok := f.Properties["name"]; ok {
+				t.Fatalf("a public tile carries a unit name: %v", f.Properties)
+			}
+		}
 	}
 }

@@ -80,7 +80,8 @@ func (s *Server) webRoutes() {
 		if _, ok := s.assets[name]; !ok {
 			return echo.ErrNotFound
 		}
-		return s.serveAsset(c, name, "public, max-age=300")
+		// The bundler puts a content hash in every asset name.
+		return s.serveAsset(c, name, "public, max-age=31536000, immutable")
 	})
 	s.echo.GET("/api/v1/ui-config", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": false, "editable": true})

@@ -146,6 +146,7 @@ func (s *Snapshot) Counts() map[CountKey][4]int { return s.counts }
 type Index struct {
 	encode Encoder
 	locate Locator
+	public bool
 
 	mu     sync.Mutex // serialises writers
 	tree   *rtree.RTreeG[*Feature]
@@ -176,6 +177,14 @@ type Change struct {
 	Seq    uint64
 	Before *Feature
 	After  *Feature
+}
+
+// NewPublic returns an index for the public: its features keep no name or department (which
+// name enterprises and people), so neither tiles nor searches can reveal them.
+func NewPublic(encode Encoder, locate Locator) *Index {
+	ix := New(encode, locate)
+	ix.public = true
+	return ix
 }
 
 // Locator returns the code of the finest region (a grid) holding a point, or "".
@@ -234,7 +243,7 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 		ix.during = nil
 		ix.mu.Unlock()
 	}()
-	fresh := &Index{encode: ix.encode, locate: ix.locate}
+	fresh := &Index{encode: ix.encode, locate: ix.locate, public: ix.public}
 	fresh.reset()
 	n, err := ix.build(ctx, units, fresh.insert)
 	if err != nil {
@@ -355,6 +364,9 @@ func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
 	f := &Feature{ID: u.ID, Version: u.Version, Code: u.Code, Name: u.Name, Category: u.Category,
 		RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade, Status: u.Status,
 		Geometry: u.Geometry, Bound: u.Geometry.Bound()}
+	if ix.public {
+		f.Name, f.Department = "", ""
+	}
 	f.CountCode = f.RegionCode
 	if ix.locate != nil {
 		if g := ix.locate(Representative(f)); g != "" && strings.HasPrefix(g, f.RegionCode) {

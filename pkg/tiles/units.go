@@ -79,7 +79,9 @@ func renderDetail(s *spatialindex.Snapshot, t maptile.Tile, opt Options, limit, 
 			continue
 		}
 		w.uniqueInt("id", f.ID)
-		w.str("name", f.Name)
+		if f.Name != "" { // the public index keeps no names
+			w.str("name", f.Name)
+		}
 		w.str("category", f.Category)
 		w.str("grade", string(f.Grade))
 		w.uniqueStr("code", f.Code)
