@@ -6,6 +6,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"modernc.org/sqlite"
+
+	"riskmap/pkg/riskmap"
 )
 
 // newDriver returns a SQLite driver of the store's own with the SQL functions its files
@@ -104,7 +106,7 @@ func intersectsBBoxFunc(_ *sqlite.FunctionContext, args []driver.Value) (driver.
 	if err != nil {
 		return int64(0), nil
 	}
-	if intersectsBound(g, box) {
+	if riskmap.IntersectsBound(g, box) {
 		return int64(1), nil
 	}
 	return int64(0), nil

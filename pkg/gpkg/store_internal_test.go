@@ -348,7 +348,7 @@ func TestFindBBoxMatchesBruteForce(t *testing.T) {
 		box := orb.Bound{Min: orb.Point{x, y}, Max: orb.Point{x + w, y + h}}
 		var want []int64
 		for _, u := range units {
-			if intersectsBound(u.Geometry, box) {
+			if riskmap.IntersectsBound(u.Geometry, box) {
 				want = append(want, u.ID)
 			}
 		}
@@ -701,7 +701,7 @@ func TestPackedIndex(t *testing.T) {
 				box := orb.Bound{Min: orb.Point{x, y}, Max: orb.Point{x + 0.1, y + 0.1}}
 				var want []int64
 				for _, u := range all {
-					if intersectsBound(u.Geometry, box) {
+					if riskmap.IntersectsBound(u.Geometry, box) {
 						want = append(want, u.ID)
 					}
 				}

@@ -1,4 +1,4 @@
-package gpkg
+package riskmap
 
 import (
 	"testing"
@@ -36,14 +36,14 @@ func TestIntersectsBound(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := intersectsBound(tc.g, box); got != tc.want {
-				t.Fatalf("intersectsBound(%v) = %v, want %v", tc.g, got, tc.want)
+			if got := IntersectsBound(tc.g, box); got != tc.want {
+				t.Fatalf("IntersectsBound(%v) = %v, want %v", tc.g, got, tc.want)
 			}
 		})
 	}
 	t.Run("DegenerateBoxOnLine", func(t *testing.T) {
 		pt := orb.Bound{Min: orb.Point{5, 5}, Max: orb.Point{5, 5}}
-		if !intersectsBound(orb.LineString{{0, 0}, {10, 10}}, pt) {
+		if !IntersectsBound(orb.LineString{{0, 0}, {10, 10}}, pt) {
 			t.Fatal("a point-sized box on the line must intersect it")
 		}
 	})
