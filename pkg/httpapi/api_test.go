@@ -250,6 +250,8 @@ func (e *env) testList(t *testing.T) {
 		{"Region", "q=LS-&region=530481001", 7},
 		{"OtherRegion", "q=LS-&region=530481002", 0},
 		{"Category", "q=LS-&category=hazardous_chemicals,roads", 7},
+		{"Department", "q=LS-&department=" + urlq("应急局"), 7},
+		{"OtherDepartment", "q=LS-&department=" + urlq("住建局,交通运输局"), 0},
 		{"Injection", "q=" + urlq("' OR 1=1--"), 0},
 		{"InjectionSleep", "q=" + urlq("%' AND pg_sleep(5)--"), 0},
 		{"UnicodeQuotes", "q=" + urlq("’ OR ‘1’=‘1"), 0},

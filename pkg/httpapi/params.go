@@ -57,6 +57,7 @@ type listParams struct {
 	grades     [5]bool // by rank
 	anyGrade   bool
 	region     string
+	depts      map[string]bool
 	q          string
 	limit      int
 	after      int64
@@ -72,6 +73,9 @@ func (p *listParams) matches(f *spatialindex.Feature) bool {
 	if p.region != "" && !strings.HasPrefix(f.RegionCode, p.region) {
 		return false
 	}
+	if p.depts != nil && !p.depts[f.Department] {
+		return false
+	}
 	if p.q != "" && !containsFold(f.Name, p.q) && !containsFold(f.Code, p.q) {
 		return false
 	}
@@ -80,7 +84,7 @@ func (p *listParams) matches(f *spatialindex.Feature) bool {
 
 // filtered reports whether any filter besides bbox and paging is set.
 func (p *listParams) filtered() bool {
-	return p.categories != nil || p.anyGrade || p.region != "" || p.q != ""
+	return p.categories != nil || p.anyGrade || p.region != "" || p.q != "" || p.depts != nil
 }
 
 // containsFold reports whether s contains sub, ignoring ASCII case. It is literal: no
@@ -132,6 +136,15 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*listParams, 
 			p.Add("region", "must be a region-code prefix of digits, got %q", clip(v))
 		}
 		lp.region = v
+	}
+	if v := q.Get("department"); v != "" {
+		lp.depts = map[string]bool{}
+		for _, d := range splitList(v) {
+			if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
+				p.Add("department", "names a department of at most %d characters", riskmap.MaxShortTextLen)
+			}
+			lp.depts[d] = true
+		}
 	}
 	if v := q.Get("q"); v != "" {
 		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxQLen {
