@@ -487,6 +487,16 @@ func (m *Main) serve(ctx context.Context) error {
 	go func() { errc <- hs.Serve(ln) }()
 	// The server answers /healthz (and /readyz with 503) while the index loads.
 	start := time.Now()
+	// With PostGIS, other replicas may write while the indexes load: note where the load
+	// starts so that following them begins there.
+	var mark int64
+	ps, replicated := m.store.(*postgis.Store)
+	if replicated {
+		if mark, err = ps.ChangeMark(ctx); err != nil {
+			hs.Close()
+			return fmt.Errorf("reading the change mark: %v", err)
+		}
+	}
 	n, err := ix.Load(ctx, m.store.Units(ctx))
 	if err == nil {
 		_, err = pub.Load(ctx, approved(m.store.Units(ctx)))
@@ -496,9 +506,15 @@ func (m *Main) serve(ctx context.Context) error {
 		return fmt.Errorf("loading the spatial index: %v", err)
 	}
 	m.logger.Info("spatial index loaded", "units", n, "seconds", time.Since(start).Seconds())
-	if ps, ok := m.store.(*postgis.Store); ok {
+	followed := make(chan struct{})
+	if replicated {
 		// Other replicas write to the same database: follow their changes.
-		go m.follow(ctx, ps, ix, pub)
+		go func() {
+			defer close(followed)
+			m.follow(ctx, ps, ix, pub, mark)
+		}()
+	} else {
+		close(followed)
 	}
 	fmt.Fprintf(m.Stdout, "riskmap is serving at http://%s/ (store: %s, %d units)\n", m.Addr, redact(where), n)
 	if adminPW != "" {
@@ -515,6 +531,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	<-followed // ctx is done, so the follower is stopping; the store closes after it
 	fmt.Fprintln(m.Stdout, "riskmap stopped")
 	return nil
 }

@@ -2,11 +2,285 @@ package main
 
 import (
 	"context"
+	"iter"
+	"log/slog"
+	"slices"
+	"time"
 
+	"riskmap/pkg/httpapi"
 	"riskmap/pkg/postgis"
+	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
 )
 
+// Catch-up tuning of follow.
+const (
+	// catchUpLimit is the most changed units a catch-up applies one by one; past it, both
+	// indexes are reloaded, which is faster for a big change such as a bulk load.
+	catchUpLimit = 10_000
+	// catchUpEvery is how often a replica catches up while nothing goes wrong. It moves the
+	// mark on, so that a catch-up after a reconnection reads little, and it brings in
+	// writes nobody announced (an edit made in QGIS or psql).
+	catchUpEvery = time.Minute
+	// readLimit is the most units a batch of notifications reads one by one; past it (a
+	// regrade of the whole register, say) one catch-up reads them all in one query.
+	readLimit = 100
+	// catchUpRetry is how soon a catch-up or a read that failed is tried again.
+	catchUpRetry = 2 * time.Second
+	// followQueue is how many notifications wait for the follower before the listener
+	// waits too.
+	followQueue = 1024
+)
+
 // follow keeps the indexes in step with writes made by other replicas on the same PostGIS
-// database. (Being written.)
-func (m *Main) follow(ctx context.Context, s *postgis.Store, ix, pub *spatialindex.Index) {}
+// database, until ctx ends. Each write is announced with its unit's id and version; a unit
+// whose version is newer than the indexed one is read and applied to both indexes. Writes
+// made through this replica reached its indexes before their response, so their own
+// announcements find nothing newer and cost no read.
+//
+// Whenever its listening connection is (re)established it catches up with what changed
+// while nothing listened, from mark: the change mark serve took before it loaded the
+// indexes, so that writes committed during the load are caught up (0 reloads both).
+func (m *Main) follow(ctx context.Context, s *postgis.Store, ix, pub *spatialindex.Index, mark int64) {
+	f := &follower{store: s, ix: ix, pub: pub, logger: m.logger, mark: mark}
+	f.run(ctx)
+}
+
+// followStore is what follow needs of the store.
+type followStore interface {
+	Listen(ctx context.Context, l postgis.Listener) error
+	GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error)
+	ChangeMark(ctx context.Context) (int64, error)
+	ChangesSince(ctx context.Context, mark int64, limit int) ([]*riskmap.Unit, int64, error)
+	Units(ctx context.Context) iter.Seq2[*riskmap.Unit, error]
+}
+
+// follower holds the state of follow. Only its run goroutine touches it.
+type follower struct {
+	store   followStore
+	ix, pub *spatialindex.Index
+	logger  *slog.Logger
+	// mark is where the next catch-up starts (postgis.ChangeMark); 0 means unknown, and the
+	// next catch-up reloads everything.
+	mark int64
+	// behind is set when a change may have been missed (a read failed); a catch-up soon
+	// repairs it.
+	behind bool
+}
+
+// followMsg is one thing the listener heard.
+type followMsg struct {
+	event postgis.Event
+	// listening says that a connection listens again: time to catch up.
+	listening bool
+}
+
+func (f *follower) run(ctx context.Context) {
+	msgs := make(chan followMsg, followQueue)
+	send := func(msg followMsg) {
+		select {
+		case msgs <- msg:
+		case <-ctx.Done():
+		}
+	}
+	listened := make(chan struct{})
+	go func() {
+		defer close(listened)
+		lost := false
+		err := f.store.Listen(ctx, postgis.Listener{
+			Listening: func() {
+				if lost {
+					f.logger.Info("listening to other replicas again; catching up")
+					lost = false
+				}
+				send(followMsg{listening: true})
+			},
+			Event: func(e postgis.Event) { send(followMsg{event: e}) },
+			Lost: func(err error) {
+				// The first failure is worth a warning; the retries every two seconds
+				// while the database stays away are not.
+				level := slog.LevelDebug
+				if !lost {
+					level = slog.LevelWarn
+				}
+				f.logger.Log(ctx, level, "lost the connection that hears other replicas' writes; reconnecting", "error", err)
+				lost = true
+			},
+		})
+		if err != nil {
+			f.logger.Error("cannot follow other replicas' writes", "error", err)
+		}
+	}()
+	defer func() { <-listened }()
+
+	tick := time.NewTicker(catchUpEvery)
+	defer tick.Stop()
+	for {
+		wasBehind := f.behind
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-msgs:
+			f.handle(ctx, drain(msg, msgs))
+		case <-tick.C:
+			f.catchUp(ctx, "")
+		}
+		// Only a change of state resets the ticker: steady events must not put off the
+		// periodic catch-up for ever.
+		switch {
+		case f.behind && !wasBehind:
+			tick.Reset(catchUpRetry)
+		case !f.behind && wasBehind:
+			tick.Reset(catchUpEvery)
+		}
+	}
+}
+
+// drain returns first and whatever else is already waiting, up to a batch.
+func drain(first followMsg, msgs <-chan followMsg) []followMsg {
+	batch := []followMsg{first}
+	for len(batch) < followQueue {
+		select {
+		case msg := <-msgs:
+			batch = append(batch, msg)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// handle applies a batch of what the listener heard. A catch-up covers every write
+// committed before it starts, so a batch that asks for one needs nothing else; otherwise
+// each unit is read once, at its latest version, if it is newer than the indexed one.
+func (f *follower) handle(ctx context.Context, batch []followMsg) {
+	latest := map[int64]int64{}
+	why := ""
+	for _, msg := range batch {
+		switch {
+		case msg.listening:
+			why = "listening"
+		case msg.event.Resync:
+			if why == "" {
+				why = "many units changed"
+			}
+		case msg.event.Version > latest[msg.event.ID]:
+			latest[msg.event.ID] = msg.event.Version
+		}
+	}
+	if why != "" {
+		f.catchUp(ctx, why)
+		return
+	}
+	ids := make([]int64, 0, len(latest))
+	for id, v := range latest {
+		// An event older than, or as old as, what is indexed is nothing new. A retired unit
+		// is not indexed (version 0) and is read again; the index keeps it out.
+		if v > f.ix.Version(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > readLimit {
+		f.catchUp(ctx, "many units changed")
+		return
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		u, err := f.store.GetUnit(ctx, id)
+		switch {
+		case riskmap.ErrorCode(err) == riskmap.ENOTFOUND:
+			// Erased from the database by hand: riskmap itself never erases a unit.
+			f.ix.Remove(id)
+			f.pub.Remove(id)
+		case err != nil:
+			if ctx.Err() == nil {
+				f.logger.Warn("cannot read a unit another replica wrote; catching up shortly", "unit", id, "error", err)
+				f.behind = true
+			}
+			return
+		default:
+			f.apply(u)
+		}
+	}
+}
+
+// apply brings a unit read from the store into both indexes. It reports whether either
+// changed.
+func (f *follower) apply(u *riskmap.Unit) bool {
+	changed, err := f.ix.Apply(u)
+	if err != nil {
+		f.logger.Error("cannot index a unit another replica wrote", "unit", u.ID, "error", err)
+		return false
+	}
+	pubChanged, err := f.pub.Apply(httpapi.PublicVersion(u))
+	if err != nil {
+		f.logger.Error("cannot index a unit another replica wrote for the public", "unit", u.ID, "error", err)
+	}
+	return changed || pubChanged
+}
+
+// catchUp applies every unit changed since the mark, or reloads both indexes when the mark
+// is unknown or too much changed. why says what asked for it, for the log; "" is the
+// periodic catch-up, logged only when it found something nobody had announced.
+func (f *follower) catchUp(ctx context.Context, why string) {
+	if f.mark == 0 {
+		f.reload(ctx, why)
+		return
+	}
+	start := time.Now()
+	units, next, err := f.store.ChangesSince(ctx, f.mark, catchUpLimit+1)
+	if err != nil {
+		f.fail(ctx, err)
+		return
+	}
+	if len(units) > catchUpLimit {
+		f.reload(ctx, why)
+		return
+	}
+	changed := 0
+	for _, u := range units {
+		if f.apply(u) {
+			changed++
+		}
+	}
+	f.mark, f.behind = next, false
+	if why != "" || changed > 0 {
+		if why == "" {
+			why = "periodic"
+		}
+		f.logger.Info("caught up with other replicas", "reason", why, "read", len(units), "changed", changed,
+			"seconds", time.Since(start).Seconds())
+	}
+}
+
+// reload loads both indexes again from the store, as serve did. Writes that reach the
+// indexes meanwhile are kept (Index.Load sees to it).
+func (f *follower) reload(ctx context.Context, why string) {
+	start := time.Now()
+	// The mark is taken first, so that a write committed while the indexes load is caught
+	// up next time.
+	mark, err := f.store.ChangeMark(ctx)
+	if err != nil {
+		f.fail(ctx, err)
+		return
+	}
+	n, err := f.ix.Load(ctx, f.store.Units(ctx))
+	if err == nil {
+		_, err = f.pub.Load(ctx, approved(f.store.Units(ctx)))
+	}
+	if err != nil {
+		f.fail(ctx, err)
+		return
+	}
+	f.mark, f.behind = mark, false
+	f.logger.Info("reloaded the spatial index to follow other replicas", "reason", why, "units", n,
+		"seconds", time.Since(start).Seconds())
+}
+
+func (f *follower) fail(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	f.logger.Warn("cannot catch up with other replicas' writes; trying again shortly", "error", err)
+	f.behind = true
+}

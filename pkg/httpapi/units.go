@@ -252,7 +252,7 @@ func (s *Server) index(u *riskmap.Unit) error {
 	}
 	_, err := s.cfg.Index.Apply(u)
 	if err == nil && s.cfg.Public != nil {
-		_, err = s.cfg.Public.Apply(publicVersion(u))
+		_, err = s.cfg.Public.Apply(PublicVersion(u))
 	}
 	return err
 }
@@ -337,9 +337,10 @@ func (s *Server) retireUnit(c echo.Context) error {
 	return s.writeUnit(c, http.StatusOK, u)
 }
 
-// publicVersion is what the public index gets of a written unit: the unit itself while it
+// PublicVersion is what the public index gets of a written unit: the unit itself while it
 // is approved, otherwise a retirement at the same version, which takes it off the public map.
-func publicVersion(u *riskmap.Unit) *riskmap.Unit {
+// Replicas that follow other replicas' writes apply the same rule.
+func PublicVersion(u *riskmap.Unit) *riskmap.Unit {
 	if u.Status == riskmap.StatusApproved || u.Status == riskmap.StatusRetired {
 		return u
 	}

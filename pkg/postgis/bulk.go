@@ -22,7 +22,7 @@ const progressEvery = 10000
 
 // BulkInsertUnits stores units with one binary COPY in one transaction: all or nothing.
 // Each unit gets version 1 and the same created_at/updated_at; a unit without a status is
-// a draft. The IDs of the inserted units are not set.
+// a draft. The IDs of the inserted units are not set. Listeners hear one Resync event.
 //
 // The units are read from the iterator and encoded on another goroutine while the
 // previous chunk is sent, so progress is called from that goroutine too (never
@@ -71,9 +71,16 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 		}
 		if rebuild != nil {
 			// The planner would otherwise take the table for as small as it was.
-			if _, err := tx.Exec(ctx, "ANALYZE risk_units (id, category, grade, region_code, status, geom)"); err != nil {
+			if _, err := tx.Exec(ctx, "ANALYZE risk_units (id, category, grade, region_code, status, geom, change_xid)"); err != nil {
 				return dbError("bulk insert: analyze", err)
 			}
+		}
+		if n == 0 {
+			return nil
+		}
+		// One notification for the whole load, delivered on commit: followers catch up.
+		if _, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, resyncPayload); err != nil {
+			return dbError("bulk insert: notify", err)
 		}
 		return nil
 	})

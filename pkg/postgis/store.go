@@ -3,6 +3,9 @@
 // Geometry travels as (E)WKB: EWKB with SRID 4326 on the way in (ST_GeomFromEWKB, or the
 // geometry type's own binary input in COPY), WKB from ST_AsBinary on the way out. Every
 // query is static text with bound values and runs through the extended protocol.
+//
+// Every write of a unit is announced on Channel when it commits, so that several processes
+// can serve one database: see Listen, ChangeMark and ChangesSince.
 package postgis
 
 import (

@@ -48,7 +48,7 @@ const returningUnit = ` RETURNING id, code, name, category, sub_category, region
 
 var insertUnitSQL = func() string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO risk_units (")
+	b.WriteString("WITH w AS (INSERT INTO risk_units (")
 	b.WriteString(strings.Join(unitColumns, ", "))
 	b.WriteString(") VALUES (")
 	for i := range unitColumns {
@@ -61,7 +61,7 @@ var insertUnitSQL = func() string {
 			b.WriteString("$" + strconv.Itoa(i+1))
 		}
 	}
-	b.WriteString(") RETURNING id")
+	b.WriteString(") RETURNING id, version) SELECT w.id FROM w" + notifyWritten)
 	return b.String()
 }()
 
@@ -72,8 +72,9 @@ const (
 )
 
 // updateUnitSQL writes every column but version and created_at. $29 is the id and $30 the
-// expected version: optimistic locking in the WHERE clause, so a stale write changes no row.
-const updateUnitSQL = `UPDATE risk_units SET
+// expected version: optimistic locking in the WHERE clause, so a stale write changes no row
+// and notifies nobody.
+const updateUnitSQL = `WITH w AS (UPDATE risk_units SET
 	code = $1, name = $2, category = $3, sub_category = $4, region_code = $5, address = $6,
 	accident_types = $7, major_hazard_level = $8, major_risk_factors = $9,
 	assessment_method = $10, assessment = $11, direct_major_reason = $12,
@@ -83,7 +84,8 @@ const updateUnitSQL = `UPDATE risk_units SET
 	version = version + 1, updated_at = $24,
 	assessed_by = $25, assessed_at = $26, next_review_due = $27, geom = ST_GeomFromEWKB($28)
 WHERE id = $29 AND version = $30
-RETURNING version, created_at, updated_at, status`
+RETURNING id, version, created_at, updated_at, status)
+SELECT w.version, w.created_at, w.updated_at, w.status FROM w` + notifyWritten
 
 // unitValues returns the values of unitColumns for u, with geom as EWKB. status "" is
 // stored as draft.
@@ -276,8 +278,8 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 
 // RetireUnit marks unit id retired if its version is still version.
 func (s *Store) RetireUnit(ctx context.Context, id, version int64) (*riskmap.Unit, error) {
-	u, err := s.queryUnit(ctx, `UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = $3
-		WHERE id = $1 AND version = $2`+returningUnit, id, version, s.timestamp())
+	u, err := s.queryUnit(ctx, `WITH w AS (UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = $3
+		WHERE id = $1 AND version = $2`+returningUnit+`) SELECT w.* FROM w`+notifyWritten, id, version, s.timestamp())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, s.missOrStale(ctx, id, version)
 	}

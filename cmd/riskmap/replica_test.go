@@ -1,0 +1,458 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/maptile"
+
+	"riskmap/pkg/pgtest"
+	"riskmap/pkg/postgis"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+	"riskmap/pkg/storetest"
+)
+
+// syncDeadline is how long a replica may take to show another's write before the test
+// fails. The goal is well under a second (the observed latency is logged); the bound is
+// generous so that a loaded CI machine does not fail a correct build. After a reconnection
+// the listener's pause (up to 2 s) comes on top.
+const syncDeadline = 5 * time.Second
+
+// Two servers on one database: what is written through A shows in B's tiles, also after
+// B's listening connection is killed and while it cannot reconnect.
+func TestReplicasStayInSync(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	mustRun(t, "seed", "--db", dsn, "--synthetic", "50", "--seed", "5")
+	store, err := postgis.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	// B reaches the database through a proxy, so that the test can keep it from reconnecting.
+	px := newProxy(t, dsn)
+	a, _ := serve(t, "--db", dsnWith(t, dsn, "", "riskmap-a"))
+	b, _ := serve(t, "--db", dsnWith(t, dsn, px.addr(), "riskmap-b"))
+	p := orb.Point{102.9312, 24.6888}
+	var id int64
+
+	steps := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"OKCreateShowsInB", func(t *testing.T) {
+			var etag string
+			id, etag = write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-1", "同步测试 一", p, "approved"))
+			if etag != `"1"` {
+				t.Fatalf("ETag %s, want \"1\"", etag)
+			}
+			d := waitFor(t, "B's tiles and public tiles to show the new unit", func() bool {
+				f := tileFeature(t, b+"/tiles", p, id)
+				return f != nil && f.Properties["name"] == "同步测试 一" && tileFeature(t, b+"/public/tiles", p, id) != nil
+			})
+			t.Logf("create through A showed in B's tiles after %v", d)
+		}},
+		{"OKUpdateShowsInB", func(t *testing.T) {
+			// Submitted for review again: off the public map, still on the internal one.
+			write(t, "PUT", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"1"`, unitFeature("SYNC-1", "同步测试 二", p, "submitted"))
+			d := waitFor(t, "B's tiles to show the update and its public tiles to drop the unit", func() bool {
+				f := tileFeature(t, b+"/tiles", p, id)
+				return f != nil && f.Properties["name"] == "同步测试 二" && tileFeature(t, b+"/public/tiles", p, id) == nil
+			})
+			t.Logf("update through A showed in B's tiles after %v", d)
+		}},
+		{"OKRetireLeavesB", func(t *testing.T) {
+			write(t, "DELETE", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"2"`, "")
+			d := waitFor(t, "the retired unit to leave B's tiles", func() bool {
+				return tileFeature(t, b+"/tiles", p, id) == nil
+			})
+			t.Logf("retirement through A left B's tiles after %v", d)
+		}},
+		{"OKBulkLoadShowsInB", func(t *testing.T) {
+			mustRun(t, "seed", "--db", dsn, "--synthetic", "30", "--seed", "6")
+			want, err := store.CountUnits(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := waitFor(t, fmt.Sprintf("both replicas to count %d units", want), func() bool {
+				return count(t, a) == want && count(t, b) == want
+			})
+			t.Logf("a bulk load showed in both replicas after %v", d)
+		}},
+		{"OKWriteAfterListenerKilledShowsInB", func(t *testing.T) {
+			old := killListener(t, store, "riskmap-b")
+			waitFor(t, "B to listen again", func() bool {
+				pid := listenerPID(t, store, "riskmap-b")
+				return pid != 0 && pid != old
+			})
+			id2, _ := write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-2", "同步测试 三", p, "approved"))
+			d := waitFor(t, "B's tiles to show a unit written after B reconnected", func() bool {
+				return tileFeature(t, b+"/tiles", p, id2) != nil
+			})
+			t.Logf("after B's listener was killed and came back, a create through A showed in B's tiles after %v", d)
+		}},
+		{"OKWriteWhileBDisconnectedShowsInB", func(t *testing.T) {
+			px.hold(true)
+			killListener(t, store, "riskmap-b")
+			id3, _ := write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-3", "断线期间写入", p, "approved"))
+			// B cannot hear of it: it has no listening connection and cannot make one.
+			time.Sleep(200 * time.Millisecond)
+			if tileFeature(t, b+"/tiles", p, id3) != nil {
+				t.Fatal("B showed a write while it could not listen: the test no longer tests catching up")
+			}
+			released := time.Now()
+			px.hold(false)
+			waitFor(t, "B to catch up with the write made while it was disconnected", func() bool {
+				f := tileFeature(t, b+"/tiles", p, id3)
+				return f != nil && tileFeature(t, b+"/public/tiles", p, id3) != nil
+			})
+			t.Logf("a write made while B was disconnected showed in B's tiles %v after B could reconnect", time.Since(released))
+		}},
+	}
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
+			return // later steps build on earlier ones
+		}
+	}
+}
+
+// unitFeature is a unit's GeoJSON Feature as a client sends it.
+func unitFeature(code, name string, p orb.Point, status string) string {
+	return fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%g,%g]},"properties":{
+		"code":%q,"name":%q,"category":"hazardous_chemicals","region_code":"530481001001","status":%q,
+		"assessment":{"method":"LS","likelihood":4,"severity":5},"accident_types":["fire"],
+		"controls":{"engineering":["可燃气体报警"],"management":[],"training":[],"ppe":[],"emergency":[]}}}`,
+		p[0], p[1], code, name, status)
+}
+
+// write sends a write to a replica and returns the unit's id and ETag.
+func write(t *testing.T, method, url, ifMatch, body string) (int64, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d %s", method, url, res.StatusCode, b)
+	}
+	var f struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	return f.ID, res.Header.Get("ETag")
+}
+
+// tileFeature returns unit id's feature in the zoom-16 units tile at p under root (a
+// replica's /tiles or /public/tiles), or nil.
+func tileFeature(t *testing.T, root string, p orb.Point, id int64) *geojson.Feature {
+	t.Helper()
+	tl := maptile.At(p, 16)
+	// The transport asks for gzip and inflates the answer.
+	res, err := http.Get(fmt.Sprintf("%s/units/%d/%d/%d.pbf", root, tl.Z, tl.X, tl.Y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	switch res.StatusCode {
+	case http.StatusNoContent:
+		return nil
+	case http.StatusOK:
+	default:
+		t.Fatalf("tile %s: %d %s", res.Request.URL, res.StatusCode, raw)
+	}
+	layers, err := mvt.Unmarshal(raw)
+	if err != nil {
+		t.Fatalf("tile %s is not an MVT: %v", res.Request.URL, err)
+	}
+	for _, l := range layers {
+		for _, f := range l.Features {
+			if l.Name == "units" && f.Properties["id"] == float64(id) {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// count is the number of active units a replica lists.
+func count(t *testing.T, base string) int {
+	t.Helper()
+	code, body := get(t, base+"/api/v1/units?limit=1")
+	var r struct {
+		NumberMatched int `json:"numberMatched"`
+	}
+	if err := json.Unmarshal([]byte(body), &r); code != 200 || err != nil {
+		t.Fatalf("list units: %d %v %s", code, err, body)
+	}
+	return r.NumberMatched
+}
+
+// waitFor polls ok until it holds and returns how long that took; past syncDeadline the
+// test fails.
+func waitFor(t *testing.T, what string, ok func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !ok() {
+		if time.Since(start) > syncDeadline {
+			t.Fatalf("waited %v for %s", syncDeadline, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// listenerPID is the backend pid of replica app's listening connection, or 0.
+func listenerPID(t *testing.T, s *postgis.Store, app string) int {
+	t.Helper()
+	var pid int
+	err := s.Pool().QueryRow(context.Background(), `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, app+postgis.ListenerSuffix).Scan(&pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// killListener terminates replica app's listening connection, as an administrator or a
+// failover would, waits until it is gone and returns its pid.
+func killListener(t *testing.T, s *postgis.Store, app string) int {
+	t.Helper()
+	pid := listenerPID(t, s, app)
+	if pid == 0 {
+		t.Fatalf("%s has no listening connection", app)
+	}
+	var ok bool
+	if err := s.Pool().QueryRow(context.Background(), "SELECT pg_terminate_backend($1, 5000)", pid).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminate %s's listener: %v %v", app, ok, err)
+	}
+	return pid
+}
+
+// dsnWith returns dsn with another host:port (unless hostport is "") and application name.
+func dsnWith(t *testing.T, dsn, hostport, app string) string {
+	t.Helper()
+	if !isPostgres(dsn) {
+		// keyword=value: the last setting of a keyword wins.
+		if hostport != "" {
+			host, port, _ := net.SplitHostPort(hostport)
+			dsn += " host=" + host + " port=" + port
+		}
+		return dsn + " application_name=" + app
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hostport != "" {
+		u.Host = hostport
+	}
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// proxy forwards TCP connections to the database. While held it turns new connections
+// away, as an unreachable database would; connections already made carry on.
+type proxy struct {
+	ln     net.Listener
+	target string
+	held   atomic.Bool
+	mu     sync.Mutex
+	conns  []net.Conn
+}
+
+func newProxy(t *testing.T, dsn string) *proxy {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := &proxy{ln: ln, target: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		px.serve()
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		px.mu.Lock()
+		defer px.mu.Unlock()
+		for _, c := range px.conns {
+			c.Close()
+		}
+	})
+	return px
+}
+
+func (px *proxy) addr() string { return px.ln.Addr().String() }
+
+func (px *proxy) hold(on bool) { px.held.Store(on) }
+
+func (px *proxy) serve() {
+	for {
+		c, err := px.ln.Accept()
+		if err != nil {
+			return
+		}
+		if px.held.Load() {
+			c.Close()
+			continue
+		}
+		d, err := net.Dial("tcp", px.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		px.mu.Lock()
+		px.conns = append(px.conns, c, d)
+		px.mu.Unlock()
+		go pipe(c, d)
+		go pipe(d, c)
+	}
+}
+
+// pipe copies until either side ends, then ends both.
+func pipe(dst, src net.Conn) {
+	io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+}
+
+// countingStore is the real store, counting the units follow reads one by one.
+type countingStore struct {
+	*postgis.Store
+	gets int
+}
+
+func (s *countingStore) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
+	s.gets++
+	return s.Store.GetUnit(ctx, id)
+}
+
+func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
+	ctx := context.Background()
+	s, err := postgis.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingStore{Store: s}
+	ix := spatialindex.New(encodeFeature, nil)
+	pub := spatialindex.New(encodeFeature, nil)
+	f := &follower{store: cs, ix: ix, pub: pub, logger: slog.New(slog.DiscardHandler)}
+	event := func(id, version int64) []followMsg {
+		return []followMsg{{event: postgis.Event{ID: id, Version: version}}}
+	}
+
+	u := storetest.NewUnit("FOLLOW-1", orb.Point{102.93, 24.69})
+	if err := s.CreateUnit(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	f.catchUp(ctx, "start") // the mark is unknown: a full load
+	if ix.Version(u.ID) != 1 || pub.Version(u.ID) != 1 || f.mark == 0 {
+		t.Fatalf("the first catch-up must load the indexes and take a mark: version %d/%d, mark %d",
+			ix.Version(u.ID), pub.Version(u.ID), f.mark)
+	}
+	u.Name = "第二版"
+	if err := s.UpdateUnit(ctx, u); err != nil { // version 2, not yet heard
+		t.Fatal(err)
+	}
+
+	t.Run("OKStaleEventIgnored", func(t *testing.T) {
+		f.handle(ctx, event(u.ID, 1))
+		if cs.gets != 0 || ix.Version(u.ID) != 1 {
+			t.Fatalf("an event no newer than the index must cost no read and change nothing: %d reads, version %d",
+				cs.gets, ix.Version(u.ID))
+		}
+	})
+	t.Run("OKNewerEventApplied", func(t *testing.T) {
+		f.handle(ctx, append(event(u.ID, 2), event(u.ID, 2)...))
+		if cs.gets != 1 || ix.Version(u.ID) != 2 || pub.Version(u.ID) != 2 {
+			t.Fatalf("one read for the same unit heard twice, then version 2 in both indexes: %d reads, %d/%d",
+				cs.gets, ix.Version(u.ID), pub.Version(u.ID))
+		}
+	})
+	t.Run("OKNotApprovedLeavesPublicIndex", func(t *testing.T) {
+		u.Status = riskmap.StatusSubmitted
+		if err := s.UpdateUnit(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		f.handle(ctx, event(u.ID, 3))
+		if ix.Version(u.ID) != 3 || pub.Version(u.ID) != 0 {
+			t.Fatalf("a submitted unit stays internal only: versions %d/%d", ix.Version(u.ID), pub.Version(u.ID))
+		}
+	})
+	t.Run("OKManyEventsReadInOneCatchUp", func(t *testing.T) {
+		var batch []followMsg
+		var last int64
+		for i := range readLimit + 1 {
+			v := storetest.NewUnit(fmt.Sprintf("FOLLOW-MANY-%d", i), orb.Point{102.93, 24.69})
+			if err := s.CreateUnit(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			batch = append(batch, event(v.ID, 1)...)
+			last = v.ID
+		}
+		before := cs.gets
+		f.handle(ctx, batch)
+		if cs.gets != before || ix.Version(last) != 1 {
+			t.Fatalf("%d events must be caught up in one query: %d reads one by one, version %d",
+				len(batch), cs.gets-before, ix.Version(last))
+		}
+	})
+	t.Run("OKCatchUpRemovesRetired", func(t *testing.T) {
+		v := storetest.NewUnit("FOLLOW-2", orb.Point{102.94, 24.70})
+		if err := s.CreateUnit(ctx, v); err != nil {
+			t.Fatal(err)
+		}
+		f.handle(ctx, event(v.ID, 1))
+		if _, err := s.RetireUnit(ctx, v.ID, 1); err != nil { // nobody hears of it
+			t.Fatal(err)
+		}
+		mark := f.mark
+		f.handle(ctx, []followMsg{{listening: true}}) // as after a reconnection
+		if ix.Version(v.ID) != 0 || pub.Version(v.ID) != 0 {
+			t.Fatalf("catching up must take the retired unit out: versions %d/%d", ix.Version(v.ID), pub.Version(v.ID))
+		}
+		if f.mark < mark || f.behind {
+			t.Fatalf("the mark must move on: %d → %d (behind %v)", mark, f.mark, f.behind)
+		}
+	})
+}
