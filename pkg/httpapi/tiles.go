@@ -15,6 +15,9 @@ import (
 
 const mvtType = "application/vnd.mapbox-vector-tile"
 
+// tileFilters are the query parameters a units tile takes.
+var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true}
+
 // RegionFeatures gives the regions layer the regions with this audience's grades. It is
 // rebuilt once per index change.
 func (v *view) RegionFeatures() (uint64, []tiles.RegionFeature) {
@@ -109,7 +112,17 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 			return err
 		}
 		var tl *tiles.Tile
-		if layer == tiles.LayerUnits {
+		if layer == tiles.LayerUnits && len(c.QueryParams()) > 0 {
+			// The map's filters: grade, category, region, department.
+			p, err := v.s.parseList(c.QueryParams(), tileFilters)
+			if err != nil {
+				return err
+			}
+			tl, err = v.tiles.UnitsWhere(c.Request().Context(), t, p.matches)
+			if err != nil {
+				return err
+			}
+		} else if layer == tiles.LayerUnits {
 			tl, err = v.tiles.Units(c.Request().Context(), t)
 		} else {
 			tl, err = v.tiles.Regions(c.Request().Context(), t)

@@ -85,6 +85,19 @@ func (e *env) testTiles(t *testing.T) {
 	if plain := e.do("GET", path, ""); plain.code != 200 || plain.header.Get("Content-Encoding") == "gzip" {
 		t.Fatalf("a client without gzip gets the tile inflated: %d %v", plain.code, plain.header)
 	}
+	// The map's filters apply to tiles.
+	if _, ls := e.tile(t, path+"?grade=blue"); count(ls, "units") >= count(layers, "units") {
+		t.Fatal("a grade filter must drop the red unit from the tile")
+	}
+	if _, ls := e.tile(t, path+"?grade=red&category=hazardous_chemicals&region=530481001"); count(ls, "units") < 1 {
+		t.Fatal("the red hazardous-chemicals unit matches the filter")
+	}
+	if r := e.do("GET", path+"?grade=purple", ""); r.code != 400 {
+		t.Fatalf("a bad filter on a tile is 400, got %d", r.code)
+	}
+	if r := e.do("GET", path+"?limit=5", ""); r.code != 400 {
+		t.Fatalf("an unknown tile parameter is 400, got %d", r.code)
+	}
 	if r := e.do("GET", "/tiles/units/3/0/0.pbf", ""); r.code != 204 {
 		t.Fatalf("an empty tile is 204, got %d", r.code)
 	}

@@ -82,6 +82,25 @@ func (s *Service) Units(ctx context.Context, t maptile.Tile) (*Tile, error) {
 	return s.render(ctx, k, snap.Seq(), func() ([]byte, int, error) { return RenderUnits(snap, t, s.opt) })
 }
 
+// UnitsWhere returns a tile of the units layer with only the units keep accepts (the map's
+// filters). Filtered tiles are rendered on every request, not cached.
+func (s *Service) UnitsWhere(ctx context.Context, t maptile.Tile, keep func(*spatialindex.Feature) bool) (*Tile, error) {
+	if err := s.opt.checkTile(t); err != nil {
+		return nil, err
+	}
+	if !s.ix.Loaded() {
+		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "the map is still loading; try again shortly")
+	}
+	raw, n, err := RenderUnitsWhere(s.ix.Snapshot(), t, s.opt, keep)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return &Tile{Empty: true}, nil
+	}
+	return newTile(raw, n)
+}
+
 // Regions returns a tile of the regions layer.
 func (s *Service) Regions(ctx context.Context, t maptile.Tile) (*Tile, error) {
 	if err := s.opt.checkTile(t); err != nil {

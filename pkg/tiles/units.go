@@ -56,11 +56,17 @@ func renderDetail(s *spatialindex.Snapshot, t maptile.Tile, opt Options, limit, 
 		found = append(found, f)
 		return limit <= 0 || len(found) <= limit
 	})
-	if len(found) == 0 {
-		return nil, 0, true
-	}
 	if limit > 0 && len(found) > limit {
 		return nil, 0, false
+	}
+	return drawDetail(found, t, opt, maxBytes)
+}
+
+// drawDetail draws the given units one by one, sorted by id so that the same data always
+// gives the same bytes; ok is false past maxBytes (when positive).
+func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxBytes int) (b []byte, n int, ok bool) {
+	if len(found) == 0 {
+		return nil, 0, true
 	}
 	slices.SortFunc(found, func(a, b *spatialindex.Feature) int {
 		switch {
@@ -168,4 +174,48 @@ func (a *aggregate) encode(t maptile.Tile, opt Options) ([]byte, int, error) {
 		w.feature(0, false, q)
 	}
 	return w.bytes(), w.count, nil
+}
+
+// RenderUnitsWhere draws the units layer of tile t with only the units keep accepts: the
+// map's filters. The index's cells count every unit, so the clusters of a filtered tile are
+// counted from the kept units themselves: slower than RenderUnits, and not cached.
+func RenderUnitsWhere(s *spatialindex.Snapshot, t maptile.Tile, opt Options, keep func(*spatialindex.Feature) bool) ([]byte, int, error) {
+	opt = opt.withDefaults()
+	if err := opt.checkTile(t); err != nil {
+		return nil, 0, err
+	}
+	var found []*spatialindex.Feature
+	s.SearchBounds(t.Bound(opt.bufferFraction()), func(f *spatialindex.Feature) bool {
+		if keep(f) {
+			found = append(found, f)
+		}
+		return true
+	})
+	if int(t.Z) >= spatialindex.CellZoom || len(found) <= opt.MaxDetailFeatures {
+		if b, n, ok := drawDetail(found, t, opt, opt.MaxTileBytes); ok || int(t.Z) >= spatialindex.CellZoom {
+			return b, n, nil
+		}
+	}
+	// Cluster the kept units by their representative points, as the cells would.
+	g := max(1, opt.Extent/opt.ClusterPx)
+	a := &aggregate{g: g, sums: make([]spatialindex.Cell, g*g)}
+	tb := t.Bound()
+	p := newProjector(t, opt)
+	e := float64(opt.Extent)
+	for _, f := range found {
+		r := spatialindex.Representative(f)
+		gi := f.Grade.Rank() - 1
+		if gi < 0 || !tb.Contains(r) {
+			continue // a unit in the buffer is clustered by its own tile
+		}
+		q := p.project(r)
+		gx := min(g-1, max(0, int(q[0]*float64(g)/e)))
+		gy := min(g-1, max(0, int(q[1]*float64(g)/e)))
+		c := &a.sums[gy*g+gx]
+		c.Counts[gi]++
+		c.SumX += r[0]
+		c.SumY += r[1]
+		a.units++
+	}
+	return a.encode(t, opt)
 }
