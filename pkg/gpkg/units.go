@@ -1,6 +1,7 @@
 package gpkg
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -92,9 +93,14 @@ type unitArgs struct {
 
 func encodeUnit(u *riskmap.Unit) (unitArgs, error) {
 	var a unitArgs
+	// Without HTML escaping, text such as a rule's "4 ≤ R < 10" is stored as it reads and
+	// the fast reader of jsoncols.go takes it without falling back to encoding/json.
 	enc := func(dst *string, v any) error {
-		b, err := json.Marshal(v)
-		*dst = string(b)
+		var buf bytes.Buffer
+		e := json.NewEncoder(&buf)
+		e.SetEscapeHTML(false)
+		err := e.Encode(v)
+		*dst = strings.TrimSuffix(buf.String(), "\n")
 		return err
 	}
 	a.accidentTypes = "[]"
