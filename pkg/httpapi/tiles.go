@@ -112,9 +112,11 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 			return err
 		}
 		var tl *tiles.Tile
-		if layer == tiles.LayerUnits && len(c.QueryParams()) > 0 {
+		q := c.QueryParams()
+		q.Del("_") // a client's cache-buster
+		if layer == tiles.LayerUnits && len(q) > 0 {
 			// The map's filters: grade, category, region, department.
-			p, err := v.s.parseList(c.QueryParams(), tileFilters)
+			p, err := v.s.parseList(q, tileFilters)
 			if err != nil {
 				return err
 			}

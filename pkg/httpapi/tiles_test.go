@@ -95,6 +95,9 @@ func (e *env) testTiles(t *testing.T) {
 	if r := e.do("GET", path+"?grade=purple", ""); r.code != 400 {
 		t.Fatalf("a bad filter on a tile is 400, got %d", r.code)
 	}
+	if r := e.do("GET", path+"?_=1732600000000", ""); r.code != 200 {
+		t.Fatalf("a cache-busting parameter is ignored, got %d", r.code)
+	}
 	if r := e.do("GET", path+"?limit=5", ""); r.code != 400 {
 		t.Fatalf("an unknown tile parameter is 400, got %d", r.code)
 	}
