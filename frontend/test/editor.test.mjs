@@ -2,7 +2,7 @@
 // text (XSS), server validation next to the field, the 412 conflict, and read-only users.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, waitInteractive, waitLegend, waitTiles, screenshot, api } from './harness.mjs';
+import { startServer, launch, openPage, openInternalMap, waitInteractive, waitLegend, waitTiles, screenshot, api } from './harness.mjs';
 import { gcj02ToWgs84 } from '../src/lib/coords.js';
 
 let srv;
@@ -22,13 +22,8 @@ after(async () => {
   await srv?.stop();
 });
 
-async function openMap() {
-  const page = await openPage(browser, srv.url);
-  await page.goto(srv.url + '/');
-  await waitInteractive(page);
-  await waitTiles(page);
-  await waitLegend(page);
-  return page;
+function openMap() {
+  return openInternalMap(browser, srv.url);
 }
 
 /** emptySpot finds a place inside the city with no unit within about 300 m. */

@@ -112,6 +112,16 @@ export async function openPage(browser, origin, { width = 1366, height = 768 } =
 }
 
 /** waitInteractive waits until the map says it is interactive and returns the time from navigation start. */
+/** openInternalMap opens the internal map and waits until its tiles and legend are drawn. */
+export async function openInternalMap(browser, url) {
+  const page = await openPage(browser, url);
+  await page.goto(url + '/');
+  await waitInteractive(page);
+  await waitTiles(page);
+  await waitLegend(page);
+  return page;
+}
+
 export async function waitInteractive(page) {
   await page.waitForFunction(() => window.__riskmapInteractive, null, { timeout: 30_000 });
   return page.evaluate(() => window.__riskmapInteractive);

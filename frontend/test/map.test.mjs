@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { startServer, launch, openPage, waitInteractive, waitLegend, waitTiles, screenshot, paneFills, recordFigures, api } from './harness.mjs';
+import { startServer, launch, openPage, openInternalMap, waitInteractive, waitLegend, waitTiles, screenshot, paneFills, recordFigures, api } from './harness.mjs';
 
 let srv;
 let browser;
@@ -24,13 +24,8 @@ after(async () => {
   await srv?.stop();
 });
 
-async function openMap() {
-  const page = await openPage(browser, srv.url);
-  await page.goto(srv.url + '/');
-  await waitInteractive(page);
-  await waitTiles(page);
-  await waitLegend(page);
-  return page;
+function openMap() {
+  return openInternalMap(browser, srv.url);
 }
 
 function legendCounts(page) {
