@@ -55,10 +55,6 @@ func Default() *Config {
 	return c
 }
 
-// DefaultJSON returns the built-in configuration file, a starting point for a deployment's
-// own.
-func DefaultJSON() []byte { return bytes.Clone(defaultJSON) }
-
 // Load reads a config file whose top-level sections replace the defaults' sections. An
 // empty path means the defaults.
 func Load(path string) (*Config, error) {

@@ -1,6 +1,5 @@
 package riskmap
 
-import "sort"
 
 // Category is one industry field (行业领域) of the register. The taxonomy is data: a
 // deployment edits it in its config file.
@@ -80,18 +79,6 @@ func (c *Catalog) Category(code string) (*Category, bool) {
 func (c *Catalog) AccidentType(code string) (*AccidentType, bool) {
 	a, ok := c.accByCode[code]
 	return a, ok
-}
-
-// CategoriesInGroup returns the codes of the categories of a group, sorted.
-func (c *Catalog) CategoriesInGroup(group string) []string {
-	var out []string
-	for _, cat := range c.Categories {
-		if cat.Group == group {
-			out = append(out, cat.Code)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // AccidentType is one class of GB 6441 (企业职工伤亡事故分类).

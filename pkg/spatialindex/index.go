@@ -136,9 +136,6 @@ func (s *Snapshot) Cells(x0, y0, x1, y1 uint32, fn func(x, y uint32, c Cell) boo
 	}
 }
 
-// CellCount is the number of non-empty cells.
-func (s *Snapshot) CellCount() int { return s.cells.Len() }
-
 // Counts returns the per-grade counts of units by region code and category.
 func (s *Snapshot) Counts() map[CountKey][4]int { return s.counts }
 
