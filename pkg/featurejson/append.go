@@ -2,7 +2,6 @@ package featurejson
 
 import (
 	"bytes"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -45,29 +44,9 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 	}
 	b = append(b, `,"major_risk_factors":`...)
 	b = appendString(b, u.MajorRiskFactors)
-	b = append(b, `,"assessment":{"method":`...)
-	a := u.Assessment
-	b = appendString(b, a.Method)
-	if a.Likelihood != 0 {
-		b = append(b, `,"likelihood":`...)
-		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
-	}
-	if a.Severity != 0 {
-		b = append(b, `,"severity":`...)
-		b = strconv.AppendInt(b, int64(a.Severity), 10)
-	}
-	for _, f := range []struct {
-		k string
-		v float64
-	}{{"l", a.L}, {"e", a.E}, {"c", a.C}} {
-		if f.v != 0 {
-			b = append(b, `,"`...)
-			b = append(b, f.k...)
-			b = append(b, `":`...)
-			b = appendFloat(b, f.v)
-		}
-	}
-	b = append(b, `},"direct_major_reason":`...)
+	b = append(b, `,"assessment":`...)
+	b = jsonappend.Assessment(b, &u.Assessment)
+	b = append(b, `,"direct_major_reason":`...)
 	if u.DirectMajorReason == "" {
 		b = append(b, "null"...)
 	} else {
@@ -79,33 +58,9 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 	b = appendString(b, string(u.Grade))
 	b = append(b, `,"grade_label":`...)
 	b = appendString(b, u.Grade.Label())
-	b = append(b, `,"explanation":{"method":`...)
-	x := u.Explanation
-	b = appendString(b, x.Method)
-	if len(x.Inputs) > 0 {
-		b = append(b, `,"inputs":{`...)
-		keys := make([]string, 0, len(x.Inputs))
-		for k := range x.Inputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = appendFloat(b, x.Inputs[k])
-		}
-		b = append(b, '}')
-	}
-	b = append(b, `,"value":`...)
-	b = appendFloat(b, x.Value)
-	b = append(b, `,"rule":`...)
-	b = appendString(b, x.Rule)
-	b = append(b, `,"text":`...)
-	b = appendString(b, x.Text)
-	b = append(b, `},"controls":{"engineering":`...)
+	b = append(b, `,"explanation":`...)
+	b = jsonappend.Explanation(b, &u.Explanation)
+	b = append(b, `,"controls":{"engineering":`...)
 	b = appendStrings(b, u.Controls.Engineering)
 	b = append(b, `,"management":`...)
 	b = appendStrings(b, u.Controls.Management)

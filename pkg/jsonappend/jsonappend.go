@@ -1,11 +1,15 @@
 // Package jsonappend appends JSON values to byte slices exactly as encoding/json writes
-// them, for the hot paths that write JSON by hand: the index's GeoJSON and PostGIS COPY.
+// them, for the hot paths that write JSON by hand: the index's GeoJSON and PostGIS COPY,
+// including the domain structs both of them write.
 package jsonappend
 
 import (
 	"math"
+	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"riskmap/pkg/riskmap"
 )
 
 // Float appends f as encoding/json does; f must be finite.
@@ -90,4 +94,58 @@ func Strings(b []byte, ss []string) []byte {
 		b = String(b, s)
 	}
 	return append(b, ']')
+}
+
+// Assessment appends json.Marshal(a): the method and only the inputs it sets.
+func Assessment(b []byte, a *riskmap.Assessment) []byte {
+	b = append(b, `{"method":`...)
+	b = String(b, a.Method)
+	if a.Likelihood != 0 {
+		b = append(b, `,"likelihood":`...)
+		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
+	}
+	if a.Severity != 0 {
+		b = append(b, `,"severity":`...)
+		b = strconv.AppendInt(b, int64(a.Severity), 10)
+	}
+	for _, f := range [...]struct {
+		key string
+		v   float64
+	}{{`,"l":`, a.L}, {`,"e":`, a.E}, {`,"c":`, a.C}} {
+		if f.v != 0 {
+			b = append(b, f.key...)
+			b = Float(b, f.v)
+		}
+	}
+	return append(b, '}')
+}
+
+// Explanation appends json.Marshal(e), inputs in key order.
+func Explanation(b []byte, e *riskmap.Explanation) []byte {
+	b = append(b, `{"method":`...)
+	b = String(b, e.Method)
+	if len(e.Inputs) > 0 {
+		b = append(b, `,"inputs":{`...)
+		keys := make([]string, 0, len(e.Inputs))
+		for k := range e.Inputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = String(b, k)
+			b = append(b, ':')
+			b = Float(b, e.Inputs[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"value":`...)
+	b = Float(b, e.Value)
+	b = append(b, `,"rule":`...)
+	b = String(b, e.Rule)
+	b = append(b, `,"text":`...)
+	b = String(b, e.Text)
+	return append(b, '}')
 }

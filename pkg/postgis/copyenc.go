@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
-	"strconv"
 	"time"
 
 	"riskmap/pkg/jsonappend"
@@ -164,63 +162,24 @@ func appendJSONB(b []byte, doc func([]byte) ([]byte, error)) ([]byte, error) {
 // holds them to it, so a field added to the domain breaks it rather than go missing).
 
 func appendAssessmentJSON(b []byte, a *riskmap.Assessment) ([]byte, error) {
-	var err error
-	b = append(b, `{"method":`...)
-	b = appendJSONString(b, a.Method)
-	if a.Likelihood != 0 {
-		b = append(b, `,"likelihood":`...)
-		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
-	}
-	if a.Severity != 0 {
-		b = append(b, `,"severity":`...)
-		b = strconv.AppendInt(b, int64(a.Severity), 10)
-	}
-	for _, f := range [...]struct {
-		key string
-		v   float64
-	}{{`,"l":`, a.L}, {`,"e":`, a.E}, {`,"c":`, a.C}} {
-		if f.v != 0 {
-			b = append(b, f.key...)
-			if b, err = appendJSONFloat(b, f.v); err != nil {
-				return b, err
-			}
+	for _, v := range [...]float64{a.L, a.E, a.C} {
+		if err := finite(v); err != nil {
+			return b, err
 		}
 	}
-	return append(b, '}'), nil
+	return jsonappend.Assessment(b, a), nil
 }
 
 func appendExplanationJSON(b []byte, e *riskmap.Explanation) ([]byte, error) {
-	var err error
-	b = append(b, `{"method":`...)
-	b = appendJSONString(b, e.Method)
-	if len(e.Inputs) > 0 {
-		b = append(b, `,"inputs":{`...)
-		keys := make([]string, 0, len(e.Inputs))
-		for k := range e.Inputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			if b, err = appendJSONFloat(b, e.Inputs[k]); err != nil {
-				return b, err
-			}
-		}
-		b = append(b, '}')
-	}
-	b = append(b, `,"value":`...)
-	if b, err = appendJSONFloat(b, e.Value); err != nil {
+	if err := finite(e.Value); err != nil {
 		return b, err
 	}
-	b = append(b, `,"rule":`...)
-	b = appendJSONString(b, e.Rule)
-	b = append(b, `,"text":`...)
-	b = appendJSONString(b, e.Text)
-	return append(b, '}'), nil
+	for _, v := range e.Inputs {
+		if err := finite(v); err != nil {
+			return b, err
+		}
+	}
+	return jsonappend.Explanation(b, e), nil
 }
 
 func appendControlsJSON(b []byte, c *riskmap.Controls) []byte {
@@ -252,11 +211,12 @@ func appendJSONStrings(b []byte, ss []string) []byte {
 }
 
 // appendJSONFloat formats f as encoding/json does.
-func appendJSONFloat(b []byte, f float64) ([]byte, error) {
+// finite refuses a number JSON cannot write.
+func finite(f float64) error {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return b, fmt.Errorf("the number %v has no JSON form", f)
+		return fmt.Errorf("the number %v has no JSON form", f)
 	}
-	return jsonappend.Float(b, f), nil
+	return nil
 }
 
 func appendJSONString(b []byte, s string) []byte { return jsonappend.String(b, s) }
