@@ -33,7 +33,7 @@ type env struct {
 	ix    *spatialindex.Index
 }
 
-func encode(u *riskmap.Unit) ([]byte, error) { return json.Marshal(featurejson.NewFeature(u)) }
+func encode(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }
 
 // newEnv starts the API over a real store holding the demo regions and a few units.
 func newEnv(t *testing.T, store riskmap.Store) *env {

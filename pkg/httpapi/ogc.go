@@ -168,7 +168,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			buf.Write(s.internal.json(f))
+			buf.Write(f.JSON)
 		}
 		links := []link{{baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
 		if pg.more {
@@ -276,7 +276,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
 		}
 		c.Response().Header().Set("ETag", etag(f.Version))
-		return c.Blob(http.StatusOK, geoJSON, s.internal.json(f))
+		return c.Blob(http.StatusOK, geoJSON, f.JSON)
 	case "regions":
 		f, err := s.internal.regionByCode(c.Param("fid"))
 		if err != nil {

@@ -69,7 +69,8 @@ type Server struct {
 }
 
 // view is one audience's window on the register: the internal one (every active unit,
-// every field) or the public one (approved units, public fields).
+// every field) or the public one (approved units, public fields). Each has its own index,
+// whose features carry the GeoJSON encoded for that audience.
 type view struct {
 	s      *Server
 	ix     *spatialindex.Index
@@ -84,10 +85,6 @@ type view struct {
 	tileRegions    []tiles.RegionFeature
 	tileRegionsSeq uint64
 }
-
-// json is the GeoJSON Feature of an indexed unit for this audience: each audience has its
-// own index whose features were encoded for it.
-func (v *view) json(f *spatialindex.Feature) []byte { return f.JSON }
 
 // New builds the server and its routes.
 func New(cfg Config) *Server {

@@ -143,7 +143,7 @@ func (v *view) listUnits(c echo.Context) error {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.Write(v.json(f))
+		buf.Write(f.JSON)
 	}
 	buf.WriteString(`],"links":[`)
 	self, _ := json.Marshal(baseURL(c) + c.Request().URL.RequestURI())
@@ -198,7 +198,7 @@ func (v *view) getUnit(c echo.Context) error {
 	var version int64
 	if snap, err := v.snapshot(); err == nil {
 		if f, ok := snap.Get(id); ok {
-			body, version = v.json(f), f.Version
+			body, version = f.JSON, f.Version
 		}
 	}
 	if body == nil && v.public {
@@ -210,10 +210,7 @@ func (v *view) getUnit(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if body, err = json.Marshal(featurejson.NewFeature(u)); err != nil {
-			return err
-		}
-		version = u.Version
+		body, version = featurejson.Encode(u), u.Version
 	}
 	tag := etag(version)
 	c.Response().Header().Set("ETag", tag)
@@ -258,12 +255,8 @@ func (s *Server) index(u *riskmap.Unit) error {
 }
 
 func (s *Server) writeUnit(c echo.Context, status int, u *riskmap.Unit) error {
-	b, err := json.Marshal(featurejson.NewFeature(u))
-	if err != nil {
-		return err
-	}
 	c.Response().Header().Set("ETag", etag(u.Version))
-	return c.Blob(status, geoJSON, b)
+	return c.Blob(status, geoJSON, featurejson.Encode(u))
 }
 
 func (s *Server) createUnit(c echo.Context) error {
