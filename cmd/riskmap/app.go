@@ -464,7 +464,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading regions: %v", err)
 	}
-	locate := regiongrade.Locator(regiongrade.Prepare(regions))
+	locate := regiongrade.Locator(regions)
 	ix := spatialindex.New(encodeFeature, locate)
 	pub := spatialindex.NewPublic(publicEncoder(m.cfg.Catalog, regions), locate)
 	srv := httpapi.New(httpapi.Config{Store: m.store, Units: m.service(), Index: ix, Public: pub, Catalog: m.cfg.Catalog,

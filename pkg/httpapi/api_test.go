@@ -51,7 +51,7 @@ func newEnv(t *testing.T, store riskmap.Store) *env {
 	}
 	cfg := config.Default()
 	svc := register.New(store, cfg.Grader, cfg.Catalog)
-	ix := spatialindex.New(encode, regiongrade.Locator(regiongrade.Prepare(regions)))
+	ix := spatialindex.New(encode, regiongrade.Locator(regions))
 	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
 		t.Fatal(err)
 	}

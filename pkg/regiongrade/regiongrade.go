@@ -163,18 +163,24 @@ func zhRule(rule string) string {
 
 func num(v float64) string { return fmt.Sprintf("%g", v) }
 
-// Locator finds the grid that holds a point, for counting units by grid.
-func Locator(regions []Region) func(orb.Point) string {
-	var grids []Region
+// Locator finds the grid that holds a point, for counting units by grid. It needs only
+// the grids' outlines, not the areas Prepare computes.
+func Locator(regions []*riskmap.Region) func(orb.Point) string {
+	type grid struct {
+		code  string
+		bound orb.Bound
+		geom  orb.MultiPolygon
+	}
+	var grids []grid
 	for _, r := range regions {
 		if r.Level == riskmap.LevelGrid {
-			grids = append(grids, r)
+			grids = append(grids, grid{r.Code, r.Geometry.Bound(), r.Geometry})
 		}
 	}
 	return func(p orb.Point) string {
 		for _, g := range grids {
-			if g.Bound.Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
-				return g.Code
+			if g.bound.Contains(p) && planar.MultiPolygonContains(g.geom, p) {
+				return g.code
 			}
 		}
 		return ""

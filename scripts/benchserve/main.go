@@ -126,7 +126,7 @@ func main() {
 	// 1. Index load.
 	runtime.GC()
 	base, _ := rssMB()
-	locate := regiongrade.Locator(regiongrade.Prepare(regions))
+	locate := regiongrade.Locator(regions)
 	ix := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }, locate)
 	srv := httpapi.New(httpapi.Config{Store: store, Units: register.New(store, cfg.Grader, cfg.Catalog), Index: ix,
 		Catalog: cfg.Catalog, Grader: cfg.Grader, RegionRule: cfg.RegionRule, Regions: regions})
