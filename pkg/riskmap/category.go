@@ -1,6 +1,5 @@
 package riskmap
 
-
 // Category is one industry field (行业领域) of the register. The taxonomy is data: a
 // deployment edits it in its config file.
 type Category struct {
