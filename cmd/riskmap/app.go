@@ -277,7 +277,7 @@ func (p *progress) report(n int) {
 }
 
 func (m *Main) seedDemo(ctx context.Context) error {
-	n, err := m.countUnits(ctx)
+	n, err := m.store.CountUnits(ctx)
 	if err != nil {
 		return err
 	}
@@ -285,10 +285,6 @@ func (m *Main) seedDemo(ctx context.Context) error {
 		return fmt.Errorf("the store already holds %d units; the demo city loads only into an empty store", n)
 	}
 	return m.loadDemo(ctx)
-}
-
-func (m *Main) countUnits(ctx context.Context) (int, error) {
-	return m.store.CountUnits(ctx)
 }
 
 // loadDemo loads the demo city: regions, units, protective targets and shelters.
@@ -445,7 +441,7 @@ func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
 
 func (m *Main) serve(ctx context.Context) error {
 	if m.SeedDemo {
-		n, err := m.countUnits(ctx)
+		n, err := m.store.CountUnits(ctx)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/geojson"
@@ -184,7 +185,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 		var p riskmap.Problems
 		for k := range q {
 			if !allowed[k] {
-				p.Add(k, "is not a query parameter here; allowed: %s", joinKeys(allowed))
+				p.Add(k, "is not a query parameter here; allowed: %s", strings.Join(sortedKeys(allowed), ", "))
 			}
 		}
 		level := q.Get("level")
@@ -244,17 +245,6 @@ func (s *Server) ogcItems(c echo.Context) error {
 			"numberReturned": len(pageItems), "features": pageItems, "links": links})
 	}
 	return riskmap.Errorf(riskmap.ENOTFOUND, "no collection %q; there are units and regions", clip(c.Param("cid")))
-}
-
-func joinKeys(m map[string]bool) string {
-	out := ""
-	for i, k := range sortedKeys(m) {
-		if i > 0 {
-			out += ", "
-		}
-		out += k
-	}
-	return out
 }
 
 func (s *Server) ogcItem(c echo.Context) error {

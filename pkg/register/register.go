@@ -6,6 +6,7 @@ package register
 import (
 	"context"
 	"iter"
+	"strconv"
 	"time"
 
 	"riskmap/pkg/grading"
@@ -87,7 +88,7 @@ func (s *Service) BulkCreate(ctx context.Context, units iter.Seq[*riskmap.Unit],
 		for u := range units {
 			i++
 			if err := s.Prepare(u); err != nil {
-				e := &riskmap.Error{Code: riskmap.EINVALID, Message: "unit " + itoa(i) + " (" + u.Code + "): " + riskmap.ErrorMessage(err), Fields: riskmap.ErrorFields(err)}
+				e := &riskmap.Error{Code: riskmap.EINVALID, Message: "unit " + strconv.Itoa(i) + " (" + u.Code + "): " + riskmap.ErrorMessage(err), Fields: riskmap.ErrorFields(err)}
 				bad = e
 				cancel()
 				return
@@ -102,20 +103,6 @@ func (s *Service) BulkCreate(ctx context.Context, units iter.Seq[*riskmap.Unit],
 		return 0, bad
 	}
 	return n, err
-}
-
-func itoa(i int) string {
-	b := [20]byte{}
-	p := len(b)
-	for {
-		p--
-		b[p] = byte('0' + i%10)
-		i /= 10
-		if i == 0 {
-			break
-		}
-	}
-	return string(b[p:])
 }
 
 // RegradeResult counts what Regrade did.
