@@ -181,4 +181,7 @@ func splitList(s string) []string {
 	return out
 }
 
-func sortedKeys(m map[string]bool) []string { return slices.Sorted(maps.Keys(m)) }
+// sortedKeys lists a set's keys in order; an empty set gives [] (not null) in JSON.
+func sortedKeys(m map[string]bool) []string {
+	return append([]string{}, slices.Sorted(maps.Keys(m))...)
+}
