@@ -83,6 +83,10 @@ type Store interface {
 	RegionStore
 	SiteStore
 	UserStore
+	AccessStore
+	AuditStore
+	ReviewStore
+	PublicationStore
 	// Migrate applies the schema migrations that have not been applied yet.
 	Migrate(ctx context.Context) error
 	// Ping reports whether the store answers.

@@ -1,0 +1,230 @@
+package riskmap
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// InScope reports whether a unit of category in region regionCode lies in the user's
+// scope. Admins and experts see the whole register; a department user's scope is its
+// categories crossed with its region-code prefixes (GB/T 2260 codes nest, so 530481 covers
+// every town, community and grid under it).
+func (u *User) InScope(category, regionCode string) bool {
+	if u == nil {
+		return false
+	}
+	if u.Role != RoleDepartment {
+		return true
+	}
+	if !slices.Contains(u.Categories, category) {
+		return false
+	}
+	for _, p := range u.Regions {
+		if strings.HasPrefix(regionCode, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Session is a logged-in browser. Only the SHA-256 of its token is stored, so a copy of
+// the database does not hand out sessions.
+type Session struct {
+	// TokenHash is the hex SHA-256 of the cookie's token.
+	TokenHash string
+	UserID    int64
+	// CSRF is the token a cookie-authenticated write must echo in X-CSRF-Token.
+	CSRF       string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// ExpiresAt is the absolute end of the session, whatever its activity.
+	ExpiresAt  time.Time
+	ClientAddr string
+	UserAgent  string
+}
+
+// APIToken lets a script act as a user with Authorization: Bearer. Only its hash is kept.
+type APIToken struct {
+	ID         int64
+	Name       string
+	UserID     int64
+	UserName   string // filled in by APITokens and APITokenByHash
+	TokenHash  string
+	CreatedBy  string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Audit outcomes.
+const (
+	OutcomeOK     = "ok"     // the request did what it asked
+	OutcomeDenied = "denied" // refused for want of rights: 401, 403, a 404 that hides, 429
+	OutcomeFailed = "failed" // refused for bad input or state: 4xx, or a server error
+)
+
+// AuditEntry is one row of the append-only 操作日志.
+type AuditEntry struct {
+	ID         int64
+	At         time.Time // UTC
+	Actor      string    // user name, or "" for anonymous; the name tried for a failed login
+	Role       string
+	Action     string // e.g. "unit.update", "session.login", "publication.create", "deny"
+	Outcome    string
+	Status     int // HTTP status of the response
+	Method     string
+	Path       string
+	ClientAddr string
+	TargetType string // "unit", "user", "token", "publication", "session" or ""
+	TargetID   string
+	Detail     string
+	// Before and After are JSON of the object changed (nil when there is none).
+	Before json.RawMessage
+	After  json.RawMessage
+}
+
+// AuditFilter selects audit rows, newest first.
+type AuditFilter struct {
+	Actor      string
+	Action     string // a prefix: "unit." selects every unit action
+	Outcome    string
+	TargetType string
+	TargetID   string
+	Since      time.Time // inclusive; zero means no bound
+	Until      time.Time // exclusive; zero means no bound
+	BeforeID   int64     // paging: only rows with a smaller id; 0 means from the newest
+	Limit      int       // 0 means 100
+}
+
+// ApprovedUnit is what the approved register keeps of a unit's last approved revision:
+// the fields a publication carries. The working copy of the unit may have moved on to a
+// new draft; the approved revision stays until that draft is approved in turn.
+type ApprovedUnit struct {
+	UnitID     int64
+	Version    int64 // the unit's version that was approved
+	Code       string
+	Name       string // internal: shown in diffs to logged-in users, never to the public
+	Category   string
+	RegionCode string
+	Grade      Grade
+	RiskValue  float64
+	Geometry   orb.Geometry
+	ApprovedBy string
+	ApprovedAt time.Time
+}
+
+// Unit returns the approved revision as a unit carrying only its published fields.
+func (a *ApprovedUnit) Unit() *Unit {
+	return &Unit{
+		ID: a.UnitID, Version: a.Version, Code: a.Code, Name: a.Name, Category: a.Category,
+		RegionCode: a.RegionCode, Grade: a.Grade, RiskValue: a.RiskValue, Geometry: a.Geometry,
+		Status: StatusApproved,
+	}
+}
+
+// Publication is an immutable, numbered snapshot of the approved register and the regional
+// grades computed from it. /public serves the latest.
+type Publication struct {
+	Number    int64
+	CreatedAt time.Time
+	CreatedBy string
+	Note      string
+	UnitCount int
+	// Regions is the JSON array of the regional grades at publication time (regiongrade
+	// summaries), kept as published.
+	Regions json.RawMessage
+}
+
+// UnitAuthor records who wrote and who reviewed the current revision of a unit.
+type UnitAuthor struct {
+	UnitID      int64
+	CreatedBy   string
+	UpdatedBy   string // author of the current revision; may not approve it
+	SubmittedBy string
+	SubmittedAt *time.Time
+	ReviewedBy  string
+	ReviewedAt  *time.Time
+	// ApprovedVersion is the version of the last approved revision, 0 if none.
+	ApprovedVersion int64
+}
+
+// AccessStore keeps users, sessions and API tokens.
+type AccessStore interface {
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// Users returns every user, ordered by name.
+	Users(ctx context.Context) ([]*User, error)
+	// UpdateUser replaces role, department, categories, regions, password hash and disabled
+	// of the user u.ID. ENOTFOUND if there is none.
+	UpdateUser(ctx context.Context, u *User) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByHash returns a session; ENOTFOUND if there is none.
+	SessionByHash(ctx context.Context, hash string) (*Session, error)
+	// TouchSession sets a session's LastSeenAt.
+	TouchSession(ctx context.Context, hash string, at time.Time) error
+	DeleteSession(ctx context.Context, hash string) error
+	// DeleteUserSessions ends every session of a user and returns how many there were.
+	DeleteUserSessions(ctx context.Context, userID int64) (int, error)
+	// DeleteSessionsBefore removes sessions whose ExpiresAt or LastSeenAt+idle is past.
+	DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int, error)
+
+	// CreateAPIToken stores a token and sets its ID.
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// APITokenByHash returns a token, revoked or not; ENOTFOUND if there is none.
+	APITokenByHash(ctx context.Context, hash string) (*APIToken, error)
+	// APITokens returns every token, newest first.
+	APITokens(ctx context.Context) ([]*APIToken, error)
+	// RevokeAPIToken sets RevokedAt; ENOTFOUND if there is no such token.
+	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
+	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+}
+
+// AuditStore keeps the append-only audit log. Neither store lets a row be changed or
+// removed, not even through SQL.
+type AuditStore interface {
+	// AppendAudit stores an entry and sets its ID (and At, when zero).
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AuditEntries returns the entries the filter selects, newest first.
+	AuditEntries(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
+}
+
+// ReviewStore keeps the review state of units and the approved register.
+//
+// The store maintains the approved register itself: CreateUnit, UpdateUnit and
+// BulkInsertUnits of a unit whose Status is approved put that revision into it (replacing
+// the unit's earlier approved revision); RetireUnit takes the unit out. A unit whose new
+// revision is draft or submitted keeps its earlier approved revision there.
+type ReviewStore interface {
+	// SetUnitAuthor records who wrote (and, with the status change, submitted or reviewed)
+	// the unit's current revision. The store calls nothing itself; the register service
+	// calls it right after each write.
+	SetUnitAuthor(ctx context.Context, a *UnitAuthor) error
+	// UnitAuthor returns a unit's author record; a unit written by seed or bulk load has
+	// an empty one (not ENOTFOUND).
+	UnitAuthor(ctx context.Context, unitID int64) (*UnitAuthor, error)
+	// ApprovedUnits streams the approved register, ordered by unit id.
+	ApprovedUnits(ctx context.Context) iter.Seq2[*ApprovedUnit, error]
+}
+
+// PublicationStore keeps the immutable publications.
+type PublicationStore interface {
+	// Publish creates the next publication: in one transaction it reads the approved
+	// register, calls summarize with it (to compute the regional grades kept with the
+	// publication), numbers the publication, and copies the approved register into it.
+	// It sets p.Number, p.CreatedAt (when zero), p.UnitCount and p.Regions.
+	Publish(ctx context.Context, p *Publication, summarize func([]*ApprovedUnit) (json.RawMessage, error)) error
+	// LatestPublication returns the highest-numbered publication; ENOTFOUND if none.
+	LatestPublication(ctx context.Context) (*Publication, error)
+	// GetPublication returns one publication; ENOTFOUND if there is none.
+	GetPublication(ctx context.Context, number int64) (*Publication, error)
+	// Publications returns every publication, newest first.
+	Publications(ctx context.Context) ([]*Publication, error)
+	// PublicationUnits streams the units of a publication, ordered by unit id.
+	PublicationUnits(ctx context.Context, number int64) iter.Seq2[*ApprovedUnit, error]
+}
