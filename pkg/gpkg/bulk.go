@@ -30,6 +30,8 @@ type encodedUnit struct {
 	code  string
 	bound orb.Bound
 	empty bool
+	// approved units also enter the approved register.
+	approved bool
 }
 
 // unitBatch carries encoded units, or the reason the sequence stopped early.
@@ -98,6 +100,14 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 				return s.dbErr(err, "suspend the R-tree trigger")
 			}
 		}
+		// The load's ids are all above the largest now: it holds the write lock, and
+		// AUTOINCREMENT never hands out an id below one used before.
+		var lastID int64
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM risk_units").Scan(&lastID); err != nil {
+			return s.dbErr(err, "bulk insert")
+		}
+		approved := 0
+		var approvedExt extent
 		stmt, err := tx.PrepareContext(ctx, insertUnit)
 		if err != nil {
 			return s.dbErr(err, "prepare bulk insert")
@@ -146,6 +156,12 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 						ext.b, ext.ok = e.bound, true
 					}
 				}
+				if e.approved {
+					approved++
+					if !e.empty {
+						approvedExt.addBound(e.bound)
+					}
+				}
 				n++
 				if n%bulkProgressEvery == 0 {
 					progress(n)
@@ -176,6 +192,11 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 		}
 		if n == 0 {
 			return nil
+		}
+		if approved > 0 {
+			if err := s.bulkApproved(ctx, tx, lastID, ts, &approvedExt); err != nil {
+				return err
+			}
 		}
 		return s.dbErr(ext.write(ctx, tx, "risk_units"), "update gpkg_contents")
 	})
@@ -255,9 +276,10 @@ func encodeForInsert(u *riskmap.Unit, ts string) (encodedUnit, error) {
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
 			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
 			string(status), int64(1), ts, ts, u.AssessedBy, a.assessedAt, a.nextReview, geom},
-		code:  u.Code,
-		bound: u.Geometry.Bound(),
-		empty: isEmpty(u.Geometry),
+		code:     u.Code,
+		bound:    u.Geometry.Bound(),
+		empty:    isEmpty(u.Geometry),
+		approved: status == riskmap.StatusApproved,
 	}, nil
 }
 

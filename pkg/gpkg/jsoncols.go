@@ -3,6 +3,7 @@ package gpkg
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"riskmap/pkg/riskmap"
@@ -11,14 +12,57 @@ import (
 // The JSON columns (accident_types, assessment, grade_explanation, controls) are decoded on
 // every unit read, and encoding/json's reflection was most of the cost of streaming the
 // register. These decoders read the shapes the store writes without reflection and, for
-// plain strings, without copying. Anything unexpected (an unknown or differently cased key,
-// an escape, a non-integer where an int goes, invalid UTF-8) sends the column to
-// encoding/json instead, so the result is always exactly what encoding/json would give.
+// plain strings, without copying; a string with escapes is unquoted by encoding/json on its
+// own. Anything unexpected (an unknown or differently cased key, a non-integer where an int
+// goes, invalid UTF-8 anywhere in the text) sends the column to encoding/json instead, so
+// the result is always exactly what encoding/json would give.
 
-// jsonReader reads JSON from s.
+// jsonReader reads JSON from s. The string lists it reads share the backing array arena
+// (each cut with its own capacity, so an append to one copies it); one reader decoding all
+// the columns of a row thus allocates their lists once.
 type jsonReader struct {
-	s string
-	i int
+	s     string
+	i     int
+	clean bool // s has no backslash and no control character: strings end at the next quote
+	arena []string
+}
+
+// reset makes r read s, keeping its arena. It reports whether s is valid UTF-8: if it is
+// not, encoding/json decides what the text means (it replaces invalid bytes in strings).
+func (r *jsonReader) reset(s string) bool {
+	r.s, r.i = s, 0
+	var valid bool
+	valid, r.clean = scanText(s)
+	return valid
+}
+
+// scanText reports whether s is valid UTF-8, as utf8.ValidString does, and whether it has
+// no backslash and no byte below 0x20, in one pass. Three-byte sequences, which make up
+// Chinese text, are checked without decoding the rune.
+func scanText(s string) (valid, clean bool) {
+	clean = true
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '\\' {
+				clean = false
+			}
+			i++
+			continue
+		}
+		// E1–EC and EE–EF lead three-byte sequences whose continuation bytes may be any of
+		// 80–BF (E0 and ED restrict the second byte).
+		if (c >= 0xE1 && c <= 0xEC || c == 0xEE || c == 0xEF) && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			i += 3
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		if n == 1 {
+			return false, false
+		}
+		i += n
+	}
+	return true, clean
 }
 
 func (r *jsonReader) ws() {
@@ -52,23 +96,53 @@ func (r *jsonReader) null() bool {
 	return false
 }
 
-// str reads a string without escapes; false for anything else.
+// str reads a string.
 func (r *jsonReader) str() (string, bool) {
 	if !r.next('"') {
 		return "", false
 	}
 	start := r.i
+	if r.clean {
+		n := strings.IndexByte(r.s[start:], '"')
+		if n < 0 {
+			return "", false
+		}
+		r.i = start + n + 1
+		return r.s[start : start+n], true
+	}
 	for r.i < len(r.s) {
 		c := r.s[r.i]
 		switch {
 		case c == '"':
 			v := r.s[start:r.i]
 			r.i++
-			return v, utf8.ValidString(v)
-		case c == '\\' || c < 0x20:
-			return "", false
+			return v, true
+		case c == '\\':
+			return r.escaped(start)
+		case c < 0x20:
+			return "", false // encoding/json refuses a raw control character
 		}
 		r.i++
+	}
+	return "", false
+}
+
+// escaped reads the rest of a string with escapes that starts at s[start], just after its
+// opening quote. encoding/json unquotes it, so that \u escapes and surrogate pairs come out
+// exactly as it decodes them in a whole document.
+func (r *jsonReader) escaped(start int) (string, bool) {
+	for i := start; i < len(r.s); i++ {
+		switch r.s[i] {
+		case '\\':
+			i++ // the escaped character, which may be a quote
+		case '"':
+			var v string
+			if json.Unmarshal([]byte(r.s[start-1:i+1]), &v) != nil {
+				return "", false
+			}
+			r.i = i + 1
+			return v, true
+		}
 	}
 	return "", false
 }
@@ -182,39 +256,63 @@ func (r *jsonReader) strings() ([]string, bool) {
 	if !r.next('[') {
 		return nil, false
 	}
-	out := []string{}
-	if r.next(']') {
-		return out, true
+	from := len(r.arena)
+	if !r.next(']') {
+		for {
+			v, ok := r.str()
+			if !ok {
+				return nil, false
+			}
+			r.arena = append(r.arena, v)
+			if r.next(']') {
+				break
+			}
+			if !r.next(',') {
+				return nil, false
+			}
+		}
 	}
-	for {
-		v, ok := r.str()
-		if !ok {
-			return nil, false
-		}
-		out = append(out, v)
-		if r.next(']') {
-			return out, true
-		}
-		if !r.next(',') {
-			return nil, false
-		}
+	if len(r.arena) == from {
+		return []string{}, true // not nil: encoding/json gives an empty slice for []
 	}
+	return r.arena[from:len(r.arena):len(r.arena)], true
 }
 
 func decodeStrings(s string) ([]string, error) {
-	r := jsonReader{s: s}
-	if v, ok := r.strings(); ok && r.end() {
-		return v, nil
+	var r jsonReader
+	return r.stringList(s)
+}
+
+func decodeAssessment(s string, a *riskmap.Assessment) error {
+	var r jsonReader
+	return r.assessment(s, a)
+}
+
+func decodeExplanation(s string, e *riskmap.Explanation) error {
+	var r jsonReader
+	return r.explanation(s, e)
+}
+
+func decodeControls(s string, c *riskmap.Controls) error {
+	var r jsonReader
+	return r.controls(s, c)
+}
+
+// stringList decodes a JSON list of strings.
+func (r *jsonReader) stringList(s string) ([]string, error) {
+	if r.reset(s) {
+		if v, ok := r.strings(); ok && r.end() {
+			return v, nil
+		}
 	}
 	var v []string
 	err := json.Unmarshal([]byte(s), &v)
 	return v, err
 }
 
-func decodeAssessment(s string, a *riskmap.Assessment) error {
-	r := jsonReader{s: s}
+func (r *jsonReader) assessment(s string, a *riskmap.Assessment) error {
 	var v riskmap.Assessment
-	ok := r.object(func(k string) bool {
+	ok := r.reset(s) && r.object(func(k string) bool {
 		var ok bool
 		switch k {
 		case "method":
@@ -239,10 +337,9 @@ func decodeAssessment(s string, a *riskmap.Assessment) error {
 	return json.Unmarshal([]byte(s), a)
 }
 
-func decodeExplanation(s string, e *riskmap.Explanation) error {
-	r := jsonReader{s: s}
+func (r *jsonReader) explanation(s string, e *riskmap.Explanation) error {
 	var v riskmap.Explanation
-	ok := r.object(func(k string) bool {
+	ok := r.reset(s) && r.object(func(k string) bool {
 		var ok bool
 		switch k {
 		case "method":
@@ -255,9 +352,12 @@ func decodeExplanation(s string, e *riskmap.Explanation) error {
 			v.Value, ok = r.num()
 		case "inputs":
 			if r.null() {
+				v.Inputs = nil // as encoding/json does, also after an earlier "inputs"
 				return true
 			}
-			v.Inputs = map[string]float64{}
+			if v.Inputs == nil { // a repeated "inputs" adds to the map, as in encoding/json
+				v.Inputs = make(map[string]float64, 4)
+			}
 			ok = r.object(func(k string) bool {
 				f, ok := r.num()
 				v.Inputs[k] = f
@@ -273,10 +373,9 @@ func decodeExplanation(s string, e *riskmap.Explanation) error {
 	return json.Unmarshal([]byte(s), e)
 }
 
-func decodeControls(s string, c *riskmap.Controls) error {
-	r := jsonReader{s: s}
+func (r *jsonReader) controls(s string, c *riskmap.Controls) error {
 	var v riskmap.Controls
-	ok := r.object(func(k string) bool {
+	ok := r.reset(s) && r.object(func(k string) bool {
 		var ok bool
 		switch k {
 		case "engineering":

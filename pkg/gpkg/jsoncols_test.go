@@ -3,7 +3,9 @@ package gpkg
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"riskmap/pkg/riskmap"
 )
@@ -35,6 +37,16 @@ var jsonColumnSamples = []string{
 	"[\"\xff\"]",
 	`{"engineering":"not a list"}`,
 	`{"likelihood":99999999999999999999}`,
+	`{"inputs":{"a":1},"inputs":{"b":2}}`, // encoding/json merges repeated objects into a map
+	`{"inputs":{"a":1},"inputs":null}`,
+	`{"engineering":["a"],"engineering":["b","c"],"ppe":["x"],"ppe":null}`,
+	`{"text":"\u003cb\u003e \ud83d\ude92 \ud800 \"q\" \\","rule":"a\/b"}`, // escapes, a lone surrogate
+	`{"method":"\u004cS"}`,
+	`{"metho\u0064":"LS"}`, // an escaped key
+	`["\n\t","plain","\"",""]`,
+	"{\"text\":\"raw\ttab\"}", // a raw control character: encoding/json refuses it
+	"{\"text\":\"bad \xff utf8\"}",
+	`{"text":"unterminated \"}`,
 }
 
 // TestJSONColumnsMatchEncodingJSON checks that every fast decoder gives encoding/json's
@@ -73,4 +85,22 @@ func FuzzJSONColumns(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkJSONColumns(t, s) })
+}
+
+// scanText must agree with utf8.ValidString and find every backslash and control byte.
+func FuzzScanText(f *testing.F) {
+	for _, s := range append(jsonColumnSamples, "", "\xe0\x80\x80", "\xed\xa0\x80", "\xef\xbf\xbf", "\xf0\x9f\x9a\x92",
+		"\xee\x80", "中\\文", "a\tb", "\xf4\x90\x80\x80", "\xc0\xaf") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		valid, clean := scanText(s)
+		if valid != utf8.ValidString(s) {
+			t.Fatalf("scanText(%q) valid = %v, utf8.ValidString says %v", s, valid, !valid)
+		}
+		want := !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == '\\' })
+		if valid && clean != want {
+			t.Fatalf("scanText(%q) clean = %v, want %v", s, clean, want)
+		}
+	})
 }

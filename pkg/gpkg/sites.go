@@ -278,18 +278,16 @@ func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
 	return nil
 }
 
-// UserByName returns a user.
-func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
+// selectUser reads what scanUser decodes.
+const selectUser = `SELECT id, name, role, department, categories, regions, password_hash, disabled,
+    CAST(created_at AS TEXT) FROM users`
+
+// scanUser decodes a row of selectUser; scan is a Row's or Rows' Scan.
+func scanUser(scan func(...any) error) (*riskmap.User, error) {
 	u := &riskmap.User{}
 	var cats, regs, created string
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, role, department, categories, regions, password_hash, disabled,
-    CAST(created_at AS TEXT) FROM users WHERE name = ?`, name).
-		Scan(&u.ID, &u.Name, &u.Role, &u.Department, &cats, &regs, &u.PasswordHash, &u.Disabled, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no user named %q", name)
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "get user")
+	if err := scan(&u.ID, &u.Name, &u.Role, &u.Department, &cats, &regs, &u.PasswordHash, &u.Disabled, &created); err != nil {
+		return nil, err
 	}
 	if err := json.Unmarshal([]byte(cats), &u.Categories); err != nil {
 		return nil, fmt.Errorf("gpkg: user %d: categories: %w", u.ID, err)
@@ -297,10 +295,77 @@ func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, err
 	if err := json.Unmarshal([]byte(regs), &u.Regions); err != nil {
 		return nil, fmt.Errorf("gpkg: user %d: regions: %w", u.ID, err)
 	}
+	var err error
 	if u.CreatedAt, err = parseTime(created); err != nil {
 		return nil, fmt.Errorf("gpkg: user %d: created_at: %w", u.ID, err)
 	}
 	return u, nil
+}
+
+// UserByName returns a user.
+func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, selectUser+" WHERE name = ?", name).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no user named %q", name)
+	}
+	if err != nil {
+		return nil, s.dbErr(err, "get user")
+	}
+	return u, nil
+}
+
+// UserByID returns a user.
+func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
+	u, err := scanUser(s.r.QueryRowContext(ctx, selectUser+" WHERE id = ?", id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", id)
+	}
+	if err != nil {
+		return nil, s.dbErr(err, "get user")
+	}
+	return u, nil
+}
+
+// Users returns every user, disabled ones included, ordered by name.
+func (s *Store) Users(ctx context.Context) ([]*riskmap.User, error) {
+	rows, err := s.r.QueryContext(ctx, selectUser+" ORDER BY name")
+	if err != nil {
+		return nil, s.dbErr(err, "list users")
+	}
+	defer rows.Close()
+	var out []*riskmap.User
+	for rows.Next() {
+		u, err := scanUser(rows.Scan)
+		if err != nil {
+			return nil, s.dbErr(err, "list users")
+		}
+		out = append(out, u)
+	}
+	return out, s.dbErr(rows.Err(), "list users")
+}
+
+// UpdateUser replaces everything about user u.ID but its name, id and CreatedAt.
+func (s *Store) UpdateUser(ctx context.Context, u *riskmap.User) error {
+	if !riskmap.ValidRole(u.Role) {
+		return riskmap.Errorf(riskmap.EINVALID, "role must be admin, expert or department, got %q", u.Role)
+	}
+	cats, err := jsonList(u.Categories)
+	if err != nil {
+		return err
+	}
+	regs, err := jsonList(u.Regions)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, department = ?, categories = ?, regions = ?,
+    password_hash = ?, disabled = ? WHERE id = ?`,
+			u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, u.ID)
+		if err != nil {
+			return s.dbErr(err, "update user")
+		}
+		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", u.ID))
+	})
 }
 
 // CountUsers counts the users.

@@ -4,11 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"errors"
 	"fmt"
-	"io"
 	"iter"
-	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -111,7 +108,7 @@ func (d *rowDecoder) float(i int) float64 {
 }
 
 func (d *rowDecoder) time(i int) time.Time {
-	t, err := parseTime(d.text(i))
+	t, err := readTime(d.text(i))
 	if err != nil {
 		d.fail(i, "%v", err)
 	}
@@ -224,123 +221,13 @@ func queryUnit(ctx context.Context, q querier, id int64) (*riskmap.Unit, error) 
 	return scanUnit(rows)
 }
 
-// streamBatch is how many rows the reading goroutine hands over at a time.
-const streamBatch = 256
-
-type rowBatch struct {
-	rows [][]driver.Value
-	err  error
-}
-
 // Units streams every unit that is not retired, ordered by id, from one read snapshot.
 //
-// Reading rows out of SQLite and decoding them (JSON, geometry, times) cost about the same,
-// so they run on two goroutines: one steps the statement on the driver connection directly
-// (database/sql's per-column conversion would double its cost) and hands over batches of
-// raw rows; the caller's goroutine decodes them and runs the loop body.
+// It reads ranges of ids on two reader connections at once, each stepping SQLite and
+// decoding on its own goroutine, while the caller's goroutine runs the loop body
+// (readback.go).
 func (s *Store) Units(ctx context.Context) iter.Seq2[*riskmap.Unit, error] {
 	return func(yield func(*riskmap.Unit, error) bool) {
-		conn, err := s.r.Conn(ctx)
-		if err != nil {
-			yield(nil, s.dbErr(err, "list units"))
-			return
-		}
-		defer conn.Close()
-		var yerr error // an error to hand the caller once the connection is released
-		stopped := false
-		err = conn.Raw(func(dc any) error {
-			qc, ok := dc.(driver.QueryerContext)
-			if !ok {
-				return errors.New("gpkg: the driver connection cannot query")
-			}
-			rows, err := qc.QueryContext(ctx, "SELECT "+unitColumns+" FROM risk_units WHERE status <> 'retired' ORDER BY id", nil)
-			if err != nil {
-				yerr = s.dbErr(err, "list units")
-				return nil
-			}
-			batches := make(chan rowBatch, 4)
-			done := make(chan struct{})
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer close(batches)
-				readRows(rows, batches, done)
-			}()
-			defer func() {
-				// Stop the reader (the loop body may have broken off or panicked) and
-				// wait for it before the statement is closed under it.
-				close(done)
-				wg.Wait()
-				rows.Close()
-			}()
-			for b := range batches {
-				// The reader may be far ahead; a cancelled caller stops here, not at the end.
-				if err := ctx.Err(); err != nil {
-					yerr = err
-					return nil
-				}
-				for _, v := range b.rows {
-					d := rowDecoder{v: v}
-					u, err := d.unit()
-					if err != nil {
-						yerr = err
-						return nil
-					}
-					if !yield(u, nil) {
-						stopped = true
-						return nil
-					}
-				}
-				if b.err != nil {
-					yerr = s.dbErr(b.err, "list units")
-					return nil
-				}
-			}
-			return nil
-		})
-		if stopped {
-			return
-		}
-		if err == nil {
-			err = yerr
-		}
-		if err != nil {
-			yield(nil, err)
-		}
-	}
-}
-
-// readRows steps rows and sends them in batches until the end, an error, or done closes.
-func readRows(rows driver.Rows, out chan<- rowBatch, done <-chan struct{}) {
-	batch := make([][]driver.Value, 0, streamBatch)
-	send := func(b rowBatch) bool {
-		select {
-		case out <- b:
-			return true
-		case <-done:
-			return false
-		}
-	}
-	for {
-		v := make([]driver.Value, unitColumnCount)
-		err := rows.Next(v)
-		if err == io.EOF {
-			if len(batch) > 0 {
-				send(rowBatch{rows: batch})
-			}
-			return
-		}
-		if err != nil {
-			send(rowBatch{rows: batch, err: err})
-			return
-		}
-		batch = append(batch, v)
-		if len(batch) == streamBatch {
-			if !send(rowBatch{rows: batch}) {
-				return
-			}
-			batch = make([][]driver.Value, 0, streamBatch)
-		}
+		s.readBack(ctx, yield)
 	}
 }

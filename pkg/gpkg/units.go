@@ -153,7 +153,7 @@ func checkUnit(u *riskmap.Unit) error {
 }
 
 // CreateUnit stores a new unit and sets its ID, Version (1), CreatedAt and UpdatedAt. An
-// empty status is stored as draft.
+// empty status is stored as draft. An approved unit enters the approved register.
 func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
 	if u.Status == "" {
 		u.Status = riskmap.StatusDraft
@@ -187,7 +187,10 @@ func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
 		}
 		var ext extent
 		ext.add(u.Geometry)
-		return s.dbErr(ext.write(ctx, tx, "risk_units"), "update gpkg_contents")
+		if err := ext.write(ctx, tx, "risk_units"); err != nil {
+			return s.dbErr(err, "update gpkg_contents")
+		}
+		return s.putApproved(ctx, tx, id, &ext)
 	})
 	if err != nil {
 		return err
@@ -209,7 +212,8 @@ func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
 }
 
 // UpdateUnit replaces unit u.ID if its stored version is still u.Version, then bumps
-// u.Version and sets u.UpdatedAt (and u.CreatedAt from the record).
+// u.Version and sets u.UpdatedAt (and u.CreatedAt from the record). An approved revision
+// replaces the unit's row in the approved register; any other keeps it.
 func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 	if err := checkUnit(u); err != nil {
 		return err
@@ -243,7 +247,10 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 		}
 		var ext extent
 		ext.add(u.Geometry)
-		return s.dbErr(ext.write(ctx, tx, "risk_units"), "update gpkg_contents")
+		if err := ext.write(ctx, tx, "risk_units"); err != nil {
+			return s.dbErr(err, "update gpkg_contents")
+		}
+		return s.putApproved(ctx, tx, u.ID, &ext)
 	})
 	if err != nil {
 		return err
@@ -269,7 +276,8 @@ func (s *Store) missingOrStale(ctx context.Context, tx *sql.Tx, id, version int6
 	return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d is at version %d, not %d: someone changed it; reload and try again", id, current, version)
 }
 
-// RetireUnit marks a unit retired if its version is still version. Nothing is erased.
+// RetireUnit marks a unit retired if its version is still version, and takes it out of the
+// approved register. Nothing is erased from the register.
 func (s *Store) RetireUnit(ctx context.Context, id, version int64) (*riskmap.Unit, error) {
 	var u *riskmap.Unit
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -286,6 +294,9 @@ WHERE id = ? AND version = ?`, formatTime(now()), id, version)
 		}
 		if _, err := tx.ExecContext(ctx, contentsTouch, "risk_units"); err != nil {
 			return s.dbErr(err, "update gpkg_contents")
+		}
+		if err := s.dropApproved(ctx, tx, id); err != nil {
+			return err
 		}
 		u, err = queryUnit(ctx, tx, id)
 		return s.dbErr(err, "read unit %d", id)

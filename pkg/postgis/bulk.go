@@ -23,6 +23,7 @@ const progressEvery = 10000
 // BulkInsertUnits stores units with one binary COPY in one transaction: all or nothing.
 // Each unit gets version 1 and the same created_at/updated_at; a unit without a status is
 // a draft. The IDs of the inserted units are not set. Listeners hear one Resync event.
+// Approved units enter the approved register in the same transaction.
 //
 // The units are read from the iterator and encoded on another goroutine while the
 // previous chunk is sent, so progress is called from that goroutine too (never
@@ -43,11 +44,24 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 			return err
 		}
 
+		// approved counts the approved units of the load, so that a load without any skips
+		// the approved register. The encoder goroutine writes it; it is read after <-encoded.
+		approved := 0
+		counted := func(yield func(*riskmap.Unit) bool) {
+			for u := range units {
+				if u != nil && u.Status == riskmap.StatusApproved {
+					approved++
+				}
+				if !yield(u) {
+					return
+				}
+			}
+		}
 		pr, pw := io.Pipe()
 		encoded := make(chan error, 1)
 		var ended atomic.Bool
 		go func() {
-			err := writeCopy(ctx, &ended, pw, units, now, progress)
+			err := writeCopy(ctx, &ended, pw, counted, now, progress)
 			pw.CloseWithError(err) // nil closes cleanly: the end of the data
 			encoded <- err
 		}()
@@ -73,6 +87,12 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 			// The planner would otherwise take the table for as small as it was.
 			if _, err := tx.Exec(ctx, "ANALYZE risk_units (id, category, grade, region_code, status, geom, change_xid)"); err != nil {
 				return dbError("bulk insert: analyze", err)
+			}
+		}
+		// After the indexes are back: bulkApproved finds the new rows by change_xid.
+		if approved > 0 {
+			if err := bulkApproved(ctx, tx, now, rebuild != nil); err != nil {
+				return err
 			}
 		}
 		if n == 0 {

@@ -3,8 +3,12 @@ package postgis
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"riskmap/pkg/jsonappend"
 	"riskmap/pkg/riskmap"
@@ -44,17 +48,17 @@ func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	}
 	b = appendText(b, u.MajorRiskFactors)
 	b = appendText(b, u.Assessment.Method)
-	if b, err = appendJSONB(b, func(b []byte) ([]byte, error) { return appendAssessmentJSON(b, &u.Assessment) }); err != nil {
+	if b, err = appendJSON(b, func(b []byte) ([]byte, error) { return appendAssessmentJSON(b, &u.Assessment) }); err != nil {
 		return b[:start], fmt.Errorf("unit %q: assessment: %w", u.Code, err)
 	}
 	b = appendText(b, u.DirectMajorReason)
 	b = appendFloat8(b, u.RiskValue)
 	b = appendText(b, string(u.Grade))
 	b = appendText(b, u.Grade.Label())
-	if b, err = appendJSONB(b, func(b []byte) ([]byte, error) { return appendExplanationJSON(b, &u.Explanation) }); err != nil {
+	if b, err = appendJSON(b, func(b []byte) ([]byte, error) { return appendExplanationJSON(b, &u.Explanation) }); err != nil {
 		return b[:start], fmt.Errorf("unit %q: grade explanation: %w", u.Code, err)
 	}
-	if b, err = appendJSONB(b, func(b []byte) ([]byte, error) { return appendControlsJSON(b, &u.Controls), nil }); err != nil {
+	if b, err = appendJSON(b, func(b []byte) ([]byte, error) { return appendControlsJSON(b, &u.Controls), nil }); err != nil {
 		return b[:start], err
 	}
 	b = appendText(b, u.ResponsibleDepartment)
@@ -145,11 +149,11 @@ func appendTextArray(b []byte, ss []string) []byte {
 	return b
 }
 
-// appendJSONB writes a jsonb value: its length, the format version 1 and the JSON text
-// that doc appends.
-func appendJSONB(b []byte, doc func([]byte) ([]byte, error)) ([]byte, error) {
+// appendJSON writes a json value: its length and the JSON text that doc appends. (The
+// binary form of json is its text; jsonb's would start with a format version byte.)
+func appendJSON(b []byte, doc func([]byte) ([]byte, error)) ([]byte, error) {
 	at := len(b)
-	b = append(b, 0, 0, 0, 0, 1)
+	b = append(b, 0, 0, 0, 0)
 	b, err := doc(b)
 	if err != nil {
 		return b, err
@@ -158,8 +162,11 @@ func appendJSONB(b []byte, doc func([]byte) ([]byte, error)) ([]byte, error) {
 	return b, nil
 }
 
-// The JSON writers below produce the same bytes as json.Marshal of the structs (a test
-// holds them to it, so a field added to the domain breaks it rather than go missing).
+// The JSON writers below produce the same bytes as a json.Encoder with SetEscapeHTML(false)
+// (a test holds them to it, so a field added to the domain breaks it rather than go
+// missing). The json columns keep the text as written, and text such as a rule's
+// "160 < D ≤ 320" stored as it reads is what the fast readers of jsondec.go take without
+// unquoting it.
 
 func appendAssessmentJSON(b []byte, a *riskmap.Assessment) ([]byte, error) {
 	for _, v := range [...]float64{a.L, a.E, a.C} {
@@ -167,7 +174,26 @@ func appendAssessmentJSON(b []byte, a *riskmap.Assessment) ([]byte, error) {
 			return b, err
 		}
 	}
-	return jsonappend.Assessment(b, a), nil
+	b = append(b, `{"method":`...)
+	b = appendJSONString(b, a.Method)
+	if a.Likelihood != 0 {
+		b = append(b, `,"likelihood":`...)
+		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
+	}
+	if a.Severity != 0 {
+		b = append(b, `,"severity":`...)
+		b = strconv.AppendInt(b, int64(a.Severity), 10)
+	}
+	for _, f := range [...]struct {
+		key string
+		v   float64
+	}{{`,"l":`, a.L}, {`,"e":`, a.E}, {`,"c":`, a.C}} {
+		if f.v != 0 {
+			b = append(b, f.key...)
+			b = jsonappend.Float(b, f.v)
+		}
+	}
+	return append(b, '}'), nil
 }
 
 func appendExplanationJSON(b []byte, e *riskmap.Explanation) ([]byte, error) {
@@ -179,7 +205,27 @@ func appendExplanationJSON(b []byte, e *riskmap.Explanation) ([]byte, error) {
 			return b, err
 		}
 	}
-	return jsonappend.Explanation(b, e), nil
+	b = append(b, `{"method":`...)
+	b = appendJSONString(b, e.Method)
+	if len(e.Inputs) > 0 {
+		b = append(b, `,"inputs":{`...)
+		for i, k := range slices.Sorted(maps.Keys(e.Inputs)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = jsonappend.Float(b, e.Inputs[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"value":`...)
+	b = jsonappend.Float(b, e.Value)
+	b = append(b, `,"rule":`...)
+	b = appendJSONString(b, e.Rule)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, e.Text)
+	return append(b, '}'), nil
 }
 
 func appendControlsJSON(b []byte, c *riskmap.Controls) []byte {
@@ -210,7 +256,6 @@ func appendJSONStrings(b []byte, ss []string) []byte {
 	return append(b, ']')
 }
 
-// appendJSONFloat formats f as encoding/json does.
 // finite refuses a number JSON cannot write.
 func finite(f float64) error {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
@@ -219,4 +264,55 @@ func finite(f float64) error {
 	return nil
 }
 
-func appendJSONString(b []byte, s string) []byte { return jsonappend.String(b, s) }
+// appendJSONString quotes s as encoding/json does without HTML escaping: " and \ and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped;
+// <, > and & are left as they are, where jsonappend.String writes \u003c, \u003e, \u0026.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -10,14 +10,15 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// Reading the register back is dominated by decoding the three jsonb columns: with
+// Reading the register back is dominated by decoding the three JSON columns: with
 // encoding/json they cost more than everything else of a row together. The decoders below
-// read exactly the shapes json.Marshal writes for these structs (as PostgreSQL prints
-// jsonb back), and every string value is a substring of one copy of the document, so a
-// document costs one allocation plus its slices and map. Anything else, such as an
-// escaped string, an unknown or differently cased key, or a number that does not fit the
-// field, makes them give up, and encoding/json decodes the document instead. So the result
-// is always what json.Unmarshal gives.
+// read the shapes json.Marshal writes for these structs (compact, as riskmap stores them in
+// json columns, or as PostgreSQL prints jsonb back, with keys reordered and white space),
+// and every string value without escapes is a substring of one copy of the document, so a
+// document costs one allocation plus its slices and map. A string with escapes is unquoted
+// by encoding/json on its own. Anything else, such as an unknown or differently cased key
+// or a number that does not fit the field, makes them give up, and encoding/json decodes
+// the document instead. So the result is always what json.Unmarshal gives.
 
 // decodeAssessment decodes an assessment document into a.
 func decodeAssessment(b []byte, a *riskmap.Assessment) error {
@@ -48,10 +49,28 @@ func decodeControls(b []byte, c *riskmap.Controls) error {
 
 // jsonReader walks one document. b and s hold the same bytes: b to look at, s to slice
 // string values from without copying.
+//
+// trusted says that the document is the text of a json or jsonb value from a server whose
+// encoding is UTF-8: the server has checked that it is valid UTF-8 and valid JSON, so the
+// reader need not look for raw control characters or invalid UTF-8 in strings, which
+// encoding/json would reject or replace.
+//
+// arena is where arrays of strings are collected: the arrays read by one reader share its
+// backing array (each is cut with its own capacity, so an append to one copies it).
 type jsonReader struct {
-	b []byte
-	s string
-	i int
+	b       []byte
+	s       string
+	i       int
+	trusted bool
+	clean   bool // trusted and without a backslash: a string ends at the next quote
+	arena   []string
+}
+
+// reset makes d read the document b, whose text is also s.
+func (d *jsonReader) reset(s string, b []byte) *jsonReader {
+	d.b, d.s, d.i = b, s, 0
+	d.clean = d.trusted && bytes.IndexByte(b, '\\') < 0
+	return d
 }
 
 func (d *jsonReader) ws() {
@@ -83,7 +102,7 @@ func (d *jsonReader) peek() byte {
 	return 0
 }
 
-// str reads a string without escapes.
+// str reads a string.
 func (d *jsonReader) str() (string, bool) {
 	if !d.eat('"') {
 		return "", false
@@ -93,18 +112,47 @@ func (d *jsonReader) str() (string, bool) {
 	if n < 0 {
 		return "", false
 	}
-	for _, c := range d.b[start : start+n] {
-		if c < 0x20 || c == '\\' {
-			return "", false // an escape or a raw control character: encoding/json decides
+	if d.clean {
+		d.i = start + n + 1
+		return d.s[start : start+n], true
+	}
+	raw := d.b[start : start+n]
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		return d.escaped(start)
+	}
+	if !d.trusted {
+		for _, c := range raw {
+			if c < 0x20 {
+				return "", false // a raw control character: encoding/json refuses it
+			}
+		}
+		// encoding/json replaces invalid UTF-8; give such text to it.
+		if !utf8.Valid(raw) {
+			return "", false
 		}
 	}
-	s := d.s[start : start+n]
-	// encoding/json replaces invalid UTF-8; give such text to it.
-	if !utf8.ValidString(s) {
-		return "", false
-	}
 	d.i = start + n + 1
-	return s, true
+	return d.s[start : start+n], true
+}
+
+// escaped reads the rest of a string with escapes that starts at b[start], just after its
+// opening quote. encoding/json unquotes it, so that \u escapes, surrogate pairs and
+// invalid UTF-8 come out exactly as it decodes them in a whole document.
+func (d *jsonReader) escaped(start int) (string, bool) {
+	for i := start; i < len(d.b); i++ {
+		switch d.b[i] {
+		case '\\':
+			i++ // the escaped character, which may be a quote
+		case '"':
+			var s string
+			if json.Unmarshal(d.b[start-1:i+1], &s) != nil {
+				return "", false
+			}
+			d.i = i + 1
+			return s, true
+		}
+	}
+	return "", false
 }
 
 func (d *jsonReader) null() bool {
@@ -202,21 +250,27 @@ func (d *jsonReader) strings() ([]string, bool) {
 	if !d.eat('[') {
 		return nil, false
 	}
-	out := []string{}
-	if d.eat(']') {
-		return out, true
-	}
-	for {
-		s, ok := d.str()
-		if !ok {
-			return nil, false
+	from := len(d.arena)
+	if !d.eat(']') {
+		for {
+			s, ok := d.str()
+			if !ok {
+				return nil, false
+			}
+			d.arena = append(d.arena, s)
+			if d.eat(',') {
+				continue
+			}
+			if !d.eat(']') {
+				return nil, false
+			}
+			break
 		}
-		out = append(out, s)
-		if d.eat(',') {
-			continue
-		}
-		return out, d.eat(']')
 	}
+	if len(d.arena) == from {
+		return []string{}, true // not nil: encoding/json gives an empty slice for []
+	}
+	return d.arena[from:len(d.arena):len(d.arena)], true
 }
 
 func (d *jsonReader) assessment(a *riskmap.Assessment) bool {

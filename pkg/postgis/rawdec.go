@@ -30,7 +30,7 @@ const (
 	wFloat8
 	wText
 	wTextArray
-	wJSONB
+	wJSON
 	wTimestamptz
 	wDate
 	wBytea
@@ -50,17 +50,17 @@ var unitWire = [...]struct {
 	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // address
 	{pgtype.TextArrayOID, pgtype.BinaryFormatCode, wTextArray},
 	{pgtype.Int2OID, pgtype.BinaryFormatCode, wInt2},
-	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // major_risk_factors
-	{pgtype.JSONBOID, pgtype.TextFormatCode, wJSONB}, // assessment
-	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // direct_major_reason
+	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // major_risk_factors
+	{pgtype.JSONOID, pgtype.TextFormatCode, wJSON}, // assessment
+	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // direct_major_reason
 	{pgtype.Float8OID, pgtype.BinaryFormatCode, wFloat8},
-	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // grade
-	{pgtype.JSONBOID, pgtype.TextFormatCode, wJSONB}, // grade_explanation
-	{pgtype.JSONBOID, pgtype.TextFormatCode, wJSONB}, // controls
-	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // responsible_department
-	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // responsible_unit
-	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // contact_person
-	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // contact_phone
+	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // grade
+	{pgtype.JSONOID, pgtype.TextFormatCode, wJSON}, // grade_explanation
+	{pgtype.JSONOID, pgtype.TextFormatCode, wJSON}, // controls
+	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // responsible_department
+	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // responsible_unit
+	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // contact_person
+	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // contact_phone
 	{pgtype.Float8OID, pgtype.BinaryFormatCode, wFloat8},
 	{pgtype.TextOID, pgtype.TextFormatCode, wText}, // status
 	{pgtype.Int8OID, pgtype.BinaryFormatCode, wInt8},
@@ -79,7 +79,11 @@ func rawUnitOK(fds []pgconn.FieldDescription) bool {
 	}
 	for i, fd := range fds {
 		w := unitWire[i]
-		if fd.DataTypeOID != w.oid || fd.Format != w.format {
+		oid := fd.DataTypeOID
+		if w.kind == wJSON && oid == pgtype.JSONBOID {
+			oid = pgtype.JSONOID // a jsonb column (before 003_json_columns) prints the same text
+		}
+		if oid != w.oid || fd.Format != w.format {
 			return false
 		}
 	}
@@ -88,39 +92,61 @@ func rawUnitOK(fds []pgconn.FieldDescription) bool {
 
 var errWire = errors.New("unexpected value on the wire")
 
-// decodeUnitRow decodes the wire values of one selectUnit row. All text of the row,
-// including the JSON documents the string fields are cut from, is copied into one string,
-// so a row costs a handful of allocations. (A unit therefore keeps its whole text alive
-// for as long as any of its strings lives; that is the size of the unit anyway.)
-func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) {
+// decodeUnitRow decodes the wire values of one selectUnit row. The text of the row is
+// copied into two strings, which the string fields, including those read from the JSON
+// documents, are cut from; so a row costs a handful of allocations. The first string holds
+// only the few fields a spatial index keeps of a unit (code, name, category, region,
+// department), so that what it keeps does not hold on to the documents; grade and status
+// are the package constants. (A unit keeps its whole text alive for as long as any of its
+// other strings lives; that is the size of the unit anyway.)
+func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) { return decodeRow(vals, false) }
+
+// identColumn marks the columns of selectUnit whose text goes into the first string.
+var identColumn = [len(unitWire)]bool{1: true, 2: true, 3: true, 5: true, 16: true}
+
+// decodeRow is decodeUnitRow; utf8Server says that the values come from a server whose
+// encoding is UTF-8, which has checked the text and JSON values (see jsonReader.trusted).
+func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	if len(vals) != len(unitWire) {
 		return nil, errWire
 	}
-	// One string holding every text-like value, in column order.
-	total := 0
+	// Two strings holding every text-like value, each in column order.
+	var identLen, restLen int
 	for i, w := range unitWire {
-		switch w.kind {
-		case wText, wJSONB, wTextArray:
-			total += len(vals[i])
+		switch {
+		case w.kind != wText && w.kind != wJSON && w.kind != wTextArray:
+		case identColumn[i]:
+			identLen += len(vals[i])
+		default:
+			restLen += len(vals[i])
 		}
 	}
-	var sb strings.Builder
-	sb.Grow(total)
+	var ib, rb strings.Builder
+	ib.Grow(identLen)
+	rb.Grow(restLen)
 	for i, w := range unitWire {
-		switch w.kind {
-		case wText, wJSONB, wTextArray:
-			sb.Write(vals[i])
+		switch {
+		case w.kind != wText && w.kind != wJSON && w.kind != wTextArray:
+		case identColumn[i]:
+			ib.Write(vals[i])
+		default:
+			rb.Write(vals[i])
 		}
 	}
-	all := sb.String()
+	ident, rest := ib.String(), rb.String()
 
 	u := &riskmap.Unit{}
-	off := 0
+	// The string lists of the controls share one backing array.
+	jr := jsonReader{trusted: utf8Server, arena: make([]string, 0, 12)}
+	identOff, restOff := 0, 0
 	text := func(i int) (string, []byte) { // the string and bytes of text-like column i
 		b := vals[i]
-		s := all[off : off+len(b)]
-		off += len(b)
-		return s, b
+		if identColumn[i] {
+			identOff += len(b)
+			return ident[identOff-len(b) : identOff], b
+		}
+		restOff += len(b)
+		return rest[restOff-len(b) : restOff], b
 	}
 	str := func(i int) (string, error) {
 		if vals[i] == nil {
@@ -153,7 +179,7 @@ func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) {
 	if u.MajorRiskFactors, err = str(9); err != nil {
 		return nil, err
 	}
-	if s, b := text(10); !(&jsonReader{b: b, s: s}).assessment(&u.Assessment) {
+	if s, b := text(10); !jr.reset(s, b).assessment(&u.Assessment) {
 		u.Assessment = riskmap.Assessment{}
 		if err := json.Unmarshal(b, &u.Assessment); err != nil {
 			return nil, fmt.Errorf("unit %d: assessment: %w", u.ID, err)
@@ -169,14 +195,14 @@ func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.Grade = riskmap.Grade(grade)
-	if s, b := text(14); !(&jsonReader{b: b, s: s}).explanation(&u.Explanation) {
+	u.Grade = internGrade(grade)
+	if s, b := text(14); !jr.reset(s, b).explanation(&u.Explanation) {
 		u.Explanation = riskmap.Explanation{}
 		if err := json.Unmarshal(b, &u.Explanation); err != nil {
 			return nil, fmt.Errorf("unit %d: grade_explanation: %w", u.ID, err)
 		}
 	}
-	if s, b := text(15); !(&jsonReader{b: b, s: s}).controls(&u.Controls) {
+	if s, b := text(15); !jr.reset(s, b).controls(&u.Controls) {
 		u.Controls = riskmap.Controls{}
 		if err := json.Unmarshal(b, &u.Controls); err != nil {
 			return nil, fmt.Errorf("unit %d: controls: %w", u.ID, err)
@@ -194,7 +220,7 @@ func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.Status = riskmap.Status(status)
+	u.Status = internStatus(status)
 	if u.Version, err = int8At(vals[22]); err != nil {
 		return nil, fmt.Errorf("version: %w", err)
 	}
@@ -207,24 +233,45 @@ func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) {
 	if u.AssessedBy, err = str(25); err != nil {
 		return nil, err
 	}
-	if b := vals[26]; b != nil {
-		t, err := timestamptzAt(b)
-		if err != nil {
-			return nil, fmt.Errorf("assessed_at: %w", err)
+	if vals[26] != nil || vals[27] != nil {
+		times := new([2]time.Time) // both in one allocation
+		if b := vals[26]; b != nil {
+			if times[0], err = timestamptzAt(b); err != nil {
+				return nil, fmt.Errorf("assessed_at: %w", err)
+			}
+			u.AssessedAt = &times[0]
 		}
-		u.AssessedAt = &t
-	}
-	if b := vals[27]; b != nil {
-		t, err := dateAt(b)
-		if err != nil {
-			return nil, fmt.Errorf("next_review_due: %w", err)
+		if b := vals[27]; b != nil {
+			if times[1], err = dateAt(b); err != nil {
+				return nil, fmt.Errorf("next_review_due: %w", err)
+			}
+			u.NextReviewDue = &times[1]
 		}
-		u.NextReviewDue = &t
 	}
-	if u.Geometry, err = decodeWKB(vals[28]); err != nil {
+	if u.Geometry, err = readWKB(vals[28]); err != nil {
 		return nil, fmt.Errorf("unit %d: geometry: %w", u.ID, err)
 	}
 	return u, nil
+}
+
+// internGrade and internStatus return the package constants for the values they know, so
+// that a unit's grade and status hold on to no row's text.
+func internGrade(s string) riskmap.Grade {
+	for _, g := range riskmap.Grades {
+		if string(g) == s {
+			return g
+		}
+	}
+	return riskmap.Grade(s)
+}
+
+func internStatus(s string) riskmap.Status {
+	for _, st := range [...]riskmap.Status{riskmap.StatusApproved, riskmap.StatusDraft, riskmap.StatusSubmitted, riskmap.StatusRetired} {
+		if string(st) == s {
+			return st
+		}
+	}
+	return riskmap.Status(s)
 }
 
 func int8At(b []byte) (int64, error) {

@@ -1,6 +1,7 @@
 package postgis
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,7 +62,8 @@ var insertUnitSQL = func() string {
 			b.WriteString("$" + strconv.Itoa(i+1))
 		}
 	}
-	b.WriteString(") RETURNING id, version) SELECT w.id FROM w" + notifyWritten)
+	// The approved register follows in the same statement (review.go).
+	b.WriteString(") RETURNING id, version, " + writtenApproved + ")" + upsertApproved + " SELECT w.id FROM w" + notifyWritten)
 	return b.String()
 }()
 
@@ -73,7 +75,8 @@ const (
 
 // updateUnitSQL writes every column but version and created_at. $29 is the id and $30 the
 // expected version: optimistic locking in the WHERE clause, so a stale write changes no row
-// and notifies nobody.
+// and notifies nobody. An approved revision also replaces the unit's row in the approved
+// register (upsertApproved).
 const updateUnitSQL = `WITH w AS (UPDATE risk_units SET
 	code = $1, name = $2, category = $3, sub_category = $4, region_code = $5, address = $6,
 	accident_types = $7, major_hazard_level = $8, major_risk_factors = $9,
@@ -84,8 +87,20 @@ const updateUnitSQL = `WITH w AS (UPDATE risk_units SET
 	version = version + 1, updated_at = $24,
 	assessed_by = $25, assessed_at = $26, next_review_due = $27, geom = ST_GeomFromEWKB($28)
 WHERE id = $29 AND version = $30
-RETURNING id, version, created_at, updated_at, status)
+RETURNING id, version, created_at, ` + writtenApproved + `)` + upsertApproved + `
 SELECT w.version, w.created_at, w.updated_at, w.status FROM w` + notifyWritten
+
+// marshalPlain encodes v as JSON without HTML escaping, byte for byte what the bulk
+// load's encoder writes, so that the fast readers never fall back to encoding/json.
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	if err := e.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
 
 // unitValues returns the values of unitColumns for u, with geom as EWKB. status "" is
 // stored as draft.
@@ -94,15 +109,15 @@ func unitValues(u *riskmap.Unit, version int64, created, updated time.Time) ([]a
 	if err != nil {
 		return nil, riskmap.Errorf(riskmap.EINVALID, "unit %q: geometry: %v", u.Code, err)
 	}
-	assessment, err := json.Marshal(u.Assessment)
+	assessment, err := marshalPlain(u.Assessment)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: encode assessment: %w", err)
 	}
-	explanation, err := json.Marshal(u.Explanation)
+	explanation, err := marshalPlain(u.Explanation)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: encode explanation: %w", err)
 	}
-	controls, err := json.Marshal(u.Controls)
+	controls, err := marshalPlain(u.Controls)
 	if err != nil {
 		return nil, fmt.Errorf("postgis: encode controls: %w", err)
 	}
@@ -279,7 +294,7 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 // RetireUnit marks unit id retired if its version is still version.
 func (s *Store) RetireUnit(ctx context.Context, id, version int64) (*riskmap.Unit, error) {
 	u, err := s.queryUnit(ctx, `WITH w AS (UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = $3
-		WHERE id = $1 AND version = $2`+returningUnit+`) SELECT w.* FROM w`+notifyWritten, id, version, s.timestamp())
+		WHERE id = $1 AND version = $2`+returningUnit+`)`+deleteApproved+` SELECT w.* FROM w`+notifyWritten, id, version, s.timestamp())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, s.missOrStale(ctx, id, version)
 	}
@@ -457,98 +472,14 @@ func (s *Store) FindUnits(ctx context.Context, f riskmap.UnitFilter) ([]*riskmap
 	return units, n, nil
 }
 
-// unitsPage is how many units Units reads per query. Each page is its own short query, so
-// a slow consumer holds no connection for long and meets no statement timeout.
-const unitsPage = 2000
-
 // Units streams every unit that is not retired, ordered by id. Units added while it runs
 // may or may not be seen; none is seen twice.
 //
-// A goroutine reads and decodes the next page while the consumer handles the current one,
-// so the database, the decoding and the consumer run side by side. At most three pages
-// are in memory at once.
+// It reads ranges of ids on two connections at once and decodes them on two goroutines,
+// while the caller's goroutine runs the loop body (readback.go). At most a few pages of
+// unitsPage units are in memory at once.
 func (s *Store) Units(ctx context.Context) iter.Seq2[*riskmap.Unit, error] {
 	return func(yield func(*riskmap.Unit, error) bool) {
-		// stop, not a cancelled context, ends the reader when the consumer breaks early: a
-		// page query in flight then finishes normally and its connection stays usable.
-		stop := make(chan struct{})
-		pages := make(chan unitPage, 1)
-		go s.readPages(ctx, stop, pages)
-		defer func() {
-			close(stop)
-			for range pages { // wait for the reader, so no query outlives the iteration
-			}
-		}()
-		for p := range pages {
-			if p.err != nil {
-				yield(nil, p.err)
-				return
-			}
-			for _, u := range p.units {
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if p.last {
-				return
-			}
-		}
-		// The reader stopped before the last page: the caller's context ended.
-		err := ctx.Err()
-		if err == nil {
-			err = context.Canceled
-		}
-		yield(nil, fmt.Errorf("postgis: read units: %w", err))
+		s.readBack(ctx, yield)
 	}
-}
-
-type unitPage struct {
-	units []*riskmap.Unit
-	err   error
-	last  bool
-}
-
-// readPages sends the pages of Units until the last one, an error or ctx's end, then
-// closes out.
-func (s *Store) readPages(ctx context.Context, stop <-chan struct{}, out chan<- unitPage) {
-	defer close(out)
-	sc := newUnitScan()
-	var after int64
-	for {
-		units, err := s.unitsAfter(ctx, sc, make([]*riskmap.Unit, 0, unitsPage), after)
-		if err != nil && ctx.Err() != nil {
-			return // the caller gave up; Units reports ctx's error
-		}
-		last := len(units) < unitsPage
-		select {
-		case out <- unitPage{units: units, err: err, last: last}:
-		case <-stop:
-			return
-		case <-ctx.Done():
-			return
-		}
-		if err != nil || last {
-			return
-		}
-		after = units[len(units)-1].ID
-	}
-}
-
-func (s *Store) unitsAfter(ctx context.Context, sc *unitScan, page []*riskmap.Unit, after int64) ([]*riskmap.Unit, error) {
-	rows, err := s.pool.Query(ctx, selectUnit+" WHERE status <> 'retired' AND id > $1 ORDER BY id LIMIT $2", after, unitsPage)
-	if err != nil {
-		return nil, dbError("read units", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := sc.scan(rows)
-		if err != nil {
-			return nil, dbError("read units", err)
-		}
-		page = append(page, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, dbError("read units", err)
-	}
-	return page, nil
 }

@@ -1,0 +1,276 @@
+package gpkg
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"riskmap/pkg/riskmap"
+)
+
+// isForeignKey reports whether err is a FOREIGN KEY constraint violation.
+func isForeignKey(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// milli is t in UTC at the millisecond resolution of a GeoPackage DATETIME, so that what a
+// write returns equals what a read returns.
+func milli(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
+// milliOr is milli(t), or def when t is zero.
+func milliOr(t, def time.Time) time.Time {
+	if t.IsZero() {
+		return def
+	}
+	return milli(t)
+}
+
+// optTimeArg binds an optional time: NULL or a DATETIME.
+func optTimeArg(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+// optMilli is an optional time at DATETIME resolution.
+func optMilli(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	m := milli(*t)
+	return &m
+}
+
+// parseOptTime reads a nullable DATETIME read through CAST(… AS TEXT).
+func parseOptTime(s sql.NullString) (*time.Time, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	t, err := parseTime(s.String)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// mustAffect returns notFound when a write changed no row.
+func mustAffect(res sql.Result, notFound error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("gpkg: rows affected: %w", err)
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
+// CreateSession stores a session. CreatedAt defaults to now and LastSeenAt to CreatedAt;
+// the times are set to what the file keeps.
+func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
+	if x.TokenHash == "" {
+		return riskmap.Errorf(riskmap.EINVALID, "a session needs a token hash")
+	}
+	if x.ExpiresAt.IsZero() {
+		return riskmap.Errorf(riskmap.EINVALID, "a session needs an expiry time")
+	}
+	created := milliOr(x.CreatedAt, now())
+	seen := milliOr(x.LastSeenAt, created)
+	expires := milli(x.ExpiresAt)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at,
+    client_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			x.TokenHash, x.UserID, x.CSRF, formatTime(created), formatTime(seen), formatTime(expires), x.ClientAddr, x.UserAgent)
+		switch {
+		case isUnique(err):
+			return riskmap.Errorf(riskmap.ECONFLICT, "the session exists already")
+		case isForeignKey(err):
+			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", x.UserID)
+		}
+		return s.dbErr(err, "create session")
+	})
+	if err != nil {
+		return err
+	}
+	x.CreatedAt, x.LastSeenAt, x.ExpiresAt = created, seen, expires
+	return nil
+}
+
+// SessionByHash returns the session whose token has the hash.
+func (s *Store) SessionByHash(ctx context.Context, hash string) (*riskmap.Session, error) {
+	x := &riskmap.Session{}
+	var created, seen, expires string
+	err := s.r.QueryRowContext(ctx, `SELECT token_hash, user_id, csrf, CAST(created_at AS TEXT), CAST(last_seen_at AS TEXT),
+    CAST(expires_at AS TEXT), client_addr, user_agent FROM sessions WHERE token_hash = ?`, hash).
+		Scan(&x.TokenHash, &x.UserID, &x.CSRF, &created, &seen, &expires, &x.ClientAddr, &x.UserAgent)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The hash is a secret's digest: it is not repeated in the message.
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the session does not exist")
+	}
+	if err != nil {
+		return nil, s.dbErr(err, "get session")
+	}
+	for _, f := range []struct {
+		dst *time.Time
+		src string
+	}{{&x.CreatedAt, created}, {&x.LastSeenAt, seen}, {&x.ExpiresAt, expires}} {
+		if *f.dst, err = parseTime(f.src); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+// TouchSession sets a session's LastSeenAt; ENOTFOUND if the session has ended.
+func (s *Store) TouchSession(ctx context.Context, hash string, at time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", formatTime(at), hash)
+		if err != nil {
+			return s.dbErr(err, "touch session")
+		}
+		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "the session does not exist"))
+	})
+}
+
+// DeleteSession ends a session. Ending one that has ended already is not an error.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash)
+		return s.dbErr(err, "delete session")
+	})
+}
+
+// deleteSessions runs a DELETE of sessions and returns how many it removed.
+func (s *Store) deleteSessions(ctx context.Context, op, query string, args ...any) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return s.dbErr(err, "%s", op)
+		}
+		n, err = res.RowsAffected()
+		return s.dbErr(err, "%s", op)
+	})
+	return int(n), err
+}
+
+// DeleteUserSessions ends every session of a user.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int, error) {
+	return s.deleteSessions(ctx, "delete user sessions", "DELETE FROM sessions WHERE user_id = ?", userID)
+}
+
+// DeleteExpiredSessions removes the sessions past their expiry or idle for idle or longer.
+// DATETIME text of one format compares as the times do.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int, error) {
+	return s.deleteSessions(ctx, "delete expired sessions", "DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?",
+		formatTime(now), formatTime(now.Add(-idle)))
+}
+
+// CreateAPIToken stores a token and sets its ID; CreatedAt defaults to now.
+func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
+	if t.TokenHash == "" {
+		return riskmap.Errorf(riskmap.EINVALID, "an API token needs a token hash")
+	}
+	created := milliOr(t.CreatedAt, now())
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at,
+    revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.Name, t.UserID, t.TokenHash, t.CreatedBy, formatTime(created), optTimeArg(t.LastUsedAt), optTimeArg(t.RevokedAt)).Scan(&id)
+		switch {
+		case isUnique(err):
+			return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
+		case isForeignKey(err):
+			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", t.UserID)
+		}
+		return s.dbErr(err, "create API token")
+	})
+	if err != nil {
+		return err
+	}
+	t.ID, t.CreatedAt, t.LastUsedAt, t.RevokedAt = id, created, optMilli(t.LastUsedAt), optMilli(t.RevokedAt)
+	return nil
+}
+
+const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, CAST(t.created_at AS TEXT),
+    CAST(t.last_used_at AS TEXT), CAST(t.revoked_at AS TEXT)
+FROM api_tokens t JOIN users u ON u.id = t.user_id`
+
+func scanAPIToken(scan func(...any) error) (*riskmap.APIToken, error) {
+	t := &riskmap.APIToken{}
+	var created string
+	var lastUsed, revoked sql.NullString
+	if err := scan(&t.ID, &t.Name, &t.UserID, &t.UserName, &t.TokenHash, &t.CreatedBy, &created, &lastUsed, &revoked); err != nil {
+		return nil, err
+	}
+	var err error
+	if t.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if t.LastUsedAt, err = parseOptTime(lastUsed); err != nil {
+		return nil, err
+	}
+	if t.RevokedAt, err = parseOptTime(revoked); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// APITokenByHash returns a token, revoked or not.
+func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
+	t, err := scanAPIToken(s.r.QueryRowContext(ctx, selectAPIToken+" WHERE t.token_hash = ?", hash).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist")
+	}
+	if err != nil {
+		return nil, s.dbErr(err, "get API token")
+	}
+	return t, nil
+}
+
+// APITokens returns every token, newest first.
+func (s *Store) APITokens(ctx context.Context) ([]*riskmap.APIToken, error) {
+	rows, err := s.r.QueryContext(ctx, selectAPIToken+" ORDER BY t.id DESC")
+	if err != nil {
+		return nil, s.dbErr(err, "list API tokens")
+	}
+	defer rows.Close()
+	var out []*riskmap.APIToken
+	for rows.Next() {
+		t, err := scanAPIToken(rows.Scan)
+		if err != nil {
+			return nil, s.dbErr(err, "list API tokens")
+		}
+		out = append(out, t)
+	}
+	return out, s.dbErr(rows.Err(), "list API tokens")
+}
+
+// RevokeAPIToken revokes a token. A token revoked already keeps its first revocation time.
+func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", formatTime(at), id)
+		if err != nil {
+			return s.dbErr(err, "revoke API token")
+		}
+		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id))
+	})
+}
+
+// TouchAPIToken sets a token's LastUsedAt.
+func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", formatTime(at), id)
+		if err != nil {
+			return s.dbErr(err, "touch API token")
+		}
+		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id))
+	})
+}

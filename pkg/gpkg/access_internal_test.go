@@ -1,0 +1,130 @@
+package gpkg
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+
+	"riskmap/pkg/riskmap"
+	schema "riskmap/sql"
+)
+
+// The audit log and the publications refuse every change through SQL, not only through the
+// store: QGIS or the sqlite3 shell meet the same triggers.
+func TestAppendOnlyTables(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	mustT(t, s.AppendAudit(ctx, &riskmap.AuditEntry{Actor: "admin", Action: "unit.update", Outcome: riskmap.OutcomeOK}))
+	mustT(t, s.CreateUnit(ctx, testUnit("TRG-1", orb.Point{102.9, 24.6})))
+	mustT(t, s.Publish(ctx, &riskmap.Publication{}, nil))
+	for _, stmt := range []string{
+		"UPDATE audit_log SET actor = 'mallory'",
+		"DELETE FROM audit_log",
+		"UPDATE publications SET note = 'changed'",
+		"DELETE FROM publications",
+		"UPDATE publication_units SET grade = 'blue'",
+		"DELETE FROM publication_units",
+	} {
+		t.Run("Err"+strings.ReplaceAll(stmt, " ", "_"), func(t *testing.T) {
+			_, err := s.w.ExecContext(ctx, stmt)
+			if err == nil {
+				t.Fatalf("%s must fail", stmt)
+			}
+			if !strings.Contains(err.Error(), "append-only") && !strings.Contains(err.Error(), "immutable") {
+				t.Fatalf("%s: want the trigger's refusal, got %v", stmt, err)
+			}
+		})
+	}
+	var audit, pubs, units int
+	mustT(t, s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM audit_log WHERE actor = 'admin'),
+    (SELECT count(*) FROM publications WHERE note = ''), (SELECT count(*) FROM publication_units WHERE grade = 'yellow')`).
+		Scan(&audit, &pubs, &units))
+	if audit != 1 || pubs != 1 || units != 1 {
+		t.Fatalf("rows must be unchanged: audit %d, publications %d, units %d", audit, pubs, units)
+	}
+}
+
+// The migration puts the units approved before it into the approved register, and records
+// the register's bounds.
+func TestMigrationFillsApprovedRegister(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "old.gpkg"))
+	mustT(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.w.ExecContext(ctx, "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at DATETIME NOT NULL)")
+	mustT(t, err)
+	names, err := fs.Glob(schema.GeoPackage, "gpkg/*.sql")
+	mustT(t, err)
+	sort.Strings(names)
+	for _, name := range names {
+		if strings.HasPrefix(filepath.Base(name), "003_") {
+			break
+		}
+		mustT(t, s.migrate(ctx, name, strings.TrimSuffix(filepath.Base(name), ".sql")))
+	}
+	// Units written under the old schema, two of them approved.
+	for i := range 3 {
+		u := testUnit(fmt.Sprintf("OLD-%d", i), orb.Point{102.9 + float64(i)*0.01, 24.6 + float64(i)*0.01})
+		a, err := encodeUnit(u)
+		mustT(t, err)
+		geom, err := EncodeGeometry(u.Geometry, SRSID)
+		mustT(t, err)
+		status := "approved"
+		if i == 1 {
+			status = "draft"
+		}
+		ts := formatTime(now())
+		_, err = s.w.ExecContext(ctx, insertUnit,
+			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
+			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
+			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
+			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
+			status, int64(1), ts, ts, u.AssessedBy, a.assessedAt, a.nextReview, geom)
+		mustT(t, err)
+	}
+	mustT(t, s.Migrate(ctx))
+	var codes []string
+	for a, err := range s.ApprovedUnits(ctx) {
+		mustT(t, err)
+		codes = append(codes, a.Code)
+		if a.Version != 1 || a.Grade != riskmap.GradeYellow || a.ApprovedAt.IsZero() {
+			t.Errorf("migrated approved unit: %+v", a)
+		}
+	}
+	if !slices.Equal(codes, []string{"OLD-0", "OLD-2"}) {
+		t.Fatalf("approved register after the migration: %v", codes)
+	}
+	var minX, minY, maxX, maxY float64
+	mustT(t, s.r.QueryRowContext(ctx, "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'approved_units'").
+		Scan(&minX, &minY, &maxX, &maxY))
+	if minX != 102.9 || minY != 24.6 || maxX != 102.92 || maxY != 24.62 {
+		t.Fatalf("approved_units bounds: (%v %v, %v %v)", minX, minY, maxX, maxY)
+	}
+}
+
+// Every approval widens the bounds of approved_units, a features table, so that QGIS zooms
+// to all of it.
+func TestApprovedUnitsBounds(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	draft := testUnit("B-DRAFT", orb.Point{100, 20})
+	draft.Status = riskmap.StatusDraft
+	mustT(t, s.CreateUnit(ctx, draft))
+	mustT(t, s.CreateUnit(ctx, testUnit("B-1", orb.Point{102.9, 24.6})))
+	bulk := []*riskmap.Unit{testUnit("B-2", orb.Point{103.1, 24.8})}
+	_, err := s.BulkInsertUnits(ctx, slices.Values(bulk), nil)
+	mustT(t, err)
+	var minX, minY, maxX, maxY float64
+	mustT(t, s.r.QueryRowContext(ctx, "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = 'approved_units'").
+		Scan(&minX, &minY, &maxX, &maxY))
+	if minX != 102.9 || minY != 24.6 || maxX != 103.1 || maxY != 24.8 {
+		t.Fatalf("approved_units bounds must take in the approved units only: (%v %v, %v %v)", minX, minY, maxX, maxY)
+	}
+}

@@ -1,0 +1,123 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/jackc/pgx/v5"
+
+	"riskmap/pkg/riskmap"
+)
+
+// Audit paging: the default and the largest page.
+const (
+	auditDefaultLimit = 100
+	auditMaxLimit     = 1000
+)
+
+// auditLimit applies the default and the cap of AuditFilter.Limit.
+func auditLimit(n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, riskmap.Errorf(riskmap.EINVALID, "limit must not be negative")
+	case n == 0:
+		return auditDefaultLimit, nil
+	case n > auditMaxLimit:
+		return auditMaxLimit, nil
+	}
+	return n, nil
+}
+
+// auditJSON is a Before or After value as bound: NULL when empty, refused when not JSON.
+func auditJSON(field string, m json.RawMessage) ([]byte, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	if !json.Valid(m) {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "audit entry: %s is not valid JSON", field)
+	}
+	return m, nil
+}
+
+// AppendAudit stores an entry and sets its ID, and At when it is zero. The table takes no
+// update or delete (sql/postgis/004_access.sql).
+func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
+	before, err := auditJSON("before", e.Before)
+	if err != nil {
+		return err
+	}
+	after, err := auditJSON("after", e.After)
+	if err != nil {
+		return err
+	}
+	at := microOr(e.At, s.timestamp())
+	err = s.pool.QueryRow(ctx, `INSERT INTO audit_log (at, actor, role, action, outcome, status, method, path,
+		client_addr, target_type, target_id, detail, before, after)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		at, e.Actor, e.Role, e.Action, e.Outcome, e.Status, e.Method, e.Path,
+		e.ClientAddr, e.TargetType, e.TargetID, e.Detail, before, after).Scan(&e.ID)
+	if err != nil {
+		return dbError("append audit entry", err)
+	}
+	e.At = at
+	return nil
+}
+
+// AuditEntries returns the entries f selects, newest first.
+func (s *Store) AuditEntries(ctx context.Context, f riskmap.AuditFilter) ([]*riskmap.AuditEntry, error) {
+	limit, err := auditLimit(f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	q := &filterQuery{}
+	if f.Actor != "" {
+		q.add("actor = " + q.arg(f.Actor))
+	}
+	if f.Action != "" {
+		q.add("action LIKE " + q.arg(escapeLike(f.Action)+"%") + ` ESCAPE '\'`)
+	}
+	if f.Outcome != "" {
+		q.add("outcome = " + q.arg(f.Outcome))
+	}
+	if f.TargetType != "" {
+		q.add("target_type = " + q.arg(f.TargetType))
+	}
+	if f.TargetID != "" {
+		q.add("target_id = " + q.arg(f.TargetID))
+	}
+	if !f.Since.IsZero() {
+		q.add("at >= " + q.arg(micro(f.Since)))
+	}
+	if !f.Until.IsZero() {
+		q.add("at < " + q.arg(micro(f.Until)))
+	}
+	if f.BeforeID > 0 {
+		q.add("id < " + q.arg(f.BeforeID))
+	}
+	text := `SELECT id, at, actor, role, action, outcome, status, method, path, client_addr,
+		target_type, target_id, detail, before, after FROM audit_log` + q.sql() + " ORDER BY id DESC LIMIT " + q.arg(int64(limit))
+	rows, err := s.pool.Query(ctx, text, q.args...)
+	if err != nil {
+		return nil, dbError("list audit entries", err)
+	}
+	es, err := collect(rows, func(r pgx.Rows) (*riskmap.AuditEntry, error) {
+		e := &riskmap.AuditEntry{}
+		var before, after []byte
+		if err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Role, &e.Action, &e.Outcome, &e.Status, &e.Method, &e.Path,
+			&e.ClientAddr, &e.TargetType, &e.TargetID, &e.Detail, &before, &after); err != nil {
+			return nil, err
+		}
+		e.At = e.At.UTC()
+		if before != nil {
+			e.Before = json.RawMessage(before)
+		}
+		if after != nil {
+			e.After = json.RawMessage(after)
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, dbError("list audit entries", err)
+	}
+	return es, nil
+}

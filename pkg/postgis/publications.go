@@ -1,0 +1,179 @@
+package postgis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"riskmap/pkg/riskmap"
+)
+
+const sqlSerializationFailure = "40001"
+
+// Publish creates the next publication in one REPEATABLE READ transaction: the approved
+// register it reads, summarises and copies is one snapshot, whatever is approved
+// meanwhile. Two publications made at once would take the same number; the later one then
+// fails on the primary key and is tried once more with the next number.
+func (s *Store) Publish(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) error {
+	for attempt := 0; ; attempt++ {
+		err := s.publish(ctx, p, summarize)
+		if !isPublishRace(err) {
+			return err
+		}
+		if attempt > 0 {
+			return riskmap.Errorf(riskmap.ECONFLICT, "another publication was being made at the same time; try again")
+		}
+	}
+}
+
+func isPublishRace(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == sqlUniqueViolation || pe.Code == sqlSerializationFailure)
+}
+
+func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) error {
+	var (
+		number  int64
+		units   []*riskmap.ApprovedUnit
+		regions json.RawMessage
+	)
+	created := microOr(p.CreatedAt, s.timestamp())
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		// The copy is as large as the register: it gets the bulk load's time limit.
+		if _, err := tx.Exec(ctx, "SELECT set_config('statement_timeout', $1, true)",
+			strconv.FormatInt(s.cfg.BulkTimeout.Milliseconds(), 10)); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "SELECT "+approvedColumns+" FROM approved_units ORDER BY unit_id")
+		if err != nil {
+			return err
+		}
+		if units, err = collect(rows, scanApproved); err != nil {
+			return err
+		}
+		if regions, err = summarizeRegions(units, summarize); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(number), 0) + 1 FROM publications").Scan(&number); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO publications (number, created_at, created_by, note, unit_count, regions)
+			VALUES ($1, $2, $3, $4, $5, $6)`, number, created, p.CreatedBy, p.Note, len(units), []byte(regions)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO publication_units (publication, unit_id, version, code, name, category, region_code, grade, risk_value, geom)
+			SELECT $1, unit_id, version, code, name, category, region_code, grade, risk_value, geom FROM approved_units`, number)
+		if err != nil {
+			return err
+		}
+		if n := tag.RowsAffected(); n != int64(len(units)) {
+			// Cannot happen in one snapshot; refuse rather than publish a mismatch.
+			return fmt.Errorf("postgis: publish: copied %d units, read %d", n, len(units))
+		}
+		return nil
+	})
+	if err != nil {
+		if isPublishRace(err) {
+			return err
+		}
+		return dbError("publish", err)
+	}
+	p.Number, p.CreatedAt, p.UnitCount, p.Regions = number, created, len(units), regions
+	return nil
+}
+
+// summarizeRegions calls summarize and checks what it returns; no summary is an empty list.
+func summarizeRegions(units []*riskmap.ApprovedUnit, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) (json.RawMessage, error) {
+	if summarize == nil {
+		return json.RawMessage("[]"), nil
+	}
+	regions, err := summarize(units)
+	if err != nil {
+		return nil, err
+	}
+	if len(regions) == 0 {
+		return json.RawMessage("[]"), nil
+	}
+	if !json.Valid(regions) {
+		return nil, fmt.Errorf("postgis: publish: the regional summary is not valid JSON")
+	}
+	return regions, nil
+}
+
+const selectPublication = `SELECT number, created_at, created_by, note, unit_count, regions FROM publications`
+
+func scanPublication(row pgx.Row) (*riskmap.Publication, error) {
+	p := &riskmap.Publication{}
+	var regions []byte
+	if err := row.Scan(&p.Number, &p.CreatedAt, &p.CreatedBy, &p.Note, &p.UnitCount, &regions); err != nil {
+		return nil, err
+	}
+	p.CreatedAt, p.Regions = p.CreatedAt.UTC(), json.RawMessage(regions)
+	return p, nil
+}
+
+// LatestPublication returns the highest-numbered publication.
+func (s *Store) LatestPublication(ctx context.Context) (*riskmap.Publication, error) {
+	p, err := scanPublication(s.pool.QueryRow(ctx, selectPublication+" ORDER BY number DESC LIMIT 1"))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet")
+	}
+	if err != nil {
+		return nil, dbError("latest publication", err)
+	}
+	return p, nil
+}
+
+// GetPublication returns publication number.
+func (s *Store) GetPublication(ctx context.Context, number int64) (*riskmap.Publication, error) {
+	p, err := scanPublication(s.pool.QueryRow(ctx, selectPublication+" WHERE number = $1", number))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number)
+	}
+	if err != nil {
+		return nil, dbError("get publication", err)
+	}
+	return p, nil
+}
+
+// Publications returns every publication, newest first.
+func (s *Store) Publications(ctx context.Context) ([]*riskmap.Publication, error) {
+	rows, err := s.pool.Query(ctx, selectPublication+" ORDER BY number DESC")
+	if err != nil {
+		return nil, dbError("list publications", err)
+	}
+	ps, err := collect(rows, func(r pgx.Rows) (*riskmap.Publication, error) { return scanPublication(r) })
+	if err != nil {
+		return nil, dbError("list publications", err)
+	}
+	return ps, nil
+}
+
+// PublicationUnits streams the units of publication number, ordered by unit id; ENOTFOUND
+// if there is no such publication. They carry neither approver nor approval time.
+func (s *Store) PublicationUnits(ctx context.Context, number int64) iter.Seq2[*riskmap.ApprovedUnit, error] {
+	return func(yield func(*riskmap.ApprovedUnit, error) bool) {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM publications WHERE number = $1)", number).Scan(&exists); err != nil {
+			yield(nil, dbError("read publication units", err))
+			return
+		}
+		if !exists {
+			yield(nil, riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number))
+			return
+		}
+		for a, err := range s.approvedPages(ctx, "read publication units",
+			`SELECT unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), '', NULL::timestamptz
+			FROM publication_units WHERE publication = $3 AND unit_id > $1 ORDER BY unit_id LIMIT $2`, number) {
+			if !yield(a, err) || err != nil {
+				return
+			}
+		}
+	}
+}

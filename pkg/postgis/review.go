@@ -1,0 +1,226 @@
+package postgis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"riskmap/pkg/riskmap"
+)
+
+// The approved register (approved_units) is kept by the statements that write risk_units,
+// so that it never disagrees with the register: CreateUnit and UpdateUnit add the CTE
+// upsertApproved to their data-modifying CTE w, RetireUnit adds deleteApproved, and
+// BulkInsertUnits calls bulkApproved after its COPY, all in the write's own statement or
+// transaction.
+
+// writtenApproved is what the CTE w of a unit write returns besides id and version for
+// upsertApproved.
+const writtenApproved = `status, code, name, category, region_code, grade, risk_value, geom, updated_at`
+
+// upsertApproved puts the revision written by the CTE w into the approved register when it
+// is approved, replacing the unit's earlier approved revision. A draft or submitted
+// revision leaves the earlier one alone. Who approved it is not known here: SetUnitAuthor
+// records it.
+const upsertApproved = `, approved AS (
+	INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at)
+	SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at FROM w WHERE status = 'approved'
+	ON CONFLICT (unit_id) DO UPDATE SET version = EXCLUDED.version, code = EXCLUDED.code, name = EXCLUDED.name,
+		category = EXCLUDED.category, region_code = EXCLUDED.region_code, grade = EXCLUDED.grade,
+		risk_value = EXCLUDED.risk_value, geom = EXCLUDED.geom, approved_by = EXCLUDED.approved_by,
+		approved_at = EXCLUDED.approved_at)`
+
+// deleteApproved takes the units retired by the CTE w out of the approved register.
+const deleteApproved = `, unapproved AS (DELETE FROM approved_units USING w WHERE approved_units.unit_id = w.id)`
+
+// bulkApprovedSQL copies the approved units of a bulk load, the rows this transaction
+// inserted (change_xid defaults to the writing transaction, and is indexed), into the
+// approved register. $1 is the load's timestamp. Its ON CONFLICT needs the primary key.
+const bulkApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1
+FROM risk_units WHERE change_xid = pg_current_xact_id() AND status = 'approved'
+ON CONFLICT (unit_id) DO NOTHING`
+
+// bulkApprovedPlainSQL is bulkApprovedSQL for a table without its primary key.
+const bulkApprovedPlainSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1
+FROM risk_units WHERE change_xid = pg_current_xact_id() AND status = 'approved'`
+
+const sqlLockNotAvailable = "55P03"
+
+// bulkApproved puts the approved units of a bulk load into the approved register, in the
+// load's transaction tx.
+//
+// Maintaining the primary key row by row costs more than half of the copy (about 4 of 7
+// seconds for a million units), so when the load already holds risk_units exclusively
+// (dropIndexesIfSmall; the register, and so the approved register, is small) and nobody is
+// using approved_units, the key is dropped and built again after the copy, as the indexes
+// of risk_units are. The lock is taken with NOWAIT: a writer holding approved_units may be
+// waiting for risk_units, and waiting for it in turn would deadlock. When the lock is not
+// free, the load keeps the key and maintains it.
+func bulkApproved(ctx context.Context, tx pgx.Tx, now time.Time, holdsRegister bool) error {
+	if holdsRegister {
+		locked, err := lockApprovedNoWait(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if locked {
+			if _, err := tx.Exec(ctx, "ALTER TABLE approved_units DROP CONSTRAINT approved_units_pkey"); err != nil {
+				return dbError("bulk insert: approved register", err)
+			}
+			if _, err := tx.Exec(ctx, bulkApprovedPlainSQL, now); err != nil {
+				return dbError("bulk insert: approved register", err)
+			}
+			// A duplicate here would be a unit id taken twice: an internal error.
+			if _, err := tx.Exec(ctx, "ALTER TABLE approved_units ADD CONSTRAINT approved_units_pkey PRIMARY KEY (unit_id)"); err != nil {
+				return dbError("bulk insert: approved register", err)
+			}
+			return nil
+		}
+	}
+	if _, err := tx.Exec(ctx, bulkApprovedSQL, now); err != nil {
+		return dbError("bulk insert: approved register", err)
+	}
+	return nil
+}
+
+// lockApprovedNoWait takes approved_units exclusively if no other transaction holds any
+// lock on it, and reports whether it did.
+func lockApprovedNoWait(ctx context.Context, tx pgx.Tx) (bool, error) {
+	sp, err := tx.Begin(ctx) // a savepoint: a refused lock must not end the load
+	if err != nil {
+		return false, dbError("bulk insert: approved register", err)
+	}
+	if _, err := sp.Exec(ctx, "LOCK TABLE approved_units IN ACCESS EXCLUSIVE MODE NOWAIT"); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == sqlLockNotAvailable {
+			if err := sp.Rollback(ctx); err != nil {
+				return false, dbError("bulk insert: approved register", err)
+			}
+			return false, nil
+		}
+		return false, dbError("bulk insert: lock approved register", err)
+	}
+	// Released, the savepoint hands its lock to the load's transaction.
+	if err := sp.Commit(ctx); err != nil {
+		return false, dbError("bulk insert: approved register", err)
+	}
+	return true, nil
+}
+
+// SetUnitAuthor records who wrote and reviewed the current revision of a unit. When that
+// revision is the approved one, its reviewer is also recorded as its approver in the
+// approved register.
+func (s *Store) SetUnitAuthor(ctx context.Context, a *riskmap.UnitAuthor) error {
+	_, err := s.pool.Exec(ctx, `WITH a AS (
+		INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (unit_id) DO UPDATE SET created_by = EXCLUDED.created_by, updated_by = EXCLUDED.updated_by,
+			submitted_by = EXCLUDED.submitted_by, submitted_at = EXCLUDED.submitted_at,
+			reviewed_by = EXCLUDED.reviewed_by, reviewed_at = EXCLUDED.reviewed_at,
+			approved_version = EXCLUDED.approved_version)
+	UPDATE approved_units p SET approved_by = $6
+	FROM risk_units r
+	WHERE p.unit_id = $1 AND p.version = $8 AND $6 <> ''
+		AND r.id = p.unit_id AND r.version = p.version AND r.status = 'approved'`,
+		a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimestamptz(a.SubmittedAt),
+		a.ReviewedBy, optTimestamptz(a.ReviewedAt), a.ApprovedVersion)
+	if isForeignKeyViolation(err) {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", a.UnitID)
+	}
+	return dbError("set unit author", err)
+}
+
+func optTimestamptz(t *time.Time) pgtype.Timestamptz {
+	if t == nil {
+		return pgtype.Timestamptz{}
+	}
+	return pgtype.Timestamptz{Time: micro(*t), Valid: true}
+}
+
+// UnitAuthor returns a unit's author record, empty when none was recorded.
+func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuthor, error) {
+	a := &riskmap.UnitAuthor{UnitID: unitID}
+	var submitted, reviewed pgtype.Timestamptz
+	err := s.pool.QueryRow(ctx, `SELECT created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version
+		FROM unit_authors WHERE unit_id = $1`, unitID).
+		Scan(&a.CreatedBy, &a.UpdatedBy, &a.SubmittedBy, &submitted, &a.ReviewedBy, &reviewed, &a.ApprovedVersion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, nil
+	}
+	if err != nil {
+		return nil, dbError("get unit author", err)
+	}
+	a.SubmittedAt, a.ReviewedAt = optTime(submitted), optTime(reviewed)
+	return a, nil
+}
+
+// approvedPage is how many rows ApprovedUnits and PublicationUnits read per query. Each page
+// is its own short query, so a slow consumer holds no connection.
+const approvedPage = 2000
+
+// approvedColumns are what scanApproved reads, from approved_units.
+const approvedColumns = `unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), approved_by, approved_at`
+
+func scanApproved(r pgx.Rows) (*riskmap.ApprovedUnit, error) {
+	a := &riskmap.ApprovedUnit{}
+	var grade string
+	var geom []byte
+	var at pgtype.Timestamptz
+	if err := r.Scan(&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
+		&geom, &a.ApprovedBy, &at); err != nil {
+		return nil, err
+	}
+	a.Grade = riskmap.Grade(grade)
+	if at.Valid {
+		a.ApprovedAt = at.Time.UTC()
+	}
+	g, err := decodeWKB(geom)
+	if err != nil {
+		return nil, fmt.Errorf("unit %d: geometry: %w", a.UnitID, err)
+	}
+	a.Geometry = g
+	return a, nil
+}
+
+// ApprovedUnits streams the approved register, ordered by unit id.
+func (s *Store) ApprovedUnits(ctx context.Context) iter.Seq2[*riskmap.ApprovedUnit, error] {
+	return s.approvedPages(ctx, "read approved units",
+		"SELECT "+approvedColumns+" FROM approved_units WHERE unit_id > $1 ORDER BY unit_id LIMIT $2")
+}
+
+// approvedPages streams the rows of query, which pages by unit_id > $1 with LIMIT $2; more
+// arguments follow as $3 ….
+func (s *Store) approvedPages(ctx context.Context, op, query string, more ...any) iter.Seq2[*riskmap.ApprovedUnit, error] {
+	return func(yield func(*riskmap.ApprovedUnit, error) bool) {
+		var after int64
+		for {
+			args := append([]any{after, approvedPage}, more...)
+			rows, err := s.pool.Query(ctx, query, args...)
+			if err != nil {
+				yield(nil, dbError(op, err))
+				return
+			}
+			page, err := collect(rows, scanApproved)
+			if err != nil {
+				yield(nil, dbError(op, err))
+				return
+			}
+			for _, a := range page {
+				if !yield(a, nil) {
+					return
+				}
+			}
+			if len(page) < approvedPage {
+				return
+			}
+			after = page[len(page)-1].UnitID
+		}
+	}
+}
