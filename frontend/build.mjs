@@ -36,6 +36,22 @@ const result = await esbuild.build({
   logLevel: 'warning',
 });
 
+// prefetch.js starts the first API requests while the modules load: a classic script (not
+// inline, for the Content-Security-Policy's script-src 'self'), run before the bundle.
+const pre = await esbuild.build({
+  entryPoints: { prefetch: 'src/prefetch.js' },
+  absWorkingDir: here,
+  bundle: false,
+  format: 'iife',
+  target: ['chrome100', 'firefox100', 'safari15', 'edge100'],
+  minify: true,
+  outdir: assets,
+  entryNames: '[name]-[hash]',
+  metafile: true,
+  logLevel: 'warning',
+});
+const prefetchFile = Object.keys(pre.metafile.outputs).find((k) => k.endsWith('.js'));
+
 // The files each page loads: its entry, the chunks it imports statically, and its CSS.
 function pageFiles(entry) {
   const outs = result.metafile.outputs;
@@ -58,16 +74,17 @@ for (const [page, entry] of [['index', 'src/app/main.js'], ['public', 'src/publi
   let html = await readFile(path.join(here, 'src', `${page}.html`), 'utf8');
   const preload = files.js.filter((k) => k !== files.entry).map((k) => `<link rel="modulepreload" href="${rel(k)}">`);
   html = html.replace('<!--CSS-->', [...files.css.map((k) => `<link rel="stylesheet" href="${rel(k)}">`), ...preload].join('\n'));
+  html = html.replace('<!--PREFETCH-->', `<script src="${rel(prefetchFile)}"></script>`);
   html = html.replace('<!--JS-->', `<script type="module" src="${rel(files.entry)}"></script>`);
   await writeFile(path.join(dist, `${page}.html`), html);
   let gz = 0;
   let raw = 0;
-  for (const k of [...files.js, ...files.css]) {
+  for (const k of [prefetchFile, ...files.js, ...files.css]) {
     const b = await readFile(path.resolve(here, k));
     raw += b.length;
     gz += gzipSync(b, { level: 9 }).length;
   }
-  manifest[page] = { js: files.js.map(rel), css: files.css.map(rel), bytes: raw, gzip_bytes: gz };
+  manifest[page] = { js: [prefetchFile, ...files.js].map(rel), css: files.css.map(rel), bytes: raw, gzip_bytes: gz };
   console.log(`${page}.html: ${files.js.length} JS + ${files.css.length} CSS files, ${(raw / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped (initial load)`);
 }
 await writeFile(path.join(dist, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');

@@ -3,17 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"iter"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,13 @@ type Main struct {
 	UserName, Role, Categories, Regions, Department string
 	PasswordStdin                                   bool
 
+	// serve: sessions and the proxies whose X-Forwarded-For is believed.
+	TrustedProxies string
+	SessionIdle    time.Duration
+	SessionMax     time.Duration
+	// publish: the publication's note.
+	Note string
+
 	// Ready is closed once serve listens; Addr is then its address.
 	Ready chan struct{}
 	Addr  net.Addr
@@ -83,6 +91,7 @@ Usage:
   riskmap user add [--db DSN] --name NAME --role admin|expert|department
                    [--department NAME] [--categories c1,c2] [--regions r1,r2] [--password-stdin]
   riskmap regrade  [--db DSN] [--config FILE]
+  riskmap publish  [--db DSN] [--note TEXT]
 
 --db is a postgres:// URL (PostGIS) or the path of a GeoPackage file, created if missing
 (default ` + DefaultDB + `, env RISKMAP_DB). --listen defaults to 127.0.0.1:8080 (env
@@ -121,6 +130,13 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file (grading, colours, taxonomy)")
 		fs.BoolVar(&m.SeedDemo, "demo", false, "load the demo city on first start, when the store is empty")
 		fs.StringVar(&m.TiandituKey, "tianditu-key", env("RISKMAP_TIANDITU_KEY", ""), "天地图 browser key for its basemaps (optional)")
+		fs.StringVar(&m.TrustedProxies, "trusted-proxy", env("RISKMAP_TRUSTED_PROXIES", ""),
+			"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (default: none; the socket's address is the client's)")
+		fs.DurationVar(&m.SessionIdle, "session-idle", 30*time.Minute, "a session ends this long after its last request")
+		fs.DurationVar(&m.SessionMax, "session-max", 12*time.Hour, "a session ends this long after login")
+	case "publish":
+		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
+		fs.StringVar(&m.Note, "note", "", "what this publication is (发布说明)")
 	case "migrate":
 	case "seed":
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
@@ -182,6 +198,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.userAdd(ctx)
 	case "regrade":
 		return m.regrade(ctx)
+	case "publish":
+		p, err := m.publish(ctx, "", m.Note)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "publication %d: %d approved units\n", p.Number, p.UnitCount)
+		return nil
 	case "serve":
 		return m.serve(ctx)
 	}
@@ -342,9 +365,62 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("demo units: %v", riskmap.ErrorMessage(err))
 	}
+	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("demo city: %d units", n))
 	fmt.Fprintf(m.Stdout, "loaded the demo city 澄江市: %d regions, %d units, %d protective targets, %d shelters in %.1fs\n",
 		len(regions), n, len(targets), len(shelters), time.Since(start).Seconds())
+	// The public map shows publications only: publish the demo city's approved units.
+	if _, err := m.store.LatestPublication(ctx); riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
+		p, err := m.publish(ctx, "", "演示城市首期发布")
+		if err != nil {
+			return fmt.Errorf("publishing the demo city: %v", err)
+		}
+		fmt.Fprintf(m.Stdout, "published the demo city as publication %d (%d approved units)\n", p.Number, p.UnitCount)
+	} else if err != nil {
+		return err
+	}
 	return nil
+}
+
+// publish freezes the approved register and its regional grades into a new publication.
+func (m *Main) publish(ctx context.Context, by, note string) (*riskmap.Publication, error) {
+	regions, err := m.store.Regions(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	prepared := regiongrade.Prepare(regions)
+	newIndex := m.publicIndex(regions)
+	p := &riskmap.Publication{CreatedBy: by, Note: note}
+	if by == "" {
+		p.CreatedBy = "riskmap publish"
+	}
+	err = m.store.Publish(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
+		return httpapi.SummarizeApproved(ctx, newIndex(), prepared, m.cfg.RegionRule, units)
+	})
+	if err == nil {
+		m.auditCLI(ctx, "publication.create", "publication", strconv.FormatInt(p.Number, 10), fmt.Sprintf("%d units; %s", p.UnitCount, note))
+	}
+	return p, err
+}
+
+// auditCLI records a write made from the command line in the audit log. The actor is the
+// operating-system account that ran it.
+func (m *Main) auditCLI(ctx context.Context, action, targetType, targetID, detail string) {
+	who := m.Getenv("USER")
+	if who == "" {
+		who = "cli"
+	}
+	e := &riskmap.AuditEntry{At: time.Now().UTC(), Actor: "cli:" + who, Role: "cli", Action: action, Outcome: riskmap.OutcomeOK,
+		Method: "CLI", Path: "riskmap " + m.Command, TargetType: targetType, TargetID: targetID, Detail: detail}
+	if err := m.store.AppendAudit(ctx, e); err != nil {
+		m.logger.Warn("writing the audit log", "action", action, "err", err)
+	}
+}
+
+// publicIndex makes empty indexes for the public view.
+func (m *Main) publicIndex(regions []*riskmap.Region) func() *spatialindex.Index {
+	locate := regiongrade.Locator(regions)
+	enc := publicEncoder(m.cfg.Catalog, regions)
+	return func() *spatialindex.Index { return spatialindex.NewPublic(enc, locate) }
 }
 
 func (m *Main) seedSynthetic(ctx context.Context) error {
@@ -366,6 +442,7 @@ func (m *Main) seedSynthetic(ctx context.Context) error {
 		return err
 	}
 	d := time.Since(start)
+	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("synthetic: %d units, seed %d", n, m.Seed))
 	fmt.Fprintf(m.Stdout, "added %d synthetic units (seed %d) in %.1fs (%.0f units/s)\n", n, m.Seed, d.Seconds(), float64(n)/d.Seconds())
 	return nil
 }
@@ -404,6 +481,7 @@ func (m *Main) userAdd(ctx context.Context) error {
 	if err := m.store.CreateUser(ctx, u); err != nil {
 		return err
 	}
+	m.auditCLI(ctx, "user.create", "user", u.Name, "role "+u.Role)
 	fmt.Fprintf(m.Stdout, "created user %s (%s)\n", u.Name, u.Role)
 	if generated {
 		fmt.Fprintf(m.Stdout, "password: %s\n", pw)
@@ -418,6 +496,7 @@ func (m *Main) regrade(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.auditCLI(ctx, "unit.regrade", "", "", fmt.Sprintf("%d units checked, %d changed", res.Checked, res.Changed))
 	fmt.Fprintf(m.Stdout, "regraded: %d units checked, %d changed grade or explanation\n", res.Checked, res.Changed)
 	return nil
 }
@@ -436,6 +515,7 @@ func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
 	if err := m.store.CreateUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin, PasswordHash: hash}); err != nil {
 		return "", err
 	}
+	m.auditCLI(ctx, "user.create", "user", "admin", "first start: the first admin, with a generated password")
 	return pw, nil
 }
 
@@ -462,10 +542,14 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	locate := regiongrade.Locator(regions)
 	ix := spatialindex.New(encodeFeature, locate)
-	pub := spatialindex.NewPublic(publicEncoder(m.cfg.Catalog, regions), locate)
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: m.service(), Index: ix, Public: pub, Catalog: m.cfg.Catalog,
-		Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
-		Assets: assets(), TiandituKey: m.TiandituKey})
+	proxies, err := parseCIDRs(m.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: m.service(), Index: ix, PublicIndex: m.publicIndex(regions),
+		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
+		Assets: assets(), TiandituKey: m.TiandituKey,
+		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies}})
 	ln, err := net.Listen("tcp", m.Listen)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", m.Listen, err)
@@ -495,7 +579,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	n, err := ix.Load(ctx, m.store.Units(ctx))
 	if err == nil {
-		_, err = pub.Load(ctx, approved(m.store.Units(ctx)))
+		err = srv.LoadPublication(ctx)
 	}
 	if err != nil {
 		hs.Close()
@@ -507,11 +591,18 @@ func (m *Main) serve(ctx context.Context) error {
 		// Other replicas write to the same database: follow their changes.
 		go func() {
 			defer close(followed)
-			m.follow(ctx, ps, ix, pub, mark)
+			m.follow(ctx, ps, ix, srv, mark)
 		}()
 	} else {
 		close(followed)
 	}
+	expireCtx, stopExpiring := context.WithCancel(ctx)
+	expired := make(chan struct{})
+	go func() {
+		defer close(expired)
+		m.expireSessions(expireCtx)
+	}()
+	defer func() { stopExpiring(); <-expired }() // the store closes after serve returns
 	fmt.Fprintf(m.Stdout, "riskmap is serving at http://%s/ (store: %s, %d units)\n", m.Addr, redact(where), n)
 	if adminPW != "" {
 		fmt.Fprintf(m.Stdout, "first start: log in as admin with password %s (shown only this once; add users with \"riskmap user add\")\n", adminPW)
@@ -559,14 +650,39 @@ func publicEncoder(cat *riskmap.Catalog, regions []*riskmap.Region) spatialindex
 	}
 }
 
-// approved keeps the approved units of a sequence: what the public index holds until
-// publications exist.
-func approved(units iter.Seq2[*riskmap.Unit, error]) iter.Seq2[*riskmap.Unit, error] {
-	return func(yield func(*riskmap.Unit, error) bool) {
-		for u, err := range units {
-			if (err != nil || u.Status == riskmap.StatusApproved) && !yield(u, err) {
-				return
+// parseCIDRs reads a comma-separated list of CIDRs (a bare address is one host).
+func parseCIDRs(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, c := range splitList(list) {
+		if !strings.Contains(c, "/") {
+			if ip := net.ParseIP(c); ip != nil && ip.To4() != nil {
+				c += "/32"
+			} else {
+				c += "/128"
 			}
+		}
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy: %q is not a CIDR such as 10.0.0.0/8", c)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// expireSessions removes ended sessions now and then; they are refused anyway, this only
+// keeps the table small.
+func (m *Main) expireSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := m.store.DeleteExpiredSessions(ctx, time.Now().UTC(), m.SessionIdle); err != nil && ctx.Err() == nil {
+			m.logger.Warn("removing expired sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

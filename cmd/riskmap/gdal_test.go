@@ -23,16 +23,22 @@ func needTool(t *testing.T, name string) string {
 	return p
 }
 
-// TestGDALReadsTheOGCAPI is what an analyst does: point GDAL (and so QGIS) at /ogc.
+// TestGDALReadsTheOGCAPI is what an analyst does: point GDAL (and so QGIS) at /ogc. Without
+// logging in, it reads the latest publication, as the public API serves it.
 func TestGDALReadsTheOGCAPI(t *testing.T) {
 	ogrinfo := needTool(t, "ogrinfo")
 	db := filepath.Join(t.TempDir(), "ogc.gpkg")
 	base, _ := serve(t, "--demo", "--db", db)
-	_, body := get(t, base+"/api/v1/units?limit=1")
+	_, body := get(t, base+"/public/api/v1/units?limit=1")
 	var api struct {
 		NumberMatched int `json:"numberMatched"`
+		Features      []struct {
+			Properties struct {
+				Code string `json:"code"`
+			} `json:"properties"`
+		} `json:"features"`
 	}
-	if err := json.Unmarshal([]byte(body), &api); err != nil || api.NumberMatched == 0 {
+	if err := json.Unmarshal([]byte(body), &api); err != nil || api.NumberMatched == 0 || len(api.Features) == 0 {
 		t.Fatalf("API count: %v %s", err, body)
 	}
 	for _, tc := range []struct{ layer, want string }{{"units", strconv.Itoa(api.NumberMatched)}, {"regions", "161"}} {
@@ -46,7 +52,7 @@ func TestGDALReadsTheOGCAPI(t *testing.T) {
 		}
 	}
 	// GDAL pages through the items and reads Chinese attributes.
-	out, err := exec.Command(ogrinfo, "-ro", "-al", "-where", "code = 'CJ-WHP-0002'", "OAPIF:"+base+"/ogc", "units").CombinedOutput()
+	out, err := exec.Command(ogrinfo, "-ro", "-al", "-where", "code = '"+api.Features[0].Properties.Code+"'", "OAPIF:"+base+"/ogc", "units").CombinedOutput()
 	if err != nil || !regexp.MustCompile(`grade_label \(String\) = 重大风险|grade_label.*=.*风险`).Match(out) {
 		t.Fatalf("ogrinfo must read a unit's Chinese attributes: %v\n%.2000s", err, out)
 	}

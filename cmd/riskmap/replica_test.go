@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,6 +49,8 @@ func TestReplicasStayInSync(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	// B reaches the database through a proxy, so that the test can keep it from reconnecting.
 	px := newProxy(t, dsn)
+	addToken(t, store, "sync-expert", riskmap.RoleExpert)
+	addToken(t, store, "sync-admin", riskmap.RoleAdmin)
 	a, _ := serve(t, "--db", dsnWith(t, dsn, "", "riskmap-a"))
 	b, _ := serve(t, "--db", dsnWith(t, dsn, px.addr(), "riskmap-b"))
 	p := orb.Point{102.9312, 24.6888}
@@ -58,27 +62,34 @@ func TestReplicasStayInSync(t *testing.T) {
 	}{
 		{"OKCreateShowsInB", func(t *testing.T) {
 			var etag string
-			id, etag = write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-1", "同步测试 一", p, "approved"))
+			id, etag = write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-1", "同步测试 一", p, "submitted"))
 			if etag != `"1"` {
 				t.Fatalf("ETag %s, want \"1\"", etag)
 			}
-			d := waitFor(t, "B's tiles and public tiles to show the new unit", func() bool {
+			d := waitFor(t, "B's tiles to show the new unit", func() bool {
 				f := tileFeature(t, b+"/tiles", p, id)
-				return f != nil && f.Properties["name"] == "同步测试 一" && tileFeature(t, b+"/public/tiles", p, id) != nil
+				return f != nil && f.Properties["name"] == "同步测试 一"
 			})
 			t.Logf("create through A showed in B's tiles after %v", d)
+			// Approved and published through A: B serves the publication too.
+			writeAs(t, "sync-admin", "POST", a+"/api/v1/units/"+strconv.FormatInt(id, 10)+"/approve", `"1"`, "")
+			writeAs(t, "sync-admin", "POST", a+"/api/v1/publications", "", `{"note":"同步"}`)
+			d = waitFor(t, "B's public tiles to show the published unit", func() bool {
+				return tileFeature(t, b+"/public/tiles", p, id) != nil
+			})
+			t.Logf("a publication through A showed in B's public tiles after %v", d)
 		}},
 		{"OKUpdateShowsInB", func(t *testing.T) {
-			// Submitted for review again: off the public map, still on the internal one.
-			write(t, "PUT", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"1"`, unitFeature("SYNC-1", "同步测试 二", p, "submitted"))
-			d := waitFor(t, "B's tiles to show the update and its public tiles to drop the unit", func() bool {
+			// A new revision, submitted for review: the published one stays public.
+			write(t, "PUT", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"2"`, unitFeature("SYNC-1", "同步测试 二", p, "submitted"))
+			d := waitFor(t, "B's tiles to show the update and its public tiles to keep the unit", func() bool {
 				f := tileFeature(t, b+"/tiles", p, id)
-				return f != nil && f.Properties["name"] == "同步测试 二" && tileFeature(t, b+"/public/tiles", p, id) == nil
+				return f != nil && f.Properties["name"] == "同步测试 二" && tileFeature(t, b+"/public/tiles", p, id) != nil
 			})
 			t.Logf("update through A showed in B's tiles after %v", d)
 		}},
 		{"OKRetireLeavesB", func(t *testing.T) {
-			write(t, "DELETE", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"2"`, "")
+			write(t, "DELETE", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"3"`, "")
 			d := waitFor(t, "the retired unit to leave B's tiles", func() bool {
 				return tileFeature(t, b+"/tiles", p, id) == nil
 			})
@@ -101,7 +112,7 @@ func TestReplicasStayInSync(t *testing.T) {
 				pid := listenerPID(t, store, "riskmap-b")
 				return pid != 0 && pid != old
 			})
-			id2, _ := write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-2", "同步测试 三", p, "approved"))
+			id2, _ := write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-2", "同步测试 三", p, "submitted"))
 			d := waitFor(t, "B's tiles to show a unit written after B reconnected", func() bool {
 				return tileFeature(t, b+"/tiles", p, id2) != nil
 			})
@@ -110,7 +121,7 @@ func TestReplicasStayInSync(t *testing.T) {
 		{"OKWriteWhileBDisconnectedShowsInB", func(t *testing.T) {
 			px.hold(true)
 			killListener(t, store, "riskmap-b")
-			id3, _ := write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-3", "断线期间写入", p, "approved"))
+			id3, _ := write(t, "POST", a+"/api/v1/units", "", unitFeature("SYNC-3", "断线期间写入", p, "submitted"))
 			// B cannot hear of it: it has no listening connection and cannot make one.
 			time.Sleep(200 * time.Millisecond)
 			if tileFeature(t, b+"/tiles", p, id3) != nil {
@@ -119,8 +130,7 @@ func TestReplicasStayInSync(t *testing.T) {
 			released := time.Now()
 			px.hold(false)
 			waitFor(t, "B to catch up with the write made while it was disconnected", func() bool {
-				f := tileFeature(t, b+"/tiles", p, id3)
-				return f != nil && tileFeature(t, b+"/public/tiles", p, id3) != nil
+				return tileFeature(t, b+"/tiles", p, id3) != nil
 			})
 			t.Logf("a write made while B was disconnected showed in B's tiles %v after B could reconnect", time.Since(released))
 		}},
@@ -141,13 +151,35 @@ func unitFeature(code, name string, p orb.Point, status string) string {
 		p[0], p[1], code, name, status)
 }
 
-// write sends a write to a replica and returns the unit's id and ETag.
+// addToken adds a user with an API token ("rmk_" + its name) to the store.
+func addToken(t *testing.T, s riskmap.Store, name, role string) {
+	t.Helper()
+	ctx := context.Background()
+	u := &riskmap.User{Name: name, Role: role, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("rmk_" + name))
+	if err := s.CreateAPIToken(ctx, &riskmap.APIToken{Name: "test", UserID: u.ID, TokenHash: hex.EncodeToString(h[:]),
+		CreatedBy: "test", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// write sends a write to a replica as sync-expert and returns the unit's id and ETag.
 func write(t *testing.T, method, url, ifMatch, body string) (int64, string) {
+	t.Helper()
+	return writeAs(t, "sync-expert", method, url, ifMatch, body)
+}
+
+// writeAs sends a write as user (who has a token from addToken).
+func writeAs(t *testing.T, user, method, url, ifMatch, body string) (int64, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer rmk_"+user)
 	if ifMatch != "" {
 		req.Header.Set("If-Match", ifMatch)
 	}
@@ -175,7 +207,9 @@ func tileFeature(t *testing.T, root string, p orb.Point, id int64) *geojson.Feat
 	t.Helper()
 	tl := maptile.At(p, 16)
 	// The transport asks for gzip and inflates the answer.
-	res, err := http.Get(fmt.Sprintf("%s/units/%d/%d/%d.pbf", root, tl.Z, tl.X, tl.Y))
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/units/%d/%d/%d.pbf", root, tl.Z, tl.X, tl.Y), nil)
+	req.Header.Set("Authorization", "Bearer rmk_sync-admin")
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +239,15 @@ func tileFeature(t *testing.T, root string, p orb.Point, id int64) *geojson.Feat
 // count is the number of active units a replica lists.
 func count(t *testing.T, base string) int {
 	t.Helper()
-	code, body := get(t, base+"/api/v1/units?limit=1")
+	req, _ := http.NewRequest("GET", base+"/api/v1/units?limit=1", nil)
+	req.Header.Set("Authorization", "Bearer rmk_sync-admin")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	code, body := res.StatusCode, string(b)
 	var r struct {
 		NumberMatched int `json:"numberMatched"`
 	}
@@ -375,8 +417,7 @@ func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 	}
 	cs := &countingStore{Store: s}
 	ix := spatialindex.New(encodeFeature, nil)
-	pub := spatialindex.New(encodeFeature, nil)
-	f := &follower{store: cs, ix: ix, pub: pub, logger: slog.New(slog.DiscardHandler)}
+	f := &follower{store: cs, ix: ix, logger: slog.New(slog.DiscardHandler)}
 	event := func(id, version int64) []followMsg {
 		return []followMsg{{event: postgis.Event{ID: id, Version: version}}}
 	}
@@ -386,9 +427,8 @@ func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.catchUp(ctx, "start") // the mark is unknown: a full load
-	if ix.Version(u.ID) != 1 || pub.Version(u.ID) != 1 || f.mark == 0 {
-		t.Fatalf("the first catch-up must load the indexes and take a mark: version %d/%d, mark %d",
-			ix.Version(u.ID), pub.Version(u.ID), f.mark)
+	if ix.Version(u.ID) != 1 || f.mark == 0 {
+		t.Fatalf("the first catch-up must load the index and take a mark: version %d, mark %d", ix.Version(u.ID), f.mark)
 	}
 	u.Name = "第二版"
 	if err := s.UpdateUnit(ctx, u); err != nil { // version 2, not yet heard
@@ -404,19 +444,18 @@ func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 	})
 	t.Run("OKNewerEventApplied", func(t *testing.T) {
 		f.handle(ctx, append(event(u.ID, 2), event(u.ID, 2)...))
-		if cs.gets != 1 || ix.Version(u.ID) != 2 || pub.Version(u.ID) != 2 {
-			t.Fatalf("one read for the same unit heard twice, then version 2 in both indexes: %d reads, %d/%d",
-				cs.gets, ix.Version(u.ID), pub.Version(u.ID))
+		if cs.gets != 1 || ix.Version(u.ID) != 2 {
+			t.Fatalf("one read for the same unit heard twice, then version 2: %d reads, %d", cs.gets, ix.Version(u.ID))
 		}
 	})
-	t.Run("OKNotApprovedLeavesPublicIndex", func(t *testing.T) {
+	t.Run("OKSubmittedStaysInternal", func(t *testing.T) {
 		u.Status = riskmap.StatusSubmitted
 		if err := s.UpdateUnit(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 		f.handle(ctx, event(u.ID, 3))
-		if ix.Version(u.ID) != 3 || pub.Version(u.ID) != 0 {
-			t.Fatalf("a submitted unit stays internal only: versions %d/%d", ix.Version(u.ID), pub.Version(u.ID))
+		if ix.Version(u.ID) != 3 {
+			t.Fatalf("a submitted unit is indexed: version %d", ix.Version(u.ID))
 		}
 	})
 	t.Run("OKManyEventsReadInOneCatchUp", func(t *testing.T) {
@@ -448,8 +487,8 @@ func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 		}
 		mark := f.mark
 		f.handle(ctx, []followMsg{{listening: true}}) // as after a reconnection
-		if ix.Version(v.ID) != 0 || pub.Version(v.ID) != 0 {
-			t.Fatalf("catching up must take the retired unit out: versions %d/%d", ix.Version(v.ID), pub.Version(v.ID))
+		if ix.Version(v.ID) != 0 {
+			t.Fatalf("catching up must take the retired unit out: version %d", ix.Version(v.ID))
 		}
 		if f.mark < mark || f.behind {
 			t.Fatalf("the mark must move on: %d → %d (behind %v)", mark, f.mark, f.behind)

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"riskmap/pkg/httpapi"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
@@ -41,10 +40,18 @@ const (
 // Whenever its listening connection is (re)established it catches up with what changed
 // while nothing listened, from mark: the change mark serve took before it loaded the
 // indexes, so that writes committed during the load are caught up (0 reloads both).
-func (m *Main) follow(ctx context.Context, s *postgis.Store, ix, pub *spatialindex.Index, mark int64) {
+func (m *Main) follow(ctx context.Context, s *postgis.Store, ix *spatialindex.Index, pub publicationLoader, mark int64) {
 	f := &follower{store: s, ix: ix, pub: pub, logger: m.logger, mark: mark}
 	f.run(ctx)
 }
+
+// publicationLoader brings the public view up to the latest publication (httpapi.Server).
+type publicationLoader interface {
+	LoadPublication(ctx context.Context) error
+}
+
+// publicationCheckEvery is how often a replica looks for a publication another replica made.
+const publicationCheckEvery = time.Second
 
 // followStore is what follow needs of the store.
 type followStore interface {
@@ -57,9 +64,10 @@ type followStore interface {
 
 // follower holds the state of follow. Only its run goroutine touches it.
 type follower struct {
-	store   followStore
-	ix, pub *spatialindex.Index
-	logger  *slog.Logger
+	store  followStore
+	ix     *spatialindex.Index
+	pub    publicationLoader
+	logger *slog.Logger
 	// mark is where the next catch-up starts (postgis.ChangeMark); 0 means unknown, and the
 	// next catch-up reloads everything.
 	mark int64
@@ -115,6 +123,8 @@ func (f *follower) run(ctx context.Context) {
 
 	tick := time.NewTicker(catchUpEvery)
 	defer tick.Stop()
+	pubTick := time.NewTicker(publicationCheckEvery)
+	defer pubTick.Stop()
 	for {
 		wasBehind := f.behind
 		select {
@@ -124,6 +134,8 @@ func (f *follower) run(ctx context.Context) {
 			f.handle(ctx, drain(msg, msgs))
 		case <-tick.C:
 			f.catchUp(ctx, "")
+		case <-pubTick.C:
+			f.loadPublication(ctx)
 		}
 		// Only a change of state resets the ticker: steady events must not put off the
 		// periodic catch-up for ever.
@@ -191,7 +203,6 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 		case riskmap.ErrorCode(err) == riskmap.ENOTFOUND:
 			// Erased from the database by hand: riskmap itself never erases a unit.
 			f.ix.Remove(id)
-			f.pub.Remove(id)
 		case err != nil:
 			if ctx.Err() == nil {
 				f.logger.Warn("cannot read a unit another replica wrote; catching up shortly", "unit", id, "error", err)
@@ -204,19 +215,25 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 	}
 }
 
-// apply brings a unit read from the store into both indexes. It reports whether either
-// changed.
+// apply brings a unit read from the store into the index. It reports whether it changed.
+// The public index changes only with a publication (loadPublication).
 func (f *follower) apply(u *riskmap.Unit) bool {
 	changed, err := f.ix.Apply(u)
 	if err != nil {
 		f.logger.Error("cannot index a unit another replica wrote", "unit", u.ID, "error", err)
 		return false
 	}
-	pubChanged, err := f.pub.Apply(httpapi.PublicVersion(u))
-	if err != nil {
-		f.logger.Error("cannot index a unit another replica wrote for the public", "unit", u.ID, "error", err)
+	return changed
+}
+
+// loadPublication serves the latest publication, if another replica made a newer one.
+func (f *follower) loadPublication(ctx context.Context) {
+	if f.pub == nil {
+		return
 	}
-	return changed || pubChanged
+	if err := f.pub.LoadPublication(ctx); err != nil && ctx.Err() == nil {
+		f.logger.Warn("cannot load the latest publication; trying again shortly", "error", err)
+	}
 }
 
 // catchUp applies every unit changed since the mark, or reloads both indexes when the mark
@@ -265,9 +282,6 @@ func (f *follower) reload(ctx context.Context, why string) {
 		return
 	}
 	n, err := f.ix.Load(ctx, f.store.Units(ctx))
-	if err == nil {
-		_, err = f.pub.Load(ctx, approved(f.store.Units(ctx)))
-	}
 	if err != nil {
 		f.fail(ctx, err)
 		return

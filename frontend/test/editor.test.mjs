@@ -2,7 +2,7 @@
 // text (XSS), server validation next to the field, the 412 conflict, and read-only users.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, openInternalMap, waitInteractive, waitLegend, waitTiles, screenshot, api } from './harness.mjs';
+import { startServer, launch, openPage, openInternalMap, waitInteractive, waitLegend, waitTiles, screenshot, api, USERS } from './harness.mjs';
 import { gcj02ToWgs84 } from '../src/lib/coords.js';
 
 let srv;
@@ -210,7 +210,8 @@ test('a stale edit gets the 412 conflict and can reload the newer version', asyn
   assert.equal(await page.inputValue('#e-name'), u.properties.name);
   // Someone else saves first.
   const cur = await api(srv.url, 'GET', `/api/v1/units/${u.id}`);
-  const theirs = { ...cur.body, properties: { ...cur.body.properties, name: u.properties.name + '（他人已修改）' } };
+  // (Saved as a draft: only review approves.)
+  const theirs = { ...cur.body, properties: { ...cur.body.properties, name: u.properties.name + '（他人已修改）', status: 'draft' } };
   const put = await api(srv.url, 'PUT', `/api/v1/units/${u.id}`, theirs, { 'If-Match': cur.etag });
   assert.equal(put.status, 200, JSON.stringify(put.body));
   await page.fill('#e-address', '我的修改');
@@ -233,14 +234,14 @@ test('a stale edit gets the 412 conflict and can reload the newer version', asyn
   await page.context().close();
 });
 
-test('a read-only user sees no entry form and no edit button', async () => {
+test('a read-only deployment shows no entry form and no edit button', async () => {
   const page = await openPage(browser, srv.url);
-  await page.route('**/api/v1/ui-config', (r) => r.fulfill({ json: { tianditu_key: '', editable: false, user: { name: '住建局 张三', role: 'department' } } }));
+  await page.route('**/api/v1/ui-config', (r) => r.fulfill({ json: { tianditu_key: '', editable: false } }));
   await page.goto(srv.url + '/');
   await waitInteractive(page);
   assert.equal(await page.isVisible('#btn-new'), false);
   assert.match(await page.textContent('#user'), /只读/);
-  assert.match(await page.textContent('#user'), /住建局 张三/);
+  assert.match(await page.textContent('#user'), new RegExp(`${USERS.admin.name}[\\s\\S]*管理员`));
   await page.fill('.search-input', 'CJ-WHP-0001');
   await page.waitForSelector('.search-item');
   await page.keyboard.press('Enter');

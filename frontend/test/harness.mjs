@@ -1,6 +1,10 @@
 // The browser-test harness: it starts the built riskmap binary on a fresh demo store and
 // drives Debian's chromium through playwright-core. It builds nothing itself: RISKMAP_BIN
 // names the binary (default ../bin/riskmap, which `make build` writes after the front end).
+//
+// Every server gets two users before it starts (USERS: an administrator and an expert),
+// and the harness logs the administrator in once: api() and openPage() use that session
+// unless told otherwise ({ as: null } for anonymous, or another login()).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir, loadavg, cpus } from 'node:os';
@@ -16,15 +20,25 @@ mkdirSync(ARTIFACTS, { recursive: true });
 const BIN = path.resolve(frontendDir, process.env.RISKMAP_BIN || '../bin/riskmap');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-/** run runs the binary to completion. */
-function run(args) {
+/** run runs the binary to completion, with input on its stdin. */
+function run(args, input = null) {
   return new Promise((resolve, reject) => {
-    const p = spawn(BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(BIN, args, { stdio: [input == null ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`riskmap ${args.join(' ')}: exit ${code}: ${err}`))));
+    if (input != null) p.stdin.end(input);
   });
 }
+
+/** The users every test server has (added with `riskmap user add` before it serves). */
+export const USERS = {
+  admin: { name: 'admin', role: 'admin', password: 'admin-pass-0001' },
+  expert: { name: 'zhuanjia', role: 'expert', password: 'expert-pass-0001' },
+};
+
+// The session api() and openPage() use by default, by server URL.
+const defaultSessions = new Map();
 
 /**
  * startServer runs `riskmap serve --demo` on a fresh store and a free port and resolves
@@ -35,11 +49,11 @@ export async function startServer({ synthetic = 0 } = {}) {
   if (!existsSync(BIN)) throw new Error(`no riskmap binary at ${BIN}: run "make build" or set RISKMAP_BIN`);
   const dir = mkdtempSync(path.join(tmpdir(), 'riskmap-browser-'));
   const db = path.join(dir, 't.gpkg');
-  if (synthetic) {
-    await run(['seed', '--db', db, '--demo']);
-    await run(['seed', '--db', db, '--synthetic', String(synthetic), '--seed', '7']);
-  }
-  const proc = spawn(BIN, ['serve', '--demo', '--db', db, '--listen', '127.0.0.1:0'], {
+  // The demo city (and its publication 1), then the users.
+  await run(['seed', '--db', db, '--demo']);
+  if (synthetic) await run(['seed', '--db', db, '--synthetic', String(synthetic), '--seed', '7']);
+  for (const u of Object.values(USERS)) await run(['user', 'add', '--db', db, '--name', u.name, '--role', u.role, '--password-stdin'], u.password + '\n');
+  const proc = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -66,14 +80,52 @@ export async function startServer({ synthetic = 0 } = {}) {
     if (r && r.ok) break;
     await new Promise((res) => setTimeout(res, 100));
   }
+  const base = url.replace(/\/$/, '');
+  const admin = await login(base, USERS.admin.name, USERS.admin.password);
+  if (admin.status !== 200) throw new Error(`the harness could not log in as ${USERS.admin.name}: ${admin.status} ${JSON.stringify(admin.body)}`);
+  defaultSessions.set(base, admin);
   return {
-    url: url.replace(/\/$/, ''),
+    url: base,
+    db,
+    admin,
     async stop() {
+      defaultSessions.delete(base);
       proc.kill('SIGTERM');
       await new Promise((res) => (proc.exitCode !== null ? res() : proc.once('exit', res)));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * login logs in through POST /api/v1/session and returns {status, body, cookie, csrf,
+ * user, retryAfter}: cookie is "name=value" of the session cookie, for api() and openPage().
+ */
+export async function login(base, username, password) {
+  const res = await fetch(base + '/api/v1/session', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const text = await res.text();
+  const body = text ? JSON.parse(text) : null;
+  const set = res.headers.getSetCookie ? res.headers.getSetCookie() : [res.headers.get('set-cookie')].filter(Boolean);
+  const ck = set.map((c) => c.split(';')[0]).find((c) => /^(__Host-)?riskmap_session=./.test(c)) || '';
+  return { status: res.status, body, cookie: ck, csrf: body && body.csrf_token, user: body && body.user, retryAfter: res.headers.get('retry-after') };
+}
+
+/** authHeaders are the headers that make a request as session s (a login()). */
+export function authHeaders(s, method = 'GET') {
+  if (!s) return {};
+  const h = { Cookie: s.cookie };
+  if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) h['X-CSRF-Token'] = s.csrf;
+  return h;
+}
+
+/** sessionFor is the session a call uses: opts.as if given (null: anonymous), else the server's administrator. */
+function sessionFor(origin, opts) {
+  if (opts && 'as' in opts) return opts.as;
+  return defaultSessions.get(origin.replace(/\/$/, '')) || null;
 }
 
 export async function launch() {
@@ -89,13 +141,26 @@ export async function launch() {
  * every request to another host with a network error (tests never need the internet, and
  * must show the map works without it), and accepts downloads.
  */
-export async function openPage(browser, origin, { width = 1366, height = 768 } = {}) {
+export async function openPage(browser, origin, { width = 1366, height = 768, ...opts } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', acceptDownloads: true });
+  const s = sessionFor(origin, opts);
+  if (s && s.cookie) {
+    const i = s.cookie.indexOf('=');
+    await context.addCookies([{ name: s.cookie.slice(0, i), value: s.cookie.slice(i + 1), url: origin, httpOnly: true, sameSite: 'Strict' }]);
+  }
+  // Content-Security-Policy violations, as the page's securitypolicyviolation events report them.
+  const csp = [];
+  await context.exposeBinding('__riskmapCsp', (_src, v) => csp.push(v));
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__riskmapCsp({ directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample, page: location.pathname }));
+  });
   const page = await context.newPage();
   page.errors = [];
   page.consoleErrors = [];
   page.external = [];
   page.dialogs = [];
+  page.csp = csp;
   page.on('pageerror', (e) => page.errors.push(e.stack || String(e)));
   page.on('console', (m) => m.type() === 'error' && page.consoleErrors.push(m.text()));
   page.on('dialog', (d) => {
@@ -113,8 +178,8 @@ export async function openPage(browser, origin, { width = 1366, height = 768 } =
 
 /** waitInteractive waits until the map says it is interactive and returns the time from navigation start. */
 /** openInternalMap opens the internal map and waits until its tiles and legend are drawn. */
-export async function openInternalMap(browser, url) {
-  const page = await openPage(browser, url);
+export async function openInternalMap(browser, url, opts = {}) {
+  const page = await openPage(browser, url, opts);
   await page.goto(url + '/');
   await waitInteractive(page);
   await waitTiles(page);
@@ -174,13 +239,22 @@ export async function paneFills(page, pane) {
   }, pane);
 }
 
-/** api calls the server's JSON API from the test (not the page). */
-export async function api(base, method, p, body, headers = {}) {
+/**
+ * api calls the server's JSON API from the test (not the page), as the server's
+ * administrator unless opts.as names another session (a login()) or null (anonymous).
+ */
+export async function api(base, method, p, body, headers = {}, opts = {}) {
   const res = await fetch(base + p, {
     method,
-    headers: { 'Content-Type': 'application/json', ...headers },
+    headers: { 'Content-Type': 'application/json', ...authHeaders(sessionFor(base, opts), method), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, etag: res.headers.get('etag'), body: text ? JSON.parse(text) : null };
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  return { status: res.status, etag: res.headers.get('etag'), headers: res.headers, body: json };
 }

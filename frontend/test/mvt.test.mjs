@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VectorTile } from '@mapbox/vector-tile';
 import Pbf from 'pbf';
-import { startServer } from './harness.mjs';
+import { startServer, authHeaders } from './harness.mjs';
 
 function tileXY(lon, lat, z) {
   const n = 2 ** z;
@@ -20,7 +20,8 @@ test('unit and region tiles decode with @mapbox/vector-tile', async () => {
     // 凤麓街道, the city centre of the demo city.
     for (const [layer, z] of [['units', 14], ['units', 10], ['regions', 11]]) {
       const [x, y] = tileXY(102.9084, 24.6756, z);
-      const res = await fetch(`${server.url}/tiles/${layer}/${z}/${x}/${y}.pbf`);
+      // The internal tiles need a login (the harness's administrator).
+      const res = await fetch(`${server.url}/tiles/${layer}/${z}/${x}/${y}.pbf`, { headers: authHeaders(server.admin) });
       assert.equal(res.status, 200, `${layer} ${z}/${x}/${y}`);
       assert.equal(res.headers.get('content-type'), 'application/vnd.mapbox-vector-tile');
       const tile = new VectorTile(new Pbf(new Uint8Array(await res.arrayBuffer())));

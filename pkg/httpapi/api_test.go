@@ -2,9 +2,12 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,12 +21,15 @@ import (
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/gpkg"
 	"riskmap/pkg/httpapi"
+	"riskmap/pkg/password"
 	"riskmap/pkg/pgtest"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
+
+	"github.com/paulmach/orb"
 )
 
 type env struct {
@@ -31,12 +37,40 @@ type env struct {
 	srv   *httptest.Server
 	store riskmap.Store
 	ix    *spatialindex.Index
+	api   *httpapi.Server
+	// tokens are the API tokens of the test users, by name: admin, expert1, expert2,
+	// zjj (住建局: construction and gas in 530481) and yjj (应急局: hazardous chemicals in
+	// 530481001).
+	tokens map[string]string
+}
+
+// testUsers are the users every test server has, with their roles and scopes.
+var testUsers = []*riskmap.User{
+	{Name: "admin", Role: riskmap.RoleAdmin},
+	{Name: "expert1", Role: riskmap.RoleExpert},
+	{Name: "expert2", Role: riskmap.RoleExpert},
+	{Name: "zjj", Role: riskmap.RoleDepartment, Department: "住建局", Categories: []string{"construction", "lifeline_gas"}, Regions: []string{"530481"}},
+	{Name: "yjj", Role: riskmap.RoleDepartment, Department: "应急局", Categories: []string{"hazardous_chemicals"}, Regions: []string{"530481001"}},
+}
+
+// testPassword is every test user's password.
+const testPassword = "correct horse battery"
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }
 
 func encode(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }
 
 // newEnv starts the API over a real store holding the demo regions and a few units.
 func newEnv(t *testing.T, store riskmap.Store) *env {
+	t.Helper()
+	return newEnvWith(t, store, nil)
+}
+
+// newEnvWith is newEnv with the server's configuration adjusted by tune.
+func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	if err := store.Migrate(ctx); err != nil {
@@ -55,17 +89,45 @@ func newEnv(t *testing.T, store riskmap.Store) *env {
 	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
 		t.Fatal(err)
 	}
-	pub := spatialindex.NewPublic(func(u *riskmap.Unit) ([]byte, error) {
-		return json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
-	}, nil)
-	if _, err := pub.Load(ctx, store.Units(ctx)); err != nil {
+	pub := func() *spatialindex.Index {
+		return spatialindex.NewPublic(func(u *riskmap.Unit) ([]byte, error) {
+			return json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
+		}, nil)
+	}
+	hash, err := password.Hash(testPassword)
+	if err != nil {
 		t.Fatal(err)
 	}
-	s := httpapi.New(httpapi.Config{Store: store, Units: svc, Index: ix, Public: pub, Catalog: cfg.Catalog, Grader: cfg.Grader,
-		RegionRule: cfg.RegionRule, Regions: regions, MaxBodyBytes: 1 << 20})
+	tokens := map[string]string{}
+	for _, tu := range testUsers {
+		u := *tu
+		u.PasswordHash = hash
+		if err := store.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		tokens[u.Name] = "rmk_test_" + u.Name
+		if err := store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "test", UserID: u.ID, TokenHash: sha(tokens[u.Name]),
+			CreatedBy: "test", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hc := httpapi.Config{Store: store, Units: svc, Index: ix, PublicIndex: pub, Catalog: cfg.Catalog, Grader: cfg.Grader,
+		RegionRule: cfg.RegionRule, Regions: regions, MaxBodyBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler)}
+	if tune != nil {
+		tune(&hc)
+	}
+	s := httpapi.New(hc)
+	if err := s.LoadPublication(ctx); err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: store, ix: ix}
+	return &env{t: t, srv: srv, store: store, ix: ix, api: s, tokens: tokens}
+}
+
+// as returns the headers of a request made with user's API token.
+func (e *env) as(user string) []string {
+	return []string{"Authorization", "Bearer " + e.tokens[user]}
 }
 
 type resp struct {
@@ -93,8 +155,13 @@ func (e *env) do(method, path string, body string, headers ...string) resp {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// Requests are the admin's unless they say otherwise; "Authorization", "" is anonymous.
+	req.Header.Set("Authorization", "Bearer "+e.tokens["admin"])
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
+		if headers[i] == "Authorization" && headers[i+1] == "" {
+			req.Header.Del("Authorization")
+		}
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -461,7 +528,7 @@ func (e *env) testOGC(t *testing.T) {
 
 func (e *env) testPublic(t *testing.T) {
 	e.t = t
-	draft := e.do("POST", "/api/v1/units", feature("PUB-1", "草稿单元 联系人张三", 102.91, 24.67, 4, 5))
+	draft := e.do("POST", "/api/v1/units", feature("PUB-1", "草稿单元 联系人张三", 102.91, 24.67, 4, 5), e.as("expert1")...)
 	if draft.code != 201 {
 		t.Fatalf("create: %s", draft.body)
 	}
@@ -470,13 +537,32 @@ func (e *env) testPublic(t *testing.T) {
 	if r := e.do("GET", "/public/api/v1/units/"+id, ""); r.code != 404 {
 		t.Fatalf("a draft unit is not public: %d", r.code)
 	}
-	approved := strings.Replace(feature("PUB-1", "已审核单元 联系人张三", 102.91, 24.67, 4, 5), `"code":`, `"status":"approved","contact_person":"张三","code":`, 1)
-	if r := e.do("PUT", loc, approved, "If-Match", `"1"`); r.code != 200 {
+	// Nobody approves by setting the status.
+	approvedBody := strings.Replace(feature("PUB-1", "已审核单元 联系人张三", 102.91, 24.67, 4, 5), `"code":`, `"status":"approved","contact_person":"张三","code":`, 1)
+	if r := e.do("PUT", loc, approvedBody, "If-Match", `"1"`); r.code != 403 {
+		t.Fatalf("setting status approved directly: %d %s", r.code, r.body)
+	}
+	submitted := strings.Replace(approvedBody, `"status":"approved"`, `"status":"submitted"`, 1)
+	if r := e.do("PUT", loc, submitted, append(e.as("expert1"), "If-Match", `"1"`)...); r.code != 200 {
+		t.Fatalf("submit: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", loc+"/approve", "", append(e.as("expert1"), "If-Match", `"2"`)...); r.code != 403 {
+		t.Fatalf("the author approves its own revision: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", loc+"/approve", "", append(e.as("expert2"), "If-Match", `"2"`)...); r.code != 200 {
 		t.Fatalf("approve: %d %s", r.code, r.body)
 	}
+	if r := e.do("GET", "/public/api/v1/units/"+id, ""); r.code != 404 {
+		t.Fatalf("an approved unit is public only once published: %d", r.code)
+	}
+	pr := e.do("POST", "/api/v1/publications", `{"note":"测试"}`)
+	if pr.code != 201 {
+		t.Fatalf("publish: %d %s", pr.code, pr.body)
+	}
+	number := int(pr.json(t)["number"].(float64))
 	r := e.do("GET", "/public/api/v1/units/"+id, "")
 	if r.code != 200 {
-		t.Fatalf("an approved unit is public at once: %d", r.code)
+		t.Fatalf("a published unit is public: %d", r.code)
 	}
 	for _, internal := range []string{"张三", "已审核单元", "contact_person", "controls", "responsible_unit", `"name"`, "address"} {
 		if strings.Contains(string(r.body), internal) {
@@ -497,15 +583,53 @@ func (e *env) testPublic(t *testing.T) {
 	if r := e.do("POST", "/public/api/v1/units", feature("PUB-2", "x", 102.9, 24.6, 1, 1)); r.code != 405 && r.code != 404 {
 		t.Fatalf("the public cannot write: %d", r.code)
 	}
-	// Back to draft: off the public map at once.
-	back := strings.Replace(approved, `"status":"approved"`, `"status":"submitted"`, 1)
-	if r := e.do("PUT", loc, back, "If-Match", `"2"`); r.code != 200 {
-		t.Fatalf("resubmit: %d %s", r.code, r.body)
+	// A new revision (graded lower) needs approval again; the approved one stays public,
+	// also in the next publication.
+	lower := strings.Replace(feature("PUB-1", "已审核单元", 102.91, 24.67, 1, 1), `"code":`, `"status":"draft","code":`, 1)
+	if r := e.do("PUT", loc, lower, append(e.as("expert1"), "If-Match", `"3"`)...); r.code != 200 {
+		t.Fatalf("new revision: %d %s", r.code, r.body)
 	}
-	if r := e.do("GET", "/public/api/v1/units/"+id, ""); r.code != 404 {
-		t.Fatalf("a unit sent back for review leaves the public map: %d", r.code)
+	if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
+		t.Fatalf("publish 2: %d %s", r.code, r.body)
+	}
+	if g := e.do("GET", "/public/api/v1/units/"+id, "").json(t)["properties"].(map[string]any)["grade"]; g != "red" {
+		t.Fatalf("the approved revision stays public while the new one is a draft: %v", g)
+	}
+	if r := e.do("POST", loc+"/submit", "", append(e.as("expert1"), "If-Match", `"4"`)...); r.code != 200 {
+		t.Fatalf("submit: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", loc+"/approve", "", append(e.as("expert2"), "If-Match", `"5"`)...); r.code != 200 {
+		t.Fatalf("approve: %d %s", r.code, r.body)
+	}
+	p3 := e.do("POST", "/api/v1/publications", "")
+	if p3.code != 201 {
+		t.Fatalf("publish 3: %d %s", p3.code, p3.body)
+	}
+	if g := e.do("GET", "/public/api/v1/units/"+id, "").json(t)["properties"].(map[string]any)["grade"]; g != "blue" {
+		t.Fatalf("the new approved revision is public after publication: %v", g)
+	}
+	n3 := int(p3.json(t)["number"].(float64))
+	diff := e.do("GET", fmt.Sprintf("/api/v1/publications/%d/diff/%d", number, n3), "", e.as("zjj")...)
+	if diff.code != 200 || !strings.Contains(string(diff.body), `"from_grade":"red","to_grade":"blue"`) {
+		t.Fatalf("diff: %d %s", diff.code, diff.body)
+	}
+	// Tiles of a publication carry its number and are cacheable forever.
+	tj := e.do("GET", "/public/tiles/units.json", "", "Authorization", "")
+	if !strings.Contains(string(tj.body), fmt.Sprintf("/public/tiles/%d/units/{z}/{x}/{y}.pbf", n3)) {
+		t.Fatalf("TileJSON must name the publication: %s", tj.body)
+	}
+	zxy := strings.TrimPrefix(tilePath("units", orb.Point{102.91, 24.67}, 14), "/tiles/units/")
+	tile := e.do("GET", fmt.Sprintf("/public/tiles/%d/units/%s", n3, zxy), "", "Authorization", "")
+	if tile.code != 200 || tile.header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("numbered tile: %d %q", tile.code, tile.header.Get("Cache-Control"))
+	}
+	if r := e.do("GET", fmt.Sprintf("/public/tiles/%d/units/%s", number, zxy), "", "Authorization", ""); r.code != 404 {
+		t.Fatalf("a superseded publication's tiles: %d", r.code)
 	}
 	if r := e.do("GET", "/public/api/v1/regions?level=street", ""); r.code != 200 {
 		t.Fatalf("public regions: %d", r.code)
+	}
+	if r := e.do("GET", "/public/api/v1/publication", "", "Authorization", ""); r.code != 200 || strings.Contains(string(r.body), "created_by") {
+		t.Fatalf("public publication: %d %s", r.code, r.body)
 	}
 }

@@ -2,14 +2,18 @@ package httpapi_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/config"
+	"riskmap/pkg/gpkg"
 	"riskmap/pkg/httpapi"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
@@ -47,7 +51,25 @@ func FuzzListQuery(f *testing.F) {
 			}
 		}
 	})
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Index: ix, Catalog: cfg.Catalog, Grader: cfg.Grader, RegionRule: cfg.RegionRule}))
+	// The list is for logged-in users: the fuzzer is an admin with an API token.
+	ctx := context.Background()
+	store, err := gpkg.Open(ctx, filepath.Join(f.TempDir(), "fuzz.gpkg"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		f.Fatal(err)
+	}
+	admin := &riskmap.User{Name: "fuzz", Role: riskmap.RoleAdmin, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
+	if err := store.CreateUser(ctx, admin); err != nil {
+		f.Fatal(err)
+	}
+	if err := store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "fuzz", UserID: admin.ID, TokenHash: sha("rmk_fuzz"), CreatedAt: time.Now()}); err != nil {
+		f.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Store: store, Index: ix, Catalog: cfg.Catalog, Grader: cfg.Grader,
+		RegionRule: cfg.RegionRule, Logger: slog.New(slog.DiscardHandler)}))
 	f.Cleanup(srv.Close)
 	for _, s := range []string{"bbox=102,24,103,25&limit=5", "grade=red,蓝&category=roads", "q=%27%20OR%201%3D1--", "cursor=10&limit=1000000", "region=5304&q=名", "limit=0", "bbox=1,2,3,4,5"} {
 		f.Add(s)
@@ -57,7 +79,9 @@ func FuzzListQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := http.Get(srv.URL + "/api/v1/units?" + q.Encode())
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/units?"+q.Encode(), nil)
+		req.Header.Set("Authorization", "Bearer rmk_fuzz")
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,14 +28,35 @@ type link struct {
 	Title string `json:"title,omitempty"`
 }
 
-func (s *Server) ogcRoutes(g *echo.Group) {
-	g.GET("", s.ogcLanding)
-	g.GET("/", s.ogcLanding)
-	g.GET("/conformance", s.ogcConformance)
-	g.GET("/collections", s.ogcCollections)
-	g.GET("/collections/:cid", s.ogcCollection)
-	g.GET("/collections/:cid/items", s.ogcItems)
-	g.GET("/collections/:cid/items/:fid", s.ogcItem)
+// ogcRoutes serves OGC API Features. QGIS and GDAL connect without logging in and get what
+// the public sees (the latest publication); with a session or an API token they get the
+// register, narrowed to a department's scope.
+func (s *Server) ogcRoutes() {
+	s.route(http.MethodGet, "/ogc", anyone, s.ogcLanding)
+	s.route(http.MethodGet, "/ogc/", anyone, s.ogcLanding)
+	s.route(http.MethodGet, "/ogc/conformance", anyone, s.ogcConformance)
+	s.route(http.MethodGet, "/ogc/collections", anyone, s.ogcCollections)
+	s.route(http.MethodGet, "/ogc/collections/:cid", anyone, s.ogcCollection)
+	s.route(http.MethodGet, "/ogc/collections/:cid/items", anyone, s.ogcItems)
+	s.route(http.MethodGet, "/ogc/collections/:cid/items/:fid", anyone, s.ogcItem)
+}
+
+// ogcView is the view the requester gets: the public one for the public, the internal one
+// for users.
+func (s *Server) ogcView(c echo.Context) *view {
+	if userOf(c) == nil && s.pub() != nil {
+		return s.pub()
+	}
+	return s.internal
+}
+
+// ogcRegionView is the view of the regional grades: a department user's scope does not
+// reach the regional map, which it sees as the public does.
+func (s *Server) ogcRegionView(c echo.Context) *view {
+	if (userOf(c) == nil || scoped(c) != nil) && s.pub() != nil {
+		return s.pub()
+	}
+	return s.internal
 }
 
 // ogcNoParams refuses query parameters on resources that take none but "f".
@@ -90,7 +111,7 @@ func (s *Server) collections(c echo.Context) []ogcCollection {
 		return map[string]any{"spatial": map[string]any{"bbox": [][4]float64{bb}, "crs": crs84}}
 	}
 	unitsBox := [4]float64{-180, -90, 180, 90}
-	if snap, err := s.internal.snapshot(); err == nil && snap.Len() > 0 {
+	if snap, err := s.ogcView(c).snapshot(); err == nil && snap.Len() > 0 {
 		min, max := snap.Bounds()
 		unitsBox = [4]float64{min[0], min[1], max[0], max[1]}
 	}
@@ -150,14 +171,15 @@ func (s *Server) ogcItems(c echo.Context) error {
 	case "units":
 		allowed := map[string]bool{"bbox": true, "limit": true, "cursor": true, "f": true, "bbox-crs": true,
 			"category": true, "grade": true, "region": true, "q": true}
-		p, err := s.parseList(q, allowed)
+		v := s.ogcView(c)
+		p, err := v.parseList(c, q, allowed)
 		if err != nil {
 			return err
 		}
 		if v := q.Get("bbox"); v != "" && len(splitList(v)) == 6 {
 			return riskmap.Errorf(riskmap.EINVALID, "bbox: 3D boxes are not supported; give four numbers")
 		}
-		snap, err := s.internal.snapshot()
+		snap, err := v.snapshot()
 		if err != nil {
 			return err
 		}
@@ -218,7 +240,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 		if err := p.Err(); err != nil {
 			return err
 		}
-		sums, _, _, err := s.internal.summaries()
+		sums, _, _, err := s.ogcRegionView(c).summaries()
 		if err != nil {
 			return err
 		}
@@ -257,7 +279,8 @@ func (s *Server) ogcItem(c echo.Context) error {
 		if err != nil || id < 1 {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %q", clip(c.Param("fid")))
 		}
-		snap, err := s.internal.snapshot()
+		v := s.ogcView(c)
+		snap, err := v.snapshot()
 		if err != nil {
 			return err
 		}
@@ -265,10 +288,15 @@ func (s *Server) ogcItem(c echo.Context) error {
 		if !ok {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
 		}
+		if !v.public {
+			if err := s.checkRead(c, id, f.Category, f.RegionCode); err != nil {
+				return err
+			}
+		}
 		c.Response().Header().Set("ETag", etag(f.Version))
 		return c.Blob(http.StatusOK, geoJSON, f.JSON)
 	case "regions":
-		f, err := s.internal.regionByCode(c.Param("fid"))
+		f, err := s.ogcRegionView(c).regionByCode(c.Param("fid"))
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
@@ -63,9 +64,14 @@ type listParams struct {
 	q          string
 	limit      int
 	after      int64
+	// scope, when set, keeps only the units inside a department user's scope.
+	scope *riskmap.User
 }
 
 func (p *listParams) matches(f *spatialindex.Feature) bool {
+	if p.scope != nil && !p.scope.InScope(f.Category, f.RegionCode) {
+		return false
+	}
 	if p.categories != nil && !p.categories[f.Category] {
 		return false
 	}
@@ -86,7 +92,17 @@ func (p *listParams) matches(f *spatialindex.Feature) bool {
 
 // filtered reports whether any filter besides bbox and paging is set.
 func (p *listParams) filtered() bool {
-	return p.categories != nil || p.anyGrade || p.region != "" || p.q != "" || p.depts != nil
+	return p.categories != nil || p.anyGrade || p.region != "" || p.q != "" || p.depts != nil || p.scope != nil
+}
+
+// parseList reads a list query for this view: on the internal view, a department user's
+// scope is always added to the filters.
+func (v *view) parseList(c echo.Context, q url.Values, allowed map[string]bool) (*listParams, error) {
+	p, err := v.s.parseList(q, allowed)
+	if err == nil && !v.public {
+		p.scope = scoped(c)
+	}
+	return p, err
 }
 
 // containsFold reports whether s contains sub, ignoring ASCII case. It is literal: no

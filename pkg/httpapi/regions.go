@@ -17,9 +17,14 @@ import (
 // regionCounts sums the index's counts by exact region code, over the categories allowed
 // (nil: all).
 func regionCounts(snap *spatialindex.Snapshot, cats map[string]bool) map[string][4]int {
+	return scopedRegionCounts(snap, cats, nil)
+}
+
+// scopedRegionCounts is regionCounts inside a department user's scope (nil: everything).
+func scopedRegionCounts(snap *spatialindex.Snapshot, cats map[string]bool, scope *riskmap.User) map[string][4]int {
 	out := map[string][4]int{}
 	for k, v := range snap.Counts() {
-		if cats != nil && !cats[k.Category] {
+		if (cats != nil && !cats[k.Category]) || (scope != nil && !scope.InScope(k.Category, k.RegionCode)) {
 			continue
 		}
 		c := out[k.RegionCode]
@@ -58,7 +63,17 @@ type regionFeature struct {
 	Properties regiongrade.Summary `json:"properties"`
 }
 
+// regionView is the view whose regional grades the requester sees: a department user's
+// scope does not reach the regional map, which it sees as the public does.
+func (v *view) regionView(c echo.Context) *view {
+	if !v.public && scoped(c) != nil && v.s.pub() != nil {
+		return v.s.pub()
+	}
+	return v
+}
+
 func (v *view) listRegions(c echo.Context) error {
+	v = v.regionView(c)
 	level := c.QueryParam("level")
 	if level != "" && !riskmap.ValidRegionLevel(level) {
 		return riskmap.Errorf(riskmap.EINVALID, "level must be district, street, community or grid, got %q", clip(level))
@@ -88,6 +103,7 @@ func (v *view) listRegions(c echo.Context) error {
 }
 
 func (v *view) getRegion(c echo.Context) error {
+	v = v.regionView(c)
 	f, err := v.regionByCode(c.Param("code"))
 	if err != nil {
 		return err
@@ -152,10 +168,15 @@ func (v *view) stats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	var scope *riskmap.User
+	if !v.public {
+		scope = scoped(c) // a department counts only what lies in its scope
+	}
 	byCat := map[string]*statRow{}
 	total := statRow{}
 	for k, n := range snap.Counts() {
-		if !strings.HasPrefix(k.RegionCode, region) || (cats != nil && !cats[k.Category]) {
+		if !strings.HasPrefix(k.RegionCode, region) || (cats != nil && !cats[k.Category]) ||
+			(scope != nil && !scope.InScope(k.Category, k.RegionCode)) {
 			continue
 		}
 		r := byCat[k.Category]
@@ -176,7 +197,7 @@ func (v *view) stats(c echo.Context) error {
 	sort.Slice(cr, func(i, j int) bool { return cr[i].Category < cr[j].Category })
 
 	// Children: the regions one level below the given one (the districts without one).
-	counts := regionCounts(snap, cats)
+	counts := scopedRegionCounts(snap, cats, scope)
 	var children []statRow
 	for _, r := range v.s.regions {
 		if (region == "" && r.Level == riskmap.LevelDistrict) || (region != "" && r.ParentCode == region) {

@@ -3,7 +3,8 @@
 // in-memory spatial index; writes go through the register service to the store and reach
 // the index before their response returns. Every route goes through one error handler that
 // maps application error codes to HTTP status codes and never shows internal detail, and
-// through one middleware chain where authorisation will wrap every route.
+// through one middleware chain where authentication, the access rule of the route, CSRF
+// protection and the audit log wrap every route.
 package httpapi
 
 import (
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -35,12 +37,12 @@ type Config struct {
 	Store riskmap.Store
 	Units *register.Service
 	Index *spatialindex.Index
-	// Public is the index of what the public sees (approved units, public fields); nil
-	// turns the /public endpoints off.
-	Public     *spatialindex.Index
-	Catalog    *riskmap.Catalog
-	Grader     *grading.Grader
-	RegionRule config.RegionRule
+	// PublicIndex makes an empty index for the public view of a publication (public fields
+	// only); nil turns the /public endpoints off.
+	PublicIndex func() *spatialindex.Index
+	Catalog     *riskmap.Catalog
+	Grader      *grading.Grader
+	RegionRule  config.RegionRule
 	// Assets is the built front end (index.html, public.html, assets/); nil serves none.
 	Assets fs.FS
 	// TiandituKey is the browser key of 天地图 basemaps, handed to the pages; "" hides them.
@@ -54,6 +56,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// Registry collects the metrics served at /metrics; nil makes a new one.
 	Registry *prometheus.Registry
+	// Auth tunes sessions, tokens and login throttling.
+	Auth AuthConfig
+	// Now is the clock (tests may set it); nil is time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTTP handler.
@@ -63,19 +69,26 @@ type Server struct {
 	regions []regiongrade.Region
 	metrics *metrics
 
+	rules    map[string]rule
+	throttle *throttle
+	auth     authCache
+
 	internal *view
-	public   *view
+	public   atomic.Pointer[view]
+	pubLoad  sync.Mutex // one publication load at a time
 	assets   map[string]*asset
 }
 
 // view is one audience's window on the register: the internal one (every active unit,
-// every field) or the public one (approved units, public fields). Each has its own index,
-// whose features carry the GeoJSON encoded for that audience.
+// every field) or the public one (the latest publication, public fields). Each has its own
+// index, whose features carry the GeoJSON encoded for that audience.
 type view struct {
 	s      *Server
 	ix     *spatialindex.Index
 	public bool
 	tiles  *tiles.Service
+	// publication is what a public view serves; nil before the first publication.
+	publication *riskmap.Publication
 
 	mu     sync.Mutex // guards the region summaries cached for one index state
 	seq    uint64
@@ -84,6 +97,24 @@ type view struct {
 
 	tileRegions    []tiles.RegionFeature
 	tileRegionsSeq uint64
+}
+
+func (s *Server) newView(ix *spatialindex.Index, public bool, p *riskmap.Publication) *view {
+	v := &view{s: s, ix: ix, public: public, publication: p}
+	if ix != nil {
+		v.tiles = tiles.NewService(ix, v, s.cfg.TileOptions)
+	}
+	return v
+}
+
+// pub is the public view of the latest publication loaded.
+func (s *Server) pub() *view { return s.public.Load() }
+
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // New builds the server and its routes.
@@ -98,54 +129,67 @@ func New(cfg Config) *Server {
 		cfg.Registry = prometheus.NewRegistry()
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
+	cfg.Auth.defaults()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions)}
-	s.internal = &view{s: s, ix: cfg.Index}
-	s.public = &view{s: s, ix: cfg.Public, public: true}
-	for _, v := range []*view{s.internal, s.public} {
-		if v.ix != nil {
-			v.tiles = tiles.NewService(v.ix, v, cfg.TileOptions)
+	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, throttle: newThrottle(cfg.Auth)}
+	// The client address is the socket's unless the request came through a trusted proxy.
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(cfg.Auth.TrustedProxies) > 0 {
+		opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range cfg.Auth.TrustedProxies {
+			opts = append(opts, echo.TrustIPRange(n))
 		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
+	}
+	s.internal = s.newView(cfg.Index, false, nil)
+	if cfg.PublicIndex != nil {
+		s.public.Store(s.newView(cfg.PublicIndex(), true, nil))
 	}
 	s.metrics = newMetrics(cfg.Registry, s)
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.recoverPanics, s.metrics.middleware)
+	e.Pre(s.audit, s.secureHeaders, s.guardPath)
+	e.Use(s.recoverPanics, s.metrics.middleware, s.authenticate)
 
-	e.GET("/healthz", func(c echo.Context) error {
+	s.route(http.MethodGet, "/healthz", anyone, func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
-	e.GET("/readyz", s.ready)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	s.route(http.MethodGet, "/readyz", anyone, s.ready)
+	// The metrics count the whole register, drafts included: not for the public. Prometheus
+	// scrapes with an API token (authorization: credentials in its scrape config).
+	s.route(http.MethodGet, "/metrics", loggedIn, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 
-	api := e.Group("/api/v1")
-	api.GET("/units", s.internal.listUnits)
-	api.POST("/units", s.createUnit)
-	api.GET("/units/:id", s.internal.getUnit)
-	api.PUT("/units/:id", s.updateUnit)
-	api.DELETE("/units/:id", s.retireUnit)
-	api.GET("/categories", s.categories)
-	api.GET("/grading", s.gradingConfig)
-	api.POST("/grading/evaluate", s.evaluate)
-	api.GET("/regions", s.internal.listRegions)
-	api.GET("/regions/:code", s.internal.getRegion)
-	api.GET("/stats", s.internal.stats)
-	s.internal.tileRoutes(e.Group("/tiles"))
-	s.ogcRoutes(e.Group("/ogc"))
+	const api = "/api/v1"
+	s.route(http.MethodPost, api+"/session", anyone, s.login)
+	s.route(http.MethodGet, api+"/session", anyone, s.whoami)
+	s.route(http.MethodDelete, api+"/session", anyone, s.logout)
+
+	s.route(http.MethodGet, api+"/units", loggedIn, s.internal.listUnits)
+	s.route(http.MethodGet, api+"/units.csv", loggedIn, s.internal.unitsCSV)
+	s.route(http.MethodPost, api+"/units", editor, s.createUnit)
+	s.route(http.MethodGet, api+"/units/:id", loggedIn, s.internal.getUnit)
+	s.route(http.MethodPut, api+"/units/:id", editor, s.updateUnit)
+	s.route(http.MethodDelete, api+"/units/:id", editor, s.retireUnit)
+	s.route(http.MethodGet, api+"/units/:id/review", loggedIn, s.review)
+	s.route(http.MethodPost, api+"/units/:id/submit", editor, s.transition("unit.submit", s.cfg.Units.Submit))
+	s.route(http.MethodPost, api+"/units/:id/approve", reviewer, s.transition("unit.approve", s.cfg.Units.Approve))
+	s.route(http.MethodPost, api+"/units/:id/reject", reviewer, s.transition("unit.reject", s.cfg.Units.Reject))
+	s.route(http.MethodGet, api+"/categories", anyone, s.categories)
+	s.route(http.MethodGet, api+"/grading", anyone, s.gradingConfig)
+	s.route(http.MethodPost, api+"/grading/evaluate", loggedIn, s.evaluate)
+	s.route(http.MethodGet, api+"/regions", loggedIn, s.internal.listRegions)
+	s.route(http.MethodGet, api+"/regions/:code", loggedIn, s.internal.getRegion)
+	s.route(http.MethodGet, api+"/stats", loggedIn, s.internal.stats)
+	s.internal.tileRoutes("/tiles", loggedIn)
+	s.ogcRoutes()
+	s.adminRoutes()
 	s.webRoutes()
 
-	// The public map: read-only, approved units, public fields.
-	if cfg.Public != nil {
-		pub := e.Group("/public/api/v1")
-		pub.GET("/units", s.public.listUnits)
-		pub.GET("/units/:id", s.public.getUnit)
-		pub.GET("/categories", s.categories)
-		pub.GET("/grading", s.publicGrading)
-		pub.GET("/regions", s.public.listRegions)
-		pub.GET("/regions/:code", s.public.getRegion)
-		pub.GET("/stats", s.public.stats)
-		s.public.tileRoutes(e.Group("/public/tiles"))
+	// The public map: read-only, the latest publication, public fields.
+	if cfg.PublicIndex != nil {
+		s.publicRoutes()
 	}
+	s.checkRules()
 	return s
 }
 
@@ -159,7 +203,7 @@ func (s *Server) ready(c echo.Context) error {
 		s.cfg.Logger.Warn("readiness: store does not answer", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
 	}
-	if (s.cfg.Index != nil && !s.cfg.Index.Loaded()) || (s.cfg.Public != nil && !s.cfg.Public.Loaded()) {
+	if (s.cfg.Index != nil && !s.cfg.Index.Loaded()) || (s.pub() != nil && !s.pub().ix.Loaded()) {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "loading the spatial index"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
@@ -228,6 +272,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	auditOf(c).err = err
 	var body ErrorBody
 	status := http.StatusInternalServerError
 	var he *echo.HTTPError

@@ -5,11 +5,13 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 
+	"riskmap/pkg/riskmap"
 	"riskmap/pkg/tiles"
 )
 
@@ -39,18 +41,65 @@ func (v *view) RegionFeatures() (uint64, []tiles.RegionFeature) {
 	return seq + 1, v.tileRegions
 }
 
-func (v *view) tileRoutes(g *echo.Group) {
+// tileRoutes serves an internal view's tiles under prefix.
+func (v *view) tileRoutes(prefix string, r rule) {
 	if v.tiles == nil {
 		return
 	}
-	g.GET("/units.json", v.tileJSON(tiles.LayerUnits))
-	g.GET("/regions.json", v.tileJSON(tiles.LayerRegions))
+	s := v.s
+	s.route(http.MethodGet, prefix+"/units.json", r, v.tileJSON(tiles.LayerUnits))
+	s.route(http.MethodGet, prefix+"/regions.json", r, v.tileJSON(tiles.LayerRegions))
 	// GDAL's MVT driver reads {tileroot}/metadata.json.
-	g.GET("/units/metadata.json", v.metadataJSON(tiles.LayerUnits))
-	g.GET("/regions/metadata.json", v.metadataJSON(tiles.LayerRegions))
-	g.GET("/units/:z/:x/:y", v.tile(tiles.LayerUnits))
-	g.GET("/regions/:z/:x/:y", v.tile(tiles.LayerRegions))
+	s.route(http.MethodGet, prefix+"/units/metadata.json", r, v.metadataJSON(tiles.LayerUnits))
+	s.route(http.MethodGet, prefix+"/regions/metadata.json", r, v.metadataJSON(tiles.LayerRegions))
+	s.route(http.MethodGet, prefix+"/units/:z/:x/:y", r, v.tile(tiles.LayerUnits))
+	s.route(http.MethodGet, prefix+"/regions/:z/:x/:y", r, v.tile(tiles.LayerRegions))
 }
+
+// publicTileRoutes serves the latest publication's tiles. Under /public/tiles/{n}/ a tile
+// never changes (a publication is immutable), so it is cacheable forever; the TileJSON
+// points there. The unnumbered paths serve the latest publication, revalidated.
+func (s *Server) publicTileRoutes() {
+	pub := func(h func(*view) echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error { return h(s.pub())(c) }
+	}
+	numbered := func(h func(*view) echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			v := s.pub()
+			n, err := strconv.ParseInt(c.Param("pub"), 10, 64)
+			if err != nil || v.publication == nil || n != v.publication.Number {
+				c.Response().Header().Set("Cache-Control", "no-store")
+				latest := int64(0)
+				if v.publication != nil {
+					latest = v.publication.Number
+				}
+				return riskmap.Errorf(riskmap.ENOTFOUND, "publication %q is not the one served; the latest is %d (see /public/tiles/units.json)", clip(c.Param("pub")), latest)
+			}
+			c.Set(ctxImmutable, true)
+			return h(v)(c)
+		}
+	}
+	tile := func(layer string) func(*view) echo.HandlerFunc {
+		return func(v *view) echo.HandlerFunc { return v.tile(layer) }
+	}
+	tj := func(layer string) func(*view) echo.HandlerFunc {
+		return func(v *view) echo.HandlerFunc { return v.tileJSON(layer) }
+	}
+	md := func(layer string) func(*view) echo.HandlerFunc {
+		return func(v *view) echo.HandlerFunc { return v.metadataJSON(layer) }
+	}
+	const p = "/public/tiles"
+	s.route(http.MethodGet, p+"/units.json", anyone, pub(tj(tiles.LayerUnits)))
+	s.route(http.MethodGet, p+"/regions.json", anyone, pub(tj(tiles.LayerRegions)))
+	s.route(http.MethodGet, p+"/units/metadata.json", anyone, pub(md(tiles.LayerUnits)))
+	s.route(http.MethodGet, p+"/regions/metadata.json", anyone, pub(md(tiles.LayerRegions)))
+	s.route(http.MethodGet, p+"/units/:z/:x/:y", anyone, pub(tile(tiles.LayerUnits)))
+	s.route(http.MethodGet, p+"/regions/:z/:x/:y", anyone, pub(tile(tiles.LayerRegions)))
+	s.route(http.MethodGet, p+"/:pub/units/:z/:x/:y", anyone, numbered(tile(tiles.LayerUnits)))
+	s.route(http.MethodGet, p+"/:pub/regions/:z/:x/:y", anyone, numbered(tile(tiles.LayerRegions)))
+}
+
+const ctxImmutable = "riskmap.immutable"
 
 func (v *view) tilesBase(c echo.Context) string {
 	if v.public {
@@ -86,7 +135,13 @@ func (v *view) tileJSON(layer string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		opt := v.tiles.Options()
 		c.Response().Header().Set("Cache-Control", "no-cache")
-		return c.JSON(http.StatusOK, tiles.TileJSON(v.tilesBase(c), layer, fields(layer), v.layerBounds(layer), 0, opt.MaxZoom))
+		tj := tiles.TileJSON(v.tilesBase(c), layer, fields(layer), v.layerBounds(layer), 0, opt.MaxZoom)
+		if v.public && v.publication != nil {
+			n := strconv.FormatInt(v.publication.Number, 10)
+			tj["tiles"] = []string{baseURL(c) + "/public/tiles/" + n + "/" + layer + "/{z}/{x}/{y}.pbf"}
+			tj["version"] = n + ".0.0"
+		}
+		return c.JSON(http.StatusOK, tj)
 	}
 }
 
@@ -103,6 +158,7 @@ func (v *view) metadataJSON(layer string) echo.HandlerFunc {
 
 func (v *view) tile(layer string) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		v := v
 		y := c.Param("y")
 		if !strings.HasSuffix(y, ".pbf") && !strings.HasSuffix(y, ".mvt") {
 			return &httpError{status: http.StatusNotFound, code: "not_found", message: "tiles are at /{z}/{x}/{y}.pbf"}
@@ -114,9 +170,15 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 		var tl *tiles.Tile
 		q := c.QueryParams()
 		q.Del("_") // a client's cache-buster
-		if layer == tiles.LayerUnits && len(q) > 0 {
-			// The map's filters: grade, category, region, department.
-			p, err := v.s.parseList(q, tileFilters)
+		dept := !v.public && scoped(c) != nil
+		if layer == tiles.LayerRegions && dept {
+			// A department sees the regional map as the public does: the regional grades
+			// of the whole register are outside its scope.
+			v = v.s.pub()
+		}
+		if layer == tiles.LayerUnits && (len(q) > 0 || dept) {
+			// The map's filters: grade, category, region, department; and a department's scope.
+			p, err := v.parseList(c, q, tileFilters)
 			if err != nil {
 				return err
 			}
@@ -134,12 +196,20 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 		}
 		h := c.Response().Header()
 		h.Set("Cache-Control", "no-cache")
-		h.Set("Access-Control-Allow-Origin", "*")
+		if v.public {
+			h.Set("Access-Control-Allow-Origin", "*")
+		} else {
+			h.Set("Cache-Control", "private, no-cache")
+			h.Set("Vary", "Cookie, Authorization")
+		}
+		if c.Get(ctxImmutable) == true {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		}
 		if tl.Empty {
 			return c.NoContent(http.StatusNoContent)
 		}
 		h.Set("ETag", tl.ETag)
-		h.Set("Vary", "Accept-Encoding")
+		h.Add("Vary", "Accept-Encoding")
 		if match := c.Request().Header.Get("If-None-Match"); match != "" && match == tl.ETag {
 			return c.NoContent(http.StatusNotModified)
 		}

@@ -123,7 +123,7 @@ func (v *view) snapshot() (*spatialindex.Snapshot, error) {
 }
 
 func (v *view) listUnits(c echo.Context) error {
-	p, err := v.s.parseList(c.QueryParams(), nil)
+	p, err := v.parseList(c, c.QueryParams(), nil)
 	if err != nil {
 		return err
 	}
@@ -196,9 +196,10 @@ func (v *view) getUnit(c echo.Context) error {
 	}
 	var body []byte
 	var version int64
+	var category, region string
 	if snap, err := v.snapshot(); err == nil {
 		if f, ok := snap.Get(id); ok {
-			body, version = f.JSON, f.Version
+			body, version, category, region = f.JSON, f.Version, f.Category, f.RegionCode
 		}
 	}
 	if body == nil && v.public {
@@ -210,7 +211,12 @@ func (v *view) getUnit(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		body, version = featurejson.Encode(u), u.Version
+		body, version, category, region = featurejson.Encode(u), u.Version, u.Category, u.RegionCode
+	}
+	if !v.public {
+		if err := v.s.checkRead(c, id, category, region); err != nil {
+			return err
+		}
 	}
 	tag := etag(version)
 	c.Response().Header().Set("ETag", tag)
@@ -239,105 +245,4 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 		return nil, riskmap.Errorf(riskmap.EINVALID, "the request body is empty; send a GeoJSON Feature")
 	}
 	return b, nil
-}
-
-// index brings a written unit into the index before the response goes out, so that the
-// client's next tile or list request sees its change.
-func (s *Server) index(u *riskmap.Unit) error {
-	if s.cfg.Index == nil {
-		return nil
-	}
-	_, err := s.cfg.Index.Apply(u)
-	if err == nil && s.cfg.Public != nil {
-		_, err = s.cfg.Public.Apply(PublicVersion(u))
-	}
-	return err
-}
-
-func (s *Server) writeUnit(c echo.Context, status int, u *riskmap.Unit) error {
-	c.Response().Header().Set("ETag", etag(u.Version))
-	return c.Blob(status, geoJSON, featurejson.Encode(u))
-}
-
-func (s *Server) createUnit(c echo.Context) error {
-	body, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	u, err := featurejson.DecodeUnit(body)
-	if err != nil {
-		return err
-	}
-	if err := s.cfg.Units.Create(c.Request().Context(), u); err != nil {
-		return err
-	}
-	if err := s.index(u); err != nil {
-		return err
-	}
-	c.Response().Header().Set("Location", "/api/v1/units/"+strconv.FormatInt(u.ID, 10))
-	return s.writeUnit(c, http.StatusCreated, u)
-}
-
-func (s *Server) updateUnit(c echo.Context) error {
-	id, err := parseID(c)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	u, err := featurejson.DecodeUnit(body)
-	if err != nil {
-		return err
-	}
-	u.ID, u.Version = id, version
-	if err := s.cfg.Units.Update(c.Request().Context(), u); err != nil {
-		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
-			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it and apply your edit again", id, version)
-		}
-		return err
-	}
-	if err := s.index(u); err != nil {
-		return err
-	}
-	return s.writeUnit(c, http.StatusOK, u)
-}
-
-func (s *Server) retireUnit(c echo.Context) error {
-	id, err := parseID(c)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	u, err := s.cfg.Store.RetireUnit(c.Request().Context(), id, version)
-	if err != nil {
-		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
-			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it before retiring", id, version)
-		}
-		return err
-	}
-	if err := s.index(u); err != nil {
-		return err
-	}
-	return s.writeUnit(c, http.StatusOK, u)
-}
-
-// PublicVersion is what the public index gets of a written unit: the unit itself while it
-// is approved, otherwise a retirement at the same version, which takes it off the public map.
-// Replicas that follow other replicas' writes apply the same rule.
-func PublicVersion(u *riskmap.Unit) *riskmap.Unit {
-	if u.Status == riskmap.StatusApproved || u.Status == riskmap.StatusRetired {
-		return u
-	}
-	c := *u
-	c.Status = riskmap.StatusRetired
-	return &c
 }

@@ -69,10 +69,10 @@ func (s *Server) webRoutes() {
 			return s.serveAsset(c, name, "no-cache")
 		}
 	}
-	s.echo.GET("/", page("index.html"))
-	s.echo.GET("/public", page("public.html"))
-	s.echo.GET("/public/", page("public.html"))
-	s.echo.GET("/assets/*", func(c echo.Context) error {
+	s.route(http.MethodGet, "/", anyone, page("index.html"))
+	s.route(http.MethodGet, "/public", anyone, page("public.html"))
+	s.route(http.MethodGet, "/public/", anyone, page("public.html"))
+	s.route(http.MethodGet, "/assets/*", anyone, func(c echo.Context) error {
 		name := path.Clean("assets/" + c.Param("*"))
 		if !strings.HasPrefix(name, "assets/") {
 			return echo.ErrNotFound
@@ -83,11 +83,11 @@ func (s *Server) webRoutes() {
 		// The bundler puts a content hash in every asset name.
 		return s.serveAsset(c, name, "public, max-age=31536000, immutable")
 	})
-	s.echo.GET("/api/v1/ui-config", func(c echo.Context) error {
+	s.route(http.MethodGet, "/api/v1/ui-config", anyone, func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": false, "editable": true})
 	})
-	if s.cfg.Public != nil {
-		s.echo.GET("/public/api/v1/ui-config", func(c echo.Context) error {
+	if s.cfg.PublicIndex != nil {
+		s.route(http.MethodGet, "/public/api/v1/ui-config", anyone, func(c echo.Context) error {
 			return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": true, "editable": false})
 		})
 	}

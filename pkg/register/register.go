@@ -15,7 +15,10 @@ import (
 
 // Service validates, grades and stores units.
 type Service struct {
-	Store   riskmap.UnitStore
+	Store riskmap.UnitStore
+	// Reviews keeps who wrote and reviewed each revision; nil (a store without it) records
+	// nothing.
+	Reviews riskmap.ReviewStore
 	Grader  *grading.Grader
 	Catalog *riskmap.Catalog
 	// Now returns the current time; tests may fix it.
@@ -24,7 +27,9 @@ type Service struct {
 
 // New returns a service over a store.
 func New(store riskmap.UnitStore, g *grading.Grader, cat *riskmap.Catalog) *Service {
-	return &Service{Store: store, Grader: g, Catalog: cat, Now: time.Now}
+	s := &Service{Store: store, Grader: g, Catalog: cat, Now: time.Now}
+	s.Reviews, _ = store.(riskmap.ReviewStore)
+	return s
 }
 
 // Prepare fills the defaults a user expects, validates the unit and computes its grade. It

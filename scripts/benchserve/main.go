@@ -11,6 +11,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -130,6 +133,9 @@ func main() {
 	ix := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }, locate)
 	srv := httpapi.New(httpapi.Config{Store: store, Units: register.New(store, cfg.Grader, cfg.Catalog), Index: ix,
 		Catalog: cfg.Catalog, Grader: cfg.Grader, RegionRule: cfg.RegionRule, Regions: regions})
+	// The register is for logged-in users: the benchmark is an expert with an API token,
+	// so that every request below pays for authentication as a real client does.
+	auth := benchToken(ctx, store)
 	start := time.Now()
 	n, err := ix.Load(ctx, store.Units(ctx))
 	must(err)
@@ -223,7 +229,9 @@ func main() {
 			b := [4]float64{c[0] - side/2, c[1] - side/2, c[0] + side/2, c[1] + side/2}
 			url := fmt.Sprintf("%s/api/v1/units?limit=1000&bbox=%f,%f,%f,%f", baseURL, b[0], b[1], b[2], b[3])
 			t0 := time.Now()
-			res, err := client.Get(url)
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("Authorization", auth)
+			res, err := client.Do(req)
 			must(err)
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
@@ -251,7 +259,9 @@ func main() {
 		}
 		t := maptile.At(pts[0], 14)
 		tileURL := fmt.Sprintf("%s/tiles/units/%d/%d/%d.pbf", baseURL, t.Z, t.X, t.Y)
-		res, err := http.Get(tileURL)
+		req, _ := http.NewRequest("GET", tileURL, nil)
+		req.Header.Set("Authorization", auth)
+		res, err := http.DefaultClient.Do(req)
 		must(err)
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
@@ -266,8 +276,8 @@ func main() {
 		bs := &http.Server{Handler: bare}
 		go bs.Serve(bln)
 		defer bs.Close()
-		ourRPS := wrk(tileURL, *wrkSecs)
-		bareRPS := wrk("http://"+bln.Addr().String()+"/tile", *wrkSecs)
+		ourRPS := wrk(tileURL, *wrkSecs, "Authorization: "+auth)
+		bareRPS := wrk("http://"+bln.Addr().String()+"/tile", *wrkSecs, "Authorization: "+auth)
 		fmt.Fprintf(out, "\n### Cached tile throughput (wrk -t2 -c32, %d s each, %d-byte gzipped tile)\n\n", *wrkSecs, len(body))
 		row("handler", "requests/s")
 		row("---", "---")
@@ -279,8 +289,22 @@ func main() {
 
 var rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 
-func wrk(url string, secs int) float64 {
-	cmd := exec.Command("wrk", "-t2", "-c32", fmt.Sprintf("-d%ds", secs), "-H", "Accept-Encoding: gzip", url)
+// benchToken adds an expert with an API token to the store and returns the Authorization
+// header value that uses it.
+func benchToken(ctx context.Context, store *postgis.Store) string {
+	b := make([]byte, 16)
+	_, _ = crand.Read(b)
+	secret := "rmk_bench_" + hex.EncodeToString(b)
+	u := &riskmap.User{Name: "bench-" + hex.EncodeToString(b[:4]), Role: riskmap.RoleExpert, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
+	must(store.CreateUser(ctx, u))
+	h := sha256.Sum256([]byte(secret))
+	must(store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "make bench", UserID: u.ID, TokenHash: hex.EncodeToString(h[:]),
+		CreatedBy: "make bench", CreatedAt: time.Now()}))
+	return "Bearer " + secret
+}
+
+func wrk(url string, secs int, header string) float64 {
+	cmd := exec.Command("wrk", "-t2", "-c32", fmt.Sprintf("-d%ds", secs), "-H", "Accept-Encoding: gzip", "-H", header, url)
 	b, err := cmd.CombinedOutput()
 	must(err)
 	m := rpsRE.FindSubmatch(b)

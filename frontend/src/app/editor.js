@@ -47,8 +47,8 @@ export function representativePoint(g) {
 }
 
 export class Editor {
-  constructor({ api, app, catalog, regionsP, drawer, onSaved, onClosed }) {
-    Object.assign(this, { api, app, catalog, regionsP, drawer, onSaved, onClosed });
+  constructor({ api, app, catalog, regionsP, drawer, onSaved, onClosed, user }) {
+    Object.assign(this, { api, app, catalog, regionsP, drawer, onSaved, onClosed, user });
     this.map = app.map;
     this.active = false;
     this.layer = null;
@@ -232,8 +232,14 @@ export class Editor {
 
     els.code = input('e-code', p.code, { maxlength: 64, placeholder: '如 CJ-WHP-0001', required: true });
     els.name = input('e-name', p.name, { maxlength: 200, required: true });
+    // A department user enters units of its own categories only (the server checks too).
+    const scope = this.user && this.user.role === 'department' ? new Set(this.user.categories || []) : null;
+    const allowed = (c) => !scope || scope.has(c.code) || c.code === p.category;
     els.category = h('select#e-category', h('option', { value: '' }, '请选择行业领域'),
-      cat.groups.map((g) => h('optgroup', { label: g.label }, cat.categories.filter((c) => c.group === g.code).map((c) => h('option', { value: c.code, selected: c.code === p.category }, c.label)))));
+      cat.groups.map((g) => {
+        const cs = cat.categories.filter((c) => c.group === g.code && allowed(c));
+        return cs.length ? h('optgroup', { label: g.label }, cs.map((c) => h('option', { value: c.code, selected: c.code === p.category }, c.label))) : null;
+      }));
     els.sub = h('select#e-sub');
     els.region = h('select#e-region');
     els.regionAuto = h('span.auto-note', '');
@@ -267,7 +273,10 @@ export class Editor {
     els.phone = input('e-phone', p.contact_phone, { maxlength: 40 });
     els.radius = input('e-radius', p.influence_radius_m ?? '', { type: 'number', min: 0, step: 10, placeholder: '米' });
     els.assessedBy = input('e-assessed-by', p.assessed_by, { maxlength: 200 });
-    els.status = h('select#e-status', Object.entries(STATUS).filter(([k]) => k !== 'retired').map(([k, v]) => h('option', { value: k, selected: (p.status || 'draft') === k }, v)));
+    // Saving never approves: 审核通过 is a separate step, by someone else. Editing an approved
+    // unit makes a new draft revision; the approved one stays public until it is approved.
+    const cur = p.status === 'submitted' ? 'submitted' : 'draft';
+    els.status = h('select#e-status', [['draft', `保存为${STATUS.draft}`], ['submitted', `保存并提交审核（${STATUS.submitted}）`]].map(([k, v]) => h('option', { value: k, selected: cur === k }, v)));
     els.geomType = h('select#e-geomtype', Object.entries({ Point: '点', LineString: '线', Polygon: '面' }).map(([k, v]) => h('option', { value: k }, v)));
     els.crs = h('select#e-crs', INPUT_CRS.map((c) => h('option', { value: c.code, selected: c.code === this.crs }, c.label)));
     els.coords = h('textarea#e-coords', { rows: 4, placeholder: '每行一个顶点：经度, 纬度\n例如 102.908, 24.672', spellcheck: false });
@@ -388,7 +397,7 @@ export class Editor {
           this.field('contact_phone', '联系电话', els.phone),
           this.field('influence_radius_m', '影响半径（米）', els.radius),
           this.field('assessed_by', '评估单位', els.assessedBy),
-          this.field('status', '状态', els.status))),
+          this.field('status', '保存后状态', els.status, { hint: p.status === 'approved' ? '该单元已审核：保存的修改成为新的草稿，审核通过前公众版仍显示已审核的版本' : null }))),
       h('div.form-actions', els.save, h('button.btn', { type: 'button', onclick: () => this.close() }, '取消')),
     );
     replace(this.drawer,

@@ -1,17 +1,20 @@
-// The internal map application (GET /): the four-colour unit and regional maps, filters,
-// search, unit details, the register table, statistics and expert entry.
-import '../lib/leaflet.js';
+// The internal map application (GET /): the login, the four-colour unit and regional maps,
+// filters, search, unit details with review (提交审核 / 审核通过 / 退回), the register
+// table, statistics, expert entry and, for administrators, the 系统管理 panels.
+import L from '../lib/leaflet.js';
 import 'leaflet/dist/leaflet.css';
 import '../css/base.css';
 import '../css/app.css';
 import { Api } from '../lib/api.js';
 import { $, h, replace, toast } from '../lib/dom.js';
-import { GRADE_CODES, grade, swatch } from '../lib/grades.js';
+import { GRADE_CODES, grade, swatch, badge } from '../lib/grades.js';
 import { createMapApp, highlighter } from '../lib/mapbase.js';
 import { searchBox, flyToFeature } from '../lib/search.js';
 import { levelLabel } from '../lib/regionlayer.js';
-import { filterParams } from '../lib/unitlayer.js';
+import { filterParams, UnitLayer, unitStyle } from '../lib/unitlayer.js';
 import { renderUnit, renderRegion } from './details.js';
+import { ensureSession, showLogin, renderUser } from './session.js';
+import { STATUS } from '../lib/labels.js';
 import { RegisterTable } from './table.js';
 import { StatsView } from './stats.js';
 
@@ -22,7 +25,21 @@ let app;
 let catalog = { groups: [], categories: [], accident_types: [] };
 let regionNames = new Map();
 let editor = null; // the entry form, loaded on first use
+let admin = null; // the 系统管理 panels, loaded on first use (administrators only)
 let highlight;
+let session = null; // GET /api/v1/session: {user: {name, role, department, categories, regions}, …}
+let relogin = null;
+
+/** inScope mirrors the server's scope rule for a department user (categories × region prefixes). */
+function inScope(u, category, regionCode) {
+  if (!u || u.role !== 'department') return true;
+  return (u.categories || []).includes(category) && (u.regions || []).some((r) => String(regionCode || '').startsWith(r));
+}
+
+/** mayEdit is what the page assumes before the unit's review record says (the server decides). */
+function mayEdit(p) {
+  return !!(app && app.cfg.editable && session && inScope(session.user, p.category, p.region_code));
+}
 
 const ctx = {
   categoryLabel: (code) => (catalog.categories.find((c) => c.code === code) || {}).label || code || '',
@@ -58,10 +75,11 @@ async function showUnit(id, { fly = false } = {}) {
   openDrawer('unit');
   replace(drawer, h('div.panel-loading', '正在加载…'));
   let res;
+  let review;
   try {
-    res = await api.unit(id);
+    [res, review] = await Promise.all([api.unit(id), api.review(id).catch(() => null)]);
   } catch (e) {
-    replace(drawer, h('div.panel-error', `无法加载单元：${e.message}`));
+    replace(drawer, h('div.panel-error', e.status === 403 || e.status === 404 ? '该单元不在您的管辖范围内，或已不存在。' : `无法加载单元：${e.message}`));
     return;
   }
   const f = res.data;
@@ -70,11 +88,35 @@ async function showUnit(id, { fly = false } = {}) {
   renderUnit(drawer, f, {
     ...ctx,
     editable: app.cfg.editable,
+    canEdit: app.cfg.editable && (review ? !!review.can_edit : mayEdit(f.properties)),
+    review,
     onClose: closeDrawer,
     onZoom: () => flyToFeature(app.map, f),
     onEdit: () => openEditor(f, res.etag),
+    onReview: (action, reason) => reviewUnit(f, res.etag, action, reason),
   });
   drawer.dataset.unitId = String(f.id);
+  drawer.dataset.status = f.properties.status || '';
+}
+
+const REVIEW_DONE = { submit: '已提交审核', approve: '审核通过', reject: '已退回修改' };
+
+/** reviewUnit submits, approves or rejects the shown revision (If-Match: its ETag). */
+async function reviewUnit(f, etag, action, reason) {
+  for (const b of drawer.querySelectorAll('.panel-actions button, .reject-box button')) b.disabled = true;
+  try {
+    const res = await api.reviewAction(f.id, action, etag, action === 'reject' ? (reason ? { reason } : {}) : undefined);
+    const p = (res.data && res.data.properties) || {};
+    toast(`${REVIEW_DONE[action]}：${p.name || f.properties.name}（${STATUS[p.status] || p.status || ''}）`, 'ok');
+    app.refreshData();
+    if (refreshMatched) refreshMatched();
+    table.reloadIfOpen();
+  } catch (e) {
+    if (e.status === 412) toast('该单元已被其他人修改，已加载最新版本，请核对后再操作。', 'error', 6000);
+    else if (e.status === 403) toast(`无权执行该操作：${e.message}`, 'error', 6000);
+    else toast(`操作失败：${e.message}`, 'error', 6000);
+  }
+  if (drawer.dataset.unitId === String(f.id) && drawer.dataset.kind === 'unit') showUnit(f.id);
 }
 
 async function showRegion(p) {
@@ -93,7 +135,7 @@ async function openEditor(feature, etag) {
   if (!app.cfg.editable) return;
   if (!editor) {
     const mod = await import('./editor.js');
-    editor = new mod.Editor({ api, app, catalog, regionsP: app.regionsP, ctx, drawer, onSaved, onClosed });
+    editor = new mod.Editor({ api, app, catalog, regionsP: app.regionsP, ctx, drawer, onSaved, onClosed, user: session.user });
   }
   highlight.clear();
   openDrawer('editor');
@@ -223,17 +265,72 @@ function buildSidebar() {
       h('label.field', h('span', '街道'), streetSel),
       h('label.field', h('span', '社区'), communitySel)),
     h('section.side-section.side-foot', matched, h('button.btn.btn-small', { type: 'button', onclick: reset }, '重置筛选'),
-      h('p.hint', '筛选作用于单元四色图、图例计数、风险清单和统计分析。区域四色图按全部单元汇总。')),
+      h('p.hint', '筛选作用于单元四色图、图例计数、风险清单和统计分析。区域四色图按全部单元汇总。'),
+      session.user.role === 'department'
+        ? h('p.hint.scope-note', '实色为本部门管辖范围内的单元；范围外已发布的单元以淡色、虚线显示（公众版信息）。区域四色图为已发布的区域等级。')
+        : null),
   );
   apply();
 }
 
-function renderUser() {
-  const u = app.cfg.user;
-  replace($('#user'),
-    u && u.name ? h('span.user-name', u.name, u.role ? h('span.role', ` · ${u.role}`) : null) : null,
-    app.cfg.editable ? h('span.badge-mode.edit', '可编辑') : h('span.badge-mode.ro', '只读'));
-  $('#btn-new').hidden = !app.cfg.editable;
+async function logout() {
+  if (editor && editor.active && !editor.close()) return;
+  try {
+    await api.logout();
+  } catch {
+    /* the session may have ended already */
+  }
+  location.replace('/');
+}
+
+/** sessionEnded shows the login form over the page when a request comes back 401. */
+function sessionEnded() {
+  if (relogin) return;
+  relogin = showLogin(api, { notice: '登录已失效，请重新登录。' }).then((s) => {
+    relogin = null;
+    if (!session || s.user.name !== session.user.name) {
+      location.reload();
+      return;
+    }
+    session = s;
+    // What failed while logged out loads again.
+    app.refreshData();
+    if (refreshMatched) refreshMatched();
+    table.reloadIfOpen();
+    stats.reloadIfOpen();
+  });
+}
+
+/**
+ * addPublicLayer shows a department user, under its own units, the published units outside
+ * its scope as the public sees them: paler, dashed, with only the public fields.
+ */
+function addPublicLayer() {
+  const u = session.user;
+  let outside;
+  const layer = new UnitLayer(app.map, {
+    base: '/public',
+    pane: 'publicUnits',
+    zIndex: 415,
+    clusters: false,
+    style: (p, z, f) => {
+      if (p.cluster || inScope(u, p.category, p.region_code)) return [];
+      const s = unitStyle(p, z, f);
+      const fade = (x) => ({ ...x, opacity: 0.55, fillOpacity: Math.min(0.3, x.fillOpacity ?? 0.3), dashArray: p.$type === 1 ? null : '4 3' });
+      return Array.isArray(s) ? s.map(fade) : fade(s);
+    },
+    onUnit: (p, latlng) => {
+      outside = L.popup({ maxWidth: 280, className: 'public-popup' }).setLatLng(latlng).setContent(
+        h('div.public-card', { dataset: { id: p.id } },
+          h('div.public-card-head', badge(p.grade, true), ' ', h('span.muted', '公开信息 · 不在本部门管辖范围')),
+          h('dl.kv-list',
+            h('div.kv', h('dt', '编号'), h('dd', p.code || '—')),
+            h('div.kv', h('dt', '行业领域'), h('dd', ctx.categoryLabel(p.category))),
+            h('div.kv', h('dt', '所在区域'), h('dd', ctx.regionName(p.region_code) || '—'))))).openOn(app.map);
+    },
+  });
+  app.addOverlay(layer);
+  return layer;
 }
 
 let table;
@@ -241,6 +338,9 @@ let stats;
 let refreshMatched = null;
 
 async function main() {
+  session = await ensureSession(api);
+  api.onUnauthorized = sessionEnded;
+  document.body.dataset.role = session.user.role || '';
   app = await createMapApp(api, {
     onUnit: (p) => showUnit(p.id),
     onRegion: (p) => showRegion(p),
@@ -251,7 +351,20 @@ async function main() {
   app.regionsP.then((r) => {
     for (const fc of Object.values(r)) for (const f of fc.features) regionNames.set(f.properties.code, f.properties.name);
   });
-  renderUser();
+  renderUser($('#user'), session, { editable: app.cfg.editable, onLogout: logout });
+  $('#btn-new').hidden = !app.cfg.editable;
+  if (session.user.role === 'department') app.publicUnits = addPublicLayer();
+  if (session.user.role === 'admin') {
+    const btn = $('#btn-admin');
+    btn.hidden = false;
+    btn.addEventListener('click', async () => {
+      if (!admin) {
+        const mod = await import('./admin.js');
+        admin = new mod.AdminPanel({ api, session, ctx, getCatalog: () => catalog, onPublished: () => app.refreshData() });
+      }
+      admin.toggle();
+    });
+  }
   $('#search-slot').appendChild(
     searchBox(api, {
       describe: (f) => [f.properties.name, `${f.properties.code} · ${ctx.categoryLabel(f.properties.category)}`],

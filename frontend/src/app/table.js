@@ -4,6 +4,7 @@ import { h, replace, debounce, fmtNumber } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
 import { STATUS, fmtDate } from '../lib/labels.js';
 import { filterParams } from '../lib/unitlayer.js';
+import { query } from '../lib/api.js';
 
 const PAGE = 50;
 const FETCH = 1000;
@@ -195,6 +196,10 @@ export class RegisterTable {
         h('div.table-status', status),
         this.next ? h('button.btn.btn-small', { type: 'button', onclick: () => this.load(true) }, '加载更多') : null,
         h('button.btn.btn-small', { type: 'button', onclick: () => this.exportCSV(), disabled: !this.rows.length, dataset: { action: 'csv' } }, `导出 CSV（${fmtNumber(this.rows.length)} 条）`),
+        // Every match, written by the server (GET /api/v1/units.csv with the same filters).
+        this.matched > this.rows.length
+          ? h('a.btn.btn-small', { href: `/api/v1/units.csv?${query({ ...this.params(), limit: null })}`, download: '', dataset: { action: 'server-csv' } }, `导出全部 ${fmtNumber(this.matched)} 条（服务器生成）`)
+          : null,
         h('button.icon-btn', { type: 'button', title: '关闭', 'aria-label': '关闭', onclick: () => this.close() }, '×')),
       h('div.table-wrap', h('table.register', h('thead', head), h('tbody', body))),
       h('div.pager',

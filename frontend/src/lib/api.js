@@ -1,32 +1,52 @@
 // The HTTP API of riskmap (/api/v1 for the internal application, /public/api/v1 for the
 // public map). Errors come back as ApiError carrying the server's code, message and field
 // problems, so forms can show each problem next to its field.
+//
+// The session: the server keeps it in an HttpOnly cookie; the CSRF token it hands out with
+// the session lives here, in memory only (never in localStorage), and goes with every write
+// as X-CSRF-Token.
 
 export class ApiError extends Error {
-  constructor(status, body) {
+  constructor(status, body, headers) {
     const e = (body && body.error) || {};
     super(e.message || `HTTP ${status}`);
     this.status = status;
     this.code = e.code || '';
     this.fields = e.fields || [];
+    const ra = headers && headers.get('Retry-After');
+    this.retryAfter = ra && /^\d+$/.test(ra.trim()) ? Number(ra) : null;
   }
 }
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export class Api {
   /** base is '' for the internal application and '/public' for the public map. */
   constructor(base = '') {
     this.base = base;
     this.api = `${base}/api/v1`;
+    this.csrf = null;
+    // onUnauthorized(error) is called when a request made while logged in comes back 401
+    // (the session ended or expired); the application shows the login form again.
+    this.onUnauthorized = null;
   }
 
-  async request(method, path, { body, headers = {}, signal } = {}) {
+  /** setCsrf keeps the session's CSRF token (null after logout). */
+  setCsrf(token) {
+    this.csrf = token || null;
+  }
+
+  async request(method, path, { body, headers = {}, signal, raw = false } = {}) {
     const init = { method, headers: { Accept: 'application/json, application/geo+json', ...headers }, signal, credentials: 'same-origin' };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers['Content-Type'] = path.startsWith('/units') ? 'application/geo+json' : 'application/json';
     }
+    if (UNSAFE.has(method) && this.csrf) init.headers['X-CSRF-Token'] = this.csrf;
     let res = method === 'GET' ? await prefetched(this.api + path) : null;
-    if (!res) res = await fetch(this.api + path, init);
+    // A prefetched request that failed, or was refused before the login, is asked again.
+    if (!res || (res.status === 401 && path !== '/session')) res = await fetch(this.api + path, init);
+    if (raw) return res;
     let data = null;
     const text = await res.text();
     if (text) {
@@ -36,12 +56,19 @@ export class Api {
         data = null;
       }
     }
-    if (!res.ok) throw new ApiError(res.status, data);
+    if (!res.ok) {
+      const err = new ApiError(res.status, data, res.headers);
+      if (res.status === 401 && this.csrf && this.onUnauthorized && path !== '/session') this.onUnauthorized(err);
+      throw err;
+    }
     return { data, etag: res.headers.get('ETag'), status: res.status };
   }
 
   async get(path, opts) {
     return (await this.request('GET', path, opts)).data;
+  }
+  async post(path, body, opts = {}) {
+    return (await this.request('POST', path, { ...opts, body })).data;
   }
 
   /** units lists units; params are the filters of GET /units (bbox, category, grade, region, q, limit, cursor). */
@@ -54,7 +81,7 @@ export class Api {
     const u = new URL(url, location.href);
     const res = await fetch(u.pathname + u.search, { signal, credentials: 'same-origin' });
     const data = await res.json();
-    if (!res.ok) throw new ApiError(res.status, data);
+    if (!res.ok) throw new ApiError(res.status, data, res.headers);
     return data;
   }
 
@@ -67,6 +94,17 @@ export class Api {
   updateUnit(id, feature, etag) {
     return this.request('PUT', `/units/${encodeURIComponent(id)}`, { body: feature, headers: { 'If-Match': etag } });
   }
+
+  // ---- review: draft → submitted → approved ----
+
+  review(id) {
+    return this.get(`/units/${encodeURIComponent(id)}/review`);
+  }
+  /** reviewAction is submit, approve or reject; etag is the unit's (If-Match). */
+  reviewAction(id, action, etag, body) {
+    return this.request('POST', `/units/${encodeURIComponent(id)}/${action}`, { body, headers: etag ? { 'If-Match': etag } : {} });
+  }
+
   categories() {
     return this.get('/categories');
   }
@@ -89,11 +127,88 @@ export class Api {
     return this.get('/stats?' + query(params));
   }
 
+  // ---- the session ----
+
+  /** session returns {user, csrf_token, expires_at} or throws ApiError 401. */
+  async session() {
+    const s = await this.get('/session');
+    this.setCsrf(s.csrf_token);
+    return s;
+  }
+  async login(username, password) {
+    const s = await this.post('/session', { username, password });
+    this.setCsrf(s.csrf_token);
+    return s;
+  }
+  async logout() {
+    try {
+      await this.request('DELETE', '/session');
+    } finally {
+      this.setCsrf(null);
+    }
+  }
+
+  // ---- administration (admin) ----
+
+  users() {
+    return this.get('/users');
+  }
+  createUser(u) {
+    return this.post('/users', u);
+  }
+  updateUser(name, patch) {
+    return this.request('PATCH', `/users/${encodeURIComponent(name)}`, { body: patch }).then((r) => r.data);
+  }
+  resetPassword(name, password) {
+    return this.post(`/users/${encodeURIComponent(name)}/password`, password ? { password } : {});
+  }
+  tokens() {
+    return this.get('/tokens');
+  }
+  createToken(name, user) {
+    return this.post('/tokens', { name, user });
+  }
+  revokeToken(id) {
+    return this.request('DELETE', `/tokens/${encodeURIComponent(id)}`);
+  }
+  audit(params) {
+    return this.get('/audit?' + query(params));
+  }
+  publications() {
+    return this.get('/publications');
+  }
+  publish(note) {
+    return this.post('/publications', { note });
+  }
+  publicationDiff(a, b) {
+    return this.get(`/publications/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
+  }
+
+  // ---- the public map ----
+
+  /** publication is the latest publication {number, created_at, unit_count}, or null before the first. */
+  async publication() {
+    try {
+      return await this.get('/publication');
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  /** tileJSON reads a TileJSON document (e.g. /public/tiles/units.json). */
+  async tileJSON(path) {
+    const res = (await prefetched(path)) || (await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } }));
+    if (!res.ok) throw new ApiError(res.status, null, res.headers);
+    return res.json();
+  }
+
   /** uiConfig is the deployment's settings for the page; the defaults apply where the server has none. */
   async uiConfig() {
     const defaults = { tianditu_key: '', public: this.base === '/public', editable: this.base !== '/public', user: null };
     try {
-      const res = (await prefetched(this.api + '/ui-config')) || (await fetch(this.api + '/ui-config', { credentials: 'same-origin' }));
+      let res = await prefetched(this.api + '/ui-config');
+      if (!res || !res.ok) res = await fetch(this.api + '/ui-config', { credentials: 'same-origin' });
       if (!res.ok) return defaults;
       return { ...defaults, ...(await res.json()) };
     } catch {
@@ -103,8 +218,9 @@ export class Api {
 }
 
 /**
- * prefetched hands out, once, a response the page's inline script already asked for; it
- * returns a promise of the Response (null if that request failed) or undefined.
+ * prefetched hands out, once, a response that prefetch.js (loaded by the page before the
+ * bundle) already asked for; it returns a promise of the Response (null if that request
+ * failed) or undefined.
  */
 function prefetched(url) {
   const store = window.__riskmapPrefetch;

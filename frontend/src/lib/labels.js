@@ -1,6 +1,10 @@
 // Chinese labels of the register's fixed vocabularies.
 
-export const STATUS = { draft: '草稿', submitted: '已提交', approved: '已审核', retired: '已注销' };
+export const STATUS = { draft: '草稿', submitted: '待审核', approved: '已审核', retired: '已退役' };
+
+export const ROLES = { admin: '管理员', expert: '评估专家', department: '行业部门' };
+
+export const OUTCOMES = { ok: '成功', denied: '拒绝', failed: '失败' };
 
 export const CONTROL_GROUPS = [
   { code: 'engineering', label: '工程技术措施' },
@@ -50,6 +54,15 @@ export function fmtDate(s) {
   const d = new Date(s);
   if (Number.isNaN(d.getTime())) return String(s);
   return d.toLocaleDateString('zh-CN', { year: 'numeric', month: '2-digit', day: '2-digit' });
+}
+
+/** fmtDateTime writes a time as 2026-11-26 17:28 in the browser's time zone. */
+export function fmtDateTime(s, seconds = false) {
+  if (!s) return '—';
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime())) return String(s);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}${seconds ? ':' + p(d.getSeconds()) : ''}`;
 }
 
 export const GEOM_LABELS = { Point: '点', LineString: '线', Polygon: '面', MultiPoint: '多点', MultiLineString: '多线', MultiPolygon: '多面' };

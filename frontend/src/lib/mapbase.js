@@ -13,9 +13,11 @@ const FALLBACK_VIEW = { center: [24.67, 102.92], zoom: 11 };
 
 /**
  * createMapApp builds the map for api (an Api). onUnit(props, latlng) and onRegion(props,
- * latlng) are called when a unit or region is clicked.
+ * latlng) are called when a unit or region is clicked. unitTiles and regionTiles, if given,
+ * are promises of the tiles' URL templates (the public page's numbered publication, from
+ * TileJSON; null for the default).
  */
-export async function createMapApp(api, { onUnit, onRegion, onCluster } = {}) {
+export async function createMapApp(api, { onUnit, onRegion, onCluster, unitTiles = null, regionTiles = null } = {}) {
   const cfgP = api.uiConfig();
   const gradingP = api.grading().then((g) => (setGrading(g), g));
   const regionsP = Promise.all(['district', 'street', 'community'].map((l) => api.regions(l).catch(() => ({ type: 'FeatureCollection', features: [] })))).then(
@@ -31,7 +33,7 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster } = {}) {
 
   // The first view is the city's extent: wait for it (a small request) before asking for
   // tiles, so that no tile is fetched for a view that is about to change.
-  const [cfg, grading, regionsFirst] = await Promise.all([cfgP, gradingP, regionsP]);
+  const [cfg, grading, regionsFirst, template, regionTemplate] = await Promise.all([cfgP, gradingP, regionsP, unitTiles, regionTiles]);
   const d = regionsFirst.district.features;
   if (d.length) {
     const b = L.geoJSON({ type: 'FeatureCollection', features: d }).getBounds();
@@ -45,8 +47,10 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster } = {}) {
   }
   let started = false; // the first screen of unit tiles has been drawn
   const state = { mode: 'units', level: 'street', filters: { grades: [...GRADE_CODES], categories: null, region: '', empty: false } };
-  const units = new UnitLayer(map, { base: api.base, onUnit, onCluster });
-  const regions = new RegionLayer(map, { base: api.base, onRegion });
+  const units = new UnitLayer(map, { base: api.base, template, onUnit, onCluster });
+  // Further unit layers that follow the mode and the filters (a department's public layer).
+  const overlays = [];
+  const regions = new RegionLayer(map, { base: api.base, template: regionTemplate, onRegion });
   const basemaps = addBasemaps(map, { tiandituKey: cfg.tianditu_key || '', regionsPromise: regionsP });
   const legend = new Legend(map, api, () => state.filters);
 
@@ -79,6 +83,7 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster } = {}) {
       b.setAttribute('aria-selected', String(b.dataset.mode === mode));
     }
     units.setVisible(mode === 'units');
+    for (const o of overlays) o.setVisible(mode === 'units');
     regions.setVisible(mode === 'regions');
     document.body.dataset.mode = mode;
     legend.setMode(mode, levelLabel(state.level));
@@ -136,6 +141,12 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster } = {}) {
     regionsP,
     setMode,
     setLevel,
+    /** addOverlay adds a unit layer that shows with the unit map and takes its filters. */
+    addOverlay(layer) {
+      overlays.push(layer);
+      layer.setFilters(state.filters);
+      layer.setVisible(state.mode === 'units');
+    },
     /** refreshData reloads the tiles and the regions' grades after a unit was saved. */
     refreshData() {
       units.refresh();
@@ -148,6 +159,7 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster } = {}) {
       if (JSON.stringify(next) === JSON.stringify(state.filters)) return;
       state.filters = next;
       units.setFilters(state.filters);
+      for (const o of overlays) o.setFilters(state.filters);
       legend.render({});
       legend.count();
     },

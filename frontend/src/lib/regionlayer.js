@@ -18,7 +18,7 @@ export function levelLabel(code) {
 }
 
 export class RegionLayer {
-  constructor(map, { base = '', pane = 'regions', onRegion } = {}) {
+  constructor(map, { base = '', pane = 'regions', template = null, onRegion } = {}) {
     this.map = map;
     this.level = 'street';
     if (!map.getPane(pane)) {
@@ -26,7 +26,7 @@ export class RegionLayer {
       map.getPane(pane).style.zIndex = 410;
     }
     const self = this;
-    this.layer = typedProtobuf(`${base}/tiles/regions/{z}/{x}/{y}.pbf`, {
+    this.layer = typedProtobuf(template || `${base}/tiles/regions/{z}/{x}/{y}.pbf`, {
       rendererFactory: L.svg.tile,
       pane,
       interactive: true,

@@ -164,16 +164,19 @@ export function typedProtobuf(url, options) {
 
 /**
  * UnitLayer wraps the VectorGrid of the units layer: setFilters redraws it with new filters;
- * onUnit and onCluster are called with the properties of what was clicked.
+ * onUnit and onCluster are called with the properties of what was clicked. template is the
+ * tile URL ({z}/{x}/{y}; default base + /tiles/units/…), e.g. from a TileJSON; style
+ * replaces unitStyle; clusters: false leaves the server's cluster points undrawn.
  */
 export class UnitLayer {
-  constructor(map, { base = '', pane = 'units', onUnit, onCluster } = {}) {
+  constructor(map, { base = '', pane = 'units', zIndex = 420, template = null, style = unitStyle, clusters = true, onUnit, onCluster } = {}) {
     this.map = map;
     this.base = base;
+    this.template = template || `${base}/tiles/units/{z}/{x}/{y}.pbf`;
     this.filters = { grades: [...GRADE_CODES], categories: null, region: '', empty: false };
     if (!map.getPane(pane)) {
       map.createPane(pane);
-      map.getPane(pane).style.zIndex = 420;
+      map.getPane(pane).style.zIndex = zIndex;
     }
     const self = this;
     this.layer = typedProtobuf(this.url(), {
@@ -184,12 +187,12 @@ export class UnitLayer {
       zoomOffset: -1,
       maxNativeZoom: 23,
       maxZoom: 23,
-      clusterCellPx: 56,
+      clusterCellPx: clusters ? 56 : 0,
       fetchOptions: { credentials: 'same-origin' },
       // Stored features (by unit id) let the page and its tests see what a tile drew.
       getFeatureId: (feat) => feat.properties.id,
       vectorTileLayerStyles: {
-        units: (p, z) => unitStyle(p, z, self.filters),
+        units: (p, z) => style(p, z, self.filters),
       },
     });
     if (!map.getPane('clusters')) {
@@ -224,7 +227,7 @@ export class UnitLayer {
 
   url() {
     const q = query(filterParams(this.filters));
-    return `${this.base}/tiles/units/{z}/{x}/{y}.pbf${q ? '?' + q : ''}`;
+    return q ? `${this.template}${this.template.includes('?') ? '&' : '?'}${q}` : this.template;
   }
 
   setFilters(f) {
@@ -237,7 +240,8 @@ export class UnitLayer {
 
   /** refresh reloads every tile, e.g. after a unit was saved. */
   refresh() {
-    this.layer.setUrl(this.url().replace(/\?|$/, (m) => `?_=${Date.now()}${m === '?' ? '&' : ''}`));
+    const u = this.url();
+    this.layer.setUrl(`${u}${u.includes('?') ? '&' : '?'}_=${Date.now()}`);
   }
 
   setVisible(on) {

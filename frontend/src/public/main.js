@@ -1,6 +1,8 @@
 // The public map (GET /public): the four-colour unit and regional maps, legend and search,
 // read only from /public/... endpoints, which carry public fields only. No login, no
-// editing, and none of the application's heavier modules.
+// editing, and none of the application's heavier modules. It shows the latest publication
+// (发布): the unit tiles come from the numbered URL of /public/tiles/units.json, which never
+// changes once published and so may be cached for ever.
 import '../lib/leaflet.js';
 import 'leaflet/dist/leaflet.css';
 import '../css/base.css';
@@ -12,6 +14,7 @@ import { badge, grade } from '../lib/grades.js';
 import { createMapApp, highlighter } from '../lib/mapbase.js';
 import { searchBox, flyToFeature } from '../lib/search.js';
 import { levelLabel } from '../lib/regionlayer.js';
+import { fmtDateTime } from '../lib/labels.js';
 
 const api = new Api('/public');
 
@@ -37,11 +40,34 @@ function regionCard(p) {
     p.explanation ? h('p.explanation', p.explanation) : null);
 }
 
+/** showPublication writes "第 N 期 · 发布于 …" in the header. */
+function showPublication(pub) {
+  const el = $('#publication');
+  if (!el) return;
+  if (!pub) {
+    el.textContent = '尚未发布';
+    el.dataset.number = '';
+    return;
+  }
+  el.textContent = `第 ${pub.number} 期 · 发布于 ${fmtDateTime(pub.created_at)}`;
+  el.title = `第 ${pub.number} 期发布，共 ${Number(pub.unit_count || 0).toLocaleString('zh-CN')} 个风险单元`;
+  el.dataset.number = String(pub.number);
+}
+
 async function main() {
   let app;
+  const pubP = api.publication().catch(() => null);
+  pubP.then(showPublication);
+  // The numbered tiles of the latest publication; the unnumbered URL (also the latest) if
+  // the TileJSON is not there.
+  const template = (layer) => api.tileJSON(`/public/tiles/${layer}.json`).then((tj) => (tj && Array.isArray(tj.tiles) && tj.tiles[0]) || null).catch(() => null);
+  const unitTiles = template('units');
+  const regionTiles = template('regions');
   let highlight;
   const popup = (latlng, content) => L.popup({ maxWidth: 300, className: 'public-popup' }).setLatLng(latlng).setContent(content).openOn(app.map);
   app = await createMapApp(api, {
+    unitTiles,
+    regionTiles,
     onUnit: async (p, latlng) => {
       // The tile's properties are public already; the list endpoint adds the labels.
       popup(latlng, publicCard(p));
@@ -64,6 +90,24 @@ async function main() {
     },
   });
   window.riskmap = app;
+  app.publication = await pubP;
+  // A numbered publication's tiles are served only while it is the latest: when a new one
+  // is published, move to it (checked when the page is shown again, and every 10 minutes).
+  const follow = async () => {
+    const pub = await api.publication().catch(() => undefined);
+    if (pub === undefined || (pub && app.publication && pub.number === app.publication.number) || (!pub && !app.publication)) return;
+    app.publication = pub;
+    showPublication(pub);
+    const [u, r] = await Promise.all([template('units'), template('regions')]);
+    if (u) {
+      app.units.template = u;
+      app.units.layer.setUrl(app.units.url());
+    }
+    if (r) app.regions.layer.setUrl(r);
+    app.legend.count();
+  };
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && follow());
+  setInterval(follow, 10 * 60 * 1000);
   highlight = highlighter(app.map);
   app.map.on('popupclose', () => highlight.clear());
   $('#search-slot').appendChild(

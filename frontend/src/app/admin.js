@@ -1,0 +1,556 @@
+// 系统管理 (administrators only; the server refuses everyone else): 用户管理, API 令牌,
+// 操作日志 and 发布. Loaded on first use. Every table is built with textContent: user names,
+// notes and audit details are data, never markup. Passwords and token secrets the server
+// generates are shown once, in the panel, and kept nowhere.
+import { h, replace, toast, fmtNumber } from '../lib/dom.js';
+import { badge } from '../lib/grades.js';
+import { ApiError } from '../lib/api.js';
+import { ROLES, OUTCOMES, fmtDateTime } from '../lib/labels.js';
+
+const TABS = [
+  { code: 'users', label: '用户管理' },
+  { code: 'tokens', label: 'API 令牌' },
+  { code: 'audit', label: '操作日志' },
+  { code: 'publish', label: '发布' },
+];
+
+const AUDIT_PAGE = 50;
+
+// Audit actions the server writes, for the filter's suggestions (any prefix works).
+const ACTIONS = [
+  ['session.', '登录与退出'],
+  ['session.login', '登录'],
+  ['session.logout', '退出'],
+  ['unit.', '风险单元（全部）'],
+  ['unit.create', '新增单元'],
+  ['unit.update', '修改单元'],
+  ['unit.submit', '提交审核'],
+  ['unit.approve', '审核通过'],
+  ['unit.reject', '退回'],
+  ['user.', '用户（全部）'],
+  ['user.create', '新增用户'],
+  ['user.update', '修改用户'],
+  ['user.password', '重置密码'],
+  ['token.', 'API 令牌（全部）'],
+  ['publication.create', '发布'],
+  ['deny', '拒绝的请求'],
+];
+
+/** table builds a <table> from columns [{label, get(row) → text or Node, cls}] and rows. */
+function table(cls, columns, rows, { empty = '暂无记录', rowAttrs } = {}) {
+  return h(`table.admin-table.${cls}`,
+    h('thead', h('tr', columns.map((c) => h('th', { class: c.cls || null }, c.label)))),
+    h('tbody', rows.length
+      ? rows.map((r) => h('tr', rowAttrs ? rowAttrs(r) : null, columns.map((c) => {
+        const v = c.get(r);
+        return h('td', { class: c.cls || null }, v == null || v === '' ? '—' : v);
+      })))
+      : h('tr', h('td.empty', { colspan: columns.length }, empty))));
+}
+
+/** secretBox shows a generated password or token once, with a copy button. */
+function secretBox(title, secret, note) {
+  const code = h('code.secret', secret);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(secret);
+      toast('已复制', 'ok', 1500);
+    } catch {
+      const r = document.createRange();
+      r.selectNodeContents(code);
+      const sel = getSelection();
+      sel.removeAllRanges();
+      sel.addRange(r);
+    }
+  };
+  return h('div.secret-box', { role: 'status' },
+    h('strong', title),
+    h('div.secret-line', code, h('button.btn.btn-small', { type: 'button', onclick: copy }, '复制')),
+    h('p.hint', note || '仅显示这一次，关闭后无法再次查看，请立即妥善转交。'));
+}
+
+function errText(e) {
+  if (!(e instanceof ApiError)) return `网络错误：${e.message}`;
+  const f = (e.fields || []).map((x) => `${x.field}：${x.message}`).join('；');
+  return f ? `${e.message}（${f}）` : e.message;
+}
+
+/** twoStep makes a button ask once more ("确认…？") before it acts, without a dialog. */
+function twoStep(label, confirmLabel, action, cls = '', name = '') {
+  let armed = false;
+  let timer;
+  const btn = h(`button.btn.btn-small${cls}`, { type: 'button', dataset: name ? { action: name } : null }, label);
+  btn.addEventListener('click', async () => {
+    if (!armed) {
+      armed = true;
+      btn.textContent = confirmLabel;
+      btn.classList.add('armed');
+      timer = setTimeout(() => {
+        armed = false;
+        btn.textContent = label;
+        btn.classList.remove('armed');
+      }, 4000);
+      return;
+    }
+    clearTimeout(timer);
+    btn.disabled = true;
+    await action();
+    btn.disabled = false;
+  });
+  return btn;
+}
+
+export class AdminPanel {
+  constructor({ api, session, ctx, getCatalog, onPublished }) {
+    Object.assign(this, { api, session, ctx, getCatalog, onPublished });
+    this.el = h('section#admin.admin', { hidden: true, role: 'dialog', 'aria-label': '系统管理' });
+    document.body.appendChild(this.el);
+    this.tab = 'users';
+    this.users = [];
+    this.auditState = { filters: {}, pages: [null], page: 0 };
+    this.onKey = (e) => e.key === 'Escape' && this.close();
+  }
+
+  toggle() {
+    if (this.el.hidden) this.open();
+    else this.close();
+  }
+
+  open(tab) {
+    if (tab) this.tab = tab;
+    this.el.hidden = false;
+    document.body.classList.add('admin-open');
+    document.addEventListener('keydown', this.onKey);
+    this.render();
+  }
+
+  close() {
+    this.el.hidden = true;
+    document.body.classList.remove('admin-open');
+    document.removeEventListener('keydown', this.onKey);
+  }
+
+  render() {
+    this.body = h('div.admin-body');
+    replace(this.el,
+      h('div.admin-head',
+        h('h2', '系统管理'),
+        h('nav.admin-tabs', { role: 'tablist' }, TABS.map((t) =>
+          h('button', { type: 'button', role: 'tab', class: t.code === this.tab ? 'active' : null, 'aria-selected': String(t.code === this.tab), dataset: { tab: t.code }, onclick: () => this.show(t.code) }, t.label))),
+        h('button.icon-btn', { type: 'button', title: '关闭', 'aria-label': '关闭', onclick: () => this.close() }, '×')),
+      this.body);
+    this.el.dataset.tab = this.tab;
+    ({ users: () => this.usersTab(), tokens: () => this.tokensTab(), audit: () => this.auditTab(), publish: () => this.publishTab() })[this.tab]();
+  }
+
+  show(tab) {
+    this.tab = tab;
+    this.render();
+  }
+
+  // ---- 用户管理 ----
+
+  regionLabel(code) {
+    return this.ctx.regionName(code) || code;
+  }
+
+  async usersTab() {
+    const body = this.body;
+    const cat = this.getCatalog();
+    const depts = [...new Set(cat.categories.map((c) => c.department).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh-CN'));
+    const name = h('input#u-name', { maxlength: 64, autocomplete: 'off', placeholder: '如 zhangsan' });
+    const role = h('select#u-role', Object.entries(ROLES).map(([k, v]) => h('option', { value: k }, v)));
+    const dept = h('input#u-dept', { maxlength: 200, list: 'u-dept-list', placeholder: '如 住建局' });
+    const cats = h('div.checks#u-categories', cat.groups.map((g) => {
+      const cs = cat.categories.filter((c) => c.group === g.code);
+      return cs.map((c) => h('label.check', { title: c.department || '' }, h('input', { type: 'checkbox', value: c.code }), c.label));
+    }));
+    const regions = h('input#u-regions', { maxlength: 200, placeholder: '区划代码，逗号分隔，如 530481' });
+    const pass = h('input#u-password', { type: 'password', maxlength: 256, autocomplete: 'new-password', placeholder: '留空则自动生成' });
+    const result = h('div.admin-result');
+    const err = h('div.form-errors', { role: 'alert', hidden: true });
+    // The department's default categories, ticked when a department is typed in.
+    const fillScope = () => {
+      const d = dept.value.trim();
+      if (!d) return;
+      const mine = new Set(cat.categories.filter((c) => c.department === d).map((c) => c.code));
+      if (!mine.size) return;
+      for (const i of cats.querySelectorAll('input')) i.checked = mine.has(i.value);
+    };
+    dept.addEventListener('change', fillScope);
+    const scopeRows = h('div.scope-rows',
+      h('label.form-field.wide', h('span', '管辖行业领域（行业部门）'), cats),
+      h('label.form-field', h('span', '管辖区域（行业部门）'), regions));
+    const showScope = () => (scopeRows.hidden = role.value !== 'department');
+    role.addEventListener('change', showScope);
+    showScope();
+    const create = async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      replace(result);
+      const u = {
+        name: name.value.trim(),
+        role: role.value,
+        department: dept.value.trim(),
+        categories: role.value === 'department' ? [...cats.querySelectorAll('input:checked')].map((i) => i.value) : [],
+        regions: role.value === 'department' ? regions.value.split(/[\s,，、]+/).filter(Boolean) : [],
+      };
+      if (pass.value) u.password = pass.value;
+      if (!u.name) {
+        replace(err, '请填写用户名');
+        err.hidden = false;
+        return;
+      }
+      try {
+        const r = await this.api.createUser(u);
+        replace(result, secretBox(`已创建用户 ${r.user.name}（${ROLES[r.user.role] || r.user.role}）。初始密码：`, r.password || pass.value,
+          r.password ? null : '即您填写的密码。'));
+        name.value = '';
+        pass.value = '';
+        this.loadUsers(list);
+      } catch (ex) {
+        replace(err, `未能创建：${errText(ex)}`);
+        err.hidden = false;
+      }
+    };
+    const list = h('div.admin-list', h('p.muted', '正在加载…'));
+    replace(body,
+      h('section.admin-section',
+        h('h3', '新增用户'),
+        h('form.admin-form#user-form', { novalidate: true, onsubmit: create },
+          h('datalist#u-dept-list', depts.map((d) => h('option', { value: d }))),
+          h('div.form-grid.three',
+            h('label.form-field', h('span', '用户名'), name),
+            h('label.form-field', h('span', '角色'), role),
+            h('label.form-field', h('span', '所属部门'), dept)),
+          scopeRows,
+          h('div.form-grid.three',
+            h('label.form-field', h('span', '初始密码'), pass),
+            h('div.form-field.form-submit', h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'create-user' } }, '创建用户'))),
+          err),
+        result),
+      h('section.admin-section', h('h3', '用户列表'), list));
+    this.loadUsers(list);
+  }
+
+  async loadUsers(list) {
+    let data;
+    try {
+      data = await this.api.users();
+    } catch (e) {
+      replace(list, h('p.error', `无法加载用户：${errText(e)}`));
+      return;
+    }
+    this.users = data.users || [];
+    const catLabel = this.ctx.categoryLabel;
+    const result = h('div.admin-result');
+    const me = this.session.user.name;
+    const setDisabled = async (u, disabled) => {
+      try {
+        await this.api.updateUser(u.name, { disabled });
+        toast(`${disabled ? '已停用' : '已启用'}用户 ${u.name}`, 'ok');
+        this.loadUsers(list);
+      } catch (e) {
+        toast(`操作失败：${errText(e)}`, 'error', 6000);
+      }
+    };
+    const reset = async (u) => {
+      try {
+        const r = await this.api.resetPassword(u.name);
+        replace(result, secretBox(`已重置 ${u.name} 的密码，其已登录的会话均已结束。新密码：`, r.password));
+      } catch (e) {
+        toast(`重置失败：${errText(e)}`, 'error', 6000);
+      }
+    };
+    replace(list,
+      result,
+      table('users', [
+        { label: '用户名', get: (u) => u.name, cls: 'col-name' },
+        { label: '角色', get: (u) => ROLES[u.role] || u.role },
+        { label: '所属部门', get: (u) => u.department },
+        { label: '管辖行业领域', get: (u) => (u.role === 'department' ? (u.categories || []).map(catLabel).join('、') : '全部'), cls: 'col-wrap' },
+        { label: '管辖区域', get: (u) => (u.role === 'department' ? (u.regions || []).map((r) => this.regionLabel(r)).join('、') : '全部'), cls: 'col-wrap' },
+        { label: '状态', get: (u) => h(`span.state.${u.disabled ? 'off' : 'on'}`, u.disabled ? '已停用' : '正常') },
+        { label: '创建时间', get: (u) => fmtDateTime(u.created_at) },
+        {
+          label: '操作',
+          cls: 'col-actions',
+          get: (u) => h('span.row-actions',
+            u.name === me ? h('span.muted', '（当前用户）') : u.disabled
+              ? h('button.btn.btn-small', { type: 'button', dataset: { action: 'enable' }, onclick: () => setDisabled(u, false) }, '启用')
+              : twoStep('停用', '确认停用', () => setDisabled(u, true), '.btn-warn', 'disable'),
+            twoStep('重置密码', '确认重置', () => reset(u), '', 'reset-password')),
+        },
+      ], this.users, { rowAttrs: (u) => ({ dataset: { user: u.name }, class: u.disabled ? 'disabled' : null }) }));
+  }
+
+  // ---- API 令牌 ----
+
+  async tokensTab() {
+    const body = this.body;
+    const name = h('input#t-name', { maxlength: 100, placeholder: '用途，如 数据同步脚本' });
+    const user = h('select#t-user', h('option', { value: '' }, '正在加载用户…'));
+    const result = h('div.admin-result');
+    const err = h('div.form-errors', { role: 'alert', hidden: true });
+    const list = h('div.admin-list', h('p.muted', '正在加载…'));
+    const create = async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      replace(result);
+      if (!name.value.trim() || !user.value) {
+        replace(err, '请填写名称并选择令牌代表的用户');
+        err.hidden = false;
+        return;
+      }
+      try {
+        const r = await this.api.createToken(name.value.trim(), user.value);
+        replace(result, secretBox(`已创建令牌“${r.token.name}”（代表 ${r.token.user}）。令牌：`, r.secret,
+          '仅显示这一次。脚本以 HTTP 头 Authorization: Bearer <令牌> 调用接口，权限与所代表的用户相同。'));
+        name.value = '';
+        this.loadTokens(list);
+      } catch (ex) {
+        replace(err, `未能创建：${errText(ex)}`);
+        err.hidden = false;
+      }
+    };
+    replace(body,
+      h('section.admin-section',
+        h('h3', '新建 API 令牌'),
+        h('form.admin-form#token-form', { novalidate: true, onsubmit: create },
+          h('div.form-grid.three',
+            h('label.form-field', h('span', '名称'), name),
+            h('label.form-field', h('span', '代表用户'), user),
+            h('div.form-field.form-submit', h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'create-token' } }, '创建令牌'))),
+          err),
+        result),
+      h('section.admin-section', h('h3', '令牌列表'), list));
+    this.api.users().then((d) => {
+      const us = (d.users || []).filter((u) => !u.disabled);
+      replace(user, h('option', { value: '' }, '请选择用户'), us.map((u) => h('option', { value: u.name }, `${u.name}（${ROLES[u.role] || u.role}）`)));
+    }).catch((e) => replace(user, h('option', { value: '' }, `无法加载用户：${e.message}`)));
+    this.loadTokens(list);
+  }
+
+  async loadTokens(list) {
+    let data;
+    try {
+      data = await this.api.tokens();
+    } catch (e) {
+      replace(list, h('p.error', `无法加载令牌：${errText(e)}`));
+      return;
+    }
+    const revoke = async (t) => {
+      try {
+        await this.api.revokeToken(t.id);
+        toast(`已吊销令牌“${t.name}”`, 'ok');
+        this.loadTokens(list);
+      } catch (e) {
+        toast(`吊销失败：${errText(e)}`, 'error', 6000);
+      }
+    };
+    replace(list, table('tokens', [
+      { label: '名称', get: (t) => t.name, cls: 'col-name' },
+      { label: '代表用户', get: (t) => t.user },
+      { label: '创建人', get: (t) => t.created_by },
+      { label: '创建时间', get: (t) => fmtDateTime(t.created_at) },
+      { label: '最近使用', get: (t) => (t.last_used_at ? fmtDateTime(t.last_used_at) : '从未使用') },
+      { label: '状态', get: (t) => h(`span.state.${t.revoked_at ? 'off' : 'on'}`, t.revoked_at ? `已吊销 ${fmtDateTime(t.revoked_at)}` : '有效') },
+      { label: '操作', cls: 'col-actions', get: (t) => (t.revoked_at ? '' : twoStep('吊销', '确认吊销', () => revoke(t), '.btn-warn', 'revoke')) },
+    ], data.tokens || [], { rowAttrs: (t) => ({ dataset: { token: String(t.id) }, class: t.revoked_at ? 'disabled' : null }) }));
+  }
+
+  // ---- 操作日志 ----
+
+  auditTab() {
+    const f = this.auditState.filters;
+    const actor = h('input#a-actor', { maxlength: 64, value: f.actor || '', placeholder: '用户名' });
+    const action = h('input#a-action', { maxlength: 64, value: f.action || '', list: 'a-action-list', placeholder: '如 unit. 或 user.create' });
+    const outcome = h('select#a-outcome', h('option', { value: '' }, '全部'), Object.entries(OUTCOMES).map(([k, v]) => h('option', { value: k, selected: f.outcome === k }, v)));
+    const since = h('input#a-since', { type: 'datetime-local', value: f.sinceLocal || '' });
+    const until = h('input#a-until', { type: 'datetime-local', value: f.untilLocal || '' });
+    const out = h('div.audit-out');
+    const search = (e) => {
+      if (e) e.preventDefault();
+      const iso = (v) => (v ? new Date(v).toISOString() : '');
+      this.auditState = {
+        filters: { actor: actor.value.trim(), action: action.value.trim(), outcome: outcome.value, since: iso(since.value), until: iso(until.value), sinceLocal: since.value, untilLocal: until.value },
+        pages: [null],
+        page: 0,
+      };
+      this.loadAudit(out);
+    };
+    const clear = () => {
+      actor.value = action.value = since.value = until.value = '';
+      outcome.value = '';
+      search();
+    };
+    replace(this.body,
+      h('form.admin-form.audit-filters#audit-form', { novalidate: true, onsubmit: search },
+        h('datalist#a-action-list', ACTIONS.map(([v, l]) => h('option', { value: v }, l))),
+        h('label.form-field', h('span', '操作人'), actor),
+        h('label.form-field', h('span', '操作'), action),
+        h('label.form-field', h('span', '结果'), outcome),
+        h('label.form-field', h('span', '起始时间'), since),
+        h('label.form-field', h('span', '截止时间'), until),
+        h('div.form-field.form-submit',
+          h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'audit-search' } }, '查询'),
+          h('button.btn', { type: 'button', onclick: clear }, '清除'))),
+      out);
+    this.loadAudit(out);
+  }
+
+  async loadAudit(out) {
+    const a = this.auditState;
+    const { actor, action, outcome, since, until } = a.filters;
+    replace(out, h('p.muted', '正在加载…'));
+    let data;
+    try {
+      data = await this.api.audit({ actor, action, outcome, since, until, before: a.pages[a.page], limit: AUDIT_PAGE });
+    } catch (e) {
+      replace(out, h('p.error', `无法加载操作日志：${errText(e)}`));
+      return;
+    }
+    const entries = data.entries || [];
+    a.next = data.next_before ?? null;
+    const detail = (e) => {
+      const parts = [];
+      if (e.detail) parts.push(h('div', e.detail));
+      if (e.before != null || e.after != null) {
+        parts.push(h('details.audit-json',
+          h('summary', '修改前后'),
+          e.before != null ? h('div', h('span.muted', '修改前'), h('pre', JSON.stringify(e.before, null, 1))) : null,
+          e.after != null ? h('div', h('span.muted', '修改后'), h('pre', JSON.stringify(e.after, null, 1))) : null));
+      }
+      return parts.length ? parts : '';
+    };
+    replace(out,
+      h('div.audit-status',
+        h('span', entries.length ? `第 ${a.page + 1} 页 · 本页 ${entries.length} 条（最新的在前）` : '没有符合条件的记录'),
+        h('span.pager-buttons',
+          h('button.btn.btn-small', { type: 'button', disabled: a.page === 0, dataset: { action: 'audit-newer' }, onclick: () => { a.page--; this.loadAudit(out); } }, '上一页（较新）'),
+          h('button.btn.btn-small', { type: 'button', disabled: a.next == null, dataset: { action: 'audit-older' }, onclick: () => { a.pages[a.page + 1] = a.next; a.page++; this.loadAudit(out); } }, '下一页（较早）'))),
+      h('div.table-scroll', table('audit', [
+        { label: '时间', get: (e) => fmtDateTime(e.at, true), cls: 'nowrap' },
+        { label: '操作人', get: (e) => e.actor || '（匿名）' },
+        { label: '角色', get: (e) => ROLES[e.role] || e.role },
+        { label: '操作', get: (e) => h('code', e.action) },
+        { label: '结果', get: (e) => h(`span.outcome.outcome-${e.outcome}`, OUTCOMES[e.outcome] || e.outcome) },
+        { label: '状态码', get: (e) => String(e.status ?? ''), cls: 'num' },
+        { label: '请求', get: (e) => `${e.method || ''} ${e.path || ''}`, cls: 'col-path' },
+        { label: '对象', get: (e) => (e.target_type ? `${e.target_type} ${e.target_id || ''}` : '') },
+        { label: '说明', get: detail, cls: 'col-wrap' },
+        { label: '来源地址', get: (e) => e.client_addr },
+      ], entries, { rowAttrs: (e) => ({ dataset: { id: String(e.id), action: e.action, outcome: e.outcome } }) })));
+  }
+
+  // ---- 发布 ----
+
+  async publishTab() {
+    const note = h('textarea#p-note', { rows: 2, maxlength: 500, placeholder: '发布说明，如 2026 年第四季度风险评估结果' });
+    const result = h('div.admin-result');
+    const err = h('div.form-errors', { role: 'alert', hidden: true });
+    const list = h('div.admin-list', h('p.muted', '正在加载…'));
+    const diffOut = h('div.diff-out');
+    const from = h('select#p-from');
+    const to = h('select#p-to');
+    const submit = async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      btn.disabled = true;
+      try {
+        const p = await this.api.publish(note.value.trim());
+        replace(result, h('div.notice-ok', { role: 'status' }, `已发布第 ${p.number} 期：${fmtNumber(p.unit_count)} 个已审核的风险单元，公众版即刻更新。`));
+        note.value = '';
+        this.onPublished && this.onPublished(p);
+        await this.loadPublications(list, from, to);
+        if (p.number > 1) this.loadDiff(diffOut, p.number - 1, p.number);
+      } catch (ex) {
+        replace(err, `未能发布：${errText(ex)}`);
+        err.hidden = false;
+      } finally {
+        btn.disabled = false;
+      }
+    };
+    const btn = h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'publish' } }, '发布');
+    replace(this.body,
+      h('section.admin-section',
+        h('h3', '发布新一期'),
+        h('p.hint', '发布把当前全部“已审核”的风险单元及由其计算的区域等级固定为新的一期，公众版随即显示这一期。草稿和待审核的修改不会发布。'),
+        h('form.admin-form#publish-form', { novalidate: true, onsubmit: submit },
+          h('label.form-field.wide', h('span', '发布说明'), note),
+          h('div.form-actions-inline', btn),
+          err),
+        result),
+      h('section.admin-section', h('h3', '历次发布'), list),
+      h('section.admin-section',
+        h('h3', '比较两期'),
+        h('div.diff-form',
+          h('label', '从 ', from),
+          h('label', ' 到 ', to),
+          h('button.btn.btn-small', { type: 'button', dataset: { action: 'diff' }, onclick: () => this.loadDiff(diffOut, from.value, to.value) }, '比较')),
+        diffOut));
+    const pubs = await this.loadPublications(list, from, to);
+    if (pubs && pubs.length >= 2) this.loadDiff(diffOut, pubs[1].number, pubs[0].number);
+  }
+
+  async loadPublications(list, from, to) {
+    let data;
+    try {
+      data = await this.api.publications();
+    } catch (e) {
+      replace(list, h('p.error', `无法加载发布记录：${errText(e)}`));
+      return null;
+    }
+    const pubs = data.publications || [];
+    replace(list, table('publications', [
+      { label: '期号', get: (p) => `第 ${p.number} 期`, cls: 'nowrap' },
+      { label: '发布时间', get: (p) => fmtDateTime(p.created_at), cls: 'nowrap' },
+      { label: '发布人', get: (p) => p.created_by },
+      { label: '单元数', get: (p) => fmtNumber(p.unit_count), cls: 'num' },
+      { label: '说明', get: (p) => p.note, cls: 'col-wrap' },
+    ], pubs, { empty: '尚未发布', rowAttrs: (p) => ({ dataset: { number: String(p.number) } }) }));
+    const opts = (sel) => pubs.map((p) => h('option', { value: String(p.number) }, `第 ${p.number} 期（${fmtDateTime(p.created_at)}）`));
+    replace(from, opts());
+    replace(to, opts());
+    if (pubs.length >= 2) from.value = String(pubs[1].number);
+    if (pubs.length) to.value = String(pubs[0].number);
+    return pubs;
+  }
+
+  async loadDiff(out, a, b) {
+    if (!a || !b) return;
+    replace(out, h('p.muted', '正在比较…'));
+    let d;
+    try {
+      d = await this.api.publicationDiff(a, b);
+    } catch (e) {
+      replace(out, h('p.error', `无法比较：${errText(e)}`));
+      return;
+    }
+    const cat = this.ctx.categoryLabel;
+    const region = (code) => this.regionLabel(code);
+    const unitCols = (gradeCol) => [
+      { label: '编号', get: (u) => u.code, cls: 'nowrap' },
+      { label: '名称', get: (u) => u.name, cls: 'col-name' },
+      { label: '行业领域', get: (u) => cat(u.category) },
+      { label: '所属区域', get: (u) => region(u.region_code) },
+      gradeCol,
+    ];
+    const change = (x, y) => h('span.grade-change', x ? badge(x, true) : '—', ' → ', y ? badge(y, true) : '—');
+    const added = d.added || [];
+    const removed = d.removed || [];
+    const changed = d.changed || [];
+    const regions = d.regions_changed || [];
+    const part = (key, title, n, content) => h(`section.diff-part`, { dataset: { part: key } }, h('h4', `${title}（${n}）`), content);
+    replace(out,
+      h('p.diff-summary', `第 ${d.from} 期 → 第 ${d.to} 期：新增 ${added.length}，移除 ${removed.length}，等级变化 ${changed.length}，区域等级变化 ${regions.length}`),
+      part('added', '新增', added.length, table('diff-units', unitCols({ label: '等级', get: (u) => badge(u.grade, true) }), added, { empty: '无' })),
+      part('removed', '移除', removed.length, table('diff-units', unitCols({ label: '等级', get: (u) => badge(u.grade, true) }), removed, { empty: '无' })),
+      part('changed', '等级变化', changed.length, table('diff-units', unitCols({ label: '等级变化', get: (u) => change(u.from_grade, u.to_grade) }), changed, { empty: '无', rowAttrs: (u) => ({ dataset: { code: u.code, from: u.from_grade, to: u.to_grade } }) })),
+      part('regions', '区域等级变化', regions.length, table('diff-regions', [
+        { label: '区划代码', get: (r) => r.code, cls: 'nowrap' },
+        { label: '名称', get: (r) => r.name },
+        { label: '等级变化', get: (r) => change(r.from_grade, r.to_grade) },
+      ], regions, { empty: '无' })));
+  }
+}

@@ -1,0 +1,317 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"riskmap/pkg/config"
+	"riskmap/pkg/regiongrade"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+)
+
+// Publications (发布): an admin freezes the approved register and its regional grades into
+// a numbered, immutable publication; /public serves the latest one.
+
+func approvedUnits(units []*riskmap.ApprovedUnit) iter.Seq2[*riskmap.Unit, error] {
+	return func(yield func(*riskmap.Unit, error) bool) {
+		for _, a := range units {
+			if !yield(a.Unit(), nil) {
+				return
+			}
+		}
+	}
+}
+
+func publicationUnits(units iter.Seq2[*riskmap.ApprovedUnit, error]) iter.Seq2[*riskmap.Unit, error] {
+	return func(yield func(*riskmap.Unit, error) bool) {
+		for a, err := range units {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(a.Unit(), nil) {
+				return
+			}
+		}
+	}
+}
+
+// SummarizeApproved loads the approved register into ix (an empty public index) and
+// returns the regional grades computed from it, as a publication keeps them.
+func SummarizeApproved(ctx context.Context, ix *spatialindex.Index, regions []regiongrade.Region, rule config.RegionRule, units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
+	if _, err := ix.Load(ctx, approvedUnits(units)); err != nil {
+		return nil, err
+	}
+	return json.Marshal(regiongrade.Compute(regions, regionCounts(ix.Snapshot(), nil), rule))
+}
+
+// LoadPublication makes the latest publication the public view, if it is not already. The
+// server calls it after a publication; the command calls it at start and when another
+// replica has published.
+func (s *Server) LoadPublication(ctx context.Context) error {
+	if s.cfg.PublicIndex == nil {
+		return nil
+	}
+	s.pubLoad.Lock()
+	defer s.pubLoad.Unlock()
+	cur := s.pub()
+	p, err := s.cfg.Store.LatestPublication(ctx)
+	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
+		if !cur.ix.Loaded() {
+			if _, err := cur.ix.Load(ctx, func(func(*riskmap.Unit, error) bool) {}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if cur.publication != nil && cur.publication.Number >= p.Number && cur.ix.Loaded() {
+		return nil
+	}
+	ix := s.cfg.PublicIndex()
+	n, err := ix.Load(ctx, publicationUnits(s.cfg.Store.PublicationUnits(ctx, p.Number)))
+	if err != nil {
+		return err
+	}
+	s.public.Store(s.newView(ix, true, p))
+	s.cfg.Logger.Info("publication loaded for the public", "number", p.Number, "units", n)
+	return nil
+}
+
+// PublicationNumber is the number of the publication the public sees, 0 if none.
+func (s *Server) PublicationNumber() int64 {
+	if v := s.pub(); v != nil && v.publication != nil {
+		return v.publication.Number
+	}
+	return 0
+}
+
+type publicationJSON struct {
+	Number    int64     `json:"number"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Note      string    `json:"note"`
+	UnitCount int       `json:"unit_count"`
+}
+
+func pubJSON(p *riskmap.Publication, internal bool) publicationJSON {
+	j := publicationJSON{Number: p.Number, CreatedAt: p.CreatedAt.UTC(), Note: p.Note, UnitCount: p.UnitCount}
+	if internal {
+		j.CreatedBy = p.CreatedBy
+	}
+	return j
+}
+
+func (s *Server) publish(c echo.Context) error {
+	var req struct {
+		Note string `json:"note"`
+	}
+	if b, _ := s.readOptionalBody(c); len(b) > 0 {
+		if err := json.Unmarshal(b, &req); err != nil {
+			return riskmap.Errorf(riskmap.EINVALID, `send {"note": "…"} or nothing`)
+		}
+	}
+	if len([]rune(req.Note)) > riskmap.MaxShortTextLen*4 {
+		return riskmap.Errorf(riskmap.EINVALID, "note: at most %d characters", riskmap.MaxShortTextLen*4)
+	}
+	if s.cfg.PublicIndex == nil {
+		return riskmap.Errorf(riskmap.EUNAVAILABLE, "this server has no public map")
+	}
+	ctx := c.Request().Context()
+	s.pubLoad.Lock()
+	defer s.pubLoad.Unlock()
+	var ix *spatialindex.Index
+	p := &riskmap.Publication{CreatedBy: userOf(c).Name, Note: req.Note, CreatedAt: s.now()}
+	err := s.cfg.Store.Publish(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
+		ix = s.cfg.PublicIndex()
+		return SummarizeApproved(ctx, ix, s.regions, s.cfg.RegionRule, units)
+	})
+	if err != nil {
+		return err
+	}
+	if cur := s.pub(); cur.publication == nil || cur.publication.Number < p.Number {
+		s.public.Store(s.newView(ix, true, p))
+	}
+	a := auditOf(c)
+	a.action, a.targetType, a.targetID = "publication.create", "publication", strconv.FormatInt(p.Number, 10)
+	a.after = pubJSON(p, true)
+	c.Response().Header().Set("Location", "/api/v1/publications/"+strconv.FormatInt(p.Number, 10))
+	return c.JSON(http.StatusCreated, pubJSON(p, true))
+}
+
+func (s *Server) listPublications(c echo.Context) error {
+	ps, err := s.cfg.Store.Publications(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]publicationJSON, len(ps))
+	for i, p := range ps {
+		out[i] = pubJSON(p, true)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"publications": out})
+}
+
+func parsePubNumber(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return 0, riskmap.Errorf(riskmap.ENOTFOUND, "no publication %q: publications are numbered 1, 2, …", clip(s))
+	}
+	return n, nil
+}
+
+func (s *Server) getPublication(c echo.Context) error {
+	n, err := parsePubNumber(c.Param("n"))
+	if err != nil {
+		return err
+	}
+	p, err := s.cfg.Store.GetPublication(c.Request().Context(), n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, pubJSON(p, true))
+}
+
+// latestPublication tells the public page which publication it shows.
+func (s *Server) latestPublication(c echo.Context) error {
+	v := s.pub()
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	if v.publication == nil {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet")
+	}
+	return c.JSON(http.StatusOK, pubJSON(v.publication, false))
+}
+
+type diffUnit struct {
+	ID         int64  `json:"id"`
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	Category   string `json:"category"`
+	RegionCode string `json:"region_code"`
+	Grade      string `json:"grade,omitempty"`
+	FromGrade  string `json:"from_grade,omitempty"`
+	ToGrade    string `json:"to_grade,omitempty"`
+}
+
+type diffRegion struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	FromGrade string `json:"from_grade"`
+	ToGrade   string `json:"to_grade"`
+}
+
+func (s *Server) publicationUnitMap(ctx context.Context, n int64) (map[int64]*riskmap.ApprovedUnit, error) {
+	m := map[int64]*riskmap.ApprovedUnit{}
+	for a, err := range s.cfg.Store.PublicationUnits(ctx, n) {
+		if err != nil {
+			return nil, err
+		}
+		a.Geometry = nil // the diff lists, it does not draw
+		m[a.UnitID] = a
+	}
+	return m, nil
+}
+
+// diffPublications lists the units added, removed or regraded between publications a and b,
+// and the regions whose grade changed.
+func (s *Server) diffPublications(c echo.Context) error {
+	ctx := c.Request().Context()
+	a, err := parsePubNumber(c.Param("a"))
+	if err != nil {
+		return err
+	}
+	b, err := parsePubNumber(c.Param("b"))
+	if err != nil {
+		return err
+	}
+	pa, err := s.cfg.Store.GetPublication(ctx, a)
+	if err != nil {
+		return err
+	}
+	pb, err := s.cfg.Store.GetPublication(ctx, b)
+	if err != nil {
+		return err
+	}
+	ua, err := s.publicationUnitMap(ctx, a)
+	if err != nil {
+		return err
+	}
+	ub, err := s.publicationUnitMap(ctx, b)
+	if err != nil {
+		return err
+	}
+	mk := func(x *riskmap.ApprovedUnit) diffUnit {
+		return diffUnit{ID: x.UnitID, Code: x.Code, Name: x.Name, Category: x.Category, RegionCode: x.RegionCode}
+	}
+	out := struct {
+		From           int64        `json:"from"`
+		To             int64        `json:"to"`
+		Added          []diffUnit   `json:"added"`
+		Removed        []diffUnit   `json:"removed"`
+		Changed        []diffUnit   `json:"changed"`
+		RegionsChanged []diffRegion `json:"regions_changed"`
+	}{From: a, To: b, Added: []diffUnit{}, Removed: []diffUnit{}, Changed: []diffUnit{}, RegionsChanged: []diffRegion{}}
+	for id, x := range ub {
+		y, ok := ua[id]
+		switch {
+		case !ok:
+			d := mk(x)
+			d.Grade = string(x.Grade)
+			out.Added = append(out.Added, d)
+		case y.Grade != x.Grade:
+			d := mk(x)
+			d.FromGrade, d.ToGrade = string(y.Grade), string(x.Grade)
+			out.Changed = append(out.Changed, d)
+		}
+	}
+	for id, y := range ua {
+		if _, ok := ub[id]; !ok {
+			d := mk(y)
+			d.Grade = string(y.Grade)
+			out.Removed = append(out.Removed, d)
+		}
+	}
+	for _, l := range [][]diffUnit{out.Added, out.Removed, out.Changed} {
+		sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID })
+	}
+	var ra, rb []regiongrade.Summary
+	_ = json.Unmarshal(pa.Regions, &ra)
+	_ = json.Unmarshal(pb.Regions, &rb)
+	before := make(map[string]string, len(ra))
+	for _, r := range ra {
+		before[r.Code] = string(r.Grade)
+	}
+	for _, r := range rb {
+		if g, ok := before[r.Code]; ok && g != string(r.Grade) {
+			out.RegionsChanged = append(out.RegionsChanged, diffRegion{Code: r.Code, Name: r.Name, FromGrade: g, ToGrade: string(r.Grade)})
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// publicRoutes serves the latest publication to everyone.
+func (s *Server) publicRoutes() {
+	pub := func(h func(*view, echo.Context) error) echo.HandlerFunc {
+		return func(c echo.Context) error { return h(s.pub(), c) }
+	}
+	const p = "/public/api/v1"
+	s.route(http.MethodGet, p+"/units", anyone, pub((*view).listUnits))
+	s.route(http.MethodGet, p+"/units.csv", anyone, pub((*view).unitsCSV))
+	s.route(http.MethodGet, p+"/units/:id", anyone, pub((*view).getUnit))
+	s.route(http.MethodGet, p+"/categories", anyone, s.categories)
+	s.route(http.MethodGet, p+"/grading", anyone, s.publicGrading)
+	s.route(http.MethodGet, p+"/regions", anyone, pub((*view).listRegions))
+	s.route(http.MethodGet, p+"/regions/:code", anyone, pub((*view).getRegion))
+	s.route(http.MethodGet, p+"/stats", anyone, pub((*view).stats))
+	s.route(http.MethodGet, p+"/publication", anyone, s.latestPublication)
+	s.publicTileRoutes()
+}

@@ -1,0 +1,230 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"riskmap/pkg/featurejson"
+	"riskmap/pkg/register"
+	"riskmap/pkg/riskmap"
+)
+
+// checkRead refuses a unit outside what the requester may read in full. A unit the public
+// can see is refused with 403 (the requester knows it exists); any other with 404.
+func (s *Server) checkRead(c echo.Context, id int64, category, region string) error {
+	if riskmap.CanReadInternal(userOf(c), category, region) {
+		return nil
+	}
+	auditOf(c).denied = true
+	if v := s.pub(); v != nil && v.ix != nil && v.ix.Loaded() {
+		if _, ok := v.ix.Snapshot().Get(id); ok {
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "unit %d is outside your scope; its published fields are at /public/api/v1/units/%d", id, id)
+		}
+	}
+	return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
+}
+
+// index brings a written unit into the index before the response goes out, so that the
+// client's next tile or list request sees its change. The public index changes only with
+// a publication.
+func (s *Server) index(u *riskmap.Unit) error {
+	if s.cfg.Index == nil {
+		return nil
+	}
+	_, err := s.cfg.Index.Apply(u)
+	return err
+}
+
+func (s *Server) writeUnit(c echo.Context, status int, u *riskmap.Unit) error {
+	c.Response().Header().Set("ETag", etag(u.Version))
+	return c.Blob(status, geoJSON, featurejson.Encode(u))
+}
+
+// recordUnit fills the audit row of a unit write.
+func recordUnit(c echo.Context, action string, id int64, ch register.Change) {
+	a := auditOf(c)
+	a.action, a.targetType = action, "unit"
+	if id > 0 {
+		a.targetID = strconv.FormatInt(id, 10)
+	}
+	if ch.Before != nil {
+		a.before = featurejson.Encode(ch.Before)
+	}
+	if ch.After != nil {
+		a.after = featurejson.Encode(ch.After)
+		a.targetID = strconv.FormatInt(ch.After.ID, 10)
+	}
+}
+
+// denyScope marks refusals of a unit outside the writer's scope: a unit the writer may not
+// read at all is not found, as for reads.
+func (s *Server) denyScope(c echo.Context, id int64, err error) error {
+	if riskmap.ErrorCode(err) != riskmap.EFORBIDDEN {
+		return err
+	}
+	auditOf(c).denied = true
+	if id > 0 {
+		if u, gerr := s.cfg.Store.GetUnit(c.Request().Context(), id); gerr == nil && !riskmap.CanReadInternal(userOf(c), u.Category, u.RegionCode) {
+			return s.checkRead(c, id, u.Category, u.RegionCode)
+		}
+	}
+	return err
+}
+
+func (s *Server) createUnit(c echo.Context) error {
+	recordUnit(c, "unit.create", 0, register.Change{})
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	u, err := featurejson.DecodeUnit(body)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Units.CreateBy(c.Request().Context(), userOf(c), u); err != nil {
+		return s.denyScope(c, 0, err)
+	}
+	recordUnit(c, "unit.create", u.ID, register.Change{After: u})
+	if err := s.index(u); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Location", "/api/v1/units/"+strconv.FormatInt(u.ID, 10))
+	return s.writeUnit(c, http.StatusCreated, u)
+}
+
+func (s *Server) updateUnit(c echo.Context) error {
+	id, err := parseID(c)
+	if err != nil {
+		return err
+	}
+	recordUnit(c, "unit.update", id, register.Change{})
+	version, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	body, err := s.readBody(c)
+	if err != nil {
+		return err
+	}
+	u, err := featurejson.DecodeUnit(body)
+	if err != nil {
+		return err
+	}
+	u.ID, u.Version = id, version
+	ch, err := s.cfg.Units.UpdateBy(c.Request().Context(), userOf(c), u)
+	if err != nil {
+		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
+			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it and apply your edit again", id, version)
+		}
+		return s.denyScope(c, id, err)
+	}
+	recordUnit(c, "unit.update", id, ch)
+	if err := s.index(u); err != nil {
+		return err
+	}
+	return s.writeUnit(c, http.StatusOK, u)
+}
+
+func (s *Server) retireUnit(c echo.Context) error {
+	id, err := parseID(c)
+	if err != nil {
+		return err
+	}
+	recordUnit(c, "unit.retire", id, register.Change{})
+	version, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	ch, err := s.cfg.Units.Retire(c.Request().Context(), userOf(c), id, version)
+	if err != nil {
+		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
+			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it before retiring", id, version)
+		}
+		return s.denyScope(c, id, err)
+	}
+	recordUnit(c, "unit.retire", id, ch)
+	if err := s.index(ch.After); err != nil {
+		return err
+	}
+	return s.writeUnit(c, http.StatusOK, ch.After)
+}
+
+// transition serves submit, approve and reject.
+func (s *Server) transition(action string, do func(ctx context.Context, by *riskmap.User, id, version int64) (register.Change, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := parseID(c)
+		if err != nil {
+			return err
+		}
+		recordUnit(c, action, id, register.Change{})
+		version, err := ifMatch(c)
+		if err != nil {
+			return err
+		}
+		if b, _ := s.readOptionalBody(c); len(b) > 0 {
+			auditOf(c).detail = clip(string(b))
+		}
+		ch, err := do(c.Request().Context(), userOf(c), id, version)
+		if err != nil {
+			return s.denyScope(c, id, err)
+		}
+		recordUnit(c, action, id, ch)
+		if err := s.index(ch.After); err != nil {
+			return err
+		}
+		return s.writeUnit(c, http.StatusOK, ch.After)
+	}
+}
+
+// review tells who wrote and reviewed a unit's current revision and what the requester
+// may do with it.
+func (s *Server) review(c echo.Context) error {
+	id, err := parseID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u, err := s.cfg.Store.GetUnit(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.checkRead(c, id, u.Category, u.RegionCode); err != nil {
+		return err
+	}
+	a, err := s.cfg.Store.UnitAuthor(ctx, id)
+	if err != nil {
+		return err
+	}
+	if a.ApprovedVersion == 0 && u.Status == riskmap.StatusApproved {
+		a.ApprovedVersion = u.Version // approved by a seed or import, which records no author
+	}
+	me := userOf(c)
+	canEdit := riskmap.CanEdit(me, u.Category, u.RegionCode) && u.Status != riskmap.StatusRetired
+	return c.JSON(http.StatusOK, map[string]any{
+		"id": id, "status": u.Status, "version": u.Version,
+		"created_by": a.CreatedBy, "updated_by": a.UpdatedBy,
+		"submitted_by": a.SubmittedBy, "submitted_at": a.SubmittedAt,
+		"reviewed_by": a.ReviewedBy, "reviewed_at": a.ReviewedAt,
+		"approved_version": a.ApprovedVersion,
+		"can_edit":         canEdit,
+		"can_submit":       canEdit && u.Status == riskmap.StatusDraft,
+		"can_approve":      u.Status == riskmap.StatusSubmitted && riskmap.CanReview(me, a.UpdatedBy),
+	})
+}
+
+// readOptionalBody reads a body that may be empty, up to the limit.
+func (s *Server) readOptionalBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, s.cfg.MaxBodyBytes+1))
+	if err != nil || int64(len(b)) > s.cfg.MaxBodyBytes {
+		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)
+	}
+	return bytes.TrimSpace(b), nil
+}
+
+var _ = time.Second

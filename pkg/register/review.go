@@ -1,0 +1,228 @@
+package register
+
+import (
+	"context"
+	"time"
+
+	"riskmap/pkg/riskmap"
+)
+
+// The review workflow (审核与发布): a unit goes draft → submitted → approved, approved by an
+// expert or admin other than the author of the revision. Editing an approved unit makes a
+// new draft revision; the store keeps the approved one in the approved register, which is
+// what the next publication carries, until the new revision is approved in turn.
+//
+// The methods here take the person asking (by); a nil by is the system itself (seed,
+// import, the command line), which the rules do not restrict. Every refusal is EFORBIDDEN
+// (or ENOTFOUND, for a unit the person may not know of) and changes nothing.
+
+// Change is what a write did: the unit before (nil for a new one) and after.
+type Change struct {
+	Before *riskmap.Unit
+	After  *riskmap.Unit
+}
+
+func forbidden(format string, args ...any) error {
+	return riskmap.Errorf(riskmap.EFORBIDDEN, format, args...)
+}
+
+func name(by *riskmap.User) string {
+	if by == nil {
+		return ""
+	}
+	return by.Name
+}
+
+// checkStatus refuses statuses a writer may not set directly.
+func checkStatus(by *riskmap.User, st riskmap.Status) error {
+	if by != nil && st == riskmap.StatusApproved {
+		return forbidden("status: a unit becomes approved only through review (POST /api/v1/units/{id}/approve by an expert or admin other than its author)")
+	}
+	if st == riskmap.StatusRetired {
+		return riskmap.Errorf(riskmap.EINVALID, "status: retire a unit with DELETE, not by setting its status")
+	}
+	return nil
+}
+
+// load returns a unit the person may work on: ENOTFOUND if it does not exist or lies
+// outside what they may read, EFORBIDDEN if they may read but not edit it.
+func (s *Service) load(ctx context.Context, by *riskmap.User, id int64) (*riskmap.Unit, error) {
+	u, err := s.Store.GetUnit(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if by != nil {
+		if !riskmap.CanReadInternal(by, u.Category, u.RegionCode) {
+			return nil, forbidden("unit %d is outside your scope (categories %v, regions %v)", id, by.Categories, by.Regions)
+		}
+		if !riskmap.CanEdit(by, u.Category, u.RegionCode) {
+			return nil, forbidden("your role may not change unit %d", id)
+		}
+	}
+	return u, nil
+}
+
+func (s *Service) author(ctx context.Context, id int64) (*riskmap.UnitAuthor, error) {
+	if s.Reviews == nil {
+		return &riskmap.UnitAuthor{UnitID: id}, nil
+	}
+	return s.Reviews.UnitAuthor(ctx, id)
+}
+
+func (s *Service) setAuthor(ctx context.Context, a *riskmap.UnitAuthor) error {
+	if s.Reviews == nil {
+		return nil
+	}
+	return s.Reviews.SetUnitAuthor(ctx, a)
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+// CreateBy prepares and stores a new unit written by by.
+func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit) error {
+	if err := checkStatus(by, u.Status); err != nil {
+		return err
+	}
+	if err := s.Prepare(u); err != nil {
+		return err
+	}
+	if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
+		return forbidden("a unit of category %s in region %s is outside your scope", u.Category, u.RegionCode)
+	}
+	if err := s.Store.CreateUnit(ctx, u); err != nil {
+		return err
+	}
+	a := &riskmap.UnitAuthor{UnitID: u.ID, CreatedBy: name(by), UpdatedBy: name(by)}
+	if u.Status == riskmap.StatusSubmitted {
+		at := s.now()
+		a.SubmittedBy, a.SubmittedAt = name(by), &at
+	}
+	if u.Status == riskmap.StatusApproved {
+		a.ApprovedVersion = u.Version
+	}
+	return s.setAuthor(ctx, a)
+}
+
+// UpdateBy prepares and stores a new revision of unit u.ID written by by; u.Version is the
+// version the writer last saw. Editing an approved unit leaves its approved revision in
+// the approved register until the new one is approved.
+func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit) (Change, error) {
+	if err := checkStatus(by, u.Status); err != nil {
+		return Change{}, err
+	}
+	before, err := s.load(ctx, by, u.ID)
+	if err != nil {
+		return Change{}, err
+	}
+	if before.Status == riskmap.StatusRetired {
+		return Change{}, riskmap.Errorf(riskmap.ECONFLICT, "unit %d is retired; it can no longer be changed", u.ID)
+	}
+	if err := s.Prepare(u); err != nil {
+		return Change{}, err
+	}
+	if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
+		return Change{}, forbidden("moving unit %d to category %s in region %s would take it outside your scope", u.ID, u.Category, u.RegionCode)
+	}
+	if err := s.Store.UpdateUnit(ctx, u); err != nil {
+		return Change{}, err
+	}
+	a, err := s.author(ctx, u.ID)
+	if err != nil {
+		return Change{}, err
+	}
+	a.UnitID, a.UpdatedBy = u.ID, name(by)
+	if before.Status == riskmap.StatusApproved {
+		a.ApprovedVersion = before.Version // also for units approved by a seed, which has no record
+	}
+	a.SubmittedBy, a.SubmittedAt, a.ReviewedBy, a.ReviewedAt = "", nil, "", nil
+	if u.Status == riskmap.StatusSubmitted {
+		at := s.now()
+		a.SubmittedBy, a.SubmittedAt = name(by), &at
+	}
+	return Change{Before: before, After: u}, s.setAuthor(ctx, a)
+}
+
+// transition moves a unit at version to status to after check approves.
+func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version int64, check func(u *riskmap.Unit, a *riskmap.UnitAuthor) error, to riskmap.Status, record func(a *riskmap.UnitAuthor, u *riskmap.Unit)) (Change, error) {
+	before, err := s.load(ctx, by, id)
+	if err != nil {
+		return Change{}, err
+	}
+	if before.Version != version {
+		return Change{}, riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it", id, version)
+	}
+	a, err := s.author(ctx, id)
+	if err != nil {
+		return Change{}, err
+	}
+	a.UnitID = id
+	if err := check(before, a); err != nil {
+		return Change{}, err
+	}
+	after := *before
+	after.Status = to
+	if err := s.Store.UpdateUnit(ctx, &after); err != nil {
+		return Change{}, err
+	}
+	record(a, &after)
+	return Change{Before: before, After: &after}, s.setAuthor(ctx, a)
+}
+
+// Submit sends a draft for review.
+func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+	return s.transition(ctx, by, id, version, func(u *riskmap.Unit, _ *riskmap.UnitAuthor) error {
+		if u.Status != riskmap.StatusDraft {
+			return riskmap.Errorf(riskmap.ECONFLICT, "only a draft can be submitted; unit %d is %s", id, u.Status)
+		}
+		return nil
+	}, riskmap.StatusSubmitted, func(a *riskmap.UnitAuthor, _ *riskmap.Unit) {
+		at := s.now()
+		a.SubmittedBy, a.SubmittedAt = name(by), &at
+	})
+}
+
+func (s *Service) reviewCheck(by *riskmap.User, id int64) func(u *riskmap.Unit, a *riskmap.UnitAuthor) error {
+	return func(u *riskmap.Unit, a *riskmap.UnitAuthor) error {
+		if u.Status != riskmap.StatusSubmitted {
+			return riskmap.Errorf(riskmap.ECONFLICT, "only a submitted unit can be reviewed; unit %d is %s", id, u.Status)
+		}
+		if by != nil && !riskmap.CanReview(by, a.UpdatedBy) {
+			if by.Role == riskmap.RoleDepartment {
+				return forbidden("review is for experts and admins")
+			}
+			return forbidden("you wrote this revision of unit %d; another expert or admin must review it", id)
+		}
+		return nil
+	}
+}
+
+// Approve approves a submitted revision: it enters the approved register, and the next
+// publication carries it.
+func (s *Service) Approve(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+	return s.transition(ctx, by, id, version, s.reviewCheck(by, id), riskmap.StatusApproved, func(a *riskmap.UnitAuthor, u *riskmap.Unit) {
+		at := s.now()
+		a.ReviewedBy, a.ReviewedAt, a.ApprovedVersion = name(by), &at, u.Version
+	})
+}
+
+// Reject sends a submitted revision back to draft.
+func (s *Service) Reject(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+	return s.transition(ctx, by, id, version, s.reviewCheck(by, id), riskmap.StatusDraft, func(a *riskmap.UnitAuthor, _ *riskmap.Unit) {
+		at := s.now()
+		a.ReviewedBy, a.ReviewedAt = name(by), &at
+	})
+}
+
+// Retire retires a unit at version: it leaves the register's active set and the approved
+// register. Nothing is erased.
+func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+	before, err := s.load(ctx, by, id)
+	if err != nil {
+		return Change{}, err
+	}
+	after, err := s.Store.RetireUnit(ctx, id, version)
+	if err != nil {
+		return Change{}, err
+	}
+	return Change{Before: before, After: after}, nil
+}
