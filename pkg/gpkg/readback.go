@@ -197,6 +197,7 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 		close(stop)
 		wg.Wait() // no statement outlives the iteration, or the transactions it reads in
 	}()
+	done := ctx.Done()
 	for k := range plan {
 		for {
 			p, ok := <-pages[k%workers]
@@ -215,6 +216,13 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 				return
 			}
 			for _, u := range p.units {
+				// A page is thousands of units: a caller that cancels stops within it.
+				select {
+				case <-done:
+					yield(nil, s.dbErr(ctx.Err(), "list units"))
+					return
+				default:
+				}
 				if !yield(u, nil) {
 					return
 				}

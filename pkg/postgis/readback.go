@@ -94,6 +94,7 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 		close(stop)
 		wg.Wait() // no query outlives the iteration
 	}()
+	done := ctx.Done()
 	for k := range plan {
 		for {
 			p, ok := <-pages[k%readbackWorkers]
@@ -111,6 +112,13 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 				return
 			}
 			for _, u := range p.units {
+				// A page is thousands of units: a caller that cancels stops within it.
+				select {
+				case <-done:
+					yield(nil, fmt.Errorf("postgis: read units: %w", ctx.Err()))
+					return
+				default:
+				}
 				if !yield(u, nil) {
 					return
 				}
