@@ -370,7 +370,7 @@ func (m *Main) loadDemo(ctx context.Context) error {
 		len(regions), n, len(targets), len(shelters), time.Since(start).Seconds())
 	// The public map shows publications only: publish the demo city's approved units.
 	if _, err := m.store.LatestPublication(ctx); riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
-		p, err := m.publish(ctx, "", "演示城市首期发布")
+		p, err := m.publish(ctx, "riskmap "+m.Command+" --demo", "演示城市首期发布")
 		if err != nil {
 			return fmt.Errorf("publishing the demo city: %v", err)
 		}

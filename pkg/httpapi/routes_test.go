@@ -15,7 +15,12 @@ import (
 // (a role without the right), with exactly one audit row, and changes nothing; who is let
 // through is not refused at the door.
 func TestEveryRouteEveryRole(t *testing.T) {
-	e := newEnv(t, gpkgStore(t))
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) { everyRouteEveryRole(t, newEnv(t, open(t))) })
+	}
+}
+
+func everyRouteEveryRole(t *testing.T, e *env) {
 	h := e.create(t, "expert1", "ROUTE-H", "路由测试", "hazardous_chemicals", "530481001001", 102.912, 24.671)
 	if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
 		t.Fatalf("publish: %d", r.code)
