@@ -546,7 +546,9 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: m.service(), Index: ix, PublicIndex: m.publicIndex(regions),
+	svc := m.service()
+	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, PublicIndex: m.publicIndex(regions),
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey,
 		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies}})

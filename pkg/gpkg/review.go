@@ -94,8 +94,7 @@ func (s *Store) SetUnitAuthor(ctx context.Context, a *riskmap.UnitAuthor) error 
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at,
     reviewed_by, reviewed_at, approved_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (unit_id) DO UPDATE SET created_by = excluded.created_by, updated_by = excluded.updated_by,
-    submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at,
+ON CONFLICT (unit_id) DO UPDATE SET submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at,
     reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at,
     approved_version = excluded.approved_version`,
 			a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimeArg(a.SubmittedAt),

@@ -185,6 +185,9 @@ func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
 		if err != nil {
 			return s.dbErr(err, "insert unit")
 		}
+		if err := s.recordAuthor(ctx, tx, id, u.Author, true); err != nil {
+			return err
+		}
 		var ext extent
 		ext.add(u.Geometry)
 		if err := ext.write(ctx, tx, "risk_units"); err != nil {
@@ -197,6 +200,21 @@ func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
 	}
 	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, t, t
 	return nil
+}
+
+// recordAuthor records who wrote a revision in the unit's author record, in the write's
+// transaction (see riskmap.Unit.Author); "" leaves the record alone.
+func (s *Store) recordAuthor(ctx context.Context, tx *sql.Tx, id int64, author string, created bool) error {
+	if author == "" {
+		return nil
+	}
+	createdBy := ""
+	if created {
+		createdBy = author
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO unit_authors (unit_id, created_by, updated_by) VALUES (?, ?, ?)
+ON CONFLICT (unit_id) DO UPDATE SET updated_by = excluded.updated_by`, id, createdBy, author)
+	return s.dbErr(err, "record the author of unit %d", id)
 }
 
 // GetUnit returns a unit by id, retired ones included.
@@ -244,6 +262,9 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 			return riskmap.Errorf(riskmap.ECONFLICT, "a unit with code %q exists already", u.Code)
 		case err != nil:
 			return s.dbErr(err, "update unit %d", u.ID)
+		}
+		if err := s.recordAuthor(ctx, tx, u.ID, u.Author, false); err != nil {
+			return err
 		}
 		var ext extent
 		ext.add(u.Geometry)

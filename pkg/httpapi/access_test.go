@@ -204,6 +204,17 @@ func (e *env) testAccess(t *testing.T) {
 		if r := e.do("POST", "/api/v1/units", outside, e.as("zjj")...); r.code != 403 {
 			t.Fatalf("住建局 creates outside its regions: %d %s", r.code, r.body)
 		}
+		// A declared region inside the scope does not help a unit placed outside it: 应急局's
+		// scope is 凤麓街道 (530481001); this point lies in 路居镇.
+		placed := strings.Replace(feature("ACC-Z", "z", 102.96, 24.587, 1, 1), "530481001001", "530481001001", 1)
+		if r := e.do("POST", "/api/v1/units", placed, e.as("yjj")...); r.code != 403 || !strings.Contains(string(r.body), "outside your regions") {
+			t.Fatalf("应急局 places a unit outside its regions: %d %s", r.code, r.body)
+		}
+		// The unknown and the hidden are not found alike.
+		if a, b := e.do("GET", "/api/v1/units/"+d, "", e.as("zjj")...), e.do("GET", "/api/v1/units/99999999", "", e.as("zjj")...); a.code != 404 || b.code != 404 ||
+			strings.Replace(string(a.body), d, "N", 1) != strings.Replace(string(b.body), "99999999", "N", 1) {
+			t.Fatalf("a hidden unit must look like a missing one: %s / %s", a.body, b.body)
+		}
 		if r := e.do("POST", "/api/v1/units/"+c+"/submit", "", append(e.as("zjj"), "If-Match", ver(c))...); r.code != 200 {
 			t.Fatalf("住建局 submits its own unit: %d %s", r.code, r.body)
 		}
@@ -265,6 +276,7 @@ func (e *env) testAccess(t *testing.T) {
 		cl := &http.Client{Jar: jar}
 		post := func(path, body string, hdr ...string) *http.Response {
 			req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
 			for i := 0; i+1 < len(hdr); i += 2 {
 				req.Header.Set(hdr[i], hdr[i+1])
 			}
@@ -334,6 +346,10 @@ func (e *env) testAccess(t *testing.T) {
 			decodeJSON(t, res, &b)
 			csrf = b.CSRF
 		}
+		// Logging out needs the token too: another site cannot end the session.
+		if r, _ := cl.Do(mustReq(t, "DELETE", e.srv.URL+"/api/v1/session")); r.StatusCode != 403 {
+			t.Fatalf("logout without the CSRF token: %d", r.StatusCode)
+		}
 		req, _ := http.NewRequest("DELETE", e.srv.URL+"/api/v1/session", nil)
 		req.Header.Set("X-CSRF-Token", csrf)
 		res, err := cl.Do(req)
@@ -379,6 +395,18 @@ func (e *env) testAccess(t *testing.T) {
 				t.Fatalf("CSP: %s", r.header.Get("Content-Security-Policy"))
 			}
 		}
+		// An oversized body is refused on every write, review transitions included.
+		if r := e.do("POST", "/api/v1/units/"+c+"/reject", strings.Repeat("x", 2<<20), append(e.as("expert2"), "If-Match", `"1"`)...); r.code != 413 {
+			t.Fatalf("an oversized body on reject: %d", r.code)
+		}
+		// Login CSRF: a form cannot post JSON, and a cross-origin login is refused.
+		login := `{"username":"admin","password":"` + testPassword + `"}`
+		if r := e.do("POST", "/api/v1/session", login, "Authorization", "", "Content-Type", "text/plain"); r.code != 415 {
+			t.Fatalf("a login posted as a form: %d", r.code)
+		}
+		if r := e.do("POST", "/api/v1/session", login, "Authorization", "", "Origin", "http://evil.example"); r.code != 403 {
+			t.Fatalf("a cross-origin login: %d", r.code)
+		}
 		// Smuggled separators and parent segments are refused before any rule applies.
 		for _, raw := range []string{"/api%2Fv1/units", "/public/..%2Fapi/v1/units", "/public/%2e%2e/api/v1/units", "/public/../api/v1/users", "/api/v1/units%2F" + h} {
 			code := rawGet(t, e.srv.Listener.Addr().String(), raw)
@@ -413,4 +441,13 @@ func decodeJSON(t *testing.T, res *http.Response, v any) {
 	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func mustReq(t *testing.T, method, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

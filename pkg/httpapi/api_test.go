@@ -85,6 +85,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	}
 	cfg := config.Default()
 	svc := register.New(store, cfg.Grader, cfg.Catalog)
+	svc.Locate = regiongrade.Containing(regions)
 	ix := spatialindex.New(encode, regiongrade.Locator(regions))
 	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
 		t.Fatal(err)
@@ -157,6 +158,9 @@ func (e *env) do(method, path string, body string, headers ...string) resp {
 	}
 	// Requests are the admin's unless they say otherwise; "Authorization", "" is anonymous.
 	req.Header.Set("Authorization", "Bearer "+e.tokens["admin"])
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 		if headers[i] == "Authorization" && headers[i+1] == "" {
@@ -612,6 +616,12 @@ func (e *env) testPublic(t *testing.T) {
 	diff := e.do("GET", fmt.Sprintf("/api/v1/publications/%d/diff/%d", number, n3), "", e.as("zjj")...)
 	if diff.code != 200 || !strings.Contains(string(diff.body), `"from_grade":"red","to_grade":"blue"`) {
 		t.Fatalf("diff: %d %s", diff.code, diff.body)
+	}
+	if strings.Contains(string(diff.body), "已审核单元") {
+		t.Fatalf("the diff shows a department the name of a unit outside its scope: %s", diff.body)
+	}
+	if d := e.do("GET", fmt.Sprintf("/api/v1/publications/%d/diff/%d", number, n3), "", e.as("yjj")...); !strings.Contains(string(d.body), "已审核单元") {
+		t.Fatalf("inside its scope the diff names the unit: %s", d.body)
 	}
 	// Tiles of a publication carry its number and are cacheable forever.
 	tj := e.do("GET", "/public/tiles/units.json", "", "Authorization", "")

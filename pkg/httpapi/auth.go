@@ -237,8 +237,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return riskmap.Errorf(riskmap.EFORBIDDEN, "your role (%s) may not %s %s", p.user.Role, c.Request().Method, c.Path())
 		}
 		// Logging in again (which rotates the session) needs no token: it proves itself with
-		// the password.
-		if p.session != nil && isUnsafe(c.Request().Method) && c.Path() != "/api/v1/session" {
+		// the password, and login checks where it comes from itself.
+		if p.session != nil && isUnsafe(c.Request().Method) && !(c.Request().Method == http.MethodPost && c.Path() == "/api/v1/session") {
 			if err := s.checkCSRF(c, p.session); err != nil {
 				return err
 			}
@@ -252,13 +252,18 @@ func (s *Server) checkCSRF(c echo.Context, sess *riskmap.Session) error {
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
 		return riskmap.Errorf(riskmap.EFORBIDDEN, "a write with a session cookie must send the session's %s header (from POST or GET /api/v1/session)", csrfHeader)
 	}
-	if o := c.Request().Header.Get("Origin"); o != "" && o != "null" {
+	return s.checkOrigin(c)
+}
+
+// checkOrigin refuses a request a browser sent from another origin.
+func (s *Server) checkOrigin(c echo.Context) error {
+	if o := c.Request().Header.Get("Origin"); o != "" {
 		scheme := "http"
 		if s.isTLS(c) {
 			scheme = "https"
 		}
 		if o != scheme+"://"+c.Request().Host {
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "cross-origin write from %s refused", clip(o))
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "cross-origin request from %s refused", clip(o))
 		}
 	}
 	return nil
@@ -390,8 +395,15 @@ func (s *Server) lookup(c echo.Context, now time.Time) (*principal, error) {
 	return &principal{user: u, session: sess}, nil
 }
 
+// sessionCookie returns the session token the request carries. Over TLS only the __Host-
+// cookie counts: a plain-named cookie could have been planted by a sibling domain or over
+// plain HTTP.
 func (s *Server) sessionCookie(c echo.Context) string {
-	for _, name := range []string{cookieSecure, cookiePlain} {
+	names := []string{cookieSecure, cookiePlain}
+	if s.isTLS(c) {
+		names = names[:1]
+	}
+	for _, name := range names {
 		if ck, err := c.Cookie(name); err == nil && ck.Value != "" {
 			return ck.Value
 		}
@@ -451,6 +463,15 @@ func (s *Server) login(c echo.Context) error {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	}
+	// A form on another site could post a login (login CSRF: the victim would work in the
+	// attacker's account). Browsers send Origin with such posts, and a form cannot send JSON.
+	if err := s.checkOrigin(c); err != nil {
+		return err
+	}
+	if ct := c.Request().Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			message: `log in with Content-Type: application/json and {"username": "…", "password": "…"}`}
+	}
 	body, err := s.readBody(c)
 	if err != nil {
 		return err
@@ -462,7 +483,8 @@ func (s *Server) login(c echo.Context) error {
 	au := auditOf(c)
 	au.action, au.actor, au.targetType, au.targetID = "session.login", clip(req.Username), "user", clip(req.Username)
 	addr := c.RealIP()
-	if wait := s.throttle.blocked(req.Username, addr, s.now()); wait > 0 {
+	attempt := s.now()
+	if wait := s.throttle.begin(req.Username, addr, attempt); wait > 0 {
 		secs := int(wait/time.Second) + 1
 		c.Response().Header().Set("Retry-After", itoa(secs))
 		au.detail = "throttled"
@@ -480,7 +502,6 @@ func (s *Server) login(c echo.Context) error {
 		_, _ = password.Verify(dummyHash, req.Password)
 	}
 	if !ok || u.Disabled {
-		s.throttle.fail(req.Username, addr, s.now())
 		if ok && u.Disabled {
 			au.detail = "account disabled"
 		} else {
@@ -488,7 +509,7 @@ func (s *Server) login(c echo.Context) error {
 		}
 		return riskmap.Errorf(riskmap.EUNAUTHORIZED, "wrong user name or password, or the account is disabled")
 	}
-	s.throttle.succeed(req.Username)
+	s.throttle.succeed(req.Username, addr, attempt)
 	if old := s.sessionCookie(c); old != "" {
 		if err := s.cfg.Store.DeleteSession(ctx, tokenHash(old)); err != nil {
 			return err

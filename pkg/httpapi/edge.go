@@ -148,6 +148,10 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 			e.Detail = clip(own.message)
 		}
 	}
+	if p := principalOf(c); p.token != nil {
+		// Who holds a token is not who it names: say which token acted.
+		e.Detail = strings.TrimSuffix("API token #"+strconv.FormatInt(p.token.ID, 10)+" ("+clip(p.token.Name)+"); "+e.Detail, "; ")
+	}
 	if status < 400 {
 		e.Before, e.After = rawJSON(a.before), rawJSON(a.after)
 	}
@@ -204,37 +208,47 @@ func (t *throttle) prune(m map[string][]time.Time, k string, now time.Time) []ti
 	return v
 }
 
-// blocked returns how long logins for account from addr must wait, 0 if they may go on.
-func (t *throttle) blocked(account, addr string, now time.Time) time.Duration {
+// begin starts a login attempt for account from addr. It returns how long the client
+// must wait when the account or the address is past its limit; otherwise it counts the
+// attempt as a failure at once, before the (slow) password check, so that parallel guesses
+// are counted too, and returns 0. succeed takes the count back.
+func (t *throttle) begin(account, addr string, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	k := strings.ToLower(account)
 	var wait time.Duration
-	if v := t.prune(t.byAccount, strings.ToLower(account), now); len(v) >= t.perAcct {
+	if v := t.prune(t.byAccount, k, now); len(v) >= t.perAcct {
 		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAcct]))
 	}
 	if v := t.prune(t.byAddr, addr, now); len(v) >= t.perAddr {
 		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAddr]))
 	}
-	return wait
-}
-
-func (t *throttle) fail(account, addr string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := strings.ToLower(account)
-	t.byAccount[k] = append(t.prune(t.byAccount, k, now), now)
-	t.byAddr[addr] = append(t.prune(t.byAddr, addr, now), now)
+	if wait > 0 {
+		return wait
+	}
+	t.byAccount[k] = append(t.byAccount[k], now)
+	t.byAddr[addr] = append(t.byAddr[addr], now)
 	if len(t.byAddr) > 100000 { // a flood of addresses must not grow memory without end
-		for k := range t.byAddr {
-			t.prune(t.byAddr, k, now)
+		for a := range t.byAddr {
+			t.prune(t.byAddr, a, now)
 		}
 	}
+	return 0
 }
 
-func (t *throttle) succeed(account string) {
+// succeed takes back the attempt a successful login counted: the account's failures are
+// forgiven, the address keeps its earlier ones.
+func (t *throttle) succeed(account, addr string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.byAccount, strings.ToLower(account))
+	v := t.byAddr[addr]
+	for i := len(v) - 1; i >= 0; i-- {
+		if v[i].Equal(at) {
+			t.byAddr[addr] = append(v[:i:i], v[i+1:]...)
+			break
+		}
+	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -116,7 +116,11 @@ func (s *Server) publish(c echo.Context) error {
 	var req struct {
 		Note string `json:"note"`
 	}
-	if b, _ := s.readOptionalBody(c); len(b) > 0 {
+	b, err := s.readOptionalBody(c)
+	if err != nil {
+		return err
+	}
+	if len(b) > 0 {
 		if err := json.Unmarshal(b, &req); err != nil {
 			return riskmap.Errorf(riskmap.EINVALID, `send {"note": "…"} or nothing`)
 		}
@@ -132,7 +136,7 @@ func (s *Server) publish(c echo.Context) error {
 	defer s.pubLoad.Unlock()
 	var ix *spatialindex.Index
 	p := &riskmap.Publication{CreatedBy: userOf(c).Name, Note: req.Note, CreatedAt: s.now()}
-	err := s.cfg.Store.Publish(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
+	err = s.cfg.Store.Publish(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
 		ix = s.cfg.PublicIndex()
 		return SummarizeApproved(ctx, ix, s.regions, s.cfg.RegionRule, units)
 	})
@@ -249,8 +253,13 @@ func (s *Server) diffPublications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	me := userOf(c)
 	mk := func(x *riskmap.ApprovedUnit) diffUnit {
-		return diffUnit{ID: x.UnitID, Code: x.Code, Name: x.Name, Category: x.Category, RegionCode: x.RegionCode}
+		d := diffUnit{ID: x.UnitID, Code: x.Code, Category: x.Category, RegionCode: x.RegionCode}
+		if riskmap.CanReadInternal(me, x.Category, x.RegionCode) {
+			d.Name = x.Name // outside a department's scope, what the public sees: no names
+		}
+		return d
 	}
 	out := struct {
 		From           int64        `json:"from"`

@@ -2,10 +2,14 @@ package httpapi_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -94,5 +98,61 @@ func everyRouteEveryRole(t *testing.T, e *env) {
 	// Nothing a refused request asked for happened.
 	if r := e.do("GET", "/api/v1/units/"+h, ""); r.header.Get("ETag") != `"1"` {
 		t.Fatalf("a refused write changed unit %s: %s", h, r.header.Get("ETag"))
+	}
+}
+
+// TestNoSelfApprovalRace: an author who submits a revision and, at the same time, tries to
+// approve it never succeeds, however the two requests interleave. (The author is recorded
+// in the same transaction as the revision.)
+func TestNoSelfApprovalRace(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			for i := 0; i < 8; i++ {
+				id := e.create(t, "expert2", fmt.Sprintf("RACE-%d", i), "竞态", "hazardous_chemicals", "530481001001", 102.91, 24.67)
+				if r := e.do("PUT", "/api/v1/units/"+id, strings.Replace(feature(fmt.Sprintf("RACE-%d", i), "竞态", 102.91, 24.67, 2, 2), `"code":`, `"status":"draft","code":`, 1),
+					append(e.as("expert2"), "If-Match", `"1"`)...); r.code != 200 {
+					t.Fatalf("setup: %d %s", r.code, r.body)
+				}
+				// expert1 writes version 3 (submitted) while trying to approve version 3.
+				done := make(chan struct{})
+				var approved atomic.Int32
+				var wg sync.WaitGroup
+				for g := 0; g < 3; g++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for {
+							select {
+							case <-done:
+								return
+							default:
+							}
+							req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/units/"+id+"/approve", nil)
+							req.Header.Set("Authorization", "Bearer "+e.tokens["expert1"])
+							req.Header.Set("If-Match", `"3"`)
+							if res, err := http.DefaultClient.Do(req); err == nil {
+								if res.StatusCode == 200 {
+									approved.Add(1)
+								}
+								res.Body.Close()
+							}
+						}
+					}()
+				}
+				time.Sleep(5 * time.Millisecond)
+				body := strings.Replace(feature(fmt.Sprintf("RACE-%d", i), "竞态", 102.91, 24.67, 3, 3), `"code":`, `"status":"submitted","code":`, 1)
+				r := e.do("PUT", "/api/v1/units/"+id, body, append(e.as("expert1"), "If-Match", `"2"`)...)
+				time.Sleep(20 * time.Millisecond)
+				close(done)
+				wg.Wait()
+				if r.code != 200 {
+					t.Fatalf("submit: %d %s", r.code, r.body)
+				}
+				if n := approved.Load(); n != 0 {
+					t.Fatalf("round %d: the author approved its own revision %d times", i, n)
+				}
+			}
+		})
 	}
 }

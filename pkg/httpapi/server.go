@@ -155,9 +155,9 @@ func New(cfg Config) *Server {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.route(http.MethodGet, "/readyz", anyone, s.ready)
-	// The metrics count the whole register, drafts included: not for the public. Prometheus
-	// scrapes with an API token (authorization: credentials in its scrape config).
-	s.route(http.MethodGet, "/metrics", loggedIn, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	// The metrics count the whole register, drafts included, and every route's traffic: for
+	// admins. Prometheus scrapes with an admin's API token (authorization in its config).
+	s.route(http.MethodGet, "/metrics", adminOnly, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 
 	const api = "/api/v1"
 	s.route(http.MethodPost, api+"/session", anyone, s.login)

@@ -96,6 +96,15 @@ func TestTLSCookieAndTrustedProxy(t *testing.T) {
 	if r.header.Get("Strict-Transport-Security") == "" {
 		t.Fatal("no HSTS over TLS")
 	}
+	// Over TLS only the __Host- cookie counts: the same token under the plain name (which
+	// a sibling domain or plain HTTP could have set) is nobody.
+	token := strings.TrimPrefix(ck[:strings.IndexByte(ck, ';')], "__Host-riskmap_session=")
+	if r := e.do("GET", "/api/v1/units?limit=1", "", "Authorization", "", "X-Forwarded-Proto", "https", "Cookie", "__Host-riskmap_session="+token); r.code != 200 {
+		t.Fatalf("the __Host- cookie over TLS: %d", r.code)
+	}
+	if r := e.do("GET", "/api/v1/units?limit=1", "", "Authorization", "", "X-Forwarded-Proto", "https", "Cookie", "riskmap_session="+token); r.code != 401 {
+		t.Fatalf("a plain-named cookie over TLS: %d", r.code)
+	}
 	// The proxy's X-Forwarded-For is believed: the audit row has the client's address.
 	e.do("POST", "/api/v1/session", `{"username":"admin","password":"wrong password!"}`, "Authorization", "", "X-Forwarded-For", "198.51.100.9")
 	es, err := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{Action: "session.login", Limit: 1})
@@ -115,5 +124,41 @@ func TestTLSCookieAndTrustedProxy(t *testing.T) {
 	res.Body.Close()
 	if ck := res.Header.Get("Set-Cookie"); !strings.HasPrefix(ck, "__Host-riskmap_session=") || !strings.Contains(ck, "Secure") {
 		t.Fatalf("cookie over direct TLS: %s", ck)
+	}
+}
+
+// TestThrottleCountsParallelGuesses: guesses sent all at once are counted before their
+// passwords are checked, so no more than the limit get through.
+func TestThrottleCountsParallelGuesses(t *testing.T) {
+	e := newEnv(t, gpkgStore(t))
+	var wg sync.WaitGroup
+	codes := make([]int, 30)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := http.Post(e.srv.URL+"/api/v1/session", "application/json",
+				strings.NewReader(`{"username":"zjj","password":"guess number `+strings.Repeat("x", i)+`"}`))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			codes[i] = res.StatusCode
+		}()
+	}
+	wg.Wait()
+	tried := 0
+	for _, c := range codes {
+		switch c {
+		case 401:
+			tried++
+		case 429:
+		default:
+			t.Fatalf("a parallel guess: %d", c)
+		}
+	}
+	if tried > 5 {
+		t.Fatalf("%d parallel guesses had their password checked; the limit is 5", tried)
 	}
 }

@@ -209,7 +209,7 @@ func (v *view) getUnit(c echo.Context) error {
 		// Retired units are not in the index; the store keeps them.
 		u, err := v.s.cfg.Store.GetUnit(c.Request().Context(), id)
 		if err != nil {
-			return err
+			return unitNotFound(err, id)
 		}
 		body, version, category, region = featurejson.Encode(u), u.Version, u.Category, u.RegionCode
 	}

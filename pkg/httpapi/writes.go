@@ -62,10 +62,22 @@ func recordUnit(c echo.Context, action string, id int64, ch register.Change) {
 	}
 }
 
+// unitNotFound words every "no such unit" alike, whether the unit does not exist or is
+// hidden from the requester, so that the answer tells nothing.
+func unitNotFound(err error, id int64) error {
+	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
+	}
+	return err
+}
+
 // denyScope marks refusals of a unit outside the writer's scope: a unit the writer may not
 // read at all is not found, as for reads.
 func (s *Server) denyScope(c echo.Context, id int64, err error) error {
 	if riskmap.ErrorCode(err) != riskmap.EFORBIDDEN {
+		if id > 0 {
+			return unitNotFound(err, id)
+		}
 		return err
 	}
 	auditOf(c).denied = true
@@ -167,7 +179,11 @@ func (s *Server) transition(action string, do func(ctx context.Context, by *risk
 		if err != nil {
 			return err
 		}
-		if b, _ := s.readOptionalBody(c); len(b) > 0 {
+		b, err := s.readOptionalBody(c)
+		if err != nil {
+			return err
+		}
+		if len(b) > 0 {
 			auditOf(c).detail = clip(string(b))
 		}
 		ch, err := do(c.Request().Context(), userOf(c), id, version)
@@ -192,7 +208,7 @@ func (s *Server) review(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, err := s.cfg.Store.GetUnit(ctx, id)
 	if err != nil {
-		return err
+		return unitNotFound(err, id)
 	}
 	if err := s.checkRead(c, id, u.Category, u.RegionCode); err != nil {
 		return err

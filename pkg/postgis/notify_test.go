@@ -283,7 +283,7 @@ func TestChangesSince(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := tx.QueryRow(ctx, insertUnitSQL, vals...).Scan(&slow.ID); err != nil {
+		if err := tx.QueryRow(ctx, insertUnitSQL, append(vals, "")...).Scan(&slow.ID); err != nil {
 			t.Fatal(err)
 		}
 		fast := storetest.NewUnit("CS-FAST", orb.Point{1, 2})

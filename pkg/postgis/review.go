@@ -121,8 +121,7 @@ func (s *Store) SetUnitAuthor(ctx context.Context, a *riskmap.UnitAuthor) error 
 	_, err := s.pool.Exec(ctx, `WITH a AS (
 		INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (unit_id) DO UPDATE SET created_by = EXCLUDED.created_by, updated_by = EXCLUDED.updated_by,
-			submitted_by = EXCLUDED.submitted_by, submitted_at = EXCLUDED.submitted_at,
+		ON CONFLICT (unit_id) DO UPDATE SET submitted_by = EXCLUDED.submitted_by, submitted_at = EXCLUDED.submitted_at,
 			reviewed_by = EXCLUDED.reviewed_by, reviewed_at = EXCLUDED.reviewed_at,
 			approved_version = EXCLUDED.approved_version)
 	UPDATE approved_units p SET approved_by = $6

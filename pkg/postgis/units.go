@@ -63,9 +63,22 @@ var insertUnitSQL = func() string {
 		}
 	}
 	// The approved register follows in the same statement (review.go).
-	b.WriteString(") RETURNING id, version, " + writtenApproved + ")" + upsertApproved + " SELECT w.id FROM w" + notifyWritten)
+	b.WriteString(") RETURNING id, version, " + writtenApproved + ")" + upsertApproved + createdAuthor +
+		" SELECT w.id FROM w" + notifyWritten)
 	return b.String()
 }()
+
+// createdAuthor and updatedAuthor record Unit.Author ($31) in the unit's author record in
+// the statement that writes the revision: a reviewer who can see the revision sees who
+// wrote it. "" leaves the record alone.
+const (
+	createdAuthor = `, authored AS (INSERT INTO unit_authors (unit_id, created_by, updated_by)
+	SELECT id, $31::text, $31::text FROM w WHERE $31::text <> ''
+	ON CONFLICT (unit_id) DO UPDATE SET updated_by = EXCLUDED.updated_by)`
+	updatedAuthor = `, authored AS (INSERT INTO unit_authors (unit_id, updated_by)
+	SELECT id, $31::text FROM w WHERE $31::text <> ''
+	ON CONFLICT (unit_id) DO UPDATE SET updated_by = EXCLUDED.updated_by)`
+)
 
 // Positions in unitValues of the values UpdateUnit binds again.
 const (
@@ -87,7 +100,7 @@ const updateUnitSQL = `WITH w AS (UPDATE risk_units SET
 	version = version + 1, updated_at = $24,
 	assessed_by = $25, assessed_at = $26, next_review_due = $27, geom = ST_GeomFromEWKB($28)
 WHERE id = $29 AND version = $30
-RETURNING id, version, created_at, ` + writtenApproved + `)` + upsertApproved + `
+RETURNING id, version, created_at, ` + writtenApproved + `)` + upsertApproved + updatedAuthor + `
 SELECT w.version, w.created_at, w.updated_at, w.status FROM w` + notifyWritten
 
 // marshalPlain encodes v as JSON without HTML escaping, byte for byte what the bulk
@@ -237,6 +250,7 @@ func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
 		return err
 	}
 	var id int64
+	vals = append(vals, u.Author)
 	if err := s.pool.QueryRow(ctx, insertUnitSQL, vals...).Scan(&id); err != nil {
 		return unitError("create unit", u.Code, err)
 	}
@@ -268,12 +282,12 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 		return err
 	}
 	// The update binds every written column but version and created_at, then the key.
-	args := make([]any, 0, 30)
+	args := make([]any, 0, 31)
 	args = append(args, vals[:colVersion]...) // code … influence_radius_m, status
 	args[colVersion-1] = string(u.Status)     // "" keeps the stored status
 	args = append(args, now)
 	args = append(args, vals[colUpdated+1:]...) // assessed_by, assessed_at, next_review_due, geom
-	args = append(args, u.ID, u.Version)
+	args = append(args, u.ID, u.Version, u.Author)
 	var (
 		version          int64
 		created, updated time.Time

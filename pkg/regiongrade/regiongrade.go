@@ -186,3 +186,26 @@ func Locator(regions []*riskmap.Region) func(orb.Point) string {
 		return ""
 	}
 }
+
+// Containing returns a function that gives the code of the finest region (of any level)
+// whose area holds a point, or "" when none does.
+func Containing(regions []*riskmap.Region) func(orb.Point) string {
+	type area struct {
+		code  string
+		bound orb.Bound
+		geom  orb.MultiPolygon
+	}
+	as := make([]area, 0, len(regions))
+	for _, r := range regions {
+		as = append(as, area{r.Code, r.Geometry.Bound(), r.Geometry})
+	}
+	return func(p orb.Point) string {
+		best := ""
+		for _, a := range as {
+			if len(a.code) > len(best) && a.bound.Contains(p) && planar.MultiPolygonContains(a.geom, p) {
+				best = a.code
+			}
+		}
+		return best
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"riskmap/pkg/grading"
 	"riskmap/pkg/riskmap"
 )
@@ -20,6 +22,10 @@ type Service struct {
 	// nothing.
 	Reviews riskmap.ReviewStore
 	Grader  *grading.Grader
+	// Locate gives the code of the finest region holding a point (regiongrade.Containing);
+	// when set, a department user may only place units inside its regions on the map, not
+	// only by their declared region code.
+	Locate  func(orb.Point) string
 	Catalog *riskmap.Catalog
 	// Now returns the current time; tests may fix it.
 	Now func() time.Time

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"riskmap/pkg/riskmap"
 )
 
@@ -78,6 +80,22 @@ func (s *Service) setAuthor(ctx context.Context, a *riskmap.UnitAuthor) error {
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
+// checkPlace refuses a department user's unit whose location on the map lies outside the
+// user's regions, whatever region code it declares.
+func (s *Service) checkPlace(by *riskmap.User, u *riskmap.Unit) error {
+	if by == nil || by.Role != riskmap.RoleDepartment || s.Locate == nil || u.Geometry == nil {
+		return nil
+	}
+	p := u.Geometry.Bound().Center()
+	if pt, ok := u.Geometry.(orb.Point); ok {
+		p = pt
+	}
+	if code := s.Locate(p); code == "" || !by.InScope(u.Category, code) {
+		return forbidden("geometry: the unit lies (at %.5f, %.5f) outside your regions %v", p[0], p[1], by.Regions)
+	}
+	return nil
+}
+
 // CreateBy prepares and stores a new unit written by by.
 func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit) error {
 	if err := checkStatus(by, u.Status); err != nil {
@@ -89,6 +107,10 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
 		return forbidden("a unit of category %s in region %s is outside your scope", u.Category, u.RegionCode)
 	}
+	if err := s.checkPlace(by, u); err != nil {
+		return err
+	}
+	u.Author = name(by) // recorded with the revision, in the same transaction
 	if err := s.Store.CreateUnit(ctx, u); err != nil {
 		return err
 	}
@@ -123,6 +145,10 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
 		return Change{}, forbidden("moving unit %d to category %s in region %s would take it outside your scope", u.ID, u.Category, u.RegionCode)
 	}
+	if err := s.checkPlace(by, u); err != nil {
+		return Change{}, err
+	}
+	u.Author = name(by) // recorded with the revision: a reviewer never sees it without
 	if err := s.Store.UpdateUnit(ctx, u); err != nil {
 		return Change{}, err
 	}
@@ -161,6 +187,7 @@ func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version 
 	}
 	after := *before
 	after.Status = to
+	after.Author = "" // a review transition changes the status, not who wrote the revision
 	if err := s.Store.UpdateUnit(ctx, &after); err != nil {
 		return Change{}, err
 	}

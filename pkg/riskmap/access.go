@@ -201,9 +201,9 @@ type AuditStore interface {
 // the unit's earlier approved revision); RetireUnit takes the unit out. A unit whose new
 // revision is draft or submitted keeps its earlier approved revision there.
 type ReviewStore interface {
-	// SetUnitAuthor records who wrote (and, with the status change, submitted or reviewed)
-	// the unit's current revision. The store calls nothing itself; the register service
-	// calls it right after each write.
+	// SetUnitAuthor records who submitted and reviewed the unit's current revision and its
+	// approved version. CreatedBy and UpdatedBy are written only when the unit has no
+	// record yet: the store records them itself, with the revision, from Unit.Author.
 	SetUnitAuthor(ctx context.Context, a *UnitAuthor) error
 	// UnitAuthor returns a unit's author record; a unit written by seed or bulk load has
 	// an empty one (not ENOTFOUND).

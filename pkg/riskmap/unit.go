@@ -125,6 +125,12 @@ type Unit struct {
 	NextReviewDue *time.Time
 
 	Geometry orb.Geometry
+
+	// Author is who writes this revision (a user name), for CreateUnit and UpdateUnit to
+	// record in the unit's author record in the same transaction as the write, so that no
+	// reviewer ever sees a revision without its author. "" (the system: seed, regrade, a
+	// review transition) leaves the record as it is. Stores do not read it back.
+	Author string
 }
 
 // Text field limits, in characters.

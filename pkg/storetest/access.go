@@ -785,13 +785,37 @@ func testUnitAuthor(t *testing.T, open Opener) {
 		if g != w {
 			t.Fatalf("author round trip: want %+v, got %+v", w, g)
 		}
-		// A new revision clears the review.
-		must(t, s.SetUnitAuthor(ctx(), &riskmap.UnitAuthor{UnitID: u.ID, CreatedBy: "甲", UpdatedBy: "丁", ApprovedVersion: u.Version}))
+		// A new revision, written by 丁, records its author with the write; clearing the
+		// review afterwards leaves the author as the write recorded it.
+		u.Author = "丁"
+		must(t, s.UpdateUnit(ctx(), u))
 		got, err = s.UnitAuthor(ctx(), u.ID)
 		must(t, err)
-		if got.UpdatedBy != "丁" || got.SubmittedBy != "" || got.SubmittedAt != nil || got.ReviewedBy != "" || got.ReviewedAt != nil ||
-			got.ApprovedVersion != u.Version {
+		if got.CreatedBy != "甲" || got.UpdatedBy != "丁" {
+			t.Fatalf("the write must record its author at once: %+v", got)
+		}
+		must(t, s.SetUnitAuthor(ctx(), &riskmap.UnitAuthor{UnitID: u.ID, CreatedBy: "x", UpdatedBy: "stale", ApprovedVersion: 1}))
+		got, err = s.UnitAuthor(ctx(), u.ID)
+		must(t, err)
+		if got.CreatedBy != "甲" || got.UpdatedBy != "丁" || got.SubmittedBy != "" || got.SubmittedAt != nil || got.ReviewedBy != "" ||
+			got.ReviewedAt != nil || got.ApprovedVersion != 1 {
 			t.Fatalf("author after a new revision: %+v", got)
+		}
+		// A write without an author (the system) leaves the record alone.
+		u.Author = ""
+		must(t, s.UpdateUnit(ctx(), u))
+		if got, _ := s.UnitAuthor(ctx(), u.ID); got.UpdatedBy != "丁" {
+			t.Fatalf("a system write changed the author: %+v", got)
+		}
+	})
+	t.Run("CreateRecordsAuthorOK", func(t *testing.T) {
+		v := NewUnit("AUTH-2", point)
+		v.Author = "戊"
+		must(t, s.CreateUnit(ctx(), v))
+		a, err := s.UnitAuthor(ctx(), v.ID)
+		must(t, err)
+		if a.CreatedBy != "戊" || a.UpdatedBy != "戊" {
+			t.Fatalf("CreateUnit must record its author: %+v", a)
 		}
 	})
 	t.Run("ErrUnknownUnit", func(t *testing.T) {
