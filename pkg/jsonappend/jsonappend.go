@@ -33,12 +33,18 @@ const hexDigits = "0123456789abcdef"
 
 // String quotes s as encoding/json does: HTML-safe (<, > and & as \u003c, \u003e,
 // \u0026), invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029 escaped.
-func String(b []byte, s string) []byte {
+func String(b []byte, s string) []byte { return appendString(b, s, true) }
+
+// PlainString quotes s as a json.Encoder with SetEscapeHTML(false) does: as String, but
+// <, > and & are written as they are.
+func PlainString(b []byte, s string) []byte { return appendString(b, s, false) }
+
+func appendString(b []byte, s string, html bool) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!html || (c != '<' && c != '>' && c != '&')) {
 				i++
 				continue
 			}

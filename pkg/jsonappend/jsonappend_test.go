@@ -1,8 +1,10 @@
 package jsonappend
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -31,6 +33,13 @@ func FuzzString(f *testing.F) {
 		want, _ := json.Marshal(s)
 		if got := String(nil, s); string(got) != string(want) {
 			t.Fatalf("String(%q) = %s, want %s", s, got, want)
+		}
+		var plain bytes.Buffer
+		enc := json.NewEncoder(&plain)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(s)
+		if got := PlainString(nil, s); string(got) != strings.TrimSuffix(plain.String(), "\n") {
+			t.Fatalf("PlainString(%q) = %s, want %s", s, got, plain.String())
 		}
 	})
 }
