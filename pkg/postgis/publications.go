@@ -76,7 +76,10 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize f
 			// Cannot happen in one snapshot; refuse rather than publish a mismatch.
 			return fmt.Errorf("postgis: publish: copied %d units, read %d", n, len(units))
 		}
-		return nil
+		// The table grew by a whole register: give the planner its statistics now rather
+		// than when autovacuum comes by (diffs and the public view read it next).
+		_, err = tx.Exec(ctx, "ANALYZE publication_units")
+		return err
 	})
 	if err != nil {
 		if isPublishRace(err) {

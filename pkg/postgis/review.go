@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -160,10 +161,6 @@ func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuth
 	return a, nil
 }
 
-// approvedPage is how many rows ApprovedUnits and PublicationUnits read per query. Each page
-// is its own short query, so a slow consumer holds no connection.
-const approvedPage = 2000
-
 // approvedColumns are what scanApproved reads, from approved_units.
 const approvedColumns = `unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), approved_by, approved_at`
 
@@ -194,32 +191,32 @@ func (s *Store) ApprovedUnits(ctx context.Context) iter.Seq2[*riskmap.ApprovedUn
 		"SELECT "+approvedColumns+" FROM approved_units WHERE unit_id > $1 ORDER BY unit_id LIMIT $2")
 }
 
-// approvedPages streams the rows of query, which pages by unit_id > $1 with LIMIT $2; more
-// arguments follow as $3 ….
+// approvedPages streams the rows of query, written with "unit_id > $1 … LIMIT $2" and more
+// arguments as $3 …, in one query from the first row to the last. One query, not pages of
+// a few thousand rows: right after a publication or a bulk load the table has no
+// statistics yet, and the planner then answers each page with a bitmap scan and a sort of
+// every row after it, which made a million rows take minutes; one query costs at worst
+// one sort.
 func (s *Store) approvedPages(ctx context.Context, op, query string, more ...any) iter.Seq2[*riskmap.ApprovedUnit, error] {
 	return func(yield func(*riskmap.ApprovedUnit, error) bool) {
-		var after int64
-		for {
-			args := append([]any{after, approvedPage}, more...)
-			rows, err := s.pool.Query(ctx, query, args...)
+		rows, err := s.pool.Query(ctx, query, append([]any{int64(0), int64(math.MaxInt64)}, more...)...)
+		if err != nil {
+			yield(nil, dbError(op, err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanApproved(rows)
 			if err != nil {
 				yield(nil, dbError(op, err))
 				return
 			}
-			page, err := collect(rows, scanApproved)
-			if err != nil {
-				yield(nil, dbError(op, err))
+			if !yield(a, nil) {
 				return
 			}
-			for _, a := range page {
-				if !yield(a, nil) {
-					return
-				}
-			}
-			if len(page) < approvedPage {
-				return
-			}
-			after = page[len(page)-1].UnitID
+		}
+		if err := rows.Err(); err != nil {
+			yield(nil, dbError(op, err))
 		}
 	}
 }
