@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -486,10 +487,10 @@ func (s *Server) login(c echo.Context) error {
 	attempt := s.now()
 	if wait := s.throttle.begin(req.Username, addr, attempt); wait > 0 {
 		secs := int(wait/time.Second) + 1
-		c.Response().Header().Set("Retry-After", itoa(secs))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		au.detail = "throttled"
 		return &httpError{status: http.StatusTooManyRequests, code: "too_many_requests",
-			message: "too many failed logins for this account or from this address; try again in " + itoa(secs) + " s"}
+			message: "too many failed logins for this account or from this address; try again in " + strconv.Itoa(secs) + " s"}
 	}
 	u, err := s.cfg.Store.UserByName(ctx, req.Username)
 	if err != nil && riskmap.ErrorCode(err) != riskmap.ENOTFOUND {

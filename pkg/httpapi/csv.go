@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-
-	"riskmap/pkg/spatialindex"
 )
 
 // csvCell keeps a spreadsheet from reading a cell as a formula (CSV injection).
@@ -65,5 +63,3 @@ func (v *view) unitsCSV(c echo.Context) error {
 	}
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
 }
-
-var _ = spatialindex.CellZoom

@@ -250,5 +250,3 @@ func (t *throttle) succeed(account, addr string, at time.Time) {
 		}
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -88,14 +88,6 @@ func (s *Server) LoadPublication(ctx context.Context) error {
 	return nil
 }
 
-// PublicationNumber is the number of the publication the public sees, 0 if none.
-func (s *Server) PublicationNumber() int64 {
-	if v := s.pub(); v != nil && v.publication != nil {
-		return v.publication.Number
-	}
-	return 0
-}
-
 type publicationJSON struct {
 	Number    int64     `json:"number"`
 	CreatedAt time.Time `json:"created_at"`

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -242,5 +241,3 @@ func (s *Server) readOptionalBody(c echo.Context) ([]byte, error) {
 	}
 	return bytes.TrimSpace(b), nil
 }
-
-var _ = time.Second
