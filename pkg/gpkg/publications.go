@@ -38,7 +38,7 @@ func (s *Store) Publish(ctx context.Context, p *riskmap.Publication, summarize f
 		if err := rows.Err(); err != nil {
 			return s.dbErr(err, "publish: read the approved register")
 		}
-		if regions, err = summarizeRegions(units, summarize); err != nil {
+		if regions, err = riskmap.PublicationRegions(units, summarize); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(number), 0) + 1 FROM publications").Scan(&number); err != nil {
@@ -65,24 +65,6 @@ SELECT ?, unit_id, version, code, name, category, region_code, grade, risk_value
 	}
 	p.Number, p.CreatedAt, p.UnitCount, p.Regions = number, created, len(units), regions
 	return nil
-}
-
-// summarizeRegions calls summarize and checks what it returns; no summary is an empty list.
-func summarizeRegions(units []*riskmap.ApprovedUnit, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) (json.RawMessage, error) {
-	if summarize == nil {
-		return json.RawMessage("[]"), nil
-	}
-	regions, err := summarize(units)
-	if err != nil {
-		return nil, err
-	}
-	if len(regions) == 0 {
-		return json.RawMessage("[]"), nil
-	}
-	if !json.Valid(regions) {
-		return nil, fmt.Errorf("gpkg: publish: the regional summary is not valid JSON")
-	}
-	return regions, nil
 }
 
 const selectPublication = `SELECT number, CAST(created_at AS TEXT), created_by, note, unit_count, regions FROM publications`

@@ -50,15 +50,6 @@ func (s *Server) ogcView(c echo.Context) *view {
 	return s.internal
 }
 
-// ogcRegionView is the view of the regional grades: a department user's scope does not
-// reach the regional map, which it sees as the public does.
-func (s *Server) ogcRegionView(c echo.Context) *view {
-	if (userOf(c) == nil || scoped(c) != nil) && s.pub() != nil {
-		return s.pub()
-	}
-	return s.internal
-}
-
 // ogcNoParams refuses query parameters on resources that take none but "f".
 func ogcNoParams(c echo.Context) error {
 	for k := range c.QueryParams() {
@@ -240,7 +231,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 		if err := p.Err(); err != nil {
 			return err
 		}
-		sums, _, _, err := s.ogcRegionView(c).summaries()
+		sums, _, _, err := s.ogcView(c).regionView(c).summaries()
 		if err != nil {
 			return err
 		}
@@ -296,7 +287,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 		c.Response().Header().Set("ETag", etag(f.Version))
 		return c.Blob(http.StatusOK, geoJSON, f.JSON)
 	case "regions":
-		f, err := s.ogcRegionView(c).regionByCode(c.Param("fid"))
+		f, err := s.ogcView(c).regionView(c).regionByCode(c.Param("fid"))
 		if err != nil {
 			return err
 		}

@@ -57,7 +57,7 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize f
 		if units, err = collect(rows, scanApproved); err != nil {
 			return err
 		}
-		if regions, err = summarizeRegions(units, summarize); err != nil {
+		if regions, err = riskmap.PublicationRegions(units, summarize); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, "SELECT coalesce(max(number), 0) + 1 FROM publications").Scan(&number); err != nil {
@@ -89,24 +89,6 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize f
 	}
 	p.Number, p.CreatedAt, p.UnitCount, p.Regions = number, created, len(units), regions
 	return nil
-}
-
-// summarizeRegions calls summarize and checks what it returns; no summary is an empty list.
-func summarizeRegions(units []*riskmap.ApprovedUnit, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) (json.RawMessage, error) {
-	if summarize == nil {
-		return json.RawMessage("[]"), nil
-	}
-	regions, err := summarize(units)
-	if err != nil {
-		return nil, err
-	}
-	if len(regions) == 0 {
-		return json.RawMessage("[]"), nil
-	}
-	if !json.Valid(regions) {
-		return nil, fmt.Errorf("postgis: publish: the regional summary is not valid JSON")
-	}
-	return regions, nil
 }
 
 const selectPublication = `SELECT number, created_at, created_by, note, unit_count, regions FROM publications`

@@ -166,25 +166,14 @@ func num(v float64) string { return fmt.Sprintf("%g", v) }
 // Locator finds the grid that holds a point, for counting units by grid. It needs only
 // the grids' outlines, not the areas Prepare computes.
 func Locator(regions []*riskmap.Region) func(orb.Point) string {
-	type grid struct {
-		code  string
-		bound orb.Bound
-		geom  orb.MultiPolygon
-	}
-	var grids []grid
+	var grids []*riskmap.Region
 	for _, r := range regions {
 		if r.Level == riskmap.LevelGrid {
-			grids = append(grids, grid{r.Code, r.Geometry.Bound(), r.Geometry})
+			grids = append(grids, r)
 		}
 	}
-	return func(p orb.Point) string {
-		for _, g := range grids {
-			if g.bound.Contains(p) && planar.MultiPolygonContains(g.geom, p) {
-				return g.code
-			}
-		}
-		return ""
-	}
+	// Grids do not overlap: the finest region holding the point is its one grid.
+	return Containing(grids)
 }
 
 // Containing returns a function that gives the code of the finest region (of any level)

@@ -3,6 +3,7 @@ package riskmap
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"iter"
 	"slices"
 	"strings"
@@ -139,6 +140,25 @@ type Publication struct {
 	// Regions is the JSON array of the regional grades at publication time (regiongrade
 	// summaries), kept as published.
 	Regions json.RawMessage
+}
+
+// PublicationRegions calls a store's Publish summarize function and checks what it
+// returns: no function or no summary is an empty list, invalid JSON an error.
+func PublicationRegions(units []*ApprovedUnit, summarize func([]*ApprovedUnit) (json.RawMessage, error)) (json.RawMessage, error) {
+	if summarize == nil {
+		return json.RawMessage("[]"), nil
+	}
+	regions, err := summarize(units)
+	if err != nil {
+		return nil, err
+	}
+	if len(regions) == 0 {
+		return json.RawMessage("[]"), nil
+	}
+	if !json.Valid(regions) {
+		return nil, errors.New("publish: the regional summary is not valid JSON")
+	}
+	return regions, nil
 }
 
 // UnitAuthor records who wrote and who reviewed the current revision of a unit.
