@@ -169,7 +169,7 @@ func New(cfg Config) *Server {
 	s.route(http.MethodPost, api+"/units", editor, s.createUnit)
 	s.route(http.MethodGet, api+"/units/:id", loggedIn, s.internal.getUnit)
 	s.route(http.MethodPut, api+"/units/:id", editor, s.updateUnit)
-	s.route(http.MethodDelete, api+"/units/:id", editor, s.retireUnit)
+	s.route(http.MethodDelete, api+"/units/:id", editor, s.transition("unit.retire", s.cfg.Units.Retire))
 	s.route(http.MethodGet, api+"/units/:id/review", loggedIn, s.review)
 	s.route(http.MethodPost, api+"/units/:id/submit", editor, s.transition("unit.submit", s.cfg.Units.Submit))
 	s.route(http.MethodPost, api+"/units/:id/approve", reviewer, s.transition("unit.approve", s.cfg.Units.Approve))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -142,31 +143,8 @@ func (s *Server) updateUnit(c echo.Context) error {
 	return s.writeUnit(c, http.StatusOK, u)
 }
 
-func (s *Server) retireUnit(c echo.Context) error {
-	id, err := parseID(c)
-	if err != nil {
-		return err
-	}
-	recordUnit(c, "unit.retire", id, register.Change{})
-	version, err := ifMatch(c)
-	if err != nil {
-		return err
-	}
-	ch, err := s.cfg.Units.Retire(c.Request().Context(), userOf(c), id, version)
-	if err != nil {
-		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
-			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it before retiring", id, version)
-		}
-		return s.denyScope(c, id, err)
-	}
-	recordUnit(c, "unit.retire", id, ch)
-	if err := s.index(ch.After); err != nil {
-		return err
-	}
-	return s.writeUnit(c, http.StatusOK, ch.After)
-}
-
-// transition serves submit, approve and reject.
+// transition serves the writes that name a unit and its version and send no unit: submit,
+// approve, reject and retire (DELETE).
 func (s *Server) transition(action string, do func(ctx context.Context, by *riskmap.User, id, version int64) (register.Change, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := parseID(c)
@@ -187,6 +165,9 @@ func (s *Server) transition(action string, do func(ctx context.Context, by *risk
 		}
 		ch, err := do(c.Request().Context(), userOf(c), id, version)
 		if err != nil {
+			if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
+				return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it before you %s it", id, version, strings.TrimPrefix(action, "unit."))
+			}
 			return s.denyScope(c, id, err)
 		}
 		recordUnit(c, action, id, ch)
