@@ -103,9 +103,14 @@ func Strings(b []byte, ss []string) []byte {
 }
 
 // Assessment appends json.Marshal(a): the method and only the inputs it sets.
-func Assessment(b []byte, a *riskmap.Assessment) []byte {
+func Assessment(b []byte, a *riskmap.Assessment) []byte { return assessment(b, a, String) }
+
+// PlainAssessment is Assessment without HTML escaping, as PlainString.
+func PlainAssessment(b []byte, a *riskmap.Assessment) []byte { return assessment(b, a, PlainString) }
+
+func assessment(b []byte, a *riskmap.Assessment, str func([]byte, string) []byte) []byte {
 	b = append(b, `{"method":`...)
-	b = String(b, a.Method)
+	b = str(b, a.Method)
 	if a.Likelihood != 0 {
 		b = append(b, `,"likelihood":`...)
 		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
@@ -127,9 +132,16 @@ func Assessment(b []byte, a *riskmap.Assessment) []byte {
 }
 
 // Explanation appends json.Marshal(e), inputs in key order.
-func Explanation(b []byte, e *riskmap.Explanation) []byte {
+func Explanation(b []byte, e *riskmap.Explanation) []byte { return explanation(b, e, String) }
+
+// PlainExplanation is Explanation without HTML escaping, as PlainString.
+func PlainExplanation(b []byte, e *riskmap.Explanation) []byte {
+	return explanation(b, e, PlainString)
+}
+
+func explanation(b []byte, e *riskmap.Explanation, str func([]byte, string) []byte) []byte {
 	b = append(b, `{"method":`...)
-	b = String(b, e.Method)
+	b = str(b, e.Method)
 	if len(e.Inputs) > 0 {
 		b = append(b, `,"inputs":{`...)
 		keys := make([]string, 0, len(e.Inputs))
@@ -141,7 +153,7 @@ func Explanation(b []byte, e *riskmap.Explanation) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = String(b, k)
+			b = str(b, k)
 			b = append(b, ':')
 			b = Float(b, e.Inputs[k])
 		}
@@ -150,8 +162,8 @@ func Explanation(b []byte, e *riskmap.Explanation) []byte {
 	b = append(b, `,"value":`...)
 	b = Float(b, e.Value)
 	b = append(b, `,"rule":`...)
-	b = String(b, e.Rule)
+	b = str(b, e.Rule)
 	b = append(b, `,"text":`...)
-	b = String(b, e.Text)
+	b = str(b, e.Text)
 	return append(b, '}')
 }

@@ -3,10 +3,7 @@ package postgis
 import (
 	"encoding/binary"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
-	"strconv"
 	"time"
 
 	"riskmap/pkg/jsonappend"
@@ -173,26 +170,7 @@ func appendAssessmentJSON(b []byte, a *riskmap.Assessment) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = append(b, `{"method":`...)
-	b = appendJSONString(b, a.Method)
-	if a.Likelihood != 0 {
-		b = append(b, `,"likelihood":`...)
-		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
-	}
-	if a.Severity != 0 {
-		b = append(b, `,"severity":`...)
-		b = strconv.AppendInt(b, int64(a.Severity), 10)
-	}
-	for _, f := range [...]struct {
-		key string
-		v   float64
-	}{{`,"l":`, a.L}, {`,"e":`, a.E}, {`,"c":`, a.C}} {
-		if f.v != 0 {
-			b = append(b, f.key...)
-			b = jsonappend.Float(b, f.v)
-		}
-	}
-	return append(b, '}'), nil
+	return jsonappend.PlainAssessment(b, a), nil
 }
 
 func appendExplanationJSON(b []byte, e *riskmap.Explanation) ([]byte, error) {
@@ -204,27 +182,7 @@ func appendExplanationJSON(b []byte, e *riskmap.Explanation) ([]byte, error) {
 			return b, err
 		}
 	}
-	b = append(b, `{"method":`...)
-	b = appendJSONString(b, e.Method)
-	if len(e.Inputs) > 0 {
-		b = append(b, `,"inputs":{`...)
-		for i, k := range slices.Sorted(maps.Keys(e.Inputs)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = jsonappend.Float(b, e.Inputs[k])
-		}
-		b = append(b, '}')
-	}
-	b = append(b, `,"value":`...)
-	b = jsonappend.Float(b, e.Value)
-	b = append(b, `,"rule":`...)
-	b = appendJSONString(b, e.Rule)
-	b = append(b, `,"text":`...)
-	b = appendJSONString(b, e.Text)
-	return append(b, '}'), nil
+	return jsonappend.PlainExplanation(b, e), nil
 }
 
 func appendControlsJSON(b []byte, c *riskmap.Controls) []byte {
