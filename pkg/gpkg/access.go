@@ -2,6 +2,7 @@ package gpkg
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -12,6 +13,12 @@ import (
 
 	"riskmap/pkg/riskmap"
 )
+
+// isCheck reports whether err is a CHECK constraint violation.
+func isCheck(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK
+}
 
 // isForeignKey reports whether err is a FOREIGN KEY constraint violation.
 func isForeignKey(err error) bool {
@@ -182,13 +189,15 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at,
-    revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			t.Name, t.UserID, t.TokenHash, t.CreatedBy, formatTime(created), optTimeArg(t.LastUsedAt), optTimeArg(t.RevokedAt)).Scan(&id)
+    revoked_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.Name, t.UserID, t.TokenHash, t.CreatedBy, formatTime(created), optTimeArg(t.LastUsedAt), optTimeArg(t.RevokedAt), t.Scope).Scan(&id)
 		switch {
 		case isUnique(err):
 			return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
 		case isForeignKey(err):
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", t.UserID)
+		case isCheck(err):
+			return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
 		}
 		return s.dbErr(err, "create API token")
 	})
@@ -200,14 +209,14 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 }
 
 const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, CAST(t.created_at AS TEXT),
-    CAST(t.last_used_at AS TEXT), CAST(t.revoked_at AS TEXT)
+    CAST(t.last_used_at AS TEXT), CAST(t.revoked_at AS TEXT), t.scope
 FROM api_tokens t JOIN users u ON u.id = t.user_id`
 
 func scanAPIToken(scan func(...any) error) (*riskmap.APIToken, error) {
 	t := &riskmap.APIToken{}
 	var created string
 	var lastUsed, revoked sql.NullString
-	if err := scan(&t.ID, &t.Name, &t.UserID, &t.UserName, &t.TokenHash, &t.CreatedBy, &created, &lastUsed, &revoked); err != nil {
+	if err := scan(&t.ID, &t.Name, &t.UserID, &t.UserName, &t.TokenHash, &t.CreatedBy, &created, &lastUsed, &revoked, &t.Scope); err != nil {
 		return nil, err
 	}
 	var err error
@@ -273,4 +282,18 @@ func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error
 		}
 		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id))
 	})
+}
+
+// ServerSecret returns the secret named name, making and storing it on the first call.
+func (s *Store) ServerSecret(ctx context.Context, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	_, _ = rand.Read(fresh)
+	var secret []byte
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO server_secrets (name, secret) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", name, fresh); err != nil {
+			return s.dbErr(err, "store server secret")
+		}
+		return s.dbErr(tx.QueryRowContext(ctx, "SELECT secret FROM server_secrets WHERE name = ?", name).Scan(&secret), "read server secret")
+	})
+	return secret, err
 }

@@ -2,6 +2,7 @@ package postgis
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"time"
 
@@ -137,14 +138,16 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 	if t.RevokedAt != nil {
 		revoked = pgtype.Timestamptz{Time: micro(*t.RevokedAt), Valid: true}
 	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at, revoked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		t.Name, t.UserID, t.TokenHash, t.CreatedBy, created, lastUsed, revoked).Scan(&t.ID)
+	err := s.pool.QueryRow(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at, revoked_at, scope)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		t.Name, t.UserID, t.TokenHash, t.CreatedBy, created, lastUsed, revoked, t.Scope).Scan(&t.ID)
 	switch {
 	case isUniqueViolation(err):
 		return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
 	case isForeignKeyViolation(err):
 		return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", t.UserID)
+	case isCheckViolation(err):
+		return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
 	case err != nil:
 		return dbError("create API token", err)
 	}
@@ -152,13 +155,13 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 	return nil
 }
 
-const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, t.created_at, t.last_used_at, t.revoked_at
+const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, t.created_at, t.last_used_at, t.revoked_at, t.scope
 	FROM api_tokens t JOIN users u ON u.id = t.user_id`
 
 func scanAPIToken(row pgx.Row) (*riskmap.APIToken, error) {
 	t := &riskmap.APIToken{}
 	var lastUsed, revoked pgtype.Timestamptz
-	if err := row.Scan(&t.ID, &t.Name, &t.UserID, &t.UserName, &t.TokenHash, &t.CreatedBy, &t.CreatedAt, &lastUsed, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.UserID, &t.UserName, &t.TokenHash, &t.CreatedBy, &t.CreatedAt, &lastUsed, &revoked, &t.Scope); err != nil {
 		return nil, err
 	}
 	t.CreatedAt, t.LastUsedAt, t.RevokedAt = t.CreatedAt.UTC(), optTime(lastUsed), optTime(revoked)
@@ -212,4 +215,19 @@ func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error
 		return riskmap.Errorf(riskmap.ENOTFOUND, "API token %d does not exist", id)
 	}
 	return nil
+}
+
+// ServerSecret returns the secret named name, making and storing it on the first call. Two
+// replicas asking at once get the same one.
+func (s *Store) ServerSecret(ctx context.Context, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	_, _ = rand.Read(fresh)
+	if _, err := s.pool.Exec(ctx, "INSERT INTO server_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, fresh); err != nil {
+		return nil, dbError("store server secret", err)
+	}
+	var secret []byte
+	if err := s.pool.QueryRow(ctx, "SELECT secret FROM server_secrets WHERE name = $1", name).Scan(&secret); err != nil {
+		return nil, dbError("read server secret", err)
+	}
+	return secret, nil
 }

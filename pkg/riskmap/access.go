@@ -61,7 +61,19 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// Scope narrows what the token may do below its user's role: TokenScopeFull acts as
+	// the user, TokenScopeMetrics may only read /metrics and /readyz.
+	Scope string
 }
+
+// Token scopes.
+const (
+	TokenScopeFull    = ""
+	TokenScopeMetrics = "metrics"
+)
+
+// ValidTokenScope reports whether s is a scope a token may have.
+func ValidTokenScope(s string) bool { return s == TokenScopeFull || s == TokenScopeMetrics }
 
 // Audit outcomes.
 const (
@@ -203,6 +215,10 @@ type AccessStore interface {
 	// RevokeAPIToken sets RevokedAt; ENOTFOUND if there is no such token.
 	RevokeAPIToken(ctx context.Context, id int64, at time.Time) error
 	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+
+	// ServerSecret returns the secret named name, made (32 random bytes) and stored on the
+	// first call; every replica on the store gets the same one.
+	ServerSecret(ctx context.Context, name string) ([]byte, error)
 }
 
 // AuditStore keeps the append-only audit log. Neither store lets a row be changed or
