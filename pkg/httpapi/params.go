@@ -179,8 +179,8 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*listParams, 
 	}
 	if v := q.Get("cursor"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			p.Add("cursor", "is not a cursor this server issued")
+		if err != nil || n < 0 || n == math.MaxInt64 {
+			p.Add("cursor", "不是本服务器给出的游标（请使用上一页的 next 链接）")
 		}
 		lp.after = n
 	}

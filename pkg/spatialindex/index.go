@@ -119,6 +119,9 @@ func (s *Snapshot) SearchBounds(b orb.Bound, fn func(*Feature) bool) {
 // Ascend calls fn for each feature with an id greater than after, in id order, until fn
 // returns false.
 func (s *Snapshot) Ascend(after int64, fn func(*Feature) bool) {
+	if after == math.MaxInt64 {
+		return // nothing comes after the largest id (after+1 would wrap to the smallest)
+	}
 	s.byID.Ascend(after+1, func(_ int64, f *Feature) bool { return fn(f) })
 }
 
