@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -64,6 +63,13 @@ type Main struct {
 	TrustedProxies string
 	SessionIdle    time.Duration
 	SessionMax     time.Duration
+	// serve: where clients reach the server (links), how long they may take, and the
+	// login limits.
+	PublicURL       string
+	Timeouts        httpapi.Timeouts
+	LoginWindow     time.Duration
+	LoginPerAccount int
+	LoginPerAddress int
 	// publish: the publication's note.
 	Note string
 
@@ -134,6 +140,16 @@ func (m *Main) ParseFlags(args []string) error {
 			"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (default: none; the socket's address is the client's)")
 		fs.DurationVar(&m.SessionIdle, "session-idle", 30*time.Minute, "a session ends this long after its last request")
 		fs.DurationVar(&m.SessionMax, "session-max", 12*time.Hour, "a session ends this long after login")
+		fs.StringVar(&m.PublicURL, "public-url", env("RISKMAP_PUBLIC_URL", ""),
+			"where clients reach the server, e.g. https://riskmap.example.gov.cn (links in OGC API, TileJSON and next pages)")
+		fs.DurationVar(&m.Timeouts.Header, "header-timeout", 10*time.Second, "time a client has to send its request headers")
+		fs.DurationVar(&m.Timeouts.Body, "body-timeout", 30*time.Second, "time a client has to send a JSON request body")
+		fs.DurationVar(&m.Timeouts.Write, "write-timeout", 2*time.Minute, "time a client has to read a response")
+		fs.DurationVar(&m.Timeouts.Idle, "idle-timeout", 2*time.Minute, "a keep-alive connection without a request is closed after this")
+		fs.DurationVar(&m.LoginWindow, "login-window", 15*time.Minute, "the window in which failed logins are counted")
+		fs.IntVar(&m.LoginPerAccount, "login-failures-per-account", 5, "failed logins for one account within the window before 429")
+		fs.IntVar(&m.LoginPerAddress, "login-failures-per-address", 20,
+			"failed logins from one client address within the window before 429 (browsers that logged in to the account before are exempt)")
 	case "publish":
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
 		fs.StringVar(&m.Note, "note", "", "what this publication is (发布说明)")
@@ -164,6 +180,13 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if m.Command == "serve" {
+		u, err := httpapi.ParsePublicURL(m.PublicURL)
+		if err != nil {
+			return err
+		}
+		m.PublicURL = u
 	}
 	if m.Command == "seed" && m.Demo == (m.Synthetic > 0) {
 		return errors.New("seed needs exactly one of --demo or --synthetic N (N > 0)")
@@ -546,19 +569,25 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every replica signs device cookies with the store's key, so a browser proven on one
+	// is proven on all.
+	deviceKey, err := m.store.ServerSecret(ctx, "device-cookie")
+	if err != nil {
+		return fmt.Errorf("reading the device-cookie key: %v", err)
+	}
 	svc := m.service()
 	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
 	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, PublicIndex: m.publicIndex(regions),
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
-		Assets: assets(), TiandituKey: m.TiandituKey,
-		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies}})
+		Assets: assets(), TiandituKey: m.TiandituKey, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
+		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
+			LoginWindow: m.LoginWindow, LoginFailuresPerAccount: m.LoginPerAccount, LoginFailuresPerAddr: m.LoginPerAddress}})
 	ln, err := net.Listen("tcp", m.Listen)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", m.Listen, err)
 	}
 	m.Addr = ln.Addr()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn)}
+	hs := srv.HTTPServer(slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn))
 	where := m.DB
 	if !isPostgres(where) {
 		if abs, err := filepath.Abs(where); err == nil {
@@ -566,7 +595,7 @@ func (m *Main) serve(ctx context.Context) error {
 		}
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(httpapi.Listener(ln)) }()
 	// The server answers /healthz (and /readyz with 503) while the index loads.
 	start := time.Now()
 	// With PostGIS, other replicas may write while the indexes load: note where the load

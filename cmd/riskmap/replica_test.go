@@ -180,6 +180,9 @@ func writeAs(t *testing.T, user, method, url, ifMatch, body string) (int64, stri
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer rmk_"+user)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/geo+json")
+	}
 	if ifMatch != "" {
 		req.Header.Set("If-Match", ifMatch)
 	}

@@ -65,7 +65,7 @@ func (s *Server) decode(c echo.Context, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return riskmap.Errorf(riskmap.EINVALID, "the body is not the JSON object expected: %s", clip(err.Error()))
+		return decodeError(err)
 	}
 	return nil
 }
@@ -100,7 +100,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hash, err := password.Hash(pw)
+	hash, err := s.hashPassword(c, pw)
 	if err != nil {
 		return err
 	}
@@ -198,7 +198,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if u.PasswordHash, err = password.Hash(pw); err != nil {
+	if u.PasswordHash, err = s.hashPassword(c, pw); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -222,11 +222,12 @@ type tokenView struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	Scope      string     `json:"scope"`
 }
 
 func viewToken(t *riskmap.APIToken) tokenView {
 	return tokenView{ID: t.ID, Name: t.Name, User: t.UserName, CreatedBy: t.CreatedBy, CreatedAt: t.CreatedAt.UTC(),
-		LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt}
+		LastUsedAt: t.LastUsedAt, RevokedAt: t.RevokedAt, Scope: t.Scope}
 }
 
 func (s *Server) listTokens(c echo.Context) error {
@@ -245,8 +246,9 @@ func (s *Server) createToken(c echo.Context) error {
 	a := auditOf(c)
 	a.action, a.targetType = "token.create", "token"
 	var req struct {
-		Name string `json:"name"`
-		User string `json:"user"`
+		Name  string `json:"name"`
+		User  string `json:"user"`
+		Scope string `json:"scope"`
 	}
 	if err := s.decode(c, &req); err != nil {
 		return err
@@ -254,6 +256,12 @@ func (s *Server) createToken(c echo.Context) error {
 	var p riskmap.Problems
 	if req.Name == "" || len([]rune(req.Name)) > 64 {
 		p.Add("name", "is required, at most 64 characters")
+	}
+	if !riskmap.ValidTokenScope(req.Scope) {
+		p.Add("scope", "应为空（以该用户身份操作）或 \"metrics\"（只能读取 /metrics 与 /readyz）")
+	}
+	if req.User == "" && req.Scope == riskmap.TokenScopeMetrics {
+		req.User = userOf(c).Name // a scrape token reads metrics only, whoever it names
 	}
 	if req.User == "" {
 		p.Add("user", "names the user the token acts as")
@@ -274,7 +282,7 @@ func (s *Server) createToken(c echo.Context) error {
 	}
 	secret := tokenPrefix + randomToken()
 	t := &riskmap.APIToken{Name: req.Name, UserID: u.ID, UserName: u.Name, TokenHash: tokenHash(secret),
-		CreatedBy: userOf(c).Name, CreatedAt: s.now()}
+		CreatedBy: userOf(c).Name, CreatedAt: s.now(), Scope: req.Scope}
 	if err := s.cfg.Store.CreateAPIToken(ctx, t); err != nil {
 		return err
 	}

@@ -101,11 +101,12 @@ func scoped(c echo.Context) *riskmap.User {
 type rule int
 
 const (
-	anyone    rule = iota + 1 // the public included
-	loggedIn                  // any active user
-	editor                    // admin, expert, department (objects further limited by scope)
-	reviewer                  // admin, expert
-	adminOnly                 // admin
+	anyone     rule = iota + 1 // the public included
+	loggedIn                   // any active user
+	editor                     // admin, expert, department (objects further limited by scope)
+	reviewer                   // admin, expert
+	adminOnly                  // admin
+	monitoring                 // admin, or a scrape token (scope "metrics")
 )
 
 func (r rule) allows(u *riskmap.User) bool {
@@ -116,10 +117,19 @@ func (r rule) allows(u *riskmap.User) bool {
 		return u != nil
 	case reviewer:
 		return u != nil && (u.Role == riskmap.RoleAdmin || u.Role == riskmap.RoleExpert)
-	case adminOnly:
+	case adminOnly, monitoring:
 		return riskmap.CanAdminister(u)
 	}
 	return false
+}
+
+// allowsScope reports whether a token of the scope may use a route of rule r: a scrape
+// token reads the metrics and the health of the server, nothing else.
+func (r rule) allowsScope(scope, path string) bool {
+	if scope != riskmap.TokenScopeMetrics {
+		return true
+	}
+	return r == monitoring || path == "/readyz" || path == "/healthz"
 }
 
 // route registers a handler with the rule every request to it must meet. Every route goes
@@ -146,6 +156,8 @@ func (r rule) String() string {
 		return "reviewer"
 	case adminOnly:
 		return "adminOnly"
+	case monitoring:
+		return "monitoring"
 	}
 	return "none"
 }
@@ -227,7 +239,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxPrincipal, p)
-		if !r.allows(p.user) {
+		if p.token != nil && !r.allowsScope(p.token.Scope, c.Path()) {
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "此 API 令牌仅用于监控，只能读取 /metrics 与 /readyz")
+		}
+		if !r.allows(p.user) && !(r == monitoring && p.token != nil && p.token.Scope == riskmap.TokenScopeMetrics) {
 			if p.user == nil {
 				msg := "log in first (POST /api/v1/session), or send Authorization: Bearer with an API token"
 				if p.ended != "" {
@@ -351,8 +366,12 @@ func (s *Server) lookup(c echo.Context, now time.Time) (*principal, error) {
 			return nil, err
 		}
 		u, err := s.cfg.Store.UserByID(ctx, t.UserID)
-		if err != nil || u.Disabled {
+		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND || (err == nil && u.Disabled) {
 			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "the API token's user is disabled")
+		}
+		if err != nil {
+			// The store did not answer: that says nothing about the token (503, not 401).
+			return nil, err
 		}
 		if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
 			if err := s.cfg.Store.TouchAPIToken(ctx, t.ID, now); err != nil {
@@ -480,12 +499,15 @@ func (s *Server) login(c echo.Context) error {
 	if err := json.Unmarshal(body, &req); err != nil || req.Username == "" || req.Password == "" {
 		return riskmap.Errorf(riskmap.EINVALID, `send {"username": "…", "password": "…"}`)
 	}
+	if len(req.Username) > 200 || len(req.Password) > 1024 {
+		return riskmap.Errorf(riskmap.EINVALID, "用户名或密码过长")
+	}
 	ctx := c.Request().Context()
 	au := auditOf(c)
 	au.action, au.actor, au.targetType, au.targetID = "session.login", clip(req.Username), "user", clip(req.Username)
 	addr := c.RealIP()
 	attempt := s.now()
-	if wait := s.throttle.begin(req.Username, addr, attempt); wait > 0 {
+	if wait := s.throttle.begin(req.Username, addr, s.provenDevice(c, req.Username, attempt), attempt); wait > 0 {
 		secs := int(wait/time.Second) + 1
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		au.detail = "throttled"
@@ -497,10 +519,18 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	ok := false
-	if u != nil {
-		ok, _ = password.Verify(u.PasswordHash, req.Password)
-	} else {
-		_, _ = password.Verify(dummyHash, req.Password)
+	// At most one hash per core runs at once; a flood past the queue gets 503 at once. The
+	// attempt stays counted: a guess refused for want of time is still a guess.
+	if err := s.hashes.run(ctx, func() {
+		if u != nil {
+			ok, _ = password.Verify(u.PasswordHash, req.Password)
+		} else {
+			_, _ = password.Verify(dummyHash, req.Password)
+		}
+	}); err != nil {
+		au.detail = "server busy"
+		retryAfter(c, time.Second)
+		return err
 	}
 	if !ok || u.Disabled {
 		if ok && u.Disabled {
@@ -525,6 +555,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	s.setSessionCookie(c, tok, sess.ExpiresAt)
+	s.rememberDevice(c, u.Name, now)
 	au.role = u.Role
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, sessionBody{User: userJSON(u), CSRFToken: sess.CSRF, ExpiresAt: &sess.ExpiresAt, Via: "session"})

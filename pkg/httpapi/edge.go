@@ -211,8 +211,11 @@ func (t *throttle) prune(m map[string][]time.Time, k string, now time.Time) []ti
 // begin starts a login attempt for account from addr. It returns how long the client
 // must wait when the account or the address is past its limit; otherwise it counts the
 // attempt as a failure at once, before the (slow) password check, so that parallel guesses
-// are counted too, and returns 0. succeed takes the count back.
-func (t *throttle) begin(account, addr string, now time.Time) time.Duration {
+// are counted too, and returns 0. succeed takes the count back. A proven attempt comes from
+// a browser that has logged in to this account before (a device cookie): it is neither held
+// back by nor counted against the address, so that one office behind one address is not
+// locked out by guesses from a neighbour; the account's own limit holds for everyone.
+func (t *throttle) begin(account, addr string, proven bool, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	k := strings.ToLower(account)
@@ -220,14 +223,16 @@ func (t *throttle) begin(account, addr string, now time.Time) time.Duration {
 	if v := t.prune(t.byAccount, k, now); len(v) >= t.perAcct {
 		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAcct]))
 	}
-	if v := t.prune(t.byAddr, addr, now); len(v) >= t.perAddr {
+	if v := t.prune(t.byAddr, addr, now); len(v) >= t.perAddr && !proven {
 		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAddr]))
 	}
 	if wait > 0 {
 		return wait
 	}
 	t.byAccount[k] = append(t.byAccount[k], now)
-	t.byAddr[addr] = append(t.byAddr[addr], now)
+	if !proven {
+		t.byAddr[addr] = append(t.byAddr[addr], now)
+	}
 	if len(t.byAddr) > 100000 { // a flood of addresses must not grow memory without end
 		for a := range t.byAddr {
 			t.prune(t.byAddr, a, now)

@@ -34,11 +34,12 @@ func everyRouteEveryRole(t *testing.T, e *env) {
 	params := map[string]string{":id": h, ":fid": h, ":name": "zjj", ":n": "1", ":a": "1", ":b": "1", ":code": "530481",
 		":cid": "units", ":pub": "1", ":z": zxy[0], ":x": zxy[1], ":y": zxy[2] + ".pbf", "*": "app.js"}
 	allowed := map[string][]string{
-		"anyone":    {"", "admin", "expert1", "zjj", "yjj"},
-		"loggedIn":  {"admin", "expert1", "zjj", "yjj"},
-		"editor":    {"admin", "expert1", "zjj", "yjj"},
-		"reviewer":  {"admin", "expert1"},
-		"adminOnly": {"admin"},
+		"anyone":     {"", "admin", "expert1", "zjj", "yjj"},
+		"loggedIn":   {"admin", "expert1", "zjj", "yjj"},
+		"editor":     {"admin", "expert1", "zjj", "yjj"},
+		"reviewer":   {"admin", "expert1"},
+		"adminOnly":  {"admin"},
+		"monitoring": {"admin"}, // and scrape tokens: TestScrapeToken
 	}
 	rules := e.api.AccessRules()
 	keys := make([]string, 0, len(rules))

@@ -58,6 +58,16 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Auth tunes sessions, tokens and login throttling.
 	Auth AuthConfig
+	// DeviceKey signs device cookies (see device.go); every replica must have the same.
+	// Empty: a random key for this process.
+	DeviceKey []byte
+	// Timeouts bound how long a client may take to send a request and read its answer.
+	Timeouts Timeouts
+	// PublicURL is where clients reach the server (https://riskmap.example.gov.cn), used for
+	// every absolute link (OGC API, next pages, TileJSON). Empty: links name the host the
+	// client asked for if it is a loopback name or the address it connected to, and that
+	// address otherwise; never a Host header an outsider chose.
+	PublicURL string
 	// Now is the clock (tests may set it); nil is time.Now.
 	Now func() time.Time
 }
@@ -69,9 +79,12 @@ type Server struct {
 	regions []regiongrade.Region
 	metrics *metrics
 
-	rules    map[string]rule
-	throttle *throttle
-	auth     authCache
+	rules     map[string]rule
+	bodyRules map[string]bodyRule
+	links     linkBase
+	hashes    *hashGate
+	throttle  *throttle
+	auth      authCache
 
 	internal *view
 	public   atomic.Pointer[view]
@@ -130,9 +143,14 @@ func New(cfg Config) *Server {
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	cfg.Auth.defaults()
+	cfg.Timeouts.defaults()
+	if len(cfg.DeviceKey) == 0 {
+		cfg.DeviceKey = []byte(randomToken())
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, throttle: newThrottle(cfg.Auth)}
+	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
+		throttle: newThrottle(cfg.Auth), links: newLinkBase(cfg.PublicURL), hashes: newHashGate(0, 0)}
 	// The client address is the socket's unless the request came through a trusted proxy.
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.Auth.TrustedProxies) > 0 {
@@ -149,15 +167,15 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(cfg.Registry, s)
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(s.audit, s.secureHeaders, s.guardPath)
-	e.Use(s.recoverPanics, s.metrics.middleware, s.authenticate)
+	e.Use(s.recoverPanics, s.metrics.middleware, s.limitBody, s.varyByCaller, s.authenticate)
 
 	s.route(http.MethodGet, "/healthz", anyone, func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.route(http.MethodGet, "/readyz", anyone, s.ready)
 	// The metrics count the whole register, drafts included, and every route's traffic: for
-	// admins. Prometheus scrapes with an admin's API token (authorization in its config).
-	s.route(http.MethodGet, "/metrics", adminOnly, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	// admins, and for scrape tokens (scope "metrics"), which can read nothing else.
+	s.route(http.MethodGet, "/metrics", monitoring, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 
 	const api = "/api/v1"
 	s.route(http.MethodPost, api+"/session", anyone, s.login)
@@ -298,6 +316,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		body.Error.Code = code
 		body.Error.Message = riskmap.ErrorMessage(err)
 		body.Error.Fields = riskmap.ErrorFields(err)
+	}
+	if status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+		retryAfter(c, 2*time.Second)
 	}
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		s.cfg.Logger.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)

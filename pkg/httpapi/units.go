@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"container/heap"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -104,8 +103,12 @@ func (h *idHeap) Pop() any {
 	return x
 }
 
+// baseURL is where links in a response point: see linkBase.
 func baseURL(c echo.Context) string {
-	return c.Scheme() + "://" + c.Request().Host
+	if s, ok := c.Get(ctxServer).(*Server); ok {
+		return s.links.of(c, s)
+	}
+	return "http://" + c.Request().Host // a handler outside New (tests only)
 }
 
 // nextURL is the request URL with its cursor moved on.
@@ -181,8 +184,12 @@ func ifMatch(c echo.Context) (int64, error) {
 		return 0, &httpError{status: http.StatusPreconditionRequired, code: "precondition_required",
 			message: `If-Match is required: send the ETag of the version you edited, e.g. If-Match: "3"`}
 	}
-	h = strings.TrimPrefix(h, "W/")
-	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
+	// If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches. A list or
+	// "*" does not name one version either.
+	if strings.HasPrefix(h, "W/") {
+		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match 不接受弱校验标签 %s：请发送单元的 ETag，例如 If-Match: \"3\"", clip(h))
+	}
+	v, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`), 10, 64)
 	if err != nil || v < 1 {
 		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match %q names no version of this unit", clip(h))
 	}
@@ -232,11 +239,7 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 	r := io.LimitReader(c.Request().Body, s.cfg.MaxBodyBytes+1)
 	b, err := io.ReadAll(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)
-		}
-		return nil, riskmap.Errorf(riskmap.EINVALID, "the request body could not be read")
+		return nil, bodyReadError(err, s.cfg.MaxBodyBytes)
 	}
 	if int64(len(b)) > s.cfg.MaxBodyBytes {
 		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)

@@ -290,6 +290,9 @@ export class AdminPanel {
     const body = this.body;
     const name = h('input#t-name', { maxlength: 100, placeholder: '用途，如 数据同步脚本' });
     const user = h('select#t-user', h('option', { value: '' }, '正在加载用户…'));
+    const scope = h('select#t-scope',
+      h('option', { value: '' }, '代表该用户（权限与其相同）'),
+      h('option', { value: 'metrics' }, '仅监控（只能读取 /metrics 与 /readyz）'));
     const result = h('div.admin-result');
     const err = h('div.form-errors', { role: 'alert', hidden: true });
     const list = h('div.admin-list', h('p.muted', '正在加载…'));
@@ -297,15 +300,18 @@ export class AdminPanel {
       e.preventDefault();
       err.hidden = true;
       replace(result);
-      if (!name.value.trim() || !user.value) {
+      if (!name.value.trim() || (!user.value && scope.value !== 'metrics')) {
         replace(err, '请填写名称并选择令牌代表的用户');
         err.hidden = false;
         return;
       }
       try {
-        const r = await this.api.createToken(name.value.trim(), user.value);
-        replace(result, secretBox(`已创建令牌“${r.token.name}”（代表 ${r.token.user}）。令牌：`, r.secret,
-          '仅显示这一次。脚本以 HTTP 头 Authorization: Bearer <令牌> 调用接口，权限与所代表的用户相同。'));
+        const r = await this.api.createToken(name.value.trim(), user.value, scope.value);
+        replace(result, r.token.scope === 'metrics'
+          ? secretBox(`已创建监控令牌“${r.token.name}”。令牌：`, r.secret,
+            '仅显示这一次。Prometheus 以 HTTP 头 Authorization: Bearer <令牌> 抓取 /metrics；此令牌不能读取或修改任何其他数据。')
+          : secretBox(`已创建令牌“${r.token.name}”（代表 ${r.token.user}）。令牌：`, r.secret,
+            '仅显示这一次。脚本以 HTTP 头 Authorization: Bearer <令牌> 调用接口，权限与所代表的用户相同。'));
         name.value = '';
         this.loadTokens(list);
       } catch (ex) {
@@ -320,6 +326,7 @@ export class AdminPanel {
           h('div.form-grid.three',
             h('label.form-field', h('span', '名称'), name),
             h('label.form-field', h('span', '代表用户'), user),
+            h('label.form-field', h('span', '权限范围'), scope),
             h('div.form-field.form-submit', h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'create-token' } }, '创建令牌'))),
           err),
         result),
@@ -351,6 +358,7 @@ export class AdminPanel {
     replace(list, table('tokens', [
       { label: '名称', get: (t) => t.name, cls: 'col-name' },
       { label: '代表用户', get: (t) => t.user },
+      { label: '权限范围', get: (t) => (t.scope === 'metrics' ? '仅监控' : '同所代表用户') },
       { label: '创建人', get: (t) => t.created_by },
       { label: '创建时间', get: (t) => fmtDateTime(t.created_at) },
       { label: '最近使用', get: (t) => (t.last_used_at ? fmtDateTime(t.last_used_at) : '从未使用') },

@@ -165,8 +165,8 @@ export class Api {
   tokens() {
     return this.get('/tokens');
   }
-  createToken(name, user) {
-    return this.post('/tokens', { name, user });
+  createToken(name, user, scope) {
+    return this.post('/tokens', scope ? { name, user, scope } : { name, user });
   }
   revokeToken(id) {
     return this.request('DELETE', `/tokens/${encodeURIComponent(id)}`);
