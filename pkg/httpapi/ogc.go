@@ -45,18 +45,14 @@ func (s *Server) ogcRoutes() {
 	get("/ogc/collections/:cid/items/:fid", s.ogcItem)
 }
 
-// ogcCaching marks every OGC response as depending on who asks: QGIS keeps a disk cache of
-// the landing page, collections and first page, which must not answer a request with a
-// token from a public response or the other way round.
+// ogcCaching keeps OGC responses out of caches. QGIS reads the landing page, the API
+// definition, the collection and the first page of items through its disk cache, preferring
+// a stored copy however old (Qt's PreferCache), unless the response said no-store: with
+// anything less it shows the features and counts of an earlier publication, or of another
+// user's token.
 func ogcCaching(h echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		hd := c.Response().Header()
-		hd.Set("Vary", "Authorization, Cookie")
-		if userOf(c) != nil {
-			hd.Set("Cache-Control", "private, no-cache")
-		} else {
-			hd.Set("Cache-Control", "no-cache")
-		}
+		c.Response().Header().Set("Cache-Control", "no-store")
 		return h(c)
 	}
 }

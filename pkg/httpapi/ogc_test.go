@@ -62,6 +62,14 @@ func TestOGCForQGIS(t *testing.T) {
 func (e *env) testOpenAPI(t *testing.T) {
 	e.t = t
 	landing := e.do("GET", "/ogc", "", "Authorization", "")
+	// QGIS answers its first requests from its disk cache unless told not to store them.
+	for _, p := range []string{"/ogc", "/ogc/api", "/ogc/collections/units_point", "/ogc/collections/units_point/items?limit=10"} {
+		for _, who := range []string{"", "admin"} {
+			if cc := e.do("GET", p, "", e.asRole(who)...).header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("%s as %q: Cache-Control %q, want no-store", p, who, cc)
+			}
+		}
+	}
 	var lp struct {
 		Links []struct{ Href, Rel, Type string } `json:"links"`
 	}
