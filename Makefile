@@ -48,7 +48,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: build ## load 1M synthetic units into PostGIS and GeoPackage and time it (minutes)
 	PG_DSN='$(PG_DSN)' bash scripts/bench.sh
 
-deps: ## install PostGIS, GDAL and chromium (Debian, as root)
+deps: ## install PostGIS, GDAL, QGIS (python3-qgis) and chromium (Debian, as root)
 	bash scripts/install-deps.sh
 	bash scripts/start-postgres.sh
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks for the whole test suite: PostGIS for the
-# PostgreSQL 15 server, GDAL (ogrinfo, validate_gpkg.py) and the browser with CJK fonts.
+# PostgreSQL 15 server, GDAL (ogrinfo, validate_gpkg.py), QGIS's Python library (python3-qgis;
+# its OAPIF provider, libprovider_wfs.so, is in qgis-providers) and the browser with CJK fonts.
 # Run as root. Idempotent.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-  postgresql-15-postgis-3 gdal-bin python3-gdal chromium fonts-noto-cjk wrk
+  postgresql-15-postgis-3 gdal-bin python3-gdal python3-qgis qgis-providers chromium fonts-noto-cjk wrk

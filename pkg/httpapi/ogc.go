@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
 	"riskmap/pkg/riskmap"
@@ -18,6 +19,7 @@ import (
 const (
 	confCore    = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
 	confGeoJSON = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+	confOAS30   = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"
 	crs84       = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 )
 
@@ -32,13 +34,27 @@ type link struct {
 // the public sees (the latest publication); with a session or an API token they get the
 // register, narrowed to a department's scope.
 func (s *Server) ogcRoutes() {
-	s.route(http.MethodGet, "/ogc", anyone, s.ogcLanding)
-	s.route(http.MethodGet, "/ogc/", anyone, s.ogcLanding)
-	s.route(http.MethodGet, "/ogc/conformance", anyone, s.ogcConformance)
-	s.route(http.MethodGet, "/ogc/collections", anyone, s.ogcCollections)
-	s.route(http.MethodGet, "/ogc/collections/:cid", anyone, s.ogcCollection)
-	s.route(http.MethodGet, "/ogc/collections/:cid/items", anyone, s.ogcItems)
-	s.route(http.MethodGet, "/ogc/collections/:cid/items/:fid", anyone, s.ogcItem)
+	get := func(path string, h echo.HandlerFunc) { s.route(http.MethodGet, path, anyone, ogcCaching(h)) }
+	get("/ogc", s.ogcLanding)
+	get("/ogc/", s.ogcLanding)
+	get("/ogc/api", s.ogcAPI)
+	get("/ogc/conformance", s.ogcConformance)
+	get("/ogc/collections", s.ogcCollections)
+	get("/ogc/collections/:cid", s.ogcCollection)
+	get("/ogc/collections/:cid/items", s.ogcItems)
+	get("/ogc/collections/:cid/items/:fid", s.ogcItem)
+}
+
+// ogcCaching keeps OGC responses out of caches. QGIS reads the landing page, the API
+// definition, the collection and the first page of items through its disk cache, preferring
+// a stored copy however old (Qt's PreferCache), unless the response said no-store: with
+// anything less it shows the features and counts of an earlier publication, or of another
+// user's token.
+func ogcCaching(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return h(c)
+	}
 }
 
 // ogcView is the view the requester gets: the public one for the public, the internal one
@@ -73,6 +89,7 @@ func (s *Server) ogcLanding(c echo.Context) error {
 		"description": "风险辨识单元与区域总体风险等级 (OGC API – Features)",
 		"links": []link{
 			{b, "self", "application/json", "本页"},
+			{b + "/api", "service-desc", openAPIType, "API 定义 (OpenAPI 3.0)"},
 			{b + "/conformance", "conformance", "application/json", "符合的标准"},
 			{b + "/collections", "data", "application/json", "数据集合"},
 		},
@@ -83,7 +100,77 @@ func (s *Server) ogcConformance(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"conformsTo": []string{confCore, confGeoJSON}})
+	return c.JSON(http.StatusOK, map[string]any{"conformsTo": []string{confCore, confOAS30, confGeoJSON}})
+}
+
+// The kinds of geometry the per-geometry unit collections keep apart: QGIS types a layer by
+// the first features it reads, so a collection that mixes them loses the others' units.
+const (
+	kindPoint   = "point"
+	kindLine    = "line"
+	kindPolygon = "polygon"
+)
+
+// geometryKind is "point", "line" or "polygon" for a unit's geometry (or a Multi- of it).
+func geometryKind(g orb.Geometry) string {
+	switch g.(type) {
+	case orb.Point, orb.MultiPoint:
+		return kindPoint
+	case orb.LineString, orb.MultiLineString:
+		return kindLine
+	case orb.Polygon, orb.MultiPolygon:
+		return kindPolygon
+	}
+	return ""
+}
+
+// ogcCollectionDef is one collection of /ogc.
+type ogcCollectionDef struct {
+	id, title, description string
+	// regions marks the regions collection; the others are units, of one kind of geometry
+	// (kind) or of every kind ("").
+	regions bool
+	kind    string
+	// geometry is the collection's geometry type, named as OGC API – Features Part 5 names
+	// geometry formats.
+	geometry string
+	// params are the query parameters its items take.
+	params []string
+}
+
+var (
+	ogcUnitParams   = []string{"bbox", "bbox-crs", "limit", "cursor", "category", "grade", "region", "q", "f"}
+	ogcRegionParams = []string{"bbox", "bbox-crs", "limit", "cursor", "level", "f"}
+)
+
+// ogcCollectionDefs are the collections, in the order /ogc/collections lists them. units
+// mixes points, lines and polygons (API.md promises it); units_point, units_line and
+// units_polygon hold one kind each, for clients such as QGIS that give a layer one type.
+var ogcCollectionDefs = []ogcCollectionDef{
+	{id: "units", title: "风险辨识单元", description: "城市安全风险清单中的风险辨识单元及其风险等级 (重大/较大/一般/低)；点、线、面混合，" +
+		"在 QGIS 中请分别添加 units_point、units_line 和 units_polygon", geometry: "geometry-any", params: ogcUnitParams},
+	{id: "units_point", title: "风险辨识单元（点）", description: "几何为点 (Point/MultiPoint) 的风险辨识单元及其风险等级",
+		kind: kindPoint, geometry: "geometry-point-or-multipoint", params: ogcUnitParams},
+	{id: "units_line", title: "风险辨识单元（线）", description: "几何为线 (LineString/MultiLineString) 的风险辨识单元及其风险等级",
+		kind: kindLine, geometry: "geometry-linestring-or-multilinestring", params: ogcUnitParams},
+	{id: "units_polygon", title: "风险辨识单元（面）", description: "几何为面 (Polygon/MultiPolygon) 的风险辨识单元及其风险等级",
+		kind: kindPolygon, geometry: "geometry-polygon-or-multipolygon", params: ogcUnitParams},
+	{id: "regions", title: "区域总体风险", description: "区、街道/乡镇、社区/村与网格的区域总体安全风险等级",
+		regions: true, geometry: "geometry-multipolygon", params: ogcRegionParams},
+}
+
+// ogcCollectionDefOf finds a collection by id; an unknown one is ENOTFOUND.
+func ogcCollectionDefOf(id string) (*ogcCollectionDef, error) {
+	for i := range ogcCollectionDefs {
+		if ogcCollectionDefs[i].id == id {
+			return &ogcCollectionDefs[i], nil
+		}
+	}
+	ids := make([]string, len(ogcCollectionDefs))
+	for i, d := range ogcCollectionDefs {
+		ids[i] = d.id
+	}
+	return nil, riskmap.Errorf(riskmap.ENOTFOUND, "没有数据集合 %q；可用的集合：%s", clip(id), strings.Join(ids, "、"))
 }
 
 type ogcCollection struct {
@@ -92,8 +179,11 @@ type ogcCollection struct {
 	Description string         `json:"description"`
 	Extent      map[string]any `json:"extent"`
 	ItemType    string         `json:"itemType"`
-	CRS         []string       `json:"crs"`
-	Links       []link         `json:"links"`
+	// GeometryType is not in OGC API – Features Part 1, which has no place for it; the
+	// value is a geometry format name of Part 5.
+	GeometryType string   `json:"geometryType"`
+	CRS          []string `json:"crs"`
+	Links        []link   `json:"links"`
 }
 
 func (s *Server) collections(c echo.Context) []ogcCollection {
@@ -114,17 +204,22 @@ func (s *Server) collections(c echo.Context) []ogcCollection {
 		}
 		regionBox = [4]float64{bd.Min[0], bd.Min[1], bd.Max[0], bd.Max[1]}
 	}
-	mk := func(id, title, desc string, bb [4]float64) ogcCollection {
-		return ogcCollection{ID: id, Title: title, Description: desc, Extent: extent(bb), ItemType: "feature", CRS: []string{crs84},
+	out := make([]ogcCollection, 0, len(ogcCollectionDefs))
+	for _, d := range ogcCollectionDefs {
+		// Every unit collection shares the extent of all units: finding each kind's own
+		// would walk the whole index on every request.
+		bb := unitsBox
+		if d.regions {
+			bb = regionBox
+		}
+		out = append(out, ogcCollection{ID: d.id, Title: d.title, Description: d.description, Extent: extent(bb),
+			ItemType: "feature", GeometryType: d.geometry, CRS: []string{crs84},
 			Links: []link{
-				{b + id, "self", "application/json", title},
-				{b + id + "/items", "items", geoJSON, title},
-			}}
+				{b + d.id, "self", "application/json", d.title},
+				{b + d.id + "/items", "items", geoJSON, d.title},
+			}})
 	}
-	return []ogcCollection{
-		mk("units", "风险辨识单元", "城市安全风险清单中的风险辨识单元及其风险等级 (重大/较大/一般/低)", unitsBox),
-		mk("regions", "区域总体风险", "区、街道/乡镇、社区/村与网格的区域总体安全风险等级", regionBox),
-	}
+	return out
 }
 
 func (s *Server) ogcCollections(c echo.Context) error {
@@ -142,12 +237,23 @@ func (s *Server) ogcCollection(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
+	if _, err := ogcCollectionDefOf(c.Param("cid")); err != nil {
+		return err
+	}
 	for _, col := range s.collections(c) {
 		if col.ID == c.Param("cid") {
 			return c.JSON(http.StatusOK, col)
 		}
 	}
-	return riskmap.Errorf(riskmap.ENOTFOUND, "no collection %q; there are units and regions", clip(c.Param("cid")))
+	return riskmap.Errorf(riskmap.ENOTFOUND, "没有数据集合 %q", clip(c.Param("cid")))
+}
+
+func setOf(keys []string) map[string]bool {
+	m := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
 }
 
 func (s *Server) ogcItems(c echo.Context) error {
@@ -158,15 +264,18 @@ func (s *Server) ogcItems(c echo.Context) error {
 	if f := q.Get("f"); f != "" && f != "json" && f != "geojson" {
 		return riskmap.Errorf(riskmap.EINVALID, "f=%s is not offered; use f=json", clip(f))
 	}
-	switch c.Param("cid") {
-	case "units":
-		allowed := map[string]bool{"bbox": true, "limit": true, "cursor": true, "f": true, "bbox-crs": true,
-			"category": true, "grade": true, "region": true, "q": true}
+	d, err := ogcCollectionDefOf(c.Param("cid"))
+	if err != nil {
+		return err
+	}
+	allowed := setOf(d.params)
+	if !d.regions {
 		v := s.ogcView(c)
 		p, err := v.parseList(c, q, allowed)
 		if err != nil {
 			return err
 		}
+		p.kind = d.kind
 		if v := q.Get("bbox"); v != "" && len(splitList(v)) == 6 {
 			return riskmap.Errorf(riskmap.EINVALID, "bbox: 3D boxes are not supported; give four numbers")
 		}
@@ -193,79 +302,79 @@ func (s *Server) ogcItems(c echo.Context) error {
 		buf.Write(lb)
 		buf.WriteString(`}`)
 		return c.Blob(http.StatusOK, geoJSON, buf.Bytes())
-	case "regions":
-		allowed := map[string]bool{"bbox": true, "limit": true, "cursor": true, "f": true, "bbox-crs": true, "level": true}
-		var p riskmap.Problems
-		for k := range q {
-			if !allowed[k] {
-				p.Add(k, "is not a query parameter here; allowed: %s", strings.Join(sortedKeys(allowed), ", "))
-			}
-		}
-		level := q.Get("level")
-		if level != "" && !riskmap.ValidRegionLevel(level) {
-			p.Add("level", "must be district, street, community or grid")
-		}
-		limit, offset := DefaultLimit, 0
-		if v := q.Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				p.Add("limit", "must be a whole number from 1 to %d", MaxLimit)
-			}
-			limit = min(max(n, 1), MaxLimit)
-		}
-		if v := q.Get("cursor"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				p.Add("cursor", "is not a cursor this server issued")
-			}
-			offset = n
-		}
-		var box *[4]float64
-		if v := q.Get("bbox"); v != "" {
-			b, err := ParseBBox(v)
-			if err != nil {
-				p.Add("bbox", "%s", riskmap.ErrorMessage(err))
-			}
-			box = &[4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
-		}
-		if err := p.Err(); err != nil {
-			return err
-		}
-		sums, _, _, err := s.ogcView(c).regionView(c).summaries()
-		if err != nil {
-			return err
-		}
-		var all []regionFeature
-		for i, r := range s.regions {
-			if level != "" && r.Level != level {
-				continue
-			}
-			if box != nil && (r.Bound.Max[0] < box[0] || r.Bound.Min[0] > box[2] || r.Bound.Max[1] < box[1] || r.Bound.Min[1] > box[3]) {
-				continue
-			}
-			all = append(all, regionFeature{Type: "Feature", ID: r.Code, Geometry: geojson.NewGeometry(r.Geometry), Properties: sums[i]})
-		}
-		end := min(offset+limit, len(all))
-		pageItems := []regionFeature{}
-		if offset < len(all) {
-			pageItems = all[offset:end]
-		}
-		links := []link{{baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
-		if end < len(all) {
-			links = append(links, link{nextURL(c, int64(end)), "next", geoJSON, "下一页"})
-		}
-		return c.JSON(http.StatusOK, map[string]any{"type": "FeatureCollection", "numberMatched": len(all),
-			"numberReturned": len(pageItems), "features": pageItems, "links": links})
 	}
-	return riskmap.Errorf(riskmap.ENOTFOUND, "no collection %q; there are units and regions", clip(c.Param("cid")))
+	var p riskmap.Problems
+	for k := range q {
+		if !allowed[k] {
+			p.Add(k, "is not a query parameter here; allowed: %s", strings.Join(sortedKeys(allowed), ", "))
+		}
+	}
+	level := q.Get("level")
+	if level != "" && !riskmap.ValidRegionLevel(level) {
+		p.Add("level", "must be district, street, community or grid")
+	}
+	limit, offset := DefaultLimit, 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			p.Add("limit", "must be a whole number from 1 to %d", MaxLimit)
+		}
+		limit = min(max(n, 1), MaxLimit)
+	}
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			p.Add("cursor", "is not a cursor this server issued")
+		}
+		offset = n
+	}
+	var box *[4]float64
+	if v := q.Get("bbox"); v != "" {
+		b, err := ParseBBox(v)
+		if err != nil {
+			p.Add("bbox", "%s", riskmap.ErrorMessage(err))
+		}
+		box = &[4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	sums, _, _, err := s.ogcView(c).regionView(c).summaries()
+	if err != nil {
+		return err
+	}
+	var all []regionFeature
+	for i, r := range s.regions {
+		if level != "" && r.Level != level {
+			continue
+		}
+		if box != nil && (r.Bound.Max[0] < box[0] || r.Bound.Min[0] > box[2] || r.Bound.Max[1] < box[1] || r.Bound.Min[1] > box[3]) {
+			continue
+		}
+		all = append(all, regionFeature{Type: "Feature", ID: r.Code, Geometry: geojson.NewGeometry(r.Geometry), Properties: sums[i]})
+	}
+	end := min(offset+limit, len(all))
+	pageItems := []regionFeature{}
+	if offset < len(all) {
+		pageItems = all[offset:end]
+	}
+	links := []link{{baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
+	if end < len(all) {
+		links = append(links, link{nextURL(c, int64(end)), "next", geoJSON, "下一页"})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"type": "FeatureCollection", "numberMatched": len(all),
+		"numberReturned": len(pageItems), "features": pageItems, "links": links})
 }
 
 func (s *Server) ogcItem(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	switch c.Param("cid") {
-	case "units":
+	d, err := ogcCollectionDefOf(c.Param("cid"))
+	if err != nil {
+		return err
+	}
+	if !d.regions {
 		id, err := strconv.ParseInt(c.Param("fid"), 10, 64)
 		if err != nil || id < 1 {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %q", clip(c.Param("fid")))
@@ -276,7 +385,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 			return err
 		}
 		f, ok := snap.Get(id)
-		if !ok {
+		if !ok || (d.kind != "" && geometryKind(f.Geometry) != d.kind) {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
 		}
 		if !v.public {
@@ -286,12 +395,10 @@ func (s *Server) ogcItem(c echo.Context) error {
 		}
 		c.Response().Header().Set("ETag", etag(f.Version))
 		return c.Blob(http.StatusOK, geoJSON, f.JSON)
-	case "regions":
-		f, err := s.ogcView(c).regionView(c).regionByCode(c.Param("fid"))
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, f)
 	}
-	return riskmap.Errorf(riskmap.ENOTFOUND, "no collection %q; there are units and regions", clip(c.Param("cid")))
+	f, err := s.ogcView(c).regionView(c).regionByCode(c.Param("fid"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, f)
 }

@@ -66,6 +66,8 @@ type listParams struct {
 	after      int64
 	// scope, when set, keeps only the units inside a department user's scope.
 	scope *riskmap.User
+	// kind, when set, keeps only the units of one kind of geometry (geometryKind).
+	kind string
 }
 
 func (p *listParams) matches(f *spatialindex.Feature) bool {
@@ -87,12 +89,15 @@ func (p *listParams) matches(f *spatialindex.Feature) bool {
 	if p.q != "" && !containsFold(f.Name, p.q) && !containsFold(f.Code, p.q) {
 		return false
 	}
+	if p.kind != "" && geometryKind(f.Geometry) != p.kind {
+		return false
+	}
 	return true
 }
 
 // filtered reports whether any filter besides bbox and paging is set.
 func (p *listParams) filtered() bool {
-	return p.categories != nil || p.anyGrade || p.region != "" || p.q != "" || p.depts != nil || p.scope != nil
+	return p.categories != nil || p.anyGrade || p.region != "" || p.q != "" || p.depts != nil || p.scope != nil || p.kind != ""
 }
 
 // parseList reads a list query for this view: on the internal view, a department user's

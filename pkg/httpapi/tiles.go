@@ -124,18 +124,20 @@ func (v *view) layerBounds(layer string) orb.Bound {
 	return orb.Bound{Min: min, Max: max}
 }
 
-func fields(layer string) map[string]string {
+// fields are the attributes this view's tiles of layer carry: the public index keeps no
+// names, so its unit tiles have none.
+func (v *view) fields(layer string) map[string]string {
 	if layer == tiles.LayerRegions {
 		return tiles.RegionFields()
 	}
-	return tiles.UnitFields()
+	return tiles.UnitFields(!v.public)
 }
 
 func (v *view) tileJSON(layer string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		opt := v.tiles.Options()
 		c.Response().Header().Set("Cache-Control", "no-cache")
-		tj := tiles.TileJSON(v.tilesBase(c), layer, fields(layer), v.layerBounds(layer), 0, opt.MaxZoom)
+		tj := tiles.TileJSON(v.tilesBase(c), layer, v.fields(layer), v.layerBounds(layer), 0, opt.MaxZoom)
 		if v.public && v.publication != nil {
 			n := strconv.FormatInt(v.publication.Number, 10)
 			tj["tiles"] = []string{baseURL(c) + "/public/tiles/" + n + "/" + layer + "/{z}/{x}/{y}.pbf"}
@@ -152,7 +154,7 @@ func (v *view) metadataJSON(layer string) echo.HandlerFunc {
 		if layer == tiles.LayerUnits {
 			geom = ""
 		}
-		return c.JSON(http.StatusOK, tiles.MetadataJSON(layer, fields(layer), v.layerBounds(layer), 0, opt.MaxZoom, geom))
+		return c.JSON(http.StatusOK, tiles.MetadataJSON(layer, v.fields(layer), v.layerBounds(layer), 0, opt.MaxZoom, geom))
 	}
 }
 

@@ -3,14 +3,19 @@ package httpapi_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+
+	"riskmap/pkg/httpapi"
+	"riskmap/pkg/tiles"
 )
 
 func (e *env) tile(t *testing.T, path string, headers ...string) (resp, mvt.Layers) {
@@ -134,4 +139,62 @@ func (e *env) testTiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTileJSONFieldsAreTheTiles decodes real tiles of both audiences, detail and clusters,
+// and compares the keys their features carry with the fields their TileJSON announces.
+func TestTileJSONFieldsAreTheTiles(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnvWith(t, open(t), func(c *httpapi.Config) { c.TileOptions = tiles.Options{MaxDetailFeatures: 1} })
+			for _, k := range []string{"point", "line", "polygon"} {
+				e.createShape(t, "TJ-"+k, shapes[k], true)
+			}
+			if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
+				t.Fatalf("publish: %d %s", r.code, r.body)
+			}
+			p := orb.Point{102.913, 24.672}
+			for _, prefix := range []string{"", "/public"} {
+				for _, layer := range []string{"units", "regions"} {
+					var tj struct {
+						VectorLayers []struct {
+							ID     string            `json:"id"`
+							Fields map[string]string `json:"fields"`
+						} `json:"vector_layers"`
+					}
+					if err := json.Unmarshal(e.do("GET", prefix+"/tiles/"+layer+".json", "").body, &tj); err != nil || len(tj.VectorLayers) != 1 {
+						t.Fatalf("%s/tiles/%s.json: %v", prefix, layer, err)
+					}
+					keys := map[string]bool{}
+					// z17 draws units one by one; z10, with one detail unit allowed, clusters.
+					for _, z := range []maptile.Zoom{17, 10} {
+						_, ls := e.tile(t, prefix+tilePath(layer, p, z))
+						for _, l := range ls {
+							if l.Name != layer {
+								t.Fatalf("layer %s in a %s tile", l.Name, layer)
+							}
+							for _, f := range l.Features {
+								for k := range f.Properties {
+									keys[k] = true
+								}
+							}
+						}
+					}
+					got, want := sortedSet(keys), sortedSet(tj.VectorLayers[0].Fields)
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("%s/tiles/%s: the tiles carry %v, the TileJSON lists %v", prefix, layer, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func sortedSet[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

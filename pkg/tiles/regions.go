@@ -41,14 +41,14 @@ func RenderRegions(features []RegionFeature, t maptile.Tile, opt Options) ([]byt
 		if g == nil {
 			continue
 		}
-		w.str("code", r.Code)
-		w.str("name", r.Name)
-		w.str("level", r.Level)
-		w.str("grade", string(r.Grade))
-		w.int("red", int64(r.Counts[0]))
-		w.int("orange", int64(r.Counts[1]))
-		w.int("yellow", int64(r.Counts[2]))
-		w.int("blue", int64(r.Counts[3]))
+		w.str(keyCode, r.Code)
+		w.str(keyName, r.Name)
+		w.str(keyLevel, r.Level)
+		w.str(keyGrade, string(r.Grade))
+		w.int(keyRed, int64(r.Counts[0]))
+		w.int(keyOrange, int64(r.Counts[1]))
+		w.int(keyYellow, int64(r.Counts[2]))
+		w.int(keyBlue, int64(r.Counts[3]))
 		id, err := strconv.ParseUint(r.Code, 10, 64)
 		w.feature(id, err == nil, g)
 	}

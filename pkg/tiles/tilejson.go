@@ -9,24 +9,47 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// UnitFields and RegionFields describe the attributes of each layer in TileJSON's
-// vector_layers, typed the way tippecanoe writes them (GDAL reads "Number", "Boolean" and
-// anything else as a string). Cluster points of the units layer carry cluster, count, red,
-// orange, yellow, blue and grade instead of a unit's attributes.
-func UnitFields() map[string]string {
-	return map[string]string{
-		"id": "Number", "name": "String", "category": "String", "grade": "String",
-		"code": "String", "region_code": "String",
-		"cluster": "Boolean", "count": "Number",
-		"red": "Number", "orange": "Number", "yellow": "Number", "blue": "Number",
+// The attribute keys the layers' features carry: the writers (drawDetail, aggregate.encode,
+// RenderRegions) and the field lists of TileJSON and metadata.json share them.
+const (
+	keyID         = "id"
+	keyName       = "name"
+	keyCategory   = "category"
+	keyGrade      = "grade"
+	keyCode       = "code"
+	keyRegionCode = "region_code"
+	keyLevel      = "level"
+	keyCluster    = "cluster"
+	keyCount      = "count"
+	keyRed        = "red"
+	keyOrange     = "orange"
+	keyYellow     = "yellow"
+	keyBlue       = "blue"
+)
+
+// UnitFields describes the attributes of the units layer in TileJSON's vector_layers, typed
+// the way tippecanoe writes them (GDAL reads "Number", "Boolean" and anything else as a
+// string). A unit carries id, category, grade, code and region_code, and its name where
+// the index keeps names (withNames: not the public index, whose units have none). Cluster
+// points carry cluster, count, red, orange, yellow, blue and grade instead.
+func UnitFields(withNames bool) map[string]string {
+	f := map[string]string{
+		keyID: "Number", keyCategory: "String", keyGrade: "String",
+		keyCode: "String", keyRegionCode: "String",
+		keyCluster: "Boolean", keyCount: "Number",
+		keyRed: "Number", keyOrange: "Number", keyYellow: "Number", keyBlue: "Number",
 	}
+	if withNames {
+		f[keyName] = "String"
+	}
+	return f
 }
 
 // RegionFields is the attribute list of the regions layer; see UnitFields.
 func RegionFields() map[string]string {
 	return map[string]string{
-		"code": "String", "name": "String", "level": "String", "grade": "String",
-		"red": "Number", "orange": "Number", "yellow": "Number", "blue": "Number",
+		keyCode: "String", keyName: "String", keyLevel: "String", keyGrade: "String",
+		keyRed: "Number", keyOrange: "Number", keyYellow: "Number", keyBlue: "Number",
 	}
 }
 

@@ -84,14 +84,14 @@ func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxB
 		if g == nil {
 			continue
 		}
-		w.uniqueInt("id", f.ID)
+		w.uniqueInt(keyID, f.ID)
 		if f.Name != "" { // the public index keeps no names
-			w.str("name", f.Name)
+			w.str(keyName, f.Name)
 		}
-		w.str("category", f.Category)
-		w.str("grade", string(f.Grade))
-		w.uniqueStr("code", f.Code)
-		w.str("region_code", f.RegionCode)
+		w.str(keyCategory, f.Category)
+		w.str(keyGrade, string(f.Grade))
+		w.uniqueStr(keyCode, f.Code)
+		w.str(keyRegionCode, f.RegionCode)
 		w.feature(uint64(f.ID), f.ID >= 0, g)
 		if maxBytes > 0 && w.size() > maxBytes {
 			return nil, 0, false
@@ -164,13 +164,13 @@ func (a *aggregate) encode(t maptile.Tile, opt Options) ([]byte, int, error) {
 		// The centroid of points inside the tile is inside it, up to the rounding the
 		// running sums gather.
 		q = orb.Point{math.Max(0, math.Min(e, math.Round(q[0]))), math.Max(0, math.Min(e, math.Round(q[1])))}
-		w.boolean("cluster", true)
-		w.int("count", int64(n))
-		w.int("red", int64(c.Counts[0]))
-		w.int("orange", int64(c.Counts[1]))
-		w.int("yellow", int64(c.Counts[2]))
-		w.int("blue", int64(c.Counts[3]))
-		w.str("grade", string(c.Highest()))
+		w.boolean(keyCluster, true)
+		w.int(keyCount, int64(n))
+		w.int(keyRed, int64(c.Counts[0]))
+		w.int(keyOrange, int64(c.Counts[1]))
+		w.int(keyYellow, int64(c.Counts[2]))
+		w.int(keyBlue, int64(c.Counts[3]))
+		w.str(keyGrade, string(c.Highest()))
 		w.feature(0, false, q)
 	}
 	return w.bytes(), w.count, nil
