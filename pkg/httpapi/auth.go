@@ -331,6 +331,9 @@ func (a *authCache) clear() {
 // leaves the request anonymous (the public pages still work) and says why.
 func (s *Server) identify(c echo.Context) (*principal, error) {
 	key := c.Request().Header.Get("Authorization")
+	if strings.HasPrefix(key, "Basic ") && isUnsafe(c.Request().Method) {
+		return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "HTTP Basic 仅用于只读访问（如 QGIS 读取 /ogc）；写操作请使用 Authorization: Bearer <API 令牌>")
+	}
 	if key == "" {
 		key = "cookie " + s.sessionCookie(c)
 	}
@@ -355,6 +358,9 @@ func (s *Server) lookup(c echo.Context, now time.Time) (*principal, error) {
 	ctx := c.Request().Context()
 	if h := c.Request().Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			tok, ok = basicToken(h)
+		}
 		if !ok || tok == "" {
 			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "Authorization must be \"Bearer <token>\"")
 		}
@@ -592,4 +598,26 @@ func (s *Server) logout(c echo.Context) error {
 	}
 	s.setSessionCookie(c, "", time.Time{})
 	return c.NoContent(http.StatusNoContent)
+}
+
+// basicToken reads an API token sent as the password of HTTP Basic authentication, for
+// clients that can send nothing else: QGIS 3.22's authentication methods have no bearer
+// header, but its Basic method works with any user name and the token as the password.
+// Only reads take it (identify refuses Basic on writes), and no password is ever accepted
+// this way: the server never asks for Basic (no WWW-Authenticate), so a browser never
+// offers it on its own.
+func basicToken(h string) (string, bool) {
+	enc, ok := strings.CutPrefix(h, "Basic ")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+	if err != nil {
+		return "", false
+	}
+	_, pw, ok := strings.Cut(string(b), ":")
+	if !ok || !strings.HasPrefix(pw, tokenPrefix) {
+		return "", false
+	}
+	return pw, true
 }
