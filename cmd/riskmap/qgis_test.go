@@ -35,7 +35,9 @@ func needQGIS(t *testing.T) string {
 // TestQGISReadsTheOGCAPI opens /ogc with QGIS's own OAPIF provider, as an analyst adds the
 // layers: every collection must open, count what the API counts, have one geometry type, and
 // draw every unit in its grade colour (scripts/qgis_check.py). It does so for the public and
-// with the API tokens of an admin and of a department, over both stores.
+// with the API tokens of an admin and of a department, over both stores. QGIS sends a token
+// as an analyst's QGIS 3.22 does: the password of a Basic authentication configuration, user
+// name the login name; an unknown token must get a layer QGIS refuses.
 func TestQGISReadsTheOGCAPI(t *testing.T) {
 	py := needQGIS(t)
 	script, err := filepath.Abs("../../scripts/qgis_check.py")
