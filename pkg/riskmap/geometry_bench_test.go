@@ -85,6 +85,22 @@ func manyHoles(n int) orb.Polygon {
 	return p
 }
 
+// fanOfHoles is a square with thin triangular holes that all touch its corner, fanned out
+// between its sides: every edge of every hole starts at that one point.
+func fanOfHoles(n int) orb.Polygon {
+	const x0, y0, side, radius = 102.9, 24.6, 0.1, 0.05
+	p := orb.Polygon{{{x0, y0}, {x0 + side, y0}, {x0 + side, y0 + side}, {x0, y0 + side}, {x0, y0}}}
+	holes := (n - 5) / 4
+	at := func(k int) orb.Point {
+		th := math.Pi / 2 * float64(k+1) / float64(2*holes+1)
+		return orb.Point{x0 + radius*math.Cos(th), y0 + radius*math.Sin(th)}
+	}
+	for i := 0; i < holes; i++ {
+		p = append(p, orb.Ring{{x0, y0}, at(2 * i), at(2*i + 1), {x0, y0}})
+	}
+	return p
+}
+
 // adversarial are the shapes the validator must check in milliseconds at the vertex limit.
 var adversarial = []struct {
 	name string
@@ -95,6 +111,7 @@ var adversarial = []struct {
 	{"ZigzagLine", func(n int) orb.Geometry { return zigzagLine(n) }},
 	{"Spiral", func(n int) orb.Geometry { return spiral(n) }},
 	{"ManyHoles", func(n int) orb.Geometry { return manyHoles(n) }},
+	{"FanOfHoles", func(n int) orb.Geometry { return fanOfHoles(n) }},
 }
 
 // BenchmarkValidateGeometry validates each adversarial shape at the vertex limit; issue 11

@@ -16,7 +16,12 @@ import (
 
 // orient returns the sign of (b−a)×(c−a): 1 when c lies left of the line from a to b, −1
 // when right, 0 when on it.
-func orient(a, b, c orb.Point) int { return crossSign(a, b, a, c) }
+func orient(a, b, c orb.Point) int {
+	if c == a || c == b || a == b {
+		return 0 // the commonest case (edges sharing a corner), which the filter cannot decide
+	}
+	return crossSign(a, b, a, c)
+}
 
 // errBoundA bounds the rounding error of the floating-point cross product relative to
 // the sum of the magnitudes of its two products (Shewchuk's ccwerrboundA).
