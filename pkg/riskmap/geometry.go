@@ -97,6 +97,9 @@ func ValidateBoundaries(ctx context.Context, g orb.Geometry) error {
 		return boundaryError(ctx, g, 0, &st)
 	case orb.MultiPolygon:
 		for i, p := range g {
+			if err := ctx.Err(); err != nil { // many small parts never reach the sweep's look
+				return fmt.Errorf("riskmap: geometry check stopped: %w", err)
+			}
 			if err := boundaryError(ctx, p, i+1, &st); err != nil {
 				return err
 			}

@@ -52,7 +52,7 @@ type sweepStats struct {
 const ctxCheckEvery = 1024
 
 // byRank returns the indexes of segs ordered by the rank key gives them, ties in index
-// order: a counting sort, as ranks are below ranks.
+// order: a counting sort, as every rank is below ranks.
 func byRank(segs []sweepSeg, ranks int, key func(*sweepSeg) int32) []int32 {
 	first := make([]int32, ranks+1)
 	for i := range segs {
