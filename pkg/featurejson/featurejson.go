@@ -113,8 +113,21 @@ var readOnly = map[string]bool{
 // DecodeUnit parses a GeoJSON Feature into a unit. It checks the JSON shape and the types of
 // the properties and names the field of every problem; it does not run Unit.Validate (the
 // caller does, with the catalog). Computed properties such as grade are ignored: the server
-// computes them.
+// computes them. The geometry is checked in full (riskmap.ValidateGeometry).
 func DecodeUnit(data []byte) (*riskmap.Unit, error) {
+	return decodeUnit(data, riskmap.ValidateGeometry)
+}
+
+// DecodeUnitDeferBoundaries is DecodeUnit but for the one check of the geometry that takes
+// more than linear time, whether polygon boundaries cross or touch: it checks the
+// geometry's shape only (riskmap.ValidateGeometryShape). It is for callers that hand the
+// unit to register.Service, which checks the boundaries after the writer's scope, under
+// the request's context.
+func DecodeUnitDeferBoundaries(data []byte) (*riskmap.Unit, error) {
+	return decodeUnit(data, riskmap.ValidateGeometryShape)
+}
+
+func decodeUnit(data []byte, validate func(orb.Geometry) error) (*riskmap.Unit, error) {
 	if len(data) > MaxFeatureBytes {
 		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the Feature is larger than %d bytes", MaxFeatureBytes)
 	}
@@ -135,7 +148,7 @@ func DecodeUnit(data []byte) (*riskmap.Unit, error) {
 	u := &riskmap.Unit{}
 	if len(raw.Geometry) == 0 || string(raw.Geometry) == "null" {
 		p.Add("geometry", "is required (a GeoJSON Point, LineString or Polygon, or a Multi- of them)")
-	} else if g, err := DecodeGeometry(raw.Geometry); err != nil {
+	} else if g, err := decodeGeometry(raw.Geometry, validate); err != nil {
 		p.Add("geometry", "%s", err.Error())
 	} else {
 		u.Geometry = g
@@ -315,6 +328,13 @@ func contains(s []string, v string) bool {
 
 // DecodeGeometry parses a GeoJSON geometry object and validates it.
 func DecodeGeometry(data []byte) (orb.Geometry, error) {
+	return decodeGeometry(data, riskmap.ValidateGeometry)
+}
+
+// positionDepth is how deep positions are nested in the coordinates of each type.
+var positionDepth = map[string]int{"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+
+func decodeGeometry(data []byte, validate func(orb.Geometry) error) (orb.Geometry, error) {
 	var probe struct {
 		Type        string          `json:"type"`
 		Coordinates json.RawMessage `json:"coordinates"`
@@ -332,6 +352,10 @@ func DecodeGeometry(data []byte) (orb.Geometry, error) {
 	if len(probe.Coordinates) == 0 || string(probe.Coordinates) == "null" {
 		return nil, errors.New(`needs "coordinates"`)
 	}
+	// Too many positions are refused before anything is built of them.
+	if err := riskmap.CheckVertexCount(countPositions(probe.Coordinates, positionDepth[probe.Type])); err != nil {
+		return nil, err
+	}
 	if err := checkPositions(probe.Type, probe.Coordinates); err != nil {
 		return nil, err
 	}
@@ -339,16 +363,45 @@ func DecodeGeometry(data []byte) (orb.Geometry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coordinates do not fit type %s", probe.Type)
 	}
-	if err := riskmap.ValidateGeometry(g.Geometry()); err != nil {
+	if err := validate(g.Geometry()); err != nil {
 		return nil, err
 	}
 	return g.Geometry(), nil
 }
 
+// countPositions counts the arrays nested depth levels deep in JSON coordinates (the
+// positions, when they are well formed) in one pass over the bytes.
+func countPositions(coords []byte, depth int) int {
+	n, level := 0, -1
+	inString, escaped := false, false
+	for _, c := range coords {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[':
+			if level++; level == depth {
+				n++
+			}
+		case c == ']':
+			level--
+		}
+	}
+	return n
+}
+
 // checkPositions checks that every position has exactly two or three numbers: orb would
 // silently drop a third and accept a lone number.
 func checkPositions(typ string, coords json.RawMessage) error {
-	depth := map[string]int{"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}[typ]
+	depth := positionDepth[typ]
 	var walk func(v any, d int) error
 	walk = func(v any, d int) error {
 		arr, ok := v.([]any)

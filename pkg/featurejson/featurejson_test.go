@@ -1,7 +1,9 @@
 package featurejson_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -205,5 +207,54 @@ func TestDecodeUnits(t *testing.T) {
 				t.Fatalf("%s: want EINVALID, got %v", s, err)
 			}
 		}
+	}
+}
+
+// TestDecodeTooManyPositions: a geometry of more than riskmap.MaxVertices positions is
+// refused, with the count, before its coordinates are decoded.
+func TestDecodeTooManyPositions(t *testing.T) {
+	line := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{"type":"Feature","geometry":{"type":"LineString","coordinates":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "[102.%06d,24.6]", i)
+		}
+		b.WriteString(`]},"properties":{}}`)
+		return b.String()
+	}
+	if _, err := featurejson.DecodeUnit([]byte(line(riskmap.MaxVertices))); err != nil {
+		t.Fatalf("%d positions are allowed: %v", riskmap.MaxVertices, err)
+	}
+	_, err := featurejson.DecodeUnit([]byte(line(riskmap.MaxVertices + 1)))
+	fs := riskmap.ErrorFields(err)
+	if riskmap.ErrorCode(err) != riskmap.EINVALID || len(fs) != 1 || fs[0].Field != "geometry" ||
+		fs[0].Message != fmt.Sprintf("顶点过多（共 %d 个，上限 %d 个）", riskmap.MaxVertices+1, riskmap.MaxVertices) {
+		t.Fatalf("want geometry: 顶点过多, got %v", err)
+	}
+	// Brackets inside strings are not positions; the strings are refused as they were.
+	_, err = featurejson.DecodeGeometry([]byte(`{"type":"LineString","coordinates":[["[[[\"[",1],[2,3]]}`))
+	if err == nil || !strings.Contains(err.Error(), "numbers") {
+		t.Fatalf("want positions must be numbers, got %v", err)
+	}
+}
+
+func TestDecodeUnitDeferBoundaries(t *testing.T) {
+	bowtie := `{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,1],[0,0]]]},"properties":{}}`
+	if _, err := featurejson.DecodeUnit([]byte(bowtie)); err == nil {
+		t.Fatal("DecodeUnit must check boundaries")
+	}
+	u, err := featurejson.DecodeUnitDeferBoundaries([]byte(bowtie))
+	if err != nil {
+		t.Fatalf("the boundaries are left to the caller: %v", err)
+	}
+	if riskmap.ValidateBoundaries(context.Background(), u.Geometry) == nil {
+		t.Fatal("the bowtie crosses itself")
+	}
+	unclosed := `{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,1]]]},"properties":{}}`
+	if _, err := featurejson.DecodeUnitDeferBoundaries([]byte(unclosed)); err == nil {
+		t.Fatal("the shape is still checked")
 	}
 }

@@ -354,6 +354,7 @@ func (e *env) testBadInput(t *testing.T) {
 	e.t = t
 	before := e.ix.Snapshot().Len()
 	big := `{"type":"Feature","geometry":{"type":"Point","coordinates":[102.9,24.6]},"properties":{"name":"` + strings.Repeat("x", 2<<20) + `"}}`
+	manyVertices := `{"type":"Feature","geometry":{"type":"LineString","coordinates":[` + strings.Repeat("[102.9,24.6],", riskmap.MaxVertices) + `[102.91,24.6]]},"properties":{}}`
 	cases := []struct {
 		name, method, path, body string
 		code                     int
@@ -369,6 +370,7 @@ func (e *env) testBadInput(t *testing.T) {
 		{"ErrRegionCode", "POST", "/api/v1/units", strings.Replace(feature("B-4", "x", 102.9, 24.6, 1, 1), "530481001001", "5304", 1), 400, "region_code"},
 		{"ErrLongName", "POST", "/api/v1/units", feature("B-5", strings.Repeat("名", 300), 102.9, 24.6, 1, 1), 400, "name"},
 		{"ErrTooLarge", "POST", "/api/v1/units", big, 413, ""},
+		{"ErrTooManyVertices", "POST", "/api/v1/units", manyVertices, 400, "geometry"},
 		{"ErrGradeFromClientIgnoredButBadShape", "POST", "/api/v1/units", `{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]},"properties":{"controls":"none"}}`, 400, "controls"},
 		{"ErrBBoxArity", "GET", "/api/v1/units?bbox=1,2,3", "", 400, "bbox"},
 		{"ErrBBoxOrder", "GET", "/api/v1/units?bbox=103,24,102,25", "", 400, "bbox"},

@@ -95,7 +95,7 @@ func (s *Server) createUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := featurejson.DecodeUnit(body)
+	u, err := featurejson.DecodeUnitDeferBoundaries(body)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) updateUnit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err := featurejson.DecodeUnit(body)
+	u, err := featurejson.DecodeUnitDeferBoundaries(body)
 	if err != nil {
 		return err
 	}

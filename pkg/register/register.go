@@ -39,8 +39,18 @@ func New(store riskmap.UnitStore, g *grading.Grader, cat *riskmap.Catalog) *Serv
 }
 
 // Prepare fills the defaults a user expects, validates the unit and computes its grade. It
-// changes nothing in the store.
-func (s *Service) Prepare(u *riskmap.Unit) error {
+// changes nothing in the store. It stops with an error wrapping ctx's when ctx ends while
+// it checks the geometry.
+func (s *Service) Prepare(ctx context.Context, u *riskmap.Unit) error {
+	return s.prepare(ctx, u, nil)
+}
+
+// prepare is Prepare with a check of the writer's scope, allowed (when not nil), made after
+// the checks that take time linear in the unit's size and before the one that takes more,
+// whether polygon boundaries cross (O(n log n) in the vertices): a unit the writer may not
+// write is refused without that work. A unit with other problems has its boundaries
+// checked all the same, so that the answer lists every problem.
+func (s *Service) prepare(ctx context.Context, u *riskmap.Unit, allowed func() error) error {
 	if u.Status == "" {
 		u.Status = riskmap.StatusDraft
 	}
@@ -49,7 +59,16 @@ func (s *Service) Prepare(u *riskmap.Unit) error {
 			u.ResponsibleDepartment = c.Department
 		}
 	}
-	if err := u.Validate(s.Catalog); err != nil {
+	p := u.CheckFields(s.Catalog)
+	if len(p) == 0 && allowed != nil {
+		if err := allowed(); err != nil {
+			return err
+		}
+	}
+	if err := u.CheckBoundaries(ctx, &p); err != nil {
+		return err
+	}
+	if err := p.Err(); err != nil {
 		return err
 	}
 	if err := s.Grader.Grade(u); err != nil {
@@ -68,7 +87,7 @@ func (s *Service) Prepare(u *riskmap.Unit) error {
 
 // Create prepares and stores a new unit.
 func (s *Service) Create(ctx context.Context, u *riskmap.Unit) error {
-	if err := s.Prepare(u); err != nil {
+	if err := s.Prepare(ctx, u); err != nil {
 		return err
 	}
 	return s.Store.CreateUnit(ctx, u)
@@ -80,7 +99,7 @@ func (s *Service) Update(ctx context.Context, u *riskmap.Unit) error {
 	if u.Status == riskmap.StatusRetired {
 		return riskmap.Errorf(riskmap.EINVALID, "status: retire a unit with DELETE, not by setting its status")
 	}
-	if err := s.Prepare(u); err != nil {
+	if err := s.Prepare(ctx, u); err != nil {
 		return err
 	}
 	return s.Store.UpdateUnit(ctx, u)
@@ -98,7 +117,7 @@ func (s *Service) BulkCreate(ctx context.Context, units iter.Seq[*riskmap.Unit],
 	prepared := func(yield func(*riskmap.Unit) bool) {
 		for u := range units {
 			i++
-			if err := s.Prepare(u); err != nil {
+			if err := s.Prepare(ctx, u); err != nil {
 				e := &riskmap.Error{Code: riskmap.EINVALID, Message: "unit " + strconv.Itoa(i) + " (" + u.Code + "): " + riskmap.ErrorMessage(err), Fields: riskmap.ErrorFields(err)}
 				bad = e
 				cancel()

@@ -101,13 +101,12 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if err := checkStatus(by, u.Status); err != nil {
 		return err
 	}
-	if err := s.Prepare(u); err != nil {
-		return err
-	}
-	if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
-		return forbidden("a unit of category %s in region %s is outside your scope", u.Category, u.RegionCode)
-	}
-	if err := s.checkPlace(by, u); err != nil {
+	if err := s.prepare(ctx, u, func() error {
+		if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
+			return forbidden("a unit of category %s in region %s is outside your scope", u.Category, u.RegionCode)
+		}
+		return s.checkPlace(by, u)
+	}); err != nil {
 		return err
 	}
 	u.Author = name(by) // recorded with the revision, in the same transaction
@@ -139,13 +138,12 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if before.Status == riskmap.StatusRetired {
 		return Change{}, riskmap.Errorf(riskmap.ECONFLICT, "unit %d is retired; it can no longer be changed", u.ID)
 	}
-	if err := s.Prepare(u); err != nil {
-		return Change{}, err
-	}
-	if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
-		return Change{}, forbidden("moving unit %d to category %s in region %s would take it outside your scope", u.ID, u.Category, u.RegionCode)
-	}
-	if err := s.checkPlace(by, u); err != nil {
+	if err := s.prepare(ctx, u, func() error {
+		if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
+			return forbidden("moving unit %d to category %s in region %s would take it outside your scope", u.ID, u.Category, u.RegionCode)
+		}
+		return s.checkPlace(by, u)
+	}); err != nil {
 		return Change{}, err
 	}
 	u.Author = name(by) // recorded with the revision: a reviewer never sees it without

@@ -1,92 +1,155 @@
 package riskmap
 
 import (
+	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
 
-// MaxVertices is the most vertices a unit's geometry may have.
+// MaxVertices is the most positions a geometry may have, all its parts and rings together
+// (a ring's closing position counts). It bounds the work of checking one: counting comes
+// first, and the rest is linear except the boundary check, which is O(n log n).
 const MaxVertices = 50000
+
+// CheckVertexCount refuses a geometry of n positions when n is over MaxVertices.
+func CheckVertexCount(n int) error {
+	if n > MaxVertices {
+		return fmt.Errorf("顶点过多（共 %d 个，上限 %d 个）", n, MaxVertices)
+	}
+	return nil
+}
 
 // ValidateGeometry checks that g is a non-empty point, line or polygon (or a multi- of
 // them) in longitude/latitude with finite, in-range coordinates; that polygon rings are
 // closed, have at least three distinct corners and neither cross themselves nor each other.
-// The error message says what is wrong in words a user can act on.
+// The error message says what is wrong in words a user can act on. It is
+// ValidateGeometryShape and then ValidateBoundaries.
 func ValidateGeometry(g orb.Geometry) error {
+	if err := ValidateGeometryShape(g); err != nil {
+		return err
+	}
+	return ValidateBoundaries(context.Background(), g)
+}
+
+// ValidateGeometryShape checks everything ValidateGeometry does except whether polygon
+// boundaries cross or touch: the type, the number of positions (before anything else), the
+// coordinates and the shape of each ring. It takes time linear in the number of positions.
+func ValidateGeometryShape(g orb.Geometry) error {
 	if g == nil {
 		return fmt.Errorf("is required (a GeoJSON Point, LineString or Polygon, or a Multi- of them)")
 	}
-	n := 0
-	var walk func(g orb.Geometry) error
-	walk = func(g orb.Geometry) error {
-		switch g := g.(type) {
-		case orb.Point:
-			n++
-			return checkPoint(g, "")
-		case orb.MultiPoint:
-			if len(g) == 0 {
-				return fmt.Errorf("is an empty MultiPoint")
-			}
-			for i, p := range g {
-				n++
-				if err := checkPoint(p, fmt.Sprintf("point %d: ", i+1)); err != nil {
-					return err
-				}
-			}
-		case orb.LineString:
-			n += len(g)
-			return checkLine(g, "")
-		case orb.MultiLineString:
-			if len(g) == 0 {
-				return fmt.Errorf("is an empty MultiLineString")
-			}
-			for i, l := range g {
-				n += len(l)
-				if err := checkLine(l, fmt.Sprintf("line %d: ", i+1)); err != nil {
-					return err
-				}
-			}
-		case orb.Polygon:
-			for _, r := range g {
-				n += len(r)
-			}
-			if n > MaxVertices {
-				return fmt.Errorf("has more than %d vertices", MaxVertices)
-			}
-			return checkPolygon(g, "")
-		case orb.MultiPolygon:
-			if len(g) == 0 {
-				return fmt.Errorf("is an empty MultiPolygon")
-			}
-			for _, p := range g {
-				for _, r := range p {
-					n += len(r)
-				}
-			}
-			if n > MaxVertices {
-				return fmt.Errorf("has more than %d vertices", MaxVertices)
-			}
-			for i, p := range g {
-				if err := checkPolygon(p, fmt.Sprintf("polygon %d: ", i+1)); err != nil {
-					return err
-				}
-			}
-		default:
-			return fmt.Errorf("type %s is not supported; use Point, LineString or Polygon, or a Multi- of them", g.GeoJSONType())
-		}
-		return nil
-	}
-	if err := walk(g); err != nil {
+	if err := CheckVertexCount(countVertices(g)); err != nil {
 		return err
 	}
-	if n > MaxVertices {
-		return fmt.Errorf("has more than %d vertices", MaxVertices)
+	switch g := g.(type) {
+	case orb.Point:
+		return checkPoint(g, "")
+	case orb.MultiPoint:
+		if len(g) == 0 {
+			return fmt.Errorf("is an empty MultiPoint")
+		}
+		for i, p := range g {
+			if checkPoint(p, "") != nil {
+				return checkPoint(p, fmt.Sprintf("point %d: ", i+1))
+			}
+		}
+	case orb.LineString:
+		return checkLine(g, "")
+	case orb.MultiLineString:
+		if len(g) == 0 {
+			return fmt.Errorf("is an empty MultiLineString")
+		}
+		for i, l := range g {
+			if checkLine(l, "") != nil {
+				return checkLine(l, fmt.Sprintf("line %d: ", i+1))
+			}
+		}
+	case orb.Polygon:
+		return checkPolygon(g, "")
+	case orb.MultiPolygon:
+		if len(g) == 0 {
+			return fmt.Errorf("is an empty MultiPolygon")
+		}
+		for i, p := range g {
+			if checkPolygon(p, "") != nil {
+				return checkPolygon(p, fmt.Sprintf("polygon %d: ", i+1))
+			}
+		}
+	default:
+		return fmt.Errorf("type %s is not supported; use Point, LineString or Polygon, or a Multi- of them", g.GeoJSONType())
 	}
 	return nil
+}
+
+// ValidateBoundaries checks that the rings of each polygon of g (one that passed
+// ValidateGeometryShape) neither cross nor touch themselves or each other, except that
+// rings of a polygon may share corners; rings of different polygons of a MultiPolygon are
+// not compared. It takes O(n log n) time in the number of positions, whatever their shape,
+// and stops with an error wrapping ctx's when ctx ends first.
+func ValidateBoundaries(ctx context.Context, g orb.Geometry) error {
+	var st sweepStats
+	switch g := g.(type) {
+	case orb.Polygon:
+		return boundaryError(ctx, g, 0, &st)
+	case orb.MultiPolygon:
+		for i, p := range g {
+			if err := ctx.Err(); err != nil { // many small parts never reach the sweep's look
+				return fmt.Errorf("riskmap: geometry check stopped: %w", err)
+			}
+			if err := boundaryError(ctx, p, i+1, &st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// boundaryError checks polygon number part of a MultiPolygon (0 for a Polygon).
+func boundaryError(ctx context.Context, poly orb.Polygon, part int, st *sweepStats) error {
+	p, ok, err := findCrossing(ctx, poly, st)
+	if err != nil {
+		return fmt.Errorf("riskmap: geometry check stopped: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	where := ""
+	if part > 0 {
+		where = fmt.Sprintf("polygon %d: ", part)
+	}
+	return fmt.Errorf("%sthe boundary crosses or touches itself near %.6f, %.6f", where, p[0], p[1])
+}
+
+// countVertices counts the positions of g.
+func countVertices(g orb.Geometry) int {
+	n := 0
+	switch g := g.(type) {
+	case orb.Point:
+		n = 1
+	case orb.MultiPoint:
+		n = len(g)
+	case orb.LineString:
+		n = len(g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			n += len(l)
+		}
+	case orb.Polygon:
+		for _, r := range g {
+			n += len(r)
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			for _, r := range p {
+				n += len(r)
+			}
+		}
+	}
+	return n
 }
 
 func checkPoint(p orb.Point, where string) error {
@@ -107,10 +170,8 @@ func checkLine(l orb.LineString, where string) error {
 	if len(l) == 0 {
 		return fmt.Errorf("%sis an empty LineString", where)
 	}
-	for i, p := range l {
-		if err := checkPoint(p, fmt.Sprintf("%svertex %d: ", where, i+1)); err != nil {
-			return err
-		}
+	if err := checkPoints(l, where); err != nil {
+		return err
 	}
 	for _, p := range l[1:] {
 		if p != l[0] {
@@ -120,167 +181,195 @@ func checkLine(l orb.LineString, where string) error {
 	return fmt.Errorf("%sa line needs at least two distinct points", where)
 }
 
+// checkPoints checks every position; the message names the first bad one.
+func checkPoints(ps []orb.Point, where string) error {
+	for i, p := range ps {
+		if checkPoint(p, "") != nil {
+			return checkPoint(p, fmt.Sprintf("%svertex %d: ", where, i+1))
+		}
+	}
+	return nil
+}
+
 func checkPolygon(poly orb.Polygon, where string) error {
 	if len(poly) == 0 {
 		return fmt.Errorf("%sis an empty Polygon", where)
 	}
 	for ri, r := range poly {
-		rw := fmt.Sprintf("%sring %d: ", where, ri+1)
-		if ri == 0 {
-			rw = where + "outer ring: "
-		}
-		for i, p := range r {
-			if err := checkPoint(p, fmt.Sprintf("%svertex %d: ", rw, i+1)); err != nil {
-				return err
+		if err := checkRing(r); err != "" {
+			rw := fmt.Sprintf("%sring %d: ", where, ri+1)
+			if ri == 0 {
+				rw = where + "outer ring: "
 			}
+			if err == "vertex" {
+				return checkPoints(r, rw)
+			}
+			return fmt.Errorf("%s%s", rw, err)
 		}
-		if len(r) < 4 {
-			return fmt.Errorf("%sa ring needs at least 4 positions (3 corners and the first repeated), got %d", rw, len(r))
-		}
-		if r[0] != r[len(r)-1] {
-			return fmt.Errorf("%sthe ring is not closed: the last position must repeat the first", rw)
-		}
-		if distinct(r) < 3 {
-			return fmt.Errorf("%sa ring needs at least 3 distinct corners", rw)
-		}
-		if planar.Area(r) == 0 {
-			return fmt.Errorf("%sthe ring has no area (all corners lie on one line)", rw)
-		}
-	}
-	if p, ok := findCrossing(poly); ok {
-		return fmt.Errorf("%sthe boundary crosses or touches itself near %.6f, %.6f", where, p[0], p[1])
 	}
 	return nil
 }
 
-func distinct(r orb.Ring) int {
-	seen := map[orb.Point]bool{}
-	for _, p := range r {
-		seen[p] = true
+// checkRing returns what is wrong with a ring ("vertex" for a bad position), or "".
+func checkRing(r orb.Ring) string {
+	if checkPoints(r, "") != nil {
+		return "vertex"
 	}
-	return len(seen)
+	if len(r) < 4 {
+		return fmt.Sprintf("a ring needs at least 4 positions (3 corners and the first repeated), got %d", len(r))
+	}
+	if r[0] != r[len(r)-1] {
+		return "the ring is not closed: the last position must repeat the first"
+	}
+	if !threeDistinct(r) {
+		return "a ring needs at least 3 distinct corners"
+	}
+	if planar.Area(r) == 0 {
+		return "the ring has no area (all corners lie on one line)"
+	}
+	return ""
 }
 
-type segment struct {
-	a, b       orb.Point
-	ring, idx  int
-	ringLen    int
-	minX, maxX float64
+// threeDistinct reports whether r has at least three distinct positions.
+func threeDistinct(r orb.Ring) bool {
+	a := r[0]
+	for i, b := range r {
+		if b != a {
+			for _, c := range r[i+1:] {
+				if c != a && c != b {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
 }
 
-// findCrossing reports a point where two non-adjacent edges of the polygon meet: a ring
-// crossing or touching itself, or two rings crossing. Rings of different polygons of a
-// MultiPolygon are not compared. A sweep over x keeps it near O(n log n) for real shapes.
-func findCrossing(poly orb.Polygon) (orb.Point, bool) {
-	var segs []segment
+// findCrossing reports a point where two edges of the polygon meet that may not: two edges
+// of one ring that are not consecutive along it, consecutive edges folding back onto each
+// other, or edges of two rings anywhere but at a corner of both. Every such meeting is
+// either a ring passing through one point twice, found by sorting the corners, or two
+// edges meeting at a point inside one of them, found by a sweep (findMeeting).
+func findCrossing(ctx context.Context, poly orb.Polygon, st *sweepStats) (orb.Point, bool, error) {
+	n := 0
+	for _, r := range poly {
+		n += len(r)
+	}
+	corners := make([]corner, 0, n)
+	type span struct{ first, n int }
+	rings := make([]span, 0, len(poly))
 	for ri, r := range poly {
-		// Drop repeated consecutive positions so that they do not look like touching edges.
-		pts := make([]orb.Point, 0, len(r))
+		// Drop repeated consecutive positions so that they do not look like touching edges,
+		// and the closing one.
+		first := len(corners)
 		for _, p := range r {
-			if len(pts) == 0 || pts[len(pts)-1] != p {
-				pts = append(pts, p)
+			if len(corners) == first || corners[len(corners)-1].p != p {
+				corners = append(corners, corner{p: p, ring: int32(ri), id: int32(len(corners))})
 			}
 		}
-		m := len(pts) - 1
-		for i := 0; i < m; i++ {
-			a, b := pts[i], pts[i+1]
-			segs = append(segs, segment{a: a, b: b, ring: ri, idx: i, ringLen: m,
-				minX: math.Min(a[0], b[0]), maxX: math.Max(a[0], b[0])})
+		for len(corners) > first+1 && corners[len(corners)-1].p == corners[first].p {
+			corners = corners[:len(corners)-1]
+		}
+		rings = append(rings, span{first, len(corners) - first})
+	}
+	pts := make([]orb.Point, len(corners))
+	for i, c := range corners {
+		pts[i] = c.p
+	}
+	sortCorners(corners)
+	rank := make([]int32, len(corners))
+	ranks := 0
+	for i, c := range corners {
+		if i > 0 && c.p != corners[i-1].p {
+			ranks++
+		}
+		if i > 0 && c.p == corners[i-1].p && c.ring == corners[i-1].ring {
+			// Two visits to one point make two edges meet there that are not consecutive.
+			return c.p, true, nil
+		}
+		rank[c.id] = int32(ranks)
+	}
+	segs := make([]sweepSeg, 0, len(corners))
+	for _, r := range rings {
+		if r.n < 2 {
+			continue
+		}
+		for i := 0; i < r.n; i++ {
+			a, b := r.first+i, r.first+(i+1)%r.n
+			if rank[b] < rank[a] {
+				a, b = b, a
+			}
+			segs = append(segs, sweepSeg{lo: pts[a], hi: pts[b], loRank: rank[a], hiRank: rank[b]})
 		}
 	}
-	sort.Slice(segs, func(i, j int) bool { return segs[i].minX < segs[j].minX })
-	for i := range segs {
-		s := &segs[i]
-		for j := i + 1; j < len(segs) && segs[j].minX <= s.maxX; j++ {
-			t := &segs[j]
-			if s.ring == t.ring {
-				d := s.idx - t.idx
-				if d < 0 {
-					d = -d
-				}
-				if d == 1 || d == s.ringLen-1 {
-					// Adjacent edges share one endpoint; they are wrong only if they fold back
-					// onto each other.
-					if overlapsCollinear(s.a, s.b, t.a, t.b) {
-						return sharedOrA(s, t), true
-					}
-					continue
-				}
+	return findMeeting(ctx, segs, ranks+1, st)
+}
+
+// corner is a ring's corner, with its coordinates as keys that sort as the numbers do.
+type corner struct {
+	p      orb.Point
+	kx, ky uint64
+	ring   int32
+	id     int32 // index before sorting
+}
+
+func sortKey(v float64) uint64 {
+	if v == 0 {
+		v = 0 // -0 and +0 are one point
+	}
+	b := math.Float64bits(v)
+	if b>>63 != 0 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+// sortCorners sorts corners listed ring by ring into lexicographic order of their points,
+// and of their rings for one point: a least-significant-digit radix sort, 16 bits at a time,
+// skipping digits all corners share (most of them, for coordinates in one city).
+func sortCorners(cs []corner) {
+	for i := range cs {
+		cs[i].kx, cs[i].ky = sortKey(cs[i].p[0]), sortKey(cs[i].p[1])
+	}
+	if len(cs) < 256 {
+		slices.SortFunc(cs, func(a, b corner) int {
+			if c := cmpPoint(a.p, b.p); c != 0 {
+				return c
 			}
-			if p, ok := segmentsMeet(s.a, s.b, t.a, t.b); ok {
-				if s.ring != t.ring && isEndpointTouch(s, t, p) {
-					continue // rings of a polygon may touch at a single point
-				}
-				return p, true
-			}
+			return int(a.ring - b.ring)
+		})
+		return
+	}
+	orig := cs
+	tmp := make([]corner, len(cs))
+	count := make([]int32, 1<<16)
+	for pass := range 8 {
+		shift := uint(pass%4) * 16
+		key := func(c *corner) uint64 { return c.ky }
+		if pass >= 4 {
+			key = func(c *corner) uint64 { return c.kx }
 		}
+		clear(count)
+		for i := range cs {
+			count[key(&cs[i])>>shift&0xffff]++
+		}
+		if int(count[key(&cs[0])>>shift&0xffff]) == len(cs) {
+			continue
+		}
+		var sum int32
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for i := range cs {
+			d := key(&cs[i]) >> shift & 0xffff
+			tmp[count[d]] = cs[i]
+			count[d]++
+		}
+		cs, tmp = tmp, cs
 	}
-	return orb.Point{}, false
-}
-
-func sharedOrA(s, t *segment) orb.Point {
-	if s.a == t.a || s.a == t.b {
-		return s.a
+	if &cs[0] != &orig[0] {
+		copy(orig, cs)
 	}
-	return s.b
-}
-
-func isEndpointTouch(s, t *segment, p orb.Point) bool {
-	return (p == s.a || p == s.b) && (p == t.a || p == t.b) && !overlapsCollinear(s.a, s.b, t.a, t.b)
-}
-
-func orient(a, b, c orb.Point) float64 {
-	return (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
-}
-
-func sign(v float64) int {
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
-}
-
-func onSegment(a, b, p orb.Point) bool {
-	return math.Min(a[0], b[0]) <= p[0] && p[0] <= math.Max(a[0], b[0]) &&
-		math.Min(a[1], b[1]) <= p[1] && p[1] <= math.Max(a[1], b[1])
-}
-
-// segmentsMeet reports whether segments ab and cd share any point, and one such point.
-func segmentsMeet(a, b, c, d orb.Point) (orb.Point, bool) {
-	o1, o2 := sign(orient(a, b, c)), sign(orient(a, b, d))
-	o3, o4 := sign(orient(c, d, a)), sign(orient(c, d, b))
-	if o1 != o2 && o3 != o4 && o1 != 0 && o2 != 0 && o3 != 0 && o4 != 0 {
-		den := (a[0]-b[0])*(c[1]-d[1]) - (a[1]-b[1])*(c[0]-d[0])
-		t := ((a[0]-c[0])*(c[1]-d[1]) - (a[1]-c[1])*(c[0]-d[0])) / den
-		return orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}, true
-	}
-	switch {
-	case o1 == 0 && onSegment(a, b, c):
-		return c, true
-	case o2 == 0 && onSegment(a, b, d):
-		return d, true
-	case o3 == 0 && onSegment(c, d, a):
-		return a, true
-	case o4 == 0 && onSegment(c, d, b):
-		return b, true
-	}
-	return orb.Point{}, false
-}
-
-// overlapsCollinear reports whether two collinear segments share more than one point.
-func overlapsCollinear(a, b, c, d orb.Point) bool {
-	if sign(orient(a, b, c)) != 0 || sign(orient(a, b, d)) != 0 {
-		return false
-	}
-	// Project on the dominant axis.
-	ax := 0
-	if math.Abs(b[0]-a[0]) < math.Abs(b[1]-a[1]) {
-		ax = 1
-	}
-	lo1, hi1 := math.Min(a[ax], b[ax]), math.Max(a[ax], b[ax])
-	lo2, hi2 := math.Min(c[ax], d[ax]), math.Max(c[ax], d[ax])
-	return math.Min(hi1, hi2) > math.Max(lo1, lo2)
 }

@@ -1,6 +1,8 @@
 package riskmap
 
 import (
+	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"time"
@@ -151,8 +153,19 @@ func ValidRegionCode(s string) bool { return regionCodeRE.MatchString(s) }
 
 // Validate checks everything about a unit that does not need the store: required fields,
 // codes known to the catalog, lengths, the assessment inputs' ranges and the geometry. It
-// does not check the computed fields.
+// does not check the computed fields. It is CheckFields and then CheckBoundaries, with
+// every problem listed.
 func (u *Unit) Validate(cat *Catalog) error {
+	p := u.CheckFields(cat)
+	if err := u.CheckBoundaries(context.Background(), &p); err != nil {
+		return err
+	}
+	return p.Err()
+}
+
+// CheckFields lists the problems of the unit that take time linear in its size to find:
+// every check of Validate but whether polygon boundaries cross or touch.
+func (u *Unit) CheckFields(cat *Catalog) Problems {
 	var p Problems
 	checkText(&p, "code", u.Code, MaxCodeLen, true)
 	checkText(&p, "name", u.Name, MaxNameLen, true)
@@ -208,10 +221,28 @@ func (u *Unit) Validate(cat *Catalog) error {
 		p.Add("status", "must be draft, submitted, approved or retired, got %q", clip(string(u.Status)))
 	}
 	checkText(&p, "assessed_by", u.AssessedBy, MaxShortTextLen, false)
-	if err := ValidateGeometry(u.Geometry); err != nil {
+	if err := ValidateGeometryShape(u.Geometry); err != nil {
 		p.Add("geometry", "%s", err.Error())
 	}
-	return p.Err()
+	return p
+}
+
+// CheckBoundaries adds to p a problem with the geometry when polygon boundaries cross or
+// touch (ValidateBoundaries), unless p has one already: then the geometry's shape is wrong
+// and its boundaries mean nothing. It returns an error only when ctx ends first.
+func (u *Unit) CheckBoundaries(ctx context.Context, p *Problems) error {
+	for _, f := range *p {
+		if f.Field == "geometry" {
+			return nil
+		}
+	}
+	if err := ValidateBoundaries(ctx, u.Geometry); err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		p.Add("geometry", "%s", err.Error())
+	}
+	return nil
 }
 
 // ValidateAssessment checks the inputs of a grading method.
