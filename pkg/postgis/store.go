@@ -12,7 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"path"
 	"sort"
 	"strconv"
@@ -248,10 +250,19 @@ func dbError(op string, err error) error {
 		}
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) || connectionLost(err) {
 		return riskmap.Errorf(riskmap.EUNAVAILABLE, "the database is not available; try again later")
 	}
 	return fmt.Errorf("postgis: %s: %w", op, err)
+}
+
+// connectionLost reports whether err says the connection to the server broke (the server
+// stopped, or the network between): the client may try again later, with the same
+// Idempotency-Key when the write's answer was lost.
+func connectionLost(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "conn closed")
 }
 
 // columnOf names the column or constraint of a constraint error, never the SQL.

@@ -88,6 +88,12 @@ type AuditEntry struct {
 	// Before and After are JSON of the object changed (nil when there is none).
 	Before json.RawMessage
 	After  json.RawMessage
+	// Count is how many requests the row stands for: refusals of anonymous requests that
+	// repeat (same client address, route, status and outcome within a minute) are folded
+	// into one row. 0 is taken as 1.
+	Count int
+	// LastAt is when the last of the Count requests came (UTC); zero when Count is 1.
+	LastAt time.Time
 }
 
 // AuditFilter selects audit rows, newest first.
