@@ -97,7 +97,8 @@ var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true}
 // audit writes the request's one audit row, if it has one: every write (POST, PUT, PATCH,
 // DELETE) and every refused request. The row is written just before the response's
 // header, so a client that sees the response finds its row; a write that keeps its row
-// in its own transaction (recorded) has written it already.
+// in its own transaction (recorded) has written it already. Repeated refusals of
+// anonymous requests are folded (auditfold.go).
 func (s *Server) audit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		a := auditOf(c)
@@ -116,6 +117,10 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 		return
 	}
 	ctx := c.Request().Context()
+	if principalOf(c).user == nil && e.Outcome == riskmap.OutcomeDenied {
+		s.foldRefusal(ctx, e)
+		return
+	}
 	if err := s.cfg.Store.AppendAudit(ctx, e); err != nil {
 		s.cfg.Logger.Error("writing the audit log", "action", e.Action, "err", err)
 	}

@@ -72,6 +72,7 @@ type Server struct {
 	rules    map[string]rule
 	throttle *throttle
 	auth     authCache
+	folds    auditFolds
 
 	internal *view
 	public   atomic.Pointer[view]
