@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -94,6 +95,21 @@ func auditOf(c echo.Context) *auditRecord {
 // unless refused.
 var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true}
 
+// A request's work does not die with the client's connection. A client that sends its
+// request and half-closes its socket still reads the answer, but the server sees the end
+// of its input and cancels the request's context: a token lookup would fail and the
+// refusal it leads to lose its audit row, a login answer 500, a write be cut off between
+// its commit and its answer. So every request runs under a context the client's going
+// away does not cancel; a client that is really gone makes the writing of the answer fail,
+// which ends a long read.
+const (
+	// writeTimeout bounds a write request (POST, PUT, PATCH, DELETE) from its start:
+	// once begun it runs to its end, commit or rollback, whether the client stays or not.
+	writeTimeout = 30 * time.Second
+	// auditTimeout bounds the writing of one audit row.
+	auditTimeout = 5 * time.Second
+)
+
 // audit writes the request's one audit row, if it has one: every write (POST, PUT, PATCH,
 // DELETE) and every refused request. The row is written just before the response's
 // header, so a client that sees the response finds its row; a write that keeps its row
@@ -102,9 +118,22 @@ var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true}
 func (s *Server) audit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		a := auditOf(c)
+		r := c.Request()
+		ctx := context.WithoutCancel(r.Context())
+		if isUnsafe(r.Method) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, writeTimeout)
+			defer cancel()
+		}
+		c.SetRequest(r.WithContext(ctx))
 		c.Response().Before(func() { s.writeAudit(c, a) })
 		return next(c)
 	}
+}
+
+// auditContext is the context of an audit write: the request's values, not its end.
+func auditContext(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(c.Request().Context()), auditTimeout)
 }
 
 func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
@@ -116,7 +145,8 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 	if e == nil || s.cfg.Store == nil {
 		return
 	}
-	ctx := c.Request().Context()
+	ctx, cancel := auditContext(c)
+	defer cancel()
 	if principalOf(c).user == nil && e.Outcome == riskmap.OutcomeDenied {
 		s.foldRefusal(ctx, e)
 		return
