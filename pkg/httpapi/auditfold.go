@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -11,8 +12,8 @@ import (
 
 // Folding repeated refusals. A scanner refused again and again must not grow the audit log
 // at will, yet every refusal stays counted. The first refusal of an anonymous request from
-// one client address on one route with one status and outcome (and, for logins, one
-// account name) is written at once, as every other row; the repeats of the next minute are
+// one client address on one route with one status and outcome (and, for failed logins,
+// one account name) is written at once, as every other row; the repeats of the next minute are
 // counted in memory and written as one row whose count says how many they were, when the
 // minute is over (noticed by the next refusal or by a look at the audit log) or when the
 // server stops (FlushAudit). So one address on one route leaves at most two rows a minute,
@@ -44,13 +45,21 @@ type auditFolds struct {
 	swept time.Time
 }
 
-func keyOf(e *riskmap.AuditEntry) foldKey {
-	return foldKey{addr: e.ClientAddr, method: e.Method, route: e.Action, outcome: e.Outcome, actor: e.Actor, status: e.Status}
+// keyOf is the fold of a refusal of a request to route (the route's pattern, "" for a path
+// no route matches, so that a scanner's made-up paths fold too). A failed login keeps the
+// account name tried apart (20 an address in 15 minutes at most); the throttle's 429s
+// fold whatever name they tried.
+func keyOf(e *riskmap.AuditEntry, route string) foldKey {
+	k := foldKey{addr: e.ClientAddr, method: e.Method, route: route, outcome: e.Outcome, actor: e.Actor, status: e.Status}
+	if e.Status == http.StatusTooManyRequests {
+		k.actor = ""
+	}
+	return k
 }
 
-// add takes a refusal. It reports whether e is the first of its window, to be written
-// now, and returns the rows of windows that have closed.
-func (f *auditFolds) add(e *riskmap.AuditEntry) (first bool, due []*riskmap.AuditEntry) {
+// add takes a refusal of a request to route. It reports whether e is the first of its
+// window, to be written now, and returns the rows of windows that have closed.
+func (f *auditFolds) add(e *riskmap.AuditEntry, route string) (first bool, due []*riskmap.AuditEntry) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.open == nil {
@@ -61,7 +70,7 @@ func (f *auditFolds) add(e *riskmap.AuditEntry) (first bool, due []*riskmap.Audi
 		due = f.take(now, len(f.open) >= maxFolds)
 		f.swept = now
 	}
-	k := keyOf(e)
+	k := keyOf(e, route)
 	fd := f.open[k]
 	if fd != nil && now.Sub(fd.start) >= foldWindow {
 		if fd.repeat != nil {
@@ -81,6 +90,12 @@ func (f *auditFolds) add(e *riskmap.AuditEntry) (first bool, due []*riskmap.Audi
 	} else {
 		fd.repeat.Count++
 		fd.repeat.LastAt = now
+		if fd.repeat.Actor != e.Actor {
+			fd.repeat.Actor = "" // the repeats tried more than one account name
+		}
+		if fd.repeat.Path != e.Path {
+			fd.repeat.Path = "" // and, without a route, more than one path
+		}
 	}
 	return false, due
 }
@@ -100,10 +115,10 @@ func (f *auditFolds) take(now time.Time, all bool) []*riskmap.AuditEntry {
 	return due
 }
 
-// foldRefusal writes or counts an anonymous refusal, and writes the rows of the windows
-// that have closed.
-func (s *Server) foldRefusal(ctx context.Context, e *riskmap.AuditEntry) {
-	first, due := s.folds.add(e)
+// foldRefusal writes or counts an anonymous refusal of a request to route, and writes the
+// rows of the windows that have closed.
+func (s *Server) foldRefusal(ctx context.Context, e *riskmap.AuditEntry, route string) {
+	first, due := s.folds.add(e, route)
 	if first {
 		due = append(due, e)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -111,6 +112,30 @@ func TestScannerRefusalsFold(t *testing.T) {
 				t.Fatalf("the audit API counts %d refusals (%d rows with last_at)", n, withLast)
 			}
 
+			t.Run("MadeUpPathsFoldOK", func(t *testing.T) {
+				// Refused before routing (an encoded slash): no route, so every made-up
+				// path of one address folds into one row.
+				for i := range 200 {
+					res, err := http.Get(e.srv.URL + "/probe%2F" + strconv.Itoa(i))
+					if err != nil {
+						t.Fatal(err)
+					}
+					res.Body.Close()
+					if res.StatusCode != 400 {
+						t.Fatalf("an encoded slash: %d", res.StatusCode)
+					}
+				}
+				if err := e.api.FlushAudit(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				es, err := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{Action: "get /probe", Outcome: riskmap.OutcomeDenied, Limit: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(es) != 2 || sumCounts(es) != 200 {
+					t.Fatalf("want 2 rows counting 200, got %d rows counting %d", len(es), sumCounts(es))
+				}
+			})
 			t.Run("LoggedInRefusalsDoNotFoldOK", func(t *testing.T) {
 				for range 30 {
 					if r := e.do("GET", "/api/v1/users", "", e.as("expert1")...); r.code != 403 {

@@ -148,7 +148,7 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 	ctx, cancel := auditContext(c)
 	defer cancel()
 	if principalOf(c).user == nil && e.Outcome == riskmap.OutcomeDenied {
-		s.foldRefusal(ctx, e)
+		s.foldRefusal(ctx, e, c.Path())
 		return
 	}
 	if err := s.cfg.Store.AppendAudit(ctx, e); err != nil {
