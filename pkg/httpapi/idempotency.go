@@ -13,7 +13,8 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// Idempotency-Key: a client that sends a creating write with the header and loses the
+// Idempotency-Key (POST /api/v1/units and POST /api/v1/publications): a client that sends
+// a creating write with the header and loses the
 // answer (a timeout, a broken connection, a 503 while the database was away) sends the same
 // request with the same key again. If the first one was written, the answer kept with it in
 // its transaction is sent again, with Idempotent-Replayed: true, and nothing is written; if
@@ -86,6 +87,13 @@ func (s *Server) replay(c echo.Context, k *idempotency) (bool, error) {
 					return true, err
 				}
 			}
+		}
+	}
+	if n, ok := strings.CutPrefix(r.Location, "/api/v1/publications/"); ok {
+		a.targetType, a.targetID = "publication", n
+		// As for a unit: the public map shows the publication, however its answer went.
+		if err := s.LoadPublication(ctx); err != nil {
+			return true, err
 		}
 	}
 	h := c.Response().Header()

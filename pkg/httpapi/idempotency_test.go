@@ -66,6 +66,24 @@ func TestIdempotencyKey(t *testing.T) {
 					t.Fatalf("another user's key: %d %s", r.code, r.body)
 				}
 			})
+			t.Run("PublicationRetryReplaysOK", func(t *testing.T) {
+				pk := []string{"Idempotency-Key", "pub-once"}
+				before, _ := e.store.Publications(context.Background())
+				one := e.do("POST", "/api/v1/publications", `{"note":"幂等发布"}`, pk...)
+				two := e.do("POST", "/api/v1/publications", `{"note":"幂等发布"}`, pk...)
+				if one.code != 201 || two.code != 201 || !bytes.Equal(one.body, two.body) || two.header.Get("Idempotent-Replayed") != "true" ||
+					two.header.Get("Location") != one.header.Get("Location") {
+					t.Fatalf("publish twice with one key: %d %s / %d %s", one.code, one.body, two.code, two.body)
+				}
+				after, _ := e.store.Publications(context.Background())
+				if len(after) != len(before)+1 {
+					t.Fatalf("one publication, not %d", len(after)-len(before))
+				}
+				es, _ := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{Action: "publication.create", TargetID: strconv.FormatInt(after[0].Number, 10)})
+				if len(es) != 1 || es[0].Status != 201 || es[0].After == nil {
+					t.Fatalf("one publication.create row: %+v", es)
+				}
+			})
 			t.Run("ErrBadKey", func(t *testing.T) {
 				r := e.do("POST", "/api/v1/units", body, append(e.as("expert1"), "Idempotency-Key", strings.Repeat("k", 256))...)
 				if r.code != 400 {

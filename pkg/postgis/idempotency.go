@@ -44,6 +44,14 @@ func (s *Store) writeRecords(ctx context.Context, tx pgx.Tx, u *riskmap.Unit, re
 			return err
 		}
 	}
+	return s.keepRecords(ctx, tx, r)
+}
+
+// keepRecords writes the audit row and the kept answer of r in the transaction tx.
+func (s *Store) keepRecords(ctx context.Context, tx pgx.Tx, r *riskmap.WriteRecords) error {
+	if r == nil {
+		return nil
+	}
 	if r.Audit != nil {
 		if err := s.appendAudit(ctx, tx, r.Audit); err != nil {
 			return err

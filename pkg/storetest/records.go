@@ -196,6 +196,45 @@ func testRecords(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("PublishRecordedOK", func(t *testing.T) {
+		var seen int64
+		p := &riskmap.Publication{CreatedBy: "管理员", Note: "记录测试"}
+		must(t, s.PublishRecorded(ctx(), p, nil, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
+			seen = q.Number
+			return &riskmap.WriteRecords{
+				Audit: &riskmap.AuditEntry{Actor: "管理员", Action: "publication.create", Outcome: riskmap.OutcomeOK, Status: 201,
+					TargetType: "publication", TargetID: strconv.FormatInt(q.Number, 10)},
+				Response: &riskmap.IdempotentResponse{Scope: "管理员", Key: "pub-1", Status: 201, Body: []byte("{}")},
+			}, nil
+		}))
+		if seen == 0 || seen != p.Number {
+			t.Fatalf("the record function sees the publication numbered: %d, published %d", seen, p.Number)
+		}
+		es, err := s.AuditEntries(ctx(), riskmap.AuditFilter{Action: "publication.create", TargetID: strconv.FormatInt(p.Number, 10)})
+		must(t, err)
+		if len(es) != 1 {
+			t.Fatalf("want the publication's audit row, got %d", len(es))
+		}
+		_, err = s.IdempotentResponse(ctx(), "管理员", "pub-1", now)
+		must(t, err)
+	})
+
+	t.Run("ErrPublishRecordRollsBack", func(t *testing.T) {
+		before, err := s.Publications(ctx())
+		must(t, err)
+		p := &riskmap.Publication{CreatedBy: "管理员"}
+		// The key is taken: the publication must not be made.
+		err = s.PublishRecorded(ctx(), p, nil, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
+			return &riskmap.WriteRecords{Response: &riskmap.IdempotentResponse{Scope: "管理员", Key: "pub-1", Status: 201, Body: []byte("{}")}}, nil
+		})
+		wantCode(t, err, riskmap.ECONFLICT)
+		after, err := s.Publications(ctx())
+		must(t, err)
+		if len(after) != len(before) {
+			t.Fatalf("a publication whose records fail must not be made: %d then %d", len(before), len(after))
+		}
+	})
+
 	t.Run("AuditCountOK", func(t *testing.T) {
 		last := base.Add(59 * time.Second)
 		folded := &riskmap.AuditEntry{At: base, Action: "get /api/v1/units", Outcome: riskmap.OutcomeDenied, Status: 401,
