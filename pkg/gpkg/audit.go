@@ -33,8 +33,8 @@ func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) })
 }
 
-// appendAudit is AppendAudit in the transaction tx; e's ID and At are set only once the
-// caller commits, so set them again on a retry.
+// appendAudit is AppendAudit in the transaction tx. It sets e's ID, At and Count as
+// written; if tx is rolled back they name no row.
 func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e *riskmap.AuditEntry) error {
 	before, err := auditJSON("before", e.Before)
 	if err != nil {

@@ -11,26 +11,6 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// querier is what a pool and a transaction have in common.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// inTx runs fn in a transaction and commits it if fn returns nil.
-func (s *Store) inTx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return dbError(op, err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // after Commit a no-op
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return dbError(op+": commit", tx.Commit(ctx))
-}
-
 // writeRecords keeps what rec returns for the unit u just written, in the write's
 // transaction tx.
 func (s *Store) writeRecords(ctx context.Context, tx pgx.Tx, u *riskmap.Unit, rec riskmap.RecordFunc) error {

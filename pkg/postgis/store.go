@@ -127,6 +127,26 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// querier is what a pool and a transaction have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn in a transaction and commits it if fn returns nil.
+func (s *Store) inTx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return dbError(op, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return dbError(op+": commit", tx.Commit(ctx))
+}
+
 // Pool returns the connection pool, for tools that need raw access (benchmarks, QGIS
 // checks). The store owns it: do not close it.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
