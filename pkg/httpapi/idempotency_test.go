@@ -66,6 +66,35 @@ func TestIdempotencyKey(t *testing.T) {
 					t.Fatalf("another user's key: %d %s", r.code, r.body)
 				}
 			})
+			t.Run("LostAnswerRetryOK", func(t *testing.T) {
+				// The client sends its create and goes away without reading the answer; the
+				// server finishes the write all the same, and the retry with the same key
+				// returns that unit.
+				body := feature("IDEM-LOST", "丢失应答", 102.91, 24.67, 2, 2)
+				conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(conn, "POST /api/v1/units HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nIdempotency-Key: lost-1\r\n"+
+					"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", e.tokens["expert1"], len(body), body)
+				conn.Close()
+				time.Sleep(200 * time.Millisecond)
+				r := e.do("POST", "/api/v1/units", body, append(e.as("expert1"), "Idempotency-Key", "lost-1")...)
+				if r.code != 201 {
+					t.Fatalf("the retry: %d %s", r.code, r.body)
+				}
+				us, _, err := e.store.FindUnits(context.Background(), riskmap.UnitFilter{Q: "IDEM-LOST"})
+				if err != nil || len(us) != 1 {
+					t.Fatalf("one unit, got %d (%v)", len(us), err)
+				}
+				es, _ := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{Action: "unit.create", TargetType: "unit", TargetID: strconv.FormatInt(us[0].ID, 10)})
+				if len(es) != 1 {
+					t.Fatalf("one unit.create row, got %d", len(es))
+				}
+				if r.header.Get("Idempotent-Replayed") != "true" {
+					t.Fatal("the first request, whose client went away, must have been written")
+				}
+			})
 			t.Run("PublicationRetryReplaysOK", func(t *testing.T) {
 				pk := []string{"Idempotency-Key", "pub-once"}
 				before, _ := e.store.Publications(context.Background())
