@@ -649,6 +649,10 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	// The counts of folded refusals are written before the store closes.
+	if err := srv.FlushAudit(shutdownCtx); err != nil {
+		m.logger.Error("writing the audit log at shutdown", "err", err)
+	}
 	<-followed // ctx is done, so the follower is stopping; the store closes after it
 	fmt.Fprintln(m.Stdout, "riskmap stopped")
 	return nil

@@ -30,6 +30,12 @@ func auditJSON(field string, m json.RawMessage) (any, error) {
 // AppendAudit stores an entry and sets its ID, and At when it is zero. The table's
 // triggers refuse any update or delete (sql/gpkg/003_access.sql).
 func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.appendAudit(ctx, tx, e) })
+}
+
+// appendAudit is AppendAudit in the transaction tx. It sets e's ID, At and Count as
+// written; if tx is rolled back they name no row.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e *riskmap.AuditEntry) error {
 	before, err := auditJSON("before", e.Before)
 	if err != nil {
 		return err
@@ -38,20 +44,22 @@ func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
 	if err != nil {
 		return err
 	}
+	count := max(e.Count, 1)
+	var lastAt any
+	if !e.LastAt.IsZero() {
+		lastAt = formatTime(e.LastAt)
+	}
 	at := milliOr(e.At, now())
 	var id int64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO audit_log (at, actor, role, action, outcome, status, method, path,
-    client_addr, target_type, target_id, detail, before, after)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			formatTime(at), e.Actor, e.Role, e.Action, e.Outcome, e.Status, e.Method, e.Path,
-			e.ClientAddr, e.TargetType, e.TargetID, e.Detail, before, after).Scan(&id)
-		return s.dbErr(err, "append audit entry")
-	})
+	err = tx.QueryRowContext(ctx, `INSERT INTO audit_log (at, actor, role, action, outcome, status, method, path,
+    client_addr, target_type, target_id, detail, before, after, count, last_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		formatTime(at), e.Actor, e.Role, e.Action, e.Outcome, e.Status, e.Method, e.Path,
+		e.ClientAddr, e.TargetType, e.TargetID, e.Detail, before, after, count, lastAt).Scan(&id)
 	if err != nil {
-		return err
+		return s.dbErr(err, "append audit entry")
 	}
-	e.ID, e.At = id, at
+	e.ID, e.At, e.Count = id, at, count
 	return nil
 }
 
@@ -103,7 +111,7 @@ func (s *Store) AuditEntries(ctx context.Context, f riskmap.AuditFilter) ([]*ris
 		add("id < ?", f.BeforeID)
 	}
 	q := `SELECT id, CAST(at AS TEXT), actor, role, action, outcome, status, method, path, client_addr,
-    target_type, target_id, detail, before, after FROM audit_log`
+    target_type, target_id, detail, before, after, count, CAST(last_at AS TEXT) FROM audit_log`
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}
@@ -118,13 +126,18 @@ func (s *Store) AuditEntries(ctx context.Context, f riskmap.AuditFilter) ([]*ris
 	for rows.Next() {
 		e := &riskmap.AuditEntry{}
 		var at string
-		var before, after sql.NullString
+		var before, after, lastAt sql.NullString
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Role, &e.Action, &e.Outcome, &e.Status, &e.Method, &e.Path,
-			&e.ClientAddr, &e.TargetType, &e.TargetID, &e.Detail, &before, &after); err != nil {
+			&e.ClientAddr, &e.TargetType, &e.TargetID, &e.Detail, &before, &after, &e.Count, &lastAt); err != nil {
 			return nil, s.dbErr(err, "list audit entries")
 		}
 		if e.At, err = parseTime(at); err != nil {
 			return nil, err
+		}
+		if lastAt.Valid {
+			if e.LastAt, err = parseTime(lastAt.String); err != nil {
+				return nil, err
+			}
 		}
 		if before.Valid {
 			e.Before = json.RawMessage(before.String)

@@ -15,6 +15,11 @@ import (
 // writer, so the approved register it reads, summarises and copies cannot change meanwhile
 // and no other publication can take its number.
 func (s *Store) Publish(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) error {
+	return s.PublishRecorded(ctx, p, summarize, nil)
+}
+
+// PublishRecorded is Publish that keeps what rec returns in the same transaction.
+func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error), rec func(*riskmap.Publication) (*riskmap.WriteRecords, error)) error {
 	created := milliOr(p.CreatedAt, now())
 	var (
 		number  int64
@@ -58,7 +63,16 @@ SELECT ?, unit_id, version, code, name, category, region_code, grade, risk_value
 			// Cannot happen under the write lock; refuse rather than publish a mismatch.
 			return fmt.Errorf("gpkg: publish: copied %d units, read %d (%v)", n, len(units), err)
 		}
-		return nil
+		if rec == nil {
+			return nil
+		}
+		done := *p
+		done.Number, done.CreatedAt, done.UnitCount, done.Regions = number, created, len(units), regions
+		r, err := rec(&done)
+		if err != nil {
+			return err
+		}
+		return s.keepRecords(ctx, tx, r)
 	})
 	if err != nil {
 		return err

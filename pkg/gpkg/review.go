@@ -91,29 +91,32 @@ func (e *extent) addBound(b orb.Bound) {
 // revision is the approved one, its reviewer is also recorded as its approver in the
 // approved register.
 func (s *Store) SetUnitAuthor(ctx context.Context, a *riskmap.UnitAuthor) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at,
+	return s.inTx(ctx, func(tx *sql.Tx) error { return s.setUnitAuthor(ctx, tx, a) })
+}
+
+// setUnitAuthor is SetUnitAuthor in the transaction tx.
+func (s *Store) setUnitAuthor(ctx context.Context, tx *sql.Tx, a *riskmap.UnitAuthor) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at,
     reviewed_by, reviewed_at, approved_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (unit_id) DO UPDATE SET submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at,
     reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at,
     approved_version = excluded.approved_version`,
-			a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimeArg(a.SubmittedAt),
-			a.ReviewedBy, optTimeArg(a.ReviewedAt), a.ApprovedVersion)
-		if isForeignKey(err) {
-			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit with id %d", a.UnitID)
-		}
-		if err != nil {
-			return s.dbErr(err, "set unit author")
-		}
-		if a.ReviewedBy == "" {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE approved_units SET approved_by = ?
+		a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimeArg(a.SubmittedAt),
+		a.ReviewedBy, optTimeArg(a.ReviewedAt), a.ApprovedVersion)
+	if isForeignKey(err) {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "no unit with id %d", a.UnitID)
+	}
+	if err != nil {
+		return s.dbErr(err, "set unit author")
+	}
+	if a.ReviewedBy == "" {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE approved_units SET approved_by = ?
 WHERE unit_id = ? AND version = ?
     AND EXISTS (SELECT 1 FROM risk_units r WHERE r.id = approved_units.unit_id AND r.version = approved_units.version AND r.status = 'approved')`,
-			a.ReviewedBy, a.UnitID, a.ApprovedVersion)
-		return s.dbErr(err, "set unit approver")
-	})
+		a.ReviewedBy, a.UnitID, a.ApprovedVersion)
+	return s.dbErr(err, "set unit approver")
 }
 
 // UnitAuthor returns a unit's author record, empty when none was recorded.

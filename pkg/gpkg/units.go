@@ -155,6 +155,11 @@ func checkUnit(u *riskmap.Unit) error {
 // CreateUnit stores a new unit and sets its ID, Version (1), CreatedAt and UpdatedAt. An
 // empty status is stored as draft. An approved unit enters the approved register.
 func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
+	return s.CreateUnitRecorded(ctx, u, nil)
+}
+
+// CreateUnitRecorded is CreateUnit that keeps what rec returns in the same transaction.
+func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec riskmap.RecordFunc) error {
 	if u.Status == "" {
 		u.Status = riskmap.StatusDraft
 	}
@@ -193,12 +198,16 @@ func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
 		if err := ext.write(ctx, tx, "risk_units"); err != nil {
 			return s.dbErr(err, "update gpkg_contents")
 		}
-		return s.putApproved(ctx, tx, id, &ext)
+		if err := s.putApproved(ctx, tx, id, &ext); err != nil {
+			return err
+		}
+		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, t, t
+		return s.writeRecords(ctx, tx, u, rec)
 	})
 	if err != nil {
+		u.ID, u.Version = 0, 0
 		return err
 	}
-	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, t, t
 	return nil
 }
 
@@ -233,6 +242,11 @@ func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
 // u.Version and sets u.UpdatedAt (and u.CreatedAt from the record). An approved revision
 // replaces the unit's row in the approved register; any other keeps it.
 func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
+	return s.UpdateUnitRecorded(ctx, u, nil)
+}
+
+// UpdateUnitRecorded is UpdateUnit that keeps what rec returns in the same transaction.
+func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec riskmap.RecordFunc) error {
 	if err := checkUnit(u); err != nil {
 		return err
 	}
@@ -247,6 +261,7 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 	t := now()
 	var version int64
 	var created string
+	old := *u
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, updateUnit,
 			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
@@ -271,16 +286,20 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 		if err := ext.write(ctx, tx, "risk_units"); err != nil {
 			return s.dbErr(err, "update gpkg_contents")
 		}
-		return s.putApproved(ctx, tx, u.ID, &ext)
+		if err := s.putApproved(ctx, tx, u.ID, &ext); err != nil {
+			return err
+		}
+		ct, err := parseTime(created)
+		if err != nil {
+			return err
+		}
+		u.Version, u.UpdatedAt, u.CreatedAt = version, t, ct
+		return s.writeRecords(ctx, tx, u, rec)
 	})
 	if err != nil {
+		u.Version, u.UpdatedAt, u.CreatedAt = old.Version, old.UpdatedAt, old.CreatedAt
 		return err
 	}
-	ct, err := parseTime(created)
-	if err != nil {
-		return err
-	}
-	u.Version, u.UpdatedAt, u.CreatedAt = version, t, ct
 	return nil
 }
 
@@ -300,6 +319,11 @@ func (s *Store) missingOrStale(ctx context.Context, tx *sql.Tx, id, version int6
 // RetireUnit marks a unit retired if its version is still version, and takes it out of the
 // approved register. Nothing is erased from the register.
 func (s *Store) RetireUnit(ctx context.Context, id, version int64) (*riskmap.Unit, error) {
+	return s.RetireUnitRecorded(ctx, id, version, nil)
+}
+
+// RetireUnitRecorded is RetireUnit that keeps what rec returns in the same transaction.
+func (s *Store) RetireUnitRecorded(ctx context.Context, id, version int64, rec riskmap.RecordFunc) (*riskmap.Unit, error) {
 	var u *riskmap.Unit
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = ?
@@ -320,7 +344,10 @@ WHERE id = ? AND version = ?`, formatTime(now()), id, version)
 			return err
 		}
 		u, err = queryUnit(ctx, tx, id)
-		return s.dbErr(err, "read unit %d", id)
+		if err != nil {
+			return s.dbErr(err, "read unit %d", id)
+		}
+		return s.writeRecords(ctx, tx, u, rec)
 	})
 	if err != nil {
 		return nil, err

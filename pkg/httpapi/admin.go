@@ -321,6 +321,10 @@ type auditView struct {
 	Detail     string          `json:"detail"`
 	Before     json.RawMessage `json:"before"`
 	After      json.RawMessage `json:"after"`
+	// Count is how many requests the row stands for (folded refusals); LastAt is when the
+	// last of them came, null for a row of one request.
+	Count  int        `json:"count"`
+	LastAt *time.Time `json:"last_at"`
 }
 
 func (s *Server) listAudit(c echo.Context) error {
@@ -360,6 +364,10 @@ func (s *Server) listAudit(c echo.Context) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
+	// The counts of refusals whose minute is over are written before the log is read.
+	if err := s.flushFolds(c.Request().Context(), false); err != nil {
+		return err
+	}
 	es, err := s.cfg.Store.AuditEntries(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -368,7 +376,11 @@ func (s *Server) listAudit(c echo.Context) error {
 	for i, e := range es {
 		out[i] = auditView{ID: e.ID, At: e.At.UTC(), Actor: e.Actor, Role: e.Role, Action: e.Action, Outcome: e.Outcome,
 			Status: e.Status, Method: e.Method, Path: e.Path, ClientAddr: e.ClientAddr, TargetType: e.TargetType,
-			TargetID: e.TargetID, Detail: e.Detail, Before: e.Before, After: e.After}
+			TargetID: e.TargetID, Detail: e.Detail, Before: e.Before, After: e.After, Count: max(e.Count, 1)}
+		if !e.LastAt.IsZero() {
+			t := e.LastAt.UTC()
+			out[i].LastAt = &t
+		}
 	}
 	var next *int64
 	if len(es) == f.Limit && len(es) > 0 {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -94,15 +95,45 @@ func auditOf(c echo.Context) *auditRecord {
 // unless refused.
 var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true}
 
+// A request's work does not die with the client's connection. A client that sends its
+// request and half-closes its socket still reads the answer, but the server sees the end
+// of its input and cancels the request's context: a token lookup would fail and the
+// refusal it leads to lose its audit row, a login answer 500, a write be cut off between
+// its commit and its answer. So every request runs under a context the client's going
+// away does not cancel; a client that is really gone makes the writing of the answer fail,
+// which ends a long read.
+const (
+	// writeTimeout bounds a write request (POST, PUT, PATCH, DELETE) from its start:
+	// once begun it runs to its end, commit or rollback, whether the client stays or not.
+	writeTimeout = 30 * time.Second
+	// auditTimeout bounds the writing of one audit row.
+	auditTimeout = 5 * time.Second
+)
+
 // audit writes the request's one audit row, if it has one: every write (POST, PUT, PATCH,
 // DELETE) and every refused request. The row is written just before the response's
-// header, so a client that sees the response finds its row.
+// header, so a client that sees the response finds its row; a write that keeps its row
+// in its own transaction (recorded) has written it already. Repeated refusals of
+// anonymous requests are folded (auditfold.go).
 func (s *Server) audit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		a := auditOf(c)
+		r := c.Request()
+		ctx := context.WithoutCancel(r.Context())
+		if isUnsafe(r.Method) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, writeTimeout)
+			defer cancel()
+		}
+		c.SetRequest(r.WithContext(ctx))
 		c.Response().Before(func() { s.writeAudit(c, a) })
 		return next(c)
 	}
+}
+
+// auditContext is the context of an audit write: the request's values, not its end.
+func auditContext(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(c.Request().Context()), auditTimeout)
 }
 
 func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
@@ -110,15 +141,29 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 		return
 	}
 	a.written = true
+	e := s.auditEntry(c, a, c.Response().Status)
+	if e == nil || s.cfg.Store == nil {
+		return
+	}
+	ctx, cancel := auditContext(c)
+	defer cancel()
+	if principalOf(c).user == nil && e.Outcome == riskmap.OutcomeDenied {
+		s.foldRefusal(ctx, e, c.Path())
+		return
+	}
+	if err := s.cfg.Store.AppendAudit(ctx, e); err != nil {
+		s.cfg.Logger.Error("writing the audit log", "action", e.Action, "err", err)
+	}
+}
+
+// auditEntry is the audit row of the request answered with status, or nil when the
+// request has none.
+func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap.AuditEntry {
 	r := c.Request()
-	status := c.Response().Status
 	denied := a.denied || status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests
 	write := isUnsafe(r.Method) && !noAudit[r.Method+" "+c.Path()] && status != http.StatusNotFound && status != http.StatusMethodNotAllowed
 	if a.skip || (!denied && !write) {
-		return
-	}
-	if s.cfg.Store == nil {
-		return
+		return nil
 	}
 	e := &riskmap.AuditEntry{At: s.now(), Status: status, Method: r.Method, Path: clip(r.URL.Path),
 		ClientAddr: c.RealIP(), Action: a.action, TargetType: a.targetType, TargetID: a.targetID, Detail: a.detail}
@@ -155,9 +200,7 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 	if status < 400 {
 		e.Before, e.After = rawJSON(a.before), rawJSON(a.after)
 	}
-	if err := s.cfg.Store.AppendAudit(r.Context(), e); err != nil {
-		s.cfg.Logger.Error("writing the audit log", "action", e.Action, "err", err)
-	}
+	return e
 }
 
 // rawJSON encodes an audit before/after value; []byte is taken as JSON already.

@@ -123,27 +123,62 @@ func (s *Server) publish(c echo.Context) error {
 	if s.cfg.PublicIndex == nil {
 		return riskmap.Errorf(riskmap.EUNAVAILABLE, "this server has no public map")
 	}
-	ctx := c.Request().Context()
-	s.pubLoad.Lock()
-	defer s.pubLoad.Unlock()
-	var ix *spatialindex.Index
-	p := &riskmap.Publication{CreatedBy: userOf(c).Name, Note: req.Note, CreatedAt: s.now()}
-	err = s.cfg.Store.Publish(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-		ix = s.cfg.PublicIndex()
-		return SummarizeApproved(ctx, ix, s.regions, s.cfg.RegionRule, units)
-	})
+	idem, err := s.idempotencyOf(c, b)
 	if err != nil {
 		return err
 	}
-	if cur := s.pub(); cur.publication == nil || cur.publication.Number < p.Number {
-		s.public.Store(s.newView(ix, true, p))
+	if done, err := s.replay(c, idem); done {
+		return err
 	}
+	ctx := c.Request().Context()
 	a := auditOf(c)
-	a.action, a.targetType, a.targetID = "publication.create", "publication", strconv.FormatInt(p.Number, 10)
-	a.after = pubJSON(p, true)
-	c.Response().Header().Set("Location", "/api/v1/publications/"+strconv.FormatInt(p.Number, 10))
-	return c.JSON(http.StatusCreated, pubJSON(p, true))
+	a.action, a.targetType = "publication.create", "publication"
+	var body []byte
+	p := &riskmap.Publication{CreatedBy: userOf(c).Name, Note: req.Note, CreatedAt: s.now()}
+	err = func() error {
+		s.pubLoad.Lock()
+		defer s.pubLoad.Unlock()
+		var ix *spatialindex.Index
+		// The audit row and the answer kept for an Idempotency-Key commit with the
+		// publication.
+		err := s.cfg.Store.PublishRecorded(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
+			ix = s.cfg.PublicIndex()
+			return SummarizeApproved(ctx, ix, s.regions, s.cfg.RegionRule, units)
+		}, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
+			a.targetID, a.after = strconv.FormatInt(q.Number, 10), pubJSON(q, true)
+			var err error
+			if body, err = json.Marshal(pubJSON(q, true)); err != nil {
+				return nil, err
+			}
+			r := &riskmap.WriteRecords{Audit: s.auditEntry(c, a, http.StatusCreated)}
+			if idem != nil {
+				r.Response = idem.answer(http.StatusCreated, echo.MIMEApplicationJSON, publicationLocation(q.Number), "", body, s.now())
+			}
+			return r, nil
+		})
+		if err != nil {
+			return err
+		}
+		written(c)
+		if cur := s.pub(); cur.publication == nil || cur.publication.Number < p.Number {
+			s.public.Store(s.newView(ix, true, p))
+		}
+		return nil
+	}()
+	if err != nil {
+		if riskmap.ErrorCode(err) == riskmap.ECONFLICT {
+			// A request with the same key may have published first: answer as it was.
+			if done, err := s.replay(c, idem); done {
+				return err
+			}
+		}
+		return err
+	}
+	c.Response().Header().Set("Location", publicationLocation(p.Number))
+	return c.Blob(http.StatusCreated, echo.MIMEApplicationJSON, body)
 }
+
+func publicationLocation(n int64) string { return "/api/v1/publications/" + strconv.FormatInt(n, 10) }
 
 func (s *Server) listPublications(c echo.Context) error {
 	ps, err := s.cfg.Store.Publications(c.Request().Context())

@@ -85,6 +85,7 @@ type Server struct {
 	hashes    *hashGate
 	throttle  *throttle
 	auth      authCache
+	folds     auditFolds
 
 	internal *view
 	public   atomic.Pointer[view]

@@ -89,24 +89,56 @@ func (s *Server) denyScope(c echo.Context, id int64, err error) error {
 	return err
 }
 
+// recorded is the Recorder of a unit write answered with status: the request's audit row
+// and the answer kept for its Idempotency-Key (idem, may be nil) are written in the
+// write's own transaction. Call written after the write succeeds.
+func (s *Server) recorded(c echo.Context, action string, id int64, status int, idem *idempotency) register.Recorder {
+	return func(ch register.Change) (*riskmap.WriteRecords, error) {
+		recordUnit(c, action, id, ch)
+		r := &riskmap.WriteRecords{Audit: s.auditEntry(c, auditOf(c), status)}
+		if idem != nil {
+			r.Response = idem.answer(status, geoJSON, unitLocation(ch.After.ID), etag(ch.After.Version), featurejson.Encode(ch.After), s.now())
+		}
+		return r, nil
+	}
+}
+
+// written notes that the request's audit row was written with its write.
+func written(c echo.Context) { auditOf(c).written = true }
+
+func unitLocation(id int64) string { return "/api/v1/units/" + strconv.FormatInt(id, 10) }
+
 func (s *Server) createUnit(c echo.Context) error {
 	recordUnit(c, "unit.create", 0, register.Change{})
 	body, err := s.readBody(c)
 	if err != nil {
 		return err
 	}
+	idem, err := s.idempotencyOf(c, body)
+	if err != nil {
+		return err
+	}
+	if done, err := s.replay(c, idem); done {
+		return err
+	}
 	u, err := featurejson.DecodeUnitDeferBoundaries(body)
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Units.CreateBy(c.Request().Context(), userOf(c), u); err != nil {
+	if err := s.cfg.Units.CreateBy(c.Request().Context(), userOf(c), u, s.recorded(c, "unit.create", 0, http.StatusCreated, idem)); err != nil {
+		if riskmap.ErrorCode(err) == riskmap.ECONFLICT {
+			// A request with the same key may have written first: answer as it was answered.
+			if done, err := s.replay(c, idem); done {
+				return err
+			}
+		}
 		return s.denyScope(c, 0, err)
 	}
-	recordUnit(c, "unit.create", u.ID, register.Change{After: u})
+	written(c)
 	if err := s.index(u); err != nil {
 		return err
 	}
-	c.Response().Header().Set("Location", "/api/v1/units/"+strconv.FormatInt(u.ID, 10))
+	c.Response().Header().Set("Location", unitLocation(u.ID))
 	return s.writeUnit(c, http.StatusCreated, u)
 }
 
@@ -129,14 +161,14 @@ func (s *Server) updateUnit(c echo.Context) error {
 		return err
 	}
 	u.ID, u.Version = id, version
-	ch, err := s.cfg.Units.UpdateBy(c.Request().Context(), userOf(c), u)
+	_, err = s.cfg.Units.UpdateBy(c.Request().Context(), userOf(c), u, s.recorded(c, "unit.update", id, http.StatusOK, nil))
 	if err != nil {
 		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
 			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it and apply your edit again", id, version)
 		}
 		return s.denyScope(c, id, err)
 	}
-	recordUnit(c, "unit.update", id, ch)
+	written(c)
 	if err := s.index(u); err != nil {
 		return err
 	}
@@ -145,7 +177,7 @@ func (s *Server) updateUnit(c echo.Context) error {
 
 // transition serves the writes that name a unit and its version and send no unit: submit,
 // approve, reject and retire (DELETE).
-func (s *Server) transition(action string, do func(ctx context.Context, by *riskmap.User, id, version int64) (register.Change, error)) echo.HandlerFunc {
+func (s *Server) transition(action string, do func(ctx context.Context, by *riskmap.User, id, version int64, rec register.Recorder) (register.Change, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := parseID(c)
 		if err != nil {
@@ -163,14 +195,14 @@ func (s *Server) transition(action string, do func(ctx context.Context, by *risk
 		if len(b) > 0 {
 			auditOf(c).detail = clip(string(b))
 		}
-		ch, err := do(c.Request().Context(), userOf(c), id, version)
+		ch, err := do(c.Request().Context(), userOf(c), id, version, s.recorded(c, action, id, http.StatusOK, nil))
 		if err != nil {
 			if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
 				return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it before you %s it", id, version, strings.TrimPrefix(action, "unit."))
 			}
 			return s.denyScope(c, id, err)
 		}
-		recordUnit(c, action, id, ch)
+		written(c)
 		if err := s.index(ch.After); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"riskmap/pkg/riskmap"
 )
@@ -42,6 +43,11 @@ func auditJSON(field string, m json.RawMessage) ([]byte, error) {
 // AppendAudit stores an entry and sets its ID, and At when it is zero. The table takes no
 // update or delete (sql/postgis/004_access.sql).
 func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
+	return s.appendAudit(ctx, s.pool, e)
+}
+
+// appendAudit is AppendAudit on q, a pool or a transaction.
+func (s *Store) appendAudit(ctx context.Context, q querier, e *riskmap.AuditEntry) error {
 	before, err := auditJSON("before", e.Before)
 	if err != nil {
 		return err
@@ -50,16 +56,21 @@ func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
 	if err != nil {
 		return err
 	}
+	count := max(e.Count, 1)
+	var lastAt pgtype.Timestamptz
+	if !e.LastAt.IsZero() {
+		lastAt = pgtype.Timestamptz{Time: micro(e.LastAt), Valid: true}
+	}
 	at := microOr(e.At, s.timestamp())
-	err = s.pool.QueryRow(ctx, `INSERT INTO audit_log (at, actor, role, action, outcome, status, method, path,
-		client_addr, target_type, target_id, detail, before, after)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+	err = q.QueryRow(ctx, `INSERT INTO audit_log (at, actor, role, action, outcome, status, method, path,
+		client_addr, target_type, target_id, detail, before, after, count, last_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		at, e.Actor, e.Role, e.Action, e.Outcome, e.Status, e.Method, e.Path,
-		e.ClientAddr, e.TargetType, e.TargetID, e.Detail, before, after).Scan(&e.ID)
+		e.ClientAddr, e.TargetType, e.TargetID, e.Detail, before, after, count, lastAt).Scan(&e.ID)
 	if err != nil {
 		return dbError("append audit entry", err)
 	}
-	e.At = at
+	e.At, e.Count = at, count
 	return nil
 }
 
@@ -95,7 +106,7 @@ func (s *Store) AuditEntries(ctx context.Context, f riskmap.AuditFilter) ([]*ris
 		q.add("id < " + q.arg(f.BeforeID))
 	}
 	text := `SELECT id, at, actor, role, action, outcome, status, method, path, client_addr,
-		target_type, target_id, detail, before, after FROM audit_log` + q.sql() + " ORDER BY id DESC LIMIT " + q.arg(int64(limit))
+		target_type, target_id, detail, before, after, count, last_at FROM audit_log` + q.sql() + " ORDER BY id DESC LIMIT " + q.arg(int64(limit))
 	rows, err := s.pool.Query(ctx, text, q.args...)
 	if err != nil {
 		return nil, dbError("list audit entries", err)
@@ -103,11 +114,15 @@ func (s *Store) AuditEntries(ctx context.Context, f riskmap.AuditFilter) ([]*ris
 	es, err := collect(rows, func(r pgx.Rows) (*riskmap.AuditEntry, error) {
 		e := &riskmap.AuditEntry{}
 		var before, after []byte
+		var lastAt pgtype.Timestamptz
 		if err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Role, &e.Action, &e.Outcome, &e.Status, &e.Method, &e.Path,
-			&e.ClientAddr, &e.TargetType, &e.TargetID, &e.Detail, &before, &after); err != nil {
+			&e.ClientAddr, &e.TargetType, &e.TargetID, &e.Detail, &before, &after, &e.Count, &lastAt); err != nil {
 			return nil, err
 		}
 		e.At = e.At.UTC()
+		if lastAt.Valid {
+			e.LastAt = lastAt.Time.UTC()
+		}
 		if before != nil {
 			e.Before = json.RawMessage(before)
 		}

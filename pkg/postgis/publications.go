@@ -21,8 +21,13 @@ const sqlSerializationFailure = "40001"
 // meanwhile. Two publications made at once would take the same number; the later one then
 // fails on the primary key and is tried once more with the next number.
 func (s *Store) Publish(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) error {
+	return s.PublishRecorded(ctx, p, summarize, nil)
+}
+
+// PublishRecorded is Publish that keeps what rec returns in the same transaction.
+func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error), rec func(*riskmap.Publication) (*riskmap.WriteRecords, error)) error {
 	for attempt := 0; ; attempt++ {
-		err := s.publish(ctx, p, summarize)
+		err := s.publish(ctx, p, summarize, rec)
 		if !isPublishRace(err) {
 			return err
 		}
@@ -37,7 +42,7 @@ func isPublishRace(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == sqlUniqueViolation || pe.Code == sqlSerializationFailure)
 }
 
-func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error)) error {
+func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize func([]*riskmap.ApprovedUnit) (json.RawMessage, error), rec func(*riskmap.Publication) (*riskmap.WriteRecords, error)) error {
 	var (
 		number  int64
 		units   []*riskmap.ApprovedUnit
@@ -78,8 +83,19 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize f
 		}
 		// The table grew by a whole register: give the planner its statistics now rather
 		// than when autovacuum comes by (diffs and the public view read it next).
-		_, err = tx.Exec(ctx, "ANALYZE publication_units")
-		return err
+		if _, err = tx.Exec(ctx, "ANALYZE publication_units"); err != nil {
+			return err
+		}
+		if rec == nil {
+			return nil
+		}
+		done := *p
+		done.Number, done.CreatedAt, done.UnitCount, done.Regions = number, created, len(units), regions
+		r, err := rec(&done)
+		if err != nil {
+			return err
+		}
+		return s.keepRecords(ctx, tx, r)
 	})
 	if err != nil {
 		if isPublishRace(err) {

@@ -119,7 +119,12 @@ func lockApprovedNoWait(ctx context.Context, tx pgx.Tx) (bool, error) {
 // revision is the approved one, its reviewer is also recorded as its approver in the
 // approved register.
 func (s *Store) SetUnitAuthor(ctx context.Context, a *riskmap.UnitAuthor) error {
-	_, err := s.pool.Exec(ctx, `WITH a AS (
+	return setUnitAuthor(ctx, s.pool, a)
+}
+
+// setUnitAuthor is SetUnitAuthor on q, a pool or a transaction.
+func setUnitAuthor(ctx context.Context, q querier, a *riskmap.UnitAuthor) error {
+	_, err := q.Exec(ctx, `WITH a AS (
 		INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (unit_id) DO UPDATE SET submitted_by = EXCLUDED.submitted_by, submitted_at = EXCLUDED.submitted_at,

@@ -12,7 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
 	"path"
 	"sort"
 	"strconv"
@@ -123,6 +125,26 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// querier is what a pool and a transaction have in common.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// inTx runs fn in a transaction and commits it if fn returns nil.
+func (s *Store) inTx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return dbError(op, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return dbError(op+": commit", tx.Commit(ctx))
 }
 
 // Pool returns the connection pool, for tools that need raw access (benchmarks, QGIS
@@ -248,10 +270,19 @@ func dbError(op string, err error) error {
 		}
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
+	if errors.As(err, &ce) || connectionLost(err) {
 		return riskmap.Errorf(riskmap.EUNAVAILABLE, "the database is not available; try again later")
 	}
 	return fmt.Errorf("postgis: %s: %w", op, err)
+}
+
+// connectionLost reports whether err says the connection to the server broke (the server
+// stopped, or the network between): the client may try again later, with the same
+// Idempotency-Key when the write's answer was lost.
+func connectionLost(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "conn closed")
 }
 
 // columnOf names the column or constraint of a constraint error, never the SQL.

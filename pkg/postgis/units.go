@@ -244,21 +244,41 @@ func (s *unitScan) scan(row pgx.Rows) (*riskmap.Unit, error) {
 
 // CreateUnit stores a new unit and sets its ID, Version, CreatedAt and UpdatedAt.
 func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
+	return s.CreateUnitRecorded(ctx, u, nil)
+}
+
+// CreateUnitRecorded is CreateUnit that keeps what rec returns in the same transaction.
+func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec riskmap.RecordFunc) error {
 	now := s.timestamp()
 	vals, err := unitValues(u, 1, now, now)
 	if err != nil {
 		return err
 	}
-	var id int64
 	vals = append(vals, u.Author)
-	if err := s.pool.QueryRow(ctx, insertUnitSQL, vals...).Scan(&id); err != nil {
-		return unitError("create unit", u.Code, err)
+	write := func(q querier) error {
+		var id int64
+		if err := q.QueryRow(ctx, insertUnitSQL, vals...).Scan(&id); err != nil {
+			return unitError("create unit", u.Code, err)
+		}
+		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
+		if u.Status == "" {
+			u.Status = riskmap.StatusDraft
+		}
+		return nil
 	}
-	u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
-	if u.Status == "" {
-		u.Status = riskmap.StatusDraft
+	if rec == nil {
+		return write(s.pool)
 	}
-	return nil
+	err = s.inTx(ctx, "create unit", func(tx pgx.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return s.writeRecords(ctx, tx, u, rec)
+	})
+	if err != nil {
+		u.ID, u.Version = 0, 0
+	}
+	return err
 }
 
 // GetUnit returns a unit by id, retired or not.
@@ -276,6 +296,11 @@ func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
 // UpdateUnit replaces unit u.ID if its stored version is still u.Version, then sets
 // u.Version, u.UpdatedAt and u.CreatedAt from the stored row.
 func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
+	return s.UpdateUnitRecorded(ctx, u, nil)
+}
+
+// UpdateUnitRecorded is UpdateUnit that keeps what rec returns in the same transaction.
+func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec riskmap.RecordFunc) error {
 	now := s.timestamp()
 	vals, err := unitValues(u, 0, now, now)
 	if err != nil {
@@ -288,39 +313,81 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 	args = append(args, now)
 	args = append(args, vals[colUpdated+1:]...) // assessed_by, assessed_at, next_review_due, geom
 	args = append(args, u.ID, u.Version, u.Author)
-	var (
-		version          int64
-		created, updated time.Time
-		status           string
-	)
-	err = s.pool.QueryRow(ctx, updateUnitSQL, args...).Scan(&version, &created, &updated, &status)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return s.missOrStale(ctx, u.ID, u.Version)
+	old := *u
+	write := func(q querier) error {
+		var (
+			version          int64
+			created, updated time.Time
+			status           string
+		)
+		err := q.QueryRow(ctx, updateUnitSQL, args...).Scan(&version, &created, &updated, &status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return s.missOrStale(ctx, q, u.ID, u.Version)
+		}
+		if err != nil {
+			return unitError("update unit", u.Code, err)
+		}
+		u.Version, u.CreatedAt, u.UpdatedAt = version, created.UTC(), updated.UTC()
+		u.Status = riskmap.Status(status)
+		return nil
 	}
+	if rec == nil {
+		return write(s.pool)
+	}
+	err = s.inTx(ctx, "update unit", func(tx pgx.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return s.writeRecords(ctx, tx, u, rec)
+	})
 	if err != nil {
-		return unitError("update unit", u.Code, err)
+		u.Version, u.CreatedAt, u.UpdatedAt, u.Status = old.Version, old.CreatedAt, old.UpdatedAt, old.Status
 	}
-	u.Version, u.CreatedAt, u.UpdatedAt = version, created.UTC(), updated.UTC()
-	u.Status = riskmap.Status(status)
-	return nil
+	return err
 }
 
 // RetireUnit marks unit id retired if its version is still version.
 func (s *Store) RetireUnit(ctx context.Context, id, version int64) (*riskmap.Unit, error) {
-	u, err := s.queryUnit(ctx, `WITH w AS (UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = $3
+	return s.RetireUnitRecorded(ctx, id, version, nil)
+}
+
+// RetireUnitRecorded is RetireUnit that keeps what rec returns in the same transaction.
+func (s *Store) RetireUnitRecorded(ctx context.Context, id, version int64, rec riskmap.RecordFunc) (*riskmap.Unit, error) {
+	var u *riskmap.Unit
+	write := func(q querier) error {
+		var err error
+		u, err = queryUnit(ctx, q, `WITH w AS (UPDATE risk_units SET status = 'retired', version = version + 1, updated_at = $3
 		WHERE id = $1 AND version = $2`+returningUnit+`)`+deleteApproved+` SELECT w.* FROM w`+notifyWritten, id, version, s.timestamp())
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, s.missOrStale(ctx, id, version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return s.missOrStale(ctx, q, id, version)
+		}
+		return dbError("retire unit", err)
+	}
+	var err error
+	if rec == nil {
+		err = write(s.pool)
+	} else {
+		err = s.inTx(ctx, "retire unit", func(tx pgx.Tx) error {
+			if err := write(tx); err != nil {
+				return err
+			}
+			return s.writeRecords(ctx, tx, u, rec)
+		})
 	}
 	if err != nil {
-		return nil, dbError("retire unit", err)
+		return nil, err
 	}
 	return u, nil
 }
 
 // queryUnit returns the one unit a statement yields, or pgx.ErrNoRows.
 func (s *Store) queryUnit(ctx context.Context, sql string, args ...any) (*riskmap.Unit, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
+	return queryUnit(ctx, s.pool, sql, args...)
+}
+
+// queryUnit is Store.queryUnit on q, a pool or a transaction.
+func queryUnit(ctx context.Context, q querier, sql string, args ...any) (*riskmap.Unit, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -340,9 +407,9 @@ func (s *Store) queryUnit(ctx context.Context, sql string, args ...any) (*riskma
 }
 
 // missOrStale tells why a versioned write matched no row.
-func (s *Store) missOrStale(ctx context.Context, id, version int64) error {
+func (s *Store) missOrStale(ctx context.Context, q querier, id, version int64) error {
 	var current int64
-	err := s.pool.QueryRow(ctx, "SELECT version FROM risk_units WHERE id = $1", id).Scan(&current)
+	err := q.QueryRow(ctx, "SELECT version FROM risk_units WHERE id = $1", id).Scan(&current)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", id)
 	}

@@ -60,7 +60,7 @@ func TestCheapChecksFirst(t *testing.T) {
 	t.Run("ErrForbiddenBeforeBoundaries", func(t *testing.T) {
 		u := polygonUnit(bowtie)
 		u.Category = "construction"
-		err := svc.CreateBy(ctx, yjj, u)
+		err := svc.CreateBy(ctx, yjj, u, nil)
 		if riskmap.ErrorCode(err) != riskmap.EFORBIDDEN {
 			t.Fatalf("want EFORBIDDEN for a unit outside the writer's scope, whatever its geometry, got %v", err)
 		}
@@ -68,25 +68,25 @@ func TestCheapChecksFirst(t *testing.T) {
 	t.Run("ErrEveryProblemListed", func(t *testing.T) {
 		u := polygonUnit(bowtie)
 		u.Name = ""
-		err := svc.CreateBy(ctx, yjj, u)
+		err := svc.CreateBy(ctx, yjj, u, nil)
 		if f := fields(err); riskmap.ErrorCode(err) != riskmap.EINVALID || !f["name"] || !f["geometry"] {
 			t.Fatalf("want EINVALID naming name and geometry, got %v", err)
 		}
 	})
 	t.Run("ErrBoundariesInScope", func(t *testing.T) {
-		err := svc.CreateBy(ctx, yjj, polygonUnit(bowtie))
+		err := svc.CreateBy(ctx, yjj, polygonUnit(bowtie), nil)
 		if f := fields(err); riskmap.ErrorCode(err) != riskmap.EINVALID || !f["geometry"] {
 			t.Fatalf("want EINVALID naming geometry, got %v", err)
 		}
 	})
 	t.Run("ErrForbiddenUpdate", func(t *testing.T) {
 		u := polygonUnit(square)
-		if err := svc.CreateBy(ctx, yjj, u); err != nil {
+		if err := svc.CreateBy(ctx, yjj, u, nil); err != nil {
 			t.Fatal(err)
 		}
 		v := polygonUnit(bowtie)
 		v.ID, v.Version, v.Category = u.ID, u.Version, "construction"
-		if _, err := svc.UpdateBy(ctx, yjj, v); riskmap.ErrorCode(err) != riskmap.EFORBIDDEN {
+		if _, err := svc.UpdateBy(ctx, yjj, v, nil); riskmap.ErrorCode(err) != riskmap.EFORBIDDEN {
 			t.Fatalf("want EFORBIDDEN, got %v", err)
 		}
 	})
@@ -108,7 +108,7 @@ func TestCheapChecksFirst(t *testing.T) {
 		cancel()
 		u := polygonUnit(r)
 		u.Code = "G-2"
-		err := svc.CreateBy(cctx, nil, u)
+		err := svc.CreateBy(cctx, nil, u, nil)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("want the context's error, got %v", err)
 		}

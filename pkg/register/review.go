@@ -24,6 +24,32 @@ type Change struct {
 	After  *riskmap.Unit
 }
 
+// Recorder builds what a write keeps with it besides the unit and its author record (the
+// audit row, the answer for an Idempotency-Key) from the change as written. The store calls
+// it inside the write's transaction; an error rolls the write back. nil records nothing more.
+type Recorder func(ch Change) (*riskmap.WriteRecords, error)
+
+// records is the store's RecordFunc of a write: the author record a, built from the unit as
+// written, and what rec adds, all in the write's transaction.
+func records(before *riskmap.Unit, a func(u *riskmap.Unit) *riskmap.UnitAuthor, rec Recorder) riskmap.RecordFunc {
+	return func(u *riskmap.Unit) (*riskmap.WriteRecords, error) {
+		r := &riskmap.WriteRecords{}
+		if rec != nil {
+			got, err := rec(Change{Before: before, After: u})
+			if err != nil {
+				return nil, err
+			}
+			if got != nil {
+				r = got
+			}
+		}
+		if a != nil {
+			r.Author = a(u)
+		}
+		return r, nil
+	}
+}
+
 func forbidden(format string, args ...any) error {
 	return riskmap.Errorf(riskmap.EFORBIDDEN, format, args...)
 }
@@ -71,13 +97,6 @@ func (s *Service) author(ctx context.Context, id int64) (*riskmap.UnitAuthor, er
 	return s.Reviews.UnitAuthor(ctx, id)
 }
 
-func (s *Service) setAuthor(ctx context.Context, a *riskmap.UnitAuthor) error {
-	if s.Reviews == nil {
-		return nil
-	}
-	return s.Reviews.SetUnitAuthor(ctx, a)
-}
-
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
 // checkPlace refuses a department user's unit whose location on the map lies outside the
@@ -96,8 +115,9 @@ func (s *Service) checkPlace(by *riskmap.User, u *riskmap.Unit) error {
 	return nil
 }
 
-// CreateBy prepares and stores a new unit written by by.
-func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit) error {
+// CreateBy prepares and stores a new unit written by by, with its author record and what
+// rec records, in one transaction.
+func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit, rec Recorder) error {
 	if err := checkStatus(by, u.Status); err != nil {
 		return err
 	}
@@ -110,24 +130,23 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 		return err
 	}
 	u.Author = name(by) // recorded with the revision, in the same transaction
-	if err := s.Store.CreateUnit(ctx, u); err != nil {
-		return err
-	}
-	a := &riskmap.UnitAuthor{UnitID: u.ID, CreatedBy: name(by), UpdatedBy: name(by)}
-	if u.Status == riskmap.StatusSubmitted {
-		at := s.now()
-		a.SubmittedBy, a.SubmittedAt = name(by), &at
-	}
-	if u.Status == riskmap.StatusApproved {
-		a.ApprovedVersion = u.Version
-	}
-	return s.setAuthor(ctx, a)
+	return s.Store.CreateUnitRecorded(ctx, u, records(nil, func(u *riskmap.Unit) *riskmap.UnitAuthor {
+		a := &riskmap.UnitAuthor{UnitID: u.ID, CreatedBy: name(by), UpdatedBy: name(by)}
+		if u.Status == riskmap.StatusSubmitted {
+			at := s.now()
+			a.SubmittedBy, a.SubmittedAt = name(by), &at
+		}
+		if u.Status == riskmap.StatusApproved {
+			a.ApprovedVersion = u.Version
+		}
+		return a
+	}, rec))
 }
 
 // UpdateBy prepares and stores a new revision of unit u.ID written by by; u.Version is the
 // version the writer last saw. Editing an approved unit leaves its approved revision in
 // the approved register until the new one is approved.
-func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit) (Change, error) {
+func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit, rec Recorder) (Change, error) {
 	if err := checkStatus(by, u.Status); err != nil {
 		return Change{}, err
 	}
@@ -146,28 +165,31 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	}); err != nil {
 		return Change{}, err
 	}
-	u.Author = name(by) // recorded with the revision: a reviewer never sees it without
-	if err := s.Store.UpdateUnit(ctx, u); err != nil {
-		return Change{}, err
-	}
 	a, err := s.author(ctx, u.ID)
 	if err != nil {
 		return Change{}, err
 	}
-	a.UnitID, a.UpdatedBy = u.ID, name(by)
-	if before.Status == riskmap.StatusApproved {
-		a.ApprovedVersion = before.Version // also for units approved by a seed, which has no record
+	u.Author = name(by) // recorded with the revision: a reviewer never sees it without
+	err = s.Store.UpdateUnitRecorded(ctx, u, records(before, func(u *riskmap.Unit) *riskmap.UnitAuthor {
+		a.UnitID, a.UpdatedBy = u.ID, name(by)
+		if before.Status == riskmap.StatusApproved {
+			a.ApprovedVersion = before.Version // also for units approved by a seed, which has no record
+		}
+		a.SubmittedBy, a.SubmittedAt, a.ReviewedBy, a.ReviewedAt = "", nil, "", nil
+		if u.Status == riskmap.StatusSubmitted {
+			at := s.now()
+			a.SubmittedBy, a.SubmittedAt = name(by), &at
+		}
+		return a
+	}, rec))
+	if err != nil {
+		return Change{}, err
 	}
-	a.SubmittedBy, a.SubmittedAt, a.ReviewedBy, a.ReviewedAt = "", nil, "", nil
-	if u.Status == riskmap.StatusSubmitted {
-		at := s.now()
-		a.SubmittedBy, a.SubmittedAt = name(by), &at
-	}
-	return Change{Before: before, After: u}, s.setAuthor(ctx, a)
+	return Change{Before: before, After: u}, nil
 }
 
 // transition moves a unit at version to status to after check approves.
-func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version int64, check func(u *riskmap.Unit, a *riskmap.UnitAuthor) error, to riskmap.Status, record func(a *riskmap.UnitAuthor, u *riskmap.Unit)) (Change, error) {
+func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version int64, check func(u *riskmap.Unit, a *riskmap.UnitAuthor) error, to riskmap.Status, record func(a *riskmap.UnitAuthor, u *riskmap.Unit), rec Recorder) (Change, error) {
 	before, err := s.load(ctx, by, id)
 	if err != nil {
 		return Change{}, err
@@ -186,15 +208,18 @@ func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version 
 	after := *before
 	after.Status = to
 	after.Author = "" // a review transition changes the status, not who wrote the revision
-	if err := s.Store.UpdateUnit(ctx, &after); err != nil {
+	err = s.Store.UpdateUnitRecorded(ctx, &after, records(before, func(u *riskmap.Unit) *riskmap.UnitAuthor {
+		record(a, u)
+		return a
+	}, rec))
+	if err != nil {
 		return Change{}, err
 	}
-	record(a, &after)
-	return Change{Before: before, After: &after}, s.setAuthor(ctx, a)
+	return Change{Before: before, After: &after}, nil
 }
 
 // Submit sends a draft for review.
-func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
 	return s.transition(ctx, by, id, version, func(u *riskmap.Unit, _ *riskmap.UnitAuthor) error {
 		if u.Status != riskmap.StatusDraft {
 			return riskmap.Errorf(riskmap.ECONFLICT, "only a draft can be submitted; unit %d is %s", id, u.Status)
@@ -203,7 +228,7 @@ func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int6
 	}, riskmap.StatusSubmitted, func(a *riskmap.UnitAuthor, _ *riskmap.Unit) {
 		at := s.now()
 		a.SubmittedBy, a.SubmittedAt = name(by), &at
-	})
+	}, rec)
 }
 
 func (s *Service) reviewCheck(by *riskmap.User, id int64) func(u *riskmap.Unit, a *riskmap.UnitAuthor) error {
@@ -223,29 +248,29 @@ func (s *Service) reviewCheck(by *riskmap.User, id int64) func(u *riskmap.Unit, 
 
 // Approve approves a submitted revision: it enters the approved register, and the next
 // publication carries it.
-func (s *Service) Approve(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+func (s *Service) Approve(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
 	return s.transition(ctx, by, id, version, s.reviewCheck(by, id), riskmap.StatusApproved, func(a *riskmap.UnitAuthor, u *riskmap.Unit) {
 		at := s.now()
 		a.ReviewedBy, a.ReviewedAt, a.ApprovedVersion = name(by), &at, u.Version
-	})
+	}, rec)
 }
 
 // Reject sends a submitted revision back to draft.
-func (s *Service) Reject(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+func (s *Service) Reject(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
 	return s.transition(ctx, by, id, version, s.reviewCheck(by, id), riskmap.StatusDraft, func(a *riskmap.UnitAuthor, _ *riskmap.Unit) {
 		at := s.now()
 		a.ReviewedBy, a.ReviewedAt = name(by), &at
-	})
+	}, rec)
 }
 
 // Retire retires a unit at version: it leaves the register's active set and the approved
 // register. Nothing is erased.
-func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int64) (Change, error) {
+func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
 	before, err := s.load(ctx, by, id)
 	if err != nil {
 		return Change{}, err
 	}
-	after, err := s.Store.RetireUnit(ctx, id, version)
+	after, err := s.Store.RetireUnitRecorded(ctx, id, version, records(before, nil, rec))
 	if err != nil {
 		return Change{}, err
 	}

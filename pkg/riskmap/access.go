@@ -100,6 +100,12 @@ type AuditEntry struct {
 	// Before and After are JSON of the object changed (nil when there is none).
 	Before json.RawMessage
 	After  json.RawMessage
+	// Count is how many requests the row stands for: refusals of anonymous requests that
+	// repeat (same client address, route, status and outcome within a minute) are folded
+	// into one row. 0 is taken as 1.
+	Count int
+	// LastAt is when the last of the Count requests came (UTC); zero when Count is 1.
+	LastAt time.Time
 }
 
 // AuditFilter selects audit rows, newest first.
@@ -255,6 +261,11 @@ type PublicationStore interface {
 	// publication), numbers the publication, and copies the approved register into it.
 	// It sets p.Number, p.CreatedAt (when zero), p.UnitCount and p.Regions.
 	Publish(ctx context.Context, p *Publication, summarize func([]*ApprovedUnit) (json.RawMessage, error)) error
+	// PublishRecorded is Publish that also keeps what rec returns (the audit row, the
+	// answer for an Idempotency-Key; not an author) in the publication's transaction. rec
+	// sees the publication numbered; it may be called again if the number was taken
+	// meanwhile.
+	PublishRecorded(ctx context.Context, p *Publication, summarize func([]*ApprovedUnit) (json.RawMessage, error), rec func(*Publication) (*WriteRecords, error)) error
 	// LatestPublication returns the highest-numbered publication; ENOTFOUND if none.
 	LatestPublication(ctx context.Context) (*Publication, error)
 	// GetPublication returns one publication; ENOTFOUND if there is none.

@@ -47,6 +47,14 @@ type UnitStore interface {
 	BulkInsertUnits(ctx context.Context, units iter.Seq[*Unit], progress func(n int)) (int, error)
 	// CountUnits counts the units that are not retired.
 	CountUnits(ctx context.Context) (int, error)
+
+	// CreateUnitRecorded, UpdateUnitRecorded and RetireUnitRecorded are CreateUnit,
+	// UpdateUnit and RetireUnit that also keep what rec returns (the author record, the
+	// audit row, the answer for an Idempotency-Key) in the write's own transaction: all of
+	// it commits or none of it. A nil rec records nothing.
+	CreateUnitRecorded(ctx context.Context, u *Unit, rec RecordFunc) error
+	UpdateUnitRecorded(ctx context.Context, u *Unit, rec RecordFunc) error
+	RetireUnitRecorded(ctx context.Context, id, version int64, rec RecordFunc) (*Unit, error)
 }
 
 // RegionStore keeps the regions of the regional map.
@@ -87,6 +95,7 @@ type Store interface {
 	AuditStore
 	ReviewStore
 	PublicationStore
+	IdempotencyStore
 	// Migrate applies the schema migrations that have not been applied yet.
 	Migrate(ctx context.Context) error
 	// Ping reports whether the store answers.

@@ -431,6 +431,12 @@ export class AdminPanel {
       }
       return parts.length ? parts : '';
     };
+    // A row may stand for many refusals of one address on one route within a minute
+    // (count > 1): it shows how many, and until when.
+    const auditWhen = (e) => {
+      if (!(e.count > 1)) return fmtDateTime(e.at, true);
+      return [fmtDateTime(e.at, true), ' ', h('span.audit-count', { title: `1 分钟内重复 ${e.count} 次，最后一次 ${fmtDateTime(e.last_at, true)}` }, `×${e.count}`)];
+    };
     replace(out,
       h('div.audit-status',
         h('span', entries.length ? `第 ${a.page + 1} 页 · 本页 ${entries.length} 条（最新的在前）` : '没有符合条件的记录'),
@@ -438,7 +444,7 @@ export class AdminPanel {
           h('button.btn.btn-small', { type: 'button', disabled: a.page === 0, dataset: { action: 'audit-newer' }, onclick: () => { a.page--; this.loadAudit(out); } }, '上一页（较新）'),
           h('button.btn.btn-small', { type: 'button', disabled: a.next == null, dataset: { action: 'audit-older' }, onclick: () => { a.pages[a.page + 1] = a.next; a.page++; this.loadAudit(out); } }, '下一页（较早）'))),
       h('div.table-scroll', table('audit', [
-        { label: '时间', get: (e) => fmtDateTime(e.at, true), cls: 'nowrap' },
+        { label: '时间', get: auditWhen, cls: 'nowrap' },
         { label: '操作人', get: (e) => e.actor || '（匿名）' },
         { label: '角色', get: (e) => ROLES[e.role] || e.role },
         { label: '操作', get: (e) => h('code', e.action) },
@@ -448,7 +454,7 @@ export class AdminPanel {
         { label: '对象', get: (e) => (e.target_type ? `${e.target_type} ${e.target_id || ''}` : '') },
         { label: '说明', get: detail, cls: 'col-wrap' },
         { label: '来源地址', get: (e) => e.client_addr },
-      ], entries, { rowAttrs: (e) => ({ dataset: { id: String(e.id), action: e.action, outcome: e.outcome } }) })));
+      ], entries, { rowAttrs: (e) => ({ dataset: { id: String(e.id), action: e.action, outcome: e.outcome, count: String(e.count ?? 1) } }) })));
   }
 
   // ---- 发布 ----

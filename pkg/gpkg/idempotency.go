@@ -1,0 +1,96 @@
+package gpkg
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"riskmap/pkg/riskmap"
+)
+
+// writeRecords keeps what rec returns for the unit u just written, in the write's
+// transaction tx.
+func (s *Store) writeRecords(ctx context.Context, tx *sql.Tx, u *riskmap.Unit, rec riskmap.RecordFunc) error {
+	if rec == nil {
+		return nil
+	}
+	r, err := rec(u)
+	if err != nil || r == nil {
+		return err
+	}
+	if r.Author != nil {
+		r.Author.UnitID = u.ID
+		if err := s.setUnitAuthor(ctx, tx, r.Author); err != nil {
+			return err
+		}
+	}
+	return s.keepRecords(ctx, tx, r)
+}
+
+// keepRecords writes the audit row and the kept answer of r in the transaction tx.
+func (s *Store) keepRecords(ctx context.Context, tx *sql.Tx, r *riskmap.WriteRecords) error {
+	if r == nil {
+		return nil
+	}
+	if r.Audit != nil {
+		if err := s.appendAudit(ctx, tx, r.Audit); err != nil {
+			return err
+		}
+	}
+	if r.Response != nil {
+		return s.putIdempotent(ctx, tx, r.Response)
+	}
+	return nil
+}
+
+// putIdempotent keeps the answer of a write made with an Idempotency-Key, after removing
+// the answers that have expired. A key its scope holds already is ECONFLICT.
+func (s *Store) putIdempotent(ctx context.Context, tx *sql.Tx, r *riskmap.IdempotentResponse) error {
+	t := now()
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = t
+	}
+	if r.ExpiresAt.IsZero() {
+		r.ExpiresAt = r.CreatedAt.Add(riskmap.IdempotencyTTL)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM idempotency_keys WHERE expires_at <= ?", formatTime(t)); err != nil {
+		return s.dbErr(err, "remove expired idempotency keys")
+	}
+	body := r.Body
+	if body == nil {
+		body = []byte{}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, request_hash, status, content_type, location, etag,
+    body, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Scope, r.Key, r.RequestHash, r.Status, r.ContentType, r.Location, r.ETag, body,
+		formatTime(r.CreatedAt), formatTime(r.ExpiresAt))
+	if isUnique(err) {
+		return riskmap.Errorf(riskmap.ECONFLICT, "幂等键 %q 已被另一个请求使用", r.Key)
+	}
+	return s.dbErr(err, "keep the answer of idempotency key")
+}
+
+// IdempotentResponse returns the answer kept for scope and key that has not expired at
+// now.
+func (s *Store) IdempotentResponse(ctx context.Context, scope, key string, at time.Time) (*riskmap.IdempotentResponse, error) {
+	r := &riskmap.IdempotentResponse{Scope: scope, Key: key}
+	var created, expires string
+	err := s.r.QueryRowContext(ctx, `SELECT request_hash, status, content_type, location, etag, body,
+    CAST(created_at AS TEXT), CAST(expires_at AS TEXT)
+FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at > ?`, scope, key, formatTime(at)).
+		Scan(&r.RequestHash, &r.Status, &r.ContentType, &r.Location, &r.ETag, &r.Body, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no answer is kept for idempotency key %q", key)
+	}
+	if err != nil {
+		return nil, s.dbErr(err, "read idempotency key")
+	}
+	if r.CreatedAt, err = parseTime(created); err != nil {
+		return nil, err
+	}
+	if r.ExpiresAt, err = parseTime(expires); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
