@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"mime"
 	"net"
 	"net/http"
 	"strconv"
@@ -129,7 +130,7 @@ func (r rule) allowsScope(scope, path string) bool {
 	if scope != riskmap.TokenScopeMetrics {
 		return true
 	}
-	return r == monitoring || path == "/readyz" || path == "/healthz"
+	return r == monitoring || path == "/readyz"
 }
 
 // route registers a handler with the rule every request to it must meet. Every route goes
@@ -494,7 +495,7 @@ func (s *Server) login(c echo.Context) error {
 	if err := s.checkOrigin(c); err != nil {
 		return err
 	}
-	if ct := c.Request().Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type")); mt != "application/json" {
 		return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 			message: `log in with Content-Type: application/json and {"username": "…", "password": "…"}`}
 	}

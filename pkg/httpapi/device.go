@@ -25,10 +25,10 @@ const (
 	deviceLifetime     = 180 * 24 * time.Hour
 )
 
-// deviceEntry is one account in a device cookie: name (lower case), issued (unix seconds),
+// deviceEntry is one account in a device cookie: name (as stored), issued (unix seconds),
 // and the HMAC of both. Entries are joined by "~".
 func (s *Server) deviceEntry(account string, issued int64) string {
-	name := base64.RawURLEncoding.EncodeToString([]byte(strings.ToLower(account)))
+	name := base64.RawURLEncoding.EncodeToString([]byte(account))
 	ts := strconv.FormatInt(issued, 10)
 	return name + "." + ts + "." + s.deviceMAC(name, ts)
 }
@@ -84,7 +84,7 @@ func (s *Server) deviceEntries(c echo.Context, now time.Time) []deviceItem {
 // provenDevice reports whether the browser has logged in to account before.
 func (s *Server) provenDevice(c echo.Context, account string, now time.Time) bool {
 	for _, d := range s.deviceEntries(c, now) {
-		if d.account == strings.ToLower(account) {
+		if d.account == account {
 			return true
 		}
 	}
@@ -95,7 +95,7 @@ func (s *Server) provenDevice(c echo.Context, account string, now time.Time) boo
 func (s *Server) rememberDevice(c echo.Context, account string, now time.Time) {
 	entries := []string{s.deviceEntry(account, now.Unix())}
 	for _, d := range s.deviceEntries(c, now) {
-		if len(entries) < deviceAccounts && d.account != strings.ToLower(account) {
+		if len(entries) < deviceAccounts && d.account != account {
 			entries = append(entries, d.entry)
 		}
 	}

@@ -165,7 +165,7 @@ func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap
 	if a.skip || (!denied && !write) {
 		return nil
 	}
-	e := &riskmap.AuditEntry{At: s.now(), Status: status, Method: r.Method, Path: clip(r.URL.Path),
+	e := &riskmap.AuditEntry{At: s.now(), Status: status, Method: clip(r.Method), Path: clip(r.URL.Path),
 		ClientAddr: c.RealIP(), Action: a.action, TargetType: a.targetType, TargetID: a.targetID, Detail: a.detail}
 	if p := principalOf(c); p.user != nil {
 		e.Actor, e.Role = p.user.Name, p.user.Role
@@ -173,9 +173,9 @@ func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap
 		e.Actor, e.Role = a.actor, a.role
 	}
 	if e.Action == "" {
-		e.Action = strings.ToLower(r.Method) + " " + c.Path()
+		e.Action = strings.ToLower(methodLabel(r.Method)) + " " + c.Path()
 		if c.Path() == "" {
-			e.Action = strings.ToLower(r.Method) + " " + clip(r.URL.Path)
+			e.Action = strings.ToLower(methodLabel(r.Method)) + " " + clip(r.URL.Path)
 		}
 	}
 	switch {
@@ -261,7 +261,7 @@ func (t *throttle) prune(m map[string][]time.Time, k string, now time.Time) []ti
 func (t *throttle) begin(account, addr string, proven bool, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := strings.ToLower(account)
+	k := account // exact, as the store compares names
 	var wait time.Duration
 	if v := t.prune(t.byAccount, k, now); len(v) >= t.perAcct {
 		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAcct]))
@@ -289,7 +289,7 @@ func (t *throttle) begin(account, addr string, proven bool, now time.Time) time.
 func (t *throttle) succeed(account, addr string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.byAccount, strings.ToLower(account))
+	delete(t.byAccount, account)
 	v := t.byAddr[addr]
 	for i := len(v) - 1; i >= 0; i-- {
 		if v[i].Equal(at) {

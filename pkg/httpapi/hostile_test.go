@@ -55,6 +55,31 @@ func rawExchange(t *testing.T, addr, req string, deadline time.Duration) (string
 	return string(b), err
 }
 
+// rawHead writes req on a new connection and returns the answer's head as soon as it has
+// come, without waiting for the connection to close.
+func rawHead(t *testing.T, addr, req string, deadline time.Duration) (string, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(deadline))
+	if _, err := io.WriteString(conn, req); err != nil {
+		return "", err
+	}
+	var got []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(got), "\r\n\r\n") {
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			return string(got), err
+		}
+	}
+	return string(got), nil
+}
+
 func statusOf(resp string) int {
 	var proto string
 	var code int
@@ -471,4 +496,88 @@ func TestTokenLookupWithDatabaseDownIs503(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("the database is back but the token is refused: %d %s", r.code, r.body)
+}
+
+// What a second hostile-input review found after the fixes above.
+func TestSecondReview(t *testing.T) {
+	e := newEnv(t, gpkgStore(t))
+	addr := serveReal(t, e.api)
+	t.Run("ErrRefusedBeforeBodyAnsweredAtOnce", func(t *testing.T) {
+		// Refused before its body is read (a bad path, an unknown route): the answer must not
+		// wait for the rest of a body that never comes.
+		for _, head := range []string{
+			"POST /api/v1/%2e%2e/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"a\":",
+			"GET /a/%2f/b HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n",
+			"POST /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+		} {
+			resp, err := rawHead(t, addr, head, 5*time.Second)
+			if c := statusOf(resp); c < 400 || c >= 500 {
+				t.Fatalf("%q: %q %v", head[:30], resp, err)
+			}
+		}
+	})
+	t.Run("OptionsStarCarriesHeaders", func(t *testing.T) {
+		resp, _ := rawExchange(t, addr, "OPTIONS * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 5*time.Second)
+		if !strings.Contains(resp, "Content-Security-Policy") {
+			t.Fatalf("OPTIONS *: %q", resp)
+		}
+	})
+	t.Run("ErrLoginBodyOver4KiB", func(t *testing.T) {
+		big := `{"username":"u","password":"` + strings.Repeat("x", 8<<10) + `"}`
+		if r := e.do("POST", "/api/v1/session", big, "Authorization", ""); r.code != 413 {
+			t.Fatalf("an 8 KiB login body: %d", r.code)
+		}
+	})
+	t.Run("NamesThatDifferInCaseAreTwoAccounts", func(t *testing.T) {
+		if r := e.do("POST", "/api/v1/users", `{"name":"ZJJ","role":"expert","password":"`+testPassword+`"}`); r.code != 201 {
+			t.Fatalf("create ZJJ: %d %s", r.code, r.body)
+		}
+		for range 4 {
+			e.do("POST", "/api/v1/session", `{"username":"zjj","password":"wrong password!"}`, "Authorization", "")
+		}
+		// ZJJ's successful login must not forgive zjj's failures.
+		if r := e.do("POST", "/api/v1/session", `{"username":"ZJJ","password":"`+testPassword+`"}`, "Authorization", ""); r.code != 200 {
+			t.Fatalf("ZJJ: %d", r.code)
+		}
+		e.do("POST", "/api/v1/session", `{"username":"zjj","password":"wrong password!"}`, "Authorization", "")
+		if r := e.do("POST", "/api/v1/session", `{"username":"zjj","password":"wrong password!"}`, "Authorization", ""); r.code != 429 {
+			t.Fatalf("zjj's sixth failure, after ZJJ logged in: %d", r.code)
+		}
+	})
+	t.Run("MethodsDoNotGrowMetrics", func(t *testing.T) {
+		for i := range 20 {
+			rawExchange(t, addr, fmt.Sprintf("M%dXYZ /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", i), 5*time.Second)
+		}
+		r := e.do("GET", "/metrics", "")
+		if strings.Contains(string(r.body), "M1XYZ") || !strings.Contains(string(r.body), `method="OTHER"`) {
+			t.Fatalf("made-up methods became metric labels")
+		}
+	})
+	t.Run("ErrRegionsCursorOverflow", func(t *testing.T) {
+		if r := e.do("GET", "/ogc/collections/regions/items?limit=1&cursor=9223372036854775807", ""); r.code != 400 {
+			t.Fatalf("regions cursor=MaxInt64: %d %s", r.code, clipb(r.body))
+		}
+	})
+	t.Run("ErrIfMatchNotTheETag", func(t *testing.T) {
+		id := e.create(t, "expert1", "IFM-1", "标签测试", "hazardous_chemicals", "530481001001", 102.912, 24.671)
+		for _, tag := range []string{`"01"`, `"+1"`, `1`, `"1`, `1"`, `"1", "2"`, `*`} {
+			if r := e.do("PUT", "/api/v1/units/"+id, feature("IFM-1", "改名", 102.912, 24.671, 4, 5), "If-Match", tag); r.code != 412 {
+				t.Fatalf("If-Match: %s: %d", tag, r.code)
+			}
+		}
+	})
+	t.Run("HostWithAWordForAPort", func(t *testing.T) {
+		r := e.do("GET", "/ogc", "", "Host", "localhost:80.evil.example")
+		if strings.Contains(string(r.body), "evil") {
+			t.Fatalf("links: %s", clipb(r.body))
+		}
+	})
+	t.Run("PageVariesByCaller", func(t *testing.T) {
+		r := e.do("GET", "/healthz", "")
+		_ = r
+		r = e.do("GET", "/api/v1/ui-config", "")
+		if v := strings.Join(r.header.Values("Vary"), ","); !strings.Contains(v, "Cookie") {
+			t.Fatalf("ui-config Vary: %q", v)
+		}
+	})
 }

@@ -80,9 +80,17 @@ func firstValue(h string) string {
 	return strings.TrimSpace(h)
 }
 
-// validHost accepts host or host:port with the characters of a DNS name or an IP literal.
+// validHost accepts host or host:port with the characters of a DNS name or an IP literal
+// and a numeric port.
 func validHost(h string) bool {
 	if h == "" || len(h) > 255 {
+		return false
+	}
+	if host, port, err := net.SplitHostPort(h); err == nil {
+		if host == "" || port == "" || strings.Trim(port, "0123456789") != "" {
+			return false
+		}
+	} else if strings.Contains(strings.Trim(h, "[]"), ":") && net.ParseIP(strings.Trim(h, "[]")) == nil {
 		return false
 	}
 	for _, r := range h {

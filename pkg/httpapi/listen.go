@@ -11,12 +11,17 @@ import (
 // HTTPServer is the net/http server for s with its timeouts: a client has Timeouts.Header
 // to send its headers, each route's own time to send its body and to read the answer
 // (limitBody sets them per request), and Timeouts.Idle between requests. The server-wide
-// read and write timeouts are only a backstop, long enough for any route.
+// read timeout is the header time plus the JSON body time, so that a request refused before
+// its body was read (a bad path, an unknown route) or answered by net/http itself cannot
+// hold the connection longer; a route that takes longer uploads extends it for itself. The
+// write timeout is a backstop, long enough for any route.
 func (s *Server) HTTPServer(errorLog *log.Logger) *http.Server {
 	t := s.cfg.Timeouts
 	return &http.Server{Handler: s, ReadHeaderTimeout: t.Header, IdleTimeout: t.Idle,
-		ReadTimeout: max(t.Body, 10*time.Minute), WriteTimeout: max(t.Write, 10*time.Minute),
-		MaxHeaderBytes: 64 << 10, ErrorLog: errorLog}
+		ReadTimeout: t.Header + t.Body, WriteTimeout: max(t.Write, 10*time.Minute),
+		MaxHeaderBytes: 64 << 10, ErrorLog: errorLog,
+		// "OPTIONS *" goes through the handler (and its headers) like every request.
+		DisableGeneralOptionsHandler: true}
 }
 
 // Listener wraps a listener so that the answers net/http writes itself, before any handler

@@ -323,8 +323,8 @@ func (s *Server) ogcItems(c echo.Context) error {
 	}
 	if v := q.Get("cursor"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			p.Add("cursor", "is not a cursor this server issued")
+		if err != nil || n < 0 || n > len(s.regions) {
+			p.Add("cursor", "不是本服务器给出的游标（请使用上一页的 next 链接）")
 		}
 		offset = n
 	}

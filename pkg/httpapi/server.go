@@ -180,6 +180,9 @@ func New(cfg Config) *Server {
 
 	const api = "/api/v1"
 	s.route(http.MethodPost, api+"/session", anyone, s.login)
+	// A login is a name and a password: anyone may send one, so its body is small.
+	s.bodyRules["POST "+api+"/session"] = bodyRule{types: []string{"application/json"}, maxBytes: 4 << 10,
+		read: cfg.Timeouts.Body, write: cfg.Timeouts.Write}
 	s.route(http.MethodGet, api+"/session", anyone, s.whoami)
 	s.route(http.MethodDelete, api+"/session", anyone, s.logout)
 
@@ -324,6 +327,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		s.cfg.Logger.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 		body.Error.Code, body.Error.Message, body.Error.Fields = riskmap.EINTERNAL, "internal error", nil
+	}
+	if r := c.Request(); r.ContentLength != 0 && status >= 400 {
+		// A body the handler never read is not waited for: the answer goes out at once and
+		// the connection closes (net/http would otherwise read what is left of the body
+		// before answering, for as long as the client takes to send it).
+		c.Response().Header().Set("Connection", "close")
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)

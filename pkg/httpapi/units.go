@@ -189,8 +189,11 @@ func ifMatch(c echo.Context) (int64, error) {
 	if strings.HasPrefix(h, "W/") {
 		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match 不接受弱校验标签 %s：请发送单元的 ETag，例如 If-Match: \"3\"", clip(h))
 	}
-	v, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`), 10, 64)
-	if err != nil || v < 1 {
+	// An entity tag is the ETag exactly: "3", quotes included, as this server wrote it.
+	inner, quoted := strings.CutPrefix(h, `"`)
+	inner, closed := strings.CutSuffix(inner, `"`)
+	v, err := strconv.ParseInt(inner, 10, 64)
+	if err != nil || v < 1 || !quoted || !closed || strconv.FormatInt(v, 10) != inner {
 		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match %q names no version of this unit", clip(h))
 	}
 	return v, nil

@@ -98,7 +98,7 @@ func (s *Server) serveAsset(c echo.Context, name, cacheControl string) error {
 	h := c.Response().Header()
 	h.Set("ETag", a.etag)
 	h.Set("Cache-Control", cacheControl)
-	h.Set("Vary", "Accept-Encoding")
+	h.Add("Vary", "Accept-Encoding")
 	if c.Request().Header.Get("If-None-Match") == a.etag {
 		return c.NoContent(http.StatusNotModified)
 	}
