@@ -180,6 +180,9 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 			at := s.now()
 			a.SubmittedBy, a.SubmittedAt = name(by), &at
 		}
+		if u.Status == riskmap.StatusApproved {
+			a.ApprovedVersion = u.Version // the system's own approval (a seed, an import)
+		}
 		return a
 	}, rec))
 	if err != nil {
@@ -269,6 +272,9 @@ func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int6
 	before, err := s.load(ctx, by, id)
 	if err != nil {
 		return Change{}, err
+	}
+	if before.Status == riskmap.StatusRetired {
+		return Change{}, riskmap.Errorf(riskmap.ECONFLICT, "单元 %d 已退役，不能再次退役", id)
 	}
 	after, err := s.Store.RetireUnitRecorded(ctx, id, version, records(before, nil, rec))
 	if err != nil {
