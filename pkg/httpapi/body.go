@@ -84,6 +84,9 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		_ = rc.SetWriteDeadline(now.Add(rule.write))
 		hasBody := r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody)
 		if !hasBody {
+			// Nothing more to read: lift the server's read timeout, which would otherwise
+			// cancel a long answer's context (net/http's background read times out).
+			_ = rc.SetReadDeadline(time.Time{})
 			return next(c)
 		}
 		_ = rc.SetReadDeadline(now.Add(rule.read))
