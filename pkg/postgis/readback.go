@@ -3,10 +3,10 @@ package postgis
 import (
 	"context"
 	"fmt"
-	"math"
 	"sync"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // Reading the whole register back (Units, at every start) must reach 100,000 units a
@@ -23,9 +23,6 @@ const unitsPage = 2000
 const (
 	// readbackWorkers is how many connections Units reads on at once.
 	readbackWorkers = 2
-	// readbackRanges bounds the number of ranges: ids spread over a huge space are read in
-	// wider ranges, each in pages, rather than in very many mostly empty ones.
-	readbackRanges = 4096
 	// readbackAhead is how many pages each worker may have ready beyond the one the
 	// consumer is on. At most readbackWorkers × (readbackAhead + 1) + 1 pages are in memory.
 	readbackAhead = 2
@@ -33,29 +30,6 @@ const (
 
 // readbackSQL reads the units of a range [$1, $2) that are not retired, at most $3 of them.
 const readbackSQL = selectUnit + " WHERE status <> 'retired' AND id >= $1 AND id < $2 ORDER BY id LIMIT $3"
-
-// idRange is a range of ids [lo, hi).
-type idRange struct{ lo, hi int64 }
-
-// readbackPlan cuts the ids from lo to hi (both included) into ranges of at least
-// unitsPage ids and at most readbackRanges ranges. The last range is open at the top, so
-// that units added meanwhile may be seen, as with any reading in pages.
-func readbackPlan(lo, hi int64) []idRange {
-	span := uint64(hi-lo) + 1 // hi ≥ lo; at most 2⁶⁴ - 1 as ids are positive
-	width := uint64(unitsPage)
-	if n := (span + width - 1) / width; n > readbackRanges {
-		width = (span + readbackRanges - 1) / readbackRanges
-	}
-	var plan []idRange
-	for start := uint64(0); start < span; start += width {
-		plan = append(plan, idRange{lo: lo + int64(start), hi: lo + int64(min(start+width, span))})
-		if span-start <= width {
-			break
-		}
-	}
-	plan[len(plan)-1].hi = math.MaxInt64
-	return plan
-}
 
 // readbackPage is a page of units of one range; last marks the range's last page.
 type readbackPage struct {
@@ -74,7 +48,7 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 	if lo == nil || hi == nil {
 		return // no units at all
 	}
-	plan := readbackPlan(*lo, *hi)
+	plan := unitcodec.ReadbackPlan(*lo, *hi, unitsPage)
 
 	// stop, not a cancelled context, ends the workers when the consumer breaks early: a
 	// query in flight then finishes normally and its connection stays usable.
@@ -132,7 +106,7 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 
 // readRanges reads ranges w, w+readbackWorkers, … of plan and sends their pages to out,
 // until the last range, an error, stop or ctx's end.
-func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []idRange, w int, out chan<- readbackPage) {
+func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []unitcodec.IDRange, w int, out chan<- readbackPage) {
 	sc := newUnitScan()
 	for k := w; k < len(plan); k += readbackWorkers {
 		r := plan[k]
@@ -142,7 +116,7 @@ func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []idR
 				return // the caller gave up; readBack reports ctx's error
 			}
 			// A full page may leave units of the range unread.
-			last := err != nil || len(units) < unitsPage || units[len(units)-1].ID >= r.hi-1
+			last := err != nil || len(units) < unitsPage || units[len(units)-1].ID >= r.Hi-1
 			select {
 			case out <- readbackPage{units: units, err: err, last: last}:
 			case <-stop:
@@ -156,14 +130,14 @@ func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []idR
 			if last {
 				break
 			}
-			r.lo = units[len(units)-1].ID + 1
+			r.Lo = units[len(units)-1].ID + 1
 		}
 	}
 }
 
 // readRange reads the first page of the units of r.
-func (s *Store) readRange(ctx context.Context, sc *unitScan, r idRange) ([]*riskmap.Unit, error) {
-	rows, err := s.pool.Query(ctx, readbackSQL, r.lo, r.hi, unitsPage)
+func (s *Store) readRange(ctx context.Context, sc *unitScan, r unitcodec.IDRange) ([]*riskmap.Unit, error) {
+	rows, err := s.pool.Query(ctx, readbackSQL, r.Lo, r.Hi, unitsPage)
 	if err != nil {
 		return nil, dbError("read units", err)
 	}
@@ -172,7 +146,7 @@ func (s *Store) readRange(ctx context.Context, sc *unitScan, r idRange) ([]*risk
 	raw, utf8Server := false, false
 	for rows.Next() {
 		if page == nil {
-			page = make([]*riskmap.Unit, 0, min(unitsPage, r.hi-r.lo))
+			page = make([]*riskmap.Unit, 0, min(unitsPage, r.Hi-r.Lo))
 			raw = rawUnitOK(rows.FieldDescriptions())
 			utf8Server = rows.Conn().PgConn().ParameterStatus("server_encoding") == "UTF8"
 		}
