@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"riskmap/pkg/riskmap"
@@ -100,12 +99,6 @@ const (
 	restFields
 )
 
-type readbackPageOf struct {
-	units []*riskmap.Unit
-	err   error
-	last  bool // the last page of its range
-}
-
 // readerConn is a reading connection held by Units, in a read transaction once begun.
 type readerConn struct {
 	c        *sql.Conn
@@ -147,71 +140,21 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 	for _, rc := range all[n:] {
 		rc.release() // writes kept committing: one connection reads everything
 	}
-	conns, workers := all[:n], n
-
-	stop := make(chan struct{})
-	pages := make([]chan readbackPageOf, workers)
-	var wg sync.WaitGroup
-	for w := range pages {
-		pages[w] = make(chan readbackPageOf, readbackAhead)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(pages[w])
-			err := conns[w].c.Raw(func(dc any) error {
-				return s.readRanges(ctx, dc, stop, plan, w, workers, pages[w])
-			})
-			if err != nil && ctx.Err() == nil {
-				select {
-				case pages[w] <- readbackPageOf{err: s.dbErr(err, "list units")}:
-				case <-stop:
-				}
-			}
-		}()
-	}
-	defer func() {
-		close(stop)
-		wg.Wait() // no statement outlives the iteration, or the transactions it reads in
-	}()
-	done := ctx.Done()
-	for k := range plan {
-		for {
-			p, ok := <-pages[k%workers]
-			if !ok {
-				// The worker stopped before the range's last page: the caller's context ended.
-				err := ctx.Err()
-				if err == nil {
-					err = context.Canceled
-				}
-				yield(nil, s.dbErr(err, "list units"))
-				return
-			}
-			// The worker may be far ahead; a cancelled caller stops here, not at the end.
-			if err := ctx.Err(); err != nil {
-				yield(nil, s.dbErr(err, "list units"))
-				return
-			}
-			for _, u := range p.units {
-				// A page is thousands of units: a caller that cancels stops within it.
-				select {
-				case <-done:
-					yield(nil, s.dbErr(ctx.Err(), "list units"))
-					return
-				default:
-				}
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if p.err != nil { // after the units read before it
-				yield(nil, p.err)
-				return
-			}
-			if p.last {
-				break
+	conns := all[:n]
+	read := func(w int, stop <-chan struct{}, out chan<- unitcodec.Page) {
+		err := conns[w].c.Raw(func(dc any) error {
+			return s.readRanges(ctx, dc, stop, plan, w, n, out)
+		})
+		if err != nil && ctx.Err() == nil {
+			select {
+			case out <- unitcodec.Page{Err: s.dbErr(err, "list units")}:
+			case <-stop:
 			}
 		}
 	}
+	fail := func(err error) error { return s.dbErr(err, "list units") }
+	// No statement outlives the iteration, or the transactions it reads in.
+	unitcodec.ReadInOrder(ctx, plan, n, readbackAhead, read, yield, fail)
 }
 
 // begin starts a read transaction; the first read fixes its snapshot.
@@ -316,7 +259,7 @@ func beginSnapshot(ctx context.Context, conns []*readerConn) ([]unitcodec.IDRang
 // readRanges reads ranges w, w+workers, … of plan on the driver connection dc and sends
 // their pages to out, until the last range, an error, stop or ctx's end. The error it
 // returns is sent by its caller.
-func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, plan []unitcodec.IDRange, w, workers int, out chan<- readbackPageOf) error {
+func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, plan []unitcodec.IDRange, w, workers int, out chan<- unitcodec.Page) error {
 	pc, ok := dc.(driver.ConnPrepareContext)
 	if !ok {
 		return errors.New("gpkg: the driver connection cannot prepare statements")
@@ -330,7 +273,7 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 	if !ok {
 		return errors.New("gpkg: the driver statement cannot query")
 	}
-	send := func(p readbackPageOf) bool {
+	send := func(p unitcodec.Page) bool {
 		select {
 		case out <- p:
 			return true
@@ -357,7 +300,7 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 			if err != nil {
 				rows.Close()
 				if ctx.Err() == nil { // else readBack reports the context's end
-					send(readbackPageOf{units: page, err: s.dbErr(err, "list units")})
+					send(unitcodec.Page{Units: page, Err: s.dbErr(err, "list units")})
 				}
 				return nil
 			}
@@ -365,13 +308,13 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 			if !ok {
 				if u, err = rereadUnit(ctx, dc, v[rbID]); err != nil {
 					rows.Close()
-					send(readbackPageOf{units: page, err: err})
+					send(unitcodec.Page{Units: page, Err: err})
 					return nil
 				}
 			}
 			page = append(page, u)
 			if len(page) == readbackPage {
-				if !send(readbackPageOf{units: page}) {
+				if !send(unitcodec.Page{Units: page}) {
 					rows.Close()
 					return nil
 				}
@@ -381,7 +324,7 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		if !send(readbackPageOf{units: page, last: true}) {
+		if !send(unitcodec.Page{Units: page, Last: true}) {
 			return nil
 		}
 	}

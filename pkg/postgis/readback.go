@@ -3,7 +3,6 @@ package postgis
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/unitcodec"
@@ -31,13 +30,6 @@ const (
 // readbackSQL reads the units of a range [$1, $2) that are not retired, at most $3 of them.
 const readbackSQL = selectUnit + " WHERE status <> 'retired' AND id >= $1 AND id < $2 ORDER BY id LIMIT $3"
 
-// readbackPage is a page of units of one range; last marks the range's last page.
-type readbackPage struct {
-	units []*riskmap.Unit
-	err   error
-	last  bool
-}
-
 // readBack is the body of Units.
 func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) bool) {
 	var lo, hi *int64
@@ -49,64 +41,16 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 		return // no units at all
 	}
 	plan := unitcodec.ReadbackPlan(*lo, *hi, unitsPage)
-
-	// stop, not a cancelled context, ends the workers when the consumer breaks early: a
-	// query in flight then finishes normally and its connection stays usable.
-	stop := make(chan struct{})
-	pages := make([]chan readbackPage, readbackWorkers)
-	var wg sync.WaitGroup
-	for w := range pages {
-		pages[w] = make(chan readbackPage, readbackAhead)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(pages[w])
-			s.readRanges(ctx, stop, plan, w, pages[w])
-		}()
+	read := func(w int, stop <-chan struct{}, out chan<- unitcodec.Page) {
+		s.readRanges(ctx, stop, plan, w, out)
 	}
-	defer func() {
-		close(stop)
-		wg.Wait() // no query outlives the iteration
-	}()
-	done := ctx.Done()
-	for k := range plan {
-		for {
-			p, ok := <-pages[k%readbackWorkers]
-			if !ok {
-				// The worker stopped before the range's last page: the caller's context ended.
-				err := ctx.Err()
-				if err == nil {
-					err = context.Canceled
-				}
-				yield(nil, fmt.Errorf("postgis: read units: %w", err))
-				return
-			}
-			if p.err != nil {
-				yield(nil, p.err)
-				return
-			}
-			for _, u := range p.units {
-				// A page is thousands of units: a caller that cancels stops within it.
-				select {
-				case <-done:
-					yield(nil, fmt.Errorf("postgis: read units: %w", ctx.Err()))
-					return
-				default:
-				}
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if p.last {
-				break
-			}
-		}
-	}
+	fail := func(err error) error { return fmt.Errorf("postgis: read units: %w", err) }
+	unitcodec.ReadInOrder(ctx, plan, readbackWorkers, readbackAhead, read, yield, fail)
 }
 
 // readRanges reads ranges w, w+readbackWorkers, … of plan and sends their pages to out,
 // until the last range, an error, stop or ctx's end.
-func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []unitcodec.IDRange, w int, out chan<- readbackPage) {
+func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []unitcodec.IDRange, w int, out chan<- unitcodec.Page) {
 	sc := newUnitScan()
 	for k := w; k < len(plan); k += readbackWorkers {
 		r := plan[k]
@@ -118,7 +62,7 @@ func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []uni
 			// A full page may leave units of the range unread.
 			last := err != nil || len(units) < unitsPage || units[len(units)-1].ID >= r.Hi-1
 			select {
-			case out <- readbackPage{units: units, err: err, last: last}:
+			case out <- unitcodec.Page{Units: units, Err: err, Last: last}:
 			case <-stop:
 				return
 			case <-ctx.Done():

@@ -1,8 +1,13 @@
 package unitcodec
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"math"
 	"testing"
+
+	"riskmap/pkg/riskmap"
 )
 
 func TestReadbackPlan(t *testing.T) {
@@ -40,4 +45,87 @@ func TestReadbackPlan(t *testing.T) {
 			})
 		}
 	}
+}
+
+// ReadInOrder gives the units of the ranges in the plan's order, whichever worker reads
+// them, and ends with the first error, after the units read before it.
+func TestReadInOrder(t *testing.T) {
+	plan := ReadbackPlan(1, 70, 10) // 7 ranges
+	fail := func(err error) error { return fmt.Errorf("read units: %w", err) }
+	reader := func(workers int, bad int64) func(int, <-chan struct{}, chan<- Page) {
+		return func(w int, stop <-chan struct{}, out chan<- Page) {
+			for k := w; k < len(plan); k += workers {
+				r := plan[k]
+				for lo := r.Lo; lo < min(r.Hi, 71); lo += 4 { // pages of up to 4 units
+					var p Page
+					for id := lo; id < min(lo+4, r.Hi, 71); id++ {
+						if id == bad {
+							p.Err = errors.New("bad row")
+							break
+						}
+						p.Units = append(p.Units, &riskmap.Unit{ID: id})
+					}
+					p.Last = lo+4 >= min(r.Hi, 71)
+					select {
+					case out <- p:
+					case <-stop:
+						return
+					}
+					if p.Err != nil {
+						return
+					}
+				}
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		workers int
+		bad     int64
+		want    int64 // the units read, 1 to want
+	}{
+		{"OK", 3, 0, 70},
+		{"OKOneWorker", 1, 0, 70},
+		{"ErrRow", 2, 33, 32},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []int64
+			var last error
+			ReadInOrder(context.Background(), plan, tc.workers, 2, reader(tc.workers, tc.bad), func(u *riskmap.Unit, err error) bool {
+				if err != nil {
+					last = err
+					return false
+				}
+				got = append(got, u.ID)
+				return true
+			}, fail)
+			if int64(len(got)) != tc.want || (tc.bad != 0) != (last != nil) {
+				t.Fatalf("read %d units, error %v; want %d", len(got), last, tc.want)
+			}
+			for i, id := range got {
+				if id != int64(i)+1 {
+					t.Fatalf("unit %d is %d", i, id)
+				}
+			}
+		})
+	}
+	t.Run("ErrCanceled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var last error
+		n := 0
+		ReadInOrder(ctx, plan, 2, 2, reader(2, 0), func(u *riskmap.Unit, err error) bool {
+			if err != nil {
+				last = err
+				return false
+			}
+			if n++; n == 5 {
+				cancel()
+			}
+			return true
+		}, fail)
+		if !errors.Is(last, context.Canceled) || n != 5 {
+			t.Fatalf("after cancelling at unit 5: read %d, error %v", n, last)
+		}
+	})
 }

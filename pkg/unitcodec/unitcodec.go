@@ -1,8 +1,9 @@
 // Package unitcodec reads a risk unit as both stores keep it: its JSON documents
 // (assessment, grade explanation, controls, and the GeoPackage's list of accident types),
-// its WKB geometry, its grade and status, and the plan by which a store reads the whole
-// register back in ranges of ids. PostGIS and the GeoPackage store the same documents in
-// the same JSON, so one reader serves both and a fix reaches both.
+// its WKB geometry, its grade and status, and the way a store reads the whole register
+// back: ranges of ids read on several connections and yielded in order. PostGIS and the
+// GeoPackage store the same documents in the same JSON and the same WKB, so one reader
+// serves both and a fix reaches both.
 package unitcodec
 
 import "riskmap/pkg/riskmap"
