@@ -206,3 +206,23 @@ func FuzzReadWKB(f *testing.F) {
 		}
 	})
 }
+
+func TestRegionGeometry(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		g    orb.Geometry
+		want orb.MultiPolygon
+	}{
+		{"MultiPolygonOK", orb.MultiPolygon{testPoly}, orb.MultiPolygon{testPoly}},
+		{"PolygonOK", testPoly, orb.MultiPolygon{testPoly}},
+		{"ErrLineString", orb.LineString{{1, 2}, {3, 4}}, nil},
+		{"ErrNil", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := RegionGeometry(tc.g)
+			if (err != nil) != (tc.want == nil) || !orb.Equal(got, tc.want) {
+				t.Fatalf("RegionGeometry(%v) = %v, %v; want %v", tc.g, got, err, tc.want)
+			}
+		})
+	}
+}
