@@ -10,6 +10,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
+
+	"riskmap/pkg/unitcodec"
 )
 
 var (
@@ -176,7 +178,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"ErrWrongMemberType", hexBlob(t, "47500001", "e6100000", "01", "04000000", "01000000", "01", "02000000", "00000000", "000000000000000000000000")},
 		{"ErrDeepCollections", func() []byte {
 			b := hexBlob(t, "47500001", "e6100000")
-			for i := 0; i <= maxCollectionDepth; i++ {
+			for i := 0; i <= unitcodec.MaxCollectionDepth; i++ {
 				b = append(b, hexBlob(t, "01", "07000000", "01000000")...)
 			}
 			return append(b, hexBlob(t, "01", "01000000", "000000000000f03f", "0000000000000040")...)

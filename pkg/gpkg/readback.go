@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // Reading the whole register back (Units, at every start) must reach 100,000 units a
@@ -38,9 +37,6 @@ import (
 const (
 	// readbackPage is the width of the id ranges and the most units sent at once.
 	readbackPage = 1024
-	// readbackRanges bounds the number of ranges: ids spread over a huge space are read in
-	// wider ranges, each sent in pages, rather than in very many mostly empty ones.
-	readbackRanges = 4096
 	// readbackAhead is how many pages each worker may have ready beyond the one the
 	// consumer is on.
 	readbackAhead = 2
@@ -103,33 +99,6 @@ const (
 	restFields
 )
 
-// idRange is a range of ids [lo, hi).
-type idRange struct{ lo, hi int64 }
-
-// readbackPlan cuts the ids from lo to hi (both included) into ranges of at least
-// readbackPage ids and at most readbackRanges ranges.
-func readbackPlan(lo, hi int64) []idRange {
-	span := uint64(hi-lo) + 1 // hi ≥ lo
-	width := uint64(readbackPage)
-	if n := (span + width - 1) / width; n > readbackRanges {
-		width = (span + readbackRanges - 1) / readbackRanges
-	}
-	var plan []idRange
-	for start := uint64(0); ; start += width {
-		if span-start <= width {
-			// The last range is open at the top; within one snapshot that changes nothing.
-			return append(plan, idRange{lo: lo + int64(start), hi: math.MaxInt64})
-		}
-		plan = append(plan, idRange{lo: lo + int64(start), hi: lo + int64(start+width)})
-	}
-}
-
-type readbackPageOf struct {
-	units []*riskmap.Unit
-	err   error
-	last  bool // the last page of its range
-}
-
 // readerConn is a reading connection held by Units, in a read transaction once begun.
 type readerConn struct {
 	c        *sql.Conn
@@ -171,71 +140,21 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 	for _, rc := range all[n:] {
 		rc.release() // writes kept committing: one connection reads everything
 	}
-	conns, workers := all[:n], n
-
-	stop := make(chan struct{})
-	pages := make([]chan readbackPageOf, workers)
-	var wg sync.WaitGroup
-	for w := range pages {
-		pages[w] = make(chan readbackPageOf, readbackAhead)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(pages[w])
-			err := conns[w].c.Raw(func(dc any) error {
-				return s.readRanges(ctx, dc, stop, plan, w, workers, pages[w])
-			})
-			if err != nil && ctx.Err() == nil {
-				select {
-				case pages[w] <- readbackPageOf{err: s.dbErr(err, "list units")}:
-				case <-stop:
-				}
-			}
-		}()
-	}
-	defer func() {
-		close(stop)
-		wg.Wait() // no statement outlives the iteration, or the transactions it reads in
-	}()
-	done := ctx.Done()
-	for k := range plan {
-		for {
-			p, ok := <-pages[k%workers]
-			if !ok {
-				// The worker stopped before the range's last page: the caller's context ended.
-				err := ctx.Err()
-				if err == nil {
-					err = context.Canceled
-				}
-				yield(nil, s.dbErr(err, "list units"))
-				return
-			}
-			// The worker may be far ahead; a cancelled caller stops here, not at the end.
-			if err := ctx.Err(); err != nil {
-				yield(nil, s.dbErr(err, "list units"))
-				return
-			}
-			for _, u := range p.units {
-				// A page is thousands of units: a caller that cancels stops within it.
-				select {
-				case <-done:
-					yield(nil, s.dbErr(ctx.Err(), "list units"))
-					return
-				default:
-				}
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if p.err != nil { // after the units read before it
-				yield(nil, p.err)
-				return
-			}
-			if p.last {
-				break
+	conns := all[:n]
+	read := func(w int, stop <-chan struct{}, out chan<- unitcodec.Page) {
+		err := conns[w].c.Raw(func(dc any) error {
+			return s.readRanges(ctx, dc, stop, plan, w, n, out)
+		})
+		if err != nil && ctx.Err() == nil {
+			select {
+			case out <- unitcodec.Page{Err: s.dbErr(err, "list units")}:
+			case <-stop:
 			}
 		}
 	}
+	fail := func(err error) error { return s.dbErr(err, "list units") }
+	// No statement outlives the iteration, or the transactions it reads in.
+	unitcodec.ReadInOrder(ctx, plan, n, readbackAhead, read, yield, fail)
 }
 
 // begin starts a read transaction; the first read fixes its snapshot.
@@ -281,7 +200,7 @@ var snapshotHook func()
 // beginSnapshot starts read transactions on conns that see one snapshot and returns the
 // plan of ranges (nil when there are no units) and how many of the connections to read
 // on: all of them, or the first only if writes kept committing while they started.
-func beginSnapshot(ctx context.Context, conns []*readerConn) ([]idRange, int, error) {
+func beginSnapshot(ctx context.Context, conns []*readerConn) ([]unitcodec.IDRange, int, error) {
 	first, rest := conns[0], conns[1:]
 	for try := 0; ; try++ {
 		parallel := len(rest) > 0 && try < snapshotTries
@@ -302,9 +221,9 @@ func beginSnapshot(ctx context.Context, conns []*readerConn) ([]idRange, int, er
 		if err := first.c.QueryRowContext(ctx, "SELECT min(id), max(id) FROM risk_units").Scan(&lo, &hi); err != nil {
 			return nil, 0, err
 		}
-		var plan []idRange
+		var plan []unitcodec.IDRange
 		if lo.Valid && hi.Valid {
-			plan = readbackPlan(lo.Int64, hi.Int64)
+			plan = unitcodec.ReadbackPlan(lo.Int64, hi.Int64, readbackPage)
 		}
 		if !parallel {
 			return plan, 1, nil
@@ -340,7 +259,7 @@ func beginSnapshot(ctx context.Context, conns []*readerConn) ([]idRange, int, er
 // readRanges reads ranges w, w+workers, … of plan on the driver connection dc and sends
 // their pages to out, until the last range, an error, stop or ctx's end. The error it
 // returns is sent by its caller.
-func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, plan []idRange, w, workers int, out chan<- readbackPageOf) error {
+func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, plan []unitcodec.IDRange, w, workers int, out chan<- unitcodec.Page) error {
 	pc, ok := dc.(driver.ConnPrepareContext)
 	if !ok {
 		return errors.New("gpkg: the driver connection cannot prepare statements")
@@ -354,7 +273,7 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 	if !ok {
 		return errors.New("gpkg: the driver statement cannot query")
 	}
-	send := func(p readbackPageOf) bool {
+	send := func(p unitcodec.Page) bool {
 		select {
 		case out <- p:
 			return true
@@ -368,11 +287,11 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 	v := make([]driver.Value, rbColumns)
 	for k := w; k < len(plan); k += workers {
 		r := plan[k]
-		rows, err := sq.QueryContext(ctx, []driver.NamedValue{{Ordinal: 1, Value: r.lo}, {Ordinal: 2, Value: r.hi}})
+		rows, err := sq.QueryContext(ctx, []driver.NamedValue{{Ordinal: 1, Value: r.Lo}, {Ordinal: 2, Value: r.Hi}})
 		if err != nil {
 			return err
 		}
-		page := make([]*riskmap.Unit, 0, min(readbackPage, r.hi-r.lo))
+		page := make([]*riskmap.Unit, 0, min(readbackPage, r.Hi-r.Lo))
 		for {
 			err := rows.Next(v)
 			if err == io.EOF {
@@ -381,7 +300,7 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 			if err != nil {
 				rows.Close()
 				if ctx.Err() == nil { // else readBack reports the context's end
-					send(readbackPageOf{units: page, err: s.dbErr(err, "list units")})
+					send(unitcodec.Page{Units: page, Err: s.dbErr(err, "list units")})
 				}
 				return nil
 			}
@@ -389,13 +308,13 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 			if !ok {
 				if u, err = rereadUnit(ctx, dc, v[rbID]); err != nil {
 					rows.Close()
-					send(readbackPageOf{units: page, err: err})
+					send(unitcodec.Page{Units: page, Err: err})
 					return nil
 				}
 			}
 			page = append(page, u)
 			if len(page) == readbackPage {
-				if !send(readbackPageOf{units: page}) {
+				if !send(unitcodec.Page{Units: page}) {
 					rows.Close()
 					return nil
 				}
@@ -405,7 +324,7 @@ func (s *Store) readRanges(ctx context.Context, dc any, stop <-chan struct{}, pl
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		if !send(readbackPageOf{units: page, last: true}) {
+		if !send(unitcodec.Page{Units: page, Last: true}) {
 			return nil
 		}
 	}
@@ -478,10 +397,10 @@ func (d *readbackDecoder) unit(v []driver.Value) (*riskmap.Unit, bool) {
 		ID: id, Code: d.ident[idCode], Name: d.ident[idName], Category: d.ident[idCategory],
 		SubCategory: d.rest[restSubCategory], RegionCode: d.ident[idRegionCode], Address: d.rest[restAddress],
 		MajorRiskFactors: d.rest[restMajorRiskFactors], DirectMajorReason: d.rest[restDirectMajorReason],
-		RiskValue: risk, Grade: internGrade(d.rest[restGrade]),
+		RiskValue: risk, Grade: unitcodec.InternGrade(d.rest[restGrade]),
 		ResponsibleDepartment: d.ident[idDepartment], ResponsibleUnit: d.rest[restResponsibleUnit],
 		ContactPerson: d.rest[restContactPerson], ContactPhone: d.rest[restContactPhone],
-		InfluenceRadiusM: radius, Status: internStatus(d.rest[restStatus]),
+		InfluenceRadiusM: radius, Status: unitcodec.InternStatus(d.rest[restStatus]),
 		Version: version, CreatedAt: created, UpdatedAt: updated,
 		AssessedBy: d.rest[restAssessedBy],
 	}
@@ -493,16 +412,16 @@ func (d *readbackDecoder) unit(v []driver.Value) (*riskmap.Unit, bool) {
 		return nil, false
 	}
 	// The JSON documents of the row share one reader, so their string lists one array.
-	jr := jsonReader{arena: make([]string, 0, 12)}
+	var jr unitcodec.Reader
 	var err error
 	if s := d.rest[restAccidentTypes]; s != "[]" {
-		if u.AccidentTypes, err = jr.stringList(s); err != nil {
+		if u.AccidentTypes, err = jr.Strings(s); err != nil {
 			return nil, false
 		}
 	}
-	if jr.assessment(d.rest[restAssessment], &u.Assessment) != nil ||
-		jr.explanation(d.rest[restExplanation], &u.Explanation) != nil ||
-		jr.controls(d.rest[restControls], &u.Controls) != nil {
+	if jr.Assessment(d.rest[restAssessment], &u.Assessment) != nil ||
+		jr.Explanation(d.rest[restExplanation], &u.Explanation) != nil ||
+		jr.Controls(d.rest[restControls], &u.Controls) != nil {
 		return nil, false
 	}
 	if v[rbAssessedAt] != nil || v[rbNextReviewDue] != nil {
@@ -538,26 +457,6 @@ func number(v driver.Value) (float64, bool) {
 		return float64(f), true
 	}
 	return 0, false
-}
-
-// internGrade and internStatus return the package's constants for the values they know,
-// so that a unit's grade and status hold on to no row's text.
-func internGrade(s string) riskmap.Grade {
-	for _, g := range riskmap.Grades {
-		if string(g) == s {
-			return g
-		}
-	}
-	return riskmap.Grade(s)
-}
-
-func internStatus(s string) riskmap.Status {
-	for _, st := range [...]riskmap.Status{riskmap.StatusApproved, riskmap.StatusDraft, riskmap.StatusSubmitted, riskmap.StatusRetired} {
-		if string(st) == s {
-			return st
-		}
-	}
-	return riskmap.Status(s)
 }
 
 // fastTime parses a DATETIME in the form the store writes, "2006-01-02T15:04:05.000Z",

@@ -3,7 +3,6 @@ package gpkg
 import (
 	"context"
 	"fmt"
-	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -13,37 +12,6 @@ import (
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/storetest"
 )
-
-func TestReadbackPlan(t *testing.T) {
-	for _, tc := range []struct {
-		lo, hi int64
-		ranges int
-	}{
-		{1, 1, 1},
-		{1, readbackPage, 1},
-		{1, readbackPage + 1, 2},
-		{5, 3*readbackPage + 4, 3},
-		{1, 1_000_000, (1_000_000 + readbackPage - 1) / readbackPage},
-		{1, 1e12, readbackRanges},
-		{1, math.MaxInt64, readbackRanges},
-		{math.MaxInt64 - 3, math.MaxInt64, 1},
-	} {
-		t.Run("OK", func(t *testing.T) {
-			plan := readbackPlan(tc.lo, tc.hi)
-			if len(plan) != tc.ranges {
-				t.Fatalf("plan(%d, %d): %d ranges, want %d", tc.lo, tc.hi, len(plan), tc.ranges)
-			}
-			if plan[0].lo != tc.lo || plan[len(plan)-1].hi != math.MaxInt64 {
-				t.Fatalf("plan(%d, %d) = %v…%v does not cover the ids", tc.lo, tc.hi, plan[0], plan[len(plan)-1])
-			}
-			for i, r := range plan {
-				if r.hi <= r.lo || (i > 0 && r.lo != plan[i-1].hi) {
-					t.Fatalf("plan(%d, %d): range %d is %v after %v", tc.lo, tc.hi, i, r, plan[max(i-1, 0)])
-				}
-			}
-		})
-	}
-}
 
 // unitsOf reads the whole stream.
 func unitsOf(t *testing.T, s *Store) []*riskmap.Unit {

@@ -7,9 +7,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/paulmach/orb"
-
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // PutRegions inserts or replaces regions by code, all or none. An existing region keeps its
@@ -104,17 +103,11 @@ func scanRegion(rows *sql.Rows) (*riskmap.Region, error) {
 		return nil, err
 	}
 	g, err := decodeStored(geom)
+	if err == nil {
+		r.Geometry, err = unitcodec.RegionGeometry(g)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("region %q: geom: %w", r.Code, err)
-	}
-	// The column is MULTIPOLYGON, but a desktop edit may have saved a plain polygon.
-	switch g := g.(type) {
-	case orb.MultiPolygon:
-		r.Geometry = g
-	case orb.Polygon:
-		r.Geometry = orb.MultiPolygon{g}
-	default:
-		return nil, fmt.Errorf("region %q: geom is a %s, want a MultiPolygon", r.Code, g.GeoJSONType())
 	}
 	return r, nil
 }

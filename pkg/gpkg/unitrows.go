@@ -11,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // Column positions in unitColumns.
@@ -136,16 +137,16 @@ func (d *rowDecoder) unit() (*riskmap.Unit, error) {
 	}
 	if s := d.text(colAccidentTypes); s != "[]" {
 		var err error
-		u.AccidentTypes, err = decodeStrings(s)
+		u.AccidentTypes, err = unitcodec.DecodeStrings(s)
 		d.check(colAccidentTypes, err)
 	}
 	if d.v[colHazardLevel] != nil {
 		u.MajorHazardSource = &riskmap.MajorHazardSource{Level: int(d.int(colHazardLevel))}
 	}
 	// The JSON repeats assessment_method, which is a column for SQL users.
-	d.check(colAssessment, decodeAssessment(d.text(colAssessment), &u.Assessment))
-	d.check(colExplanation, decodeExplanation(d.text(colExplanation), &u.Explanation))
-	d.check(colControls, decodeControls(d.text(colControls), &u.Controls))
+	d.check(colAssessment, unitcodec.DecodeAssessment(d.text(colAssessment), &u.Assessment))
+	d.check(colExplanation, unitcodec.DecodeExplanation(d.text(colExplanation), &u.Explanation))
+	d.check(colControls, unitcodec.DecodeControls(d.text(colControls), &u.Controls))
 	if d.v[colAssessedAt] != nil {
 		t := d.time(colAssessedAt)
 		u.AssessedAt = &t

@@ -161,8 +161,8 @@ func appendJSON(b []byte, doc func([]byte) ([]byte, error)) ([]byte, error) {
 // The JSON writers below produce the same bytes as a json.Encoder with SetEscapeHTML(false)
 // (a test holds them to it, so a field added to the domain breaks it rather than go
 // missing). The json columns keep the text as written, and text such as a rule's
-// "160 < D ≤ 320" stored as it reads is what the fast readers of jsondec.go take without
-// unquoting it.
+// "160 < D ≤ 320" stored as it reads is what unitcodec.Reader takes on its fast path,
+// without unquoting it.
 
 func appendAssessmentJSON(b []byte, a *riskmap.Assessment) ([]byte, error) {
 	for _, v := range [...]float64{a.L, a.E, a.C} {

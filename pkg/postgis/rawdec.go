@@ -2,7 +2,6 @@ package postgis
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // Reading all units back must reach 100,000 units a second on two cores that the database
@@ -105,7 +105,7 @@ func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) { return decodeRow(vals
 var identColumn = [len(unitWire)]bool{1: true, 2: true, 3: true, 5: true, 16: true}
 
 // decodeRow is decodeUnitRow; utf8Server says that the values come from a server whose
-// encoding is UTF-8, which has checked the text and JSON values (see jsonReader.trusted).
+// encoding is UTF-8, which has checked the text and JSON values (see unitcodec.Reader).
 func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	if len(vals) != len(unitWire) {
 		return nil, errWire
@@ -137,7 +137,7 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 
 	u := &riskmap.Unit{}
 	// The string lists of the controls share one backing array.
-	jr := jsonReader{trusted: utf8Server, arena: make([]string, 0, 12)}
+	jr := unitcodec.Reader{Trusted: utf8Server}
 	identOff, restOff := 0, 0
 	text := func(i int) (string, []byte) { // the string and bytes of text-like column i
 		b := vals[i]
@@ -148,6 +148,7 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 		restOff += len(b)
 		return rest[restOff-len(b) : restOff], b
 	}
+	doc := func(i int) string { s, _ := text(i); return s }
 	str := func(i int) (string, error) {
 		if vals[i] == nil {
 			return "", errWire
@@ -179,11 +180,8 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	if u.MajorRiskFactors, err = str(9); err != nil {
 		return nil, err
 	}
-	if s, b := text(10); !jr.reset(s, b).assessment(&u.Assessment) {
-		u.Assessment = riskmap.Assessment{}
-		if err := json.Unmarshal(b, &u.Assessment); err != nil {
-			return nil, fmt.Errorf("unit %d: assessment: %w", u.ID, err)
-		}
+	if err := jr.Assessment(doc(10), &u.Assessment); err != nil {
+		return nil, fmt.Errorf("unit %d: assessment: %w", u.ID, err)
 	}
 	if u.DirectMajorReason, err = str(11); err != nil {
 		return nil, err
@@ -195,18 +193,12 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.Grade = internGrade(grade)
-	if s, b := text(14); !jr.reset(s, b).explanation(&u.Explanation) {
-		u.Explanation = riskmap.Explanation{}
-		if err := json.Unmarshal(b, &u.Explanation); err != nil {
-			return nil, fmt.Errorf("unit %d: grade_explanation: %w", u.ID, err)
-		}
+	u.Grade = unitcodec.InternGrade(grade)
+	if err := jr.Explanation(doc(14), &u.Explanation); err != nil {
+		return nil, fmt.Errorf("unit %d: grade_explanation: %w", u.ID, err)
 	}
-	if s, b := text(15); !jr.reset(s, b).controls(&u.Controls) {
-		u.Controls = riskmap.Controls{}
-		if err := json.Unmarshal(b, &u.Controls); err != nil {
-			return nil, fmt.Errorf("unit %d: controls: %w", u.ID, err)
-		}
+	if err := jr.Controls(doc(15), &u.Controls); err != nil {
+		return nil, fmt.Errorf("unit %d: controls: %w", u.ID, err)
 	}
 	for i, dst := range []*string{&u.ResponsibleDepartment, &u.ResponsibleUnit, &u.ContactPerson, &u.ContactPhone} {
 		if *dst, err = str(16 + i); err != nil {
@@ -220,7 +212,7 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.Status = internStatus(status)
+	u.Status = unitcodec.InternStatus(status)
 	if u.Version, err = int8At(vals[22]); err != nil {
 		return nil, fmt.Errorf("version: %w", err)
 	}
@@ -252,26 +244,6 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 		return nil, fmt.Errorf("unit %d: geometry: %w", u.ID, err)
 	}
 	return u, nil
-}
-
-// internGrade and internStatus return the package constants for the values they know, so
-// that a unit's grade and status hold on to no row's text.
-func internGrade(s string) riskmap.Grade {
-	for _, g := range riskmap.Grades {
-		if string(g) == s {
-			return g
-		}
-	}
-	return riskmap.Grade(s)
-}
-
-func internStatus(s string) riskmap.Status {
-	for _, st := range [...]riskmap.Status{riskmap.StatusApproved, riskmap.StatusDraft, riskmap.StatusSubmitted, riskmap.StatusRetired} {
-		if string(st) == s {
-			return st
-		}
-	}
-	return riskmap.Status(s)
 }
 
 func int8At(b []byte) (int64, error) {
@@ -347,4 +319,18 @@ func textArray(b []byte, s string) ([]string, error) {
 		p += l
 	}
 	return out, nil
+}
+
+// The pgx Scan path (units.go) decodes the documents from bytes.
+
+func decodeAssessment(b []byte, a *riskmap.Assessment) error {
+	return unitcodec.DecodeAssessment(string(b), a)
+}
+
+func decodeExplanation(b []byte, e *riskmap.Explanation) error {
+	return unitcodec.DecodeExplanation(string(b), e)
+}
+
+func decodeControls(b []byte, c *riskmap.Controls) error {
+	return unitcodec.DecodeControls(string(b), c)
 }

@@ -3,10 +3,9 @@ package postgis
 import (
 	"context"
 	"fmt"
-	"math"
-	"sync"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // Reading the whole register back (Units, at every start) must reach 100,000 units a
@@ -23,9 +22,6 @@ const unitsPage = 2000
 const (
 	// readbackWorkers is how many connections Units reads on at once.
 	readbackWorkers = 2
-	// readbackRanges bounds the number of ranges: ids spread over a huge space are read in
-	// wider ranges, each in pages, rather than in very many mostly empty ones.
-	readbackRanges = 4096
 	// readbackAhead is how many pages each worker may have ready beyond the one the
 	// consumer is on. At most readbackWorkers × (readbackAhead + 1) + 1 pages are in memory.
 	readbackAhead = 2
@@ -33,36 +29,6 @@ const (
 
 // readbackSQL reads the units of a range [$1, $2) that are not retired, at most $3 of them.
 const readbackSQL = selectUnit + " WHERE status <> 'retired' AND id >= $1 AND id < $2 ORDER BY id LIMIT $3"
-
-// idRange is a range of ids [lo, hi).
-type idRange struct{ lo, hi int64 }
-
-// readbackPlan cuts the ids from lo to hi (both included) into ranges of at least
-// unitsPage ids and at most readbackRanges ranges. The last range is open at the top, so
-// that units added meanwhile may be seen, as with any reading in pages.
-func readbackPlan(lo, hi int64) []idRange {
-	span := uint64(hi-lo) + 1 // hi ≥ lo; at most 2⁶⁴ - 1 as ids are positive
-	width := uint64(unitsPage)
-	if n := (span + width - 1) / width; n > readbackRanges {
-		width = (span + readbackRanges - 1) / readbackRanges
-	}
-	var plan []idRange
-	for start := uint64(0); start < span; start += width {
-		plan = append(plan, idRange{lo: lo + int64(start), hi: lo + int64(min(start+width, span))})
-		if span-start <= width {
-			break
-		}
-	}
-	plan[len(plan)-1].hi = math.MaxInt64
-	return plan
-}
-
-// readbackPage is a page of units of one range; last marks the range's last page.
-type readbackPage struct {
-	units []*riskmap.Unit
-	err   error
-	last  bool
-}
 
 // readBack is the body of Units.
 func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) bool) {
@@ -74,65 +40,17 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 	if lo == nil || hi == nil {
 		return // no units at all
 	}
-	plan := readbackPlan(*lo, *hi)
-
-	// stop, not a cancelled context, ends the workers when the consumer breaks early: a
-	// query in flight then finishes normally and its connection stays usable.
-	stop := make(chan struct{})
-	pages := make([]chan readbackPage, readbackWorkers)
-	var wg sync.WaitGroup
-	for w := range pages {
-		pages[w] = make(chan readbackPage, readbackAhead)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(pages[w])
-			s.readRanges(ctx, stop, plan, w, pages[w])
-		}()
+	plan := unitcodec.ReadbackPlan(*lo, *hi, unitsPage)
+	read := func(w int, stop <-chan struct{}, out chan<- unitcodec.Page) {
+		s.readRanges(ctx, stop, plan, w, out)
 	}
-	defer func() {
-		close(stop)
-		wg.Wait() // no query outlives the iteration
-	}()
-	done := ctx.Done()
-	for k := range plan {
-		for {
-			p, ok := <-pages[k%readbackWorkers]
-			if !ok {
-				// The worker stopped before the range's last page: the caller's context ended.
-				err := ctx.Err()
-				if err == nil {
-					err = context.Canceled
-				}
-				yield(nil, fmt.Errorf("postgis: read units: %w", err))
-				return
-			}
-			if p.err != nil {
-				yield(nil, p.err)
-				return
-			}
-			for _, u := range p.units {
-				// A page is thousands of units: a caller that cancels stops within it.
-				select {
-				case <-done:
-					yield(nil, fmt.Errorf("postgis: read units: %w", ctx.Err()))
-					return
-				default:
-				}
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if p.last {
-				break
-			}
-		}
-	}
+	fail := func(err error) error { return fmt.Errorf("postgis: read units: %w", err) }
+	unitcodec.ReadInOrder(ctx, plan, readbackWorkers, readbackAhead, read, yield, fail)
 }
 
 // readRanges reads ranges w, w+readbackWorkers, … of plan and sends their pages to out,
 // until the last range, an error, stop or ctx's end.
-func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []idRange, w int, out chan<- readbackPage) {
+func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []unitcodec.IDRange, w int, out chan<- unitcodec.Page) {
 	sc := newUnitScan()
 	for k := w; k < len(plan); k += readbackWorkers {
 		r := plan[k]
@@ -142,9 +60,9 @@ func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []idR
 				return // the caller gave up; readBack reports ctx's error
 			}
 			// A full page may leave units of the range unread.
-			last := err != nil || len(units) < unitsPage || units[len(units)-1].ID >= r.hi-1
+			last := err != nil || len(units) < unitsPage || units[len(units)-1].ID >= r.Hi-1
 			select {
-			case out <- readbackPage{units: units, err: err, last: last}:
+			case out <- unitcodec.Page{Units: units, Err: err, Last: last}:
 			case <-stop:
 				return
 			case <-ctx.Done():
@@ -156,14 +74,14 @@ func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []idR
 			if last {
 				break
 			}
-			r.lo = units[len(units)-1].ID + 1
+			r.Lo = units[len(units)-1].ID + 1
 		}
 	}
 }
 
 // readRange reads the first page of the units of r.
-func (s *Store) readRange(ctx context.Context, sc *unitScan, r idRange) ([]*riskmap.Unit, error) {
-	rows, err := s.pool.Query(ctx, readbackSQL, r.lo, r.hi, unitsPage)
+func (s *Store) readRange(ctx context.Context, sc *unitScan, r unitcodec.IDRange) ([]*riskmap.Unit, error) {
+	rows, err := s.pool.Query(ctx, readbackSQL, r.Lo, r.Hi, unitsPage)
 	if err != nil {
 		return nil, dbError("read units", err)
 	}
@@ -172,7 +90,7 @@ func (s *Store) readRange(ctx context.Context, sc *unitScan, r idRange) ([]*risk
 	raw, utf8Server := false, false
 	for rows.Next() {
 		if page == nil {
-			page = make([]*riskmap.Unit, 0, min(unitsPage, r.hi-r.lo))
+			page = make([]*riskmap.Unit, 0, min(unitsPage, r.Hi-r.Lo))
 			raw = rawUnitOK(rows.FieldDescriptions())
 			utf8Server = rows.Conn().PgConn().ParameterStatus("server_encoding") == "UTF8"
 		}

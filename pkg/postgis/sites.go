@@ -6,9 +6,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // PutRegions inserts or replaces regions by code, all in one transaction.
@@ -74,16 +74,11 @@ func scanRegion(rows pgx.Rows) (*riskmap.Region, error) {
 		return nil, err
 	}
 	g, err := decodeWKB(wkb)
+	if err == nil {
+		r.Geometry, err = unitcodec.RegionGeometry(g)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("region %s: geometry: %w", r.Code, err)
-	}
-	switch g := g.(type) {
-	case orb.MultiPolygon:
-		r.Geometry = g
-	case orb.Polygon:
-		r.Geometry = orb.MultiPolygon{g}
-	default:
-		return nil, fmt.Errorf("region %s: geometry is a %s, not a MultiPolygon", r.Code, g.GeoJSONType())
 	}
 	return r, nil
 }
