@@ -94,7 +94,7 @@ type unitArgs struct {
 func encodeUnit(u *riskmap.Unit) (unitArgs, error) {
 	var a unitArgs
 	// Without HTML escaping, text such as a rule's "4 ≤ R < 10" is stored as it reads and
-	// the fast reader of jsoncols.go takes it without falling back to encoding/json.
+	// the fast reader of unitcodec takes it without falling back to encoding/json.
 	enc := func(dst *string, v any) error {
 		var buf bytes.Buffer
 		e := json.NewEncoder(&buf)
