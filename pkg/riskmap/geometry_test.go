@@ -3,6 +3,7 @@ package riskmap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -508,6 +509,35 @@ func TestCombUnderDeadline(t *testing.T) {
 	r[len(r)-4][0] = 102.89 // the last tooth's left end runs out over the spine
 	if err := ValidateBoundaries(ctx, bad); err == nil || !strings.Contains(err.Error(), "crosses") {
 		t.Fatalf("want a crossing, got %v", err)
+	}
+}
+
+// TestCombWithHolesOutOfPlace finds one hole out of place among the 8,332 of
+// CombWithManyHoles: moved into the gap between two teeth, or with a hole inside it.
+func TestCombWithHolesOutOfPlace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const d = 1e-6
+	out := combWithManyHoles(MaxVertices)
+	k := len(out) / 2
+	for i := range out[k] {
+		out[k][i][1] += d // a tooth's hole into the gap above the tooth
+	}
+	if err := ValidateGeometryShape(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateBoundaries(ctx, out); err == nil || err.Error() != fmt.Sprintf("ring %d: 内环（洞）位于外环之外", k+1) {
+		t.Fatalf("want ring %d outside the outer ring, got %v", k+1, err)
+	}
+	nested := combWithManyHoles(MaxVertices - 4)
+	h := nested[k] // a triangle with its right angle at its second corner
+	x, y := h[1][0], h[1][1]
+	nested = append(nested, orb.Ring{{x - 3e-5, y + d/16}, {x - 1e-5, y + d/16}, {x - 1e-5, y + d/8}, {x - 3e-5, y + d/16}})
+	if err := ValidateGeometryShape(nested); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateBoundaries(ctx, nested); err == nil || err.Error() != fmt.Sprintf("ring %d: 内环（洞）嵌套在另一个内环之中", len(nested)) {
+		t.Fatalf("want ring %d nested, got %v", len(nested), err)
 	}
 }
 
