@@ -25,7 +25,8 @@ func CheckVertexCount(n int) error {
 
 // ValidateGeometry checks that g is a non-empty point, line or polygon (or a multi- of
 // them) in longitude/latitude with finite, in-range coordinates; that polygon rings are
-// closed, have at least three distinct corners and neither cross themselves nor each other.
+// closed, have at least three distinct corners and neither cross themselves nor each other;
+// and that each hole lies inside its polygon's outer ring and not inside another hole.
 // The error message says what is wrong in words a user can act on. It is
 // ValidateGeometryShape and then ValidateBoundaries.
 func ValidateGeometry(g orb.Geometry) error {
@@ -87,9 +88,11 @@ func ValidateGeometryShape(g orb.Geometry) error {
 
 // ValidateBoundaries checks that the rings of each polygon of g (one that passed
 // ValidateGeometryShape) neither cross nor touch themselves or each other, except that
-// rings of a polygon may share corners; rings of different polygons of a MultiPolygon are
-// not compared. It takes O(n log n) time in the number of positions, whatever their shape,
-// and stops with an error wrapping ctx's when ctx ends first.
+// rings of a polygon may share corners (without crossing there); and that each hole lies
+// inside the outer ring and outside every other hole of its polygon. Rings of different
+// polygons of a MultiPolygon are not compared. It takes O(n log n) time in the number of
+// positions, whatever their shape, and stops with an error wrapping ctx's when ctx ends
+// first.
 func ValidateBoundaries(ctx context.Context, g orb.Geometry) error {
 	var st sweepStats
 	switch g := g.(type) {
@@ -110,18 +113,86 @@ func ValidateBoundaries(ctx context.Context, g orb.Geometry) error {
 
 // boundaryError checks polygon number part of a MultiPolygon (0 for a Polygon).
 func boundaryError(ctx context.Context, poly orb.Polygon, part int, st *sweepStats) error {
-	p, ok, err := findCrossing(ctx, poly, st)
+	pr, err := checkRings(ctx, poly, st)
 	if err != nil {
 		return fmt.Errorf("riskmap: geometry check stopped: %w", err)
-	}
-	if !ok {
-		return nil
 	}
 	where := ""
 	if part > 0 {
 		where = fmt.Sprintf("polygon %d: ", part)
 	}
-	return fmt.Errorf("%sthe boundary crosses or touches itself near %.6f, %.6f", where, p[0], p[1])
+	switch pr.kind {
+	case ringsCross:
+		return fmt.Errorf("%sthe boundary crosses or touches itself near %.6f, %.6f", where, pr.at[0], pr.at[1])
+	case holeOutside:
+		return fmt.Errorf("%sring %d: 内环（洞）位于外环之外", where, pr.ring+1)
+	case holeInHole:
+		return fmt.Errorf("%sring %d: 内环（洞）嵌套在另一个内环之中", where, pr.ring+1)
+	}
+	return nil
+}
+
+// ringProblem is what checkRings finds wrong with a polygon's rings.
+type ringProblem struct {
+	kind int
+	at   orb.Point // where rings cross or touch
+	ring int       // the hole outside the outer ring or inside another hole
+}
+
+const (
+	ringsOK     = iota
+	ringsCross  // a ring crosses or touches itself or another ring, but at shared corners
+	holeOutside // a hole lies outside the outer ring
+	holeInHole  // a hole lies inside another hole
+)
+
+// checkRings checks the rings of a polygon: that they neither cross nor touch (findCrossing),
+// that no two cross each other at a corner they share (ringsCrossAtCorner), and then, as
+// the rings' boundaries are then disjoint but for shared corners and each hole lies wholly
+// inside or wholly outside each other ring, that every hole is inside the outer ring and
+// none inside another hole. Which holes are inside which ring the sweep finds out too (see
+// holeProbe), in O(log n) more steps per hole.
+func checkRings(ctx context.Context, poly orb.Polygon, st *sweepStats) (ringProblem, error) {
+	var probes []holeProbe
+	if len(poly) > 1 {
+		probes = make([]holeProbe, len(poly))
+		for i := range probes {
+			probes[i].seg = -1
+		}
+	}
+	p, ok, err := findCrossing(ctx, poly, st, probes)
+	if err != nil || ok {
+		return ringProblem{kind: ringsCross, at: p}, err
+	}
+	return checkHoles(probes), nil
+}
+
+// checkHoles decides from the probes of the sweep whether each hole lies inside the outer
+// ring and outside every other hole, the rings meeting only at shared corners without
+// crossing there. A hole's probe point is on the hole's own edge and on no other ring, so
+// an odd number of outer-ring edges above it puts it, and the hole, inside the outer ring.
+// Of the hole edges above it, those of its own hole are odd in number exactly when the
+// hole's inside is above the edge (fwd, as the ring runs, is on the left for a ring that
+// runs counter-clockwise); the rest are odd when the point is inside an odd number of other
+// holes. That is enough: when some hole is inside another, the holes not inside any hole
+// (the outer ones) contain, as nested rings do, a hole inside exactly one of them (one
+// inside an outer one and in no other hole inside it), and that one's count is odd.
+func checkHoles(probes []holeProbe) ringProblem {
+	for h := 1; h < len(probes); h++ {
+		if probes[h].shells%2 == 0 {
+			return ringProblem{kind: holeOutside, ring: h}
+		}
+	}
+	for h := 1; h < len(probes); h++ {
+		own := int32(0)
+		if probes[h].ownAbove {
+			own = 1
+		}
+		if (probes[h].holeEdges-own)%2 != 0 {
+			return ringProblem{kind: holeInHole, ring: h}
+		}
+	}
+	return ringProblem{}
 }
 
 // countVertices counts the positions of g.
@@ -250,8 +321,14 @@ func threeDistinct(r orb.Ring) bool {
 // of one ring that are not consecutive along it, consecutive edges folding back onto each
 // other, or edges of two rings anywhere but at a corner of both. Every such meeting is
 // either a ring passing through one point twice, found by sorting the corners, or two
-// edges meeting at a point inside one of them, found by a sweep (findMeeting).
-func findCrossing(ctx context.Context, poly orb.Polygon, st *sweepStats) (orb.Point, bool, error) {
+// edges meeting at a point inside one of them, found by a sweep (findMeeting). It also
+// reports a point where two rings cross each other at a corner they share, found by
+// ordering the edges round each shared corner (ringsCrossAtCorner): in O(k log k) for k
+// rings through the corner, O(n log n) in all.
+//
+// For a polygon with holes, probes has an entry for each ring, which the sweep fills in for
+// each hole (see holeProbe) and then checkRings reads.
+func findCrossing(ctx context.Context, poly orb.Polygon, st *sweepStats, probes []holeProbe) (orb.Point, bool, error) {
 	n := 0
 	for _, r := range poly {
 		n += len(r)
@@ -291,19 +368,113 @@ func findCrossing(ctx context.Context, poly orb.Polygon, st *sweepStats) (orb.Po
 		rank[c.id] = int32(ranks)
 	}
 	segs := make([]sweepSeg, 0, len(corners))
-	for _, r := range rings {
+	for ri, r := range rings {
 		if r.n < 2 {
 			continue
 		}
 		for i := 0; i < r.n; i++ {
 			a, b := r.first+i, r.first+(i+1)%r.n
+			fwd := true
 			if rank[b] < rank[a] {
-				a, b = b, a
+				a, b, fwd = b, a, false
 			}
-			segs = append(segs, sweepSeg{lo: pts[a], hi: pts[b], loRank: rank[a], hiRank: rank[b]})
+			segs = append(segs, sweepSeg{lo: pts[a], hi: pts[b], loRank: rank[a], hiRank: rank[b],
+				ring: int32(ri), fwd: fwd})
 		}
 	}
-	return findMeeting(ctx, segs, ranks+1, st)
+	if p, ok, err := findMeeting(ctx, segs, ranks+1, st, probes); ok || err != nil {
+		return p, ok, err
+	}
+	// No two edges meet but at shared corners, and no ring passes through a point twice;
+	// rings may still cross each other at a corner they share.
+	around := func(c corner) (orb.Point, orb.Point) {
+		r := rings[c.ring]
+		k := int(c.id) - r.first
+		return pts[r.first+(k+r.n-1)%r.n], pts[r.first+(k+1)%r.n]
+	}
+	open := make([]bool, len(rings)) // scratch for ringsCrossAtCorner
+	for i := 0; i < len(corners); {
+		j := i + 1
+		for j < len(corners) && corners[j].p == corners[i].p {
+			j++
+		}
+		if j-i > 1 && ringsCrossAtCorner(corners[i:j], around, open) {
+			return corners[i].p, true, nil
+		}
+		i = j
+	}
+	// Which side of its probe edge each hole's inside lies on: the ring runs
+	// counter-clockwise when it turns left at its lowest corner in the sweep's order, where
+	// it cannot run straight on (its two edges there would lie on each other).
+	if probes != nil {
+		ccw := make([]bool, len(rings))
+		seen := make([]bool, len(rings))
+		for _, c := range corners {
+			if !seen[c.ring] {
+				seen[c.ring] = true
+				a, b := around(c)
+				ccw[c.ring] = orient(a, c.p, b) > 0
+			}
+		}
+		for h := 1; h < len(probes); h++ {
+			if s := probes[h].seg; s >= 0 {
+				probes[h].ownAbove = ccw[h] == segs[s].fwd
+			}
+		}
+	}
+	return orb.Point{}, false, nil
+}
+
+// ringsCrossAtCorner reports whether, of the rings through one point (cs, one corner of
+// each), two cross there: whether in the order of their edges round the point the edges of
+// two rings alternate. around gives the corners before and after a corner along its ring.
+// The edges at the point have distinct directions, as no two lie on each other. open has
+// an entry for each ring, all false, and is left so when no rings cross.
+func ringsCrossAtCorner(cs []corner, around func(corner) (orb.Point, orb.Point), open []bool) bool {
+	type edge struct {
+		to   orb.Point
+		ring int32
+		half int32
+	}
+	p := cs[0].p
+	// Counter-clockwise from the direction of +x: first the half-plane above (with +x),
+	// then the one below (with −x); within one, b after a when it is left of the line p→a.
+	half := func(q orb.Point) int32 {
+		if q[1] > p[1] || q[1] == p[1] && q[0] > p[0] {
+			return 0
+		}
+		return 1
+	}
+	es := make([]edge, 0, 2*len(cs))
+	for _, c := range cs {
+		a, b := around(c)
+		es = append(es, edge{a, c.ring, half(a)}, edge{b, c.ring, half(b)})
+	}
+	slices.SortFunc(es, func(a, b edge) int {
+		if a.half != b.half {
+			return int(a.half - b.half)
+		}
+		return crossSign(p, b.to, p, a.to)
+	})
+	// The rings do not cross when the pairs of edges nest like brackets, which does not
+	// depend on where the circle is cut.
+	stack := make([]int32, 0, len(cs))
+	for _, e := range es {
+		if open[e.ring] {
+			if stack[len(stack)-1] != e.ring {
+				for _, r := range stack {
+					open[r] = false
+				}
+				return true
+			}
+			stack = stack[:len(stack)-1]
+			open[e.ring] = false
+			continue
+		}
+		stack = append(stack, e.ring)
+		open[e.ring] = true
+	}
+	return false
 }
 
 // corner is a ring's corner, with its coordinates as keys that sort as the numbers do.

@@ -101,6 +101,30 @@ func fanOfHoles(n int) orb.Polygon {
 	return p
 }
 
+// combWithManyHoles is a comb whose every tooth holds two thin triangular holes side by
+// side, each half as long as the tooth: a check that located each hole by walking the
+// shell's boundary would walk about n/3 edges for each of about n/6 holes. (n positions
+// hold at most n/4 holes, as a hole needs 3 corners and its first one repeated.)
+func combWithManyHoles(n int) orb.Polygon {
+	const x0, spine, x1, y0, d = 102.9, 102.90001, 102.95, 24.6, 1e-6
+	teeth := (n - 3) / 12
+	r := make(orb.Ring, 0, 4*teeth+3)
+	p := orb.Polygon{nil}
+	mid := (spine + x1) / 2
+	for i := 0; i < teeth; i++ {
+		lo, hi := y0+float64(2*i)*d, y0+float64(2*i+1)*d
+		r = append(r, orb.Point{spine, lo}, orb.Point{x1, lo}, orb.Point{x1, hi}, orb.Point{spine, hi})
+		a, b := lo+d/4, hi-d/4
+		p = append(p,
+			orb.Ring{{spine + 1e-5, a}, {mid - 1e-5, a}, {mid - 1e-5, b}, {spine + 1e-5, a}},
+			orb.Ring{{mid + 1e-5, a}, {x1 - 1e-5, a}, {x1 - 1e-5, b}, {mid + 1e-5, a}})
+	}
+	top := y0 + float64(2*teeth-1)*d
+	r = append(r, orb.Point{x0, top}, orb.Point{x0, y0}, r[0])
+	p[0] = r
+	return p
+}
+
 // adversarial are the shapes the validator must check in milliseconds at the vertex limit.
 var adversarial = []struct {
 	name string
@@ -112,6 +136,7 @@ var adversarial = []struct {
 	{"Spiral", func(n int) orb.Geometry { return spiral(n) }},
 	{"ManyHoles", func(n int) orb.Geometry { return manyHoles(n) }},
 	{"FanOfHoles", func(n int) orb.Geometry { return fanOfHoles(n) }},
+	{"CombWithManyHoles", func(n int) orb.Geometry { return combWithManyHoles(n) }},
 }
 
 // BenchmarkValidateGeometry validates each adversarial shape at the vertex limit; issue 11

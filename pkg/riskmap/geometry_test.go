@@ -3,6 +3,7 @@ package riskmap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -108,15 +109,63 @@ func oldOverlapsCollinear(a, b, c, d orb.Point) bool {
 	return math.Min(hi1, hi2) > math.Max(lo1, lo2)
 }
 
-// sweepCrossing is the new check on one polygon, with its work counted.
+// quadraticHoles is the oracle of issue 11's second part, for a polygon whose rings meet
+// at shared corners at most (quadraticCrossing found nothing): it says whether a hole lies
+// outside the outer ring (holeOutside) or inside another hole (holeInHole), and which. It
+// tests the midpoint of every edge of every hole against every other ring by counting
+// crossings of a ray, in floating point, which is exact on the grids below. A midpoint is
+// on no other ring, as edges meet only at corners, and lies inside a ring exactly when its
+// whole edge does; a hole lies inside a ring exactly when each of its edges does.
+func quadraticHoles(poly orb.Polygon) (kind, ring int) {
+	inside := func(q orb.Point, r orb.Ring) bool {
+		in := false
+		for i := 0; i+1 < len(r); i++ {
+			a, b := r[i], r[i+1]
+			if (a[1] > q[1]) != (b[1] > q[1]) && (oldOrient(a, b, q) > 0) == (b[1] > a[1]) {
+				in = !in
+			}
+		}
+		return in
+	}
+	for h := 1; h < len(poly); h++ {
+		r := poly[h]
+		for i := 0; i+1 < len(r); i++ {
+			if r[i] == r[i+1] {
+				continue
+			}
+			m := orb.Point{(r[i][0] + r[i+1][0]) / 2, (r[i][1] + r[i+1][1]) / 2}
+			if !inside(m, poly[0]) {
+				return holeOutside, h
+			}
+			for o := 1; o < len(poly); o++ {
+				if o != h && inside(m, poly[o]) {
+					return holeInHole, h
+				}
+			}
+		}
+	}
+	return ringsOK, 0
+}
+
+// quadraticInvalid is the whole oracle: rings that cross or touch, or holes out of place.
+func quadraticInvalid(poly orb.Polygon) bool {
+	if _, crossing := quadraticCrossing(poly); crossing {
+		return true
+	}
+	kind, _ := quadraticHoles(poly)
+	return kind != ringsOK
+}
+
+// sweepCrossing is the new check on one polygon, with its work counted: whether the rings
+// cross or touch, or a hole is out of place.
 func sweepCrossing(t testing.TB, poly orb.Polygon) (bool, sweepStats) {
 	t.Helper()
 	var st sweepStats
-	_, ok, err := findCrossing(context.Background(), poly, &st)
+	pr, err := checkRings(context.Background(), poly, &st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ok, st
+	return pr.kind != ringsOK, st
 }
 
 func ring(pts ...float64) orb.Ring {
@@ -129,30 +178,52 @@ func ring(pts ...float64) orb.Ring {
 
 func TestValidateBoundaries(t *testing.T) {
 	square := ring(0, 0, 4, 0, 4, 4, 0, 4)
+	hole := ring(1, 1, 2, 1, 2, 2)
 	cases := []struct {
 		name string
 		g    orb.Geometry
 		ok   bool
+		msg  string // what the message says, when not that the boundary crosses or touches
 	}{
-		{"OKSquare", orb.Polygon{square}, true},
-		{"OKRepeatedPosition", orb.Polygon{ring(0, 0, 4, 0, 4, 0, 4, 4, 0, 4)}, true},
-		{"OKStraightCorner", orb.Polygon{ring(0, 0, 2, 0, 4, 0, 4, 4, 0, 4)}, true},
-		{"OKHole", orb.Polygon{square, ring(1, 1, 2, 1, 2, 2)}, true},
-		{"OKHoleTouchesShellCorner", orb.Polygon{square, ring(0, 0, 2, 1, 1, 2)}, true},
-		{"OKHolesShareCorner", orb.Polygon{square, ring(1, 1, 2, 1, 2, 2), ring(2, 2, 3, 2, 3, 3)}, true},
-		{"OKVerticalEdges", orb.Polygon{ring(0, 0, 1, 0, 1, 1, 2, 1, 2, 0, 3, 0, 3, 3, 0, 3)}, true},
-		{"OKMultiPolygonPartsOverlap", orb.MultiPolygon{{square}, {ring(1, 1, 5, 1, 5, 5)}}, true},
-		{"ErrBowtie", orb.Polygon{ring(0, 0, 2, 2, 2, 0, 0, 1)}, false},
-		{"ErrRingPinched", orb.Polygon{ring(0, 0, 2, 0, 1, 1, 2, 2, 0, 2, 1, 1)}, false},
-		{"ErrSpike", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 4, 2)}, false},
-		{"ErrFoldBack", orb.Polygon{ring(0, 0, 4, 0, 2, 0, 2, 3)}, false},
-		{"ErrCornerOnEdge", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 2, 0, 0, 4)}, false},
-		{"ErrHoleCornerOnShellEdge", orb.Polygon{square, ring(2, 0, 3, 1, 1, 1)}, false},
-		{"ErrHoleSharesShellEdge", orb.Polygon{square, ring(0, 0, 4, 0, 2, 2)}, false},
-		{"ErrHoleCrossesShell", orb.Polygon{square, ring(3, 1, 5, 1, 5, 2)}, false},
-		{"ErrHolesCross", orb.Polygon{square, ring(1, 1, 3, 1, 3, 2), ring(2, 0.5, 2.5, 0.5, 2.5, 3)}, false},
-		{"ErrVerticalOverlap", orb.Polygon{square, ring(0, 1, 1, 2, 0, 3)}, false},
-		{"ErrSecondPartCrosses", orb.MultiPolygon{{square}, {ring(10, 10, 12, 12, 12, 10, 10, 11)}}, false},
+		{"OKSquare", orb.Polygon{square}, true, ""},
+		{"OKRepeatedPosition", orb.Polygon{ring(0, 0, 4, 0, 4, 0, 4, 4, 0, 4)}, true, ""},
+		{"OKStraightCorner", orb.Polygon{ring(0, 0, 2, 0, 4, 0, 4, 4, 0, 4)}, true, ""},
+		{"OKHole", orb.Polygon{square, ring(1, 1, 2, 1, 2, 2)}, true, ""},
+		{"OKHoleTouchesShellCorner", orb.Polygon{square, ring(0, 0, 2, 1, 1, 2)}, true, ""},
+		{"OKHolesShareCorner", orb.Polygon{square, ring(1, 1, 2, 1, 2, 2), ring(2, 2, 3, 2, 3, 3)}, true, ""},
+		{"OKVerticalEdges", orb.Polygon{ring(0, 0, 1, 0, 1, 1, 2, 1, 2, 0, 3, 0, 3, 3, 0, 3)}, true, ""},
+		{"OKMultiPolygonPartsOverlap", orb.MultiPolygon{{square}, {ring(1, 1, 5, 1, 5, 5)}}, true, ""},
+		{"ErrBowtie", orb.Polygon{ring(0, 0, 2, 2, 2, 0, 0, 1)}, false, ""},
+		{"ErrRingPinched", orb.Polygon{ring(0, 0, 2, 0, 1, 1, 2, 2, 0, 2, 1, 1)}, false, ""},
+		{"ErrSpike", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 4, 2)}, false, ""},
+		{"ErrFoldBack", orb.Polygon{ring(0, 0, 4, 0, 2, 0, 2, 3)}, false, ""},
+		{"ErrCornerOnEdge", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 2, 0, 0, 4)}, false, ""},
+		{"ErrHoleCornerOnShellEdge", orb.Polygon{square, ring(2, 0, 3, 1, 1, 1)}, false, ""},
+		{"ErrHoleSharesShellEdge", orb.Polygon{square, ring(0, 0, 4, 0, 2, 2)}, false, ""},
+		{"ErrHoleCrossesShell", orb.Polygon{square, ring(3, 1, 5, 1, 5, 2)}, false, ""},
+		{"ErrHolesCross", orb.Polygon{square, ring(1, 1, 3, 1, 3, 2), ring(2, 0.5, 2.5, 0.5, 2.5, 3)}, false, ""},
+		{"ErrVerticalOverlap", orb.Polygon{square, ring(0, 1, 1, 2, 0, 3)}, false, ""},
+		{"ErrSecondPartCrosses", orb.MultiPolygon{{square}, {ring(10, 10, 12, 12, 12, 10, 10, 11)}}, false, ""},
+		// Issue 11's second part: holes out of place.
+		{"OKHoleClockwise", orb.Polygon{square, ring(1, 1, 1, 2, 2, 2)}, true, ""},
+		{"OKShellClockwise", orb.Polygon{ring(0, 0, 0, 4, 4, 4, 4, 0), hole}, true, ""},
+		{"OKHolesSideBySide", orb.Polygon{square, ring(1, 1, 3, 1, 3, 1.5), ring(1, 2, 3, 2, 3, 3)}, true, ""},
+		{"OKHoleInConcaveShell", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 3, 4, 3, 1, 1, 1, 1, 4, 0, 4), ring(3.25, 2, 3.75, 2, 3.5, 3)}, true, ""},
+		{"OKHolesFanAtShellCorner", orb.Polygon{square, ring(0, 0, 2, 0.5, 2, 1), ring(0, 0, 2, 1.5, 1.5, 2), ring(0, 0, 1, 2, 0.5, 2)}, true, ""},
+		{"OKHoleTouchesHoleFromOutside", orb.Polygon{square, ring(1, 1, 2, 1, 2, 2, 1, 2), ring(2, 2, 3, 2, 3, 3, 2, 3)}, true, ""},
+		{"OKMultiPolygonHoleInOwnShell", orb.MultiPolygon{{square, hole}, {ring(10, 10, 14, 10, 14, 14, 10, 14), ring(11, 11, 12, 11, 12, 12)}}, true, ""},
+		{"ErrHoleOutsideShell", orb.Polygon{square, ring(5, 5, 6, 5, 6, 6)}, false, "ring 2: 内环（洞）位于外环之外"},
+		{"ErrHoleAroundShell", orb.Polygon{square, ring(-1, -1, 5, -1, 5, 5, -1, 5)}, false, "ring 2: 内环（洞）位于外环之外"},
+		{"ErrHoleInShellNotch", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 3, 4, 3, 1, 1, 1, 1, 4, 0, 4), ring(1.5, 2, 2.5, 2, 2, 3)}, false, "ring 2: 内环（洞）位于外环之外"},
+		{"ErrHoleOutsideTouchesShellCorner", orb.Polygon{square, ring(4, 4, 5, 4, 5, 5)}, false, "ring 2: 内环（洞）位于外环之外"},
+		{"ErrSecondHoleOutside", orb.Polygon{square, hole, ring(5, 5, 6, 5, 6, 6)}, false, "ring 3: 内环（洞）位于外环之外"},
+		{"ErrHoleInHole", orb.Polygon{square, ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5), hole}, false, "ring 3: 内环（洞）嵌套在另一个内环之中"},
+		{"ErrHoleAroundHole", orb.Polygon{square, hole, ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5)}, false, "ring 2: 内环（洞）嵌套在另一个内环之中"},
+		{"ErrHoleInHoleInHole", orb.Polygon{square, ring(0.25, 0.25, 3.75, 0.25, 3.75, 3.75, 0.25, 3.75), ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5), hole}, false, "内环（洞）嵌套在另一个内环之中"},
+		{"ErrHoleInHoleSharingCorner", orb.Polygon{square, ring(1, 1, 3, 1, 3, 3, 1, 3), ring(1, 1, 2, 1.5, 1.5, 2)}, false, "ring 3: 内环（洞）嵌套在另一个内环之中"},
+		{"ErrHoleCrossesShellAtCorner", orb.Polygon{square, ring(0, 0, 2, 2, 4, 4, 3, 6, -1, 6, -1, -1)}, false, "near 0.000000, 0.000000"},
+		{"ErrHolesCrossAtCorner", orb.Polygon{square, ring(2, 2, 3, 1, 3, 3), ring(2, 2, 2.5, 2, 3, 3, 1, 3)}, false, "near 2.000000, 2.000000"},
+		{"ErrHoleOutsideOtherPart", orb.MultiPolygon{{square}, {ring(10, 10, 14, 10, 14, 14, 10, 14), hole}}, false, "polygon 2: ring 2: 内环（洞）位于外环之外"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -163,16 +234,19 @@ func TestValidateBoundaries(t *testing.T) {
 			if (err == nil) != tc.ok {
 				t.Fatalf("want ok=%v, got %v", tc.ok, err)
 			}
-			if err != nil && !strings.Contains(err.Error(), "crosses or touches") {
-				t.Fatalf("the message must say what is wrong: %v", err)
+			msg := tc.msg
+			if msg == "" {
+				msg = "crosses or touches"
+			}
+			if err != nil && !strings.Contains(err.Error(), msg) {
+				t.Fatalf("the message must say %q: %v", msg, err)
 			}
 			old := false
 			for _, p := range polygons(tc.g) {
-				_, crossing := quadraticCrossing(p)
-				old = old || crossing
+				old = old || quadraticInvalid(p)
 			}
 			if old == tc.ok {
-				t.Fatalf("the quadratic check disagrees: crossing=%v", old)
+				t.Fatalf("the quadratic check disagrees: invalid=%v", old)
 			}
 		})
 	}
@@ -232,10 +306,10 @@ func agree(t *testing.T, poly orb.Polygon) {
 	if poly == nil || ValidateGeometryShape(poly) != nil {
 		return
 	}
-	_, want := quadraticCrossing(poly)
+	want := quadraticInvalid(poly)
 	got, _ := sweepCrossing(t, poly)
 	if got != want {
-		t.Fatalf("sweep says crossing=%v, quadratic check says %v, for %v", got, want, poly)
+		t.Fatalf("sweep says invalid=%v, quadratic check says %v, for %v", got, want, poly)
 	}
 }
 
@@ -272,6 +346,22 @@ func TestBoundariesAgreeWithQuadratic(t *testing.T) {
 			valid++
 		}
 	}
+	kinds := map[int]int{}
+	for range n / 10 {
+		poly := boxPolygon(rng)
+		agree(t, poly)
+		if ValidateGeometryShape(poly) == nil {
+			var st sweepStats
+			pr, _ := checkRings(context.Background(), poly, &st)
+			kinds[pr.kind]++
+		}
+	}
+	t.Logf("box polygons by problem: %v", kinds)
+	for _, k := range []int{ringsOK, ringsCross, holeOutside, holeInHole} {
+		if kinds[k] < n/1000 {
+			t.Fatalf("only %d of the box polygons have problem %d: the test does not exercise it", kinds[k], k)
+		}
+	}
 	if valid < n/100 {
 		t.Fatalf("only %d valid polygons: the test does not exercise the valid side", valid)
 	}
@@ -304,14 +394,58 @@ func starPolygon(rng *rand.Rand) orb.Polygon {
 	return poly
 }
 
+// boxPolygon is a star or a box with boxes and triangles for holes, on a grid: holes inside
+// and outside the outer ring and inside each other, touching at corners, are common.
+func boxPolygon(rng *rand.Rand) orb.Polygon {
+	c := func() float64 { return float64(rng.IntN(17)-8) / 4 }
+	box := func() orb.Ring {
+		x0, y0, x1, y1 := c(), c(), c(), c()
+		if rng.IntN(3) == 0 {
+			return ring(100+x0, 20+y0, 100+x1, 20+y0, 100+x1, 20+y1)
+		}
+		return ring(100+x0, 20+y0, 100+x1, 20+y0, 100+x1, 20+y1, 100+x0, 20+y1)
+	}
+	poly := orb.Polygon{box()}
+	if rng.IntN(2) == 0 {
+		poly = orb.Polygon{ring(97.5, 17.5, 102.5, 17.5, 102.5, 22.5, 97.5, 22.5)}
+		if rng.IntN(2) == 0 {
+			poly = starPolygon(rng)[:1]
+		}
+	}
+	for range 1 + rng.IntN(3) {
+		last := poly[len(poly)-1]
+		if len(poly) > 1 && rng.IntN(3) == 0 && len(last) == 5 {
+			// A box inside the last one, or around it, often touching it at a corner.
+			d := 0.25 * float64(1-2*rng.IntN(2))
+			x0, y0, x1, y1 := last[0][0], last[0][1], last[2][0], last[2][1]
+			if x0 > x1 {
+				x0, x1 = x1, x0
+			}
+			if y0 > y1 {
+				y0, y1 = y1, y0
+			}
+			if rng.IntN(3) == 0 {
+				poly = append(poly, ring(x0, y0, x1-d, y0+d, x0+d, y1-d))
+			} else {
+				poly = append(poly, ring(x0+d, y0+d, x1-d, y0+d, x1-d, y1-d, x0+d, y1-d))
+			}
+			continue
+		}
+		poly = append(poly, box())
+	}
+	return poly
+}
+
 func FuzzValidateBoundaries(f *testing.F) {
 	for _, s := range [][]byte{
-		{0, 1, 0x00, 0x04, 0x44, 0x40},                                           // a square
-		{0, 1, 0x00, 0x22, 0x02, 0x10},                                           // a bowtie
-		{1, 1, 0x00, 0x08, 0x88, 0x80, 0, 0x00, 0x22, 0x20},                      // a hole at a corner
-		{1, 1, 0x00, 0x08, 0x88, 0x80, 0, 0x04, 0x22, 0x20},                      // a hole on an edge
-		{0, 3, 0x00, 0x04, 0x02, 0x24, 0x20, 0x02},                               // a ring through a point twice
-		{2, 1, 0x00, 0x0c, 0xcc, 0xc0, 0, 0x11, 0x13, 0x31, 0, 0x33, 0x35, 0x53}, // holes sharing a corner
+		{0, 1, 0x00, 0x04, 0x44, 0x40},                                                 // a square
+		{0, 1, 0x00, 0x22, 0x02, 0x10},                                                 // a bowtie
+		{1, 1, 0x00, 0x08, 0x88, 0x80, 0, 0x00, 0x22, 0x20},                            // a hole at a corner
+		{1, 1, 0x00, 0x08, 0x88, 0x80, 0, 0x04, 0x22, 0x20},                            // a hole on an edge
+		{0, 3, 0x00, 0x04, 0x02, 0x24, 0x20, 0x02},                                     // a ring through a point twice
+		{2, 1, 0x00, 0x0c, 0xcc, 0xc0, 0, 0x11, 0x13, 0x31, 0, 0x33, 0x35, 0x53},       // holes sharing a corner
+		{1, 1, 0x00, 0x04, 0x44, 0x40, 0, 0x55, 0x57, 0x75},                            // a hole outside
+		{2, 1, 0x00, 0x0c, 0xcc, 0xc0, 1, 0x11, 0x19, 0x99, 0x91, 0, 0x33, 0x35, 0x53}, // a hole in a hole
 	} {
 		f.Add(s)
 	}
@@ -331,7 +465,8 @@ func FuzzValidateBoundaries(f *testing.F) {
 
 // TestCombWorkIsBounded reproduces issue 11: on a comb, whose long teeth all span the same
 // x range, the old check compared every pair of teeth (about n²/32 pairs for n vertices).
-// The sweep compares a few pairs per vertex.
+// The sweep compares a few pairs per vertex, and locates each hole in O(log n) steps (on
+// CombWithManyHoles, a check walking the outer ring for each hole would take about n²/18).
 func TestCombWorkIsBounded(t *testing.T) {
 	for _, s := range adversarial {
 		p, ok := s.make(MaxVertices).(orb.Polygon)
@@ -345,6 +480,11 @@ func TestCombWorkIsBounded(t *testing.T) {
 			}
 			if n := countVertices(p); st.pairs > 4*n {
 				t.Fatalf("%d vertices took %d comparisons of two segments, want at most %d", n, st.pairs, 4*n)
+			}
+			// Locating the holes walks from one edge of each up the tree to its root: with the
+			// tree's expected depth under 2 ln n, under 64 steps a hole on average.
+			if h := len(p) - 1; st.steps > 64*h {
+				t.Fatalf("%d holes took %d steps to locate, want at most %d", h, st.steps, 64*h)
 			}
 		})
 	}
@@ -369,6 +509,35 @@ func TestCombUnderDeadline(t *testing.T) {
 	r[len(r)-4][0] = 102.89 // the last tooth's left end runs out over the spine
 	if err := ValidateBoundaries(ctx, bad); err == nil || !strings.Contains(err.Error(), "crosses") {
 		t.Fatalf("want a crossing, got %v", err)
+	}
+}
+
+// TestCombWithHolesOutOfPlace finds one hole out of place among the 8,332 of
+// CombWithManyHoles: moved into the gap between two teeth, or with a hole inside it.
+func TestCombWithHolesOutOfPlace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const d = 1e-6
+	out := combWithManyHoles(MaxVertices)
+	k := len(out) / 2
+	for i := range out[k] {
+		out[k][i][1] += d // a tooth's hole into the gap above the tooth
+	}
+	if err := ValidateGeometryShape(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateBoundaries(ctx, out); err == nil || err.Error() != fmt.Sprintf("ring %d: 内环（洞）位于外环之外", k+1) {
+		t.Fatalf("want ring %d outside the outer ring, got %v", k+1, err)
+	}
+	nested := combWithManyHoles(MaxVertices - 4)
+	h := nested[k] // a triangle with its right angle at its second corner
+	x, y := h[1][0], h[1][1]
+	nested = append(nested, orb.Ring{{x - 3e-5, y + d/16}, {x - 1e-5, y + d/16}, {x - 1e-5, y + d/8}, {x - 3e-5, y + d/16}})
+	if err := ValidateGeometryShape(nested); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateBoundaries(ctx, nested); err == nil || err.Error() != fmt.Sprintf("ring %d: 内环（洞）嵌套在另一个内环之中", len(nested)) {
+		t.Fatalf("want ring %d nested, got %v", len(nested), err)
 	}
 }
 

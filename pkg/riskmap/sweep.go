@@ -26,6 +26,8 @@ import (
 type sweepSeg struct {
 	lo, hi         orb.Point
 	loRank, hiRank int32
+	ring           int32 // the ring's index in its polygon: 0 for the outer ring
+	fwd            bool  // the ring runs from lo to hi along it
 }
 
 // cmpPoint orders points lexicographically. Coordinates are never NaN here.
@@ -46,6 +48,7 @@ func cmpPoint(a, b orb.Point) int {
 // sweepStats counts a sweep's work, for the tests that bound it.
 type sweepStats struct {
 	pairs int // pairs of segments compared
+	steps int // tree nodes visited counting the segments above a hole's edge
 }
 
 // ctxCheckEvery is how many endpoints the sweep passes between looks at its context.
@@ -70,10 +73,24 @@ func byRank(segs []sweepSeg, ranks int, key func(*sweepSeg) int32) []int32 {
 	return order
 }
 
+// holeProbe is what the sweep finds out about one hole: how many edges of the outer ring
+// and of holes (its own included) the sweep line crosses above the hole's first edge, just
+// after that edge's left end. The point there lies on no other ring when the rings meet
+// only at shared corners, and the parity of a ring's edges above it says whether it is
+// inside that ring.
+type holeProbe struct {
+	seg               int32 // -1 until the sweep reaches the hole
+	shells, holeEdges int32
+	ownAbove          bool // the hole's inside is above its probe edge (set by findCrossing)
+}
+
 // findMeeting reports a point where two of segs meet other than at a shared endpoint: a
 // crossing, an endpoint of one inside the other, or a stretch they share. ranks is one
 // more than the highest rank of an endpoint. It stops with ctx's error when ctx ends first.
-func findMeeting(ctx context.Context, segs []sweepSeg, ranks int, st *sweepStats) (orb.Point, bool, error) {
+// When probes is not nil (a polygon with holes), it has an entry for each ring, and the
+// sweep fills in those of the holes (rings 1 and up); they mean something only when no two
+// segments meet.
+func findMeeting(ctx context.Context, segs []sweepSeg, ranks int, st *sweepStats, probes []holeProbe) (orb.Point, bool, error) {
 	n := len(segs)
 	starts := byRank(segs, ranks, func(s *sweepSeg) int32 { return s.loRank })
 	ends := byRank(segs, ranks, func(s *sweepSeg) int32 { return s.hiRank })
@@ -83,6 +100,27 @@ func findMeeting(ctx context.Context, segs []sweepSeg, ranks int, st *sweepStats
 		return segmentsMeetInside(&segs[a], &segs[b])
 	}
 	t := newTreap(n, rand.Uint64())
+	if probes != nil {
+		t.kind = make([]uint8, n)
+		for i := range segs {
+			if segs[i].ring > 0 {
+				t.kind[i] = 1
+			}
+		}
+		t.count = make([][2]int32, n)
+	}
+	// The holes whose first edges start at the current point: they are counted once every
+	// segment starting there is in the tree, before anything ends at a later point.
+	var pending []int32
+	probeRank := int32(-1)
+	flush := func() {
+		for _, h := range pending {
+			i := probes[h].seg
+			c := t.above(i, st)
+			probes[h].shells, probes[h].holeEdges = c[0], c[1]
+		}
+		pending = pending[:0]
+	}
 	events := 0
 	next := 0 // the next segment to remove, in ends
 	remove := func(until int32) (orb.Point, bool, error) {
@@ -106,6 +144,9 @@ func findMeeting(ctx context.Context, segs []sweepSeg, ranks int, st *sweepStats
 	}
 	for _, i := range starts {
 		s := &segs[i]
+		if len(pending) > 0 && s.loRank != probeRank {
+			flush()
+		}
 		if p, ok, err := remove(s.loRank); ok || err != nil {
 			return p, ok, err
 		}
@@ -115,6 +156,11 @@ func findMeeting(ctx context.Context, segs []sweepSeg, ranks int, st *sweepStats
 			}
 		}
 		t.insert(i, func(o int32) bool { return sweepBelow(s, &segs[o], i, o) })
+		if probes != nil && s.ring > 0 && probes[s.ring].seg < 0 {
+			probes[s.ring].seg = i
+			pending = append(pending, s.ring)
+			probeRank = s.loRank
+		}
 		for _, o := range [2]int32{t.nodes[i].prev, t.nodes[i].next} {
 			if o >= 0 {
 				if p, ok := meet(i, o); ok {
@@ -122,6 +168,9 @@ func findMeeting(ctx context.Context, segs []sweepSeg, ranks int, st *sweepStats
 				}
 			}
 		}
+	}
+	if len(pending) > 0 {
+		flush()
 	}
 	return remove(int32(ranks))
 }
@@ -212,9 +261,15 @@ func splitmix(x uint64) uint64 {
 // no comparisons: segments are compared only when one is inserted, at its left end. Node i
 // is segment i; links are indexes, -1 for none, so that the garbage collector has no
 // pointers to follow.
+//
+// For a polygon with holes each node also counts the segments of the outer ring and of
+// holes in its subtree (count, by kind), so that the segments above one can be counted in
+// O(log n) steps.
 type treap struct {
 	root  int32
 	nodes []treapNode
+	kind  []uint8    // node i's segment is of the outer ring (0) or a hole (1); nil when not counting
+	count [][2]int32 // segments of each kind in node i's subtree
 }
 
 type treapNode struct {
@@ -259,6 +314,14 @@ func (t *treap) insert(i int32, before func(int32) bool) {
 	if next >= 0 {
 		t.nodes[next].prev = i
 	}
+	if t.kind != nil {
+		k := t.kind[i]
+		t.count[i] = [2]int32{}
+		t.count[i][k] = 1
+		for p := parent; p >= 0; p = t.nodes[p].parent {
+			t.count[p][k]++
+		}
+	}
 	for p := t.nodes[i].parent; p >= 0 && t.nodes[p].prio < t.nodes[i].prio; p = t.nodes[i].parent {
 		t.rotateUp(i)
 	}
@@ -278,6 +341,12 @@ func (t *treap) remove(i int32) {
 		t.rotateUp(c)
 	}
 	n := &t.nodes[i]
+	if t.kind != nil {
+		k := t.kind[i]
+		for p := n.parent; p >= 0; p = t.nodes[p].parent {
+			t.count[p][k]--
+		}
+	}
 	switch p := n.parent; {
 	case p < 0:
 		t.root = -1
@@ -315,6 +384,11 @@ func (t *treap) rotateUp(c int32) {
 		nc.left = p
 	}
 	np.parent, nc.parent = c, g
+	if t.kind != nil {
+		// c's subtree is now what p's was; p's lost c and c's subtree on one side.
+		t.count[c] = t.count[p]
+		t.count[p] = t.subtreeCount(p)
+	}
 	switch {
 	case g < 0:
 		t.root = c
@@ -323,4 +397,38 @@ func (t *treap) rotateUp(c int32) {
 	default:
 		t.nodes[g].right = c
 	}
+}
+
+// subtreeCount adds up the counts of node i's children and i itself.
+func (t *treap) subtreeCount(i int32) [2]int32 {
+	var c [2]int32
+	c[t.kind[i]] = 1
+	for _, ch := range [2]int32{t.nodes[i].left, t.nodes[i].right} {
+		if ch >= 0 {
+			c[0] += t.count[ch][0]
+			c[1] += t.count[ch][1]
+		}
+	}
+	return c
+}
+
+// above counts, by kind, the nodes after node i in order: those in its right subtree, and
+// each ancestor it lies left of with that ancestor's right subtree.
+func (t *treap) above(i int32, st *sweepStats) [2]int32 {
+	var c [2]int32
+	add := func(j int32) {
+		if j >= 0 {
+			c[0] += t.count[j][0]
+			c[1] += t.count[j][1]
+		}
+	}
+	add(t.nodes[i].right)
+	for ch, p := i, t.nodes[i].parent; p >= 0; ch, p = p, t.nodes[p].parent {
+		st.steps++
+		if t.nodes[p].left == ch {
+			c[t.kind[p]]++
+			add(t.nodes[p].right)
+		}
+	}
+	return c
 }

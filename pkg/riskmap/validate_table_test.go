@@ -252,12 +252,10 @@ func TestUnitValidateTable(t *testing.T) {
 		}, fields: []string{"geometry"}, boundary: true, msg: "crosses or touches"},
 		{name: "ErrHoleOutsideOuter", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{vSquare, vRing(102.95, 24.67, 102.95, 24.68, 102.96, 24.68, 102.96, 24.67)}
-		}, fields: []string{"geometry"}, boundary: true,
-			bug: "a hole that lies outside its outer ring is accepted (PostGIS ST_IsValidReason: Hole lies outside shell); ValidateBoundaries only looks for crossing or touching rings"},
+		}, fields: []string{"geometry"}, boundary: true, msg: "ring 2: 内环（洞）位于外环之外"},
 		{name: "ErrHoleInsideHole", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{vSquare, vHole, vRing(102.914, 24.674, 102.914, 24.676, 102.916, 24.676, 102.916, 24.674)}
-		}, fields: []string{"geometry"}, boundary: true,
-			bug: "a hole inside another hole of the same polygon is accepted (PostGIS ST_IsValidReason: Holes are nested)"},
+		}, fields: []string{"geometry"}, boundary: true, msg: "ring 3: 内环（洞）嵌套在另一个内环之中"},
 		{name: "ErrBoundaryInSecondPolygon", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.MultiPolygon{{vSquare}, {vBowtie}}
 		}, fields: []string{"geometry"}, boundary: true, msg: "polygon 2"},
