@@ -22,18 +22,9 @@ func regionCounts(snap *spatialindex.Snapshot, cats map[string]bool) map[string]
 
 // scopedRegionCounts is regionCounts inside a department user's scope (nil: everything).
 func scopedRegionCounts(snap *spatialindex.Snapshot, cats map[string]bool, scope *riskmap.User) map[string][4]int {
-	out := map[string][4]int{}
-	for k, v := range snap.Counts() {
-		if (cats != nil && !cats[k.Category]) || (scope != nil && !scope.InScope(k.Category, k.RegionCode)) {
-			continue
-		}
-		c := out[k.RegionCode]
-		for i := range c {
-			c[i] += v[i]
-		}
-		out[k.RegionCode] = c
-	}
-	return out
+	return snap.RegionCounts(func(k spatialindex.CountKey) bool {
+		return (cats == nil || cats[k.Category]) && (scope == nil || scope.InScope(k.Category, k.RegionCode))
+	})
 }
 
 // summaries returns every region's aggregate for the current snapshot, computed once per

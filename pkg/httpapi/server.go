@@ -25,6 +25,7 @@ import (
 
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
+	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
@@ -40,9 +41,12 @@ type Config struct {
 	// PublicIndex makes an empty index for the public view of a publication (public fields
 	// only); nil turns the /public endpoints off.
 	PublicIndex func() *spatialindex.Index
-	Catalog     *riskmap.Catalog
-	Grader      *grading.Grader
-	RegionRule  config.RegionRule
+	// Publisher publishes (POST /api/v1/publications); nil makes one over Store, Regions,
+	// RegionRule and PublicIndex.
+	Publisher  *publishing.Service
+	Catalog    *riskmap.Catalog
+	Grader     *grading.Grader
+	RegionRule config.RegionRule
 	// Assets is the built front end (index.html, public.html, assets/); nil serves none.
 	Assets fs.FS
 	// TiandituKey is the browser key of 天地图 basemaps, handed to the pages; "" hides them.
@@ -78,6 +82,8 @@ type Server struct {
 	echo    *echo.Echo
 	regions []regiongrade.Region
 	metrics *metrics
+	// publisher is nil when the server has no public map.
+	publisher *publishing.Service
 
 	rules     map[string]rule
 	bodyRules map[string]bodyRule
@@ -164,6 +170,10 @@ func New(cfg Config) *Server {
 	s.internal = s.newView(cfg.Index, false, nil)
 	if cfg.PublicIndex != nil {
 		s.public.Store(s.newView(cfg.PublicIndex(), true, nil))
+		s.publisher = cfg.Publisher
+		if s.publisher == nil {
+			s.publisher = publishing.New(cfg.Store, s.regions, cfg.RegionRule, cfg.PublicIndex)
+		}
 	}
 	s.metrics = newMetrics(cfg.Registry, s)
 	e.HTTPErrorHandler = s.handleError
