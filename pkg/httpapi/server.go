@@ -109,20 +109,22 @@ type view struct {
 	tiles  *tiles.Service
 	// publication is what a public view serves; nil before the first publication.
 	publication *riskmap.Publication
-
-	mu     sync.Mutex // guards the region summaries cached for one index state
-	seq    uint64
-	sums   []regiongrade.Summary
-	byCode map[string]*regiongrade.Summary
-
-	tileRegions    []tiles.RegionFeature
-	tileRegionsSeq uint64
+	// grades are the regional grades of the view's units (the regions API and the regions
+	// layer of its tiles).
+	grades *regiongrade.Live
 }
 
 func (s *Server) newView(ix *spatialindex.Index, public bool, p *riskmap.Publication) *view {
 	v := &view{s: s, ix: ix, public: public, publication: p}
+	v.grades = regiongrade.NewLive(s.regions, s.cfg.RegionRule, func() (regiongrade.Counted, error) {
+		snap, err := v.snapshot()
+		if err != nil {
+			return nil, err
+		}
+		return snap, nil
+	})
 	if ix != nil {
-		v.tiles = tiles.NewService(ix, v, s.cfg.TileOptions)
+		v.tiles = tiles.NewService(ix, tiles.NewRegionGrades(v.grades), s.cfg.TileOptions)
 	}
 	return v
 }

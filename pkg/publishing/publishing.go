@@ -70,7 +70,7 @@ func Summarize(ctx context.Context, ix *spatialindex.Index, regions []regiongrad
 	if _, err := ix.Load(ctx, approvedUnits(units)); err != nil {
 		return nil, err
 	}
-	return json.Marshal(regiongrade.Compute(regions, ix.Snapshot().RegionCounts(nil), rule))
+	return json.Marshal(regiongrade.Compute(regions, ix.Snapshot().RegionTotals(), rule))
 }
 
 func approvedUnits(units []*riskmap.ApprovedUnit) iter.Seq2[*riskmap.Unit, error] {
