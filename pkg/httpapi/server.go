@@ -36,7 +36,9 @@ import (
 // Config is what the server is built from.
 type Config struct {
 	Store riskmap.Store
+	// Units writes units; its Index is where the writes go (Index when it has none).
 	Units *register.Service
+	// Index is the index reads are served from.
 	Index *spatialindex.Index
 	// PublicIndex makes an empty index for the public view of a publication (public fields
 	// only); nil turns the /public endpoints off.
@@ -155,6 +157,13 @@ func New(cfg Config) *Server {
 	cfg.Timeouts.defaults()
 	if len(cfg.DeviceKey) == 0 {
 		cfg.DeviceKey = []byte(randomToken())
+	}
+	if cfg.Units != nil && cfg.Units.Index == nil && cfg.Index != nil {
+		// Writes reach the index through the register service: a service given without
+		// one writes to the server's.
+		units := *cfg.Units
+		units.Index = cfg.Index
+		cfg.Units = &units
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
