@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"iter"
 	"net/http"
 	"sort"
 	"strconv"
@@ -19,31 +18,21 @@ import (
 // Publications (发布): an admin freezes the approved register and its regional grades into
 // a numbered, immutable publication (pkg/publishing); /public serves the latest one.
 
-func publicationUnits(units iter.Seq2[*riskmap.ApprovedUnit, error]) iter.Seq2[*riskmap.Unit, error] {
-	return func(yield func(*riskmap.Unit, error) bool) {
-		for a, err := range units {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(a.Unit(), nil) {
-				return
-			}
-		}
-	}
-}
-
 // LoadPublication makes the latest publication the public view, if it is not already. The
 // server calls it after a publication; the command calls it at start and when another
 // replica has published.
 func (s *Server) LoadPublication(ctx context.Context) error {
-	if s.cfg.PublicIndex == nil {
+	if s.publisher == nil {
 		return nil
 	}
 	s.pubLoad.Lock()
 	defer s.pubLoad.Unlock()
 	cur := s.pub()
-	p, err := s.cfg.Store.LatestPublication(ctx)
+	have := int64(0)
+	if cur.publication != nil && cur.ix.Loaded() {
+		have = cur.publication.Number
+	}
+	p, ix, err := s.publisher.Latest(ctx, have)
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
 		if !cur.ix.Loaded() {
 			if _, err := cur.ix.Load(ctx, func(func(*riskmap.Unit, error) bool) {}); err != nil {
@@ -52,19 +41,11 @@ func (s *Server) LoadPublication(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if cur.publication != nil && cur.publication.Number >= p.Number && cur.ix.Loaded() {
-		return nil
-	}
-	ix := s.cfg.PublicIndex()
-	n, err := ix.Load(ctx, publicationUnits(s.cfg.Store.PublicationUnits(ctx, p.Number)))
-	if err != nil {
+	if err != nil || p == nil {
 		return err
 	}
 	s.public.Store(s.newView(ix, true, p))
-	s.cfg.Logger.Info("publication loaded for the public", "number", p.Number, "units", n)
+	s.cfg.Logger.Info("publication loaded for the public", "number", p.Number, "units", ix.Snapshot().Len())
 	return nil
 }
 

@@ -64,6 +64,24 @@ func (s *Service) Publish(ctx context.Context, p *riskmap.Publication, rec func(
 	return ix, nil
 }
 
+// Latest returns the latest publication and a new public index holding its units, unless
+// its number is not above have (the number of the publication already served; 0: none):
+// then it returns nil and no error. ENOTFOUND when nothing has been published.
+func (s *Service) Latest(ctx context.Context, have int64) (*riskmap.Publication, *spatialindex.Index, error) {
+	p, err := s.Store.LatestPublication(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.Number <= have {
+		return nil, nil, nil
+	}
+	ix := s.NewIndex()
+	if _, err := ix.Load(ctx, publicationUnits(s.Store.PublicationUnits(ctx, p.Number))); err != nil {
+		return nil, nil, err
+	}
+	return p, ix, nil
+}
+
 // Summarize loads the approved register into ix (an empty public index) and returns the
 // regional grades computed from it, as a publication keeps them.
 func Summarize(ctx context.Context, ix *spatialindex.Index, regions []regiongrade.Region, rule config.RegionRule, units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
@@ -76,6 +94,20 @@ func Summarize(ctx context.Context, ix *spatialindex.Index, regions []regiongrad
 func approvedUnits(units []*riskmap.ApprovedUnit) iter.Seq2[*riskmap.Unit, error] {
 	return func(yield func(*riskmap.Unit, error) bool) {
 		for _, a := range units {
+			if !yield(a.Unit(), nil) {
+				return
+			}
+		}
+	}
+}
+
+func publicationUnits(units iter.Seq2[*riskmap.ApprovedUnit, error]) iter.Seq2[*riskmap.Unit, error] {
+	return func(yield func(*riskmap.Unit, error) bool) {
+		for a, err := range units {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
 			if !yield(a.Unit(), nil) {
 				return
 			}
