@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"riskmap/pkg/httpapi"
 	"riskmap/pkg/password"
 	"riskmap/pkg/postgis"
+	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
@@ -410,19 +410,20 @@ func (m *Main) publish(ctx context.Context, by, note string) (*riskmap.Publicati
 	if err != nil {
 		return nil, err
 	}
-	prepared := regiongrade.Prepare(regions)
-	newIndex := m.publicIndex(regions)
 	p := &riskmap.Publication{CreatedBy: by, Note: note}
 	if by == "" {
 		p.CreatedBy = "riskmap publish"
 	}
-	err = m.store.Publish(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-		return httpapi.SummarizeApproved(ctx, newIndex(), prepared, m.cfg.RegionRule, units)
-	})
-	if err == nil {
-		m.auditCLI(ctx, "publication.create", "publication", strconv.FormatInt(p.Number, 10), fmt.Sprintf("%d units; %s", p.UnitCount, note))
+	if _, err := m.publisher(regions).Publish(ctx, p, nil); err != nil {
+		return nil, err
 	}
-	return p, err
+	m.auditCLI(ctx, "publication.create", "publication", strconv.FormatInt(p.Number, 10), fmt.Sprintf("%d units; %s", p.UnitCount, note))
+	return p, nil
+}
+
+// publisher is the publishing service of the store, the same for serve and publish.
+func (m *Main) publisher(regions []*riskmap.Region) *publishing.Service {
+	return publishing.New(m.store, regiongrade.Prepare(regions), m.cfg.RegionRule, m.publicIndex(regions))
 }
 
 // auditCLI records a write made from the command line in the audit log. The actor is the
@@ -577,7 +578,8 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	svc := m.service()
 	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, PublicIndex: m.publicIndex(regions),
+	svc.Index = ix                               // every write reaches the index before its response
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, PublicIndex: m.publicIndex(regions), Publisher: m.publisher(regions),
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
@@ -622,7 +624,7 @@ func (m *Main) serve(ctx context.Context) error {
 		// Other replicas write to the same database: follow their changes.
 		go func() {
 			defer close(followed)
-			m.follow(ctx, ps, ix, srv, mark)
+			m.follow(ctx, ps, ix, svc, srv, mark)
 		}()
 	} else {
 		close(followed)

@@ -26,6 +26,7 @@ import (
 
 	"riskmap/pkg/pgtest"
 	"riskmap/pkg/postgis"
+	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/storetest"
@@ -420,7 +421,7 @@ func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 	}
 	cs := &countingStore{Store: s}
 	ix := spatialindex.New(encodeFeature, nil)
-	f := &follower{store: cs, ix: ix, logger: slog.New(slog.DiscardHandler)}
+	f := &follower{store: cs, ix: ix, units: &register.Service{Index: ix}, logger: slog.New(slog.DiscardHandler)}
 	event := func(id, version int64) []followMsg {
 		return []followMsg{{event: postgis.Event{ID: id, Version: version}}}
 	}

@@ -40,9 +40,16 @@ const (
 // Whenever its listening connection is (re)established it catches up with what changed
 // while nothing listened, from mark: the change mark serve took before it loaded the
 // indexes, so that writes committed during the load are caught up (0 reloads both).
-func (m *Main) follow(ctx context.Context, s *postgis.Store, ix *spatialindex.Index, pub publicationLoader, mark int64) {
-	f := &follower{store: s, ix: ix, pub: pub, logger: m.logger, mark: mark}
+func (m *Main) follow(ctx context.Context, s *postgis.Store, ix *spatialindex.Index, units indexWriter, pub publicationLoader, mark int64) {
+	f := &follower{store: s, ix: ix, units: units, pub: pub, logger: m.logger, mark: mark}
 	f.run(ctx)
+}
+
+// indexWriter brings the units other replicas wrote into the index the way this replica's
+// own writes reach it (register.Service, whose Index is the follower's).
+type indexWriter interface {
+	ApplyStored(u *riskmap.Unit) (bool, error)
+	RemoveErased(id int64) bool
 }
 
 // publicationLoader brings the public view up to the latest publication (httpapi.Server).
@@ -64,8 +71,11 @@ type followStore interface {
 
 // follower holds the state of follow. Only its run goroutine touches it.
 type follower struct {
-	store  followStore
+	store followStore
+	// ix is read for the versions indexed and loaded whole by a reload; single units reach
+	// it through units.
 	ix     *spatialindex.Index
+	units  indexWriter
 	pub    publicationLoader
 	logger *slog.Logger
 	// mark is where the next catch-up starts (postgis.ChangeMark); 0 means unknown, and the
@@ -202,7 +212,7 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 		switch {
 		case riskmap.ErrorCode(err) == riskmap.ENOTFOUND:
 			// Erased from the database by hand: riskmap itself never erases a unit.
-			f.ix.Remove(id)
+			f.units.RemoveErased(id)
 		case err != nil:
 			if ctx.Err() == nil {
 				f.logger.Warn("cannot read a unit another replica wrote; catching up shortly", "unit", id, "error", err)
@@ -218,7 +228,7 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 // apply brings a unit read from the store into the index. It reports whether it changed.
 // The public index changes only with a publication (loadPublication).
 func (f *follower) apply(u *riskmap.Unit) bool {
-	changed, err := f.ix.Apply(u)
+	changed, err := f.units.ApplyStored(u)
 	if err != nil {
 		f.logger.Error("cannot index a unit another replica wrote", "unit", u.ID, "error", err)
 		return false

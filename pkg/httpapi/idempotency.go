@@ -81,9 +81,9 @@ func (s *Server) replay(c echo.Context, k *idempotency) (bool, error) {
 		a.targetType, a.targetID = "unit", id
 		// The first request may have been written and then answered with an error (its
 		// commit's answer was lost): bring its unit into the index now.
-		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && s.cfg.Units != nil {
 			if u, err := s.cfg.Store.GetUnit(ctx, n); err == nil {
-				if err := s.index(u); err != nil {
+				if _, err := s.cfg.Units.ApplyStored(u); err != nil {
 					return true, err
 				}
 			}

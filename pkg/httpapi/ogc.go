@@ -339,7 +339,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 	if err := p.Err(); err != nil {
 		return err
 	}
-	sums, _, _, err := s.ogcView(c).regionView(c).summaries()
+	sums, _, err := s.ogcView(c).regionView(c).grades.Summaries()
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"iter"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,59 +10,29 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"riskmap/pkg/config"
+	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
-	"riskmap/pkg/spatialindex"
 )
 
 // Publications (发布): an admin freezes the approved register and its regional grades into
-// a numbered, immutable publication; /public serves the latest one.
-
-func approvedUnits(units []*riskmap.ApprovedUnit) iter.Seq2[*riskmap.Unit, error] {
-	return func(yield func(*riskmap.Unit, error) bool) {
-		for _, a := range units {
-			if !yield(a.Unit(), nil) {
-				return
-			}
-		}
-	}
-}
-
-func publicationUnits(units iter.Seq2[*riskmap.ApprovedUnit, error]) iter.Seq2[*riskmap.Unit, error] {
-	return func(yield func(*riskmap.Unit, error) bool) {
-		for a, err := range units {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if !yield(a.Unit(), nil) {
-				return
-			}
-		}
-	}
-}
-
-// SummarizeApproved loads the approved register into ix (an empty public index) and
-// returns the regional grades computed from it, as a publication keeps them.
-func SummarizeApproved(ctx context.Context, ix *spatialindex.Index, regions []regiongrade.Region, rule config.RegionRule, units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-	if _, err := ix.Load(ctx, approvedUnits(units)); err != nil {
-		return nil, err
-	}
-	return json.Marshal(regiongrade.Compute(regions, regionCounts(ix.Snapshot(), nil), rule))
-}
+// a numbered, immutable publication (pkg/publishing); /public serves the latest one.
 
 // LoadPublication makes the latest publication the public view, if it is not already. The
 // server calls it after a publication; the command calls it at start and when another
 // replica has published.
 func (s *Server) LoadPublication(ctx context.Context) error {
-	if s.cfg.PublicIndex == nil {
+	if s.publisher == nil {
 		return nil
 	}
 	s.pubLoad.Lock()
 	defer s.pubLoad.Unlock()
 	cur := s.pub()
-	p, err := s.cfg.Store.LatestPublication(ctx)
+	have := int64(0)
+	if cur.publication != nil && cur.ix.Loaded() {
+		have = cur.publication.Number
+	}
+	p, ix, err := s.publisher.Latest(ctx, have)
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
 		if !cur.ix.Loaded() {
 			if _, err := cur.ix.Load(ctx, func(func(*riskmap.Unit, error) bool) {}); err != nil {
@@ -72,19 +41,11 @@ func (s *Server) LoadPublication(ctx context.Context) error {
 		}
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if cur.publication != nil && cur.publication.Number >= p.Number && cur.ix.Loaded() {
-		return nil
-	}
-	ix := s.cfg.PublicIndex()
-	n, err := ix.Load(ctx, publicationUnits(s.cfg.Store.PublicationUnits(ctx, p.Number)))
-	if err != nil {
+	if err != nil || p == nil {
 		return err
 	}
 	s.public.Store(s.newView(ix, true, p))
-	s.cfg.Logger.Info("publication loaded for the public", "number", p.Number, "units", n)
+	s.cfg.Logger.Info("publication loaded for the public", "number", p.Number, "units", ix.Snapshot().Len())
 	return nil
 }
 
@@ -117,10 +78,10 @@ func (s *Server) publish(c echo.Context) error {
 			return riskmap.Errorf(riskmap.EINVALID, `send {"note": "…"} or nothing`)
 		}
 	}
-	if len([]rune(req.Note)) > riskmap.MaxShortTextLen*4 {
-		return riskmap.Errorf(riskmap.EINVALID, "note: at most %d characters", riskmap.MaxShortTextLen*4)
+	if err := publishing.CheckNote(req.Note); err != nil {
+		return err
 	}
-	if s.cfg.PublicIndex == nil {
+	if s.publisher == nil {
 		return riskmap.Errorf(riskmap.EUNAVAILABLE, "this server has no public map")
 	}
 	idem, err := s.idempotencyOf(c, b)
@@ -138,13 +99,9 @@ func (s *Server) publish(c echo.Context) error {
 	err = func() error {
 		s.pubLoad.Lock()
 		defer s.pubLoad.Unlock()
-		var ix *spatialindex.Index
 		// The audit row and the answer kept for an Idempotency-Key commit with the
 		// publication.
-		err := s.cfg.Store.PublishRecorded(ctx, p, func(units []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-			ix = s.cfg.PublicIndex()
-			return SummarizeApproved(ctx, ix, s.regions, s.cfg.RegionRule, units)
-		}, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
+		ix, err := s.publisher.Publish(ctx, p, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
 			a.targetID, a.after = strconv.FormatInt(q.Number, 10), pubJSON(q, true)
 			var err error
 			if body, err = json.Marshal(pubJSON(q, true)); err != nil {

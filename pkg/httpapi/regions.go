@@ -14,46 +14,12 @@ import (
 	"riskmap/pkg/spatialindex"
 )
 
-// regionCounts sums the index's counts by exact region code, over the categories allowed
-// (nil: all).
-func regionCounts(snap *spatialindex.Snapshot, cats map[string]bool) map[string][4]int {
-	return scopedRegionCounts(snap, cats, nil)
-}
-
-// scopedRegionCounts is regionCounts inside a department user's scope (nil: everything).
+// scopedRegionCounts sums the snapshot's counts by exact region code, over the categories
+// allowed (nil: all) inside a department user's scope (nil: everything).
 func scopedRegionCounts(snap *spatialindex.Snapshot, cats map[string]bool, scope *riskmap.User) map[string][4]int {
-	out := map[string][4]int{}
-	for k, v := range snap.Counts() {
-		if (cats != nil && !cats[k.Category]) || (scope != nil && !scope.InScope(k.Category, k.RegionCode)) {
-			continue
-		}
-		c := out[k.RegionCode]
-		for i := range c {
-			c[i] += v[i]
-		}
-		out[k.RegionCode] = c
-	}
-	return out
-}
-
-// summaries returns every region's aggregate for the current snapshot, computed once per
-// index change.
-func (v *view) summaries() ([]regiongrade.Summary, map[string]*regiongrade.Summary, uint64, error) {
-	snap, err := v.snapshot()
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.sums == nil || v.seq != snap.Seq() {
-		v.sums = regiongrade.Compute(v.s.regions, regionCounts(snap, nil), v.s.cfg.RegionRule)
-		v.byCode = make(map[string]*regiongrade.Summary, len(v.sums))
-		for i := range v.sums {
-			v.byCode[v.sums[i].Code] = &v.sums[i]
-		}
-		v.seq = snap.Seq()
-	}
-	return v.sums, v.byCode, v.seq, nil
+	return snap.RegionCounts(func(k spatialindex.CountKey) bool {
+		return (cats == nil || cats[k.Category]) && (scope == nil || scope.InScope(k.Category, k.RegionCode))
+	})
 }
 
 type regionFeature struct {
@@ -78,7 +44,7 @@ func (v *view) listRegions(c echo.Context) error {
 	if level != "" && !riskmap.ValidRegionLevel(level) {
 		return riskmap.Errorf(riskmap.EINVALID, "level must be district, street, community or grid, got %q", clip(level))
 	}
-	sums, _, _, err := v.summaries()
+	sums, _, err := v.grades.Summaries()
 	if err != nil {
 		return err
 	}
@@ -112,7 +78,7 @@ func (v *view) getRegion(c echo.Context) error {
 }
 
 func (v *view) regionByCode(code string) (*regionFeature, error) {
-	sums, _, _, err := v.summaries()
+	sums, _, err := v.grades.Summaries()
 	if err != nil {
 		return nil, err
 	}

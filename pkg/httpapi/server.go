@@ -25,6 +25,7 @@ import (
 
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
+	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
@@ -35,14 +36,19 @@ import (
 // Config is what the server is built from.
 type Config struct {
 	Store riskmap.Store
+	// Units writes units; its Index is where the writes go (Index when it has none).
 	Units *register.Service
+	// Index is the index reads are served from.
 	Index *spatialindex.Index
 	// PublicIndex makes an empty index for the public view of a publication (public fields
 	// only); nil turns the /public endpoints off.
 	PublicIndex func() *spatialindex.Index
-	Catalog     *riskmap.Catalog
-	Grader      *grading.Grader
-	RegionRule  config.RegionRule
+	// Publisher publishes (POST /api/v1/publications); nil makes one over Store, Regions,
+	// RegionRule and PublicIndex.
+	Publisher  *publishing.Service
+	Catalog    *riskmap.Catalog
+	Grader     *grading.Grader
+	RegionRule config.RegionRule
 	// Assets is the built front end (index.html, public.html, assets/); nil serves none.
 	Assets fs.FS
 	// TiandituKey is the browser key of 天地图 basemaps, handed to the pages; "" hides them.
@@ -78,6 +84,8 @@ type Server struct {
 	echo    *echo.Echo
 	regions []regiongrade.Region
 	metrics *metrics
+	// publisher is nil when the server has no public map.
+	publisher *publishing.Service
 
 	rules     map[string]rule
 	bodyRules map[string]bodyRule
@@ -103,20 +111,22 @@ type view struct {
 	tiles  *tiles.Service
 	// publication is what a public view serves; nil before the first publication.
 	publication *riskmap.Publication
-
-	mu     sync.Mutex // guards the region summaries cached for one index state
-	seq    uint64
-	sums   []regiongrade.Summary
-	byCode map[string]*regiongrade.Summary
-
-	tileRegions    []tiles.RegionFeature
-	tileRegionsSeq uint64
+	// grades are the regional grades of the view's units (the regions API and the regions
+	// layer of its tiles).
+	grades *regiongrade.Live
 }
 
 func (s *Server) newView(ix *spatialindex.Index, public bool, p *riskmap.Publication) *view {
 	v := &view{s: s, ix: ix, public: public, publication: p}
+	v.grades = regiongrade.NewLive(s.regions, s.cfg.RegionRule, func() (regiongrade.Counted, error) {
+		snap, err := v.snapshot()
+		if err != nil {
+			return nil, err
+		}
+		return snap, nil
+	})
 	if ix != nil {
-		v.tiles = tiles.NewService(ix, v, s.cfg.TileOptions)
+		v.tiles = tiles.NewService(ix, tiles.NewRegionGrades(v.grades), s.cfg.TileOptions)
 	}
 	return v
 }
@@ -148,6 +158,13 @@ func New(cfg Config) *Server {
 	if len(cfg.DeviceKey) == 0 {
 		cfg.DeviceKey = []byte(randomToken())
 	}
+	if cfg.Units != nil && cfg.Units.Index == nil && cfg.Index != nil {
+		// Writes reach the index through the register service: a service given without
+		// one writes to the server's.
+		units := *cfg.Units
+		units.Index = cfg.Index
+		cfg.Units = &units
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
@@ -164,6 +181,10 @@ func New(cfg Config) *Server {
 	s.internal = s.newView(cfg.Index, false, nil)
 	if cfg.PublicIndex != nil {
 		s.public.Store(s.newView(cfg.PublicIndex(), true, nil))
+		s.publisher = cfg.Publisher
+		if s.publisher == nil {
+			s.publisher = publishing.New(cfg.Store, s.regions, cfg.RegionRule, cfg.PublicIndex)
+		}
 	}
 	s.metrics = newMetrics(cfg.Registry, s)
 	e.HTTPErrorHandler = s.handleError

@@ -20,27 +20,6 @@ const mvtType = "application/vnd.mapbox-vector-tile"
 // tileFilters are the query parameters a units tile takes.
 var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true}
 
-// RegionFeatures gives the regions layer the regions with this audience's grades. It is
-// rebuilt once per index change.
-func (v *view) RegionFeatures() (uint64, []tiles.RegionFeature) {
-	sums, _, seq, err := v.summaries()
-	if err != nil {
-		return 0, nil
-	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.tileRegions == nil || v.tileRegionsSeq != seq {
-		fs := make([]tiles.RegionFeature, len(v.s.regions))
-		for i, r := range v.s.regions {
-			fs[i] = tiles.RegionFeature{Code: r.Code, Name: r.Name, Level: r.Level, Grade: sums[i].Grade,
-				Counts: sums[i].Counts.Array(), Geometry: r.Geometry, Bound: r.Bound}
-		}
-		v.tileRegions, v.tileRegionsSeq = fs, seq
-	}
-	// Region tiles change with every unit write; +1 keeps 0 free for "never".
-	return seq + 1, v.tileRegions
-}
-
 // tileRoutes serves an internal view's tiles under prefix.
 func (v *view) tileRoutes(prefix string, r rule) {
 	if v.tiles == nil {

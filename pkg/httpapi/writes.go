@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -30,15 +31,16 @@ func (s *Server) checkRead(c echo.Context, id int64, category, region string) er
 	return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
 }
 
-// index brings a written unit into the index before the response goes out, so that the
-// client's next tile or list request sees its change. The public index changes only with
-// a publication.
-func (s *Server) index(u *riskmap.Unit) error {
-	if s.cfg.Index == nil {
-		return nil
+// notIndexed reports whether err is from a write that was stored, with its audit row, but
+// did not reach the index (the register service brings every write there before it
+// returns, so that the client's next tile or list request sees it).
+func notIndexed(c echo.Context, err error) bool {
+	var ie *register.IndexError
+	if errors.As(err, &ie) {
+		written(c)
+		return true
 	}
-	_, err := s.cfg.Index.Apply(u)
-	return err
+	return false
 }
 
 func (s *Server) writeUnit(c echo.Context, status int, u *riskmap.Unit) error {
@@ -126,6 +128,9 @@ func (s *Server) createUnit(c echo.Context) error {
 		return err
 	}
 	if err := s.cfg.Units.CreateBy(c.Request().Context(), userOf(c), u, s.recorded(c, "unit.create", 0, http.StatusCreated, idem)); err != nil {
+		if notIndexed(c, err) {
+			return err
+		}
 		if riskmap.ErrorCode(err) == riskmap.ECONFLICT {
 			// A request with the same key may have written first: answer as it was answered.
 			if done, err := s.replay(c, idem); done {
@@ -135,9 +140,6 @@ func (s *Server) createUnit(c echo.Context) error {
 		return s.denyScope(c, 0, err)
 	}
 	written(c)
-	if err := s.index(u); err != nil {
-		return err
-	}
 	c.Response().Header().Set("Location", unitLocation(u.ID))
 	return s.writeUnit(c, http.StatusCreated, u)
 }
@@ -163,15 +165,15 @@ func (s *Server) updateUnit(c echo.Context) error {
 	u.ID, u.Version = id, version
 	_, err = s.cfg.Units.UpdateBy(c.Request().Context(), userOf(c), u, s.recorded(c, "unit.update", id, http.StatusOK, nil))
 	if err != nil {
+		if notIndexed(c, err) {
+			return err
+		}
 		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
 			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it and apply your edit again", id, version)
 		}
 		return s.denyScope(c, id, err)
 	}
 	written(c)
-	if err := s.index(u); err != nil {
-		return err
-	}
 	return s.writeUnit(c, http.StatusOK, u)
 }
 
@@ -197,15 +199,15 @@ func (s *Server) transition(action string, do func(ctx context.Context, by *risk
 		}
 		ch, err := do(c.Request().Context(), userOf(c), id, version, s.recorded(c, action, id, http.StatusOK, nil))
 		if err != nil {
+			if notIndexed(c, err) {
+				return err
+			}
 			if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
 				return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it before you %s it", id, version, strings.TrimPrefix(action, "unit."))
 			}
 			return s.denyScope(c, id, err)
 		}
 		written(c)
-		if err := s.index(ch.After); err != nil {
-			return err
-		}
 		return s.writeUnit(c, http.StatusOK, ch.After)
 	}
 }

@@ -27,6 +27,9 @@ type Service struct {
 	// only by their declared region code.
 	Locate  func(orb.Point) string
 	Catalog *riskmap.Catalog
+	// Index, when set, is where every unit write goes once it is stored, before the write's
+	// method returns (see Indexer).
+	Index Indexer
 	// Now returns the current time; tests may fix it.
 	Now func() time.Time
 }
@@ -90,7 +93,10 @@ func (s *Service) Create(ctx context.Context, u *riskmap.Unit) error {
 	if err := s.Prepare(ctx, u); err != nil {
 		return err
 	}
-	return s.Store.CreateUnit(ctx, u)
+	if err := s.Store.CreateUnit(ctx, u); err != nil {
+		return err
+	}
+	return s.index(u)
 }
 
 // Update prepares and stores a new version of unit u.ID; u.Version must be the version the
@@ -102,11 +108,15 @@ func (s *Service) Update(ctx context.Context, u *riskmap.Unit) error {
 	if err := s.Prepare(ctx, u); err != nil {
 		return err
 	}
-	return s.Store.UpdateUnit(ctx, u)
+	if err := s.Store.UpdateUnit(ctx, u); err != nil {
+		return err
+	}
+	return s.index(u)
 }
 
 // BulkCreate prepares and stores many units in one transaction. The first invalid unit stops
-// the load and nothing is stored; the error names the unit by its position and code.
+// the load and nothing is stored; the error names the unit by its position and code. The
+// units do not go to the index one by one: load it from the store afterwards.
 func (s *Service) BulkCreate(ctx context.Context, units iter.Seq[*riskmap.Unit], progress func(int)) (int, error) {
 	// An invalid unit cancels the context, which makes the store roll the transaction back
 	// rather than commit the units before it.
@@ -165,6 +175,9 @@ func (s *Service) Regrade(ctx context.Context, progress func(RegradeResult)) (Re
 			return res, err
 		}
 		res.Changed++
+		if err := s.index(u); err != nil {
+			return res, err
+		}
 		if progress != nil && (i+1)%1000 == 0 {
 			progress(res)
 		}

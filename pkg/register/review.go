@@ -16,7 +16,9 @@ import (
 //
 // The methods here take the person asking (by); a nil by is the system itself (seed,
 // import, the command line), which the rules do not restrict. Every refusal is EFORBIDDEN
-// (or ENOTFOUND, for a unit the person may not know of) and changes nothing.
+// (or ENOTFOUND, for a unit the person may not know of) and changes nothing. A write that
+// is stored reaches the service's Index before the method returns; if it does not, the
+// error is an *IndexError (and the Change is still returned).
 
 // Change is what a write did: the unit before (nil for a new one) and after.
 type Change struct {
@@ -130,7 +132,7 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 		return err
 	}
 	u.Author = name(by) // recorded with the revision, in the same transaction
-	return s.Store.CreateUnitRecorded(ctx, u, records(nil, func(u *riskmap.Unit) *riskmap.UnitAuthor {
+	err := s.Store.CreateUnitRecorded(ctx, u, records(nil, func(u *riskmap.Unit) *riskmap.UnitAuthor {
 		a := &riskmap.UnitAuthor{UnitID: u.ID, CreatedBy: name(by), UpdatedBy: name(by)}
 		if u.Status == riskmap.StatusSubmitted {
 			at := s.now()
@@ -141,6 +143,10 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 		}
 		return a
 	}, rec))
+	if err != nil {
+		return err
+	}
+	return s.index(u)
 }
 
 // UpdateBy prepares and stores a new revision of unit u.ID written by by; u.Version is the
@@ -188,7 +194,7 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if err != nil {
 		return Change{}, err
 	}
-	return Change{Before: before, After: u}, nil
+	return Change{Before: before, After: u}, s.index(u)
 }
 
 // transition moves a unit at version to status to after check approves.
@@ -218,7 +224,7 @@ func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version 
 	if err != nil {
 		return Change{}, err
 	}
-	return Change{Before: before, After: &after}, nil
+	return Change{Before: before, After: &after}, s.index(&after)
 }
 
 // Submit sends a draft for review.
@@ -280,5 +286,5 @@ func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int6
 	if err != nil {
 		return Change{}, err
 	}
-	return Change{Before: before, After: after}, nil
+	return Change{Before: before, After: after}, s.index(after)
 }

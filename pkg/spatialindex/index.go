@@ -142,6 +142,26 @@ func (s *Snapshot) Cells(x0, y0, x1, y1 uint32, fn func(x, y uint32, c Cell) boo
 // Counts returns the per-grade counts of units by region code and category.
 func (s *Snapshot) Counts() map[CountKey][4]int { return s.counts }
 
+// RegionTotals is RegionCounts over every category.
+func (s *Snapshot) RegionTotals() map[string][4]int { return s.RegionCounts(nil) }
+
+// RegionCounts sums the per-grade counts by exact region code (a unit's CountCode), over
+// the keys keep accepts (nil: all).
+func (s *Snapshot) RegionCounts(keep func(CountKey) bool) map[string][4]int {
+	out := map[string][4]int{}
+	for k, v := range s.counts {
+		if keep != nil && !keep(k) {
+			continue
+		}
+		c := out[k.RegionCode]
+		for i := range c {
+			c[i] += v[i]
+		}
+		out[k.RegionCode] = c
+	}
+	return out
+}
+
 // Index is the live index. Its methods are safe for concurrent use.
 type Index struct {
 	encode Encoder
