@@ -32,7 +32,7 @@ func newHashGate(n, q int) *hashGate {
 	if q <= 0 {
 		q = 8 * n
 	}
-	return &hashGate{slots: make(chan struct{}, n), queue: int64(q), maxWait: 10 * time.Second}
+	return &hashGate{slots: make(chan struct{}, n), queue: int64(q), maxWait: 30 * time.Second}
 }
 
 // errHashBusy is the answer when the queue is full or the wait too long.
