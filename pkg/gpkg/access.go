@@ -82,6 +82,12 @@ func mustAffect(res sql.Result, notFound error) error {
 // CreateSession stores a session. CreatedAt defaults to now and LastSeenAt to CreatedAt;
 // the times are set to what the file keeps.
 func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
+	return s.CreateSessionRecorded(ctx, x, "", nil)
+}
+
+// CreateSessionRecorded is CreateSession that first ends the session replaces and keeps
+// what rec returns, all in one transaction.
+func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, replaces string, rec riskmap.AccessRecordFunc) error {
 	if x.TokenHash == "" {
 		return riskmap.Errorf(riskmap.EINVALID, "a session needs a token hash")
 	}
@@ -91,7 +97,13 @@ func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
 	created := milliOr(x.CreatedAt, now())
 	seen := milliOr(x.LastSeenAt, created)
 	expires := milli(x.ExpiresAt)
+	old := *x
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if replaces != "" {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", replaces); err != nil {
+				return s.dbErr(err, "delete session")
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at,
     client_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			x.TokenHash, x.UserID, x.CSRF, formatTime(created), formatTime(seen), formatTime(expires), x.ClientAddr, x.UserAgent)
@@ -100,14 +112,28 @@ func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
 			return riskmap.Errorf(riskmap.ECONFLICT, "the session exists already")
 		case isForeignKey(err):
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", x.UserID)
+		case err != nil:
+			return s.dbErr(err, "create session")
 		}
-		return s.dbErr(err, "create session")
+		x.CreatedAt, x.LastSeenAt, x.ExpiresAt = created, seen, expires
+		return s.keepAccessRecords(ctx, tx, rec)
 	})
+	if err != nil {
+		*x = old
+	}
+	return err
+}
+
+// keepAccessRecords keeps what rec returns (the audit row) in the transaction tx.
+func (s *Store) keepAccessRecords(ctx context.Context, tx *sql.Tx, rec riskmap.AccessRecordFunc) error {
+	if rec == nil {
+		return nil
+	}
+	r, err := rec()
 	if err != nil {
 		return err
 	}
-	x.CreatedAt, x.LastSeenAt, x.ExpiresAt = created, seen, expires
-	return nil
+	return s.keepRecords(ctx, tx, r)
 }
 
 // SessionByHash returns the session whose token has the hash.
@@ -148,9 +174,17 @@ func (s *Store) TouchSession(ctx context.Context, hash string, at time.Time) err
 
 // DeleteSession ends a session. Ending one that has ended already is not an error.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	return s.DeleteSessionRecorded(ctx, hash, nil)
+}
+
+// DeleteSessionRecorded is DeleteSession that keeps what rec returns in the same
+// transaction.
+func (s *Store) DeleteSessionRecorded(ctx context.Context, hash string, rec riskmap.AccessRecordFunc) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash)
-		return s.dbErr(err, "delete session")
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash); err != nil {
+			return s.dbErr(err, "delete session")
+		}
+		return s.keepAccessRecords(ctx, tx, rec)
 	})
 }
 
@@ -182,12 +216,19 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time, idle t
 
 // CreateAPIToken stores a token and sets its ID; CreatedAt defaults to now.
 func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
+	return s.CreateAPITokenRecorded(ctx, t, nil)
+}
+
+// CreateAPITokenRecorded is CreateAPIToken that keeps what rec returns in the same
+// transaction.
+func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken, rec riskmap.AccessRecordFunc) error {
 	if t.TokenHash == "" {
 		return riskmap.Errorf(riskmap.EINVALID, "an API token needs a token hash")
 	}
 	created := milliOr(t.CreatedAt, now())
-	var id int64
+	old := *t
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at,
     revoked_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			t.Name, t.UserID, t.TokenHash, t.CreatedBy, formatTime(created), optTimeArg(t.LastUsedAt), optTimeArg(t.RevokedAt), t.Scope).Scan(&id)
@@ -198,14 +239,16 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", t.UserID)
 		case isCheck(err):
 			return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
+		case err != nil:
+			return s.dbErr(err, "create API token")
 		}
-		return s.dbErr(err, "create API token")
+		t.ID, t.CreatedAt, t.LastUsedAt, t.RevokedAt = id, created, optMilli(t.LastUsedAt), optMilli(t.RevokedAt)
+		return s.keepAccessRecords(ctx, tx, rec)
 	})
 	if err != nil {
-		return err
+		*t = old
 	}
-	t.ID, t.CreatedAt, t.LastUsedAt, t.RevokedAt = id, created, optMilli(t.LastUsedAt), optMilli(t.RevokedAt)
-	return nil
+	return err
 }
 
 const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, CAST(t.created_at AS TEXT),
@@ -264,12 +307,21 @@ func (s *Store) APITokens(ctx context.Context) ([]*riskmap.APIToken, error) {
 
 // RevokeAPIToken revokes a token. A token revoked already keeps its first revocation time.
 func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
+	return s.RevokeAPITokenRecorded(ctx, id, at, nil)
+}
+
+// RevokeAPITokenRecorded is RevokeAPIToken that keeps what rec returns in the same
+// transaction.
+func (s *Store) RevokeAPITokenRecorded(ctx context.Context, id int64, at time.Time, rec riskmap.AccessRecordFunc) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", formatTime(at), id)
 		if err != nil {
 			return s.dbErr(err, "revoke API token")
 		}
-		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id))
+		if err := mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id)); err != nil {
+			return err
+		}
+		return s.keepAccessRecords(ctx, tx, rec)
 	})
 }
 

@@ -245,6 +245,11 @@ func (s *Store) Shelters(ctx context.Context) ([]*riskmap.Shelter, error) {
 
 // CreateUser stores a new user and sets its ID and CreatedAt.
 func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
+	return s.CreateUserRecorded(ctx, u, nil)
+}
+
+// CreateUserRecorded is CreateUser that keeps what rec returns in the same transaction.
+func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec riskmap.AccessRecordFunc) error {
 	cats, err := jsonList(u.Categories)
 	if err != nil {
 		return err
@@ -254,21 +259,25 @@ func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
 		return err
 	}
 	t := now()
-	var id int64
+	old := *u
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash,
     disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t)).Scan(&id)
 		if isUnique(err) {
 			return riskmap.Errorf(riskmap.ECONFLICT, "the user name %q is taken", u.Name)
 		}
-		return s.dbErr(err, "insert user")
+		if err != nil {
+			return s.dbErr(err, "insert user")
+		}
+		u.ID, u.CreatedAt = id, t
+		return s.keepAccessRecords(ctx, tx, rec)
 	})
 	if err != nil {
-		return err
+		*u = old
 	}
-	u.ID, u.CreatedAt = id, t
-	return nil
+	return err
 }
 
 // selectUser reads what scanUser decodes.
@@ -339,26 +348,50 @@ func (s *Store) Users(ctx context.Context) ([]*riskmap.User, error) {
 
 // UpdateUser replaces everything about user u.ID but its name, id and CreatedAt.
 func (s *Store) UpdateUser(ctx context.Context, u *riskmap.User) error {
+	_, err := s.UpdateUserRecorded(ctx, u, false, nil)
+	return err
+}
+
+// UpdateUserRecorded is UpdateUser that, with endSessions, ends the user's sessions and
+// keeps what rec returns, all in one transaction.
+func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSessions bool, rec riskmap.AccessRecordFunc) (int, error) {
 	if !riskmap.ValidRole(u.Role) {
-		return riskmap.Errorf(riskmap.EINVALID, "role must be admin, expert or department, got %q", u.Role)
+		return 0, riskmap.Errorf(riskmap.EINVALID, "role must be admin, expert or department, got %q", u.Role)
 	}
 	cats, err := jsonList(u.Categories)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	regs, err := jsonList(u.Regions)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	var ended int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, department = ?, categories = ?, regions = ?,
     password_hash = ?, disabled = ? WHERE id = ?`,
 			u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, u.ID)
 		if err != nil {
 			return s.dbErr(err, "update user")
 		}
-		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", u.ID))
+		if err := mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", u.ID)); err != nil {
+			return err
+		}
+		if endSessions {
+			res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", u.ID)
+			if err != nil {
+				return s.dbErr(err, "delete user sessions")
+			}
+			if ended, err = res.RowsAffected(); err != nil {
+				return s.dbErr(err, "delete user sessions")
+			}
+		}
+		return s.keepAccessRecords(ctx, tx, rec)
 	})
+	if err != nil {
+		return 0, err
+	}
+	return int(ended), nil
 }
 
 // CountUsers counts the users.

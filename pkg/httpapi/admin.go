@@ -109,10 +109,14 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := u.Validate(s.cfg.Catalog); err != nil {
 		return err
 	}
-	if err := s.cfg.Store.CreateUser(c.Request().Context(), u); err != nil {
+	// The user and its audit row commit together.
+	if err := s.cfg.Store.CreateUserRecorded(c.Request().Context(), u, func() (*riskmap.WriteRecords, error) {
+		a.after = viewUser(u)
+		return s.auditRecords(c, a, http.StatusCreated), nil
+	}); err != nil {
 		return err
 	}
-	a.after = viewUser(u)
+	written(c)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, map[string]any{"user": viewUser(u), "password": pw})
 }
@@ -163,20 +167,19 @@ func (s *Server) patchUser(c echo.Context) error {
 	if err := u.Validate(s.cfg.Catalog); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if err := s.cfg.Store.UpdateUser(ctx, u); err != nil {
+	// A disabled user is cut off at once: its sessions end with the change, in its
+	// transaction with its audit row (its tokens stop working because every request checks
+	// the user).
+	a := auditOf(c)
+	_, err = s.cfg.Store.UpdateUserRecorded(c.Request().Context(), u, u.Disabled, func() (*riskmap.WriteRecords, error) {
+		a.before, a.after = before, viewUser(u)
+		return s.auditRecords(c, a, http.StatusOK), nil
+	})
+	if err != nil {
 		return err
 	}
+	written(c)
 	s.auth.clear() // role, scope or disabled changed: no request may use the old ones
-	if u.Disabled {
-		// A disabled user is cut off at once: its sessions end (its tokens stop working
-		// because every request checks the user).
-		if _, err := s.cfg.Store.DeleteUserSessions(ctx, u.ID); err != nil {
-			return err
-		}
-	}
-	a := auditOf(c)
-	a.before, a.after = before, viewUser(u)
 	return c.JSON(http.StatusOK, map[string]any{"user": viewUser(u)})
 }
 
@@ -201,17 +204,27 @@ func (s *Server) resetPassword(c echo.Context) error {
 	if u.PasswordHash, err = s.hashPassword(c, pw); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if err := s.cfg.Store.UpdateUser(ctx, u); err != nil {
+	// The new password, the end of the user's sessions and the audit row commit together.
+	a := auditOf(c)
+	_, err = s.cfg.Store.UpdateUserRecorded(c.Request().Context(), u, true, func() (*riskmap.WriteRecords, error) {
+		a.detail = "password reset; sessions ended"
+		return s.auditRecords(c, a, http.StatusOK), nil
+	})
+	if err != nil {
+		a.detail = "" // rolled back: the failure's row says what went wrong instead
 		return err
 	}
-	if _, err := s.cfg.Store.DeleteUserSessions(ctx, u.ID); err != nil {
-		return err
-	}
+	written(c)
 	s.auth.clear()
-	auditOf(c).detail = "password reset; sessions ended"
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{"password": pw})
+}
+
+// auditRecords is what a user, session or token write keeps in its transaction: the
+// request's audit row, as the audit middleware would write it for status. Call written
+// after the write succeeds.
+func (s *Server) auditRecords(c echo.Context, a *auditRecord, status int) *riskmap.WriteRecords {
+	return &riskmap.WriteRecords{Audit: s.auditEntry(c, a, status)}
 }
 
 type tokenView struct {
@@ -283,10 +296,14 @@ func (s *Server) createToken(c echo.Context) error {
 	secret := tokenPrefix + randomToken()
 	t := &riskmap.APIToken{Name: req.Name, UserID: u.ID, UserName: u.Name, TokenHash: tokenHash(secret),
 		CreatedBy: userOf(c).Name, CreatedAt: s.now(), Scope: req.Scope}
-	if err := s.cfg.Store.CreateAPIToken(ctx, t); err != nil {
+	if err := s.cfg.Store.CreateAPITokenRecorded(ctx, t, func() (*riskmap.WriteRecords, error) {
+		a.targetID, a.after = strconv.FormatInt(t.ID, 10), viewToken(t)
+		return s.auditRecords(c, a, http.StatusCreated), nil
+	}); err != nil {
+		a.targetID = "" // rolled back: the id names no token
 		return err
 	}
-	a.targetID, a.after = strconv.FormatInt(t.ID, 10), viewToken(t)
+	written(c)
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, map[string]any{"token": viewToken(t), "secret": secret})
 }
@@ -298,9 +315,12 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err != nil || id < 1 {
 		return riskmap.Errorf(riskmap.ENOTFOUND, "no token %q", clip(c.Param("id")))
 	}
-	if err := s.cfg.Store.RevokeAPIToken(c.Request().Context(), id, s.now()); err != nil {
+	if err := s.cfg.Store.RevokeAPITokenRecorded(c.Request().Context(), id, s.now(), func() (*riskmap.WriteRecords, error) {
+		return s.auditRecords(c, a, http.StatusNoContent), nil
+	}); err != nil {
 		return err
 	}
+	written(c)
 	s.auth.clear()
 	return c.NoContent(http.StatusNoContent)
 }

@@ -548,22 +548,27 @@ func (s *Server) login(c echo.Context) error {
 		return riskmap.Errorf(riskmap.EUNAUTHORIZED, "wrong user name or password, or the account is disabled")
 	}
 	s.throttle.succeed(req.Username, addr, attempt)
+	replaces := ""
 	if old := s.sessionCookie(c); old != "" {
-		if err := s.cfg.Store.DeleteSession(ctx, tokenHash(old)); err != nil {
-			return err
-		}
-		s.auth.clear()
+		replaces = tokenHash(old)
 	}
 	now := s.now()
 	tok := randomToken()
 	sess := &riskmap.Session{TokenHash: tokenHash(tok), UserID: u.ID, CSRF: randomToken(), CreatedAt: now,
 		LastSeenAt: now, ExpiresAt: now.Add(s.cfg.Auth.SessionMax), ClientAddr: addr, UserAgent: clip(c.Request().UserAgent())}
-	if err := s.cfg.Store.CreateSession(ctx, sess); err != nil {
+	au.role = u.Role
+	// The old session's end, the new session and the session.login row commit together.
+	if err := s.cfg.Store.CreateSessionRecorded(ctx, sess, replaces, func() (*riskmap.WriteRecords, error) {
+		return s.auditRecords(c, au, http.StatusOK), nil
+	}); err != nil {
 		return err
+	}
+	written(c)
+	if replaces != "" {
+		s.auth.clear()
 	}
 	s.setSessionCookie(c, tok, sess.ExpiresAt)
 	s.rememberDevice(c, u.Name, now)
-	au.role = u.Role
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, sessionBody{User: userJSON(u), CSRFToken: sess.CSRF, ExpiresAt: &sess.ExpiresAt, Via: "session"})
 }
@@ -592,9 +597,13 @@ func (s *Server) logout(c echo.Context) error {
 	au := auditOf(c)
 	au.action = "session.logout"
 	if p := principalOf(c); p.session != nil {
-		if err := s.cfg.Store.DeleteSession(c.Request().Context(), p.session.TokenHash); err != nil {
+		// The session's end and its session.logout row commit together.
+		if err := s.cfg.Store.DeleteSessionRecorded(c.Request().Context(), p.session.TokenHash, func() (*riskmap.WriteRecords, error) {
+			return s.auditRecords(c, au, http.StatusNoContent), nil
+		}); err != nil {
 			return err
 		}
+		written(c)
 		s.auth.clear()
 	}
 	s.setSessionCookie(c, "", time.Time{})

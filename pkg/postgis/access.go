@@ -45,6 +45,12 @@ func optTime(t pgtype.Timestamptz) *time.Time {
 // CreateSession stores a session. CreatedAt defaults to now and LastSeenAt to CreatedAt;
 // the times are set to what the database keeps.
 func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
+	return s.CreateSessionRecorded(ctx, x, "", nil)
+}
+
+// CreateSessionRecorded is CreateSession that first ends the session replaces and keeps
+// what rec returns, all in one transaction.
+func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, replaces string, rec riskmap.AccessRecordFunc) error {
 	if x.TokenHash == "" {
 		return riskmap.Errorf(riskmap.EINVALID, "a session needs a token hash")
 	}
@@ -54,19 +60,43 @@ func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
 	created := microOr(x.CreatedAt, s.timestamp())
 	seen := microOr(x.LastSeenAt, created)
 	expires := micro(x.ExpiresAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at, client_addr, user_agent)
+	old := *x
+	err := s.inTx(ctx, "create session", func(tx pgx.Tx) error {
+		if replaces != "" {
+			if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", replaces); err != nil {
+				return dbError("delete session", err)
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at, client_addr, user_agent)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		x.TokenHash, x.UserID, x.CSRF, created, seen, expires, x.ClientAddr, x.UserAgent)
-	switch {
-	case isUniqueViolation(err):
-		return riskmap.Errorf(riskmap.ECONFLICT, "the session exists already")
-	case isForeignKeyViolation(err):
-		return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", x.UserID)
-	case err != nil:
-		return dbError("create session", err)
+			x.TokenHash, x.UserID, x.CSRF, created, seen, expires, x.ClientAddr, x.UserAgent)
+		switch {
+		case isUniqueViolation(err):
+			return riskmap.Errorf(riskmap.ECONFLICT, "the session exists already")
+		case isForeignKeyViolation(err):
+			return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", x.UserID)
+		case err != nil:
+			return dbError("create session", err)
+		}
+		x.CreatedAt, x.LastSeenAt, x.ExpiresAt = created, seen, expires
+		return s.keepAccessRecords(ctx, tx, rec)
+	})
+	if err != nil {
+		*x = old
 	}
-	x.CreatedAt, x.LastSeenAt, x.ExpiresAt = created, seen, expires
-	return nil
+	return err
+}
+
+// keepAccessRecords keeps what rec returns (the audit row) in the transaction tx.
+func (s *Store) keepAccessRecords(ctx context.Context, tx pgx.Tx, rec riskmap.AccessRecordFunc) error {
+	if rec == nil {
+		return nil
+	}
+	r, err := rec()
+	if err != nil {
+		return err
+	}
+	return s.keepRecords(ctx, tx, r)
 }
 
 // SessionByHash returns the session whose token has the hash.
@@ -106,6 +136,17 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return nil
 }
 
+// DeleteSessionRecorded is DeleteSession that keeps what rec returns in the same
+// transaction.
+func (s *Store) DeleteSessionRecorded(ctx context.Context, hash string, rec riskmap.AccessRecordFunc) error {
+	return s.inTx(ctx, "delete session", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash); err != nil {
+			return dbError("delete session", err)
+		}
+		return s.keepAccessRecords(ctx, tx, rec)
+	})
+}
+
 // DeleteUserSessions ends every session of a user.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int, error) {
 	tag, err := s.pool.Exec(ctx, "DELETE FROM sessions WHERE user_id = $1", userID)
@@ -127,6 +168,12 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time, idle t
 
 // CreateAPIToken stores a token and sets its ID; CreatedAt defaults to now.
 func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
+	return s.CreateAPITokenRecorded(ctx, t, nil)
+}
+
+// CreateAPITokenRecorded is CreateAPIToken that keeps what rec returns in the same
+// transaction.
+func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken, rec riskmap.AccessRecordFunc) error {
 	if t.TokenHash == "" {
 		return riskmap.Errorf(riskmap.EINVALID, "an API token needs a token hash")
 	}
@@ -138,21 +185,28 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 	if t.RevokedAt != nil {
 		revoked = pgtype.Timestamptz{Time: micro(*t.RevokedAt), Valid: true}
 	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at, revoked_at, scope)
+	old := *t
+	err := s.inTx(ctx, "create API token", func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at, revoked_at, scope)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		t.Name, t.UserID, t.TokenHash, t.CreatedBy, created, lastUsed, revoked, t.Scope).Scan(&t.ID)
-	switch {
-	case isUniqueViolation(err):
-		return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
-	case isForeignKeyViolation(err):
-		return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", t.UserID)
-	case isCheckViolation(err):
-		return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
-	case err != nil:
-		return dbError("create API token", err)
+			t.Name, t.UserID, t.TokenHash, t.CreatedBy, created, lastUsed, revoked, t.Scope).Scan(&t.ID)
+		switch {
+		case isUniqueViolation(err):
+			return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
+		case isForeignKeyViolation(err):
+			return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", t.UserID)
+		case isCheckViolation(err):
+			return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
+		case err != nil:
+			return dbError("create API token", err)
+		}
+		t.CreatedAt, t.LastUsedAt, t.RevokedAt = created, optTime(lastUsed), optTime(revoked)
+		return s.keepAccessRecords(ctx, tx, rec)
+	})
+	if err != nil {
+		*t = old
 	}
-	t.CreatedAt, t.LastUsedAt, t.RevokedAt = created, optTime(lastUsed), optTime(revoked)
-	return nil
+	return err
 }
 
 const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, t.created_at, t.last_used_at, t.revoked_at, t.scope
@@ -195,14 +249,22 @@ func (s *Store) APITokens(ctx context.Context) ([]*riskmap.APIToken, error) {
 
 // RevokeAPIToken revokes a token. A token revoked already keeps its first revocation time.
 func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", id, micro(at))
-	if err != nil {
-		return dbError("revoke API token", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "API token %d does not exist", id)
-	}
-	return nil
+	return s.RevokeAPITokenRecorded(ctx, id, at, nil)
+}
+
+// RevokeAPITokenRecorded is RevokeAPIToken that keeps what rec returns in the same
+// transaction.
+func (s *Store) RevokeAPITokenRecorded(ctx context.Context, id int64, at time.Time, rec riskmap.AccessRecordFunc) error {
+	return s.inTx(ctx, "revoke API token", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", id, micro(at))
+		if err != nil {
+			return dbError("revoke API token", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return riskmap.Errorf(riskmap.ENOTFOUND, "API token %d does not exist", id)
+		}
+		return s.keepAccessRecords(ctx, tx, rec)
+	})
 }
 
 // TouchAPIToken sets a token's LastUsedAt.

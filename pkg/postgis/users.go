@@ -12,21 +12,33 @@ import (
 
 // CreateUser stores a new user and sets its ID and, when unset, CreatedAt.
 func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
+	return s.CreateUserRecorded(ctx, u, nil)
+}
+
+// CreateUserRecorded is CreateUser that keeps what rec returns in the same transaction.
+func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec riskmap.AccessRecordFunc) error {
 	created := u.CreatedAt.UTC().Truncate(time.Microsecond)
 	if u.CreatedAt.IsZero() {
 		created = s.timestamp()
 	}
-	err := s.pool.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at)
+	old := *u
+	err := s.inTx(ctx, "create user", func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
-	if err != nil {
-		if isUniqueViolation(err) {
-			return riskmap.Errorf(riskmap.ECONFLICT, "user name %q is taken", u.Name)
+			u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
+		if err != nil {
+			if isUniqueViolation(err) {
+				return riskmap.Errorf(riskmap.ECONFLICT, "user name %q is taken", u.Name)
+			}
+			return dbError("create user", err)
 		}
-		return dbError("create user", err)
+		u.CreatedAt = created
+		return s.keepAccessRecords(ctx, tx, rec)
+	})
+	if err != nil {
+		*u = old
 	}
-	u.CreatedAt = created
-	return nil
+	return err
 }
 
 // selectUser reads what scanUser decodes.
@@ -81,16 +93,37 @@ func (s *Store) Users(ctx context.Context) ([]*riskmap.User, error) {
 
 // UpdateUser replaces everything about user u.ID but its name, id and CreatedAt.
 func (s *Store) UpdateUser(ctx context.Context, u *riskmap.User) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET role = $2, department = $3, categories = $4, regions = $5,
+	_, err := s.UpdateUserRecorded(ctx, u, false, nil)
+	return err
+}
+
+// UpdateUserRecorded is UpdateUser that, with endSessions, ends the user's sessions and
+// keeps what rec returns, all in one transaction.
+func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSessions bool, rec riskmap.AccessRecordFunc) (int, error) {
+	ended := 0
+	err := s.inTx(ctx, "update user", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET role = $2, department = $3, categories = $4, regions = $5,
 		password_hash = $6, disabled = $7 WHERE id = $1`,
-		u.ID, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled)
+			u.ID, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled)
+		if err != nil {
+			return dbError("update user", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", u.ID)
+		}
+		if endSessions {
+			tag, err := tx.Exec(ctx, "DELETE FROM sessions WHERE user_id = $1", u.ID)
+			if err != nil {
+				return dbError("delete user sessions", err)
+			}
+			ended = int(tag.RowsAffected())
+		}
+		return s.keepAccessRecords(ctx, tx, rec)
+	})
 	if err != nil {
-		return dbError("update user", err)
+		return 0, err
 	}
-	if tag.RowsAffected() == 0 {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", u.ID)
-	}
-	return nil
+	return ended, nil
 }
 
 // CountUsers counts all users, disabled ones included.

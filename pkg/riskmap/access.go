@@ -225,6 +225,23 @@ type AccessStore interface {
 	// ServerSecret returns the secret named name, made (32 random bytes) and stored on the
 	// first call; every replica on the store gets the same one.
 	ServerSecret(ctx context.Context, name string) ([]byte, error)
+
+	// The …Recorded methods are the writes above that also keep what rec returns (the
+	// audit row) in the write's own transaction: the change and its row commit together or
+	// not at all. A nil rec records nothing.
+
+	// UpdateUserRecorded is UpdateUser that, when endSessions is set, also ends every
+	// session of the user (a disabled user, a reset password) in the same transaction, and
+	// returns how many there were.
+	UpdateUserRecorded(ctx context.Context, u *User, endSessions bool, rec AccessRecordFunc) (int, error)
+	// CreateSessionRecorded is CreateSession that first ends the session whose token hash
+	// is replaces ("" for none; one that has ended already is no error): a login rotates
+	// the browser's token.
+	CreateSessionRecorded(ctx context.Context, s *Session, replaces string, rec AccessRecordFunc) error
+	// DeleteSessionRecorded is DeleteSession (a logout).
+	DeleteSessionRecorded(ctx context.Context, hash string, rec AccessRecordFunc) error
+	CreateAPITokenRecorded(ctx context.Context, t *APIToken, rec AccessRecordFunc) error
+	RevokeAPITokenRecorded(ctx context.Context, id int64, at time.Time, rec AccessRecordFunc) error
 }
 
 // AuditStore keeps the append-only audit log. Neither store lets a row be changed or

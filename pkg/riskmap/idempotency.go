@@ -46,6 +46,12 @@ type WriteRecords struct {
 // an error rolls the write back. It may return nil.
 type RecordFunc func(u *Unit) (*WriteRecords, error)
 
+// AccessRecordFunc builds the records of a write of a user, a session or an API token (its
+// audit row; never an author record). The store calls it inside the write's transaction,
+// after the write, with the written object's ID and times set; an error rolls the write
+// back. It may return nil.
+type AccessRecordFunc func() (*WriteRecords, error)
+
 // IdempotencyStore keeps the answers of writes made with an Idempotency-Key. They are
 // written with their writes (WriteRecords.Response).
 type IdempotencyStore interface {

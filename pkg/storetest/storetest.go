@@ -30,6 +30,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Access", func(t *testing.T) { testAccess(t, open) })
 	t.Run("Edge", func(t *testing.T) { testEdge(t, open) })
 	t.Run("Records", func(t *testing.T) { testRecords(t, open) })
+	t.Run("AccessRecords", func(t *testing.T) { testAccessRecords(t, open) })
 	t.Run("Migrate", func(t *testing.T) {
 		s := open(t)
 		if err := s.Migrate(context.Background()); err != nil {
