@@ -63,12 +63,7 @@ SELECT ?, unit_id, version, code, name, category, region_code, grade, risk_value
 			// Cannot happen under the write lock; refuse rather than publish a mismatch.
 			return fmt.Errorf("gpkg: publish: copied %d units, read %d (%v)", n, len(units), err)
 		}
-		if rec == nil {
-			return nil
-		}
-		done := *p
-		done.Number, done.CreatedAt, done.UnitCount, done.Regions = number, created, len(units), regions
-		r, err := rec(&done)
+		r, err := riskmap.RecordPublication(rec, p, number, created, len(units), regions)
 		if err != nil {
 			return err
 		}

@@ -29,18 +29,8 @@ func (s *Store) writeRecords(ctx context.Context, tx pgx.Tx, u *riskmap.Unit, re
 
 // keepRecords writes the audit row and the kept answer of r in the transaction tx.
 func (s *Store) keepRecords(ctx context.Context, tx pgx.Tx, r *riskmap.WriteRecords) error {
-	if r == nil {
-		return nil
-	}
-	if r.Audit != nil {
-		if err := s.appendAudit(ctx, tx, r.Audit); err != nil {
-			return err
-		}
-	}
-	if r.Response != nil {
-		return s.putIdempotent(ctx, tx, r.Response)
-	}
-	return nil
+	return r.Keep(func(e *riskmap.AuditEntry) error { return s.appendAudit(ctx, tx, e) },
+		func(a *riskmap.IdempotentResponse) error { return s.putIdempotent(ctx, tx, a) })
 }
 
 // putIdempotent keeps the answer of a write made with an Idempotency-Key, after removing

@@ -86,12 +86,7 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize f
 		if _, err = tx.Exec(ctx, "ANALYZE publication_units"); err != nil {
 			return err
 		}
-		if rec == nil {
-			return nil
-		}
-		done := *p
-		done.Number, done.CreatedAt, done.UnitCount, done.Regions = number, created, len(units), regions
-		r, err := rec(&done)
+		r, err := riskmap.RecordPublication(rec, p, number, created, len(units), regions)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package riskmap
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -58,4 +59,32 @@ type IdempotencyStore interface {
 	// IdempotentResponse returns the answer kept for scope and key that has not expired at
 	// now; ENOTFOUND if there is none.
 	IdempotentResponse(ctx context.Context, scope, key string, now time.Time) (*IdempotentResponse, error)
+}
+
+// Keep writes the audit row and the kept answer of r (nil keeps nothing) with a store's two
+// writers, inside the transaction they write to.
+func (r *WriteRecords) Keep(audit func(*AuditEntry) error, answer func(*IdempotentResponse) error) error {
+	if r == nil {
+		return nil
+	}
+	if r.Audit != nil {
+		if err := audit(r.Audit); err != nil {
+			return err
+		}
+	}
+	if r.Response != nil {
+		return answer(r.Response)
+	}
+	return nil
+}
+
+// RecordPublication calls rec (nil records nothing) with the publication as written: p with
+// its number, time, unit count and regional grades.
+func RecordPublication(rec func(*Publication) (*WriteRecords, error), p *Publication, number int64, created time.Time, units int, regions json.RawMessage) (*WriteRecords, error) {
+	if rec == nil {
+		return nil, nil
+	}
+	done := *p
+	done.Number, done.CreatedAt, done.UnitCount, done.Regions = number, created, units, regions
+	return rec(&done)
 }
