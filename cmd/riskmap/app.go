@@ -90,7 +90,7 @@ func NewMain() *Main {
 const usage = `riskmap — urban safety risk register and four-colour risk map (城市安全风险清单与四色图)
 
 Usage:
-  riskmap serve    [--listen ADDR] [--db DSN] [--config FILE] [--demo]
+  riskmap serve    [--listen ADDR] [--db DSN] [--config FILE] [--demo] [--public-url URL]
   riskmap migrate  [--db DSN]
   riskmap seed     [--db DSN] --demo
   riskmap seed     [--db DSN] --synthetic N [--seed S]
