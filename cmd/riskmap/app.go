@@ -579,7 +579,7 @@ func (m *Main) serve(ctx context.Context) error {
 	svc := m.service()
 	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
 	svc.Index = ix                               // every write reaches the index before its response
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, PublicIndex: m.publicIndex(regions), Publisher: m.publisher(regions),
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions),
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,

@@ -24,6 +24,7 @@ import (
 	"riskmap/pkg/password"
 	"riskmap/pkg/pgtest"
 	"riskmap/pkg/postgis"
+	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
@@ -55,6 +56,9 @@ var testUsers = []*riskmap.User{
 
 // testPassword is every test user's password.
 const testPassword = "correct horse battery"
+
+// The concrete index is what cmd/riskmap wires into httpapi.Config.Index.
+var _ httpapi.Index = (*spatialindex.Index)(nil)
 
 func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -112,7 +116,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 			t.Fatal(err)
 		}
 	}
-	hc := httpapi.Config{Store: store, Units: svc, Index: ix, PublicIndex: pub, Catalog: cfg.Catalog, Grader: cfg.Grader,
+	hc := httpapi.Config{Store: store, Units: svc, Index: ix, Publisher: publishing.New(store, regiongrade.Prepare(regions), cfg.RegionRule, pub), Catalog: cfg.Catalog, Grader: cfg.Grader,
 		RegionRule: cfg.RegionRule, Regions: regions, MaxBodyBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler)}
 	if tune != nil {
 		tune(&hc)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/paulmach/orb/maptile"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,13 +40,11 @@ type Config struct {
 	Store riskmap.Store
 	// Units writes units; its Index is where the writes go (Index when it has none).
 	Units *register.Service
-	// Index is the index reads are served from.
-	Index *spatialindex.Index
-	// PublicIndex makes an empty index for the public view of a publication (public fields
-	// only); nil turns the /public endpoints off.
-	PublicIndex func() *spatialindex.Index
-	// Publisher publishes (POST /api/v1/publications); nil makes one over Store, Regions,
-	// RegionRule and PublicIndex.
+	// Index is the index reads are served from (a *spatialindex.Index).
+	Index Index
+	// Publisher publishes (POST /api/v1/publications) and loads the latest publication for
+	// the public view, in indexes it makes (public fields only); nil turns the /public
+	// endpoints off.
 	Publisher  *publishing.Service
 	Catalog    *riskmap.Catalog
 	Grader     *grading.Grader
@@ -78,6 +78,27 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Index is what the server needs of the spatial index (*spatialindex.Index, wired by
+// cmd/riskmap): its snapshots, whether it has loaded, its loading (an empty public view),
+// the change feed its tile cache hears, and the writes of register.Indexer. The snapshots
+// are *spatialindex.Snapshot: the API walks their features and counts.
+type Index interface {
+	Loaded() bool
+	Snapshot() *spatialindex.Snapshot
+	Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]) (int, error)
+	OnChange(fn func(spatialindex.Change))
+	register.Indexer
+}
+
+// TileService is what the server needs of the tiles of a view (*tiles.Service).
+type TileService interface {
+	Options() tiles.Options
+	ParseZXY(z, x, y string) (maptile.Tile, error)
+	Units(ctx context.Context, t maptile.Tile) (*tiles.Tile, error)
+	UnitsWhere(ctx context.Context, t maptile.Tile, keep func(*spatialindex.Feature) bool) (*tiles.Tile, error)
+	Regions(ctx context.Context, t maptile.Tile) (*tiles.Tile, error)
+}
+
 // Server is the HTTP handler.
 type Server struct {
 	cfg     Config
@@ -106,9 +127,9 @@ type Server struct {
 // index, whose features carry the GeoJSON encoded for that audience.
 type view struct {
 	s      *Server
-	ix     *spatialindex.Index
+	ix     Index
 	public bool
-	tiles  *tiles.Service
+	tiles  TileService
 	// publication is what a public view serves; nil before the first publication.
 	publication *riskmap.Publication
 	// grades are the regional grades of the view's units (the regions API and the regions
@@ -116,7 +137,7 @@ type view struct {
 	grades *regiongrade.Live
 }
 
-func (s *Server) newView(ix *spatialindex.Index, public bool, p *riskmap.Publication) *view {
+func (s *Server) newView(ix Index, public bool, p *riskmap.Publication) *view {
 	v := &view{s: s, ix: ix, public: public, publication: p}
 	v.grades = regiongrade.NewLive(s.regions, s.cfg.RegionRule, func() (regiongrade.Counted, error) {
 		snap, err := v.snapshot()
@@ -179,12 +200,9 @@ func New(cfg Config) *Server {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(opts...)
 	}
 	s.internal = s.newView(cfg.Index, false, nil)
-	if cfg.PublicIndex != nil {
-		s.public.Store(s.newView(cfg.PublicIndex(), true, nil))
+	if cfg.Publisher != nil {
 		s.publisher = cfg.Publisher
-		if s.publisher == nil {
-			s.publisher = publishing.New(cfg.Store, s.regions, cfg.RegionRule, cfg.PublicIndex)
-		}
+		s.public.Store(s.newView(s.publisher.NewIndex(), true, nil))
 	}
 	s.metrics = newMetrics(cfg.Registry, s)
 	e.HTTPErrorHandler = s.handleError
@@ -229,7 +247,7 @@ func New(cfg Config) *Server {
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
-	if cfg.PublicIndex != nil {
+	if s.publisher != nil {
 		s.publicRoutes()
 	}
 	s.checkRules()

@@ -18,6 +18,9 @@ import (
 	"riskmap/pkg/tiles"
 )
 
+// cmd/riskmap hands the server a *spatialindex.Index; the server makes *tiles.Service.
+var _ httpapi.TileService = (*tiles.Service)(nil)
+
 func (e *env) tile(t *testing.T, path string, headers ...string) (resp, mvt.Layers) {
 	t.Helper()
 	r := e.do("GET", path, "", append([]string{"Accept-Encoding", "gzip"}, headers...)...)

@@ -86,7 +86,7 @@ func (s *Server) webRoutes() {
 	s.route(http.MethodGet, "/api/v1/ui-config", anyone, func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": false, "editable": true})
 	})
-	if s.cfg.PublicIndex != nil {
+	if s.publisher != nil {
 		s.route(http.MethodGet, "/public/api/v1/ui-config", anyone, func(c echo.Context) error {
 			return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": true, "editable": false})
 		})

@@ -281,8 +281,8 @@ func (c *Cache) OnChange(ch spatialindex.Change) {
 	}
 }
 
-// Hook makes the cache hear every change of the index. Call it before the index loads.
-func (c *Cache) Hook(ix *spatialindex.Index) { ix.OnChange(c.OnChange) }
+// Hook makes the cache hear every change of the units (the index). Call it before they load.
+func (c *Cache) Hook(src ChangeSource) { src.OnChange(c.OnChange) }
 
 // Stats returns the counters.
 func (c *Cache) Stats() CacheStats {

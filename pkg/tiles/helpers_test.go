@@ -25,6 +25,9 @@ import (
 	"riskmap/pkg/tiles"
 )
 
+// The index is a UnitSource as it is: cmd/riskmap and httpapi pass it straight in.
+var _ tiles.UnitSource[*spatialindex.Snapshot] = (*spatialindex.Index)(nil)
+
 // unitsSeq streams units into Index.Load.
 func unitsSeq(us []*riskmap.Unit) func(func(*riskmap.Unit, error) bool) {
 	return func(yield func(*riskmap.Unit, error) bool) {

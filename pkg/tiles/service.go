@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"sync"
 
+	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
 	"riskmap/pkg/riskmap"
@@ -22,12 +23,49 @@ type RegionSource interface {
 	RegionFeatures() (seq uint64, fs []RegionFeature)
 }
 
+// UnitSnapshot is one unchanging state of the units, as the renderers read it: a version
+// (Seq), the units whose bounding boxes reach a bound, and the per-cell counts at
+// spatialindex.CellZoom that the clusters are made of. The renderers call it once or twice
+// per tile; what is done per unit happens in the callbacks.
+type UnitSnapshot interface {
+	// Seq is the version of the snapshot; it grows with every change.
+	Seq() uint64
+	// Len is the number of units.
+	Len() int
+	// Bounds is the bounding box of all units (lon/lat).
+	Bounds() (min, max [2]float64)
+	// SearchBounds calls fn for every unit whose bounding box intersects b, until fn
+	// returns false.
+	SearchBounds(b orb.Bound, fn func(*spatialindex.Feature) bool)
+	// Cells calls fn for every non-empty cell in [x0,x1]×[y0,y1] at spatialindex.CellZoom,
+	// column by column, until fn returns false.
+	Cells(x0, y0, x1, y1 uint32, fn func(x, y uint32, c spatialindex.Cell) bool)
+}
+
+// UnitSource gives the units layer its snapshots and tells the cache of every change.
+// S is the source's own snapshot type: Go has no covariant results, so a source whose
+// Snapshot returns its concrete type (as *spatialindex.Index does) satisfies UnitSource
+// for that type, and NewService infers it.
+type UnitSource[S UnitSnapshot] interface {
+	// Loaded is false until the first full load; until then unit tiles are EUNAVAILABLE.
+	Loaded() bool
+	// Snapshot returns the current state; it must not change once returned.
+	Snapshot() S
+	ChangeSource
+}
+
+// ChangeSource calls fn for every change of the units (see Cache.OnChange).
+type ChangeSource interface {
+	OnChange(fn func(spatialindex.Change))
+}
+
 // Service serves the tiles of both layers through one cache.
 type Service struct {
-	ix      *spatialindex.Index
-	regions RegionSource
-	opt     Options
-	cache   *Cache
+	loaded   func() bool
+	snapshot func() UnitSnapshot
+	regions  RegionSource
+	opt      Options
+	cache    *Cache
 
 	mu       sync.Mutex
 	inflight map[Key]*call
@@ -44,13 +82,20 @@ type call struct {
 	err  error
 }
 
-// NewService returns the tile service for an index and a source of regions (nil: the
-// regions layer is always empty). Its cache registers with ix.OnChange; the service may be
-// made before or after the index loads.
-func NewService(ix *spatialindex.Index, regions RegionSource, opt Options) *Service {
+// NewService returns the tile service for a source of units (the index) and a source of
+// regions (nil: the regions layer is always empty). Its cache registers with
+// units.OnChange; the service may be made before or after the units load.
+func NewService[S UnitSnapshot](units UnitSource[S], regions RegionSource, opt Options) *Service {
 	opt = opt.withDefaults()
-	s := &Service{ix: ix, regions: regions, opt: opt, cache: NewCache(opt), inflight: map[Key]*call{}}
-	s.cache.Hook(ix)
+	s := &Service{
+		loaded:   units.Loaded,
+		snapshot: func() UnitSnapshot { return units.Snapshot() },
+		regions:  regions,
+		opt:      opt,
+		cache:    NewCache(opt),
+		inflight: map[Key]*call{},
+	}
+	s.cache.Hook(units)
 	return s
 }
 
@@ -71,14 +116,14 @@ func (s *Service) Units(ctx context.Context, t maptile.Tile) (*Tile, error) {
 	if err := s.opt.checkTile(t); err != nil {
 		return nil, err
 	}
-	if !s.ix.Loaded() {
+	if !s.loaded() {
 		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "the map is still loading; try again shortly")
 	}
 	k := Key{LayerUnits, t}
 	if tile, _, ok := s.cache.Get(k); ok {
 		return tile, nil
 	}
-	snap := s.ix.Snapshot()
+	snap := s.snapshot()
 	return s.render(ctx, k, snap.Seq(), func() ([]byte, int, error) { return RenderUnits(snap, t, s.opt) })
 }
 
@@ -88,10 +133,10 @@ func (s *Service) UnitsWhere(ctx context.Context, t maptile.Tile, keep func(*spa
 	if err := s.opt.checkTile(t); err != nil {
 		return nil, err
 	}
-	if !s.ix.Loaded() {
+	if !s.loaded() {
 		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "the map is still loading; try again shortly")
 	}
-	raw, n, err := RenderUnitsWhere(s.ix.Snapshot(), t, s.opt, keep)
+	raw, n, err := RenderUnitsWhere(s.snapshot(), t, s.opt, keep)
 	if err != nil {
 		return nil, err
 	}

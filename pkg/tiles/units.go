@@ -18,7 +18,7 @@ import (
 // per square of opt.ClusterPx tile units that has any, at the centroid of its units, with
 // cluster=true, count, red, orange, yellow, blue and grade (the highest present). Units
 // without a valid grade are not in the aggregate grid and so not in clusters.
-func RenderUnits(s *spatialindex.Snapshot, t maptile.Tile, opt Options) ([]byte, int, error) {
+func RenderUnits(s UnitSnapshot, t maptile.Tile, opt Options) ([]byte, int, error) {
 	opt = opt.withDefaults()
 	if err := opt.checkTile(t); err != nil {
 		return nil, 0, err
@@ -50,7 +50,7 @@ func RenderUnits(s *spatialindex.Snapshot, t maptile.Tile, opt Options) ([]byte,
 // renderDetail draws every unit whose bounding box reaches the buffered tile, in id order so
 // that the same data always gives the same bytes. It gives up (ok false) at more than limit
 // candidates or maxBytes of tile (when those are positive).
-func renderDetail(s *spatialindex.Snapshot, t maptile.Tile, opt Options, limit, maxBytes int) (b []byte, n int, ok bool) {
+func renderDetail(s UnitSnapshot, t maptile.Tile, opt Options, limit, maxBytes int) (b []byte, n int, ok bool) {
 	var found []*spatialindex.Feature
 	s.SearchBounds(t.Bound(opt.bufferFraction()), func(f *spatialindex.Feature) bool {
 		found = append(found, f)
@@ -110,7 +110,7 @@ type aggregate struct {
 
 // aggregateCells sums the cells of the tile (not its buffer: a cluster belongs to exactly
 // one tile) into the cluster grid.
-func aggregateCells(s *spatialindex.Snapshot, t maptile.Tile, opt Options) *aggregate {
+func aggregateCells(s UnitSnapshot, t maptile.Tile, opt Options) *aggregate {
 	shift := uint(spatialindex.CellZoom - int(t.Z))
 	span := uint64(1) << shift // cells per tile side
 	g := uint64(opt.Extent / opt.ClusterPx)
@@ -179,7 +179,7 @@ func (a *aggregate) encode(t maptile.Tile, opt Options) ([]byte, int, error) {
 // RenderUnitsWhere draws the units layer of tile t with only the units keep accepts: the
 // map's filters. The index's cells count every unit, so the clusters of a filtered tile are
 // counted from the kept units themselves: slower than RenderUnits, and not cached.
-func RenderUnitsWhere(s *spatialindex.Snapshot, t maptile.Tile, opt Options, keep func(*spatialindex.Feature) bool) ([]byte, int, error) {
+func RenderUnitsWhere(s UnitSnapshot, t maptile.Tile, opt Options, keep func(*spatialindex.Feature) bool) ([]byte, int, error) {
 	opt = opt.withDefaults()
 	if err := opt.checkTile(t); err != nil {
 		return nil, 0, err
