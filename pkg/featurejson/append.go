@@ -10,6 +10,7 @@ import (
 
 	"riskmap/pkg/jsonappend"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // AppendFeature appends the unit's Feature to dst: the same bytes as
@@ -33,7 +34,7 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 	b = append(b, `,"address":`...)
 	b = appendString(b, u.Address)
 	b = append(b, `,"accident_types":`...)
-	b = appendStrings(b, u.AccidentTypes)
+	b = unitcodec.AppendStrings(b, u.AccidentTypes, unitcodec.HTMLSafe)
 	b = append(b, `,"major_hazard_source":`...)
 	if u.MajorHazardSource == nil {
 		b = append(b, "null"...)
@@ -45,7 +46,7 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 	b = append(b, `,"major_risk_factors":`...)
 	b = appendString(b, u.MajorRiskFactors)
 	b = append(b, `,"assessment":`...)
-	b = jsonappend.Assessment(b, &u.Assessment)
+	b = unitcodec.AppendAssessment(b, &u.Assessment, unitcodec.HTMLSafe)
 	b = append(b, `,"direct_major_reason":`...)
 	if u.DirectMajorReason == "" {
 		b = append(b, "null"...)
@@ -59,18 +60,10 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 	b = append(b, `,"grade_label":`...)
 	b = appendString(b, u.Grade.Label())
 	b = append(b, `,"explanation":`...)
-	b = jsonappend.Explanation(b, &u.Explanation)
-	b = append(b, `,"controls":{"engineering":`...)
-	b = appendStrings(b, u.Controls.Engineering)
-	b = append(b, `,"management":`...)
-	b = appendStrings(b, u.Controls.Management)
-	b = append(b, `,"training":`...)
-	b = appendStrings(b, u.Controls.Training)
-	b = append(b, `,"ppe":`...)
-	b = appendStrings(b, u.Controls.PPE)
-	b = append(b, `,"emergency":`...)
-	b = appendStrings(b, u.Controls.Emergency)
-	b = append(b, `},"responsible_department":`...)
+	b = unitcodec.AppendExplanation(b, &u.Explanation, unitcodec.HTMLSafe)
+	b = append(b, `,"controls":`...)
+	b = unitcodec.AppendControls(b, &u.Controls, unitcodec.HTMLSafe)
+	b = append(b, `,"responsible_department":`...)
 	b = appendString(b, u.ResponsibleDepartment)
 	b = append(b, `,"responsible_unit":`...)
 	b = appendString(b, u.ResponsibleUnit)
@@ -209,8 +202,6 @@ func appendPoint(b []byte, p orb.Point) []byte {
 func appendFloat(b []byte, f float64) []byte { return jsonappend.Float(b, f) }
 
 func appendString(b []byte, s string) []byte { return jsonappend.String(b, s) }
-
-func appendStrings(b []byte, ss []string) []byte { return jsonappend.Strings(b, ss) }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 

@@ -1,10 +1,8 @@
 package gpkg
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // unitColumns is the column list of every unit read. DATE and DATETIME columns are read
@@ -93,30 +92,14 @@ type unitArgs struct {
 
 func encodeUnit(u *riskmap.Unit) (unitArgs, error) {
 	var a unitArgs
-	// Without HTML escaping, text such as a rule's "4 ≤ R < 10" is stored as it reads and
-	// the fast reader of unitcodec takes it without falling back to encoding/json.
-	enc := func(dst *string, v any) error {
-		var buf bytes.Buffer
-		e := json.NewEncoder(&buf)
-		e.SetEscapeHTML(false)
-		err := e.Encode(v)
-		*dst = strings.TrimSuffix(buf.String(), "\n")
-		return err
+	docs, err := unitcodec.EncodeDocuments(u)
+	if err != nil {
+		return a, err
 	}
+	a.assessment, a.explanation, a.controls = docs.Assessment, docs.Explanation, docs.Controls
 	a.accidentTypes = "[]"
 	if len(u.AccidentTypes) > 0 {
-		if err := enc(&a.accidentTypes, u.AccidentTypes); err != nil {
-			return a, err
-		}
-	}
-	if err := enc(&a.assessment, u.Assessment); err != nil {
-		return a, err
-	}
-	if err := enc(&a.explanation, u.Explanation); err != nil {
-		return a, err
-	}
-	if err := enc(&a.controls, u.Controls); err != nil {
-		return a, err
+		a.accidentTypes = string(unitcodec.AppendStrings(make([]byte, 0, 64), u.AccidentTypes, unitcodec.Stored))
 	}
 	if u.MajorHazardSource != nil {
 		a.hazard = int64(u.MajorHazardSource.Level)

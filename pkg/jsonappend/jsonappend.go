@@ -1,15 +1,12 @@
-// Package jsonappend appends JSON values to byte slices exactly as encoding/json writes
-// them, for the hot paths that write JSON by hand: the index's GeoJSON and PostGIS COPY,
-// including the domain structs both of them write.
+// Package jsonappend appends JSON numbers and strings to byte slices exactly as
+// encoding/json writes them, for the hot paths that write JSON by hand: the index's
+// GeoJSON and the unit's documents that pkg/unitcodec writes for both stores.
 package jsonappend
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"unicode/utf8"
-
-	"riskmap/pkg/riskmap"
 )
 
 // Float appends f as encoding/json does; f must be finite.
@@ -88,82 +85,4 @@ func appendString(b []byte, s string, html bool) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// Strings appends a JSON array of strings; nil is written as [].
-func Strings(b []byte, ss []string) []byte {
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = String(b, s)
-	}
-	return append(b, ']')
-}
-
-// Assessment appends json.Marshal(a): the method and only the inputs it sets.
-func Assessment(b []byte, a *riskmap.Assessment) []byte { return assessment(b, a, String) }
-
-// PlainAssessment is Assessment without HTML escaping, as PlainString.
-func PlainAssessment(b []byte, a *riskmap.Assessment) []byte { return assessment(b, a, PlainString) }
-
-func assessment(b []byte, a *riskmap.Assessment, str func([]byte, string) []byte) []byte {
-	b = append(b, `{"method":`...)
-	b = str(b, a.Method)
-	if a.Likelihood != 0 {
-		b = append(b, `,"likelihood":`...)
-		b = strconv.AppendInt(b, int64(a.Likelihood), 10)
-	}
-	if a.Severity != 0 {
-		b = append(b, `,"severity":`...)
-		b = strconv.AppendInt(b, int64(a.Severity), 10)
-	}
-	for _, f := range [...]struct {
-		key string
-		v   float64
-	}{{`,"l":`, a.L}, {`,"e":`, a.E}, {`,"c":`, a.C}} {
-		if f.v != 0 {
-			b = append(b, f.key...)
-			b = Float(b, f.v)
-		}
-	}
-	return append(b, '}')
-}
-
-// Explanation appends json.Marshal(e), inputs in key order.
-func Explanation(b []byte, e *riskmap.Explanation) []byte { return explanation(b, e, String) }
-
-// PlainExplanation is Explanation without HTML escaping, as PlainString.
-func PlainExplanation(b []byte, e *riskmap.Explanation) []byte {
-	return explanation(b, e, PlainString)
-}
-
-func explanation(b []byte, e *riskmap.Explanation, str func([]byte, string) []byte) []byte {
-	b = append(b, `{"method":`...)
-	b = str(b, e.Method)
-	if len(e.Inputs) > 0 {
-		b = append(b, `,"inputs":{`...)
-		keys := make([]string, 0, len(e.Inputs))
-		for k := range e.Inputs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = str(b, k)
-			b = append(b, ':')
-			b = Float(b, e.Inputs[k])
-		}
-		b = append(b, '}')
-	}
-	b = append(b, `,"value":`...)
-	b = Float(b, e.Value)
-	b = append(b, `,"rule":`...)
-	b = str(b, e.Rule)
-	b = append(b, `,"text":`...)
-	b = str(b, e.Text)
-	return append(b, '}')
 }

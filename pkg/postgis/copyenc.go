@@ -2,18 +2,17 @@ package postgis
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"time"
 
-	"riskmap/pkg/jsonappend"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // Seeding a million units is bounded by CPU on a two-core machine that the database
 // shares, so the bulk load writes PostgreSQL's binary COPY format itself: no []any per
-// row, no per-value encode plans, and the three JSON documents appended by hand. The
-// column order is unitColumns.
+// row, no per-value encode plans, and the three JSON documents appended by
+// pkg/unitcodec, as CreateUnit writes them. The column order is unitColumns.
 
 // copyHeader starts a binary COPY stream: the signature, no flags, no header extension.
 var copyHeader = []byte("PGCOPY\n\377\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
@@ -27,7 +26,9 @@ func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	if err != nil {
 		return b, riskmap.Errorf(riskmap.EINVALID, "unit %q: geometry: %v", u.Code, err)
 	}
-	start := len(b)
+	if err := unitcodec.Finite(&u.Assessment, &u.Explanation); err != nil {
+		return b, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
+	}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(unitColumns)))
 	b = appendText(b, u.Code)
 	b = appendText(b, u.Name)
@@ -44,19 +45,13 @@ func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	}
 	b = appendText(b, u.MajorRiskFactors)
 	b = appendText(b, u.Assessment.Method)
-	if b, err = appendJSON(b, func(b []byte) ([]byte, error) { return appendAssessmentJSON(b, &u.Assessment) }); err != nil {
-		return b[:start], fmt.Errorf("unit %q: assessment: %w", u.Code, err)
-	}
+	b = appendJSON(b, func(b []byte) []byte { return unitcodec.AppendAssessment(b, &u.Assessment, unitcodec.Stored) })
 	b = appendText(b, u.DirectMajorReason)
 	b = appendFloat8(b, u.RiskValue)
 	b = appendText(b, string(u.Grade))
 	b = appendText(b, u.Grade.Label())
-	if b, err = appendJSON(b, func(b []byte) ([]byte, error) { return appendExplanationJSON(b, &u.Explanation) }); err != nil {
-		return b[:start], fmt.Errorf("unit %q: grade explanation: %w", u.Code, err)
-	}
-	if b, err = appendJSON(b, func(b []byte) ([]byte, error) { return appendControlsJSON(b, &u.Controls), nil }); err != nil {
-		return b[:start], err
-	}
+	b = appendJSON(b, func(b []byte) []byte { return unitcodec.AppendExplanation(b, &u.Explanation, unitcodec.Stored) })
+	b = appendJSON(b, func(b []byte) []byte { return unitcodec.AppendControls(b, &u.Controls, unitcodec.Stored) })
 	b = appendText(b, u.ResponsibleDepartment)
 	b = appendText(b, u.ResponsibleUnit)
 	b = appendText(b, u.ContactPerson)
@@ -147,80 +142,9 @@ func appendTextArray(b []byte, ss []string) []byte {
 
 // appendJSON writes a json value: its length and the JSON text that doc appends. (The
 // binary form of json is its text; jsonb's would start with a format version byte.)
-func appendJSON(b []byte, doc func([]byte) ([]byte, error)) ([]byte, error) {
+func appendJSON(b []byte, doc func([]byte) []byte) []byte {
 	at := len(b)
-	b = append(b, 0, 0, 0, 0)
-	b, err := doc(b)
-	if err != nil {
-		return b, err
-	}
+	b = doc(append(b, 0, 0, 0, 0))
 	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
-	return b, nil
+	return b
 }
-
-// The JSON writers below produce the same bytes as a json.Encoder with SetEscapeHTML(false)
-// (a test holds them to it, so a field added to the domain breaks it rather than go
-// missing). The json columns keep the text as written, and text such as a rule's
-// "160 < D ≤ 320" stored as it reads is what unitcodec.Reader takes on its fast path,
-// without unquoting it.
-
-func appendAssessmentJSON(b []byte, a *riskmap.Assessment) ([]byte, error) {
-	for _, v := range [...]float64{a.L, a.E, a.C} {
-		if err := finite(v); err != nil {
-			return b, err
-		}
-	}
-	return jsonappend.PlainAssessment(b, a), nil
-}
-
-func appendExplanationJSON(b []byte, e *riskmap.Explanation) ([]byte, error) {
-	if err := finite(e.Value); err != nil {
-		return b, err
-	}
-	for _, v := range e.Inputs {
-		if err := finite(v); err != nil {
-			return b, err
-		}
-	}
-	return jsonappend.PlainExplanation(b, e), nil
-}
-
-func appendControlsJSON(b []byte, c *riskmap.Controls) []byte {
-	b = append(b, `{"engineering":`...)
-	b = appendJSONStrings(b, c.Engineering)
-	b = append(b, `,"management":`...)
-	b = appendJSONStrings(b, c.Management)
-	b = append(b, `,"training":`...)
-	b = appendJSONStrings(b, c.Training)
-	b = append(b, `,"ppe":`...)
-	b = appendJSONStrings(b, c.PPE)
-	b = append(b, `,"emergency":`...)
-	b = appendJSONStrings(b, c.Emergency)
-	return append(b, '}')
-}
-
-func appendJSONStrings(b []byte, ss []string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, s)
-	}
-	return append(b, ']')
-}
-
-// finite refuses a number JSON cannot write.
-func finite(f float64) error {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return fmt.Errorf("the number %v has no JSON form", f)
-	}
-	return nil
-}
-
-// appendJSONString quotes s as encoding/json does without HTML escaping (<, > and & as they
-// are), as the readers expect.
-func appendJSONString(b []byte, s string) []byte { return jsonappend.PlainString(b, s) }

@@ -1,11 +1,8 @@
 package postgis
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"math"
-	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -16,102 +13,6 @@ import (
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/storetest"
 )
-
-// fill sets every field reachable from v to a random value, so that a field added to the
-// domain shows up in the comparison with json.Marshal.
-func fill(r *rand.Rand, v reflect.Value) {
-	texts := []string{"", "LS", "风险矩阵 R = 4 × 5", `quote " back \ slash`, "<b>&amp;</b>", "tab\tnl\n\x01",
-		"bad \xff utf8", "line\u2028sep\u2029", "emoji 🚒"}
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(texts[r.IntN(len(texts))])
-	case reflect.Int, reflect.Int64:
-		v.SetInt(int64(r.IntN(11) - 5))
-	case reflect.Float64:
-		fs := []float64{0, 1, 0.5, -3.25, 1e-7, 1e21, 123456789.125, math.Copysign(0, -1), 7}
-		v.SetFloat(fs[r.IntN(len(fs))])
-	case reflect.Slice:
-		if r.IntN(4) == 0 {
-			v.SetZero() // nil
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), r.IntN(4), 4)
-		for i := range s.Len() {
-			fill(r, s.Index(i))
-		}
-		v.Set(s)
-	case reflect.Map:
-		if r.IntN(4) == 0 {
-			v.SetZero()
-			return
-		}
-		m := reflect.MakeMap(v.Type())
-		for range r.IntN(4) {
-			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-			fill(r, k)
-			fill(r, e)
-			m.SetMapIndex(k, e)
-		}
-		v.Set(m)
-	case reflect.Struct:
-		for i := range v.NumField() {
-			fill(r, v.Field(i))
-		}
-	default:
-		panic("fill: add a case for " + v.Kind().String())
-	}
-}
-
-// marshalNoHTML is json.Marshal without HTML escaping, the form the json columns hold.
-func marshalNoHTML(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// The hand-written JSON must be byte for byte what encoding/json writes without HTML
-// escaping, and mean what json.Marshal means.
-func TestJSONWritersMatchMarshal(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for i := range 2000 {
-		var a riskmap.Assessment
-		var e riskmap.Explanation
-		var c riskmap.Controls
-		fill(r, reflect.ValueOf(&a).Elem())
-		fill(r, reflect.ValueOf(&e).Elem())
-		fill(r, reflect.ValueOf(&c).Elem())
-		check := func(what string, got []byte, err error, v any) {
-			t.Helper()
-			want, werr := marshalNoHTML(v)
-			if err != nil || werr != nil || !bytes.Equal(got, want) {
-				t.Fatalf("case %d %s:\n got %s (%v)\nwant %s (%v)", i, what, got, err, want, werr)
-			}
-			// It reads back as what json.Marshal writes does.
-			back, viaMarshal := reflect.New(reflect.TypeOf(v)), reflect.New(reflect.TypeOf(v))
-			m, _ := json.Marshal(v)
-			if err := json.Unmarshal(got, back.Interface()); err != nil {
-				t.Fatalf("case %d %s: %s does not read back: %v", i, what, got, err)
-			}
-			if err := json.Unmarshal(m, viaMarshal.Interface()); err != nil || !reflect.DeepEqual(back.Interface(), viaMarshal.Interface()) {
-				t.Fatalf("case %d %s: %s reads back as %+v, json.Marshal's %s as %+v", i, what, got, back, m, viaMarshal)
-			}
-		}
-		got, err := appendAssessmentJSON(nil, &a)
-		check("assessment", got, err, a)
-		got, err = appendExplanationJSON(nil, &e)
-		check("explanation", got, err, e)
-		check("controls", appendControlsJSON(nil, &c), nil, c)
-	}
-	t.Run("ErrNaN", func(t *testing.T) {
-		if _, err := appendExplanationJSON(nil, &riskmap.Explanation{Value: math.NaN()}); err == nil {
-			t.Fatal("NaN has no JSON form and must be refused")
-		}
-	})
-}
 
 // A unit loaded in bulk reads back exactly like one created singly.
 func TestBulkRoundTrip(t *testing.T) {

@@ -1,9 +1,7 @@
 package postgis
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -16,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // unitColumns are the columns a unit is written to, in the order of unitValues and of the
@@ -103,18 +102,6 @@ WHERE id = $29 AND version = $30
 RETURNING id, version, created_at, ` + writtenApproved + `)` + upsertApproved + updatedAuthor + `
 SELECT w.version, w.created_at, w.updated_at, w.status FROM w` + notifyWritten
 
-// marshalPlain encodes v as JSON without HTML escaping, byte for byte what the bulk
-// load's encoder writes, so that the fast readers never fall back to encoding/json.
-func marshalPlain(v any) ([]byte, error) {
-	var b bytes.Buffer
-	e := json.NewEncoder(&b)
-	e.SetEscapeHTML(false)
-	if err := e.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
 // unitValues returns the values of unitColumns for u, with geom as EWKB. status "" is
 // stored as draft.
 func unitValues(u *riskmap.Unit, version int64, created, updated time.Time) ([]any, error) {
@@ -122,17 +109,9 @@ func unitValues(u *riskmap.Unit, version int64, created, updated time.Time) ([]a
 	if err != nil {
 		return nil, riskmap.Errorf(riskmap.EINVALID, "unit %q: geometry: %v", u.Code, err)
 	}
-	assessment, err := marshalPlain(u.Assessment)
+	docs, err := unitcodec.EncodeDocuments(u)
 	if err != nil {
-		return nil, fmt.Errorf("postgis: encode assessment: %w", err)
-	}
-	explanation, err := marshalPlain(u.Explanation)
-	if err != nil {
-		return nil, fmt.Errorf("postgis: encode explanation: %w", err)
-	}
-	controls, err := marshalPlain(u.Controls)
-	if err != nil {
-		return nil, fmt.Errorf("postgis: encode controls: %w", err)
+		return nil, err
 	}
 	accidents := u.AccidentTypes
 	if accidents == nil {
@@ -149,8 +128,8 @@ func unitValues(u *riskmap.Unit, version int64, created, updated time.Time) ([]a
 	return []any{
 		u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 		accidents, mhl, u.MajorRiskFactors,
-		u.Assessment.Method, assessment, u.DirectMajorReason,
-		u.RiskValue, string(u.Grade), u.Grade.Label(), explanation, controls,
+		u.Assessment.Method, docs.Assessment, u.DirectMajorReason,
+		u.RiskValue, string(u.Grade), u.Grade.Label(), docs.Explanation, docs.Controls,
 		u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone,
 		u.InfluenceRadiusM, string(status), version, created, updated,
 		u.AssessedBy, timestamptz(u.AssessedAt), date(u.NextReviewDue), g,

@@ -22,6 +22,7 @@ type Opener func(t *testing.T) riskmap.Store
 // Run runs the whole contract against stores made by open.
 func Run(t *testing.T, open Opener) {
 	t.Run("Units", func(t *testing.T) { testUnits(t, open) })
+	t.Run("Documents", func(t *testing.T) { testDocuments(t, open) })
 	t.Run("FindUnits", func(t *testing.T) { testFind(t, open) })
 	t.Run("Bulk", func(t *testing.T) { testBulk(t, open) })
 	t.Run("Regions", func(t *testing.T) { testRegions(t, open) })

@@ -1,9 +1,10 @@
-// Package unitcodec reads a risk unit as both stores keep it: its JSON documents
-// (assessment, grade explanation, controls, and the GeoPackage's list of accident types),
+// Package unitcodec reads a risk unit as both stores keep it, and writes its JSON documents
+// for both: the documents (assessment, grade explanation, controls, and the GeoPackage's
+// list of accident types; read by Reader, written by the Append functions),
 // its WKB geometry, its grade and status, and the way a store reads the whole register
 // back: ranges of ids read on several connections and yielded in order. PostGIS and the
-// GeoPackage store the same documents in the same JSON and the same WKB, so one reader
-// serves both and a fix reaches both.
+// GeoPackage store the same documents in the same JSON and the same WKB, so one reader and
+// one appender serve both and a fix reaches both.
 package unitcodec
 
 import "riskmap/pkg/riskmap"
