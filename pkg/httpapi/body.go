@@ -123,7 +123,7 @@ func acceptsType(types []string, mt string) bool {
 
 // bodyReadError turns a failure to read a request body into the client's error: too large
 // (413), too slow (408), or cut off (400).
-func bodyReadError(err error, limit int64) error {
+func bodyReadError(err error) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return riskmap.Errorf(riskmap.ETOOLARGE, "请求体过大：此接口上限 %d 字节", mbe.Limit)

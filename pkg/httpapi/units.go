@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"container/heap"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -239,15 +238,11 @@ func (v *view) getUnit(c echo.Context) error {
 
 // readBody reads a request body up to the limit; a larger one is ETOOLARGE.
 func (s *Server) readBody(c echo.Context) ([]byte, error) {
-	r := io.LimitReader(c.Request().Body, s.cfg.MaxBodyBytes+1)
-	b, err := io.ReadAll(r)
+	b, err := s.readOptionalBody(c)
 	if err != nil {
-		return nil, bodyReadError(err, s.cfg.MaxBodyBytes)
+		return nil, err
 	}
-	if int64(len(b)) > s.cfg.MaxBodyBytes {
-		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if len(b) == 0 {
 		return nil, riskmap.Errorf(riskmap.EINVALID, "the request body is empty; send a GeoJSON Feature")
 	}
 	return b, nil

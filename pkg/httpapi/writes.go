@@ -248,11 +248,12 @@ func (s *Server) review(c echo.Context) error {
 	})
 }
 
-// readOptionalBody reads a body that may be empty, up to the limit.
+// readOptionalBody reads a body that may be empty. limitBody has bounded it by the route's
+// size and time, so reading fails with what went wrong (413, 408, 400).
 func (s *Server) readOptionalBody(c echo.Context) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, s.cfg.MaxBodyBytes+1))
-	if err != nil || int64(len(b)) > s.cfg.MaxBodyBytes {
-		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the request body is larger than %d bytes", s.cfg.MaxBodyBytes)
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return nil, bodyReadError(err)
 	}
 	return bytes.TrimSpace(b), nil
 }
