@@ -75,7 +75,6 @@ func (s *Server) ruleForBody(method, path string) bodyRule {
 // upload route can allow minutes where a JSON route allows seconds.
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Set(ctxServer, s)
 		r := c.Request()
 		rule := s.ruleForBody(r.Method, c.Path())
 		rc := http.NewResponseController(c.Response().Writer)

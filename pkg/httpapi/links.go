@@ -9,25 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-const ctxServer = "riskmap.server"
-
-// linkBase decides the scheme and host of the absolute links the server writes (OGC API
-// links, next pages, TileJSON tile URLs). A client chooses its Host header and may send
-// X-Forwarded-Proto, X-Forwarded-Ssl or X-Url-Scheme as it likes, and a cache in front would
-// keep links poisoned by them; so links come from --public-url when it is set, and
-// otherwise from what the client cannot forge:
-//   - the scheme is https only when the connection is TLS, or a trusted proxy says so;
-//   - the host is the Host header only when it names a loopback host or the very address
-//     the client connected to; behind a trusted proxy, X-Forwarded-Host is believed;
-//   - any other Host gets links to the address the client connected to.
-type linkBase struct {
-	fixed string // from --public-url, without a trailing slash
-}
-
-func newLinkBase(publicURL string) linkBase {
-	return linkBase{fixed: strings.TrimRight(publicURL, "/")}
-}
-
 // ParsePublicURL checks a --public-url value: an absolute http or https URL with a host and
 // no query or fragment.
 func ParsePublicURL(s string) (string, error) {
@@ -49,9 +30,18 @@ func (publicURLError) Error() string {
 
 var errPublicURL = publicURLError{}
 
-func (l linkBase) of(c echo.Context, s *Server) string {
-	if l.fixed != "" {
-		return l.fixed
+// baseURL decides the scheme and host of the absolute links the server writes (OGC API
+// links, next pages, TileJSON tile URLs). A client chooses its Host header and may send
+// X-Forwarded-Proto, X-Forwarded-Ssl or X-Url-Scheme as it likes, and a cache in front would
+// keep links poisoned by them; so links come from --public-url when it is set, and
+// otherwise from what the client cannot forge:
+//   - the scheme is https only when the connection is TLS, or a trusted proxy says so;
+//   - the host is the Host header only when it names a loopback host or the very address
+//     the client connected to; behind a trusted proxy, X-Forwarded-Host is believed;
+//   - any other Host gets links to the address the client connected to.
+func (s *Server) baseURL(c echo.Context) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
 	}
 	r := c.Request()
 	scheme := "http"

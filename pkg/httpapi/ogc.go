@@ -83,7 +83,7 @@ func (s *Server) ogcLanding(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	b := baseURL(c) + "/ogc"
+	b := s.baseURL(c) + "/ogc"
 	return c.JSON(http.StatusOK, map[string]any{
 		"title":       "riskmap 城市安全风险清单",
 		"description": "风险辨识单元与区域总体风险等级 (OGC API – Features)",
@@ -187,7 +187,7 @@ type ogcCollection struct {
 }
 
 func (s *Server) collections(c echo.Context) []ogcCollection {
-	b := baseURL(c) + "/ogc/collections/"
+	b := s.baseURL(c) + "/ogc/collections/"
 	extent := func(bb [4]float64) map[string]any {
 		return map[string]any{"spatial": map[string]any{"bbox": [][4]float64{bb}, "crs": crs84}}
 	}
@@ -226,7 +226,7 @@ func (s *Server) ogcCollections(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	b := baseURL(c) + "/ogc/collections"
+	b := s.baseURL(c) + "/ogc/collections"
 	return c.JSON(http.StatusOK, map[string]any{
 		"links":       []link{{b, "self", "application/json", "数据集合"}},
 		"collections": s.collections(c),
@@ -293,9 +293,9 @@ func (s *Server) ogcItems(c echo.Context) error {
 			}
 			buf.Write(f.JSON)
 		}
-		links := []link{{baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
+		links := []link{{s.baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
 		if pg.more {
-			links = append(links, link{nextURL(c, pg.features[len(pg.features)-1].ID), "next", geoJSON, "下一页"})
+			links = append(links, link{s.nextURL(c, pg.features[len(pg.features)-1].ID), "next", geoJSON, "下一页"})
 		}
 		lb, _ := json.Marshal(links)
 		buf.WriteString(`],"links":`)
@@ -358,9 +358,9 @@ func (s *Server) ogcItems(c echo.Context) error {
 	if offset < len(all) {
 		pageItems = all[offset:end]
 	}
-	links := []link{{baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
+	links := []link{{s.baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
 	if end < len(all) {
-		links = append(links, link{nextURL(c, int64(end)), "next", geoJSON, "下一页"})
+		links = append(links, link{s.nextURL(c, int64(end)), "next", geoJSON, "下一页"})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"type": "FeatureCollection", "numberMatched": len(all),
 		"numberReturned": len(pageItems), "features": pageItems, "links": links})

@@ -233,7 +233,7 @@ func (s *Server) ogcAPI(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	doc, err := s.openAPI(baseURL(c))
+	doc, err := s.openAPI(s.baseURL(c))
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,6 @@ type Server struct {
 
 	rules     map[string]rule
 	bodyRules map[string]bodyRule
-	links     linkBase
 	hashes    *hashGate
 	throttle  *throttle
 	auth      authCache
@@ -176,6 +175,7 @@ func New(cfg Config) *Server {
 	}
 	cfg.Auth.defaults()
 	cfg.Timeouts.defaults()
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if len(cfg.DeviceKey) == 0 {
 		cfg.DeviceKey = []byte(randomToken())
 	}
@@ -189,7 +189,7 @@ func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
-		throttle: newThrottle(cfg.Auth), links: newLinkBase(cfg.PublicURL), hashes: newHashGate(0, 0)}
+		throttle: newThrottle(cfg.Auth), hashes: newHashGate(0, 0)}
 	// The client address is the socket's unless the request came through a trusted proxy.
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.Auth.TrustedProxies) > 0 {

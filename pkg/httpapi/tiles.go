@@ -82,9 +82,9 @@ const ctxImmutable = "riskmap.immutable"
 
 func (v *view) tilesBase(c echo.Context) string {
 	if v.public {
-		return baseURL(c) + "/public"
+		return v.s.baseURL(c) + "/public"
 	}
-	return baseURL(c)
+	return v.s.baseURL(c)
 }
 
 func (v *view) layerBounds(layer string) orb.Bound {
@@ -119,7 +119,7 @@ func (v *view) tileJSON(layer string) echo.HandlerFunc {
 		tj := tiles.TileJSON(v.tilesBase(c), layer, v.fields(layer), v.layerBounds(layer), 0, opt.MaxZoom)
 		if v.public && v.publication != nil {
 			n := strconv.FormatInt(v.publication.Number, 10)
-			tj["tiles"] = []string{baseURL(c) + "/public/tiles/" + n + "/" + layer + "/{z}/{x}/{y}.pbf"}
+			tj["tiles"] = []string{v.s.baseURL(c) + "/public/tiles/" + n + "/" + layer + "/{z}/{x}/{y}.pbf"}
 			tj["version"] = n + ".0.0"
 		}
 		return c.JSON(http.StatusOK, tj)

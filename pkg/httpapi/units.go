@@ -102,19 +102,11 @@ func (h *idHeap) Pop() any {
 	return x
 }
 
-// baseURL is where links in a response point: see linkBase.
-func baseURL(c echo.Context) string {
-	if s, ok := c.Get(ctxServer).(*Server); ok {
-		return s.links.of(c, s)
-	}
-	return "http://" + c.Request().Host // a handler outside New (tests only)
-}
-
 // nextURL is the request URL with its cursor moved on.
-func nextURL(c echo.Context, cursor int64) string {
+func (s *Server) nextURL(c echo.Context, cursor int64) string {
 	q := c.Request().URL.Query()
 	q.Set("cursor", strconv.FormatInt(cursor, 10))
-	return baseURL(c) + c.Request().URL.Path + "?" + q.Encode()
+	return s.baseURL(c) + c.Request().URL.Path + "?" + q.Encode()
 }
 
 func (v *view) snapshot() (*spatialindex.Snapshot, error) {
@@ -148,12 +140,12 @@ func (v *view) listUnits(c echo.Context) error {
 		buf.Write(f.JSON)
 	}
 	buf.WriteString(`],"links":[`)
-	self, _ := json.Marshal(baseURL(c) + c.Request().URL.RequestURI())
+	self, _ := json.Marshal(v.s.baseURL(c) + c.Request().URL.RequestURI())
 	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":`)
 	buf.Write(self)
 	buf.WriteString(`}`)
 	if pg.more {
-		next, _ := json.Marshal(nextURL(c, pg.features[len(pg.features)-1].ID))
+		next, _ := json.Marshal(v.s.nextURL(c, pg.features[len(pg.features)-1].ID))
 		buf.WriteString(`,{"rel":"next","type":"application/geo+json","href":`)
 		buf.Write(next)
 		buf.WriteString(`}],"next":`)
