@@ -11,7 +11,8 @@ import (
 
 // DecodeUnits streams the units of a GeoJSON FeatureCollection, one Feature at a time, so
 // that a large file never sits in memory whole. A problem with one Feature is reported with
-// its position and stops the sequence.
+// its position and stops the sequence. Boundaries are left to register.Service, which checks
+// them as it stores the units (as DecodeUnitDeferBoundaries).
 func DecodeUnits(r io.Reader) iter.Seq2[*riskmap.Unit, error] {
 	return func(yield func(*riskmap.Unit, error) bool) {
 		dec := json.NewDecoder(r)
@@ -53,7 +54,7 @@ func DecodeUnits(r io.Reader) iter.Seq2[*riskmap.Unit, error] {
 					fail("feature %d: %s", i, jsonProblem(err))
 					return
 				}
-				u, err := DecodeUnit(raw)
+				u, err := DecodeUnitDeferBoundaries(raw) // BulkCreate checks boundaries in Prepare
 				if err != nil {
 					yield(nil, &riskmap.Error{Code: riskmap.ErrorCode(err),
 						Message: fmt.Sprintf("feature %d: %s", i, riskmap.ErrorMessage(err)), Fields: riskmap.ErrorFields(err)})
