@@ -14,12 +14,6 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// isCheck reports whether err is a CHECK constraint violation.
-func isCheck(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK
-}
-
 // isForeignKey reports whether err is a FOREIGN KEY constraint violation.
 func isForeignKey(err error) bool {
 	var se *sqlite.Error
@@ -225,6 +219,9 @@ func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken,
 	if t.TokenHash == "" {
 		return riskmap.Errorf(riskmap.EINVALID, "an API token needs a token hash")
 	}
+	if !riskmap.ValidTokenScope(t.Scope) {
+		return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
+	}
 	created := milliOr(t.CreatedAt, now())
 	old := *t
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -237,8 +234,6 @@ func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken,
 			return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
 		case isForeignKey(err):
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", t.UserID)
-		case isCheck(err):
-			return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
 		case err != nil:
 			return s.dbErr(err, "create API token")
 		}

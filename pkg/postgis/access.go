@@ -177,6 +177,9 @@ func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken,
 	if t.TokenHash == "" {
 		return riskmap.Errorf(riskmap.EINVALID, "an API token needs a token hash")
 	}
+	if !riskmap.ValidTokenScope(t.Scope) {
+		return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
+	}
 	created := microOr(t.CreatedAt, s.timestamp())
 	var lastUsed, revoked pgtype.Timestamptz
 	if t.LastUsedAt != nil {
@@ -195,8 +198,6 @@ func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken,
 			return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
 		case isForeignKeyViolation(err):
 			return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", t.UserID)
-		case isCheckViolation(err):
-			return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
 		case err != nil:
 			return dbError("create API token", err)
 		}

@@ -303,11 +303,6 @@ func safeMessage(err error) string {
 	return err.Error()
 }
 
-func isCheckViolation(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23514"
-}
-
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == sqlUniqueViolation
