@@ -320,17 +320,3 @@ func textArray(b []byte, s string) ([]string, error) {
 	}
 	return out, nil
 }
-
-// The pgx Scan path (units.go) decodes the documents from bytes.
-
-func decodeAssessment(b []byte, a *riskmap.Assessment) error {
-	return unitcodec.DecodeAssessment(string(b), a)
-}
-
-func decodeExplanation(b []byte, e *riskmap.Explanation) error {
-	return unitcodec.DecodeExplanation(string(b), e)
-}
-
-func decodeControls(b []byte, c *riskmap.Controls) error {
-	return unitcodec.DecodeControls(string(b), c)
-}

@@ -204,13 +204,13 @@ func (s *unitScan) scan(row pgx.Rows) (*riskmap.Unit, error) {
 	if len(u.AccidentTypes) == 0 {
 		u.AccidentTypes = nil
 	}
-	if err := decodeAssessment(s.assessment, &u.Assessment); err != nil {
+	if err := unitcodec.DecodeAssessment(string(s.assessment), &u.Assessment); err != nil {
 		return nil, fmt.Errorf("unit %d: assessment: %w", u.ID, err)
 	}
-	if err := decodeExplanation(s.expl, &u.Explanation); err != nil {
+	if err := unitcodec.DecodeExplanation(string(s.expl), &u.Explanation); err != nil {
 		return nil, fmt.Errorf("unit %d: grade_explanation: %w", u.ID, err)
 	}
-	if err := decodeControls(s.ctl, &u.Controls); err != nil {
+	if err := unitcodec.DecodeControls(string(s.ctl), &u.Controls); err != nil {
 		return nil, fmt.Errorf("unit %d: controls: %w", u.ID, err)
 	}
 	g, err := decodeWKB(s.geom)
@@ -262,7 +262,7 @@ func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 
 // GetUnit returns a unit by id, retired or not.
 func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
-	u, err := s.queryUnit(ctx, selectUnit+" WHERE id = $1", id)
+	u, err := queryUnit(ctx, s.pool, selectUnit+" WHERE id = $1", id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", id)
 	}
@@ -359,12 +359,8 @@ func (s *Store) RetireUnitRecorded(ctx context.Context, id, version int64, rec r
 	return u, nil
 }
 
-// queryUnit returns the one unit a statement yields, or pgx.ErrNoRows.
-func (s *Store) queryUnit(ctx context.Context, sql string, args ...any) (*riskmap.Unit, error) {
-	return queryUnit(ctx, s.pool, sql, args...)
-}
-
-// queryUnit is Store.queryUnit on q, a pool or a transaction.
+// queryUnit returns the one unit a statement on q (a pool or a transaction) yields, or
+// pgx.ErrNoRows.
 func queryUnit(ctx context.Context, q querier, sql string, args ...any) (*riskmap.Unit, error) {
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
