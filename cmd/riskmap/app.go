@@ -4,25 +4,18 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"riskmap/frontend"
 	"riskmap/geodata"
 	"riskmap/pkg/config"
 	"riskmap/pkg/demo"
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/gpkg"
-	"riskmap/pkg/httpapi"
 	"riskmap/pkg/password"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/publishing"
@@ -32,170 +25,6 @@ import (
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/synth"
 )
-
-// DefaultDB is the embedded store used when no --db or RISKMAP_DB is given.
-const DefaultDB = "./data/riskmap.gpkg"
-
-var errHelp = errors.New("help requested")
-
-// Main is the program: ParseFlags reads the command line, Run does the work and Close
-// releases what Run opened. End-to-end tests drive it in-process with --listen 127.0.0.1:0.
-type Main struct {
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-
-	Command    string
-	DB         string
-	Listen     string
-	ConfigPath string
-
-	SeedDemo    bool // serve --demo: load the demo city into an empty store
-	TiandituKey string
-	Demo        bool
-	Synthetic   int
-	Seed        int64
-
-	UserName, Role, Categories, Regions, Department string
-	PasswordStdin                                   bool
-
-	// serve: sessions and the proxies whose X-Forwarded-For is believed.
-	TrustedProxies string
-	SessionIdle    time.Duration
-	SessionMax     time.Duration
-	// serve: where clients reach the server (links), how long they may take, and the
-	// login limits.
-	PublicURL       string
-	Timeouts        httpapi.Timeouts
-	LoginWindow     time.Duration
-	LoginPerAccount int
-	LoginPerAddress int
-	// publish: the publication's note.
-	Note string
-
-	// Ready is closed once serve listens; Addr is then its address.
-	Ready chan struct{}
-	Addr  net.Addr
-
-	cfg    *config.Config
-	store  riskmap.Store
-	logger *slog.Logger
-}
-
-// NewMain returns a Main wired to the process's standard streams and environment.
-func NewMain() *Main {
-	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Ready: make(chan struct{})}
-}
-
-const usage = `riskmap — urban safety risk register and four-colour risk map (城市安全风险清单与四色图)
-
-Usage:
-  riskmap serve    [--listen ADDR] [--db DSN] [--config FILE] [--demo] [--public-url URL]
-  riskmap migrate  [--db DSN]
-  riskmap seed     [--db DSN] --demo
-  riskmap seed     [--db DSN] --synthetic N [--seed S]
-  riskmap user add [--db DSN] --name NAME --role admin|expert|department
-                   [--department NAME] [--categories c1,c2] [--regions r1,r2] [--password-stdin]
-  riskmap regrade  [--db DSN] [--config FILE]
-  riskmap publish  [--db DSN] [--note TEXT]
-
---db is a postgres:// URL (PostGIS) or the path of a GeoPackage file, created if missing
-(default ` + DefaultDB + `, env RISKMAP_DB). --listen defaults to 127.0.0.1:8080 (env
-RISKMAP_LISTEN); --config to the built-in thresholds and taxonomy (env RISKMAP_CONFIG).
-Run "riskmap COMMAND -h" for a command's flags.
-`
-
-// ParseFlags reads the command and its flags.
-func (m *Main) ParseFlags(args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(m.Stdout, usage)
-		if len(args) == 0 {
-			return errors.New("no command given; see riskmap --help")
-		}
-		return errHelp
-	}
-	m.Command, args = args[0], args[1:]
-	if m.Command == "user" {
-		if len(args) == 0 || args[0] != "add" {
-			return errors.New(`unknown "user" command; use "riskmap user add"`)
-		}
-		m.Command, args = "user add", args[1:]
-	}
-	fs := flag.NewFlagSet("riskmap "+m.Command, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	env := func(k, def string) string {
-		if v := m.Getenv(k); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&m.DB, "db", env("RISKMAP_DB", DefaultDB), "postgres:// DSN or GeoPackage file path")
-	switch m.Command {
-	case "serve":
-		fs.StringVar(&m.Listen, "listen", env("RISKMAP_LISTEN", "127.0.0.1:8080"), "address to listen on")
-		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file (grading, colours, taxonomy)")
-		fs.BoolVar(&m.SeedDemo, "demo", false, "load the demo city on first start, when the store is empty")
-		fs.StringVar(&m.TiandituKey, "tianditu-key", env("RISKMAP_TIANDITU_KEY", ""), "天地图 browser key for its basemaps (optional)")
-		fs.StringVar(&m.TrustedProxies, "trusted-proxy", env("RISKMAP_TRUSTED_PROXIES", ""),
-			"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (default: none; the socket's address is the client's)")
-		fs.DurationVar(&m.SessionIdle, "session-idle", 30*time.Minute, "a session ends this long after its last request")
-		fs.DurationVar(&m.SessionMax, "session-max", 12*time.Hour, "a session ends this long after login")
-		fs.StringVar(&m.PublicURL, "public-url", env("RISKMAP_PUBLIC_URL", ""),
-			"where clients reach the server, e.g. https://riskmap.example.gov.cn (links in OGC API, TileJSON and next pages)")
-		fs.DurationVar(&m.Timeouts.Header, "header-timeout", 10*time.Second, "time a client has to send its request headers")
-		fs.DurationVar(&m.Timeouts.Body, "body-timeout", 30*time.Second, "time a client has to send a JSON request body")
-		fs.DurationVar(&m.Timeouts.Write, "write-timeout", 2*time.Minute, "time a client has to read a response")
-		fs.DurationVar(&m.Timeouts.Idle, "idle-timeout", 2*time.Minute, "a keep-alive connection without a request is closed after this")
-		fs.DurationVar(&m.LoginWindow, "login-window", 15*time.Minute, "the window in which failed logins are counted")
-		fs.IntVar(&m.LoginPerAccount, "login-failures-per-account", 5, "failed logins for one account within the window before 429")
-		fs.IntVar(&m.LoginPerAddress, "login-failures-per-address", 20,
-			"failed logins from one client address within the window before 429 (browsers that logged in to the account before are exempt)")
-	case "publish":
-		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
-		fs.StringVar(&m.Note, "note", "", "what this publication is (发布说明)")
-	case "migrate":
-	case "seed":
-		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
-		fs.BoolVar(&m.Demo, "demo", false, "load the demo city (澄江市) from geodata/")
-		fs.IntVar(&m.Synthetic, "synthetic", 0, "add N synthetic units")
-		fs.Int64Var(&m.Seed, "seed", 1, "random seed of --synthetic (same seed, same units)")
-	case "user add":
-		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
-		fs.StringVar(&m.UserName, "name", "", "login name")
-		fs.StringVar(&m.Role, "role", "", "admin, expert or department")
-		fs.StringVar(&m.Department, "department", "", "department name, e.g. 住建局")
-		fs.StringVar(&m.Categories, "categories", "", "comma-separated category codes (department scope)")
-		fs.StringVar(&m.Regions, "regions", "", "comma-separated region-code prefixes (department scope)")
-		fs.BoolVar(&m.PasswordStdin, "password-stdin", false, "read the password from standard input; otherwise one is generated and printed")
-	case "regrade":
-		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file with the new thresholds")
-	default:
-		return fmt.Errorf("unknown command %q; see riskmap --help", m.Command)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errHelp
-		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if m.Command == "serve" {
-		u, err := httpapi.ParsePublicURL(m.PublicURL)
-		if err != nil {
-			return err
-		}
-		m.PublicURL = u
-	}
-	if m.Command == "seed" && m.Demo == (m.Synthetic > 0) {
-		return errors.New("seed needs exactly one of --demo or --synthetic N (N > 0)")
-	}
-	if m.Command == "seed" && m.Synthetic < 0 {
-		return errors.New("--synthetic must be a positive count")
-	}
-	return nil
-}
 
 // Run executes the command.
 func (m *Main) Run(ctx context.Context) error {
@@ -333,64 +162,16 @@ func (m *Main) seedDemo(ctx context.Context) error {
 	return m.loadDemo(ctx)
 }
 
-// loadDemo loads the demo city: regions, units, protective targets and shelters.
+// loadDemo loads the demo city and publishes its approved units.
 func (m *Main) loadDemo(ctx context.Context) error {
 	start := time.Now()
-	regions, err := demo.LoadRegions(geodata.FS)
-	if err != nil {
-		return fmt.Errorf("demo regions: %v", err)
-	}
-	if err := m.store.PutRegions(ctx, regions); err != nil {
-		return fmt.Errorf("demo regions: %v", err)
-	}
-	targets, err := demo.LoadTargets(geodata.FS)
-	if err != nil {
-		return fmt.Errorf("demo protective targets: %v", err)
-	}
-	if err := m.store.AddProtectiveTargets(ctx, targets); err != nil {
-		return fmt.Errorf("demo protective targets: %v", err)
-	}
-	shelters, err := demo.LoadShelters(geodata.FS)
-	if err != nil {
-		return fmt.Errorf("demo shelters: %v", err)
-	}
-	if err := m.store.AddShelters(ctx, shelters); err != nil {
-		return fmt.Errorf("demo shelters: %v", err)
-	}
-	f, err := geodata.FS.Open("units.geojson")
+	n, err := demo.Load(ctx, geodata.FS, m.store, m.service())
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	var decodeErr error
-	units := func(yield func(*riskmap.Unit) bool) {
-		for u, err := range featurejson.DecodeUnits(bufio.NewReaderSize(f, 1<<16)) {
-			if err != nil {
-				decodeErr = err
-				return
-			}
-			if !yield(u) {
-				return
-			}
-		}
-	}
-	loadCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	n, err := m.service().BulkCreate(loadCtx, func(yield func(*riskmap.Unit) bool) {
-		units(yield)
-		if decodeErr != nil {
-			cancel()
-		}
-	}, nil)
-	if decodeErr != nil {
-		return fmt.Errorf("demo units: %v", riskmap.ErrorMessage(decodeErr))
-	}
-	if err != nil {
-		return fmt.Errorf("demo units: %v", riskmap.ErrorMessage(err))
-	}
-	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("demo city: %d units", n))
+	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("demo city: %d units", n.Units))
 	fmt.Fprintf(m.Stdout, "loaded the demo city 澄江市: %d regions, %d units, %d protective targets, %d shelters in %.1fs\n",
-		len(regions), n, len(targets), len(shelters), time.Since(start).Seconds())
+		n.Regions, n.Units, n.Targets, n.Shelters, time.Since(start).Seconds())
 	// The public map shows publications only: publish the demo city's approved units.
 	if _, err := m.store.LatestPublication(ctx); riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
 		p, err := m.publish(ctx, "riskmap "+m.Command+" --demo", "演示城市首期发布")
@@ -443,7 +224,7 @@ func (m *Main) auditCLI(ctx context.Context, action, targetType, targetID, detai
 // publicIndex makes empty indexes for the public view.
 func (m *Main) publicIndex(regions []*riskmap.Region) func() *spatialindex.Index {
 	locate := regiongrade.Locator(regions)
-	enc := publicEncoder(m.cfg.Catalog, regions)
+	enc := featurejson.PublicEncoder(m.cfg.Catalog, regions)
 	return func() *spatialindex.Index { return spatialindex.NewPublic(enc, locate) }
 }
 
@@ -469,16 +250,6 @@ func (m *Main) seedSynthetic(ctx context.Context) error {
 	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("synthetic: %d units, seed %d", n, m.Seed))
 	fmt.Fprintf(m.Stdout, "added %d synthetic units (seed %d) in %.1fs (%.0f units/s)\n", n, m.Seed, d.Seconds(), float64(n)/d.Seconds())
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func (m *Main) userAdd(ctx context.Context) error {
@@ -523,205 +294,6 @@ func (m *Main) regrade(ctx context.Context) error {
 	m.auditCLI(ctx, "unit.regrade", "", "", fmt.Sprintf("%d units checked, %d changed", res.Checked, res.Changed))
 	fmt.Fprintf(m.Stdout, "regraded: %d units checked, %d changed grade or explanation\n", res.Checked, res.Changed)
 	return nil
-}
-
-// ensureAdmin creates the first admin, with a generated password, when there are no users.
-func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
-	n, err := m.store.CountUsers(ctx)
-	if err != nil || n > 0 {
-		return "", err
-	}
-	pw := password.Generate()
-	hash, err := password.Hash(pw)
-	if err != nil {
-		return "", err
-	}
-	if err := m.store.CreateUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin, PasswordHash: hash}); err != nil {
-		return "", err
-	}
-	m.auditCLI(ctx, "user.create", "user", "admin", "first start: the first admin, with a generated password")
-	return pw, nil
-}
-
-func (m *Main) serve(ctx context.Context) error {
-	if m.SeedDemo {
-		n, err := m.store.CountUnits(ctx)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			fmt.Fprintln(m.Stdout, "first start: loading the demo city 澄江市 …")
-			if err := m.loadDemo(ctx); err != nil {
-				return err
-			}
-		}
-	}
-	adminPW, err := m.ensureAdmin(ctx)
-	if err != nil {
-		return fmt.Errorf("creating the first admin: %v", err)
-	}
-	regions, err := m.store.Regions(ctx, "")
-	if err != nil {
-		return fmt.Errorf("reading regions: %v", err)
-	}
-	locate := regiongrade.Locator(regions)
-	ix := spatialindex.New(encodeFeature, locate)
-	proxies, err := parseCIDRs(m.TrustedProxies)
-	if err != nil {
-		return err
-	}
-	// Every replica signs device cookies with the store's key, so a browser proven on one
-	// is proven on all.
-	deviceKey, err := m.store.ServerSecret(ctx, "device-cookie")
-	if err != nil {
-		return fmt.Errorf("reading the device-cookie key: %v", err)
-	}
-	svc := m.service()
-	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
-	svc.Index = ix                               // every write reaches the index before its response
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions),
-		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
-		Assets: assets(), TiandituKey: m.TiandituKey, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
-		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
-			LoginWindow: m.LoginWindow, LoginFailuresPerAccount: m.LoginPerAccount, LoginFailuresPerAddr: m.LoginPerAddress}})
-	ln, err := net.Listen("tcp", m.Listen)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v", m.Listen, err)
-	}
-	m.Addr = ln.Addr()
-	hs := srv.HTTPServer(slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn))
-	where := m.DB
-	if !isPostgres(where) {
-		if abs, err := filepath.Abs(where); err == nil {
-			where = abs
-		}
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(httpapi.Listener(ln)) }()
-	// The server answers /healthz (and /readyz with 503) while the index loads.
-	start := time.Now()
-	// With PostGIS, other replicas may write while the indexes load: note where the load
-	// starts so that following them begins there.
-	var mark int64
-	ps, replicated := m.store.(*postgis.Store)
-	if replicated {
-		if mark, err = ps.ChangeMark(ctx); err != nil {
-			hs.Close()
-			return fmt.Errorf("reading the change mark: %v", err)
-		}
-	}
-	n, err := ix.Load(ctx, m.store.Units(ctx))
-	if err == nil {
-		err = srv.LoadPublication(ctx)
-	}
-	if err != nil {
-		hs.Close()
-		return fmt.Errorf("loading the spatial index: %v", err)
-	}
-	m.logger.Info("spatial index loaded", "units", n, "seconds", time.Since(start).Seconds())
-	followed := make(chan struct{})
-	if replicated {
-		// Other replicas write to the same database: follow their changes.
-		go func() {
-			defer close(followed)
-			m.follow(ctx, ps, ix, svc, srv, mark)
-		}()
-	} else {
-		close(followed)
-	}
-	expireCtx, stopExpiring := context.WithCancel(ctx)
-	expired := make(chan struct{})
-	go func() {
-		defer close(expired)
-		m.expireSessions(expireCtx)
-	}()
-	defer func() { stopExpiring(); <-expired }() // the store closes after serve returns
-	fmt.Fprintf(m.Stdout, "riskmap is serving at http://%s/ (store: %s, %d units)\n", m.Addr, redact(where), n)
-	if adminPW != "" {
-		fmt.Fprintf(m.Stdout, "first start: log in as admin with password %s (shown only this once; add users with \"riskmap user add\")\n", adminPW)
-	}
-	close(m.Ready)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	// The counts of folded refusals are written before the store closes.
-	if err := srv.FlushAudit(shutdownCtx); err != nil {
-		m.logger.Error("writing the audit log at shutdown", "err", err)
-	}
-	<-followed // ctx is done, so the follower is stopping; the store closes after it
-	fmt.Fprintln(m.Stdout, "riskmap stopped")
-	return nil
-}
-
-// encodeFeature is the GeoJSON the index keeps for each unit.
-func encodeFeature(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }
-
-// assets is the built front end embedded in the binary.
-func assets() fs.FS {
-	sub, err := fs.Sub(frontend.Dist, "dist")
-	if err != nil {
-		return nil
-	}
-	return sub
-}
-
-// publicEncoder writes the public Feature of a unit, with its category and region labels.
-func publicEncoder(cat *riskmap.Catalog, regions []*riskmap.Region) spatialindex.Encoder {
-	names := make(map[string]string, len(regions))
-	for _, r := range regions {
-		names[r.Code] = r.Name
-	}
-	return func(u *riskmap.Unit) ([]byte, error) {
-		label := u.Category
-		if c, ok := cat.Category(u.Category); ok {
-			label = c.Label
-		}
-		return featurejson.EncodePublic(u, label, names[u.RegionCode]), nil
-	}
-}
-
-// parseCIDRs reads a comma-separated list of CIDRs (a bare address is one host).
-func parseCIDRs(list string) ([]*net.IPNet, error) {
-	var out []*net.IPNet
-	for _, c := range splitList(list) {
-		if !strings.Contains(c, "/") {
-			if ip := net.ParseIP(c); ip != nil && ip.To4() != nil {
-				c += "/32"
-			} else {
-				c += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(c)
-		if err != nil {
-			return nil, fmt.Errorf("--trusted-proxy: %q is not a CIDR such as 10.0.0.0/8", c)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-// expireSessions removes ended sessions now and then; they are refused anyway, this only
-// keeps the table small.
-func (m *Main) expireSessions(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if _, err := m.store.DeleteExpiredSessions(ctx, time.Now().UTC(), m.SessionIdle); err != nil && ctx.Err() == nil {
-			m.logger.Warn("removing expired sessions", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // oneLine keeps an error to one line for the terminal.

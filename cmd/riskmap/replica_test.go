@@ -24,6 +24,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 
+	"riskmap/pkg/featurejson"
 	"riskmap/pkg/pgtest"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/register"
@@ -420,7 +421,7 @@ func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := &countingStore{Store: s}
-	ix := spatialindex.New(encodeFeature, nil)
+	ix := spatialindex.New(featurejson.Encoder(), nil)
 	f := &follower{store: cs, ix: ix, units: &register.Service{Index: ix}, logger: slog.New(slog.DiscardHandler)}
 	event := func(id, version int64) []followMsg {
 		return []followMsg{{event: postgis.Event{ID: id, Version: version}}}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"time"
+
+	"riskmap/frontend"
+	"riskmap/pkg/featurejson"
+	"riskmap/pkg/httpapi"
+	"riskmap/pkg/password"
+	"riskmap/pkg/postgis"
+	"riskmap/pkg/regiongrade"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+)
+
+// ensureAdmin creates the first admin, with a generated password, when there are no users.
+func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
+	n, err := m.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	pw := password.Generate()
+	hash, err := password.Hash(pw)
+	if err != nil {
+		return "", err
+	}
+	if err := m.store.CreateUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin, PasswordHash: hash}); err != nil {
+		return "", err
+	}
+	m.auditCLI(ctx, "user.create", "user", "admin", "first start: the first admin, with a generated password")
+	return pw, nil
+}
+
+func (m *Main) serve(ctx context.Context) error {
+	if m.SeedDemo {
+		n, err := m.store.CountUnits(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			fmt.Fprintln(m.Stdout, "first start: loading the demo city 澄江市 …")
+			if err := m.loadDemo(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	adminPW, err := m.ensureAdmin(ctx)
+	if err != nil {
+		return fmt.Errorf("creating the first admin: %v", err)
+	}
+	regions, err := m.store.Regions(ctx, "")
+	if err != nil {
+		return fmt.Errorf("reading regions: %v", err)
+	}
+	locate := regiongrade.Locator(regions)
+	ix := spatialindex.New(featurejson.Encoder(), locate)
+	proxies, err := parseCIDRs(m.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	// Every replica signs device cookies with the store's key, so a browser proven on one
+	// is proven on all.
+	deviceKey, err := m.store.ServerSecret(ctx, "device-cookie")
+	if err != nil {
+		return fmt.Errorf("reading the device-cookie key: %v", err)
+	}
+	svc := m.service()
+	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
+	svc.Index = ix                               // every write reaches the index before its response
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions),
+		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
+		Assets: assets(), TiandituKey: m.TiandituKey, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
+		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
+			LoginWindow: m.LoginWindow, LoginFailuresPerAccount: m.LoginPerAccount, LoginFailuresPerAddr: m.LoginPerAddress}})
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v", m.Listen, err)
+	}
+	m.Addr = ln.Addr()
+	hs := srv.HTTPServer(slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn))
+	where := m.DB
+	if !isPostgres(where) {
+		if abs, err := filepath.Abs(where); err == nil {
+			where = abs
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(httpapi.Listener(ln)) }()
+	// The server answers /healthz (and /readyz with 503) while the index loads.
+	start := time.Now()
+	// With PostGIS, other replicas may write while the indexes load: note where the load
+	// starts so that following them begins there.
+	var mark int64
+	ps, replicated := m.store.(*postgis.Store)
+	if replicated {
+		if mark, err = ps.ChangeMark(ctx); err != nil {
+			hs.Close()
+			return fmt.Errorf("reading the change mark: %v", err)
+		}
+	}
+	n, err := ix.Load(ctx, m.store.Units(ctx))
+	if err == nil {
+		err = srv.LoadPublication(ctx)
+	}
+	if err != nil {
+		hs.Close()
+		return fmt.Errorf("loading the spatial index: %v", err)
+	}
+	m.logger.Info("spatial index loaded", "units", n, "seconds", time.Since(start).Seconds())
+	followed := make(chan struct{})
+	if replicated {
+		// Other replicas write to the same database: follow their changes.
+		go func() {
+			defer close(followed)
+			m.follow(ctx, ps, ix, svc, srv, mark)
+		}()
+	} else {
+		close(followed)
+	}
+	expireCtx, stopExpiring := context.WithCancel(ctx)
+	expired := make(chan struct{})
+	go func() {
+		defer close(expired)
+		m.expireSessions(expireCtx)
+	}()
+	defer func() { stopExpiring(); <-expired }() // the store closes after serve returns
+	fmt.Fprintf(m.Stdout, "riskmap is serving at http://%s/ (store: %s, %d units)\n", m.Addr, redact(where), n)
+	if adminPW != "" {
+		fmt.Fprintf(m.Stdout, "first start: log in as admin with password %s (shown only this once; add users with \"riskmap user add\")\n", adminPW)
+	}
+	close(m.Ready)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	// The counts of folded refusals are written before the store closes.
+	if err := srv.FlushAudit(shutdownCtx); err != nil {
+		m.logger.Error("writing the audit log at shutdown", "err", err)
+	}
+	<-followed // ctx is done, so the follower is stopping; the store closes after it
+	fmt.Fprintln(m.Stdout, "riskmap stopped")
+	return nil
+}
+
+// assets is the built front end embedded in the binary.
+func assets() fs.FS {
+	sub, err := fs.Sub(frontend.Dist, "dist")
+	if err != nil {
+		return nil
+	}
+	return sub
+}
+
+// expireSessions removes ended sessions now and then; they are refused anyway, this only
+// keeps the table small.
+func (m *Main) expireSessions(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := m.store.DeleteExpiredSessions(ctx, time.Now().UTC(), m.SessionIdle); err != nil && ctx.Err() == nil {
+			m.logger.Warn("removing expired sessions", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
