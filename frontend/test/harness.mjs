@@ -258,3 +258,21 @@ export async function api(base, method, p, body, headers = {}, opts = {}) {
   }
   return { status: res.status, etag: res.headers.get('etag'), headers: res.headers, body: json };
 }
+
+/**
+ * typedTextContrast types text into the field sel and returns the WCAG contrast ratio of its
+ * text colour against its background colour (both as the browser computes them).
+ */
+export async function typedTextContrast(page, sel, text) {
+  await page.fill(sel, text);
+  return page.$eval(sel, (el) => {
+    const rgb = (s) => (s.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const cs = getComputedStyle(el);
+    const [a, b] = [lum(rgb(cs.color)), lum(rgb(cs.backgroundColor))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+}

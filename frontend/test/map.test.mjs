@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { startServer, launch, openPage, openInternalMap, waitInteractive, waitLegend, waitTiles, screenshot, paneFills, recordFigures, api } from './harness.mjs';
+import { startServer, launch, openPage, openInternalMap, waitInteractive, waitLegend, waitTiles, screenshot, paneFills, recordFigures, api, typedTextContrast } from './harness.mjs';
 
 let srv;
 let browser;
@@ -304,6 +304,16 @@ test('basemaps: offline by default, switchable and remembered, 天地图 hidden 
   assert.ok(tdt.every((u) => u.includes('tk=test-key')), 'the configured key');
   await p2.evaluate(() => localStorage.removeItem('riskmap.basemap'));
   await p2.context().close();
+});
+
+test('typed search text is readable on the internal and the public map', async () => {
+  const page = await openMap();
+  // The top bar's text is white: the field must not inherit it on its near-white background.
+  assert.ok((await typedTextContrast(page, '.search-input', '深基坑')) >= 4.5, 'search text contrast on /');
+  await page.goto(srv.url + '/public');
+  await waitInteractive(page);
+  assert.ok((await typedTextContrast(page, '.search-input', '深基坑')) >= 4.5, 'search text contrast on /public');
+  await page.context().close();
 });
 
 test('search by name or code flies to the unit', async () => {
