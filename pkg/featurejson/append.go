@@ -25,6 +25,7 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 	b = appendString(b, u.Code)
 	b = append(b, `,"name":`...)
 	b = appendString(b, u.Name)
+	b = appendPublicTexts(b, &u.PublicTexts)
 	b = append(b, `,"category":`...)
 	b = appendString(b, u.Category)
 	b = append(b, `,"sub_category":`...)
@@ -108,6 +109,7 @@ func AppendPublicFeature(dst []byte, u *riskmap.Unit, categoryLabel, regionName 
 	b = appendGeometry(b, u.Geometry)
 	b = append(b, `,"properties":{"code":`...)
 	b = appendString(b, u.Code)
+	b = appendPublicTexts(b, &u.PublicTexts)
 	b = append(b, `,"category":`...)
 	b = appendString(b, u.Category)
 	b = append(b, `,"category_label":`...)
@@ -121,6 +123,17 @@ func AppendPublicFeature(dst []byte, u *riskmap.Unit, categoryLabel, regionName 
 	b = append(b, `,"region_name":`...)
 	b = appendString(b, regionName)
 	return append(b, "}}"...)
+}
+
+// appendPublicTexts appends `,"name":"text"` for each public text of the unit.
+func appendPublicTexts(b []byte, t *riskmap.PublicTexts) []byte {
+	for _, f := range riskmap.PublicTextFields {
+		b = append(b, `,"`...)
+		b = append(b, f.Name...)
+		b = append(b, `":`...)
+		b = appendString(b, *f.Of(t))
+	}
+	return b
 }
 
 func appendTime(b []byte, t time.Time) []byte {

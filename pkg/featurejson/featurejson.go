@@ -21,8 +21,9 @@ import (
 
 // Properties is the properties object of a unit Feature, in the order API.md lists them.
 type Properties struct {
-	Code                  string                     `json:"code"`
-	Name                  string                     `json:"name"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	riskmap.PublicTexts
 	Category              string                     `json:"category"`
 	SubCategory           string                     `json:"sub_category"`
 	RegionCode            string                     `json:"region_code"`
@@ -70,7 +71,7 @@ func (d Date) MarshalJSON() ([]byte, error) {
 // NewFeature returns the Feature of a unit.
 func NewFeature(u *riskmap.Unit) *Feature {
 	p := Properties{
-		Code: u.Code, Name: u.Name, Category: u.Category, SubCategory: u.SubCategory,
+		Code: u.Code, Name: u.Name, PublicTexts: u.PublicTexts, Category: u.Category, SubCategory: u.SubCategory,
 		RegionCode: u.RegionCode, Address: u.Address, AccidentTypes: nonNil(u.AccidentTypes),
 		MajorHazardSource: u.MajorHazardSource, MajorRiskFactors: u.MajorRiskFactors,
 		Assessment: u.Assessment, RiskValue: u.RiskValue, Grade: u.Grade, GradeLabel: u.Grade.Label(),
@@ -258,11 +259,23 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 				u.NextReviewDue = &t
 			}
 		default:
-			if !readOnly[name] {
+			if t := publicText(&u.PublicTexts, name); t != nil {
+				str(name, t)
+			} else if !readOnly[name] {
 				p.Add(name, "is not a property of a risk unit")
 			}
 		}
 	}
+}
+
+// publicText points to the public text of t called name, or is nil if there is none.
+func publicText(t *riskmap.PublicTexts, name string) *string {
+	for _, f := range riskmap.PublicTextFields {
+		if f.Name == name {
+			return f.Of(t)
+		}
+	}
+	return nil
 }
 
 func decodeAssessment(v json.RawMessage, a *riskmap.Assessment) error {
@@ -493,7 +506,8 @@ func DecodeAssessment(raw []byte) (riskmap.Assessment, error) {
 // PublicProperties are the only properties the public sees of a unit: no name, address,
 // contacts, controls or responsible unit (those identify enterprises and people).
 type PublicProperties struct {
-	Code          string        `json:"code"`
+	Code string `json:"code"`
+	riskmap.PublicTexts
 	Category      string        `json:"category"`
 	CategoryLabel string        `json:"category_label"`
 	Grade         riskmap.Grade `json:"grade"`
@@ -514,6 +528,6 @@ type PublicFeature struct {
 // and region.
 func NewPublicFeature(u *riskmap.Unit, categoryLabel, regionName string) *PublicFeature {
 	return &PublicFeature{Type: "Feature", ID: u.ID, Geometry: geojson.NewGeometry(u.Geometry),
-		Properties: PublicProperties{Code: u.Code, Category: u.Category, CategoryLabel: categoryLabel,
+		Properties: PublicProperties{Code: u.Code, PublicTexts: u.PublicTexts, Category: u.Category, CategoryLabel: categoryLabel,
 			Grade: u.Grade, GradeLabel: u.Grade.Label(), RegionCode: u.RegionCode, RegionName: regionName}}
 }

@@ -81,7 +81,7 @@ func TestMigrationFillsApprovedRegister(t *testing.T) {
 			status = "draft"
 		}
 		ts := formatTime(now())
-		_, err = s.w.ExecContext(ctx, insertUnit,
+		_, err = s.w.ExecContext(ctx, insertUnitV2,
 			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
@@ -128,3 +128,11 @@ func TestApprovedUnitsBounds(t *testing.T) {
 		t.Fatalf("approved_units bounds must take in the approved units only: (%v %v, %v %v)", minX, minY, maxX, maxY)
 	}
 }
+
+// insertUnitV2 is insertUnit as the schema of 002_init had it.
+const insertUnitV2 = `INSERT INTO risk_units (code, name, category, sub_category, region_code, address,
+    accident_types, major_hazard_level, major_risk_factors, assessment_method, assessment,
+    direct_major_reason, risk_value, grade, grade_label, grade_explanation, controls,
+    responsible_department, responsible_unit, contact_person, contact_phone, influence_radius_m,
+    status, version, created_at, updated_at, assessed_by, assessed_at, next_review_due, geom)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // bulkProgressEvery is how many units pass between progress calls.
@@ -271,11 +272,11 @@ func encodeForInsert(u *riskmap.Unit, ts string) (encodedUnit, error) {
 		return encodedUnit{}, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
 	}
 	return encodedUnit{
-		args: []any{u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
+		args: unitcodec.AppendPublicValues([]any{u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
 			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
-			string(status), int64(1), ts, ts, u.AssessedBy, a.assessedAt, a.nextReview, geom},
+			string(status), int64(1), ts, ts, u.AssessedBy, a.assessedAt, a.nextReview, geom}, &u.PublicTexts),
 		code:     u.Code,
 		bound:    u.Geometry.Bound(),
 		empty:    isEmpty(u.Geometry),

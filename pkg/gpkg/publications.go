@@ -9,6 +9,7 @@ import (
 	"iter"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // Publish creates the next publication in one write transaction. The store has one
@@ -53,9 +54,7 @@ func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, sum
 VALUES (?, ?, ?, ?, ?, ?)`, number, formatTime(created), p.CreatedBy, p.Note, len(units), string(regions)); err != nil {
 			return s.dbErr(err, "publish")
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO publication_units (publication, unit_id, version, code, name, category,
-    region_code, grade, risk_value, geom)
-SELECT ?, unit_id, version, code, name, category, region_code, grade, risk_value, geom FROM approved_units`, number)
+		res, err := tx.ExecContext(ctx, copyPublicationSQL, number)
 		if err != nil {
 			return s.dbErr(err, "publish: copy the approved register")
 		}
@@ -148,10 +147,15 @@ func (s *Store) PublicationUnits(ctx context.Context, number int64) iter.Seq2[*r
 			return
 		}
 		for a, err := range s.streamApproved(ctx, "read publication units", `SELECT unit_id, version, code, name, category,
-    region_code, grade, risk_value, geom, '', NULL FROM publication_units WHERE publication = ? ORDER BY unit_id`, number) {
+    region_code, grade, risk_value, geom, '', NULL`+unitcodec.PublicColumns("")+` FROM publication_units WHERE publication = ? ORDER BY unit_id`, number) {
 			if !yield(a, err) || err != nil {
 				return
 			}
 		}
 	}
 }
+
+// copyPublicationSQL copies the approved register into publication ?.
+var copyPublicationSQL = `INSERT INTO publication_units (publication, unit_id, version, code, name, category,
+    region_code, grade, risk_value, geom` + unitcodec.PublicColumns("") + `)
+SELECT ?, unit_id, version, code, name, category, region_code, grade, risk_value, geom` + unitcodec.PublicColumns("") + ` FROM approved_units`

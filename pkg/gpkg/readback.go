@@ -46,11 +46,11 @@ const (
 )
 
 // readbackSQL reads the units of the range [?1, ?2) that are not retired.
-const readbackSQL = `SELECT id,
+var readbackSQL = `SELECT id,
     concat_ws(char(0), code, name, category, region_code, responsible_department),
     concat_ws(char(0), sub_category, address, major_risk_factors, direct_major_reason, grade,
         responsible_unit, contact_person, contact_phone, status, created_at, updated_at, assessed_by,
-        accident_types, assessment, grade_explanation, controls),
+        accident_types, assessment, grade_explanation, controls` + unitcodec.PublicColumns("") + `),
     major_hazard_level, risk_value, influence_radius_m, version, CAST(assessed_at AS TEXT),
     CAST(next_review_due AS TEXT), geom
 FROM risk_units WHERE status <> 'retired' AND id >= ? AND id < ? ORDER BY id`
@@ -96,7 +96,7 @@ const (
 	restAssessment
 	restExplanation
 	restControls
-	restFields
+	restFields // the public texts follow
 )
 
 // readerConn is a reading connection held by Units, in a read transaction once begun.
@@ -342,7 +342,7 @@ func rereadUnit(ctx context.Context, dc any, id driver.Value) (*riskmap.Unit, er
 		return nil, fmt.Errorf("gpkg: list units: %w", err)
 	}
 	defer rows.Close()
-	v := make([]driver.Value, unitColumnCount)
+	v := make([]driver.Value, unitColumnCount+len(riskmap.PublicTextFields))
 	if err := rows.Next(v); err != nil {
 		return nil, fmt.Errorf("gpkg: list units: read unit %v again: %w", id, err)
 	}
@@ -354,7 +354,7 @@ func rereadUnit(ctx context.Context, dc any, id driver.Value) (*riskmap.Unit, er
 // take as the store writes it; the row is then read again the ordinary way.
 type readbackDecoder struct {
 	ident [identFields]string
-	rest  [restFields]string
+	rest  []string // restFields, then the public texts
 }
 
 // split cuts s at NUL characters into exactly len(parts) parts.
@@ -381,7 +381,10 @@ func (d *readbackDecoder) unit(v []driver.Value) (*riskmap.Unit, bool) {
 	}
 	ident, ok1 := v[rbIdent].(string)
 	rest, ok2 := v[rbRest].(string)
-	if !ok1 || !ok2 || !split(ident, d.ident[:]) || !split(rest, d.rest[:]) {
+	if d.rest == nil {
+		d.rest = make([]string, restFields+len(riskmap.PublicTextFields))
+	}
+	if !ok1 || !ok2 || !split(ident, d.ident[:]) || !split(rest, d.rest) {
 		return nil, false
 	}
 	risk, ok1 := number(v[rbRiskValue])
@@ -403,6 +406,9 @@ func (d *readbackDecoder) unit(v []driver.Value) (*riskmap.Unit, bool) {
 		InfluenceRadiusM: radius, Status: unitcodec.InternStatus(d.rest[restStatus]),
 		Version: version, CreatedAt: created, UpdatedAt: updated,
 		AssessedBy: d.rest[restAssessedBy],
+	}
+	for i, f := range riskmap.PublicTextFields {
+		*f.Of(&u.PublicTexts) = d.rest[restFields+i]
 	}
 	switch h := v[rbHazardLevel].(type) {
 	case nil:

@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // The approved register (approved_units) is kept in the transaction of each write of
@@ -20,14 +21,14 @@ import (
 // upsertApprovedSQL copies unit ? into the approved register if its stored revision is
 // approved, replacing its earlier approved revision; a draft or submitted revision leaves
 // the earlier one alone. Who approved it is not known here: SetUnitAuthor records it.
-const upsertApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value,
-    geom, approved_by, approved_at)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at
+var upsertApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value,
+    geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at` + unitcodec.PublicColumns("") + `
 FROM risk_units WHERE id = ? AND status = 'approved'
 ON CONFLICT (unit_id) DO UPDATE SET version = excluded.version, code = excluded.code, name = excluded.name,
     category = excluded.category, region_code = excluded.region_code, grade = excluded.grade,
     risk_value = excluded.risk_value, geom = excluded.geom, approved_by = excluded.approved_by,
-    approved_at = excluded.approved_at`
+    approved_at = excluded.approved_at` + unitcodec.PublicCopies("excluded")
 
 // putApproved puts unit id's revision just written, of extent ext, into the approved
 // register when it is approved.
@@ -67,11 +68,7 @@ func (s *Store) dropApproved(ctx context.Context, tx *sql.Tx, id int64) error {
 // (the load holds the write lock, and AUTOINCREMENT ids only grow), into the approved
 // register.
 func (s *Store) bulkApproved(ctx context.Context, tx *sql.Tx, after int64, ts string, ext *extent) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade,
-    risk_value, geom, approved_by, approved_at)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', ?
-FROM risk_units WHERE id > ? AND status = 'approved'
-ON CONFLICT (unit_id) DO NOTHING`, ts, after)
+	_, err := tx.ExecContext(ctx, bulkApprovedSQL, ts, after)
 	if err != nil {
 		return s.dbErr(err, "bulk insert: approved register")
 	}
@@ -141,9 +138,17 @@ func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuth
 	return a, nil
 }
 
+// bulkApprovedSQL copies the approved units with an id above the second argument into the
+// approved register, approved at the first.
+var bulkApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade,
+    risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', ?` + unitcodec.PublicColumns("") + `
+FROM risk_units WHERE id > ? AND status = 'approved'
+ON CONFLICT (unit_id) DO NOTHING`
+
 // selectApproved reads what scanApproved decodes, from approved_units.
-const selectApproved = `SELECT unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by,
-    CAST(approved_at AS TEXT) FROM approved_units`
+var selectApproved = `SELECT unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by,
+    CAST(approved_at AS TEXT)` + unitcodec.PublicColumns("") + ` FROM approved_units`
 
 // scanApproved decodes a row of selectApproved (or of publication_units, with an empty
 // approver and a NULL approval time); scan is a Row's or Rows' Scan.
@@ -152,8 +157,9 @@ func scanApproved(scan func(...any) error) (*riskmap.ApprovedUnit, error) {
 	var grade string
 	var geom []byte
 	var at sql.NullString
-	if err := scan(&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
-		&geom, &a.ApprovedBy, &at); err != nil {
+	dest := []any{&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
+		&geom, &a.ApprovedBy, &at}
+	if err := scan(unitcodec.AppendPublicTargets(dest, &a.PublicTexts)...); err != nil {
 		return nil, err
 	}
 	a.Grade = riskmap.Grade(grade)

@@ -56,6 +56,14 @@ var unitColumnNames = [unitColumnCount]string{"id", "code", "name", "category", 
 	"responsible_department", "responsible_unit", "contact_person", "contact_phone", "influence_radius_m",
 	"status", "version", "created_at", "updated_at", "assessed_by", "assessed_at", "next_review_due", "geom"}
 
+// columnName names column i of unitColumns: the public texts follow the fixed columns.
+func columnName(i int) string {
+	if i < unitColumnCount {
+		return unitColumnNames[i]
+	}
+	return riskmap.PublicTextFields[i-unitColumnCount].Name
+}
+
 // rowDecoder turns the raw column values of a risk_units row (as the driver returns them:
 // int64, float64, string, []byte or nil) into a unit. It keeps the first problem; a row
 // with one is not returned.
@@ -66,7 +74,7 @@ type rowDecoder struct {
 
 func (d *rowDecoder) fail(i int, format string, args ...any) {
 	if d.err == nil {
-		d.err = fmt.Errorf("column %s: %s", unitColumnNames[i], fmt.Sprintf(format, args...))
+		d.err = fmt.Errorf("column %s: %s", columnName(i), fmt.Sprintf(format, args...))
 	}
 }
 
@@ -164,6 +172,9 @@ func (d *rowDecoder) unit() (*riskmap.Unit, error) {
 	default:
 		d.fail(colGeom, "holds a %T, want a GeoPackage geometry blob", b)
 	}
+	for i, f := range riskmap.PublicTextFields {
+		*f.Of(&u.PublicTexts) = d.text(unitColumnCount + i)
+	}
 	if d.err != nil {
 		return nil, fmt.Errorf("gpkg: unit %d: %w", u.ID, d.err)
 	}
@@ -185,19 +196,20 @@ func decodeStored(b []byte) (orb.Geometry, error) {
 
 // scanUnit reads the current row of rows, selected with unitColumns.
 func scanUnit(rows *sql.Rows) (*riskmap.Unit, error) {
-	var v [unitColumnCount]any
-	var ptrs [unitColumnCount]any
-	for i := range v {
+	n := unitColumnCount + len(riskmap.PublicTextFields)
+	v := make([]any, 2*n)
+	ptrs := v[n:]
+	for i := range n {
 		ptrs[i] = &v[i]
 	}
-	if err := rows.Scan(ptrs[:]...); err != nil {
+	if err := rows.Scan(ptrs...); err != nil {
 		return nil, err
 	}
-	var dv [unitColumnCount]driver.Value
-	for i := range v {
+	dv := make([]driver.Value, n)
+	for i := range n {
 		dv[i] = v[i]
 	}
-	d := rowDecoder{v: dv[:]}
+	d := rowDecoder{v: dv}
 	return d.unit()
 }
 

@@ -17,29 +17,31 @@ import (
 // unitColumns is the column list of every unit read. DATE and DATETIME columns are read
 // through CAST: the driver otherwise tries a list of time layouts on them itself, which is
 // slow and does not know the GeoPackage form.
-const unitColumns = `id, code, name, category, sub_category, region_code, address, accident_types,
+var unitColumns = `id, code, name, category, sub_category, region_code, address, accident_types,
     major_hazard_level, major_risk_factors, assessment_method, assessment, direct_major_reason,
     risk_value, grade, grade_label, grade_explanation, controls, responsible_department,
     responsible_unit, contact_person, contact_phone, influence_radius_m, status, version,
     CAST(created_at AS TEXT), CAST(updated_at AS TEXT), assessed_by, CAST(assessed_at AS TEXT),
-    CAST(next_review_due AS TEXT), geom`
+    CAST(next_review_due AS TEXT), geom` + unitcodec.PublicColumns("")
 
-const insertUnit = `INSERT INTO risk_units (code, name, category, sub_category, region_code, address,
+var insertUnit = `INSERT INTO risk_units (code, name, category, sub_category, region_code, address,
     accident_types, major_hazard_level, major_risk_factors, assessment_method, assessment,
     direct_major_reason, risk_value, grade, grade_label, grade_explanation, controls,
     responsible_department, responsible_unit, contact_person, contact_phone, influence_radius_m,
-    status, version, created_at, updated_at, assessed_by, assessed_at, next_review_due, geom)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    status, version, created_at, updated_at, assessed_by, assessed_at, next_review_due, geom` +
+	unitcodec.PublicColumns("") + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?` +
+	unitcodec.PublicPlaceholders(0) + `)`
 
 // updateUnit replaces every stored field but id, created_at and version, which it bumps; it
 // matches only the version the caller read.
-const updateUnit = `UPDATE risk_units SET code = ?, name = ?, category = ?, sub_category = ?,
+var updateUnit = `UPDATE risk_units SET code = ?, name = ?, category = ?, sub_category = ?,
     region_code = ?, address = ?, accident_types = ?, major_hazard_level = ?,
     major_risk_factors = ?, assessment_method = ?, assessment = ?, direct_major_reason = ?,
     risk_value = ?, grade = ?, grade_label = ?, grade_explanation = ?, controls = ?,
     responsible_department = ?, responsible_unit = ?, contact_person = ?, contact_phone = ?,
     influence_radius_m = ?, status = ?, version = version + 1, updated_at = ?, assessed_by = ?,
-    assessed_at = ?, next_review_due = ?, geom = ?
+    assessed_at = ?, next_review_due = ?, geom = ?` + unitcodec.PublicAssignments(0) + `
 WHERE id = ? AND version = ?
 RETURNING version, CAST(created_at AS TEXT)`
 
@@ -160,13 +162,13 @@ func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	t := now()
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, insertUnit+" RETURNING id",
+		err := tx.QueryRowContext(ctx, insertUnit+" RETURNING id", unitcodec.AppendPublicValues([]any{
 			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
 			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
 			string(u.Status), int64(1), formatTime(t), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview,
-			geom).Scan(&id)
+			geom}, &u.PublicTexts)...).Scan(&id)
 		if isUnique(err) {
 			return riskmap.Errorf(riskmap.ECONFLICT, "a unit with code %q exists already", u.Code)
 		}
@@ -246,13 +248,13 @@ func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	var created string
 	old := *u
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, updateUnit,
+		err := tx.QueryRowContext(ctx, updateUnit, append(unitcodec.AppendPublicValues([]any{
 			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
 			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
-			string(u.Status), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview, geom,
-			u.ID, u.Version).Scan(&version, &created)
+			string(u.Status), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview, geom}, &u.PublicTexts),
+			u.ID, u.Version)...).Scan(&version, &created)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			return s.missingOrStale(ctx, tx, u.ID, u.Version)

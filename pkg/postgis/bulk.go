@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // progressEvery is how often BulkInsertUnits calls progress, in units.
@@ -117,7 +118,7 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 }
 
 // copyUnitsSQL is the COPY statement of BulkInsertUnits; the rows follow in binary.
-var copyUnitsSQL = "COPY risk_units (" + strings.Join(unitColumns, ", ") + ") FROM STDIN (FORMAT binary)"
+var copyUnitsSQL = "COPY risk_units (" + strings.Join(unitColumns, ", ") + unitcodec.PublicColumns("") + ") FROM STDIN (FORMAT binary)"
 
 var errCopyEnded = errors.New("the COPY ended")
 

@@ -29,7 +29,7 @@ func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	if err := unitcodec.Finite(&u.Assessment, &u.Explanation); err != nil {
 		return b, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
 	}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(unitColumns)))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(unitColumns)+len(riskmap.PublicTextFields)))
 	b = appendText(b, u.Code)
 	b = appendText(b, u.Name)
 	b = appendText(b, u.Category)
@@ -79,6 +79,9 @@ func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	// The geometry type's binary input reads EWKB.
 	b = binary.BigEndian.AppendUint32(b, uint32(len(g)))
 	b = append(b, g...)
+	for _, f := range riskmap.PublicTextFields {
+		b = appendText(b, *f.Of(&u.PublicTexts))
+	}
 	return b, nil
 }
 

@@ -279,11 +279,11 @@ func TestChangesSince(t *testing.T) {
 		}
 		defer tx.Rollback(ctx)
 		slow := storetest.NewUnit("CS-SLOW", orb.Point{1, 2})
-		vals, err := unitValues(slow, 1, s.timestamp(), s.timestamp())
+		vals, err := insertValues(slow, s.timestamp())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := tx.QueryRow(ctx, insertUnitSQL, append(vals, "")...).Scan(&slow.ID); err != nil {
+		if err := tx.QueryRow(ctx, insertUnitSQL, vals...).Scan(&slow.ID); err != nil {
 			t.Fatal(err)
 		}
 		fast := storetest.NewUnit("CS-FAST", orb.Point{1, 2})

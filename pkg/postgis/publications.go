@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 const sqlSerializationFailure = "40001"
@@ -72,8 +73,7 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize f
 			VALUES ($1, $2, $3, $4, $5, $6)`, number, created, p.CreatedBy, p.Note, len(units), []byte(regions)); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO publication_units (publication, unit_id, version, code, name, category, region_code, grade, risk_value, geom)
-			SELECT $1, unit_id, version, code, name, category, region_code, grade, risk_value, geom FROM approved_units`, number)
+		tag, err := tx.Exec(ctx, copyPublicationSQL, number)
 		if err != nil {
 			return err
 		}
@@ -165,11 +165,16 @@ func (s *Store) PublicationUnits(ctx context.Context, number int64) iter.Seq2[*r
 			return
 		}
 		for a, err := range s.approvedPages(ctx, "read publication units",
-			`SELECT unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), '', NULL::timestamptz
-			FROM publication_units WHERE publication = $3 AND unit_id > $1 ORDER BY unit_id LIMIT $2`, number) {
+			`SELECT unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), '', NULL::timestamptz`+
+				unitcodec.PublicColumns("")+` FROM publication_units WHERE publication = $3 AND unit_id > $1 ORDER BY unit_id LIMIT $2`, number) {
 			if !yield(a, err) || err != nil {
 				return
 			}
 		}
 	}
 }
+
+// copyPublicationSQL copies the approved register into publication $1.
+var copyPublicationSQL = `INSERT INTO publication_units (publication, unit_id, version, code, name, category, region_code, grade, risk_value, geom` +
+	unitcodec.PublicColumns("") + `)
+SELECT $1, unit_id, version, code, name, category, region_code, grade, risk_value, geom` + unitcodec.PublicColumns("") + ` FROM approved_units`

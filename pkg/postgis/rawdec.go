@@ -72,13 +72,17 @@ var unitWire = [...]struct {
 	{pgtype.ByteaOID, pgtype.BinaryFormatCode, wBytea},
 }
 
-// rawUnitOK reports whether the result columns are what decodeUnitRow reads.
+// rawUnitOK reports whether the result columns are what decodeUnitRow reads: unitWire,
+// then the public texts as text.
 func rawUnitOK(fds []pgconn.FieldDescription) bool {
-	if len(fds) != len(unitWire) {
+	if len(fds) != len(unitWire)+len(riskmap.PublicTextFields) {
 		return false
 	}
 	for i, fd := range fds {
-		w := unitWire[i]
+		w := publicWire
+		if i < len(unitWire) {
+			w = unitWire[i]
+		}
 		oid := fd.DataTypeOID
 		if w.kind == wJSON && oid == pgtype.JSONBOID {
 			oid = pgtype.JSONOID // a jsonb column (before 003_json_columns) prints the same text
@@ -89,6 +93,9 @@ func rawUnitOK(fds []pgconn.FieldDescription) bool {
 	}
 	return true
 }
+
+// publicWire is the wire format of the public texts that follow unitWire.
+var publicWire = unitWire[1]
 
 var errWire = errors.New("unexpected value on the wire")
 
@@ -107,9 +114,10 @@ var identColumn = [len(unitWire)]bool{1: true, 2: true, 3: true, 5: true, 16: tr
 // decodeRow is decodeUnitRow; utf8Server says that the values come from a server whose
 // encoding is UTF-8, which has checked the text and JSON values (see unitcodec.Reader).
 func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
-	if len(vals) != len(unitWire) {
+	if len(vals) != len(unitWire)+len(riskmap.PublicTextFields) {
 		return nil, errWire
 	}
+	public := vals[len(unitWire):]
 	// Two strings holding every text-like value, each in column order.
 	var identLen, restLen int
 	for i, w := range unitWire {
@@ -120,6 +128,9 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 		default:
 			restLen += len(vals[i])
 		}
+	}
+	for _, v := range public {
+		restLen += len(v)
 	}
 	var ib, rb strings.Builder
 	ib.Grow(identLen)
@@ -133,6 +144,9 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 			rb.Write(vals[i])
 		}
 	}
+	for _, v := range public {
+		rb.Write(v)
+	}
 	ident, rest := ib.String(), rb.String()
 
 	u := &riskmap.Unit{}
@@ -141,7 +155,7 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	identOff, restOff := 0, 0
 	text := func(i int) (string, []byte) { // the string and bytes of text-like column i
 		b := vals[i]
-		if identColumn[i] {
+		if i < len(identColumn) && identColumn[i] {
 			identOff += len(b)
 			return ident[identOff-len(b) : identOff], b
 		}
@@ -242,6 +256,11 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	}
 	if u.Geometry, err = readWKB(vals[28]); err != nil {
 		return nil, fmt.Errorf("unit %d: geometry: %w", u.ID, err)
+	}
+	for i, f := range riskmap.PublicTextFields {
+		if *f.Of(&u.PublicTexts), err = str(len(unitWire) + i); err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
 	}
 	return u, nil
 }

@@ -28,7 +28,7 @@ const (
 )
 
 // readbackSQL reads the units of a range [$1, $2) that are not retired, at most $3 of them.
-const readbackSQL = selectUnit + " WHERE status <> 'retired' AND id >= $1 AND id < $2 ORDER BY id LIMIT $3"
+var readbackSQL = selectUnit + " WHERE status <> 'retired' AND id >= $1 AND id < $2 ORDER BY id LIMIT $3"
 
 // readBack is the body of Units.
 func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) bool) {

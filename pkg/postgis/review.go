@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/unitcodec"
 )
 
 // The approved register (approved_units) is kept by the statements that write risk_units,
@@ -23,19 +24,19 @@ import (
 
 // writtenApproved is what the CTE w of a unit write returns besides id and version for
 // upsertApproved.
-const writtenApproved = `status, code, name, category, region_code, grade, risk_value, geom, updated_at`
+var writtenApproved = `status, code, name, category, region_code, grade, risk_value, geom, updated_at` + unitcodec.PublicColumns("")
 
 // upsertApproved puts the revision written by the CTE w into the approved register when it
 // is approved, replacing the unit's earlier approved revision. A draft or submitted
 // revision leaves the earlier one alone. Who approved it is not known here: SetUnitAuthor
 // records it.
-const upsertApproved = `, approved AS (
-	INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at)
-	SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at FROM w WHERE status = 'approved'
+var upsertApproved = `, approved AS (
+	INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
+	SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at` + unitcodec.PublicColumns("") + ` FROM w WHERE status = 'approved'
 	ON CONFLICT (unit_id) DO UPDATE SET version = EXCLUDED.version, code = EXCLUDED.code, name = EXCLUDED.name,
 		category = EXCLUDED.category, region_code = EXCLUDED.region_code, grade = EXCLUDED.grade,
 		risk_value = EXCLUDED.risk_value, geom = EXCLUDED.geom, approved_by = EXCLUDED.approved_by,
-		approved_at = EXCLUDED.approved_at)`
+		approved_at = EXCLUDED.approved_at` + unitcodec.PublicCopies("EXCLUDED") + `)`
 
 // deleteApproved takes the units retired by the CTE w out of the approved register.
 const deleteApproved = `, unapproved AS (DELETE FROM approved_units USING w WHERE approved_units.unit_id = w.id)`
@@ -43,14 +44,14 @@ const deleteApproved = `, unapproved AS (DELETE FROM approved_units USING w WHER
 // bulkApprovedSQL copies the approved units of a bulk load, the rows this transaction
 // inserted (change_xid defaults to the writing transaction, and is indexed), into the
 // approved register. $1 is the load's timestamp. Its ON CONFLICT needs the primary key.
-const bulkApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1
+var bulkApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1` + unitcodec.PublicColumns("") + `
 FROM risk_units WHERE change_xid = pg_current_xact_id() AND status = 'approved'
 ON CONFLICT (unit_id) DO NOTHING`
 
 // bulkApprovedPlainSQL is bulkApprovedSQL for a table without its primary key.
-const bulkApprovedPlainSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1
+var bulkApprovedPlainSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1` + unitcodec.PublicColumns("") + `
 FROM risk_units WHERE change_xid = pg_current_xact_id() AND status = 'approved'`
 
 const sqlLockNotAvailable = "55P03"
@@ -167,15 +168,16 @@ func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuth
 }
 
 // approvedColumns are what scanApproved reads, from approved_units.
-const approvedColumns = `unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), approved_by, approved_at`
+var approvedColumns = `unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), approved_by, approved_at` + unitcodec.PublicColumns("")
 
 func scanApproved(r pgx.Rows) (*riskmap.ApprovedUnit, error) {
 	a := &riskmap.ApprovedUnit{}
 	var grade string
 	var geom []byte
 	var at pgtype.Timestamptz
-	if err := r.Scan(&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
-		&geom, &a.ApprovedBy, &at); err != nil {
+	dest := []any{&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
+		&geom, &a.ApprovedBy, &at}
+	if err := r.Scan(unitcodec.AppendPublicTargets(dest, &a.PublicTexts)...); err != nil {
 		return nil, err
 	}
 	a.Grade = riskmap.Grade(grade)

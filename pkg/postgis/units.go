@@ -31,25 +31,25 @@ var unitColumns = []string{
 
 // selectUnit reads what unitScan decodes. grade_label and assessment_method are derived
 // from grade and assessment and are not read back.
-const selectUnit = `SELECT id, code, name, category, sub_category, region_code, address,
+var selectUnit = `SELECT id, code, name, category, sub_category, region_code, address,
 	accident_types, major_hazard_level, major_risk_factors, assessment, direct_major_reason,
 	risk_value, grade, grade_explanation, controls,
 	responsible_department, responsible_unit, contact_person, contact_phone,
 	influence_radius_m, status, version, created_at, updated_at,
-	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)
+	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)` + unitcodec.PublicColumns("") + `
 FROM risk_units`
 
-const returningUnit = ` RETURNING id, code, name, category, sub_category, region_code, address,
+var returningUnit = ` RETURNING id, code, name, category, sub_category, region_code, address,
 	accident_types, major_hazard_level, major_risk_factors, assessment, direct_major_reason,
 	risk_value, grade, grade_explanation, controls,
 	responsible_department, responsible_unit, contact_person, contact_phone,
 	influence_radius_m, status, version, created_at, updated_at,
-	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)`
+	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)` + unitcodec.PublicColumns("")
 
 var insertUnitSQL = func() string {
 	var b strings.Builder
 	b.WriteString("WITH w AS (INSERT INTO risk_units (")
-	b.WriteString(strings.Join(unitColumns, ", "))
+	b.WriteString(strings.Join(unitColumns, ", ") + unitcodec.PublicColumns(""))
 	b.WriteString(") VALUES (")
 	for i := range unitColumns {
 		if i > 0 {
@@ -61,6 +61,8 @@ var insertUnitSQL = func() string {
 			b.WriteString("$" + strconv.Itoa(i+1))
 		}
 	}
+	// The public texts follow the author ($31).
+	b.WriteString(unitcodec.PublicPlaceholders(len(unitColumns) + 2))
 	// The approved register follows in the same statement (review.go).
 	b.WriteString(") RETURNING id, version, " + writtenApproved + ")" + upsertApproved + createdAuthor +
 		" SELECT w.id FROM w" + notifyWritten)
@@ -89,7 +91,7 @@ const (
 // expected version: optimistic locking in the WHERE clause, so a stale write changes no row
 // and notifies nobody. An approved revision also replaces the unit's row in the approved
 // register (upsertApproved).
-const updateUnitSQL = `WITH w AS (UPDATE risk_units SET
+var updateUnitSQL = `WITH w AS (UPDATE risk_units SET
 	code = $1, name = $2, category = $3, sub_category = $4, region_code = $5, address = $6,
 	accident_types = $7, major_hazard_level = $8, major_risk_factors = $9,
 	assessment_method = $10, assessment = $11, direct_major_reason = $12,
@@ -97,7 +99,8 @@ const updateUnitSQL = `WITH w AS (UPDATE risk_units SET
 	responsible_department = $18, responsible_unit = $19, contact_person = $20, contact_phone = $21,
 	influence_radius_m = $22, status = COALESCE(NULLIF($23, ''), status),
 	version = version + 1, updated_at = $24,
-	assessed_by = $25, assessed_at = $26, next_review_due = $27, geom = ST_GeomFromEWKB($28)
+	assessed_by = $25, assessed_at = $26, next_review_due = $27, geom = ST_GeomFromEWKB($28)` +
+	unitcodec.PublicAssignments(32) + `
 WHERE id = $29 AND version = $30
 RETURNING id, version, created_at, ` + writtenApproved + `)` + upsertApproved + updatedAuthor + `
 SELECT w.version, w.created_at, w.updated_at, w.status FROM w` + notifyWritten
@@ -136,6 +139,16 @@ func unitValues(u *riskmap.Unit, version int64, created, updated time.Time) ([]a
 	}, nil
 }
 
+// insertValues returns the arguments of insertUnitSQL: the values of unitColumns, the
+// author ($31) and the public texts.
+func insertValues(u *riskmap.Unit, now time.Time) ([]any, error) {
+	vals, err := unitValues(u, 1, now, now)
+	if err != nil {
+		return nil, err
+	}
+	return unitcodec.AppendPublicValues(append(vals, u.Author), &u.PublicTexts), nil
+}
+
 func timestamptz(t *time.Time) pgtype.Timestamptz {
 	if t == nil {
 		return pgtype.Timestamptz{}
@@ -171,6 +184,7 @@ func newUnitScan() *unitScan {
 		&u.ResponsibleDepartment, &u.ResponsibleUnit, &u.ContactPerson, &u.ContactPhone,
 		&u.InfluenceRadiusM, &s.status, &u.Version, &u.CreatedAt, &u.UpdatedAt,
 		&u.AssessedBy, &s.assessedAt, &s.nextReview, &s.geom}
+	s.dest = unitcodec.AppendPublicTargets(s.dest, &u.PublicTexts)
 	return s
 }
 
@@ -229,11 +243,10 @@ func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
 // CreateUnitRecorded is CreateUnit that keeps what rec returns in the same transaction.
 func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec riskmap.RecordFunc) error {
 	now := s.timestamp()
-	vals, err := unitValues(u, 1, now, now)
+	vals, err := insertValues(u, now)
 	if err != nil {
 		return err
 	}
-	vals = append(vals, u.Author)
 	write := func(q querier) error {
 		var id int64
 		if err := q.QueryRow(ctx, insertUnitSQL, vals...).Scan(&id); err != nil {
@@ -291,7 +304,7 @@ func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	args[colVersion-1] = string(u.Status)     // "" keeps the stored status
 	args = append(args, now)
 	args = append(args, vals[colUpdated+1:]...) // assessed_by, assessed_at, next_review_due, geom
-	args = append(args, u.ID, u.Version, u.Author)
+	args = unitcodec.AppendPublicValues(append(args, u.ID, u.Version, u.Author), &u.PublicTexts)
 	old := *u
 	write := func(q querier) error {
 		var (

@@ -125,10 +125,11 @@ type AuditFilter struct {
 // the fields a publication carries. The working copy of the unit may have moved on to a
 // new draft; the approved revision stays until that draft is approved in turn.
 type ApprovedUnit struct {
-	UnitID     int64
-	Version    int64 // the unit's version that was approved
-	Code       string
-	Name       string // internal: shown in diffs to logged-in users, never to the public
+	UnitID  int64
+	Version int64 // the unit's version that was approved
+	Code    string
+	Name    string // internal: shown in diffs to logged-in users, never to the public
+	PublicTexts
 	Category   string
 	RegionCode string
 	Grade      Grade
@@ -141,7 +142,7 @@ type ApprovedUnit struct {
 // Unit returns the approved revision as a unit carrying only its published fields.
 func (a *ApprovedUnit) Unit() *Unit {
 	return &Unit{
-		ID: a.UnitID, Version: a.Version, Code: a.Code, Name: a.Name, Category: a.Category,
+		ID: a.UnitID, Version: a.Version, Code: a.Code, Name: a.Name, PublicTexts: a.PublicTexts, Category: a.Category,
 		RegionCode: a.RegionCode, Grade: a.Grade, RiskValue: a.RiskValue, Geometry: a.Geometry,
 		Status: StatusApproved,
 	}

@@ -94,6 +94,7 @@ type Unit struct {
 	ID          int64
 	Code        string
 	Name        string
+	PublicTexts // what the public map shows of the unit
 	Category    string
 	SubCategory string
 	RegionCode  string
@@ -169,6 +170,7 @@ func (u *Unit) CheckFields(cat *Catalog) Problems {
 	var p Problems
 	checkText(&p, "code", u.Code, MaxCodeLen, true)
 	checkText(&p, "name", u.Name, MaxNameLen, true)
+	u.PublicTexts.check(&p)
 	if u.Category == "" {
 		p.Add("category", "is required; use a code from /api/v1/categories")
 	} else if _, ok := cat.Category(u.Category); !ok {
