@@ -229,10 +229,11 @@ test('publication: an approved unit stays off /public until published; the diff 
   const [lon, lat] = [near.geometry.coordinates[0] + 0.0007, near.geometry.coordinates[1] + 0.0007];
   const NAME = '发布测试单元（未发布前不应公开）';
   const CODE = 'E2E-PUB-0001';
+  const LABEL = '发布测试点（公开名称）';
   const made = await api(srv.url, 'POST', '/api/v1/units', {
     type: 'Feature',
     geometry: { type: 'Point', coordinates: [lon, lat] },
-    properties: { code: CODE, name: NAME, category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 5, severity: 5 }, status: 'submitted', responsible_unit: '发布测试责任单位' },
+    properties: { code: CODE, name: NAME, public_label: LABEL, category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 5, severity: 5 }, status: 'submitted', responsible_unit: '发布测试责任单位' },
   });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const ap = await api(srv.url, 'POST', `/api/v1/units/${made.body.id}/approve`, undefined, { 'If-Match': made.etag }, { as: expert });
@@ -264,6 +265,7 @@ test('publication: an approved unit stays off /public until published; the diff 
     const codes = (body.features || [body]).map((f) => f && f.properties && f.properties.code);
     assert.ok(!codes.includes(CODE), `${r.url()} must not carry the unpublished unit`);
     assert.ok(!JSON.stringify(body).includes(NAME), `${r.url()} must not carry its name`);
+    assert.ok(!JSON.stringify(body).includes(LABEL), `${r.url()} must not carry its public label before publication`);
   }
   assert.ok(!(await page.evaluate(() => document.body.innerText)).includes(CODE));
   await page.context().close();
@@ -310,6 +312,8 @@ test('publication: an approved unit stays off /public until published; the diff 
   await page.keyboard.press('Enter');
   await page.waitForSelector('.leaflet-popup .public-card');
   await page.waitForFunction(() => /重大风险/.test(document.querySelector('.leaflet-popup .public-card').textContent));
+  // The public label names the unit for citizens, once published.
+  await page.waitForFunction((label) => document.querySelector('.leaflet-popup .public-card-title')?.textContent === label, LABEL);
   const body = await page.evaluate(() => document.body.innerText);
   assert.ok(body.includes(CODE));
   assert.ok(!body.includes(NAME) && !body.includes('发布测试责任单位'), 'internal fields stay internal');

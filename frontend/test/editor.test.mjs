@@ -79,6 +79,7 @@ test('drawing a polygon and saving creates a unit that appears in its grade colo
   await page.fill('#e-unit', '澄江测试化工有限公司');
   assert.equal(await page.inputValue('#e-dept'), '应急局', 'department defaulted from the category');
   await page.fill('#e-radius', '500');
+  await page.fill('#e-public-label', '液氨储罐区（测试路）');
   await screenshot(page, 'editor-polygon-form.png');
   await page.click('.form-actions .btn-primary');
   await page.waitForSelector('#drawer .unit-name');
@@ -90,6 +91,8 @@ test('drawing a polygon and saving creates a unit that appears in its grade colo
   assert.ok(/^\d{12}$/.test(saved.properties.region_code), `community found: ${saved.properties.region_code}`);
   assert.deepEqual(saved.properties.controls.engineering, ['设置可燃气体报警仪', '储罐区设置防火堤']);
   assert.equal(saved.properties.responsible_department, '应急局');
+  assert.equal(saved.properties.public_label, '液氨储罐区（测试路）');
+  assert.match(await page.textContent('#drawer'), /公开名称[\s\S]*液氨储罐区（测试路）/);
 
   // The map now draws it, red.
   await page.click('#drawer .icon-btn');

@@ -7,7 +7,7 @@ import { startServer, launch, openPage, waitInteractive, waitLegend, waitTiles, 
 
 // What the public may see of a unit (and the cluster points' counts, and the geometry type
 // the page adds to each tile feature itself).
-const PUBLIC = new Set(['id', 'code', 'category', 'category_label', 'grade', 'grade_label', 'region_code', 'region_name']);
+const PUBLIC = new Set(['id', 'code', 'public_label', 'category', 'category_label', 'grade', 'grade_label', 'region_code', 'region_name']);
 const TILE_EXTRA = new Set(['$type', 'cluster', 'count', 'red', 'orange', 'yellow', 'blue']);
 const BUDGET = 300 * 1024;
 

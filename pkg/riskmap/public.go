@@ -7,6 +7,9 @@ package riskmap
 // in the internal and the public Feature) and Validate all walk PublicTextFields, so a new
 // public text is a field here, its entry in PublicTextFields and one migration per store.
 type PublicTexts struct {
+	// PublicLabel (公开名称) names the unit for citizens, e.g. "户外广告牌（抚仙路东段）".
+	// It never defaults to the internal name: "" shows none.
+	PublicLabel string `json:"public_label"`
 }
 
 // PublicTextField describes one field of PublicTexts.
@@ -20,7 +23,9 @@ type PublicTextField struct {
 }
 
 // PublicTextFields lists the fields of PublicTexts in the order they are stored and written.
-var PublicTextFields = []PublicTextField{}
+var PublicTextFields = []PublicTextField{
+	{Name: "public_label", MaxRunes: MaxNameLen, Of: func(t *PublicTexts) *string { return &t.PublicLabel }},
+}
 
 // check adds the problems of the unit's public texts to p. They are optional.
 func (t *PublicTexts) check(p *Problems) {

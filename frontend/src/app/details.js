@@ -68,6 +68,7 @@ export function renderUnit(panel, feature, ctx) {
         row('行业领域', ctx.categoryLabel(p.category), p.sub_category ? ` · ${p.sub_category}` : null),
         row('所属区域', ctx.regionName(p.region_code)),
         row('地址', p.address),
+        row('公开名称', p.public_label),
         row('空间形态', GEOM_LABELS[feature.geometry && feature.geometry.type] || ''),
         row('状态', STATUS[p.status] || p.status),
       )),

@@ -244,6 +244,7 @@ export class Editor {
     els.region = h('select#e-region');
     els.regionAuto = h('span.auto-note', '');
     els.address = input('e-address', p.address, { maxlength: 200 });
+    els.publicLabel = input('e-public-label', p.public_label, { maxlength: 200, placeholder: '如：户外广告牌（抚仙路东段）' });
     els.accidents = h('div.checks#e-accidents', cat.accident_types.map((t) =>
       h('label.check', h('input', { type: 'checkbox', value: t.code, checked: (p.accident_types || []).includes(t.code), onchange: () => (this.dirty = true) }), t.label)));
     els.mhs = h('select#e-mhs', h('option', { value: '' }, '否'), Object.entries(HAZARD_LEVELS).map(([k, v]) => h('option', { value: k, selected: p.major_hazard_source && String(p.major_hazard_source.level) === k }, `是，${v}`)));
@@ -371,7 +372,8 @@ export class Editor {
           this.field('category', '行业领域', els.category, { required: true }),
           this.field('sub_category', '子类', els.sub),
           this.field('region_code', h('span', '所属区域', els.regionAuto), els.region, { required: true, wide: true }),
-          this.field('address', '地址', els.address, { wide: true }))),
+          this.field('address', '地址', els.address, { wide: true }),
+          this.field('public_label', h('span', '公开名称', h('span.auto-note', '公众地图上显示；不填则不显示名称')), els.publicLabel, { wide: true }))),
       section('风险评估',
         this.field('accident_types', '可能导致的事故类型', els.accidents, { wide: true }),
         h('div.form-grid',
@@ -454,6 +456,7 @@ export class Editor {
         sub_category: e.sub.value,
         region_code: e.region.value,
         address: e.address.value.trim(),
+        public_label: e.publicLabel.value.trim(),
         accident_types: [...e.accidents.querySelectorAll('input:checked')].map((i) => i.value),
         major_hazard_source: e.mhs.value ? { level: Number(e.mhs.value) } : null,
         major_risk_factors: e.factors.value.trim(),

@@ -23,6 +23,7 @@ function publicCard(p) {
   const g = grade(p.grade);
   return h('div.public-card', { dataset: { id: p.id } },
     h('div.public-card-head', badge(p.grade, true)),
+    p.public_label ? h('div.public-card-title', p.public_label) : null,
     h('dl.kv-list',
       h('div.kv', h('dt', '编号'), h('dd', p.code || '—')),
       h('div.kv', h('dt', '行业领域'), h('dd', p.category_label || p.category || '—')),
@@ -113,7 +114,7 @@ async function main() {
   $('#search-slot').appendChild(
     searchBox(api, {
       placeholder: '搜索风险单元编号',
-      describe: (f) => [f.properties.code, `${f.properties.category_label || ''} · ${f.properties.region_name || ''}`],
+      describe: (f) => [f.properties.public_label || f.properties.code, `${f.properties.public_label ? f.properties.code + ' · ' : ''}${f.properties.category_label || ''} · ${f.properties.region_name || ''}`],
       onPick: (f) => {
         app.setMode('units');
         flyToFeature(app.map, f);

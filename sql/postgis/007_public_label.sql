@@ -1,0 +1,7 @@
+-- Issue 12: public_label (公开名称), the name of a unit on the public map. Optional and
+-- reviewed with the unit; '' is not filled in. The approved register and the publications
+-- keep it with the unit (riskmap.PublicTextFields). sql/gpkg/006_public_label.sql is the
+-- same for the GeoPackage store.
+ALTER TABLE risk_units ADD COLUMN public_label text NOT NULL DEFAULT '';
+ALTER TABLE approved_units ADD COLUMN public_label text NOT NULL DEFAULT '';
+ALTER TABLE publication_units ADD COLUMN public_label text NOT NULL DEFAULT '';
