@@ -259,6 +259,100 @@ test('statistics chart the units by grade × category and by region', async () =
   await page.context().close();
 });
 
+test('statistics stay legible with a unit\'s details open beside them', async () => {
+  const page = await openMap();
+  const unit = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
+  await page.fill('.search-input', unit.properties.code);
+  await page.waitForSelector('.search-item');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#drawer .unit-name');
+  await page.click('#btn-stats');
+  await page.waitForSelector('.chart[data-chart=region] .bar-row');
+  await page.waitForTimeout(300);
+  const problems = await page.evaluate(() => {
+    const out = [];
+    const overlap = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+    for (const row of document.querySelectorAll('.bar-row')) {
+      const parts = [...row.children].map((c) => c.getBoundingClientRect());
+      for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) if (overlap(parts[i], parts[j])) out.push(`row ${row.title.slice(0, 20)}: parts ${i} and ${j} overlap`);
+      const chart = row.closest('.chart').getBoundingClientRect();
+      for (const r of parts) if (r.right > chart.right + 0.5) out.push(`row ${row.title.slice(0, 20)} leaves its chart`);
+    }
+    for (const seg of document.querySelectorAll('.seg')) if (seg.textContent && seg.scrollWidth > seg.clientWidth + 1) out.push(`segment ${seg.textContent} is cut`);
+    const [a, b] = [...document.querySelectorAll('.chart')].map((c) => c.getBoundingClientRect());
+    if (overlap(a, b)) out.push('the two charts overlap');
+    const head = [...document.querySelectorAll('.bottom-head > *')].map((c) => c.getBoundingClientRect());
+    for (let i = 0; i < head.length; i++) for (let j = i + 1; j < head.length; j++) if (overlap(head[i], head[j])) out.push(`heading parts ${i} and ${j} overlap`);
+    return out;
+  });
+  await screenshot(page, 'internal-statistics-with-drawer.png');
+  assert.deepEqual(problems, []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a unit\'s hover tip goes when a filter removes the unit', async () => {
+  const page = await openMap();
+  const unit = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
+  await page.evaluate(([lon, lat]) => window.riskmap.map.setView([lat, lon], 17, { animate: false }), unit.geometry.coordinates);
+  await waitTiles(page);
+  const [lon, lat] = unit.geometry.coordinates;
+  const pt = await page.evaluate(([lon, lat]) => {
+    const m = window.riskmap.map;
+    const p = m.latLngToContainerPoint([lat, lon]);
+    const r = m.getContainer().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, [lon, lat]);
+  await page.mouse.move(pt.x, pt.y);
+  await page.waitForSelector('.unit-tip');
+  // Untick the unit's grade with the keyboard: the mouse stays on the unit.
+  await page.focus(`.grade-chip[data-grade=${unit.properties.grade}] input`);
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => !document.querySelector('.unit-tip'), null, { timeout: 5000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the region drawer closes on the unit map; choosing a street zooms to it', async () => {
+  const page = await openMap();
+  await page.click('.modes [data-mode=regions]');
+  const regions = (await api(srv.url, 'GET', '/api/v1/regions?level=street')).body.features;
+  const street = regions[0];
+  await page.evaluate(() => window.riskmap.setLevel('street'));
+  const c = await page.evaluate((f) => {
+    const m = window.riskmap.map;
+    const b = L.geoJSON(f).getBounds();
+    m.fitBounds(b, { animate: false });
+    const p = m.latLngToContainerPoint(L.geoJSON(f).getBounds().getCenter());
+    const r = m.getContainer().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, street);
+  await page.waitForTimeout(500);
+  await page.mouse.click(c.x, c.y);
+  await page.waitForFunction(() => document.querySelector('#drawer')?.dataset.kind === 'region' && !document.querySelector('#drawer').hidden);
+  await page.click('.modes [data-mode=units]');
+  await page.waitForFunction(() => document.querySelector('#drawer').hidden, null, { timeout: 5000 });
+  const highlighted = await page.evaluate(() => document.querySelectorAll('.leaflet-highlight-pane path').length);
+  assert.equal(highlighted, 0, 'the region highlight goes with its drawer');
+
+  // A street chosen in the filters fills the view.
+  const district = street.properties.code.slice(0, 6);
+  await page.evaluate(() => window.riskmap.map.setView([24.6, 102.9], 10, { animate: false }));
+  await page.selectOption('#f-district', district).catch(() => {});
+  await page.selectOption('#f-street', street.properties.code);
+  await page.waitForFunction((code) => {
+    const m = window.riskmap.map;
+    return m.getZoom() >= 12;
+  }, street.properties.code, { timeout: 5000 });
+  const inView = await page.evaluate((f) => {
+    const b = L.geoJSON(f).getBounds();
+    return window.riskmap.map.getBounds().pad(0.05).contains(b);
+  }, street);
+  assert.ok(inView, 'the chosen street is in view');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('basemaps: offline by default, switchable and remembered, 天地图 hidden without a key', async () => {
   const page = await openMap();
   assert.equal(await page.getAttribute('#map', 'data-basemap'), 'offline');

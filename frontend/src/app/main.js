@@ -231,9 +231,19 @@ function buildSidebar() {
   };
   groupSel.addEventListener('change', () => { fillCategories(); apply(); });
   for (const el of [catSel, deptSel, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
-  districtSel.addEventListener('change', () => fillRegions().then(apply));
-  streetSel.addEventListener('change', () => fillRegions().then(apply));
-  communitySel.addEventListener('change', apply);
+  // Choosing a region filters to it and shows it whole; clearing one shows its parent.
+  const zoomToChosen = async () => {
+    const r = await app.regionsP;
+    const code = communitySel.value || streetSel.value || districtSel.value;
+    const fs = code ? [...r.community.features, ...r.street.features, ...r.district.features].filter((f) => f.properties.code === code) : r.district.features;
+    if (!fs.length) return;
+    const b = L.geoJSON({ type: 'FeatureCollection', features: fs }).getBounds();
+    if (b.isValid()) app.map.flyToBounds(b, { padding: [20, 20], duration: 0.5 });
+  };
+  const regionChanged = () => fillRegions().then(apply).then(zoomToChosen);
+  districtSel.addEventListener('change', regionChanged);
+  streetSel.addEventListener('change', regionChanged);
+  communitySel.addEventListener('change', () => apply().then(zoomToChosen));
   fillCategories();
   fillRegions();
 
@@ -344,6 +354,8 @@ async function main() {
   app = await createMapApp(api, {
     onUnit: (p) => showUnit(p.id),
     onRegion: (p) => showRegion(p),
+    // A region's drawer and highlight belong to the regional map.
+    onMode: (mode) => mode !== 'regions' && drawer.dataset.kind === 'region' && !drawer.hidden && closeDrawer(),
   });
   window.riskmap = app; // for the browser tests and the curious
   highlight = highlighter(app.map);

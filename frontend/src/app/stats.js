@@ -8,6 +8,8 @@ export class StatsView {
     Object.assign(this, { api, app, bottom, getCatalog });
     this.open = false;
     this.seq = 0;
+    // The bars narrow when a drawer opens beside them: numbers show only where they fit.
+    new ResizeObserver(() => this.open && fitSegments(this.bottom)).observe(this.bottom);
   }
 
   toggle() {
@@ -82,7 +84,16 @@ export class StatsView {
         h('section.chart', { dataset: { chart: 'category' } }, h('h3', '按行业领域 × 风险等级'), bars(cats, (r) => r.label || r.category, (r) => groups.get(r.group) || '')),
         h('section.chart', { dataset: { chart: 'region' } }, h('h3', '按区域 × 风险等级'), bars(regs, (r) => r.name || r.code, () => ''))),
     );
+    fitSegments(this.bottom);
   }
+}
+
+/** fitSegments writes each bar segment's count in it only where the whole number fits (the row's title has them all). */
+function fitSegments(root) {
+  const segs = [...root.querySelectorAll('.seg')];
+  for (const seg of segs) seg.textContent = seg.dataset.n;
+  const cut = segs.filter((seg) => seg.scrollWidth > seg.clientWidth);
+  for (const seg of cut) seg.textContent = '';
 }
 
 /** bars draws one stacked horizontal bar per row, scaled to the largest total. */
@@ -93,6 +104,6 @@ function bars(rows, label, sub) {
     h('div.bar-row', { title: `${label(r)}：${GRADE_CODES.map((g) => `${grade(g).short_label} ${r[g]}`).join('，')}，合计 ${r.total}` },
       h('div.bar-label', h('span', label(r)), sub(r) ? h('small', sub(r)) : null),
       h('div.bar-track', h('div.bar-stack', { style: { width: `${(100 * r.total) / max}%` } },
-        GRADE_CODES.filter((g) => r[g] > 0).map((g) => h('span.seg', { style: { flexGrow: String(r[g]), background: grade(g).fill, borderColor: grade(g).outline }, dataset: { grade: g } }, r[g] / max > 0.04 ? String(r[g]) : '')))),
+        GRADE_CODES.filter((g) => r[g] > 0).map((g) => h('span.seg', { style: { flexGrow: String(r[g]), background: grade(g).fill, borderColor: grade(g).outline }, dataset: { grade: g, n: String(r[g]) } }, String(r[g]))))),
       h('div.bar-total', fmtNumber(r.total)))));
 }

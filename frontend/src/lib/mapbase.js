@@ -17,7 +17,7 @@ const FALLBACK_VIEW = { center: [24.67, 102.92], zoom: 11 };
  * are promises of the tiles' URL templates (the public page's numbered publication, from
  * TileJSON; null for the default).
  */
-export async function createMapApp(api, { onUnit, onRegion, onCluster, unitTiles = null, regionTiles = null } = {}) {
+export async function createMapApp(api, { onUnit, onRegion, onCluster, onMode, unitTiles = null, regionTiles = null } = {}) {
   const cfgP = api.uiConfig();
   const gradingP = api.grading().then((g) => (setGrading(g), g));
   const regionsP = Promise.all(['district', 'street', 'community'].map((l) => api.regions(l).catch(() => ({ type: 'FeatureCollection', features: [] })))).then(
@@ -89,6 +89,7 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster, unitTiles
     legend.setMode(mode, levelLabel(state.level));
     levelControl.getContainer().hidden = mode !== 'regions';
     if (started) legend.count();
+    if (onMode) onMode(mode);
   }
 
   // The level switch of the regional map, on the map itself so both pages have it.

@@ -218,10 +218,7 @@ export class UnitLayer {
           .addTo(map);
       }
     });
-    this.layer.on('mouseout', () => {
-      if (this.layer._hoverTip) this.layer._hoverTip.remove();
-      this.layer._hoverTip = null;
-    });
+    this.layer.on('mouseout', () => this.hideTip());
     this.layer.addTo(map);
   }
 
@@ -230,7 +227,14 @@ export class UnitLayer {
     return q ? `${this.template}${this.template.includes('?') ? '&' : '?'}${q}` : this.template;
   }
 
+  /** hideTip takes the hover tooltip off the map: its unit may be filtered away or hidden. */
+  hideTip() {
+    if (this.layer._hoverTip) this.layer._hoverTip.remove();
+    this.layer._hoverTip = null;
+  }
+
   setFilters(f) {
+    this.hideTip();
     this.filters = { ...this.filters, ...f };
     // The URL carries the filters the server applies; the style applies them all.
     const url = this.url();
@@ -240,11 +244,13 @@ export class UnitLayer {
 
   /** refresh reloads every tile, e.g. after a unit was saved. */
   refresh() {
+    this.hideTip();
     const u = this.url();
     this.layer.setUrl(`${u}${u.includes('?') ? '&' : '?'}_=${Date.now()}`);
   }
 
   setVisible(on) {
+    if (!on) this.hideTip();
     if (on && !this.map.hasLayer(this.layer)) this.layer.addTo(this.map);
     if (!on && this.map.hasLayer(this.layer)) {
       this.map.removeLayer(this.layer);
