@@ -33,6 +33,33 @@ async function twoStep(page, selector) {
   await page.click(selector);
 }
 
+test('a department user gets exactly the categories ticked: typing the department then clicking one ticks only that one', async () => {
+  const cat = (await api(srv.url, 'GET', '/api/v1/categories')).body;
+  const construction = cat.categories.find((c) => c.label === '建设施工');
+  const mine = cat.categories.filter((c) => c.department === construction.department).map((c) => c.code).sort();
+  assert.ok(mine.length > 1, 'the department supervises several categories');
+  const page = await openInternalMap(browser, srv.url);
+  await openAdmin(page, 'users');
+  await page.fill('#u-name', 'ui-dept-01');
+  await page.selectOption('#u-role', 'department');
+  // The exact sequence: type the department, then click one category (the field loses focus on the click).
+  await page.fill('#u-dept', construction.department);
+  await page.click(`#u-categories input[value="${construction.code}"]`);
+  assert.deepEqual(await page.$$eval('#u-categories input:checked', (is) => is.map((i) => i.value)), [construction.code]);
+  await page.fill('#u-regions', '530481');
+  await page.click('[data-action=create-user]');
+  await page.waitForSelector('table.users tr[data-user="ui-dept-01"]');
+  const made = (await api(srv.url, 'GET', '/api/v1/users')).body.users.find((u) => u.name === 'ui-dept-01');
+  assert.deepEqual(made.categories, [construction.code]);
+  // The department's defaults are one click away, and only on request.
+  await page.fill('#u-name', 'ui-dept-02');
+  await page.fill('#u-dept', construction.department);
+  await page.click('[data-action=dept-defaults]');
+  assert.deepEqual((await page.$$eval('#u-categories input:checked', (is) => is.map((i) => i.value))).sort(), mine);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('an administrator creates a user, sees its password once, disables it, and finds it in the audit log', async () => {
   const page = await openInternalMap(browser, srv.url);
   await openAdmin(page, 'users');

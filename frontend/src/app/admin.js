@@ -169,17 +169,25 @@ export class AdminPanel {
     const pass = h('input#u-password', { type: 'password', maxlength: 256, autocomplete: 'new-password', placeholder: '留空则自动生成' });
     const result = h('div.admin-result');
     const err = h('div.form-errors', { role: 'alert', hidden: true });
-    // The department's default categories, ticked when a department is typed in.
-    const fillScope = () => {
+    // The department's default categories are ticked on request only: ticking them when the
+    // department field lost focus overwrote the box the user was clicking.
+    const defaultsOf = () => {
       const d = dept.value.trim();
-      if (!d) return;
-      const mine = new Set(cat.categories.filter((c) => c.department === d).map((c) => c.code));
-      if (!mine.size) return;
-      for (const i of cats.querySelectorAll('input')) i.checked = mine.has(i.value);
+      return d ? cat.categories.filter((c) => c.department === d).map((c) => c.code) : [];
     };
-    dept.addEventListener('change', fillScope);
+    const defaults = h('button.btn.btn-small', { type: 'button', hidden: true, dataset: { action: 'dept-defaults' },
+      onclick: () => {
+        const mine = new Set(defaultsOf());
+        for (const i of cats.querySelectorAll('input')) i.checked = mine.has(i.value);
+      } });
+    const offerDefaults = () => {
+      const n = defaultsOf().length;
+      defaults.hidden = n === 0;
+      defaults.textContent = `勾选${dept.value.trim()}默认监管的 ${n} 个领域`;
+    };
+    dept.addEventListener('input', offerDefaults);
     const scopeRows = h('div.scope-rows',
-      h('label.form-field.wide', h('span', '管辖行业领域（行业部门）'), cats),
+      h('div.form-field.wide', h('span', '管辖行业领域（行业部门）', ' ', defaults), cats),
       h('label.form-field', h('span', '管辖区域（行业部门）'), regions));
     const showScope = () => (scopeRows.hidden = role.value !== 'department');
     role.addEventListener('change', showScope);
