@@ -111,6 +111,22 @@ test('drawing a polygon and saving creates a unit that appears in its grade colo
   await page.context().close();
 });
 
+test('the point tool says in plain Chinese what to do', async () => {
+  const page = await openMap();
+  await page.click('#btn-new');
+  await page.waitForSelector('.editor-form');
+  await page.click('[data-draw=point]');
+  const box = await page.$eval('#map', (m) => m.getBoundingClientRect().toJSON());
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.move(box.x + box.width / 2 + 20, box.y + box.height / 2 + 10);
+  await page.waitForSelector('.leaflet-tooltip');
+  const hint = await page.$$eval('.leaflet-tooltip', (ts) => ts.map((t) => t.textContent).join(' '));
+  assert.match(hint, /点击地图放置点位/);
+  assert.doesNotMatch(hint, /圆形/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('coordinates typed in GCJ-02 are converted to WGS 84 on input', async () => {
   const page = await openMap();
   await page.click('#btn-new');

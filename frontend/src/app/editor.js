@@ -55,7 +55,8 @@ export class Editor {
     this.crs = 'WGS84';
     // The map was made before geoman loaded, so its init hook did not run for it.
     if (!this.map.pm) this.map.pm = new L.PM.Map(this.map);
-    this.map.pm.setLang('zh');
+    // geoman's Chinese calls the point tool a "circle marker" (圆形标记); a unit's point is a 点位.
+    this.map.pm.setLang('zh', { tooltips: { placeCircleMarker: '点击地图放置点位' } }, 'zh');
     this.map.pm.setGlobalOptions({ pathOptions: EDIT_STYLE, templineStyle: { color: '#0a84ff' }, hintlineStyle: { color: '#0a84ff', dashArray: [5, 5] }, snappable: false, allowSelfIntersection: false });
     this.map.on('pm:create', (e) => {
       if (!this.active) {
