@@ -10,7 +10,7 @@ import { h, replace, debounce, toast } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
 import { INPUT_CRS, toWgs84, fromWgs84 } from '../lib/coords.js';
 import { polygonLabelPoint, pointInGeometry } from '../lib/basemaps.js';
-import { CONTROL_GROUPS, HAZARD_LEVELS, STATUS, FIELD_LABELS, GEOM_LABELS } from '../lib/labels.js';
+import { CONTROL_GROUPS, HAZARD_LEVELS, STATUS, FIELD_LABELS, GEOM_LABELS, chinaDay } from '../lib/labels.js';
 import { ApiError } from '../lib/api.js';
 
 const EDIT_STYLE = { color: '#0a84ff', weight: 3, fillColor: '#0a84ff', fillOpacity: 0.15 };
@@ -275,6 +275,9 @@ export class Editor {
     els.phone = input('e-phone', p.contact_phone, { maxlength: 40 });
     els.radius = input('e-radius', p.influence_radius_m ?? '', { type: 'number', min: 0, step: 10, placeholder: '米' });
     els.assessedBy = input('e-assessed-by', p.assessed_by, { maxlength: 200 });
+    // Dates are China's calendar days (UTC+8); assessed_at is stored as that day's start.
+    els.assessedAt = input('e-assessed-at', p.assessed_at ? chinaDay(p.assessed_at) : '', { type: 'date' });
+    els.nextReview = input('e-next-review', p.next_review_due || '', { type: 'date' });
     // Saving never approves: 审核通过 is a separate step, by someone else. Editing an approved
     // unit makes a new draft revision; the approved one stays public until it is approved.
     const cur = p.status === 'submitted' ? 'submitted' : 'draft';
@@ -400,6 +403,8 @@ export class Editor {
           this.field('contact_phone', '联系电话', els.phone),
           this.field('influence_radius_m', '影响半径（米）', els.radius),
           this.field('assessed_by', '评估单位', els.assessedBy),
+          this.field('assessed_at', '评估时间', els.assessedAt),
+          this.field('next_review_due', '下次复核', els.nextReview),
           this.field('status', '保存后状态', els.status, { hint: p.status === 'approved' ? '该单元已审核：保存的修改成为新的草稿，审核通过前公众版仍显示已审核的版本' : null }))),
       h('div.form-actions', els.save, h('button.btn', { type: 'button', onclick: () => this.close() }, '取消')),
     );
@@ -470,6 +475,8 @@ export class Editor {
         contact_phone: e.phone.value.trim(),
         influence_radius_m: radius === '' ? 0 : Number(radius),
         assessed_by: e.assessedBy.value.trim(),
+        assessed_at: e.assessedAt.value ? `${e.assessedAt.value}T00:00:00+08:00` : null,
+        next_review_due: e.nextReview.value || null,
         status: e.status.value,
       },
     };
@@ -593,3 +600,4 @@ export class Editor {
     }
   }
 }
+

@@ -49,11 +49,20 @@ export const FIELD_LABELS = {
   next_review_due: '下次复核',
 };
 
+/**
+ * fmtDate writes a day as 2026-11-20: a calendar date (next_review_due) as it is, an instant
+ * (assessed_at, updated_at) as its day in China (UTC+8), where the register's days are counted.
+ */
 export function fmtDate(s) {
   if (!s) return '—';
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) return String(s);
-  return d.toLocaleDateString('zh-CN', { year: 'numeric', month: '2-digit', day: '2-digit' });
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return s;
+  return chinaDay(s) || String(s);
+}
+
+/** chinaDay is the calendar day (YYYY-MM-DD) in China (UTC+8) of an instant, or ''. */
+export function chinaDay(iso) {
+  const t = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
+  return Number.isNaN(t.getTime()) ? '' : t.toISOString().slice(0, 10);
 }
 
 /** fmtDateTime writes a time as 2026-11-26 17:28 in the browser's time zone. */
