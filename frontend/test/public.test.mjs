@@ -144,7 +144,20 @@ test('the public page works on a phone screen', async () => {
   await page.goto(srv.url + '/public');
   await waitInteractive(page);
   await waitTiles(page);
+  await waitLegend(page);
+  // The legend starts folded: a line of counts that leaves the map to the map.
+  const folded = await page.$eval('.legend', (l) => l.getBoundingClientRect().toJSON());
+  assert.ok(await page.$eval('.legend', (l) => l.classList.contains('collapsed')), 'folded on a phone');
+  assert.ok(folded.height <= 90 && folded.width <= 240, `folded legend ${folded.width}×${folded.height}`);
+  assert.equal(await page.isVisible('.legend-note'), false);
   await screenshot(page, 'public-phone.png');
+  await page.click('.legend-title');
+  assert.equal(await page.getAttribute('.legend-title', 'aria-expanded'), 'true');
+  assert.ok(await page.isVisible('.legend-total'), 'unfolded: the total shows');
+  await page.click('.legend-title');
+  assert.equal(await page.getAttribute('.legend-title', 'aria-expanded'), 'false');
+  // Nothing is wider than the screen.
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'no horizontal scroll');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -15,6 +15,8 @@ export class Legend {
     this.getFilters = getFilters;
     this.mode = 'units';
     this.seq = 0;
+    // On a phone the legend starts folded to one line of counts; its title unfolds it.
+    this.collapsed = window.matchMedia('(max-width: 720px)').matches;
     this.control = L.control({ position: 'bottomright' });
     this.control.onAdd = () => {
       this.el = h('div.legend.leaflet-bar', { 'aria-label': '图例' });
@@ -53,9 +55,18 @@ export class Legend {
       );
     });
     const sum = GRADE_CODES.reduce((n, c) => n + (counts[c] || 0), 0);
+    this.el.classList.toggle('collapsed', this.collapsed);
     replace(
       this.el,
-      h('div.legend-title', title),
+      h('button.legend-title', {
+        type: 'button',
+        'aria-expanded': String(!this.collapsed),
+        title: this.collapsed ? '展开图例' : '收起图例',
+        onclick: () => {
+          this.collapsed = !this.collapsed;
+          this.render(counts, total);
+        },
+      }, title, h('span.legend-fold', { 'aria-hidden': 'true' }, this.collapsed ? '▸' : '▾')),
       h('div.legend-sub', regional ? '视图内各等级区域数' : '视图内各等级风险单元数'),
       rows,
       h('div.legend-total', h('span', '合计'), h('span.legend-count', fmtNumber(total ?? sum))),
