@@ -24,20 +24,14 @@ import (
 // Feature is what the index keeps of a unit: enough to draw it, filter it and list it.
 // Features are immutable once indexed.
 type Feature struct {
-	ID         int64
-	Version    int64
-	Code       string
-	Name       string
-	Category   string
-	RegionCode string
+	ID      int64
+	Version int64
+	// UnitFacts are what a riskmap.UnitFilter tests: code, name, category, region code,
+	// department, grade, status, geometry and its bounding box.
+	riskmap.UnitFacts
 	// CountCode is the region code the unit is counted under: its grid's code when its
 	// representative point lies in a grid of its own region, else its region code.
-	CountCode  string
-	Department string
-	Grade      riskmap.Grade
-	Status     riskmap.Status
-	Geometry   orb.Geometry
-	Bound      orb.Bound
+	CountCode string
 	// JSON is the unit's GeoJSON Feature, encoded once when it is indexed.
 	JSON []byte
 }
@@ -381,9 +375,9 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 }
 
 func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
-	f := &Feature{ID: u.ID, Version: u.Version, Code: u.Code, Name: u.Name, Category: u.Category,
-		RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade, Status: u.Status,
-		Geometry: u.Geometry, Bound: u.Geometry.Bound()}
+	f := &Feature{ID: u.ID, Version: u.Version, UnitFacts: riskmap.UnitFacts{Code: u.Code, Name: u.Name,
+		Category: u.Category, RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade,
+		Status: u.Status, Geometry: u.Geometry, Bound: u.Geometry.Bound()}}
 	if ix.public {
 		f.Name, f.Department = "", ""
 	}
