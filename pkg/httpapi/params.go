@@ -139,6 +139,28 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	return lp, p.Err()
 }
 
+// parseStats reads the query of GET /api/v1/stats: a region prefix and categories.
+func (s *Server) parseStats(q url.Values) (*riskmap.UnitFilter, error) {
+	var p riskmap.Problems
+	f := &riskmap.UnitFilter{}
+	if region := q.Get("region"); region != "" {
+		if len(region) > 15 || strings.Trim(region, "0123456789") != "" {
+			p.Add("region", "must be a region-code prefix of digits, got %q", clip(region))
+		}
+		f.RegionPrefix = region
+	}
+	if list := q.Get("category"); list != "" {
+		f.Categories = []string{}
+		for _, code := range splitList(list) {
+			if _, ok := s.cfg.Catalog.Category(code); !ok {
+				p.Add("category", "unknown category %q; see /api/v1/categories", clip(code))
+			}
+			f.Categories = append(f.Categories, code)
+		}
+	}
+	return f, p.Err()
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {

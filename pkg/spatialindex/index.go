@@ -136,6 +136,14 @@ func (s *Snapshot) Cells(x0, y0, x1, y1 uint32, fn func(x, y uint32, c Cell) boo
 // Counts returns the per-grade counts of units by region code and category.
 func (s *Snapshot) Counts() map[CountKey][4]int { return s.counts }
 
+// EachCount calls fn with the per-grade counts of each region code (a unit's CountCode) and
+// category, in no particular order.
+func (s *Snapshot) EachCount(fn func(regionCode, category string, n [4]int)) {
+	for k, v := range s.counts {
+		fn(k.RegionCode, k.Category, v)
+	}
+}
+
 // RegionTotals is RegionCounts over every category.
 func (s *Snapshot) RegionTotals() map[string][4]int { return s.RegionCounts(nil) }
 
