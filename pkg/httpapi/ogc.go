@@ -363,7 +363,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 			return err
 		}
 		f, ok := snap.Get(id)
-		if !ok || (d.kind != "" && riskmap.KindOf(f.Geometry) != d.kind) {
+		if !ok || !(&riskmap.UnitFilter{Kind: d.kind}).Matcher().Match(&f.UnitFacts) {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
 		}
 		if !v.public {
