@@ -2,6 +2,7 @@ package riskmap
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 )
@@ -115,7 +116,7 @@ func (m *UnitMatcher) Match(u *UnitFacts) bool {
 	if m.depts != nil && !m.depts[u.Department] {
 		return false
 	}
-	if m.q != "" && !strings.Contains(strings.ToLower(u.Name), m.q) && !strings.Contains(strings.ToLower(u.Code), m.q) {
+	if m.q != "" && !containsLower(u.Name, m.q) && !containsLower(u.Code, m.q) {
 		return false
 	}
 	if m.anyKind && KindOf(u.Geometry) != m.kind {
@@ -131,6 +132,33 @@ func (m *UnitMatcher) Match(u *UnitFacts) bool {
 		}
 	}
 	return true
+}
+
+// containsLower is strings.Contains(strings.ToLower(s), lq) for a lower-cased lq, without
+// making the lower-cased copy of an ASCII s (a code such as "WL-001").
+func containsLower(s, lq string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), lq)
+		}
+	}
+	for i := 0; i+len(lq) <= len(s); i++ {
+		j := 0
+		for j < len(lq) && lowerASCII(s[i+j]) == lq[j] {
+			j++
+		}
+		if j == len(lq) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func (m *UnitMatcher) status(s Status) bool {

@@ -1,6 +1,7 @@
 package riskmap
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -67,4 +68,20 @@ func TestUnitMatcherCounted(t *testing.T) {
 	if !m.MatchCounted("roads", "530481001002") || m.MatchCounted("hazchem", "530481001002") || m.MatchCounted("roads", "530481002001") {
 		t.Fatal("counts pass only inside the scope, the categories and the region")
 	}
+}
+
+// FuzzContainsLower: the filter's q test is strings.Contains over lower-cased text.
+func FuzzContainsLower(f *testing.F) {
+	for _, s := range [][2]string{{"WL-001", "wl-0"}, {"燃气干管 O'Brien", "o'b"}, {"ABC", "İ"}, {"Kelvin K", "k"}, {"", "a"}, {"a\xffB", "b"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, s, q string) {
+		if q == "" {
+			return
+		}
+		lq := strings.ToLower(q)
+		if got, want := containsLower(s, lq), strings.Contains(strings.ToLower(s), lq); got != want {
+			t.Fatalf("containsLower(%q, %q) = %v, want %v", s, lq, got, want)
+		}
+	})
 }
