@@ -47,8 +47,8 @@ type UnitFacts struct {
 	Bound orb.Bound
 }
 
-// UnitMatcher is a UnitFilter made ready to test many units, which Match then does without
-// allocating what the filter alone decides. It is safe for concurrent use.
+// UnitMatcher is a UnitFilter made ready to test many units: its lists made sets and its q
+// lower-cased once. It is safe for concurrent use.
 type UnitMatcher struct {
 	bbox       *orb.Bound
 	scope      *User // a department user; nil for none or anyone else, who sees everything
@@ -59,14 +59,13 @@ type UnitMatcher struct {
 	depts      map[string]bool
 	q          string // lower-cased
 	kind       GeometryKind
-	anyKind    bool
 	statuses   []Status
 	retired    bool // whether retired units pass when statuses is empty
 }
 
 // Matcher makes the filter ready to test units; make it once per query, not per unit.
 func (f *UnitFilter) Matcher() *UnitMatcher {
-	m := &UnitMatcher{bbox: f.BBox, region: f.RegionPrefix, kind: f.Kind, anyKind: f.Kind != "",
+	m := &UnitMatcher{bbox: f.BBox, region: f.RegionPrefix, kind: f.Kind,
 		statuses: f.Statuses, retired: f.IncludeRetired}
 	if f.Scope != nil && f.Scope.Role == RoleDepartment {
 		m.scope = f.Scope
@@ -119,7 +118,7 @@ func (m *UnitMatcher) Match(u *UnitFacts) bool {
 	if m.q != "" && !containsLower(u.Name, m.q) && !containsLower(u.Code, m.q) {
 		return false
 	}
-	if m.anyKind && KindOf(u.Geometry) != m.kind {
+	if m.kind != "" && KindOf(u.Geometry) != m.kind {
 		return false
 	}
 	if !m.status(u.Status) {
@@ -186,5 +185,5 @@ func (m *UnitMatcher) MatchCounted(category, regionCode string) bool {
 // but paging.
 func (m *UnitMatcher) All() bool {
 	return m.bbox == nil && m.scope == nil && m.categories == nil && !m.anyGrade && m.region == "" &&
-		m.depts == nil && m.q == "" && !m.anyKind && len(m.statuses) == 0
+		m.depts == nil && m.q == "" && m.kind == "" && len(m.statuses) == 0
 }
