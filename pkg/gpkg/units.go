@@ -369,34 +369,85 @@ func unitFilter(f riskmap.UnitFilter) (string, []any, error) {
 			"riskmap_intersects_bbox(geom, ?, ?, ?, ?)")
 		args = append(args, b.Max[0], b.Min[0], b.Max[1], b.Min[1], b.Min[0], b.Min[1], b.Max[0], b.Max[1])
 	}
-	if len(f.Categories) > 0 {
-		conds = append(conds, "category IN ("+placeholders(len(f.Categories))+")")
-		for _, c := range f.Categories {
-			args = append(args, c)
+	// in is "column IN (?, ...)" over a list: a nil list does not filter, an empty one
+	// selects nothing (SQLite takes IN ()).
+	in := func(column string, list []string) {
+		if list == nil {
+			return
+		}
+		conds = append(conds, column+" IN ("+placeholders(len(list))+")")
+		for _, v := range list {
+			args = append(args, v)
 		}
 	}
-	if len(f.Grades) > 0 {
-		conds = append(conds, "grade IN ("+placeholders(len(f.Grades))+")")
-		for _, g := range f.Grades {
-			args = append(args, string(g))
+	// prefix is a range over the index instead of LIKE, which would treat % and _ as
+	// wildcards and, being case-insensitive, could not use the index.
+	prefix := func(p string) string {
+		if hi, ok := prefixEnd(p); ok {
+			args = append(args, p, hi)
+			return "region_code >= ? AND region_code < ?"
 		}
+		args = append(args, p)
+		return "region_code >= ?"
+	}
+	in("category", f.Categories)
+	if f.Grades != nil {
+		gs := make([]string, len(f.Grades))
+		for i, g := range f.Grades {
+			gs[i] = string(g)
+		}
+		in("grade", gs)
 	}
 	if p := f.RegionPrefix; p != "" {
-		// A range over the index instead of LIKE, which would treat % and _ as wildcards
-		// and, being case-insensitive, could not use the index.
-		if hi, ok := prefixEnd(p); ok {
-			conds = append(conds, "region_code >= ? AND region_code < ?")
-			args = append(args, p, hi)
-		} else {
-			conds = append(conds, "region_code >= ?")
-			args = append(args, p)
-		}
+		conds = append(conds, prefix(p))
 	}
+	in("responsible_department", f.Departments)
 	if f.Q != "" {
 		// instr is a literal substring test: no wildcard, nothing to escape. lower() folds
 		// ASCII only, which is what a code needs; Chinese has no case.
 		conds = append(conds, "(instr(lower(name), lower(?)) > 0 OR instr(lower(code), lower(?)) > 0)")
 		args = append(args, f.Q, f.Q)
+	}
+	if f.Kind != "" {
+		// The geometry type of the blob's WKB, read in SQL: the GeoPackage header is 8 bytes
+		// and an envelope of 0, 32, 48 or 64 by the flags byte's bits 1-3 (the low hex digit
+		// of byte 4); then the WKB's byte order (01: little-endian) and its uint32 type,
+		// whose ISO Z, M and ZM forms add 1000, 2000 and 3000. riskmap.KindOf's kinds each
+		// take a type and its Multi- form (1 and 4, 2 and 5, 3 and 6); an unknown kind
+		// names none and selects nothing.
+		var types []int64
+		switch f.Kind {
+		case riskmap.KindPoint:
+			types = []int64{1, 4}
+		case riskmap.KindLine:
+			types = []int64{2, 5}
+		case riskmap.KindPolygon:
+			types = []int64{3, 6}
+		}
+		// hexByte is the value of the byte whose two hex digits start at i in w.
+		hexByte := func(i int) string {
+			return fmt.Sprintf("((instr('0123456789ABCDEF', substr(w, %d, 1)) - 1) * 16 + instr('0123456789ABCDEF', substr(w, %d, 1)) - 1)", i, i+1)
+		}
+		conds = append(conds, "(SELECT (CASE substr(w, 1, 2) WHEN '01' THEN "+hexByte(3)+" + 256 * "+hexByte(5)+
+			" ELSE "+hexByte(9)+" + 256 * "+hexByte(7)+" END) % 1000"+
+			" FROM (SELECT hex(substr(geom, 9 + CASE substr(hex(substr(geom, 4, 1)), 2, 1)"+
+			" WHEN '2' THEN 32 WHEN '3' THEN 32 WHEN '4' THEN 48 WHEN '5' THEN 48 WHEN '6' THEN 48 WHEN '7' THEN 48"+
+			" WHEN '8' THEN 64 WHEN '9' THEN 64 ELSE 0 END, 5)) AS w)) IN ("+placeholders(len(types))+")")
+		for _, t := range types {
+			args = append(args, t)
+		}
+	}
+	if u := f.Scope; u != nil && u.Role == riskmap.RoleDepartment {
+		// User.InScope: one of the user's categories, in one of the user's regions.
+		in("category", append([]string{}, u.Categories...))
+		regions := []string{}
+		for _, r := range u.Regions {
+			regions = append(regions, "("+prefix(r)+")")
+		}
+		if len(regions) == 0 {
+			regions = append(regions, "0")
+		}
+		conds = append(conds, "("+strings.Join(regions, " OR ")+")")
 	}
 	switch {
 	case len(f.Statuses) > 0:

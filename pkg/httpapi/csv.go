@@ -29,13 +29,13 @@ func (v *view) unitsCSV(c echo.Context) error {
 		return err
 	}
 	if q.Get("limit") == "" {
-		p.limit = 1 << 30
+		p.Limit = 1 << 30
 	}
 	snap, err := v.snapshot()
 	if err != nil {
 		return err
 	}
-	pg := query(snap, p)
+	pg := snap.Find(p)
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
@@ -44,7 +44,7 @@ func (v *view) unitsCSV(c echo.Context) error {
 		head = append(head, "name", "status", "responsible_department", "version")
 	}
 	_ = w.Write(head)
-	for _, f := range pg.features {
+	for _, f := range pg.Features {
 		label := f.Category
 		if cat, ok := v.s.cfg.Catalog.Category(f.Category); ok {
 			label = cat.Label

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
 	"riskmap/pkg/riskmap"
@@ -103,34 +102,13 @@ func (s *Server) ogcConformance(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"conformsTo": []string{confCore, confOAS30, confGeoJSON}})
 }
 
-// The kinds of geometry the per-geometry unit collections keep apart: QGIS types a layer by
-// the first features it reads, so a collection that mixes them loses the others' units.
-const (
-	kindPoint   = "point"
-	kindLine    = "line"
-	kindPolygon = "polygon"
-)
-
-// geometryKind is "point", "line" or "polygon" for a unit's geometry (or a Multi- of it).
-func geometryKind(g orb.Geometry) string {
-	switch g.(type) {
-	case orb.Point, orb.MultiPoint:
-		return kindPoint
-	case orb.LineString, orb.MultiLineString:
-		return kindLine
-	case orb.Polygon, orb.MultiPolygon:
-		return kindPolygon
-	}
-	return ""
-}
-
 // ogcCollectionDef is one collection of /ogc.
 type ogcCollectionDef struct {
 	id, title, description string
 	// regions marks the regions collection; the others are units, of one kind of geometry
 	// (kind) or of every kind ("").
 	regions bool
-	kind    string
+	kind    riskmap.GeometryKind
 	// geometry is the collection's geometry type, named as OGC API – Features Part 5 names
 	// geometry formats.
 	geometry string
@@ -150,11 +128,11 @@ var ogcCollectionDefs = []ogcCollectionDef{
 	{id: "units", title: "风险辨识单元", description: "城市安全风险清单中的风险辨识单元及其风险等级 (重大/较大/一般/低)；点、线、面混合，" +
 		"在 QGIS 中请分别添加 units_point、units_line 和 units_polygon", geometry: "geometry-any", params: ogcUnitParams},
 	{id: "units_point", title: "风险辨识单元（点）", description: "几何为点 (Point/MultiPoint) 的风险辨识单元及其风险等级",
-		kind: kindPoint, geometry: "geometry-point-or-multipoint", params: ogcUnitParams},
+		kind: riskmap.KindPoint, geometry: "geometry-point-or-multipoint", params: ogcUnitParams},
 	{id: "units_line", title: "风险辨识单元（线）", description: "几何为线 (LineString/MultiLineString) 的风险辨识单元及其风险等级",
-		kind: kindLine, geometry: "geometry-linestring-or-multilinestring", params: ogcUnitParams},
+		kind: riskmap.KindLine, geometry: "geometry-linestring-or-multilinestring", params: ogcUnitParams},
 	{id: "units_polygon", title: "风险辨识单元（面）", description: "几何为面 (Polygon/MultiPolygon) 的风险辨识单元及其风险等级",
-		kind: kindPolygon, geometry: "geometry-polygon-or-multipolygon", params: ogcUnitParams},
+		kind: riskmap.KindPolygon, geometry: "geometry-polygon-or-multipolygon", params: ogcUnitParams},
 	{id: "regions", title: "区域总体风险", description: "区、街道/乡镇、社区/村与网格的区域总体安全风险等级",
 		regions: true, geometry: "geometry-multipolygon", params: ogcRegionParams},
 }
@@ -275,7 +253,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		p.kind = d.kind
+		p.Kind = d.kind
 		if v := q.Get("bbox"); v != "" && len(splitList(v)) == 6 {
 			return riskmap.Errorf(riskmap.EINVALID, "bbox: 3D boxes are not supported; give four numbers")
 		}
@@ -283,19 +261,19 @@ func (s *Server) ogcItems(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		pg := query(snap, p)
+		pg := snap.Find(p)
 		var buf bytes.Buffer
-		buf.WriteString(`{"type":"FeatureCollection","numberMatched":` + strconv.Itoa(pg.matched) +
-			`,"numberReturned":` + strconv.Itoa(len(pg.features)) + `,"features":[`)
-		for i, f := range pg.features {
+		buf.WriteString(`{"type":"FeatureCollection","numberMatched":` + strconv.Itoa(pg.Matched) +
+			`,"numberReturned":` + strconv.Itoa(len(pg.Features)) + `,"features":[`)
+		for i, f := range pg.Features {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
 			buf.Write(f.JSON)
 		}
 		links := []link{{s.baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
-		if pg.more {
-			links = append(links, link{s.nextURL(c, pg.features[len(pg.features)-1].ID), "next", geoJSON, "下一页"})
+		if pg.More {
+			links = append(links, link{s.nextURL(c, pg.Features[len(pg.Features)-1].ID), "next", geoJSON, "下一页"})
 		}
 		lb, _ := json.Marshal(links)
 		buf.WriteString(`],"links":`)
@@ -385,7 +363,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 			return err
 		}
 		f, ok := snap.Get(id)
-		if !ok || (d.kind != "" && geometryKind(f.Geometry) != d.kind) {
+		if !ok || !(&riskmap.UnitFilter{Kind: d.kind}).Matcher().Match(&f.UnitFacts) {
 			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
 		}
 		if !v.public {

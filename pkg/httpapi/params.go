@@ -13,7 +13,6 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
-	"riskmap/pkg/spatialindex"
 )
 
 // ParseBBox reads "minLon,minLat,maxLon,maxLat" in WGS 84.
@@ -53,74 +52,22 @@ const (
 	maxQLen      = 100
 )
 
-// listParams are the filters and paging of a unit list.
-type listParams struct {
-	bbox       *orb.Bound
-	categories map[string]bool
-	grades     [5]bool // by rank
-	anyGrade   bool
-	region     string
-	depts      map[string]bool
-	q          string
-	limit      int
-	after      int64
-	// scope, when set, keeps only the units inside a department user's scope.
-	scope *riskmap.User
-	// kind, when set, keeps only the units of one kind of geometry (geometryKind).
-	kind string
-}
-
-func (p *listParams) matches(f *spatialindex.Feature) bool {
-	if p.scope != nil && !p.scope.InScope(f.Category, f.RegionCode) {
-		return false
-	}
-	if p.categories != nil && !p.categories[f.Category] {
-		return false
-	}
-	if p.anyGrade && !p.grades[f.Grade.Rank()] {
-		return false
-	}
-	if p.region != "" && !strings.HasPrefix(f.RegionCode, p.region) {
-		return false
-	}
-	if p.depts != nil && !p.depts[f.Department] {
-		return false
-	}
-	if p.q != "" && !containsFold(f.Name, p.q) && !containsFold(f.Code, p.q) {
-		return false
-	}
-	if p.kind != "" && geometryKind(f.Geometry) != p.kind {
-		return false
-	}
-	return true
-}
-
-// filtered reports whether any filter besides bbox and paging is set.
-func (p *listParams) filtered() bool {
-	return p.categories != nil || p.anyGrade || p.region != "" || p.q != "" || p.depts != nil || p.scope != nil || p.kind != ""
-}
-
 // parseList reads a list query for this view: on the internal view, a department user's
 // scope is always added to the filters.
-func (v *view) parseList(c echo.Context, q url.Values, allowed map[string]bool) (*listParams, error) {
-	p, err := v.s.parseList(q, allowed)
+func (v *view) parseList(c echo.Context, q url.Values, allowed map[string]bool) (*riskmap.UnitFilter, error) {
+	f, err := v.s.parseList(q, allowed)
 	if err == nil && !v.public {
-		p.scope = scoped(c)
+		f.Scope = scoped(c)
 	}
-	return p, err
+	return f, err
 }
 
-// containsFold reports whether s contains sub, ignoring ASCII case. It is literal: no
-// wildcard means anything.
-func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-}
-
-// parseList reads the query of GET /api/v1/units. Unknown parameters are refused only
-// where strict is set (OGC); the REST API ignores them.
-func (s *Server) parseList(q url.Values, allowed map[string]bool) (*listParams, error) {
+// parseList reads the query of GET /api/v1/units into a filter of active units. Unknown
+// parameters are refused only where allowed is set (OGC); the REST API ignores them. A list
+// parameter that names nothing (category=,) selects nothing.
+func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.UnitFilter, error) {
 	var p riskmap.Problems
-	lp := &listParams{limit: DefaultLimit}
+	lp := &riskmap.UnitFilter{Limit: DefaultLimit}
 	for k := range q {
 		if allowed != nil && !allowed[k] {
 			p.Add(k, "is not a query parameter here; allowed: %s", strings.Join(sortedKeys(allowed), ", "))
@@ -131,65 +78,87 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*listParams, 
 		if err != nil {
 			p.Add("bbox", "%s", strings.TrimPrefix(riskmap.ErrorMessage(err), "bbox "))
 		} else {
-			lp.bbox = &b
+			lp.BBox = &b
 		}
 	}
 	if v := q.Get("category"); v != "" {
-		lp.categories = map[string]bool{}
+		lp.Categories = []string{}
 		for _, c := range splitList(v) {
 			if _, ok := s.cfg.Catalog.Category(c); !ok {
 				p.Add("category", "unknown category %q; see /api/v1/categories", clip(c))
 			}
-			lp.categories[c] = true
+			lp.Categories = append(lp.Categories, c)
 		}
 	}
 	if v := q.Get("grade"); v != "" {
-		lp.anyGrade = true
+		lp.Grades = []riskmap.Grade{}
 		for _, g := range splitList(v) {
 			gr, ok := riskmap.ParseGrade(g)
 			if !ok {
 				p.Add("grade", "unknown grade %q; use red, orange, yellow or blue", clip(g))
 				continue
 			}
-			lp.grades[gr.Rank()] = true
+			lp.Grades = append(lp.Grades, gr)
 		}
 	}
 	if v := q.Get("region"); v != "" {
 		if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
 			p.Add("region", "must be a region-code prefix of digits, got %q", clip(v))
 		}
-		lp.region = v
+		lp.RegionPrefix = v
 	}
 	if v := q.Get("department"); v != "" {
-		lp.depts = map[string]bool{}
+		lp.Departments = []string{}
 		for _, d := range splitList(v) {
 			if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
 				p.Add("department", "names a department of at most %d characters", riskmap.MaxShortTextLen)
 			}
-			lp.depts[d] = true
+			lp.Departments = append(lp.Departments, d)
 		}
 	}
 	if v := q.Get("q"); v != "" {
 		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxQLen {
 			p.Add("q", "must be text of at most %d characters", maxQLen)
 		}
-		lp.q = v
+		lp.Q = v
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			p.Add("limit", "must be a whole number from 1 to %d, got %q", MaxLimit, clip(v))
 		}
-		lp.limit = min(n, MaxLimit)
+		lp.Limit = min(n, MaxLimit)
 	}
 	if v := q.Get("cursor"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 || n == math.MaxInt64 {
 			p.Add("cursor", "不是本服务器给出的游标（请使用上一页的 next 链接）")
 		}
-		lp.after = n
+		lp.AfterID = n
 	}
 	return lp, p.Err()
+}
+
+// parseStats reads the query of GET /api/v1/stats: a region prefix and categories.
+func (s *Server) parseStats(q url.Values) (*riskmap.UnitFilter, error) {
+	var p riskmap.Problems
+	f := &riskmap.UnitFilter{}
+	if region := q.Get("region"); region != "" {
+		if len(region) > 15 || strings.Trim(region, "0123456789") != "" {
+			p.Add("region", "must be a region-code prefix of digits, got %q", clip(region))
+		}
+		f.RegionPrefix = region
+	}
+	if list := q.Get("category"); list != "" {
+		f.Categories = []string{}
+		for _, code := range splitList(list) {
+			if _, ok := s.cfg.Catalog.Category(code); !ok {
+				p.Add("category", "unknown category %q; see /api/v1/categories", clip(code))
+			}
+			f.Categories = append(f.Categories, code)
+		}
+	}
+	return f, p.Err()
 }
 
 func splitList(s string) []string {

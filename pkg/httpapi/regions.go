@@ -3,24 +3,14 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"sort"
-	"strings"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb/geojson"
 
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
-	"riskmap/pkg/spatialindex"
 )
-
-// scopedRegionCounts sums the snapshot's counts by exact region code, over the categories
-// allowed (nil: all) inside a department user's scope (nil: everything).
-func scopedRegionCounts(snap *spatialindex.Snapshot, cats map[string]bool, scope *riskmap.User) map[string][4]int {
-	return snap.RegionCounts(func(k spatialindex.CountKey) bool {
-		return (cats == nil || cats[k.Category]) && (scope == nil || scope.InScope(k.Category, k.RegionCode))
-	})
-}
 
 type regionFeature struct {
 	Type       string              `json:"type"`
@@ -101,86 +91,39 @@ type statRow struct {
 	Total int `json:"total"`
 }
 
-func addCounts(r *statRow, v [4]int) {
-	r.Red += v[0]
-	r.Orange += v[1]
-	r.Yellow += v[2]
-	r.Blue += v[3]
-	r.Total += v[0] + v[1] + v[2] + v[3]
-}
-
 // stats counts units by grade × category, and by grade × child region, for a region prefix
 // and a category list.
 func (v *view) stats(c echo.Context) error {
-	var p riskmap.Problems
-	region := c.QueryParam("region")
-	if region != "" && (len(region) > 15 || strings.Trim(region, "0123456789") != "") {
-		p.Add("region", "must be a region-code prefix of digits, got %q", clip(region))
-	}
-	var cats map[string]bool
-	if list := c.QueryParam("category"); list != "" {
-		cats = map[string]bool{}
-		for _, code := range splitList(list) {
-			if _, ok := v.s.cfg.Catalog.Category(code); !ok {
-				p.Add("category", "unknown category %q; see /api/v1/categories", clip(code))
-			}
-			cats[code] = true
-		}
-	}
-	if err := p.Err(); err != nil {
+	f, err := v.s.parseStats(c.QueryParams())
+	if err != nil {
 		return err
 	}
 	snap, err := v.snapshot()
 	if err != nil {
 		return err
 	}
-	var scope *riskmap.User
 	if !v.public {
-		scope = scoped(c) // a department counts only what lies in its scope
+		f.Scope = scoped(c) // a department counts only what lies in its scope
 	}
-	byCat := map[string]*statRow{}
-	total := statRow{}
-	for k, n := range snap.Counts() {
-		if !strings.HasPrefix(k.RegionCode, region) || (cats != nil && !cats[k.Category]) ||
-			(scope != nil && !scope.InScope(k.Category, k.RegionCode)) {
-			continue
-		}
-		r := byCat[k.Category]
-		if r == nil {
-			r = &statRow{Category: k.Category}
-			if cat, ok := v.s.cfg.Catalog.Category(k.Category); ok {
-				r.Label, r.Group = cat.Label, cat.Group
-			}
-			byCat[k.Category] = r
-		}
-		addCounts(r, n)
-		addCounts(&total, n)
-	}
-	cr := make([]statRow, 0, len(byCat))
-	for _, r := range byCat {
-		cr = append(cr, *r)
-	}
-	sort.Slice(cr, func(i, j int) bool { return cr[i].Category < cr[j].Category })
-
-	// Children: the regions one level below the given one (the districts without one).
-	counts := scopedRegionCounts(snap, cats, scope)
-	var children []statRow
-	for _, r := range v.s.regions {
-		if (region == "" && r.Level == riskmap.LevelDistrict) || (region != "" && r.ParentCode == region) {
-			row := statRow{Code: r.Code, Name: r.Name, Level: r.Level}
-			for code, n := range counts {
-				if strings.HasPrefix(code, r.Code) {
-					addCounts(&row, n)
-				}
-			}
-			children = append(children, row)
+	st := regiongrade.Statistics(snap, v.s.regions, f)
+	total := statRow{Counts: st.Total.Counts, Total: st.Total.Total}
+	cr := make([]statRow, len(st.ByCategory))
+	for i, cs := range st.ByCategory {
+		cr[i] = statRow{Category: cs.Category, Counts: cs.Counts, Total: cs.Total}
+		if cat, ok := v.s.cfg.Catalog.Category(cs.Category); ok {
+			cr[i].Label, cr[i].Group = cat.Label, cat.Group
 		}
 	}
-	if children == nil {
-		children = []statRow{}
+	children := make([]statRow, len(st.ByRegion))
+	for i, rs := range st.ByRegion {
+		children[i] = statRow{Code: rs.Region.Code, Name: rs.Region.Name, Level: rs.Region.Level, Counts: rs.Counts, Total: rs.Total}
+	}
+	cats := []string{}
+	if f.Categories != nil {
+		cats = slices.Compact(slices.Sorted(slices.Values(f.Categories)))
 	}
 	return c.JSON(http.StatusOK, map[string]any{
-		"region": region, "categories": sortedKeys(cats), "grades": v.s.gradeInfos(),
+		"region": f.RegionPrefix, "categories": cats, "grades": v.s.gradeInfos(),
 		"total": total, "by_category": cr, "by_region": children,
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
 )
 
@@ -163,7 +164,8 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			tl, err = v.tiles.UnitsWhere(c.Request().Context(), t, p.matches)
+			m := p.Matcher()
+			tl, err = v.tiles.UnitsWhere(c.Request().Context(), t, func(f *spatialindex.Feature) bool { return m.Match(&f.UnitFacts) })
 			if err != nil {
 				return err
 			}

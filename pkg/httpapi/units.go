@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"container/heap"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -18,89 +17,6 @@ import (
 const geoJSON = "application/geo+json"
 
 var unitListParams = map[string]bool{"bbox": true, "category": true, "grade": true, "region": true, "q": true, "limit": true, "cursor": true}
-
-// page is the result of a list query over the index.
-type page struct {
-	features []*spatialindex.Feature
-	matched  int
-	more     bool
-}
-
-// query runs a list query over one snapshot. With a bbox the R-tree finds the candidates
-// and a bounded heap keeps the lowest ids after the cursor; without one the id-ordered tree
-// is walked from the cursor.
-func query(snap *spatialindex.Snapshot, p *listParams) page {
-	var pg page
-	if p.bbox != nil {
-		h := &idHeap{}
-		snap.Search(*p.bbox, func(f *spatialindex.Feature) bool {
-			if !p.matches(f) {
-				return true
-			}
-			pg.matched++
-			if f.ID <= p.after {
-				return true
-			}
-			if h.Len() <= p.limit {
-				heap.Push(h, f)
-			} else if f.ID < (*h)[0].ID {
-				(*h)[0] = f
-				heap.Fix(h, 0)
-			}
-			return true
-		})
-		pg.more = h.Len() > p.limit
-		if pg.more {
-			heap.Pop(h) // the largest is the (limit+1)th: it only tells that more remain
-		}
-		pg.features = make([]*spatialindex.Feature, h.Len())
-		for i := len(pg.features) - 1; i >= 0; i-- {
-			pg.features[i] = heap.Pop(h).(*spatialindex.Feature)
-		}
-		return pg
-	}
-	if !p.filtered() {
-		pg.matched = snap.Len()
-		snap.Ascend(p.after, func(f *spatialindex.Feature) bool {
-			if len(pg.features) == p.limit {
-				pg.more = true
-				return false
-			}
-			pg.features = append(pg.features, f)
-			return true
-		})
-		return pg
-	}
-	snap.Ascend(0, func(f *spatialindex.Feature) bool {
-		if !p.matches(f) {
-			return true
-		}
-		pg.matched++
-		if f.ID > p.after {
-			if len(pg.features) < p.limit {
-				pg.features = append(pg.features, f)
-			} else {
-				pg.more = true
-			}
-		}
-		return true
-	})
-	return pg
-}
-
-// idHeap is a max-heap by id.
-type idHeap []*spatialindex.Feature
-
-func (h idHeap) Len() int           { return len(h) }
-func (h idHeap) Less(i, j int) bool { return h[i].ID > h[j].ID }
-func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *idHeap) Push(x any)        { *h = append(*h, x.(*spatialindex.Feature)) }
-func (h *idHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
 
 // nextURL is the request URL with its cursor moved on.
 func (s *Server) nextURL(c echo.Context, cursor int64) string {
@@ -125,15 +41,15 @@ func (v *view) listUnits(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg := query(snap, p)
+	pg := snap.Find(p)
 	var buf bytes.Buffer
-	buf.Grow(64 + len(pg.features)*1024)
+	buf.Grow(64 + len(pg.Features)*1024)
 	buf.WriteString(`{"type":"FeatureCollection","numberMatched":`)
-	buf.WriteString(strconv.Itoa(pg.matched))
+	buf.WriteString(strconv.Itoa(pg.Matched))
 	buf.WriteString(`,"numberReturned":`)
-	buf.WriteString(strconv.Itoa(len(pg.features)))
+	buf.WriteString(strconv.Itoa(len(pg.Features)))
 	buf.WriteString(`,"features":[`)
-	for i, f := range pg.features {
+	for i, f := range pg.Features {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
@@ -144,8 +60,8 @@ func (v *view) listUnits(c echo.Context) error {
 	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":`)
 	buf.Write(self)
 	buf.WriteString(`}`)
-	if pg.more {
-		next, _ := json.Marshal(v.s.nextURL(c, pg.features[len(pg.features)-1].ID))
+	if pg.More {
+		next, _ := json.Marshal(v.s.nextURL(c, pg.Features[len(pg.Features)-1].ID))
 		buf.WriteString(`,{"rel":"next","type":"application/geo+json","href":`)
 		buf.Write(next)
 		buf.WriteString(`}],"next":`)

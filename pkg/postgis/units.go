@@ -472,10 +472,11 @@ func unitFilter(f riskmap.UnitFilter) *filterQuery {
 		// && alone matches a line whose box meets the bbox; ST_Intersects makes it exact.
 		q.add("geom && " + env + " AND ST_Intersects(geom, " + env + ")")
 	}
-	if len(f.Categories) > 0 {
+	// A nil list does not filter; an empty one selects nothing, as = ANY('{}') does.
+	if f.Categories != nil {
 		q.add("category = ANY(" + q.arg(f.Categories) + ")")
 	}
-	if len(f.Grades) > 0 {
+	if f.Grades != nil {
 		gs := make([]string, len(f.Grades))
 		for i, g := range f.Grades {
 			gs[i] = string(g)
@@ -485,9 +486,35 @@ func unitFilter(f riskmap.UnitFilter) *filterQuery {
 	if f.RegionPrefix != "" {
 		q.add("region_code LIKE " + q.arg(escapeLike(f.RegionPrefix)+"%") + ` ESCAPE '\'`)
 	}
+	if f.Departments != nil {
+		q.add("responsible_department = ANY(" + q.arg(f.Departments) + ")")
+	}
 	if f.Q != "" {
 		p := q.arg("%" + escapeLike(f.Q) + "%")
 		q.add("(name ILIKE " + p + ` ESCAPE '\' OR code ILIKE ` + p + ` ESCAPE '\')`)
+	}
+	if f.Kind != "" {
+		// GeometryType names a 2D geometry's type in capitals; riskmap.KindOf's kinds each
+		// take a type and its Multi- form. An unknown kind names no type: nothing matches.
+		types := []string{}
+		switch f.Kind {
+		case riskmap.KindPoint:
+			types = []string{"POINT", "MULTIPOINT"}
+		case riskmap.KindLine:
+			types = []string{"LINESTRING", "MULTILINESTRING"}
+		case riskmap.KindPolygon:
+			types = []string{"POLYGON", "MULTIPOLYGON"}
+		}
+		q.add("GeometryType(geom) = ANY(" + q.arg(types) + "::text[])")
+	}
+	if u := f.Scope; u != nil && u.Role == riskmap.RoleDepartment {
+		// User.InScope: one of the user's categories, in one of the user's regions (LIKE
+		// escapes with a backslash unless told otherwise).
+		prefixes := make([]string, len(u.Regions))
+		for i, r := range u.Regions {
+			prefixes[i] = escapeLike(r) + "%"
+		}
+		q.add("category = ANY(" + q.arg(append([]string{}, u.Categories...)) + ") AND region_code LIKE ANY(" + q.arg(prefixes) + "::text[])")
 	}
 	switch {
 	case len(f.Statuses) > 0:

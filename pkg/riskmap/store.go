@@ -7,17 +7,26 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// UnitFilter selects units. Zero values select everything active.
+// UnitFilter selects units: every filter the API offers, which the stores answer in SQL and
+// the spatial index with Matcher. Zero values select everything active. A nil list does not
+// filter; a non-nil empty one selects nothing (a query that named no value).
 type UnitFilter struct {
 	BBox         *orb.Bound
 	Categories   []string
 	Grades       []Grade
 	RegionPrefix string
+	// Departments are responsible departments, matched exactly.
+	Departments []string
 	// Q matches units whose name or code contains it, literally.
-	Q        string
+	Q string
+	// Kind keeps the units of one kind of geometry; an unknown kind selects nothing.
+	Kind     GeometryKind
 	Statuses []Status
 	// IncludeRetired also returns retired units when Statuses is empty.
 	IncludeRetired bool
+	// Scope, when it is a department user, keeps only the units in that user's scope
+	// (User.InScope); any other user sees everything.
+	Scope *User
 	// AfterID pages by id: only units with a larger id are returned.
 	AfterID int64
 	// Limit is the most units returned; 0 means no limit.

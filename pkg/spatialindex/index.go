@@ -24,20 +24,14 @@ import (
 // Feature is what the index keeps of a unit: enough to draw it, filter it and list it.
 // Features are immutable once indexed.
 type Feature struct {
-	ID         int64
-	Version    int64
-	Code       string
-	Name       string
-	Category   string
-	RegionCode string
+	ID      int64
+	Version int64
+	// UnitFacts are what a riskmap.UnitFilter tests: code, name, category, region code,
+	// department, grade, status, geometry and its bounding box.
+	riskmap.UnitFacts
 	// CountCode is the region code the unit is counted under: its grid's code when its
 	// representative point lies in a grid of its own region, else its region code.
-	CountCode  string
-	Department string
-	Grade      riskmap.Grade
-	Status     riskmap.Status
-	Geometry   orb.Geometry
-	Bound      orb.Bound
+	CountCode string
 	// JSON is the unit's GeoJSON Feature, encoded once when it is indexed.
 	JSON []byte
 }
@@ -141,6 +135,14 @@ func (s *Snapshot) Cells(x0, y0, x1, y1 uint32, fn func(x, y uint32, c Cell) boo
 
 // Counts returns the per-grade counts of units by region code and category.
 func (s *Snapshot) Counts() map[CountKey][4]int { return s.counts }
+
+// EachCount calls fn with the per-grade counts of each region code (a unit's CountCode) and
+// category, in no particular order.
+func (s *Snapshot) EachCount(fn func(regionCode, category string, n [4]int)) {
+	for k, v := range s.counts {
+		fn(k.RegionCode, k.Category, v)
+	}
+}
 
 // RegionTotals is RegionCounts over every category.
 func (s *Snapshot) RegionTotals() map[string][4]int { return s.RegionCounts(nil) }
@@ -381,9 +383,9 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 }
 
 func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
-	f := &Feature{ID: u.ID, Version: u.Version, Code: u.Code, Name: u.Name, Category: u.Category,
-		RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade, Status: u.Status,
-		Geometry: u.Geometry, Bound: u.Geometry.Bound()}
+	f := &Feature{ID: u.ID, Version: u.Version, UnitFacts: riskmap.UnitFacts{Code: u.Code, Name: u.Name,
+		Category: u.Category, RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade,
+		Status: u.Status, Geometry: u.Geometry, Bound: u.Geometry.Bound()}}
 	if ix.public {
 		f.Name, f.Department = "", ""
 	}

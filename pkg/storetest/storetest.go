@@ -248,9 +248,11 @@ func ids(us []*riskmap.Unit) []int64 {
 
 func testFind(t *testing.T, open Opener) {
 	s := open(t)
+	depts := map[string]string{"A-001": "应急管理局", "B-002": "教育局", "C-003": "水务局", "D-004": "住建局", "E-005": "应急管理局"}
 	mk := func(code, name, cat, region string, g riskmap.Grade, st riskmap.Status, geom orb.Geometry) *riskmap.Unit {
 		u := NewUnit(code, geom)
 		u.Name, u.Category, u.RegionCode, u.Grade, u.Status = name, cat, region, g, st
+		u.ResponsibleDepartment = depts[code]
 		must(t, s.CreateUnit(ctx(), u))
 		return u
 	}
@@ -295,6 +297,24 @@ func testFind(t *testing.T, open Opener) {
 		{"StatusRetired", riskmap.UnitFilter{Statuses: []riskmap.Status{riskmap.StatusRetired}}, []*riskmap.Unit{e}},
 		{"IncludeRetired", riskmap.UnitFilter{IncludeRetired: true}, []*riskmap.Unit{a, b, c, d, e}},
 		{"Combined", riskmap.UnitFilter{RegionPrefix: "530481", Grades: []riskmap.Grade{riskmap.GradeRed, riskmap.GradeOrange}, Categories: []string{"lifeline_gas"}}, []*riskmap.Unit{d}},
+		{"CategoryNamedNone", riskmap.UnitFilter{Categories: []string{}}, nil},
+		{"GradeNamedNone", riskmap.UnitFilter{Grades: []riskmap.Grade{}}, nil},
+		{"Department", riskmap.UnitFilter{Departments: []string{"应急管理局", "住建局"}}, []*riskmap.Unit{a, d}},
+		{"DepartmentIsExact", riskmap.UnitFilter{Departments: []string{"应急"}}, nil},
+		{"DepartmentNamedNone", riskmap.UnitFilter{Departments: []string{}}, nil},
+		{"DepartmentRetired", riskmap.UnitFilter{Departments: []string{"应急管理局"}, IncludeRetired: true}, []*riskmap.Unit{a, e}},
+		{"KindPoint", riskmap.UnitFilter{Kind: riskmap.KindPoint}, []*riskmap.Unit{a, b}},
+		{"KindLine", riskmap.UnitFilter{Kind: riskmap.KindLine}, []*riskmap.Unit{d}},
+		{"KindPolygon", riskmap.UnitFilter{Kind: riskmap.KindPolygon, IncludeRetired: true}, []*riskmap.Unit{c}},
+		{"KindUnknown", riskmap.UnitFilter{Kind: "circle"}, nil},
+		{"Scope", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals", "lifeline_gas", "waterlogging"},
+			Regions: []string{"530481001", "530481102"}}}, []*riskmap.Unit{a, d}},
+		{"ScopeRegionWildcardIsLiteral", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals"},
+			Regions: []string{"5304%"}}}, nil},
+		{"ScopeWithoutRegions", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals"}}}, nil},
+		{"ScopeOfAdminIsEverything", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleAdmin}}, []*riskmap.Unit{a, b, c, d}},
+		{"ScopeAndFilters", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals", "lifeline_gas"},
+			Regions: []string{"530481"}}, Kind: riskmap.KindLine, Departments: []string{"住建局"}}, []*riskmap.Unit{d}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,189 @@
+package riskmap
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/paulmach/orb"
+)
+
+// GeometryKind is the kind of geometry a UnitFilter can ask for. Each kind takes in its
+// Multi- form too: QGIS types a layer by its first features, so the OGC API serves points,
+// lines and polygons as collections of their own.
+type GeometryKind string
+
+// The kinds of geometry.
+const (
+	KindPoint   GeometryKind = "point"
+	KindLine    GeometryKind = "line"
+	KindPolygon GeometryKind = "polygon"
+)
+
+// KindOf returns the kind of g, or "" for a collection or nothing.
+func KindOf(g orb.Geometry) GeometryKind {
+	switch g.(type) {
+	case orb.Point, orb.MultiPoint:
+		return KindPoint
+	case orb.LineString, orb.MultiLineString:
+		return KindLine
+	case orb.Polygon, orb.MultiPolygon:
+		return KindPolygon
+	}
+	return ""
+}
+
+// UnitFacts are what a UnitFilter tests of a unit. The spatial index keeps them of every
+// unit it holds.
+type UnitFacts struct {
+	Code       string
+	Name       string
+	Category   string
+	RegionCode string
+	Department string
+	Grade      Grade
+	Status     Status
+	Geometry   orb.Geometry
+	// Bound is the bounding box of Geometry.
+	Bound orb.Bound
+}
+
+// UnitMatcher is a UnitFilter made ready to test many units: its lists made sets and its q
+// lower-cased once. It is safe for concurrent use.
+type UnitMatcher struct {
+	bbox       *orb.Bound
+	scope      *User // a department user; nil for none or anyone else, who sees everything
+	categories map[string]bool
+	anyGrade   bool
+	grades     [5]bool // by rank
+	region     string
+	depts      map[string]bool
+	q          string // lower-cased
+	kind       GeometryKind
+	statuses   []Status
+	retired    bool // whether retired units pass when statuses is empty
+}
+
+// Matcher makes the filter ready to test units; make it once per query, not per unit.
+func (f *UnitFilter) Matcher() *UnitMatcher {
+	m := &UnitMatcher{bbox: f.BBox, region: f.RegionPrefix, kind: f.Kind,
+		statuses: f.Statuses, retired: f.IncludeRetired}
+	if f.Scope != nil && f.Scope.Role == RoleDepartment {
+		m.scope = f.Scope
+	}
+	m.categories = setOf(f.Categories)
+	m.depts = setOf(f.Departments)
+	if f.Grades != nil {
+		m.anyGrade = true
+		for _, g := range f.Grades {
+			if r := g.Rank(); r > 0 {
+				m.grades[r] = true
+			}
+		}
+	}
+	if f.Q != "" {
+		m.q = strings.ToLower(f.Q)
+	}
+	return m
+}
+
+// setOf is the set of a list, and nil (no test) for a nil list.
+func setOf(list []string) map[string]bool {
+	if list == nil {
+		return nil
+	}
+	s := make(map[string]bool, len(list))
+	for _, v := range list {
+		s[v] = true
+	}
+	return s
+}
+
+// Match reports whether the filter selects a unit; paging (AfterID, Limit) is the caller's.
+func (m *UnitMatcher) Match(u *UnitFacts) bool {
+	if m.scope != nil && !m.scope.InScope(u.Category, u.RegionCode) {
+		return false
+	}
+	if m.categories != nil && !m.categories[u.Category] {
+		return false
+	}
+	if m.anyGrade && !m.grades[u.Grade.Rank()] {
+		return false
+	}
+	if m.region != "" && !strings.HasPrefix(u.RegionCode, m.region) {
+		return false
+	}
+	if m.depts != nil && !m.depts[u.Department] {
+		return false
+	}
+	if m.q != "" && !containsLower(u.Name, m.q) && !containsLower(u.Code, m.q) {
+		return false
+	}
+	if m.kind != "" && KindOf(u.Geometry) != m.kind {
+		return false
+	}
+	if !m.status(u.Status) {
+		return false
+	}
+	if b := m.bbox; b != nil {
+		inside := b.Contains(u.Bound.Min) && b.Contains(u.Bound.Max)
+		if !inside && (!b.Intersects(u.Bound) || !IntersectsBound(u.Geometry, *b)) {
+			return false
+		}
+	}
+	return true
+}
+
+// containsLower is strings.Contains(strings.ToLower(s), lq) for a lower-cased lq, without
+// making the lower-cased copy of an ASCII s (a code such as "WL-001").
+func containsLower(s, lq string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), lq)
+		}
+	}
+	for i := 0; i+len(lq) <= len(s); i++ {
+		j := 0
+		for j < len(lq) && lowerASCII(s[i+j]) == lq[j] {
+			j++
+		}
+		if j == len(lq) {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func (m *UnitMatcher) status(s Status) bool {
+	if len(m.statuses) > 0 {
+		for _, st := range m.statuses {
+			if s == st {
+				return true
+			}
+		}
+		return false
+	}
+	return m.retired || s != StatusRetired
+}
+
+// MatchCounted reports whether the units of a category counted under a region code pass
+// the filter's scope, category and region tests: the tests that counts kept by region
+// code and category can answer.
+func (m *UnitMatcher) MatchCounted(category, regionCode string) bool {
+	return (m.scope == nil || m.scope.InScope(category, regionCode)) &&
+		(m.categories == nil || m.categories[category]) &&
+		strings.HasPrefix(regionCode, m.region)
+}
+
+// All reports whether every unit that is not retired passes Match: the filter sets nothing
+// but paging.
+func (m *UnitMatcher) All() bool {
+	return m.bbox == nil && m.scope == nil && m.categories == nil && !m.anyGrade && m.region == "" &&
+		m.depts == nil && m.q == "" && m.kind == "" && len(m.statuses) == 0
+}
