@@ -189,6 +189,31 @@ test('the pages run under the Content-Security-Policy with no violation', async 
   await pub.context().close();
 });
 
+test('a department user\'s filters and entry form offer only its categories and regions', async () => {
+  const cats = (await api(srv.url, 'GET', '/api/v1/categories')).body.categories;
+  const scope = cats.filter((c) => c.department === '住建局').map((c) => c.code);
+  const street = (await api(srv.url, 'GET', '/api/v1/regions?level=street')).body.features[0].properties.code;
+  const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'zhujian-street', role: 'department', department: '住建局', categories: scope, regions: [street], password: 'dept-pass-0002' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const dept = await login(srv.url, 'zhujian-street', 'dept-pass-0002');
+  const page = await openInternalMap(browser, srv.url, { as: dept });
+  const values = (sel) => page.$$eval(`${sel} option`, (os) => os.filter((o) => o.value && !o.disabled).map((o) => o.value));
+  assert.deepEqual((await values('#f-category')).sort(), [...scope].sort());
+  assert.deepEqual(await values('#f-department'), ['住建局']);
+  assert.deepEqual(await values('#f-district'), [street.slice(0, 6)]);
+  await page.selectOption('#f-district', street.slice(0, 6));
+  await page.waitForFunction(() => document.querySelectorAll('#f-street option').length > 1);
+  assert.deepEqual(await values('#f-street'), [street]);
+  // The entry form: only the street and what lies inside it can be chosen.
+  await page.click('#btn-new');
+  await page.waitForFunction(() => document.querySelectorAll('#e-region option').length > 1);
+  const choosable = await values('#e-region');
+  assert.ok(choosable.length > 0 && choosable.every((c) => c.startsWith(street)), `regions offered: ${choosable}`);
+  assert.ok((await values('#e-category')).every((c) => scope.includes(c)));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('a department user sees only the units of its scope in the internal layer, and the public layer for the rest', async () => {
   const cats = (await api(srv.url, 'GET', '/api/v1/categories')).body.categories;
   const scope = cats.filter((c) => c.department === '住建局').map((c) => c.code);

@@ -306,12 +306,27 @@ export class Editor {
     this.regionsP.then((r) => {
       const opt = (f, level) => h('option', { value: f.properties.code, selected: f.properties.code === p.region_code, class: `lvl-${level}` },
         (level === 'street' ? '\u3000' : level === 'community' ? '\u3000\u3000' : '') + f.properties.name);
+      // A department user places units inside its regions only (the server checks too): the
+      // regions above them show, greyed, to keep the tree readable.
+      const prefixes = this.user && this.user.role === 'department' ? this.user.regions || [] : null;
+      const inside = (code) => !prefixes || prefixes.some((x) => code.startsWith(x)) || code === p.region_code;
+      const above = (code) => prefixes && prefixes.some((x) => x.startsWith(code));
+      const scoped = (f, level) => {
+        const code = f.properties.code;
+        if (inside(code)) return opt(f, level);
+        if (above(code)) {
+          const o = opt(f, level);
+          o.disabled = true;
+          return o;
+        }
+        return null;
+      };
       const items = [h('option', { value: '' }, '请选择所属区域')];
       for (const d of r.district.features) {
-        items.push(opt(d, 'district'));
+        items.push(scoped(d, 'district'));
         for (const s of r.street.features.filter((x) => x.properties.code.startsWith(d.properties.code))) {
-          items.push(opt(s, 'street'));
-          for (const c of r.community.features.filter((x) => x.properties.code.startsWith(s.properties.code))) items.push(opt(c, 'community'));
+          items.push(scoped(s, 'street'));
+          for (const c of r.community.features.filter((x) => x.properties.code.startsWith(s.properties.code))) items.push(scoped(c, 'community'));
         }
       }
       replace(els.region, items);

@@ -160,10 +160,17 @@ function onSaved(f) {
 // ---- the sidebar: layers and filters ----
 
 function buildSidebar() {
-  const groupSel = h('select#f-group', { 'aria-label': '行业大类' }, h('option', { value: '' }, '全部大类'), catalog.groups.map((g) => h('option', { value: g.code }, g.label)));
+  // A department user's filters offer only what its scope holds: its categories, their groups
+  // and departments, and its regions (with the regions above them, to choose from).
+  const u = session.user;
+  const scoped = u.role === 'department';
+  const cats = scoped ? catalog.categories.filter((c) => (u.categories || []).includes(c.code)) : catalog.categories;
+  const regionVisible = (code) => !scoped || (u.regions || []).some((r) => code.startsWith(r) || r.startsWith(code));
+  const groupSel = h('select#f-group', { 'aria-label': '行业大类' }, h('option', { value: '' }, '全部大类'),
+    catalog.groups.filter((g) => cats.some((c) => c.group === g.code)).map((g) => h('option', { value: g.code }, g.label)));
   const catSel = h('select#f-category', { 'aria-label': '行业领域' });
   const deptSel = h('select#f-department', { 'aria-label': '监管部门' }, h('option', { value: '' }, '全部部门'),
-    [...new Set(catalog.categories.map((c) => c.department).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh-CN')).map((d) => h('option', { value: d }, d)));
+    [...new Set(cats.map((c) => c.department).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh-CN')).map((d) => h('option', { value: d }, d)));
   const districtSel = h('select#f-district', { 'aria-label': '区县' });
   const streetSel = h('select#f-street', { 'aria-label': '街道（乡镇）' });
   const communitySel = h('select#f-community', { 'aria-label': '社区（村）' });
@@ -177,11 +184,11 @@ function buildSidebar() {
     const g = groupSel.value;
     replace(catSel, h('option', { value: '' }, g ? '该大类全部领域' : '全部领域'),
       catalog.groups.filter((x) => !g || x.code === g).map((grp) =>
-        h('optgroup', { label: grp.label }, catalog.categories.filter((c) => c.group === grp.code).map((c) => h('option', { value: c.code }, c.label)))));
+        cats.some((c) => c.group === grp.code) ? h('optgroup', { label: grp.label }, cats.filter((c) => c.group === grp.code).map((c) => h('option', { value: c.code }, c.label))) : null));
   };
   const fillRegions = async () => {
     const r = await app.regionsP;
-    const opts = (fc, prefix) => fc.features.filter((f) => !prefix || f.properties.code.startsWith(prefix)).map((f) => h('option', { value: f.properties.code }, f.properties.name));
+    const opts = (fc, prefix) => fc.features.filter((f) => (!prefix || f.properties.code.startsWith(prefix)) && regionVisible(f.properties.code)).map((f) => h('option', { value: f.properties.code }, f.properties.name));
     const d = districtSel.value;
     const s = streetSel.value;
     if (!districtSel.options.length) replace(districtSel, h('option', { value: '' }, '全部区县'), opts(r.district));
