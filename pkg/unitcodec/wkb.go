@@ -305,6 +305,44 @@ func (d *wkbDecoder) member(want uint32) (bool, int, error) {
 	return be, dims, nil
 }
 
+// multi reads the count and members of a multi-geometry M, each a geometry of type want;
+// minSize is the fewest bytes a member takes.
+func multi[M interface {
+	~[]T
+	orb.Geometry
+}, T any](d *wkbDecoder, be bool, minSize int, want uint32) (orb.Geometry, error) {
+	n, err := d.count(be, minSize)
+	if err != nil {
+		return nil, err
+	}
+	m := make(M, n)
+	for i := range m {
+		o, dims, err := d.member(want)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.memberBody(&m[i], o, dims); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// memberBody reads the body of a member of a multi-geometry into dst, a *orb.Point,
+// *orb.LineString or *orb.Polygon. A type switch rather than a function value keeps the
+// decoder on the stack.
+func (d *wkbDecoder) memberBody(dst any, be bool, dims int) (err error) {
+	switch dst := dst.(type) {
+	case *orb.Point:
+		*dst, err = d.point(be, dims)
+	case *orb.LineString:
+		*dst, err = d.points(be, dims)
+	case *orb.Polygon:
+		*dst, err = d.polygon(be, dims)
+	}
+	return err
+}
+
 func (d *wkbDecoder) geometry(depth int) (orb.Geometry, error) {
 	be, t, dims, err := d.geomHeader()
 	if err != nil {
@@ -319,55 +357,11 @@ func (d *wkbDecoder) geometry(depth int) (orb.Geometry, error) {
 	case wkbPolygon:
 		return d.polygon(be, dims)
 	case wkbMultiPoint:
-		n, err := d.count(be, 5+16)
-		if err != nil {
-			return nil, err
-		}
-		mp := make(orb.MultiPoint, n)
-		for i := range mp {
-			o, dm, err := d.member(wkbPoint)
-			if err != nil {
-				return nil, err
-			}
-			if mp[i], err = d.point(o, dm); err != nil {
-				return nil, err
-			}
-		}
-		return mp, nil
+		return multi[orb.MultiPoint](d, be, 5+16, wkbPoint)
 	case wkbMultiLineString:
-		n, err := d.count(be, 9)
-		if err != nil {
-			return nil, err
-		}
-		ml := make(orb.MultiLineString, n)
-		for i := range ml {
-			o, dm, err := d.member(wkbLineString)
-			if err != nil {
-				return nil, err
-			}
-			ps, err := d.points(o, dm)
-			if err != nil {
-				return nil, err
-			}
-			ml[i] = ps
-		}
-		return ml, nil
+		return multi[orb.MultiLineString](d, be, 9, wkbLineString)
 	case wkbMultiPolygon:
-		n, err := d.count(be, 9)
-		if err != nil {
-			return nil, err
-		}
-		mp := make(orb.MultiPolygon, n)
-		for i := range mp {
-			o, dm, err := d.member(wkbPolygon)
-			if err != nil {
-				return nil, err
-			}
-			if mp[i], err = d.polygon(o, dm); err != nil {
-				return nil, err
-			}
-		}
-		return mp, nil
+		return multi[orb.MultiPolygon](d, be, 9, wkbPolygon)
 	case wkbGeometryCollection:
 		if depth >= MaxCollectionDepth {
 			return nil, badWKB("geometry collections nested more than %d deep", MaxCollectionDepth)
