@@ -102,18 +102,8 @@ func lines(ls orb.MultiLineString) orb.Geometry {
 
 // line appends to out the parts of l that fall in the buffered tile.
 func (p *projector) line(out orb.MultiLineString, l orb.LineString) orb.MultiLineString {
-	if len(l) < 2 {
-		return out
-	}
-	b := l.Bound()
-	if !b.Intersects(p.geo) {
-		return out
-	}
-	in := p.inside(b)
-	var pts []orb.Point
-	if in {
-		pts = append(make([]orb.Point, 0, len(l)), l...)
-	} else if pts = p.reduce(l, false); len(pts) < 2 {
+	pts, in := p.source(l, 2, false)
+	if len(pts) < 2 {
 		return out
 	}
 	for i, ll := range pts {
@@ -130,6 +120,28 @@ func (p *projector) line(out orb.MultiLineString, l orb.LineString) orb.MultiLin
 		}
 	}
 	return out
+}
+
+// source returns the points of ps, a line or a ring, that the buffered tile needs, in a
+// fresh slice (clip.Ring works in place, and index features are shared), and in, whether
+// ps lie wholly inside the tile, so that they need no clipping. It returns nil when ps have
+// fewer than n points or miss the tile.
+func (p *projector) source(ps []orb.Point, n int, ring bool) (pts []orb.Point, in bool) {
+	if len(ps) < n {
+		return nil, false
+	}
+	b := orb.MultiPoint(ps).Bound()
+	if !b.Intersects(p.geo) {
+		return nil, false
+	}
+	if !p.inside(b) {
+		return p.reduce(ps, ring), false
+	}
+	spare := 0
+	if ring {
+		spare = 1 // room to close the ring
+	}
+	return append(make([]orb.Point, 0, len(ps)+spare), ps...), true
 }
 
 // inside reports whether a longitude/latitude bound lies within the buffered tile.
@@ -236,21 +248,11 @@ func (p *projector) polygon(poly orb.Polygon) orb.Polygon {
 // ring returns the closed ring in rounded tile units, nil if it misses the buffered tile or
 // has fewer than three distinct corners.
 func (p *projector) ring(r orb.Ring) orb.Ring {
-	if len(r) < 4 {
+	ps, in := p.source(r, 4, true)
+	if len(ps) < 3 {
 		return nil
 	}
-	b := r.Bound()
-	if !b.Intersects(p.geo) {
-		return nil
-	}
-	// A fresh slice either way: clip.Ring works in place, and index features are shared.
-	in := p.inside(b)
-	var pts orb.Ring
-	if in {
-		pts = append(make(orb.Ring, 0, len(r)+1), r...)
-	} else if pts = orb.Ring(p.reduce(r, true)); len(pts) < 3 {
-		return nil
-	}
+	pts := orb.Ring(ps)
 	if pts[0] != pts[len(pts)-1] {
 		pts = append(pts, pts[0])
 	}

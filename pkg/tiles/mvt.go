@@ -220,6 +220,7 @@ func (w *layerWriter) encodeGeometry(g orb.Geometry) int {
 			w.geom = append(w.geom, command(cmdClosePath, 1))
 		}
 	}
+	typ := 0
 	switch g := g.(type) {
 	case orb.Point:
 		moveTo(g)
@@ -235,34 +236,25 @@ func (w *layerWriter) encodeGeometry(g orb.Geometry) int {
 		return geomPoint
 	case orb.LineString:
 		line(g)
-		if len(w.geom) == 0 {
-			return 0
-		}
-		return geomLineString
+		typ = geomLineString
 	case orb.MultiLineString:
 		for _, l := range g {
 			line(l)
 		}
-		if len(w.geom) == 0 {
-			return 0
-		}
-		return geomLineString
+		typ = geomLineString
 	case orb.Polygon:
 		polygon(g)
-		if len(w.geom) == 0 {
-			return 0
-		}
-		return geomPolygon
+		typ = geomPolygon
 	case orb.MultiPolygon:
 		for _, p := range g {
 			polygon(p)
 		}
-		if len(w.geom) == 0 {
-			return 0
-		}
-		return geomPolygon
+		typ = geomPolygon
 	}
-	return 0
+	if len(w.geom) == 0 {
+		return 0 // every line or ring was too short
+	}
+	return typ
 }
 
 // point appends one point as a zigzag delta from the cursor.
