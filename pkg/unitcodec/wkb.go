@@ -39,40 +39,19 @@ func badWKB(format string, args ...any) error {
 func AppendWKB(dst []byte, g orb.Geometry) ([]byte, error) {
 	switch g := g.(type) {
 	case orb.Point:
-		dst = appendHeader(dst, wkbPoint)
-		dst = appendFloat(dst, g[0])
-		return appendFloat(dst, g[1]), nil
+		return appendPoint(dst, g), nil
 	case orb.MultiPoint:
-		dst = appendHeader(dst, wkbMultiPoint)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
-		for _, p := range g {
-			dst = appendHeader(dst, wkbPoint)
-			dst = appendFloat(dst, p[0])
-			dst = appendFloat(dst, p[1])
-		}
-		return dst, nil
+		return appendMulti(dst, wkbMultiPoint, g, appendPoint), nil
 	case orb.LineString:
-		dst = appendHeader(dst, wkbLineString)
-		return appendPoints(dst, g), nil
+		return appendLineString(dst, g), nil
 	case orb.MultiLineString:
-		dst = appendHeader(dst, wkbMultiLineString)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
-		for _, l := range g {
-			dst = appendHeader(dst, wkbLineString)
-			dst = appendPoints(dst, l)
-		}
-		return dst, nil
+		return appendMulti(dst, wkbMultiLineString, g, appendLineString), nil
 	case orb.Ring:
 		return appendPolygon(dst, orb.Polygon{g}), nil
 	case orb.Polygon:
 		return appendPolygon(dst, g), nil
 	case orb.MultiPolygon:
-		dst = appendHeader(dst, wkbMultiPolygon)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
-		for _, p := range g {
-			dst = appendPolygon(dst, p)
-		}
-		return dst, nil
+		return appendMulti(dst, wkbMultiPolygon, g, appendPolygon), nil
 	case orb.Collection:
 		dst = appendHeader(dst, wkbGeometryCollection)
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
@@ -96,6 +75,27 @@ func appendFloat(dst []byte, f float64) []byte {
 func appendHeader(dst []byte, typ uint32) []byte {
 	dst = append(dst, 1) // little-endian
 	return binary.LittleEndian.AppendUint32(dst, typ)
+}
+
+// appendMulti appends a multi-geometry of type typ: its header, its count and each part,
+// which appendPart appends with the part's own header.
+func appendMulti[T any](dst []byte, typ uint32, parts []T, appendPart func([]byte, T) []byte) []byte {
+	dst = appendHeader(dst, typ)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(parts)))
+	for _, p := range parts {
+		dst = appendPart(dst, p)
+	}
+	return dst
+}
+
+func appendPoint(dst []byte, p orb.Point) []byte {
+	dst = appendHeader(dst, wkbPoint)
+	dst = appendFloat(dst, p[0])
+	return appendFloat(dst, p[1])
+}
+
+func appendLineString(dst []byte, l orb.LineString) []byte {
+	return appendPoints(appendHeader(dst, wkbLineString), l)
 }
 
 func appendPoints(dst []byte, ps []orb.Point) []byte {
