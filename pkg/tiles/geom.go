@@ -60,21 +60,15 @@ func (p *projector) geometry(g orb.Geometry) orb.Geometry {
 				out = append(out, roundPoint(p.project(pt)))
 			}
 		}
-		switch len(out) {
-		case 0:
-			return nil
-		case 1:
-			return out[0]
-		}
-		return out
+		return simplest(out)
 	case orb.LineString:
-		return lines(p.line(nil, g))
+		return simplest(p.line(nil, g))
 	case orb.MultiLineString:
 		var out orb.MultiLineString
 		for _, l := range g {
 			out = p.line(out, l)
 		}
-		return lines(out)
+		return simplest(out)
 	case orb.Polygon:
 		if q := p.polygon(g); q != nil {
 			return q
@@ -90,14 +84,19 @@ func (p *projector) geometry(g orb.Geometry) orb.Geometry {
 	return nil
 }
 
-func lines(ls orb.MultiLineString) orb.Geometry {
-	switch len(ls) {
+// simplest returns nil for a multi-geometry of no parts, the part alone for one, and m
+// itself for more.
+func simplest[M interface {
+	~[]T
+	orb.Geometry
+}, T orb.Geometry](m M) orb.Geometry {
+	switch len(m) {
 	case 0:
 		return nil
 	case 1:
-		return ls[0]
+		return m[0]
 	}
-	return ls
+	return m
 }
 
 // line appends to out the parts of l that fall in the buffered tile.
@@ -205,13 +204,7 @@ func (p *projector) multiPolygon(mp orb.MultiPolygon) orb.Geometry {
 			out = append(out, q)
 		}
 	}
-	switch len(out) {
-	case 0:
-		return nil
-	case 1:
-		return out[0]
-	}
-	return out
+	return simplest(out)
 }
 
 // polygon clips, simplifies and rounds each ring, and winds the exterior ring clockwise on
