@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 
 	"riskmap/pkg/grading"
 	"riskmap/pkg/riskmap"
@@ -86,23 +87,13 @@ func build(over *File) (*Config, error) {
 		return nil, err
 	}
 	if over != nil {
-		if over.Grading != nil {
-			f.Grading = over.Grading
-		}
-		if over.Colours != nil {
-			f.Colours = over.Colours
-		}
-		if over.RegionRule != nil {
-			f.RegionRule = over.RegionRule
-		}
-		if over.CategoryGroups != nil {
-			f.CategoryGroups = over.CategoryGroups
-		}
-		if over.Categories != nil {
-			f.Categories = over.Categories
-		}
-		if over.AccidentTypes != nil {
-			f.AccidentTypes = over.AccidentTypes
+		// Each section the file sets replaces the default one whole. Every field of File is
+		// a pointer, map or slice, nil when the file leaves it out.
+		dst, src := reflect.ValueOf(&f).Elem(), reflect.ValueOf(over).Elem()
+		for i := range src.NumField() {
+			if v := src.Field(i); !v.IsNil() {
+				dst.Field(i).Set(v)
+			}
 		}
 	}
 	gc := *f.Grading

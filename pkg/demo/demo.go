@@ -5,8 +5,10 @@ package demo
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -22,7 +24,8 @@ const (
 	SheltersFile = "shelters.geojson"
 )
 
-type regionProps struct {
+// RegionProperties are the properties of a feature of regions.geojson.
+type RegionProperties struct {
 	Code       string `json:"code"`
 	Name       string `json:"name"`
 	Level      string `json:"level"`
@@ -30,19 +33,23 @@ type regionProps struct {
 	Population int64  `json:"population"`
 }
 
-type targetProps struct {
+// SiteProperties are the properties a protective target and a shelter share.
+type SiteProperties struct {
 	Name       string `json:"name"`
 	Kind       string `json:"kind"`
 	RegionCode string `json:"region_code"`
 	Address    string `json:"address"`
-	People     int    `json:"people"`
 }
 
-type shelterProps struct {
-	Name            string  `json:"name"`
-	Kind            string  `json:"kind"`
-	RegionCode      string  `json:"region_code"`
-	Address         string  `json:"address"`
+// TargetProperties are the properties of a feature of protective_targets.geojson.
+type TargetProperties struct {
+	SiteProperties
+	People int `json:"people"`
+}
+
+// ShelterProperties are the properties of a feature of shelters.geojson.
+type ShelterProperties struct {
+	SiteProperties
 	Capacity        int     `json:"capacity"`
 	EffectiveAreaM2 float64 `json:"effective_area_m2"`
 	ServiceRadiusM  float64 `json:"service_radius_m"`
@@ -52,7 +59,7 @@ type shelterProps struct {
 // (Multi)Polygon with code, name, level, parent_code and population. Every region is
 // validated, and a parent must be listed before its children.
 func LoadRegions(fsys fs.FS) ([]*riskmap.Region, error) {
-	fc, err := load[regionProps](fsys, RegionsFile)
+	fc, err := load[RegionProperties](fsys, RegionsFile)
 	if err != nil {
 		return nil, err
 	}
@@ -88,54 +95,56 @@ func LoadRegions(fsys fs.FS) ([]*riskmap.Region, error) {
 // LoadTargets reads protective_targets.geojson: schools, kindergartens, hospitals, care homes
 // and crowded places.
 func LoadTargets(fsys fs.FS) ([]*riskmap.ProtectiveTarget, error) {
-	fc, err := load[targetProps](fsys, TargetsFile)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*riskmap.ProtectiveTarget, 0, len(fc.Features))
-	for i, f := range fc.Features {
-		p := f.Properties
-		switch p.Kind {
-		case riskmap.TargetSchool, riskmap.TargetKindergarten, riskmap.TargetHospital,
-			riskmap.TargetCareHome, riskmap.TargetCrowded:
-		default:
-			return nil, featureErr(TargetsFile, i, "kind", fmt.Sprintf("unknown kind %q", p.Kind))
-		}
-		if err := checkSite(p.Name, p.RegionCode, f.Geometry); err != nil {
-			return nil, featureErr(TargetsFile, i, "", err.Error())
-		}
+	kinds := []string{riskmap.TargetSchool, riskmap.TargetKindergarten, riskmap.TargetHospital,
+		riskmap.TargetCareHome, riskmap.TargetCrowded}
+	return loadSites(fsys, TargetsFile, kinds, func(p TargetProperties, g orb.Geometry) (*riskmap.ProtectiveTarget, error) {
 		if p.People < 0 {
-			return nil, featureErr(TargetsFile, i, "people", "must not be negative")
+			return nil, errors.New("people: must not be negative")
 		}
-		out = append(out, &riskmap.ProtectiveTarget{Name: p.Name, Kind: p.Kind, RegionCode: p.RegionCode,
-			Address: p.Address, People: p.People, Geometry: f.Geometry})
-	}
-	return out, nil
+		return &riskmap.ProtectiveTarget{Name: p.Name, Kind: p.Kind, RegionCode: p.RegionCode,
+			Address: p.Address, People: p.People, Geometry: g}, nil
+	})
 }
 
 // LoadShelters reads shelters.geojson: emergency, fixed and central shelters.
 func LoadShelters(fsys fs.FS) ([]*riskmap.Shelter, error) {
-	fc, err := load[shelterProps](fsys, SheltersFile)
+	kinds := []string{riskmap.ShelterEmergency, riskmap.ShelterFixed, riskmap.ShelterCentral}
+	return loadSites(fsys, SheltersFile, kinds, func(p ShelterProperties, g orb.Geometry) (*riskmap.Shelter, error) {
+		if p.Capacity < 0 || p.EffectiveAreaM2 < 0 || p.ServiceRadiusM < 0 {
+			return nil, errors.New("capacity: capacity, effective_area_m2 and service_radius_m must not be negative")
+		}
+		return &riskmap.Shelter{Name: p.Name, Kind: p.Kind, RegionCode: p.RegionCode,
+			Address: p.Address, Capacity: p.Capacity, EffectiveAreaM2: p.EffectiveAreaM2,
+			ServiceRadiusM: p.ServiceRadiusM, Geometry: g}, nil
+	})
+}
+
+// site is the properties of a target or a shelter.
+type site interface{ site() SiteProperties }
+
+func (p SiteProperties) site() SiteProperties { return p }
+
+// loadSites reads a file of sites whose kind is one of kinds and whose name, region code
+// and geometry are valid; build checks the rest of a site's properties and makes it.
+func loadSites[P site, T any](fsys fs.FS, file string, kinds []string, build func(p P, g orb.Geometry) (T, error)) ([]T, error) {
+	fc, err := load[P](fsys, file)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*riskmap.Shelter, 0, len(fc.Features))
+	out := make([]T, 0, len(fc.Features))
 	for i, f := range fc.Features {
-		p := f.Properties
-		switch p.Kind {
-		case riskmap.ShelterEmergency, riskmap.ShelterFixed, riskmap.ShelterCentral:
-		default:
-			return nil, featureErr(SheltersFile, i, "kind", fmt.Sprintf("unknown kind %q", p.Kind))
+		s := f.Properties.site()
+		if !slices.Contains(kinds, s.Kind) {
+			return nil, featureErr(file, i, "kind", fmt.Sprintf("unknown kind %q", s.Kind))
 		}
-		if err := checkSite(p.Name, p.RegionCode, f.Geometry); err != nil {
-			return nil, featureErr(SheltersFile, i, "", err.Error())
+		if err := checkSite(s.Name, s.RegionCode, f.Geometry); err != nil {
+			return nil, featureErr(file, i, "", err.Error())
 		}
-		if p.Capacity < 0 || p.EffectiveAreaM2 < 0 || p.ServiceRadiusM < 0 {
-			return nil, featureErr(SheltersFile, i, "capacity", "capacity, effective_area_m2 and service_radius_m must not be negative")
+		t, err := build(f.Properties, f.Geometry)
+		if err != nil {
+			return nil, featureErr(file, i, "", err.Error())
 		}
-		out = append(out, &riskmap.Shelter{Name: p.Name, Kind: p.Kind, RegionCode: p.RegionCode,
-			Address: p.Address, Capacity: p.Capacity, EffectiveAreaM2: p.EffectiveAreaM2,
-			ServiceRadiusM: p.ServiceRadiusM, Geometry: f.Geometry})
+		out = append(out, t)
 	}
 	return out, nil
 }

@@ -17,12 +17,7 @@ import (
 // json.Marshal(NewFeature(u)), several times faster, because the index encodes every unit
 // when it loads (a million at start).
 func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
-	b := append(dst, `{"type":"Feature","id":`...)
-	b = strconv.AppendInt(b, u.ID, 10)
-	b = append(b, `,"geometry":`...)
-	b = appendGeometry(b, u.Geometry)
-	b = append(b, `,"properties":{"code":`...)
-	b = appendString(b, u.Code)
+	b := appendFeatureStart(dst, u)
 	b = append(b, `,"name":`...)
 	b = appendString(b, u.Name)
 	b = appendPublicTexts(b, &u.PublicTexts)
@@ -103,12 +98,7 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 
 // AppendPublicFeature appends the unit's public Feature: json.Marshal(NewPublicFeature(…)).
 func AppendPublicFeature(dst []byte, u *riskmap.Unit, categoryLabel, regionName string) []byte {
-	b := append(dst, `{"type":"Feature","id":`...)
-	b = strconv.AppendInt(b, u.ID, 10)
-	b = append(b, `,"geometry":`...)
-	b = appendGeometry(b, u.Geometry)
-	b = append(b, `,"properties":{"code":`...)
-	b = appendString(b, u.Code)
+	b := appendFeatureStart(dst, u)
 	b = appendPublicTexts(b, &u.PublicTexts)
 	b = append(b, `,"category":`...)
 	b = appendString(b, u.Category)
@@ -136,6 +126,17 @@ func appendPublicTexts(b []byte, t *riskmap.PublicTexts) []byte {
 	return b
 }
 
+// appendFeatureStart appends a unit's Feature up to its first property, the code, which
+// both the full and the public Feature start with.
+func appendFeatureStart(b []byte, u *riskmap.Unit) []byte {
+	b = append(b, `{"type":"Feature","id":`...)
+	b = strconv.AppendInt(b, u.ID, 10)
+	b = append(b, `,"geometry":`...)
+	b = appendGeometry(b, u.Geometry)
+	b = append(b, `,"properties":{"code":`...)
+	return appendString(b, u.Code)
+}
+
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
@@ -157,49 +158,29 @@ func appendGeometry(b []byte, g orb.Geometry) []byte {
 	case orb.LineString:
 		b = appendPoints(b, g)
 	case orb.MultiLineString:
-		b = append(b, '[')
-		for i, l := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendPoints(b, l)
-		}
-		b = append(b, ']')
+		b = appendList(b, g, appendPoints[orb.LineString])
 	case orb.Polygon:
 		b = appendRings(b, g)
 	case orb.MultiPolygon:
-		b = append(b, '[')
-		for i, p := range g {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendRings(b, p)
-		}
-		b = append(b, ']')
+		b = appendList(b, g, appendRings)
 	default:
 		return append(b[:len(b)-len(`","coordinates":`)-len(g.GeoJSONType())-len(`{"type":"`)], "null"...)
 	}
 	return append(b, '}')
 }
 
-func appendRings(b []byte, p orb.Polygon) []byte {
-	b = append(b, '[')
-	for i, r := range p {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendPoints(b, r)
-	}
-	return append(b, ']')
-}
+func appendRings(b []byte, p orb.Polygon) []byte { return appendList(b, p, appendPoints[orb.Ring]) }
 
-func appendPoints(b []byte, ps []orb.Point) []byte {
+func appendPoints[P ~[]orb.Point](b []byte, ps P) []byte { return appendList(b, ps, appendPoint) }
+
+// appendList appends a JSON array of xs, each appended by appendOne.
+func appendList[T any](b []byte, xs []T, appendOne func([]byte, T) []byte) []byte {
 	b = append(b, '[')
-	for i, p := range ps {
+	for i, x := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendPoint(b, p)
+		b = appendOne(b, x)
 	}
 	return append(b, ']')
 }
@@ -220,17 +201,18 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 
 // Encode returns the unit's Feature as an exact-size slice, for keeping.
 func Encode(u *riskmap.Unit) []byte {
-	p := bufPool.Get().(*[]byte)
-	*p = AppendFeature((*p)[:0], u)
-	out := bytes.Clone(*p)
-	bufPool.Put(p)
-	return out
+	return encode(func(b []byte) []byte { return AppendFeature(b, u) })
 }
 
 // EncodePublic returns the unit's public Feature as an exact-size slice.
 func EncodePublic(u *riskmap.Unit, categoryLabel, regionName string) []byte {
+	return encode(func(b []byte) []byte { return AppendPublicFeature(b, u, categoryLabel, regionName) })
+}
+
+// encode returns what appendTo appends to an empty pooled buffer, as an exact-size slice.
+func encode(appendTo func([]byte) []byte) []byte {
 	p := bufPool.Get().(*[]byte)
-	*p = AppendPublicFeature((*p)[:0], u, categoryLabel, regionName)
+	*p = appendTo((*p)[:0])
 	out := bytes.Clone(*p)
 	bufPool.Put(p)
 	return out

@@ -167,11 +167,7 @@ func decodeUnit(data []byte, validate func(orb.Geometry) error) (*riskmap.Unit, 
 
 func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *riskmap.Unit) {
 	str := func(name string, dst *string) {
-		if v, ok := props[name]; ok && string(v) != "null" {
-			if err := json.Unmarshal(v, dst); err != nil {
-				p.Add(name, "must be a string")
-			}
-		}
+		decodeProperty(p, name, props[name], json.Unmarshal, dst, "must be a string")
 	}
 	for name, v := range props {
 		switch name {
@@ -207,17 +203,10 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			str(name, &s)
 			u.Status = riskmap.Status(s)
 		case "accident_types":
-			if string(v) != "null" && json.Unmarshal(v, &u.AccidentTypes) != nil {
-				p.Add(name, "must be a list of accident type codes")
-			}
+			decodeProperty(p, name, v, json.Unmarshal, &u.AccidentTypes, "must be a list of accident type codes")
 		case "major_hazard_source":
-			if string(v) == "null" {
-				continue
-			}
 			var m riskmap.MajorHazardSource
-			if err := strictDecode(v, &m); err != nil {
-				p.Add(name, `must be null or {"level": 1-4}`)
-			} else {
+			if decodeProperty(p, name, v, strictDecode, &m, `must be null or {"level": 1-4}`) {
 				u.MajorHazardSource = &m
 			}
 		case "assessment":
@@ -232,28 +221,19 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 				p.Add(name, "must be an object with lists of text: engineering, management, training, ppe, emergency (%s)", jsonProblem(err))
 			}
 		case "influence_radius_m":
-			if string(v) != "null" && json.Unmarshal(v, &u.InfluenceRadiusM) != nil {
-				p.Add(name, "must be a number of metres")
-			}
+			decodeProperty(p, name, v, json.Unmarshal, &u.InfluenceRadiusM, "must be a number of metres")
 		case "assessed_at":
-			if string(v) == "null" {
-				continue
-			}
 			var t time.Time
-			if json.Unmarshal(v, &t) != nil {
-				p.Add(name, "must be a date and time such as 2026-03-01T08:00:00Z")
-			} else {
+			if decodeProperty(p, name, v, json.Unmarshal, &t, "must be a date and time such as 2026-03-01T08:00:00Z") {
 				t = t.UTC()
 				u.AssessedAt = &t
 			}
 		case "next_review_due":
-			if string(v) == "null" {
+			var s string
+			if !decodeProperty(p, name, v, json.Unmarshal, &s, "must be a date such as 2026-09-01") {
 				continue
 			}
-			var s string
-			if json.Unmarshal(v, &s) != nil {
-				p.Add(name, "must be a date such as 2026-09-01")
-			} else if t, err := time.Parse(time.DateOnly, s); err != nil {
+			if t, err := time.Parse(time.DateOnly, s); err != nil {
 				p.Add(name, "must be a date such as 2026-09-01, got %q", clip(s))
 			} else {
 				u.NextReviewDue = &t
@@ -276,6 +256,20 @@ func publicText(t *riskmap.PublicTexts, name string) *string {
 		}
 	}
 	return nil
+}
+
+// decodeProperty decodes the property name's value v into dst with decode and reports
+// whether it did. A null leaves dst as it is (a property left out), and a value that does
+// not fit adds problem under name.
+func decodeProperty(p *riskmap.Problems, name string, v json.RawMessage, decode func([]byte, any) error, dst any, problem string) bool {
+	if v == nil || string(v) == "null" {
+		return false
+	}
+	if decode(v, dst) != nil {
+		p.Add(name, "%s", problem)
+		return false
+	}
+	return true
 }
 
 func decodeAssessment(v json.RawMessage, a *riskmap.Assessment) error {

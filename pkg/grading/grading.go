@@ -159,28 +159,24 @@ func (g *Grader) Evaluate(a riskmap.Assessment, directMajorReason string) (Resul
 
 // pick finds the band of value and writes the rule that applied, e.g. "10 ≤ R < 20 → orange".
 func pick(bands []Band, useMin bool, sym string, v float64) (riskmap.Grade, string) {
+	// A value enters a band at its bound (≥ a Min, > an Above) and stays below the band
+	// before it: in, low and out are the signs of the rule, e.g. "R ≥ 20", "10 ≤ R < 20".
+	in, low, out := ">", "<", "≤"
+	bound := func(b Band) float64 { return *b.Above }
+	if useMin {
+		in, low, out = "≥", "≤", "<"
+		bound = func(b Band) float64 { return *b.Min }
+	}
 	for i, b := range bands {
 		last := i == len(bands)-1
-		if useMin {
-			if v >= *b.Min || last {
-				switch {
-				case i == 0:
-					return b.Grade, fmt.Sprintf("%s ≥ %s → %s", sym, num(*b.Min), b.Grade)
-				case last:
-					return b.Grade, fmt.Sprintf("%s < %s → %s", sym, num(*bands[i-1].Min), b.Grade)
-				}
-				return b.Grade, fmt.Sprintf("%s ≤ %s < %s → %s", num(*b.Min), sym, num(*bands[i-1].Min), b.Grade)
-			}
-			continue
-		}
-		if v > *b.Above || last {
+		if t := bound(b); v > t || useMin && v == t || last {
 			switch {
 			case i == 0:
-				return b.Grade, fmt.Sprintf("%s > %s → %s", sym, num(*b.Above), b.Grade)
+				return b.Grade, fmt.Sprintf("%s %s %s → %s", sym, in, num(t), b.Grade)
 			case last:
-				return b.Grade, fmt.Sprintf("%s ≤ %s → %s", sym, num(*bands[i-1].Above), b.Grade)
+				return b.Grade, fmt.Sprintf("%s %s %s → %s", sym, out, num(bound(bands[i-1])), b.Grade)
 			}
-			return b.Grade, fmt.Sprintf("%s < %s ≤ %s → %s", num(*b.Above), sym, num(*bands[i-1].Above), b.Grade)
+			return b.Grade, fmt.Sprintf("%s %s %s %s %s → %s", num(t), low, sym, out, num(bound(bands[i-1])), b.Grade)
 		}
 	}
 	return riskmap.GradeBlue, ""

@@ -55,27 +55,28 @@ func Errorf(code, format string, args ...any) *Error {
 // ErrorCode returns the code of an application error, EINTERNAL for any other error and ""
 // for nil.
 func ErrorCode(err error) string {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return EINTERNAL
+	code, _ := clientError(err)
+	return code
 }
 
 // ErrorMessage returns the message of an application error; other errors read
 // "internal error" so that no internal detail leaks.
 func ErrorMessage(err error) string {
+	_, message := clientError(err)
+	return message
+}
+
+// clientError returns what a client is told of err: the code and message of an
+// application error, EINTERNAL and "internal error" for any other error.
+func clientError(err error) (code, message string) {
 	if err == nil {
-		return ""
+		return "", ""
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		return e.Message
+		return e.Code, e.Message
 	}
-	return "internal error"
+	return EINTERNAL, "internal error"
 }
 
 // ErrorFields returns the per-field problems of a validation error.

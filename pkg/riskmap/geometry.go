@@ -50,40 +50,18 @@ func ValidateGeometryShape(g orb.Geometry) error {
 	case orb.Point:
 		return checkPoint(g, "")
 	case orb.MultiPoint:
-		if len(g) == 0 {
-			return fmt.Errorf("is an empty MultiPoint")
-		}
-		for i, p := range g {
-			if checkPoint(p, "") != nil {
-				return checkPoint(p, fmt.Sprintf("point %d: ", i+1))
-			}
-		}
+		return checkParts(g, "MultiPoint", "point", checkPoint)
 	case orb.LineString:
 		return checkLine(g, "")
 	case orb.MultiLineString:
-		if len(g) == 0 {
-			return fmt.Errorf("is an empty MultiLineString")
-		}
-		for i, l := range g {
-			if checkLine(l, "") != nil {
-				return checkLine(l, fmt.Sprintf("line %d: ", i+1))
-			}
-		}
+		return checkParts(g, "MultiLineString", "line", checkLine)
 	case orb.Polygon:
 		return checkPolygon(g, "")
 	case orb.MultiPolygon:
-		if len(g) == 0 {
-			return fmt.Errorf("is an empty MultiPolygon")
-		}
-		for i, p := range g {
-			if checkPolygon(p, "") != nil {
-				return checkPolygon(p, fmt.Sprintf("polygon %d: ", i+1))
-			}
-		}
+		return checkParts(g, "MultiPolygon", "polygon", checkPolygon)
 	default:
 		return fmt.Errorf("type %s is not supported; use Point, LineString or Polygon, or a Multi- of them", g.GeoJSONType())
 	}
-	return nil
 }
 
 // ValidateBoundaries checks that the rings of each polygon of g (one that passed
@@ -221,6 +199,21 @@ func countVertices(g orb.Geometry) int {
 		}
 	}
 	return n
+}
+
+// checkParts checks each part of a multi-geometry of type typ with check, and when one fails
+// checks it again to name it in the error ("line 2: ..."), so that valid input costs no
+// formatting.
+func checkParts[T any](parts []T, typ, part string, check func(T, string) error) error {
+	if len(parts) == 0 {
+		return fmt.Errorf("is an empty %s", typ)
+	}
+	for i, p := range parts {
+		if check(p, "") != nil {
+			return check(p, fmt.Sprintf("%s %d: ", part, i+1))
+		}
+	}
+	return nil
 }
 
 func checkPoint(p orb.Point, where string) error {

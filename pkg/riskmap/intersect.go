@@ -1,6 +1,8 @@
 package riskmap
 
 import (
+	"slices"
+
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
 )
@@ -14,35 +16,19 @@ func IntersectsBound(g orb.Geometry, b orb.Bound) bool {
 	case orb.Point:
 		return b.Contains(g)
 	case orb.MultiPoint:
-		for _, p := range g {
-			if b.Contains(p) {
-				return true
-			}
-		}
+		return slices.ContainsFunc(g, b.Contains)
 	case orb.LineString:
 		return lineIntersectsBound(g, b)
 	case orb.MultiLineString:
-		for _, l := range g {
-			if lineIntersectsBound(l, b) {
-				return true
-			}
-		}
+		return slices.ContainsFunc(g, func(l orb.LineString) bool { return lineIntersectsBound(l, b) })
 	case orb.Ring:
 		return polygonIntersectsBound(orb.Polygon{g}, b)
 	case orb.Polygon:
 		return polygonIntersectsBound(g, b)
 	case orb.MultiPolygon:
-		for _, p := range g {
-			if polygonIntersectsBound(p, b) {
-				return true
-			}
-		}
+		return slices.ContainsFunc(g, func(p orb.Polygon) bool { return polygonIntersectsBound(p, b) })
 	case orb.Collection:
-		for _, c := range g {
-			if IntersectsBound(c, b) {
-				return true
-			}
-		}
+		return slices.ContainsFunc(g, func(c orb.Geometry) bool { return IntersectsBound(c, b) })
 	case orb.Bound:
 		return g.Intersects(b)
 	}

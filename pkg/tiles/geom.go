@@ -60,21 +60,15 @@ func (p *projector) geometry(g orb.Geometry) orb.Geometry {
 				out = append(out, roundPoint(p.project(pt)))
 			}
 		}
-		switch len(out) {
-		case 0:
-			return nil
-		case 1:
-			return out[0]
-		}
-		return out
+		return simplest(out)
 	case orb.LineString:
-		return lines(p.line(nil, g))
+		return simplest(p.line(nil, g))
 	case orb.MultiLineString:
 		var out orb.MultiLineString
 		for _, l := range g {
 			out = p.line(out, l)
 		}
-		return lines(out)
+		return simplest(out)
 	case orb.Polygon:
 		if q := p.polygon(g); q != nil {
 			return q
@@ -90,30 +84,25 @@ func (p *projector) geometry(g orb.Geometry) orb.Geometry {
 	return nil
 }
 
-func lines(ls orb.MultiLineString) orb.Geometry {
-	switch len(ls) {
+// simplest returns nil for a multi-geometry of no parts, the part alone for one, and m
+// itself for more.
+func simplest[M interface {
+	~[]T
+	orb.Geometry
+}, T orb.Geometry](m M) orb.Geometry {
+	switch len(m) {
 	case 0:
 		return nil
 	case 1:
-		return ls[0]
+		return m[0]
 	}
-	return ls
+	return m
 }
 
 // line appends to out the parts of l that fall in the buffered tile.
 func (p *projector) line(out orb.MultiLineString, l orb.LineString) orb.MultiLineString {
-	if len(l) < 2 {
-		return out
-	}
-	b := l.Bound()
-	if !b.Intersects(p.geo) {
-		return out
-	}
-	in := p.inside(b)
-	var pts []orb.Point
-	if in {
-		pts = append(make([]orb.Point, 0, len(l)), l...)
-	} else if pts = p.reduce(l, false); len(pts) < 2 {
+	pts, in := p.source(l, 2, false)
+	if len(pts) < 2 {
 		return out
 	}
 	for i, ll := range pts {
@@ -130,6 +119,28 @@ func (p *projector) line(out orb.MultiLineString, l orb.LineString) orb.MultiLin
 		}
 	}
 	return out
+}
+
+// source returns the points of ps, a line or a ring, that the buffered tile needs, in a
+// fresh slice (clip.Ring works in place, and index features are shared), and in, whether
+// ps lie wholly inside the tile, so that they need no clipping. It returns nil when ps have
+// fewer than n points or miss the tile.
+func (p *projector) source(ps []orb.Point, n int, ring bool) (pts []orb.Point, in bool) {
+	if len(ps) < n {
+		return nil, false
+	}
+	b := orb.MultiPoint(ps).Bound()
+	if !b.Intersects(p.geo) {
+		return nil, false
+	}
+	if !p.inside(b) {
+		return p.reduce(ps, ring), false
+	}
+	spare := 0
+	if ring {
+		spare = 1 // room to close the ring
+	}
+	return append(make([]orb.Point, 0, len(ps)+spare), ps...), true
 }
 
 // inside reports whether a longitude/latitude bound lies within the buffered tile.
@@ -193,13 +204,7 @@ func (p *projector) multiPolygon(mp orb.MultiPolygon) orb.Geometry {
 			out = append(out, q)
 		}
 	}
-	switch len(out) {
-	case 0:
-		return nil
-	case 1:
-		return out[0]
-	}
-	return out
+	return simplest(out)
 }
 
 // polygon clips, simplifies and rounds each ring, and winds the exterior ring clockwise on
@@ -236,21 +241,11 @@ func (p *projector) polygon(poly orb.Polygon) orb.Polygon {
 // ring returns the closed ring in rounded tile units, nil if it misses the buffered tile or
 // has fewer than three distinct corners.
 func (p *projector) ring(r orb.Ring) orb.Ring {
-	if len(r) < 4 {
+	ps, in := p.source(r, 4, true)
+	if len(ps) < 3 {
 		return nil
 	}
-	b := r.Bound()
-	if !b.Intersects(p.geo) {
-		return nil
-	}
-	// A fresh slice either way: clip.Ring works in place, and index features are shared.
-	in := p.inside(b)
-	var pts orb.Ring
-	if in {
-		pts = append(make(orb.Ring, 0, len(r)+1), r...)
-	} else if pts = orb.Ring(p.reduce(r, true)); len(pts) < 3 {
-		return nil
-	}
+	pts := orb.Ring(ps)
 	if pts[0] != pts[len(pts)-1] {
 		pts = append(pts, pts[0])
 	}

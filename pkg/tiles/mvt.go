@@ -223,43 +223,43 @@ func (w *layerWriter) encodeGeometry(g orb.Geometry) int {
 	switch g := g.(type) {
 	case orb.Point:
 		moveTo(g)
-		return geomPoint
 	case orb.MultiPoint:
-		if len(g) == 0 {
-			return 0
+		if len(g) > 0 {
+			w.geom = append(w.geom, command(cmdMoveTo, len(g)))
+			for _, p := range g {
+				w.point(p, &cx, &cy)
+			}
 		}
-		w.geom = append(w.geom, command(cmdMoveTo, len(g)))
-		for _, p := range g {
-			w.point(p, &cx, &cy)
-		}
-		return geomPoint
 	case orb.LineString:
 		line(g)
-		if len(w.geom) == 0 {
-			return 0
-		}
-		return geomLineString
 	case orb.MultiLineString:
 		for _, l := range g {
 			line(l)
 		}
-		if len(w.geom) == 0 {
-			return 0
-		}
-		return geomLineString
 	case orb.Polygon:
 		polygon(g)
-		if len(w.geom) == 0 {
-			return 0
-		}
-		return geomPolygon
 	case orb.MultiPolygon:
 		for _, p := range g {
 			polygon(p)
 		}
-		if len(w.geom) == 0 {
-			return 0
-		}
+	default:
+		return 0
+	}
+	if len(w.geom) == 0 {
+		return 0 // no points, or every line or ring was too short
+	}
+	return geomType(g)
+}
+
+// geomType is the MVT geometry type of g. A type switch, not g.Dimensions(): calling a
+// method of g would make every caller's geometry escape to the heap.
+func geomType(g orb.Geometry) int {
+	switch g.(type) {
+	case orb.Point, orb.MultiPoint:
+		return geomPoint
+	case orb.LineString, orb.MultiLineString:
+		return geomLineString
+	case orb.Polygon, orb.MultiPolygon:
 		return geomPolygon
 	}
 	return 0

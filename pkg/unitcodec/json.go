@@ -69,8 +69,7 @@ func (r *Reader) Assessment(s string, a *riskmap.Assessment) error {
 	if r.reset(s) && r.assessment(a) {
 		return nil
 	}
-	*a = riskmap.Assessment{}
-	return json.Unmarshal([]byte(s), a)
+	return unmarshalZero(s, a)
 }
 
 // Explanation decodes a grade explanation document into e, as json.Unmarshal does into a
@@ -80,8 +79,7 @@ func (r *Reader) Explanation(s string, e *riskmap.Explanation) error {
 	if r.reset(s) && r.explanation(e) {
 		return nil
 	}
-	*e = riskmap.Explanation{}
-	return json.Unmarshal([]byte(s), e)
+	return unmarshalZero(s, e)
 }
 
 // Controls decodes a controls document into c, as json.Unmarshal does into zero Controls.
@@ -90,8 +88,15 @@ func (r *Reader) Controls(s string, c *riskmap.Controls) error {
 	if r.reset(s) && r.controls(c) {
 		return nil
 	}
-	*c = riskmap.Controls{}
-	return json.Unmarshal([]byte(s), c)
+	return unmarshalZero(s, c)
+}
+
+// unmarshalZero decodes s into the zero value of *v with encoding/json, for when the
+// Reader has given up on s.
+func unmarshalZero[T any](s string, v *T) error {
+	var zero T
+	*v = zero
+	return json.Unmarshal([]byte(s), v)
 }
 
 // Strings decodes a JSON list of strings, as json.Unmarshal does into a nil slice.
@@ -346,14 +351,7 @@ func (r *Reader) strings() ([]string, bool) {
 }
 
 func (r *Reader) assessment(a *riskmap.Assessment) bool {
-	if !r.eat('{') {
-		return false
-	}
-	for first := true; ; first = false {
-		key, done, ok := r.key(first)
-		if done || !ok {
-			return ok && r.end()
-		}
+	return r.document(func(key string) (ok bool) {
 		switch key {
 		case "method":
 			a.Method, ok = r.str()
@@ -367,24 +365,13 @@ func (r *Reader) assessment(a *riskmap.Assessment) bool {
 			a.E, ok = r.num()
 		case "c":
 			a.C, ok = r.num()
-		default:
-			ok = false
 		}
-		if !ok {
-			return false
-		}
-	}
+		return ok
+	})
 }
 
 func (r *Reader) explanation(e *riskmap.Explanation) bool {
-	if !r.eat('{') {
-		return false
-	}
-	for first := true; ; first = false {
-		key, done, ok := r.key(first)
-		if done || !ok {
-			return ok && r.end()
-		}
+	return r.document(func(key string) (ok bool) {
 		switch key {
 		case "method":
 			e.Method, ok = r.str()
@@ -396,10 +383,23 @@ func (r *Reader) explanation(e *riskmap.Explanation) bool {
 			e.Text, ok = r.str()
 		case "inputs":
 			e.Inputs, ok = r.inputs(e.Inputs)
-		default:
-			ok = false
 		}
-		if !ok {
+		return ok
+	})
+}
+
+// document reads an object that is the whole text, handing each key to field, which reads
+// its value and reports whether it could; an unknown key is one it cannot read.
+func (r *Reader) document(field func(key string) bool) bool {
+	if !r.eat('{') {
+		return false
+	}
+	for first := true; ; first = false {
+		key, done, ok := r.key(first)
+		if done || !ok {
+			return ok && r.end()
+		}
+		if !field(key) {
 			return false
 		}
 	}
@@ -431,14 +431,7 @@ func (r *Reader) inputs(m map[string]float64) (map[string]float64, bool) {
 }
 
 func (r *Reader) controls(c *riskmap.Controls) bool {
-	if !r.eat('{') {
-		return false
-	}
-	for first := true; ; first = false {
-		key, done, ok := r.key(first)
-		if done || !ok {
-			return ok && r.end()
-		}
+	return r.document(func(key string) (ok bool) {
 		switch key {
 		case "engineering":
 			c.Engineering, ok = r.strings()
@@ -450,11 +443,7 @@ func (r *Reader) controls(c *riskmap.Controls) bool {
 			c.PPE, ok = r.strings()
 		case "emergency":
 			c.Emergency, ok = r.strings()
-		default:
-			ok = false
 		}
-		if !ok {
-			return false
-		}
-	}
+		return ok
+	})
 }

@@ -39,40 +39,19 @@ func badWKB(format string, args ...any) error {
 func AppendWKB(dst []byte, g orb.Geometry) ([]byte, error) {
 	switch g := g.(type) {
 	case orb.Point:
-		dst = appendHeader(dst, wkbPoint)
-		dst = appendFloat(dst, g[0])
-		return appendFloat(dst, g[1]), nil
+		return appendPoint(dst, g), nil
 	case orb.MultiPoint:
-		dst = appendHeader(dst, wkbMultiPoint)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
-		for _, p := range g {
-			dst = appendHeader(dst, wkbPoint)
-			dst = appendFloat(dst, p[0])
-			dst = appendFloat(dst, p[1])
-		}
-		return dst, nil
+		return appendMulti(dst, wkbMultiPoint, g, appendPoint), nil
 	case orb.LineString:
-		dst = appendHeader(dst, wkbLineString)
-		return appendPoints(dst, g), nil
+		return appendLineString(dst, g), nil
 	case orb.MultiLineString:
-		dst = appendHeader(dst, wkbMultiLineString)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
-		for _, l := range g {
-			dst = appendHeader(dst, wkbLineString)
-			dst = appendPoints(dst, l)
-		}
-		return dst, nil
+		return appendMulti(dst, wkbMultiLineString, g, appendLineString), nil
 	case orb.Ring:
 		return appendPolygon(dst, orb.Polygon{g}), nil
 	case orb.Polygon:
 		return appendPolygon(dst, g), nil
 	case orb.MultiPolygon:
-		dst = appendHeader(dst, wkbMultiPolygon)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
-		for _, p := range g {
-			dst = appendPolygon(dst, p)
-		}
-		return dst, nil
+		return appendMulti(dst, wkbMultiPolygon, g, appendPolygon), nil
 	case orb.Collection:
 		dst = appendHeader(dst, wkbGeometryCollection)
 		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(g)))
@@ -96,6 +75,27 @@ func appendFloat(dst []byte, f float64) []byte {
 func appendHeader(dst []byte, typ uint32) []byte {
 	dst = append(dst, 1) // little-endian
 	return binary.LittleEndian.AppendUint32(dst, typ)
+}
+
+// appendMulti appends a multi-geometry of type typ: its header, its count and each part,
+// which appendPart appends with the part's own header.
+func appendMulti[T any](dst []byte, typ uint32, parts []T, appendPart func([]byte, T) []byte) []byte {
+	dst = appendHeader(dst, typ)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(parts)))
+	for _, p := range parts {
+		dst = appendPart(dst, p)
+	}
+	return dst
+}
+
+func appendPoint(dst []byte, p orb.Point) []byte {
+	dst = appendHeader(dst, wkbPoint)
+	dst = appendFloat(dst, p[0])
+	return appendFloat(dst, p[1])
+}
+
+func appendLineString(dst []byte, l orb.LineString) []byte {
+	return appendPoints(appendHeader(dst, wkbLineString), l)
 }
 
 func appendPoints(dst []byte, ps []orb.Point) []byte {
@@ -305,6 +305,44 @@ func (d *wkbDecoder) member(want uint32) (bool, int, error) {
 	return be, dims, nil
 }
 
+// multi reads the count and members of a multi-geometry M, each a geometry of type want;
+// minSize is the fewest bytes a member takes.
+func multi[M interface {
+	~[]T
+	orb.Geometry
+}, T any](d *wkbDecoder, be bool, minSize int, want uint32) (orb.Geometry, error) {
+	n, err := d.count(be, minSize)
+	if err != nil {
+		return nil, err
+	}
+	m := make(M, n)
+	for i := range m {
+		o, dims, err := d.member(want)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.memberBody(&m[i], o, dims); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// memberBody reads the body of a member of a multi-geometry into dst, a *orb.Point,
+// *orb.LineString or *orb.Polygon. A type switch rather than a function value keeps the
+// decoder on the stack.
+func (d *wkbDecoder) memberBody(dst any, be bool, dims int) (err error) {
+	switch dst := dst.(type) {
+	case *orb.Point:
+		*dst, err = d.point(be, dims)
+	case *orb.LineString:
+		*dst, err = d.points(be, dims)
+	case *orb.Polygon:
+		*dst, err = d.polygon(be, dims)
+	}
+	return err
+}
+
 func (d *wkbDecoder) geometry(depth int) (orb.Geometry, error) {
 	be, t, dims, err := d.geomHeader()
 	if err != nil {
@@ -319,55 +357,11 @@ func (d *wkbDecoder) geometry(depth int) (orb.Geometry, error) {
 	case wkbPolygon:
 		return d.polygon(be, dims)
 	case wkbMultiPoint:
-		n, err := d.count(be, 5+16)
-		if err != nil {
-			return nil, err
-		}
-		mp := make(orb.MultiPoint, n)
-		for i := range mp {
-			o, dm, err := d.member(wkbPoint)
-			if err != nil {
-				return nil, err
-			}
-			if mp[i], err = d.point(o, dm); err != nil {
-				return nil, err
-			}
-		}
-		return mp, nil
+		return multi[orb.MultiPoint](d, be, 5+16, wkbPoint)
 	case wkbMultiLineString:
-		n, err := d.count(be, 9)
-		if err != nil {
-			return nil, err
-		}
-		ml := make(orb.MultiLineString, n)
-		for i := range ml {
-			o, dm, err := d.member(wkbLineString)
-			if err != nil {
-				return nil, err
-			}
-			ps, err := d.points(o, dm)
-			if err != nil {
-				return nil, err
-			}
-			ml[i] = ps
-		}
-		return ml, nil
+		return multi[orb.MultiLineString](d, be, 9, wkbLineString)
 	case wkbMultiPolygon:
-		n, err := d.count(be, 9)
-		if err != nil {
-			return nil, err
-		}
-		mp := make(orb.MultiPolygon, n)
-		for i := range mp {
-			o, dm, err := d.member(wkbPolygon)
-			if err != nil {
-				return nil, err
-			}
-			if mp[i], err = d.polygon(o, dm); err != nil {
-				return nil, err
-			}
-		}
-		return mp, nil
+		return multi[orb.MultiPolygon](d, be, 9, wkbPolygon)
 	case wkbGeometryCollection:
 		if depth >= MaxCollectionDepth {
 			return nil, badWKB("geometry collections nested more than %d deep", MaxCollectionDepth)

@@ -17,6 +17,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"riskmap/pkg/config"
+	"riskmap/pkg/demo"
 	"riskmap/pkg/synth"
 )
 
@@ -63,7 +64,7 @@ func generate() (map[string][]byte, error) {
 	files := map[string][]byte{}
 	var feats []any
 	for _, r := range regions {
-		feats = append(feats, feature{Type: "Feature", Geometry: geojson.NewGeometry(r.Geometry), Properties: regionProps{
+		feats = append(feats, feature{Type: "Feature", Geometry: geojson.NewGeometry(r.Geometry), Properties: demo.RegionProperties{
 			Code: r.Code, Name: r.Name, Level: r.Level, ParentCode: r.ParentCode, Population: r.Population}})
 	}
 	if files["regions.geojson"], err = collection(feats); err != nil {
@@ -96,14 +97,6 @@ type feature struct {
 
 func newFeature(g orb.Geometry, props any) feature {
 	return feature{Type: "Feature", Geometry: geojson.NewGeometry(g), Properties: props}
-}
-
-type regionProps struct {
-	Code       string `json:"code"`
-	Name       string `json:"name"`
-	Level      string `json:"level"`
-	ParentCode string `json:"parent_code"`
-	Population int64  `json:"population"`
 }
 
 // collection writes a FeatureCollection with one Feature per line, so that a regenerated file

@@ -8,27 +8,10 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"riskmap/pkg/demo"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/synth"
 )
-
-type targetProps struct {
-	Name       string `json:"name"`
-	Kind       string `json:"kind"`
-	RegionCode string `json:"region_code"`
-	Address    string `json:"address"`
-	People     int    `json:"people"`
-}
-
-type shelterProps struct {
-	Name            string  `json:"name"`
-	Kind            string  `json:"kind"`
-	RegionCode      string  `json:"region_code"`
-	Address         string  `json:"address"`
-	Capacity        int     `json:"capacity"`
-	EffectiveAreaM2 float64 `json:"effective_area_m2"`
-	ServiceRadiusM  float64 `json:"service_radius_m"`
-}
 
 // site is a named place in a given community ("" = drawn by population).
 type site struct {
@@ -132,8 +115,8 @@ func buildSites(gen *synth.Generator, regions []*riskmap.Region, r *rand.Rand) (
 		used[name] = true
 		people := lo + r.IntN(hi-lo+1)
 		people = int(math.Round(float64(people)/10) * 10)
-		targets = append(targets, newFeature(p, targetProps{Name: name, Kind: kind, RegionCode: code,
-			Address: address(code), People: people}))
+		targets = append(targets, newFeature(p, demo.TargetProperties{SiteProperties: demo.SiteProperties{
+			Name: name, Kind: kind, RegionCode: code, Address: address(code)}, People: people}))
 		return nil
 	}
 	mixOf := map[string]int{}
@@ -203,8 +186,8 @@ func buildSites(gen *synth.Generator, regions []*riskmap.Region, r *rand.Rand) (
 			g = poly
 		}
 		used[name] = true
-		shelters = append(shelters, newFeature(g, shelterProps{Name: name, Kind: kind, RegionCode: code,
-			Address: address(code), Capacity: int(area / 1.5), EffectiveAreaM2: area, ServiceRadiusM: radius}))
+		shelters = append(shelters, newFeature(g, demo.ShelterProperties{SiteProperties: demo.SiteProperties{
+			Name: name, Kind: kind, RegionCode: code, Address: address(code)}, Capacity: int(area / 1.5), EffectiveAreaM2: area, ServiceRadiusM: radius}))
 		return nil
 	}
 	for _, s := range fixedShelters {
