@@ -100,7 +100,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hash, err := s.hashPassword(c, pw)
+	hash, err := s.auth.HashPassword(c.Request().Context(), pw)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (s *Server) patchUser(c echo.Context) error {
 		return err
 	}
 	written(c)
-	s.auth.clear() // role, scope or disabled changed: no request may use the old ones
+	s.auth.Forget() // role, scope or disabled changed: no request may use the old ones
 	return c.JSON(http.StatusOK, map[string]any{"user": viewUser(u)})
 }
 
@@ -201,7 +201,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if u.PasswordHash, err = s.hashPassword(c, pw); err != nil {
+	if u.PasswordHash, err = s.auth.HashPassword(c.Request().Context(), pw); err != nil {
 		return err
 	}
 	// The new password, the end of the user's sessions and the audit row commit together.
@@ -215,7 +215,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 		return err
 	}
 	written(c)
-	s.auth.clear()
+	s.auth.Forget()
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{"password": pw})
 }
@@ -293,8 +293,8 @@ func (s *Server) createToken(c echo.Context) error {
 	if u.Disabled {
 		return riskmap.Errorf(riskmap.EINVALID, "user: %q is disabled", clip(req.User))
 	}
-	secret := tokenPrefix + randomToken()
-	t := &riskmap.APIToken{Name: req.Name, UserID: u.ID, UserName: u.Name, TokenHash: tokenHash(secret),
+	secret := riskmap.APITokenPrefix + riskmap.NewToken()
+	t := &riskmap.APIToken{Name: req.Name, UserID: u.ID, UserName: u.Name, TokenHash: riskmap.HashToken(secret),
 		CreatedBy: userOf(c).Name, CreatedAt: s.now(), Scope: req.Scope}
 	if err := s.cfg.Store.CreateAPITokenRecorded(ctx, t, func() (*riskmap.WriteRecords, error) {
 		a.targetID, a.after = strconv.FormatInt(t.ID, 10), viewToken(t)
@@ -321,7 +321,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 		return err
 	}
 	written(c)
-	s.auth.clear()
+	s.auth.Forget()
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -33,6 +33,7 @@ import (
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
+	"riskmap/pkg/webauth"
 )
 
 // Config is what the server is built from.
@@ -110,9 +111,7 @@ type Server struct {
 
 	rules     map[string]rule
 	bodyRules map[string]bodyRule
-	hashes    *hashGate
-	throttle  *throttle
-	auth      authCache
+	auth      *webauth.Auth
 	folds     auditFolds
 
 	internal *view
@@ -173,12 +172,8 @@ func New(cfg Config) *Server {
 		cfg.Registry = prometheus.NewRegistry()
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	cfg.Auth.defaults()
 	cfg.Timeouts.defaults()
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if len(cfg.DeviceKey) == 0 {
-		cfg.DeviceKey = []byte(randomToken())
-	}
 	if cfg.Units != nil && cfg.Units.Index == nil && cfg.Index != nil {
 		// Writes reach the index through the register service: a service given without
 		// one writes to the server's.
@@ -189,7 +184,7 @@ func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
-		throttle: newThrottle(cfg.Auth), hashes: newHashGate(0, 0)}
+		auth: webauth.New(cfg.Auth, cfg.Store, cfg.DeviceKey, cfg.Logger, cfg.Now)}
 	// The client address is the socket's unless the request came through a trusted proxy.
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.Auth.TrustedProxies) > 0 {
@@ -359,6 +354,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		body.Error.Code = code
 		body.Error.Message = riskmap.ErrorMessage(err)
 		body.Error.Fields = riskmap.ErrorFields(err)
+	}
+	if errors.Is(err, webauth.ErrBusy) {
+		retryAfter(c, time.Second) // no slot for a password hash: soon
 	}
 	if status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
 		retryAfter(c, 2*time.Second)
