@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"riskmap/pkg/accounts"
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
 	"riskmap/pkg/publishing"
@@ -112,6 +113,7 @@ type Server struct {
 	rules     map[string]rule
 	bodyRules map[string]bodyRule
 	auth      *webauth.Auth
+	accounts  *accounts.Service
 	folds     auditFolds
 
 	internal *view
@@ -185,6 +187,7 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
 		auth: webauth.New(cfg.Auth, cfg.Store, cfg.DeviceKey, cfg.Logger, cfg.Now)}
+	s.accounts = &accounts.Service{Store: cfg.Store, Catalog: cfg.Catalog, Hash: s.auth.HashPassword, Forget: s.auth.Forget, Now: s.now}
 	// The client address is the socket's unless the request came through a trusted proxy.
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.Auth.TrustedProxies) > 0 {

@@ -25,3 +25,19 @@ func HashToken(secret string) string {
 	h := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(h[:])
 }
+
+// Validate checks a new API token: its name, its scope and the name of the user it acts
+// as (UserName).
+func (t *APIToken) Validate() error {
+	var p Problems
+	if t.Name == "" || len([]rune(t.Name)) > 64 {
+		p.Add("name", "is required, at most 64 characters")
+	}
+	if !ValidTokenScope(t.Scope) {
+		p.Add("scope", "应为空（以该用户身份操作）或 \"metrics\"（只能读取 /metrics 与 /readyz）")
+	}
+	if t.UserName == "" {
+		p.Add("user", "names the user the token acts as")
+	}
+	return p.Err()
+}
