@@ -20,11 +20,8 @@ func (s *Service) User(ctx context.Context, name string) (*riskmap.User, error) 
 // (checked in that order), ECONFLICT for a name taken, EUNAVAILABLE when no password hash
 // can be computed now.
 func (s *Service) Create(ctx context.Context, u *riskmap.User, pw *string, rec Recorder) (string, error) {
-	p, err := newPassword(pw)
+	p, err := s.setPassword(ctx, u, pw)
 	if err != nil {
-		return "", err
-	}
-	if u.PasswordHash, err = s.hash(ctx, p); err != nil {
 		return "", err
 	}
 	u.CreatedAt = s.now()
@@ -62,11 +59,8 @@ func (s *Service) Update(ctx context.Context, by, u *riskmap.User, up riskmap.Us
 // ResetPassword gives u (from User) the password pw, or a generated one when pw is nil or
 // empty, ends its sessions, and returns the password.
 func (s *Service) ResetPassword(ctx context.Context, u *riskmap.User, pw *string, rec Recorder) (string, error) {
-	p, err := newPassword(pw)
+	p, err := s.setPassword(ctx, u, pw)
 	if err != nil {
-		return "", err
-	}
-	if u.PasswordHash, err = s.hash(ctx, p); err != nil {
 		return "", err
 	}
 	// The new password, the end of the user's sessions and the audit row commit together.
@@ -77,11 +71,21 @@ func (s *Service) ResetPassword(ctx context.Context, u *riskmap.User, pw *string
 	return p, nil
 }
 
-func (s *Service) hash(ctx context.Context, pw string) (string, error) {
-	if s.Hash != nil {
-		return s.Hash(ctx, pw)
+// setPassword sets u's password hash to that of pw (checked), or of a generated password
+// when pw is nil or empty, and returns the password.
+func (s *Service) setPassword(ctx context.Context, u *riskmap.User, pw *string) (string, error) {
+	p, err := newPassword(pw)
+	if err != nil {
+		return "", err
 	}
-	return password.Hash(pw)
+	hash := password.Hash
+	if s.Hash != nil {
+		hash = func(pw string) (string, error) { return s.Hash(ctx, pw) }
+	}
+	if u.PasswordHash, err = hash(p); err != nil {
+		return "", err
+	}
+	return p, nil
 }
 
 // newPassword returns the password asked for (checked) or a generated one.

@@ -167,24 +167,27 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// sessionUser is the JSON of the logged-in user.
-type sessionUser struct {
+// userFields is the JSON of a user: of the logged-in one, inside an admin's userView, and
+// of a new user sent to POST /api/v1/users, the only place where Password is set (an
+// answer never carries it).
+type userFields struct {
 	Name       string   `json:"name"`
 	Role       string   `json:"role"`
 	Department string   `json:"department"`
 	Categories []string `json:"categories"`
 	Regions    []string `json:"regions"`
+	Password   *string  `json:"password,omitempty"`
 }
 
 type sessionBody struct {
-	User      sessionUser `json:"user"`
-	CSRFToken string      `json:"csrf_token,omitempty"`
-	ExpiresAt *time.Time  `json:"expires_at,omitempty"`
-	Via       string      `json:"via"`
+	User      userFields `json:"user"`
+	CSRFToken string     `json:"csrf_token,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Via       string     `json:"via"`
 }
 
-func userJSON(u *riskmap.User) sessionUser {
-	return sessionUser{Name: u.Name, Role: u.Role, Department: u.Department,
+func userJSON(u *riskmap.User) userFields {
+	return userFields{Name: u.Name, Role: u.Role, Department: u.Department,
 		Categories: nonNilStrings(u.Categories), Regions: nonNilStrings(u.Regions)}
 }
 

@@ -294,25 +294,22 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
+// statusOfCode maps an application error code to an HTTP status; any other is 500.
+var statusOfCode = map[string]int{
+	riskmap.EINVALID:      http.StatusBadRequest,
+	riskmap.ENOTFOUND:     http.StatusNotFound,
+	riskmap.ECONFLICT:     http.StatusConflict,
+	riskmap.EPRECONDITION: http.StatusPreconditionFailed,
+	riskmap.EUNAUTHORIZED: http.StatusUnauthorized,
+	riskmap.EFORBIDDEN:    http.StatusForbidden,
+	riskmap.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	riskmap.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
 // statusOf maps an application error code to an HTTP status.
 func statusOf(code string) int {
-	switch code {
-	case riskmap.EINVALID:
-		return http.StatusBadRequest
-	case riskmap.ENOTFOUND:
-		return http.StatusNotFound
-	case riskmap.ECONFLICT:
-		return http.StatusConflict
-	case riskmap.EPRECONDITION:
-		return http.StatusPreconditionFailed
-	case riskmap.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case riskmap.EFORBIDDEN:
-		return http.StatusForbidden
-	case riskmap.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case riskmap.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
+	if st, ok := statusOfCode[code]; ok {
+		return st
 	}
 	return http.StatusInternalServerError
 }

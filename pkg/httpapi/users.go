@@ -15,16 +15,16 @@ import (
 // Users and API tokens: the handlers parse the request, call pkg/accounts, which owns the
 // use cases, and shape the JSON. The routes are in adminRoutes (admins only).
 
-// userView is the JSON of a user for admins: the session's view of it and more.
+// userView is the JSON of a user for admins: its fields, and more.
 type userView struct {
 	ID int64 `json:"id"`
-	sessionUser
+	userFields
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 func viewUser(u *riskmap.User) userView {
-	return userView{ID: u.ID, sessionUser: userJSON(u), Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	return userView{ID: u.ID, userFields: userJSON(u), Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
 }
 
 func (s *Server) listUsers(c echo.Context) error {
@@ -58,14 +58,7 @@ func (s *Server) decode(c echo.Context, v any) error {
 func (s *Server) createUser(c echo.Context) error {
 	a := auditOf(c)
 	a.action, a.targetType = "user.create", "user"
-	var req struct {
-		Name       string   `json:"name"`
-		Role       string   `json:"role"`
-		Department string   `json:"department"`
-		Categories []string `json:"categories"`
-		Regions    []string `json:"regions"`
-		Password   *string  `json:"password"`
-	}
+	var req userFields
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
@@ -83,17 +76,17 @@ func (s *Server) createUser(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"user": viewUser(u), "password": pw})
 }
 
-func (s *Server) userByParam(c echo.Context) (*riskmap.User, error) {
+// userByParam returns the user the path names and starts the audit row of action on it.
+func (s *Server) userByParam(c echo.Context, action string) (*riskmap.User, *auditRecord, error) {
 	name := c.Param("name")
 	a := auditOf(c)
-	a.targetType, a.targetID = "user", clip(name)
-	return s.accounts.User(c.Request().Context(), name)
+	a.action, a.targetType, a.targetID = action, "user", clip(name)
+	u, err := s.accounts.User(c.Request().Context(), name)
+	return u, a, err
 }
 
 func (s *Server) patchUser(c echo.Context) error {
-	a := auditOf(c)
-	a.action = "user.update"
-	u, err := s.userByParam(c)
+	u, a, err := s.userByParam(c, "user.update")
 	if err != nil {
 		return err
 	}
@@ -112,9 +105,7 @@ func (s *Server) patchUser(c echo.Context) error {
 }
 
 func (s *Server) resetPassword(c echo.Context) error {
-	a := auditOf(c)
-	a.action = "user.password"
-	u, err := s.userByParam(c)
+	u, a, err := s.userByParam(c, "user.password")
 	if err != nil {
 		return err
 	}

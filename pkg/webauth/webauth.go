@@ -33,20 +33,17 @@ type Config struct {
 }
 
 func (a *Config) defaults() {
-	if a.SessionIdle <= 0 {
-		a.SessionIdle = 30 * time.Minute
-	}
-	if a.SessionMax <= 0 {
-		a.SessionMax = 12 * time.Hour
-	}
-	if a.LoginWindow <= 0 {
-		a.LoginWindow = 15 * time.Minute
-	}
-	if a.LoginFailuresPerAccount <= 0 {
-		a.LoginFailuresPerAccount = 5
-	}
-	if a.LoginFailuresPerAddr <= 0 {
-		a.LoginFailuresPerAddr = 20
+	orDefault(&a.SessionIdle, 30*time.Minute)
+	orDefault(&a.SessionMax, 12*time.Hour)
+	orDefault(&a.LoginWindow, 15*time.Minute)
+	orDefault(&a.LoginFailuresPerAccount, 5)
+	orDefault(&a.LoginFailuresPerAddr, 20)
+}
+
+// orDefault sets a setting that is zero or less to its default.
+func orDefault[T time.Duration | int](v *T, d T) {
+	if *v <= 0 {
+		*v = d
 	}
 }
 
