@@ -19,8 +19,8 @@ import (
 const (
 	cookieSecure = "__Host-riskmap_session"
 	cookiePlain  = "riskmap_session"
-	// CSRFHeader carries the session's CSRF token on a write made with the cookie.
-	CSRFHeader = "X-CSRF-Token"
+	// csrfHeader carries the session's CSRF token on a write made with the cookie.
+	csrfHeader = "X-CSRF-Token"
 )
 
 // IsTLS reports whether the client reached us over TLS, directly or through a trusted proxy.
@@ -61,9 +61,9 @@ func IsUnsafe(method string) bool {
 // CheckCSRF checks a write made with the session's cookie: it must send the session's
 // CSRF token and not come from another origin.
 func (a *Auth) CheckCSRF(c echo.Context, sess *riskmap.Session) error {
-	got := c.Request().Header.Get(CSRFHeader)
+	got := c.Request().Header.Get(csrfHeader)
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
-		return riskmap.Errorf(riskmap.EFORBIDDEN, "a write with a session cookie must send the session's %s header (from POST or GET /api/v1/session)", CSRFHeader)
+		return riskmap.Errorf(riskmap.EFORBIDDEN, "a write with a session cookie must send the session's %s header (from POST or GET /api/v1/session)", csrfHeader)
 	}
 	return a.CheckOrigin(c)
 }

@@ -87,9 +87,6 @@ func New(cfg Config, store Store, deviceKey []byte, logger *slog.Logger, now fun
 		throttle: newThrottle(cfg), hashes: newHashGate(0, 0)}
 }
 
-// Config returns the configuration in use, defaults filled in.
-func (a *Auth) Config() Config { return a.cfg }
-
 func (a *Auth) now() time.Time {
 	if a.clock != nil {
 		return a.clock().UTC()
