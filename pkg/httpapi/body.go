@@ -46,17 +46,16 @@ type Timeouts struct {
 }
 
 func (t *Timeouts) defaults() {
-	if t.Header <= 0 {
-		t.Header = 10 * time.Second
-	}
-	if t.Body <= 0 {
-		t.Body = 30 * time.Second
-	}
-	if t.Write <= 0 {
-		t.Write = 2 * time.Minute
-	}
-	if t.Idle <= 0 {
-		t.Idle = 2 * time.Minute
+	orDefault(&t.Header, 10*time.Second)
+	orDefault(&t.Body, 30*time.Second)
+	orDefault(&t.Write, 2*time.Minute)
+	orDefault(&t.Idle, 2*time.Minute)
+}
+
+// orDefault sets a setting that is zero or less to its default.
+func orDefault(v *time.Duration, d time.Duration) {
+	if *v <= 0 {
+		*v = d
 	}
 }
 

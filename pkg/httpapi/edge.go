@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/webauth"
 )
 
 // ContentSecurityPolicy is sent with every response. The pages run under it with no
@@ -120,7 +120,7 @@ func (s *Server) audit(next echo.HandlerFunc) echo.HandlerFunc {
 		a := auditOf(c)
 		r := c.Request()
 		ctx := context.WithoutCancel(r.Context())
-		if isUnsafe(r.Method) {
+		if webauth.IsUnsafe(r.Method) {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, writeTimeout)
 			defer cancel()
@@ -147,7 +147,7 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 	}
 	ctx, cancel := auditContext(c)
 	defer cancel()
-	if principalOf(c).user == nil && e.Outcome == riskmap.OutcomeDenied {
+	if principalOf(c).User == nil && e.Outcome == riskmap.OutcomeDenied {
 		s.foldRefusal(ctx, e, c.Path())
 		return
 	}
@@ -161,14 +161,14 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap.AuditEntry {
 	r := c.Request()
 	denied := a.denied || status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests
-	write := isUnsafe(r.Method) && !noAudit[r.Method+" "+c.Path()] && status != http.StatusNotFound && status != http.StatusMethodNotAllowed
+	write := webauth.IsUnsafe(r.Method) && !noAudit[r.Method+" "+c.Path()] && status != http.StatusNotFound && status != http.StatusMethodNotAllowed
 	if a.skip || (!denied && !write) {
 		return nil
 	}
 	e := &riskmap.AuditEntry{At: s.now(), Status: status, Method: clip(r.Method), Path: clip(r.URL.Path),
 		ClientAddr: c.RealIP(), Action: a.action, TargetType: a.targetType, TargetID: a.targetID, Detail: a.detail}
-	if p := principalOf(c); p.user != nil {
-		e.Actor, e.Role = p.user.Name, p.user.Role
+	if p := principalOf(c); p.User != nil {
+		e.Actor, e.Role = p.User.Name, p.User.Role
 	} else {
 		e.Actor, e.Role = a.actor, a.role
 	}
@@ -193,9 +193,9 @@ func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap
 			e.Detail = clip(own.message)
 		}
 	}
-	if p := principalOf(c); p.token != nil {
+	if p := principalOf(c); p.Token != nil {
 		// Who holds a token is not who it names: say which token acted.
-		e.Detail = strings.TrimSuffix("API token #"+strconv.FormatInt(p.token.ID, 10)+" ("+clip(p.token.Name)+"); "+e.Detail, "; ")
+		e.Detail = strings.TrimSuffix("API token #"+strconv.FormatInt(p.Token.ID, 10)+" ("+clip(p.Token.Name)+"); "+e.Detail, "; ")
 	}
 	if status < 400 {
 		e.Before, e.After = rawJSON(a.before), rawJSON(a.after)
@@ -218,83 +218,4 @@ func rawJSON(v any) json.RawMessage {
 		return nil
 	}
 	return b
-}
-
-// throttle counts failed logins per account and per client address in a sliding window.
-// It lives in the process: each replica counts its own.
-type throttle struct {
-	mu        sync.Mutex
-	window    time.Duration
-	perAcct   int
-	perAddr   int
-	byAccount map[string][]time.Time
-	byAddr    map[string][]time.Time
-}
-
-func newThrottle(a AuthConfig) *throttle {
-	return &throttle{window: a.LoginWindow, perAcct: a.LoginFailuresPerAccount, perAddr: a.LoginFailuresPerAddr,
-		byAccount: map[string][]time.Time{}, byAddr: map[string][]time.Time{}}
-}
-
-func (t *throttle) prune(m map[string][]time.Time, k string, now time.Time) []time.Time {
-	v := m[k]
-	i := 0
-	for i < len(v) && now.Sub(v[i]) >= t.window {
-		i++
-	}
-	v = v[i:]
-	if len(v) == 0 {
-		delete(m, k)
-		return nil
-	}
-	m[k] = v
-	return v
-}
-
-// begin starts a login attempt for account from addr. It returns how long the client
-// must wait when the account or the address is past its limit; otherwise it counts the
-// attempt as a failure at once, before the (slow) password check, so that parallel guesses
-// are counted too, and returns 0. succeed takes the count back. A proven attempt comes from
-// a browser that has logged in to this account before (a device cookie): it is neither held
-// back by nor counted against the address, so that one office behind one address is not
-// locked out by guesses from a neighbour; the account's own limit holds for everyone.
-func (t *throttle) begin(account, addr string, proven bool, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := account // exact, as the store compares names
-	var wait time.Duration
-	if v := t.prune(t.byAccount, k, now); len(v) >= t.perAcct {
-		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAcct]))
-	}
-	if v := t.prune(t.byAddr, addr, now); len(v) >= t.perAddr && !proven {
-		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAddr]))
-	}
-	if wait > 0 {
-		return wait
-	}
-	t.byAccount[k] = append(t.byAccount[k], now)
-	if !proven {
-		t.byAddr[addr] = append(t.byAddr[addr], now)
-	}
-	if len(t.byAddr) > 100000 { // a flood of addresses must not grow memory without end
-		for a := range t.byAddr {
-			t.prune(t.byAddr, a, now)
-		}
-	}
-	return 0
-}
-
-// succeed takes back the attempt a successful login counted: the account's failures are
-// forgiven, the address keeps its earlier ones.
-func (t *throttle) succeed(account, addr string, at time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.byAccount, account)
-	v := t.byAddr[addr]
-	for i := len(v) - 1; i >= 0; i-- {
-		if v[i].Equal(at) {
-			t.byAddr[addr] = append(v[:i:i], v[i+1:]...)
-			break
-		}
-	}
 }

@@ -78,20 +78,27 @@ func ogcNoParams(c echo.Context) error {
 	return nil
 }
 
-func (s *Server) ogcLanding(c echo.Context) error {
+// ogcDocument answers a resource that takes no query parameter but f with the JSON that
+// body makes from the resource's absolute address (the base URL and path).
+func (s *Server) ogcDocument(c echo.Context, path string, body func(self string) any) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	b := s.baseURL(c) + "/ogc"
-	return c.JSON(http.StatusOK, map[string]any{
-		"title":       "riskmap 城市安全风险清单",
-		"description": "风险辨识单元与区域总体风险等级 (OGC API – Features)",
-		"links": []link{
-			{b, "self", "application/json", "本页"},
-			{b + "/api", "service-desc", openAPIType, "API 定义 (OpenAPI 3.0)"},
-			{b + "/conformance", "conformance", "application/json", "符合的标准"},
-			{b + "/collections", "data", "application/json", "数据集合"},
-		},
+	return c.JSON(http.StatusOK, body(s.baseURL(c)+path))
+}
+
+func (s *Server) ogcLanding(c echo.Context) error {
+	return s.ogcDocument(c, "/ogc", func(b string) any {
+		return map[string]any{
+			"title":       "riskmap 城市安全风险清单",
+			"description": "风险辨识单元与区域总体风险等级 (OGC API – Features)",
+			"links": []link{
+				{b, "self", "application/json", "本页"},
+				{b + "/api", "service-desc", openAPIType, "API 定义 (OpenAPI 3.0)"},
+				{b + "/conformance", "conformance", "application/json", "符合的标准"},
+				{b + "/collections", "data", "application/json", "数据集合"},
+			},
+		}
 	})
 }
 
@@ -201,13 +208,11 @@ func (s *Server) collections(c echo.Context) []ogcCollection {
 }
 
 func (s *Server) ogcCollections(c echo.Context) error {
-	if err := ogcNoParams(c); err != nil {
-		return err
-	}
-	b := s.baseURL(c) + "/ogc/collections"
-	return c.JSON(http.StatusOK, map[string]any{
-		"links":       []link{{b, "self", "application/json", "数据集合"}},
-		"collections": s.collections(c),
+	return s.ogcDocument(c, "/ogc/collections", func(b string) any {
+		return map[string]any{
+			"links":       []link{{b, "self", "application/json", "数据集合"}},
+			"collections": s.collections(c),
+		}
 	})
 }
 

@@ -139,14 +139,7 @@ func publicationLocation(n int64) string { return "/api/v1/publications/" + strc
 
 func (s *Server) listPublications(c echo.Context) error {
 	ps, err := s.cfg.Store.Publications(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	out := make([]publicationJSON, len(ps))
-	for i, p := range ps {
-		out[i] = pubJSON(p, true)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"publications": out})
+	return listJSON(c, "publications", ps, err, func(p *riskmap.Publication) publicationJSON { return pubJSON(p, true) })
 }
 
 func parsePubNumber(s string) (int64, error) {

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"riskmap/pkg/accounts"
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
 	"riskmap/pkg/publishing"
@@ -33,6 +34,7 @@ import (
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
+	"riskmap/pkg/webauth"
 )
 
 // Config is what the server is built from.
@@ -110,9 +112,8 @@ type Server struct {
 
 	rules     map[string]rule
 	bodyRules map[string]bodyRule
-	hashes    *hashGate
-	throttle  *throttle
-	auth      authCache
+	auth      *webauth.Auth
+	accounts  *accounts.Service
 	folds     auditFolds
 
 	internal *view
@@ -173,12 +174,8 @@ func New(cfg Config) *Server {
 		cfg.Registry = prometheus.NewRegistry()
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	cfg.Auth.defaults()
 	cfg.Timeouts.defaults()
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if len(cfg.DeviceKey) == 0 {
-		cfg.DeviceKey = []byte(randomToken())
-	}
 	if cfg.Units != nil && cfg.Units.Index == nil && cfg.Index != nil {
 		// Writes reach the index through the register service: a service given without
 		// one writes to the server's.
@@ -189,7 +186,8 @@ func New(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
-		throttle: newThrottle(cfg.Auth), hashes: newHashGate(0, 0)}
+		auth: webauth.New(cfg.Auth, cfg.Store, cfg.DeviceKey, cfg.Logger, cfg.Now)}
+	s.accounts = &accounts.Service{Store: cfg.Store, Catalog: cfg.Catalog, Hash: s.auth.HashPassword, Forget: s.auth.Forget, Now: s.now}
 	// The client address is the socket's unless the request came through a trusted proxy.
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.Auth.TrustedProxies) > 0 {
@@ -296,25 +294,22 @@ type ErrorBody struct {
 	} `json:"error"`
 }
 
+// statusOfCode maps an application error code to an HTTP status; any other is 500.
+var statusOfCode = map[string]int{
+	riskmap.EINVALID:      http.StatusBadRequest,
+	riskmap.ENOTFOUND:     http.StatusNotFound,
+	riskmap.ECONFLICT:     http.StatusConflict,
+	riskmap.EPRECONDITION: http.StatusPreconditionFailed,
+	riskmap.EUNAUTHORIZED: http.StatusUnauthorized,
+	riskmap.EFORBIDDEN:    http.StatusForbidden,
+	riskmap.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	riskmap.EUNAVAILABLE:  http.StatusServiceUnavailable,
+}
+
 // statusOf maps an application error code to an HTTP status.
 func statusOf(code string) int {
-	switch code {
-	case riskmap.EINVALID:
-		return http.StatusBadRequest
-	case riskmap.ENOTFOUND:
-		return http.StatusNotFound
-	case riskmap.ECONFLICT:
-		return http.StatusConflict
-	case riskmap.EPRECONDITION:
-		return http.StatusPreconditionFailed
-	case riskmap.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case riskmap.EFORBIDDEN:
-		return http.StatusForbidden
-	case riskmap.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case riskmap.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
+	if st, ok := statusOfCode[code]; ok {
+		return st
 	}
 	return http.StatusInternalServerError
 }
@@ -359,6 +354,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		body.Error.Code = code
 		body.Error.Message = riskmap.ErrorMessage(err)
 		body.Error.Fields = riskmap.ErrorFields(err)
+	}
+	if errors.Is(err, webauth.ErrBusy) {
+		retryAfter(c, time.Second) // no slot for a password hash: soon
 	}
 	if status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
 		retryAfter(c, 2*time.Second)

@@ -144,13 +144,19 @@ func (s *Server) createUnit(c echo.Context) error {
 	return s.writeUnit(c, http.StatusCreated, u)
 }
 
-func (s *Server) updateUnit(c echo.Context) error {
-	id, err := parseID(c)
-	if err != nil {
-		return err
+// unitWrite reads what a write of an existing unit names, the unit's id in the path and
+// its version in If-Match, and starts the write's audit row (action on the unit).
+func unitWrite(c echo.Context, action string) (id, version int64, err error) {
+	if id, err = parseID(c); err != nil {
+		return 0, 0, err
 	}
-	recordUnit(c, "unit.update", id, register.Change{})
-	version, err := ifMatch(c)
+	recordUnit(c, action, id, register.Change{})
+	version, err = ifMatch(c)
+	return id, version, err
+}
+
+func (s *Server) updateUnit(c echo.Context) error {
+	id, version, err := unitWrite(c, "unit.update")
 	if err != nil {
 		return err
 	}
@@ -181,12 +187,7 @@ func (s *Server) updateUnit(c echo.Context) error {
 // approve, reject and retire (DELETE).
 func (s *Server) transition(action string, do func(ctx context.Context, by *riskmap.User, id, version int64, rec register.Recorder) (register.Change, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id, err := parseID(c)
-		if err != nil {
-			return err
-		}
-		recordUnit(c, action, id, register.Change{})
-		version, err := ifMatch(c)
+		id, version, err := unitWrite(c, action)
 		if err != nil {
 			return err
 		}

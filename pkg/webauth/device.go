@@ -1,4 +1,4 @@
-package httpapi
+package webauth
 
 import (
 	"crypto/hmac"
@@ -27,14 +27,14 @@ const (
 
 // deviceEntry is one account in a device cookie: name (as stored), issued (unix seconds),
 // and the HMAC of both. Entries are joined by "~".
-func (s *Server) deviceEntry(account string, issued int64) string {
+func (a *Auth) deviceEntry(account string, issued int64) string {
 	name := base64.RawURLEncoding.EncodeToString([]byte(account))
 	ts := strconv.FormatInt(issued, 10)
-	return name + "." + ts + "." + s.deviceMAC(name, ts)
+	return name + "." + ts + "." + a.deviceMAC(name, ts)
 }
 
-func (s *Server) deviceMAC(name, ts string) string {
-	m := hmac.New(sha256.New, s.cfg.DeviceKey)
+func (a *Auth) deviceMAC(name, ts string) string {
+	m := hmac.New(sha256.New, a.deviceKey)
 	m.Write([]byte("riskmap-device\x00" + name + "\x00" + ts))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
@@ -44,18 +44,8 @@ type deviceItem struct{ account, entry string }
 
 // deviceEntries returns the still valid entries of the request's device cookie, newest
 // first.
-func (s *Server) deviceEntries(c echo.Context, now time.Time) []deviceItem {
-	names := []string{deviceCookieSecure, deviceCookiePlain}
-	if s.isTLS(c) {
-		names = names[:1]
-	}
-	var raw string
-	for _, n := range names {
-		if ck, err := c.Cookie(n); err == nil && ck.Value != "" {
-			raw = ck.Value
-			break
-		}
-	}
+func (a *Auth) deviceEntries(c echo.Context, now time.Time) []deviceItem {
+	raw := a.cookieValue(c, deviceCookieSecure, deviceCookiePlain)
 	if raw == "" || len(raw) > 2048 {
 		return nil
 	}
@@ -69,7 +59,7 @@ func (s *Server) deviceEntries(c echo.Context, now time.Time) []deviceItem {
 		if err != nil || now.Sub(time.Unix(ts, 0)) > deviceLifetime || ts > now.Unix()+60 {
 			continue
 		}
-		if !hmac.Equal([]byte(parts[2]), []byte(s.deviceMAC(parts[0], parts[1]))) {
+		if !hmac.Equal([]byte(parts[2]), []byte(a.deviceMAC(parts[0], parts[1]))) {
 			continue
 		}
 		name, err := base64.RawURLEncoding.DecodeString(parts[0])
@@ -82,8 +72,8 @@ func (s *Server) deviceEntries(c echo.Context, now time.Time) []deviceItem {
 }
 
 // provenDevice reports whether the browser has logged in to account before.
-func (s *Server) provenDevice(c echo.Context, account string, now time.Time) bool {
-	for _, d := range s.deviceEntries(c, now) {
+func (a *Auth) provenDevice(c echo.Context, account string, now time.Time) bool {
+	for _, d := range a.deviceEntries(c, now) {
 		if d.account == account {
 			return true
 		}
@@ -92,17 +82,13 @@ func (s *Server) provenDevice(c echo.Context, account string, now time.Time) boo
 }
 
 // rememberDevice adds (or renews) account in the browser's device cookie.
-func (s *Server) rememberDevice(c echo.Context, account string, now time.Time) {
-	entries := []string{s.deviceEntry(account, now.Unix())}
-	for _, d := range s.deviceEntries(c, now) {
+func (a *Auth) rememberDevice(c echo.Context, account string, now time.Time) {
+	entries := []string{a.deviceEntry(account, now.Unix())}
+	for _, d := range a.deviceEntries(c, now) {
 		if len(entries) < deviceAccounts && d.account != account {
 			entries = append(entries, d.entry)
 		}
 	}
-	ck := &http.Cookie{Name: deviceCookiePlain, Value: strings.Join(entries, "~"), Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(deviceLifetime / time.Second)}
-	if s.isTLS(c) {
-		ck.Name, ck.Secure = deviceCookieSecure, true
-	}
-	c.SetCookie(ck)
+	a.setCookie(c, &http.Cookie{Value: strings.Join(entries, "~"), MaxAge: int(deviceLifetime / time.Second)},
+		deviceCookieSecure, deviceCookiePlain)
 }

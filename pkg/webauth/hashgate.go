@@ -1,12 +1,10 @@
-package httpapi
+package webauth
 
 import (
 	"context"
 	"runtime"
 	"sync/atomic"
 	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"riskmap/pkg/password"
 	"riskmap/pkg/riskmap"
@@ -35,8 +33,8 @@ func newHashGate(n, q int) *hashGate {
 	return &hashGate{slots: make(chan struct{}, n), queue: int64(q), maxWait: 30 * time.Second}
 }
 
-// errHashBusy is the answer when the queue is full or the wait too long.
-var errHashBusy = riskmap.Errorf(riskmap.EUNAVAILABLE, "登录请求过多，服务器正忙，请稍后重试")
+// ErrBusy is the answer (503; the HTTP API adds Retry-After) when the queue is full or the wait too long.
+var ErrBusy = riskmap.Errorf(riskmap.EUNAVAILABLE, "登录请求过多，服务器正忙，请稍后重试")
 
 // run computes f in a slot, waiting for one in the queue if needed.
 func (g *hashGate) run(ctx context.Context, f func()) error {
@@ -45,7 +43,7 @@ func (g *hashGate) run(ctx context.Context, f func()) error {
 	default:
 		if g.waiting.Add(1) > g.queue {
 			g.waiting.Add(-1)
-			return errHashBusy
+			return ErrBusy
 		}
 		t := time.NewTimer(g.maxWait)
 		select {
@@ -54,11 +52,11 @@ func (g *hashGate) run(ctx context.Context, f func()) error {
 			t.Stop()
 		case <-t.C:
 			g.waiting.Add(-1)
-			return errHashBusy
+			return ErrBusy
 		case <-ctx.Done():
 			g.waiting.Add(-1)
 			t.Stop()
-			return errHashBusy
+			return ErrBusy
 		}
 	}
 	defer func() { <-g.slots }()
@@ -66,12 +64,12 @@ func (g *hashGate) run(ctx context.Context, f func()) error {
 	return nil
 }
 
-// hashPassword hashes a new password in a slot of the gate.
-func (s *Server) hashPassword(c echo.Context, pw string) (string, error) {
+// HashPassword hashes a new password in a slot of the gate that bounds the hashes computed
+// at once; ErrBusy when none is free in time.
+func (a *Auth) HashPassword(ctx context.Context, pw string) (string, error) {
 	var hash string
 	var err error
-	if gerr := s.hashes.run(c.Request().Context(), func() { hash, err = password.Hash(pw) }); gerr != nil {
-		retryAfter(c, time.Second)
+	if gerr := a.hashes.run(ctx, func() { hash, err = password.Hash(pw) }); gerr != nil {
 		return "", gerr
 	}
 	return hash, err

@@ -1,0 +1,43 @@
+package riskmap
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+)
+
+// APITokenPrefix starts the secret of every API token, so that a token is told from a
+// password (HTTP Basic takes only tokens) and found by secret scanners.
+const APITokenPrefix = "rmk_"
+
+// NewToken returns 32 random bytes, base64url: the secret of a session or of an API token
+// (after APITokenPrefix), or a CSRF token.
+func NewToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return short)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken is what a store keeps of a session's or API token's secret (hex SHA-256), so
+// that a copy of the database hands out neither.
+func HashToken(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// Validate checks a new API token: its name, its scope and the name of the user it acts
+// as (UserName).
+func (t *APIToken) Validate() error {
+	var p Problems
+	if t.Name == "" || len([]rune(t.Name)) > 64 {
+		p.Add("name", "is required, at most 64 characters")
+	}
+	if !ValidTokenScope(t.Scope) {
+		p.Add("scope", "应为空（以该用户身份操作）或 \"metrics\"（只能读取 /metrics 与 /readyz）")
+	}
+	if t.UserName == "" {
+		p.Add("user", "names the user the token acts as")
+	}
+	return p.Err()
+}

@@ -1,0 +1,291 @@
+package webauth
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"riskmap/pkg/riskmap"
+)
+
+// Cookie names: __Host- (Secure, Path=/, no Domain) when served over TLS; browsers refuse
+// that prefix over plain HTTP, where the plain name is used.
+const (
+	cookieSecure = "__Host-riskmap_session"
+	cookiePlain  = "riskmap_session"
+	// csrfHeader carries the session's CSRF token on a write made with the cookie.
+	csrfHeader = "X-CSRF-Token"
+)
+
+// IsTLS reports whether the client reached us over TLS, directly or through a trusted proxy.
+func (a *Auth) IsTLS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if len(a.cfg.TrustedProxies) > 0 && a.FromTrustedProxy(r) {
+		return strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	}
+	return false
+}
+
+// FromTrustedProxy reports whether the request's socket is one of the trusted proxies.
+func (a *Auth) FromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range a.cfg.TrustedProxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsUnsafe reports whether a method may change something (and so needs CSRF protection).
+func IsUnsafe(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// CheckCSRF checks a write made with the session's cookie: it must send the session's
+// CSRF token and not come from another origin.
+func (a *Auth) CheckCSRF(c echo.Context, sess *riskmap.Session) error {
+	got := c.Request().Header.Get(csrfHeader)
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
+		return riskmap.Errorf(riskmap.EFORBIDDEN, "a write with a session cookie must send the session's %s header (from POST or GET /api/v1/session)", csrfHeader)
+	}
+	return a.CheckOrigin(c)
+}
+
+// CheckOrigin refuses a request a browser sent from another origin.
+func (a *Auth) CheckOrigin(c echo.Context) error {
+	if o := c.Request().Header.Get("Origin"); o != "" {
+		scheme := "http"
+		if a.IsTLS(c.Request()) {
+			scheme = "https"
+		}
+		if o != scheme+"://"+c.Request().Host {
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "cross-origin request from %s refused", clip(o))
+		}
+	}
+	return nil
+}
+
+// cacheTTL is how long a looked-up credential is trusted without asking the store
+// again: it spares the map's tile requests two queries each. Logout, disabling a user,
+// resetting a password and revoking a token clear this process's cache at once; another
+// replica notices within the TTL.
+const cacheTTL = 2 * time.Second
+
+type cache struct {
+	mu sync.Mutex
+	m  map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	p  *Principal
+	at time.Time
+}
+
+func (a *cache) get(key string, now time.Time) *Principal {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.m[key]
+	if !ok || now.Sub(e.at) >= cacheTTL || now.Before(e.at) {
+		return nil
+	}
+	return e.p
+}
+
+func (a *cache) put(key string, p *Principal, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil || len(a.m) > 10000 {
+		a.m = map[string]cacheEntry{}
+	}
+	a.m[key] = cacheEntry{p: p, at: now}
+}
+
+// Forget forgets every cached credential: something that ends sessions or changes a
+// user's rights happened (a user disabled or changed, a password reset, a token revoked).
+func (a *Auth) Forget() {
+	a.cache.mu.Lock()
+	defer a.cache.mu.Unlock()
+	a.cache.m = nil
+}
+
+// Identify reads the bearer token or session cookie. A credential that is no longer valid
+// leaves the request anonymous (the public pages still work) and says why.
+func (a *Auth) Identify(c echo.Context) (*Principal, error) {
+	key := c.Request().Header.Get("Authorization")
+	if strings.HasPrefix(key, "Basic ") && IsUnsafe(c.Request().Method) {
+		return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "HTTP Basic 仅用于只读访问（如 QGIS 读取 /ogc）；写操作请使用 Authorization: Bearer <API 令牌>")
+	}
+	if key == "" {
+		key = "cookie " + a.sessionCookie(c)
+	}
+	if key == "cookie " {
+		return &Principal{}, nil
+	}
+	now := a.now()
+	if p := a.cache.get(key, now); p != nil {
+		// The idle and absolute limits hold however recently the session was looked up.
+		if p.Session == nil || (now.Before(p.Session.ExpiresAt) && now.Sub(p.Session.LastSeenAt) < a.cfg.SessionIdle) {
+			return p, nil
+		}
+	}
+	p, err := a.lookup(c, now)
+	if err == nil && p.User != nil {
+		a.cache.put(key, p, now)
+	}
+	return p, err
+}
+
+func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
+	ctx := c.Request().Context()
+	if h := c.Request().Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			tok, ok = basicToken(h)
+		}
+		if !ok || tok == "" {
+			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "Authorization must be \"Bearer <token>\"")
+		}
+		t, err := a.store.APITokenByHash(ctx, riskmap.HashToken(strings.TrimSpace(tok)))
+		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND || (err == nil && t.RevokedAt != nil) {
+			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "the API token is unknown or revoked")
+		}
+		if err != nil {
+			return nil, err
+		}
+		u, err := a.store.UserByID(ctx, t.UserID)
+		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND || (err == nil && u.Disabled) {
+			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "the API token's user is disabled")
+		}
+		if err != nil {
+			// The store did not answer: that says nothing about the token (503, not 401).
+			return nil, err
+		}
+		if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+			if err := a.store.TouchAPIToken(ctx, t.ID, now); err != nil {
+				a.logger.Warn("touching an API token", "err", err)
+			}
+		}
+		return &Principal{User: u, Token: t}, nil
+	}
+	ck := a.sessionCookie(c)
+	if ck == "" {
+		return &Principal{}, nil
+	}
+	hash := riskmap.HashToken(ck)
+	sess, err := a.store.SessionByHash(ctx, hash)
+	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
+		return &Principal{Ended: "your session has ended"}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= a.cfg.SessionIdle {
+		if err := a.store.DeleteSession(ctx, hash); err != nil {
+			a.logger.Warn("deleting an expired session", "err", err)
+		}
+		return &Principal{Ended: "your session has expired"}, nil
+	}
+	u, err := a.store.UserByID(ctx, sess.UserID)
+	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND || (err == nil && u.Disabled) {
+		return &Principal{Ended: "your account is disabled"}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now.Sub(sess.LastSeenAt) > time.Minute {
+		if err := a.store.TouchSession(ctx, hash, now); err != nil {
+			a.logger.Warn("touching a session", "err", err)
+		} else {
+			sess.LastSeenAt = now
+		}
+	}
+	return &Principal{User: u, Session: sess}, nil
+}
+
+// basicToken reads an API token sent as the password of HTTP Basic authentication, for
+// clients that can send nothing else: QGIS 3.22's authentication methods have no bearer
+// header, but its Basic method works with any user name and the token as the password.
+// Only reads take it (Identify refuses Basic on writes), and no password is ever accepted
+// this way: the server never asks for Basic (no WWW-Authenticate), so a browser never
+// offers it on its own.
+func basicToken(h string) (string, bool) {
+	enc, ok := strings.CutPrefix(h, "Basic ")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+	if err != nil {
+		return "", false
+	}
+	_, pw, ok := strings.Cut(string(b), ":")
+	if !ok || !strings.HasPrefix(pw, riskmap.APITokenPrefix) {
+		return "", false
+	}
+	return pw, true
+}
+
+// cookieValue returns the value of the first of the cookies secure (over TLS, the only one
+// that counts: a plain-named cookie could have been planted by a sibling domain or over
+// plain HTTP) or plain the request carries.
+func (a *Auth) cookieValue(c echo.Context, secure, plain string) string {
+	names := []string{secure, plain}
+	if a.IsTLS(c.Request()) {
+		names = names[:1]
+	}
+	for _, name := range names {
+		if ck, err := c.Cookie(name); err == nil && ck.Value != "" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// setCookie sets an HttpOnly, SameSite=Strict cookie at /, named secure (and Secure) over
+// TLS and plain otherwise.
+func (a *Auth) setCookie(c echo.Context, ck *http.Cookie, secure, plain string) {
+	ck.Name, ck.Path, ck.HttpOnly, ck.SameSite = plain, "/", true, http.SameSiteStrictMode
+	if a.IsTLS(c.Request()) {
+		ck.Name, ck.Secure = secure, true
+	}
+	c.SetCookie(ck)
+}
+
+// sessionCookie returns the session token the request carries.
+func (a *Auth) sessionCookie(c echo.Context) string {
+	return a.cookieValue(c, cookieSecure, cookiePlain)
+}
+
+func (a *Auth) setSessionCookie(c echo.Context, value string, expires time.Time) {
+	ck := &http.Cookie{Value: value}
+	if value == "" {
+		ck.MaxAge = -1
+	} else {
+		ck.Expires = expires
+	}
+	a.setCookie(c, ck, cookieSecure, cookiePlain)
+}
+
+func clip(s string) string {
+	r := []rune(s)
+	if len(r) > 100 {
+		return string(r[:100]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,187 @@
+package webauth
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"riskmap/pkg/password"
+	"riskmap/pkg/riskmap"
+)
+
+// dummyHash is verified against when the user does not exist, so that a login for an
+// unknown name takes as long as a wrong password.
+var dummyHash, _ = password.Hash("riskmap-dummy-password-for-timing")
+
+// LoginRefused is a login CheckLogin refused: why, for the audit log, and when the account
+// or the address is past its limit, how long the client must wait (Wait > 0, 429).
+type LoginRefused struct {
+	Reason string
+	Wait   time.Duration
+	Err    error // the error to answer with when Wait is 0
+}
+
+func (e *LoginRefused) Error() string {
+	if e.Wait > 0 {
+		return "too many failed logins for this account or from this address; try again in " + strconv.Itoa(int(e.Wait/time.Second)+1) + " s"
+	}
+	return e.Err.Error()
+}
+
+func (e *LoginRefused) Unwrap() error { return e.Err }
+
+// CheckLogin checks a name and password: the throttle first (a proven device is not held
+// back by its address), then the argon2id hash, in a slot of the gate. It returns the user,
+// or a *LoginRefused (throttled, server busy, wrong name or password, account disabled), or
+// the store's error.
+func (a *Auth) CheckLogin(c echo.Context, name, pw string) (*riskmap.User, error) {
+	ctx := c.Request().Context()
+	addr := c.RealIP()
+	attempt := a.now()
+	if wait := a.throttle.begin(name, addr, a.provenDevice(c, name, attempt), attempt); wait > 0 {
+		return nil, &LoginRefused{Reason: "throttled", Wait: wait}
+	}
+	u, err := a.store.UserByName(ctx, name)
+	if err != nil && riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+		return nil, err
+	}
+	ok := false
+	// At most one hash per core runs at once; a flood past the queue gets 503 at once. The
+	// attempt stays counted: a guess refused for want of time is still a guess.
+	if err := a.hashes.run(ctx, func() {
+		if u != nil {
+			ok, _ = password.Verify(u.PasswordHash, pw)
+		} else {
+			_, _ = password.Verify(dummyHash, pw)
+		}
+	}); err != nil {
+		return nil, &LoginRefused{Reason: "server busy", Err: err}
+	}
+	if !ok || u.Disabled {
+		reason := "wrong name or password"
+		if ok && u.Disabled {
+			reason = "account disabled"
+		}
+		return nil, &LoginRefused{Reason: reason, Err: riskmap.Errorf(riskmap.EUNAUTHORIZED, "wrong user name or password, or the account is disabled")}
+	}
+	a.throttle.succeed(name, addr, attempt)
+	return u, nil
+}
+
+// StartSession starts a session for u, whom CheckLogin let in, and sets its cookie and the
+// device cookie. Any session the browser still presented ends in the same transaction: a
+// login always rotates the token. rec builds the session.login audit row.
+func (a *Auth) StartSession(c echo.Context, u *riskmap.User, rec riskmap.AccessRecordFunc) (*riskmap.Session, error) {
+	replaces := ""
+	if old := a.sessionCookie(c); old != "" {
+		replaces = riskmap.HashToken(old)
+	}
+	now := a.now()
+	tok := riskmap.NewToken()
+	sess := &riskmap.Session{TokenHash: riskmap.HashToken(tok), UserID: u.ID, CSRF: riskmap.NewToken(), CreatedAt: now,
+		LastSeenAt: now, ExpiresAt: now.Add(a.cfg.SessionMax), ClientAddr: c.RealIP(), UserAgent: clip(c.Request().UserAgent())}
+	// The old session's end, the new session and the session.login row commit together.
+	if err := a.store.CreateSessionRecorded(c.Request().Context(), sess, replaces, rec); err != nil {
+		return nil, err
+	}
+	if replaces != "" {
+		a.Forget()
+	}
+	a.setSessionCookie(c, tok, sess.ExpiresAt)
+	a.rememberDevice(c, u.Name, now)
+	return sess, nil
+}
+
+// EndSession ends sess (nil: the request had none), with the session.logout row rec
+// builds in the same transaction, and clears the browser's session cookie.
+func (a *Auth) EndSession(c echo.Context, sess *riskmap.Session, rec riskmap.AccessRecordFunc) error {
+	if sess != nil {
+		if err := a.store.DeleteSessionRecorded(c.Request().Context(), sess.TokenHash, rec); err != nil {
+			return err
+		}
+		a.Forget()
+	}
+	a.setSessionCookie(c, "", time.Time{})
+	return nil
+}
+
+// throttle counts failed logins per account and per client address in a sliding window.
+// It lives in the process: each replica counts its own.
+type throttle struct {
+	mu        sync.Mutex
+	window    time.Duration
+	perAcct   int
+	perAddr   int
+	byAccount map[string][]time.Time
+	byAddr    map[string][]time.Time
+}
+
+func newThrottle(a Config) *throttle {
+	return &throttle{window: a.LoginWindow, perAcct: a.LoginFailuresPerAccount, perAddr: a.LoginFailuresPerAddr,
+		byAccount: map[string][]time.Time{}, byAddr: map[string][]time.Time{}}
+}
+
+func (t *throttle) prune(m map[string][]time.Time, k string, now time.Time) []time.Time {
+	v := m[k]
+	i := 0
+	for i < len(v) && now.Sub(v[i]) >= t.window {
+		i++
+	}
+	v = v[i:]
+	if len(v) == 0 {
+		delete(m, k)
+		return nil
+	}
+	m[k] = v
+	return v
+}
+
+// begin starts a login attempt for account from addr. It returns how long the client
+// must wait when the account or the address is past its limit; otherwise it counts the
+// attempt as a failure at once, before the (slow) password check, so that parallel guesses
+// are counted too, and returns 0. succeed takes the count back. A proven attempt comes from
+// a browser that has logged in to this account before (a device cookie): it is neither held
+// back by nor counted against the address, so that one office behind one address is not
+// locked out by guesses from a neighbour; the account's own limit holds for everyone.
+func (t *throttle) begin(account, addr string, proven bool, now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := account // exact, as the store compares names
+	var wait time.Duration
+	if v := t.prune(t.byAccount, k, now); len(v) >= t.perAcct {
+		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAcct]))
+	}
+	if v := t.prune(t.byAddr, addr, now); len(v) >= t.perAddr && !proven {
+		wait = max(wait, t.window-now.Sub(v[len(v)-t.perAddr]))
+	}
+	if wait > 0 {
+		return wait
+	}
+	t.byAccount[k] = append(t.byAccount[k], now)
+	if !proven {
+		t.byAddr[addr] = append(t.byAddr[addr], now)
+	}
+	if len(t.byAddr) > 100000 { // a flood of addresses must not grow memory without end
+		for a := range t.byAddr {
+			t.prune(t.byAddr, a, now)
+		}
+	}
+	return 0
+}
+
+// succeed takes back the attempt a successful login counted: the account's failures are
+// forgiven, the address keeps its earlier ones.
+func (t *throttle) succeed(account, addr string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byAccount, account)
+	v := t.byAddr[addr]
+	for i := len(v) - 1; i >= 0; i-- {
+		if v[i].Equal(at) {
+			t.byAddr[addr] = append(v[:i:i], v[i+1:]...)
+			break
+		}
+	}
+}
