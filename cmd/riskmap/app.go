@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"riskmap/geodata"
+	"riskmap/pkg/accounts"
 	"riskmap/pkg/config"
 	"riskmap/pkg/demo"
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/gpkg"
-	"riskmap/pkg/password"
+	"riskmap/pkg/httpapi"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
@@ -210,15 +211,33 @@ func (m *Main) publisher(regions []*riskmap.Region) *publishing.Service {
 // auditCLI records a write made from the command line in the audit log. The actor is the
 // operating-system account that ran it.
 func (m *Main) auditCLI(ctx context.Context, action, targetType, targetID, detail string) {
+	if err := m.store.AppendAudit(ctx, m.cliAudit(action, targetType, targetID, detail)); err != nil {
+		m.logger.Warn("writing the audit log", "action", action, "err", err)
+	}
+}
+
+// cliAudit is the audit row of a write made from the command line.
+func (m *Main) cliAudit(action, targetType, targetID, detail string) *riskmap.AuditEntry {
 	who := m.Getenv("USER")
 	if who == "" {
 		who = "cli"
 	}
-	e := &riskmap.AuditEntry{At: time.Now().UTC(), Actor: "cli:" + who, Role: "cli", Action: action, Outcome: riskmap.OutcomeOK,
+	return &riskmap.AuditEntry{At: time.Now().UTC(), Actor: "cli:" + who, Role: "cli", Action: action, Outcome: riskmap.OutcomeOK,
 		Method: "CLI", Path: "riskmap " + m.Command, TargetType: targetType, TargetID: targetID, Detail: detail}
-	if err := m.store.AppendAudit(ctx, e); err != nil {
-		m.logger.Warn("writing the audit log", "action", action, "err", err)
-	}
+}
+
+// accounts is the users' service, the same as the API's: the same checks of the password
+// and the user, and the audit row in the user's transaction.
+func (m *Main) accounts() *accounts.Service {
+	return &accounts.Service{Store: m.store, Catalog: m.cfg.Catalog}
+}
+
+// createUser creates u through the accounts service with the password pw ("" generates
+// one), recording detail in the audit log, and returns the password.
+func (m *Main) createUser(ctx context.Context, u *riskmap.User, pw, detail string) (string, error) {
+	return m.accounts().Create(ctx, u, &pw, func(ch accounts.Change) (*riskmap.WriteRecords, error) {
+		return &riskmap.WriteRecords{Audit: m.cliAudit("user.create", "user", ch.After.Name, detail)}, nil
+	})
 }
 
 // publicIndex makes empty indexes for the public view.
@@ -254,32 +273,24 @@ func (m *Main) seedSynthetic(ctx context.Context) error {
 
 func (m *Main) userAdd(ctx context.Context) error {
 	pw := ""
-	generated := false
 	if m.PasswordStdin {
 		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("reading the password: %v", err)
 		}
-		pw = strings.TrimRight(line, "\r\n")
-	} else {
-		pw, generated = password.Generate(), true
+		if pw = strings.TrimRight(line, "\r\n"); pw == "" {
+			return errors.New("--password-stdin: the password is empty")
+		}
 	}
-	hash, err := password.Hash(pw)
+	u := &riskmap.User{Name: m.UserName, Role: m.Role, Department: m.Department,
+		Categories: httpapi.SplitList(m.Categories), Regions: httpapi.SplitList(m.Regions)}
+	got, err := m.createUser(ctx, u, pw, "role "+u.Role)
 	if err != nil {
 		return err
 	}
-	u := &riskmap.User{Name: m.UserName, Role: m.Role, Department: m.Department,
-		Categories: splitList(m.Categories), Regions: splitList(m.Regions), PasswordHash: hash}
-	if err := u.Validate(m.cfg.Catalog); err != nil {
-		return err
-	}
-	if err := m.store.CreateUser(ctx, u); err != nil {
-		return err
-	}
-	m.auditCLI(ctx, "user.create", "user", u.Name, "role "+u.Role)
 	fmt.Fprintf(m.Stdout, "created user %s (%s)\n", u.Name, u.Role)
-	if generated {
-		fmt.Fprintf(m.Stdout, "password: %s\n", pw)
+	if pw == "" {
+		fmt.Fprintf(m.Stdout, "password: %s\n", got)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	"riskmap/pkg/config"
@@ -178,34 +177,4 @@ func (m *Main) ParseFlags(args []string) error {
 		return errors.New("--synthetic must be a positive count")
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// parseCIDRs reads a comma-separated list of CIDRs (a bare address is one host).
-func parseCIDRs(list string) ([]*net.IPNet, error) {
-	var out []*net.IPNet
-	for _, c := range splitList(list) {
-		if !strings.Contains(c, "/") {
-			if ip := net.ParseIP(c); ip != nil && ip.To4() != nil {
-				c += "/32"
-			} else {
-				c += "/128"
-			}
-		}
-		_, n, err := net.ParseCIDR(c)
-		if err != nil {
-			return nil, fmt.Errorf("--trusted-proxy: %q is not a CIDR such as 10.0.0.0/8", c)
-		}
-		out = append(out, n)
-	}
-	return out, nil
 }

@@ -12,7 +12,6 @@ import (
 	"riskmap/frontend"
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/httpapi"
-	"riskmap/pkg/password"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
@@ -25,16 +24,7 @@ func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
 	if err != nil || n > 0 {
 		return "", err
 	}
-	pw := password.Generate()
-	hash, err := password.Hash(pw)
-	if err != nil {
-		return "", err
-	}
-	if err := m.store.CreateUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin, PasswordHash: hash}); err != nil {
-		return "", err
-	}
-	m.auditCLI(ctx, "user.create", "user", "admin", "first start: the first admin, with a generated password")
-	return pw, nil
+	return m.createUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin}, "", "first start: the first admin, with a generated password")
 }
 
 func (m *Main) serve(ctx context.Context) error {
@@ -60,7 +50,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	locate := regiongrade.Locator(regions)
 	ix := spatialindex.New(featurejson.Encoder(), locate)
-	proxies, err := parseCIDRs(m.TrustedProxies)
+	proxies, err := httpapi.ParseTrustedProxies(m.TrustedProxies)
 	if err != nil {
 		return err
 	}

@@ -33,30 +33,16 @@ type Loaded struct {
 // unit stops the load; its message names the feature.
 func Load(ctx context.Context, fsys fs.FS, sites SiteStore, units UnitLoader) (Loaded, error) {
 	var n Loaded
-	regions, err := LoadRegions(fsys)
-	if err == nil {
-		err = sites.PutRegions(ctx, regions)
+	var err error
+	if n.Regions, err = put(ctx, fsys, "demo regions", LoadRegions, sites.PutRegions); err != nil {
+		return n, err
 	}
-	if err != nil {
-		return n, fmt.Errorf("demo regions: %v", err)
+	if n.Targets, err = put(ctx, fsys, "demo protective targets", LoadTargets, sites.AddProtectiveTargets); err != nil {
+		return n, err
 	}
-	n.Regions = len(regions)
-	targets, err := LoadTargets(fsys)
-	if err == nil {
-		err = sites.AddProtectiveTargets(ctx, targets)
+	if n.Shelters, err = put(ctx, fsys, "demo shelters", LoadShelters, sites.AddShelters); err != nil {
+		return n, err
 	}
-	if err != nil {
-		return n, fmt.Errorf("demo protective targets: %v", err)
-	}
-	n.Targets = len(targets)
-	shelters, err := LoadShelters(fsys)
-	if err == nil {
-		err = sites.AddShelters(ctx, shelters)
-	}
-	if err != nil {
-		return n, fmt.Errorf("demo shelters: %v", err)
-	}
-	n.Shelters = len(shelters)
 	f, err := fsys.Open(UnitsFile)
 	if err != nil {
 		return n, err
@@ -84,4 +70,16 @@ func Load(ctx context.Context, fsys fs.FS, sites SiteStore, units UnitLoader) (L
 		return n, fmt.Errorf("demo units: %v", riskmap.ErrorMessage(err))
 	}
 	return n, nil
+}
+
+// put reads one reference layer of fsys with load and stores it with store.
+func put[T any](ctx context.Context, fsys fs.FS, what string, load func(fs.FS) ([]T, error), store func(context.Context, []T) error) (int, error) {
+	items, err := load(fsys)
+	if err == nil {
+		err = store(ctx, items)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v", what, err)
+	}
+	return len(items), nil
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -142,4 +143,25 @@ func (s *Server) varyByCaller(next echo.HandlerFunc) echo.HandlerFunc {
 		})
 		return next(c)
 	}
+}
+
+// ParseTrustedProxies reads --trusted-proxy: a comma-separated list of CIDRs, where a bare
+// address is one host.
+func ParseTrustedProxies(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, c := range SplitList(list) {
+		if !strings.Contains(c, "/") {
+			if ip := net.ParseIP(c); ip != nil && ip.To4() != nil {
+				c += "/32"
+			} else {
+				c += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy: %q is not a CIDR such as 10.0.0.0/8", c)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -259,7 +259,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 			return err
 		}
 		p.Kind = d.kind
-		if v := q.Get("bbox"); v != "" && len(splitList(v)) == 6 {
+		if v := q.Get("bbox"); v != "" && len(SplitList(v)) == 6 {
 			return riskmap.Errorf(riskmap.EINVALID, "bbox: 3D boxes are not supported; give four numbers")
 		}
 		snap, err := v.snapshot()

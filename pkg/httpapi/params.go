@@ -83,7 +83,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	}
 	if v := q.Get("category"); v != "" {
 		lp.Categories = []string{}
-		for _, c := range splitList(v) {
+		for _, c := range SplitList(v) {
 			if _, ok := s.cfg.Catalog.Category(c); !ok {
 				p.Add("category", "unknown category %q; see /api/v1/categories", clip(c))
 			}
@@ -92,7 +92,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	}
 	if v := q.Get("grade"); v != "" {
 		lp.Grades = []riskmap.Grade{}
-		for _, g := range splitList(v) {
+		for _, g := range SplitList(v) {
 			gr, ok := riskmap.ParseGrade(g)
 			if !ok {
 				p.Add("grade", "unknown grade %q; use red, orange, yellow or blue", clip(g))
@@ -109,7 +109,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	}
 	if v := q.Get("department"); v != "" {
 		lp.Departments = []string{}
-		for _, d := range splitList(v) {
+		for _, d := range SplitList(v) {
 			if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
 				p.Add("department", "names a department of at most %d characters", riskmap.MaxShortTextLen)
 			}
@@ -151,7 +151,7 @@ func (s *Server) parseStats(q url.Values) (*riskmap.UnitFilter, error) {
 	}
 	if list := q.Get("category"); list != "" {
 		f.Categories = []string{}
-		for _, code := range splitList(list) {
+		for _, code := range SplitList(list) {
 			if _, ok := s.cfg.Catalog.Category(code); !ok {
 				p.Add("category", "unknown category %q; see /api/v1/categories", clip(code))
 			}
@@ -161,7 +161,8 @@ func (s *Server) parseStats(q url.Values) (*riskmap.UnitFilter, error) {
 	return f, p.Err()
 }
 
-func splitList(s string) []string {
+// SplitList reads a comma-separated list, without blanks and empty items.
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
