@@ -8,7 +8,7 @@ import { startServer, launch, openPage, waitInteractive, waitLegend, waitTiles, 
 // What the public may see of a unit (and the cluster points' counts, and the geometry type
 // the page adds to each tile feature itself).
 const PUBLIC = new Set(['id', 'code', 'public_label', 'category', 'category_label', 'grade', 'grade_label', 'region_code', 'region_name']);
-const TILE_EXTRA = new Set(['$type', 'cluster', 'count', 'red', 'orange', 'yellow', 'blue']);
+const TILE_EXTRA = new Set(['$type', 'name' /* the public label */, 'cluster', 'count', 'red', 'orange', 'yellow', 'blue']);
 const BUDGET = 300 * 1024;
 
 let srv;
@@ -123,6 +123,22 @@ test('the public search finds units by code but never by their internal name', a
   assert.equal(byName.numberMatched, 0, 'a name must not be discoverable through the public search');
   const byCode = (await api(srv.url, 'GET', '/public/api/v1/units?limit=5&q=CJ-WHP-0002')).body;
   assert.equal(byCode.numberMatched, 1);
+});
+
+test('the public search finds places by name and shows them whole', async () => {
+  const { page } = await openPublic();
+  await page.fill('.search-input', '双树村');
+  await page.waitForSelector('.search-place');
+  assert.match(await page.textContent('.search-place'), /地点[\s\S]*双树村[\s\S]*社区/);
+  await page.keyboard.press('Enter');
+  const village = (await api(srv.url, 'GET', '/public/api/v1/regions?level=community', undefined, {}, { as: null })).body.features.find((f) => f.properties.name === '双树村');
+  await page.waitForFunction((g) => window.riskmap.map.getBounds().contains(L.geoJSON(g).getBounds()) && window.riskmap.map.getZoom() >= 13, village.geometry, { timeout: 5000 });
+  // Nothing found says so in words.
+  await page.fill('.search-input', '不存在的地名');
+  await page.waitForSelector('.search-empty');
+  assert.match(await page.textContent('.search-empty'), /没有找到匹配的地点或风险单元/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 test('the public regional map colours regions', async () => {

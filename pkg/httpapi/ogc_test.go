@@ -2,9 +2,12 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/paulmach/orb"
 )
 
 // shapes are a unit's geometry of each kind, near 凤麓街道.
@@ -21,6 +24,8 @@ func (e *env) createShape(t *testing.T, code, geometry string, approve bool) str
 	t.Helper()
 	body := strings.Replace(feature(code, "形状测试 "+code, 102.912, 24.671, 4, 5),
 		`{"type":"Point","coordinates":[102.912,24.671]}`, geometry, 1)
+	// A public label, so that the public tiles carry a name too.
+	body = strings.Replace(body, `"properties":{`, `"properties":{"public_label":"公开 `+code+`",`, 1)
 	r := e.do("POST", "/api/v1/units", body, e.as("expert1")...)
 	if r.code != 201 {
 		t.Fatalf("create %s: %d %s", code, r.code, r.body)
@@ -218,5 +223,34 @@ func (e *env) testPerGeometryCollections(t *testing.T, ids map[string]string) {
 	}
 	if r := e.do("GET", "/ogc/collections/units_hexagon/items", ""); r.code != 404 || !strings.Contains(string(r.body), "units_point") {
 		t.Fatalf("an unknown collection is 404 and names those there are: %d %s", r.code, r.body)
+	}
+}
+
+// TestPublicLabelIsThePublicName checks that the public map names a unit by its public label
+// (公开名称), in its Feature, its search and its tiles, and never by its internal name.
+func TestPublicLabelIsThePublicName(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			e.createShape(t, "PL-1", `{"type":"Point","coordinates":[102.912,24.671]}`, true)
+			if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
+				t.Fatalf("publish: %d %s", r.code, r.body)
+			}
+			for q, want := range map[string]float64{"公开 PL": 1, "PL-1": 1, "形状测试": 0} {
+				m := e.do("GET", "/public/api/v1/units?q="+url.QueryEscape(q), "").json(t)
+				if m["numberMatched"].(float64) != want {
+					t.Errorf("public search %q: %v units, want %v", q, m["numberMatched"], want)
+				}
+			}
+			m := e.do("GET", "/public/api/v1/units?q=PL-1", "").json(t)
+			props := m["features"].([]any)[0].(map[string]any)["properties"].(map[string]any)
+			if props["public_label"] != "公开 PL-1" || props["name"] != nil {
+				t.Errorf("public properties %v", props)
+			}
+			_, ls := e.tile(t, "/public"+tilePath("units", orb.Point{102.912, 24.671}, 17))
+			if len(ls) != 1 || len(ls[0].Features) != 1 || ls[0].Features[0].Properties["name"] != "公开 PL-1" {
+				t.Errorf("public tile: %+v", ls)
+			}
+		})
 	}
 }

@@ -387,7 +387,8 @@ func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
 		Category: u.Category, RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade,
 		Status: u.Status, Geometry: u.Geometry, Bound: u.Geometry.Bound()}}
 	if ix.public {
-		f.Name, f.Department = "", ""
+		// The public's name of a unit is its public label (公开名称), or none.
+		f.Name, f.Department = u.PublicLabel, ""
 	}
 	f.CountCode = f.RegionCode
 	if ix.locate != nil {

@@ -29,20 +29,16 @@ const (
 
 // UnitFields describes the attributes of the units layer in TileJSON's vector_layers, typed
 // the way tippecanoe writes them (GDAL reads "Number", "Boolean" and anything else as a
-// string). A unit carries id, category, grade, code and region_code, and its name where
-// the index keeps names (withNames: not the public index, whose units have none). Cluster
+// string). A unit carries id, category, grade, code and region_code, and its name when it
+// has one (on the public map, its public label 公开名称; no internal name ever). Cluster
 // points carry cluster, count, red, orange, yellow, blue and grade instead.
-func UnitFields(withNames bool) map[string]string {
-	f := map[string]string{
+func UnitFields() map[string]string {
+	return map[string]string{
 		keyID: "Number", keyCategory: "String", keyGrade: "String",
-		keyCode: "String", keyRegionCode: "String",
+		keyCode: "String", keyRegionCode: "String", keyName: "String",
 		keyCluster: "Boolean", keyCount: "Number",
 		keyRed: "Number", keyOrange: "Number", keyYellow: "Number", keyBlue: "Number",
 	}
-	if withNames {
-		f[keyName] = "String"
-	}
-	return f
 }
 
 // RegionFields is the attribute list of the regions layer; see UnitFields.

@@ -32,7 +32,7 @@ func roundTrip(tb testing.TB, doc map[string]any) map[string]any {
 func TestTileJSON(t *testing.T) {
 	city := orb.Bound{Min: orb.Point{102.75, 24.5}, Max: orb.Point{103.1, 24.85}}
 	t.Run("OKUnits", func(t *testing.T) {
-		doc := roundTrip(t, tiles.TileJSON("https://map.example.cn/public/", "units", tiles.UnitFields(true), city, 0, 22))
+		doc := roundTrip(t, tiles.TileJSON("https://map.example.cn/public/", "units", tiles.UnitFields(), city, 0, 22))
 		if doc["tilejson"] != "3.0.0" || doc["scheme"] != "xyz" || doc["format"] != "pbf" {
 			t.Fatalf("header fields: %v", doc)
 		}
@@ -151,7 +151,7 @@ func TestGDALReadsTiles(t *testing.T) {
 	t.Run("OKUnitsDirectory", func(t *testing.T) {
 		ix := mustIndex(t, fixtureUnits()...)
 		raw, n := mustRender(t, ix.Snapshot(), demoTile, tiles.Options{})
-		dir, file := write(t, "units", raw, tiles.UnitFields(true), "")
+		dir, file := write(t, "units", raw, tiles.UnitFields(), "")
 		summary := run(t, "-ro", "-al", "-so", filepath.Join(dir, fmt.Sprint(demoTile.Z)))
 		for _, want := range []string{"Layer name: units", fmt.Sprintf("Feature Count: %d", n), "grade: String", "cluster: Integer(Boolean)"} {
 			if !strings.Contains(summary, want) {

@@ -85,7 +85,7 @@ func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxB
 			continue
 		}
 		w.uniqueInt(keyID, f.ID)
-		if f.Name != "" { // the public index keeps no names
+		if f.Name != "" { // a public unit without a public label has none
 			w.str(keyName, f.Name)
 		}
 		w.str(keyCategory, f.Category)

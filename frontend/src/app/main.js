@@ -9,7 +9,7 @@ import { Api } from '../lib/api.js';
 import { $, h, replace, toast } from '../lib/dom.js';
 import { GRADE_CODES, grade, swatch, badge } from '../lib/grades.js';
 import { createMapApp, highlighter } from '../lib/mapbase.js';
-import { searchBox, flyToFeature } from '../lib/search.js';
+import { searchBox, flyToFeature, regionPlaces, flyToPlace } from '../lib/search.js';
 import { levelLabel } from '../lib/regionlayer.js';
 import { filterParams, UnitLayer, unitStyle } from '../lib/unitlayer.js';
 import { renderUnit, renderRegion } from './details.js';
@@ -386,6 +386,9 @@ async function main() {
   }
   $('#search-slot').appendChild(
     searchBox(api, {
+      placeholder: '搜索地点、单元名称或编号',
+      places: regionPlaces(app.regionsP, levelLabel),
+      onPlace: (place) => flyToPlace(app.map, place),
       describe: (f) => [f.properties.name, `${f.properties.code} · ${ctx.categoryLabel(f.properties.category)}`],
       onPick: (f) => {
         app.setMode('units');

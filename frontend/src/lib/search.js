@@ -1,5 +1,5 @@
 // Search by name or register code: suggestions from GET /units?q=, and choosing one flies
-// the map to the unit.
+// the map to the unit. Places (regions by name) come first where the page offers them.
 import L from './leaflet.js';
 import { h, replace, debounce } from './dom.js';
 import { badge } from './grades.js';
@@ -24,7 +24,7 @@ export function flyToFeature(map, feature) {
  * searchBox returns the search field. describe(feature) gives the text lines of a result;
  * onPick(feature) is called with the chosen unit.
  */
-export function searchBox(api, { placeholder = '搜索单元名称或编号', describe, onPick, getFilters }) {
+export function searchBox(api, { placeholder = '搜索单元名称或编号', describe, onPick, getFilters, places, onPlace }) {
   const input = h('input.search-input', { type: 'search', placeholder, 'aria-label': placeholder, autocomplete: 'off', maxlength: 100 });
   const list = h('ul.search-results', { role: 'listbox', hidden: true });
   const box = h('div.search', input, list);
@@ -35,9 +35,10 @@ export function searchBox(api, { placeholder = '搜索单元名称或编号', de
     list.hidden = true;
     active = -1;
   };
-  const pick = (f) => {
+  const pick = (item) => {
     close();
-    onPick(f);
+    if (item.place) onPlace(item.place);
+    else onPick(item);
   };
   const run = debounce(async () => {
     const q = input.value.trim();
@@ -47,8 +48,9 @@ export function searchBox(api, { placeholder = '搜索单元名称或编号', de
       return;
     }
     let fc;
+    let found = [];
     try {
-      fc = await api.units({ q, limit: 10, ...(getFilters ? getFilters() : {}) });
+      [fc, found] = await Promise.all([api.units({ q, limit: 10, ...(getFilters ? getFilters() : {}) }), places ? places(q) : []]);
     } catch (e) {
       if (my === seq) {
         replace(list, h('li.search-empty', e.message));
@@ -57,23 +59,26 @@ export function searchBox(api, { placeholder = '搜索单元名称或编号', de
       return;
     }
     if (my !== seq) return;
-    items = fc.features;
+    items = [...found.slice(0, 5).map((place) => ({ place })), ...fc.features];
     active = -1;
     if (!items.length) {
-      replace(list, h('li.search-empty', '没有找到匹配的风险单元'));
+      replace(list, h('li.search-empty', places ? '没有找到匹配的地点或风险单元' : '没有找到匹配的风险单元'));
     } else {
       replace(
         list,
         items.map((f, i) => {
+          const choose = { role: 'option', dataset: { index: i }, onmousedown: (e) => { e.preventDefault(); pick(f); } };
+          if (f.place) {
+            choose.dataset.place = f.place.code;
+            return h('li.search-item.search-place', choose, h('span.search-kind', '地点'),
+              h('span.search-text', h('span.search-main', f.place.name), h('span.search-sub', f.place.sub)));
+          }
           const [main, sub] = describe(f);
-          return h(
-            'li.search-item',
-            { role: 'option', dataset: { id: f.id, index: i }, onmousedown: (e) => { e.preventDefault(); pick(f); } },
-            badge(f.properties.grade),
-            h('span.search-text', h('span.search-main', main), h('span.search-sub', sub)),
-          );
+          choose.dataset.id = f.id;
+          return h('li.search-item', choose, badge(f.properties.grade),
+            h('span.search-text', h('span.search-main', main), h('span.search-sub', sub)));
         }),
-        fc.numberMatched > items.length ? h('li.search-more', `共 ${fc.numberMatched} 条，显示前 ${items.length} 条`) : null,
+        fc.numberMatched > fc.features.length ? h('li.search-more', `共 ${fc.numberMatched} 个风险单元，显示前 ${fc.features.length} 个`) : null,
       );
     }
     list.hidden = false;
@@ -94,4 +99,31 @@ export function searchBox(api, { placeholder = '搜索单元名称或编号', de
     } else if (e.key === 'Escape') close();
   });
   return box;
+}
+
+/**
+ * regionPlaces searches the regions of regionsP (by level, as mapbase loads them) by name:
+ * the places of a search, each with its level and the name of the region above it.
+ */
+export function regionPlaces(regionsP, levelLabel) {
+  return async (q) => {
+    const r = await regionsP;
+    const all = Object.entries(r).flatMap(([level, fc]) => fc.features.map((f) => ({ level, f })));
+    const names = new Map(all.map(({ f }) => [f.properties.code, f.properties.name]));
+    const parent = (code) => names.get(code.length > 9 ? code.slice(0, 9) : code.slice(0, 6)) || '';
+    return all
+      .filter(({ f }) => f.properties.name && f.properties.name.includes(q))
+      .map(({ level, f }) => ({
+        code: f.properties.code,
+        name: f.properties.name,
+        geometry: f.geometry,
+        sub: [levelLabel(level), f.properties.code.length > 6 ? parent(f.properties.code) : ''].filter(Boolean).join(' · '),
+      }));
+  };
+}
+
+/** flyToPlace shows a place (a region) whole. */
+export function flyToPlace(map, place) {
+  const b = featureBounds(place.geometry);
+  if (b.isValid()) map.flyToBounds(b, { padding: [30, 30], duration: 0.6 });
 }

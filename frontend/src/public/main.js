@@ -12,7 +12,7 @@ import { Api } from '../lib/api.js';
 import { $, h, toast } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
 import { createMapApp, highlighter } from '../lib/mapbase.js';
-import { searchBox, flyToFeature } from '../lib/search.js';
+import { searchBox, flyToFeature, regionPlaces, flyToPlace } from '../lib/search.js';
 import { levelLabel } from '../lib/regionlayer.js';
 import { fmtDateTime } from '../lib/labels.js';
 
@@ -113,7 +113,9 @@ async function main() {
   app.map.on('popupclose', () => highlight.clear());
   $('#search-slot').appendChild(
     searchBox(api, {
-      placeholder: '搜索风险单元编号',
+      places: regionPlaces(app.regionsP, levelLabel),
+      onPlace: (place) => flyToPlace(app.map, place),
+      placeholder: '搜索地点、公开名称或编号',
       describe: (f) => [f.properties.public_label || f.properties.code, `${f.properties.public_label ? f.properties.code + ' · ' : ''}${f.properties.category_label || ''} · ${f.properties.region_name || ''}`],
       onPick: (f) => {
         app.setMode('units');
