@@ -24,7 +24,7 @@ func csvCell(s string) string {
 // public one only the public fields.
 func (v *view) unitsCSV(c echo.Context) error {
 	q := c.QueryParams()
-	p, err := v.parseList(c, q, nil)
+	p, err := v.parseList(c, q, listParams)
 	if err != nil {
 		return err
 	}

@@ -62,15 +62,20 @@ func (v *view) parseList(c echo.Context, q url.Values, allowed map[string]bool) 
 	return f, err
 }
 
-// parseList reads the query of GET /api/v1/units into a filter of active units. Unknown
-// parameters are refused only where allowed is set (OGC); the REST API ignores them. A list
-// parameter that names nothing (category=,) selects nothing.
+// listParams are the query parameters of GET /api/v1/units and its CSV: any other is
+// refused, never ignored (a filter left out would silently answer everything).
+var listParams = map[string]bool{"bbox": true, "category": true, "grade": true, "region": true,
+	"department": true, "q": true, "status": true, "limit": true, "cursor": true}
+
+// parseList reads a list query into a filter of active units. A parameter that allowed
+// does not hold is refused (a nil allowed takes every parameter: tiles, whose URLs may carry
+// a cache-buster). A list parameter that names nothing (category=,) selects nothing.
 func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.UnitFilter, error) {
 	var p riskmap.Problems
 	lp := &riskmap.UnitFilter{Limit: DefaultLimit}
 	for k := range q {
 		if allowed != nil && !allowed[k] {
-			p.Add(k, "is not a query parameter here; allowed: %s", strings.Join(sortedKeys(allowed), ", "))
+			p.Add(k, "不是这里的查询参数；可用：%s", strings.Join(sortedKeys(allowed), ", "))
 		}
 	}
 	if v := q.Get("bbox"); v != "" {
@@ -114,6 +119,19 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 				p.Add("department", "names a department of at most %d characters", riskmap.MaxShortTextLen)
 			}
 			lp.Departments = append(lp.Departments, d)
+		}
+	}
+	if v := q.Get("status"); v != "" {
+		lp.Statuses = []riskmap.Status{}
+		for _, st := range SplitList(v) {
+			switch status := riskmap.Status(st); status {
+			case riskmap.StatusDraft, riskmap.StatusSubmitted, riskmap.StatusApproved:
+				lp.Statuses = append(lp.Statuses, status)
+			case riskmap.StatusRetired:
+				p.Add("status", "已注销的单元不在地图和清单中；可选 draft（草稿）、submitted（待审核）、approved（已审核）")
+			default:
+				p.Add("status", "未知状态 %q；可选 draft（草稿）、submitted（待审核）、approved（已审核）", clip(st))
+			}
 		}
 	}
 	if v := q.Get("q"); v != "" {

@@ -33,7 +33,7 @@ func (v *view) snapshot() (*spatialindex.Snapshot, error) {
 }
 
 func (v *view) listUnits(c echo.Context) error {
-	p, err := v.parseList(c, c.QueryParams(), nil)
+	p, err := v.parseList(c, c.QueryParams(), listParams)
 	if err != nil {
 		return err
 	}
