@@ -259,25 +259,21 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 		return err
 	}
 	t := now()
-	old := *u
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash,
+	return riskmap.WriteOrRestore(u, func() error {
+		return s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
+			err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash,
     disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t)).Scan(&id)
-		if isUnique(err) {
-			return riskmap.Errorf(riskmap.ECONFLICT, "the user name %q is taken", u.Name)
-		}
-		if err != nil {
-			return s.dbErr(err, "insert user")
-		}
-		u.ID, u.CreatedAt = id, t
-		return s.keepAccessRecords(ctx, tx, rec)
+				u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t)).Scan(&u.ID)
+			if isUnique(err) {
+				return riskmap.Errorf(riskmap.ECONFLICT, "the user name %q is taken", u.Name)
+			}
+			if err != nil {
+				return s.dbErr(err, "insert user")
+			}
+			u.CreatedAt = t
+			return nil
+		})
 	})
-	if err != nil {
-		*u = old
-	}
-	return err
 }
 
 // selectUser reads what scanUser decodes.
@@ -367,7 +363,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 		return 0, err
 	}
 	var ended int64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, department = ?, categories = ?, regions = ?,
     password_hash = ?, disabled = ? WHERE id = ?`,
 			u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, u.ID)
@@ -386,7 +382,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 				return s.dbErr(err, "delete user sessions")
 			}
 		}
-		return s.keepAccessRecords(ctx, tx, rec)
+		return nil
 	})
 	if err != nil {
 		return 0, err

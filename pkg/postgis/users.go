@@ -21,24 +21,21 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 	if u.CreatedAt.IsZero() {
 		created = s.timestamp()
 	}
-	old := *u
-	err := s.inTx(ctx, "create user", func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at)
+	return riskmap.WriteOrRestore(u, func() error {
+		return s.recordedTx(ctx, "create user", rec, func(tx pgx.Tx) error {
+			err := tx.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
-		if err != nil {
-			if isUniqueViolation(err) {
-				return riskmap.Errorf(riskmap.ECONFLICT, "user name %q is taken", u.Name)
+				u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
+			if err != nil {
+				if isUniqueViolation(err) {
+					return riskmap.Errorf(riskmap.ECONFLICT, "user name %q is taken", u.Name)
+				}
+				return dbError("create user", err)
 			}
-			return dbError("create user", err)
-		}
-		u.CreatedAt = created
-		return s.keepAccessRecords(ctx, tx, rec)
+			u.CreatedAt = created
+			return nil
+		})
 	})
-	if err != nil {
-		*u = old
-	}
-	return err
 }
 
 // selectUser reads what scanUser decodes.
@@ -101,7 +98,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *riskmap.User) error {
 // keeps what rec returns, all in one transaction.
 func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSessions bool, rec riskmap.AccessRecordFunc) (int, error) {
 	ended := 0
-	err := s.inTx(ctx, "update user", func(tx pgx.Tx) error {
+	err := s.recordedTx(ctx, "update user", rec, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET role = $2, department = $3, categories = $4, regions = $5,
 		password_hash = $6, disabled = $7 WHERE id = $1`,
 			u.ID, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled)
@@ -118,7 +115,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 			}
 			ended = int(tag.RowsAffected())
 		}
-		return s.keepAccessRecords(ctx, tx, rec)
+		return nil
 	})
 	if err != nil {
 		return 0, err
