@@ -249,32 +249,13 @@ func scanAPIToken(scan func(...any) error) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	t, err := scanAPIToken(s.r.QueryRowContext(ctx, selectAPIToken+" WHERE t.token_hash = ?", hash).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist")
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "get API token")
-	}
-	return t, nil
+	return queryOne(ctx, s, "get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+		scanAPIToken, selectAPIToken+" WHERE t.token_hash = ?", hash)
 }
 
 // APITokens returns every token, newest first.
 func (s *Store) APITokens(ctx context.Context) ([]*riskmap.APIToken, error) {
-	rows, err := s.r.QueryContext(ctx, selectAPIToken+" ORDER BY t.id DESC")
-	if err != nil {
-		return nil, s.dbErr(err, "list API tokens")
-	}
-	defer rows.Close()
-	var out []*riskmap.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows.Scan)
-		if err != nil {
-			return nil, s.dbErr(err, "list API tokens")
-		}
-		out = append(out, t)
-	}
-	return out, s.dbErr(rows.Err(), "list API tokens")
+	return queryAll(ctx, s, "list API tokens", scanAPIToken, selectAPIToken+" ORDER BY t.id DESC")
 }
 
 // RevokeAPIToken revokes a token. A token revoked already keeps its first revocation time.

@@ -203,27 +203,14 @@ func scanAPIToken(row pgx.Row) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	t, err := scanAPIToken(s.pool.QueryRow(ctx, selectAPIToken+" WHERE t.token_hash = $1", hash))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist")
-	}
-	if err != nil {
-		return nil, dbError("get API token", err)
-	}
-	return t, nil
+	return queryOne(ctx, s, "get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+		scanAPIToken, selectAPIToken+" WHERE t.token_hash = $1", hash)
 }
 
 // APITokens returns every token, newest first.
 func (s *Store) APITokens(ctx context.Context) ([]*riskmap.APIToken, error) {
-	rows, err := s.pool.Query(ctx, selectAPIToken+" ORDER BY t.id DESC")
-	if err != nil {
-		return nil, dbError("list API tokens", err)
-	}
-	ts, err := collect(rows, func(r pgx.Rows) (*riskmap.APIToken, error) { return scanAPIToken(r) })
-	if err != nil {
-		return nil, dbError("list API tokens", err)
-	}
-	return ts, nil
+	return queryAll(ctx, s, "list API tokens", func(r pgx.Rows) (*riskmap.APIToken, error) { return scanAPIToken(r) },
+		selectAPIToken+" ORDER BY t.id DESC")
 }
 
 // RevokeAPIToken revokes a token. A token revoked already keeps its first revocation time.

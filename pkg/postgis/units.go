@@ -380,13 +380,7 @@ func queryUnit(ctx context.Context, q querier, sql string, args ...any) (*riskma
 		return nil, err
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, pgx.ErrNoRows
-	}
-	u, err := newUnitScan().scan(rows)
+	u, err := unitcodec.FirstRow(rows, pgx.ErrNoRows, newUnitScan().scan)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package postgis
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,40 +51,21 @@ func scanUser(row pgx.Row) (*riskmap.User, error) {
 
 // UserByName returns a user by name.
 func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, selectUser+" WHERE name = $1", name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "user %q does not exist", name)
-	}
-	if err != nil {
-		return nil, dbError("user by name", err)
-	}
-	return u, nil
+	return queryOne(ctx, s, "user by name", riskmap.Errorf(riskmap.ENOTFOUND, "user %q does not exist", name),
+		scanUser, selectUser+" WHERE name = $1", name)
 }
 
 // UserByID returns a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, selectUser+" WHERE id = $1", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", id)
-	}
-	if err != nil {
-		return nil, dbError("user by id", err)
-	}
-	return u, nil
+	return queryOne(ctx, s, "user by id", riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", id),
+		scanUser, selectUser+" WHERE id = $1", id)
 }
 
 // Users returns every user, disabled ones included, ordered by name. The order is that of
 // the bytes (COLLATE "C"), as in the GeoPackage store, whatever the database's collation.
 func (s *Store) Users(ctx context.Context) ([]*riskmap.User, error) {
-	rows, err := s.pool.Query(ctx, selectUser+` ORDER BY name COLLATE "C"`)
-	if err != nil {
-		return nil, dbError("list users", err)
-	}
-	us, err := collect(rows, func(r pgx.Rows) (*riskmap.User, error) { return scanUser(r) })
-	if err != nil {
-		return nil, dbError("list users", err)
-	}
-	return us, nil
+	return queryAll(ctx, s, "list users", func(r pgx.Rows) (*riskmap.User, error) { return scanUser(r) },
+		selectUser+` ORDER BY name COLLATE "C"`)
 }
 
 // UpdateUser replaces everything about user u.ID but its name, id and CreatedAt.
