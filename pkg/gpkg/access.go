@@ -249,8 +249,8 @@ func scanAPIToken(scan func(...any) error) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	return queryOne(ctx, s, "get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
-		scanAPIToken, selectAPIToken+" WHERE t.token_hash = ?", hash)
+	return readOne(s, "get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+		scanAPIToken, s.r.QueryRowContext(ctx, selectAPIToken+" WHERE t.token_hash = ?", hash).Scan)
 }
 
 // APITokens returns every token, newest first.

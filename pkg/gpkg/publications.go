@@ -92,14 +92,14 @@ func scanPublication(scan func(...any) error) (*riskmap.Publication, error) {
 
 // LatestPublication returns the highest-numbered publication.
 func (s *Store) LatestPublication(ctx context.Context) (*riskmap.Publication, error) {
-	return queryOne(ctx, s, "latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
-		scanPublication, selectPublication+" ORDER BY number DESC LIMIT 1")
+	return readOne(s, "latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
+		scanPublication, s.r.QueryRowContext(ctx, selectPublication+" ORDER BY number DESC LIMIT 1").Scan)
 }
 
 // GetPublication returns publication number.
 func (s *Store) GetPublication(ctx context.Context, number int64) (*riskmap.Publication, error) {
-	return queryOne(ctx, s, "get publication", riskmap.Errorf(riskmap.ENOTFOUND, "no publication number %d", number),
-		scanPublication, selectPublication+" WHERE number = ?", number)
+	return readOne(s, "get publication", riskmap.Errorf(riskmap.ENOTFOUND, "no publication number %d", number),
+		scanPublication, s.r.QueryRowContext(ctx, selectPublication+" WHERE number = ?", number).Scan)
 }
 
 // Publications returns every publication, newest first.

@@ -26,12 +26,16 @@ func queryAll[T any](ctx context.Context, s *Store, op string, decode scanner[T]
 	return out, nil
 }
 
-// queryOne runs query on the readers and decodes the one row it returns; notFound when
-// there is none. op names the read in any other error.
-func queryOne[T any](ctx context.Context, s *Store, op string, notFound error, decode scanner[T], query string, args ...any) (T, error) {
-	v, err := decode(s.r.QueryRowContext(ctx, query, args...).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = notFound
+// readOne decodes the one row a query returns, given its Scan: notFound when there is
+// none, and op names the read in any other error.
+func readOne[T any](s *Store, op string, notFound error, decode scanner[T], scan func(...any) error) (T, error) {
+	v, err := decode(scan)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = notFound
+		}
+		var zero T
+		return zero, s.dbErr(err, "%s", op)
 	}
-	return v, s.dbErr(err, "%s", op)
+	return v, nil
 }

@@ -116,8 +116,8 @@ func (s *Store) Regions(ctx context.Context, level string) ([]*riskmap.Region, e
 
 // GetRegion returns one region.
 func (s *Store) GetRegion(ctx context.Context, code string) (*riskmap.Region, error) {
-	return queryOne(ctx, s, "get region", riskmap.Errorf(riskmap.ENOTFOUND, "no region with code %q", code),
-		scanRegion, "SELECT "+regionColumns+" FROM regions WHERE code = ?", code)
+	return readOne(s, "get region", riskmap.Errorf(riskmap.ENOTFOUND, "no region with code %q", code),
+		scanRegion, s.r.QueryRowContext(ctx, "SELECT "+regionColumns+" FROM regions WHERE code = ?", code).Scan)
 }
 
 // scanRegion decodes a row of regionColumns.
@@ -127,14 +127,7 @@ func scanRegion(scan func(...any) error) (*riskmap.Region, error) {
 	if err := scan(&r.Code, &r.Name, &r.Level, &r.ParentCode, &r.Population, &geom); err != nil {
 		return nil, err
 	}
-	g, err := decodeStored(geom)
-	if err == nil {
-		r.Geometry, err = unitcodec.RegionGeometry(g)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("region %q: geom: %w", r.Code, err)
-	}
-	return r, nil
+	return r, unitcodec.DecodeRegion(&r.Geometry, r.Code, geom, decodeStored)
 }
 
 // AddProtectiveTargets stores new protective targets, all or none, and sets their IDs.
@@ -246,14 +239,14 @@ func scanUser(scan func(...any) error) (*riskmap.User, error) {
 
 // UserByName returns a user.
 func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
-	return queryOne(ctx, s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user named %q", name),
-		scanUser, selectUser+" WHERE name = ?", name)
+	return readOne(s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user named %q", name),
+		scanUser, s.r.QueryRowContext(ctx, selectUser+" WHERE name = ?", name).Scan)
 }
 
 // UserByID returns a user.
 func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
-	return queryOne(ctx, s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", id),
-		scanUser, selectUser+" WHERE id = ?", id)
+	return readOne(s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", id),
+		scanUser, s.r.QueryRowContext(ctx, selectUser+" WHERE id = ?", id).Scan)
 }
 
 // Users returns every user, disabled ones included, ordered by name.

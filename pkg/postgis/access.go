@@ -203,8 +203,8 @@ func scanAPIToken(row pgx.Row) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	return queryOne(ctx, s, "get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
-		scanAPIToken, selectAPIToken+" WHERE t.token_hash = $1", hash)
+	return readOne("get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+		scanAPIToken, s.pool.QueryRow(ctx, selectAPIToken+" WHERE t.token_hash = $1", hash))
 }
 
 // APITokens returns every token, newest first.

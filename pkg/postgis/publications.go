@@ -116,14 +116,14 @@ func scanPublication(row pgx.Row) (*riskmap.Publication, error) {
 
 // LatestPublication returns the highest-numbered publication.
 func (s *Store) LatestPublication(ctx context.Context) (*riskmap.Publication, error) {
-	return queryOne(ctx, s, "latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
-		scanPublication, selectPublication+" ORDER BY number DESC LIMIT 1")
+	return readOne("latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
+		scanPublication, s.pool.QueryRow(ctx, selectPublication+" ORDER BY number DESC LIMIT 1"))
 }
 
 // GetPublication returns publication number.
 func (s *Store) GetPublication(ctx context.Context, number int64) (*riskmap.Publication, error) {
-	return queryOne(ctx, s, "get publication", riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number),
-		scanPublication, selectPublication+" WHERE number = $1", number)
+	return readOne("get publication", riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number),
+		scanPublication, s.pool.QueryRow(ctx, selectPublication+" WHERE number = $1", number))
 }
 
 // Publications returns every publication, newest first.

@@ -29,12 +29,16 @@ func queryAll[T any](ctx context.Context, s *Store, op string, scan func(pgx.Row
 	return out, nil
 }
 
-// queryOne runs query on the pool and reads the one row it returns with scan; notFound
-// when there is none. op names the read in any other error.
-func queryOne[T any](ctx context.Context, s *Store, op string, notFound error, scan func(pgx.Row) (T, error), query string, args ...any) (T, error) {
-	v, err := scan(s.pool.QueryRow(ctx, query, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = notFound
+// readOne reads row, the one row a query returns, with scan: notFound when there is none,
+// and op names the read in any other error.
+func readOne[T any](op string, notFound error, scan func(pgx.Row) (T, error), row pgx.Row) (T, error) {
+	v, err := scan(row)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = notFound
+		}
+		var zero T
+		return zero, dbError(op, err)
 	}
-	return v, dbError(op, err)
+	return v, nil
 }

@@ -75,12 +75,8 @@ func scanRegion(rows pgx.Rows) (*riskmap.Region, error) {
 	if err := rows.Scan(&r.Code, &r.Name, &r.Level, &r.ParentCode, &r.Population, &wkb); err != nil {
 		return nil, err
 	}
-	g, err := decodeWKB(wkb)
-	if err == nil {
-		r.Geometry, err = unitcodec.RegionGeometry(g)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("region %s: geometry: %w", r.Code, err)
+	if err := unitcodec.DecodeRegion(&r.Geometry, r.Code, wkb, decodeWKB); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -51,14 +51,14 @@ func scanUser(row pgx.Row) (*riskmap.User, error) {
 
 // UserByName returns a user by name.
 func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
-	return queryOne(ctx, s, "user by name", riskmap.Errorf(riskmap.ENOTFOUND, "user %q does not exist", name),
-		scanUser, selectUser+" WHERE name = $1", name)
+	return readOne("user by name", riskmap.Errorf(riskmap.ENOTFOUND, "user %q does not exist", name),
+		scanUser, s.pool.QueryRow(ctx, selectUser+" WHERE name = $1", name))
 }
 
 // UserByID returns a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
-	return queryOne(ctx, s, "user by id", riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", id),
-		scanUser, selectUser+" WHERE id = $1", id)
+	return readOne("user by id", riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", id),
+		scanUser, s.pool.QueryRow(ctx, selectUser+" WHERE id = $1", id))
 }
 
 // Users returns every user, disabled ones included, ordered by name. The order is that of
