@@ -260,16 +260,9 @@ func encodeForInsert(u *riskmap.Unit, ts string) (encodedUnit, error) {
 	}
 	v := *u
 	v.Status = status
-	if err := checkUnit(&v); err != nil {
+	a, geom, err := prepareUnit(&v)
+	if err != nil {
 		return encodedUnit{}, err
-	}
-	a, err := encodeUnit(u)
-	if err != nil {
-		return encodedUnit{}, fmt.Errorf("gpkg: encode unit: %w", err)
-	}
-	geom, err := EncodeGeometry(u.Geometry, SRSID)
-	if err != nil {
-		return encodedUnit{}, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
 	}
 	return encodedUnit{
 		args: unitcodec.AppendPublicValues([]any{u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
