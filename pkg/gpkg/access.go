@@ -134,13 +134,8 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (*riskmap.Sessio
 	if err != nil {
 		return nil, s.dbErr(err, "get session")
 	}
-	for _, f := range []struct {
-		dst *time.Time
-		src string
-	}{{&x.CreatedAt, created}, {&x.LastSeenAt, seen}, {&x.ExpiresAt, expires}} {
-		if *f.dst, err = parseTime(f.src); err != nil {
-			return nil, err
-		}
+	if err := parseTimes([]string{created, seen, expires}, &x.CreatedAt, &x.LastSeenAt, &x.ExpiresAt); err != nil {
+		return nil, err
 	}
 	return x, nil
 }
@@ -174,12 +169,9 @@ func (s *Store) DeleteSessionRecorded(ctx context.Context, hash string, rec risk
 func (s *Store) deleteSessions(ctx context.Context, op, query string, args ...any) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return s.dbErr(err, "%s", op)
-		}
-		n, err = res.RowsAffected()
-		return s.dbErr(err, "%s", op)
+		var err error
+		n, err = s.changedRows(ctx, tx, op, query, args...)
+		return err
 	})
 	return int(n), err
 }

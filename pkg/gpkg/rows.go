@@ -39,3 +39,14 @@ func readOne[T any](s *Store, op string, notFound error, decode scanner[T], scan
 	}
 	return v, nil
 }
+
+// changedRows runs a write in tx and returns how many rows it changed; op names it in an
+// error.
+func (s *Store) changedRows(ctx context.Context, tx *sql.Tx, op, query string, args ...any) (int64, error) {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, s.dbErr(err, "%s", op)
+	}
+	n, err := res.RowsAffected()
+	return n, s.dbErr(err, "%s", op)
+}

@@ -286,12 +286,8 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 			return err
 		}
 		if endSessions {
-			res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", u.ID)
-			if err != nil {
-				return s.dbErr(err, "delete user sessions")
-			}
-			if ended, err = res.RowsAffected(); err != nil {
-				return s.dbErr(err, "delete user sessions")
+			if ended, err = s.changedRows(ctx, tx, "delete user sessions", "DELETE FROM sessions WHERE user_id = ?", u.ID); err != nil {
+				return err
 			}
 		}
 		return nil
