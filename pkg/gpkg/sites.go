@@ -87,22 +87,24 @@ func decodeSite(g *orb.Geometry, geom []byte, kind string, id int64) (err error)
 	return err
 }
 
-// insertedID is the rowid an INSERT gave its row; op names the insert in an error.
-func (s *Store) insertedID(op string, res sql.Result, err error) (int64, error) {
-	if err != nil {
-		return 0, s.dbErr(err, "%s", op)
-	}
-	id, err := res.LastInsertId()
-	return id, s.dbErr(err, "%s", op)
-}
-
-// setIDs gives each site its id once the write that made them has committed (err nil).
-func setIDs[T any](sites []T, ids []int64, err error, set func(T, int64)) error {
+// insertSites inserts new sites with insert, bound to what args returns for a site and its
+// geometry blob, all or none (putSites), and gives each its id once they are committed.
+func insertSites[T riskmap.Site](ctx context.Context, s *Store, table string, sites []T, insert string,
+	args func(T, []byte) []any, setID func(T, int64)) error {
+	op := "insert " + strings.TrimSuffix(strings.ReplaceAll(table, "_", " "), "s")
+	ids, err := putSites(ctx, s, table, sites, []string{insert}, func(stmts []*sql.Stmt, x T, geom []byte) (int64, error) {
+		res, err := stmts[0].ExecContext(ctx, args(x, geom)...)
+		if err != nil {
+			return 0, s.dbErr(err, "%s", op)
+		}
+		id, err := res.LastInsertId()
+		return id, s.dbErr(err, "%s", op)
+	})
 	if err != nil {
 		return err
 	}
 	for i, x := range sites {
-		set(x, ids[i])
+		setID(x, ids[i])
 	}
 	return nil
 }
@@ -132,13 +134,12 @@ func scanRegion(scan func(...any) error) (*riskmap.Region, error) {
 
 // AddProtectiveTargets stores new protective targets, all or none, and sets their IDs.
 func (s *Store) AddProtectiveTargets(ctx context.Context, ts []*riskmap.ProtectiveTarget) error {
-	ids, err := putSites(ctx, s, "protective_targets", ts, []string{
+	return insertSites(ctx, s, "protective_targets", ts,
 		"INSERT INTO protective_targets (name, kind, region_code, address, people, geom) VALUES (?, ?, ?, ?, ?, ?)",
-	}, func(stmts []*sql.Stmt, t *riskmap.ProtectiveTarget, geom []byte) (int64, error) {
-		res, err := stmts[0].ExecContext(ctx, t.Name, t.Kind, t.RegionCode, t.Address, t.People, geom)
-		return s.insertedID("insert protective target", res, err)
-	})
-	return setIDs(ts, ids, err, func(t *riskmap.ProtectiveTarget, id int64) { t.ID = id })
+		func(t *riskmap.ProtectiveTarget, geom []byte) []any {
+			return []any{t.Name, t.Kind, t.RegionCode, t.Address, t.People, geom}
+		},
+		func(t *riskmap.ProtectiveTarget, id int64) { t.ID = id })
 }
 
 // ProtectiveTargets returns every protective target, ordered by id.
@@ -155,15 +156,11 @@ func (s *Store) ProtectiveTargets(ctx context.Context) ([]*riskmap.ProtectiveTar
 
 // AddShelters stores new shelters, all or none, and sets their IDs.
 func (s *Store) AddShelters(ctx context.Context, ss []*riskmap.Shelter) error {
-	ids, err := putSites(ctx, s, "shelters", ss, []string{
-		`INSERT INTO shelters (name, kind, region_code, address, capacity, effective_area_m2, service_radius_m, geom)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-	}, func(stmts []*sql.Stmt, sh *riskmap.Shelter, geom []byte) (int64, error) {
-		res, err := stmts[0].ExecContext(ctx, sh.Name, sh.Kind, sh.RegionCode, sh.Address, sh.Capacity,
-			sh.EffectiveAreaM2, sh.ServiceRadiusM, geom)
-		return s.insertedID("insert shelter", res, err)
-	})
-	return setIDs(ss, ids, err, func(sh *riskmap.Shelter, id int64) { sh.ID = id })
+	return insertSites(ctx, s, "shelters", ss, `INSERT INTO shelters (name, kind, region_code, address, capacity,
+    effective_area_m2, service_radius_m, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		func(sh *riskmap.Shelter, geom []byte) []any {
+			return []any{sh.Name, sh.Kind, sh.RegionCode, sh.Address, sh.Capacity, sh.EffectiveAreaM2, sh.ServiceRadiusM, geom}
+		}, func(sh *riskmap.Shelter, id int64) { sh.ID = id })
 }
 
 // Shelters returns every shelter, ordered by id.
@@ -187,11 +184,7 @@ func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
 
 // CreateUserRecorded is CreateUser that keeps what rec returns in the same transaction.
 func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec riskmap.AccessRecordFunc) error {
-	cats, err := jsonList(u.Categories)
-	if err != nil {
-		return err
-	}
-	regs, err := jsonList(u.Regions)
+	cats, regs, err := userLists(u)
 	if err != nil {
 		return err
 	}
@@ -266,11 +259,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 	if !riskmap.ValidRole(u.Role) {
 		return 0, riskmap.Errorf(riskmap.EINVALID, "role must be admin, expert or department, got %q", u.Role)
 	}
-	cats, err := jsonList(u.Categories)
-	if err != nil {
-		return 0, err
-	}
-	regs, err := jsonList(u.Regions)
+	cats, regs, err := userLists(u)
 	if err != nil {
 		return 0, err
 	}
@@ -303,6 +292,16 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
 	return n, s.dbErr(err, "count users")
+}
+
+// userLists encodes a user's categories and regions as the JSON arrays the users table
+// keeps.
+func userLists(u *riskmap.User) (cats, regs string, err error) {
+	if cats, err = jsonList(u.Categories); err != nil {
+		return "", "", err
+	}
+	regs, err = jsonList(u.Regions)
+	return cats, regs, err
 }
 
 // jsonList encodes a list of strings as a JSON array, never null.
