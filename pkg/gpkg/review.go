@@ -143,9 +143,7 @@ func scanApproved(scan func(...any) error) (*riskmap.ApprovedUnit, error) {
 	var grade string
 	var geom []byte
 	var at sql.NullString
-	dest := []any{&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
-		&geom, &a.ApprovedBy, &at}
-	if err := scan(unitcodec.AppendPublicTargets(dest, &a.PublicTexts)...); err != nil {
+	if err := scan(unitcodec.ApprovedTargets(a, &grade, &geom, &at)...); err != nil {
 		return nil, err
 	}
 	a.Grade = riskmap.Grade(grade)
