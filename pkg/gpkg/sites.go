@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/paulmach/orb"
+
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/unitcodec"
-
-	"github.com/paulmach/orb"
 )
 
 // PutRegions inserts or replaces regions by code, all or none. An existing region keeps its
