@@ -40,15 +40,6 @@ func optTimeArg(t *time.Time) any {
 	return formatTime(*t)
 }
 
-// optMilli is an optional time at DATETIME resolution.
-func optMilli(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	m := milli(*t)
-	return &m
-}
-
 // parseOptTime reads a nullable DATETIME read through CAST(… AS TEXT).
 func parseOptTime(s sql.NullString) (*time.Time, error) {
 	if !s.Valid {
@@ -82,52 +73,51 @@ func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
 // CreateSessionRecorded is CreateSession that first ends the session replaces and keeps
 // what rec returns, all in one transaction.
 func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, replaces string, rec riskmap.AccessRecordFunc) error {
-	if x.TokenHash == "" {
-		return riskmap.Errorf(riskmap.EINVALID, "a session needs a token hash")
-	}
-	if x.ExpiresAt.IsZero() {
-		return riskmap.Errorf(riskmap.EINVALID, "a session needs an expiry time")
-	}
-	created := milliOr(x.CreatedAt, now())
-	seen := milliOr(x.LastSeenAt, created)
-	expires := milli(x.ExpiresAt)
-	old := *x
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if replaces != "" {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", replaces); err != nil {
-				return s.dbErr(err, "delete session")
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at,
-    client_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			x.TokenHash, x.UserID, x.CSRF, formatTime(created), formatTime(seen), formatTime(expires), x.ClientAddr, x.UserAgent)
-		switch {
-		case isUnique(err):
-			return riskmap.Errorf(riskmap.ECONFLICT, "the session exists already")
-		case isForeignKey(err):
-			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", x.UserID)
-		case err != nil:
-			return s.dbErr(err, "create session")
-		}
-		x.CreatedAt, x.LastSeenAt, x.ExpiresAt = created, seen, expires
-		return s.keepAccessRecords(ctx, tx, rec)
-	})
-	if err != nil {
-		*x = old
-	}
-	return err
-}
-
-// keepAccessRecords keeps what rec returns (the audit row) in the transaction tx.
-func (s *Store) keepAccessRecords(ctx context.Context, tx *sql.Tx, rec riskmap.AccessRecordFunc) error {
-	if rec == nil {
-		return nil
-	}
-	r, err := rec()
+	row, err := x.ToStore(now(), time.Millisecond)
 	if err != nil {
 		return err
 	}
-	return s.keepRecords(ctx, tx, r)
+	return riskmap.WriteOrRestore(x, func() error {
+		return s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
+			if replaces != "" {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", replaces); err != nil {
+					return s.dbErr(err, "delete session")
+				}
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at,
+    client_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				row.TokenHash, row.UserID, row.CSRF, formatTime(row.CreatedAt), formatTime(row.LastSeenAt), formatTime(row.ExpiresAt),
+				row.ClientAddr, row.UserAgent)
+			if err != nil {
+				return s.accessInsertError(err, "create session", "session", row.UserID)
+			}
+			*x = row
+			return nil
+		})
+	})
+}
+
+// accessInsertError tells why the insert of a session or an API token (what) of user
+// userID failed.
+func (s *Store) accessInsertError(err error, op, what string, userID int64) error {
+	if isUnique(err) {
+		return riskmap.Errorf(riskmap.ECONFLICT, "the %s exists already", what)
+	}
+	if isForeignKey(err) {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", userID)
+	}
+	return s.dbErr(err, "%s", op)
+}
+
+// recordedTx runs write and then keeps what rec returns (the audit row), in one
+// transaction.
+func (s *Store) recordedTx(ctx context.Context, rec riskmap.AccessRecordFunc, write func(*sql.Tx) error) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return rec.Keep(func(r *riskmap.WriteRecords) error { return s.keepRecords(ctx, tx, r) })
+	})
 }
 
 // SessionByHash returns the session whose token has the hash.
@@ -144,13 +134,8 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (*riskmap.Sessio
 	if err != nil {
 		return nil, s.dbErr(err, "get session")
 	}
-	for _, f := range []struct {
-		dst *time.Time
-		src string
-	}{{&x.CreatedAt, created}, {&x.LastSeenAt, seen}, {&x.ExpiresAt, expires}} {
-		if *f.dst, err = parseTime(f.src); err != nil {
-			return nil, err
-		}
+	if err := parseTimes([]string{created, seen, expires}, &x.CreatedAt, &x.LastSeenAt, &x.ExpiresAt); err != nil {
+		return nil, err
 	}
 	return x, nil
 }
@@ -174,11 +159,9 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 // DeleteSessionRecorded is DeleteSession that keeps what rec returns in the same
 // transaction.
 func (s *Store) DeleteSessionRecorded(ctx context.Context, hash string, rec riskmap.AccessRecordFunc) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash); err != nil {
-			return s.dbErr(err, "delete session")
-		}
-		return s.keepAccessRecords(ctx, tx, rec)
+	return s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_hash = ?", hash)
+		return s.dbErr(err, "delete session")
 	})
 }
 
@@ -186,12 +169,9 @@ func (s *Store) DeleteSessionRecorded(ctx context.Context, hash string, rec risk
 func (s *Store) deleteSessions(ctx context.Context, op, query string, args ...any) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err != nil {
-			return s.dbErr(err, "%s", op)
-		}
-		n, err = res.RowsAffected()
-		return s.dbErr(err, "%s", op)
+		var err error
+		n, err = s.changedRows(ctx, tx, op, query, args...)
+		return err
 	})
 	return int(n), err
 }
@@ -216,34 +196,23 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 // CreateAPITokenRecorded is CreateAPIToken that keeps what rec returns in the same
 // transaction.
 func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken, rec riskmap.AccessRecordFunc) error {
-	if t.TokenHash == "" {
-		return riskmap.Errorf(riskmap.EINVALID, "an API token needs a token hash")
-	}
-	if !riskmap.ValidTokenScope(t.Scope) {
-		return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
-	}
-	created := milliOr(t.CreatedAt, now())
-	old := *t
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at,
-    revoked_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			t.Name, t.UserID, t.TokenHash, t.CreatedBy, formatTime(created), optTimeArg(t.LastUsedAt), optTimeArg(t.RevokedAt), t.Scope).Scan(&id)
-		switch {
-		case isUnique(err):
-			return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
-		case isForeignKey(err):
-			return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", t.UserID)
-		case err != nil:
-			return s.dbErr(err, "create API token")
-		}
-		t.ID, t.CreatedAt, t.LastUsedAt, t.RevokedAt = id, created, optMilli(t.LastUsedAt), optMilli(t.RevokedAt)
-		return s.keepAccessRecords(ctx, tx, rec)
-	})
+	row, err := t.ToStore(now(), time.Millisecond)
 	if err != nil {
-		*t = old
+		return err
 	}
-	return err
+	return riskmap.WriteOrRestore(t, func() error {
+		return s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
+			err := tx.QueryRowContext(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at,
+    revoked_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				row.Name, row.UserID, row.TokenHash, row.CreatedBy, formatTime(row.CreatedAt), optTimeArg(row.LastUsedAt),
+				optTimeArg(row.RevokedAt), row.Scope).Scan(&row.ID)
+			if err != nil {
+				return s.accessInsertError(err, "create API token", "API token", row.UserID)
+			}
+			*t = row
+			return nil
+		})
+	})
 }
 
 const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, CAST(t.created_at AS TEXT),
@@ -272,32 +241,13 @@ func scanAPIToken(scan func(...any) error) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	t, err := scanAPIToken(s.r.QueryRowContext(ctx, selectAPIToken+" WHERE t.token_hash = ?", hash).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist")
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "get API token")
-	}
-	return t, nil
+	return readOne(s, "get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+		scanAPIToken, s.r.QueryRowContext(ctx, selectAPIToken+" WHERE t.token_hash = ?", hash).Scan)
 }
 
 // APITokens returns every token, newest first.
 func (s *Store) APITokens(ctx context.Context) ([]*riskmap.APIToken, error) {
-	rows, err := s.r.QueryContext(ctx, selectAPIToken+" ORDER BY t.id DESC")
-	if err != nil {
-		return nil, s.dbErr(err, "list API tokens")
-	}
-	defer rows.Close()
-	var out []*riskmap.APIToken
-	for rows.Next() {
-		t, err := scanAPIToken(rows.Scan)
-		if err != nil {
-			return nil, s.dbErr(err, "list API tokens")
-		}
-		out = append(out, t)
-	}
-	return out, s.dbErr(rows.Err(), "list API tokens")
+	return queryAll(ctx, s, "list API tokens", scanAPIToken, selectAPIToken+" ORDER BY t.id DESC")
 }
 
 // RevokeAPIToken revokes a token. A token revoked already keeps its first revocation time.
@@ -308,27 +258,26 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) erro
 // RevokeAPITokenRecorded is RevokeAPIToken that keeps what rec returns in the same
 // transaction.
 func (s *Store) RevokeAPITokenRecorded(ctx context.Context, id int64, at time.Time, rec riskmap.AccessRecordFunc) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", formatTime(at), id)
-		if err != nil {
-			return s.dbErr(err, "revoke API token")
-		}
-		if err := mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id)); err != nil {
-			return err
-		}
-		return s.keepAccessRecords(ctx, tx, rec)
+	return s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
+		return s.touchAPIToken(ctx, tx, "revoke API token", "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?", id, at)
 	})
 }
 
 // TouchAPIToken sets a token's LastUsedAt.
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", formatTime(at), id)
-		if err != nil {
-			return s.dbErr(err, "touch API token")
-		}
-		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id))
+		return s.touchAPIToken(ctx, tx, "touch API token", "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", id, at)
 	})
+}
+
+// touchAPIToken runs an update of token id that sets a time to at; ENOTFOUND when there is
+// no such token.
+func (s *Store) touchAPIToken(ctx context.Context, tx *sql.Tx, op, update string, id int64, at time.Time) error {
+	res, err := tx.ExecContext(ctx, update, formatTime(at), id)
+	if err != nil {
+		return s.dbErr(err, "%s", op)
+	}
+	return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id))
 }
 
 // ServerSecret returns the secret named name, making and storing it on the first call.

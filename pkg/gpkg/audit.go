@@ -5,26 +5,18 @@ import (
 	"database/sql"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"riskmap/pkg/riskmap"
 )
 
-// Audit paging: the default and the largest page.
-const (
-	auditDefaultLimit = 100
-	auditMaxLimit     = 1000
-)
-
-// auditJSON is a Before or After value as bound: NULL when empty, refused when not JSON,
-// and TEXT otherwise (a []byte would be stored as a BLOB).
-func auditJSON(field string, m json.RawMessage) (any, error) {
-	if len(m) == 0 {
-		return nil, nil
+// nullText binds JSON as TEXT (a []byte would be stored as a BLOB), or NULL when there is
+// none.
+func nullText(m json.RawMessage) any {
+	if m == nil {
+		return nil
 	}
-	if !json.Valid(m) {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "audit entry: %s is not valid JSON", field)
-	}
-	return string(m), nil
+	return string(m)
 }
 
 // AppendAudit stores an entry and sets its ID, and At when it is zero. The table's
@@ -36,43 +28,31 @@ func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
 // appendAudit is AppendAudit in the transaction tx. It sets e's ID, At and Count as
 // written; if tx is rolled back they name no row.
 func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e *riskmap.AuditEntry) error {
-	before, err := auditJSON("before", e.Before)
+	row, err := e.ToStore(now(), time.Millisecond)
 	if err != nil {
 		return err
 	}
-	after, err := auditJSON("after", e.After)
-	if err != nil {
-		return err
-	}
-	count := max(e.Count, 1)
 	var lastAt any
-	if !e.LastAt.IsZero() {
-		lastAt = formatTime(e.LastAt)
+	if !row.LastAt.IsZero() {
+		lastAt = formatTime(row.LastAt)
 	}
-	at := milliOr(e.At, now())
-	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO audit_log (at, actor, role, action, outcome, status, method, path,
     client_addr, target_type, target_id, detail, before, after, count, last_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		formatTime(at), e.Actor, e.Role, e.Action, e.Outcome, e.Status, e.Method, e.Path,
-		e.ClientAddr, e.TargetType, e.TargetID, e.Detail, before, after, count, lastAt).Scan(&id)
+		formatTime(row.At), row.Actor, row.Role, row.Action, row.Outcome, row.Status, row.Method, row.Path,
+		row.ClientAddr, row.TargetType, row.TargetID, row.Detail, nullText(row.Before), nullText(row.After), row.Count, lastAt).Scan(&row.ID)
 	if err != nil {
 		return s.dbErr(err, "append audit entry")
 	}
-	e.ID, e.At, e.Count = id, at, count
+	e.ID, e.At, e.Count = row.ID, row.At, row.Count
 	return nil
 }
 
 // AuditEntries returns the entries f selects, newest first.
 func (s *Store) AuditEntries(ctx context.Context, f riskmap.AuditFilter) ([]*riskmap.AuditEntry, error) {
-	limit := f.Limit
-	switch {
-	case limit < 0:
-		return nil, riskmap.Errorf(riskmap.EINVALID, "limit must not be negative")
-	case limit == 0:
-		limit = auditDefaultLimit
-	case limit > auditMaxLimit:
-		limit = auditMaxLimit
+	limit, err := f.PageLimit()
+	if err != nil {
+		return nil, err
 	}
 	var conds []string
 	var args []any

@@ -260,16 +260,9 @@ func encodeForInsert(u *riskmap.Unit, ts string) (encodedUnit, error) {
 	}
 	v := *u
 	v.Status = status
-	if err := checkUnit(&v); err != nil {
+	a, geom, err := prepareUnit(&v)
+	if err != nil {
 		return encodedUnit{}, err
-	}
-	a, err := encodeUnit(u)
-	if err != nil {
-		return encodedUnit{}, fmt.Errorf("gpkg: encode unit: %w", err)
-	}
-	geom, err := EncodeGeometry(u.Geometry, SRSID)
-	if err != nil {
-		return encodedUnit{}, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
 	}
 	return encodedUnit{
 		args: unitcodec.AppendPublicValues([]any{u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
@@ -299,19 +292,30 @@ func (s *Store) writeIndex(ctx context.Context, tx *sql.Tx, entries []indexEntry
 		entries[i].key = hilbert(x, y)
 	}
 	slices.SortFunc(entries, func(a, b indexEntry) int { return cmp.Compare(a.key, b.key) })
-	stmt, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO rtree_risk_units_geom (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)")
+	return s.execEach(ctx, tx, "prepare R-tree insert", "write the R-tree",
+		"INSERT OR REPLACE INTO rtree_risk_units_geom (id, minx, maxx, miny, maxy) VALUES (?, ?, ?, ?, ?)",
+		len(entries), 1024, func(i int) []any {
+			e := &entries[i]
+			return []any{e.id, e.b.Min[0], e.b.Max[0], e.b.Min[1], e.b.Max[1]}
+		})
+}
+
+// execEach prepares query in tx (prepareOp names a failure) and runs it n times with the
+// arguments args gives for 0 … n-1 (op names a failure), looking at ctx every every runs.
+func (s *Store) execEach(ctx context.Context, tx *sql.Tx, prepareOp, op, query string, n, every int, args func(i int) []any) error {
+	stmt, err := tx.PrepareContext(ctx, query)
 	if err != nil {
-		return s.dbErr(err, "prepare R-tree insert")
+		return s.dbErr(err, "%s", prepareOp)
 	}
 	defer stmt.Close()
-	for i, e := range entries {
-		if i%1024 == 0 {
+	for i := range n {
+		if i%every == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		if _, err := stmt.ExecContext(ctx, e.id, e.b.Min[0], e.b.Max[0], e.b.Min[1], e.b.Max[1]); err != nil {
-			return s.dbErr(err, "write the R-tree")
+		if _, err := stmt.ExecContext(ctx, args(i)...); err != nil {
+			return s.dbErr(err, "%s", op)
 		}
 	}
 	return nil

@@ -3,7 +3,6 @@ package gpkg
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"riskmap/pkg/riskmap"
@@ -64,23 +63,15 @@ func (s *Store) putIdempotent(ctx context.Context, tx *sql.Tx, r *riskmap.Idempo
 // IdempotentResponse returns the answer kept for scope and key that has not expired at
 // now.
 func (s *Store) IdempotentResponse(ctx context.Context, scope, key string, at time.Time) (*riskmap.IdempotentResponse, error) {
-	r := &riskmap.IdempotentResponse{Scope: scope, Key: key}
-	var created, expires string
-	err := s.r.QueryRowContext(ctx, `SELECT request_hash, status, content_type, location, etag, body,
+	return readOne(s, "read idempotency key", riskmap.Errorf(riskmap.ENOTFOUND, "no answer is kept for idempotency key %q", key),
+		func(scan func(...any) error) (*riskmap.IdempotentResponse, error) {
+			r := &riskmap.IdempotentResponse{Scope: scope, Key: key}
+			var created, expires string
+			if err := scan(&r.RequestHash, &r.Status, &r.ContentType, &r.Location, &r.ETag, &r.Body, &created, &expires); err != nil {
+				return nil, err
+			}
+			return r, parseTimes([]string{created, expires}, &r.CreatedAt, &r.ExpiresAt)
+		}, s.r.QueryRowContext(ctx, `SELECT request_hash, status, content_type, location, etag, body,
     CAST(created_at AS TEXT), CAST(expires_at AS TEXT)
-FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at > ?`, scope, key, formatTime(at)).
-		Scan(&r.RequestHash, &r.Status, &r.ContentType, &r.Location, &r.ETag, &r.Body, &created, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no answer is kept for idempotency key %q", key)
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "read idempotency key")
-	}
-	if r.CreatedAt, err = parseTime(created); err != nil {
-		return nil, err
-	}
-	if r.ExpiresAt, err = parseTime(expires); err != nil {
-		return nil, err
-	}
-	return r, nil
+FROM idempotency_keys WHERE scope = ? AND key = ? AND expires_at > ?`, scope, key, formatTime(at)).Scan)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 
@@ -93,44 +92,19 @@ func scanPublication(scan func(...any) error) (*riskmap.Publication, error) {
 
 // LatestPublication returns the highest-numbered publication.
 func (s *Store) LatestPublication(ctx context.Context) (*riskmap.Publication, error) {
-	p, err := scanPublication(s.r.QueryRowContext(ctx, selectPublication+" ORDER BY number DESC LIMIT 1").Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet")
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "latest publication")
-	}
-	return p, nil
+	return readOne(s, "latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
+		scanPublication, s.r.QueryRowContext(ctx, selectPublication+" ORDER BY number DESC LIMIT 1").Scan)
 }
 
 // GetPublication returns publication number.
 func (s *Store) GetPublication(ctx context.Context, number int64) (*riskmap.Publication, error) {
-	p, err := scanPublication(s.r.QueryRowContext(ctx, selectPublication+" WHERE number = ?", number).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no publication number %d", number)
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "get publication")
-	}
-	return p, nil
+	return readOne(s, "get publication", riskmap.Errorf(riskmap.ENOTFOUND, "no publication number %d", number),
+		scanPublication, s.r.QueryRowContext(ctx, selectPublication+" WHERE number = ?", number).Scan)
 }
 
 // Publications returns every publication, newest first.
 func (s *Store) Publications(ctx context.Context) ([]*riskmap.Publication, error) {
-	rows, err := s.r.QueryContext(ctx, selectPublication+" ORDER BY number DESC")
-	if err != nil {
-		return nil, s.dbErr(err, "list publications")
-	}
-	defer rows.Close()
-	var out []*riskmap.Publication
-	for rows.Next() {
-		p, err := scanPublication(rows.Scan)
-		if err != nil {
-			return nil, s.dbErr(err, "list publications")
-		}
-		out = append(out, p)
-	}
-	return out, s.dbErr(rows.Err(), "list publications")
+	return queryAll(ctx, s, "list publications", scanPublication, selectPublication+" ORDER BY number DESC")
 }
 
 // PublicationUnits streams the units of publication number, ordered by unit id; ENOTFOUND

@@ -33,32 +33,18 @@ ON CONFLICT (unit_id) DO UPDATE SET version = excluded.version, code = excluded.
 // putApproved puts unit id's revision just written, of extent ext, into the approved
 // register when it is approved.
 func (s *Store) putApproved(ctx context.Context, tx *sql.Tx, id int64, ext *extent) error {
-	res, err := tx.ExecContext(ctx, upsertApprovedSQL, id)
-	if err != nil {
-		return s.dbErr(err, "update the approved register")
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.dbErr(err, "update the approved register")
-	}
-	if n == 0 {
-		return nil // not approved: the register keeps what it had
+	n, err := s.changedRows(ctx, tx, "update the approved register", upsertApprovedSQL, id)
+	if err != nil || n == 0 {
+		return err // or not approved: the register keeps what it had
 	}
 	return s.dbErr(ext.write(ctx, tx, "approved_units"), "update gpkg_contents")
 }
 
 // dropApproved takes a retired unit out of the approved register.
 func (s *Store) dropApproved(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := tx.ExecContext(ctx, "DELETE FROM approved_units WHERE unit_id = ?", id)
-	if err != nil {
-		return s.dbErr(err, "update the approved register")
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return s.dbErr(err, "update the approved register")
-	}
-	if n == 0 {
-		return nil // never approved
+	n, err := s.changedRows(ctx, tx, "update the approved register", "DELETE FROM approved_units WHERE unit_id = ?", id)
+	if err != nil || n == 0 {
+		return err // or never approved
 	}
 	_, err = tx.ExecContext(ctx, contentsTouch, "approved_units")
 	return s.dbErr(err, "update gpkg_contents")
@@ -157,9 +143,7 @@ func scanApproved(scan func(...any) error) (*riskmap.ApprovedUnit, error) {
 	var grade string
 	var geom []byte
 	var at sql.NullString
-	dest := []any{&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
-		&geom, &a.ApprovedBy, &at}
-	if err := scan(unitcodec.AppendPublicTargets(dest, &a.PublicTexts)...); err != nil {
+	if err := scan(unitcodec.ApprovedTargets(a, &grade, &geom, &at)...); err != nil {
 		return nil, err
 	}
 	a.Grade = riskmap.Grade(grade)

@@ -241,20 +241,7 @@ func (s *Store) rebuildIndex(ctx context.Context, tx *sql.Tx, added []indexEntry
 			}
 		}
 	}
-	rowidStmt, err := tx.PrepareContext(ctx, "INSERT INTO rtree_risk_units_geom_rowid (rowid, nodeno) VALUES (?, ?)")
-	if err != nil {
-		return s.dbErr(err, "write the R-tree")
-	}
-	defer rowidStmt.Close()
-	for i, r := range rowids {
-		if i%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		if _, err := rowidStmt.ExecContext(ctx, r.id, r.leaf); err != nil {
-			return s.dbErr(err, "write the R-tree")
-		}
-	}
-	return nil
+	return s.execEach(ctx, tx, "write the R-tree", "write the R-tree",
+		"INSERT INTO rtree_risk_units_geom_rowid (rowid, nodeno) VALUES (?, ?)",
+		len(rowids), 4096, func(i int) []any { return []any{rowids[i].id, rowids[i].leaf} })
 }

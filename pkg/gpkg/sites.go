@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/unitcodec"
@@ -14,233 +16,165 @@ import (
 // PutRegions inserts or replaces regions by code, all or none. An existing region keeps its
 // fid, so that QGIS projects and the spatial index keep pointing at the same row.
 func (s *Store) PutRegions(ctx context.Context, rs []*riskmap.Region) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		// UPDATE, then INSERT where nothing was updated, rather than an upsert: the
-		// ON CONFLICT clause of an upsert overrides the INSERT OR REPLACE of the R-tree
-		// triggers, which then fail on the existing index entry.
-		upd, err := tx.PrepareContext(ctx, `UPDATE regions SET name = ?, level = ?, parent_code = ?, population = ?, geom = ?
-WHERE code = ?`)
+	// UPDATE, then INSERT where nothing was updated, rather than an upsert: the ON CONFLICT
+	// clause of an upsert overrides the INSERT OR REPLACE of the R-tree triggers, which then
+	// fail on the existing index entry.
+	_, err := putSites(ctx, s, "regions", rs, []string{
+		"UPDATE regions SET name = ?, level = ?, parent_code = ?, population = ?, geom = ? WHERE code = ?",
+		"INSERT INTO regions (name, level, parent_code, population, geom, code) VALUES (?, ?, ?, ?, ?, ?)",
+	}, func(stmts []*sql.Stmt, r *riskmap.Region, geom []byte) (int64, error) {
+		res, err := stmts[0].ExecContext(ctx, r.Name, r.Level, r.ParentCode, r.Population, geom, r.Code)
 		if err != nil {
-			return s.dbErr(err, "prepare regions")
+			return 0, s.dbErr(err, "put region %q", r.Code)
 		}
-		defer upd.Close()
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO regions (name, level, parent_code, population, geom, code)
-VALUES (?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return s.dbErr(err, "prepare regions")
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, s.dbErr(err, "put region %q", r.Code)
+		} else if n == 0 {
+			if _, err := stmts[1].ExecContext(ctx, r.Name, r.Level, r.ParentCode, r.Population, geom, r.Code); err != nil {
+				return 0, s.dbErr(err, "put region %q", r.Code)
+			}
 		}
-		defer ins.Close()
-		var ext extent
-		for _, r := range rs {
-			if len(r.Geometry) == 0 {
-				return riskmap.Errorf(riskmap.EINVALID, "region %q has no geometry", r.Code)
-			}
-			geom, err := EncodeGeometry(r.Geometry, SRSID)
-			if err != nil {
-				return riskmap.Errorf(riskmap.EINVALID, "region %q: %v", r.Code, err)
-			}
-			res, err := upd.ExecContext(ctx, r.Name, r.Level, r.ParentCode, r.Population, geom, r.Code)
-			if err != nil {
-				return s.dbErr(err, "put region %q", r.Code)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return s.dbErr(err, "put region %q", r.Code)
-			} else if n == 0 {
-				if _, err := ins.ExecContext(ctx, r.Name, r.Level, r.ParentCode, r.Population, geom, r.Code); err != nil {
-					return s.dbErr(err, "put region %q", r.Code)
-				}
-			}
-			ext.add(r.Geometry)
-		}
-		return s.dbErr(ext.write(ctx, tx, "regions"), "update gpkg_contents")
+		return 0, nil
 	})
+	return err
+}
+
+// putSites writes sites in one transaction, all or none, with write, which gets the
+// statements of queries prepared in it and a site's geometry as a GeoPackage blob and
+// returns the row's id; then it widens the table's extent in gpkg_contents. No sites, no
+// transaction. A site without a geometry, or one that cannot be encoded, is EINVALID.
+func putSites[T riskmap.Site](ctx context.Context, s *Store, table string, sites []T, queries []string,
+	write func(stmts []*sql.Stmt, site T, geom []byte) (int64, error)) ([]int64, error) {
+	if len(sites) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(sites))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmts := make([]*sql.Stmt, len(queries))
+		for i, q := range queries {
+			stmt, err := tx.PrepareContext(ctx, q)
+			if err != nil {
+				return s.dbErr(err, "prepare %s", strings.ReplaceAll(table, "_", " "))
+			}
+			defer stmt.Close()
+			stmts[i] = stmt
+		}
+		var ext extent
+		for i, x := range sites {
+			g, ok := x.SiteGeometry()
+			if !ok {
+				return riskmap.Errorf(riskmap.EINVALID, "%s has no geometry", x.SiteLabel())
+			}
+			geom, err := EncodeGeometry(g, SRSID)
+			if err != nil {
+				return riskmap.Errorf(riskmap.EINVALID, "%s: %v", x.SiteLabel(), err)
+			}
+			if ids[i], err = write(stmts, x, geom); err != nil {
+				return err
+			}
+			ext.add(g)
+		}
+		return s.dbErr(ext.write(ctx, tx, table), "update gpkg_contents")
+	})
+	return ids, err
+}
+
+// decodeSite decodes the stored geometry of site id of a kind into *g.
+func decodeSite(g *orb.Geometry, geom []byte, kind string, id int64) (err error) {
+	if *g, err = decodeStored(geom); err != nil {
+		err = fmt.Errorf("gpkg: %s %d: geom: %w", kind, id, err)
+	}
+	return err
+}
+
+// insertSites inserts new sites with insert, bound to what args returns for a site and its
+// geometry blob, all or none (putSites), and gives each its id once they are committed.
+func insertSites[T riskmap.Site](ctx context.Context, s *Store, table string, sites []T, insert string,
+	args func(T, []byte) []any, setID func(T, int64)) error {
+	op := "insert " + strings.TrimSuffix(strings.ReplaceAll(table, "_", " "), "s")
+	ids, err := putSites(ctx, s, table, sites, []string{insert}, func(stmts []*sql.Stmt, x T, geom []byte) (int64, error) {
+		res, err := stmts[0].ExecContext(ctx, args(x, geom)...)
+		if err != nil {
+			return 0, s.dbErr(err, "%s", op)
+		}
+		id, err := res.LastInsertId()
+		return id, s.dbErr(err, "%s", op)
+	})
+	if err != nil {
+		return err
+	}
+	for i, x := range sites {
+		setID(x, ids[i])
+	}
+	return nil
 }
 
 const regionColumns = "code, name, level, parent_code, population, geom"
 
 // Regions returns the regions of a level ("" for all), ordered by code.
 func (s *Store) Regions(ctx context.Context, level string) ([]*riskmap.Region, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+regionColumns+" FROM regions WHERE ? = '' OR level = ? ORDER BY code", level, level)
-	if err != nil {
-		return nil, s.dbErr(err, "list regions")
-	}
-	defer rows.Close()
-	var out []*riskmap.Region
-	for rows.Next() {
-		r, err := scanRegion(rows)
-		if err != nil {
-			return nil, s.dbErr(err, "list regions")
-		}
-		out = append(out, r)
-	}
-	return out, s.dbErr(rows.Err(), "list regions")
+	return queryAll(ctx, s, "list regions", scanRegion, "SELECT "+regionColumns+" FROM regions WHERE ? = '' OR level = ? ORDER BY code", level, level)
 }
 
 // GetRegion returns one region.
 func (s *Store) GetRegion(ctx context.Context, code string) (*riskmap.Region, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+regionColumns+" FROM regions WHERE code = ?", code)
-	if err != nil {
-		return nil, s.dbErr(err, "get region")
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, s.dbErr(err, "get region")
-		}
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no region with code %q", code)
-	}
-	r, err := scanRegion(rows)
-	return r, s.dbErr(err, "get region")
+	return readOne(s, "get region", riskmap.Errorf(riskmap.ENOTFOUND, "no region with code %q", code),
+		scanRegion, s.r.QueryRowContext(ctx, "SELECT "+regionColumns+" FROM regions WHERE code = ?", code).Scan)
 }
 
-func scanRegion(rows *sql.Rows) (*riskmap.Region, error) {
+// scanRegion decodes a row of regionColumns.
+func scanRegion(scan func(...any) error) (*riskmap.Region, error) {
 	r := new(riskmap.Region)
-	var geom sql.RawBytes
-	if err := rows.Scan(&r.Code, &r.Name, &r.Level, &r.ParentCode, &r.Population, &geom); err != nil {
+	var geom []byte
+	if err := scan(&r.Code, &r.Name, &r.Level, &r.ParentCode, &r.Population, &geom); err != nil {
 		return nil, err
 	}
-	g, err := decodeStored(geom)
-	if err == nil {
-		r.Geometry, err = unitcodec.RegionGeometry(g)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("region %q: geom: %w", r.Code, err)
-	}
-	return r, nil
+	return r, unitcodec.DecodeRegion(&r.Geometry, r.Code, geom, decodeStored)
 }
 
 // AddProtectiveTargets stores new protective targets, all or none, and sets their IDs.
 func (s *Store) AddProtectiveTargets(ctx context.Context, ts []*riskmap.ProtectiveTarget) error {
-	if len(ts) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(ts))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO protective_targets (name, kind, region_code, address, people, geom)
-VALUES (?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return s.dbErr(err, "prepare protective targets")
-		}
-		defer stmt.Close()
-		var ext extent
-		for i, t := range ts {
-			if t.Geometry == nil {
-				return riskmap.Errorf(riskmap.EINVALID, "protective target %q has no geometry", t.Name)
-			}
-			geom, err := EncodeGeometry(t.Geometry, SRSID)
-			if err != nil {
-				return riskmap.Errorf(riskmap.EINVALID, "protective target %q: %v", t.Name, err)
-			}
-			res, err := stmt.ExecContext(ctx, t.Name, t.Kind, t.RegionCode, t.Address, t.People, geom)
-			if err != nil {
-				return s.dbErr(err, "insert protective target")
-			}
-			if ids[i], err = res.LastInsertId(); err != nil {
-				return s.dbErr(err, "insert protective target")
-			}
-			ext.add(t.Geometry)
-		}
-		return s.dbErr(ext.write(ctx, tx, "protective_targets"), "update gpkg_contents")
-	})
-	if err != nil {
-		return err
-	}
-	for i, t := range ts {
-		t.ID = ids[i]
-	}
-	return nil
+	return insertSites(ctx, s, "protective_targets", ts,
+		"INSERT INTO protective_targets (name, kind, region_code, address, people, geom) VALUES (?, ?, ?, ?, ?, ?)",
+		func(t *riskmap.ProtectiveTarget, geom []byte) []any {
+			return []any{t.Name, t.Kind, t.RegionCode, t.Address, t.People, geom}
+		},
+		func(t *riskmap.ProtectiveTarget, id int64) { t.ID = id })
 }
 
 // ProtectiveTargets returns every protective target, ordered by id.
 func (s *Store) ProtectiveTargets(ctx context.Context) ([]*riskmap.ProtectiveTarget, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT id, name, kind, region_code, address, people, geom FROM protective_targets ORDER BY id")
-	if err != nil {
-		return nil, s.dbErr(err, "list protective targets")
-	}
-	defer rows.Close()
-	var out []*riskmap.ProtectiveTarget
-	for rows.Next() {
+	return queryAll(ctx, s, "list protective targets", func(scan func(...any) error) (*riskmap.ProtectiveTarget, error) {
 		t := new(riskmap.ProtectiveTarget)
-		var geom sql.RawBytes
-		if err := rows.Scan(&t.ID, &t.Name, &t.Kind, &t.RegionCode, &t.Address, &t.People, &geom); err != nil {
-			return nil, s.dbErr(err, "list protective targets")
+		var geom []byte
+		if err := scan(&t.ID, &t.Name, &t.Kind, &t.RegionCode, &t.Address, &t.People, &geom); err != nil {
+			return nil, err
 		}
-		if t.Geometry, err = decodeStored(geom); err != nil {
-			return nil, fmt.Errorf("gpkg: protective target %d: geom: %w", t.ID, err)
-		}
-		out = append(out, t)
-	}
-	return out, s.dbErr(rows.Err(), "list protective targets")
+		return t, decodeSite(&t.Geometry, geom, "protective target", t.ID)
+	}, "SELECT id, name, kind, region_code, address, people, geom FROM protective_targets ORDER BY id")
 }
 
 // AddShelters stores new shelters, all or none, and sets their IDs.
 func (s *Store) AddShelters(ctx context.Context, ss []*riskmap.Shelter) error {
-	if len(ss) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(ss))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO shelters (name, kind, region_code, address, capacity,
-    effective_area_m2, service_radius_m, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return s.dbErr(err, "prepare shelters")
-		}
-		defer stmt.Close()
-		var ext extent
-		for i, sh := range ss {
-			if sh.Geometry == nil {
-				return riskmap.Errorf(riskmap.EINVALID, "shelter %q has no geometry", sh.Name)
-			}
-			geom, err := EncodeGeometry(sh.Geometry, SRSID)
-			if err != nil {
-				return riskmap.Errorf(riskmap.EINVALID, "shelter %q: %v", sh.Name, err)
-			}
-			res, err := stmt.ExecContext(ctx, sh.Name, sh.Kind, sh.RegionCode, sh.Address, sh.Capacity,
-				sh.EffectiveAreaM2, sh.ServiceRadiusM, geom)
-			if err != nil {
-				return s.dbErr(err, "insert shelter")
-			}
-			if ids[i], err = res.LastInsertId(); err != nil {
-				return s.dbErr(err, "insert shelter")
-			}
-			ext.add(sh.Geometry)
-		}
-		return s.dbErr(ext.write(ctx, tx, "shelters"), "update gpkg_contents")
-	})
-	if err != nil {
-		return err
-	}
-	for i, sh := range ss {
-		sh.ID = ids[i]
-	}
-	return nil
+	return insertSites(ctx, s, "shelters", ss, `INSERT INTO shelters (name, kind, region_code, address, capacity,
+    effective_area_m2, service_radius_m, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		func(sh *riskmap.Shelter, geom []byte) []any {
+			return []any{sh.Name, sh.Kind, sh.RegionCode, sh.Address, sh.Capacity, sh.EffectiveAreaM2, sh.ServiceRadiusM, geom}
+		}, func(sh *riskmap.Shelter, id int64) { sh.ID = id })
 }
 
 // Shelters returns every shelter, ordered by id.
 func (s *Store) Shelters(ctx context.Context) ([]*riskmap.Shelter, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, kind, region_code, address, capacity, effective_area_m2,
-    service_radius_m, geom FROM shelters ORDER BY id`)
-	if err != nil {
-		return nil, s.dbErr(err, "list shelters")
-	}
-	defer rows.Close()
-	var out []*riskmap.Shelter
-	for rows.Next() {
+	return queryAll(ctx, s, "list shelters", func(scan func(...any) error) (*riskmap.Shelter, error) {
 		sh := new(riskmap.Shelter)
-		var geom sql.RawBytes
-		if err := rows.Scan(&sh.ID, &sh.Name, &sh.Kind, &sh.RegionCode, &sh.Address, &sh.Capacity,
+		var geom []byte
+		if err := scan(&sh.ID, &sh.Name, &sh.Kind, &sh.RegionCode, &sh.Address, &sh.Capacity,
 			&sh.EffectiveAreaM2, &sh.ServiceRadiusM, &geom); err != nil {
-			return nil, s.dbErr(err, "list shelters")
+			return nil, err
 		}
-		if sh.Geometry, err = decodeStored(geom); err != nil {
-			return nil, fmt.Errorf("gpkg: shelter %d: geom: %w", sh.ID, err)
-		}
-		out = append(out, sh)
-	}
-	return out, s.dbErr(rows.Err(), "list shelters")
+		return sh, decodeSite(&sh.Geometry, geom, "shelter", sh.ID)
+	}, `SELECT id, name, kind, region_code, address, capacity, effective_area_m2, service_radius_m, geom
+FROM shelters ORDER BY id`)
 }
 
 // CreateUser stores a new user and sets its ID and CreatedAt.
@@ -250,34 +184,26 @@ func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
 
 // CreateUserRecorded is CreateUser that keeps what rec returns in the same transaction.
 func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec riskmap.AccessRecordFunc) error {
-	cats, err := jsonList(u.Categories)
-	if err != nil {
-		return err
-	}
-	regs, err := jsonList(u.Regions)
+	cats, regs, err := userLists(u)
 	if err != nil {
 		return err
 	}
 	t := now()
-	old := *u
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash,
+	return riskmap.WriteOrRestore(u, func() error {
+		return s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
+			err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash,
     disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t)).Scan(&id)
-		if isUnique(err) {
-			return riskmap.Errorf(riskmap.ECONFLICT, "the user name %q is taken", u.Name)
-		}
-		if err != nil {
-			return s.dbErr(err, "insert user")
-		}
-		u.ID, u.CreatedAt = id, t
-		return s.keepAccessRecords(ctx, tx, rec)
+				u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t)).Scan(&u.ID)
+			if isUnique(err) {
+				return riskmap.Errorf(riskmap.ECONFLICT, "the user name %q is taken", u.Name)
+			}
+			if err != nil {
+				return s.dbErr(err, "insert user")
+			}
+			u.CreatedAt = t
+			return nil
+		})
 	})
-	if err != nil {
-		*u = old
-	}
-	return err
 }
 
 // selectUser reads what scanUser decodes.
@@ -306,44 +232,19 @@ func scanUser(scan func(...any) error) (*riskmap.User, error) {
 
 // UserByName returns a user.
 func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, selectUser+" WHERE name = ?", name).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no user named %q", name)
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "get user")
-	}
-	return u, nil
+	return readOne(s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user named %q", name),
+		scanUser, s.r.QueryRowContext(ctx, selectUser+" WHERE name = ?", name).Scan)
 }
 
 // UserByID returns a user.
 func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, selectUser+" WHERE id = ?", id).Scan)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", id)
-	}
-	if err != nil {
-		return nil, s.dbErr(err, "get user")
-	}
-	return u, nil
+	return readOne(s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", id),
+		scanUser, s.r.QueryRowContext(ctx, selectUser+" WHERE id = ?", id).Scan)
 }
 
 // Users returns every user, disabled ones included, ordered by name.
 func (s *Store) Users(ctx context.Context) ([]*riskmap.User, error) {
-	rows, err := s.r.QueryContext(ctx, selectUser+" ORDER BY name")
-	if err != nil {
-		return nil, s.dbErr(err, "list users")
-	}
-	defer rows.Close()
-	var out []*riskmap.User
-	for rows.Next() {
-		u, err := scanUser(rows.Scan)
-		if err != nil {
-			return nil, s.dbErr(err, "list users")
-		}
-		out = append(out, u)
-	}
-	return out, s.dbErr(rows.Err(), "list users")
+	return queryAll(ctx, s, "list users", scanUser, selectUser+" ORDER BY name")
 }
 
 // UpdateUser replaces everything about user u.ID but its name, id and CreatedAt.
@@ -358,16 +259,12 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 	if !riskmap.ValidRole(u.Role) {
 		return 0, riskmap.Errorf(riskmap.EINVALID, "role must be admin, expert or department, got %q", u.Role)
 	}
-	cats, err := jsonList(u.Categories)
-	if err != nil {
-		return 0, err
-	}
-	regs, err := jsonList(u.Regions)
+	cats, regs, err := userLists(u)
 	if err != nil {
 		return 0, err
 	}
 	var ended int64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, department = ?, categories = ?, regions = ?,
     password_hash = ?, disabled = ? WHERE id = ?`,
 			u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, u.ID)
@@ -378,15 +275,11 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 			return err
 		}
 		if endSessions {
-			res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", u.ID)
-			if err != nil {
-				return s.dbErr(err, "delete user sessions")
-			}
-			if ended, err = res.RowsAffected(); err != nil {
-				return s.dbErr(err, "delete user sessions")
+			if ended, err = s.changedRows(ctx, tx, "delete user sessions", "DELETE FROM sessions WHERE user_id = ?", u.ID); err != nil {
+				return err
 			}
 		}
-		return s.keepAccessRecords(ctx, tx, rec)
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -399,6 +292,16 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
 	return n, s.dbErr(err, "count users")
+}
+
+// userLists encodes a user's categories and regions as the JSON arrays the users table
+// keeps.
+func userLists(u *riskmap.User) (cats, regs string, err error) {
+	if cats, err = jsonList(u.Categories); err != nil {
+		return "", "", err
+	}
+	regs, err = jsonList(u.Regions)
+	return cats, regs, err
 }
 
 // jsonList encodes a list of strings as a JSON array, never null.

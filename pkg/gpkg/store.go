@@ -300,6 +300,18 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
+// parseTimes reads the DATETIMEs src into dst, in order.
+func parseTimes(src []string, dst ...*time.Time) error {
+	for i, text := range src {
+		t, err := parseTime(text)
+		if err != nil {
+			return err
+		}
+		*dst[i] = t
+	}
+	return nil
+}
+
 // parseTime reads a DATETIME. Besides the GeoPackage form it accepts any RFC 3339 time, as
 // QGIS or a script may have written one.
 func parseTime(s string) (time.Time, error) {

@@ -225,13 +225,7 @@ func queryUnit(ctx context.Context, q querier, id int64) (*riskmap.Unit, error) 
 		return nil, err
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, sql.ErrNoRows
-	}
-	return scanUnit(rows)
+	return unitcodec.FirstRow(rows, sql.ErrNoRows, scanUnit)
 }
 
 // Units streams every unit that is not retired, ordered by id, from one read snapshot.

@@ -137,6 +137,23 @@ func checkUnit(u *riskmap.Unit) error {
 	return nil
 }
 
+// prepareUnit checks a unit to be written (checkUnit) and encodes its columns and its
+// geometry.
+func prepareUnit(u *riskmap.Unit) (unitArgs, []byte, error) {
+	if err := checkUnit(u); err != nil {
+		return unitArgs{}, nil, err
+	}
+	a, err := encodeUnit(u)
+	if err != nil {
+		return a, nil, fmt.Errorf("gpkg: encode unit: %w", err)
+	}
+	geom, err := EncodeGeometry(u.Geometry, SRSID)
+	if err != nil {
+		return a, nil, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
+	}
+	return a, geom, nil
+}
+
 // CreateUnit stores a new unit and sets its ID, Version (1), CreatedAt and UpdatedAt. An
 // empty status is stored as draft. An approved unit enters the approved register.
 func (s *Store) CreateUnit(ctx context.Context, u *riskmap.Unit) error {
@@ -148,16 +165,9 @@ func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	if u.Status == "" {
 		u.Status = riskmap.StatusDraft
 	}
-	if err := checkUnit(u); err != nil {
+	a, geom, err := prepareUnit(u)
+	if err != nil {
 		return err
-	}
-	a, err := encodeUnit(u)
-	if err != nil {
-		return fmt.Errorf("gpkg: encode unit: %w", err)
-	}
-	geom, err := EncodeGeometry(u.Geometry, SRSID)
-	if err != nil {
-		return riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
 	}
 	t := now()
 	var id int64
@@ -232,16 +242,9 @@ func (s *Store) UpdateUnit(ctx context.Context, u *riskmap.Unit) error {
 
 // UpdateUnitRecorded is UpdateUnit that keeps what rec returns in the same transaction.
 func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec riskmap.RecordFunc) error {
-	if err := checkUnit(u); err != nil {
+	a, geom, err := prepareUnit(u)
+	if err != nil {
 		return err
-	}
-	a, err := encodeUnit(u)
-	if err != nil {
-		return fmt.Errorf("gpkg: encode unit: %w", err)
-	}
-	geom, err := EncodeGeometry(u.Geometry, SRSID)
-	if err != nil {
-		return riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
 	}
 	t := now()
 	var version int64

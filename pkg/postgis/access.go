@@ -51,52 +51,50 @@ func (s *Store) CreateSession(ctx context.Context, x *riskmap.Session) error {
 // CreateSessionRecorded is CreateSession that first ends the session replaces and keeps
 // what rec returns, all in one transaction.
 func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, replaces string, rec riskmap.AccessRecordFunc) error {
-	if x.TokenHash == "" {
-		return riskmap.Errorf(riskmap.EINVALID, "a session needs a token hash")
-	}
-	if x.ExpiresAt.IsZero() {
-		return riskmap.Errorf(riskmap.EINVALID, "a session needs an expiry time")
-	}
-	created := microOr(x.CreatedAt, s.timestamp())
-	seen := microOr(x.LastSeenAt, created)
-	expires := micro(x.ExpiresAt)
-	old := *x
-	err := s.inTx(ctx, "create session", func(tx pgx.Tx) error {
-		if replaces != "" {
-			if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", replaces); err != nil {
-				return dbError("delete session", err)
-			}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at, client_addr, user_agent)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			x.TokenHash, x.UserID, x.CSRF, created, seen, expires, x.ClientAddr, x.UserAgent)
-		switch {
-		case isUniqueViolation(err):
-			return riskmap.Errorf(riskmap.ECONFLICT, "the session exists already")
-		case isForeignKeyViolation(err):
-			return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", x.UserID)
-		case err != nil:
-			return dbError("create session", err)
-		}
-		x.CreatedAt, x.LastSeenAt, x.ExpiresAt = created, seen, expires
-		return s.keepAccessRecords(ctx, tx, rec)
-	})
-	if err != nil {
-		*x = old
-	}
-	return err
-}
-
-// keepAccessRecords keeps what rec returns (the audit row) in the transaction tx.
-func (s *Store) keepAccessRecords(ctx context.Context, tx pgx.Tx, rec riskmap.AccessRecordFunc) error {
-	if rec == nil {
-		return nil
-	}
-	r, err := rec()
+	row, err := x.ToStore(s.timestamp(), time.Microsecond)
 	if err != nil {
 		return err
 	}
-	return s.keepRecords(ctx, tx, r)
+	return riskmap.WriteOrRestore(x, func() error {
+		return s.recordedTx(ctx, "create session", rec, func(tx pgx.Tx) error {
+			if replaces != "" {
+				if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", replaces); err != nil {
+					return dbError("delete session", err)
+				}
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen_at, expires_at, client_addr, user_agent)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				row.TokenHash, row.UserID, row.CSRF, row.CreatedAt, row.LastSeenAt, row.ExpiresAt, row.ClientAddr, row.UserAgent)
+			if err != nil {
+				return accessInsertError("create session", "session", row.UserID, err)
+			}
+			*x = row
+			return nil
+		})
+	})
+}
+
+// accessInsertError tells why the insert of a session or an API token (what) of user
+// userID failed.
+func accessInsertError(op, what string, userID int64, err error) error {
+	switch {
+	case isUniqueViolation(err):
+		return riskmap.Errorf(riskmap.ECONFLICT, "the %s exists already", what)
+	case isForeignKeyViolation(err):
+		return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", userID)
+	}
+	return dbError(op, err)
+}
+
+// recordedTx runs write and then keeps what rec returns (the audit row), in one
+// transaction.
+func (s *Store) recordedTx(ctx context.Context, op string, rec riskmap.AccessRecordFunc, write func(pgx.Tx) error) error {
+	return s.inTx(ctx, op, func(tx pgx.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return rec.Keep(func(r *riskmap.WriteRecords) error { return s.keepRecords(ctx, tx, r) })
+	})
 }
 
 // SessionByHash returns the session whose token has the hash.
@@ -139,11 +137,9 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 // DeleteSessionRecorded is DeleteSession that keeps what rec returns in the same
 // transaction.
 func (s *Store) DeleteSessionRecorded(ctx context.Context, hash string, rec riskmap.AccessRecordFunc) error {
-	return s.inTx(ctx, "delete session", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash); err != nil {
-			return dbError("delete session", err)
-		}
-		return s.keepAccessRecords(ctx, tx, rec)
+	return s.recordedTx(ctx, "delete session", rec, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash)
+		return dbError("delete session", err)
 	})
 }
 
@@ -174,40 +170,22 @@ func (s *Store) CreateAPIToken(ctx context.Context, t *riskmap.APIToken) error {
 // CreateAPITokenRecorded is CreateAPIToken that keeps what rec returns in the same
 // transaction.
 func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken, rec riskmap.AccessRecordFunc) error {
-	if t.TokenHash == "" {
-		return riskmap.Errorf(riskmap.EINVALID, "an API token needs a token hash")
-	}
-	if !riskmap.ValidTokenScope(t.Scope) {
-		return riskmap.Errorf(riskmap.EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
-	}
-	created := microOr(t.CreatedAt, s.timestamp())
-	var lastUsed, revoked pgtype.Timestamptz
-	if t.LastUsedAt != nil {
-		lastUsed = pgtype.Timestamptz{Time: micro(*t.LastUsedAt), Valid: true}
-	}
-	if t.RevokedAt != nil {
-		revoked = pgtype.Timestamptz{Time: micro(*t.RevokedAt), Valid: true}
-	}
-	old := *t
-	err := s.inTx(ctx, "create API token", func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at, revoked_at, scope)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			t.Name, t.UserID, t.TokenHash, t.CreatedBy, created, lastUsed, revoked, t.Scope).Scan(&t.ID)
-		switch {
-		case isUniqueViolation(err):
-			return riskmap.Errorf(riskmap.ECONFLICT, "the API token exists already")
-		case isForeignKeyViolation(err):
-			return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", t.UserID)
-		case err != nil:
-			return dbError("create API token", err)
-		}
-		t.CreatedAt, t.LastUsedAt, t.RevokedAt = created, optTime(lastUsed), optTime(revoked)
-		return s.keepAccessRecords(ctx, tx, rec)
-	})
+	row, err := t.ToStore(s.timestamp(), time.Microsecond)
 	if err != nil {
-		*t = old
+		return err
 	}
-	return err
+	return riskmap.WriteOrRestore(t, func() error {
+		return s.recordedTx(ctx, "create API token", rec, func(tx pgx.Tx) error {
+			err := tx.QueryRow(ctx, `INSERT INTO api_tokens (name, user_id, token_hash, created_by, created_at, last_used_at, revoked_at, scope)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+				row.Name, row.UserID, row.TokenHash, row.CreatedBy, row.CreatedAt, optTimestamptz(row.LastUsedAt), optTimestamptz(row.RevokedAt), row.Scope).Scan(&row.ID)
+			if err != nil {
+				return accessInsertError("create API token", "API token", row.UserID, err)
+			}
+			*t = row
+			return nil
+		})
+	})
 }
 
 const selectAPIToken = `SELECT t.id, t.name, t.user_id, u.name, t.token_hash, t.created_by, t.created_at, t.last_used_at, t.revoked_at, t.scope
@@ -225,27 +203,14 @@ func scanAPIToken(row pgx.Row) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	t, err := scanAPIToken(s.pool.QueryRow(ctx, selectAPIToken+" WHERE t.token_hash = $1", hash))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist")
-	}
-	if err != nil {
-		return nil, dbError("get API token", err)
-	}
-	return t, nil
+	return readOne("get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+		scanAPIToken, s.pool.QueryRow(ctx, selectAPIToken+" WHERE t.token_hash = $1", hash))
 }
 
 // APITokens returns every token, newest first.
 func (s *Store) APITokens(ctx context.Context) ([]*riskmap.APIToken, error) {
-	rows, err := s.pool.Query(ctx, selectAPIToken+" ORDER BY t.id DESC")
-	if err != nil {
-		return nil, dbError("list API tokens", err)
-	}
-	ts, err := collect(rows, func(r pgx.Rows) (*riskmap.APIToken, error) { return scanAPIToken(r) })
-	if err != nil {
-		return nil, dbError("list API tokens", err)
-	}
-	return ts, nil
+	return queryAll(ctx, s, "list API tokens", func(r pgx.Rows) (*riskmap.APIToken, error) { return scanAPIToken(r) },
+		selectAPIToken+" ORDER BY t.id DESC")
 }
 
 // RevokeAPIToken revokes a token. A token revoked already keeps its first revocation time.
@@ -256,23 +221,22 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) erro
 // RevokeAPITokenRecorded is RevokeAPIToken that keeps what rec returns in the same
 // transaction.
 func (s *Store) RevokeAPITokenRecorded(ctx context.Context, id int64, at time.Time, rec riskmap.AccessRecordFunc) error {
-	return s.inTx(ctx, "revoke API token", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", id, micro(at))
-		if err != nil {
-			return dbError("revoke API token", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return riskmap.Errorf(riskmap.ENOTFOUND, "API token %d does not exist", id)
-		}
-		return s.keepAccessRecords(ctx, tx, rec)
+	return s.recordedTx(ctx, "revoke API token", rec, func(tx pgx.Tx) error {
+		return s.touchAPIToken(ctx, tx, "revoke API token", "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", id, at)
 	})
 }
 
 // TouchAPIToken sets a token's LastUsedAt.
 func (s *Store) TouchAPIToken(ctx context.Context, id int64, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", id, micro(at))
+	return s.touchAPIToken(ctx, s.pool, "touch API token", "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", id, at)
+}
+
+// touchAPIToken runs an update of token id that sets a time to at; ENOTFOUND when there is
+// no such token.
+func (s *Store) touchAPIToken(ctx context.Context, q querier, op, update string, id int64, at time.Time) error {
+	tag, err := q.Exec(ctx, update, id, micro(at))
 	if err != nil {
-		return dbError("touch API token", err)
+		return dbError(op, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return riskmap.Errorf(riskmap.ENOTFOUND, "API token %d does not exist", id)

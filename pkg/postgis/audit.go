@@ -3,42 +3,13 @@ package postgis
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"riskmap/pkg/riskmap"
 )
-
-// Audit paging: the default and the largest page.
-const (
-	auditDefaultLimit = 100
-	auditMaxLimit     = 1000
-)
-
-// auditLimit applies the default and the cap of AuditFilter.Limit.
-func auditLimit(n int) (int, error) {
-	switch {
-	case n < 0:
-		return 0, riskmap.Errorf(riskmap.EINVALID, "limit must not be negative")
-	case n == 0:
-		return auditDefaultLimit, nil
-	case n > auditMaxLimit:
-		return auditMaxLimit, nil
-	}
-	return n, nil
-}
-
-// auditJSON is a Before or After value as bound: NULL when empty, refused when not JSON.
-func auditJSON(field string, m json.RawMessage) ([]byte, error) {
-	if len(m) == 0 {
-		return nil, nil
-	}
-	if !json.Valid(m) {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "audit entry: %s is not valid JSON", field)
-	}
-	return m, nil
-}
 
 // AppendAudit stores an entry and sets its ID, and At when it is zero. The table takes no
 // update or delete (sql/postgis/004_access.sql).
@@ -48,35 +19,29 @@ func (s *Store) AppendAudit(ctx context.Context, e *riskmap.AuditEntry) error {
 
 // appendAudit is AppendAudit on q, a pool or a transaction.
 func (s *Store) appendAudit(ctx context.Context, q querier, e *riskmap.AuditEntry) error {
-	before, err := auditJSON("before", e.Before)
+	row, err := e.ToStore(s.timestamp(), time.Microsecond)
 	if err != nil {
 		return err
 	}
-	after, err := auditJSON("after", e.After)
-	if err != nil {
-		return err
-	}
-	count := max(e.Count, 1)
 	var lastAt pgtype.Timestamptz
-	if !e.LastAt.IsZero() {
-		lastAt = pgtype.Timestamptz{Time: micro(e.LastAt), Valid: true}
+	if !row.LastAt.IsZero() {
+		lastAt = pgtype.Timestamptz{Time: row.LastAt, Valid: true}
 	}
-	at := microOr(e.At, s.timestamp())
 	err = q.QueryRow(ctx, `INSERT INTO audit_log (at, actor, role, action, outcome, status, method, path,
 		client_addr, target_type, target_id, detail, before, after, count, last_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-		at, e.Actor, e.Role, e.Action, e.Outcome, e.Status, e.Method, e.Path,
-		e.ClientAddr, e.TargetType, e.TargetID, e.Detail, before, after, count, lastAt).Scan(&e.ID)
+		row.At, row.Actor, row.Role, row.Action, row.Outcome, row.Status, row.Method, row.Path,
+		row.ClientAddr, row.TargetType, row.TargetID, row.Detail, []byte(row.Before), []byte(row.After), row.Count, lastAt).Scan(&e.ID)
 	if err != nil {
 		return dbError("append audit entry", err)
 	}
-	e.At, e.Count = at, count
+	e.At, e.Count = row.At, row.Count
 	return nil
 }
 
 // AuditEntries returns the entries f selects, newest first.
 func (s *Store) AuditEntries(ctx context.Context, f riskmap.AuditFilter) ([]*riskmap.AuditEntry, error) {
-	limit, err := auditLimit(f.Limit)
+	limit, err := f.PageLimit()
 	if err != nil {
 		return nil, err
 	}

@@ -116,39 +116,20 @@ func scanPublication(row pgx.Row) (*riskmap.Publication, error) {
 
 // LatestPublication returns the highest-numbered publication.
 func (s *Store) LatestPublication(ctx context.Context) (*riskmap.Publication, error) {
-	p, err := scanPublication(s.pool.QueryRow(ctx, selectPublication+" ORDER BY number DESC LIMIT 1"))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet")
-	}
-	if err != nil {
-		return nil, dbError("latest publication", err)
-	}
-	return p, nil
+	return readOne("latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
+		scanPublication, s.pool.QueryRow(ctx, selectPublication+" ORDER BY number DESC LIMIT 1"))
 }
 
 // GetPublication returns publication number.
 func (s *Store) GetPublication(ctx context.Context, number int64) (*riskmap.Publication, error) {
-	p, err := scanPublication(s.pool.QueryRow(ctx, selectPublication+" WHERE number = $1", number))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number)
-	}
-	if err != nil {
-		return nil, dbError("get publication", err)
-	}
-	return p, nil
+	return readOne("get publication", riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number),
+		scanPublication, s.pool.QueryRow(ctx, selectPublication+" WHERE number = $1", number))
 }
 
 // Publications returns every publication, newest first.
 func (s *Store) Publications(ctx context.Context) ([]*riskmap.Publication, error) {
-	rows, err := s.pool.Query(ctx, selectPublication+" ORDER BY number DESC")
-	if err != nil {
-		return nil, dbError("list publications", err)
-	}
-	ps, err := collect(rows, func(r pgx.Rows) (*riskmap.Publication, error) { return scanPublication(r) })
-	if err != nil {
-		return nil, dbError("list publications", err)
-	}
-	return ps, nil
+	return queryAll(ctx, s, "list publications", func(r pgx.Rows) (*riskmap.Publication, error) { return scanPublication(r) },
+		selectPublication+" ORDER BY number DESC")
 }
 
 // PublicationUnits streams the units of publication number, ordered by unit id; ENOTFOUND

@@ -175,9 +175,7 @@ func scanApproved(r pgx.Rows) (*riskmap.ApprovedUnit, error) {
 	var grade string
 	var geom []byte
 	var at pgtype.Timestamptz
-	dest := []any{&a.UnitID, &a.Version, &a.Code, &a.Name, &a.Category, &a.RegionCode, &grade, &a.RiskValue,
-		&geom, &a.ApprovedBy, &at}
-	if err := r.Scan(unitcodec.AppendPublicTargets(dest, &a.PublicTexts)...); err != nil {
+	if err := r.Scan(unitcodec.ApprovedTargets(a, &grade, &geom, &at)...); err != nil {
 		return nil, err
 	}
 	a.Grade = riskmap.Grade(grade)

@@ -261,16 +261,22 @@ func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	if rec == nil {
 		return write(s.pool)
 	}
-	err = s.inTx(ctx, "create unit", func(tx pgx.Tx) error {
-		if err := write(tx); err != nil {
-			return err
-		}
-		return s.writeRecords(ctx, tx, u, rec)
-	})
+	err = s.recordedUnitTx(ctx, "create unit", &u, rec, write)
 	if err != nil {
 		u.ID, u.Version = 0, 0
 	}
 	return err
+}
+
+// recordedUnitTx runs write and then keeps what rec returns for the unit *u as written, in
+// one transaction.
+func (s *Store) recordedUnitTx(ctx context.Context, op string, u **riskmap.Unit, rec riskmap.RecordFunc, write func(querier) error) error {
+	return s.inTx(ctx, op, func(tx pgx.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return s.writeRecords(ctx, tx, *u, rec)
+	})
 }
 
 // GetUnit returns a unit by id, retired or not.
@@ -326,12 +332,7 @@ func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	if rec == nil {
 		return write(s.pool)
 	}
-	err = s.inTx(ctx, "update unit", func(tx pgx.Tx) error {
-		if err := write(tx); err != nil {
-			return err
-		}
-		return s.writeRecords(ctx, tx, u, rec)
-	})
+	err = s.recordedUnitTx(ctx, "update unit", &u, rec, write)
 	if err != nil {
 		u.Version, u.CreatedAt, u.UpdatedAt, u.Status = old.Version, old.CreatedAt, old.UpdatedAt, old.Status
 	}
@@ -359,12 +360,7 @@ func (s *Store) RetireUnitRecorded(ctx context.Context, id, version int64, rec r
 	if rec == nil {
 		err = write(s.pool)
 	} else {
-		err = s.inTx(ctx, "retire unit", func(tx pgx.Tx) error {
-			if err := write(tx); err != nil {
-				return err
-			}
-			return s.writeRecords(ctx, tx, u, rec)
-		})
+		err = s.recordedUnitTx(ctx, "retire unit", &u, rec, write)
 	}
 	if err != nil {
 		return nil, err
@@ -380,13 +376,7 @@ func queryUnit(ctx context.Context, q querier, sql string, args ...any) (*riskma
 		return nil, err
 	}
 	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, pgx.ErrNoRows
-	}
-	u, err := newUnitScan().scan(rows)
+	u, err := unitcodec.FirstRow(rows, pgx.ErrNoRows, newUnitScan().scan)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package postgis
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,24 +20,21 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 	if u.CreatedAt.IsZero() {
 		created = s.timestamp()
 	}
-	old := *u
-	err := s.inTx(ctx, "create user", func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at)
+	return riskmap.WriteOrRestore(u, func() error {
+		return s.recordedTx(ctx, "create user", rec, func(tx pgx.Tx) error {
+			err := tx.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
-		if err != nil {
-			if isUniqueViolation(err) {
-				return riskmap.Errorf(riskmap.ECONFLICT, "user name %q is taken", u.Name)
+				u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
+			if err != nil {
+				if isUniqueViolation(err) {
+					return riskmap.Errorf(riskmap.ECONFLICT, "user name %q is taken", u.Name)
+				}
+				return dbError("create user", err)
 			}
-			return dbError("create user", err)
-		}
-		u.CreatedAt = created
-		return s.keepAccessRecords(ctx, tx, rec)
+			u.CreatedAt = created
+			return nil
+		})
 	})
-	if err != nil {
-		*u = old
-	}
-	return err
 }
 
 // selectUser reads what scanUser decodes.
@@ -55,40 +51,21 @@ func scanUser(row pgx.Row) (*riskmap.User, error) {
 
 // UserByName returns a user by name.
 func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, selectUser+" WHERE name = $1", name))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "user %q does not exist", name)
-	}
-	if err != nil {
-		return nil, dbError("user by name", err)
-	}
-	return u, nil
+	return readOne("user by name", riskmap.Errorf(riskmap.ENOTFOUND, "user %q does not exist", name),
+		scanUser, s.pool.QueryRow(ctx, selectUser+" WHERE name = $1", name))
 }
 
 // UserByID returns a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, selectUser+" WHERE id = $1", id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", id)
-	}
-	if err != nil {
-		return nil, dbError("user by id", err)
-	}
-	return u, nil
+	return readOne("user by id", riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", id),
+		scanUser, s.pool.QueryRow(ctx, selectUser+" WHERE id = $1", id))
 }
 
 // Users returns every user, disabled ones included, ordered by name. The order is that of
 // the bytes (COLLATE "C"), as in the GeoPackage store, whatever the database's collation.
 func (s *Store) Users(ctx context.Context) ([]*riskmap.User, error) {
-	rows, err := s.pool.Query(ctx, selectUser+` ORDER BY name COLLATE "C"`)
-	if err != nil {
-		return nil, dbError("list users", err)
-	}
-	us, err := collect(rows, func(r pgx.Rows) (*riskmap.User, error) { return scanUser(r) })
-	if err != nil {
-		return nil, dbError("list users", err)
-	}
-	return us, nil
+	return queryAll(ctx, s, "list users", func(r pgx.Rows) (*riskmap.User, error) { return scanUser(r) },
+		selectUser+` ORDER BY name COLLATE "C"`)
 }
 
 // UpdateUser replaces everything about user u.ID but its name, id and CreatedAt.
@@ -101,7 +78,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *riskmap.User) error {
 // keeps what rec returns, all in one transaction.
 func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSessions bool, rec riskmap.AccessRecordFunc) (int, error) {
 	ended := 0
-	err := s.inTx(ctx, "update user", func(tx pgx.Tx) error {
+	err := s.recordedTx(ctx, "update user", rec, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET role = $2, department = $3, categories = $4, regions = $5,
 		password_hash = $6, disabled = $7 WHERE id = $1`,
 			u.ID, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled)
@@ -118,7 +95,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 			}
 			ended = int(tag.RowsAffected())
 		}
-		return s.keepAccessRecords(ctx, tx, rec)
+		return nil
 	})
 	if err != nil {
 		return 0, err

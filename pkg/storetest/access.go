@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,20 +14,6 @@ import (
 
 	"riskmap/pkg/riskmap"
 )
-
-// testAccess runs the contract of AccessStore, AuditStore, ReviewStore and
-// PublicationStore. That the audit log and the publications refuse UPDATE and DELETE
-// through SQL is checked by each store package, which has raw access to its database.
-func testAccess(t *testing.T, open Opener) {
-	t.Run("Users", func(t *testing.T) { testUserAdmin(t, open) })
-	t.Run("Sessions", func(t *testing.T) { testSessions(t, open) })
-	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, open) })
-	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
-	t.Run("AuditLimits", func(t *testing.T) { testAuditLimits(t, open) })
-	t.Run("ApprovedRegister", func(t *testing.T) { testApprovedRegister(t, open) })
-	t.Run("Publications", func(t *testing.T) { testPublications(t, open) })
-	t.Run("UnitAuthor", func(t *testing.T) { testUnitAuthor(t, open) })
-}
 
 // base is a time with milliseconds, the finest both stores keep, in China's time zone:
 // stores must hand back the same instant in UTC.
@@ -187,17 +175,7 @@ func testSessions(t *testing.T, open Opener) {
 		must(t, s.CreateSession(ctx(), newSession("h-u2", u.ID, base)))
 		must(t, s.CreateSession(ctx(), newSession("h-o1", other.ID, base)))
 		n, err := s.DeleteUserSessions(ctx(), u.ID)
-		must(t, err)
-		if n != 2 {
-			t.Fatalf("DeleteUserSessions: want 2, got %d", n)
-		}
-		for _, h := range []string{"h-u1", "h-u2"} {
-			_, err := s.SessionByHash(ctx(), h)
-			wantCode(t, err, riskmap.ENOTFOUND)
-		}
-		if _, err := s.SessionByHash(ctx(), "h-o1"); err != nil {
-			t.Fatalf("another user's session must stay: %v", err)
-		}
+		wantEnded(t, s, "DeleteUserSessions", n, err, []string{"h-u1", "h-u2"}, "h-o1", "another user's session")
 		must(t, s.DeleteSession(ctx(), "h-o1"))
 	})
 	t.Run("DeleteExpiredSessionsOK", func(t *testing.T) {
@@ -213,18 +191,25 @@ func testSessions(t *testing.T, open Opener) {
 			must(t, s.CreateSession(ctx(), x))
 		}
 		n, err := s.DeleteExpiredSessions(ctx(), now, idle)
-		must(t, err)
-		if n != 2 {
-			t.Fatalf("DeleteExpiredSessions: want 2, got %d", n)
-		}
-		for _, h := range []string{"h-expired", "h-idle"} {
-			_, err := s.SessionByHash(ctx(), h)
-			wantCode(t, err, riskmap.ENOTFOUND)
-		}
-		if _, err := s.SessionByHash(ctx(), "h-fresh"); err != nil {
-			t.Fatalf("a fresh session must stay: %v", err)
-		}
+		wantEnded(t, s, "DeleteExpiredSessions", n, err, []string{"h-expired", "h-idle"}, "h-fresh", "a fresh session")
 	})
+}
+
+// wantEnded checks a deletion of sessions (op, which returned n and err): it ended the
+// sessions gone, and only those, and the session kept (described as which) stays.
+func wantEnded(t *testing.T, s riskmap.Store, op string, n int, err error, gone []string, kept, which string) {
+	t.Helper()
+	must(t, err)
+	if n != len(gone) {
+		t.Fatalf("%s: want %d, got %d", op, len(gone), n)
+	}
+	for _, h := range gone {
+		_, err := s.SessionByHash(ctx(), h)
+		wantCode(t, err, riskmap.ENOTFOUND)
+	}
+	if _, err := s.SessionByHash(ctx(), kept); err != nil {
+		t.Fatalf("%s must stay: %v", which, err)
+	}
 }
 
 func testAPITokens(t *testing.T, open Opener) {
@@ -820,5 +805,59 @@ func testUnitAuthor(t *testing.T, open Opener) {
 	})
 	t.Run("ErrUnknownUnit", func(t *testing.T) {
 		wantCode(t, s.SetUnitAuthor(ctx(), &riskmap.UnitAuthor{UnitID: 999999, CreatedBy: "x"}), riskmap.ENOTFOUND)
+	})
+}
+
+// testEdge covers what the hardened edge keeps in the store: token scopes and the server's
+// own secrets.
+func testEdge(t *testing.T, open Opener) {
+	s := open(t)
+	u := mustUser(t, s, "admin")
+	t.Run("TokenScopeRoundTripOK", func(t *testing.T) {
+		tok := &riskmap.APIToken{Name: "prometheus", UserID: u.ID, TokenHash: "th-metrics", CreatedBy: "admin", Scope: riskmap.TokenScopeMetrics}
+		must(t, s.CreateAPIToken(ctx(), tok))
+		got, err := s.APITokenByHash(ctx(), "th-metrics")
+		must(t, err)
+		if got.Scope != riskmap.TokenScopeMetrics {
+			t.Fatalf("scope: got %q, want %q", got.Scope, riskmap.TokenScopeMetrics)
+		}
+		full := &riskmap.APIToken{Name: "脚本", UserID: u.ID, TokenHash: "th-full", CreatedBy: "admin"}
+		must(t, s.CreateAPIToken(ctx(), full))
+		got, err = s.APITokenByHash(ctx(), "th-full")
+		must(t, err)
+		if got.Scope != riskmap.TokenScopeFull {
+			t.Fatalf("a token made without a scope acts as its user: got scope %q", got.Scope)
+		}
+	})
+	t.Run("ErrUnknownScope", func(t *testing.T) {
+		wantCode(t, s.CreateAPIToken(ctx(), &riskmap.APIToken{Name: "x", UserID: u.ID, TokenHash: "th-x", Scope: "root"}), riskmap.EINVALID)
+	})
+	t.Run("ServerSecretStableOK", func(t *testing.T) {
+		// Replicas asking at once must all get the one secret that is kept.
+		const n = 8
+		got := make([][]byte, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b, err := s.ServerSecret(ctx(), "device-cookie")
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = b
+			}()
+		}
+		wg.Wait()
+		for i := range got {
+			if len(got[i]) != 32 || !bytes.Equal(got[i], got[0]) {
+				t.Fatalf("secret %d: %x, want the same 32 bytes as %x", i, got[i], got[0])
+			}
+		}
+		other, err := s.ServerSecret(ctx(), "another")
+		must(t, err)
+		if bytes.Equal(other, got[0]) {
+			t.Fatal("two secrets must differ")
+		}
 	})
 }

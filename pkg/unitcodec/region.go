@@ -22,3 +22,16 @@ func RegionGeometry(g orb.Geometry) (orb.MultiPolygon, error) {
 		return nil, fmt.Errorf("a %s, want a MultiPolygon", g.GeoJSONType())
 	}
 }
+
+// DecodeRegion reads the stored geometry b of region code into *dst with decode, the
+// store's reader of its geometry bytes; it must be a MultiPolygon (RegionGeometry).
+func DecodeRegion(dst *orb.MultiPolygon, code string, b []byte, decode func([]byte) (orb.Geometry, error)) error {
+	g, err := decode(b)
+	if err == nil {
+		*dst, err = RegionGeometry(g)
+	}
+	if err != nil {
+		return fmt.Errorf("region %q: geometry: %w", code, err)
+	}
+	return nil
+}
