@@ -150,6 +150,24 @@ test('the public regional map colours regions', async () => {
   const allowed = new Set(Object.values(fills));
   assert.ok(Object.values(drawn).reduce((a, b) => a + b, 0) >= 10, JSON.stringify(drawn));
   for (const f of Object.keys(drawn)) assert.ok(allowed.has(f));
+  // A street's card says in plain words what it holds; the formula waits behind a fold.
+  await page.click('.level-switch [data-level=street]');
+  await waitTiles(page, 'regions');
+  const street = (await api(srv.url, 'GET', '/public/api/v1/regions?level=street', undefined, {}, { as: null })).body.features.find((f) => f.properties.counts && f.properties.counts.red > 0);
+  const at = await page.evaluate((g) => {
+    const m = window.riskmap.map;
+    const b = L.geoJSON(g).getBounds();
+    m.fitBounds(b, { animate: false });
+    const c = b.getCenter();
+    const p = m.latLngToContainerPoint(c);
+    const r = m.getContainer().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }, street.geometry);
+  await page.waitForTimeout(400);
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector('.leaflet-popup .public-card .plain');
+  assert.match(await page.textContent('.leaflet-popup .plain'), /^本街道（乡镇）(有(重大|较大|一般|低)风险 \d+ 处|暂无公布的风险点)/);
+  assert.equal(await page.isVisible('.leaflet-popup details.explanation p'), false, 'the formula is folded');
   await screenshot(page, 'public-regional-community.png');
   assert.deepEqual(page.errors, []);
   await page.context().close();

@@ -5,34 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
 )
-
-// InScope reports whether a unit of category in region regionCode lies in the user's
-// scope. Admins and experts see the whole register; a department user's scope is its
-// categories crossed with its region-code prefixes (GB/T 2260 codes nest, so 530481 covers
-// every town, community and grid under it).
-func (u *User) InScope(category, regionCode string) bool {
-	if u == nil {
-		return false
-	}
-	if u.Role != RoleDepartment {
-		return true
-	}
-	if !slices.Contains(u.Categories, category) {
-		return false
-	}
-	for _, p := range u.Regions {
-		if strings.HasPrefix(regionCode, p) {
-			return true
-		}
-	}
-	return false
-}
 
 // Session is a logged-in browser. Only the SHA-256 of its token is stored, so a copy of
 // the database does not hand out sessions.
@@ -193,15 +169,8 @@ type UnitAuthor struct {
 	ApprovedVersion int64
 }
 
-// AccessStore keeps users, sessions and API tokens.
+// AccessStore keeps sessions and API tokens (users: UserStore).
 type AccessStore interface {
-	UserByID(ctx context.Context, id int64) (*User, error)
-	// Users returns every user, ordered by name.
-	Users(ctx context.Context) ([]*User, error)
-	// UpdateUser replaces role, department, categories, regions, password hash and disabled
-	// of the user u.ID. ENOTFOUND if there is none.
-	UpdateUser(ctx context.Context, u *User) error
-
 	CreateSession(ctx context.Context, s *Session) error
 	// SessionByHash returns a session; ENOTFOUND if there is none.
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
@@ -231,10 +200,6 @@ type AccessStore interface {
 	// audit row) in the write's own transaction: the change and its row commit together or
 	// not at all. A nil rec records nothing.
 
-	// UpdateUserRecorded is UpdateUser that, when endSessions is set, also ends every
-	// session of the user (a disabled user, a reset password) in the same transaction, and
-	// returns how many there were.
-	UpdateUserRecorded(ctx context.Context, u *User, endSessions bool, rec AccessRecordFunc) (int, error)
 	// CreateSessionRecorded is CreateSession that first ends the session whose token hash
 	// is replaces ("" for none; one that has ended already is no error): a login rotates
 	// the browser's token.

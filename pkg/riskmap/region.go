@@ -1,8 +1,6 @@
 package riskmap
 
 import (
-	"time"
-
 	"github.com/paulmach/orb"
 )
 
@@ -97,61 +95,6 @@ type Shelter struct {
 	EffectiveAreaM2 float64
 	ServiceRadiusM  float64
 	Geometry        orb.Geometry
-}
-
-// Roles of users.
-const (
-	RoleAdmin      = "admin"
-	RoleExpert     = "expert"
-	RoleDepartment = "department"
-)
-
-// ValidRole reports whether s is a role.
-func ValidRole(s string) bool {
-	return s == RoleAdmin || s == RoleExpert || s == RoleDepartment
-}
-
-// User is a person who logs in. A department user's scope is a set of category codes and a
-// set of region-code prefixes.
-type User struct {
-	ID           int64
-	Name         string
-	Role         string
-	Department   string
-	Categories   []string
-	Regions      []string
-	PasswordHash string
-	Disabled     bool
-	CreatedAt    time.Time
-}
-
-// Validate checks a user before it is stored.
-func (u *User) Validate(cat *Catalog) error {
-	var p Problems
-	checkText(&p, "name", u.Name, 64, true)
-	if !ValidRole(u.Role) {
-		p.Add("role", "must be admin, expert or department, got %q", clip(u.Role))
-	}
-	for _, c := range u.Categories {
-		if _, ok := cat.Category(c); !ok {
-			p.Add("categories", "unknown category %q", clip(c))
-		}
-	}
-	for _, r := range u.Regions {
-		if r == "" || len(r) > 12 || !allDigits(r) {
-			p.Add("regions", "%q is not a region-code prefix (digits, at most 12)", clip(r))
-		}
-	}
-	if u.Role == RoleDepartment && len(u.Categories) == 0 {
-		p.Add("categories", "a department user needs at least one category in its scope")
-	}
-	if u.Role == RoleDepartment && len(u.Regions) == 0 {
-		p.Add("regions", "a department user needs at least one region-code prefix in its scope")
-	}
-	if u.PasswordHash == "" {
-		p.Add("password", "is required")
-	}
-	return p.Err()
 }
 
 func allDigits(s string) bool {

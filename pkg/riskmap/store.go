@@ -84,18 +84,6 @@ type SiteStore interface {
 	Shelters(ctx context.Context) ([]*Shelter, error)
 }
 
-// UserStore keeps users.
-type UserStore interface {
-	// CreateUser stores a new user; ECONFLICT if the name is taken.
-	CreateUser(ctx context.Context, u *User) error
-	// UserByName returns a user; ENOTFOUND if there is none.
-	UserByName(ctx context.Context, name string) (*User, error)
-	CountUsers(ctx context.Context) (int, error)
-	// CreateUserRecorded is CreateUser that also keeps what rec returns (the audit row) in
-	// the same transaction: both commit or neither does. A nil rec records nothing.
-	CreateUserRecorded(ctx context.Context, u *User, rec AccessRecordFunc) error
-}
-
 // Store is everything a backing store provides. PostGIS and the GeoPackage file implement
 // it.
 type Store interface {

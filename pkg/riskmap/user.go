@@ -1,7 +1,14 @@
 package riskmap
 
-// The user itself (User, Validate, InScope) is in region.go and access.go, its store in
-// store.go (UserStore) and access.go (AccessStore); pkg/accounts owns its use cases.
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Users: the type, its validation, its scope, its changes and its store. pkg/accounts owns
+// its use cases; the README's "Adding a concept" takes users as the example.
 
 // UserUpdate is a change to a user: nil fields stay as they are.
 type UserUpdate struct {
@@ -29,4 +36,105 @@ func (up UserUpdate) Apply(u *User) {
 	if up.Disabled != nil {
 		u.Disabled = *up.Disabled
 	}
+}
+
+// Roles of users.
+const (
+	RoleAdmin      = "admin"
+	RoleExpert     = "expert"
+	RoleDepartment = "department"
+)
+
+// ValidRole reports whether s is a role.
+func ValidRole(s string) bool {
+	return s == RoleAdmin || s == RoleExpert || s == RoleDepartment
+}
+
+// User is a person who logs in. A department user's scope is a set of category codes and a
+// set of region-code prefixes.
+type User struct {
+	ID           int64
+	Name         string
+	Role         string
+	Department   string
+	Categories   []string
+	Regions      []string
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Validate checks a user before it is stored.
+func (u *User) Validate(cat *Catalog) error {
+	var p Problems
+	checkText(&p, "name", u.Name, 64, true)
+	if !ValidRole(u.Role) {
+		p.Add("role", "must be admin, expert or department, got %q", clip(u.Role))
+	}
+	for _, c := range u.Categories {
+		if _, ok := cat.Category(c); !ok {
+			p.Add("categories", "unknown category %q", clip(c))
+		}
+	}
+	for _, r := range u.Regions {
+		if r == "" || len(r) > 12 || !allDigits(r) {
+			p.Add("regions", "%q is not a region-code prefix (digits, at most 12)", clip(r))
+		}
+	}
+	if u.Role == RoleDepartment && len(u.Categories) == 0 {
+		p.Add("categories", "a department user needs at least one category in its scope")
+	}
+	if u.Role == RoleDepartment && len(u.Regions) == 0 {
+		p.Add("regions", "a department user needs at least one region-code prefix in its scope")
+	}
+	if u.PasswordHash == "" {
+		p.Add("password", "is required")
+	}
+	return p.Err()
+}
+
+// InScope reports whether a unit of category in region regionCode lies in the user's
+// scope. Admins and experts see the whole register; a department user's scope is its
+// categories crossed with its region-code prefixes (GB/T 2260 codes nest, so 530481 covers
+// every town, community and grid under it).
+func (u *User) InScope(category, regionCode string) bool {
+	if u == nil {
+		return false
+	}
+	if u.Role != RoleDepartment {
+		return true
+	}
+	if !slices.Contains(u.Categories, category) {
+		return false
+	}
+	for _, p := range u.Regions {
+		if strings.HasPrefix(regionCode, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// UserStore keeps users. Every store passes the same contract tests (pkg/storetest).
+type UserStore interface {
+	// CreateUser stores a new user; ECONFLICT if the name is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByName returns a user; ENOTFOUND if there is none.
+	UserByName(ctx context.Context, name string) (*User, error)
+	// UserByID returns a user; ENOTFOUND if there is none.
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// Users returns every user, ordered by name.
+	Users(ctx context.Context) ([]*User, error)
+	CountUsers(ctx context.Context) (int, error)
+	// UpdateUser replaces role, department, categories, regions, password hash and disabled
+	// of the user u.ID. ENOTFOUND if there is none.
+	UpdateUser(ctx context.Context, u *User) error
+
+	// CreateUserRecorded is CreateUser that also keeps what rec returns (the audit row) in
+	// the same transaction: both commit or neither does. A nil rec records nothing.
+	CreateUserRecorded(ctx context.Context, u *User, rec AccessRecordFunc) error
+	// UpdateUserRecorded is UpdateUser that, when endSessions is set, also ends every
+	// session of the user (a disabled user, a reset password) in the same transaction, and
+	// returns how many there were.
+	UpdateUserRecorded(ctx context.Context, u *User, endSessions bool, rec AccessRecordFunc) (int, error)
 }

@@ -539,30 +539,6 @@ func testSites(t *testing.T, open Opener) {
 	}
 }
 
-func testUsers(t *testing.T, open Opener) {
-	s := open(t)
-	u := &riskmap.User{Name: "zhujian", Role: riskmap.RoleDepartment, Department: "住建局",
-		Categories: []string{"construction", "old_buildings"}, Regions: []string{"530481001"}, PasswordHash: "$argon2id$v=19$x"}
-	must(t, s.CreateUser(ctx(), u))
-	if u.ID == 0 || u.CreatedAt.IsZero() {
-		t.Fatalf("CreateUser must set id and created_at: %+v", u)
-	}
-	got, err := s.UserByName(ctx(), "zhujian")
-	must(t, err)
-	if got.Role != u.Role || !slices.Equal(got.Categories, u.Categories) || !slices.Equal(got.Regions, u.Regions) ||
-		got.PasswordHash != u.PasswordHash || got.Department != "住建局" || got.Disabled {
-		t.Fatalf("user round trip: %+v", got)
-	}
-	wantCode(t, s.CreateUser(ctx(), &riskmap.User{Name: "zhujian", Role: riskmap.RoleAdmin, PasswordHash: "h"}), riskmap.ECONFLICT)
-	_, err = s.UserByName(ctx(), "nobody")
-	wantCode(t, err, riskmap.ENOTFOUND)
-	n, err := s.CountUsers(ctx())
-	must(t, err)
-	if n != 1 {
-		t.Fatalf("want 1 user, got %d", n)
-	}
-}
-
 // testDocuments holds both stores to one reading of every field: a unit with every field
 // set, and one with its lists empty (nil and empty alike) and its pointers nil, read back
 // by every read path after every write path, are the unit written, field for field,

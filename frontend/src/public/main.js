@@ -36,9 +36,19 @@ function regionCard(p) {
   return h('div.public-card',
     h('div.public-card-head', h('strong', p.name), ' ', badge(p.grade, true)),
     h('div.muted', levelLabel(p.level)),
+    h('p.plain', plainCounts(p.level, counts)),
     h('table.counts-table', h('tbody', ['red', 'orange', 'yellow', 'blue'].map((c) =>
       h('tr', h('td', badge(c, true)), h('td.num', String(counts[c] ?? 0)))))),
-    p.explanation ? h('p.explanation', p.explanation) : null);
+    p.explanation ? h('details.explanation', h('summary', '区域等级是怎么定的'), h('p', p.explanation)) : null);
+}
+
+const HERE = { district: '本区县', street: '本街道（乡镇）', community: '本社区（村）', grid: '本网格' };
+
+/** plainCounts says in plain words what a region holds: "本街道（乡镇）有重大风险 2 处、较大风险 5 处。" */
+function plainCounts(level, counts) {
+  const here = HERE[level] || '本区域';
+  const parts = ['red', 'orange', 'yellow', 'blue'].filter((c) => Number(counts[c]) > 0).map((c) => `${grade(c).short_label}风险 ${counts[c]} 处`);
+  return parts.length ? `${here}有${parts.join('、')}。` : `${here}暂无公布的风险点。`;
 }
 
 /** showPublication writes "第 N 期 · 发布于 …" in the header. */

@@ -1,0 +1,100 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+
+	"riskmap/pkg/riskmap"
+)
+
+// Users (riskmap.UserStore): what every store must do.
+
+func testUsers(t *testing.T, open Opener) {
+	s := open(t)
+	u := &riskmap.User{Name: "zhujian", Role: riskmap.RoleDepartment, Department: "住建局",
+		Categories: []string{"construction", "old_buildings"}, Regions: []string{"530481001"}, PasswordHash: "$argon2id$v=19$x"}
+	must(t, s.CreateUser(ctx(), u))
+	if u.ID == 0 || u.CreatedAt.IsZero() {
+		t.Fatalf("CreateUser must set id and created_at: %+v", u)
+	}
+	got, err := s.UserByName(ctx(), "zhujian")
+	must(t, err)
+	if got.Role != u.Role || !slices.Equal(got.Categories, u.Categories) || !slices.Equal(got.Regions, u.Regions) ||
+		got.PasswordHash != u.PasswordHash || got.Department != "住建局" || got.Disabled {
+		t.Fatalf("user round trip: %+v", got)
+	}
+	wantCode(t, s.CreateUser(ctx(), &riskmap.User{Name: "zhujian", Role: riskmap.RoleAdmin, PasswordHash: "h"}), riskmap.ECONFLICT)
+	_, err = s.UserByName(ctx(), "nobody")
+	wantCode(t, err, riskmap.ENOTFOUND)
+	n, err := s.CountUsers(ctx())
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("want 1 user, got %d", n)
+	}
+}
+
+func testUserAdmin(t *testing.T, open Opener) {
+	s := open(t)
+	for _, n := range []string{"carol", "张三", "Alice", "bob"} {
+		mustUser(t, s, n)
+	}
+	t.Run("UsersOrderedByName", func(t *testing.T) {
+		us, err := s.Users(ctx())
+		must(t, err)
+		var names []string
+		for _, u := range us {
+			names = append(names, u.Name)
+		}
+		// Byte order in both stores, whatever the database's collation.
+		if want := []string{"Alice", "bob", "carol", "张三"}; !slices.Equal(names, want) {
+			t.Fatalf("Users: want %v, got %v", want, names)
+		}
+	})
+	t.Run("UserByIDOK", func(t *testing.T) {
+		byName, err := s.UserByName(ctx(), "张三")
+		must(t, err)
+		byID, err := s.UserByID(ctx(), byName.ID)
+		must(t, err)
+		if byID.Name != "张三" || byID.PasswordHash != byName.PasswordHash || !byID.CreatedAt.Equal(byName.CreatedAt) {
+			t.Fatalf("UserByID: %+v, want %+v", byID, byName)
+		}
+	})
+	t.Run("ErrUserByIDNotFound", func(t *testing.T) {
+		_, err := s.UserByID(ctx(), 999999)
+		wantCode(t, err, riskmap.ENOTFOUND)
+	})
+	t.Run("UpdateUserOK", func(t *testing.T) {
+		u, err := s.UserByName(ctx(), "bob")
+		must(t, err)
+		created := u.CreatedAt
+		u.Role, u.Department = riskmap.RoleDepartment, "应急局"
+		u.Categories, u.Regions = []string{"hazardous_chemicals", "gas"}, []string{"530481", "530402"}
+		u.PasswordHash, u.Disabled = "$argon2id$v=19$new", true
+		must(t, s.UpdateUser(ctx(), u))
+		got, err := s.UserByID(ctx(), u.ID)
+		must(t, err)
+		if got.Name != "bob" || got.Role != riskmap.RoleDepartment || got.Department != "应急局" ||
+			!slices.Equal(got.Categories, u.Categories) || !slices.Equal(got.Regions, u.Regions) ||
+			got.PasswordHash != "$argon2id$v=19$new" || !got.Disabled || !got.CreatedAt.Equal(created) {
+			t.Fatalf("after UpdateUser: %+v", got)
+		}
+		// Clearing the lists and enabling again.
+		got.Categories, got.Regions, got.Disabled, got.Role = nil, nil, false, riskmap.RoleAdmin
+		must(t, s.UpdateUser(ctx(), got))
+		again, err := s.UserByName(ctx(), "bob")
+		must(t, err)
+		if len(again.Categories) != 0 || len(again.Regions) != 0 || again.Disabled || again.Role != riskmap.RoleAdmin {
+			t.Fatalf("after clearing: %+v", again)
+		}
+	})
+	t.Run("ErrUpdateUserNotFound", func(t *testing.T) {
+		err := s.UpdateUser(ctx(), &riskmap.User{ID: 999999, Name: "ghost", Role: riskmap.RoleAdmin, PasswordHash: "h"})
+		wantCode(t, err, riskmap.ENOTFOUND)
+	})
+	t.Run("ErrUpdateUserBadRole", func(t *testing.T) {
+		u, err := s.UserByName(ctx(), "carol")
+		must(t, err)
+		u.Role = "superuser"
+		wantCode(t, s.UpdateUser(ctx(), u), riskmap.EINVALID)
+	})
+}
