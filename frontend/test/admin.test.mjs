@@ -302,6 +302,14 @@ test('publication: an approved unit stays off /public until published; the diff 
   await openAdmin(admin, 'publish');
   await admin.waitForSelector('table.publications tr[data-number]');
   await admin.fill('#p-note', '第二期：新增与复核');
+  // Nothing is published before the admin has seen what will change.
+  assert.equal(await admin.isDisabled('[data-action=publish]'), true, 'confirm waits for a preview');
+  await admin.click('[data-action=preview]');
+  await admin.waitForSelector('.preview-out .diff-part[data-part=added] table');
+  assert.match(await admin.textContent('.preview-out .diff-summary'), new RegExp(`第 ${pub1.number} 期 → 本次发布：新增 1，移除 0，等级变化 1`));
+  assert.match(await admin.textContent('.preview-out .diff-part[data-part=added]'), new RegExp(CODE));
+  assert.equal((await api(srv.url, 'GET', '/public/api/v1/publication', undefined, {}, { as: null })).body.number, pub1.number, 'a preview publishes nothing');
+  await screenshot(admin, 'admin-publish-preview.png');
   await admin.click('[data-action=publish]');
   await admin.waitForSelector('.notice-ok');
   const number = pub1.number + 1;

@@ -26,6 +26,7 @@ func (s *Server) adminRoutes() {
 	s.route(http.MethodGet, api+"/audit", adminOnly, s.listAudit)
 	s.route(http.MethodPost, api+"/publications", adminOnly, s.publish)
 	s.route(http.MethodGet, api+"/publications", loggedIn, s.listPublications)
+	s.route(http.MethodGet, api+"/publications/preview", adminOnly, s.previewPublication)
 	s.route(http.MethodGet, api+"/publications/:n", loggedIn, s.getPublication)
 	s.route(http.MethodGet, api+"/publications/:a/diff/:b", loggedIn, s.diffPublications)
 }

@@ -230,7 +230,55 @@ func (s *Server) diffPublications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	me := userOf(c)
+	return c.JSON(http.StatusOK, diffOf(userOf(c), a, b, ua, ub, pa.Regions, pb.Regions))
+}
+
+// previewPublication is the diff between the latest publication (none: an empty one, 0)
+// and what publishing now would publish (to: 0); nothing is written. The admin sees it
+// before confirming a publication.
+func (s *Server) previewPublication(c echo.Context) error {
+	if s.publisher == nil {
+		return riskmap.Errorf(riskmap.EUNAVAILABLE, "本服务器没有公众版，无从发布")
+	}
+	ctx := c.Request().Context()
+	var from int64
+	var before json.RawMessage
+	ua := map[int64]*riskmap.ApprovedUnit{}
+	latest, err := s.cfg.Store.LatestPublication(ctx)
+	switch {
+	case err == nil:
+		from, before = latest.Number, latest.Regions
+		if ua, err = s.publicationUnitMap(ctx, from); err != nil {
+			return err
+		}
+	case riskmap.ErrorCode(err) != riskmap.ENOTFOUND:
+		return err
+	}
+	units, after, err := s.publisher.Preview(ctx)
+	if err != nil {
+		return err
+	}
+	ub := make(map[int64]*riskmap.ApprovedUnit, len(units))
+	for _, a := range units {
+		a.Geometry = nil
+		ub[a.UnitID] = a
+	}
+	return c.JSON(http.StatusOK, diffOf(userOf(c), from, 0, ua, ub, before, after))
+}
+
+// publicationDiff is what changed from publication From to To (0 in a preview: now).
+type publicationDiff struct {
+	From           int64        `json:"from"`
+	To             int64        `json:"to"`
+	Added          []diffUnit   `json:"added"`
+	Removed        []diffUnit   `json:"removed"`
+	Changed        []diffUnit   `json:"changed"`
+	RegionsChanged []diffRegion `json:"regions_changed"`
+}
+
+// diffOf compares the units ua and regional grades ra of publication a with those of b,
+// as me may see them: outside a department's scope, without names.
+func diffOf(me *riskmap.User, a, b int64, ua, ub map[int64]*riskmap.ApprovedUnit, ra, rb json.RawMessage) publicationDiff {
 	mk := func(x *riskmap.ApprovedUnit) diffUnit {
 		d := diffUnit{ID: x.UnitID, Code: x.Code, Category: x.Category, RegionCode: x.RegionCode}
 		if riskmap.CanReadInternal(me, x.Category, x.RegionCode) {
@@ -238,14 +286,7 @@ func (s *Server) diffPublications(c echo.Context) error {
 		}
 		return d
 	}
-	out := struct {
-		From           int64        `json:"from"`
-		To             int64        `json:"to"`
-		Added          []diffUnit   `json:"added"`
-		Removed        []diffUnit   `json:"removed"`
-		Changed        []diffUnit   `json:"changed"`
-		RegionsChanged []diffRegion `json:"regions_changed"`
-	}{From: a, To: b, Added: []diffUnit{}, Removed: []diffUnit{}, Changed: []diffUnit{}, RegionsChanged: []diffRegion{}}
+	out := publicationDiff{From: a, To: b, Added: []diffUnit{}, Removed: []diffUnit{}, Changed: []diffUnit{}, RegionsChanged: []diffRegion{}}
 	for id, x := range ub {
 		y, ok := ua[id]
 		switch {
@@ -269,19 +310,19 @@ func (s *Server) diffPublications(c echo.Context) error {
 	for _, l := range [][]diffUnit{out.Added, out.Removed, out.Changed} {
 		sort.Slice(l, func(i, j int) bool { return l[i].ID < l[j].ID })
 	}
-	var ra, rb []regiongrade.Summary
-	_ = json.Unmarshal(pa.Regions, &ra)
-	_ = json.Unmarshal(pb.Regions, &rb)
-	before := make(map[string]string, len(ra))
-	for _, r := range ra {
+	var sa, sb []regiongrade.Summary
+	_ = json.Unmarshal(ra, &sa)
+	_ = json.Unmarshal(rb, &sb)
+	before := make(map[string]string, len(sa))
+	for _, r := range sa {
 		before[r.Code] = string(r.Grade)
 	}
-	for _, r := range rb {
+	for _, r := range sb {
 		if g, ok := before[r.Code]; ok && g != string(r.Grade) {
 			out.RegionsChanged = append(out.RegionsChanged, diffRegion{Code: r.Code, Name: r.Name, FromGrade: g, ToGrade: string(r.Grade)})
 		}
 	}
-	return c.JSON(http.StatusOK, out)
+	return out
 }
 
 // publicRoutes serves the latest publication to everyone.

@@ -26,9 +26,15 @@ func CheckNote(note string) error {
 	return nil
 }
 
+// Store is what publishing needs of a store: its publications and the approved register.
+type Store interface {
+	riskmap.PublicationStore
+	ApprovedUnits(ctx context.Context) iter.Seq2[*riskmap.ApprovedUnit, error]
+}
+
 // Service publishes the approved register of a store.
 type Service struct {
-	Store riskmap.PublicationStore
+	Store Store
 	// Regions are the regions whose grades a publication keeps (regiongrade.Prepare).
 	Regions []regiongrade.Region
 	Rule    config.RegionRule
@@ -38,7 +44,7 @@ type Service struct {
 }
 
 // New returns the publishing service of a store.
-func New(store riskmap.PublicationStore, regions []regiongrade.Region, rule config.RegionRule, newIndex func() *spatialindex.Index) *Service {
+func New(store Store, regions []regiongrade.Region, rule config.RegionRule, newIndex func() *spatialindex.Index) *Service {
 	return &Service{Store: store, Regions: regions, Rule: rule, NewIndex: newIndex}
 }
 
@@ -62,6 +68,23 @@ func (s *Service) Publish(ctx context.Context, p *riskmap.Publication, rec func(
 		return nil, err
 	}
 	return ix, nil
+}
+
+// Preview returns what publishing now would publish, writing nothing: the approved
+// register and the regional grades computed from it, as Publish would keep them.
+func (s *Service) Preview(ctx context.Context) ([]*riskmap.ApprovedUnit, json.RawMessage, error) {
+	var units []*riskmap.ApprovedUnit
+	for a, err := range s.Store.ApprovedUnits(ctx) {
+		if err != nil {
+			return nil, nil, err
+		}
+		units = append(units, a)
+	}
+	regions, err := Summarize(ctx, s.NewIndex(), s.Regions, s.Rule, units)
+	if err != nil {
+		return nil, nil, err
+	}
+	return units, regions, nil
 }
 
 // Latest returns the latest publication and a new public index holding its units, unless

@@ -473,35 +473,53 @@ export class AdminPanel {
     const err = h('div.form-errors', { role: 'alert', hidden: true });
     const list = h('div.admin-list', h('p.muted', '正在加载…'));
     const diffOut = h('div.diff-out');
+    const previewOut = h('div.diff-out.preview-out');
     const from = h('select#p-from');
     const to = h('select#p-to');
+    // Publishing changes the public map at once: the admin sees what will change first,
+    // then confirms. A preview older than the register is not a preview: any failure, or a
+    // publication, asks for a new one.
+    const preview = async () => {
+      err.hidden = true;
+      btn.disabled = true;
+      replace(previewOut, h('p.muted', '正在比较当前已审核的单元与最新一期…'));
+      try {
+        this.renderDiff(previewOut, await this.api.publicationPreview());
+        btn.disabled = false;
+      } catch (ex) {
+        replace(previewOut, h('p.error', `无法预览：${errText(ex)}`));
+      }
+    };
     const submit = async (e) => {
       e.preventDefault();
+      if (btn.disabled) return;
       err.hidden = true;
       btn.disabled = true;
       try {
         const p = await this.api.publish(note.value.trim());
         replace(result, h('div.notice-ok', { role: 'status' }, `已发布第 ${p.number} 期：${fmtNumber(p.unit_count)} 个已审核的风险单元，公众版即刻更新。`));
         note.value = '';
+        replace(previewOut);
         this.onPublished && this.onPublished(p);
         await this.loadPublications(list, from, to);
         if (p.number > 1) this.loadDiff(diffOut, p.number - 1, p.number);
       } catch (ex) {
         replace(err, `未能发布：${errText(ex)}`);
         err.hidden = false;
-      } finally {
-        btn.disabled = false;
+        replace(previewOut);
       }
     };
-    const btn = h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'publish' } }, '发布');
+    const previewBtn = h('button.btn', { type: 'button', dataset: { action: 'preview' }, onclick: preview }, '预览本次发布的变化');
+    const btn = h('button.btn.btn-primary', { type: 'submit', disabled: true, title: '请先预览', dataset: { action: 'publish' } }, '确认发布');
     replace(this.body,
       h('section.admin-section',
         h('h3', '发布新一期'),
-        h('p.hint', '发布把当前全部“已审核”的风险单元及由其计算的区域等级固定为新的一期，公众版随即显示这一期。草稿和待审核的修改不会发布。'),
+        h('p.hint', '发布把当前全部“已审核”的风险单元及由其计算的区域等级固定为新的一期，公众版随即显示这一期。草稿和待审核的修改不会发布。请先预览与最新一期相比的变化，再确认发布。'),
         h('form.admin-form#publish-form', { novalidate: true, onsubmit: submit },
           h('label.form-field.wide', h('span', '发布说明'), note),
-          h('div.form-actions-inline', btn),
+          h('div.form-actions-inline', previewBtn, ' ', btn),
           err),
+        previewOut,
         result),
       h('section.admin-section', h('h3', '历次发布'), list),
       h('section.admin-section',
@@ -549,6 +567,11 @@ export class AdminPanel {
       replace(out, h('p.error', `无法比较：${errText(e)}`));
       return;
     }
+    this.renderDiff(out, d);
+  }
+
+  /** renderDiff shows a diff of two publications, or of the latest one and now (to 0, a preview). */
+  renderDiff(out, d) {
     const cat = this.ctx.categoryLabel;
     const region = (code) => this.regionLabel(code);
     const unitCols = (gradeCol) => [
@@ -565,7 +588,7 @@ export class AdminPanel {
     const regions = d.regions_changed || [];
     const part = (key, title, n, content) => h(`section.diff-part`, { dataset: { part: key } }, h('h4', `${title}（${n}）`), content);
     replace(out,
-      h('p.diff-summary', `第 ${d.from} 期 → 第 ${d.to} 期：新增 ${added.length}，移除 ${removed.length}，等级变化 ${changed.length}，区域等级变化 ${regions.length}`),
+      h('p.diff-summary', `${d.from ? `第 ${d.from} 期` : '尚未发布'} → ${d.to ? `第 ${d.to} 期` : '本次发布'}：新增 ${added.length}，移除 ${removed.length}，等级变化 ${changed.length}，区域等级变化 ${regions.length}`),
       part('added', '新增', added.length, table('diff-units', unitCols({ label: '等级', get: (u) => badge(u.grade, true) }), added, { empty: '无' })),
       part('removed', '移除', removed.length, table('diff-units', unitCols({ label: '等级', get: (u) => badge(u.grade, true) }), removed, { empty: '无' })),
       part('changed', '等级变化', changed.length, table('diff-units', unitCols({ label: '等级变化', get: (u) => change(u.from_grade, u.to_grade) }), changed, { empty: '无', rowAttrs: (u) => ({ dataset: { code: u.code, from: u.from_grade, to: u.to_grade } }) })),

@@ -180,6 +180,10 @@ export class Api {
   publish(note) {
     return this.post('/publications', { note });
   }
+  /** publicationPreview is what publishing now would change against the latest publication. */
+  publicationPreview() {
+    return this.get('/publications/preview');
+  }
   publicationDiff(a, b) {
     return this.get(`/publications/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
   }

@@ -1,0 +1,44 @@
+package httpapi_test
+
+import (
+	"testing"
+)
+
+// TestPublicationPreview checks that an admin sees what a publication would change before
+// making it, and that looking writes nothing.
+func TestPublicationPreview(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			first := e.do("GET", "/api/v1/publications/preview", "")
+			if first.code != 200 {
+				t.Fatalf("preview: %d %s", first.code, first.body)
+			}
+			if m := first.json(t); m["from"].(float64) != 0 || m["to"].(float64) != 0 {
+				t.Errorf("a first preview compares nothing published with now: %v", m)
+			}
+			if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
+				t.Fatalf("publish: %d %s", r.code, r.body)
+			}
+			e.createShape(t, "PV-NEW", `{"type":"Point","coordinates":[102.912,24.671]}`, true)
+			e.createShape(t, "PV-DRAFT", `{"type":"Point","coordinates":[102.913,24.671]}`, false)
+			r := e.do("GET", "/api/v1/publications/preview", "")
+			if r.code != 200 {
+				t.Fatalf("preview: %d %s", r.code, r.body)
+			}
+			m := r.json(t)
+			added := m["added"].([]any)
+			if m["from"].(float64) != 1 || len(added) != 1 || added[0].(map[string]any)["code"] != "PV-NEW" {
+				t.Errorf("preview after publication 1: %s", r.body)
+			}
+			// Looking wrote nothing: publication 1 is still the latest.
+			if l := e.do("GET", "/public/api/v1/publication", "").json(t); l["number"].(float64) != 1 {
+				t.Errorf("latest publication after a preview: %v", l)
+			}
+			// Only those who may publish may look.
+			if r := e.do("GET", "/api/v1/publications/preview", "", e.as("expert1")...); r.code != 403 {
+				t.Errorf("an expert's preview: %d", r.code)
+			}
+		})
+	}
+}
