@@ -60,6 +60,30 @@ test('a department user gets exactly the categories ticked: typing the departmen
   await page.context().close();
 });
 
+test('the review queue: 待审核 counts the submitted units and shows them on the map and in the register', async () => {
+  const near = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
+  const made = await api(srv.url, 'POST', '/api/v1/units', {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [near.geometry.coordinates[0] + 0.0011, near.geometry.coordinates[1] + 0.0004] },
+    properties: { code: 'E2E-QUEUE-0001', name: '待审核队列测试单元', category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 3, severity: 3 }, status: 'submitted' },
+  }, {}, { as: expert });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const waiting = (await api(srv.url, 'GET', '/api/v1/units?status=submitted&limit=1')).body.numberMatched;
+  assert.ok(waiting >= 1);
+  const page = await openInternalMap(browser, srv.url);
+  await page.waitForFunction((n) => document.querySelector('#btn-pending')?.dataset.count === String(n), waiting);
+  assert.match(await page.textContent('#btn-pending'), new RegExp(`待审核\\s*${waiting}`));
+  await page.click('#btn-pending');
+  assert.equal(await page.inputValue('#f-status'), 'submitted');
+  await page.waitForFunction((n) => new RegExp(`共 ${n} 个单元`).test(document.querySelector('.table-status')?.textContent || ''), waiting);
+  const statuses = await page.$$eval('table.register tbody tr[data-id]', (rs) => rs.map((r) => r.textContent));
+  assert.ok(statuses.length === Math.min(waiting, 50) && statuses.every((t) => t.includes('待审核')), `rows: ${statuses.length}`);
+  assert.match(await page.textContent('.matched'), new RegExp(`筛选结果：${waiting} 个风险单元`));
+  await screenshot(page, 'review-queue.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('an administrator creates a user, sees its password once, disables it, and finds it in the audit log', async () => {
   const page = await openInternalMap(browser, srv.url);
   await openAdmin(page, 'users');

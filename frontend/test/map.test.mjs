@@ -210,8 +210,12 @@ test('the register table sorts, pages and exports what it shows as CSV', async (
   const page = await openMap();
   await page.click('#btn-register');
   await page.waitForSelector('table.register tbody tr[data-id]');
-  await page.waitForFunction(() => /共 [\d,]+ 个单元/.test(document.querySelector('.table-status').textContent));
-  // Not only the view: every unit that matches the filters.
+  // By default every unit that matches the filters, the number the sidebar shows.
+  await page.waitForFunction(() => /共 3,000 个单元/.test(document.querySelector('.table-status').textContent));
+  assert.match(await page.textContent('.matched'), /筛选结果：3,000 个风险单元/);
+  // "仅当前视图范围" narrows it to the map's view, and back.
+  await page.click('.bottom-head label.check input');
+  await page.waitForFunction(() => { const m = /共 ([\d,]+) 个单元/.exec(document.querySelector('.table-status').textContent); return m && Number(m[1].replace(/,/g, '')) < 3000; });
   await page.click('.bottom-head label.check input');
   await page.waitForFunction(() => /共 3,000 个单元/.test(document.querySelector('.table-status').textContent));
   const rows = await page.$$eval('table.register tbody tr[data-id]', (r) => r.length);

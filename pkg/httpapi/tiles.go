@@ -19,7 +19,7 @@ import (
 const mvtType = "application/vnd.mapbox-vector-tile"
 
 // tileFilters are the query parameters a units tile takes.
-var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true}
+var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true}
 
 // tileRoutes serves an internal view's tiles under prefix.
 func (v *view) tileRoutes(prefix string, r rule) {
@@ -159,7 +159,7 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 			v = v.s.pub()
 		}
 		if layer == tiles.LayerUnits && (len(q) > 0 || dept) {
-			// The map's filters: grade, category, region, department; and a department's scope.
+			// The map's filters: grade, category, region, department, status; and a department's scope.
 			p, err := v.parseList(c, q, tileFilters)
 			if err != nil {
 				return err

@@ -110,6 +110,7 @@ async function reviewUnit(f, etag, action, reason) {
     toast(`${REVIEW_DONE[action]}：${p.name || f.properties.name}（${STATUS[p.status] || p.status || ''}）`, 'ok');
     app.refreshData();
     if (refreshMatched) refreshMatched();
+    refreshPending();
     table.reloadIfOpen();
   } catch (e) {
     if (e.status === 412) toast('该单元已被其他人修改，已加载最新版本，请核对后再操作。', 'error', 6000);
@@ -151,6 +152,7 @@ function onClosed() {
 
 function onSaved(f) {
   toast(`已保存：${f.properties.name}（${grade(f.properties.grade).label}）`, 'ok');
+  refreshPending();
   app.refreshData();
   if (refreshMatched) refreshMatched();
   table.reloadIfOpen();
@@ -174,6 +176,8 @@ function buildSidebar() {
   const districtSel = h('select#f-district', { 'aria-label': '区县' });
   const streetSel = h('select#f-street', { 'aria-label': '街道（乡镇）' });
   const communitySel = h('select#f-community', { 'aria-label': '社区（村）' });
+  const statusSel = h('select#f-status', { 'aria-label': '审核状态' }, h('option', { value: '' }, '全部状态'),
+    [['submitted', '待审核'], ['draft', '草稿'], ['approved', '已审核']].map(([v, l]) => h('option', { value: v }, l)));
   const gradeBoxes = GRADE_CODES.map((code) =>
     h('label.grade-chip', { dataset: { grade: code } },
       h('input', { type: 'checkbox', checked: true, value: code, name: 'grade' }),
@@ -212,8 +216,9 @@ function buildSidebar() {
     }
     const region = communitySel.value || streetSel.value || districtSel.value || '';
     const empty = grades.length === 0 || (cats != null && cats.length === 0);
-    app.setFilters({ grades, categories: cats, region, empty });
-    document.body.dataset.filtered = grades.length < 4 || cats || region ? '1' : '';
+    const statuses = statusSel.value ? [statusSel.value] : null;
+    app.setFilters({ grades, categories: cats, region, statuses, empty });
+    document.body.dataset.filtered = grades.length < 4 || cats || region || statuses ? '1' : '';
     table.reloadIfOpen();
     stats.reloadIfOpen();
     if (empty) {
@@ -237,7 +242,14 @@ function buildSidebar() {
     }
   };
   groupSel.addEventListener('change', () => { fillCategories(); apply(); });
-  for (const el of [catSel, deptSel, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
+  for (const el of [catSel, deptSel, statusSel, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
+  // The review queue (待审核) in the header: choosing it filters to the submitted units and
+  // opens the register table on them.
+  showPending = () => {
+    statusSel.value = 'submitted';
+    apply();
+    if (!table.open) table.toggle();
+  };
   // Choosing a region filters to it and shows it whole; clearing one shows its parent.
   const zoomToChosen = async () => {
     const r = await app.regionsP;
@@ -262,6 +274,7 @@ function buildSidebar() {
     districtSel.value = '';
     streetSel.value = '';
     communitySel.value = '';
+    statusSel.value = '';
     for (const l of gradeBoxes) l.querySelector('input').checked = true;
     fillRegions().then(apply);
   };
@@ -276,6 +289,9 @@ function buildSidebar() {
       h('label.field', h('span', '大类'), groupSel),
       h('label.field', h('span', '领域'), catSel),
       h('label.field', h('span', '监管部门'), deptSel)),
+    h('section.side-section',
+      h('h2', '审核状态'),
+      h('label.field', h('span', '状态'), statusSel)),
     h('section.side-section',
       h('h2', '所属区域'),
       h('label.field', h('span', '区县'), districtSel),
@@ -353,6 +369,21 @@ function addPublicLayer() {
 let table;
 let stats;
 let refreshMatched = null;
+let showPending = null;
+
+/** refreshPending writes the number of units waiting for review on the header's 待审核 button. */
+async function refreshPending() {
+  const btn = $('#btn-pending');
+  if (!btn || btn.hidden) return;
+  try {
+    const n = (await api.units({ status: 'submitted', limit: 1 })).numberMatched;
+    btn.querySelector('.pending-count').textContent = n.toLocaleString('zh-CN');
+    btn.dataset.count = String(n);
+    btn.classList.toggle('has-pending', n > 0);
+  } catch {
+    /* keep the last count */
+  }
+}
 
 async function main() {
   session = await ensureSession(api);
@@ -402,6 +433,12 @@ async function main() {
   $('#btn-register').addEventListener('click', () => { stats.close(); table.toggle(); });
   $('#btn-stats').addEventListener('click', () => { table.close(); stats.toggle(); });
   $('#btn-new').addEventListener('click', () => openEditor(null, null));
+  // Reviewers (experts and admins) see the review queue and its count.
+  const pending = $('#btn-pending');
+  pending.hidden = !['expert', 'admin'].includes(session.user.role);
+  pending.addEventListener('click', () => showPending && showPending());
+  refreshPending();
+  setInterval(refreshPending, 60 * 1000);
   await catP;
   buildSidebar();
   document.addEventListener('keydown', (e) => {

@@ -23,7 +23,7 @@ export class RegisterTable {
   constructor({ api, app, bottom, ctx, onRow }) {
     Object.assign(this, { api, app, bottom, ctx, onRow });
     this.open = false;
-    this.viewOnly = true;
+    this.viewOnly = false; // the whole filtered selection, as the sidebar counts it; "仅当前视图范围" narrows it
     this.rows = [];
     this.matched = 0;
     this.next = null;

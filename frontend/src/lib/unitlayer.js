@@ -21,6 +21,7 @@ export function filterParams(f) {
     grade: f.grades && f.grades.length < GRADE_CODES.length ? f.grades : null,
     category: f.categories && f.categories.length ? f.categories : null,
     region: f.region || null,
+    status: f.statuses && f.statuses.length ? f.statuses : null,
   };
 }
 
