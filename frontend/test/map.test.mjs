@@ -114,7 +114,11 @@ test('clicking a unit opens its details with the grade explanation', async () =>
   const text = await page.textContent('#drawer');
   assert.ok(text.includes(unit.properties.code), 'code shown');
   assert.ok(text.includes(unit.properties.explanation.text), 'grade explanation shown');
-  assert.ok(text.includes(unit.properties.explanation.rule), 'rule shown');
+  // The rule in Chinese: "R ≥ 20 → red" reads "R ≥ 20 → 重大（红）".
+  const words = { red: '重大（红）', orange: '较大（橙）', yellow: '一般（黄）', blue: '低（蓝）' };
+  const rule = unit.properties.explanation.rule.replace(/(red|orange|yellow|blue)$/, (g) => words[g]);
+  assert.ok(text.includes(rule), `rule shown in Chinese: ${rule}`);
+  assert.doesNotMatch(text, /→ (red|orange|yellow|blue)\b/);
   assert.ok(text.includes(unit.properties.responsible_unit), 'responsible unit shown');
   assert.ok(text.includes(unit.properties.grade_label));
   await screenshot(page, 'internal-unit-details.png');

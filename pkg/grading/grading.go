@@ -137,7 +137,7 @@ func (g *Grader) Evaluate(a riskmap.Assessment, directMajorReason string) (Resul
 	case riskmap.MethodLEC:
 		value = round(a.L * a.E * a.C)
 		inputs = map[string]float64{"l": a.L, "e": a.E, "c": a.C}
-		methodName, sym = "作业条件危险性分析法(LEC)", "D"
+		methodName, sym = "作业条件危险性分析法（LEC）", "D"
 		formula = fmt.Sprintf("D = L × E × C = %s × %s × %s = %s", num(a.L), num(a.E), num(a.C), num(value))
 		bands = g.cfg.LEC.Bands
 	}
@@ -147,10 +147,10 @@ func (g *Grader) Evaluate(a riskmap.Assessment, directMajorReason string) (Resul
 	if directMajorReason != "" {
 		res.Grade = riskmap.GradeRed
 		res.Explanation.Rule = "direct determination → red"
-		res.Explanation.Text = fmt.Sprintf("直接判定为重大风险(红):%s。评估计算值 %s(%s,%s)仅作记录。",
-			directMajorReason, methodName, formula, rule)
+		res.Explanation.Text = fmt.Sprintf("直接判定为重大风险（红）：%s。评估计算值 %s（%s，%s）仅作记录。",
+			directMajorReason, methodName, formula, ruleZh(rule))
 	} else {
-		res.Explanation.Text = fmt.Sprintf("%s:%s;%s,判定为%s(%s)。",
+		res.Explanation.Text = fmt.Sprintf("%s：%s；%s，判定为%s（%s）。",
 			methodName, formula, ruleZh(rule), grade.Label(), grade.ColourName())
 	}
 	res.GradeLabel = res.Grade.Label()

@@ -27,7 +27,7 @@ func TestEvaluate(t *testing.T) {
 		rule   string
 		text   string
 	}{
-		{"LS4x5Red", ls(4, 5), "", 20, riskmap.GradeRed, "R ≥ 20 → red", "风险矩阵法:R = L × S = 4 × 5 = 20;R ≥ 20,判定为重大风险(红)。"},
+		{"LS4x5Red", ls(4, 5), "", 20, riskmap.GradeRed, "R ≥ 20 → red", "风险矩阵法：R = L × S = 4 × 5 = 20；R ≥ 20，判定为重大风险（红）。"},
 		{"LS5x5Red", ls(5, 5), "", 25, riskmap.GradeRed, "R ≥ 20 → red", ""},
 		{"LS4x4Orange", ls(4, 4), "", 16, riskmap.GradeOrange, "10 ≤ R < 20 → orange", ""},
 		{"LS2x5Orange", ls(2, 5), "", 10, riskmap.GradeOrange, "10 ≤ R < 20 → orange", ""},
@@ -35,14 +35,14 @@ func TestEvaluate(t *testing.T) {
 		{"LS2x2Yellow", ls(2, 2), "", 4, riskmap.GradeYellow, "4 ≤ R < 10 → yellow", ""},
 		{"LS1x3Blue", ls(1, 3), "", 3, riskmap.GradeBlue, "R < 4 → blue", ""},
 		{"LEC126Yellow", lec(3, 6, 7), "", 126, riskmap.GradeYellow, "70 < D ≤ 160 → yellow",
-			"作业条件危险性分析法(LEC):D = L × E × C = 3 × 6 × 7 = 126;70 < D ≤ 160,判定为一般风险(黄)。"},
+			"作业条件危险性分析法（LEC）：D = L × E × C = 3 × 6 × 7 = 126；70 < D ≤ 160，判定为一般风险（黄）。"},
 		{"LEC60Blue", lec(10, 6, 1), "", 60, riskmap.GradeBlue, "D ≤ 70 → blue", ""},
 		{"LECExactly70IsBlue", lec(1, 10, 7), "", 70, riskmap.GradeBlue, "D ≤ 70 → blue", ""},
 		{"LEC300Orange", lec(10, 2, 15), "", 300, riskmap.GradeOrange, "160 < D ≤ 320 → orange", ""},
 		{"LEC1800Red", lec(3, 6, 100), "", 1800, riskmap.GradeRed, "D > 320 → red", ""},
 		{"LEC160IsYellow", lec(1, 10, 15), "", 150, riskmap.GradeYellow, "70 < D ≤ 160 → yellow", ""},
 		{"LECTinyBlue", lec(0.1, 0.5, 1), "", 0.05, riskmap.GradeBlue, "D ≤ 70 → blue", ""},
-		{"DirectMajorRed", ls(1, 1), "一级重大危险源周边500米内有学校", 1, riskmap.GradeRed, "direct determination → red", "直接判定为重大风险(红):一级重大危险源周边500米内有学校"},
+		{"DirectMajorRed", ls(1, 1), "一级重大危险源周边500米内有学校", 1, riskmap.GradeRed, "direct determination → red", "直接判定为重大风险（红）：一级重大危险源周边500米内有学校"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

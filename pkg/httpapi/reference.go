@@ -53,7 +53,7 @@ func (s *Server) gradingConfig(c echo.Context) error {
 				"inputs": map[string]any{"l": riskmap.LECLikelihoods, "e": riskmap.LECExposures, "c": riskmap.LECConsequences},
 				"bands":  cfg.LEC.Bands},
 		},
-		"direct_determination": "记录直接判定理由的单元一律判定为重大风险(红)",
+		"direct_determination": "记录直接判定理由的单元一律判定为重大风险（红）",
 		"review_months":        cfg.ReviewMonths,
 		"region_rule":          s.cfg.RegionRule,
 	})

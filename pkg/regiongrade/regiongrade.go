@@ -103,9 +103,9 @@ func summarize(r Region, c [4]int, rule config.RegionRule) Summary {
 		}
 		s.Rule = "highest unit grade"
 		if s.Total == 0 {
-			s.Explanation = "区域内没有风险单元,判定为低风险(蓝)。"
+			s.Explanation = "区域内没有风险单元，判定为低风险（蓝）。"
 		} else {
-			s.Explanation = fmt.Sprintf("区域内有%s;按最高单元等级规则,判定为%s(%s)。", countText, s.Grade.Label(), s.Grade.ColourName())
+			s.Explanation = fmt.Sprintf("区域内有%s；按最高单元等级规则，判定为%s（%s）。", countText, s.Grade.Label(), s.Grade.ColourName())
 		}
 	case "count":
 		s.Grade = riskmap.GradeBlue
@@ -123,7 +123,7 @@ func summarize(r Region, c [4]int, rule config.RegionRule) Summary {
 				break
 			}
 		}
-		s.Explanation = fmt.Sprintf("区域内有%s;按数量规则(%s),判定为%s(%s)。", countText, s.Rule, s.Grade.Label(), s.Grade.ColourName())
+		s.Explanation = fmt.Sprintf("区域内有%s；按数量规则（%s），判定为%s（%s）。", countText, countRuleZh(s.Rule, s.Grade), s.Grade.Label(), s.Grade.ColourName())
 	default: // weighted_index
 		w := rule.Weights
 		weighted := w[riskmap.GradeRed]*float64(c[0]) + w[riskmap.GradeOrange]*float64(c[1]) +
@@ -146,12 +146,22 @@ func summarize(r Region, c [4]int, rule config.RegionRule) Summary {
 				break
 			}
 		}
-		s.Explanation = fmt.Sprintf("区域内有%s;加权指数 = (%s×%d + %s×%d + %s×%d + %s×%d) ÷ %s %s = %s,%s,判定为%s(%s)。",
+		s.Explanation = fmt.Sprintf("区域内有%s；加权指数 = (%s×%d + %s×%d + %s×%d + %s×%d) ÷ %s %s = %s，%s，判定为%s（%s）。",
 			countText, num(w[riskmap.GradeRed]), c[0], num(w[riskmap.GradeOrange]), c[1], num(w[riskmap.GradeYellow]), c[2],
 			num(w[riskmap.GradeBlue]), c[3], num(math.Round(denom*1000)/1000), unit, num(idx), zhRule(s.Rule), s.Grade.Label(), s.Grade.ColourName())
 	}
 	s.GradeLabel = s.Grade.Label()
 	return s
+}
+
+// countRuleZh says the count rule that applied in Chinese: "较大及以上单元不少于 3 个", or
+// "未达到任何等级的数量门槛" when none did.
+func countRuleZh(rule string, g riskmap.Grade) string {
+	var n string
+	if _, err := fmt.Sscanf(rule, "≥ %s units", &n); err != nil || rule == "count" {
+		return "未达到任何等级的数量门槛"
+	}
+	return fmt.Sprintf("%s及以上单元不少于 %s 个", g.ShortLabel(), n)
 }
 
 func zhRule(rule string) string {

@@ -1,6 +1,7 @@
 package regiongrade
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -9,6 +10,9 @@ import (
 	"riskmap/pkg/config"
 	"riskmap/pkg/riskmap"
 )
+
+// englishWord finds a word of three or more Latin letters (km² is a unit, not a word).
+var englishWord = regexp.MustCompile(`[A-Za-z]{3,}`)
 
 func TestRules(t *testing.T) {
 	// A 0.01° square near 澄江 is about 1.13 km².
@@ -39,6 +43,9 @@ func TestRules(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Compute(regions, counts, tc.rule)
+			if tc.name == "Count" && !strings.Contains(got[0].Explanation, "按数量规则（较大及以上单元不少于 3 个）") {
+				t.Errorf("the count rule in words: %s", got[0].Explanation)
+			}
 			if got[0].Total != 8 || got[0].Counts.Red != 1 || got[0].Counts.Orange != 2 {
 				t.Fatalf("凤麓街道 sums its communities and grids: %+v", got[0].Counts)
 			}
@@ -48,6 +55,10 @@ func TestRules(t *testing.T) {
 				}
 				if !strings.Contains(got[i].Explanation, tc.words) || got[i].GradeLabel != got[i].Grade.Label() {
 					t.Fatalf("the explanation must name the rule (%s): %s", tc.words, got[i].Explanation)
+				}
+				// Chinese throughout: full-width punctuation, no English words.
+				if strings.ContainsAny(got[i].Explanation, ";,:") || englishWord.MatchString(got[i].Explanation) {
+					t.Errorf("the explanation is not plain Chinese: %s", got[i].Explanation)
 				}
 			}
 		})

@@ -1,7 +1,7 @@
 // The unit details panel: every field of the register row, the grade and why.
 import { h, replace } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
-import { STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime, GEOM_LABELS } from '../lib/labels.js';
+import { STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime, GEOM_LABELS, ruleLabel } from '../lib/labels.js';
 
 /** statusBadge is a unit's review status (草稿/待审核/已审核/已退役) as a small label. */
 export function statusBadge(status) {
@@ -58,7 +58,7 @@ export function renderUnit(panel, feature, ctx) {
         h('dl.kv-list',
           row('评估方法', METHODS[ex.method || a.method] || ex.method || a.method || '—'),
           row('评估输入', inputs),
-          row('判定规则', ex.rule || '—'),
+          row('判定规则', ruleLabel(ex.rule) || '—'),
           p.direct_major_reason ? row('直接判定理由', p.direct_major_reason) : null,
         ),
       ),
@@ -164,7 +164,7 @@ export function renderRegion(panel, feature, { onClose, levelLabel }) {
           p.area_km2 ? h('div.kv', h('dt', '面积'), h('dd', `${p.area_km2} km²`)) : null,
           p.population ? h('div.kv', h('dt', '人口'), h('dd', `${p.population.toLocaleString('zh-CN')} 人`)) : null,
           p.index != null ? h('div.kv', h('dt', '加权指数'), h('dd', String(p.index))) : null,
-          p.rule ? h('div.kv', h('dt', '判定规则'), h('dd', p.rule)) : null)),
+          p.rule ? h('div.kv', h('dt', '判定规则'), h('dd', ruleLabel(p.rule))) : null)),
       h('section', h('h3', '各等级风险单元数'),
         h('table.counts-table',
           h('tbody',

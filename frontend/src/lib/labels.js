@@ -75,3 +75,21 @@ export function fmtDateTime(s, seconds = false) {
 }
 
 export const GEOM_LABELS = { Point: '点', LineString: '线', Polygon: '面', MultiPoint: '多点', MultiLineString: '多线', MultiPolygon: '多面' };
+
+const GRADE_WORDS = { red: '重大（红）', orange: '较大（橙）', yellow: '一般（黄）', blue: '低（蓝）' };
+const GRADE_SHORT = { red: '重大', orange: '较大', yellow: '一般', blue: '低' };
+
+/**
+ * ruleLabel says a grading rule in Chinese. The API keeps rules as stable machine text
+ * ("R ≥ 20 → red", "index ≥ 1.5 → orange", "≥ 3 units of orange or higher → orange").
+ */
+export function ruleLabel(rule) {
+  if (!rule) return '';
+  return String(rule)
+    .replace(/^direct determination/, '直接判定')
+    .replace(/^highest unit grade$/, '按最高单元等级')
+    .replace(/^count$/, '未达到任何等级的数量门槛')
+    .replace(/^≥ (\S+) units of (red|orange|yellow|blue) or higher/, (m, n, g) => `${GRADE_SHORT[g]}及以上单元不少于 ${n} 个`)
+    .replace(/^index\b/, '加权指数')
+    .replace(/→ (red|orange|yellow|blue)$/, (m, g) => `→ ${GRADE_WORDS[g]}`);
+}
