@@ -218,6 +218,14 @@ test('validation errors from the server are shown next to the field they name', 
   await page.click('.form-actions .btn-primary');
   await page.waitForSelector('[data-field=name].has-error');
   await screenshot(page, 'editor-validation.png');
+  // A register number that another unit holds: said in Chinese, under 编号.
+  await page.fill('#e-name', 'E2E 校验');
+  await page.fill('#e-code', 'CJ-WHP-0001');
+  await page.click('.form-actions .btn-primary');
+  await page.waitForSelector('[data-field=code].has-error');
+  const taken = await page.textContent('[data-field=code] .field-error');
+  assert.match(taken, /编号 "CJ-WHP-0001" 已被另一个未注销的风险单元使用/);
+  assert.doesNotMatch(taken, /\b(the|unit|code|exists)\b/);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -138,7 +138,7 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 			for _, e := range b.units {
 				res, err := stmt.ExecContext(ctx, e.args...)
 				if isUnique(err) {
-					return riskmap.Errorf(riskmap.ECONFLICT, "unit %d: a unit with code %q exists already", n+1, e.code)
+					return riskmap.Errorf(riskmap.ECONFLICT, "第 %d 个单元：编号 %q 已被另一个未注销的风险单元使用（或在本次导入中重复）；未写入任何单元", n+1, e.code)
 				}
 				if err != nil {
 					return s.dbErr(err, "insert unit %d", n+1)

@@ -180,7 +180,7 @@ func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 			string(u.Status), int64(1), formatTime(t), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview,
 			geom}, &u.PublicTexts)...).Scan(&id)
 		if isUnique(err) {
-			return riskmap.Errorf(riskmap.ECONFLICT, "a unit with code %q exists already", u.Code)
+			return riskmap.CodeTaken(u.Code)
 		}
 		if err != nil {
 			return s.dbErr(err, "insert unit")
@@ -262,7 +262,7 @@ func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 		case errors.Is(err, sql.ErrNoRows):
 			return s.missingOrStale(ctx, tx, u.ID, u.Version)
 		case isUnique(err):
-			return riskmap.Errorf(riskmap.ECONFLICT, "a unit with code %q exists already", u.Code)
+			return riskmap.CodeTaken(u.Code)
 		case err != nil:
 			return s.dbErr(err, "update unit %d", u.ID)
 		}

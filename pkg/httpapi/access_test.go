@@ -213,7 +213,7 @@ func (e *env) testAccess(t *testing.T) {
 		// A declared region inside the scope does not help a unit placed outside it: 应急局's
 		// scope is 凤麓街道 (530481001); this point lies in 路居镇.
 		placed := strings.Replace(feature("ACC-Z", "z", 102.96, 24.587, 1, 1), "530481001001", "530481001001", 1)
-		if r := e.do("POST", "/api/v1/units", placed, e.as("yjj")...); r.code != 403 || !strings.Contains(string(r.body), "outside your regions") {
+		if r := e.do("POST", "/api/v1/units", placed, e.as("yjj")...); r.code != 403 || !strings.Contains(string(r.body), "不在您管辖的区域") {
 			t.Fatalf("应急局 places a unit outside its regions: %d %s", r.code, r.body)
 		}
 		// The unknown and the hidden are not found alike.

@@ -215,9 +215,9 @@ func bulkError(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
 		if m := keyRE.FindStringSubmatch(pe.Detail); m != nil {
-			return riskmap.Errorf(riskmap.ECONFLICT, "code %q is already used by another unit that is not retired (or twice in the input); nothing was inserted", m[1])
+			return riskmap.Errorf(riskmap.ECONFLICT, "编号 %q 已被另一个未注销的风险单元使用（或在本次导入中重复）；未写入任何单元", m[1])
 		}
-		return riskmap.Errorf(riskmap.ECONFLICT, "a code is used twice or is already taken; nothing was inserted")
+		return riskmap.Errorf(riskmap.ECONFLICT, "有编号重复或已被占用；未写入任何单元")
 	}
 	return dbError("bulk insert", err)
 }

@@ -402,7 +402,7 @@ func (s *Store) missOrStale(ctx context.Context, q querier, id, version int64) e
 func unitError(op, code string, err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == sqlUniqueViolation {
-		return riskmap.Errorf(riskmap.ECONFLICT, "code %q is already used by another unit that is not retired", code)
+		return riskmap.CodeTaken(code)
 	}
 	return dbError(op, err)
 }

@@ -2,6 +2,7 @@ package register
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -112,7 +113,7 @@ func (s *Service) checkPlace(by *riskmap.User, u *riskmap.Unit) error {
 		p = pt
 	}
 	if code := s.Locate(p); code == "" || !by.InScope(u.Category, code) {
-		return forbidden("geometry: the unit lies (at %.5f, %.5f) outside your regions %v", p[0], p[1], by.Regions)
+		return forbidden("位置：单元位于（%.5f, %.5f），不在您管辖的区域（%s）之内", p[0], p[1], strings.Join(by.Regions, "、"))
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ func ValidateGeometry(g orb.Geometry) error {
 // coordinates and the shape of each ring. It takes time linear in the number of positions.
 func ValidateGeometryShape(g orb.Geometry) error {
 	if g == nil {
-		return fmt.Errorf("is required (a GeoJSON Point, LineString or Polygon, or a Multi- of them)")
+		return fmt.Errorf("必填（GeoJSON 的 Point、LineString、Polygon 或其 Multi- 类型）")
 	}
 	if err := CheckVertexCount(countVertices(g)); err != nil {
 		return err
@@ -50,17 +50,17 @@ func ValidateGeometryShape(g orb.Geometry) error {
 	case orb.Point:
 		return checkPoint(g, "")
 	case orb.MultiPoint:
-		return checkParts(g, "MultiPoint", "point", checkPoint)
+		return checkParts(g, "MultiPoint", "点", checkPoint)
 	case orb.LineString:
 		return checkLine(g, "")
 	case orb.MultiLineString:
-		return checkParts(g, "MultiLineString", "line", checkLine)
+		return checkParts(g, "MultiLineString", "线", checkLine)
 	case orb.Polygon:
 		return checkPolygon(g, "")
 	case orb.MultiPolygon:
-		return checkParts(g, "MultiPolygon", "polygon", checkPolygon)
+		return checkParts(g, "MultiPolygon", "面", checkPolygon)
 	default:
-		return fmt.Errorf("type %s is not supported; use Point, LineString or Polygon, or a Multi- of them", g.GeoJSONType())
+		return fmt.Errorf("不支持 %s 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", g.GeoJSONType())
 	}
 }
 
@@ -97,15 +97,15 @@ func boundaryError(ctx context.Context, poly orb.Polygon, part int, st *sweepSta
 	}
 	where := ""
 	if part > 0 {
-		where = fmt.Sprintf("polygon %d: ", part)
+		where = fmt.Sprintf("第 %d 个面：", part)
 	}
 	switch pr.kind {
 	case ringsCross:
-		return fmt.Errorf("%sthe boundary crosses or touches itself near %.6f, %.6f", where, pr.at[0], pr.at[1])
+		return fmt.Errorf("%s边界在 %.6f, %.6f 附近自相交或自接触", where, pr.at[0], pr.at[1])
 	case holeOutside:
-		return fmt.Errorf("%sring %d: 内环（洞）位于外环之外", where, pr.ring+1)
+		return fmt.Errorf("%s第 %d 个环：内环（洞）位于外环之外", where, pr.ring+1)
 	case holeInHole:
-		return fmt.Errorf("%sring %d: 内环（洞）嵌套在另一个内环之中", where, pr.ring+1)
+		return fmt.Errorf("%s第 %d 个环：内环（洞）嵌套在另一个内环之中", where, pr.ring+1)
 	}
 	return nil
 }
@@ -202,15 +202,15 @@ func countVertices(g orb.Geometry) int {
 }
 
 // checkParts checks each part of a multi-geometry of type typ with check, and when one fails
-// checks it again to name it in the error ("line 2: ..."), so that valid input costs no
+// checks it again to name it in the error ("第 2 个线：…"), so that valid input costs no
 // formatting.
 func checkParts[T any](parts []T, typ, part string, check func(T, string) error) error {
 	if len(parts) == 0 {
-		return fmt.Errorf("is an empty %s", typ)
+		return fmt.Errorf("%s 为空", typ)
 	}
 	for i, p := range parts {
 		if check(p, "") != nil {
-			return check(p, fmt.Sprintf("%s %d: ", part, i+1))
+			return check(p, fmt.Sprintf("第 %d 个%s：", i+1, part))
 		}
 	}
 	return nil
@@ -219,20 +219,20 @@ func checkParts[T any](parts []T, typ, part string, check func(T, string) error)
 func checkPoint(p orb.Point, where string) error {
 	lon, lat := p[0], p[1]
 	if math.IsNaN(lon) || math.IsNaN(lat) || math.IsInf(lon, 0) || math.IsInf(lat, 0) {
-		return fmt.Errorf("%scoordinates must be finite numbers", where)
+		return fmt.Errorf("%s坐标应为有限的数值", where)
 	}
 	if lon < -180 || lon > 180 {
-		return fmt.Errorf("%slongitude %g is outside -180..180 (coordinates are longitude, latitude in WGS 84)", where, lon)
+		return fmt.Errorf("%s经度 %g 超出 -180 至 180（坐标为 WGS 84 经度、纬度）", where, lon)
 	}
 	if lat < -90 || lat > 90 {
-		return fmt.Errorf("%slatitude %g is outside -90..90 (coordinates are longitude, latitude in WGS 84)", where, lat)
+		return fmt.Errorf("%s纬度 %g 超出 -90 至 90（坐标为 WGS 84 经度、纬度）", where, lat)
 	}
 	return nil
 }
 
 func checkLine(l orb.LineString, where string) error {
 	if len(l) == 0 {
-		return fmt.Errorf("%sis an empty LineString", where)
+		return fmt.Errorf("%s线为空", where)
 	}
 	if err := checkPoints(l, where); err != nil {
 		return err
@@ -242,14 +242,14 @@ func checkLine(l orb.LineString, where string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%sa line needs at least two distinct points", where)
+	return fmt.Errorf("%s线至少需要两个不同的点", where)
 }
 
 // checkPoints checks every position; the message names the first bad one.
 func checkPoints(ps []orb.Point, where string) error {
 	for i, p := range ps {
 		if checkPoint(p, "") != nil {
-			return checkPoint(p, fmt.Sprintf("%svertex %d: ", where, i+1))
+			return checkPoint(p, fmt.Sprintf("%s第 %d 个顶点：", where, i+1))
 		}
 	}
 	return nil
@@ -257,13 +257,13 @@ func checkPoints(ps []orb.Point, where string) error {
 
 func checkPolygon(poly orb.Polygon, where string) error {
 	if len(poly) == 0 {
-		return fmt.Errorf("%sis an empty Polygon", where)
+		return fmt.Errorf("%s面为空", where)
 	}
 	for ri, r := range poly {
 		if err := checkRing(r); err != "" {
-			rw := fmt.Sprintf("%sring %d: ", where, ri+1)
+			rw := fmt.Sprintf("%s第 %d 个环：", where, ri+1)
 			if ri == 0 {
-				rw = where + "outer ring: "
+				rw = where + "外环："
 			}
 			if err == "vertex" {
 				return checkPoints(r, rw)
@@ -280,18 +280,44 @@ func checkRing(r orb.Ring) string {
 		return "vertex"
 	}
 	if len(r) < 4 {
-		return fmt.Sprintf("a ring needs at least 4 positions (3 corners and the first repeated), got %d", len(r))
+		return fmt.Sprintf("环至少需要 4 个坐标（3 个角点，首点在末尾重复），收到 %d 个", len(r))
 	}
 	if r[0] != r[len(r)-1] {
-		return "the ring is not closed: the last position must repeat the first"
+		return "环未闭合：最后一个坐标应与第一个相同"
 	}
 	if !threeDistinct(r) {
-		return "a ring needs at least 3 distinct corners"
+		return "环至少需要 3 个不同的角点"
 	}
 	if planar.Area(r) == 0 {
-		return "the ring has no area (all corners lie on one line)"
+		if collinear(r) {
+			return "环没有面积（所有角点在一条直线上）"
+		}
+		return "边界自相交（如“8”字形），没有面积"
 	}
 	return ""
+}
+
+// collinear reports whether every corner of r lies on the line through its first two
+// distinct corners.
+func collinear(r orb.Ring) bool {
+	a := r[0]
+	var b orb.Point
+	found := false
+	for _, q := range r {
+		if q != a {
+			b, found = q, true
+			break
+		}
+	}
+	if !found {
+		return true
+	}
+	for _, q := range r {
+		if (b[0]-a[0])*(q[1]-a[1])-(b[1]-a[1])*(q[0]-a[0]) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // threeDistinct reports whether r has at least three distinct positions.

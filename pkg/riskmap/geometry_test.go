@@ -212,18 +212,18 @@ func TestValidateBoundaries(t *testing.T) {
 		{"OKHolesFanAtShellCorner", orb.Polygon{square, ring(0, 0, 2, 0.5, 2, 1), ring(0, 0, 2, 1.5, 1.5, 2), ring(0, 0, 1, 2, 0.5, 2)}, true, ""},
 		{"OKHoleTouchesHoleFromOutside", orb.Polygon{square, ring(1, 1, 2, 1, 2, 2, 1, 2), ring(2, 2, 3, 2, 3, 3, 2, 3)}, true, ""},
 		{"OKMultiPolygonHoleInOwnShell", orb.MultiPolygon{{square, hole}, {ring(10, 10, 14, 10, 14, 14, 10, 14), ring(11, 11, 12, 11, 12, 12)}}, true, ""},
-		{"ErrHoleOutsideShell", orb.Polygon{square, ring(5, 5, 6, 5, 6, 6)}, false, "ring 2: 内环（洞）位于外环之外"},
-		{"ErrHoleAroundShell", orb.Polygon{square, ring(-1, -1, 5, -1, 5, 5, -1, 5)}, false, "ring 2: 内环（洞）位于外环之外"},
-		{"ErrHoleInShellNotch", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 3, 4, 3, 1, 1, 1, 1, 4, 0, 4), ring(1.5, 2, 2.5, 2, 2, 3)}, false, "ring 2: 内环（洞）位于外环之外"},
-		{"ErrHoleOutsideTouchesShellCorner", orb.Polygon{square, ring(4, 4, 5, 4, 5, 5)}, false, "ring 2: 内环（洞）位于外环之外"},
-		{"ErrSecondHoleOutside", orb.Polygon{square, hole, ring(5, 5, 6, 5, 6, 6)}, false, "ring 3: 内环（洞）位于外环之外"},
-		{"ErrHoleInHole", orb.Polygon{square, ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5), hole}, false, "ring 3: 内环（洞）嵌套在另一个内环之中"},
-		{"ErrHoleAroundHole", orb.Polygon{square, hole, ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5)}, false, "ring 2: 内环（洞）嵌套在另一个内环之中"},
+		{"ErrHoleOutsideShell", orb.Polygon{square, ring(5, 5, 6, 5, 6, 6)}, false, "第 2 个环：内环（洞）位于外环之外"},
+		{"ErrHoleAroundShell", orb.Polygon{square, ring(-1, -1, 5, -1, 5, 5, -1, 5)}, false, "第 2 个环：内环（洞）位于外环之外"},
+		{"ErrHoleInShellNotch", orb.Polygon{ring(0, 0, 4, 0, 4, 4, 3, 4, 3, 1, 1, 1, 1, 4, 0, 4), ring(1.5, 2, 2.5, 2, 2, 3)}, false, "第 2 个环：内环（洞）位于外环之外"},
+		{"ErrHoleOutsideTouchesShellCorner", orb.Polygon{square, ring(4, 4, 5, 4, 5, 5)}, false, "第 2 个环：内环（洞）位于外环之外"},
+		{"ErrSecondHoleOutside", orb.Polygon{square, hole, ring(5, 5, 6, 5, 6, 6)}, false, "第 3 个环：内环（洞）位于外环之外"},
+		{"ErrHoleInHole", orb.Polygon{square, ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5), hole}, false, "第 3 个环：内环（洞）嵌套在另一个内环之中"},
+		{"ErrHoleAroundHole", orb.Polygon{square, hole, ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5)}, false, "第 2 个环：内环（洞）嵌套在另一个内环之中"},
 		{"ErrHoleInHoleInHole", orb.Polygon{square, ring(0.25, 0.25, 3.75, 0.25, 3.75, 3.75, 0.25, 3.75), ring(0.5, 0.5, 3.5, 0.5, 3.5, 3.5, 0.5, 3.5), hole}, false, "内环（洞）嵌套在另一个内环之中"},
-		{"ErrHoleInHoleSharingCorner", orb.Polygon{square, ring(1, 1, 3, 1, 3, 3, 1, 3), ring(1, 1, 2, 1.5, 1.5, 2)}, false, "ring 3: 内环（洞）嵌套在另一个内环之中"},
-		{"ErrHoleCrossesShellAtCorner", orb.Polygon{square, ring(0, 0, 2, 2, 4, 4, 3, 6, -1, 6, -1, -1)}, false, "near 0.000000, 0.000000"},
-		{"ErrHolesCrossAtCorner", orb.Polygon{square, ring(2, 2, 3, 1, 3, 3), ring(2, 2, 2.5, 2, 3, 3, 1, 3)}, false, "near 2.000000, 2.000000"},
-		{"ErrHoleOutsideOtherPart", orb.MultiPolygon{{square}, {ring(10, 10, 14, 10, 14, 14, 10, 14), hole}}, false, "polygon 2: ring 2: 内环（洞）位于外环之外"},
+		{"ErrHoleInHoleSharingCorner", orb.Polygon{square, ring(1, 1, 3, 1, 3, 3, 1, 3), ring(1, 1, 2, 1.5, 1.5, 2)}, false, "第 3 个环：内环（洞）嵌套在另一个内环之中"},
+		{"ErrHoleCrossesShellAtCorner", orb.Polygon{square, ring(0, 0, 2, 2, 4, 4, 3, 6, -1, 6, -1, -1)}, false, "边界在 0.000000, 0.000000 附近"},
+		{"ErrHolesCrossAtCorner", orb.Polygon{square, ring(2, 2, 3, 1, 3, 3), ring(2, 2, 2.5, 2, 3, 3, 1, 3)}, false, "边界在 2.000000, 2.000000 附近"},
+		{"ErrHoleOutsideOtherPart", orb.MultiPolygon{{square}, {ring(10, 10, 14, 10, 14, 14, 10, 14), hole}}, false, "第 2 个面：第 2 个环：内环（洞）位于外环之外"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,7 +236,7 @@ func TestValidateBoundaries(t *testing.T) {
 			}
 			msg := tc.msg
 			if msg == "" {
-				msg = "crosses or touches"
+				msg = "自相交或自接触"
 			}
 			if err != nil && !strings.Contains(err.Error(), msg) {
 				t.Fatalf("the message must say %q: %v", msg, err)
@@ -507,7 +507,7 @@ func TestCombUnderDeadline(t *testing.T) {
 	bad := comb(MaxVertices)
 	r := bad[0]
 	r[len(r)-4][0] = 102.89 // the last tooth's left end runs out over the spine
-	if err := ValidateBoundaries(ctx, bad); err == nil || !strings.Contains(err.Error(), "crosses") {
+	if err := ValidateBoundaries(ctx, bad); err == nil || !strings.Contains(err.Error(), "自相交") {
 		t.Fatalf("want a crossing, got %v", err)
 	}
 }
@@ -526,7 +526,7 @@ func TestCombWithHolesOutOfPlace(t *testing.T) {
 	if err := ValidateGeometryShape(out); err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateBoundaries(ctx, out); err == nil || err.Error() != fmt.Sprintf("ring %d: 内环（洞）位于外环之外", k+1) {
+	if err := ValidateBoundaries(ctx, out); err == nil || err.Error() != fmt.Sprintf("第 %d 个环：内环（洞）位于外环之外", k+1) {
 		t.Fatalf("want ring %d outside the outer ring, got %v", k+1, err)
 	}
 	nested := combWithManyHoles(MaxVertices - 4)
@@ -536,7 +536,7 @@ func TestCombWithHolesOutOfPlace(t *testing.T) {
 	if err := ValidateGeometryShape(nested); err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateBoundaries(ctx, nested); err == nil || err.Error() != fmt.Sprintf("ring %d: 内环（洞）嵌套在另一个内环之中", len(nested)) {
+	if err := ValidateBoundaries(ctx, nested); err == nil || err.Error() != fmt.Sprintf("第 %d 个环：内环（洞）嵌套在另一个内环之中", len(nested)) {
 		t.Fatalf("want ring %d nested, got %v", len(nested), err)
 	}
 }

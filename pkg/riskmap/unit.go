@@ -172,42 +172,42 @@ func (u *Unit) CheckFields(cat *Catalog) Problems {
 	checkText(&p, "name", u.Name, MaxNameLen, true)
 	u.PublicTexts.check(&p)
 	if u.Category == "" {
-		p.Add("category", "is required; use a code from /api/v1/categories")
+		p.Add("category", "必填；请从 /api/v1/categories 中选择行业领域代码")
 	} else if _, ok := cat.Category(u.Category); !ok {
-		p.Add("category", "unknown category %q; use a code from /api/v1/categories", clip(u.Category))
+		p.Add("category", "未知的行业领域 %q；请从 /api/v1/categories 中选择", clip(u.Category))
 	}
 	checkText(&p, "sub_category", u.SubCategory, MaxShortTextLen, false)
 	if u.RegionCode == "" {
-		p.Add("region_code", "is required")
+		p.Add("region_code", "必填")
 	} else if !ValidRegionCode(u.RegionCode) {
-		p.Add("region_code", "must be a 6-, 9- or 12-digit administrative code, got %q", clip(u.RegionCode))
+		p.Add("region_code", "应为 6、9 或 12 位行政区划代码，收到 %q", clip(u.RegionCode))
 	}
 	checkText(&p, "address", u.Address, MaxShortTextLen, false)
 	if len(u.AccidentTypes) > MaxAccidentTypes {
-		p.Add("accident_types", "at most %d accident types", MaxAccidentTypes)
+		p.Add("accident_types", "事故类型最多 %d 项", MaxAccidentTypes)
 	}
 	seen := map[string]bool{}
 	for i, a := range u.AccidentTypes {
 		if _, ok := cat.AccidentType(a); !ok {
-			p.Add("accident_types", "item %d: unknown accident type %q", i+1, clip(a))
+			p.Add("accident_types", "第 %d 项：未知的事故类型 %q", i+1, clip(a))
 		} else if seen[a] {
-			p.Add("accident_types", "item %d: %q is listed twice", i+1, a)
+			p.Add("accident_types", "第 %d 项：%q 重复", i+1, a)
 		}
 		seen[a] = true
 	}
 	if m := u.MajorHazardSource; m != nil && (m.Level < 1 || m.Level > 4) {
-		p.Add("major_hazard_source.level", "must be 1 to 4 (一级 to 四级), got %d", m.Level)
+		p.Add("major_hazard_source.level", "应为 1 至 4（一级至四级），收到 %d", m.Level)
 	}
 	checkText(&p, "major_risk_factors", u.MajorRiskFactors, MaxLongTextLen, false)
 	ValidateAssessment(&p, u.Assessment)
 	checkText(&p, "direct_major_reason", u.DirectMajorReason, MaxLongTextLen, false)
 	for _, g := range u.Controls.Groups() {
 		if len(*g.Items) > MaxControlItems {
-			p.Add("controls."+g.Name, "at most %d measures", MaxControlItems)
+			p.Add("controls."+g.Name, "最多 %d 条措施", MaxControlItems)
 		}
 		for i, s := range *g.Items {
 			if strings.TrimSpace(s) == "" {
-				p.Add("controls."+g.Name, "item %d is empty", i+1)
+				p.Add("controls."+g.Name, "第 %d 条为空", i+1)
 			}
 			checkText(&p, "controls."+g.Name, s, MaxLongTextLen, false)
 		}
@@ -217,10 +217,10 @@ func (u *Unit) CheckFields(cat *Catalog) Problems {
 	checkText(&p, "contact_person", u.ContactPerson, MaxShortTextLen, false)
 	checkText(&p, "contact_phone", u.ContactPhone, 40, false)
 	if !(u.InfluenceRadiusM >= 0 && u.InfluenceRadiusM <= MaxInfluenceM) { // also catches NaN
-		p.Add("influence_radius_m", "must be between 0 and %d metres", MaxInfluenceM)
+		p.Add("influence_radius_m", "应在 0 至 %d 米之间", MaxInfluenceM)
 	}
 	if u.Status != "" && !u.Status.Valid() {
-		p.Add("status", "must be draft, submitted, approved or retired, got %q", clip(string(u.Status)))
+		p.Add("status", "应为 draft（草稿）、submitted（待审核）、approved（已审核）或 retired（已注销），收到 %q", clip(string(u.Status)))
 	}
 	checkText(&p, "assessed_by", u.AssessedBy, MaxShortTextLen, false)
 	if err := ValidateGeometryShape(u.Geometry); err != nil {
@@ -252,25 +252,25 @@ func ValidateAssessment(p *Problems, a Assessment) {
 	switch a.Method {
 	case MethodLS:
 		if a.Likelihood < 1 || a.Likelihood > 5 {
-			p.Add("assessment.likelihood", "must be an integer from 1 to 5, got %d", a.Likelihood)
+			p.Add("assessment.likelihood", "应为 1 至 5 的整数，收到 %d", a.Likelihood)
 		}
 		if a.Severity < 1 || a.Severity > 5 {
-			p.Add("assessment.severity", "must be an integer from 1 to 5, got %d", a.Severity)
+			p.Add("assessment.severity", "应为 1 至 5 的整数，收到 %d", a.Severity)
 		}
 	case MethodLEC:
 		if !oneOf(a.L, LECLikelihoods) {
-			p.Add("assessment.l", "must be one of 0.1, 0.2, 0.5, 1, 3, 6, 10, got %v", a.L)
+			p.Add("assessment.l", "应为 0.1、0.2、0.5、1、3、6、10 之一，收到 %v", a.L)
 		}
 		if !oneOf(a.E, LECExposures) {
-			p.Add("assessment.e", "must be one of 0.5, 1, 2, 3, 6, 10, got %v", a.E)
+			p.Add("assessment.e", "应为 0.5、1、2、3、6、10 之一，收到 %v", a.E)
 		}
 		if !oneOf(a.C, LECConsequences) {
-			p.Add("assessment.c", "must be one of 1, 3, 7, 15, 40, 100, got %v", a.C)
+			p.Add("assessment.c", "应为 1、3、7、15、40、100 之一，收到 %v", a.C)
 		}
 	case "":
-		p.Add("assessment.method", "is required: LS (风险矩阵) or LEC (作业条件危险性分析)")
+		p.Add("assessment.method", "必填：LS（风险矩阵法）或 LEC（作业条件危险性分析法）")
 	default:
-		p.Add("assessment.method", "must be LS or LEC, got %q", clip(a.Method))
+		p.Add("assessment.method", "应为 LS（风险矩阵法）或 LEC（作业条件危险性分析法），收到 %q", clip(a.Method))
 	}
 }
 
@@ -292,19 +292,19 @@ func oneOf(v float64, allowed []float64) bool {
 
 func checkText(p *Problems, field, s string, max int, required bool) {
 	if !utf8.ValidString(s) {
-		p.Add(field, "is not valid UTF-8 text")
+		p.Add(field, "不是有效的 UTF-8 文本")
 		return
 	}
 	if strings.ContainsRune(s, 0) {
-		p.Add(field, "contains a NUL character")
+		p.Add(field, "含有 NUL 字符")
 		return
 	}
 	if required && strings.TrimSpace(s) == "" {
-		p.Add(field, "is required")
+		p.Add(field, "必填")
 		return
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		p.Add(field, "is %d characters long; at most %d are allowed", n, max)
+		p.Add(field, "共 %d 个字，最多 %d 个", n, max)
 	}
 }
 

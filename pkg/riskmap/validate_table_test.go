@@ -191,46 +191,46 @@ func TestUnitValidateTable(t *testing.T) {
 		{name: "ErrStatusUnknown", change: func(u *riskmap.Unit) { u.Status = "published" }, fields: []string{"status"}},
 		{name: "ErrAssessedByTooLong", change: func(u *riskmap.Unit) { u.AssessedBy = long(riskmap.MaxShortTextLen + 1) }, fields: []string{"assessed_by"}},
 
-		{name: "ErrGeometryRequired", change: func(u *riskmap.Unit) { u.Geometry = nil }, fields: []string{"geometry"}, msg: "is required"},
+		{name: "ErrGeometryRequired", change: func(u *riskmap.Unit) { u.Geometry = nil }, fields: []string{"geometry"}, msg: "必填"},
 		{name: "ErrGeometryType", change: func(u *riskmap.Unit) { u.Geometry = orb.Collection{orb.Point{102.91, 24.67}} }, fields: []string{"geometry"}, msg: "GeometryCollection"},
-		{name: "ErrLongitudeOutOfRange", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{180.5, 24.67} }, fields: []string{"geometry"}, msg: "longitude"},
-		{name: "ErrLatitudeOutOfRange", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{102.91, -90.1} }, fields: []string{"geometry"}, msg: "latitude"},
-		{name: "ErrLatLonSwapped", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{24.67, 102.91} }, fields: []string{"geometry"}, msg: "latitude"},
-		{name: "ErrCoordinateNaN", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{math.NaN(), 24.67} }, fields: []string{"geometry"}, msg: "finite"},
-		{name: "ErrCoordinateInf", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{102.91, math.Inf(-1)} }, fields: []string{"geometry"}, msg: "finite"},
+		{name: "ErrLongitudeOutOfRange", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{180.5, 24.67} }, fields: []string{"geometry"}, msg: "经度"},
+		{name: "ErrLatitudeOutOfRange", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{102.91, -90.1} }, fields: []string{"geometry"}, msg: "纬度"},
+		{name: "ErrLatLonSwapped", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{24.67, 102.91} }, fields: []string{"geometry"}, msg: "纬度"},
+		{name: "ErrCoordinateNaN", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{math.NaN(), 24.67} }, fields: []string{"geometry"}, msg: "有限的数值"},
+		{name: "ErrCoordinateInf", change: func(u *riskmap.Unit) { u.Geometry = orb.Point{102.91, math.Inf(-1)} }, fields: []string{"geometry"}, msg: "有限的数值"},
 		{name: "ErrLineVertexNaN", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.LineString{{102.91, 24.67}, {102.92, math.NaN()}}
-		}, fields: []string{"geometry"}, msg: "vertex 2"},
+		}, fields: []string{"geometry"}, msg: "第 2 个顶点"},
 		{name: "ErrRingVertexOutOfRange", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{vRing(102.91, 24.67, 200, 24.67, 102.92, 24.68)}
-		}, fields: []string{"geometry"}, msg: "outer ring: vertex 2"},
-		{name: "ErrMultiPointEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.MultiPoint{} }, fields: []string{"geometry"}, msg: "empty"},
+		}, fields: []string{"geometry"}, msg: "外环：第 2 个顶点"},
+		{name: "ErrMultiPointEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.MultiPoint{} }, fields: []string{"geometry"}, msg: "为空"},
 		{name: "ErrMultiPointOutOfRange", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.MultiPoint{{102.91, 24.67}, {102.91, 95}}
-		}, fields: []string{"geometry"}, msg: "point 2"},
-		{name: "ErrLineEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.LineString{} }, fields: []string{"geometry"}, msg: "empty"},
+		}, fields: []string{"geometry"}, msg: "第 2 个点"},
+		{name: "ErrLineEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.LineString{} }, fields: []string{"geometry"}, msg: "为空"},
 		{name: "ErrLineOnePoint", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.LineString{{102.91, 24.67}, {102.91, 24.67}}
-		}, fields: []string{"geometry"}, msg: "two distinct points"},
+		}, fields: []string{"geometry"}, msg: "两个不同的点"},
 		{name: "ErrMultiLineBadPart", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.MultiLineString{vLine(2), {{102.91, 24.67}}}
-		}, fields: []string{"geometry"}, msg: "line 2"},
-		{name: "ErrPolygonEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{} }, fields: []string{"geometry"}, msg: "empty"},
+		}, fields: []string{"geometry"}, msg: "第 2 个线"},
+		{name: "ErrPolygonEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{} }, fields: []string{"geometry"}, msg: "为空"},
 		{name: "ErrRingTooShort", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{{{102.91, 24.67}, {102.92, 24.67}, {102.91, 24.67}}}
-		}, fields: []string{"geometry"}, msg: "at least 4 positions"},
-		{name: "ErrRingNotClosed", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{vSquare[:len(vSquare)-1]} }, fields: []string{"geometry"}, msg: "not closed"},
+		}, fields: []string{"geometry"}, msg: "至少需要 4 个坐标"},
+		{name: "ErrRingNotClosed", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{vSquare[:len(vSquare)-1]} }, fields: []string{"geometry"}, msg: "未闭合"},
 		{name: "ErrRingTwoCorners", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{{{102.91, 24.67}, {102.92, 24.67}, {102.91, 24.67}, {102.92, 24.67}, {102.91, 24.67}}}
-		}, fields: []string{"geometry"}, msg: "3 distinct corners"},
+		}, fields: []string{"geometry"}, msg: "3 个不同的角点"},
 		{name: "ErrRingNoArea", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{vRing(102.91, 24.67, 102.92, 24.67, 102.93, 24.67)}
-		}, fields: []string{"geometry"}, msg: "no area"},
-		{name: "ErrHoleNotClosed", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{vSquare, vHole[:4]} }, fields: []string{"geometry"}, msg: "ring 2"},
-		{name: "ErrMultiPolygonEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.MultiPolygon{} }, fields: []string{"geometry"}, msg: "empty"},
+		}, fields: []string{"geometry"}, msg: "没有面积"},
+		{name: "ErrHoleNotClosed", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{vSquare, vHole[:4]} }, fields: []string{"geometry"}, msg: "第 2 个环"},
+		{name: "ErrMultiPolygonEmpty", change: func(u *riskmap.Unit) { u.Geometry = orb.MultiPolygon{} }, fields: []string{"geometry"}, msg: "为空"},
 		{name: "ErrMultiPolygonBadPart", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.MultiPolygon{{vSquare}, {}}
-		}, fields: []string{"geometry"}, msg: "polygon 2"},
+		}, fields: []string{"geometry"}, msg: "第 2 个面"},
 		{name: "ErrTooManyVerticesLine", change: func(u *riskmap.Unit) { u.Geometry = vLine(riskmap.MaxVertices + 1) }, fields: []string{"geometry"}, msg: "顶点过多（共 50001 个，上限 50000 个）"},
 		{name: "ErrTooManyVerticesMultiPoint", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.MultiPoint(vLine(riskmap.MaxVertices + 1))
@@ -246,19 +246,19 @@ func TestUnitValidateTable(t *testing.T) {
 			l[0] = orb.Point{math.NaN(), 0}
 			u.Geometry = l
 		}, fields: []string{"geometry"}, msg: "顶点过多"},
-		{name: "ErrBoundaryCrosses", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{vBowtie} }, fields: []string{"geometry"}, boundary: true, msg: "crosses or touches"},
+		{name: "ErrBoundaryCrosses", change: func(u *riskmap.Unit) { u.Geometry = orb.Polygon{vBowtie} }, fields: []string{"geometry"}, boundary: true, msg: "自相交或自接触"},
 		{name: "ErrHoleCrossesOuter", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{vSquare, vRing(102.915, 24.675, 102.925, 24.675, 102.925, 24.676, 102.915, 24.676)}
-		}, fields: []string{"geometry"}, boundary: true, msg: "crosses or touches"},
+		}, fields: []string{"geometry"}, boundary: true, msg: "自相交或自接触"},
 		{name: "ErrHoleOutsideOuter", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{vSquare, vRing(102.95, 24.67, 102.95, 24.68, 102.96, 24.68, 102.96, 24.67)}
-		}, fields: []string{"geometry"}, boundary: true, msg: "ring 2: 内环（洞）位于外环之外"},
+		}, fields: []string{"geometry"}, boundary: true, msg: "第 2 个环：内环（洞）位于外环之外"},
 		{name: "ErrHoleInsideHole", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.Polygon{vSquare, vHole, vRing(102.914, 24.674, 102.914, 24.676, 102.916, 24.676, 102.916, 24.674)}
-		}, fields: []string{"geometry"}, boundary: true, msg: "ring 3: 内环（洞）嵌套在另一个内环之中"},
+		}, fields: []string{"geometry"}, boundary: true, msg: "第 3 个环：内环（洞）嵌套在另一个内环之中"},
 		{name: "ErrBoundaryInSecondPolygon", change: func(u *riskmap.Unit) {
 			u.Geometry = orb.MultiPolygon{{vSquare}, {vBowtie}}
-		}, fields: []string{"geometry"}, boundary: true, msg: "polygon 2"},
+		}, fields: []string{"geometry"}, boundary: true, msg: "第 2 个面"},
 
 		{name: "ErrEveryProblemListed", change: func(u *riskmap.Unit) {
 			u.Code, u.Category, u.RegionCode = "", "nuclear", "1"
@@ -268,7 +268,7 @@ func TestUnitValidateTable(t *testing.T) {
 		{name: "ErrShapeHidesBoundary", change: func(u *riskmap.Unit) {
 			// A ring that is not closed has no boundary to check: one geometry problem.
 			u.Geometry = orb.Polygon{vBowtie, vHole[:4]}
-		}, fields: []string{"geometry"}, msg: "ring 2"},
+		}, fields: []string{"geometry"}, msg: "第 2 个环"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
