@@ -170,7 +170,7 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("demo city: %d units", n.Units))
+	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("演示城市：%d 个风险单元", n.Units))
 	fmt.Fprintf(m.Stdout, "loaded the demo city 澄江市: %d regions, %d units, %d protective targets, %d shelters in %.1fs\n",
 		n.Regions, n.Units, n.Targets, n.Shelters, time.Since(start).Seconds())
 	// The public map shows publications only: publish the demo city's approved units.
@@ -199,7 +199,7 @@ func (m *Main) publish(ctx context.Context, by, note string) (*riskmap.Publicati
 	if _, err := m.publisher(regions).Publish(ctx, p, nil); err != nil {
 		return nil, err
 	}
-	m.auditCLI(ctx, "publication.create", "publication", strconv.FormatInt(p.Number, 10), fmt.Sprintf("%d units; %s", p.UnitCount, note))
+	m.auditCLI(ctx, "publication.create", "publication", strconv.FormatInt(p.Number, 10), strings.TrimSuffix(fmt.Sprintf("%d 个风险单元；%s", p.UnitCount, note), "；"))
 	return p, nil
 }
 
@@ -266,7 +266,7 @@ func (m *Main) seedSynthetic(ctx context.Context) error {
 		return err
 	}
 	d := time.Since(start)
-	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("synthetic: %d units, seed %d", n, m.Seed))
+	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("合成数据：%d 个风险单元，种子 %d", n, m.Seed))
 	fmt.Fprintf(m.Stdout, "added %d synthetic units (seed %d) in %.1fs (%.0f units/s)\n", n, m.Seed, d.Seconds(), float64(n)/d.Seconds())
 	return nil
 }
@@ -284,7 +284,7 @@ func (m *Main) userAdd(ctx context.Context) error {
 	}
 	u := &riskmap.User{Name: m.UserName, Role: m.Role, Department: m.Department,
 		Categories: httpapi.SplitList(m.Categories), Regions: httpapi.SplitList(m.Regions)}
-	got, err := m.createUser(ctx, u, pw, "role "+u.Role)
+	got, err := m.createUser(ctx, u, pw, "角色 "+u.Role)
 	if err != nil {
 		return err
 	}
@@ -302,7 +302,7 @@ func (m *Main) regrade(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.auditCLI(ctx, "unit.regrade", "", "", fmt.Sprintf("%d units checked, %d changed", res.Checked, res.Changed))
+	m.auditCLI(ctx, "unit.regrade", "", "", fmt.Sprintf("复核 %d 个单元，%d 个等级或说明有变化", res.Checked, res.Changed))
 	fmt.Fprintf(m.Stdout, "regraded: %d units checked, %d changed grade or explanation\n", res.Checked, res.Changed)
 	return nil
 }

@@ -24,7 +24,7 @@ func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
 	if err != nil || n > 0 {
 		return "", err
 	}
-	return m.createUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin}, "", "first start: the first admin, with a generated password")
+	return m.createUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin}, "", "首次启动：创建第一个管理员，密码自动生成")
 }
 
 func (m *Main) serve(ctx context.Context) error {

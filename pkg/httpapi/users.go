@@ -118,7 +118,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 		}
 	}
 	pw, err := s.accounts.ResetPassword(c.Request().Context(), u, req.Password, func(accounts.Change) (*riskmap.WriteRecords, error) {
-		a.detail = "password reset; sessions ended"
+		a.detail = "已重置密码，该用户的会话全部结束"
 		return s.auditRecords(c, a, http.StatusOK), nil
 	})
 	if err != nil {

@@ -41,7 +41,7 @@ func (a *Auth) CheckLogin(c echo.Context, name, pw string) (*riskmap.User, error
 	addr := c.RealIP()
 	attempt := a.now()
 	if wait := a.throttle.begin(name, addr, a.provenDevice(c, name, attempt), attempt); wait > 0 {
-		return nil, &LoginRefused{Reason: "throttled", Wait: wait}
+		return nil, &LoginRefused{Reason: "登录失败次数过多，已暂时限制", Wait: wait}
 	}
 	u, err := a.store.UserByName(ctx, name)
 	if err != nil && riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
@@ -57,14 +57,14 @@ func (a *Auth) CheckLogin(c echo.Context, name, pw string) (*riskmap.User, error
 			_, _ = password.Verify(dummyHash, pw)
 		}
 	}); err != nil {
-		return nil, &LoginRefused{Reason: "server busy", Err: err}
+		return nil, &LoginRefused{Reason: "服务器繁忙", Err: err}
 	}
 	if !ok || u.Disabled {
-		reason := "wrong name or password"
+		reason := "用户名或密码错误"
 		if ok && u.Disabled {
-			reason = "account disabled"
+			reason = "账号已停用"
 		}
-		return nil, &LoginRefused{Reason: reason, Err: riskmap.Errorf(riskmap.EUNAUTHORIZED, "wrong user name or password, or the account is disabled")}
+		return nil, &LoginRefused{Reason: reason, Err: riskmap.Errorf(riskmap.EUNAUTHORIZED, "用户名或密码错误，或账号已停用")}
 	}
 	a.throttle.succeed(name, addr, attempt)
 	return u, nil

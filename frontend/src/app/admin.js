@@ -5,7 +5,7 @@
 import { h, replace, toast, fmtNumber } from '../lib/dom.js';
 import { badge } from '../lib/grades.js';
 import { ApiError } from '../lib/api.js';
-import { ROLES, OUTCOMES, fmtDateTime } from '../lib/labels.js';
+import { ROLES, OUTCOMES, FIELD_LABELS, fmtDateTime } from '../lib/labels.js';
 
 const TABS = [
   { code: 'users', label: '用户管理' },
@@ -18,7 +18,7 @@ const AUDIT_PAGE = 50;
 
 // Audit actions the server writes, for the filter's suggestions (any prefix works).
 const ACTIONS = [
-  ['session.', '登录与退出'],
+  ['session.', '登录与退出（全部）'],
   ['session.login', '登录'],
   ['session.logout', '退出'],
   ['unit.', '风险单元（全部）'],
@@ -26,15 +26,62 @@ const ACTIONS = [
   ['unit.update', '修改单元'],
   ['unit.submit', '提交审核'],
   ['unit.approve', '审核通过'],
-  ['unit.reject', '退回'],
+  ['unit.reject', '退回修改'],
+  ['unit.retire', '注销单元'],
+  ['unit.bulk_create', '批量导入单元'],
+  ['unit.regrade', '重新定级'],
   ['user.', '用户（全部）'],
   ['user.create', '新增用户'],
   ['user.update', '修改用户'],
   ['user.password', '重置密码'],
   ['token.', 'API 令牌（全部）'],
+  ['token.create', '新建 API 令牌'],
+  ['token.revoke', '吊销 API 令牌'],
   ['publication.create', '发布'],
   ['deny', '拒绝的请求'],
 ];
+const ACTION_LABELS = Object.fromEntries(ACTIONS);
+const TARGETS = { unit: '风险单元', user: '用户', publication: '发布', token: 'API 令牌' };
+
+/** actionLabel names an audit action in Chinese ("unit.approve" → 审核通过). */
+function actionLabel(code) {
+  if (ACTION_LABELS[code]) return ACTION_LABELS[code];
+  const group = ACTIONS.find(([v]) => v.endsWith('.') && code.startsWith(v));
+  return group ? `${group[1].replace('（全部）', '')}：${code}` : code;
+}
+
+/** targetLabel names an audit row's object: 风险单元 CJ-WHP-0001 名称, 用户 admin, 发布 第 2 期. */
+function targetLabel(e, names) {
+  const kind = TARGETS[e.target_type] || e.target_type;
+  if (e.target_type === 'unit') return `${kind} ${names.get(e.target_id) || `#${e.target_id || ''}`}`;
+  if (e.target_type === 'publication') return `${kind} 第 ${e.target_id} 期`;
+  return `${kind} ${e.target_id || ''}`;
+}
+
+/** actorLabel names who acted: a user, or the command line and its operating-system account. */
+function actorLabel(e) {
+  if (!e.actor) return '（匿名）';
+  return e.actor.startsWith('cli:') ? `命令行（${e.actor.slice(4)}）` : e.actor;
+}
+
+/**
+ * changeRows lists what a write changed, field by field, from its before and after (a unit
+ * Feature, a user): 字段、修改前、修改后, the fields named in Chinese where they have a name.
+ */
+function changeRows(before, after) {
+  const props = (x) => (x && x.properties ? { ...x.properties, ...(x.geometry ? { geometry: x.geometry } : {}) } : x || {});
+  const b = props(before);
+  const a = props(after);
+  const skip = new Set(['version', 'updated_at', 'created_at', 'grade_label', 'explanation']);
+  const show = (v) => (v == null || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const rows = [];
+  for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
+    if (skip.has(k) || JSON.stringify(b[k]) === JSON.stringify(a[k])) continue;
+    const label = FIELD_LABELS[k] || k;
+    rows.push(k === 'geometry' ? [label, before ? '（原位置）' : '—', '（新位置）'] : [label, show(b[k]), show(a[k])]);
+  }
+  return rows;
+}
 
 /** table builds a <table> from columns [{label, get(row) → text or Node, cls}] and rows. */
 function table(cls, columns, rows, { empty = '暂无记录', rowAttrs } = {}) {
@@ -380,7 +427,7 @@ export class AdminPanel {
   auditTab() {
     const f = this.auditState.filters;
     const actor = h('input#a-actor', { maxlength: 64, value: f.actor || '', placeholder: '用户名' });
-    const action = h('input#a-action', { maxlength: 64, value: f.action || '', list: 'a-action-list', placeholder: '如 unit. 或 user.create' });
+    const action = h('select#a-action', h('option', { value: '' }, '全部操作'), ACTIONS.map(([v, l]) => h('option', { value: v, selected: v === f.action }, l)));
     const outcome = h('select#a-outcome', h('option', { value: '' }, '全部'), Object.entries(OUTCOMES).map(([k, v]) => h('option', { value: k, selected: f.outcome === k }, v)));
     const since = h('input#a-since', { type: 'datetime-local', value: f.sinceLocal || '' });
     const until = h('input#a-until', { type: 'datetime-local', value: f.untilLocal || '' });
@@ -402,7 +449,6 @@ export class AdminPanel {
     };
     replace(this.body,
       h('form.admin-form.audit-filters#audit-form', { novalidate: true, onsubmit: search },
-        h('datalist#a-action-list', ACTIONS.map(([v, l]) => h('option', { value: v }, l))),
         h('label.form-field', h('span', '操作人'), actor),
         h('label.form-field', h('span', '操作'), action),
         h('label.form-field', h('span', '结果'), outcome),
@@ -432,10 +478,13 @@ export class AdminPanel {
       const parts = [];
       if (e.detail) parts.push(h('div', e.detail));
       if (e.before != null || e.after != null) {
-        parts.push(h('details.audit-json',
-          h('summary', '修改前后'),
-          e.before != null ? h('div', h('span.muted', '修改前'), h('pre', JSON.stringify(e.before, null, 1))) : null,
-          e.after != null ? h('div', h('span.muted', '修改后'), h('pre', JSON.stringify(e.after, null, 1))) : null));
+        const rows = changeRows(e.before, e.after);
+        if (rows.length) {
+          parts.push(h('details.audit-json',
+            h('summary', `修改前后（${rows.length} 项）`),
+            h('table.audit-changes', h('thead', h('tr', h('th', '字段'), h('th', '修改前'), h('th', '修改后'))),
+              h('tbody', rows.map(([k, x, y]) => h('tr', h('td', k), h('td', x), h('td', y)))))));
+        }
       }
       return parts.length ? parts : '';
     };
@@ -445,6 +494,16 @@ export class AdminPanel {
       if (!(e.count > 1)) return fmtDateTime(e.at, true);
       return [fmtDateTime(e.at, true), ' ', h('span.audit-count', { title: `1 分钟内重复 ${e.count} 次，最后一次 ${fmtDateTime(e.last_at, true)}` }, `×${e.count}`)];
     };
+    // Units are named by their code and name, read once for the page (what the admin may read).
+    const names = new Map();
+    await Promise.all([...new Set(entries.filter((e) => e.target_type === 'unit' && e.target_id).map((e) => e.target_id))].map(async (id) => {
+      try {
+        const f = (await this.api.unit(id)).data;
+        names.set(id, `${f.properties.code} ${f.properties.name}`);
+      } catch {
+        /* retired or gone: the id stays */
+      }
+    }));
     replace(out,
       h('div.audit-status',
         h('span', entries.length ? `第 ${a.page + 1} 页 · 本页 ${entries.length} 条（最新的在前）` : '没有符合条件的记录'),
@@ -453,13 +512,13 @@ export class AdminPanel {
           h('button.btn.btn-small', { type: 'button', disabled: a.next == null, dataset: { action: 'audit-older' }, onclick: () => { a.pages[a.page + 1] = a.next; a.page++; this.loadAudit(out); } }, '下一页（较早）'))),
       h('div.table-scroll', table('audit', [
         { label: '时间', get: auditWhen, cls: 'nowrap' },
-        { label: '操作人', get: (e) => e.actor || '（匿名）' },
-        { label: '角色', get: (e) => ROLES[e.role] || e.role },
-        { label: '操作', get: (e) => h('code', e.action) },
+        { label: '操作人', get: actorLabel },
+        { label: '角色', get: (e) => ROLES[e.role] || (e.role === 'cli' ? '命令行' : e.role) },
+        { label: '操作', get: (e) => h('span', { title: e.action }, actionLabel(e.action)) },
         { label: '结果', get: (e) => h(`span.outcome.outcome-${e.outcome}`, OUTCOMES[e.outcome] || e.outcome) },
         { label: '状态码', get: (e) => String(e.status ?? ''), cls: 'num' },
         { label: '请求', get: (e) => `${e.method || ''} ${e.path || ''}`, cls: 'col-path' },
-        { label: '对象', get: (e) => (e.target_type ? `${e.target_type} ${e.target_id || ''}` : '') },
+        { label: '对象', get: (e) => (e.target_type ? targetLabel(e, names) : '') },
         { label: '说明', get: detail, cls: 'col-wrap' },
         { label: '来源地址', get: (e) => e.client_addr },
       ], entries, { rowAttrs: (e) => ({ dataset: { id: String(e.id), action: e.action, outcome: e.outcome, count: String(e.count ?? 1) } }) })));
