@@ -40,7 +40,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	switch m.Command {
 	case "migrate":
-		fmt.Fprintln(m.Stdout, "schema is up to date")
+		fmt.Fprintln(m.Stdout, "数据库结构已是最新")
 		return nil
 	case "seed":
 		if m.Demo {
@@ -56,12 +56,12 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "publication %d: %d approved units\n", p.Number, p.UnitCount)
+		fmt.Fprintf(m.Stdout, "已发布第 %d 期：%d 个已审核的风险单元\n", p.Number, p.UnitCount)
 		return nil
 	case "serve":
 		return m.serve(ctx)
 	}
-	return fmt.Errorf("unknown command %q", m.Command)
+	return fmt.Errorf("未知命令 %q", m.Command)
 }
 
 // Close releases the store.
@@ -95,10 +95,10 @@ func (m *Main) openStore(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("cannot open the store %s: %v", redact(m.DB), err)
+		return fmt.Errorf("无法打开数据库 %s：%v", redact(m.DB), err)
 	}
 	if err := m.store.Migrate(ctx); err != nil {
-		return fmt.Errorf("cannot migrate the store %s: %v", redact(m.DB), err)
+		return fmt.Errorf("无法升级数据库结构 %s：%v", redact(m.DB), err)
 	}
 	return nil
 }
@@ -158,7 +158,7 @@ func (m *Main) seedDemo(ctx context.Context) error {
 		return err
 	}
 	if n > 0 {
-		return fmt.Errorf("the store already holds %d units; the demo city loads only into an empty store", n)
+		return fmt.Errorf("数据库中已有 %d 个风险单元；演示城市只载入空的数据库", n)
 	}
 	return m.loadDemo(ctx)
 }
@@ -171,15 +171,15 @@ func (m *Main) loadDemo(ctx context.Context) error {
 		return err
 	}
 	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("演示城市：%d 个风险单元", n.Units))
-	fmt.Fprintf(m.Stdout, "loaded the demo city 澄江市: %d regions, %d units, %d protective targets, %d shelters in %.1fs\n",
+	fmt.Fprintf(m.Stdout, "已载入演示城市澄江市：%d 个区域、%d 个风险单元、%d 个防护目标、%d 个避难场所，用时 %.1f 秒\n",
 		n.Regions, n.Units, n.Targets, n.Shelters, time.Since(start).Seconds())
 	// The public map shows publications only: publish the demo city's approved units.
 	if _, err := m.store.LatestPublication(ctx); riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
 		p, err := m.publish(ctx, "riskmap "+m.Command+" --demo", "演示城市首期发布")
 		if err != nil {
-			return fmt.Errorf("publishing the demo city: %v", err)
+			return fmt.Errorf("发布演示城市：%v", err)
 		}
-		fmt.Fprintf(m.Stdout, "published the demo city as publication %d (%d approved units)\n", p.Number, p.UnitCount)
+		fmt.Fprintf(m.Stdout, "演示城市已发布为第 %d 期（%d 个已审核的风险单元）\n", p.Number, p.UnitCount)
 	} else if err != nil {
 		return err
 	}
@@ -250,24 +250,24 @@ func (m *Main) publicIndex(regions []*riskmap.Region) func() *spatialindex.Index
 func (m *Main) seedSynthetic(ctx context.Context) error {
 	regions, err := demo.LoadRegions(geodata.FS)
 	if err != nil {
-		return fmt.Errorf("demo regions: %v", err)
+		return fmt.Errorf("演示城市的区域：%v", err)
 	}
 	gen, err := synth.New(regions, m.cfg.Catalog, m.cfg.Grader)
 	if err != nil {
-		return fmt.Errorf("synthetic units: %v", err)
+		return fmt.Errorf("合成风险单元：%v", err)
 	}
 	p := newProgress(m.Stderr, "synthetic units", m.Synthetic)
 	start := time.Now()
 	n, err := m.service().BulkCreate(ctx, gen.Units(m.Seed, m.Synthetic), p.report)
 	if err != nil {
 		if riskmap.ErrorCode(err) == riskmap.ECONFLICT {
-			return fmt.Errorf("%s; synthetic codes include the seed, so load again with another --seed", riskmap.ErrorMessage(err))
+			return fmt.Errorf("%s；合成单元的编号含有种子，请换一个 --seed 再载入", riskmap.ErrorMessage(err))
 		}
 		return err
 	}
 	d := time.Since(start)
 	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("合成数据：%d 个风险单元，种子 %d", n, m.Seed))
-	fmt.Fprintf(m.Stdout, "added %d synthetic units (seed %d) in %.1fs (%.0f units/s)\n", n, m.Seed, d.Seconds(), float64(n)/d.Seconds())
+	fmt.Fprintf(m.Stdout, "已添加 %d 个合成风险单元（种子 %d），用时 %.1f 秒（每秒 %.0f 个）\n", n, m.Seed, d.Seconds(), float64(n)/d.Seconds())
 	return nil
 }
 
@@ -276,10 +276,10 @@ func (m *Main) userAdd(ctx context.Context) error {
 	if m.PasswordStdin {
 		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("reading the password: %v", err)
+			return fmt.Errorf("读取密码：%v", err)
 		}
 		if pw = strings.TrimRight(line, "\r\n"); pw == "" {
-			return errors.New("--password-stdin: the password is empty")
+			return errors.New("--password-stdin：密码为空")
 		}
 	}
 	u := &riskmap.User{Name: m.UserName, Role: m.Role, Department: m.Department,
@@ -288,22 +288,22 @@ func (m *Main) userAdd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "created user %s (%s)\n", u.Name, u.Role)
+	fmt.Fprintf(m.Stdout, "已创建用户 %s（%s）\n", u.Name, u.Role)
 	if pw == "" {
-		fmt.Fprintf(m.Stdout, "password: %s\n", got)
+		fmt.Fprintf(m.Stdout, "初始密码：%s\n", got)
 	}
 	return nil
 }
 
 func (m *Main) regrade(ctx context.Context) error {
 	res, err := m.service().Regrade(ctx, func(r register.RegradeResult) {
-		fmt.Fprintf(m.Stderr, "regrade: %d checked, %d changed\n", r.Checked, r.Changed)
+		fmt.Fprintf(m.Stderr, "重新定级：已复核 %d 个，%d 个有变化\n", r.Checked, r.Changed)
 	})
 	if err != nil {
 		return err
 	}
 	m.auditCLI(ctx, "unit.regrade", "", "", fmt.Sprintf("复核 %d 个单元，%d 个等级或说明有变化", res.Checked, res.Changed))
-	fmt.Fprintf(m.Stdout, "regraded: %d units checked, %d changed grade or explanation\n", res.Checked, res.Changed)
+	fmt.Fprintf(m.Stdout, "重新定级完成：复核 %d 个风险单元，%d 个的等级或说明有变化\n", res.Checked, res.Changed)
 	return nil
 }
 

@@ -92,14 +92,14 @@ func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(m.Stdout, usage)
 		if len(args) == 0 {
-			return errors.New("no command given; see riskmap --help")
+			return errors.New("没有给出命令；见 riskmap --help")
 		}
 		return errHelp
 	}
 	m.Command, args = args[0], args[1:]
 	if m.Command == "user" {
 		if len(args) == 0 || args[0] != "add" {
-			return errors.New(`unknown "user" command; use "riskmap user add"`)
+			return errors.New(`未知的 "user" 子命令；请用 "riskmap user add"`)
 		}
 		m.Command, args = "user add", args[1:]
 	}
@@ -152,7 +152,7 @@ func (m *Main) ParseFlags(args []string) error {
 	case "regrade":
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file with the new thresholds")
 	default:
-		return fmt.Errorf("unknown command %q; see riskmap --help", m.Command)
+		return fmt.Errorf("未知命令 %q；见 riskmap --help", m.Command)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -161,7 +161,7 @@ func (m *Main) ParseFlags(args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("多余的参数 %q", fs.Arg(0))
 	}
 	if m.Command == "serve" {
 		u, err := httpapi.ParsePublicURL(m.PublicURL)
@@ -171,10 +171,10 @@ func (m *Main) ParseFlags(args []string) error {
 		m.PublicURL = u
 	}
 	if m.Command == "seed" && m.Demo == (m.Synthetic > 0) {
-		return errors.New("seed needs exactly one of --demo or --synthetic N (N > 0)")
+		return errors.New("seed 需要 --demo 或 --synthetic N（N > 0）两者之一")
 	}
 	if m.Command == "seed" && m.Synthetic < 0 {
-		return errors.New("--synthetic must be a positive count")
+		return errors.New("--synthetic 应为正整数")
 	}
 	return nil
 }

@@ -113,10 +113,10 @@ func TestServeFirstStartGeoPackage(t *testing.T) {
 		t.Fatalf("/readyz: %d %s", code, body)
 	}
 	text := out.String()
-	if !strings.Contains(text, "loaded the demo city 澄江市") || !strings.Contains(text, "riskmap is serving at "+base) {
+	if !strings.Contains(text, "已载入演示城市澄江市") || !strings.Contains(text, "riskmap 已启动："+base) {
 		t.Fatalf("first start must say it loaded the demo city and where it serves:\n%s", text)
 	}
-	pw := regexp.MustCompile(`log in as admin with password (\S+)`).FindStringSubmatch(text)
+	pw := regexp.MustCompile(`请以 admin 登录，密码 (\S+?)（`).FindStringSubmatch(text)
 	if pw == nil || len(pw[1]) < 12 {
 		t.Fatalf("first start must print a generated admin password:\n%s", text)
 	}
@@ -130,7 +130,7 @@ func TestServeSecondStartKeepsData(t *testing.T) {
 	mustRun(t, "seed", "--db", db, "--demo")
 	mustRun(t, "user", "add", "--db", db, "--name", "admin", "--role", "admin")
 	_, out := serve(t, "--demo", "--db", db)
-	if s := out.String(); strings.Contains(s, "password") || strings.Contains(s, "loading the demo city") {
+	if s := out.String(); strings.Contains(s, "密码") || strings.Contains(s, "正在载入演示城市") {
 		t.Fatalf("a later start must neither reload the demo nor print a password:\n%s", s)
 	}
 }
@@ -139,10 +139,10 @@ func TestSeedDemoAndSyntheticGeoPackage(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "r.gpkg")
 	out := mustRun(t, "seed", "--db", db, "--demo")
-	if !strings.Contains(out, "units") {
+	if !strings.Contains(out, "个风险单元") {
 		t.Fatalf("seed --demo output: %s", out)
 	}
-	if _, _, err := run(t, "", "seed", "--db", db, "--demo"); err == nil || !strings.Contains(err.Error(), "empty store") {
+	if _, _, err := run(t, "", "seed", "--db", db, "--demo"); err == nil || !strings.Contains(err.Error(), "空的数据库") {
 		t.Fatalf("seeding the demo twice must be refused, got %v", err)
 	}
 	mustRun(t, "seed", "--db", db, "--synthetic", "300", "--seed", "7")
@@ -197,11 +197,11 @@ func TestUserAdd(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "u.gpkg")
 	out, _, err := run(t, "a-long-enough-password\n", "user", "add", "--db", db, "--name", "zhujian", "--role", "department",
 		"--department", "住建局", "--categories", "construction,old_buildings", "--regions", "530481001", "--password-stdin")
-	if err != nil || !strings.Contains(out, "created user zhujian") || strings.Contains(out, "password") {
+	if err != nil || !strings.Contains(out, "已创建用户 zhujian") || strings.Contains(out, "密码") {
 		t.Fatalf("user add: %v %q", err, out)
 	}
 	out = mustRun(t, "user", "add", "--db", db, "--name", "expert1", "--role", "expert")
-	if !regexp.MustCompile(`password: \S{20}`).MatchString(out) {
+	if !regexp.MustCompile(`初始密码：\S{20}`).MatchString(out) {
 		t.Fatalf("without --password-stdin a password is generated and printed once: %q", out)
 	}
 	cases := []struct {
@@ -213,7 +213,7 @@ func TestUserAdd(t *testing.T) {
 		{"ErrRole", "", []string{"--name", "x", "--role", "root"}, "role"},
 		{"ErrDepartmentNeedsScope", "", []string{"--name", "d", "--role", "department"}, "categories"},
 		{"ErrUnknownCategory", "", []string{"--name", "d", "--role", "department", "--categories", "nope", "--regions", "53"}, "nope"},
-		{"ErrShortPassword", "short\n", []string{"--name", "p", "--role", "expert", "--password-stdin"}, "at least"},
+		{"ErrShortPassword", "short\n", []string{"--name", "p", "--role", "expert", "--password-stdin"}, "至少"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,7 +230,7 @@ func TestRegrade(t *testing.T) {
 	db := filepath.Join(dir, "g.gpkg")
 	mustRun(t, "seed", "--db", db, "--synthetic", "400", "--seed", "3")
 	out := mustRun(t, "regrade", "--db", db)
-	if !strings.Contains(out, "400 units checked, 0 changed") {
+	if !strings.Contains(out, "复核 400 个风险单元，0 个的等级或说明有变化") {
 		t.Fatalf("regrading with unchanged thresholds changes nothing: %s", out)
 	}
 	cfg := filepath.Join(dir, "strict.json")
@@ -243,7 +243,7 @@ func TestRegrade(t *testing.T) {
 	before := grades(t, db)
 	out = mustRun(t, "regrade", "--db", db, "--config", cfg)
 	after := grades(t, db)
-	if after[riskmap.GradeRed] <= before[riskmap.GradeRed] || strings.Contains(out, " 0 changed") {
+	if after[riskmap.GradeRed] <= before[riskmap.GradeRed] || strings.Contains(out, "，0 个的等级或说明有变化") {
 		t.Fatalf("stricter thresholds must raise grades: before %v after %v (%s)", before, after, out)
 	}
 }
@@ -271,12 +271,12 @@ func TestCommandLineErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"ErrNoCommand", nil, "no command"},
-		{"ErrUnknownCommand", []string{"frobnicate"}, "unknown command"},
-		{"ErrSeedNothing", []string{"seed"}, "exactly one of"},
-		{"ErrSeedBoth", []string{"seed", "--demo", "--synthetic", "5"}, "exactly one of"},
+		{"ErrNoCommand", nil, "没有给出命令"},
+		{"ErrUnknownCommand", []string{"frobnicate"}, "未知命令"},
+		{"ErrSeedNothing", []string{"seed"}, "两者之一"},
+		{"ErrSeedBoth", []string{"seed", "--demo", "--synthetic", "5"}, "两者之一"},
 		{"ErrUserNoAdd", []string{"user", "list"}, "user add"},
-		{"ErrStray", []string{"migrate", "extra"}, "unexpected argument"},
+		{"ErrStray", []string{"migrate", "extra"}, "多余的参数"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -313,13 +313,13 @@ func TestPostGIS(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	mustRun(t, "migrate", "--db", dsn)
 	out := mustRun(t, "seed", "--db", dsn, "--demo")
-	if !strings.Contains(out, "loaded the demo city") {
+	if !strings.Contains(out, "已载入演示城市") {
 		t.Fatalf("seed --demo on PostGIS: %s", out)
 	}
 	mustRun(t, "seed", "--db", dsn, "--synthetic", "500", "--seed", "11")
 	mustRun(t, "user", "add", "--db", dsn, "--name", "yingji", "--role", "department", "--categories", "hazardous_chemicals", "--regions", "530481")
 	out = mustRun(t, "regrade", "--db", dsn)
-	if !strings.Contains(out, " 0 changed") {
+	if !strings.Contains(out, "，0 个的等级或说明有变化") {
 		t.Fatalf("regrade: %s", out)
 	}
 	base, _ := serve(t, "--db", dsn)

@@ -74,7 +74,7 @@ func TestPublishNote(t *testing.T) {
 	})
 	t.Run("OK", func(t *testing.T) {
 		out := mustRun(t, "publish", "--db", db, "--note", strings.Repeat("长", 800))
-		if !strings.HasPrefix(out, "publication 1: ") || latest() != 1 {
+		if !strings.HasPrefix(out, "已发布第 1 期：") || latest() != 1 {
 			t.Fatalf("a note of 800 characters is published: %q, latest %d", out, latest())
 		}
 	})

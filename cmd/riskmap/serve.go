@@ -34,7 +34,7 @@ func (m *Main) serve(ctx context.Context) error {
 			return err
 		}
 		if n == 0 {
-			fmt.Fprintln(m.Stdout, "first start: loading the demo city 澄江市 …")
+			fmt.Fprintln(m.Stdout, "首次启动：正在载入演示城市澄江市……")
 			if err := m.loadDemo(ctx); err != nil {
 				return err
 			}
@@ -42,11 +42,11 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	adminPW, err := m.ensureAdmin(ctx)
 	if err != nil {
-		return fmt.Errorf("creating the first admin: %v", err)
+		return fmt.Errorf("创建第一个管理员：%v", err)
 	}
 	regions, err := m.store.Regions(ctx, "")
 	if err != nil {
-		return fmt.Errorf("reading regions: %v", err)
+		return fmt.Errorf("读取区域：%v", err)
 	}
 	locate := regiongrade.Locator(regions)
 	ix := spatialindex.New(featurejson.Encoder(), locate)
@@ -58,7 +58,7 @@ func (m *Main) serve(ctx context.Context) error {
 	// is proven on all.
 	deviceKey, err := m.store.ServerSecret(ctx, "device-cookie")
 	if err != nil {
-		return fmt.Errorf("reading the device-cookie key: %v", err)
+		return fmt.Errorf("读取设备 Cookie 密钥：%v", err)
 	}
 	svc := m.service()
 	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
@@ -70,7 +70,7 @@ func (m *Main) serve(ctx context.Context) error {
 			LoginWindow: m.LoginWindow, LoginFailuresPerAccount: m.LoginPerAccount, LoginFailuresPerAddr: m.LoginPerAddress}})
 	ln, err := net.Listen("tcp", m.Listen)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v", m.Listen, err)
+		return fmt.Errorf("无法监听 %s：%v", m.Listen, err)
 	}
 	m.Addr = ln.Addr()
 	hs := srv.HTTPServer(slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn))
@@ -91,7 +91,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if replicated {
 		if mark, err = ps.ChangeMark(ctx); err != nil {
 			hs.Close()
-			return fmt.Errorf("reading the change mark: %v", err)
+			return fmt.Errorf("读取变更标记：%v", err)
 		}
 	}
 	n, err := ix.Load(ctx, m.store.Units(ctx))
@@ -100,7 +100,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	if err != nil {
 		hs.Close()
-		return fmt.Errorf("loading the spatial index: %v", err)
+		return fmt.Errorf("载入空间索引：%v", err)
 	}
 	m.logger.Info("spatial index loaded", "units", n, "seconds", time.Since(start).Seconds())
 	followed := make(chan struct{})
@@ -120,9 +120,9 @@ func (m *Main) serve(ctx context.Context) error {
 		m.expireSessions(expireCtx)
 	}()
 	defer func() { stopExpiring(); <-expired }() // the store closes after serve returns
-	fmt.Fprintf(m.Stdout, "riskmap is serving at http://%s/ (store: %s, %d units)\n", m.Addr, redact(where), n)
+	fmt.Fprintf(m.Stdout, "riskmap 已启动：http://%s/（数据：%s，%d 个风险单元）\n", m.Addr, redact(where), n)
 	if adminPW != "" {
-		fmt.Fprintf(m.Stdout, "first start: log in as admin with password %s (shown only this once; add users with \"riskmap user add\")\n", adminPW)
+		fmt.Fprintf(m.Stdout, "首次启动：请以 admin 登录，密码 %s（仅显示这一次；用 \"riskmap user add\" 添加用户）\n", adminPW)
 	}
 	close(m.Ready)
 	select {
@@ -140,7 +140,7 @@ func (m *Main) serve(ctx context.Context) error {
 		m.logger.Error("writing the audit log at shutdown", "err", err)
 	}
 	<-followed // ctx is done, so the follower is stopping; the store closes after it
-	fmt.Fprintln(m.Stdout, "riskmap stopped")
+	fmt.Fprintln(m.Stdout, "riskmap 已停止")
 	return nil
 }
 

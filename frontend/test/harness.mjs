@@ -62,7 +62,7 @@ export async function startServer({ synthetic = 0 } = {}) {
     const timer = setTimeout(() => reject(new Error(`riskmap did not start in 60 s\n${out}\n${err}`)), 60_000);
     proc.stdout.on('data', (d) => {
       out += d;
-      const m = /riskmap is serving at (http:\/\/\S+?\/)/.exec(out);
+      const m = /riskmap 已启动：(http:\/\/\S+?\/)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -34,13 +34,13 @@ type Loaded struct {
 func Load(ctx context.Context, fsys fs.FS, sites SiteStore, units UnitLoader) (Loaded, error) {
 	var n Loaded
 	var err error
-	if n.Regions, err = put(ctx, fsys, "demo regions", LoadRegions, sites.PutRegions); err != nil {
+	if n.Regions, err = put(ctx, fsys, "演示城市的区域", LoadRegions, sites.PutRegions); err != nil {
 		return n, err
 	}
-	if n.Targets, err = put(ctx, fsys, "demo protective targets", LoadTargets, sites.AddProtectiveTargets); err != nil {
+	if n.Targets, err = put(ctx, fsys, "演示城市的防护目标", LoadTargets, sites.AddProtectiveTargets); err != nil {
 		return n, err
 	}
-	if n.Shelters, err = put(ctx, fsys, "demo shelters", LoadShelters, sites.AddShelters); err != nil {
+	if n.Shelters, err = put(ctx, fsys, "演示城市的避难场所", LoadShelters, sites.AddShelters); err != nil {
 		return n, err
 	}
 	f, err := fsys.Open(UnitsFile)
@@ -67,7 +67,7 @@ func Load(ctx context.Context, fsys fs.FS, sites SiteStore, units UnitLoader) (L
 		err = decodeErr
 	}
 	if err != nil {
-		return n, fmt.Errorf("demo units: %v", riskmap.ErrorMessage(err))
+		return n, fmt.Errorf("演示城市的风险单元：%v", riskmap.ErrorMessage(err))
 	}
 	return n, nil
 }

@@ -33,10 +33,10 @@ var b64 = base64.RawStdEncoding
 func Check(pw string) error {
 	n := utf8.RuneCountInString(pw)
 	if n < MinLength {
-		return fmt.Errorf("password must have at least %d characters", MinLength)
+		return fmt.Errorf("密码至少 %d 个字符", MinLength)
 	}
 	if len(pw) > MaxLength {
-		return fmt.Errorf("password must have at most %d bytes", MaxLength)
+		return fmt.Errorf("密码最多 %d 字节", MaxLength)
 	}
 	return nil
 }
