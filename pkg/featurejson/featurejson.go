@@ -130,7 +130,7 @@ func DecodeUnitDeferBoundaries(data []byte) (*riskmap.Unit, error) {
 
 func decodeUnit(data []byte, validate func(orb.Geometry) error) (*riskmap.Unit, error) {
 	if len(data) > MaxFeatureBytes {
-		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "the Feature is larger than %d bytes", MaxFeatureBytes)
+		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "Feature 超过 %d 字节", MaxFeatureBytes)
 	}
 	var raw struct {
 		Type       string                     `json:"type"`
@@ -140,22 +140,22 @@ func decodeUnit(data []byte, validate func(orb.Geometry) error) (*riskmap.Unit, 
 		BBox       json.RawMessage            `json:"bbox"`
 	}
 	if err := strictDecode(data, &raw); err != nil {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "the body is not a GeoJSON Feature: %s", jsonProblem(err))
+		return nil, riskmap.Errorf(riskmap.EINVALID, "请求体不是 GeoJSON Feature：%s", jsonProblem(err))
 	}
 	var p riskmap.Problems
 	if raw.Type != "Feature" {
-		p.Add("type", `must be "Feature", got %q`, clip(raw.Type))
+		p.Add("type", `应为 "Feature"，收到 %q`, clip(raw.Type))
 	}
 	u := &riskmap.Unit{}
 	if len(raw.Geometry) == 0 || string(raw.Geometry) == "null" {
-		p.Add("geometry", "is required (a GeoJSON Point, LineString or Polygon, or a Multi- of them)")
+		p.Add("geometry", "必填（GeoJSON 的 Point、LineString、Polygon 或其 Multi- 类型）")
 	} else if g, err := decodeGeometry(raw.Geometry, validate); err != nil {
 		p.Add("geometry", "%s", err.Error())
 	} else {
 		u.Geometry = g
 	}
 	if raw.Properties == nil {
-		p.Add("properties", "is required")
+		p.Add("properties", "必填")
 		return nil, p.Err()
 	}
 	decodeProperties(&p, raw.Properties, u)
@@ -167,7 +167,7 @@ func decodeUnit(data []byte, validate func(orb.Geometry) error) (*riskmap.Unit, 
 
 func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *riskmap.Unit) {
 	str := func(name string, dst *string) {
-		decodeProperty(p, name, props[name], json.Unmarshal, dst, "must be a string")
+		decodeProperty(p, name, props[name], json.Unmarshal, dst, "应为文本（字符串）")
 	}
 	for name, v := range props {
 		switch name {
@@ -203,10 +203,10 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			str(name, &s)
 			u.Status = riskmap.Status(s)
 		case "accident_types":
-			decodeProperty(p, name, v, json.Unmarshal, &u.AccidentTypes, "must be a list of accident type codes")
+			decodeProperty(p, name, v, json.Unmarshal, &u.AccidentTypes, "应为事故类型代码的列表")
 		case "major_hazard_source":
 			var m riskmap.MajorHazardSource
-			if decodeProperty(p, name, v, strictDecode, &m, `must be null or {"level": 1-4}`) {
+			if decodeProperty(p, name, v, strictDecode, &m, `应为 null 或 {"level": 1-4}`) {
 				u.MajorHazardSource = &m
 			}
 		case "assessment":
@@ -218,13 +218,13 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 				continue
 			}
 			if err := strictDecode(v, &u.Controls); err != nil {
-				p.Add(name, "must be an object with lists of text: engineering, management, training, ppe, emergency (%s)", jsonProblem(err))
+				p.Add(name, "应为对象，含各类措施的文本列表：engineering（工程技术）、management（管理）、training（培训教育）、ppe（个体防护）、emergency（应急处置）（%s）", jsonProblem(err))
 			}
 		case "influence_radius_m":
-			decodeProperty(p, name, v, json.Unmarshal, &u.InfluenceRadiusM, "must be a number of metres")
+			decodeProperty(p, name, v, json.Unmarshal, &u.InfluenceRadiusM, "应为米数（数值）")
 		case "assessed_at":
 			var t time.Time
-			if decodeProperty(p, name, v, json.Unmarshal, &t, "must be a date and time such as 2026-03-01T08:00:00Z") {
+			if decodeProperty(p, name, v, json.Unmarshal, &t, "应为日期时间，如 2026-03-01T08:00:00Z") {
 				t = t.UTC()
 				u.AssessedAt = &t
 			}
@@ -234,7 +234,7 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 				continue
 			}
 			if t, err := time.Parse(time.DateOnly, s); err != nil {
-				p.Add(name, "must be a date such as 2026-09-01, got %q", clip(s))
+				p.Add(name, "应为日期，如 2026-09-01，收到 %q", clip(s))
 			} else {
 				u.NextReviewDue = &t
 			}
@@ -242,7 +242,7 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			if t := publicText(&u.PublicTexts, name); t != nil {
 				str(name, t)
 			} else if !readOnly[name] {
-				p.Add(name, "is not a property of a risk unit")
+				p.Add(name, "不是风险单元的属性")
 			}
 		}
 	}
@@ -287,26 +287,26 @@ func decodeAssessment(v json.RawMessage, a *riskmap.Assessment) error {
 	case riskmap.MethodLEC:
 		allowed = []string{"l", "e", "c"}
 	default:
-		return fmt.Errorf(`method must be "LS" or "LEC", got %q`, clip(a.Method))
+		return fmt.Errorf(`method 应为 "LS"（风险矩阵法）或 "LEC"（作业条件危险性分析法），收到 %q`, clip(a.Method))
 	}
 	for k := range raw {
 		if k != "method" && !contains(allowed, k) {
-			return fmt.Errorf("%q is not an input of method %s (it takes %s)", k, a.Method, strings.Join(allowed, ", "))
+			return fmt.Errorf("%q 不是 %s 法的输入（可用：%s）", k, a.Method, strings.Join(allowed, "、"))
 		}
 	}
 	for _, k := range allowed {
 		rv, ok := raw[k]
 		if !ok {
-			return fmt.Errorf("method %s needs %q", a.Method, k)
+			return fmt.Errorf("%s 法需要 %q", a.Method, k)
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(string(rv)), 64)
 		if err != nil {
-			return fmt.Errorf("%q must be a number", k)
+			return fmt.Errorf("%q 应为数值", k)
 		}
 		switch k {
 		case "likelihood", "severity":
 			if f != float64(int(f)) {
-				return fmt.Errorf("%q must be a whole number from 1 to 5", k)
+				return fmt.Errorf("%q 应为 1 至 5 的整数", k)
 			}
 			if k == "likelihood" {
 				a.Likelihood = int(f)
@@ -347,14 +347,14 @@ func decodeGeometry(data []byte, validate func(orb.Geometry) error) (orb.Geometr
 		Coordinates json.RawMessage `json:"coordinates"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("is not a GeoJSON geometry object: %s", jsonProblem(err))
+		return nil, fmt.Errorf("不是 GeoJSON 几何对象：%s", jsonProblem(err))
 	}
 	switch probe.Type {
 	case "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon":
 	case "":
 		return nil, errors.New(`needs a "type"`)
 	default:
-		return nil, fmt.Errorf("type %q is not supported; use Point, LineString or Polygon, or a Multi- of them", clip(probe.Type))
+		return nil, fmt.Errorf("不支持 %q 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", clip(probe.Type))
 	}
 	if len(probe.Coordinates) == 0 || string(probe.Coordinates) == "null" {
 		return nil, errors.New(`needs "coordinates"`)
@@ -368,7 +368,7 @@ func decodeGeometry(data []byte, validate func(orb.Geometry) error) (orb.Geometr
 	}
 	g, err := geojson.UnmarshalGeometry(data)
 	if err != nil {
-		return nil, fmt.Errorf("coordinates do not fit type %s", probe.Type)
+		return nil, fmt.Errorf("坐标与 %s 类型不符", probe.Type)
 	}
 	if err := validate(g.Geometry()); err != nil {
 		return nil, err
@@ -413,15 +413,15 @@ func checkPositions(typ string, coords json.RawMessage) error {
 	walk = func(v any, d int) error {
 		arr, ok := v.([]any)
 		if !ok {
-			return fmt.Errorf("coordinates of a %s must be nested %d levels deep", typ, depth+1)
+			return fmt.Errorf("%s 的坐标应嵌套 %d 层", typ, depth+1)
 		}
 		if d == 0 {
 			if len(arr) < 2 || len(arr) > 3 {
-				return errors.New("every position needs a longitude and a latitude")
+				return errors.New("每个坐标都需要经度和纬度")
 			}
 			for _, n := range arr {
 				if _, ok := n.(float64); !ok {
-					return errors.New("positions must be numbers")
+					return errors.New("坐标应为数值")
 				}
 			}
 			return nil
@@ -435,7 +435,7 @@ func checkPositions(typ string, coords json.RawMessage) error {
 	}
 	var v any
 	if err := json.Unmarshal(coords, &v); err != nil {
-		return fmt.Errorf("coordinates: %s", jsonProblem(err))
+		return fmt.Errorf("坐标：%s", jsonProblem(err))
 	}
 	return walk(v, depth)
 }
@@ -447,7 +447,7 @@ func strictDecode(data []byte, v any) error {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("unexpected data after the JSON value")
+		return errors.New("JSON 值之后有多余的数据")
 	}
 	return nil
 }
@@ -458,18 +458,18 @@ func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
+		return fmt.Sprintf("第 %d 字节处 JSON 格式错误", se.Offset)
 	case errors.As(err, &te):
 		if te.Field != "" {
-			return fmt.Sprintf("%s has the wrong type (got a JSON %s)", te.Field, te.Value)
+			return fmt.Sprintf("%s 的类型不对（收到 JSON %s）", te.Field, te.Value)
 		}
-		return fmt.Sprintf("wrong JSON type (got a JSON %s)", te.Value)
+		return fmt.Sprintf("JSON 类型不对（收到 JSON %s）", te.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "the JSON ends too early"
+		return "JSON 提前结束"
 	}
 	msg := err.Error()
 	if strings.HasPrefix(msg, "json: unknown field ") {
-		return "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
+		return "未知字段 " + strings.TrimPrefix(msg, "json: unknown field ")
 	}
 	return strings.TrimPrefix(msg, "json: ")
 }

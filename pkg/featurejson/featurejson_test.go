@@ -50,16 +50,16 @@ func TestDecodeUnitErrors(t *testing.T) {
 	cases := []struct {
 		name, body, field, msg string
 	}{
-		{"ErrNotJSON", `{"type":`, "", "not a GeoJSON Feature"},
-		{"ErrArray", `[1,2]`, "", "not a GeoJSON Feature"},
-		{"ErrTrailing", good + `{}`, "", "not a GeoJSON Feature"},
+		{"ErrNotJSON", `{"type":`, "", "不是 GeoJSON Feature"},
+		{"ErrArray", `[1,2]`, "", "不是 GeoJSON Feature"},
+		{"ErrTrailing", good + `{}`, "", "不是 GeoJSON Feature"},
 		{"ErrType", `{"type":"FeatureCollection","geometry":null,"properties":{}}`, "type", "Feature"},
-		{"ErrNoGeometry", `{"type":"Feature","properties":{}}`, "geometry", "required"},
-		{"ErrNoProperties", `{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]}}`, "properties", "required"},
-		{"ErrGeometryCollection", withGeom(`{"type":"GeometryCollection","geometries":[]}`), "geometry", "not supported"},
-		{"ErrPointWrongDepth", withGeom(`{"type":"Point","coordinates":[[1,2]]}`), "geometry", "longitude and a latitude"},
-		{"ErrPositionOneNumber", withGeom(`{"type":"LineString","coordinates":[[1],[2,3]]}`), "geometry", "longitude and a latitude"},
-		{"ErrPositionStrings", withGeom(`{"type":"Point","coordinates":["1","2"]}`), "geometry", "numbers"},
+		{"ErrNoGeometry", `{"type":"Feature","properties":{}}`, "geometry", "必填"},
+		{"ErrNoProperties", `{"type":"Feature","geometry":{"type":"Point","coordinates":[1,2]}}`, "properties", "必填"},
+		{"ErrGeometryCollection", withGeom(`{"type":"GeometryCollection","geometries":[]}`), "geometry", "不支持"},
+		{"ErrPointWrongDepth", withGeom(`{"type":"Point","coordinates":[[1,2]]}`), "geometry", "经度和纬度"},
+		{"ErrPositionOneNumber", withGeom(`{"type":"LineString","coordinates":[[1],[2,3]]}`), "geometry", "经度和纬度"},
+		{"ErrPositionStrings", withGeom(`{"type":"Point","coordinates":["1","2"]}`), "geometry", "坐标应为数值"},
 		{"ErrHugeCoordinate", withGeom(`{"type":"Point","coordinates":[1e308,24]}`), "geometry", "经度"},
 		{"ErrOverflowCoordinate", withGeom(`{"type":"Point","coordinates":[1e999,24]}`), "geometry", ""},
 		{"ErrLatitude", withGeom(`{"type":"Point","coordinates":[102,95]}`), "geometry", "纬度"},
@@ -68,15 +68,15 @@ func TestDecodeUnitErrors(t *testing.T) {
 		{"ErrBowtie", withGeom(`{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,1],[0,0]]]}`), "geometry", "自相交"},
 		{"ErrEmptyLine", withGeom(`{"type":"LineString","coordinates":[]}`), "geometry", "为空"},
 		{"ErrNoCoordinates", withGeom(`{"type":"Point"}`), "geometry", "coordinates"},
-		{"ErrUnknownProperty", withProps(`{"nmae":"x"}`), "nmae", "not a property"},
-		{"ErrNameNumber", withProps(`{"name":5}`), "name", "string"},
+		{"ErrUnknownProperty", withProps(`{"nmae":"x"}`), "nmae", "不是风险单元的属性"},
+		{"ErrNameNumber", withProps(`{"name":5}`), "name", "应为文本（字符串）"},
 		{"ErrAssessmentMethod", withProps(`{"assessment":{"method":"XYZ"}}`), "assessment", "LS"},
 		{"ErrAssessmentMissingInput", withProps(`{"assessment":{"method":"LEC","l":3,"e":6}}`), "assessment", `"c"`},
-		{"ErrAssessmentWrongInput", withProps(`{"assessment":{"method":"LS","likelihood":3,"severity":2,"c":7}}`), "assessment", "not an input"},
-		{"ErrAssessmentFraction", withProps(`{"assessment":{"method":"LS","likelihood":2.5,"severity":2}}`), "assessment", "whole number"},
+		{"ErrAssessmentWrongInput", withProps(`{"assessment":{"method":"LS","likelihood":3,"severity":2,"c":7}}`), "assessment", "不是 LS 法的输入"},
+		{"ErrAssessmentFraction", withProps(`{"assessment":{"method":"LS","likelihood":2.5,"severity":2}}`), "assessment", "1 至 5 的整数"},
 		{"ErrMajorHazard", withProps(`{"major_hazard_source":{"grade":2}}`), "major_hazard_source", "level"},
-		{"ErrControlsShape", withProps(`{"controls":{"engineering":"one"}}`), "controls", "lists"},
-		{"ErrDate", withProps(`{"next_review_due":"next year"}`), "next_review_due", "date"},
+		{"ErrControlsShape", withProps(`{"controls":{"engineering":"one"}}`), "controls", "文本列表"},
+		{"ErrDate", withProps(`{"next_review_due":"next year"}`), "next_review_due", "日期"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,7 +236,7 @@ func TestDecodeTooManyPositions(t *testing.T) {
 	}
 	// Brackets inside strings are not positions; the strings are refused as they were.
 	_, err = featurejson.DecodeGeometry([]byte(`{"type":"LineString","coordinates":[["[[[\"[",1],[2,3]]}`))
-	if err == nil || !strings.Contains(err.Error(), "numbers") {
+	if err == nil || !strings.Contains(err.Error(), "坐标应为数值") {
 		t.Fatalf("want positions must be numbers, got %v", err)
 	}
 }
