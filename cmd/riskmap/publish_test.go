@@ -36,7 +36,7 @@ func TestPublishNote(t *testing.T) {
 	}
 	defer s.Close()
 	tooLong := strings.Repeat("长", 801)
-	const want = "note: at most 800 characters"
+	const want = "发布说明最多 800 个字"
 
 	t.Run("ErrTooLongFromTheCommandLine", func(t *testing.T) {
 		_, _, err := run(t, "", "publish", "--db", db, "--note", tooLong)

@@ -25,12 +25,12 @@ func (s *Service) CreateToken(ctx context.Context, by *riskmap.User, t *riskmap.
 	u, err := s.Store.UserByName(ctx, t.UserName)
 	if err != nil {
 		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
-			return "", riskmap.Errorf(riskmap.EINVALID, "user: no user %q", clip(t.UserName))
+			return "", riskmap.Errorf(riskmap.EINVALID, "user：没有用户 %q", clip(t.UserName))
 		}
 		return "", err
 	}
 	if u.Disabled {
-		return "", riskmap.Errorf(riskmap.EINVALID, "user: %q is disabled", clip(t.UserName))
+		return "", riskmap.Errorf(riskmap.EINVALID, "user：用户 %q 已停用", clip(t.UserName))
 	}
 	secret := riskmap.APITokenPrefix + riskmap.NewToken()
 	t.UserID, t.UserName, t.TokenHash, t.CreatedAt = u.ID, u.Name, riskmap.HashToken(secret), s.now()

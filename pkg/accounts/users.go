@@ -42,7 +42,7 @@ func (s *Service) Create(ctx context.Context, u *riskmap.User, pw *string, rec R
 // request checks the user).
 func (s *Service) Update(ctx context.Context, by, u *riskmap.User, up riskmap.UserUpdate, rec Recorder) error {
 	if by != nil && u.ID == by.ID && ((up.Disabled != nil && *up.Disabled) || (up.Role != nil && *up.Role != riskmap.RoleAdmin)) {
-		return riskmap.Errorf(riskmap.ECONFLICT, "you may not disable yourself or take away your own admin role; ask another admin")
+		return riskmap.Errorf(riskmap.ECONFLICT, "不能停用自己或取消自己的管理员角色；请另一位管理员操作")
 	}
 	before := *u
 	up.Apply(u)

@@ -66,13 +66,13 @@ func (s *Server) listAudit(c echo.Context) error {
 	f := riskmap.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
 		TargetType: q.Get("target_type"), TargetID: q.Get("target_id"), Limit: 100}
 	if f.Outcome != "" && f.Outcome != riskmap.OutcomeOK && f.Outcome != riskmap.OutcomeDenied && f.Outcome != riskmap.OutcomeFailed {
-		p.Add("outcome", "must be ok, denied or failed")
+		p.Add("outcome", "应为 ok（成功）、denied（拒绝）或 failed（失败）")
 	}
 	for _, k := range []string{"since", "until"} {
 		if v := q.Get(k); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				p.Add(k, "must be an RFC 3339 time such as 2026-11-26T08:00:00Z")
+				p.Add(k, "应为 RFC 3339 时间，如 2026-11-26T08:00:00Z")
 			} else if k == "since" {
 				f.Since = t
 			} else {
@@ -83,14 +83,14 @@ func (s *Server) listAudit(c echo.Context) error {
 	if v := q.Get("before"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			p.Add("before", "must be an audit row id")
+			p.Add("before", "应为操作日志的记录编号")
 		}
 		f.BeforeID = n
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			p.Add("limit", "must be a whole number from 1 to 1000")
+			p.Add("limit", "应为 1 至 1000 的整数")
 		}
 		f.Limit = n
 	}

@@ -264,7 +264,7 @@ func (e *env) testLifecycle(t *testing.T) {
 		t.Fatalf("update: %d %s", r.code, r.body)
 	}
 	stale := e.do("PUT", loc, feature("LC-1", "过时的修改", 102.9, 24.6, 5, 5), "If-Match", `"1"`)
-	if stale.code != 412 || !strings.Contains(stale.json(t)["error"].(map[string]any)["message"].(string), "changed by someone else") {
+	if stale.code != 412 || !strings.Contains(stale.json(t)["error"].(map[string]any)["message"].(string), "已被他人修改") {
 		t.Fatalf("a stale If-Match must be 412: %d %s", stale.code, stale.body)
 	}
 	if g := e.do("GET", loc, ""); !strings.Contains(string(g.body), "(改)") {

@@ -154,7 +154,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				return riskmap.Errorf(riskmap.EUNAUTHORIZED, "%s", msg)
 			}
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "your role (%s) may not %s %s", p.User.Role, c.Request().Method, c.Path())
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "您的角色（%s）无权执行 %s %s", roleName(p.User.Role), c.Request().Method, c.Path())
 		}
 		// Logging in again (which rotates the session) needs no token: it proves itself with
 		// the password, and login checks where it comes from itself.
@@ -219,7 +219,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.Username == "" || req.Password == "" {
-		return riskmap.Errorf(riskmap.EINVALID, `send {"username": "…", "password": "…"}`)
+		return riskmap.Errorf(riskmap.EINVALID, `请发送 {"username": "…", "password": "…"}`)
 	}
 	if len(req.Username) > 200 || len(req.Password) > 1024 {
 		return riskmap.Errorf(riskmap.EINVALID, "用户名或密码过长")
@@ -283,4 +283,17 @@ func (s *Server) logout(c echo.Context) error {
 		written(c)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// roleName says a role in Chinese for a message.
+func roleName(role string) string {
+	switch role {
+	case riskmap.RoleAdmin:
+		return "管理员"
+	case riskmap.RoleExpert:
+		return "评估专家"
+	case riskmap.RoleDepartment:
+		return "行业部门"
+	}
+	return role
 }

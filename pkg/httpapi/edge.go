@@ -59,7 +59,7 @@ func (s *Server) guardPath(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if bad {
 			auditOf(c).denied = true
-			return riskmap.Errorf(riskmap.EINVALID, "the path may not contain encoded slashes, backslashes or . and .. segments")
+			return riskmap.Errorf(riskmap.EINVALID, "路径不能含编码的斜杠、反斜杠或 . 与 .. 段")
 		}
 		return next(c)
 	}

@@ -69,11 +69,11 @@ func (s *Server) ogcView(c echo.Context) *view {
 func ogcNoParams(c echo.Context) error {
 	for k := range c.QueryParams() {
 		if k != "f" {
-			return riskmap.Errorf(riskmap.EINVALID, "unknown query parameter %q", clip(k))
+			return riskmap.Errorf(riskmap.EINVALID, "未知的查询参数 %q", clip(k))
 		}
 	}
 	if f := c.QueryParam("f"); f != "" && f != "json" {
-		return riskmap.Errorf(riskmap.EINVALID, "f=%s is not offered; use f=json", clip(f))
+		return riskmap.Errorf(riskmap.EINVALID, "不提供 f=%s；请用 f=json", clip(f))
 	}
 	return nil
 }
@@ -242,10 +242,10 @@ func setOf(keys []string) map[string]bool {
 func (s *Server) ogcItems(c echo.Context) error {
 	q := c.QueryParams()
 	if v := q.Get("bbox-crs"); v != "" && v != crs84 {
-		return riskmap.Errorf(riskmap.EINVALID, "bbox-crs %q is not supported; use %s", clip(v), crs84)
+		return riskmap.Errorf(riskmap.EINVALID, "不支持 bbox-crs %q；请用 %s", clip(v), crs84)
 	}
 	if f := q.Get("f"); f != "" && f != "json" && f != "geojson" {
-		return riskmap.Errorf(riskmap.EINVALID, "f=%s is not offered; use f=json", clip(f))
+		return riskmap.Errorf(riskmap.EINVALID, "不提供 f=%s；请用 f=json", clip(f))
 	}
 	d, err := ogcCollectionDefOf(c.Param("cid"))
 	if err != nil {
@@ -260,7 +260,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 		}
 		p.Kind = d.kind
 		if v := q.Get("bbox"); v != "" && len(SplitList(v)) == 6 {
-			return riskmap.Errorf(riskmap.EINVALID, "bbox: 3D boxes are not supported; give four numbers")
+			return riskmap.Errorf(riskmap.EINVALID, "bbox：不支持三维范围；请给出四个数")
 		}
 		snap, err := v.snapshot()
 		if err != nil {
@@ -289,18 +289,18 @@ func (s *Server) ogcItems(c echo.Context) error {
 	var p riskmap.Problems
 	for k := range q {
 		if !allowed[k] {
-			p.Add(k, "is not a query parameter here; allowed: %s", strings.Join(sortedKeys(allowed), ", "))
+			p.Add(k, "不是这里的查询参数；可用：%s", strings.Join(sortedKeys(allowed), ", "))
 		}
 	}
 	level := q.Get("level")
 	if level != "" && !riskmap.ValidRegionLevel(level) {
-		p.Add("level", "must be district, street, community or grid")
+		p.Add("level", "应为 district（区县）、street（街道）、community（社区）或 grid（网格）")
 	}
 	limit, offset := DefaultLimit, 0
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			p.Add("limit", "must be a whole number from 1 to %d", MaxLimit)
+			p.Add("limit", "应为 1 至 %d 的整数", MaxLimit)
 		}
 		limit = min(max(n, 1), MaxLimit)
 	}
@@ -360,7 +360,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 	if !d.regions {
 		id, err := strconv.ParseInt(c.Param("fid"), 10, 64)
 		if err != nil || id < 1 {
-			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %q", clip(c.Param("fid")))
+			return riskmap.Errorf(riskmap.ENOTFOUND, "没有风险单元 %q", clip(c.Param("fid")))
 		}
 		v := s.ogcView(c)
 		snap, err := v.snapshot()
@@ -369,7 +369,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 		}
 		f, ok := snap.Get(id)
 		if !ok || !(&riskmap.UnitFilter{Kind: d.kind}).Matcher().Match(&f.UnitFacts) {
-			return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
+			return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的风险单元", id)
 		}
 		if !v.public {
 			if err := s.checkRead(c, id, f.Category, f.RegionCode); err != nil {

@@ -19,28 +19,28 @@ import (
 func ParseBBox(s string) (orb.Bound, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 {
-		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox must be four numbers minLon,minLat,maxLon,maxLat; got %d values", len(parts))
+		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 应为四个数：最小经度,最小纬度,最大经度,最大纬度；收到 %d 个", len(parts))
 	}
 	var v [4]float64
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox value %d (%q) is not a finite number", i+1, clip(p))
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 第 %d 个值（%q）不是有限的数值", i+1, clip(p))
 		}
 		v[i] = f
 	}
 	for _, i := range []int{0, 2} {
 		if v[i] < -180 || v[i] > 180 {
-			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox longitude %g is outside -180..180", v[i])
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 经度 %g 超出 -180 至 180", v[i])
 		}
 	}
 	for _, i := range []int{1, 3} {
 		if v[i] < -90 || v[i] > 90 {
-			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox latitude %g is outside -90..90", v[i])
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 纬度 %g 超出 -90 至 90", v[i])
 		}
 	}
 	if v[0] > v[2] || v[1] > v[3] {
-		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox minimum (%g,%g) must not exceed its maximum (%g,%g)", v[0], v[1], v[2], v[3])
+		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 最小值（%g,%g）不能大于最大值（%g,%g）", v[0], v[1], v[2], v[3])
 	}
 	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, nil
 }
@@ -90,7 +90,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 		lp.Categories = []string{}
 		for _, c := range SplitList(v) {
 			if _, ok := s.cfg.Catalog.Category(c); !ok {
-				p.Add("category", "unknown category %q; see /api/v1/categories", clip(c))
+				p.Add("category", "未知的行业领域 %q；见 /api/v1/categories", clip(c))
 			}
 			lp.Categories = append(lp.Categories, c)
 		}
@@ -100,7 +100,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 		for _, g := range SplitList(v) {
 			gr, ok := riskmap.ParseGrade(g)
 			if !ok {
-				p.Add("grade", "unknown grade %q; use red, orange, yellow or blue", clip(g))
+				p.Add("grade", "未知的等级 %q；可选 red（重大）、orange（较大）、yellow（一般）、blue（低）", clip(g))
 				continue
 			}
 			lp.Grades = append(lp.Grades, gr)
@@ -108,7 +108,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	}
 	if v := q.Get("region"); v != "" {
 		if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
-			p.Add("region", "must be a region-code prefix of digits, got %q", clip(v))
+			p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(v))
 		}
 		lp.RegionPrefix = v
 	}
@@ -116,7 +116,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 		lp.Departments = []string{}
 		for _, d := range SplitList(v) {
 			if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
-				p.Add("department", "names a department of at most %d characters", riskmap.MaxShortTextLen)
+				p.Add("department", "部门名称最多 %d 个字", riskmap.MaxShortTextLen)
 			}
 			lp.Departments = append(lp.Departments, d)
 		}
@@ -136,14 +136,14 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	}
 	if v := q.Get("q"); v != "" {
 		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxQLen {
-			p.Add("q", "must be text of at most %d characters", maxQLen)
+			p.Add("q", "应为最多 %d 个字的文本", maxQLen)
 		}
 		lp.Q = v
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			p.Add("limit", "must be a whole number from 1 to %d, got %q", MaxLimit, clip(v))
+			p.Add("limit", "应为 1 至 %d 的整数，收到 %q", MaxLimit, clip(v))
 		}
 		lp.Limit = min(n, MaxLimit)
 	}
@@ -163,7 +163,7 @@ func (s *Server) parseStats(q url.Values) (*riskmap.UnitFilter, error) {
 	f := &riskmap.UnitFilter{}
 	if region := q.Get("region"); region != "" {
 		if len(region) > 15 || strings.Trim(region, "0123456789") != "" {
-			p.Add("region", "must be a region-code prefix of digits, got %q", clip(region))
+			p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(region))
 		}
 		f.RegionPrefix = region
 	}
@@ -171,7 +171,7 @@ func (s *Server) parseStats(q url.Values) (*riskmap.UnitFilter, error) {
 		f.Categories = []string{}
 		for _, code := range SplitList(list) {
 			if _, ok := s.cfg.Catalog.Category(code); !ok {
-				p.Add("category", "unknown category %q; see /api/v1/categories", clip(code))
+				p.Add("category", "未知的行业领域 %q；见 /api/v1/categories", clip(code))
 			}
 			f.Categories = append(f.Categories, code)
 		}

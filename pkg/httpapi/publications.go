@@ -75,14 +75,14 @@ func (s *Server) publish(c echo.Context) error {
 	}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &req); err != nil {
-			return riskmap.Errorf(riskmap.EINVALID, `send {"note": "…"} or nothing`)
+			return riskmap.Errorf(riskmap.EINVALID, `请发送 {"note": "…"}，或不带请求体`)
 		}
 	}
 	if err := publishing.CheckNote(req.Note); err != nil {
 		return err
 	}
 	if s.publisher == nil {
-		return riskmap.Errorf(riskmap.EUNAVAILABLE, "this server has no public map")
+		return riskmap.Errorf(riskmap.EUNAVAILABLE, "本服务器没有公众版")
 	}
 	idem, err := s.idempotencyOf(c, b)
 	if err != nil {
@@ -145,7 +145,7 @@ func (s *Server) listPublications(c echo.Context) error {
 func parsePubNumber(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 1 {
-		return 0, riskmap.Errorf(riskmap.ENOTFOUND, "no publication %q: publications are numbered 1, 2, …", clip(s))
+		return 0, riskmap.Errorf(riskmap.ENOTFOUND, "没有第 %q 期：发布按 1、2、…… 编号", clip(s))
 	}
 	return n, nil
 }
@@ -167,7 +167,7 @@ func (s *Server) latestPublication(c echo.Context) error {
 	v := s.pub()
 	c.Response().Header().Set("Cache-Control", "no-cache")
 	if v.publication == nil {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet")
+		return riskmap.Errorf(riskmap.ENOTFOUND, "尚未发布")
 	}
 	return c.JSON(http.StatusOK, pubJSON(v.publication, false))
 }

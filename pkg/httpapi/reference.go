@@ -71,7 +71,7 @@ func (s *Server) evaluate(c echo.Context) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		return riskmap.Errorf(riskmap.EINVALID, `the body must be {"assessment": {...}, "direct_major_reason": null or text}`)
+		return riskmap.Errorf(riskmap.EINVALID, `请求体应为 {"assessment": {...}, "direct_major_reason": null 或文本}`)
 	}
 	a, err := featurejson.DecodeAssessment(req.Assessment)
 	if err != nil {

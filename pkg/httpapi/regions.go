@@ -32,7 +32,7 @@ func (v *view) listRegions(c echo.Context) error {
 	v = v.regionView(c)
 	level := c.QueryParam("level")
 	if level != "" && !riskmap.ValidRegionLevel(level) {
-		return riskmap.Errorf(riskmap.EINVALID, "level must be district, street, community or grid, got %q", clip(level))
+		return riskmap.Errorf(riskmap.EINVALID, "level 应为 district（区县）、street（街道）、community（社区）或 grid（网格），收到 %q", clip(level))
 	}
 	sums, _, err := v.grades.Summaries()
 	if err != nil {
@@ -77,7 +77,7 @@ func (v *view) regionByCode(code string) (*regionFeature, error) {
 			return &regionFeature{Type: "Feature", ID: r.Code, Geometry: geojson.NewGeometry(r.Geometry), Properties: sums[i]}, nil
 		}
 	}
-	return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no region %q", clip(code))
+	return nil, riskmap.Errorf(riskmap.ENOTFOUND, "没有区域 %q", clip(code))
 }
 
 type statRow struct {

@@ -53,7 +53,7 @@ func (s *Server) publicTileRoutes() {
 				if v.publication != nil {
 					latest = v.publication.Number
 				}
-				return riskmap.Errorf(riskmap.ENOTFOUND, "publication %q is not the one served; the latest is %d (see /public/tiles/units.json)", clip(c.Param("pub")), latest)
+				return riskmap.Errorf(riskmap.ENOTFOUND, "第 %q 期不是当前提供的一期；最新为第 %d 期（见 /public/tiles/units.json）", clip(c.Param("pub")), latest)
 			}
 			c.Set(ctxImmutable, true)
 			return h(v)(c)

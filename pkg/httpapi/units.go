@@ -27,7 +27,7 @@ func (s *Server) nextURL(c echo.Context, cursor int64) string {
 
 func (v *view) snapshot() (*spatialindex.Snapshot, error) {
 	if v.ix == nil || !v.ix.Loaded() {
-		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "the spatial index is still loading; try again shortly")
+		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "空间索引仍在载入，请稍后再试")
 	}
 	return v.ix.Snapshot(), nil
 }
@@ -76,7 +76,7 @@ func (v *view) listUnits(c echo.Context) error {
 func parseID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, riskmap.Errorf(riskmap.ENOTFOUND, "no unit %q: ids are positive whole numbers", clip(c.Param("id")))
+		return 0, riskmap.Errorf(riskmap.ENOTFOUND, "没有风险单元 %q：编号为正整数", clip(c.Param("id")))
 	}
 	return id, nil
 }
@@ -101,7 +101,7 @@ func ifMatch(c echo.Context) (int64, error) {
 	inner, closed := strings.CutSuffix(inner, `"`)
 	v, err := strconv.ParseInt(inner, 10, 64)
 	if err != nil || v < 1 || !quoted || !closed || strconv.FormatInt(v, 10) != inner {
-		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match %q names no version of this unit", clip(h))
+		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match %q 不是该单元的版本", clip(h))
 	}
 	return v, nil
 }
@@ -120,7 +120,7 @@ func (v *view) getUnit(c echo.Context) error {
 		}
 	}
 	if body == nil && v.public {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "no published unit %d", id)
+		return riskmap.Errorf(riskmap.ENOTFOUND, "没有已发布的风险单元 %d", id)
 	}
 	if body == nil {
 		// Retired units are not in the index; the store keeps them.
@@ -151,7 +151,7 @@ func (s *Server) readBody(c echo.Context) ([]byte, error) {
 		return nil, err
 	}
 	if len(b) == 0 {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "the request body is empty; send a GeoJSON Feature")
+		return nil, riskmap.Errorf(riskmap.EINVALID, "请求体为空；请发送 GeoJSON Feature")
 	}
 	return b, nil
 }

@@ -114,7 +114,7 @@ func (s *Server) resetPassword(c echo.Context) error {
 	}
 	if b, _ := s.readOptionalBody(c); len(b) > 0 {
 		if err := json.Unmarshal(b, &req); err != nil {
-			return riskmap.Errorf(riskmap.EINVALID, `send {"password": "…"} or nothing to have one generated`)
+			return riskmap.Errorf(riskmap.EINVALID, `请发送 {"password": "…"}，或不带请求体以自动生成`)
 		}
 	}
 	pw, err := s.accounts.ResetPassword(c.Request().Context(), u, req.Password, func(accounts.Change) (*riskmap.WriteRecords, error) {
@@ -181,7 +181,7 @@ func (s *Server) revokeToken(c echo.Context) error {
 	a.action, a.targetType, a.targetID = "token.revoke", "token", clip(c.Param("id"))
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id < 1 {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "no token %q", clip(c.Param("id")))
+		return riskmap.Errorf(riskmap.ENOTFOUND, "没有 API 令牌 %q", clip(c.Param("id")))
 	}
 	if err := s.accounts.RevokeToken(c.Request().Context(), id, func(accounts.Change) (*riskmap.WriteRecords, error) {
 		return s.auditRecords(c, a, http.StatusNoContent), nil

@@ -25,10 +25,10 @@ func (s *Server) checkRead(c echo.Context, id int64, category, region string) er
 	auditOf(c).denied = true
 	if v := s.pub(); v != nil && v.ix != nil && v.ix.Loaded() {
 		if _, ok := v.ix.Snapshot().Get(id); ok {
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "unit %d is outside your scope; its published fields are at /public/api/v1/units/%d", id, id)
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "风险单元 %d 不在您的管辖范围内；其公开信息见 /public/api/v1/units/%d", id, id)
 		}
 	}
-	return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
+	return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的风险单元", id)
 }
 
 // notIndexed reports whether err is from a write that was stored, with its audit row, but
@@ -68,7 +68,7 @@ func recordUnit(c echo.Context, action string, id int64, ch register.Change) {
 // hidden from the requester, so that the answer tells nothing.
 func unitNotFound(err error, id int64) error {
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "no unit %d", id)
+		return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的风险单元", id)
 	}
 	return err
 }
@@ -175,7 +175,7 @@ func (s *Server) updateUnit(c echo.Context) error {
 			return err
 		}
 		if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
-			return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it and apply your edit again", id, version)
+			return riskmap.Errorf(riskmap.EPRECONDITION, "风险单元 %d 在第 %d 版之后已被他人修改；请重新加载后再修改", id, version)
 		}
 		return s.denyScope(c, id, err)
 	}
@@ -204,7 +204,7 @@ func (s *Server) transition(action string, do func(ctx context.Context, by *risk
 				return err
 			}
 			if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
-				return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it before you %s it", id, version, strings.TrimPrefix(action, "unit."))
+				return riskmap.Errorf(riskmap.EPRECONDITION, "风险单元 %d 在第 %d 版之后已被他人修改；请重新加载后再%s", id, version, actionVerbs[strings.TrimPrefix(action, "unit.")])
 			}
 			return s.denyScope(c, id, err)
 		}
@@ -258,3 +258,6 @@ func (s *Server) readOptionalBody(c echo.Context) ([]byte, error) {
 	}
 	return bytes.TrimSpace(b), nil
 }
+
+// actionVerbs say a review action in a sentence: "请重新加载后再提交审核".
+var actionVerbs = map[string]string{"submit": "提交审核", "approve": "审核", "reject": "退回", "retire": "注销", "update": "修改"}

@@ -21,7 +21,7 @@ const MaxNoteLen = riskmap.MaxShortTextLen * 4
 // CheckNote refuses a note longer than MaxNoteLen.
 func CheckNote(note string) error {
 	if utf8.RuneCountInString(note) > MaxNoteLen {
-		return riskmap.Errorf(riskmap.EINVALID, "note: at most %d characters", MaxNoteLen)
+		return riskmap.Errorf(riskmap.EINVALID, "发布说明最多 %d 个字", MaxNoteLen)
 	}
 	return nil
 }

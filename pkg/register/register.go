@@ -103,7 +103,7 @@ func (s *Service) Create(ctx context.Context, u *riskmap.Unit) error {
 // client last saw.
 func (s *Service) Update(ctx context.Context, u *riskmap.Unit) error {
 	if u.Status == riskmap.StatusRetired {
-		return riskmap.Errorf(riskmap.EINVALID, "status: retire a unit with DELETE, not by setting its status")
+		return riskmap.Errorf(riskmap.EINVALID, "status：注销单元请用 DELETE，不要直接设置状态")
 	}
 	if err := s.Prepare(ctx, u); err != nil {
 		return err
@@ -163,7 +163,7 @@ func (s *Service) Regrade(ctx context.Context, progress func(RegradeResult)) (Re
 		res.Checked++
 		r, err := s.Grader.Evaluate(u.Assessment, u.DirectMajorReason)
 		if err != nil {
-			return res, riskmap.Errorf(riskmap.EINVALID, "unit %d (%s) has invalid stored inputs: %s", u.ID, u.Code, riskmap.ErrorMessage(err))
+			return res, riskmap.Errorf(riskmap.EINVALID, "风险单元 %d（%s）存储的评估输入无效：%s", u.ID, u.Code, riskmap.ErrorMessage(err))
 		}
 		if r.Grade != u.Grade || r.RiskValue != u.RiskValue || r.Explanation.Rule != u.Explanation.Rule || r.Explanation.Text != u.Explanation.Text {
 			u.RiskValue, u.Grade, u.Explanation = r.RiskValue, r.Grade, r.Explanation

@@ -70,7 +70,7 @@ func checkStatus(by *riskmap.User, st riskmap.Status) error {
 		return forbidden("status: a unit becomes approved only through review (POST /api/v1/units/{id}/approve by an expert or admin other than its author)")
 	}
 	if st == riskmap.StatusRetired {
-		return riskmap.Errorf(riskmap.EINVALID, "status: retire a unit with DELETE, not by setting its status")
+		return riskmap.Errorf(riskmap.EINVALID, "status：注销单元请用 DELETE，不要直接设置状态")
 	}
 	return nil
 }
@@ -162,7 +162,7 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 		return Change{}, err
 	}
 	if before.Status == riskmap.StatusRetired {
-		return Change{}, riskmap.Errorf(riskmap.ECONFLICT, "unit %d is retired; it can no longer be changed", u.ID)
+		return Change{}, riskmap.Errorf(riskmap.ECONFLICT, "风险单元 %d 已注销，不能再修改", u.ID)
 	}
 	if err := s.prepare(ctx, u, func() error {
 		if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
@@ -205,7 +205,7 @@ func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version 
 		return Change{}, err
 	}
 	if before.Version != version {
-		return Change{}, riskmap.Errorf(riskmap.EPRECONDITION, "unit %d was changed by someone else since version %d; reload it", id, version)
+		return Change{}, riskmap.Errorf(riskmap.EPRECONDITION, "风险单元 %d 在第 %d 版之后已被他人修改；请重新加载", id, version)
 	}
 	a, err := s.author(ctx, id)
 	if err != nil {

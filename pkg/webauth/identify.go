@@ -63,7 +63,7 @@ func IsUnsafe(method string) bool {
 func (a *Auth) CheckCSRF(c echo.Context, sess *riskmap.Session) error {
 	got := c.Request().Header.Get(csrfHeader)
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
-		return riskmap.Errorf(riskmap.EFORBIDDEN, "a write with a session cookie must send the session's %s header (from POST or GET /api/v1/session)", csrfHeader)
+		return riskmap.Errorf(riskmap.EFORBIDDEN, "使用会话 Cookie 的写请求须带会话的 %s 请求头（见 POST 或 GET /api/v1/session）", csrfHeader)
 	}
 	return a.CheckOrigin(c)
 }
@@ -76,7 +76,7 @@ func (a *Auth) CheckOrigin(c echo.Context) error {
 			scheme = "https"
 		}
 		if o != scheme+"://"+c.Request().Host {
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "cross-origin request from %s refused", clip(o))
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "拒绝来自 %s 的跨站请求", clip(o))
 		}
 	}
 	return nil
@@ -160,18 +160,18 @@ func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
 			tok, ok = basicToken(h)
 		}
 		if !ok || tok == "" {
-			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "Authorization must be \"Bearer <token>\"")
+			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "Authorization 应为 \"Bearer <API 令牌>\"")
 		}
 		t, err := a.store.APITokenByHash(ctx, riskmap.HashToken(strings.TrimSpace(tok)))
 		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND || (err == nil && t.RevokedAt != nil) {
-			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "the API token is unknown or revoked")
+			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "API 令牌不存在或已吊销")
 		}
 		if err != nil {
 			return nil, err
 		}
 		u, err := a.store.UserByID(ctx, t.UserID)
 		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND || (err == nil && u.Disabled) {
-			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "the API token's user is disabled")
+			return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "API 令牌所属用户已停用")
 		}
 		if err != nil {
 			// The store did not answer: that says nothing about the token (503, not 401).
