@@ -89,7 +89,7 @@ func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, r
 				row.TokenHash, row.UserID, row.CSRF, formatTime(row.CreatedAt), formatTime(row.LastSeenAt), formatTime(row.ExpiresAt),
 				row.ClientAddr, row.UserAgent)
 			if err != nil {
-				return s.accessInsertError(err, "create session", "session", row.UserID)
+				return s.accessInsertError(err, "create session", "会话", row.UserID)
 			}
 			*x = row
 			return nil
@@ -101,10 +101,10 @@ func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, r
 // userID failed.
 func (s *Store) accessInsertError(err error, op, what string, userID int64) error {
 	if isUnique(err) {
-		return riskmap.Errorf(riskmap.ECONFLICT, "the %s exists already", what)
+		return riskmap.Errorf(riskmap.ECONFLICT, "%s 已存在", what)
 	}
 	if isForeignKey(err) {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", userID)
+		return riskmap.UserIDNotFound(userID)
 	}
 	return s.dbErr(err, "%s", op)
 }
@@ -129,7 +129,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (*riskmap.Sessio
 		Scan(&x.TokenHash, &x.UserID, &x.CSRF, &created, &seen, &expires, &x.ClientAddr, &x.UserAgent)
 	if errors.Is(err, sql.ErrNoRows) {
 		// The hash is a secret's digest: it is not repeated in the message.
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the session does not exist")
+		return nil, riskmap.SessionNotFound()
 	}
 	if err != nil {
 		return nil, s.dbErr(err, "get session")
@@ -147,7 +147,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, at time.Time) err
 		if err != nil {
 			return s.dbErr(err, "touch session")
 		}
-		return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "the session does not exist"))
+		return mustAffect(res, riskmap.SessionNotFound())
 	})
 }
 
@@ -207,7 +207,7 @@ func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken,
 				row.Name, row.UserID, row.TokenHash, row.CreatedBy, formatTime(row.CreatedAt), optTimeArg(row.LastUsedAt),
 				optTimeArg(row.RevokedAt), row.Scope).Scan(&row.ID)
 			if err != nil {
-				return s.accessInsertError(err, "create API token", "API token", row.UserID)
+				return s.accessInsertError(err, "create API token", "API 令牌", row.UserID)
 			}
 			*t = row
 			return nil
@@ -241,7 +241,7 @@ func scanAPIToken(scan func(...any) error) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	return readOne(s, "get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+	return readOne(s, "get API token", riskmap.TokenNotFound(),
 		scanAPIToken, s.r.QueryRowContext(ctx, selectAPIToken+" WHERE t.token_hash = ?", hash).Scan)
 }
 
@@ -277,7 +277,7 @@ func (s *Store) touchAPIToken(ctx context.Context, tx *sql.Tx, op, update string
 	if err != nil {
 		return s.dbErr(err, "%s", op)
 	}
-	return mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no API token with id %d", id))
+	return mustAffect(res, riskmap.TokenIDNotFound(id))
 }
 
 // ServerSecret returns the secret named name, making and storing it on the first call.

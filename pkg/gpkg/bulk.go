@@ -252,7 +252,7 @@ func encodeUnits(units iter.Seq[*riskmap.Unit], ts string, out chan<- unitBatch,
 // encodeForInsert validates what the schema would reject and encodes a new unit.
 func encodeForInsert(u *riskmap.Unit, ts string) (encodedUnit, error) {
 	if u == nil {
-		return encodedUnit{}, riskmap.Errorf(riskmap.EINVALID, "the unit is nil")
+		return encodedUnit{}, riskmap.Errorf(riskmap.EINVALID, "风险单元为空")
 	}
 	status := u.Status
 	if status == "" {

@@ -63,7 +63,7 @@ func (s *Store) putIdempotent(ctx context.Context, tx *sql.Tx, r *riskmap.Idempo
 // IdempotentResponse returns the answer kept for scope and key that has not expired at
 // now.
 func (s *Store) IdempotentResponse(ctx context.Context, scope, key string, at time.Time) (*riskmap.IdempotentResponse, error) {
-	return readOne(s, "read idempotency key", riskmap.Errorf(riskmap.ENOTFOUND, "no answer is kept for idempotency key %q", key),
+	return readOne(s, "read idempotency key", riskmap.IdempotentAnswerNotFound(key),
 		func(scan func(...any) error) (*riskmap.IdempotentResponse, error) {
 			r := &riskmap.IdempotentResponse{Scope: scope, Key: key}
 			var created, expires string

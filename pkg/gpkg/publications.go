@@ -92,13 +92,13 @@ func scanPublication(scan func(...any) error) (*riskmap.Publication, error) {
 
 // LatestPublication returns the highest-numbered publication.
 func (s *Store) LatestPublication(ctx context.Context) (*riskmap.Publication, error) {
-	return readOne(s, "latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
+	return readOne(s, "latest publication", riskmap.NothingPublished(),
 		scanPublication, s.r.QueryRowContext(ctx, selectPublication+" ORDER BY number DESC LIMIT 1").Scan)
 }
 
 // GetPublication returns publication number.
 func (s *Store) GetPublication(ctx context.Context, number int64) (*riskmap.Publication, error) {
-	return readOne(s, "get publication", riskmap.Errorf(riskmap.ENOTFOUND, "no publication number %d", number),
+	return readOne(s, "get publication", riskmap.PublicationNotFound(number),
 		scanPublication, s.r.QueryRowContext(ctx, selectPublication+" WHERE number = ?", number).Scan)
 }
 
@@ -117,7 +117,7 @@ func (s *Store) PublicationUnits(ctx context.Context, number int64) iter.Seq2[*r
 			return
 		}
 		if n == 0 {
-			yield(nil, riskmap.Errorf(riskmap.ENOTFOUND, "no publication number %d", number))
+			yield(nil, riskmap.PublicationNotFound(number))
 			return
 		}
 		for a, err := range s.streamApproved(ctx, "read publication units", `SELECT unit_id, version, code, name, category,

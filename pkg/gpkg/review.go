@@ -87,7 +87,7 @@ ON CONFLICT (unit_id) DO UPDATE SET submitted_by = excluded.submitted_by, submit
 		a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimeArg(a.SubmittedAt),
 		a.ReviewedBy, optTimeArg(a.ReviewedAt), a.ApprovedVersion)
 	if isForeignKey(err) {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "no unit with id %d", a.UnitID)
+		return riskmap.UnitNotFound(a.UnitID)
 	}
 	if err != nil {
 		return s.dbErr(err, "set unit author")

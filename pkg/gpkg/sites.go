@@ -63,7 +63,7 @@ func putSites[T riskmap.Site](ctx context.Context, s *Store, table string, sites
 		for i, x := range sites {
 			g, ok := x.SiteGeometry()
 			if !ok {
-				return riskmap.Errorf(riskmap.EINVALID, "%s has no geometry", x.SiteLabel())
+				return riskmap.Errorf(riskmap.EINVALID, "%s 没有位置", x.SiteLabel())
 			}
 			geom, err := EncodeGeometry(g, SRSID)
 			if err != nil {
@@ -118,7 +118,7 @@ func (s *Store) Regions(ctx context.Context, level string) ([]*riskmap.Region, e
 
 // GetRegion returns one region.
 func (s *Store) GetRegion(ctx context.Context, code string) (*riskmap.Region, error) {
-	return readOne(s, "get region", riskmap.Errorf(riskmap.ENOTFOUND, "no region with code %q", code),
+	return readOne(s, "get region", riskmap.RegionNotFound(code),
 		scanRegion, s.r.QueryRowContext(ctx, "SELECT "+regionColumns+" FROM regions WHERE code = ?", code).Scan)
 }
 

@@ -61,7 +61,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // OpenWith is Open with options.
 func OpenWith(ctx context.Context, path string, opt Options) (*Store, error) {
 	if path == "" {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "the GeoPackage path is empty")
+		return nil, riskmap.Errorf(riskmap.EINVALID, "GeoPackage 路径为空")
 	}
 	if opt.BusyTimeout <= 0 {
 		opt.BusyTimeout = 5 * time.Second
@@ -129,12 +129,12 @@ func (s *Store) checkFile(ctx context.Context) error {
 	if err := s.w.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
 		var se *sqlite.Error
 		if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_NOTADB {
-			return riskmap.Errorf(riskmap.EINVALID, "%s is not a GeoPackage (not even a SQLite file)", s.path)
+			return riskmap.Errorf(riskmap.EINVALID, "%s 不是 GeoPackage（也不是 SQLite 文件）", s.path)
 		}
 		return s.dbErr(err, "open %s", s.path)
 	}
 	if appID != 0 && appID != applicationID {
-		return riskmap.Errorf(riskmap.EINVALID, "%s is a SQLite file of another application (application_id %#x), not a GeoPackage", s.path, appID)
+		return riskmap.Errorf(riskmap.EINVALID, "%s 是其他程序的 SQLite 文件（application_id %#x），不是 GeoPackage", s.path, appID)
 	}
 	var mode string
 	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
@@ -280,7 +280,7 @@ func (s *Store) dbErr(err error, format string, args ...any) error {
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
-		return riskmap.Errorf(riskmap.EUNAVAILABLE, "the GeoPackage file is locked by another program; try again later")
+		return riskmap.Errorf(riskmap.EUNAVAILABLE, "GeoPackage 文件被其他程序锁定，请稍后再试")
 	}
 	return fmt.Errorf("gpkg: %s: %w", fmt.Sprintf(format, args...), err)
 }

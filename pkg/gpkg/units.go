@@ -120,19 +120,19 @@ func encodeUnit(u *riskmap.Unit) (unitArgs, error) {
 // checkUnit rejects what the schema would reject with an opaque constraint error.
 func checkUnit(u *riskmap.Unit) error {
 	if u.Geometry == nil {
-		return riskmap.Errorf(riskmap.EINVALID, "unit %q has no geometry", u.Code)
+		return riskmap.Errorf(riskmap.EINVALID, "风险单元 %q 没有位置", u.Code)
 	}
 	if !u.Grade.Valid() {
-		return riskmap.Errorf(riskmap.EINVALID, "unit %q has no valid grade; grade it before storing", u.Code)
+		return riskmap.Errorf(riskmap.EINVALID, "风险单元 %q 没有有效的等级；请先定级再保存", u.Code)
 	}
 	if !u.Status.Valid() {
-		return riskmap.Errorf(riskmap.EINVALID, "unit %q has an invalid status %q", u.Code, u.Status)
+		return riskmap.Errorf(riskmap.EINVALID, "风险单元 %q 的状态 %q 无效", u.Code, u.Status)
 	}
 	if m := u.Assessment.Method; m != riskmap.MethodLS && m != riskmap.MethodLEC {
-		return riskmap.Errorf(riskmap.EINVALID, "unit %q: assessment method must be LS or LEC, got %q", u.Code, m)
+		return riskmap.Errorf(riskmap.EINVALID, "风险单元 %q：评估方法应为 LS 或 LEC，收到 %q", u.Code, m)
 	}
 	if h := u.MajorHazardSource; h != nil && (h.Level < 1 || h.Level > 4) {
-		return riskmap.Errorf(riskmap.EINVALID, "unit %q: major hazard level must be 1 to 4, got %d", u.Code, h.Level)
+		return riskmap.Errorf(riskmap.EINVALID, "风险单元 %q：重大危险源级别应为 1 至 4，收到 %d", u.Code, h.Level)
 	}
 	return nil
 }
@@ -149,7 +149,7 @@ func prepareUnit(u *riskmap.Unit) (unitArgs, []byte, error) {
 	}
 	geom, err := EncodeGeometry(u.Geometry, SRSID)
 	if err != nil {
-		return a, nil, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
+		return a, nil, riskmap.Errorf(riskmap.EINVALID, "风险单元 %q：%v", u.Code, err)
 	}
 	return a, geom, nil
 }
@@ -225,7 +225,7 @@ ON CONFLICT (unit_id) DO UPDATE SET updated_by = excluded.updated_by`, id, creat
 func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
 	u, err := queryUnit(ctx, s.r, id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no unit with id %d", id)
+		return nil, riskmap.UnitNotFound(id)
 	}
 	if err != nil {
 		return nil, s.dbErr(err, "get unit %d", id)
@@ -296,12 +296,12 @@ func (s *Store) missingOrStale(ctx context.Context, tx *sql.Tx, id, version int6
 	var current int64
 	err := tx.QueryRowContext(ctx, "SELECT version FROM risk_units WHERE id = ?", id).Scan(&current)
 	if errors.Is(err, sql.ErrNoRows) {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "no unit with id %d", id)
+		return riskmap.UnitNotFound(id)
 	}
 	if err != nil {
 		return s.dbErr(err, "read unit %d", id)
 	}
-	return riskmap.Errorf(riskmap.EPRECONDITION, "unit %d is at version %d, not %d: someone changed it; reload and try again", id, current, version)
+	return riskmap.Errorf(riskmap.EPRECONDITION, "风险单元 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再试", id, current, version)
 }
 
 // RetireUnit marks a unit retired if its version is still version, and takes it out of the
@@ -358,11 +358,11 @@ func unitFilter(f riskmap.UnitFilter) (string, []any, error) {
 	if b := f.BBox; b != nil {
 		for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return "", nil, riskmap.Errorf(riskmap.EINVALID, "bbox: coordinates must be finite numbers")
+				return "", nil, riskmap.Errorf(riskmap.EINVALID, "bbox：坐标应为有限的数值")
 			}
 		}
 		if b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
-			return "", nil, riskmap.Errorf(riskmap.EINVALID, "bbox: the minimum must not exceed the maximum")
+			return "", nil, riskmap.Errorf(riskmap.EINVALID, "bbox：最小值不能大于最大值")
 		}
 		// The R-tree finds candidates by envelope; the function then keeps only geometries
 		// that really meet the box (a diagonal line's envelope may overlap it while the line
@@ -492,7 +492,7 @@ func (s *Store) FindUnits(ctx context.Context, f riskmap.UnitFilter) ([]*riskmap
 		return nil, 0, err
 	}
 	if f.Limit < 0 {
-		return nil, 0, riskmap.Errorf(riskmap.EINVALID, "limit must not be negative")
+		return nil, 0, riskmap.Errorf(riskmap.EINVALID, "limit 不能为负数")
 	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {

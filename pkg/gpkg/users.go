@@ -29,7 +29,7 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
     disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t)).Scan(&u.ID)
 			if isUnique(err) {
-				return riskmap.Errorf(riskmap.ECONFLICT, "the user name %q is taken", u.Name)
+				return riskmap.UserNameTaken(u.Name)
 			}
 			if err != nil {
 				return s.dbErr(err, "insert user")
@@ -66,13 +66,13 @@ func scanUser(scan func(...any) error) (*riskmap.User, error) {
 
 // UserByName returns a user.
 func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
-	return readOne(s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user named %q", name),
+	return readOne(s, "get user", riskmap.UserNotFound(name),
 		scanUser, s.r.QueryRowContext(ctx, selectUser+" WHERE name = ?", name).Scan)
 }
 
 // UserByID returns a user.
 func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
-	return readOne(s, "get user", riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", id),
+	return readOne(s, "get user", riskmap.UserIDNotFound(id),
 		scanUser, s.r.QueryRowContext(ctx, selectUser+" WHERE id = ?", id).Scan)
 }
 
@@ -91,7 +91,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *riskmap.User) error {
 // keeps what rec returns, all in one transaction.
 func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSessions bool, rec riskmap.AccessRecordFunc) (int, error) {
 	if !riskmap.ValidRole(u.Role) {
-		return 0, riskmap.Errorf(riskmap.EINVALID, "role must be admin, expert or department, got %q", u.Role)
+		return 0, riskmap.Errorf(riskmap.EINVALID, "角色应为 admin（管理员）、expert（评估专家）或 department（行业部门），收到 %q", u.Role)
 	}
 	cats, regs, err := userLists(u)
 	if err != nil {
@@ -105,7 +105,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 		if err != nil {
 			return s.dbErr(err, "update user")
 		}
-		if err := mustAffect(res, riskmap.Errorf(riskmap.ENOTFOUND, "no user with id %d", u.ID)); err != nil {
+		if err := mustAffect(res, riskmap.UserIDNotFound(u.ID)); err != nil {
 			return err
 		}
 		if endSessions {

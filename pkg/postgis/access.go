@@ -66,7 +66,7 @@ func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, r
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 				row.TokenHash, row.UserID, row.CSRF, row.CreatedAt, row.LastSeenAt, row.ExpiresAt, row.ClientAddr, row.UserAgent)
 			if err != nil {
-				return accessInsertError("create session", "session", row.UserID, err)
+				return accessInsertError("create session", "会话", row.UserID, err)
 			}
 			*x = row
 			return nil
@@ -79,9 +79,9 @@ func (s *Store) CreateSessionRecorded(ctx context.Context, x *riskmap.Session, r
 func accessInsertError(op, what string, userID int64, err error) error {
 	switch {
 	case isUniqueViolation(err):
-		return riskmap.Errorf(riskmap.ECONFLICT, "the %s exists already", what)
+		return riskmap.Errorf(riskmap.ECONFLICT, "%s 已存在", what)
 	case isForeignKeyViolation(err):
-		return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", userID)
+		return riskmap.UserIDNotFound(userID)
 	}
 	return dbError(op, err)
 }
@@ -105,7 +105,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (*riskmap.Sessio
 		Scan(&x.TokenHash, &x.UserID, &x.CSRF, &x.CreatedAt, &x.LastSeenAt, &x.ExpiresAt, &x.ClientAddr, &x.UserAgent)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The hash is a secret's digest: it is not repeated in the message.
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "the session does not exist")
+		return nil, riskmap.SessionNotFound()
 	}
 	if err != nil {
 		return nil, dbError("get session", err)
@@ -121,7 +121,7 @@ func (s *Store) TouchSession(ctx context.Context, hash string, at time.Time) err
 		return dbError("touch session", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "the session does not exist")
+		return riskmap.SessionNotFound()
 	}
 	return nil
 }
@@ -180,7 +180,7 @@ func (s *Store) CreateAPITokenRecorded(ctx context.Context, t *riskmap.APIToken,
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 				row.Name, row.UserID, row.TokenHash, row.CreatedBy, row.CreatedAt, optTimestamptz(row.LastUsedAt), optTimestamptz(row.RevokedAt), row.Scope).Scan(&row.ID)
 			if err != nil {
-				return accessInsertError("create API token", "API token", row.UserID, err)
+				return accessInsertError("create API token", "API 令牌", row.UserID, err)
 			}
 			*t = row
 			return nil
@@ -203,7 +203,7 @@ func scanAPIToken(row pgx.Row) (*riskmap.APIToken, error) {
 
 // APITokenByHash returns a token, revoked or not.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (*riskmap.APIToken, error) {
-	return readOne("get API token", riskmap.Errorf(riskmap.ENOTFOUND, "the API token does not exist"),
+	return readOne("get API token", riskmap.TokenNotFound(),
 		scanAPIToken, s.pool.QueryRow(ctx, selectAPIToken+" WHERE t.token_hash = $1", hash))
 }
 
@@ -239,7 +239,7 @@ func (s *Store) touchAPIToken(ctx context.Context, q querier, op, update string,
 		return dbError(op, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "API token %d does not exist", id)
+		return riskmap.TokenIDNotFound(id)
 	}
 	return nil
 }

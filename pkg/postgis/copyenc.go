@@ -24,10 +24,10 @@ var copyTrailer = []byte{0xff, 0xff}
 func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	g, err := encodeEWKB(u.Geometry)
 	if err != nil {
-		return b, riskmap.Errorf(riskmap.EINVALID, "unit %q: geometry: %v", u.Code, err)
+		return b, riskmap.Errorf(riskmap.EINVALID, "风险单元 %q 的位置：%v", u.Code, err)
 	}
 	if err := unitcodec.Finite(&u.Assessment, &u.Explanation); err != nil {
-		return b, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
+		return b, riskmap.Errorf(riskmap.EINVALID, "风险单元 %q：%v", u.Code, err)
 	}
 	b = binary.BigEndian.AppendUint16(b, uint16(len(unitColumns)+len(riskmap.PublicTextFields)))
 	b = appendText(b, u.Code)

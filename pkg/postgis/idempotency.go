@@ -69,7 +69,7 @@ func (s *Store) IdempotentResponse(ctx context.Context, scope, key string, now t
 		FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at > $3`, scope, key, micro(now)).
 		Scan(&r.RequestHash, &r.Status, &r.ContentType, &r.Location, &r.ETag, &r.Body, &r.CreatedAt, &r.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "no answer is kept for idempotency key %q", key)
+		return nil, riskmap.IdempotentAnswerNotFound(key)
 	}
 	if err != nil {
 		return nil, dbError("read idempotency key", err)

@@ -33,7 +33,7 @@ func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, sum
 			return err
 		}
 		if attempt > 0 {
-			return riskmap.Errorf(riskmap.ECONFLICT, "another publication was being made at the same time; try again")
+			return riskmap.Errorf(riskmap.ECONFLICT, "另一期正在同时发布；请再试一次")
 		}
 	}
 }
@@ -116,13 +116,13 @@ func scanPublication(row pgx.Row) (*riskmap.Publication, error) {
 
 // LatestPublication returns the highest-numbered publication.
 func (s *Store) LatestPublication(ctx context.Context) (*riskmap.Publication, error) {
-	return readOne("latest publication", riskmap.Errorf(riskmap.ENOTFOUND, "nothing has been published yet"),
+	return readOne("latest publication", riskmap.NothingPublished(),
 		scanPublication, s.pool.QueryRow(ctx, selectPublication+" ORDER BY number DESC LIMIT 1"))
 }
 
 // GetPublication returns publication number.
 func (s *Store) GetPublication(ctx context.Context, number int64) (*riskmap.Publication, error) {
-	return readOne("get publication", riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number),
+	return readOne("get publication", riskmap.PublicationNotFound(number),
 		scanPublication, s.pool.QueryRow(ctx, selectPublication+" WHERE number = $1", number))
 }
 
@@ -142,7 +142,7 @@ func (s *Store) PublicationUnits(ctx context.Context, number int64) iter.Seq2[*r
 			return
 		}
 		if !exists {
-			yield(nil, riskmap.Errorf(riskmap.ENOTFOUND, "publication %d does not exist", number))
+			yield(nil, riskmap.PublicationNotFound(number))
 			return
 		}
 		for a, err := range s.approvedPages(ctx, "read publication units",

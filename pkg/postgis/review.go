@@ -138,7 +138,7 @@ func setUnitAuthor(ctx context.Context, q querier, a *riskmap.UnitAuthor) error 
 		a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimestamptz(a.SubmittedAt),
 		a.ReviewedBy, optTimestamptz(a.ReviewedAt), a.ApprovedVersion)
 	if isForeignKeyViolation(err) {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", a.UnitID)
+		return riskmap.UnitNotFound(a.UnitID)
 	}
 	return dbError("set unit author", err)
 }

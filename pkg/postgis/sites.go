@@ -35,7 +35,7 @@ func batchSites[T riskmap.Site](ctx context.Context, s *Store, op string, sites 
 		g, _ := x.SiteGeometry()
 		ewkb, err := encodeEWKB(g)
 		if err != nil {
-			return riskmap.Errorf(riskmap.EINVALID, "%s: geometry: %v", x.SiteLabel(), err)
+			return riskmap.Errorf(riskmap.EINVALID, "%s 的位置：%v", x.SiteLabel(), err)
 		}
 		queue(b, x, ewkb)
 	}
@@ -64,7 +64,7 @@ func (s *Store) GetRegion(ctx context.Context, code string) (*riskmap.Region, er
 		return nil, err
 	}
 	if len(rs) == 0 {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "region %q does not exist", code)
+		return nil, riskmap.RegionNotFound(code)
 	}
 	return rs[0], nil
 }

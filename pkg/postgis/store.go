@@ -93,7 +93,7 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	pc, err := pgxpool.ParseConfig(cfg.DSN)
 	if err != nil {
 		// The parse error may quote the DSN, password included: say only what is wrong.
-		return nil, riskmap.Errorf(riskmap.EINVALID, "the PostgreSQL DSN cannot be parsed; use postgres://user@host:port/dbname?sslmode=disable")
+		return nil, riskmap.Errorf(riskmap.EINVALID, "无法解析 PostgreSQL 连接串；格式如 postgres://user@host:port/dbname?sslmode=disable")
 	}
 	cc := pc.ConnConfig
 	// Values are always bound through the extended protocol, never interpolated.
@@ -117,7 +117,7 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "the PostgreSQL DSN is not usable: %s", safeMessage(err))
+		return nil, riskmap.Errorf(riskmap.EINVALID, "PostgreSQL 连接串不可用：%s", safeMessage(err))
 	}
 	s := &Store{pool: pool, cfg: cfg, now: time.Now}
 	if err := s.Ping(ctx); err != nil {
@@ -157,7 +157,7 @@ func (s *Store) Ping(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return riskmap.Errorf(riskmap.EUNAVAILABLE, "the database does not answer: %s", safeMessage(err))
+		return riskmap.Errorf(riskmap.EUNAVAILABLE, "数据库没有响应：%s", safeMessage(err))
 	}
 	return nil
 }
@@ -262,16 +262,16 @@ func dbError(op string, err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case sqlQueryCanceled:
-			return riskmap.Errorf(riskmap.EUNAVAILABLE, "the database did not answer in time; narrow the request or try again")
+			return riskmap.Errorf(riskmap.EUNAVAILABLE, "数据库未能及时响应；请缩小查询范围或稍后再试")
 		case sqlAdminShutdown, sqlCrashShutdown, sqlCannotConnect, sqlTooManyConns:
-			return riskmap.Errorf(riskmap.EUNAVAILABLE, "the database is not available; try again later")
+			return riskmap.Errorf(riskmap.EUNAVAILABLE, "数据库暂不可用，请稍后再试")
 		case sqlCheckViolation, sqlNotNull:
-			return riskmap.Errorf(riskmap.EINVALID, "a value is outside what the register allows (%s)", columnOf(pe))
+			return riskmap.Errorf(riskmap.EINVALID, "有值超出风险清单允许的范围（%s）", columnOf(pe))
 		}
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || connectionLost(err) {
-		return riskmap.Errorf(riskmap.EUNAVAILABLE, "the database is not available; try again later")
+		return riskmap.Errorf(riskmap.EUNAVAILABLE, "数据库暂不可用，请稍后再试")
 	}
 	return fmt.Errorf("postgis: %s: %w", op, err)
 }

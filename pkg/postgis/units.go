@@ -110,7 +110,7 @@ SELECT w.version, w.created_at, w.updated_at, w.status FROM w` + notifyWritten
 func unitValues(u *riskmap.Unit, version int64, created, updated time.Time) ([]any, error) {
 	g, err := encodeEWKB(u.Geometry)
 	if err != nil {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "unit %q: geometry: %v", u.Code, err)
+		return nil, riskmap.Errorf(riskmap.EINVALID, "风险单元 %q 的位置：%v", u.Code, err)
 	}
 	docs, err := unitcodec.EncodeDocuments(u)
 	if err != nil {
@@ -283,7 +283,7 @@ func (s *Store) recordedUnitTx(ctx context.Context, op string, u **riskmap.Unit,
 func (s *Store) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
 	u, err := queryUnit(ctx, s.pool, selectUnit+" WHERE id = $1", id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", id)
+		return nil, riskmap.UnitNotFound(id)
 	}
 	if err != nil {
 		return nil, dbError("get unit", err)
@@ -389,7 +389,7 @@ func (s *Store) missOrStale(ctx context.Context, q querier, id, version int64) e
 	var current int64
 	err := q.QueryRow(ctx, "SELECT version FROM risk_units WHERE id = $1", id).Scan(&current)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "unit %d does not exist", id)
+		return riskmap.UnitNotFound(id)
 	}
 	if err != nil {
 		return dbError("check unit version", err)

@@ -27,7 +27,7 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 				u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
 			if err != nil {
 				if isUniqueViolation(err) {
-					return riskmap.Errorf(riskmap.ECONFLICT, "user name %q is taken", u.Name)
+					return riskmap.UserNameTaken(u.Name)
 				}
 				return dbError("create user", err)
 			}
@@ -51,13 +51,13 @@ func scanUser(row pgx.Row) (*riskmap.User, error) {
 
 // UserByName returns a user by name.
 func (s *Store) UserByName(ctx context.Context, name string) (*riskmap.User, error) {
-	return readOne("user by name", riskmap.Errorf(riskmap.ENOTFOUND, "user %q does not exist", name),
+	return readOne("user by name", riskmap.UserNotFound(name),
 		scanUser, s.pool.QueryRow(ctx, selectUser+" WHERE name = $1", name))
 }
 
 // UserByID returns a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (*riskmap.User, error) {
-	return readOne("user by id", riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", id),
+	return readOne("user by id", riskmap.UserIDNotFound(id),
 		scanUser, s.pool.QueryRow(ctx, selectUser+" WHERE id = $1", id))
 }
 
@@ -86,7 +86,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 			return dbError("update user", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return riskmap.Errorf(riskmap.ENOTFOUND, "user %d does not exist", u.ID)
+			return riskmap.UserIDNotFound(u.ID)
 		}
 		if endSessions {
 			tag, err := tx.Exec(ctx, "DELETE FROM sessions WHERE user_id = $1", u.ID)

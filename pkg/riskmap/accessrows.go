@@ -36,10 +36,10 @@ func optAtResolution(t *time.Time, res time.Duration) *time.Time {
 // CreatedAt, and every time is in UTC at the store's resolution res.
 func (x Session) ToStore(now time.Time, res time.Duration) (Session, error) {
 	if x.TokenHash == "" {
-		return x, Errorf(EINVALID, "a session needs a token hash")
+		return x, Errorf(EINVALID, "会话缺少令牌散列")
 	}
 	if x.ExpiresAt.IsZero() {
-		return x, Errorf(EINVALID, "a session needs an expiry time")
+		return x, Errorf(EINVALID, "会话缺少过期时间")
 	}
 	x.CreatedAt = orNow(x.CreatedAt, now, res)
 	x.LastSeenAt = orNow(x.LastSeenAt, x.CreatedAt, res)
@@ -52,7 +52,7 @@ func (x Session) ToStore(now time.Time, res time.Duration) (Session, error) {
 // time is in UTC at the store's resolution res.
 func (t APIToken) ToStore(now time.Time, res time.Duration) (APIToken, error) {
 	if t.TokenHash == "" {
-		return t, Errorf(EINVALID, "an API token needs a token hash")
+		return t, Errorf(EINVALID, "API 令牌缺少散列")
 	}
 	if !ValidTokenScope(t.Scope) {
 		return t, Errorf(EINVALID, "API 令牌的权限范围 %q 无效", t.Scope)
@@ -97,7 +97,7 @@ const (
 func (f AuditFilter) PageLimit() (int, error) {
 	switch {
 	case f.Limit < 0:
-		return 0, Errorf(EINVALID, "limit must not be negative")
+		return 0, Errorf(EINVALID, "limit 不能为负数")
 	case f.Limit == 0:
 		return AuditDefaultLimit, nil
 	case f.Limit > AuditMaxLimit:
@@ -120,7 +120,7 @@ func (e AuditEntry) ToStore(now time.Time, res time.Duration) (AuditEntry, error
 			continue
 		}
 		if !json.Valid(*f.m) {
-			return e, Errorf(EINVALID, "audit entry: %s is not valid JSON", f.name)
+			return e, Errorf(EINVALID, "操作日志：%s 不是有效的 JSON", f.name)
 		}
 	}
 	e.At = orNow(e.At, now, res)

@@ -37,21 +37,21 @@ func NewCatalog(groups []CategoryGroup, cats []Category, acc []AccidentType) (*C
 		byCode: map[string]*Category{}, accByCode: map[string]*AccidentType{}, groupIndex: map[string]int{}}
 	for i, g := range groups {
 		if g.Code == "" || g.Label == "" {
-			return nil, Errorf(EINVALID, "category group %d: code and label are required", i+1)
+			return nil, Errorf(EINVALID, "第 %d 个行业大类：代码和名称必填", i+1)
 		}
 		c.groupIndex[g.Code] = i
 	}
 	for i := range cats {
 		cat := &c.Categories[i]
 		if cat.Code == "" || cat.Label == "" {
-			return nil, Errorf(EINVALID, "category %d: code and label are required", i+1)
+			return nil, Errorf(EINVALID, "第 %d 个行业领域：代码和名称必填", i+1)
 		}
 		if _, dup := c.byCode[cat.Code]; dup {
-			return nil, Errorf(EINVALID, "category %q appears twice", cat.Code)
+			return nil, Errorf(EINVALID, "行业领域 %q 重复", cat.Code)
 		}
 		gi, ok := c.groupIndex[cat.Group]
 		if !ok {
-			return nil, Errorf(EINVALID, "category %q: unknown group %q", cat.Code, cat.Group)
+			return nil, Errorf(EINVALID, "行业领域 %q：未知的大类 %q", cat.Code, cat.Group)
 		}
 		if cat.GroupLabel == "" {
 			cat.GroupLabel = groups[gi].Label
@@ -61,7 +61,7 @@ func NewCatalog(groups []CategoryGroup, cats []Category, acc []AccidentType) (*C
 	for i := range c.AccidentTypes {
 		a := &c.AccidentTypes[i]
 		if _, dup := c.accByCode[a.Code]; dup {
-			return nil, Errorf(EINVALID, "accident type %q appears twice", a.Code)
+			return nil, Errorf(EINVALID, "事故类型 %q 重复", a.Code)
 		}
 		c.accByCode[a.Code] = a
 	}

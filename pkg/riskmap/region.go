@@ -41,16 +41,16 @@ func (r *Region) Validate() error {
 	checkText(&p, "code", r.Code, 32, true)
 	checkText(&p, "name", r.Name, MaxNameLen, true)
 	if !ValidRegionLevel(r.Level) {
-		p.Add("level", "must be district, street, community or grid, got %q", clip(r.Level))
+		p.Add("level", "应为 district（区县）、street（街道）、community（社区）或 grid（网格），收到 %q", clip(r.Level))
 	}
 	if r.Level != LevelGrid && r.Code != "" && !ValidRegionCode(r.Code) {
-		p.Add("code", "must be a 6-, 9- or 12-digit administrative code, got %q", clip(r.Code))
+		p.Add("code", "应为 6、9 或 12 位行政区划代码，收到 %q", clip(r.Code))
 	}
 	if r.Population < 0 {
-		p.Add("population", "must not be negative")
+		p.Add("population", "不能为负数")
 	}
 	if len(r.Geometry) == 0 {
-		p.Add("geometry", "is required (a MultiPolygon)")
+		p.Add("geometry", "必填（MultiPolygon）")
 	} else if err := ValidateGeometry(r.Geometry); err != nil {
 		p.Add("geometry", "%s", err.Error())
 	}

@@ -31,13 +31,13 @@ func HashToken(secret string) string {
 func (t *APIToken) Validate() error {
 	var p Problems
 	if t.Name == "" || len([]rune(t.Name)) > 64 {
-		p.Add("name", "is required, at most 64 characters")
+		p.Add("name", "必填，最多 64 个字")
 	}
 	if !ValidTokenScope(t.Scope) {
 		p.Add("scope", "应为空（以该用户身份操作）或 \"metrics\"（只能读取 /metrics 与 /readyz）")
 	}
 	if t.UserName == "" {
-		p.Add("user", "names the user the token acts as")
+		p.Add("user", "应为令牌所代表的用户名")
 	}
 	return p.Err()
 }

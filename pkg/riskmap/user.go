@@ -69,26 +69,26 @@ func (u *User) Validate(cat *Catalog) error {
 	var p Problems
 	checkText(&p, "name", u.Name, 64, true)
 	if !ValidRole(u.Role) {
-		p.Add("role", "must be admin, expert or department, got %q", clip(u.Role))
+		p.Add("role", "应为 admin（管理员）、expert（评估专家）或 department（行业部门），收到 %q", clip(u.Role))
 	}
 	for _, c := range u.Categories {
 		if _, ok := cat.Category(c); !ok {
-			p.Add("categories", "unknown category %q", clip(c))
+			p.Add("categories", "未知的行业领域 %q", clip(c))
 		}
 	}
 	for _, r := range u.Regions {
 		if r == "" || len(r) > 12 || !allDigits(r) {
-			p.Add("regions", "%q is not a region-code prefix (digits, at most 12)", clip(r))
+			p.Add("regions", "%q 不是区划代码前缀（数字，最多 12 位）", clip(r))
 		}
 	}
 	if u.Role == RoleDepartment && len(u.Categories) == 0 {
-		p.Add("categories", "a department user needs at least one category in its scope")
+		p.Add("categories", "行业部门用户至少需要一个管辖行业领域")
 	}
 	if u.Role == RoleDepartment && len(u.Regions) == 0 {
-		p.Add("regions", "a department user needs at least one region-code prefix in its scope")
+		p.Add("regions", "行业部门用户至少需要一个管辖区域（区划代码前缀）")
 	}
 	if u.PasswordHash == "" {
-		p.Add("password", "is required")
+		p.Add("password", "必填")
 	}
 	return p.Err()
 }
