@@ -158,7 +158,7 @@ func addToken(t *testing.T, s riskmap.Store, name, role string) {
 	t.Helper()
 	ctx := context.Background()
 	u := &riskmap.User{Name: name, Role: role, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
-	if err := s.CreateUser(ctx, u); err != nil {
+	if err := s.CreateUserRecorded(ctx, u, nil); err != nil {
 		t.Fatal(err)
 	}
 	h := sha256.Sum256([]byte("rmk_" + name))

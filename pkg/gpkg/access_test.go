@@ -35,7 +35,7 @@ func TestValidateGPKGAccessTables(t *testing.T) {
 	}
 	must(s.Migrate(ctx))
 	u := &riskmap.User{Name: "专家甲", Role: riskmap.RoleExpert, PasswordHash: "x"}
-	must(s.CreateUser(ctx, u))
+	must(s.CreateUserRecorded(ctx, u, nil))
 	now := time.Now()
 	must(s.CreateSession(ctx, &riskmap.Session{TokenHash: "h", UserID: u.ID, CSRF: "c", ExpiresAt: now.Add(time.Hour)}))
 	must(s.CreateAPIToken(ctx, &riskmap.APIToken{Name: "t", UserID: u.ID, TokenHash: "th", LastUsedAt: &now}))

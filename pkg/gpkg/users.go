@@ -11,12 +11,8 @@ import (
 
 // Users (riskmap.UserStore).
 
-// CreateUser stores a new user and sets its ID and CreatedAt.
-func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
-	return s.CreateUserRecorded(ctx, u, nil)
-}
-
-// CreateUserRecorded is CreateUser that keeps what rec returns in the same transaction.
+// CreateUserRecorded stores a new user, sets its ID and CreatedAt, and keeps what rec returns
+// (the audit row; nil: nothing) in the same transaction.
 func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec riskmap.AccessRecordFunc) error {
 	cats, regs, err := userLists(u)
 	if err != nil {

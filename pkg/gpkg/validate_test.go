@@ -135,7 +135,7 @@ func TestValidateGPKG(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin, PasswordHash: "x"}); err != nil {
+	if err := s.CreateUserRecorded(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin, PasswordHash: "x"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {

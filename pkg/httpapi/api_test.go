@@ -107,7 +107,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	for _, tu := range testUsers {
 		u := *tu
 		u.PasswordHash = hash
-		if err := store.CreateUser(ctx, &u); err != nil {
+		if err := store.CreateUserRecorded(ctx, &u, nil); err != nil {
 			t.Fatal(err)
 		}
 		tokens[u.Name] = "rmk_test_" + u.Name

@@ -62,7 +62,7 @@ func FuzzListQuery(f *testing.F) {
 		f.Fatal(err)
 	}
 	admin := &riskmap.User{Name: "fuzz", Role: riskmap.RoleAdmin, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
-	if err := store.CreateUser(ctx, admin); err != nil {
+	if err := store.CreateUserRecorded(ctx, admin, nil); err != nil {
 		f.Fatal(err)
 	}
 	if err := store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "fuzz", UserID: admin.ID, TokenHash: sha("rmk_fuzz"), CreatedAt: time.Now()}); err != nil {

@@ -9,12 +9,8 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// CreateUser stores a new user and sets its ID and, when unset, CreatedAt.
-func (s *Store) CreateUser(ctx context.Context, u *riskmap.User) error {
-	return s.CreateUserRecorded(ctx, u, nil)
-}
-
-// CreateUserRecorded is CreateUser that keeps what rec returns in the same transaction.
+// CreateUserRecorded stores a new user, sets its ID and CreatedAt, and keeps what rec returns
+// (the audit row; nil: nothing) in the same transaction.
 func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec riskmap.AccessRecordFunc) error {
 	created := u.CreatedAt.UTC().Truncate(time.Microsecond)
 	if u.CreatedAt.IsZero() {

@@ -117,8 +117,6 @@ func (u *User) InScope(category, regionCode string) bool {
 
 // UserStore keeps users. Every store passes the same contract tests (pkg/storetest).
 type UserStore interface {
-	// CreateUser stores a new user; ECONFLICT if the name is taken.
-	CreateUser(ctx context.Context, u *User) error
 	// UserByName returns a user; ENOTFOUND if there is none.
 	UserByName(ctx context.Context, name string) (*User, error)
 	// UserByID returns a user; ENOTFOUND if there is none.
@@ -130,8 +128,9 @@ type UserStore interface {
 	// of the user u.ID. ENOTFOUND if there is none.
 	UpdateUser(ctx context.Context, u *User) error
 
-	// CreateUserRecorded is CreateUser that also keeps what rec returns (the audit row) in
-	// the same transaction: both commit or neither does. A nil rec records nothing.
+	// CreateUserRecorded stores a new user (ECONFLICT if the name is taken) and keeps what
+	// rec returns (the audit row) in the same transaction: both commit or neither does. A
+	// nil rec records nothing.
 	CreateUserRecorded(ctx context.Context, u *User, rec AccessRecordFunc) error
 	// UpdateUserRecorded is UpdateUser that, when endSessions is set, also ends every
 	// session of the user (a disabled user, a reset password) in the same transaction, and

@@ -40,7 +40,7 @@ func wantOptTime(t *testing.T, what string, want, got *time.Time) {
 func mustUser(t *testing.T, s riskmap.Store, name string) *riskmap.User {
 	t.Helper()
 	u := &riskmap.User{Name: name, Role: riskmap.RoleExpert, PasswordHash: "$argon2id$v=19$" + name}
-	must(t, s.CreateUser(ctx(), u))
+	must(t, s.CreateUserRecorded(ctx(), u, nil))
 	return u
 }
 

@@ -334,7 +334,7 @@ func testAccessRecords(t *testing.T, open Opener) {
 
 	u := &riskmap.User{Name: "rec-user-3", Role: riskmap.RoleDepartment, Department: "住建局",
 		Categories: []string{"construction"}, Regions: []string{"530481"}, PasswordHash: "h1"}
-	must(t, s.CreateUser(ctx(), u))
+	must(t, s.CreateUserRecorded(ctx(), u, nil))
 	uid := strconv.FormatInt(u.ID, 10)
 
 	t.Run("ErrUpdateUserRecordRollsBack", func(t *testing.T) {

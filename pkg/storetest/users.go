@@ -13,9 +13,9 @@ func testUsers(t *testing.T, open Opener) {
 	s := open(t)
 	u := &riskmap.User{Name: "zhujian", Role: riskmap.RoleDepartment, Department: "住建局",
 		Categories: []string{"construction", "old_buildings"}, Regions: []string{"530481001"}, PasswordHash: "$argon2id$v=19$x"}
-	must(t, s.CreateUser(ctx(), u))
+	must(t, s.CreateUserRecorded(ctx(), u, nil))
 	if u.ID == 0 || u.CreatedAt.IsZero() {
-		t.Fatalf("CreateUser must set id and created_at: %+v", u)
+		t.Fatalf("CreateUserRecorded must set id and created_at: %+v", u)
 	}
 	got, err := s.UserByName(ctx(), "zhujian")
 	must(t, err)
@@ -23,7 +23,7 @@ func testUsers(t *testing.T, open Opener) {
 		got.PasswordHash != u.PasswordHash || got.Department != "住建局" || got.Disabled {
 		t.Fatalf("user round trip: %+v", got)
 	}
-	wantCode(t, s.CreateUser(ctx(), &riskmap.User{Name: "zhujian", Role: riskmap.RoleAdmin, PasswordHash: "h"}), riskmap.ECONFLICT)
+	wantCode(t, s.CreateUserRecorded(ctx(), &riskmap.User{Name: "zhujian", Role: riskmap.RoleAdmin, PasswordHash: "h"}, nil), riskmap.ECONFLICT)
 	_, err = s.UserByName(ctx(), "nobody")
 	wantCode(t, err, riskmap.ENOTFOUND)
 	n, err := s.CountUsers(ctx())

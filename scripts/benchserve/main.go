@@ -296,7 +296,7 @@ func benchToken(ctx context.Context, store *postgis.Store) string {
 	_, _ = crand.Read(b)
 	secret := "rmk_bench_" + hex.EncodeToString(b)
 	u := &riskmap.User{Name: "bench-" + hex.EncodeToString(b[:4]), Role: riskmap.RoleExpert, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
-	must(store.CreateUser(ctx, u))
+	must(store.CreateUserRecorded(ctx, u, nil))
 	h := sha256.Sum256([]byte(secret))
 	must(store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "make bench", UserID: u.ID, TokenHash: hex.EncodeToString(h[:]),
 		CreatedBy: "make bench", CreatedAt: time.Now()}))
