@@ -165,15 +165,15 @@ func checkSite(name, region string, g orb.Geometry) error {
 func load[P any](fsys fs.FS, name string) (*geojson.FeatureCollectionOf[P], error) {
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "demo: %s: %v", name, err)
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "演示数据 %s：%v", name, err)
 	}
 	var fc geojson.FeatureCollectionOf[P]
 	if err := json.Unmarshal(b, &fc); err != nil {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "demo: %s is not a GeoJSON FeatureCollection: %v", name, err)
+		return nil, riskmap.Errorf(riskmap.EINVALID, "演示数据 %s 不是 GeoJSON FeatureCollection：%v", name, err)
 	}
 	for i, f := range fc.Features {
 		if f == nil || f.Geometry == nil {
-			return nil, featureErr(name, i, "geometry", "is required")
+			return nil, featureErr(name, i, "geometry", "必填")
 		}
 	}
 	return &fc, nil
@@ -183,5 +183,5 @@ func featureErr(file string, i int, field, msg string) error {
 	if field != "" {
 		msg = field + ": " + msg
 	}
-	return riskmap.Errorf(riskmap.EINVALID, "demo: %s feature %d: %s", file, i+1, msg)
+	return riskmap.Errorf(riskmap.EINVALID, "演示数据 %s 第 %d 个要素：%s", file, i+1, msg)
 }

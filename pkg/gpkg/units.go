@@ -301,7 +301,7 @@ func (s *Store) missingOrStale(ctx context.Context, tx *sql.Tx, id, version int6
 	if err != nil {
 		return s.dbErr(err, "read unit %d", id)
 	}
-	return riskmap.Errorf(riskmap.EPRECONDITION, "风险单元 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再试", id, current, version)
+	return riskmap.StaleVersion(id, version, current)
 }
 
 // RetireUnit marks a unit retired if its version is still version, and takes it out of the

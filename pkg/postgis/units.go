@@ -394,8 +394,7 @@ func (s *Store) missOrStale(ctx context.Context, q querier, id, version int64) e
 	if err != nil {
 		return dbError("check unit version", err)
 	}
-	return riskmap.Errorf(riskmap.EPRECONDITION,
-		"unit %d has changed since version %d (it is now at version %d); reload it and apply the change again", id, version, current)
+	return riskmap.StaleVersion(id, version, current)
 }
 
 // unitError names the taken code of a unique violation.

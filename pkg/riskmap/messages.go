@@ -42,3 +42,8 @@ func RegionNotFound(code string) error {
 func IdempotentAnswerNotFound(key string) error {
 	return Errorf(ENOTFOUND, "没有保存幂等键 %q 的应答", clip(key))
 }
+
+// StaleVersion: a write named version of unit id, which is at current now.
+func StaleVersion(id, version, current int64) error {
+	return Errorf(EPRECONDITION, "风险单元 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再修改", id, current, version)
+}

@@ -94,7 +94,7 @@ type ctmpl struct {
 // next review dates; nil means the built-in defaults.
 func New(regions []*riskmap.Region, cat *riskmap.Catalog, grader *grading.Grader) (*Generator, error) {
 	if cat == nil || len(cat.Categories) == 0 {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "synth: the catalog has no categories")
+		return nil, riskmap.Errorf(riskmap.EINVALID, "合成数据：行业目录中没有行业领域")
 	}
 	if grader == nil {
 		grader = config.Default().Grader
@@ -135,7 +135,7 @@ func (g *Generator) initPlaces(regions []*riskmap.Region) error {
 				continue
 			}
 			if err := riskmap.ValidateGeometry(r.Geometry); err != nil {
-				return riskmap.Errorf(riskmap.EINVALID, "synth: region %s: geometry %v", r.Code, err)
+				return riskmap.Errorf(riskmap.EINVALID, "合成数据：区域 %s 的位置 %v", r.Code, err)
 			}
 			g.placeIdx[r.Code] = len(g.places)
 			g.places = append(g.places, newPlace(r, byCode[r.ParentCode]))
@@ -145,7 +145,7 @@ func (g *Generator) initPlaces(regions []*riskmap.Region) error {
 		}
 	}
 	if len(g.places) == 0 {
-		return riskmap.Errorf(riskmap.EINVALID, "synth: no region with a geometry to place units in")
+		return riskmap.Errorf(riskmap.EINVALID, "合成数据：没有带位置的区域可放置单元")
 	}
 	// Order by code so that the output does not depend on the order regions came in.
 	sort.Slice(g.places, func(i, j int) bool { return g.places[i].code < g.places[j].code })
@@ -227,7 +227,7 @@ func (g *Generator) initCategories(cat *riskmap.Catalog) error {
 		g.kindTotal[k] = sum
 	}
 	if g.kindTotal[kPoint]+g.kindTotal[kLine]+g.kindTotal[kArea] == 0 {
-		return riskmap.Errorf(riskmap.EINVALID, "synth: no category can be generated")
+		return riskmap.Errorf(riskmap.EINVALID, "合成数据：没有可生成的行业领域")
 	}
 	return nil
 }
@@ -324,7 +324,7 @@ func (g *Generator) Unit(r *rand.Rand, code string, s Spec) (*riskmap.Unit, erro
 	case KindPoint, KindLine, KindArea:
 		kind = int(s.Kind) - 1
 	default:
-		return nil, riskmap.Errorf(riskmap.EINVALID, "synth: unknown geometry kind %d", s.Kind)
+		return nil, riskmap.Errorf(riskmap.EINVALID, "合成数据：未知的几何类型 %d", s.Kind)
 	}
 	if s.Category == "" {
 		if kind < 0 || g.kindTotal[kind] == 0 {
@@ -334,7 +334,7 @@ func (g *Generator) Unit(r *rand.Rand, code string, s Spec) (*riskmap.Unit, erro
 	}
 	ci, ok := g.catIdx[s.Category]
 	if !ok {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "synth: unknown category %q", s.Category)
+		return nil, riskmap.Errorf(riskmap.EINVALID, "合成数据：未知的行业领域 %q", s.Category)
 	}
 	return g.make(r, &state{}, []byte(code), ci, kind), nil
 }
@@ -372,7 +372,7 @@ func (g *Generator) PickPlace(r *rand.Rand) string {
 func (g *Generator) PointIn(r *rand.Rand, code string) (orb.Point, error) {
 	i, ok := g.placeIdx[code]
 	if !ok {
-		return orb.Point{}, riskmap.Errorf(riskmap.ENOTFOUND, "synth: no place %q", code)
+		return orb.Point{}, riskmap.Errorf(riskmap.ENOTFOUND, "合成数据：没有地点 %q", code)
 	}
 	return g.places[i].point(r), nil
 }
@@ -381,7 +381,7 @@ func (g *Generator) PointIn(r *rand.Rand, code string) (orb.Point, error) {
 func (g *Generator) AreaIn(r *rand.Rand, code string, radius float64) (orb.Polygon, error) {
 	i, ok := g.placeIdx[code]
 	if !ok {
-		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "synth: no place %q", code)
+		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "合成数据：没有地点 %q", code)
 	}
 	return g.places[i].area(r, radius, nil), nil
 }

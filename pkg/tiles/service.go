@@ -117,7 +117,7 @@ func (s *Service) Units(ctx context.Context, t maptile.Tile) (*Tile, error) {
 		return nil, err
 	}
 	if !s.loaded() {
-		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "the map is still loading; try again shortly")
+		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "地图仍在载入，请稍后再试")
 	}
 	k := Key{LayerUnits, t}
 	if tile, _, ok := s.cache.Get(k); ok {
@@ -134,7 +134,7 @@ func (s *Service) UnitsWhere(ctx context.Context, t maptile.Tile, keep func(*spa
 		return nil, err
 	}
 	if !s.loaded() {
-		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "the map is still loading; try again shortly")
+		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "地图仍在载入，请稍后再试")
 	}
 	raw, n, err := RenderUnitsWhere(s.snapshot(), t, s.opt, keep)
 	if err != nil {

@@ -127,14 +127,14 @@ type Tile struct {
 // checkTile rejects a tile outside the zoom range or the grid of its zoom.
 func (o Options) checkTile(t maptile.Tile) error {
 	if int(t.Z) > o.MaxZoom {
-		return riskmap.Errorf(riskmap.EINVALID, "tile zoom %d is above the maximum zoom %d", t.Z, o.MaxZoom)
+		return riskmap.Errorf(riskmap.EINVALID, "瓦片级别 %d 超过最大级别 %d", t.Z, o.MaxZoom)
 	}
 	if !t.Valid() {
 		n := uint64(1) << t.Z
 		if uint64(t.X) >= n {
-			return riskmap.Errorf(riskmap.EINVALID, "tile x %d is outside 0..%d at zoom %d", t.X, n-1, t.Z)
+			return riskmap.Errorf(riskmap.EINVALID, "瓦片 x %d 超出第 %d 级的范围 0 至 %d", t.X, t.Z, n-1)
 		}
-		return riskmap.Errorf(riskmap.EINVALID, "tile y %d is outside 0..%d at zoom %d", t.Y, n-1, t.Z)
+		return riskmap.Errorf(riskmap.EINVALID, "瓦片 y %d 超出第 %d 级的范围 0 至 %d", t.Y, t.Z, n-1)
 	}
 	return nil
 }

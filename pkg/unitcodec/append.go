@@ -44,7 +44,7 @@ type Documents struct {
 // keep them, in one buffer and one string. It refuses a number JSON cannot write.
 func EncodeDocuments(u *riskmap.Unit) (Documents, error) {
 	if err := Finite(&u.Assessment, &u.Explanation); err != nil {
-		return Documents{}, riskmap.Errorf(riskmap.EINVALID, "unit %q: %v", u.Code, err)
+		return Documents{}, riskmap.Errorf(riskmap.EINVALID, "风险单元 %q：%v", u.Code, err)
 	}
 	b := make([]byte, 0, 512)
 	b = AppendAssessment(b, &u.Assessment, Stored)
