@@ -32,6 +32,16 @@ function legendCounts(page) {
   return page.$$eval('.legend-row', (rows) => Object.fromEntries(rows.map((r) => [r.dataset.grade, r.querySelector('.legend-count').textContent.replace(/,/g, '')])));
 }
 
+/** searchUnit finds a unit by its code in the search field, chooses it and waits for its details. */
+async function searchUnit(page, code) {
+  const unit = (await api(srv.url, 'GET', `/api/v1/units?limit=1&q=${code}`)).body.features[0];
+  await page.fill('.search-input', unit.properties.code);
+  await page.waitForSelector('.search-item');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#drawer .unit-name');
+  return unit;
+}
+
 /** clickAt clicks the map at a longitude/latitude. */
 async function clickAt(page, lon, lat) {
   const pt = await page.evaluate(([lon, lat]) => {
@@ -269,11 +279,7 @@ test('statistics chart the units by grade × category and by region', async () =
 
 test('statistics stay legible with a unit\'s details open beside them', async () => {
   const page = await openMap();
-  const unit = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
-  await page.fill('.search-input', unit.properties.code);
-  await page.waitForSelector('.search-item');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#drawer .unit-name');
+  const unit = await searchUnit(page, 'CJ-WHP-0002');
   await page.click('#btn-stats');
   await page.waitForSelector('.chart[data-chart=region] .bar-row');
   await page.waitForTimeout(300);
@@ -420,11 +426,7 @@ test('typed search text is readable on the internal and the public map', async (
 
 test('search by name or code flies to the unit', async () => {
   const page = await openMap();
-  const unit = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
-  await page.fill('.search-input', unit.properties.code);
-  await page.waitForSelector('.search-item');
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#drawer .unit-name');
+  const unit = await searchUnit(page, 'CJ-WHP-0002');
   assert.equal(await page.textContent('#drawer .unit-name'), unit.properties.name);
   await page.waitForTimeout(900);
   const center = await page.evaluate(() => window.riskmap.map.getCenter());

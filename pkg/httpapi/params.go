@@ -157,26 +157,15 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	return lp, p.Err()
 }
 
-// parseStats reads the query of GET /api/v1/stats: a region prefix and categories.
+// statsParams are the query parameters of GET /api/v1/stats.
+var statsParams = map[string]bool{"region": true, "category": true}
+
+// parseStats reads the query of GET /api/v1/stats: a region prefix and categories, read as
+// a list's are; no limit.
 func (s *Server) parseStats(q url.Values) (*riskmap.UnitFilter, error) {
-	var p riskmap.Problems
-	f := &riskmap.UnitFilter{}
-	if region := q.Get("region"); region != "" {
-		if len(region) > 15 || strings.Trim(region, "0123456789") != "" {
-			p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(region))
-		}
-		f.RegionPrefix = region
-	}
-	if list := q.Get("category"); list != "" {
-		f.Categories = []string{}
-		for _, code := range SplitList(list) {
-			if _, ok := s.cfg.Catalog.Category(code); !ok {
-				p.Add("category", "未知的行业领域 %q；见 /api/v1/categories", clip(code))
-			}
-			f.Categories = append(f.Categories, code)
-		}
-	}
-	return f, p.Err()
+	f, err := s.parseList(q, statsParams)
+	f.Limit = 0
+	return f, err
 }
 
 // SplitList reads a comma-separated list, without blanks and empty items.
