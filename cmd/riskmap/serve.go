@@ -65,7 +65,7 @@ func (m *Main) serve(ctx context.Context) error {
 	svc.Index = ix                               // every write reaches the index before its response
 	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions),
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
-		Assets: assets(), TiandituKey: m.TiandituKey, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
+		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
 			LoginWindow: m.LoginWindow, LoginFailuresPerAccount: m.LoginPerAccount, LoginFailuresPerAddr: m.LoginPerAddress}})
 	ln, err := net.Listen("tcp", m.Listen)

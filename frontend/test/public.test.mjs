@@ -125,6 +125,17 @@ test('the public search finds units by code but never by their internal name', a
   assert.equal(byCode.numberMatched, 1);
 });
 
+test('the public map says who publishes it and the hotline to call', async () => {
+  const { page } = await openPublic();
+  const cfg = (await api(srv.url, 'GET', '/public/api/v1/ui-config', undefined, {}, { as: null })).body;
+  assert.equal(cfg.publisher.hotline, '12350');
+  const text = await page.textContent('.public-contact');
+  assert.ok(text.includes(`发布单位：${cfg.publisher.name}`) && text.includes('安全生产举报投诉热线：12350'), text);
+  assert.equal(await page.getAttribute('.public-contact a', 'href'), 'tel:12350');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('the public search finds places by name and shows them whole', async () => {
   const { page } = await openPublic();
   await page.fill('.search-input', '双树村');

@@ -38,6 +38,14 @@ type File struct {
 	CategoryGroups []riskmap.CategoryGroup          `json:"category_groups,omitempty"`
 	Categories     []riskmap.Category               `json:"categories,omitempty"`
 	AccidentTypes  []riskmap.AccidentType           `json:"accident_types,omitempty"`
+	Publisher      *Publisher                       `json:"publisher,omitempty"`
+}
+
+// Publisher says who publishes the public map and how citizens reach them, shown on it.
+type Publisher struct {
+	Name         string `json:"name"`
+	Hotline      string `json:"hotline"`
+	HotlineLabel string `json:"hotline_label"`
 }
 
 // Config is the checked configuration in force.
@@ -45,6 +53,7 @@ type Config struct {
 	Grader     *grading.Grader
 	Catalog    *riskmap.Catalog
 	RegionRule RegionRule
+	Publisher  Publisher
 }
 
 // Default returns the built-in configuration.
@@ -109,7 +118,11 @@ func build(over *File) (*Config, error) {
 	if err := checkRule(f.RegionRule); err != nil {
 		return nil, err
 	}
-	return &Config{Grader: g, Catalog: cat, RegionRule: *f.RegionRule}, nil
+	c := &Config{Grader: g, Catalog: cat, RegionRule: *f.RegionRule}
+	if f.Publisher != nil {
+		c.Publisher = *f.Publisher
+	}
+	return c, nil
 }
 
 func checkRule(r *RegionRule) error {

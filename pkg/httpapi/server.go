@@ -55,6 +55,8 @@ type Config struct {
 	Assets fs.FS
 	// TiandituKey is the browser key of 天地图 basemaps, handed to the pages; "" hides them.
 	TiandituKey string
+	// Publisher says who publishes the public map and its hotline (config "publisher").
+	Contact config.Publisher
 	// Regions are the regions of the regional map, loaded once at start.
 	Regions []*riskmap.Region
 	// TileOptions tune the vector tiles (zero: defaults).

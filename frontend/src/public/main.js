@@ -51,6 +51,16 @@ function plainCounts(level, counts) {
   return parts.length ? `${here}有${parts.join('、')}。` : `${here}暂无公布的风险点。`;
 }
 
+/** addContact says on the map who publishes it and how citizens reach them (config "publisher"). */
+function addContact(map, pub) {
+  if (!pub || !(pub.name || pub.hotline)) return;
+  const c = L.control({ position: 'bottomleft' });
+  c.onAdd = () => h('div.public-contact',
+    pub.name ? h('span', `发布单位：${pub.name}`) : null,
+    pub.hotline ? h('span', `${pub.hotline_label || '热线'}：`, h('a', { href: `tel:${pub.hotline}` }, pub.hotline)) : null);
+  c.addTo(map);
+}
+
 /** showPublication writes "第 N 期 · 发布于 …" in the header. */
 function showPublication(pub) {
   const el = $('#publication');
@@ -101,6 +111,7 @@ async function main() {
     },
   });
   window.riskmap = app;
+  addContact(app.map, app.cfg.publisher);
   app.publication = await pubP;
   // A numbered publication's tiles are served only while it is the latest: when a new one
   // is published, move to it (checked when the page is shown again, and every 10 minutes).
