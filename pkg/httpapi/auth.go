@@ -154,7 +154,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				return riskmap.Errorf(riskmap.EUNAUTHORIZED, "%s", msg)
 			}
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "您的角色（%s）无权执行 %s %s", roleName(p.User.Role), c.Request().Method, c.Path())
+			return riskmap.Errorf(riskmap.EFORBIDDEN, "您的角色（%s）无权执行 %s %s", riskmap.RoleLabel(p.User.Role), c.Request().Method, c.Path())
 		}
 		// Logging in again (which rotates the session) needs no token: it proves itself with
 		// the password, and login checks where it comes from itself.
@@ -283,17 +283,4 @@ func (s *Server) logout(c echo.Context) error {
 		written(c)
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// roleName says a role in Chinese for a message.
-func roleName(role string) string {
-	switch role {
-	case riskmap.RoleAdmin:
-		return "管理员"
-	case riskmap.RoleExpert:
-		return "评估专家"
-	case riskmap.RoleDepartment:
-		return "行业部门"
-	}
-	return role
 }

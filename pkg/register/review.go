@@ -232,7 +232,7 @@ func (s *Service) transition(ctx context.Context, by *riskmap.User, id, version 
 func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
 	return s.transition(ctx, by, id, version, func(u *riskmap.Unit, _ *riskmap.UnitAuthor) error {
 		if u.Status != riskmap.StatusDraft {
-			return riskmap.Errorf(riskmap.ECONFLICT, "只有草稿可以提交审核；风险单元 %d 现为%s", id, statusName(u.Status))
+			return riskmap.Errorf(riskmap.ECONFLICT, "只有草稿可以提交审核；风险单元 %d 现为%s", id, u.Status.Label())
 		}
 		return nil
 	}, riskmap.StatusSubmitted, func(a *riskmap.UnitAuthor, _ *riskmap.Unit) {
@@ -244,7 +244,7 @@ func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int6
 func (s *Service) reviewCheck(by *riskmap.User, id int64) func(u *riskmap.Unit, a *riskmap.UnitAuthor) error {
 	return func(u *riskmap.Unit, a *riskmap.UnitAuthor) error {
 		if u.Status != riskmap.StatusSubmitted {
-			return riskmap.Errorf(riskmap.ECONFLICT, "只有待审核的单元可以审核；风险单元 %d 现为%s", id, statusName(u.Status))
+			return riskmap.Errorf(riskmap.ECONFLICT, "只有待审核的单元可以审核；风险单元 %d 现为%s", id, u.Status.Label())
 		}
 		if by != nil && !riskmap.CanReview(by, a.UpdatedBy) {
 			if by.Role == riskmap.RoleDepartment {
@@ -288,19 +288,4 @@ func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int6
 		return Change{}, err
 	}
 	return Change{Before: before, After: after}, s.index(after)
-}
-
-// statusName says a status in a sentence: "现为已审核".
-func statusName(st riskmap.Status) string {
-	switch st {
-	case riskmap.StatusDraft:
-		return "草稿"
-	case riskmap.StatusSubmitted:
-		return "待审核"
-	case riskmap.StatusApproved:
-		return "已审核"
-	case riskmap.StatusRetired:
-		return "已注销"
-	}
-	return string(st)
 }

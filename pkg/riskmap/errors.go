@@ -107,9 +107,3 @@ func (p Problems) Err() error {
 	}
 	return &Error{Code: EINVALID, Message: msg, Fields: append([]FieldError(nil), p...)}
 }
-
-// CodeTaken is the conflict of a unit whose register number another unit that is not
-// retired holds already: the same message from every store.
-func CodeTaken(code string) error {
-	return Errorf(ECONFLICT, "编号 %q 已被另一个未注销的风险单元使用", clip(code))
-}

@@ -47,3 +47,9 @@ func IdempotentAnswerNotFound(key string) error {
 func StaleVersion(id, version, current int64) error {
 	return Errorf(EPRECONDITION, "风险单元 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再修改", id, current, version)
 }
+
+// CodeTaken is the conflict of a unit whose register number another unit that is not
+// retired holds already: the same message from every store.
+func CodeTaken(code string) error {
+	return Errorf(ECONFLICT, "编号 %q 已被另一个未注销的风险单元使用", clip(code))
+}

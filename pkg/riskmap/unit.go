@@ -22,6 +22,21 @@ const (
 	StatusRetired   Status = "retired"
 )
 
+// Label is the status in Chinese: 草稿, 待审核, 已审核, 已注销.
+func (s Status) Label() string {
+	switch s {
+	case StatusDraft:
+		return "草稿"
+	case StatusSubmitted:
+		return "待审核"
+	case StatusApproved:
+		return "已审核"
+	case StatusRetired:
+		return "已注销"
+	}
+	return string(s)
+}
+
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
 	switch s {

@@ -45,6 +45,19 @@ const (
 	RoleDepartment = "department"
 )
 
+// RoleLabel is a role in Chinese: 管理员, 评估专家, 行业部门.
+func RoleLabel(role string) string {
+	switch role {
+	case RoleAdmin:
+		return "管理员"
+	case RoleExpert:
+		return "评估专家"
+	case RoleDepartment:
+		return "行业部门"
+	}
+	return role
+}
+
 // ValidRole reports whether s is a role.
 func ValidRole(s string) bool {
 	return s == RoleAdmin || s == RoleExpert || s == RoleDepartment
