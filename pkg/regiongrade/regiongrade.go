@@ -110,6 +110,7 @@ func summarize(r Region, c [4]int, rule config.RegionRule) Summary {
 	case "count":
 		s.Grade = riskmap.GradeBlue
 		s.Rule = "count"
+		words := "未达到任何等级的数量门槛"
 		for i, g := range riskmap.Grades[:3] {
 			min := rule.Thresholds[g]
 			// Units of grade g or higher count towards g.
@@ -120,10 +121,11 @@ func summarize(r Region, c [4]int, rule config.RegionRule) Summary {
 			if min > 0 && float64(n) >= min {
 				s.Grade = g
 				s.Rule = fmt.Sprintf("≥ %s units of %s or higher → %s", num(min), g, g)
+				words = fmt.Sprintf("%s及以上单元不少于 %s 个", g.ShortLabel(), num(min))
 				break
 			}
 		}
-		s.Explanation = fmt.Sprintf("区域内有%s；按数量规则（%s），判定为%s（%s）。", countText, countRuleZh(s.Rule, s.Grade), s.Grade.Label(), s.Grade.ColourName())
+		s.Explanation = fmt.Sprintf("区域内有%s；按数量规则（%s），判定为%s（%s）。", countText, words, s.Grade.Label(), s.Grade.ColourName())
 	default: // weighted_index
 		w := rule.Weights
 		weighted := w[riskmap.GradeRed]*float64(c[0]) + w[riskmap.GradeOrange]*float64(c[1]) +
@@ -152,16 +154,6 @@ func summarize(r Region, c [4]int, rule config.RegionRule) Summary {
 	}
 	s.GradeLabel = s.Grade.Label()
 	return s
-}
-
-// countRuleZh says the count rule that applied in Chinese: "较大及以上单元不少于 3 个", or
-// "未达到任何等级的数量门槛" when none did.
-func countRuleZh(rule string, g riskmap.Grade) string {
-	var n string
-	if _, err := fmt.Sscanf(rule, "≥ %s units", &n); err != nil || rule == "count" {
-		return "未达到任何等级的数量门槛"
-	}
-	return fmt.Sprintf("%s及以上单元不少于 %s 个", g.ShortLabel(), n)
 }
 
 func zhRule(rule string) string {
