@@ -42,14 +42,19 @@ async function searchUnit(page, code) {
   return unit;
 }
 
-/** clickAt clicks the map at a longitude/latitude. */
-async function clickAt(page, lon, lat) {
-  const pt = await page.evaluate(([lon, lat]) => {
+/** pointAt is where on the page the map shows a longitude/latitude. */
+function pointAt(page, lon, lat) {
+  return page.evaluate(([lon, lat]) => {
     const m = window.riskmap.map;
     const p = m.latLngToContainerPoint([lat, lon]);
     const r = m.getContainer().getBoundingClientRect();
     return { x: r.left + p.x, y: r.top + p.y };
   }, [lon, lat]);
+}
+
+/** clickAt clicks the map at a longitude/latitude. */
+async function clickAt(page, lon, lat) {
+  const pt = await pointAt(page, lon, lat);
   await page.mouse.click(pt.x, pt.y);
 }
 
@@ -310,13 +315,7 @@ test('a unit\'s hover tip goes when a filter removes the unit', async () => {
   const unit = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
   await page.evaluate(([lon, lat]) => window.riskmap.map.setView([lat, lon], 17, { animate: false }), unit.geometry.coordinates);
   await waitTiles(page);
-  const [lon, lat] = unit.geometry.coordinates;
-  const pt = await page.evaluate(([lon, lat]) => {
-    const m = window.riskmap.map;
-    const p = m.latLngToContainerPoint([lat, lon]);
-    const r = m.getContainer().getBoundingClientRect();
-    return { x: r.left + p.x, y: r.top + p.y };
-  }, [lon, lat]);
+  const pt = await pointAt(page, ...unit.geometry.coordinates);
   await page.mouse.move(pt.x, pt.y);
   await page.waitForSelector('.unit-tip');
   // Untick the unit's grade with the keyboard: the mouse stays on the unit.

@@ -494,9 +494,9 @@ export class AdminPanel {
       if (!(e.count > 1)) return fmtDateTime(e.at, true);
       return [fmtDateTime(e.at, true), ' ', h('span.audit-count', { title: `1 分钟内重复 ${e.count} 次，最后一次 ${fmtDateTime(e.last_at, true)}` }, `×${e.count}`)];
     };
-    // Units are named by their code and name, read once for the page (what the admin may read).
-    const names = new Map();
-    await Promise.all([...new Set(entries.filter((e) => e.target_type === 'unit' && e.target_id).map((e) => e.target_id))].map(async (id) => {
+    // Units are named by their code and name, each read once while the panel is open.
+    const names = (this.unitNames ||= new Map());
+    await Promise.all([...new Set(entries.filter((e) => e.target_type === 'unit' && e.target_id && !names.has(e.target_id)).map((e) => e.target_id))].map(async (id) => {
       try {
         const f = (await this.api.unit(id)).data;
         names.set(id, `${f.properties.code} ${f.properties.name}`);

@@ -106,20 +106,19 @@ export function searchBox(api, { placeholder = '搜索单元名称或编号', de
  * the places of a search, each with its level and the name of the region above it.
  */
 export function regionPlaces(regionsP, levelLabel) {
-  return async (q) => {
-    const r = await regionsP;
+  // The places are listed once, when the regions arrive; each search only filters them.
+  const placesP = regionsP.then((r) => {
     const all = Object.entries(r).flatMap(([level, fc]) => fc.features.map((f) => ({ level, f })));
     const names = new Map(all.map(({ f }) => [f.properties.code, f.properties.name]));
     const parent = (code) => names.get(code.length > 9 ? code.slice(0, 9) : code.slice(0, 6)) || '';
-    return all
-      .filter(({ f }) => f.properties.name && f.properties.name.includes(q))
-      .map(({ level, f }) => ({
-        code: f.properties.code,
-        name: f.properties.name,
-        geometry: f.geometry,
-        sub: [levelLabel(level), f.properties.code.length > 6 ? parent(f.properties.code) : ''].filter(Boolean).join(' · '),
-      }));
-  };
+    return all.filter(({ f }) => f.properties.name).map(({ level, f }) => ({
+      code: f.properties.code,
+      name: f.properties.name,
+      geometry: f.geometry,
+      sub: [levelLabel(level), f.properties.code.length > 6 ? parent(f.properties.code) : ''].filter(Boolean).join(' · '),
+    }));
+  });
+  return async (q) => (await placesP).filter((p) => p.name.includes(q));
 }
 
 /** flyToPlace shows a place (a region) whole. */
