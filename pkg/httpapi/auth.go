@@ -148,9 +148,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !r.allows(p.User) && !(r == monitoring && p.Token != nil && p.Token.Scope == riskmap.TokenScopeMetrics) {
 			if p.User == nil {
-				msg := "log in first (POST /api/v1/session), or send Authorization: Bearer with an API token"
+				msg := "请先登录（POST /api/v1/session），或以 Authorization: Bearer 发送 API 令牌"
 				if p.Ended != "" {
-					msg = p.Ended + "; log in again"
+					msg = p.Ended + "；请重新登录"
 				}
 				return riskmap.Errorf(riskmap.EUNAUTHORIZED, "%s", msg)
 			}

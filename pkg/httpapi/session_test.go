@@ -78,7 +78,7 @@ func TestSessionLimits(t *testing.T) {
 		t.Fatalf("past the idle limit: %d", code)
 	}
 	r := e.do("GET", "/api/v1/session", "", "Authorization", "", "Cookie", ck)
-	if r.code != 401 || !strings.Contains(string(r.body), "ended") {
+	if r.code != 401 || !strings.Contains(string(r.body), "已结束") {
 		t.Fatalf("the page learns the session ended: %d %s", r.code, r.body)
 	}
 }
