@@ -461,6 +461,11 @@ func unitFilter(f riskmap.UnitFilter) (string, []any, error) {
 	case !f.IncludeRetired:
 		conds = append(conds, "status <> 'retired'")
 	}
+	if d := f.ReviewDueBefore; d != nil {
+		// Dates are stored as text, YYYY-MM-DD, which sorts as the dates do.
+		conds = append(conds, "next_review_due < ?")
+		args = append(args, d.UTC().Format(dateLayout))
+	}
 	if len(conds) == 0 {
 		return "", nil, nil
 	}

@@ -36,3 +36,42 @@ func TestListFiltersAreHonouredOrRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestOverdueFilter: overdue=true keeps the units whose 下次复核 date has passed, on the
+// list, its count, the CSV and the tiles; any other value is refused in Chinese.
+func TestOverdueFilter(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			for code, due := range map[string]string{"OD-PAST": "2020-01-01", "OD-FUTURE": "2099-01-01", "OD-NONE": ""} {
+				body := feature(code, "复核测试 "+code, 102.912, 24.671, 4, 5)
+				if due != "" {
+					body = strings.Replace(body, `"properties":{`, `"properties":{"next_review_due":"`+due+`",`, 1)
+				}
+				if r := e.do("POST", "/api/v1/units", body, e.as("expert1")...); r.code != 201 {
+					t.Fatalf("create %s: %d %s", code, r.code, r.body)
+				}
+			}
+			r := e.do("GET", "/api/v1/units?q=OD-&overdue=true", "")
+			if r.code != 200 {
+				t.Fatalf("overdue list: %d %s", r.code, r.body)
+			}
+			got := r.json(t)
+			if got["numberMatched"].(float64) != 1 || !strings.Contains(string(r.body), "OD-PAST") {
+				t.Errorf("overdue=true must select only OD-PAST: %s", r.body)
+			}
+			if r := e.do("GET", "/api/v1/units?q=OD-&overdue=false", ""); r.json(t)["numberMatched"].(float64) != 3 {
+				t.Errorf("overdue=false must not filter: %s", r.body)
+			}
+			if r := e.do("GET", "/api/v1/units.csv?q=OD-&overdue=1", ""); r.code != 200 || !strings.Contains(string(r.body), "OD-PAST") || strings.Contains(string(r.body), "OD-FUTURE") {
+				t.Errorf("CSV overdue=1: %d %s", r.code, r.body)
+			}
+			if r := e.do("GET", "/api/v1/units?overdue=yes", ""); r.code != 400 || !strings.Contains(string(r.body), "逾期") {
+				t.Errorf("overdue=yes: %d %s, want 400 in Chinese", r.code, r.body)
+			}
+			if r := e.do("GET", "/tiles/units/10/826/441.pbf?overdue=true", ""); r.code != 200 && r.code != 204 {
+				t.Errorf("tile with overdue: %d %s", r.code, r.body)
+			}
+		})
+	}
+}

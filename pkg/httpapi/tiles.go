@@ -19,7 +19,7 @@ import (
 const mvtType = "application/vnd.mapbox-vector-tile"
 
 // tileFilters are the query parameters a units tile takes.
-var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true}
+var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true, "overdue": true}
 
 // tileRoutes serves an internal view's tiles under prefix.
 func (v *view) tileRoutes(prefix string, r rule) {

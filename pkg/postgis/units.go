@@ -515,6 +515,9 @@ func unitFilter(f riskmap.UnitFilter) *filterQuery {
 	case !f.IncludeRetired:
 		q.add("status <> 'retired'")
 	}
+	if d := f.ReviewDueBefore; d != nil {
+		q.add("next_review_due < " + q.arg(d.UTC().Format(time.DateOnly)) + "::date")
+	}
 	return q
 }
 

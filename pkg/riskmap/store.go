@@ -3,6 +3,7 @@ package riskmap
 import (
 	"context"
 	"iter"
+	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -24,6 +25,10 @@ type UnitFilter struct {
 	Statuses []Status
 	// IncludeRetired also returns retired units when Statuses is empty.
 	IncludeRetired bool
+	// ReviewDueBefore, when set, keeps the units whose next review (NextReviewDue, 下次复核)
+	// falls before that day: overdue on it. Units without a review date never match. Only
+	// the date of ReviewDueBefore (in UTC, as dates are stored) counts.
+	ReviewDueBefore *time.Time
 	// Scope, when it is a department user, keeps only the units in that user's scope
 	// (User.InScope); any other user sees everything.
 	Scope *User

@@ -2,6 +2,7 @@ package riskmap
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
@@ -42,9 +43,18 @@ type UnitFacts struct {
 	Department string
 	Grade      Grade
 	Status     Status
-	Geometry   orb.Geometry
+	// ReviewDue is the day of the next review (DayNumber of NextReviewDue); 0 for none.
+	ReviewDue int32
+	Geometry  orb.Geometry
 	// Bound is the bounding box of Geometry.
 	Bound orb.Bound
+}
+
+// FactsOf is what a UnitFilter tests of u.
+func FactsOf(u *Unit) UnitFacts {
+	return UnitFacts{Code: u.Code, Name: u.Name, Category: u.Category, RegionCode: u.RegionCode,
+		Department: u.ResponsibleDepartment, Grade: u.Grade, Status: u.Status,
+		ReviewDue: ReviewDayOf(u.NextReviewDue), Geometry: u.Geometry, Bound: u.Geometry.Bound()}
 }
 
 // UnitMatcher is a UnitFilter made ready to test many units: its lists made sets and its q
@@ -60,7 +70,23 @@ type UnitMatcher struct {
 	q          string // lower-cased
 	kind       GeometryKind
 	statuses   []Status
-	retired    bool // whether retired units pass when statuses is empty
+	retired    bool  // whether retired units pass when statuses is empty
+	dueBefore  int32 // a DayNumber; 0 for no test
+}
+
+// DayNumber numbers the date of t (in UTC, as dates are stored) from 1 for 1970-01-01, so
+// that 0 can stand for no date; earlier dates are below 1 too.
+func DayNumber(t time.Time) int32 {
+	y, m, d := t.UTC().Date()
+	return int32(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()/86400) + 1
+}
+
+// ReviewDayOf is the DayNumber of a unit's next review, 0 for none.
+func ReviewDayOf(t *time.Time) int32 {
+	if t == nil {
+		return 0
+	}
+	return max(DayNumber(*t), 1)
 }
 
 // Matcher makes the filter ready to test units; make it once per query, not per unit.
@@ -69,6 +95,9 @@ func (f *UnitFilter) Matcher() *UnitMatcher {
 		statuses: f.Statuses, retired: f.IncludeRetired}
 	if f.Scope != nil && f.Scope.Role == RoleDepartment {
 		m.scope = f.Scope
+	}
+	if f.ReviewDueBefore != nil {
+		m.dueBefore = max(DayNumber(*f.ReviewDueBefore), 1)
 	}
 	m.categories = setOf(f.Categories)
 	m.depts = setOf(f.Departments)
@@ -122,6 +151,9 @@ func (m *UnitMatcher) Match(u *UnitFacts) bool {
 		return false
 	}
 	if !m.status(u.Status) {
+		return false
+	}
+	if m.dueBefore != 0 && (u.ReviewDue == 0 || u.ReviewDue >= m.dueBefore) {
 		return false
 	}
 	if b := m.bbox; b != nil {
@@ -185,5 +217,6 @@ func (m *UnitMatcher) MatchCounted(category, regionCode string) bool {
 // but paging.
 func (m *UnitMatcher) All() bool {
 	return m.bbox == nil && m.scope == nil && m.categories == nil && !m.anyGrade && m.region == "" &&
-		m.depts == nil && m.q == "" && m.kind == "" && len(m.statuses) == 0
+		m.depts == nil && m.q == "" && m.kind == "" && len(m.statuses) == 0 &&
+		m.dueBefore == 0
 }

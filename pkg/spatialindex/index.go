@@ -383,9 +383,7 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 }
 
 func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
-	f := &Feature{ID: u.ID, Version: u.Version, UnitFacts: riskmap.UnitFacts{Code: u.Code, Name: u.Name,
-		Category: u.Category, RegionCode: u.RegionCode, Department: u.ResponsibleDepartment, Grade: u.Grade,
-		Status: u.Status, Geometry: u.Geometry, Bound: u.Geometry.Bound()}}
+	f := &Feature{ID: u.ID, Version: u.Version, UnitFacts: riskmap.FactsOf(u)}
 	if ix.public {
 		// The public's name of a unit is its public label (公开名称), or none.
 		f.Name, f.Department = u.PublicLabel, ""

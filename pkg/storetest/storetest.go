@@ -292,10 +292,18 @@ func ids(us []*riskmap.Unit) []int64 {
 func testFind(t *testing.T, open Opener) {
 	s := open(t)
 	depts := map[string]string{"A-001": "应急管理局", "B-002": "教育局", "C-003": "水务局", "D-004": "住建局", "E-005": "应急管理局"}
+	day := func(y int, m time.Month, d int) *time.Time {
+		t := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		return &t
+	}
+	// 下次复核: A and E are overdue on 2026-12-06, B is due that day, C has no date.
+	dues := map[string]*time.Time{"A-001": day(2026, 1, 15), "B-002": day(2026, 12, 6), "C-003": nil,
+		"D-004": day(2027, 3, 1), "E-005": day(2025, 6, 30)}
 	mk := func(code, name, cat, region string, g riskmap.Grade, st riskmap.Status, geom orb.Geometry) *riskmap.Unit {
 		u := NewUnit(code, geom)
 		u.Name, u.Category, u.RegionCode, u.Grade, u.Status = name, cat, region, g, st
 		u.ResponsibleDepartment = depts[code]
+		u.NextReviewDue = dues[code]
 		must(t, s.CreateUnit(ctx(), u))
 		return u
 	}
@@ -306,9 +314,11 @@ func testFind(t *testing.T, open Opener) {
 	d := mk("D-004", "燃气干管 O'Brien", "lifeline_gas", "530481001002", riskmap.GradeOrange, riskmap.StatusSubmitted,
 		orb.LineString{{102.80, 24.50}, {103.00, 24.50}})
 	e := mk("E-005", "已注销单元", "roads", "530481001001", riskmap.GradeRed, riskmap.StatusApproved, orb.Point{102.91, 24.67})
-	_, err := s.RetireUnit(ctx(), e.ID, e.Version)
+	e, err := s.RetireUnit(ctx(), e.ID, e.Version)
 	must(t, err)
 
+	dec7late := time.Date(2026, 12, 7, 23, 59, 0, 0, time.UTC)
+	all := []*riskmap.Unit{a, b, c, d, e}
 	bb := func(minx, miny, maxx, maxy float64) *orb.Bound {
 		return &orb.Bound{Min: orb.Point{minx, miny}, Max: orb.Point{maxx, maxy}}
 	}
@@ -356,6 +366,9 @@ func testFind(t *testing.T, open Opener) {
 			Regions: []string{"5304%"}}}, nil},
 		{"ScopeWithoutRegions", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals"}}}, nil},
 		{"ScopeOfAdminIsEverything", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleAdmin}}, []*riskmap.Unit{a, b, c, d}},
+		{"ReviewDueBefore", riskmap.UnitFilter{ReviewDueBefore: day(2026, 12, 6)}, []*riskmap.Unit{a}},
+		{"ReviewDueBeforeIsDateOnly", riskmap.UnitFilter{ReviewDueBefore: &dec7late}, []*riskmap.Unit{a, b}},
+		{"ReviewDueBeforeRetired", riskmap.UnitFilter{ReviewDueBefore: day(2027, 12, 31), IncludeRetired: true}, []*riskmap.Unit{a, b, d, e}},
 		{"ScopeAndFilters", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals", "lifeline_gas"},
 			Regions: []string{"530481"}}, Kind: riskmap.KindLine, Departments: []string{"住建局"}}, []*riskmap.Unit{d}},
 	}
@@ -365,6 +378,17 @@ func testFind(t *testing.T, open Opener) {
 			must(t, err)
 			if !slices.Equal(ids(got), ids(tc.want)) || n != len(tc.want) {
 				t.Fatalf("want ids %v (matched %d), got %v (matched %d)", ids(tc.want), len(tc.want), ids(got), n)
+			}
+			// The spatial index answers the same filter with its matcher: it must agree.
+			m := tc.f.Matcher()
+			var matched []*riskmap.Unit
+			for _, u := range all {
+				if facts := riskmap.FactsOf(u); m.Match(&facts) {
+					matched = append(matched, u)
+				}
+			}
+			if !slices.Equal(ids(matched), ids(tc.want)) {
+				t.Fatalf("the index's matcher selects %v, the store %v", ids(matched), ids(tc.want))
 			}
 		})
 	}
