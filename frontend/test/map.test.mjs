@@ -262,6 +262,25 @@ test('the register table sorts, pages and exports what it shows as CSV', async (
   await page.context().close();
 });
 
+test('overdue reviews are counted, filtered and marked in the register', async () => {
+  const n = (await api(srv.url, 'GET', '/api/v1/units?overdue=true&limit=1')).body.numberMatched;
+  assert.ok(n > 0, 'the demo city has reviews past their date');
+  const page = await openMap();
+  const label = n.toLocaleString('zh-CN');
+  await page.waitForFunction((label) => document.querySelector('.overdue-count')?.textContent === `（${label}）`, label);
+  await page.check('#f-overdue');
+  await page.waitForFunction((label) => document.querySelector('.matched').textContent === `筛选结果：${label} 个风险单元`, label);
+  await page.click('#btn-register');
+  await page.waitForFunction((label) => document.querySelector('.table-status')?.textContent.startsWith(`共 ${label} 个单元`), label);
+  // Every row is overdue, marked in red with how long.
+  const marks = await page.$$eval('table.register tbody tr[data-id]', (rows) => rows.map((r) => [r.classList.contains('overdue'), r.querySelector('.overdue small')?.textContent || '']));
+  assert.ok(marks.length > 0 && marks.every(([o, t]) => o && /^逾期 [\d,]+ 天$/.test(t)), JSON.stringify(marks.slice(0, 3)));
+  await page.uncheck('#f-overdue');
+  await page.waitForFunction(() => /共 3,000 个单元/.test(document.querySelector('.table-status').textContent));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('statistics chart the units by grade × category and by region', async () => {
   const page = await openMap();
   await page.click('#btn-stats');

@@ -72,6 +72,10 @@ func TestOverdueFilter(t *testing.T) {
 			if r := e.do("GET", "/tiles/units/10/826/441.pbf?overdue=true", ""); r.code != 200 && r.code != 204 {
 				t.Errorf("tile with overdue: %d %s", r.code, r.body)
 			}
+			// Review dates are internal: the public may not filter by them.
+			if r := e.do("GET", "/public/tiles/units/10/826/441.pbf?overdue=true", "", "Authorization", ""); r.code != 400 {
+				t.Errorf("public tile with overdue: %d %s, want 400", r.code, r.body)
+			}
 		})
 	}
 }

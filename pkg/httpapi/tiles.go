@@ -21,6 +21,9 @@ const mvtType = "application/vnd.mapbox-vector-tile"
 // tileFilters are the query parameters a units tile takes.
 var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true, "overdue": true}
 
+// publicTileFilters are those the public may use: review dates are internal.
+var publicTileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true}
+
 // tileRoutes serves an internal view's tiles under prefix.
 func (v *view) tileRoutes(prefix string, r rule) {
 	if v.tiles == nil {
@@ -160,7 +163,11 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 		}
 		if layer == tiles.LayerUnits && (len(q) > 0 || dept) {
 			// The map's filters: grade, category, region, department, status; and a department's scope.
-			p, err := v.parseList(c, q, tileFilters)
+			allowed := tileFilters
+			if v.public {
+				allowed = publicTileFilters
+			}
+			p, err := v.parseList(c, q, allowed)
 			if err != nil {
 				return err
 			}

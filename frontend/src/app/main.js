@@ -153,6 +153,7 @@ function onClosed() {
 function onSaved(f) {
   toast(`已保存：${f.properties.name}（${grade(f.properties.grade).label}）`, 'ok');
   refreshPending();
+  if (refreshOverdue) refreshOverdue();
   app.refreshData();
   if (refreshMatched) refreshMatched();
   table.reloadIfOpen();
@@ -178,6 +179,9 @@ function buildSidebar() {
   const communitySel = h('select#f-community', { 'aria-label': '社区（村）' });
   const statusSel = h('select#f-status', { 'aria-label': '审核状态' }, h('option', { value: '' }, '全部状态'),
     [['submitted', '待审核'], ['draft', '草稿'], ['approved', '已审核']].map(([v, l]) => h('option', { value: v }, l)));
+  // Reviews overdue (下次复核 in the past): a filter, with how many there are in scope.
+  const overdueBox = h('input#f-overdue', { type: 'checkbox' });
+  const overdueCount = h('span.overdue-count', '');
   const gradeBoxes = GRADE_CODES.map((code) =>
     h('label.grade-chip', { dataset: { grade: code } },
       h('input', { type: 'checkbox', checked: true, value: code, name: 'grade' }),
@@ -217,8 +221,9 @@ function buildSidebar() {
     const region = communitySel.value || streetSel.value || districtSel.value || '';
     const empty = grades.length === 0 || (cats != null && cats.length === 0);
     const statuses = statusSel.value ? [statusSel.value] : null;
-    app.setFilters({ grades, categories: cats, region, statuses, empty });
-    document.body.dataset.filtered = grades.length < 4 || cats || region || statuses ? '1' : '';
+    const overdue = overdueBox.checked;
+    app.setFilters({ grades, categories: cats, region, statuses, overdue, empty });
+    document.body.dataset.filtered = grades.length < 4 || cats || region || statuses || overdue ? '1' : '';
     table.reloadIfOpen();
     stats.reloadIfOpen();
     if (empty) {
@@ -242,7 +247,7 @@ function buildSidebar() {
     }
   };
   groupSel.addEventListener('change', () => { fillCategories(); apply(); });
-  for (const el of [catSel, deptSel, statusSel, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
+  for (const el of [catSel, deptSel, statusSel, overdueBox, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
   // The review queue (待审核) in the header: choosing it filters to the submitted units and
   // opens the register table on them.
   showPending = () => {
@@ -265,6 +270,16 @@ function buildSidebar() {
   communitySel.addEventListener('change', () => apply().then(zoomToChosen));
   fillCategories();
   fillRegions();
+  refreshOverdue = async () => {
+    try {
+      const n = (await api.units({ overdue: 'true', limit: 1 })).numberMatched;
+      overdueCount.textContent = `（${n.toLocaleString('zh-CN')}）`;
+      overdueCount.title = `下次复核日期已过的单元：${n.toLocaleString('zh-CN')} 个`;
+    } catch {
+      /* keep the last count */
+    }
+  };
+  refreshOverdue();
 
   const reset = () => {
     groupSel.value = '';
@@ -275,6 +290,7 @@ function buildSidebar() {
     streetSel.value = '';
     communitySel.value = '';
     statusSel.value = '';
+    overdueBox.checked = false;
     for (const l of gradeBoxes) l.querySelector('input').checked = true;
     fillRegions().then(apply);
   };
@@ -291,7 +307,8 @@ function buildSidebar() {
       h('label.field', h('span', '监管部门'), deptSel)),
     h('section.side-section',
       h('h2', '审核状态'),
-      h('label.field', h('span', '状态'), statusSel)),
+      h('label.field', h('span', '状态'), statusSel),
+      h('label.check.overdue-filter', overdueBox, '仅看逾期未复核', overdueCount)),
     h('section.side-section',
       h('h2', '所属区域'),
       h('label.field', h('span', '区县'), districtSel),
@@ -370,6 +387,7 @@ let table;
 let stats;
 let refreshMatched = null;
 let showPending = null;
+let refreshOverdue = null;
 
 /** refreshPending writes the number of units waiting for review on the header's 待审核 button. */
 async function refreshPending() {

@@ -2,7 +2,8 @@
 // paged, with CSV export of exactly the rows it lists, in its order.
 import { h, replace, debounce, fmtNumber } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
-import { STATUS, fmtDate } from '../lib/labels.js';
+import { STATUS, fmtDate, chinaDay } from '../lib/labels.js';
+import '../css/register.css';
 import { filterParams } from '../lib/unitlayer.js';
 import { query } from '../lib/api.js';
 
@@ -17,6 +18,18 @@ export function csvCell(v) {
   let s = v == null ? '' : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * overdueDays is how many days ago a 下次复核 date (YYYY-MM-DD) passed, in China, or 0 when
+ * it has not (or there is none).
+ */
+export function overdueDays(due, now = new Date()) {
+  if (!due) return 0;
+  const today = chinaDay(now.toISOString());
+  const d = String(due).slice(0, 10);
+  if (!today || d >= today) return 0;
+  return Math.round((Date.parse(today) - Date.parse(d)) / 86400000);
 }
 
 export class RegisterTable {
@@ -45,7 +58,11 @@ export class RegisterTable {
       { key: 'responsible_department', label: '监管部门', get: (p) => p.responsible_department },
       { key: 'responsible_unit', label: '责任单位', get: (p) => p.responsible_unit },
       { key: 'status', label: '状态', get: (p) => STATUS[p.status] || p.status },
-      { key: 'next_review_due', label: '下次复核', get: (p) => p.next_review_due || '', render: (p) => fmtDate(p.next_review_due) },
+      { key: 'next_review_due', label: '下次复核', get: (p) => p.next_review_due || '',
+        render: (p) => {
+          const late = overdueDays(p.next_review_due);
+          return late ? h('span.overdue', { title: `已逾期 ${late} 天未复核` }, fmtDate(p.next_review_due), h('small', `逾期 ${fmtNumber(late)} 天`)) : fmtDate(p.next_review_due);
+        } },
     ];
     this.onMove = debounce(() => this.open && this.viewOnly && this.load(), 300);
     app.map.on('moveend', this.onMove);
@@ -185,7 +202,7 @@ export class RegisterTable {
           c.label, h('span.sort-mark', sorted ? (this.sort.dir > 0 ? ' ▲' : ' ▼') : '')));
     }));
     const body = slice.length
-      ? slice.map((f) => h('tr', { dataset: { id: f.id }, tabindex: 0, onclick: () => this.onRow(f), onkeydown: (e) => e.key === 'Enter' && this.onRow(f) },
+      ? slice.map((f) => h('tr', { dataset: { id: f.id }, class: overdueDays(f.properties.next_review_due) ? 'overdue' : null, tabindex: 0, onclick: () => this.onRow(f), onkeydown: (e) => e.key === 'Enter' && this.onRow(f) },
         this.columns.map((c) => h('td', { class: cellClass(c) }, c.render ? c.render(f.properties) : (c.get(f.properties) ?? '')))))
       : h('tr', h('td.empty', { colspan: this.columns.length }, this.loading ? '' : '当前范围内没有符合条件的风险单元'));
     replace(

@@ -22,6 +22,7 @@ export function filterParams(f) {
     category: f.categories && f.categories.length ? f.categories : null,
     region: f.region || null,
     status: f.statuses && f.statuses.length ? f.statuses : null,
+    overdue: f.overdue ? 'true' : null,
   };
 }
 
@@ -224,7 +225,8 @@ export class UnitLayer {
   }
 
   url() {
-    const q = query(filterParams(this.filters));
+    // The public tiles know no review dates: overdue is an internal filter.
+    const q = query(filterParams(this.base === '/public' ? { ...this.filters, overdue: false } : this.filters));
     return q ? `${this.template}${this.template.includes('?') ? '&' : '?'}${q}` : this.template;
   }
 
