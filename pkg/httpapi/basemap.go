@@ -75,7 +75,6 @@ func (s *Server) basemapTile(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", basemapCache)
-	h.Set("Access-Control-Allow-Origin", "*")
 	data, etag := t.Data, t.ETag
 	if t.Encoding == "gzip" {
 		h.Add("Vary", "Accept-Encoding")

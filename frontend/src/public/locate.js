@@ -10,6 +10,7 @@ import { pointInGeometry } from '../lib/basemaps.js';
 /** RADIUS is how far "nearby" reaches, in metres; at most LIMIT units are listed. */
 export const RADIUS = 1000;
 const LIMIT = 10;
+const PAGE = 1000; // the list's largest page
 
 const R = 6371008.8;
 
@@ -166,23 +167,31 @@ export function addLocate(map, api, { cityP, onPick }) {
     L.circleMarker(ll, { pane: 'locate', radius: 8, color: '#fff', weight: 2, fillColor: '#1a73e8', fillOpacity: 1, className: 'locate-here' }).bindTooltip('您的位置').addTo(layer);
     map.fitBounds(L.latLng(ll).toBounds(RADIUS * 2), { animate: false });
     show(h('p.nearby-message', '正在查找附近的风险单元……'));
+    // One page of the list holds at most 1000 units: where more lie within 1 km (a dense
+    // centre), the circle narrows until the page holds them all, so none nearer is missed.
+    let radius = RADIUS;
     let fc;
     try {
-      fc = await api.units({ bbox: bboxAround(here, RADIUS), limit: 1000 });
+      for (;;) {
+        fc = await api.units({ bbox: bboxAround(here, radius), limit: PAGE });
+        if (!(fc.numberMatched > (fc.features || []).length) || radius <= 100) break;
+        radius /= 2;
+      }
     } catch (e) {
       show(h('p.nearby-message.nearby-error', `查找附近的风险单元失败：${e.message}`));
       return;
     }
+    const within = radius >= 1000 ? `${radius / 1000} 公里` : `${Math.round(radius)} 米`;
     const near = (fc.features || [])
       .map((f) => ({ f, d: geometryDistance(here, f.geometry) }))
-      .filter((x) => x.d <= RADIUS)
+      .filter((x) => x.d <= radius)
       .sort((a, b) => a.d - b.d);
     if (!near.length) {
-      show(h('h3.nearby-title', '附近 1 公里内'), h('p.nearby-message', '附近 1 公里内没有公布的风险单元。'));
+      show(h('h3.nearby-title', `附近 ${within}内`), h('p.nearby-message', `附近 ${within}内没有公布的风险单元。`));
       return;
     }
     show(
-      h('h3.nearby-title', `附近 1 公里内的风险单元（${near.length} 个${near.length > LIMIT ? `，列出最近的 ${LIMIT} 个` : ''}）`),
+      h('h3.nearby-title', `附近 ${within}内的风险单元（${near.length} 个${near.length > LIMIT ? `，列出最近的 ${LIMIT} 个` : ''}）`),
       h('ol.nearby-list', near.slice(0, LIMIT).map(({ f, d }) => {
         const p = f.properties;
         return h('li', h('button.nearby-item', { type: 'button', dataset: { id: f.id, grade: p.grade }, onclick: () => onPick(f) },
