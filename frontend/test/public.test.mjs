@@ -358,3 +358,19 @@ test('street and community names show at the zooms where they fit, inside their 
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('我的位置 on a phone: the list fits the screen under the map controls', async () => {
+  const fc = (await api(srv.url, 'GET', '/public/api/v1/units?limit=50', undefined, {}, { as: null })).body;
+  const [longitude, latitude] = fc.features.find((f) => f.geometry.type === 'Point').geometry.coordinates;
+  const page = await openPage(browser, srv.url, { width: 390, height: 844, contextOptions: { geolocation: { latitude, longitude }, permissions: ['geolocation'] } });
+  await page.goto(srv.url + '/public');
+  await waitInteractive(page);
+  await page.click('.locate-button');
+  await page.waitForSelector('.nearby-item');
+  const r = await page.$eval('.nearby', (e) => e.getBoundingClientRect().toJSON());
+  assert.ok(r.left >= 0 && r.right <= 390 && r.bottom <= 844, JSON.stringify(r));
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'no horizontal scroll');
+  await screenshot(page, 'public-locate-phone.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
