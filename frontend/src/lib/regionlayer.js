@@ -186,6 +186,21 @@ export function labelAnchor(geom) {
   return at ? { at, r } : null;
 }
 
+/** geometryBounds is the LatLngBounds of a GeoJSON geometry's coordinates. */
+function geometryBounds(g) {
+  let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      w = Math.min(w, c[0]);
+      e = Math.max(e, c[0]);
+      s = Math.min(s, c[1]);
+      n = Math.max(n, c[1]);
+    } else for (const x of c) walk(x);
+  };
+  walk(g.coordinates || []);
+  return L.latLngBounds([s, w], [n, e]);
+}
+
 /**
  * RegionLabels names the regions of regionsPromise (levels to FeatureCollections) in the
  * map's pane, one level at a time by zoom, where the names fit.
@@ -204,17 +219,17 @@ export class RegionLabels {
     map.on('moveend', () => this.update());
   }
 
-  /** candidates are the regions of a level with their anchors, computed once. */
+  /**
+   * candidates are the named regions of a level with their bounds. Their anchors are found
+   * only when first needed (in view and big enough on screen), so that a city of thousands
+   * of communities costs only what is looked at.
+   */
   candidates(level) {
     if (!this.anchors[level]) {
       const fc = (this.regions && this.regions[level]) || { features: [] };
       this.anchors[level] = fc.features
         .filter((f) => f.geometry && f.properties && f.properties.name)
-        .map((f) => {
-          const a = labelAnchor(f.geometry);
-          return a && { code: f.properties.code, name: f.properties.name, at: a.at, r: a.r, bounds: L.geoJSON(f.geometry).getBounds() };
-        })
-        .filter(Boolean);
+        .map((f) => ({ code: f.properties.code, name: f.properties.name, geometry: f.geometry, bounds: geometryBounds(f.geometry), anchor: undefined }));
     }
     return this.anchors[level];
   }
@@ -228,22 +243,25 @@ export class RegionLabels {
     const size = map.getSize();
     const placed = [];
     const shown = new Set();
+    const height = spec.px + 4;
     const list = this.candidates(spec.level)
       .filter((c) => view.intersects(c.bounds))
       .map((c) => {
         const nw = map.latLngToContainerPoint(c.bounds.getNorthWest());
         const se = map.latLngToContainerPoint(c.bounds.getSouthEast());
-        return { ...c, w: se.x - nw.x, h: se.y - nw.y };
+        return { c, w: se.x - nw.x, h: se.y - nw.y, width: [...c.name].length * (spec.px + spec.spacing) + 4 };
       })
+      // Too small on screen for the name: not even looked at.
+      .filter((x) => x.w >= x.width * 0.9 && x.h >= height * 1.5)
       .sort((a, b) => b.w * b.h - a.w * a.h);
-    for (const c of list) {
-      const p = map.latLngToContainerPoint([c.at[1], c.at[0]]);
-      const width = [...c.name].length * (spec.px + spec.spacing) + 4;
-      const height = spec.px + 4;
+    for (const { c, width } of list) {
+      if (c.anchor === undefined) c.anchor = labelAnchor(c.geometry);
+      if (!c.anchor) continue;
+      const { at, r } = c.anchor;
+      const p = map.latLngToContainerPoint([at[1], at[0]]);
       // The room around the anchor, in pixels (r is in degrees of latitude).
-      const rPx = Math.abs(map.latLngToContainerPoint([c.at[1] + c.r, c.at[0]]).y - p.y);
-      const fits = c.w >= width * 0.9 && c.h >= height * 1.5 && rPx >= height * 0.6;
-      if (!fits) continue;
+      const rPx = Math.abs(map.latLngToContainerPoint([at[1] + r, at[0]]).y - p.y);
+      if (rPx < height * 0.6) continue;
       const box = { x1: p.x - width / 2 - 4, y1: p.y - height / 2 - 3, x2: p.x + width / 2 + 4, y2: p.y + height / 2 + 3 };
       if (box.x2 < 0 || box.y2 < 0 || box.x1 > size.x || box.y1 > size.y) continue;
       if (placed.some((b) => b.x1 < box.x2 && box.x1 < b.x2 && b.y1 < box.y2 && box.y1 < b.y2)) continue;
@@ -255,7 +273,7 @@ export class RegionLabels {
         el.className = `region-label region-label-${spec.level}`;
         el.dataset.code = c.code;
         el.textContent = c.name;
-        this.markers.set(key, L.marker([c.at[1], c.at[0]], { icon: L.divIcon({ html: el, className: 'region-label-icon', iconSize: null }), interactive: false, keyboard: false, pane: this.pane }));
+        this.markers.set(key, L.marker([c.anchor.at[1], c.anchor.at[0]], { icon: L.divIcon({ html: el, className: 'region-label-icon', iconSize: null }), interactive: false, keyboard: false, pane: this.pane }));
       }
       this.group.addLayer(this.markers.get(key));
     }
