@@ -34,9 +34,11 @@ type Main struct {
 
 	SeedDemo    bool // serve --demo: load the demo city into an empty store
 	TiandituKey string
-	Demo        bool
-	Synthetic   int
-	Seed        int64
+	// serve --basemap: an MBTiles file served at /basemap/ as the maps' default basemap.
+	Basemap   string
+	Demo      bool
+	Synthetic int
+	Seed      int64
 
 	UserName, Role, Categories, Regions, Department string
 	PasswordStdin                                   bool
@@ -73,6 +75,7 @@ const usage = `riskmap — urban safety risk register and four-colour risk map (
 
 Usage:
   riskmap serve    [--listen ADDR] [--db DSN] [--config FILE] [--demo] [--public-url URL]
+                   [--basemap FILE.mbtiles] [--tianditu-key KEY]
   riskmap migrate  [--db DSN]
   riskmap seed     [--db DSN] --demo
   riskmap seed     [--db DSN] --synthetic N [--seed S]
@@ -118,6 +121,8 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file (grading, colours, taxonomy)")
 		fs.BoolVar(&m.SeedDemo, "demo", false, "load the demo city on first start, when the store is empty")
 		fs.StringVar(&m.TiandituKey, "tianditu-key", env("RISKMAP_TIANDITU_KEY", ""), "天地图 browser key for its basemaps (optional)")
+		fs.StringVar(&m.Basemap, "basemap", env("RISKMAP_BASEMAP", ""),
+			"offline basemap: an MBTiles file (raster png/jpg/webp or vector pbf) served at /basemap/ as both maps' default basemap (config \"basemap\": {\"mbtiles\": FILE})")
 		fs.StringVar(&m.TrustedProxies, "trusted-proxy", env("RISKMAP_TRUSTED_PROXIES", ""),
 			"comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed (default: none; the socket's address is the client's)")
 		fs.DurationVar(&m.SessionIdle, "session-idle", 30*time.Minute, "a session ends this long after its last request")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"riskmap/frontend"
+	"riskmap/pkg/basemap"
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/httpapi"
 	"riskmap/pkg/postgis"
@@ -60,12 +61,19 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("读取设备 Cookie 密钥：%v", err)
 	}
+	bm, err := m.openBasemap(ctx)
+	if err != nil {
+		return err
+	}
+	if bm != nil {
+		defer bm.Close()
+	}
 	svc := m.service()
 	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
 	svc.Index = ix                               // every write reaches the index before its response
 	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions),
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
-		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
+		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
 			LoginWindow: m.LoginWindow, LoginFailuresPerAccount: m.LoginPerAccount, LoginFailuresPerAddr: m.LoginPerAddress}})
 	ln, err := net.Listen("tcp", m.Listen)
@@ -142,6 +150,45 @@ func (m *Main) serve(ctx context.Context) error {
 	<-followed // ctx is done, so the follower is stopping; the store closes after it
 	fmt.Fprintln(m.Stdout, "riskmap 已停止")
 	return nil
+}
+
+// openBasemap opens the offline basemap of --basemap (or the config's basemap.mbtiles);
+// nil without one.
+func (m *Main) openBasemap(ctx context.Context) (*basemap.MBTiles, error) {
+	path := m.Basemap
+	if path == "" && m.cfg != nil {
+		path = m.cfg.BasemapPath
+	}
+	if path == "" {
+		return nil, nil
+	}
+	bm, err := basemap.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	m.logger.Info("offline basemap", "file", bm.Path, "format", bm.Format, "minzoom", bm.MinZoom, "maxzoom", bm.MaxZoom)
+	return bm, nil
+}
+
+// mbtilesBasemap is an MBTiles file as the server's basemap.
+type mbtilesBasemap struct{ *basemap.MBTiles }
+
+func (b mbtilesBasemap) Get(ctx context.Context, z, x, y string) (*httpapi.BasemapTile, error) {
+	t, err := b.MBTiles.Get(ctx, z, x, y)
+	if err != nil {
+		return nil, err
+	}
+	return &httpapi.BasemapTile{Data: t.Data, ContentType: t.ContentType, Encoding: t.Encoding, ETag: t.ETag}, nil
+}
+
+func (b mbtilesBasemap) Extension() string { return b.Ext }
+
+// basemapOf is bm as the server takes it: a nil interface for none.
+func basemapOf(bm *basemap.MBTiles) httpapi.Basemap {
+	if bm == nil {
+		return nil
+	}
+	return mbtilesBasemap{bm}
 }
 
 // assets is the built front end embedded in the binary.

@@ -43,9 +43,10 @@ const defaultSessions = new Map();
 /**
  * startServer runs `riskmap serve --demo` on a fresh store and a free port and resolves
  * when it serves. With synthetic set, that many deterministic synthetic units are added to
- * the demo city first (dense enough for the tiles to carry clusters).
+ * the demo city first (dense enough for the tiles to carry clusters). args are further
+ * flags of `riskmap serve` (e.g. ['--basemap', file]).
  */
-export async function startServer({ synthetic = 0 } = {}) {
+export async function startServer({ synthetic = 0, args = [] } = {}) {
   if (!existsSync(BIN)) throw new Error(`no riskmap binary at ${BIN}: run "make build" or set RISKMAP_BIN`);
   const dir = mkdtempSync(path.join(tmpdir(), 'riskmap-browser-'));
   const db = path.join(dir, 't.gpkg');
@@ -53,7 +54,7 @@ export async function startServer({ synthetic = 0 } = {}) {
   await run(['seed', '--db', db, '--demo']);
   if (synthetic) await run(['seed', '--db', db, '--synthetic', String(synthetic), '--seed', '7']);
   for (const u of Object.values(USERS)) await run(['user', 'add', '--db', db, '--name', u.name, '--role', u.role, '--password-stdin'], u.password + '\n');
-  const proc = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0'], {
+  const proc = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -139,10 +140,11 @@ export async function launch() {
 /**
  * openPage opens a 1366×768 page that records page errors and console errors, answers
  * every request to another host with a network error (tests never need the internet, and
- * must show the map works without it), and accepts downloads.
+ * must show the map works without it), and accepts downloads. contextOptions are further
+ * options of the browser context (e.g. geolocation and permissions).
  */
-export async function openPage(browser, origin, { width = 1366, height = 768, ...opts } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', acceptDownloads: true });
+export async function openPage(browser, origin, { width = 1366, height = 768, contextOptions = {}, ...opts } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', acceptDownloads: true, ...contextOptions });
   const s = sessionFor(origin, opts);
   if (s && s.cookie) {
     const i = s.cookie.indexOf('=');

@@ -206,3 +206,171 @@ test('the public page works on a phone screen', async () => {
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('a unit popup says what its grade means and what to do near it (防范提示)', async () => {
+  const { page } = await openPublic();
+  const { tips } = (await api(srv.url, 'GET', '/public/api/v1/ui-config', undefined, {}, { as: null })).body;
+  const pub = (await api(srv.url, 'GET', '/public/api/v1/units?limit=1&q=CJ-WHP-0002', undefined, {}, { as: null })).body.features[0];
+  assert.equal(pub.properties.category, 'hazardous_chemicals');
+  await page.fill('.search-input', pub.properties.code);
+  await page.waitForSelector('.search-item');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.leaflet-popup .public-card[data-id="${pub.id}"] .public-tip`);
+  const advice = await page.textContent('.leaflet-popup .public-tip');
+  assert.equal(advice, `防范提示：${tips.categories.hazardous_chemicals}`);
+  assert.match(advice, /远离明火/);
+  const meaning = await page.textContent('.leaflet-popup .public-tip-grade');
+  assert.equal(meaning, tips.grades[pub.properties.grade]);
+  assert.ok(meaning.startsWith(pub.properties.grade_label), `${meaning} names the grade ${pub.properties.grade_label}`);
+  await screenshot(page, 'public-unit-tips.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+/** openPublicAt opens /public in a browser whose position is at (null: no permission to ask). */
+async function openPublicAt(at, grant = true) {
+  const page = await openPage(browser, srv.url, { contextOptions: { geolocation: at || undefined, permissions: grant ? ['geolocation'] : [] } });
+  await page.goto(srv.url + '/public');
+  await waitInteractive(page);
+  return page;
+}
+
+test('我的位置 centres the map on the visitor and lists the published units nearest first', async () => {
+  const fc = (await api(srv.url, 'GET', '/public/api/v1/units?limit=200', undefined, {}, { as: null })).body;
+  const unit = fc.features.find((f) => f.geometry.type === 'Point');
+  const [longitude, latitude] = unit.geometry.coordinates;
+  const page = await openPublicAt({ latitude, longitude, accuracy: 30 });
+  await page.click('.locate-button');
+  await page.waitForSelector('.nearby-item');
+  const items = await page.$$eval('.nearby-item', (els) => els.map((e) => ({ id: e.dataset.id, grade: e.dataset.grade, name: e.querySelector('.nearby-name').textContent, d: e.querySelector('.nearby-distance').textContent, colour: getComputedStyle(e.querySelector('.swatch')).backgroundColor })));
+  assert.match(await page.textContent('.nearby-title'), /附近 1 公里内的风险单元（\d+ 个/);
+  assert.equal(items[0].d, '不到 10 米');
+  assert.ok(items.some((i) => i.id === String(unit.id) && i.d === '不到 10 米'), `the unit where the visitor stands comes first: ${unit.id} ${JSON.stringify(items.slice(0, 3))}`);
+  // Nearest first, all within 1 km, each with its grade's colour and its public name or code.
+  const metres = items.map((i) => (i.d === '不到 10 米' ? 0 : i.d.endsWith('公里') ? parseFloat(i.d) * 1000 : parseFloat(i.d)));
+  assert.deepEqual(metres, [...metres].sort((a, b) => a - b));
+  assert.ok(metres.every((m) => m <= 1000), metres.join(','));
+  const byId = new Map(fc.features.map((f) => [String(f.id), f]));
+  for (const i of items) {
+    const f = byId.get(i.id);
+    if (f) assert.equal(i.name, f.properties.public_label || f.properties.code);
+  }
+  const rgb = (hex) => `rgb(${[1, 3, 5].map((k) => parseInt(hex.slice(k, k + 2), 16)).join(', ')})`;
+  for (const i of items) assert.equal(i.colour, rgb(fills[i.grade]), `${i.name} in its grade's colour`);
+  // The map is centred on the position, which is marked.
+  const centre = await page.evaluate(() => window.riskmap.map.getCenter());
+  assert.ok(Math.abs(centre.lat - latitude) < 0.001 && Math.abs(centre.lng - longitude) < 0.001, JSON.stringify(centre));
+  assert.ok(await page.$('.locate-here'), 'the position is marked');
+  await screenshot(page, 'public-locate.png');
+  // A unit of the list flies there and opens its card.
+  const last = items[items.length - 1];
+  await page.click(`.nearby-item[data-id="${last.id}"]`);
+  await page.waitForSelector(`.leaflet-popup .public-card[data-id="${last.id}"]`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('我的位置 says why when it cannot: permission refused, or outside the city', async () => {
+  const denied = await openPublicAt(null, false);
+  await denied.click('.locate-button');
+  await denied.waitForSelector('.nearby-error');
+  assert.match(await denied.textContent('.nearby-error'), /没有允许本页面使用位置信息/);
+  assert.equal(await denied.$('.locate-here'), null);
+  assert.deepEqual(denied.errors, []);
+  await denied.context().close();
+
+  const beijing = await openPublicAt({ latitude: 39.9042, longitude: 116.4074 });
+  const before = await beijing.evaluate(() => window.riskmap.map.getCenter());
+  await beijing.click('.locate-button');
+  await beijing.waitForSelector('.nearby-error');
+  assert.match(await beijing.textContent('.nearby-error'), /不在本地图的范围内/);
+  assert.deepEqual(await beijing.evaluate(() => window.riskmap.map.getCenter()), before, 'the map stays on the city');
+  // The panel closes.
+  await beijing.click('.nearby-close');
+  assert.equal(await beijing.isVisible('.nearby'), false);
+  assert.deepEqual(beijing.errors, []);
+  await beijing.context().close();
+});
+
+/** labelBoxes are the region labels on screen, with their rectangles. */
+async function labelBoxes(page) {
+  return page.$$eval('.region-label', (els) => els.map((e) => ({ level: e.className.replace(/.*region-label-(\w+).*/, '$1'), code: e.dataset.code, text: e.textContent, r: e.getBoundingClientRect().toJSON() })));
+}
+
+function assertNoOverlap(boxes) {
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i].r, boxes[j].r];
+      const overlap = a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      assert.ok(!overlap, `${boxes[i].text} and ${boxes[j].text} overlap`);
+    }
+  }
+}
+
+test('street and community names show at the zooms where they fit, inside their regions and never on each other', async () => {
+  const { page } = await openPublic();
+  const regions = {};
+  for (const level of ['street', 'community']) regions[level] = (await api(srv.url, 'GET', `/public/api/v1/regions?level=${level}`, undefined, {}, { as: null })).body.features;
+  const check = async (level, zoom) => {
+    const f = regions[level].find((x) => x.properties.name === (level === 'street' ? regions.street[0].properties.name : x.properties.name));
+    await page.evaluate(([g, z]) => window.riskmap.map.setView(L.geoJSON(g).getBounds().getCenter(), z, { animate: false }), [f.geometry, zoom]);
+    await page.waitForTimeout(300);
+    const boxes = await labelBoxes(page);
+    const mine = boxes.filter((b) => b.level === level);
+    assert.ok(mine.length > 0, `${level} names at zoom ${zoom}`);
+    assert.deepEqual([...new Set(boxes.map((b) => b.level))], [level], `only ${level} names at zoom ${zoom}`);
+    assertNoOverlap(boxes);
+    // Each name is its region's, at a point inside it.
+    const inside = await page.evaluate(([boxes, feats]) => boxes.map((b) => {
+      const f = feats.find((x) => x.properties.code === b.code);
+      const m = window.riskmap.map;
+      const r = m.getContainer().getBoundingClientRect();
+      const ll = m.containerPointToLatLng([b.r.x + b.r.width / 2 - r.left, b.r.y + b.r.height / 2 - r.top]);
+      const pt = [ll.lng, ll.lat];
+      const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+      const inRing = ([x, y], ring) => {
+        let c = false;
+        for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+          const [xi, yi] = ring[i];
+          const [xj, yj] = ring[j];
+          if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+        }
+        return c;
+      };
+      return { text: b.text, name: f.properties.name, inside: polys.some((p) => inRing(pt, p[0])) };
+    }), [mine, regions[level]]);
+    for (const x of inside) {
+      assert.equal(x.text, x.name);
+      assert.ok(x.inside, `${x.name} is placed inside its region`);
+    }
+    return mine.length;
+  };
+  const streets = await check('street', 12);
+  const communities = await check('community', 15);
+  console.log(`# region names: ${streets} streets at zoom 12, ${communities} communities at zoom 15`);
+  await screenshot(page, 'public-region-names.png');
+  // Farther out, the small communities are too small for their names: none crowd the map.
+  await page.evaluate(() => window.riskmap.map.setZoom(14, { animate: false }));
+  await page.waitForTimeout(300);
+  const at14 = (await labelBoxes(page)).filter((b) => b.level === 'community').length;
+  assert.ok(at14 <= communities * 2 + 5, `zoom 14: ${at14} community names`);
+  assertNoOverlap(await labelBoxes(page));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('我的位置 on a phone: the list fits the screen under the map controls', async () => {
+  const fc = (await api(srv.url, 'GET', '/public/api/v1/units?limit=50', undefined, {}, { as: null })).body;
+  const [longitude, latitude] = fc.features.find((f) => f.geometry.type === 'Point').geometry.coordinates;
+  const page = await openPage(browser, srv.url, { width: 390, height: 844, contextOptions: { geolocation: { latitude, longitude }, permissions: ['geolocation'] } });
+  await page.goto(srv.url + '/public');
+  await waitInteractive(page);
+  await page.click('.locate-button');
+  await page.waitForSelector('.nearby-item');
+  const r = await page.$eval('.nearby', (e) => e.getBoundingClientRect().toJSON());
+  assert.ok(r.left >= 0 && r.right <= 390 && r.bottom <= 844, JSON.stringify(r));
+  assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'no horizontal scroll');
+  await screenshot(page, 'public-locate-phone.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 
 	"riskmap/pkg/grading"
 	"riskmap/pkg/riskmap"
@@ -39,6 +41,28 @@ type File struct {
 	Categories     []riskmap.Category               `json:"categories,omitempty"`
 	AccidentTypes  []riskmap.AccidentType           `json:"accident_types,omitempty"`
 	Publisher      *Publisher                       `json:"publisher,omitempty"`
+	PublicTips     *PublicTips                      `json:"public_tips,omitempty"`
+	Basemap        *Basemap                         `json:"basemap,omitempty"`
+}
+
+// PublicTips are the plain words of the public map's unit popup: what each grade means
+// and what to do (防范提示) near a unit of each category. A config file's public_tips is
+// merged into the defaults key by key, so it may change or add a single tip; an empty
+// string removes one.
+type PublicTips struct {
+	// Grades: one sentence per grade (red, orange, yellow, blue) of what it means.
+	Grades map[riskmap.Grade]string `json:"grades,omitempty"`
+	// Categories: the safety advice per category code.
+	Categories map[string]string `json:"categories,omitempty"`
+	// Default is the advice for a category without its own.
+	Default string `json:"default,omitempty"`
+}
+
+// Basemap names the offline basemap of both maps: an MBTiles file (raster or vector),
+// served at /basemap/. A relative path is taken from the config file's directory. The
+// serve flag --basemap overrides it.
+type Basemap struct {
+	MBTiles string `json:"mbtiles"`
 }
 
 // Publisher says who publishes the public map and how citizens reach them, shown on it.
@@ -54,6 +78,9 @@ type Config struct {
 	Catalog    *riskmap.Catalog
 	RegionRule RegionRule
 	Publisher  Publisher
+	PublicTips PublicTips
+	// BasemapPath is the offline basemap's MBTiles file ("" for none).
+	BasemapPath string
 }
 
 // Default returns the built-in configuration.
@@ -85,6 +112,9 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %v", path, err)
 	}
+	if c.BasemapPath != "" && !filepath.IsAbs(c.BasemapPath) {
+		c.BasemapPath = filepath.Join(filepath.Dir(path), c.BasemapPath)
+	}
 	return c, nil
 }
 
@@ -95,6 +125,7 @@ func build(over *File) (*Config, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, err
 	}
+	defTips := f.PublicTips
 	if over != nil {
 		// Each section the file sets replaces the default one whole. Every field of File is
 		// a pointer, map or slice, nil when the file leaves it out.
@@ -122,7 +153,66 @@ func build(over *File) (*Config, error) {
 	if f.Publisher != nil {
 		c.Publisher = *f.Publisher
 	}
+	if over != nil && over.PublicTips != nil {
+		f.PublicTips = mergeTips(defTips, over.PublicTips)
+	}
+	if f.PublicTips != nil {
+		if err := checkTips(f.PublicTips, cat); err != nil {
+			return nil, err
+		}
+		c.PublicTips = *f.PublicTips
+	}
+	if f.Basemap != nil {
+		c.BasemapPath = f.Basemap.MBTiles
+	}
 	return c, nil
+}
+
+// mergeTips lays over's tips on def's: a key over sets replaces def's, an empty one
+// removes it.
+func mergeTips(def, over *PublicTips) *PublicTips {
+	out := &PublicTips{Grades: map[riskmap.Grade]string{}, Categories: map[string]string{}}
+	for _, t := range []*PublicTips{def, over} {
+		if t == nil {
+			continue
+		}
+		for k, v := range t.Grades {
+			out.Grades[k] = v
+		}
+		for k, v := range t.Categories {
+			out.Categories[k] = v
+		}
+		if t.Default != "" {
+			out.Default = t.Default
+		}
+	}
+	for k, v := range out.Grades {
+		if v == "" {
+			delete(out.Grades, k)
+		}
+	}
+	for k, v := range out.Categories {
+		if v == "" {
+			delete(out.Categories, k)
+		}
+	}
+	return out
+}
+
+// checkTips refuses tips for grades or categories the configuration does not have: a
+// misspelt code would otherwise never show.
+func checkTips(t *PublicTips, cat *riskmap.Catalog) error {
+	for g := range t.Grades {
+		if !slices.Contains(riskmap.Grades, g) {
+			return fmt.Errorf("public_tips.grades：没有等级 %q（应为 red、orange、yellow 或 blue）", g)
+		}
+	}
+	for code := range t.Categories {
+		if _, ok := cat.Category(code); !ok {
+			return fmt.Errorf("public_tips.categories：没有行业领域 %q", code)
+		}
+	}
+	return nil
 }
 
 func checkRule(r *RegionRule) error {

@@ -57,6 +57,11 @@ type Config struct {
 	TiandituKey string
 	// Publisher says who publishes the public map and its hotline (config "publisher").
 	Contact config.Publisher
+	// Tips are the public map's plain words per grade and safety advice per category
+	// (config "public_tips").
+	Tips config.PublicTips
+	// Basemap is the offline basemap served at /basemap/ (--basemap); nil serves none.
+	Basemap Basemap
 	// Regions are the regions of the regional map, loaded once at start.
 	Regions []*riskmap.Region
 	// TileOptions tune the vector tiles (zero: defaults).
@@ -242,6 +247,8 @@ func New(cfg Config) *Server {
 	s.route(http.MethodGet, api+"/regions/:code", loggedIn, s.internal.getRegion)
 	s.route(http.MethodGet, api+"/stats", loggedIn, s.internal.stats)
 	s.internal.tileRoutes("/tiles", loggedIn)
+	// The offline basemap (--basemap FILE.mbtiles): streets for both maps, to anyone.
+	s.basemapRoutes()
 	s.ogcRoutes()
 	s.adminRoutes()
 	s.webRoutes()

@@ -84,11 +84,13 @@ func (s *Server) webRoutes() {
 		return s.serveAsset(c, name, "public, max-age=31536000, immutable")
 	})
 	s.route(http.MethodGet, "/api/v1/ui-config", anyone, func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": false, "editable": true, "publisher": s.cfg.Contact})
+		return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": false, "editable": true, "publisher": s.cfg.Contact,
+			"basemap": s.basemapInfo()})
 	})
 	if s.publisher != nil {
 		s.route(http.MethodGet, "/public/api/v1/ui-config", anyone, func(c echo.Context) error {
-			return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": true, "editable": false, "publisher": s.cfg.Contact})
+			return c.JSON(http.StatusOK, map[string]any{"tianditu_key": s.cfg.TiandituKey, "public": true, "editable": false, "publisher": s.cfg.Contact,
+				"basemap": s.basemapInfo(), "tips": s.cfg.Tips})
 		})
 	}
 }

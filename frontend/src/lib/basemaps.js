@@ -1,10 +1,10 @@
-// Basemaps. The default needs no network at all: a plain paper background with the
-// administrative boundaries and names from riskmap's own regions, so the map works on a
-// machine without internet. OpenStreetMap and 天地图 (vector or imagery, each with its
+// Basemaps. The default needs no network at all: the server's own MBTiles when it has one
+// (--basemap), else a plain paper background with the administrative boundaries from
+// riskmap's own regions, so the map works on a machine without internet. OpenStreetMap and 天地图 (vector or imagery, each with its
 // separate label layer) are offered when reachable; 天地图 needs a key from the deployment's
 // configuration and is hidden without one. The choice is remembered in localStorage.
 import L from './leaflet.js';
-import { h } from './dom.js';
+import { typedProtobuf } from './unitlayer.js';
 
 const STORE_KEY = 'riskmap.basemap';
 
@@ -78,10 +78,12 @@ export function pointInGeometry(p, geom) {
 }
 
 /**
- * offlineBasemap draws district and street boundaries with their names, and community
- * boundaries and names from zoom 13. regions maps a level to its GeoJSON FeatureCollection.
+ * offlineBasemap draws district and street boundaries, and community boundaries from zoom
+ * 13 (their names are RegionLabels', over every basemap). regions maps a level to its
+ * GeoJSON FeatureCollection. With paper (the default) the map's background turns to paper;
+ * over the MBTiles basemap the lines are drawn on its tiles.
  */
-export function offlineBasemap(map, regions) {
+export function offlineBasemap(map, regions, { paper = true } = {}) {
   const group = L.layerGroup();
   const style = {
     district: { color: '#5b6470', weight: 2.6, dashArray: null, fill: false, opacity: 0.9 },
@@ -92,44 +94,67 @@ export function offlineBasemap(map, regions) {
   for (const level of ['community', 'street', 'district']) {
     const fc = regions[level];
     if (!fc) continue;
-    const lines = L.geoJSON(fc, { style: style[level], interactive: false, pane: 'basemapLines' });
-    const labels = L.layerGroup();
-    for (const f of fc.features) {
-      const at = f.geometry && polygonLabelPoint(f.geometry);
-      if (!at) continue;
-      const el = h(`span.region-label.region-label-${level}`, f.properties.name);
-      labels.addLayer(L.marker([at[1], at[0]], { icon: L.divIcon({ html: el, className: 'region-label-icon', iconSize: null }), interactive: false, keyboard: false, pane: 'basemapLabels' }));
-    }
-    byLevel[level] = { lines, labels };
+    byLevel[level] = L.geoJSON(fc, { style: style[level], interactive: false, pane: 'basemapLines' });
   }
   const minZoom = { district: 0, street: 10, community: 13 };
-  const labelZoom = { district: 0, street: 11, community: 14 };
   const update = () => {
     if (!map.hasLayer(group)) return;
     const z = map.getZoom();
-    for (const [level, { lines, labels }] of Object.entries(byLevel)) {
-      const showLines = z >= minZoom[level];
-      const showLabels = z >= labelZoom[level] && !(level === 'district' && z >= labelZoom.street);
-      if (showLines) group.addLayer(lines);
+    for (const [level, lines] of Object.entries(byLevel)) {
+      if (z >= minZoom[level]) group.addLayer(lines);
       else group.removeLayer(lines);
-      if (showLabels) group.addLayer(labels);
-      else group.removeLayer(labels);
     }
   };
   group.on('add', () => {
-    map.getContainer().classList.add('basemap-offline');
+    if (paper) map.getContainer().classList.add('basemap-offline');
     update();
   });
-  group.on('remove', () => map.getContainer().classList.remove('basemap-offline'));
+  group.on('remove', () => paper && map.getContainer().classList.remove('basemap-offline'));
   map.on('zoomend', update);
   return group;
+}
+
+/** vectorStyle draws every layer of a vector MBTiles plainly: areas pale, lines grey. */
+function vectorStyle(p, z) {
+  switch (p.$type) {
+    case 3:
+      return { fill: true, fillColor: '#ebe5d6', fillOpacity: 0.9, color: '#d3c9b4', weight: 0.6, opacity: 1 };
+    case 2:
+      return { color: '#8f8f8f', weight: z >= 15 ? 2.4 : z >= 12 ? 1.5 : 1, opacity: 0.9, fill: false };
+    default:
+      return { radius: 2, fill: true, fillColor: '#8a8a8a', fillOpacity: 0.8, color: '#8a8a8a', weight: 0 };
+  }
+}
+
+/**
+ * mbtilesLayer is the server's offline basemap (--basemap) from its TileJSON: raster tiles
+ * as a tile layer, vector tiles through VectorGrid in one plain style.
+ */
+export function mbtilesLayer(tj) {
+  const b = Array.isArray(tj.bounds) && tj.bounds.length === 4 ? L.latLngBounds([tj.bounds[1], tj.bounds[0]], [tj.bounds[3], tj.bounds[2]]) : undefined;
+  const opts = {
+    // Far below the file's zooms its tiles would be shrunk by the hundred: not drawn there.
+    minZoom: Math.max(0, (tj.minzoom ?? 0) - 2),
+    maxZoom: 23,
+    minNativeZoom: tj.minzoom ?? 0,
+    maxNativeZoom: tj.maxzoom ?? 18,
+    bounds: b,
+    attribution: tj.attribution || '',
+    className: 'basemap-mbtiles',
+  };
+  if (tj.format === 'pbf') {
+    // Every layer the file has, whatever its name, in the plain style.
+    const styles = new Proxy({}, { get: () => vectorStyle, has: () => true });
+    return typedProtobuf(tj.tiles[0], { ...opts, pane: 'tilePane', rendererFactory: L.canvas.tile, interactive: false, vectorTileLayerStyles: styles });
+  }
+  return L.tileLayer(tj.tiles[0], opts);
 }
 
 /**
  * basemapControl adds the basemap switcher. regionsPromise resolves to the regions by level
  * for the offline basemap. It restores the last choice, falling back to the offline one.
  */
-export function addBasemaps(map, { tiandituKey = '', regionsPromise }) {
+export function addBasemaps(map, { tiandituKey = '', regionsPromise, basemap = null }) {
   for (const [name, z] of [['basemapLines', 250], ['basemapLabels', 640]]) {
     if (!map.getPane(name)) {
       map.createPane(name);
@@ -142,31 +167,40 @@ export function addBasemaps(map, { tiandituKey = '', regionsPromise }) {
     const b = offlineBasemap(map, regions);
     offline.addLayer(b);
   });
-  const layers = {
+  const layers = {};
+  if (basemap && Array.isArray(basemap.tiles) && basemap.tiles[0]) {
+    // The server's MBTiles (--basemap), with the region outlines drawn over it.
+    const streets = L.layerGroup([mbtilesLayer(basemap)]);
+    regionsPromise.then((regions) => streets.addLayer(offlineBasemap(map, regions, { paper: false })));
+    layers.mbtiles = { label: basemap.name ? `离线街道底图（${basemap.name}）` : '离线街道底图', layer: streets };
+  }
+  Object.assign(layers, {
     offline: { label: '离线底图（行政区划）', layer: offline },
     osm: {
       label: 'OpenStreetMap',
       layer: L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', { maxZoom: 19, attribution: '© OpenStreetMap contributors' }),
     },
-  };
+  });
   if (tiandituKey) {
     layers.tdt_vec = { label: '天地图 矢量', layer: L.layerGroup([tianditu('vec', tiandituKey), tianditu('cva', tiandituKey)]) };
     layers.tdt_img = { label: '天地图 影像', layer: L.layerGroup([tianditu('img', tiandituKey), tianditu('cia', tiandituKey)]) };
   }
-  let saved = 'offline';
+  // The server's MBTiles is the default when there is one.
+  const fallback = layers.mbtiles ? 'mbtiles' : 'offline';
+  let saved = fallback;
   try {
-    saved = localStorage.getItem(STORE_KEY) || 'offline';
+    saved = localStorage.getItem(STORE_KEY) || fallback;
   } catch {
     /* storage may be disabled */
   }
-  if (!layers[saved]) saved = 'offline';
+  if (!layers[saved]) saved = fallback;
   layers[saved].layer.addTo(map);
   map.getContainer().dataset.basemap = saved;
   const base = {};
   for (const [k, v] of Object.entries(layers)) base[v.label] = v.layer;
   const control = L.control.layers(base, null, { position: 'topright', collapsed: true }).addTo(map);
   map.on('baselayerchange', (e) => {
-    const key = Object.keys(layers).find((k) => layers[k].layer === e.layer) || 'offline';
+    const key = Object.keys(layers).find((k) => layers[k].layer === e.layer) || fallback;
     map.getContainer().dataset.basemap = key;
     map.getContainer().classList.toggle('basemap-offline', key === 'offline');
     try {

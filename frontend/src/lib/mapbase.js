@@ -5,7 +5,7 @@ import { $, $$, h } from './dom.js';
 import { setGrading, GRADE_CODES } from './grades.js';
 import { addBasemaps } from './basemaps.js';
 import { UnitLayer } from './unitlayer.js';
-import { RegionLayer, LEVELS, levelLabel } from './regionlayer.js';
+import { RegionLayer, RegionLabels, LEVELS, levelLabel } from './regionlayer.js';
 import { Legend } from './legend.js';
 
 // The demo city, until the regions arrive: a sensible first view for a deployment too.
@@ -51,7 +51,9 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster, onMode, u
   // Further unit layers that follow the mode and the filters (a department's public layer).
   const overlays = [];
   const regions = new RegionLayer(map, { base: api.base, template: regionTemplate, onRegion });
-  const basemaps = addBasemaps(map, { tiandituKey: cfg.tianditu_key || '', regionsPromise: regionsP });
+  const basemaps = addBasemaps(map, { tiandituKey: cfg.tianditu_key || '', regionsPromise: regionsP, basemap: cfg.basemap || null });
+  // Street and community names where they fit, over every basemap.
+  const labels = new RegionLabels(map, regionsP);
   const legend = new Legend(map, api, () => state.filters);
 
   // The regional legend counts the regions of the shown level in view, by grade.
@@ -139,6 +141,7 @@ export async function createMapApp(api, { onUnit, onRegion, onCluster, onMode, u
     regions,
     legend,
     basemaps,
+    labels,
     regionsP,
     setMode,
     setLevel,

@@ -15,12 +15,24 @@ import { createMapApp, highlighter } from '../lib/mapbase.js';
 import { searchBox, flyToFeature, regionPlaces, flyToPlace } from '../lib/search.js';
 import { levelLabel } from '../lib/regionlayer.js';
 import { fmtDateTime } from '../lib/labels.js';
+import { addLocate } from './locate.js';
 
 const api = new Api('/public');
 
-/** publicCard is the popup of a unit: only the public fields. */
+// The plain words of the popup (config public_tips): what each grade means, and the
+// 防范提示 of each category.
+let tips = { grades: {}, categories: {}, default: '' };
+
+/** tipOf is what the popup says to do near a unit of category (its own tip, else the default). */
+function tipOf(category) {
+  return (tips.categories && tips.categories[category]) || tips.default || '';
+}
+
+/** publicCard is the popup of a unit: only the public fields, then what its grade means and what to do. */
 function publicCard(p) {
   const g = grade(p.grade);
+  const meaning = tips.grades && tips.grades[p.grade];
+  const advice = tipOf(p.category);
   return h('div.public-card', { dataset: { id: p.id } },
     h('div.public-card-head', badge(p.grade, true)),
     p.public_label ? h('div.public-card-title', p.public_label) : null,
@@ -28,7 +40,9 @@ function publicCard(p) {
       h('div.kv', h('dt', '编号'), h('dd', p.code || '—')),
       h('div.kv', h('dt', '行业领域'), h('dd', p.category_label || p.category || '—')),
       h('div.kv', h('dt', '风险等级'), h('dd', p.grade_label || g.label)),
-      h('div.kv', h('dt', '所在区域'), h('dd', p.region_name || p.region_code || '—'))));
+      h('div.kv', h('dt', '所在区域'), h('dd', p.region_name || p.region_code || '—'))),
+    meaning ? h('p.public-tip-grade', { style: { borderColor: g.fill } }, meaning) : null,
+    advice ? h('p.public-tip', h('strong', '防范提示：'), advice) : null);
 }
 
 function regionCard(p) {
@@ -111,6 +125,7 @@ async function main() {
     },
   });
   window.riskmap = app;
+  if (app.cfg.tips) tips = app.cfg.tips;
   addContact(app.map, app.cfg.publisher);
   app.publication = await pubP;
   // A numbered publication's tiles are served only while it is the latest: when a new one
@@ -132,19 +147,22 @@ async function main() {
   setInterval(follow, 10 * 60 * 1000);
   highlight = highlighter(app.map);
   app.map.on('popupclose', () => highlight.clear());
+  /** showUnit flies to a unit of the list or the search and opens its card. */
+  const showUnit = (f) => {
+    app.setMode('units');
+    flyToFeature(app.map, f);
+    highlight.show(f, 0);
+    const b = L.geoJSON(f.geometry).getBounds();
+    setTimeout(() => popup(b.getCenter(), publicCard({ ...f.properties, id: f.id })), 650);
+  };
+  app.locate = addLocate(app.map, api, { cityP: app.regionsP, onPick: showUnit });
   $('#search-slot').appendChild(
     searchBox(api, {
       places: regionPlaces(app.regionsP, levelLabel),
       onPlace: (place) => flyToPlace(app.map, place),
       placeholder: '搜索地点、公开名称或编号',
       describe: (f) => [f.properties.public_label || f.properties.code, `${f.properties.public_label ? f.properties.code + ' · ' : ''}${f.properties.category_label || ''} · ${f.properties.region_name || ''}`],
-      onPick: (f) => {
-        app.setMode('units');
-        flyToFeature(app.map, f);
-        highlight.show(f, 0);
-        const b = L.geoJSON(f.geometry).getBounds();
-        setTimeout(() => popup(b.getCenter(), publicCard({ ...f.properties, id: f.id })), 650);
-      },
+      onPick: showUnit,
     }),
   );
 }

@@ -1,0 +1,69 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"riskmap/pkg/config"
+	"riskmap/pkg/riskmap"
+)
+
+func TestDefaultTipsCoverEveryCategoryAndGrade(t *testing.T) {
+	c := config.Default()
+	for _, g := range riskmap.Grades {
+		if c.PublicTips.Grades[g] == "" {
+			t.Errorf("no plain sentence for grade %s", g)
+		}
+	}
+	for _, cat := range c.Catalog.Categories {
+		if c.PublicTips.Categories[cat.Code] == "" {
+			t.Errorf("no 防范提示 for category %s", cat.Code)
+		}
+	}
+	if c.PublicTips.Default == "" || c.BasemapPath != "" {
+		t.Fatalf("defaults: %+v %q", c.PublicTips.Default, c.BasemapPath)
+	}
+}
+
+func load(t *testing.T, body string) (*config.Config, error) {
+	t.Helper()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.json")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config.Load(p)
+}
+
+// A config file's public_tips change, add or remove single tips; the rest stay.
+func TestTipsMergeIntoTheDefaults(t *testing.T) {
+	def := config.Default().PublicTips
+	c, err := load(t, `{"public_tips": {"categories": {"hazardous_chemicals": "本地的提示。", "fireworks": ""}, "grades": {"red": "红色：本地说法。"}},
+		"basemap": {"mbtiles": "tiles/city.mbtiles"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tips := c.PublicTips
+	if tips.Categories["hazardous_chemicals"] != "本地的提示。" || tips.Grades["red"] != "红色：本地说法。" {
+		t.Fatalf("overrides lost: %+v", tips)
+	}
+	if _, ok := tips.Categories["fireworks"]; ok {
+		t.Fatal("an empty tip removes the default")
+	}
+	if tips.Categories["roads"] != def.Categories["roads"] || tips.Grades["blue"] != def.Grades["blue"] || tips.Default != def.Default {
+		t.Fatal("the tips a file leaves out keep their defaults")
+	}
+	if !filepath.IsAbs(c.BasemapPath) || !strings.HasSuffix(c.BasemapPath, filepath.Join("tiles", "city.mbtiles")) {
+		t.Fatalf("basemap path %q is not taken from the config file's directory", c.BasemapPath)
+	}
+}
+
+func TestTipsForUnknownCodesAreRefused(t *testing.T) {
+	for _, body := range []string{`{"public_tips": {"categories": {"no_such": "x"}}}`, `{"public_tips": {"grades": {"purple": "x"}}}`} {
+		if _, err := load(t, body); err == nil || !strings.Contains(err.Error(), "public_tips") {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+}
