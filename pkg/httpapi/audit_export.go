@@ -110,7 +110,7 @@ func auditFilter(q url.Values, paging bool) (riskmap.AuditFilter, error) {
 	} else {
 		for k := range q {
 			if !slices.Contains([]string{"actor", "action", "outcome", "target_type", "target_id", "since", "until"}, k) {
-				p.Add(k, "导出不认识这个参数；可用 actor、action、outcome、target_type、target_id、since、until")
+				p.Add(clip(k), "导出不认识这个参数；可用 actor、action、outcome、target_type、target_id、since、until")
 			}
 		}
 	}
