@@ -211,7 +211,7 @@ test('a department\'s scope is edited after its creation: the category picker, t
   const streets = (await api(srv.url, 'GET', '/api/v1/regions?level=street')).body.features.map((f) => f.properties);
   const fenglu = streets.find((s) => s.name === '凤麓街道') || streets[0];
   const other = streets.find((s) => s !== fenglu && s.parent_code === fenglu.parent_code);
-  const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'ui-dept-edit', role: 'department', department: whp.department, categories: ['hazardous_chemicals'], regions: [fenglu.code] });
+  const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'ui-dept-edit', role: 'department', department: whp.department, categories: ['hazardous_chemicals'], regions: [fenglu.code], password: 'dept-edit-pass-01' });
   assert.equal(made.status, 201, JSON.stringify(made.body));
 
   const page = await openInternalMap(browser, srv.url);
@@ -265,6 +265,17 @@ test('a department\'s scope is edited after its creation: the category picker, t
   assert.equal(byField['姓名'][1], '张卫');
   assert.deepEqual(page.errors, []);
   await page.context().close();
+
+  // The department works in its new scope: its entry form offers both streets, nothing else.
+  const dept = await login(srv.url, 'ui-dept-edit', 'dept-edit-pass-01');
+  const dp = await openInternalMap(browser, srv.url, { as: dept });
+  await dp.click('#btn-new');
+  await dp.waitForFunction(() => document.querySelectorAll('#e-region option').length > 1);
+  const choosable = await dp.$$eval('#e-region option', (os) => os.filter((o) => o.value && !o.disabled).map((o) => o.value));
+  assert.ok(choosable.includes(fenglu.code) && choosable.includes(other.code), `regions offered: ${choosable}`);
+  assert.ok(choosable.every((c) => c.startsWith(fenglu.code) || c.startsWith(other.code)), `regions offered: ${choosable}`);
+  assert.deepEqual(dp.errors, []);
+  await dp.context().close();
 });
 
 test('on a phone (390 px) the region picker fits the screen and finds a community by name', async () => {

@@ -459,7 +459,8 @@ export class AdminPanel {
       h('section.admin-section', h('h3', '令牌列表'), list));
     this.api.users().then((d) => {
       const us = (d.users || []).filter((u) => !u.disabled);
-      replace(user, h('option', { value: '' }, '请选择用户'), us.map((u) => h('option', { value: u.name }, `${u.name}（${ROLES[u.role] || u.role}）`)));
+      replace(user, h('option', { value: '' }, '请选择用户'), us.map((u) => h('option', { value: u.name },
+        `${u.display_name ? `${personText(u)} · ` : ''}${u.name}（${ROLES[u.role] || u.role}）`)));
     }).catch((e) => replace(user, h('option', { value: '' }, `无法加载用户：${e.message}`)));
     this.loadTokens(list);
   }
@@ -467,7 +468,7 @@ export class AdminPanel {
   async loadTokens(list) {
     let data;
     try {
-      data = await this.api.tokens();
+      [data] = await Promise.all([this.api.tokens(), loadPeople()]);
     } catch (e) {
       replace(list, h('p.error', `无法加载令牌：${errText(e)}`));
       return;
@@ -483,9 +484,9 @@ export class AdminPanel {
     };
     replace(list, table('tokens', [
       { label: '名称', get: (t) => t.name, cls: 'col-name' },
-      { label: '代表用户', get: (t) => t.user },
+      { label: '代表用户', get: (t) => personLabel(t.user) },
       { label: '权限范围', get: (t) => (t.scope === 'metrics' ? '仅监控' : '同所代表用户') },
-      { label: '创建人', get: (t) => t.created_by },
+      { label: '创建人', get: (t) => personLabel(t.created_by) },
       { label: '创建时间', get: (t) => fmtDateTime(t.created_at) },
       { label: '最近使用', get: (t) => (t.last_used_at ? fmtDateTime(t.last_used_at) : '从未使用') },
       { label: '状态', get: (t) => h(`span.state.${t.revoked_at ? 'off' : 'on'}`, t.revoked_at ? `已吊销 ${fmtDateTime(t.revoked_at)}` : '有效') },
@@ -690,7 +691,7 @@ export class AdminPanel {
   async loadPublications(list, from, to) {
     let data;
     try {
-      data = await this.api.publications();
+      [data] = await Promise.all([this.api.publications(), loadPeople()]);
     } catch (e) {
       replace(list, h('p.error', `无法加载发布记录：${errText(e)}`));
       return null;
@@ -699,7 +700,7 @@ export class AdminPanel {
     replace(list, table('publications', [
       { label: '期号', get: (p) => `第 ${p.number} 期`, cls: 'nowrap' },
       { label: '发布时间', get: (p) => fmtDateTime(p.created_at), cls: 'nowrap' },
-      { label: '发布人', get: (p) => p.created_by },
+      { label: '发布人', get: (p) => personLabel(p.created_by) },
       { label: '单元数', get: (p) => fmtNumber(p.unit_count), cls: 'num' },
       { label: '说明', get: (p) => p.note, cls: 'col-wrap' },
     ], pubs, { empty: '尚未发布', rowAttrs: (p) => ({ dataset: { number: String(p.number) } }) }));
