@@ -180,7 +180,7 @@ test('users have 姓名, 单位 and phone: given at creation, shown in the list,
   await page.fill('#u-phone', '找前台');
   await page.click('[data-action=create-user]');
   await page.waitForSelector('#user-form .form-errors:not([hidden])');
-  assert.match(await page.textContent('#user-form .form-errors'), /phone：应为电话号码/);
+  assert.match(await page.textContent('#user-form .form-errors'), /电话：应为电话号码/);
   assert.equal((await api(srv.url, 'GET', '/api/v1/users')).body.users.some((u) => u.name === 'ui-bad-phone'), false);
 
   // Everyone logged in may read the names, never the phones.
@@ -221,6 +221,14 @@ test('a department\'s scope is edited after its creation: the category picker, t
   // The form holds the user as it is: its category ticked, its street chosen and named.
   assert.deepEqual(await page.$$eval('#ue-categories input:checked', (is) => is.map((i) => i.value)), ['hazardous_chemicals']);
   assert.equal(await page.textContent('#ue-regions .rp-chosen .rp-chip'), `${fenglu.name}×`);
+  // A department without a region is refused, in Chinese, and nothing changes.
+  await page.click(`#ue-regions .rp-chip[data-code="${fenglu.code}"] .rp-remove`);
+  assert.match(await page.textContent('#ue-regions .rp-chosen'), /尚未选择区域/);
+  await page.click('[data-action=save-user]');
+  await page.waitForSelector('#user-edit-form .form-errors:not([hidden])');
+  assert.match(await page.textContent('#user-edit-form .form-errors'), /管辖区域：行业部门用户至少需要一个管辖区域/);
+  assert.deepEqual((await api(srv.url, 'GET', '/api/v1/users')).body.users.find((u) => u.name === 'ui-dept-edit').regions, [fenglu.code]);
+  await page.check(`#ue-regions li[data-code="${fenglu.code}"] > .rp-row input`);
   // 部门默认 ticks the department's categories.
   await page.click('#user-edit-form [data-action=dept-defaults]');
   assert.deepEqual((await page.$$eval('#ue-categories input:checked', (is) => is.map((i) => i.value))).sort(), mine);

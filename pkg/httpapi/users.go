@@ -86,9 +86,18 @@ func (s *Server) decode(c echo.Context, v any) error {
 func (s *Server) createUser(c echo.Context) error {
 	a := auditOf(c)
 	a.action, a.targetType = "user.create", "user"
+	// Flat, not embedding userFields and userProfile: a field of the wrong type is named
+	// "name", not "userFields.name".
 	var req struct {
-		userFields
-		userProfile
+		Name         string   `json:"name"`
+		Role         string   `json:"role"`
+		Department   string   `json:"department"`
+		Categories   []string `json:"categories"`
+		Regions      []string `json:"regions"`
+		Password     *string  `json:"password"`
+		DisplayName  string   `json:"display_name"`
+		Organisation string   `json:"organisation"`
+		Phone        string   `json:"phone"`
 	}
 	if err := s.decode(c, &req); err != nil {
 		return err

@@ -105,9 +105,10 @@ function secretBox(title, secret, note) {
     h('p.hint', note || '仅显示这一次，关闭后无法再次查看，请立即妥善转交。'));
 }
 
-function errText(e) {
+/** errText says what went wrong; labels name the fields in Chinese (USER_FIELDS in the user forms). */
+function errText(e, labels = {}) {
   if (!(e instanceof ApiError)) return `网络错误：${e.message}`;
-  const f = (e.fields || []).map((x) => `${x.field}：${x.message}`).join('；');
+  const f = (e.fields || []).map((x) => `${labels[x.field] || x.field}：${x.message}`).join('；');
   return f ? `${e.message}（${f}）` : e.message;
 }
 
@@ -298,7 +299,7 @@ export class AdminPanel {
         forgetPeople();
         this.loadUsers(list);
       } catch (ex) {
-        replace(err, `未能创建：${errText(ex)}`);
+        replace(err, `未能创建：${errText(ex, USER_FIELDS)}`);
         err.hidden = false;
       }
     };
@@ -337,7 +338,7 @@ export class AdminPanel {
         close();
         this.loadUsers(list);
       } catch (ex) {
-        replace(err, `未能保存：${errText(ex)}`);
+        replace(err, `未能保存：${errText(ex, USER_FIELDS)}`);
         err.hidden = false;
       } finally {
         btn.disabled = false;
