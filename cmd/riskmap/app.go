@@ -283,16 +283,25 @@ func (m *Main) userAdd(ctx context.Context) error {
 		}
 	}
 	u := &riskmap.User{Name: m.UserName, Role: m.Role, Department: m.Department,
-		Categories: httpapi.SplitList(m.Categories), Regions: httpapi.SplitList(m.Regions)}
+		Categories: httpapi.SplitList(m.Categories), Regions: httpapi.SplitList(m.Regions),
+		DisplayName: m.DisplayName, Organisation: m.Organisation, Phone: m.Phone}
 	got, err := m.createUser(ctx, u, pw, "角色 "+u.Role)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "已创建用户 %s（%s）\n", u.Name, u.Role)
+	fmt.Fprintf(m.Stdout, "已创建用户 %s（%s）%s\n", u.Name, u.Role, personIfNamed(u))
 	if pw == "" {
 		fmt.Fprintf(m.Stdout, "初始密码：%s\n", got)
 	}
 	return nil
+}
+
+// personIfNamed is "：姓名（单位）" for a user given a name, "" otherwise.
+func personIfNamed(u *riskmap.User) string {
+	if u.PersonLabel() == u.Name {
+		return ""
+	}
+	return "：" + u.PersonLabel()
 }
 
 func (m *Main) regrade(ctx context.Context) error {

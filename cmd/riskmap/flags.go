@@ -41,6 +41,7 @@ type Main struct {
 	Seed      int64
 
 	UserName, Role, Categories, Regions, Department string
+	DisplayName, Organisation, Phone                string
 	PasswordStdin                                   bool
 
 	// serve: sessions and the proxies whose X-Forwarded-For is believed.
@@ -81,6 +82,7 @@ Usage:
   riskmap seed     [--db DSN] --synthetic N [--seed S]
   riskmap user add [--db DSN] --name NAME --role admin|expert|department
                    [--department NAME] [--categories c1,c2] [--regions r1,r2] [--password-stdin]
+                   [--display-name 姓名] [--organisation 单位] [--phone PHONE]
   riskmap regrade  [--db DSN] [--config FILE]
   riskmap publish  [--db DSN] [--note TEXT]
 
@@ -153,6 +155,9 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.Department, "department", "", "department name, e.g. 住建局")
 		fs.StringVar(&m.Categories, "categories", "", "comma-separated category codes (department scope)")
 		fs.StringVar(&m.Regions, "regions", "", "comma-separated region-code prefixes (department scope)")
+		fs.StringVar(&m.DisplayName, "display-name", "", "the person's name (姓名), e.g. 李明")
+		fs.StringVar(&m.Organisation, "organisation", "", "the person's organisation (单位), e.g. 澄江市应急管理局")
+		fs.StringVar(&m.Phone, "phone", "", "the person's telephone number (shown to admins only)")
 		fs.BoolVar(&m.PasswordStdin, "password-stdin", false, "read the password from standard input; otherwise one is generated and printed")
 	case "regrade":
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file with the new thresholds")

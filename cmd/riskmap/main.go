@@ -4,6 +4,7 @@
 //	riskmap migrate  [--db DSN]
 //	riskmap seed     [--db DSN] (--demo | --synthetic N [--seed S])
 //	riskmap user add [--db DSN] --name NAME --role ROLE [--categories c1,c2] [--regions r1,r2] [--password-stdin]
+//	                 [--display-name 姓名] [--organisation 单位] [--phone PHONE]
 //	riskmap regrade  [--db DSN] [--config FILE]
 package main
 

@@ -200,6 +200,11 @@ func TestUserAdd(t *testing.T) {
 	if err != nil || !strings.Contains(out, "已创建用户 zhujian") || strings.Contains(out, "密码") {
 		t.Fatalf("user add: %v %q", err, out)
 	}
+	out = mustRun(t, "user", "add", "--db", db, "--name", "liexp", "--role", "expert",
+		"--display-name", "李明", "--organisation", "云南省安全生产专家库", "--phone", "13800001111")
+	if !strings.Contains(out, "已创建用户 liexp（expert）：李明（云南省安全生产专家库）") {
+		t.Fatalf("user add with a profile: %q", out)
+	}
 	out = mustRun(t, "user", "add", "--db", db, "--name", "expert1", "--role", "expert")
 	if !regexp.MustCompile(`初始密码：\S{20}`).MatchString(out) {
 		t.Fatalf("without --password-stdin a password is generated and printed once: %q", out)
@@ -213,6 +218,7 @@ func TestUserAdd(t *testing.T) {
 		{"ErrRole", "", []string{"--name", "x", "--role", "root"}, "role"},
 		{"ErrDepartmentNeedsScope", "", []string{"--name", "d", "--role", "department"}, "categories"},
 		{"ErrUnknownCategory", "", []string{"--name", "d", "--role", "department", "--categories", "nope", "--regions", "53"}, "nope"},
+		{"ErrPhone", "", []string{"--name", "q", "--role", "expert", "--phone", "前台"}, "phone"},
 		{"ErrShortPassword", "short\n", []string{"--name", "p", "--role", "expert", "--password-stdin"}, "至少"},
 	}
 	for _, tc := range cases {

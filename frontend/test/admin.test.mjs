@@ -3,6 +3,7 @@
 // public page shows only what was published, and the diff between two publications.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { startServer, launch, openPage, openInternalMap, waitInteractive, waitTiles, screenshot, api, login, USERS } from './harness.mjs';
 
 let srv;
@@ -46,11 +47,12 @@ test('a department user gets exactly the categories ticked: typing the departmen
   await page.fill('#u-dept', construction.department);
   await page.click(`#u-categories input[value="${construction.code}"]`);
   assert.deepEqual(await page.$$eval('#u-categories input:checked', (is) => is.map((i) => i.value)), [construction.code]);
-  await page.fill('#u-regions', '530481');
+  await page.check('#u-regions input[value="530481"]');
   await page.click('[data-action=create-user]');
   await page.waitForSelector('table.users tr[data-user="ui-dept-01"]');
   const made = (await api(srv.url, 'GET', '/api/v1/users')).body.users.find((u) => u.name === 'ui-dept-01');
   assert.deepEqual(made.categories, [construction.code]);
+  assert.deepEqual(made.regions, ['530481']);
   // The department's defaults are one click away, and only on request.
   await page.fill('#u-name', 'ui-dept-02');
   await page.fill('#u-dept', construction.department);
@@ -141,6 +143,195 @@ test('an administrator creates a user, sees its password once, disables it, and 
   await page.waitForFunction(() => { const rs = [...document.querySelectorAll('table.audit tbody tr[data-id]')]; return rs.length > 0 && rs.every((r) => r.dataset.action === 'publication.create'); });
   assert.match(await page.textContent('table.audit tbody tr[data-id]'), /命令行（[^）]+）[\s\S]*命令行[\s\S]*发布[\s\S]*发布 第 1 期[\s\S]*演示城市首期发布/);
   await screenshot(page, 'admin-audit.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+/** namedAdmin is a second administrator with a name and a unit, logged in. */
+let namedAdminP = null;
+function namedAdmin() {
+  namedAdminP ||= (async () => {
+    const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'ui-admin-wang', role: 'admin', display_name: '王立新', organisation: '澄江市应急管理局', phone: '0877-6691234', password: 'wang-pass-00001' });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const s = await login(srv.url, 'ui-admin-wang', 'wang-pass-00001');
+    assert.equal(s.status, 200);
+    return s;
+  })();
+  return namedAdminP;
+}
+
+test('users have 姓名, 单位 and phone: given at creation, shown in the list, and people are named by them in the audit log', async () => {
+  const wang = await namedAdmin();
+  const page = await openInternalMap(browser, srv.url, { as: wang });
+  await openAdmin(page, 'users');
+  await page.fill('#u-name', 'liexp');
+  await page.fill('#u-display-name', '李明');
+  await page.fill('#u-organisation', '云南省安全生产专家库');
+  await page.fill('#u-phone', '138 0000 1111');
+  await page.selectOption('#u-role', 'expert');
+  await page.click('[data-action=create-user]');
+  await page.waitForSelector('.secret-box .secret');
+  assert.match(await page.textContent('.secret-box'), /已创建用户 李明（云南省安全生产专家库）（评估专家）/);
+  const row = 'table.users tr[data-user="liexp"]';
+  await page.waitForSelector(row);
+  assert.match(await page.textContent(row), /liexp[\s\S]*李明（云南省安全生产专家库）[\s\S]*138 0000 1111[\s\S]*评估专家/);
+  // A phone that is not one is refused, in Chinese, next to nothing else changed.
+  await page.fill('#u-name', 'ui-bad-phone');
+  await page.fill('#u-phone', '找前台');
+  await page.click('[data-action=create-user]');
+  await page.waitForSelector('#user-form .form-errors:not([hidden])');
+  assert.match(await page.textContent('#user-form .form-errors'), /电话：应为电话号码/);
+  assert.equal((await api(srv.url, 'GET', '/api/v1/users')).body.users.some((u) => u.name === 'ui-bad-phone'), false);
+
+  // Everyone logged in may read the names, never the phones.
+  const people = await api(srv.url, 'GET', '/api/v1/people', undefined, {}, { as: expert });
+  assert.equal(people.status, 200);
+  assert.deepEqual(people.body.people.find((p) => p.username === 'liexp'), { username: 'liexp', display_name: '李明', organisation: '云南省安全生产专家库' });
+  assert.ok(!JSON.stringify(people.body).includes('1111'), 'no phone');
+
+  // 操作日志: the actor and the user created are named, the login is the actor's tooltip.
+  await page.click('.admin-tabs [data-tab=audit]');
+  await page.selectOption('#a-action', 'user.create');
+  await page.selectOption('#a-outcome', 'ok');
+  await page.click('[data-action=audit-search]');
+  await page.waitForFunction(() => { const rs = [...document.querySelectorAll('table.audit tbody tr[data-id]')]; return rs.length > 0 && rs.every((r) => r.dataset.action === 'user.create' && r.dataset.outcome === 'ok'); });
+  const first = await page.textContent('table.audit tbody tr[data-id]');
+  assert.match(first, /王立新（澄江市应急管理局）[\s\S]*新增用户[\s\S]*用户 李明（云南省安全生产专家库）/);
+  assert.doesNotMatch(first, /ui-admin-wang/);
+  assert.equal(await page.getAttribute('table.audit tbody tr[data-id] td:nth-child(2) span', 'title'), 'ui-admin-wang');
+  await screenshot(page, 'admin-people.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a department\'s scope is edited after its creation: the category picker, the region tree, and the change in the audit log', async () => {
+  const cat = (await api(srv.url, 'GET', '/api/v1/categories')).body;
+  const whp = cat.categories.find((c) => c.code === 'hazardous_chemicals');
+  const mine = cat.categories.filter((c) => c.department === whp.department).map((c) => c.code).sort();
+  const streets = (await api(srv.url, 'GET', '/api/v1/regions?level=street')).body.features.map((f) => f.properties);
+  const fenglu = streets.find((s) => s.name === '凤麓街道') || streets[0];
+  const other = streets.find((s) => s !== fenglu && s.parent_code === fenglu.parent_code);
+  const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'ui-dept-edit', role: 'department', department: whp.department, categories: ['hazardous_chemicals'], regions: [fenglu.code], password: 'dept-edit-pass-01' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+
+  const page = await openInternalMap(browser, srv.url);
+  await openAdmin(page, 'users');
+  await page.click('table.users tr[data-user="ui-dept-edit"] [data-action=edit]');
+  await page.waitForSelector('#user-edit-form #ue-regions li[data-code]');
+  // The form holds the user as it is: its category ticked, its street chosen and named.
+  assert.deepEqual(await page.$$eval('#ue-categories input:checked', (is) => is.map((i) => i.value)), ['hazardous_chemicals']);
+  assert.equal(await page.textContent('#ue-regions .rp-chosen .rp-chip'), `${fenglu.name}×`);
+  // A department without a region is refused, in Chinese, and nothing changes.
+  await page.click(`#ue-regions .rp-chip[data-code="${fenglu.code}"] .rp-remove`);
+  assert.match(await page.textContent('#ue-regions .rp-chosen'), /尚未选择区域/);
+  await page.click('[data-action=save-user]');
+  await page.waitForSelector('#user-edit-form .form-errors:not([hidden])');
+  assert.match(await page.textContent('#user-edit-form .form-errors'), /管辖区域：行业部门用户至少需要一个管辖区域/);
+  assert.deepEqual((await api(srv.url, 'GET', '/api/v1/users')).body.users.find((u) => u.name === 'ui-dept-edit').regions, [fenglu.code]);
+  await page.check(`#ue-regions li[data-code="${fenglu.code}"] > .rp-row input`);
+  // 部门默认 ticks the department's categories.
+  await page.click('#user-edit-form [data-action=dept-defaults]');
+  assert.deepEqual((await page.$$eval('#ue-categories input:checked', (is) => is.map((i) => i.value))).sort(), mine);
+  // The tree: search by name, tick another street; ticking the district covers both.
+  await page.fill('#ue-regions .rp-search', other.name.slice(0, 2));
+  await page.waitForSelector(`#ue-regions li[data-code="${other.code}"]`);
+  assert.equal(await page.$(`#ue-regions li[data-code="${fenglu.code}"]`) === null || other.name.slice(0, 2) === fenglu.name.slice(0, 2), true, 'the search narrows the tree');
+  await page.check(`#ue-regions li[data-code="${other.code}"] > .rp-row input`);
+  await page.fill('#ue-regions .rp-search', '');
+  assert.deepEqual(await page.$$eval('#ue-regions .rp-chip', (cs) => cs.map((c) => c.dataset.code)).then((x) => x.sort()), [fenglu.code, other.code].sort());
+  await page.check(`#ue-regions li[data-code="${fenglu.parent_code}"] > .rp-row input`);
+  assert.deepEqual(await page.$$eval('#ue-regions .rp-chip', (cs) => cs.map((c) => c.dataset.code)), [fenglu.parent_code]);
+  assert.equal(await page.isDisabled(`#ue-regions li[data-code="${fenglu.code}"] > .rp-row input`), true, 'covered by the district');
+  // Un-tick the district by its chip, keep the two streets.
+  await page.click(`#ue-regions .rp-chip[data-code="${fenglu.parent_code}"] .rp-remove`);
+  await page.check(`#ue-regions li[data-code="${fenglu.code}"] > .rp-row input`);
+  await page.check(`#ue-regions li[data-code="${other.code}"] > .rp-row input`);
+  await page.fill('#ue-display-name', '张卫');
+  await screenshot(page, 'admin-user-edit.png');
+  await page.click('[data-action=save-user]');
+  await page.waitForSelector('#user-edit-form', { state: 'detached' });
+  const after = (await api(srv.url, 'GET', '/api/v1/users')).body.users.find((u) => u.name === 'ui-dept-edit');
+  assert.deepEqual(after.categories.sort(), mine);
+  assert.deepEqual(after.regions.sort(), [fenglu.code, other.code].sort());
+  assert.equal(after.display_name, '张卫');
+  await page.waitForFunction((n) => document.querySelector('table.users tr[data-user="ui-dept-edit"]')?.textContent.includes(n), other.name);
+
+  // The audit log shows the scope before and after, by name.
+  await page.click('.admin-tabs [data-tab=audit]');
+  await page.selectOption('#a-action', 'user.update');
+  await page.click('[data-action=audit-search]');
+  await page.waitForFunction(() => { const rs = [...document.querySelectorAll('table.audit tbody tr[data-id]')]; return rs.length > 0 && rs.every((r) => r.dataset.action === 'user.update'); });
+  const row = 'table.audit tbody tr[data-id]';
+  assert.match(await page.textContent(row), /修改用户[\s\S]*用户 张卫/);
+  await page.click(`${row} details.audit-json summary`);
+  const changes = await page.$$eval(`${row} table.audit-changes tbody tr`, (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+  const byField = Object.fromEntries(changes.map(([k, a, b]) => [k, [a, b]]));
+  const [was, now] = byField['管辖区域'];
+  assert.ok(was.includes(fenglu.name) && !was.includes(other.name) && now.includes(fenglu.name) && now.includes(other.name), `管辖区域：${was} → ${now}`);
+  assert.equal(byField['管辖行业领域'][0], whp.label);
+  assert.equal(byField['管辖行业领域'][1].split('、').length, mine.length);
+  assert.equal(byField['姓名'][1], '张卫');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // The department works in its new scope: its entry form offers both streets, nothing else.
+  const dept = await login(srv.url, 'ui-dept-edit', 'dept-edit-pass-01');
+  const dp = await openInternalMap(browser, srv.url, { as: dept });
+  await dp.click('#btn-new');
+  await dp.waitForFunction(() => document.querySelectorAll('#e-region option').length > 1);
+  const choosable = await dp.$$eval('#e-region option', (os) => os.filter((o) => o.value && !o.disabled).map((o) => o.value));
+  assert.ok(choosable.includes(fenglu.code) && choosable.includes(other.code), `regions offered: ${choosable}`);
+  assert.ok(choosable.every((c) => c.startsWith(fenglu.code) || c.startsWith(other.code)), `regions offered: ${choosable}`);
+  assert.deepEqual(dp.errors, []);
+  await dp.context().close();
+});
+
+test('on a phone (390 px) the region picker fits the screen and finds a community by name', async () => {
+  const communities = (await api(srv.url, 'GET', '/api/v1/regions?level=community')).body.features.map((f) => f.properties);
+  const c = communities[0];
+  const page = await openInternalMap(browser, srv.url, { width: 390, height: 844 });
+  await page.evaluate(() => document.querySelector('#btn-admin').click());
+  await page.waitForSelector('.admin[data-tab=users]');
+  await page.selectOption('#u-role', 'department');
+  await page.waitForSelector('#u-regions li[data-code]');
+  const box = await page.$eval('#u-regions', (el) => { const r = el.getBoundingClientRect(); return { left: r.left, right: r.right, width: window.innerWidth }; });
+  assert.ok(box.left >= 0 && box.right <= box.width, `the picker fits: ${JSON.stringify(box)}`);
+  const overflow = await page.$eval('#user-form', (f) => f.scrollWidth - f.clientWidth);
+  assert.ok(overflow <= 1, `the form does not scroll sideways (${overflow} px)`);
+  await page.fill('#u-regions .rp-search', c.name);
+  await page.waitForSelector(`#u-regions li[data-code="${c.code}"]`);
+  await page.check(`#u-regions li[data-code="${c.code}"] > .rp-row input`);
+  assert.equal(await page.textContent(`#u-regions .rp-chip[data-code="${c.code}"]`), `${c.name}×`);
+  const chip = await page.$eval(`#u-regions .rp-chip[data-code="${c.code}"] .rp-remove`, (b) => { const r = b.getBoundingClientRect(); return r.width >= 24 && r.height >= 24; });
+  assert.ok(chip, 'the remove button is large enough to tap');
+  await screenshot(page, 'admin-region-picker-390.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the audit log exports as CSV and Excel with the panel\'s filters', async () => {
+  const page = await openInternalMap(browser, srv.url);
+  await openAdmin(page, 'audit');
+  await page.selectOption('#a-action', 'user.');
+  await page.selectOption('#a-outcome', 'ok');
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=audit-export-csv]')]);
+  assert.equal(csv.suggestedFilename(), '操作日志.csv');
+  const text = await readFile(await csv.path(), 'utf8');
+  assert.ok(text.startsWith('\ufeff'), 'a byte-order mark for spreadsheet programs');
+  const lines = text.slice(1).trim().split(/\r?\n/);
+  assert.match(lines[0], /^记录编号,时间（北京时间）,操作人,登录名,角色,操作,结果,/);
+  assert.ok(lines.length > 2, `${lines.length} lines`);
+  for (const l of lines.slice(1)) assert.match(l, /,(新增用户|修改用户|重置密码),成功,/, l);
+  assert.ok(lines.some((l) => l.includes('新增用户') && l.includes('用户 李明（云南省安全生产专家库）')) || !lines.some((l) => l.includes('liexp')), 'people by name');
+  // The same rows the panel shows.
+  await page.waitForFunction(() => { const rs = [...document.querySelectorAll('table.audit tbody tr[data-id]')]; return rs.length > 0 && rs.every((r) => r.dataset.action.startsWith('user.') && r.dataset.outcome === 'ok'); });
+  const shown = await page.$$eval('table.audit tbody tr[data-id]', (rs) => rs.map((r) => r.dataset.id));
+  assert.deepEqual(lines.slice(1, 1 + shown.length).map((l) => l.split(',')[0]), shown);
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.click('[data-action=audit-export-xlsx]')]);
+  assert.equal(xlsx.suggestedFilename(), '操作日志.xlsx');
+  const book = await readFile(await xlsx.path());
+  assert.equal(book.subarray(0, 2).toString(), 'PK', 'a zip: an Office Open XML workbook');
+  assert.ok(book.includes('xl/worksheets/sheet1.xml'), 'with a worksheet');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

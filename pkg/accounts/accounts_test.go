@@ -109,6 +109,37 @@ func TestUpdate(t *testing.T) {
 	})
 }
 
+func TestProfile(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OKKeptTrimmedAndNamedToEveryone", func(t *testing.T) {
+		svc, root, _ := newService(t)
+		u := &riskmap.User{Name: "liexp", Role: riskmap.RoleExpert, DisplayName: " 李明 ", Organisation: "云南省安全生产专家库", Phone: "13800001111"}
+		if _, err := svc.Create(ctx, u, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		org := "澄江市应急管理局"
+		if err := svc.Update(ctx, root, u, riskmap.UserUpdate{Organisation: &org}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := svc.User(ctx, "liexp")
+		if got.DisplayName != "李明" || got.Organisation != org || got.Phone != "13800001111" || got.PersonLabel() != "李明（澄江市应急管理局）" {
+			t.Fatalf("%+v", got)
+		}
+		ps, err := svc.People(ctx)
+		if err != nil || len(ps) != 2 || ps[0] != (accounts.Person{Name: "liexp", DisplayName: "李明", Organisation: org}) || ps[1].Name != "root" {
+			t.Fatalf("%+v %v", ps, err)
+		}
+	})
+	t.Run("ErrBadPhoneChangesNothing", func(t *testing.T) {
+		svc, root, _ := newService(t)
+		bad := "call me"
+		wantCode(t, svc.Update(ctx, root, root, riskmap.UserUpdate{Phone: &bad}, nil), riskmap.EINVALID)
+		if got, _ := svc.User(ctx, "root"); got.Phone != "" {
+			t.Fatalf("stored %q", got.Phone)
+		}
+	})
+}
+
 func TestCreateToken(t *testing.T) {
 	ctx := context.Background()
 	t.Run("OKScrapeTokenActsAsItsMaker", func(t *testing.T) {

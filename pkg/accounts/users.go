@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"strings"
 
 	"riskmap/pkg/password"
 	"riskmap/pkg/riskmap"
@@ -9,6 +10,33 @@ import (
 
 // Users returns every user, ordered by name.
 func (s *Service) Users(ctx context.Context) ([]*riskmap.User, error) { return s.Store.Users(ctx) }
+
+// Person is how a user is named to everyone who logs in: its login, 姓名 and 单位; never
+// its phone, role, scope or whether it is disabled.
+type Person struct {
+	Name         string
+	DisplayName  string
+	Organisation string
+}
+
+// People returns every user as a Person, ordered by login, disabled ones included: they
+// still name the records they wrote.
+func (s *Service) People(ctx context.Context) ([]Person, error) {
+	us, err := s.Store.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Person, len(us))
+	for i, u := range us {
+		out[i] = Person{Name: u.Name, DisplayName: u.DisplayName, Organisation: u.Organisation}
+	}
+	return out, nil
+}
+
+// tidy trims the spaces around a user's profile, as people type them.
+func tidy(u *riskmap.User) {
+	u.DisplayName, u.Organisation, u.Phone = strings.TrimSpace(u.DisplayName), strings.TrimSpace(u.Organisation), strings.TrimSpace(u.Phone)
+}
 
 // User returns the user named name; ENOTFOUND if there is none.
 func (s *Service) User(ctx context.Context, name string) (*riskmap.User, error) {
@@ -25,6 +53,7 @@ func (s *Service) Create(ctx context.Context, u *riskmap.User, pw *string, rec R
 		return "", err
 	}
 	u.CreatedAt = s.now()
+	tidy(u)
 	if err := u.Validate(s.Catalog); err != nil {
 		return "", err
 	}
@@ -35,7 +64,8 @@ func (s *Service) Create(ctx context.Context, u *riskmap.User, pw *string, rec R
 	return p, nil
 }
 
-// Update changes u (from User) as up says, on behalf of by (nil: the system). ECONFLICT
+// Update changes u (from User) as up says (its profile, role, department, scope, or
+// whether it is disabled), on behalf of by (nil: the system). ECONFLICT
 // when an admin would disable itself or take away its own admin role, EINVALID when the
 // user would be invalid. A disabled user is cut off at once: its sessions end with the
 // change, in its transaction with its audit row (its tokens stop working because every
@@ -46,6 +76,7 @@ func (s *Service) Update(ctx context.Context, by, u *riskmap.User, up riskmap.Us
 	}
 	before := *u
 	up.Apply(u)
+	tidy(u)
 	if err := u.Validate(s.Catalog); err != nil {
 		return err
 	}

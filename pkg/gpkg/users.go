@@ -22,8 +22,9 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 	return riskmap.WriteOrRestore(u, func() error {
 		return s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
 			err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash,
-    disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t)).Scan(&u.ID)
+    disabled, created_at, display_name, organisation, phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				u.Name, u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, formatTime(t),
+				u.DisplayName, u.Organisation, u.Phone).Scan(&u.ID)
 			if isUnique(err) {
 				return riskmap.UserNameTaken(u.Name)
 			}
@@ -38,13 +39,14 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 
 // selectUser reads what scanUser decodes.
 const selectUser = `SELECT id, name, role, department, categories, regions, password_hash, disabled,
-    CAST(created_at AS TEXT) FROM users`
+    CAST(created_at AS TEXT), display_name, organisation, phone FROM users`
 
 // scanUser decodes a row of selectUser; scan is a Row's or Rows' Scan.
 func scanUser(scan func(...any) error) (*riskmap.User, error) {
 	u := &riskmap.User{}
 	var cats, regs, created string
-	if err := scan(&u.ID, &u.Name, &u.Role, &u.Department, &cats, &regs, &u.PasswordHash, &u.Disabled, &created); err != nil {
+	if err := scan(&u.ID, &u.Name, &u.Role, &u.Department, &cats, &regs, &u.PasswordHash, &u.Disabled, &created,
+		&u.DisplayName, &u.Organisation, &u.Phone); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(cats), &u.Categories); err != nil {
@@ -96,8 +98,8 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 	var ended int64
 	err = s.recordedTx(ctx, rec, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, department = ?, categories = ?, regions = ?,
-    password_hash = ?, disabled = ? WHERE id = ?`,
-			u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, u.ID)
+    password_hash = ?, disabled = ?, display_name = ?, organisation = ?, phone = ? WHERE id = ?`,
+			u.Role, u.Department, cats, regs, u.PasswordHash, u.Disabled, u.DisplayName, u.Organisation, u.Phone, u.ID)
 		if err != nil {
 			return s.dbErr(err, "update user")
 		}

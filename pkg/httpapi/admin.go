@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -12,7 +11,8 @@ import (
 )
 
 // Administration: users, API tokens and the audit log, for admins only (the route rules
-// say so; the handlers do not check again).
+// say so; the handlers do not check again), and the names of people (姓名, 单位) for
+// everyone logged in.
 
 func (s *Server) adminRoutes() {
 	const api = "/api/v1"
@@ -24,6 +24,9 @@ func (s *Server) adminRoutes() {
 	s.route(http.MethodPost, api+"/tokens", adminOnly, s.createToken)
 	s.route(http.MethodDelete, api+"/tokens/:id", adminOnly, s.revokeToken)
 	s.route(http.MethodGet, api+"/audit", adminOnly, s.listAudit)
+	s.route(http.MethodGet, api+"/audit.csv", adminOnly, s.exportAuditCSV)
+	s.route(http.MethodGet, api+"/audit.xlsx", adminOnly, s.exportAuditXLSX)
+	s.route(http.MethodGet, api+"/people", loggedIn, s.listPeople)
 	s.route(http.MethodPost, api+"/publications", adminOnly, s.publish)
 	s.route(http.MethodGet, api+"/publications", loggedIn, s.listPublications)
 	s.route(http.MethodGet, api+"/publications/preview", adminOnly, s.previewPublication)
@@ -61,40 +64,8 @@ type auditView struct {
 }
 
 func (s *Server) listAudit(c echo.Context) error {
-	q := c.QueryParams()
-	var p riskmap.Problems
-	f := riskmap.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Outcome: q.Get("outcome"),
-		TargetType: q.Get("target_type"), TargetID: q.Get("target_id"), Limit: 100}
-	if f.Outcome != "" && f.Outcome != riskmap.OutcomeOK && f.Outcome != riskmap.OutcomeDenied && f.Outcome != riskmap.OutcomeFailed {
-		p.Add("outcome", "应为 ok（成功）、denied（拒绝）或 failed（失败）")
-	}
-	for _, k := range []string{"since", "until"} {
-		if v := q.Get(k); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				p.Add(k, "应为 RFC 3339 时间，如 2026-11-26T08:00:00Z")
-			} else if k == "since" {
-				f.Since = t
-			} else {
-				f.Until = t
-			}
-		}
-	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			p.Add("before", "应为操作日志的记录编号")
-		}
-		f.BeforeID = n
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			p.Add("limit", "应为 1 至 1000 的整数")
-		}
-		f.Limit = n
-	}
-	if err := p.Err(); err != nil {
+	f, err := auditFilter(c.QueryParams(), true)
+	if err != nil {
 		return err
 	}
 	// The counts of refusals whose minute is over are written before the log is read.

@@ -15,16 +15,44 @@ import (
 // Users and API tokens: the handlers parse the request, call pkg/accounts, which owns the
 // use cases, and shape the JSON. The routes are in adminRoutes (admins only).
 
-// userView is the JSON of a user for admins: its fields, and more.
+// userView is the JSON of a user for admins: its fields, its profile (姓名, 单位, phone),
+// and more.
 type userView struct {
 	ID int64 `json:"id"`
 	userFields
+	userProfile
 	Disabled  bool      `json:"disabled"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// userProfile says who a user is. The phone is for admins only: GET /api/v1/people names
+// people to everyone without it.
+type userProfile struct {
+	DisplayName  string `json:"display_name"`
+	Organisation string `json:"organisation"`
+	Phone        string `json:"phone"`
+}
+
 func viewUser(u *riskmap.User) userView {
-	return userView{ID: u.ID, userFields: userJSON(u), Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	return userView{ID: u.ID, userFields: userJSON(u), Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC(),
+		userProfile: userProfile{DisplayName: u.DisplayName, Organisation: u.Organisation, Phone: u.Phone}}
+}
+
+// personView is how a person is named to every logged-in user: login, 姓名 and 单位; no
+// phone, role, scope or disabled flag.
+type personView struct {
+	Username     string `json:"username"`
+	DisplayName  string `json:"display_name"`
+	Organisation string `json:"organisation"`
+}
+
+// listPeople answers GET /api/v1/people: every user's login, 姓名 and 单位, so that the
+// application names people ("审核人 李明（云南省安全生产专家库）") rather than logins.
+func (s *Server) listPeople(c echo.Context) error {
+	ps, err := s.accounts.People(c.Request().Context())
+	return listJSON(c, "people", ps, err, func(p accounts.Person) personView {
+		return personView{Username: p.Name, DisplayName: p.DisplayName, Organisation: p.Organisation}
+	})
 }
 
 func (s *Server) listUsers(c echo.Context) error {
@@ -58,12 +86,25 @@ func (s *Server) decode(c echo.Context, v any) error {
 func (s *Server) createUser(c echo.Context) error {
 	a := auditOf(c)
 	a.action, a.targetType = "user.create", "user"
-	var req userFields
+	// Flat, not embedding userFields and userProfile: a field of the wrong type is named
+	// "name", not "userFields.name".
+	var req struct {
+		Name         string   `json:"name"`
+		Role         string   `json:"role"`
+		Department   string   `json:"department"`
+		Categories   []string `json:"categories"`
+		Regions      []string `json:"regions"`
+		Password     *string  `json:"password"`
+		DisplayName  string   `json:"display_name"`
+		Organisation string   `json:"organisation"`
+		Phone        string   `json:"phone"`
+	}
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
 	a.targetID = clip(req.Name)
-	u := &riskmap.User{Name: req.Name, Role: req.Role, Department: req.Department, Categories: req.Categories, Regions: req.Regions}
+	u := &riskmap.User{Name: req.Name, Role: req.Role, Department: req.Department, Categories: req.Categories, Regions: req.Regions,
+		DisplayName: req.DisplayName, Organisation: req.Organisation, Phone: req.Phone}
 	pw, err := s.accounts.Create(c.Request().Context(), u, req.Password, func(ch accounts.Change) (*riskmap.WriteRecords, error) {
 		a.after = viewUser(ch.After)
 		return s.auditRecords(c, a, http.StatusCreated), nil

@@ -18,9 +18,11 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 	}
 	return riskmap.WriteOrRestore(u, func() error {
 		return s.recordedTx(ctx, "create user", rec, func(tx pgx.Tx) error {
-			err := tx.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-				u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created).Scan(&u.ID)
+			err := tx.QueryRow(ctx, `INSERT INTO users (name, role, department, categories, regions, password_hash, disabled, created_at,
+		display_name, organisation, phone)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+				u.Name, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled, created,
+				u.DisplayName, u.Organisation, u.Phone).Scan(&u.ID)
 			if err != nil {
 				if isUniqueViolation(err) {
 					return riskmap.UserNameTaken(u.Name)
@@ -34,11 +36,13 @@ func (s *Store) CreateUserRecorded(ctx context.Context, u *riskmap.User, rec ris
 }
 
 // selectUser reads what scanUser decodes.
-const selectUser = `SELECT id, name, role, department, categories, regions, password_hash, disabled, created_at FROM users`
+const selectUser = `SELECT id, name, role, department, categories, regions, password_hash, disabled, created_at,
+	display_name, organisation, phone FROM users`
 
 func scanUser(row pgx.Row) (*riskmap.User, error) {
 	u := &riskmap.User{}
-	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Department, &u.Categories, &u.Regions, &u.PasswordHash, &u.Disabled, &u.CreatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Department, &u.Categories, &u.Regions, &u.PasswordHash, &u.Disabled, &u.CreatedAt,
+		&u.DisplayName, &u.Organisation, &u.Phone); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = u.CreatedAt.UTC()
@@ -76,8 +80,9 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 	ended := 0
 	err := s.recordedTx(ctx, "update user", rec, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET role = $2, department = $3, categories = $4, regions = $5,
-		password_hash = $6, disabled = $7 WHERE id = $1`,
-			u.ID, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled)
+		password_hash = $6, disabled = $7, display_name = $8, organisation = $9, phone = $10 WHERE id = $1`,
+			u.ID, u.Role, u.Department, nonNil(u.Categories), nonNil(u.Regions), u.PasswordHash, u.Disabled,
+			u.DisplayName, u.Organisation, u.Phone)
 		if err != nil {
 			return dbError("update user", err)
 		}

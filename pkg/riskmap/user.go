@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Users: the type, its validation, its scope, its changes and its store. pkg/accounts owns
@@ -12,15 +13,27 @@ import (
 
 // UserUpdate is a change to a user: nil fields stay as they are.
 type UserUpdate struct {
-	Role       *string   `json:"role"`
-	Department *string   `json:"department"`
-	Categories *[]string `json:"categories"`
-	Regions    *[]string `json:"regions"`
-	Disabled   *bool     `json:"disabled"`
+	DisplayName  *string   `json:"display_name"`
+	Organisation *string   `json:"organisation"`
+	Phone        *string   `json:"phone"`
+	Role         *string   `json:"role"`
+	Department   *string   `json:"department"`
+	Categories   *[]string `json:"categories"`
+	Regions      *[]string `json:"regions"`
+	Disabled     *bool     `json:"disabled"`
 }
 
 // Apply sets the fields of u that up changes. Call Validate after.
 func (up UserUpdate) Apply(u *User) {
+	if up.DisplayName != nil {
+		u.DisplayName = *up.DisplayName
+	}
+	if up.Organisation != nil {
+		u.Organisation = *up.Organisation
+	}
+	if up.Phone != nil {
+		u.Phone = *up.Phone
+	}
 	if up.Role != nil {
 		u.Role = *up.Role
 	}
@@ -64,10 +77,15 @@ func ValidRole(s string) bool {
 }
 
 // User is a person who logs in. A department user's scope is a set of category codes and a
-// set of region-code prefixes.
+// set of region-code prefixes. Name is the login; DisplayName (姓名), Organisation (单位)
+// and Phone say who the person is: wherever a person is named, the application shows
+// "姓名（单位）" (PersonLabel), the login only when no name is given.
 type User struct {
 	ID           int64
 	Name         string
+	DisplayName  string
+	Organisation string
+	Phone        string
 	Role         string
 	Department   string
 	Categories   []string
@@ -81,6 +99,11 @@ type User struct {
 func (u *User) Validate(cat *Catalog) error {
 	var p Problems
 	checkText(&p, "name", u.Name, 64, true)
+	checkText(&p, "display_name", u.DisplayName, MaxDisplayName, false)
+	checkText(&p, "organisation", u.Organisation, MaxOrganisation, false)
+	if !ValidPhone(u.Phone) {
+		p.Add("phone", "应为电话号码（数字，可含 +、-、空格、括号和“转”分机，最多 %d 个字符），收到 %q", MaxPhone, clip(u.Phone))
+	}
 	if !ValidRole(u.Role) {
 		p.Add("role", "应为 admin（管理员）、expert（评估专家）或 department（行业部门），收到 %q", clip(u.Role))
 	}
@@ -104,6 +127,53 @@ func (u *User) Validate(cat *Catalog) error {
 		p.Add("password", "必填")
 	}
 	return p.Err()
+}
+
+// Lengths of a user's profile.
+const (
+	MaxDisplayName  = 64
+	MaxOrganisation = 100
+	MaxPhone        = 32
+)
+
+// ValidPhone reports whether s is empty or a telephone number as people write them: digits,
+// at least three, with +, -, spaces, parentheses and an extension (转, ext) allowed.
+func ValidPhone(s string) bool {
+	if s == "" {
+		return true
+	}
+	if len(s) > MaxPhone || !utf8.ValidString(s) {
+		return false
+	}
+	digits := 0
+	for _, r := range strings.NewReplacer("转", "", "ext", "", "EXT", "").Replace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' || r == '-' || r == ' ' || r == '(' || r == ')' || r == '（' || r == '）':
+		default:
+			return false
+		}
+	}
+	return digits >= 3
+}
+
+// PersonLabel names a user as people know it: "姓名（单位）", "姓名" without a unit, and the
+// login when no name is given.
+func (u *User) PersonLabel() string {
+	return PersonLabel(u.Name, u.DisplayName, u.Organisation)
+}
+
+// PersonLabel is User.PersonLabel of a login, a name and a unit.
+func PersonLabel(login, displayName, organisation string) string {
+	displayName, organisation = strings.TrimSpace(displayName), strings.TrimSpace(organisation)
+	switch {
+	case displayName == "":
+		return login
+	case organisation == "":
+		return displayName
+	}
+	return displayName + "（" + organisation + "）"
 }
 
 // InScope reports whether a unit of category in region regionCode lies in the user's
@@ -137,8 +207,8 @@ type UserStore interface {
 	// Users returns every user, ordered by name.
 	Users(ctx context.Context) ([]*User, error)
 	CountUsers(ctx context.Context) (int, error)
-	// UpdateUser replaces role, department, categories, regions, password hash and disabled
-	// of the user u.ID. ENOTFOUND if there is none.
+	// UpdateUser replaces display name, organisation, phone, role, department, categories,
+	// regions, password hash and disabled of the user u.ID. ENOTFOUND if there is none.
 	UpdateUser(ctx context.Context, u *User) error
 
 	// CreateUserRecorded stores a new user (ECONFLICT if the name is taken) and keeps what

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/paulmach/orb"
 
@@ -315,6 +316,43 @@ func TestUnitValidateTable(t *testing.T) {
 	}
 }
 
+func TestPersonLabel(t *testing.T) {
+	for _, tc := range []struct{ login, name, org, want string }{
+		{"liexp", "", "", "liexp"},
+		{"liexp", "", "应急局", "liexp"},
+		{"liexp", "李明", "", "李明"},
+		{"liexp", "李明", "云南省安全生产专家库", "李明（云南省安全生产专家库）"},
+		{"liexp", " 李明 ", " ", "李明"},
+	} {
+		if got := riskmap.PersonLabel(tc.login, tc.name, tc.org); got != tc.want {
+			t.Errorf("PersonLabel(%q, %q, %q) = %q, want %q", tc.login, tc.name, tc.org, got, tc.want)
+		}
+	}
+}
+
+func FuzzValidPhone(f *testing.F) {
+	for _, s := range []string{"", "12350", "0877-6691234 转 8012", "+86 (138) 0000 1111", "ext", "转转转", "１２３"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !riskmap.ValidPhone(s) || s == "" {
+			return
+		}
+		if len(s) > riskmap.MaxPhone || !utf8.ValidString(s) {
+			t.Fatalf("%q accepted: too long or not UTF-8", s)
+		}
+		digits := 0
+		for _, r := range s {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits < 3 {
+			t.Fatalf("%q accepted with %d digits", s, digits)
+		}
+	})
+}
+
 func TestUserValidateTable(t *testing.T) {
 	cat := config.Default().Catalog
 	dept := func() *riskmap.User {
@@ -345,6 +383,15 @@ func TestUserValidateTable(t *testing.T) {
 		{"ErrRegionTooLong", func(u *riskmap.User) { u.Regions = []string{"5304810010011"} }, []string{"regions"}},
 		{"ErrExpertCategoryUnknown", func(u *riskmap.User) { u.Role = riskmap.RoleExpert; u.Categories = []string{"nuclear"} }, []string{"categories"}},
 		{"ErrPasswordRequired", func(u *riskmap.User) { u.PasswordHash = "" }, []string{"password"}},
+		{"OK/Profile", func(u *riskmap.User) {
+			u.DisplayName, u.Organisation, u.Phone = "李卫东", "澄江市应急管理局", "0877-6691234 转 8012"
+		}, nil},
+		{"OK/PhoneMobile", func(u *riskmap.User) { u.Phone = "+86 138 0000 1111" }, nil},
+		{"ErrDisplayNameTooLong", func(u *riskmap.User) { u.DisplayName = strings.Repeat("张", 65) }, []string{"display_name"}},
+		{"ErrOrganisationTooLong", func(u *riskmap.User) { u.Organisation = strings.Repeat("局", 101) }, []string{"organisation"}},
+		{"ErrPhoneLetters", func(u *riskmap.User) { u.Phone = "call me" }, []string{"phone"}},
+		{"ErrPhoneTooShort", func(u *riskmap.User) { u.Phone = "12" }, []string{"phone"}},
+		{"ErrPhoneTooLong", func(u *riskmap.User) { u.Phone = strings.Repeat("1", 33) }, []string{"phone"}},
 		{"ErrEveryProblemListed", func(u *riskmap.User) { *u = riskmap.User{Role: riskmap.RoleDepartment} },
 			[]string{"categories", "name", "password", "regions"}},
 	}

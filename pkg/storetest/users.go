@@ -12,7 +12,8 @@ import (
 func testUsers(t *testing.T, open Opener) {
 	s := open(t)
 	u := &riskmap.User{Name: "zhujian", Role: riskmap.RoleDepartment, Department: "住建局",
-		Categories: []string{"construction", "old_buildings"}, Regions: []string{"530481001"}, PasswordHash: "$argon2id$v=19$x"}
+		Categories: []string{"construction", "old_buildings"}, Regions: []string{"530481001"}, PasswordHash: "$argon2id$v=19$x",
+		DisplayName: "赵敏", Organisation: "澄江市住房和城乡建设局", Phone: "0877-6691234"}
 	must(t, s.CreateUserRecorded(ctx(), u, nil))
 	if u.ID == 0 || u.CreatedAt.IsZero() {
 		t.Fatalf("CreateUserRecorded must set id and created_at: %+v", u)
@@ -20,7 +21,8 @@ func testUsers(t *testing.T, open Opener) {
 	got, err := s.UserByName(ctx(), "zhujian")
 	must(t, err)
 	if got.Role != u.Role || !slices.Equal(got.Categories, u.Categories) || !slices.Equal(got.Regions, u.Regions) ||
-		got.PasswordHash != u.PasswordHash || got.Department != "住建局" || got.Disabled {
+		got.PasswordHash != u.PasswordHash || got.Department != "住建局" || got.Disabled ||
+		got.DisplayName != "赵敏" || got.Organisation != "澄江市住房和城乡建设局" || got.Phone != "0877-6691234" {
 		t.Fatalf("user round trip: %+v", got)
 	}
 	wantCode(t, s.CreateUserRecorded(ctx(), &riskmap.User{Name: "zhujian", Role: riskmap.RoleAdmin, PasswordHash: "h"}, nil), riskmap.ECONFLICT)
@@ -70,20 +72,24 @@ func testUserAdmin(t *testing.T, open Opener) {
 		u.Role, u.Department = riskmap.RoleDepartment, "应急局"
 		u.Categories, u.Regions = []string{"hazardous_chemicals", "gas"}, []string{"530481", "530402"}
 		u.PasswordHash, u.Disabled = "$argon2id$v=19$new", true
+		u.DisplayName, u.Organisation, u.Phone = "李卫东", "澄江市应急管理局", "13800001111"
 		must(t, s.UpdateUser(ctx(), u))
 		got, err := s.UserByID(ctx(), u.ID)
 		must(t, err)
 		if got.Name != "bob" || got.Role != riskmap.RoleDepartment || got.Department != "应急局" ||
 			!slices.Equal(got.Categories, u.Categories) || !slices.Equal(got.Regions, u.Regions) ||
-			got.PasswordHash != "$argon2id$v=19$new" || !got.Disabled || !got.CreatedAt.Equal(created) {
+			got.PasswordHash != "$argon2id$v=19$new" || !got.Disabled || !got.CreatedAt.Equal(created) ||
+			got.DisplayName != "李卫东" || got.Organisation != "澄江市应急管理局" || got.Phone != "13800001111" {
 			t.Fatalf("after UpdateUser: %+v", got)
 		}
 		// Clearing the lists and enabling again.
 		got.Categories, got.Regions, got.Disabled, got.Role = nil, nil, false, riskmap.RoleAdmin
+		got.DisplayName, got.Organisation, got.Phone = "", "", ""
 		must(t, s.UpdateUser(ctx(), got))
 		again, err := s.UserByName(ctx(), "bob")
 		must(t, err)
-		if len(again.Categories) != 0 || len(again.Regions) != 0 || again.Disabled || again.Role != riskmap.RoleAdmin {
+		if len(again.Categories) != 0 || len(again.Regions) != 0 || again.Disabled || again.Role != riskmap.RoleAdmin ||
+			again.DisplayName != "" || again.Organisation != "" || again.Phone != "" {
 			t.Fatalf("after clearing: %+v", again)
 		}
 	})

@@ -6,6 +6,12 @@ import { h, replace, toast, fmtNumber } from '../lib/dom.js';
 import { badge } from '../lib/grades.js';
 import { ApiError } from '../lib/api.js';
 import { ROLES, OUTCOMES, FIELD_LABELS, fmtDateTime } from '../lib/labels.js';
+import { loadPeople, forgetPeople, personLabel, personText } from '../lib/people.js';
+import { RegionPicker } from '../lib/regionpicker.js';
+// The names of audit actions, objects and user fields: one list, shared with the server's
+// export of the log (pkg/httpapi/audit_export.go).
+import AUDIT_LABELS from '../../../pkg/httpapi/auditlabels.json';
+import '../css/admin.css';
 
 const TABS = [
   { code: 'users', label: '用户管理' },
@@ -17,31 +23,10 @@ const TABS = [
 const AUDIT_PAGE = 50;
 
 // Audit actions the server writes, for the filter's suggestions (any prefix works).
-const ACTIONS = [
-  ['session.', '登录与退出（全部）'],
-  ['session.login', '登录'],
-  ['session.logout', '退出'],
-  ['unit.', '风险单元（全部）'],
-  ['unit.create', '新增单元'],
-  ['unit.update', '修改单元'],
-  ['unit.submit', '提交审核'],
-  ['unit.approve', '审核通过'],
-  ['unit.reject', '退回修改'],
-  ['unit.retire', '注销单元'],
-  ['unit.bulk_create', '批量导入单元'],
-  ['unit.regrade', '重新定级'],
-  ['user.', '用户（全部）'],
-  ['user.create', '新增用户'],
-  ['user.update', '修改用户'],
-  ['user.password', '重置密码'],
-  ['token.', 'API 令牌（全部）'],
-  ['token.create', '新建 API 令牌'],
-  ['token.revoke', '吊销 API 令牌'],
-  ['publication.create', '发布'],
-  ['deny', '拒绝的请求'],
-];
+const ACTIONS = AUDIT_LABELS.actions;
 const ACTION_LABELS = Object.fromEntries(ACTIONS);
-const TARGETS = { unit: '风险单元', user: '用户', publication: '发布', token: 'API 令牌' };
+const TARGETS = AUDIT_LABELS.targets;
+const USER_FIELDS = AUDIT_LABELS.user_fields;
 
 /** actionLabel names an audit action in Chinese ("unit.approve" → 审核通过). */
 function actionLabel(code) {
@@ -55,30 +40,34 @@ function targetLabel(e, names) {
   const kind = TARGETS[e.target_type] || e.target_type;
   if (e.target_type === 'unit') return `${kind} ${names.get(e.target_id) || `#${e.target_id || ''}`}`;
   if (e.target_type === 'publication') return `${kind} 第 ${e.target_id} 期`;
+  if (e.target_type === 'user') return `${kind} ${personLabel(e.target_id)}`;
   return `${kind} ${e.target_id || ''}`;
 }
 
-/** actorLabel names who acted: a user, or the command line and its operating-system account. */
+/** actorLabel names who acted: a person ("姓名（单位）"), or the command line and its operating-system account. */
 function actorLabel(e) {
   if (!e.actor) return '（匿名）';
-  return e.actor.startsWith('cli:') ? `命令行（${e.actor.slice(4)}）` : e.actor;
+  if (e.actor.startsWith('cli:')) return `命令行（${e.actor.slice(4)}）`;
+  const label = personLabel(e.actor);
+  return label === e.actor ? label : h('span', { title: e.actor }, label);
 }
 
 /**
  * changeRows lists what a write changed, field by field, from its before and after (a unit
  * Feature, a user): 字段、修改前、修改后, the fields named in Chinese where they have a name.
  */
-function changeRows(before, after) {
+function changeRows(before, after, show2) {
   const props = (x) => (x && x.properties ? { ...x.properties, ...(x.geometry ? { geometry: x.geometry } : {}) } : x || {});
   const b = props(before);
   const a = props(after);
   const skip = new Set(['version', 'updated_at', 'created_at', 'grade_label', 'explanation']);
-  const show = (v) => (v == null || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const plain = (v) => (v == null || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const show = show2 || plain;
   const rows = [];
   for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
     if (skip.has(k) || JSON.stringify(b[k]) === JSON.stringify(a[k])) continue;
-    const label = FIELD_LABELS[k] || k;
-    rows.push(k === 'geometry' ? [label, before ? '（原位置）' : '—', '（新位置）'] : [label, show(b[k]), show(a[k])]);
+    const label = (show2 && USER_FIELDS[k]) || FIELD_LABELS[k] || k;
+    rows.push(k === 'geometry' ? [label, before ? '（原位置）' : '—', '（新位置）'] : [label, show(b[k], k), show(a[k], k)]);
   }
   return rows;
 }
@@ -116,9 +105,10 @@ function secretBox(title, secret, note) {
     h('p.hint', note || '仅显示这一次，关闭后无法再次查看，请立即妥善转交。'));
 }
 
-function errText(e) {
+/** errText says what went wrong; labels name the fields in Chinese (USER_FIELDS in the user forms). */
+function errText(e, labels = {}) {
   if (!(e instanceof ApiError)) return `网络错误：${e.message}`;
-  const f = (e.fields || []).map((x) => `${x.field}：${x.message}`).join('；');
+  const f = (e.fields || []).map((x) => `${labels[x.field] || x.field}：${x.message}`).join('；');
   return f ? `${e.message}（${f}）` : e.message;
 }
 
@@ -201,56 +191,100 @@ export class AdminPanel {
     return this.ctx.regionName(code) || code;
   }
 
-  async usersTab() {
-    const body = this.body;
+  /** regions resolves to the districts, streets and communities, read once while the panel lives. */
+  regions() {
+    const empty = { type: 'FeatureCollection', features: [] };
+    this.regionsP ||= Promise.all(['district', 'street', 'community'].map((l) => this.api.regions(l).catch(() => empty)))
+      .then(([district, street, community]) => ({ district, street, community }));
+    return this.regionsP;
+  }
+
+  /**
+   * userForm builds the fields of a user: for a new one (user null) its login and initial
+   * password too; for an existing one its current values. Ids start with prefix (u-, ue-).
+   * read() returns the user as the API takes it.
+   */
+  userForm(prefix, user) {
     const cat = this.getCatalog();
-    const depts = [...new Set(cat.categories.map((c) => c.department).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh-CN'));
-    const name = h('input#u-name', { maxlength: 64, autocomplete: 'off', placeholder: '如 zhangsan' });
-    const role = h('select#u-role', Object.entries(ROLES).map(([k, v]) => h('option', { value: k }, v)));
-    const dept = h('input#u-dept', { maxlength: 200, list: 'u-dept-list', placeholder: '如 住建局' });
-    const cats = h('div.checks#u-categories', cat.groups.map((g) => {
+    const u = user || {};
+    const f = {};
+    f.name = user ? null : h(`input#${prefix}name`, { maxlength: 64, autocomplete: 'off', placeholder: '登录名，如 zhangsan' });
+    f.displayName = h(`input#${prefix}display-name`, { maxlength: 64, autocomplete: 'off', value: u.display_name || '', placeholder: '如 李明' });
+    f.organisation = h(`input#${prefix}organisation`, { maxlength: 100, autocomplete: 'off', value: u.organisation || '', placeholder: '如 澄江市应急管理局' });
+    f.phone = h(`input#${prefix}phone`, { type: 'tel', maxlength: 32, autocomplete: 'off', value: u.phone || '', placeholder: '如 0877-6691234' });
+    f.role = h(`select#${prefix}role`, Object.entries(ROLES).map(([k, v]) => h('option', { value: k, selected: k === u.role }, v)));
+    f.dept = h(`input#${prefix}dept`, { maxlength: 200, list: 'u-dept-list', value: u.department || '', placeholder: '如 住建局' });
+    const chosen = new Set(u.categories || []);
+    f.cats = h(`div.checks#${prefix}categories`, cat.groups.map((g) => {
       const cs = cat.categories.filter((c) => c.group === g.code);
-      return cs.map((c) => h('label.check', { title: c.department || '' }, h('input', { type: 'checkbox', value: c.code }), c.label));
+      return cs.map((c) => h('label.check', { title: c.department || '' }, h('input', { type: 'checkbox', value: c.code, checked: chosen.has(c.code) }), c.label));
     }));
-    const regions = h('input#u-regions', { maxlength: 200, placeholder: '区划代码，逗号分隔，如 530481' });
-    const pass = h('input#u-password', { type: 'password', maxlength: 256, autocomplete: 'new-password', placeholder: '留空则自动生成' });
-    const result = h('div.admin-result');
-    const err = h('div.form-errors', { role: 'alert', hidden: true });
+    f.regions = new RegionPicker({ id: `${prefix}regions`, load: () => this.regions(), value: u.role === 'department' ? u.regions || [] : [] });
+    f.pass = user ? null : h(`input#${prefix}password`, { type: 'password', maxlength: 256, autocomplete: 'new-password', placeholder: '留空则自动生成' });
     // The department's default categories are ticked on request only: ticking them when the
     // department field lost focus overwrote the box the user was clicking.
     const defaultsOf = () => {
-      const d = dept.value.trim();
+      const d = f.dept.value.trim();
       return d ? cat.categories.filter((c) => c.department === d).map((c) => c.code) : [];
     };
     const defaults = h('button.btn.btn-small', { type: 'button', hidden: true, dataset: { action: 'dept-defaults' },
       onclick: () => {
         const mine = new Set(defaultsOf());
-        for (const i of cats.querySelectorAll('input')) i.checked = mine.has(i.value);
+        for (const i of f.cats.querySelectorAll('input')) i.checked = mine.has(i.value);
       } });
     const offerDefaults = () => {
       const n = defaultsOf().length;
       defaults.hidden = n === 0;
-      defaults.textContent = `勾选${dept.value.trim()}默认监管的 ${n} 个领域`;
+      defaults.textContent = `勾选${f.dept.value.trim()}默认监管的 ${n} 个领域`;
     };
-    dept.addEventListener('input', offerDefaults);
+    f.dept.addEventListener('input', offerDefaults);
+    offerDefaults();
     const scopeRows = h('div.scope-rows',
-      h('div.form-field.wide', h('span', '管辖行业领域（行业部门）', ' ', defaults), cats),
-      h('label.form-field', h('span', '管辖区域（行业部门）'), regions));
-    const showScope = () => (scopeRows.hidden = role.value !== 'department');
-    role.addEventListener('change', showScope);
+      h('div.form-field.wide', h('span', '管辖行业领域（行业部门）', ' ', defaults), f.cats),
+      h('div.form-field.wide', h('span', '管辖区域（行业部门）：勾选区县即含其下全部街道、社区'), f.regions.el));
+    const showScope = () => (scopeRows.hidden = f.role.value !== 'department');
+    f.role.addEventListener('change', showScope);
     showScope();
+    const el = [
+      h('div.form-grid.three',
+        f.name ? h('label.form-field', h('span', '用户名（登录名）'), f.name) : null,
+        h('label.form-field', h('span', '姓名'), f.displayName),
+        h('label.form-field', h('span', '单位'), f.organisation),
+        h('label.form-field', h('span', '电话'), f.phone),
+        h('label.form-field', h('span', '角色'), f.role),
+        h('label.form-field', h('span', '所属部门'), f.dept)),
+      scopeRows,
+    ];
+    const read = () => {
+      const dept = f.role.value === 'department';
+      const out = {
+        display_name: f.displayName.value.trim(),
+        organisation: f.organisation.value.trim(),
+        phone: f.phone.value.trim(),
+        role: f.role.value,
+        department: f.dept.value.trim(),
+        categories: dept ? [...f.cats.querySelectorAll('input:checked')].map((i) => i.value) : [],
+        regions: dept ? f.regions.value : [],
+      };
+      if (f.name) out.name = f.name.value.trim();
+      if (f.pass && f.pass.value) out.password = f.pass.value;
+      return out;
+    };
+    return { f, el, read };
+  }
+
+  async usersTab() {
+    const body = this.body;
+    const cat = this.getCatalog();
+    const depts = [...new Set(cat.categories.map((c) => c.department).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh-CN'));
+    const form = this.userForm('u-', null);
+    const result = h('div.admin-result');
+    const err = h('div.form-errors', { role: 'alert', hidden: true });
     const create = async (e) => {
       e.preventDefault();
       err.hidden = true;
       replace(result);
-      const u = {
-        name: name.value.trim(),
-        role: role.value,
-        department: dept.value.trim(),
-        categories: role.value === 'department' ? [...cats.querySelectorAll('input:checked')].map((i) => i.value) : [],
-        regions: role.value === 'department' ? regions.value.split(/[\s,，、]+/).filter(Boolean) : [],
-      };
-      if (pass.value) u.password = pass.value;
+      const u = form.read();
       if (!u.name) {
         replace(err, '请填写用户名');
         err.hidden = false;
@@ -258,34 +292,69 @@ export class AdminPanel {
       }
       try {
         const r = await this.api.createUser(u);
-        replace(result, secretBox(`已创建用户 ${r.user.name}（${ROLES[r.user.role] || r.user.role}）。初始密码：`, r.password || pass.value,
+        replace(result, secretBox(`已创建用户 ${personText(r.user)}（${ROLES[r.user.role] || r.user.role}）。初始密码：`, r.password || u.password,
           r.password ? null : '即您填写的密码。'));
-        name.value = '';
-        pass.value = '';
+        form.f.name.value = '';
+        form.f.pass.value = '';
+        forgetPeople();
         this.loadUsers(list);
       } catch (ex) {
-        replace(err, `未能创建：${errText(ex)}`);
+        replace(err, `未能创建：${errText(ex, USER_FIELDS)}`);
         err.hidden = false;
       }
     };
     const list = h('div.admin-list', h('p.muted', '正在加载…'));
+    this.editOut = h('div.user-edit-out');
     replace(body,
+      h('datalist#u-dept-list', depts.map((d) => h('option', { value: d }))),
       h('section.admin-section',
         h('h3', '新增用户'),
         h('form.admin-form#user-form', { novalidate: true, onsubmit: create },
-          h('datalist#u-dept-list', depts.map((d) => h('option', { value: d }))),
+          form.el,
           h('div.form-grid.three',
-            h('label.form-field', h('span', '用户名'), name),
-            h('label.form-field', h('span', '角色'), role),
-            h('label.form-field', h('span', '所属部门'), dept)),
-          scopeRows,
-          h('div.form-grid.three',
-            h('label.form-field', h('span', '初始密码'), pass),
+            h('label.form-field', h('span', '初始密码'), form.f.pass),
             h('div.form-field.form-submit', h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'create-user' } }, '创建用户'))),
           err),
         result),
+      this.editOut,
       h('section.admin-section', h('h3', '用户列表'), list));
     this.loadUsers(list);
+  }
+
+  /** editUser opens the form that changes u: its name, unit, phone, role, department and scope. */
+  editUser(u, list) {
+    const form = this.userForm('ue-', u);
+    const err = h('div.form-errors', { role: 'alert', hidden: true });
+    const close = () => replace(this.editOut);
+    const save = async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      const patch = form.read();
+      btn.disabled = true;
+      try {
+        await this.api.updateUser(u.name, patch);
+        toast(`已保存用户 ${u.name}`, 'ok');
+        forgetPeople();
+        close();
+        this.loadUsers(list);
+      } catch (ex) {
+        replace(err, `未能保存：${errText(ex, USER_FIELDS)}`);
+        err.hidden = false;
+      } finally {
+        btn.disabled = false;
+      }
+    };
+    const btn = h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'save-user' } }, '保存修改');
+    const section = h('section.admin-section.user-edit', { dataset: { user: u.name } },
+      h('h3', `修改用户 ${u.name}`),
+      h('form.admin-form#user-edit-form', { novalidate: true, onsubmit: save },
+        form.el,
+        h('p.hint', '修改管辖范围后，该用户的下一次请求即按新的范围；修改前后的内容记入操作日志。'),
+        h('div.form-actions-inline', btn, ' ', h('button.btn', { type: 'button', dataset: { action: 'cancel-edit' }, onclick: close }, '取消')),
+        err));
+    replace(this.editOut, section);
+    section.scrollIntoView({ block: 'start' });
+    form.f.displayName.focus({ preventScroll: true });
   }
 
   async loadUsers(list) {
@@ -319,8 +388,10 @@ export class AdminPanel {
     };
     replace(list,
       result,
-      table('users', [
+      h('div.table-scroll', table('users', [
         { label: '用户名', get: (u) => u.name, cls: 'col-name' },
+        { label: '姓名（单位）', get: (u) => (u.display_name ? personText(u) : ''), cls: 'col-person' },
+        { label: '电话', get: (u) => u.phone, cls: 'nowrap' },
         { label: '角色', get: (u) => ROLES[u.role] || u.role },
         { label: '所属部门', get: (u) => u.department },
         { label: '管辖行业领域', get: (u) => (u.role === 'department' ? (u.categories || []).map(catLabel).join('、') : '全部'), cls: 'col-wrap' },
@@ -331,12 +402,13 @@ export class AdminPanel {
           label: '操作',
           cls: 'col-actions',
           get: (u) => h('span.row-actions',
+            h('button.btn.btn-small', { type: 'button', dataset: { action: 'edit' }, onclick: () => this.editUser(u, list) }, '编辑'),
             u.name === me ? h('span.muted', '（当前用户）') : u.disabled
               ? h('button.btn.btn-small', { type: 'button', dataset: { action: 'enable' }, onclick: () => setDisabled(u, false) }, '启用')
               : twoStep('停用', '确认停用', () => setDisabled(u, true), '.btn-warn', 'disable'),
             twoStep('重置密码', '确认重置', () => reset(u), '', 'reset-password')),
         },
-      ], this.users, { rowAttrs: (u) => ({ dataset: { user: u.name }, class: u.disabled ? 'disabled' : null }) }));
+      ], this.users, { rowAttrs: (u) => ({ dataset: { user: u.name }, class: u.disabled ? 'disabled' : null }) })));
   }
 
   // ---- API 令牌 ----
@@ -388,7 +460,8 @@ export class AdminPanel {
       h('section.admin-section', h('h3', '令牌列表'), list));
     this.api.users().then((d) => {
       const us = (d.users || []).filter((u) => !u.disabled);
-      replace(user, h('option', { value: '' }, '请选择用户'), us.map((u) => h('option', { value: u.name }, `${u.name}（${ROLES[u.role] || u.role}）`)));
+      replace(user, h('option', { value: '' }, '请选择用户'), us.map((u) => h('option', { value: u.name },
+        `${u.display_name ? `${personText(u)} · ` : ''}${u.name}（${ROLES[u.role] || u.role}）`)));
     }).catch((e) => replace(user, h('option', { value: '' }, `无法加载用户：${e.message}`)));
     this.loadTokens(list);
   }
@@ -396,7 +469,7 @@ export class AdminPanel {
   async loadTokens(list) {
     let data;
     try {
-      data = await this.api.tokens();
+      [data] = await Promise.all([this.api.tokens(), loadPeople()]);
     } catch (e) {
       replace(list, h('p.error', `无法加载令牌：${errText(e)}`));
       return;
@@ -412,9 +485,9 @@ export class AdminPanel {
     };
     replace(list, table('tokens', [
       { label: '名称', get: (t) => t.name, cls: 'col-name' },
-      { label: '代表用户', get: (t) => t.user },
+      { label: '代表用户', get: (t) => personLabel(t.user) },
       { label: '权限范围', get: (t) => (t.scope === 'metrics' ? '仅监控' : '同所代表用户') },
-      { label: '创建人', get: (t) => t.created_by },
+      { label: '创建人', get: (t) => personLabel(t.created_by) },
       { label: '创建时间', get: (t) => fmtDateTime(t.created_at) },
       { label: '最近使用', get: (t) => (t.last_used_at ? fmtDateTime(t.last_used_at) : '从未使用') },
       { label: '状态', get: (t) => h(`span.state.${t.revoked_at ? 'off' : 'on'}`, t.revoked_at ? `已吊销 ${fmtDateTime(t.revoked_at)}` : '有效') },
@@ -447,6 +520,17 @@ export class AdminPanel {
       outcome.value = '';
       search();
     };
+    // The export takes the filters as they stand in the form (and shows the same rows).
+    const exportAs = (ext) => {
+      search();
+      const { actor: a, action: ac, outcome: o, since: s, until: u } = this.auditState.filters;
+      const q = new URLSearchParams(Object.entries({ actor: a, action: ac, outcome: o, since: s, until: u }).filter(([, v]) => v));
+      const link = h('a', { href: `/api/v1/audit.${ext}${String(q) ? `?${q}` : ''}`, download: '', hidden: true });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      toast(`正在导出操作日志（${ext === 'csv' ? 'CSV' : 'Excel'}）…`, 'ok', 2500);
+    };
     replace(this.body,
       h('form.admin-form.audit-filters#audit-form', { novalidate: true, onsubmit: search },
         h('label.form-field', h('span', '操作人'), actor),
@@ -456,7 +540,10 @@ export class AdminPanel {
         h('label.form-field', h('span', '截止时间'), until),
         h('div.form-field.form-submit',
           h('button.btn.btn-primary', { type: 'submit', dataset: { action: 'audit-search' } }, '查询'),
-          h('button.btn', { type: 'button', onclick: clear }, '清除'))),
+          h('button.btn', { type: 'button', onclick: clear }, '清除')),
+        h('div.form-field.form-submit.audit-export',
+          h('button.btn', { type: 'button', title: '按当前筛选条件导出全部记录', dataset: { action: 'audit-export-csv' }, onclick: () => exportAs('csv') }, '导出 CSV'),
+          h('button.btn', { type: 'button', title: '按当前筛选条件导出全部记录', dataset: { action: 'audit-export-xlsx' }, onclick: () => exportAs('xlsx') }, '导出 Excel'))),
       out);
     this.loadAudit(out);
   }
@@ -478,7 +565,7 @@ export class AdminPanel {
       const parts = [];
       if (e.detail) parts.push(h('div', e.detail));
       if (e.before != null || e.after != null) {
-        const rows = changeRows(e.before, e.after);
+        const rows = e.target_type === 'user' ? changeRows(e.before, e.after, userValue) : changeRows(e.before, e.after);
         if (rows.length) {
           parts.push(h('details.audit-json',
             h('summary', `修改前后（${rows.length} 项）`),
@@ -494,8 +581,18 @@ export class AdminPanel {
       if (!(e.count > 1)) return fmtDateTime(e.at, true);
       return [fmtDateTime(e.at, true), ' ', h('span.audit-count', { title: `1 分钟内重复 ${e.count} 次，最后一次 ${fmtDateTime(e.last_at, true)}` }, `×${e.count}`)];
     };
-    // Units are named by their code and name, each read once while the panel is open.
+    // A user's fields in Chinese: categories and regions by name, roles, yes or no.
+    const userValue = (v, k) => {
+      if (k === 'categories') return (v || []).length ? v.map(this.ctx.categoryLabel).join('、') : '—';
+      if (k === 'regions') return (v || []).length ? v.map((r) => this.regionLabel(r)).join('、') : '—';
+      if (k === 'role') return ROLES[v] || v || '—';
+      if (k === 'disabled') return v ? '是' : '否';
+      return v == null || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    };
+    // Units are named by their code and name, each read once while the panel is open;
+    // people by 姓名（单位）.
     const names = (this.unitNames ||= new Map());
+    await loadPeople();
     await Promise.all([...new Set(entries.filter((e) => e.target_type === 'unit' && e.target_id && !names.has(e.target_id)).map((e) => e.target_id))].map(async (id) => {
       try {
         const f = (await this.api.unit(id)).data;
@@ -595,7 +692,7 @@ export class AdminPanel {
   async loadPublications(list, from, to) {
     let data;
     try {
-      data = await this.api.publications();
+      [data] = await Promise.all([this.api.publications(), loadPeople()]);
     } catch (e) {
       replace(list, h('p.error', `无法加载发布记录：${errText(e)}`));
       return null;
@@ -604,7 +701,7 @@ export class AdminPanel {
     replace(list, table('publications', [
       { label: '期号', get: (p) => `第 ${p.number} 期`, cls: 'nowrap' },
       { label: '发布时间', get: (p) => fmtDateTime(p.created_at), cls: 'nowrap' },
-      { label: '发布人', get: (p) => p.created_by },
+      { label: '发布人', get: (p) => personLabel(p.created_by) },
       { label: '单元数', get: (p) => fmtNumber(p.unit_count), cls: 'num' },
       { label: '说明', get: (p) => p.note, cls: 'col-wrap' },
     ], pubs, { empty: '尚未发布', rowAttrs: (p) => ({ dataset: { number: String(p.number) } }) }));
