@@ -17,6 +17,7 @@ import { ensureSession, showLogin, renderUser } from './session.js';
 import { STATUS } from '../lib/labels.js';
 import { RegisterTable } from './table.js';
 import { StatsView } from './stats.js';
+import { setupLayout } from './layout.js';
 
 const api = new Api('');
 const drawer = $('#drawer');
@@ -396,6 +397,7 @@ async function main() {
     onMode: (mode) => mode !== 'regions' && drawer.dataset.kind === 'region' && !drawer.hidden && closeDrawer(),
   });
   window.riskmap = app; // for the browser tests and the curious
+  setupLayout({ map: app.map, drawer });
   highlight = highlighter(app.map);
   const catP = api.categories().then((c) => (catalog = c));
   app.regionsP.then((r) => {
