@@ -71,6 +71,7 @@ export function setupLayout({ map, drawer }) {
     grip.setAttribute('aria-label', label);
     grip.setAttribute('aria-expanded', String(state === 'full'));
     grip.lastChild.textContent = body.classList.contains('drawing') ? label : '';
+    map.invalidateSize({ pan: false });
   };
   const sheetState = () => (body.classList.contains('sheet-full') ? 'full' : body.classList.contains('sheet-mini') ? 'mini' : 'half');
   // The entry form opens on the whole screen; details open on half of it.

@@ -30,6 +30,7 @@ let admin = null; // the 系统管理 panels, loaded on first use (administrator
 let highlight;
 let session = null; // GET /api/v1/session: {user: {name, role, department, categories, regions}, …}
 let relogin = null;
+let layout = null; // the phone layout (layout.js): menu, filters panel, bottom sheet
 
 /** inScope mirrors the server's scope rule for a department user (categories × region prefixes). */
 function inScope(u, category, regionCode) {
@@ -92,7 +93,10 @@ async function showUnit(id, { fly = false } = {}) {
     canEdit: app.cfg.editable && (review ? !!review.can_edit : mayEdit(f.properties)),
     review,
     onClose: closeDrawer,
-    onZoom: () => flyToFeature(app.map, f),
+    onZoom: () => {
+      layout.setSheet('half'); // on a phone the map shows above the details
+      flyToFeature(app.map, f);
+    },
     onEdit: () => openEditor(f, res.etag),
     onReview: (action, reason) => reviewUnit(f, res.etag, action, reason),
   });
@@ -397,7 +401,7 @@ async function main() {
     onMode: (mode) => mode !== 'regions' && drawer.dataset.kind === 'region' && !drawer.hidden && closeDrawer(),
   });
   window.riskmap = app; // for the browser tests and the curious
-  setupLayout({ map: app.map, drawer });
+  layout = setupLayout({ map: app.map, drawer });
   highlight = highlighter(app.map);
   const catP = api.categories().then((c) => (catalog = c));
   app.regionsP.then((r) => {
