@@ -58,13 +58,13 @@ async function open(s, device) {
  * screen, a visible control off the screen (a control in a box that scrolls counts where
  * the box is), smaller than 40 px on a phone, or covered by something else.
  */
-function layoutProblems(page, { phone = true } = {}) {
-  return page.evaluate((phone) => {
+function layoutProblems(page, { phone = true, width = phone ? 390 : 1366 } = {}) {
+  return page.evaluate(([phone, width]) => {
     const vw = innerWidth;
     const vh = innerHeight;
     const out = [];
     const se = document.scrollingElement;
-    if (vw !== (phone ? 390 : 1366)) out.push(`the layout viewport is ${vw} px wide`);
+    if (vw !== width) out.push(`the layout viewport is ${vw} px wide, not ${width}`);
     if (se.scrollWidth > vw) out.push(`the page is ${se.scrollWidth} px wide on a ${vw} px screen`);
     const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} “${(el.textContent || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 16)}”`;
     // The nearest ancestor that scrolls along an axis (and has something to scroll).
@@ -102,7 +102,7 @@ function layoutProblems(page, { phone = true } = {}) {
       }
     }
     return out;
-  }, phone);
+  }, [phone, width]);
 }
 
 async function assertLayout(page, what, opts) {
@@ -296,6 +296,22 @@ test('at 1366×800 the desktop layout is unchanged: header actions in a row, sid
     const bottom = await page.$eval('#bottom', (el) => el.getBoundingClientRect());
     assert.ok(bottom.height > 200 && bottom.right === 1366 - 400, 'the register under the map, beside the drawer');
     await assertLayout(page, `details and register as ${role}`, { phone: false });
+    assert.deepEqual(page.errors, [], 'page errors');
+    await page.context().close();
+  }
+});
+
+test('between a phone and a desktop (a tablet, a phone on its side) the header folds its actions into the menu', async () => {
+  for (const [width, height] of [[1024, 768], [844, 390]]) {
+    const page = await open(sessions.admin, { viewport: { width, height } });
+    await assertLayout(page, `${width}×${height}`, { phone: false, width });
+    assert.equal(await page.isVisible('#btn-register'), false, 'the actions wait in the menu');
+    assert.equal(await page.isVisible('#btn-filters'), false, 'the filters stay beside the map');
+    await page.click('#btn-menu');
+    await assertLayout(page, `the menu at ${width}×${height}`, { phone: false, width });
+    await page.click('#btn-register');
+    await page.waitForSelector('table.register tbody tr[data-id]');
+    await assertLayout(page, `the register at ${width}×${height}`, { phone: false, width });
     assert.deepEqual(page.errors, [], 'page errors');
     await page.context().close();
   }
