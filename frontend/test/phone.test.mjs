@@ -26,8 +26,8 @@ before(async () => {
   sessions.expert = await login(srv.url, USERS.expert.name, USERS.expert.password);
   sessions.department = await login(srv.url, 'zhujian-phone', 'dept-pass-0003');
   for (const [role, s] of Object.entries(sessions)) assert.equal(s.status ?? 200, 200, `${role} logs in`);
-  const fc = (await api(srv.url, 'GET', `/api/v1/units?limit=1&category=${scope[0]}&status=approved`)).body;
-  unit = fc.features[0];
+  const fc = (await api(srv.url, 'GET', `/api/v1/units?limit=500&category=${scope.join(',')}&status=approved`)).body;
+  unit = fc.features.find((f) => f.geometry.type === 'Point');
   assert.ok(unit, 'a unit of the department');
 });
 
@@ -124,6 +124,19 @@ async function menu(page, sel) {
   assert.equal(await page.isVisible('#topmenu'), false, 'the menu closes on an action');
 }
 
+/** shownAbove says whether a vertex of unit lies inside the map as it shows (above the sheet). */
+function shownAbove(page, unit) {
+  let c = unit.geometry.coordinates;
+  while (Array.isArray(c[0])) c = c[0];
+  return page.evaluate(([lon, lat]) => {
+    const m = window.riskmap.map;
+    const p = m.latLngToContainerPoint([lat, lon]);
+    const r = m.getContainer().getBoundingClientRect();
+    const sheet = document.querySelector('#drawer').getBoundingClientRect();
+    return p.x >= 0 && p.x <= r.width && p.y >= 0 && r.top + p.y <= Math.min(r.bottom, sheet.top);
+  }, c);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, name) });
 }
@@ -178,6 +191,7 @@ for (const role of ['admin', 'expert', 'department']) {
     await page.waitForSelector('#drawer .unit-name');
     await page.waitForTimeout(700); // the map flies to it
     await assertLayout(page, 'the details');
+    assert.ok(await shownAbove(page, unit), 'the unit shows on the map above the sheet');
     const half = await page.$eval('#drawer', (el) => el.getBoundingClientRect());
     assert.ok(half.top > 300 && half.bottom <= 844.5, `the sheet takes the lower part of the screen (${half.top}…${half.bottom})`);
     if (shots) await shot(page, 'phone-details.png');
@@ -190,6 +204,43 @@ for (const role of ['admin', 'expert', 'department']) {
     await page.waitForFunction(() => document.querySelector('#drawer').getBoundingClientRect().top > 300);
     await page.tap('#drawer .panel-head .icon-btn');
     await page.waitForSelector('#drawer', { state: 'hidden' });
+    // A unit tapped low on the map is not hidden by the sheet that opens.
+    const low = await page.evaluate(([lon, lat]) => {
+      const m = window.riskmap.map;
+      m.setView([lat, lon], 18, { animate: false });
+      m.panBy([0, -0.3 * m.getSize().y], { animate: false });
+      const p = m.latLngToContainerPoint([lat, lon]);
+      const r = m.getContainer().getBoundingClientRect();
+      return { x: r.left + p.x, y: r.top + p.y };
+    }, unit.geometry.coordinates);
+    assert.ok(low.y > 640, `the unit is low on the screen (${low.y})`);
+    await waitTiles(page);
+    await page.touchscreen.tap(low.x, low.y);
+    await page.waitForSelector('#drawer .unit-name');
+    await page.waitForTimeout(400);
+    assert.equal(await page.textContent('#drawer .unit-name'), unit.properties.name);
+    assert.ok(await shownAbove(page, unit), 'the tapped unit moves up above the sheet');
+    await page.tap('#drawer .panel-head .icon-btn');
+    await page.waitForSelector('#drawer', { state: 'hidden' });
+
+    if (role === 'expert') {
+      // Review from the phone: 审核通过 and 退回 within reach, the reason box fits.
+      const waiting = (await api(srv.url, 'GET', '/api/v1/units?limit=1&status=submitted')).body.features[0];
+      await page.tap('.search-input');
+      await page.fill('.search-input', waiting.properties.code);
+      await page.waitForSelector('.search-item');
+      await page.tap('.search-item');
+      await page.waitForSelector('#drawer [data-action="approve"]');
+      await page.waitForTimeout(700);
+      await assertLayout(page, 'a unit waiting for review');
+      await page.tap('#drawer [data-action="reject"]');
+      await page.waitForSelector('#reject-reason', { state: 'visible' });
+      await assertLayout(page, 'the reason to send a unit back');
+      await page.tap('.reject-actions .btn:not(.btn-warn)');
+      await page.waitForSelector('#reject-reason', { state: 'hidden' });
+      await page.tap('#drawer .panel-head .icon-btn');
+      await page.waitForSelector('#drawer', { state: 'hidden' });
+    }
 
     // The entry form on the whole screen; drawing a point folds it away, then it comes back.
     await menu(page, '#btn-new');
@@ -315,4 +366,21 @@ test('between a phone and a desktop (a tablet, a phone on its side) the header f
     assert.deepEqual(page.errors, [], 'page errors');
     await page.context().close();
   }
+});
+
+test('on a phone the login fits the screen and leads to the map', async () => {
+  const context = await browser.newContext({ ...PHONE, locale: 'zh-CN' });
+  const page = await context.newPage();
+  await page.goto(srv.url + '/');
+  await page.waitForSelector('#login-user');
+  await assertLayout(page, 'the login');
+  assert.deepEqual(await smallFields(page, '.login-screen'), [], 'no field under 16 px');
+  await page.tap('#login-user');
+  await page.fill('#login-user', USERS.expert.name);
+  await page.fill('#login-pass', USERS.expert.password);
+  await page.tap('.login-submit');
+  await waitInteractive(page);
+  await waitLegend(page);
+  await assertLayout(page, 'the map after the login');
+  await context.close();
 });

@@ -10,7 +10,8 @@ export const PHONE = '(max-width: 720px)';
 
 /**
  * setupLayout wires the menu, the filters panel and the bottom sheet. drawer is #drawer,
- * map the Leaflet map.
+ * map the Leaflet map. It returns setSheet('half' | 'full' | 'mini') and reveal(latlng),
+ * which pans a point out from under the sheet.
  */
 export function setupLayout({ map, drawer }) {
   const phone = window.matchMedia(PHONE);
@@ -158,5 +159,19 @@ export function setupLayout({ map, drawer }) {
     }
   });
   setSheet('half');
-  return { setMenu, setFilters, setSheet };
+  /** reveal pans the map, on a phone, so that latlng shows above the sheet. */
+  const reveal = (latlng) => {
+    if (!phone.matches || sheetState() === 'full') return;
+    const pan = () => {
+      map.invalidateSize({ pan: false });
+      map.panInside(latlng, { padding: [40, 40] });
+    };
+    // After a flight to the unit (from the register or the search), if there is one.
+    if (moving) map.once('moveend', pan);
+    else pan();
+  };
+  let moving = false;
+  map.on('movestart', () => (moving = true));
+  map.on('moveend', () => (moving = false));
+  return { setMenu, setFilters, setSheet, reveal };
 }
