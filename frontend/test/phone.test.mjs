@@ -259,6 +259,18 @@ for (const role of ['admin', 'expert', 'department']) {
     await page.waitForFunction(() => !document.body.classList.contains('drawing'));
     assert.match(await page.textContent('.geom-info'), /已绘制点/);
     await page.waitForFunction(() => document.querySelector('#drawer').getBoundingClientRect().top <= 0);
+    if (role === 'admin') {
+      // A line: its vertices tapped on the map, the grip finishes it.
+      await page.tap('[data-draw="line"]');
+      await page.waitForFunction(() => document.body.classList.contains('drawing'));
+      assert.match(await page.getAttribute('.sheet-grip', 'aria-label'), /点此完成/);
+      const m = await page.$eval('#map', (el) => el.getBoundingClientRect());
+      await page.touchscreen.tap(m.left + m.width * 0.3, m.top + m.height * 0.4);
+      await page.touchscreen.tap(m.left + m.width * 0.7, m.top + m.height * 0.5);
+      await page.tap('.sheet-grip');
+      await page.waitForFunction(() => !document.body.classList.contains('drawing'));
+      assert.match(await page.textContent('.geom-info'), /已绘制线/);
+    }
     // Its fields take a finger and the keyboard.
     await page.tap('#e-name');
     await page.fill('#e-name', '手机录入测试');

@@ -68,7 +68,7 @@ export function setupLayout({ map, drawer }) {
   const setSheet = (state) => {
     body.classList.toggle('sheet-full', state === 'full');
     body.classList.toggle('sheet-mini', state === 'mini');
-    const label = body.classList.contains('drawing') ? '在地图上点按绘制 · 点此返回表单' : state === 'full' ? '收起' : '展开';
+    const label = body.classList.contains('drawing') ? '在地图上点按绘制 · 点此完成' : state === 'full' ? '收起' : '展开';
     grip.setAttribute('aria-label', label);
     grip.setAttribute('aria-expanded', String(state === 'full'));
     grip.lastChild.textContent = body.classList.contains('drawing') ? label : '';
@@ -77,9 +77,22 @@ export function setupLayout({ map, drawer }) {
   const sheetState = () => (body.classList.contains('sheet-full') ? 'full' : body.classList.contains('sheet-mini') ? 'mini' : 'half');
   // The entry form opens on the whole screen; details open on half of it.
   const initial = () => (drawer.dataset.kind === 'editor' ? 'full' : 'half');
+  // The grip while drawing finishes a line or polygon (its vertices are tapped on the map;
+  // tapping the last one again is hard on a phone) or stops the point tool.
+  const finishDrawing = () => {
+    const pm = map.pm;
+    if (!pm) return;
+    const shape = pm.Draw.getActiveShape();
+    const d = shape && pm.Draw[shape];
+    if (d && d._finishShape && (shape === 'Line' || shape === 'Polygon')) {
+      d._finishShape();
+      if (d._doesSelfIntersect) return; // geoman says so on the map; the user moves on drawing
+    }
+    if (pm.globalDrawModeEnabled()) pm.disableDraw();
+  };
   const toggle = () => {
     if (body.classList.contains('drawing')) {
-      if (map.pm) map.pm.disableDraw();
+      finishDrawing();
       return;
     }
     const s = sheetState();
@@ -141,8 +154,9 @@ export function setupLayout({ map, drawer }) {
 
   // ---- the map ----
 
-  // The map's size changes with the sheets and panels: Leaflet is told every time.
-  new ResizeObserver(() => map.invalidateSize({ pan: false })).observe(map.getContainer());
+  // On a phone the map's size changes with the sheets and panels: Leaflet is told every time,
+  // keeping what is at the top of the map where it is.
+  new ResizeObserver(() => phone.matches && map.invalidateSize({ pan: false })).observe(map.getContainer());
   // The zoom buttons go near the thumb, above the legend, on a phone.
   const zoom = map.getContainer().querySelector('.leaflet-control-zoom');
   const place = () => {
