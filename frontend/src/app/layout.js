@@ -1,9 +1,9 @@
-// The phone layout of the internal application (app.css, "Phones"): at 720 px and
-// narrower the header's actions fold into a menu (☰), the filters slide over from the left,
-// and the drawer (unit or region details, the entry form) is a bottom sheet with a grip that
-// expands it to the full screen and back. While a shape is being drawn the entry form folds
-// to its grip so that the map is free to tap. None of this changes the desktop layout: the
-// elements it adds are hidden there.
+// The phone layout of the internal application (app.css, "Phones"): at 1100 px and
+// narrower the header's actions fold into a menu (☰); at 720 px and narrower the filters
+// slide over from the left too, and the drawer (unit or region details, the entry form) is a
+// bottom sheet with a grip that expands it to the full screen and back. While a shape is
+// being drawn the entry form folds to its grip so that the map is free to tap. None of this
+// changes the desktop layout: the elements it adds are hidden there.
 import { $, h } from '../lib/dom.js';
 
 export const PHONE = '(max-width: 720px)';
@@ -72,7 +72,7 @@ export function setupLayout({ map, drawer }) {
     grip.setAttribute('aria-label', label);
     grip.setAttribute('aria-expanded', String(state === 'full'));
     grip.lastChild.textContent = body.classList.contains('drawing') ? label : '';
-    map.invalidateSize({ pan: false });
+    if (phone.matches) map.invalidateSize({ pan: false });
   };
   const sheetState = () => (body.classList.contains('sheet-full') ? 'full' : body.classList.contains('sheet-mini') ? 'mini' : 'half');
   // The entry form opens on the whole screen; details open on half of it.
@@ -129,7 +129,7 @@ export function setupLayout({ map, drawer }) {
     const now = drawer.hidden ? '' : drawer.dataset.kind || '';
     if (now === shown) return;
     shown = now;
-    setSheet(initial());
+    setSheet(now ? initial() : 'half');
     if (now) {
       setMenu(false);
       setFilters(false);
