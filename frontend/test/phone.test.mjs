@@ -337,7 +337,7 @@ for (const role of ['admin', 'expert', 'department']) {
   });
 }
 
-test('at 1366×800 the desktop layout is unchanged: header actions in a row, sidebar, drawer and bottom panel beside the map', async () => {
+test('at 1366×800 the desktop layout is unchanged: header actions in a row, sidebar, drawer, entry form, bottom panel and 系统管理 as before', async () => {
   for (const role of ['admin', 'department']) {
     const page = await open(sessions[role], DESKTOP);
     await assertLayout(page, `the map as ${role}`, { phone: false });
@@ -359,6 +359,26 @@ test('at 1366×800 the desktop layout is unchanged: header actions in a row, sid
     const bottom = await page.$eval('#bottom', (el) => el.getBoundingClientRect());
     assert.ok(bottom.height > 200 && bottom.right === 1366 - 400, 'the register under the map, beside the drawer');
     await assertLayout(page, `details and register as ${role}`, { phone: false });
+    await page.click('#btn-stats');
+    await page.waitForSelector('.stat-card.total');
+    await assertLayout(page, `statistics as ${role}`, { phone: false });
+    await page.click('#btn-new');
+    await page.waitForSelector('.editor-form');
+    const form = await page.$eval('#drawer', (el) => el.getBoundingClientRect());
+    assert.deepEqual([form.width, form.right], [400, 1366], 'the entry form beside the map');
+    await assertLayout(page, `the entry form as ${role}`, { phone: false });
+    await page.click('.form-actions .btn:not(.btn-primary)');
+    await page.waitForSelector('#drawer', { state: 'hidden' });
+    if (role === 'admin') {
+      await page.click('#btn-admin');
+      for (const tab of ['users', 'audit', 'publish']) {
+        await page.click(`.admin-tabs [data-tab="${tab}"]`);
+        await page.waitForSelector(`#admin[data-tab="${tab}"] table.admin-table`);
+        await assertLayout(page, `系统管理 ${tab}`, { phone: false });
+      }
+      const top = await page.$eval('#admin', (el) => el.getBoundingClientRect().top);
+      assert.equal(top, 52, '系统管理 under the header');
+    }
     assert.deepEqual(page.errors, [], 'page errors');
     await page.context().close();
   }
