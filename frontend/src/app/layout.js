@@ -4,14 +4,15 @@
 // bottom sheet with a grip that expands it to the full screen and back. While a shape is
 // being drawn the entry form folds to its grip so that the map is free to tap. None of this
 // changes the desktop layout: the elements it adds are hidden there.
+import L from '../lib/leaflet.js';
 import { $, h } from '../lib/dom.js';
 
 export const PHONE = '(max-width: 720px)';
 
 /**
  * setupLayout wires the menu, the filters panel and the bottom sheet. drawer is #drawer,
- * map the Leaflet map. It returns setSheet('half' | 'full' | 'mini') and reveal(latlng),
- * which pans a point out from under the sheet.
+ * map the Leaflet map. It returns setSheet('half' | 'full' | 'mini') and reveal(feature),
+ * which pans a unit out from under the sheet.
  */
 export function setupLayout({ map, drawer }) {
   const phone = window.matchMedia(PHONE);
@@ -173,12 +174,14 @@ export function setupLayout({ map, drawer }) {
     }
   });
   setSheet('half');
-  /** reveal pans the map, on a phone, so that latlng shows above the sheet. */
-  const reveal = (latlng) => {
-    if (!phone.matches || sheetState() === 'full') return;
+  /** reveal pans the map, on a phone, so that a feature (its middle) shows above the sheet. */
+  const reveal = (feature) => {
+    if (!phone.matches || sheetState() === 'full' || !feature.geometry) return;
+    const b = L.geoJSON(feature).getBounds();
+    if (!b.isValid()) return;
     const pan = () => {
       map.invalidateSize({ pan: false });
-      map.panInside(latlng, { padding: [40, 40] });
+      map.panInside(b.getCenter(), { padding: [40, 40] });
     };
     // After a flight to the unit (from the register or the search), if there is one.
     if (moving) map.once('moveend', pan);

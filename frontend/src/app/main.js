@@ -87,7 +87,7 @@ async function showUnit(id, { fly = false } = {}) {
   const f = res.data;
   highlight.show(f, f.properties.influence_radius_m);
   if (fly) flyToFeature(app.map, f);
-  else layout.reveal(L.geoJSON(f).getBounds().getCenter()); // on a phone, not under the sheet
+  else layout.reveal(f); // on a phone, not under the sheet
   renderUnit(drawer, f, {
     ...ctx,
     editable: app.cfg.editable,
