@@ -17,6 +17,7 @@ import { ensureSession, showLogin, renderUser } from './session.js';
 import { STATUS } from '../lib/labels.js';
 import { RegisterTable } from './table.js';
 import { StatsView } from './stats.js';
+import { setupLayout } from './layout.js';
 
 const api = new Api('');
 const drawer = $('#drawer');
@@ -29,6 +30,7 @@ let admin = null; // the 系统管理 panels, loaded on first use (administrator
 let highlight;
 let session = null; // GET /api/v1/session: {user: {name, role, department, categories, regions}, …}
 let relogin = null;
+let layout = null; // the phone layout (layout.js): menu, filters panel, bottom sheet
 
 /** inScope mirrors the server's scope rule for a department user (categories × region prefixes). */
 function inScope(u, category, regionCode) {
@@ -85,13 +87,17 @@ async function showUnit(id, { fly = false } = {}) {
   const f = res.data;
   highlight.show(f, f.properties.influence_radius_m);
   if (fly) flyToFeature(app.map, f);
+  else layout.reveal(f); // on a phone, not under the sheet
   renderUnit(drawer, f, {
     ...ctx,
     editable: app.cfg.editable,
     canEdit: app.cfg.editable && (review ? !!review.can_edit : mayEdit(f.properties)),
     review,
     onClose: closeDrawer,
-    onZoom: () => flyToFeature(app.map, f),
+    onZoom: () => {
+      layout.setSheet('half'); // on a phone the map shows above the details
+      flyToFeature(app.map, f);
+    },
     onEdit: () => openEditor(f, res.etag),
     onReview: (action, reason) => reviewUnit(f, res.etag, action, reason),
   });
@@ -414,6 +420,7 @@ async function main() {
     onMode: (mode) => mode !== 'regions' && drawer.dataset.kind === 'region' && !drawer.hidden && closeDrawer(),
   });
   window.riskmap = app; // for the browser tests and the curious
+  layout = setupLayout({ map: app.map, drawer });
   highlight = highlighter(app.map);
   const catP = api.categories().then((c) => (catalog = c));
   app.regionsP.then((r) => {
