@@ -190,7 +190,7 @@ func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap
 		e.Detail = clip(riskmap.ErrorMessage(a.err))
 		var own *httpError
 		if errors.As(a.err, &own) {
-			e.Detail = clip(own.message)
+			e.Detail = clip(own.Error())
 		}
 	}
 	if p := principalOf(c); p.Token != nil {
