@@ -49,6 +49,8 @@ func TestErrorLanguage(t *testing.T) {
 		{name: "CSRF", method: "POST", path: "/api/v1/units", body: feature("L-1", "甲", 100.2, 23.7, 3, 3), hdr: []string{"Authorization", "", "Cookie", ck}, status: 403, code: "forbidden", zhSub: "请求头"},
 		{name: "body too large", method: "POST", path: "/api/v1/units", body: big, status: 413, code: "too_large", zhSub: "请求体过大"},
 		{name: "field problems", method: "POST", path: "/api/v1/units", body: `{"type":"Feature","geometry":null,"properties":{}}`, status: 400, code: "invalid", enField: "is required (a GeoJSON Point, LineString, Polygon or their Multi- types)", zhSub: "必填"},
+		{name: "bad bbox", method: "GET", path: "/api/v1/units?bbox=1,2,3", status: 400, code: "invalid", en: "bbox: must be four numbers: min longitude,min latitude,max longitude,max latitude; got 3",
+			enField: "must be four numbers: min longitude,min latitude,max longitude,max latitude; got 3", zhSub: "bbox：应为四个数"},
 		{name: "no such unit", method: "GET", path: "/api/v1/units/999999", status: 404, code: "not_found", en: "no risk unit with id 999999", zhSub: "没有编号为 999999 的风险单元"},
 	}
 	for _, tc := range cases {
