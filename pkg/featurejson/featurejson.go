@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -347,17 +346,17 @@ func decodeGeometry(data []byte, validate func(orb.Geometry) error) (orb.Geometr
 		Coordinates json.RawMessage `json:"coordinates"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("不是 GeoJSON 几何对象：%s", jsonProblem(err))
+		return nil, riskmap.Errorf(riskmap.EINVALID, "不是 GeoJSON 几何对象：%s", jsonProblem(err))
 	}
 	switch probe.Type {
 	case "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon":
 	case "":
-		return nil, errors.New(`needs a "type"`)
+		return nil, riskmap.Errorf(riskmap.EINVALID, `须有 "type"（Point、LineString、Polygon 或其 Multi- 类型）`)
 	default:
-		return nil, fmt.Errorf("不支持 %q 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", clip(probe.Type))
+		return nil, riskmap.Errorf(riskmap.EINVALID, "不支持 %q 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", clip(probe.Type))
 	}
 	if len(probe.Coordinates) == 0 || string(probe.Coordinates) == "null" {
-		return nil, errors.New(`needs "coordinates"`)
+		return nil, riskmap.Errorf(riskmap.EINVALID, `须有 "coordinates"（坐标）`)
 	}
 	// Too many positions are refused before anything is built of them.
 	if err := riskmap.CheckVertexCount(countPositions(probe.Coordinates, positionDepth[probe.Type])); err != nil {
@@ -368,7 +367,7 @@ func decodeGeometry(data []byte, validate func(orb.Geometry) error) (orb.Geometr
 	}
 	g, err := geojson.UnmarshalGeometry(data)
 	if err != nil {
-		return nil, fmt.Errorf("坐标与 %s 类型不符", probe.Type)
+		return nil, riskmap.Errorf(riskmap.EINVALID, "坐标与 %s 类型不符", probe.Type)
 	}
 	if err := validate(g.Geometry()); err != nil {
 		return nil, err
@@ -413,15 +412,15 @@ func checkPositions(typ string, coords json.RawMessage) error {
 	walk = func(v any, d int) error {
 		arr, ok := v.([]any)
 		if !ok {
-			return fmt.Errorf("%s 的坐标应嵌套 %d 层", typ, depth+1)
+			return riskmap.Errorf(riskmap.EINVALID, "%s 的坐标应嵌套 %d 层", typ, depth+1)
 		}
 		if d == 0 {
 			if len(arr) < 2 || len(arr) > 3 {
-				return errors.New("每个坐标都需要经度和纬度")
+				return riskmap.Errorf(riskmap.EINVALID, "每个坐标都需要经度和纬度")
 			}
 			for _, n := range arr {
 				if _, ok := n.(float64); !ok {
-					return errors.New("坐标应为数值")
+					return riskmap.Errorf(riskmap.EINVALID, "坐标应为数值")
 				}
 			}
 			return nil
@@ -435,7 +434,7 @@ func checkPositions(typ string, coords json.RawMessage) error {
 	}
 	var v any
 	if err := json.Unmarshal(coords, &v); err != nil {
-		return fmt.Errorf("坐标：%s", jsonProblem(err))
+		return riskmap.Errorf(riskmap.EINVALID, "坐标：%s", jsonProblem(err))
 	}
 	return walk(v, depth)
 }

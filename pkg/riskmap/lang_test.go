@@ -3,6 +3,8 @@ package riskmap_test
 import (
 	"testing"
 
+	"github.com/paulmach/orb"
+
 	"riskmap/pkg/riskmap"
 )
 
@@ -81,6 +83,23 @@ func TestMessagesInEnglish(t *testing.T) {
 	}
 	if _, msg, _ := riskmap.ClientError(errPlain{}, riskmap.Chinese); msg != "内部错误" {
 		t.Errorf("an internal error: %q", msg)
+	}
+}
+
+// TestGeometryMessagesInEnglish: a geometry's problem, named down to its part and
+// position, is said in the client's language too.
+func TestGeometryMessagesInEnglish(t *testing.T) {
+	err := riskmap.ValidateGeometry(orb.MultiPoint{{100, 20}, {200, 20}})
+	if got := riskmap.ErrorMessage(err); got != "第 2 个点：经度 200 超出 -180 至 180（坐标为 WGS 84 经度、纬度）" {
+		t.Errorf("Chinese: %q", got)
+	}
+	if _, got, _ := riskmap.ClientError(err, riskmap.English); got != "point 2: longitude 200 is outside -180 to 180 (coordinates are WGS 84 longitude, latitude)" {
+		t.Errorf("English: %q", got)
+	}
+	ring := orb.Polygon{{{100, 20}, {101, 20}, {101, 21}, {100, 20.5}}}
+	err = riskmap.ValidateGeometry(ring)
+	if _, got, _ := riskmap.ClientError(err, riskmap.English); got != "outer ring: the ring is not closed: its last position must be its first" {
+		t.Errorf("English ring: %q (Chinese %q)", got, riskmap.ErrorMessage(err))
 	}
 }
 
