@@ -8,7 +8,7 @@
   function get(u, after) {
     var go = function (ok) {
       if (!ok) return null;
-      return fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json, application/geo+json' } }).catch(function () { return null; });
+      return fetch(u, { credentials: 'same-origin', headers: { Accept: 'application/json, application/geo+json', 'Accept-Language': 'zh-CN' } }).catch(function () { return null; });
     };
     store[u] = after ? after.then(function (r) { return go(r && r.ok); }) : go(true);
   }

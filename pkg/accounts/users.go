@@ -125,7 +125,7 @@ func newPassword(pw *string) (string, error) {
 		return password.Generate(), nil
 	}
 	if err := password.Check(*pw); err != nil {
-		return "", riskmap.Errorf(riskmap.EINVALID, "%s", err.Error())
+		return "", riskmap.Errorf(riskmap.EINVALID, "%s", riskmap.TextOf(err))
 	}
 	return *pw, nil
 }

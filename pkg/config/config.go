@@ -100,17 +100,17 @@ func Load(path string) (*Config, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, fmt.Errorf("配置文件：%w", err)
 	}
 	var f File
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("config %s: %v", path, err)
+		return nil, fmt.Errorf("配置文件 %s 不是有效的配置：%v", path, err)
 	}
 	c, err := build(&f)
 	if err != nil {
-		return nil, fmt.Errorf("config %s: %v", path, err)
+		return nil, fmt.Errorf("配置文件 %s：%v", path, err)
 	}
 	if c.BasemapPath != "" && !filepath.IsAbs(c.BasemapPath) {
 		c.BasemapPath = filepath.Join(filepath.Dir(path), c.BasemapPath)
@@ -217,27 +217,27 @@ func checkTips(t *PublicTips, cat *riskmap.Catalog) error {
 
 func checkRule(r *RegionRule) error {
 	if r == nil {
-		return fmt.Errorf("region_rule is required")
+		return fmt.Errorf("缺少 region_rule（区域等级规则）")
 	}
 	switch r.Method {
 	case "highest":
 		return nil
 	case "weighted_index":
 		if r.Per != "km2" && r.Per != "10k_people" {
-			return fmt.Errorf("region_rule.per must be km2 or 10k_people")
+			return fmt.Errorf("region_rule.per 应为 km2（每平方千米）或 10k_people（每万人）")
 		}
 		for _, g := range riskmap.Grades {
 			if w, ok := r.Weights[g]; !ok || w < 0 {
-				return fmt.Errorf("region_rule.weights.%s must be a number ≥ 0", g)
+				return fmt.Errorf("region_rule.weights.%s 应为不小于 0 的数", g)
 			}
 		}
 	case "count":
 	default:
-		return fmt.Errorf("region_rule.method must be weighted_index, highest or count")
+		return fmt.Errorf("region_rule.method 应为 weighted_index（加权指数）、highest（最高等级）或 count（计数）")
 	}
 	for _, g := range riskmap.Grades[:3] {
 		if _, ok := r.Thresholds[g]; !ok {
-			return fmt.Errorf("region_rule.thresholds.%s is required for method %s", g, r.Method)
+			return fmt.Errorf("method 为 %[2]s 时须有 region_rule.thresholds.%[1]s", g, r.Method)
 		}
 	}
 	return nil

@@ -151,13 +151,13 @@ func loadSites[P site, T any](fsys fs.FS, file string, kinds []string, build fun
 
 func checkSite(name, region string, g orb.Geometry) error {
 	if name == "" {
-		return fmt.Errorf("name: is required")
+		return fmt.Errorf("name：必填")
 	}
 	if !riskmap.ValidRegionCode(region) {
-		return fmt.Errorf("region_code: must be a 6-, 9- or 12-digit administrative code, got %q", region)
+		return fmt.Errorf("region_code：应为 6、9 或 12 位行政区划代码，收到 %q", region)
 	}
 	if err := riskmap.ValidateGeometry(g); err != nil {
-		return fmt.Errorf("geometry: %v", err)
+		return fmt.Errorf("geometry：%v", err)
 	}
 	return nil
 }

@@ -79,7 +79,7 @@ func put[T any](ctx context.Context, fsys fs.FS, what string, load func(fs.FS) (
 		err = store(ctx, items)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("%s: %v", what, err)
+		return 0, fmt.Errorf("%s：%v", what, err)
 	}
 	return len(items), nil
 }

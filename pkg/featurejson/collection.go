@@ -2,7 +2,6 @@ package featurejson
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"iter"
 
@@ -20,44 +19,43 @@ func DecodeUnits(r io.Reader) iter.Seq2[*riskmap.Unit, error] {
 			yield(nil, riskmap.Errorf(riskmap.EINVALID, format, args...))
 		}
 		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-			fail("not a GeoJSON FeatureCollection: it must be a JSON object")
+			fail("不是 GeoJSON FeatureCollection：应为 JSON 对象")
 			return
 		}
 		sawFeatures := false
 		for dec.More() {
 			t, err := dec.Token()
 			if err != nil {
-				fail("not a GeoJSON FeatureCollection: %s", jsonProblem(err))
+				fail("不是 GeoJSON FeatureCollection：%s", jsonProblem(err))
 				return
 			}
 			key, _ := t.(string)
 			if key != "features" {
 				var skip json.RawMessage
 				if err := dec.Decode(&skip); err != nil {
-					fail("not a GeoJSON FeatureCollection: %s", jsonProblem(err))
+					fail("不是 GeoJSON FeatureCollection：%s", jsonProblem(err))
 					return
 				}
 				if key == "type" && string(skip) != `"FeatureCollection"` {
-					fail(`type must be "FeatureCollection"`)
+					fail(`type 应为 "FeatureCollection"`)
 					return
 				}
 				continue
 			}
 			sawFeatures = true
 			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-				fail("features must be a list")
+				fail("features 应为数组")
 				return
 			}
 			for i := 1; dec.More(); i++ {
 				var raw json.RawMessage
 				if err := dec.Decode(&raw); err != nil {
-					fail("feature %d: %s", i, jsonProblem(err))
+					fail("第 %d 个要素：%s", i, jsonProblem(err))
 					return
 				}
 				u, err := DecodeUnitDeferBoundaries(raw) // BulkCreate checks boundaries in Prepare
 				if err != nil {
-					yield(nil, &riskmap.Error{Code: riskmap.ErrorCode(err),
-						Message: fmt.Sprintf("feature %d: %s", i, riskmap.ErrorMessage(err)), Fields: riskmap.ErrorFields(err)})
+					yield(nil, riskmap.Errorf(riskmap.ErrorCode(err), "第 %d 个要素：%s", i, riskmap.MessageOf(err)).WithFields(riskmap.ErrorFields(err)))
 					return
 				}
 				if !yield(u, nil) {
@@ -65,12 +63,12 @@ func DecodeUnits(r io.Reader) iter.Seq2[*riskmap.Unit, error] {
 				}
 			}
 			if _, err := dec.Token(); err != nil {
-				fail("features: %s", jsonProblem(err))
+				fail("features：%s", jsonProblem(err))
 				return
 			}
 		}
 		if !sawFeatures {
-			fail("a FeatureCollection needs a features list")
+			fail("FeatureCollection 须有 features 数组")
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -150,7 +149,7 @@ func decodeUnit(data []byte, validate func(orb.Geometry) error) (*riskmap.Unit, 
 	if len(raw.Geometry) == 0 || string(raw.Geometry) == "null" {
 		p.Add("geometry", "必填（GeoJSON 的 Point、LineString、Polygon 或其 Multi- 类型）")
 	} else if g, err := decodeGeometry(raw.Geometry, validate); err != nil {
-		p.Add("geometry", "%s", err.Error())
+		p.Add("geometry", "%s", riskmap.TextOf(err))
 	} else {
 		u.Geometry = g
 	}
@@ -211,7 +210,7 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			}
 		case "assessment":
 			if err := decodeAssessment(v, &u.Assessment); err != nil {
-				p.Add(name, "%s", err.Error())
+				p.Add(name, "%s", riskmap.MessageOf(err))
 			}
 		case "controls":
 			if string(v) == "null" {
@@ -230,7 +229,7 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			}
 		case "next_review_due":
 			var s string
-			if !decodeProperty(p, name, v, json.Unmarshal, &s, "must be a date such as 2026-09-01") {
+			if !decodeProperty(p, name, v, json.Unmarshal, &s, "应为日期，例如 2026-09-01") {
 				continue
 			}
 			if t, err := time.Parse(time.DateOnly, s); err != nil {
@@ -261,12 +260,12 @@ func publicText(t *riskmap.PublicTexts, name string) *string {
 // decodeProperty decodes the property name's value v into dst with decode and reports
 // whether it did. A null leaves dst as it is (a property left out), and a value that does
 // not fit adds problem under name.
-func decodeProperty(p *riskmap.Problems, name string, v json.RawMessage, decode func([]byte, any) error, dst any, problem string) bool {
+func decodeProperty(p *riskmap.Problems, name string, v json.RawMessage, decode func([]byte, any) error, dst any, format string) bool {
 	if v == nil || string(v) == "null" {
 		return false
 	}
 	if decode(v, dst) != nil {
-		p.Add(name, "%s", problem)
+		p.Add(name, format)
 		return false
 	}
 	return true
@@ -275,10 +274,10 @@ func decodeProperty(p *riskmap.Problems, name string, v json.RawMessage, decode 
 func decodeAssessment(v json.RawMessage, a *riskmap.Assessment) error {
 	var raw map[string]json.RawMessage
 	if json.Unmarshal(v, &raw) != nil || raw == nil {
-		return errors.New(`must be an object such as {"method":"LS","likelihood":4,"severity":5} or {"method":"LEC","l":3,"e":6,"c":7}`)
+		return riskmap.Errorf(riskmap.EINVALID, `应为对象，例如 {"method":"LS","likelihood":4,"severity":5} 或 {"method":"LEC","l":3,"e":6,"c":7}`)
 	}
 	if m, ok := raw["method"]; !ok || json.Unmarshal(m, &a.Method) != nil {
-		return errors.New(`needs "method": "LS" or "LEC"`)
+		return riskmap.Errorf(riskmap.EINVALID, `须有 "method": "LS" 或 "LEC"`)
 	}
 	var allowed []string
 	switch a.Method {
@@ -287,26 +286,26 @@ func decodeAssessment(v json.RawMessage, a *riskmap.Assessment) error {
 	case riskmap.MethodLEC:
 		allowed = []string{"l", "e", "c"}
 	default:
-		return fmt.Errorf(`method 应为 "LS"（风险矩阵法）或 "LEC"（作业条件危险性分析法），收到 %q`, clip(a.Method))
+		return riskmap.Errorf(riskmap.EINVALID, `method 应为 "LS"（风险矩阵法）或 "LEC"（作业条件危险性分析法），收到 %q`, clip(a.Method))
 	}
 	for k := range raw {
 		if k != "method" && !contains(allowed, k) {
-			return fmt.Errorf("%q 不是 %s 法的输入（可用：%s）", k, a.Method, strings.Join(allowed, "、"))
+			return riskmap.Errorf(riskmap.EINVALID, "%q 不是 %s 法的输入（可用：%s）", k, a.Method, strings.Join(allowed, "、"))
 		}
 	}
 	for _, k := range allowed {
 		rv, ok := raw[k]
 		if !ok {
-			return fmt.Errorf("%s 法需要 %q", a.Method, k)
+			return riskmap.Errorf(riskmap.EINVALID, "%s 法需要 %q", a.Method, k)
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(string(rv)), 64)
 		if err != nil {
-			return fmt.Errorf("%q 应为数值", k)
+			return riskmap.Errorf(riskmap.EINVALID, "%q 应为数值", k)
 		}
 		switch k {
 		case "likelihood", "severity":
 			if f != float64(int(f)) {
-				return fmt.Errorf("%q 应为 1 至 5 的整数", k)
+				return riskmap.Errorf(riskmap.EINVALID, "%q 应为 1 至 5 的整数", k)
 			}
 			if k == "likelihood" {
 				a.Likelihood = int(f)
@@ -347,17 +346,17 @@ func decodeGeometry(data []byte, validate func(orb.Geometry) error) (orb.Geometr
 		Coordinates json.RawMessage `json:"coordinates"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("不是 GeoJSON 几何对象：%s", jsonProblem(err))
+		return nil, riskmap.Errorf(riskmap.EINVALID, "不是 GeoJSON 几何对象：%s", jsonProblem(err))
 	}
 	switch probe.Type {
 	case "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon":
 	case "":
-		return nil, errors.New(`needs a "type"`)
+		return nil, riskmap.Errorf(riskmap.EINVALID, `须有 "type"（Point、LineString、Polygon 或其 Multi- 类型）`)
 	default:
-		return nil, fmt.Errorf("不支持 %q 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", clip(probe.Type))
+		return nil, riskmap.Errorf(riskmap.EINVALID, "不支持 %q 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", clip(probe.Type))
 	}
 	if len(probe.Coordinates) == 0 || string(probe.Coordinates) == "null" {
-		return nil, errors.New(`needs "coordinates"`)
+		return nil, riskmap.Errorf(riskmap.EINVALID, `须有 "coordinates"（坐标）`)
 	}
 	// Too many positions are refused before anything is built of them.
 	if err := riskmap.CheckVertexCount(countPositions(probe.Coordinates, positionDepth[probe.Type])); err != nil {
@@ -368,7 +367,7 @@ func decodeGeometry(data []byte, validate func(orb.Geometry) error) (orb.Geometr
 	}
 	g, err := geojson.UnmarshalGeometry(data)
 	if err != nil {
-		return nil, fmt.Errorf("坐标与 %s 类型不符", probe.Type)
+		return nil, riskmap.Errorf(riskmap.EINVALID, "坐标与 %s 类型不符", probe.Type)
 	}
 	if err := validate(g.Geometry()); err != nil {
 		return nil, err
@@ -413,15 +412,15 @@ func checkPositions(typ string, coords json.RawMessage) error {
 	walk = func(v any, d int) error {
 		arr, ok := v.([]any)
 		if !ok {
-			return fmt.Errorf("%s 的坐标应嵌套 %d 层", typ, depth+1)
+			return riskmap.Errorf(riskmap.EINVALID, "%s 的坐标应嵌套 %d 层", typ, depth+1)
 		}
 		if d == 0 {
 			if len(arr) < 2 || len(arr) > 3 {
-				return errors.New("每个坐标都需要经度和纬度")
+				return riskmap.Errorf(riskmap.EINVALID, "每个坐标都需要经度和纬度")
 			}
 			for _, n := range arr {
 				if _, ok := n.(float64); !ok {
-					return errors.New("坐标应为数值")
+					return riskmap.Errorf(riskmap.EINVALID, "坐标应为数值")
 				}
 			}
 			return nil
@@ -435,7 +434,7 @@ func checkPositions(typ string, coords json.RawMessage) error {
 	}
 	var v any
 	if err := json.Unmarshal(coords, &v); err != nil {
-		return fmt.Errorf("坐标：%s", jsonProblem(err))
+		return riskmap.Errorf(riskmap.EINVALID, "坐标：%s", jsonProblem(err))
 	}
 	return walk(v, depth)
 }
@@ -453,25 +452,25 @@ func strictDecode(data []byte, v any) error {
 }
 
 // jsonProblem turns a decoding error into a message without Go type names.
-func jsonProblem(err error) string {
+func jsonProblem(err error) riskmap.Text {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Sprintf("第 %d 字节处 JSON 格式错误", se.Offset)
+		return riskmap.Textf("第 %d 字节处 JSON 格式错误", se.Offset)
 	case errors.As(err, &te):
 		if te.Field != "" {
-			return fmt.Sprintf("%s 的类型不对（收到 JSON %s）", te.Field, te.Value)
+			return riskmap.Textf("%s 的类型不对（收到 JSON %s）", te.Field, te.Value)
 		}
-		return fmt.Sprintf("JSON 类型不对（收到 JSON %s）", te.Value)
+		return riskmap.Textf("JSON 类型不对（收到 JSON %s）", te.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "JSON 提前结束"
+		return riskmap.Textf("JSON 提前结束")
 	}
 	msg := err.Error()
 	if strings.HasPrefix(msg, "json: unknown field ") {
-		return "未知字段 " + strings.TrimPrefix(msg, "json: unknown field ")
+		return riskmap.Textf("未知字段 %s", strings.TrimPrefix(msg, "json: unknown field "))
 	}
-	return strings.TrimPrefix(msg, "json: ")
+	return riskmap.Textf("JSON 无效：%s", strings.TrimPrefix(msg, "json: "))
 }
 
 func clip(s string) string {
@@ -487,12 +486,12 @@ func clip(s string) string {
 func DecodeAssessment(raw []byte) (riskmap.Assessment, error) {
 	var a riskmap.Assessment
 	if len(raw) == 0 || string(raw) == "null" {
-		return a, &riskmap.Error{Code: riskmap.EINVALID, Message: "assessment: is required",
-			Fields: []riskmap.FieldError{{Field: "assessment", Message: "is required"}}}
+		return a, riskmap.Errorf(riskmap.EINVALID, "assessment：必填").
+			WithFields([]riskmap.FieldError{riskmap.FieldErrorf("assessment", "必填")})
 	}
 	if err := decodeAssessment(raw, &a); err != nil {
-		return a, &riskmap.Error{Code: riskmap.EINVALID, Message: "assessment: " + err.Error(),
-			Fields: []riskmap.FieldError{{Field: "assessment", Message: err.Error()}}}
+		return a, riskmap.Errorf(riskmap.EINVALID, "assessment：%s", riskmap.MessageOf(err)).
+			WithFields([]riskmap.FieldError{riskmap.FieldErrorf("assessment", "%s", riskmap.MessageOf(err))})
 	}
 	return a, nil
 }

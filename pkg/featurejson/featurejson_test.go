@@ -198,7 +198,7 @@ func TestDecodeUnits(t *testing.T) {
 		n++
 		last = err
 	}
-	if n != 2 || last == nil || !strings.HasPrefix(riskmap.ErrorMessage(last), "feature 2: ") {
+	if n != 2 || last == nil || !strings.HasPrefix(riskmap.ErrorMessage(last), "第 2 个要素：") {
 		t.Fatalf("a bad feature must be named by its position, got %d items, %v", n, last)
 	}
 	for _, s := range []string{`[]`, `{"type":"Feature"}`, `{"type":"FeatureCollection","features":{}}`, `{"features":[1]}`} {

@@ -148,11 +148,15 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !r.allows(p.User) && !(r == monitoring && p.Token != nil && p.Token.Scope == riskmap.TokenScopeMetrics) {
 			if p.User == nil {
-				msg := "请先登录（POST /api/v1/session），或以 Authorization: Bearer 发送 API 令牌"
-				if p.Ended != "" {
-					msg = p.Ended + "；请重新登录"
+				switch p.Ended {
+				case "":
+					return riskmap.Errorf(riskmap.EUNAUTHORIZED, "请先登录（POST /api/v1/session），或以 Authorization: Bearer 发送 API 令牌")
+				case webauth.EndedExpired:
+					return riskmap.Errorf(riskmap.EUNAUTHORIZED, "会话已过期；请重新登录")
+				case webauth.EndedDisabled:
+					return riskmap.Errorf(riskmap.EUNAUTHORIZED, "账号已停用；请重新登录")
 				}
-				return riskmap.Errorf(riskmap.EUNAUTHORIZED, "%s", msg)
+				return riskmap.Errorf(riskmap.EUNAUTHORIZED, "会话已结束；请重新登录")
 			}
 			return riskmap.Errorf(riskmap.EFORBIDDEN, "您的角色（%s）无权执行 %s %s", riskmap.RoleLabel(p.User.Role), c.Request().Method, c.Path())
 		}
@@ -212,7 +216,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	if mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type")); mt != "application/json" {
 		return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
-			message: `log in with Content-Type: application/json and {"username": "…", "password": "…"}`}
+			message: `登录请使用 Content-Type: application/json，发送 {"username": "…", "password": "…"}`}
 	}
 	body, err := s.readBody(c)
 	if err != nil {
@@ -231,7 +235,7 @@ func (s *Server) login(c echo.Context) error {
 		au.detail = refused.Reason
 		if refused.Wait > 0 {
 			retryAfter(c, refused.Wait)
-			return &httpError{status: http.StatusTooManyRequests, code: "too_many_requests", message: refused.Error()}
+			return &httpError{status: http.StatusTooManyRequests, code: "too_many_requests", message: webauth.TooManyLogins, args: []any{refused.WaitSeconds()}}
 		}
 	}
 	if err != nil {

@@ -103,7 +103,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 				got = "（未声明）"
 			}
 			return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
-				message: "不支持的请求体类型 " + clip(got) + "，请使用 Content-Type: " + strings.Join(rule.types, " 或 ")}
+				message: "不支持的请求体类型 %s，请使用 Content-Type: %s", args: []any{clip(got), strings.Join(rule.types, " 或 ")}}
 		}
 		r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, rule.maxBytes)
 		return next(c)
@@ -144,16 +144,16 @@ func decodeError(err error) error {
 		if field == "" {
 			return riskmap.Errorf(riskmap.EINVALID, "请求体应为 %s，收到的是%s", jsonKind(te.Type), jsonValueName(te.Value))
 		}
-		return &riskmap.Error{Code: riskmap.EINVALID, Message: "请求体有字段类型错误",
-			Fields: []riskmap.FieldError{{Field: field, Message: "应为" + jsonKind(te.Type) + "，收到的是" + jsonValueName(te.Value)}}}
+		return riskmap.Errorf(riskmap.EINVALID, "请求体有字段类型错误").
+			WithFields([]riskmap.FieldError{riskmap.FieldErrorf(field, "应为%s，收到的是%s", jsonKind(te.Type), jsonValueName(te.Value))})
 	case errors.As(err, &se):
 		return riskmap.Errorf(riskmap.EINVALID, "请求体不是有效的 JSON（第 %d 字节附近）", se.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON input"):
 		return riskmap.Errorf(riskmap.EINVALID, "请求体不是完整的 JSON")
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return &riskmap.Error{Code: riskmap.EINVALID, Message: "请求体有未知字段",
-			Fields: []riskmap.FieldError{{Field: strings.Trim(f, `"`), Message: "不是此接口的字段"}}}
+		return riskmap.Errorf(riskmap.EINVALID, "请求体有未知字段").
+			WithFields([]riskmap.FieldError{riskmap.FieldErrorf(strings.Trim(f, `"`), "不是此接口的字段")})
 	}
 	return riskmap.Errorf(riskmap.EINVALID, "请求体不是此接口要求的 JSON 对象")
 }

@@ -190,12 +190,12 @@ func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap
 		e.Detail = clip(riskmap.ErrorMessage(a.err))
 		var own *httpError
 		if errors.As(a.err, &own) {
-			e.Detail = clip(own.message)
+			e.Detail = clip(own.Error())
 		}
 	}
 	if p := principalOf(c); p.Token != nil {
 		// Who holds a token is not who it names: say which token acted.
-		e.Detail = strings.TrimSuffix("API token #"+strconv.FormatInt(p.Token.ID, 10)+" ("+clip(p.Token.Name)+"); "+e.Detail, "; ")
+		e.Detail = strings.TrimSuffix("API 令牌 #"+strconv.FormatInt(p.Token.ID, 10)+"（"+clip(p.Token.Name)+"）；"+e.Detail, "；")
 	}
 	if status < 400 {
 		e.Before, e.After = rawJSON(a.before), rawJSON(a.after)

@@ -38,8 +38,8 @@ func (s *Server) idempotencyOf(c echo.Context, body []byte) (*idempotency, error
 		ok = key[i] > ' ' && key[i] < 0x7f
 	}
 	if !ok {
-		return nil, &riskmap.Error{Code: riskmap.EINVALID, Message: "请求头 Idempotency-Key 无效",
-			Fields: []riskmap.FieldError{{Field: "Idempotency-Key", Message: "须为 1 到 255 个可见 ASCII 字符，例如一个 UUID"}}}
+		return nil, riskmap.Errorf(riskmap.EINVALID, "请求头 Idempotency-Key 无效").
+			WithFields([]riskmap.FieldError{riskmap.FieldErrorf("Idempotency-Key", "须为 1 到 255 个可见 ASCII 字符，例如一个 UUID")})
 	}
 	r := c.Request()
 	h := sha256.New()

@@ -315,7 +315,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 	if v := q.Get("bbox"); v != "" {
 		b, err := ParseBBox(v)
 		if err != nil {
-			p.Add("bbox", "%s", riskmap.ErrorMessage(err))
+			p.Add("bbox", "%s", riskmap.MessageOf(err))
 		}
 		box = &[4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
 	}

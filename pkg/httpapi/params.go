@@ -20,28 +20,28 @@ import (
 func ParseBBox(s string) (orb.Bound, error) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 {
-		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 应为四个数：最小经度,最小纬度,最大经度,最大纬度；收到 %d 个", len(parts))
+		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "应为四个数：最小经度,最小纬度,最大经度,最大纬度；收到 %d 个", len(parts))
 	}
 	var v [4]float64
 	for i, p := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 第 %d 个值（%q）不是有限的数值", i+1, clip(p))
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "第 %d 个值（%q）不是有限的数值", i+1, clip(p))
 		}
 		v[i] = f
 	}
 	for _, i := range []int{0, 2} {
 		if v[i] < -180 || v[i] > 180 {
-			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 经度 %g 超出 -180 至 180", v[i])
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "经度 %g 超出 -180 至 180", v[i])
 		}
 	}
 	for _, i := range []int{1, 3} {
 		if v[i] < -90 || v[i] > 90 {
-			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 纬度 %g 超出 -90 至 90", v[i])
+			return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "纬度 %g 超出 -90 至 90", v[i])
 		}
 	}
 	if v[0] > v[2] || v[1] > v[3] {
-		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "bbox 最小值（%g,%g）不能大于最大值（%g,%g）", v[0], v[1], v[2], v[3])
+		return orb.Bound{}, riskmap.Errorf(riskmap.EINVALID, "最小值（%g,%g）不能大于最大值（%g,%g）", v[0], v[1], v[2], v[3])
 	}
 	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, nil
 }
@@ -82,7 +82,7 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	if v := q.Get("bbox"); v != "" {
 		b, err := ParseBBox(v)
 		if err != nil {
-			p.Add("bbox", "%s", strings.TrimPrefix(riskmap.ErrorMessage(err), "bbox "))
+			p.Add("bbox", "%s", riskmap.MessageOf(err))
 		} else {
 			lp.BBox = &b
 		}

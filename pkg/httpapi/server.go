@@ -324,45 +324,75 @@ func statusOf(code string) int {
 }
 
 // httpError is an error with its own status, for conditions that have no application code
-// (a missing If-Match is 428).
+// (a missing If-Match is 428). Its message is a fixed Chinese text or, with args, a format
+// (the key of its translations, as riskmap.Errorf's).
 type httpError struct {
 	status  int
 	code    string
 	message string
+	args    []any
 }
 
-func (e *httpError) Error() string { return e.message }
+func (e *httpError) Error() string { return riskmap.Render(riskmap.Chinese, e.message, e.args...) }
+
+// langOf is the language the client asked for with Accept-Language (riskmap.NegotiateLang):
+// Chinese unless it prefers English.
+func langOf(c echo.Context) riskmap.Lang {
+	return riskmap.NegotiateLang(c.Request().Header.Get("Accept-Language"))
+}
+
+// echoMessage is the message of a status Echo answers itself (other than 404 and 405).
+func echoMessage(lang riskmap.Lang, status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return riskmap.Render(lang, "请求无效")
+	case http.StatusUnauthorized:
+		return riskmap.Render(lang, "请先登录")
+	case http.StatusForbidden:
+		return riskmap.Render(lang, "无权访问")
+	case http.StatusRequestEntityTooLarge:
+		return riskmap.Render(lang, "请求体过大")
+	case http.StatusUnsupportedMediaType:
+		return riskmap.Render(lang, "不支持的请求体类型")
+	case http.StatusTooManyRequests:
+		return riskmap.Render(lang, "请求过多，请稍后再试")
+	case http.StatusServiceUnavailable:
+		return riskmap.Render(lang, "服务暂不可用，请稍后再试")
+	}
+	return riskmap.Render(lang, "请求未能完成")
+}
 
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
 	auditOf(c).err = err
+	lang := langOf(c)
+	h := c.Response().Header()
+	h.Add("Vary", "Accept-Language")
+	h.Set("Content-Language", string(lang))
 	var body ErrorBody
 	status := http.StatusInternalServerError
 	var he *echo.HTTPError
 	var own *httpError
 	switch {
 	case errors.As(err, &own):
-		status, body.Error.Code, body.Error.Message = own.status, own.code, own.message
+		status, body.Error.Code, body.Error.Message = own.status, own.code, riskmap.Render(lang, own.message, own.args...)
 	case errors.As(err, &he):
 		// Echo's own errors: unknown routes, wrong methods.
 		status = he.Code
 		body.Error.Code = strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "_"))
 		switch status {
 		case http.StatusNotFound:
-			body.Error.Message = "no such resource: " + clip(c.Request().URL.Path)
+			body.Error.Message = riskmap.Render(lang, "没有这个资源：%s", clip(c.Request().URL.Path))
 		case http.StatusMethodNotAllowed:
-			body.Error.Message = "method " + c.Request().Method + " is not allowed here"
+			body.Error.Message = riskmap.Render(lang, "此处不允许 %s 方法", clip(c.Request().Method))
 		default:
-			body.Error.Message = http.StatusText(status)
+			body.Error.Message = echoMessage(lang, status)
 		}
 	default:
-		code := riskmap.ErrorCode(err)
-		status = statusOf(code)
-		body.Error.Code = code
-		body.Error.Message = riskmap.ErrorMessage(err)
-		body.Error.Fields = riskmap.ErrorFields(err)
+		body.Error.Code, body.Error.Message, body.Error.Fields = riskmap.ClientError(err, lang)
+		status = statusOf(body.Error.Code)
 	}
 	if errors.Is(err, webauth.ErrBusy) {
 		retryAfter(c, time.Second) // no slot for a password hash: soon
@@ -372,7 +402,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		s.cfg.Logger.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
-		body.Error.Code, body.Error.Message, body.Error.Fields = riskmap.EINTERNAL, "internal error", nil
+		body.Error.Code, body.Error.Message, body.Error.Fields = riskmap.EINTERNAL, riskmap.InternalError(lang), nil
 	}
 	if r := c.Request(); r.ContentLength != 0 && status >= 400 {
 		// A body the handler never read is not waited for: the answer goes out at once and

@@ -146,7 +146,7 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 		v := v
 		y := c.Param("y")
 		if !strings.HasSuffix(y, ".pbf") && !strings.HasSuffix(y, ".mvt") {
-			return &httpError{status: http.StatusNotFound, code: "not_found", message: "tiles are at /{z}/{x}/{y}.pbf"}
+			return &httpError{status: http.StatusNotFound, code: "not_found", message: "瓦片的地址为 /{z}/{x}/{y}.pbf"}
 		}
 		t, err := v.tiles.ParseZXY(c.Param("z"), c.Param("x"), strings.TrimSuffix(strings.TrimSuffix(y, ".pbf"), ".mvt"))
 		if err != nil {

@@ -89,7 +89,7 @@ func ifMatch(c echo.Context) (int64, error) {
 	h := strings.TrimSpace(c.Request().Header.Get("If-Match"))
 	if h == "" {
 		return 0, &httpError{status: http.StatusPreconditionRequired, code: "precondition_required",
-			message: `If-Match is required: send the ETag of the version you edited, e.g. If-Match: "3"`}
+			message: `须带 If-Match 请求头：发送你所编辑版本的 ETag，例如 If-Match: "3"`}
 	}
 	// If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches. A list or
 	// "*" does not name one version either.

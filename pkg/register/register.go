@@ -6,7 +6,6 @@ package register
 import (
 	"context"
 	"iter"
-	"strconv"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -128,7 +127,7 @@ func (s *Service) BulkCreate(ctx context.Context, units iter.Seq[*riskmap.Unit],
 		for u := range units {
 			i++
 			if err := s.Prepare(ctx, u); err != nil {
-				e := &riskmap.Error{Code: riskmap.EINVALID, Message: "unit " + strconv.Itoa(i) + " (" + u.Code + "): " + riskmap.ErrorMessage(err), Fields: riskmap.ErrorFields(err)}
+				e := riskmap.Errorf(riskmap.EINVALID, "第 %d 个风险单元（%s）：%s", i, u.Code, riskmap.MessageOf(err)).WithFields(riskmap.ErrorFields(err))
 				bad = e
 				cancel()
 				return
@@ -163,7 +162,7 @@ func (s *Service) Regrade(ctx context.Context, progress func(RegradeResult)) (Re
 		res.Checked++
 		r, err := s.Grader.Evaluate(u.Assessment, u.DirectMajorReason)
 		if err != nil {
-			return res, riskmap.Errorf(riskmap.EINVALID, "风险单元 %d（%s）存储的评估输入无效：%s", u.ID, u.Code, riskmap.ErrorMessage(err))
+			return res, riskmap.Errorf(riskmap.EINVALID, "风险单元 %d（%s）存储的评估输入无效：%s", u.ID, u.Code, riskmap.MessageOf(err))
 		}
 		if r.Grade != u.Grade || r.RiskValue != u.RiskValue || r.Explanation.Rule != u.Explanation.Rule || r.Explanation.Text != u.Explanation.Text {
 			u.RiskValue, u.Grade, u.Explanation = r.RiskValue, r.Grade, r.Explanation

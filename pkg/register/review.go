@@ -67,7 +67,7 @@ func name(by *riskmap.User) string {
 // checkStatus refuses statuses a writer may not set directly.
 func checkStatus(by *riskmap.User, st riskmap.Status) error {
 	if by != nil && st == riskmap.StatusApproved {
-		return forbidden("status: a unit becomes approved only through review (POST /api/v1/units/{id}/approve by an expert or admin other than its author)")
+		return forbidden("status：风险单元只能经审核成为已通过（由作者以外的专家或管理员 POST /api/v1/units/{id}/approve）")
 	}
 	if st == riskmap.StatusRetired {
 		return riskmap.Errorf(riskmap.EINVALID, "status：注销单元请用 DELETE，不要直接设置状态")
@@ -84,10 +84,10 @@ func (s *Service) load(ctx context.Context, by *riskmap.User, id int64) (*riskma
 	}
 	if by != nil {
 		if !riskmap.CanReadInternal(by, u.Category, u.RegionCode) {
-			return nil, forbidden("unit %d is outside your scope (categories %v, regions %v)", id, by.Categories, by.Regions)
+			return nil, forbidden("风险单元 %d 不在你的权限范围内（类别 %v，区域 %v）", id, by.Categories, by.Regions)
 		}
 		if !riskmap.CanEdit(by, u.Category, u.RegionCode) {
-			return nil, forbidden("your role may not change unit %d", id)
+			return nil, forbidden("你的角色不能修改风险单元 %d", id)
 		}
 	}
 	return u, nil
@@ -126,7 +126,7 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	}
 	if err := s.prepare(ctx, u, func() error {
 		if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
-			return forbidden("a unit of category %s in region %s is outside your scope", u.Category, u.RegionCode)
+			return forbidden("类别 %s、区域 %s 的风险单元不在你的权限范围内", u.Category, u.RegionCode)
 		}
 		return s.checkPlace(by, u)
 	}); err != nil {
@@ -166,7 +166,7 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	}
 	if err := s.prepare(ctx, u, func() error {
 		if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
-			return forbidden("moving unit %d to category %s in region %s would take it outside your scope", u.ID, u.Category, u.RegionCode)
+			return forbidden("把风险单元 %d 改为类别 %s、区域 %s 会使它超出你的权限范围", u.ID, u.Category, u.RegionCode)
 		}
 		return s.checkPlace(by, u)
 	}); err != nil {
@@ -248,9 +248,9 @@ func (s *Service) reviewCheck(by *riskmap.User, id int64) func(u *riskmap.Unit, 
 		}
 		if by != nil && !riskmap.CanReview(by, a.UpdatedBy) {
 			if by.Role == riskmap.RoleDepartment {
-				return forbidden("review is for experts and admins")
+				return forbidden("只有专家和管理员可以审核")
 			}
-			return forbidden("you wrote this revision of unit %d; another expert or admin must review it", id)
+			return forbidden("风险单元 %d 的这一版由你填写，须由另一位专家或管理员审核", id)
 		}
 		return nil
 	}

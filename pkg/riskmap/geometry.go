@@ -18,7 +18,7 @@ const MaxVertices = 50000
 // CheckVertexCount refuses a geometry of n positions when n is over MaxVertices.
 func CheckVertexCount(n int) error {
 	if n > MaxVertices {
-		return fmt.Errorf("顶点过多（共 %d 个，上限 %d 个）", n, MaxVertices)
+		return Errorf(EINVALID, "顶点过多（共 %d 个，上限 %d 个）", n, MaxVertices)
 	}
 	return nil
 }
@@ -41,26 +41,26 @@ func ValidateGeometry(g orb.Geometry) error {
 // coordinates and the shape of each ring. It takes time linear in the number of positions.
 func ValidateGeometryShape(g orb.Geometry) error {
 	if g == nil {
-		return fmt.Errorf("必填（GeoJSON 的 Point、LineString、Polygon 或其 Multi- 类型）")
+		return Errorf(EINVALID, "必填（GeoJSON 的 Point、LineString、Polygon 或其 Multi- 类型）")
 	}
 	if err := CheckVertexCount(countVertices(g)); err != nil {
 		return err
 	}
 	switch g := g.(type) {
 	case orb.Point:
-		return checkPoint(g, "")
+		return checkPoint(g, Text{})
 	case orb.MultiPoint:
-		return checkParts(g, "MultiPoint", "点", checkPoint)
+		return checkParts(g, "MultiPoint", Textf("点"), checkPoint)
 	case orb.LineString:
-		return checkLine(g, "")
+		return checkLine(g, Text{})
 	case orb.MultiLineString:
-		return checkParts(g, "MultiLineString", "线", checkLine)
+		return checkParts(g, "MultiLineString", Textf("线"), checkLine)
 	case orb.Polygon:
-		return checkPolygon(g, "")
+		return checkPolygon(g, Text{})
 	case orb.MultiPolygon:
-		return checkParts(g, "MultiPolygon", "面", checkPolygon)
+		return checkParts(g, "MultiPolygon", Textf("面"), checkPolygon)
 	default:
-		return fmt.Errorf("不支持 %s 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", g.GeoJSONType())
+		return Errorf(EINVALID, "不支持 %s 类型；请使用 Point、LineString、Polygon 或其 Multi- 类型", g.GeoJSONType())
 	}
 }
 
@@ -95,17 +95,17 @@ func boundaryError(ctx context.Context, poly orb.Polygon, part int, st *sweepSta
 	if err != nil {
 		return fmt.Errorf("riskmap: geometry check stopped: %w", err)
 	}
-	where := ""
+	var where Text
 	if part > 0 {
-		where = fmt.Sprintf("第 %d 个面：", part)
+		where = Textf("第 %d 个面：", part)
 	}
 	switch pr.kind {
 	case ringsCross:
-		return fmt.Errorf("%s边界在 %.6f, %.6f 附近自相交或自接触", where, pr.at[0], pr.at[1])
+		return Errorf(EINVALID, "%s边界在 %.6f, %.6f 附近自相交或自接触", where, pr.at[0], pr.at[1])
 	case holeOutside:
-		return fmt.Errorf("%s第 %d 个环：内环（洞）位于外环之外", where, pr.ring+1)
+		return Errorf(EINVALID, "%s第 %d 个环：内环（洞）位于外环之外", where, pr.ring+1)
 	case holeInHole:
-		return fmt.Errorf("%s第 %d 个环：内环（洞）嵌套在另一个内环之中", where, pr.ring+1)
+		return Errorf(EINVALID, "%s第 %d 个环：内环（洞）嵌套在另一个内环之中", where, pr.ring+1)
 	}
 	return nil
 }
@@ -204,35 +204,35 @@ func countVertices(g orb.Geometry) int {
 // checkParts checks each part of a multi-geometry of type typ with check, and when one fails
 // checks it again to name it in the error ("第 2 个线：…"), so that valid input costs no
 // formatting.
-func checkParts[T any](parts []T, typ, part string, check func(T, string) error) error {
+func checkParts[T any](parts []T, typ string, part Text, check func(T, Text) error) error {
 	if len(parts) == 0 {
-		return fmt.Errorf("%s 为空", typ)
+		return Errorf(EINVALID, "%s 为空", typ)
 	}
 	for i, p := range parts {
-		if check(p, "") != nil {
-			return check(p, fmt.Sprintf("第 %d 个%s：", i+1, part))
+		if check(p, Text{}) != nil {
+			return check(p, Textf("第 %d 个%s：", i+1, part))
 		}
 	}
 	return nil
 }
 
-func checkPoint(p orb.Point, where string) error {
+func checkPoint(p orb.Point, where Text) error {
 	lon, lat := p[0], p[1]
 	if math.IsNaN(lon) || math.IsNaN(lat) || math.IsInf(lon, 0) || math.IsInf(lat, 0) {
-		return fmt.Errorf("%s坐标应为有限的数值", where)
+		return Errorf(EINVALID, "%s坐标应为有限的数值", where)
 	}
 	if lon < -180 || lon > 180 {
-		return fmt.Errorf("%s经度 %g 超出 -180 至 180（坐标为 WGS 84 经度、纬度）", where, lon)
+		return Errorf(EINVALID, "%s经度 %g 超出 -180 至 180（坐标为 WGS 84 经度、纬度）", where, lon)
 	}
 	if lat < -90 || lat > 90 {
-		return fmt.Errorf("%s纬度 %g 超出 -90 至 90（坐标为 WGS 84 经度、纬度）", where, lat)
+		return Errorf(EINVALID, "%s纬度 %g 超出 -90 至 90（坐标为 WGS 84 经度、纬度）", where, lat)
 	}
 	return nil
 }
 
-func checkLine(l orb.LineString, where string) error {
+func checkLine(l orb.LineString, where Text) error {
 	if len(l) == 0 {
-		return fmt.Errorf("%s线为空", where)
+		return Errorf(EINVALID, "%s线为空", where)
 	}
 	if err := checkPoints(l, where); err != nil {
 		return err
@@ -242,59 +242,59 @@ func checkLine(l orb.LineString, where string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s线至少需要两个不同的点", where)
+	return Errorf(EINVALID, "%s线至少需要两个不同的点", where)
 }
 
 // checkPoints checks every position; the message names the first bad one.
-func checkPoints(ps []orb.Point, where string) error {
+func checkPoints(ps []orb.Point, where Text) error {
 	for i, p := range ps {
-		if checkPoint(p, "") != nil {
-			return checkPoint(p, fmt.Sprintf("%s第 %d 个顶点：", where, i+1))
+		if checkPoint(p, Text{}) != nil {
+			return checkPoint(p, Textf("%s第 %d 个顶点：", where, i+1))
 		}
 	}
 	return nil
 }
 
-func checkPolygon(poly orb.Polygon, where string) error {
+func checkPolygon(poly orb.Polygon, where Text) error {
 	if len(poly) == 0 {
-		return fmt.Errorf("%s面为空", where)
+		return Errorf(EINVALID, "%s面为空", where)
 	}
 	for ri, r := range poly {
-		if err := checkRing(r); err != "" {
-			rw := fmt.Sprintf("%s第 %d 个环：", where, ri+1)
+		if problem, vertex := checkRing(r); vertex || problem.m != nil {
+			rw := Textf("%s第 %d 个环：", where, ri+1)
 			if ri == 0 {
-				rw = where + "外环："
+				rw = Textf("%s外环：", where)
 			}
-			if err == "vertex" {
+			if vertex {
 				return checkPoints(r, rw)
 			}
-			return fmt.Errorf("%s%s", rw, err)
+			return Errorf(EINVALID, "%s%s", rw, problem)
 		}
 	}
 	return nil
 }
 
-// checkRing returns what is wrong with a ring ("vertex" for a bad position), or "".
-func checkRing(r orb.Ring) string {
-	if checkPoints(r, "") != nil {
-		return "vertex"
+// checkRing returns what is wrong with a ring (vertex for a bad position), or nothing.
+func checkRing(r orb.Ring) (problem Text, vertex bool) {
+	if checkPoints(r, Text{}) != nil {
+		return Text{}, true
 	}
 	if len(r) < 4 {
-		return fmt.Sprintf("环至少需要 4 个坐标（3 个角点，首点在末尾重复），收到 %d 个", len(r))
+		return Textf("环至少需要 4 个坐标（3 个角点，首点在末尾重复），收到 %d 个", len(r)), false
 	}
 	if r[0] != r[len(r)-1] {
-		return "环未闭合：最后一个坐标应与第一个相同"
+		return Textf("环未闭合：最后一个坐标应与第一个相同"), false
 	}
 	if !threeDistinct(r) {
-		return "环至少需要 3 个不同的角点"
+		return Textf("环至少需要 3 个不同的角点"), false
 	}
 	if planar.Area(r) == 0 {
 		if collinear(r) {
-			return "环没有面积（所有角点在一条直线上）"
+			return Textf("环没有面积（所有角点在一条直线上）"), false
 		}
-		return "边界自相交（如“8”字形），没有面积"
+		return Textf("边界自相交（如“8”字形），没有面积"), false
 	}
-	return ""
+	return Text{}, false
 }
 
 // collinear reports whether every corner of r lies on the line through its first two

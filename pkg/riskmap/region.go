@@ -52,7 +52,7 @@ func (r *Region) Validate() error {
 	if len(r.Geometry) == 0 {
 		p.Add("geometry", "必填（MultiPolygon）")
 	} else if err := ValidateGeometry(r.Geometry); err != nil {
-		p.Add("geometry", "%s", err.Error())
+		p.Add("geometry", "%s", TextOf(err))
 	}
 	return p.Err()
 }

@@ -239,7 +239,7 @@ func (u *Unit) CheckFields(cat *Catalog) Problems {
 	}
 	checkText(&p, "assessed_by", u.AssessedBy, MaxShortTextLen, false)
 	if err := ValidateGeometryShape(u.Geometry); err != nil {
-		p.Add("geometry", "%s", err.Error())
+		p.Add("geometry", "%s", TextOf(err))
 	}
 	return p
 }
@@ -257,7 +257,7 @@ func (u *Unit) CheckBoundaries(ctx context.Context, p *Problems) error {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		p.Add("geometry", "%s", err.Error())
+		p.Add("geometry", "%s", TextOf(err))
 	}
 	return nil
 }

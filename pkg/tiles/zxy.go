@@ -25,25 +25,25 @@ func ParseZXYMax(z, x, y string, maxZoom int) (maptile.Tile, error) {
 	y = strings.TrimSuffix(y, ".pbf")
 	zv, ok := parseUint(z)
 	if !ok {
-		return maptile.Tile{}, invalid("tile zoom %s is not a whole number from 0 to %d", quote(z), maxZoom)
+		return maptile.Tile{}, invalid("瓦片缩放级别 %s 不是 0 到 %d 之间的整数", quote(z), maxZoom)
 	}
 	if zv > uint64(maxZoom) {
-		return maptile.Tile{}, invalid("tile zoom %d is above the maximum zoom %d", zv, maxZoom)
+		return maptile.Tile{}, invalid("瓦片缩放级别 %d 超过最大级别 %d", zv, maxZoom)
 	}
 	n := uint64(1) << zv
 	xv, ok := parseUint(x)
 	if !ok {
-		return maptile.Tile{}, invalid("tile x %s is not a whole number from 0 to %d at zoom %d", quote(x), n-1, zv)
+		return maptile.Tile{}, invalid("瓦片 x %s 不是 0 到 %d 之间的整数（缩放级别 %d）", quote(x), n-1, zv)
 	}
 	if xv >= n {
-		return maptile.Tile{}, invalid("tile x %d is outside 0..%d at zoom %d", xv, n-1, zv)
+		return maptile.Tile{}, invalid("瓦片 x %d 超出 0 到 %d 的范围（缩放级别 %d）", xv, n-1, zv)
 	}
 	yv, ok := parseUint(y)
 	if !ok {
-		return maptile.Tile{}, invalid("tile y %s is not a whole number from 0 to %d at zoom %d", quote(y), n-1, zv)
+		return maptile.Tile{}, invalid("瓦片 y %s 不是 0 到 %d 之间的整数（缩放级别 %d）", quote(y), n-1, zv)
 	}
 	if yv >= n {
-		return maptile.Tile{}, invalid("tile y %d is outside 0..%d at zoom %d", yv, n-1, zv)
+		return maptile.Tile{}, invalid("瓦片 y %d 超出 0 到 %d 的范围（缩放级别 %d）", yv, n-1, zv)
 	}
 	return maptile.New(uint32(xv), uint32(yv), maptile.Zoom(zv)), nil
 }
@@ -67,7 +67,7 @@ func parseUint(s string) (uint64, bool) {
 // input.
 func quote(s string) string {
 	if s == "" {
-		return "(empty)"
+		return "（空）"
 	}
 	const limit = 24
 	if len(s) > limit {

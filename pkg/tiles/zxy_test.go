@@ -22,23 +22,23 @@ func TestParseZXY(t *testing.T) {
 		{"OKPbfSuffix", "4", "15", "15.pbf", maptile.New(15, 15, 4), ""},
 		{"OKLeadingZero", "04", "007", "3", maptile.New(7, 3, 4), ""},
 		{"OKMaxZoom", "22", "4194303", "0", maptile.New(4194303, 0, 22), ""},
-		{"ErrXOutside", "4", "99", "0", maptile.Tile{}, "tile x 99 is outside 0..15 at zoom 4"},
-		{"ErrXJustOutside", "4", "16", "0", maptile.Tile{}, "tile x 16 is outside 0..15 at zoom 4"},
-		{"ErrYOutside", "1", "0", "2.pbf", maptile.Tile{}, "tile y 2 is outside 0..1 at zoom 1"},
-		{"ErrZoomAboveMax", "23", "0", "0", maptile.Tile{}, "tile zoom 23 is above the maximum zoom 22"},
-		{"ErrZoomAbove30", "31", "0", "0", maptile.Tile{}, "tile zoom 31 is above the maximum zoom 22"},
-		{"ErrZoomNotNumber", "abc", "0", "0", maptile.Tile{}, `tile zoom "abc" is not a whole number from 0 to 22`},
-		{"ErrZoomEmpty", "", "0", "0", maptile.Tile{}, `tile zoom (empty) is not a whole number from 0 to 22`},
-		{"ErrNegativeX", "3", "-1", "0", maptile.Tile{}, `tile x "-1" is not a whole number from 0 to 7 at zoom 3`},
-		{"ErrPlusY", "3", "1", "+1", maptile.Tile{}, `tile y "+1" is not a whole number from 0 to 7 at zoom 3`},
-		{"ErrSpace", "3", " 1", "1", maptile.Tile{}, `tile x " 1" is not a whole number from 0 to 7 at zoom 3`},
-		{"ErrFraction", "3", "1.5", "1", maptile.Tile{}, `tile x "1.5" is not a whole number from 0 to 7 at zoom 3`},
-		{"ErrExponent", "1e1", "0", "0", maptile.Tile{}, `tile zoom "1e1" is not a whole number from 0 to 22`},
-		{"ErrHex", "3", "0x1", "1", maptile.Tile{}, `tile x "0x1" is not a whole number from 0 to 7 at zoom 3`},
+		{"ErrXOutside", "4", "99", "0", maptile.Tile{}, "瓦片 x 99 超出 0 到 15 的范围（缩放级别 4）"},
+		{"ErrXJustOutside", "4", "16", "0", maptile.Tile{}, "瓦片 x 16 超出 0 到 15 的范围（缩放级别 4）"},
+		{"ErrYOutside", "1", "0", "2.pbf", maptile.Tile{}, "瓦片 y 2 超出 0 到 1 的范围（缩放级别 1）"},
+		{"ErrZoomAboveMax", "23", "0", "0", maptile.Tile{}, "瓦片缩放级别 23 超过最大级别 22"},
+		{"ErrZoomAbove30", "31", "0", "0", maptile.Tile{}, "瓦片缩放级别 31 超过最大级别 22"},
+		{"ErrZoomNotNumber", "abc", "0", "0", maptile.Tile{}, `瓦片缩放级别 "abc" 不是 0 到 22 之间的整数`},
+		{"ErrZoomEmpty", "", "0", "0", maptile.Tile{}, `瓦片缩放级别 （空） 不是 0 到 22 之间的整数`},
+		{"ErrNegativeX", "3", "-1", "0", maptile.Tile{}, `瓦片 x "-1" 不是 0 到 7 之间的整数（缩放级别 3）`},
+		{"ErrPlusY", "3", "1", "+1", maptile.Tile{}, `瓦片 y "+1" 不是 0 到 7 之间的整数（缩放级别 3）`},
+		{"ErrSpace", "3", " 1", "1", maptile.Tile{}, `瓦片 x " 1" 不是 0 到 7 之间的整数（缩放级别 3）`},
+		{"ErrFraction", "3", "1.5", "1", maptile.Tile{}, `瓦片 x "1.5" 不是 0 到 7 之间的整数（缩放级别 3）`},
+		{"ErrExponent", "1e1", "0", "0", maptile.Tile{}, `瓦片缩放级别 "1e1" 不是 0 到 22 之间的整数`},
+		{"ErrHex", "3", "0x1", "1", maptile.Tile{}, `瓦片 x "0x1" 不是 0 到 7 之间的整数（缩放级别 3）`},
 		{"ErrHuge", "3", "99999999999999999999999", "1", maptile.Tile{},
-			`tile x "99999999999999999999999" is not a whole number from 0 to 7 at zoom 3`},
-		{"ErrOtherSuffix", "3", "1", "1.png", maptile.Tile{}, `tile y "1.png" is not a whole number from 0 to 7 at zoom 3`},
-		{"ErrFullWidthDigit", "３", "0", "0", maptile.Tile{}, `tile zoom "３" is not a whole number from 0 to 22`},
+			`瓦片 x "99999999999999999999999" 不是 0 到 7 之间的整数（缩放级别 3）`},
+		{"ErrOtherSuffix", "3", "1", "1.png", maptile.Tile{}, `瓦片 y "1.png" 不是 0 到 7 之间的整数（缩放级别 3）`},
+		{"ErrFullWidthDigit", "３", "0", "0", maptile.Tile{}, `瓦片缩放级别 "３" 不是 0 到 22 之间的整数`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,7 +62,7 @@ func TestParseZXY(t *testing.T) {
 func TestParseZXYMax(t *testing.T) {
 	t.Run("ErrAboveConfiguredMax", func(t *testing.T) {
 		_, err := tiles.ParseZXYMax("19", "0", "0", 18)
-		if riskmap.ErrorMessage(err) != "tile zoom 19 is above the maximum zoom 18" {
+		if riskmap.ErrorMessage(err) != "瓦片缩放级别 19 超过最大级别 18" {
 			t.Fatalf("got %v", err)
 		}
 	})

@@ -191,7 +191,7 @@ func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
 	hash := riskmap.HashToken(ck)
 	sess, err := a.store.SessionByHash(ctx, hash)
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
-		return &Principal{Ended: "会话已结束"}, nil
+		return &Principal{Ended: EndedSession}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -200,11 +200,11 @@ func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
 		if err := a.store.DeleteSession(ctx, hash); err != nil {
 			a.logger.Warn("deleting an expired session", "err", err)
 		}
-		return &Principal{Ended: "会话已过期"}, nil
+		return &Principal{Ended: EndedExpired}, nil
 	}
 	u, err := a.store.UserByID(ctx, sess.UserID)
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND || (err == nil && u.Disabled) {
-		return &Principal{Ended: "账号已停用"}, nil
+		return &Principal{Ended: EndedDisabled}, nil
 	}
 	if err != nil {
 		return nil, err

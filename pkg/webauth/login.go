@@ -1,7 +1,7 @@
 package webauth
 
 import (
-	"strconv"
+	"fmt"
 	"sync"
 	"time"
 
@@ -25,12 +25,19 @@ type LoginRefused struct {
 
 func (e *LoginRefused) Error() string {
 	if e.Wait > 0 {
-		return "too many failed logins for this account or from this address; try again in " + strconv.Itoa(int(e.Wait/time.Second)+1) + " s"
+		return fmt.Sprintf(TooManyLogins, e.WaitSeconds())
 	}
 	return e.Err.Error()
 }
 
 func (e *LoginRefused) Unwrap() error { return e.Err }
+
+// TooManyLogins is the message of a refused login that must wait (429): its argument is
+// WaitSeconds.
+const TooManyLogins = "该账号或该地址登录失败次数过多，请 %d 秒后再试"
+
+// WaitSeconds is how many whole seconds the client must wait (at least 1).
+func (e *LoginRefused) WaitSeconds() int { return int(e.Wait/time.Second) + 1 }
 
 // CheckLogin checks a name and password: the throttle first (a proven device is not held
 // back by its address), then the argon2id hash, in a slot of the gate. It returns the user,

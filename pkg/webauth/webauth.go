@@ -99,6 +99,14 @@ type Principal struct {
 	User    *riskmap.User
 	Session *riskmap.Session
 	Token   *riskmap.APIToken
-	// Ended is set when a cookie or token was presented but is no longer valid.
+	// Ended is set when a cookie or token was presented but is no longer valid: why
+	// (EndedSession, EndedExpired, EndedDisabled).
 	Ended string
 }
+
+// Why a presented session is no longer valid (Principal.Ended).
+const (
+	EndedSession  = "会话已结束"
+	EndedExpired  = "会话已过期"
+	EndedDisabled = "账号已停用"
+)

@@ -6,10 +6,13 @@
 // the session lives here, in memory only (never in localStorage), and goes with every write
 // as X-CSRF-Token.
 
+/** LANG is the language of the server's messages the page asks for: the page is Chinese. */
+const LANG = 'zh-CN';
+
 export class ApiError extends Error {
   constructor(status, body, headers) {
     const e = (body && body.error) || {};
-    super(e.message || `HTTP ${status}`);
+    super(e.message || `请求失败（HTTP ${status}）`);
     this.status = status;
     this.code = e.code || '';
     this.fields = e.fields || [];
@@ -37,7 +40,8 @@ export class Api {
   }
 
   async request(method, path, { body, headers = {}, signal, raw = false } = {}) {
-    const init = { method, headers: { Accept: 'application/json, application/geo+json', ...headers }, signal, credentials: 'same-origin' };
+    // The page is Chinese whatever the browser prefers: so are the server's messages.
+    const init = { method, headers: { Accept: 'application/json, application/geo+json', 'Accept-Language': LANG, ...headers }, signal, credentials: 'same-origin' };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers['Content-Type'] = path.startsWith('/units') ? 'application/geo+json' : 'application/json';
@@ -79,7 +83,7 @@ export class Api {
   /** next follows a next link the server returned (absolute URL of the same origin). */
   async next(url, signal) {
     const u = new URL(url, location.href);
-    const res = await fetch(u.pathname + u.search, { signal, credentials: 'same-origin' });
+    const res = await fetch(u.pathname + u.search, { signal, credentials: 'same-origin', headers: { 'Accept-Language': LANG } });
     const data = await res.json();
     if (!res.ok) throw new ApiError(res.status, data, res.headers);
     return data;

@@ -1,6 +1,6 @@
 // Chinese labels of the register's fixed vocabularies.
 
-export const STATUS = { draft: '草稿', submitted: '待审核', approved: '已审核', retired: '已退役' };
+export const STATUS = { draft: '草稿', submitted: '待审核', approved: '已审核', retired: '已注销' };
 
 export const ROLES = { admin: '管理员', expert: '评估专家', department: '行业部门' };
 

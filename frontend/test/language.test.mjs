@@ -1,0 +1,332 @@
+// The language sweep: as each role (admin, expert, department user, the public), open every
+// panel and dialog the app has and read every visible text and every title, placeholder and
+// aria-label; a sentence in Latin letters (two Latin words in a row, such as "Loading tiles"
+// or "no results") fails, save the proper nouns and formats of ALLOWED. Errors the server
+// answers through the UI (a taken register number, impossible coordinates) must be shown in
+// Chinese.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openPage, openInternalMap, waitTiles, waitLegend, screenshot, api, login, USERS } from './harness.mjs';
+
+let srv;
+let browser;
+let expert;
+let dept;
+
+// Proper nouns, formats and units that may stand in Latin letters among Chinese.
+const ALLOWED = [
+  /OGC API(\s*[–-]\s*Features)?/g,
+  /OpenStreetMap( contributors)?/g,
+  /Leaflet/g,
+  /\bGeoJSON\b|\bCSV\b|\bxlsx\b|\bQGIS\b|\bMVT\b|\bGDAL\b|\bGeoPackage\b|\bPostGIS\b/g,
+  /\b(GCJ|WGS)-?\d+\b/g,
+  /\b[A-Z]{1,6}(-[A-Z0-9]{1,8})+\b/g, // unit codes, CJ-WHP-0001, E2E-…
+  /\b(km²?|m²?|ha)\b/g,
+  /\bAPI\b|\bURL\b|\bJSON\b|\bHTTP\b|\bID\b/g,
+  /\bLS\b|\bLEC\b/g,
+  /\b(CLI )?riskmap( [a-z][a-z-]*)+( --?[a-z][a-z-]*)*/g, // a command line in the audit log
+];
+
+/** latinSentences returns the Latin-letter sentences of a text: two Latin words in a row. */
+export function latinSentences(text) {
+  let s = text;
+  for (const re of ALLOWED) s = s.replace(re, ' ');
+  // Words apart by spaces (after punctuation or not); unit.create, a machine code, is one word.
+  return s.match(/[A-Za-z][A-Za-z'’]+(?:[,.;:!?]?\s+[A-Za-z][A-Za-z'’]+)+/g) || [];
+}
+
+/** texts collects what the page shows: visible text nodes, options of visible selects, and the title, placeholder and aria-label of visible elements. */
+function texts(page) {
+  return page.evaluate(() => {
+    const out = [];
+    const shown = (el) => {
+      for (let e = el; e && e !== document.documentElement; e = e.parentElement) {
+        if (e.hidden) return false;
+        const cs = getComputedStyle(e);
+        if (cs.display === 'none' || cs.visibility === 'hidden') return false;
+      }
+      return true;
+    };
+    const where = (el) => {
+      const bits = [];
+      for (let e = el; e && e !== document.body && bits.length < 4; e = e.parentElement) {
+        bits.unshift(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.classList.length ? '.' + [...e.classList].join('.') : ''));
+      }
+      return bits.join(' > ');
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const p = n.parentElement;
+      if (!p || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE'].includes(p.tagName)) continue;
+      const t = n.textContent.trim();
+      if (!t) continue;
+      if (p.tagName === 'OPTION' ? !shown(p.closest('select') || p) : !shown(p)) continue;
+      out.push({ text: t, where: where(p) });
+    }
+    for (const el of document.querySelectorAll('[title],[placeholder],[aria-label],[alt]')) {
+      if (!shown(el)) continue;
+      for (const a of ['title', 'placeholder', 'aria-label', 'alt']) {
+        const v = el.getAttribute(a);
+        if (v) out.push({ text: v, where: `${where(el)} @${a}` });
+      }
+    }
+    out.push({ text: document.title, where: 'title' });
+    return out;
+  });
+}
+
+/** sweep adds to found the Latin sentences the page shows now, with where they are. */
+async function sweep(page, found, label) {
+  for (const { text, where } of await texts(page)) {
+    for (const s of latinSentences(text)) found.add(`${label}: "${s}" in «${text.slice(0, 120)}» at ${where}`);
+  }
+}
+
+/** step runs an action that opens a panel and sweeps what it shows; a panel that cannot be opened is reported too. */
+async function step(page, found, label, action) {
+  try {
+    await action();
+  } catch (e) {
+    found.add(`${label}: could not be opened: ${String(e.message).split('\n')[0]}`);
+    await screenshot(page, `language-${label.replace(/\W+/g, '-')}.png`).catch(() => {});
+    return;
+  }
+  await page.waitForTimeout(150);
+  await sweep(page, found, label);
+}
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  expert = await login(srv.url, USERS.expert.name, USERS.expert.password);
+  assert.equal(expert.status, 200);
+  const cats = (await api(srv.url, 'GET', '/api/v1/categories')).body.categories;
+  const scope = cats.filter((c) => c.department === '住建局').map((c) => c.code);
+  const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'lang-dept', role: 'department', department: '住建局', categories: scope, regions: ['530481'], password: 'dept-pass-0009' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  dept = await login(srv.url, 'lang-dept', 'dept-pass-0009');
+  assert.equal(dept.status, 200);
+  // One unit waiting for review, so that the review desk has something to show.
+  const near = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
+  const sub = await api(srv.url, 'POST', '/api/v1/units', {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [near.geometry.coordinates[0] + 0.0013, near.geometry.coordinates[1] + 0.0005] },
+    properties: { code: 'LANG-REVIEW-0001', name: '语言检查待审核单元', category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 3, severity: 3 }, status: 'submitted' },
+  }, {}, { as: expert });
+  assert.equal(sub.status, 201, JSON.stringify(sub.body));
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+/** internalPanels opens every panel of the internal app the session may see. */
+async function internalPanels(page, found, role) {
+  const visible = async (sel) => (await page.$(sel)) !== null && (await page.isVisible(sel));
+  await sweep(page, found, `${role} map`);
+  await step(page, found, `${role} layers`, async () => {
+    await page.hover('.leaflet-control-layers');
+    await page.waitForSelector('.leaflet-control-layers-expanded', { timeout: 3000 });
+  });
+  await page.mouse.move(600, 400);
+  await step(page, found, `${role} regional map`, async () => {
+    await page.click('.modes [data-mode=regions]');
+    await page.waitForTimeout(800);
+    if (await visible('.level-switch [data-level=street]')) await page.click('.level-switch [data-level=street]');
+    await page.waitForTimeout(500);
+  });
+  await step(page, found, `${role} unit map`, async () => {
+    await page.click('.modes [data-mode=units]');
+    await waitTiles(page);
+    await waitLegend(page);
+  });
+  await step(page, found, `${role} register`, async () => {
+    await page.click('#btn-register');
+    await page.waitForSelector('table.register tbody tr[data-id]', { timeout: 15_000 });
+  });
+  await step(page, found, `${role} statistics`, async () => {
+    await page.click('#btn-stats');
+    await page.waitForSelector('.chart .bar-row', { timeout: 15_000 });
+  });
+  await step(page, found, `${role} search and details`, async () => {
+    await page.fill('.search-input', 'CJ-');
+    await page.waitForSelector('.search-item');
+    await sweep(page, found, `${role} search list`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#drawer .unit-name');
+  });
+  await step(page, found, `${role} search without result`, async () => {
+    await page.fill('.search-input', 'zzqq 不存在');
+    await page.waitForSelector('.search-empty', { timeout: 5000 });
+  });
+  await page.fill('.search-input', '');
+  if (await visible('#btn-pending')) {
+    await step(page, found, `${role} review desk`, async () => {
+      await page.click('#btn-pending');
+      await page.waitForFunction(() => document.querySelector('#f-status')?.value === 'submitted', null, { timeout: 10_000 });
+      // The queue's rows are swept when they come; the review itself must open.
+      await page.waitForSelector('table.register tbody tr[data-id]', { timeout: 15_000 }).catch(() => {});
+      await sweep(page, found, `${role} review queue`);
+      await page.fill('.search-input', 'LANG-REVIEW-0001');
+      await page.waitForSelector('.search-item');
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('#drawer section.review', { timeout: 10_000 });
+    });
+  }
+  if (await visible('#btn-new')) {
+    await step(page, found, `${role} entry form`, async () => {
+      await page.click('#btn-new');
+      await page.waitForSelector('.editor-form');
+      if (await visible('.coord-input summary')) await page.click('.coord-input summary');
+    });
+  }
+  if (await visible('#btn-admin')) {
+    for (const tab of ['users', 'tokens', 'audit', 'publish']) {
+      await step(page, found, `${role} admin ${tab}`, async () => {
+        if (!(await visible('.admin-tabs'))) await page.click('#btn-admin');
+        await page.click(`.admin-tabs [data-tab=${tab}]`);
+        await page.waitForSelector(`.admin[data-tab=${tab}]`);
+        await page.waitForTimeout(600);
+        if (tab === 'audit' && (await visible('[data-action=audit-search]'))) {
+          await page.click('[data-action=audit-search]');
+          await page.waitForSelector('table.audit tbody tr[data-id]', { timeout: 10_000 });
+        }
+        if (tab === 'publish') await page.waitForSelector('table.publications tr[data-number]', { timeout: 10_000 });
+      });
+    }
+  }
+}
+
+for (const [role, who] of [['admin', () => undefined], ['expert', () => expert], ['department', () => dept]]) {
+  test(`every panel the ${role} opens speaks Chinese`, async () => {
+    const s = who();
+    const page = await openInternalMap(browser, srv.url, s ? { as: s } : {});
+    const found = new Set();
+    await internalPanels(page, found, role);
+    assert.deepEqual([...found], [], `Latin sentences on screen:\n${[...found].join('\n')}`);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
+
+test('the login screen speaks Chinese, and says a wrong password in Chinese', async () => {
+  const page = await openPage(browser, srv.url, { as: null });
+  await page.goto(srv.url + '/');
+  await page.waitForSelector('.login-screen #login-user');
+  const found = new Set();
+  await sweep(page, found, 'login');
+  await page.fill('#login-user', 'admin');
+  await page.fill('#login-pass', 'wrong-password-1');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.login-error:not([hidden])');
+  await sweep(page, found, 'login error');
+  assert.match(await page.textContent('.login-error'), /\p{Script=Han}/u);
+  assert.deepEqual([...found], [], `Latin sentences on screen:\n${[...found].join('\n')}`);
+  await page.context().close();
+});
+
+test('the public map, its legend, search and popup speak Chinese', async () => {
+  const page = await openPage(browser, srv.url, { as: null });
+  await page.goto(srv.url + '/public');
+  await page.waitForFunction(() => window.__riskmapInteractive, null, { timeout: 30_000 });
+  await page.waitForTimeout(800);
+  const found = new Set();
+  await sweep(page, found, 'public map');
+  await step(page, found, 'public legend', async () => {
+    if (await page.$('.legend-title')) await page.click('.legend-title');
+  });
+  await step(page, found, 'public layers', async () => {
+    await page.hover('.leaflet-control-layers');
+    await page.waitForSelector('.leaflet-control-layers-expanded', { timeout: 3000 });
+  });
+  await page.mouse.move(600, 400);
+  await step(page, found, 'public search and popup', async () => {
+    await page.fill('.search-input', 'CJ-WHP-0002');
+    await page.waitForSelector('.search-item');
+    await sweep(page, found, 'public search list');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.public-card');
+  });
+  await step(page, found, 'public search without result', async () => {
+    await page.fill('.search-input', 'zzqq 不存在');
+    await page.waitForSelector('.search-empty');
+  });
+  assert.deepEqual([...found], [], `Latin sentences on screen:\n${[...found].join('\n')}`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('errors the server answers through the entry form are shown in Chinese', async () => {
+  const page = await openInternalMap(browser, srv.url);
+  await page.click('#btn-new');
+  await page.waitForSelector('.editor-form');
+  await page.click('.coord-input summary');
+  await page.selectOption('#e-geomtype', 'Point');
+  // Impossible coordinates: said in Chinese, wherever the form says it.
+  await page.fill('#e-coords', '999, 999');
+  await page.click('[data-action=apply-coords]');
+  await page.waitForTimeout(300);
+  const found = new Set();
+  await sweep(page, found, 'bad coordinates');
+  await page.fill('#e-coords', '102.9, 24.66');
+  await page.click('[data-action=apply-coords]');
+  await page.fill('#e-code', 'CJ-WHP-0001');
+  await page.fill('#e-name', '语言检查');
+  await page.selectOption('#e-category', 'hazardous_chemicals');
+  await page.waitForFunction(() => document.querySelector('#e-region').value !== '');
+  await page.click('.form-actions .btn-primary');
+  await page.waitForSelector('[data-field=code].has-error');
+  const taken = await page.textContent('[data-field=code] .field-error');
+  assert.match(taken, /\p{Script=Han}/u);
+  assert.deepEqual(latinSentences(taken), []);
+  await sweep(page, found, 'taken code');
+  // A radius the server refuses.
+  await page.fill('#e-code', 'LANG-RADIUS-0001');
+  await page.fill('#e-radius', '99999999');
+  await page.click('.form-actions .btn-primary');
+  await page.waitForSelector('[data-field=influence_radius_m].has-error');
+  assert.match(await page.textContent('[data-field=influence_radius_m] .field-error'), /\p{Script=Han}/u);
+  await sweep(page, found, 'radius refused');
+  assert.deepEqual([...found], [], `Latin sentences on screen:\n${[...found].join('\n')}`);
+  await page.context().close();
+});
+
+test('a browser that prefers English still gets the server messages in Chinese: the UI asks for zh-CN', async () => {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1366, height: 768 } });
+  const ck = srv.admin.cookie;
+  const i = ck.indexOf('=');
+  await context.addCookies([{ name: ck.slice(0, i), value: ck.slice(i + 1), url: srv.url, httpOnly: true, sameSite: 'Strict' }]);
+  await context.route('**/*', (route) => (route.request().url().startsWith(srv.url) ? route.continue() : route.abort('internetdisconnected')));
+  const page = await context.newPage();
+  await page.goto(srv.url + '/');
+  await page.waitForFunction(() => window.__riskmapInteractive, null, { timeout: 30_000 });
+  assert.equal(await page.evaluate(() => navigator.language), 'en-US');
+  await page.click('#btn-new');
+  await page.waitForSelector('.editor-form');
+  await page.click('.coord-input summary');
+  await page.selectOption('#e-geomtype', 'Point');
+  await page.fill('#e-coords', '102.9, 24.66');
+  await page.click('[data-action=apply-coords]');
+  await page.fill('#e-code', 'CJ-WHP-0001');
+  await page.fill('#e-name', '语言检查');
+  await page.selectOption('#e-category', 'hazardous_chemicals');
+  await page.waitForFunction(() => document.querySelector('#e-region').value !== '');
+  await page.click('.form-actions .btn-primary');
+  await page.waitForSelector('[data-field=code].has-error');
+  const taken = await page.textContent('[data-field=code] .field-error');
+  assert.match(taken, /已被另一个未注销的风险单元使用/);
+  await context.close();
+});
+
+test('the Latin-sentence rule: what it catches and what it lets through', () => {
+  assert.deepEqual(latinSentences('Loading tiles'), ['Loading tiles']);
+  assert.deepEqual(latinSentences('没有结果 no results'), ['no results']);
+  assert.deepEqual(latinSentences('导出 GeoJSON、CSV；OGC API – Features 供 QGIS 使用'), []);
+  assert.deepEqual(latinSentences('编号 CJ-WHP-0001，影响半径 2 km'), []);
+  assert.deepEqual(latinSentences('Leaflet | © OpenStreetMap contributors'), []);
+  assert.deepEqual(latinSentences('admin'), []);
+  assert.deepEqual(latinSentences('unit.create'), []);
+  assert.deepEqual(latinSentences('CLI riskmap user add'), []);
+  assert.deepEqual(latinSentences('Close popup'), ['Close popup']);
+});
