@@ -47,6 +47,7 @@ var contract = []part{
 		{"ApprovedRegister", testApprovedRegister, nil},
 		{"Publications", testPublications, nil},
 		{"UnitAuthor", testUnitAuthor, nil},
+		{"ReviewNotes", testReviewNotes, nil},
 	}},
 	{"Edge", testEdge, nil},
 	{"Records", testRecords, nil},
