@@ -149,7 +149,9 @@ func (s *Server) newView(ix Index, public bool, p *riskmap.Publication) *view {
 		return snap, nil
 	})
 	if ix != nil {
-		v.tiles = tiles.NewService(ix, tiles.NewRegionGrades(v.grades), s.cfg.TileOptions)
+		opt := s.cfg.TileOptions
+		opt.Status = !public // the internal map tells draft, submitted and approved apart
+		v.tiles = tiles.NewService(ix, tiles.NewRegionGrades(v.grades), opt)
 	}
 	return v
 }
