@@ -248,6 +248,7 @@ test('review: the author submits, cannot approve his own revision; an expert rej
   await openUnit(ep, u.properties.code);
   await ep.waitForSelector('#drawer [data-action=approve]');
   await ep.click('#drawer [data-action=approve]');
+  await ep.click('#drawer [data-action=confirm-approve]'); // approving asks for confirmation (review.test.mjs)
   await ep.waitForFunction(() => document.querySelector('#drawer')?.dataset.status === 'approved' && document.querySelector('#drawer section.review'));
   assert.match(await ep.textContent('#drawer .panel-title'), /已审核/);
   const after = await api(srv.url, 'GET', `/api/v1/units/${u.id}`);
