@@ -144,6 +144,14 @@ export class Editor {
   // ---- geometry ----
 
   setLayer(layer, fromDrawing) {
+    // Drawn or typed, the unit being edited lies in the editing pane, above the tiles.
+    if (layer.options && layer.options.pane !== EDIT_PANE && layer.toGeoJSON) {
+      const gj = L.geoJSON(layer.toGeoJSON(15).geometry, { ...EDIT_STYLE, pointToLayer: (f, ll) => L.circleMarker(ll, POINT_STYLE) });
+      const moved = gj.getLayers()[0];
+      gj.removeLayer(moved);
+      layer.remove();
+      layer = moved;
+    }
     if (this.layer && this.layer !== layer) {
       if (this.layer.pm) this.layer.pm.disable();
       this.layer.remove();
@@ -503,8 +511,14 @@ export class Editor {
       els.checklist,
       h('div.form-actions', els.save, h('button.btn', { type: 'button', onclick: () => this.close() }, '取消')),
     );
-    this.form.addEventListener('input', () => this.updateChecklist());
-    this.form.addEventListener('change', () => this.updateChecklist());
+    // Any field changed makes the form dirty (the status, coordinate system and typed,
+    // not yet applied, coordinates are not the unit's fields).
+    const touched = (e) => {
+      if (![els.status, els.crs, els.geomType, els.coords].includes(e.target)) this.dirty = true;
+      this.updateChecklist();
+    };
+    this.form.addEventListener('input', touched);
+    this.form.addEventListener('change', touched);
     this.updateChecklist();
     replace(this.drawer,
       h('div.panel-head', h('div.panel-title', h('h2', this.id ? `编辑风险单元` : '新增风险单元'), this.id ? h('span.muted', ` 第 ${p.version} 版`) : null),
@@ -714,6 +728,15 @@ export class Editor {
       replace(this.els.general, h('strong', '请补全标红的字段。'));
       this.els.general.hidden = false;
       (this.firstError || this.els.general).scrollIntoView({ block: 'center' });
+      return;
+    }
+    // Nothing changed (an approved unit saved as a draft counts as unchanged): no request,
+    // no new version, and the user is told why the version number stays.
+    const was = this.feature && this.feature.properties;
+    if (this.id && !this.dirty && was && (f.properties.status === was.status || (was.status === 'approved' && f.properties.status === 'draft'))) {
+      this.close(true);
+      toast(`内容没有变化，未生成新版本（仍为第 ${was.version} 版）。`, 'info', 6000);
+      this.onSaved(this.feature);
       return;
     }
     if (this.placeProblem && this.placeProblem.kind === 'city' && !window.confirm(`${this.placeProblem.text}\n仍要保存吗？`)) return;
