@@ -296,3 +296,52 @@ test('a place outside the city or the department\'s regions is flagged while dra
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+/** inRing reports whether point p lies inside the ring (even-odd). */
+function inRing([x, y], ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** innerPoint is a point inside a region: its bbox centre, or a vertex-mean fallback searched on a grid. */
+function innerPoint(g) {
+  const rings = g.type === 'Polygon' ? [g.coordinates[0]] : g.coordinates.map((p) => p[0]);
+  const ring = rings[0];
+  const xs = ring.map((p) => p[0]);
+  const ys = ring.map((p) => p[1]);
+  for (let i = 1; i < 20; i++) {
+    for (let j = 1; j < 20; j++) {
+      const p = [Math.min(...xs) + ((Math.max(...xs) - Math.min(...xs)) * i) / 20, Math.min(...ys) + ((Math.max(...ys) - Math.min(...ys)) * j) / 20];
+      if (inRing(p, ring) && (i >= 8 || j >= 8)) return p;
+    }
+  }
+  throw new Error('no inner point');
+}
+
+test('a department user drawing outside its regions is warned at the first vertex', async () => {
+  const streets = (await api(srv.url, 'GET', '/api/v1/regions?level=street')).body.features.filter((f) => f.geometry);
+  assert.ok(streets.length >= 2);
+  const [mine, other] = streets;
+  const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'yjj-street', role: 'department', department: '应急局', categories: ['hazardous_chemicals'], regions: [mine.properties.code], password: 'dept-pass-0004' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const s = await login(srv.url, 'yjj-street', 'dept-pass-0004');
+  const page = await openInternalMap(browser, srv.url, { as: s });
+  await page.click('#btn-new');
+  await page.waitForSelector('.editor-form');
+  const [lon, lat] = innerPoint(other.geometry);
+  await page.evaluate(([lon, lat]) => window.riskmap.map.setView([lat, lon], 16, { animate: false }), [lon, lat]);
+  const box = await page.$eval('#map', (m) => m.getBoundingClientRect().toJSON());
+  await page.click('[data-draw=polygon]');
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForSelector('#e-geom-warning:not([hidden])');
+  assert.equal(await page.getAttribute('#e-geom-warning', 'data-kind'), 'scope');
+  assert.match(await page.textContent('#e-geom-warning'), new RegExp(`不在您管辖的区域（${mine.properties.name}）之内`));
+  await screenshot(page, 'review-outside-scope.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
