@@ -121,7 +121,8 @@ func (s *Service) checkPlace(by *riskmap.User, u *riskmap.Unit) error {
 }
 
 // CreateBy prepares and stores a new unit written by by, with its author record and what
-// rec records, in one transaction.
+// rec records, in one transaction. A person's unit created as submitted must be complete
+// (riskmap.Unit.CheckComplete).
 func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit, rec Recorder) error {
 	if err := checkStatus(by, u.Status); err != nil {
 		return err
@@ -133,6 +134,11 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 		return s.checkPlace(by, u)
 	}); err != nil {
 		return err
+	}
+	if by != nil && u.Status == riskmap.StatusSubmitted {
+		if err := s.checkRevision(u, "", true); err != nil {
+			return err
+		}
 	}
 	u.Author = name(by) // recorded with the revision, in the same transaction
 	err := s.Store.CreateUnitRecorded(ctx, u, records(nil, func(u *riskmap.Unit) *riskmap.UnitAuthor {

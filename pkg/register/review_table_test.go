@@ -168,6 +168,8 @@ var rvCases = []rvCase{
 	{name: "ErrOutsideScope/Placed", do: rvCreate(rvDept).with(func(u *riskmap.Unit) { u.Geometry = orb.Point{103.2, 24.4} }), want: riskmap.EFORBIDDEN},
 	{name: "ErrDisabled", do: rvCreate(rvGone), want: riskmap.EFORBIDDEN},
 	{name: "ErrInvalid", do: rvCreate(rvAlice).with(func(u *riskmap.Unit) { u.Name, u.Assessment.Severity = " ", 6 }), want: riskmap.EINVALID, fields: []string{"name", "assessment.severity"}},
+	{name: "ErrIncompleteSubmitted", do: rvCreate(rvAlice).as(riskmap.StatusSubmitted).with(func(u *riskmap.Unit) { u.ContactPerson, u.Controls.Training = "", nil }), want: riskmap.EINVALID, fields: []string{"contact_person", "controls.training"}},
+	{name: "OK/IncompleteDraft", do: rvCreate(rvAlice).with(func(u *riskmap.Unit) { u.ContactPerson = "" }), status: riskmap.StatusDraft, author: "alice", reg: rvRegNone},
 	{name: "ErrDuplicateCode", given: []rvStep{rvCreate(rvAlice).with(rvCode("R-DUP"))}, do: rvCreate(rvBob).with(rvCode("R-DUP")), want: riskmap.ECONFLICT},
 
 	// Edit.
