@@ -163,13 +163,18 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 // the approved register until the new one is approved.
 //
 // A revision that changes nothing (the same fields and status as the stored one, or an
-// unchanged approved unit saved as a draft) is not written: the Change's After is the
+// unchanged approved unit saved as a draft) is not written, whoever sends it: the Change's After is the
 // stored unit, at its version, and u is set to it. A writer's revision whose grade is below
 // the approved revision's needs u.DowngradeReason; one written as submitted must be
 // complete (riskmap.Unit.CheckComplete).
 func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Unit, rec Recorder) (Change, error) {
-	if err := checkStatus(by, u.Status); err != nil {
-		return Change{}, err
+	// A writer may send an approved unit back as it is (its status approved): that writes
+	// nothing. Any other revision marked approved is refused below, once it is known.
+	keptApproved := by != nil && u.Status == riskmap.StatusApproved
+	if !keptApproved {
+		if err := checkStatus(by, u.Status); err != nil {
+			return Change{}, err
+		}
 	}
 	before, err := s.load(ctx, by, u.ID)
 	if err != nil {
@@ -193,6 +198,9 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if before.Version == u.Version && unchanged(before, u) {
 		*u = *before
 		return Change{Before: before, After: before}, nil
+	}
+	if keptApproved {
+		return Change{}, checkStatus(by, u.Status)
 	}
 	approvedGrade := a.ApprovedGrade
 	if before.Status == riskmap.StatusApproved {

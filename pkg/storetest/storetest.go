@@ -48,6 +48,7 @@ var contract = []part{
 		{"Publications", testPublications, nil},
 		{"UnitAuthor", testUnitAuthor, nil},
 		{"ReviewNotes", testReviewNotes, nil},
+		{"ReviewDesk", testReviewDesk, nil},
 	}},
 	{"Edge", testEdge, nil},
 	{"Records", testRecords, nil},
