@@ -221,6 +221,19 @@ test('saving an unchanged unit makes no new version and says so', async () => {
   const after = (await api(srv.url, 'GET', `/api/v1/units/${u.id}`)).body.properties;
   assert.equal(after.version, before);
   assert.equal(after.status, 'approved', 'an unchanged approved unit stays approved');
+  // A draft submitted without a change: the status change alone makes the new version, and the page says so.
+  const cur = await api(srv.url, 'GET', `/api/v1/units/${u.id}`);
+  assert.equal((await api(srv.url, 'PUT', `/api/v1/units/${u.id}`, { ...cur.body, properties: { ...cur.body.properties, status: 'draft', address: '草稿地址 2 号' } }, { 'If-Match': cur.etag })).status, 200);
+  await page.click('#drawer .icon-btn');
+  await openUnit(page, u.properties.code);
+  await page.click('#drawer [data-action=edit]');
+  await page.waitForSelector('.editor-form');
+  await page.selectOption('#e-status', 'submitted');
+  await page.click('.form-actions .btn-primary');
+  await page.waitForFunction(() => [...document.querySelectorAll('.toast')].some((t) => /只有状态改为待审核：状态变更记为第 \d+ 版/.test(t.textContent)));
+  const submitted = (await api(srv.url, 'GET', `/api/v1/units/${u.id}`)).body.properties;
+  assert.equal(submitted.status, 'submitted');
+  assert.equal(submitted.version, before + 2);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -733,6 +733,7 @@ export class Editor {
     // Nothing changed (an approved unit saved as a draft counts as unchanged): no request,
     // no new version, and the user is told why the version number stays.
     const was = this.feature && this.feature.properties;
+    const unchangedBefore = !!this.id && !this.dirty;
     if (this.id && !this.dirty && was && (f.properties.status === was.status || (was.status === 'approved' && f.properties.status === 'draft'))) {
       this.close(true);
       toast(`内容没有变化，未生成新版本（仍为第 ${was.version} 版）。`, 'info', 6000);
@@ -744,11 +745,14 @@ export class Editor {
     this.els.save.textContent = '正在保存…';
     try {
       const res = this.id ? await this.api.updateUnit(this.id, f, this.etag) : await this.api.createUnit(f);
-      const was = this.feature && this.feature.properties.version;
+      const edited = was && was.version;
+      const now = res.data.properties;
       this.dirty = false;
       this.close(true);
-      // An unchanged save writes no new version: say so, rather than let the number puzzle.
-      if (was && res.data.properties.version === was) toast(`内容没有变化，未生成新版本（仍为第 ${was} 版）。`, 'info', 6000);
+      // An unchanged save writes no new version, and a status change alone does: say which,
+      // rather than let the number puzzle.
+      if (edited && now.version === edited) toast(`内容没有变化，未生成新版本（仍为第 ${edited} 版）。`, 'info', 6000);
+      else if (edited && unchangedBefore) toast(`内容没有变化，只有状态改为${STATUS[now.status] || now.status}：状态变更记为第 ${now.version} 版。`, 'info', 6000);
       this.onSaved(res.data);
     } catch (e) {
       if (!(e instanceof ApiError)) {
