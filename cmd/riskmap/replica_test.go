@@ -91,7 +91,9 @@ func TestReplicasStayInSync(t *testing.T) {
 			t.Logf("update through A showed in B's tiles after %v", d)
 		}},
 		{"OKRetireLeavesB", func(t *testing.T) {
-			write(t, "DELETE", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"3"`, "")
+			// Retiring an approved unit is a request another reviewer approves.
+			write(t, "DELETE", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"3"`, `{"reason":"同步测试注销"}`)
+			writeAs(t, "sync-admin", "POST", a+"/api/v1/units/"+strconv.FormatInt(id, 10)+"/approve", `"4"`, "")
 			d := waitFor(t, "the retired unit to leave B's tiles", func() bool {
 				return tileFeature(t, b+"/tiles", p, id) == nil
 			})
@@ -149,7 +151,8 @@ func unitFeature(code, name string, p orb.Point, status string) string {
 	return fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%g,%g]},"properties":{
 		"code":%q,"name":%q,"category":"hazardous_chemicals","region_code":"530481001001","status":%q,
 		"assessment":{"method":"LS","likelihood":4,"severity":5},"accident_types":["fire"],
-		"controls":{"engineering":["可燃气体报警"],"management":[],"training":[],"ppe":[],"emergency":[]}}}`,
+		"controls":{"engineering":["可燃气体报警"],"management":["安全操作规程"],"training":["岗前培训"],"ppe":["防护服"],"emergency":["应急预案"]},
+		"responsible_unit":"同步测试有限公司","contact_person":"联系人甲","contact_phone":"0877-1234567","assessed_at":"2026-03-01T00:00:00Z"}}`,
 		p[0], p[1], code, name, status)
 }
 

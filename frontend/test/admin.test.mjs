@@ -10,6 +10,12 @@ let srv;
 let browser;
 let expert;
 
+/** COMPLETE are the fields a unit needs before it is submitted for review (提交审核). */
+const COMPLETE = {
+  controls: { engineering: ['可燃气体报警'], management: ['安全操作规程'], training: ['岗前培训'], ppe: ['防护服'], emergency: ['应急预案'] },
+  responsible_unit: '测试责任单位', contact_person: '测试联系人', contact_phone: '0877-1234567', assessed_at: '2026-03-01T00:00:00Z',
+};
+
 before(async () => {
   srv = await startServer();
   browser = await launch();
@@ -67,7 +73,7 @@ test('the review queue: 待审核 counts the submitted units and shows them on t
   const made = await api(srv.url, 'POST', '/api/v1/units', {
     type: 'Feature',
     geometry: { type: 'Point', coordinates: [near.geometry.coordinates[0] + 0.0011, near.geometry.coordinates[1] + 0.0004] },
-    properties: { code: 'E2E-QUEUE-0001', name: '待审核队列测试单元', category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 3, severity: 3 }, status: 'submitted' },
+    properties: { code: 'E2E-QUEUE-0001', name: '待审核队列测试单元', category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 3, severity: 3 }, status: 'submitted', ...COMPLETE },
   }, {}, { as: expert });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const waiting = (await api(srv.url, 'GET', '/api/v1/units?status=submitted&limit=1')).body.numberMatched;
@@ -439,6 +445,7 @@ test('review: the author submits, cannot approve his own revision; an expert rej
   await openUnit(ep, u.properties.code);
   await ep.waitForSelector('#drawer [data-action=approve]');
   await ep.click('#drawer [data-action=approve]');
+  await ep.click('#drawer [data-action=confirm-approve]'); // approving asks for confirmation (review.test.mjs)
   await ep.waitForFunction(() => document.querySelector('#drawer')?.dataset.status === 'approved' && document.querySelector('#drawer section.review'));
   assert.match(await ep.textContent('#drawer .panel-title'), /已审核/);
   const after = await api(srv.url, 'GET', `/api/v1/units/${u.id}`);
@@ -482,7 +489,7 @@ test('publication: an approved unit stays off /public until published; the diff 
   const made = await api(srv.url, 'POST', '/api/v1/units', {
     type: 'Feature',
     geometry: { type: 'Point', coordinates: [lon, lat] },
-    properties: { code: CODE, name: NAME, public_label: LABEL, category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 5, severity: 5 }, status: 'submitted', responsible_unit: '发布测试责任单位' },
+    properties: { code: CODE, name: NAME, public_label: LABEL, category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 5, severity: 5 }, status: 'submitted', ...COMPLETE, responsible_unit: '发布测试责任单位' },
   });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   const ap = await api(srv.url, 'POST', `/api/v1/units/${made.body.id}/approve`, undefined, { 'If-Match': made.etag }, { as: expert });

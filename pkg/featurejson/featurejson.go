@@ -197,6 +197,9 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			str(name, &u.ContactPhone)
 		case "assessed_by":
 			str(name, &u.AssessedBy)
+		case "downgrade_reason": // 降级理由, kept in the author record (riskmap.ReviewNotes)
+			str(name, &u.DowngradeReason)
+			u.DowngradeReason = strings.TrimSpace(u.DowngradeReason)
 		case "status":
 			var s string
 			str(name, &s)

@@ -80,12 +80,17 @@ func (s *Store) SetUnitAuthor(ctx context.Context, a *riskmap.UnitAuthor) error 
 // setUnitAuthor is SetUnitAuthor in the transaction tx.
 func (s *Store) setUnitAuthor(ctx context.Context, tx *sql.Tx, a *riskmap.UnitAuthor) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at,
-    reviewed_by, reviewed_at, approved_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    reviewed_by, reviewed_at, approved_version, review_comment, downgrade_reason, approved_grade, approved_feature,
+    retire_reason, retire_requested_by, retire_requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (unit_id) DO UPDATE SET submitted_by = excluded.submitted_by, submitted_at = excluded.submitted_at,
     reviewed_by = excluded.reviewed_by, reviewed_at = excluded.reviewed_at,
-    approved_version = excluded.approved_version`,
+    approved_version = excluded.approved_version, review_comment = excluded.review_comment,
+    downgrade_reason = excluded.downgrade_reason, approved_grade = excluded.approved_grade,
+    approved_feature = excluded.approved_feature, retire_reason = excluded.retire_reason,
+    retire_requested_by = excluded.retire_requested_by, retire_requested_at = excluded.retire_requested_at`,
 		a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimeArg(a.SubmittedAt),
-		a.ReviewedBy, optTimeArg(a.ReviewedAt), a.ApprovedVersion)
+		a.ReviewedBy, optTimeArg(a.ReviewedAt), a.ApprovedVersion, a.Comment, a.DowngradeReason,
+		string(a.ApprovedGrade), a.Approved, a.RetireReason, a.RetireRequestedBy, optTimeArg(a.RetireRequestedAt))
 	if isForeignKey(err) {
 		return riskmap.UnitNotFound(a.UnitID)
 	}
@@ -105,10 +110,13 @@ WHERE unit_id = ? AND version = ?
 // UnitAuthor returns a unit's author record, empty when none was recorded.
 func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuthor, error) {
 	a := &riskmap.UnitAuthor{UnitID: unitID}
-	var submitted, reviewed sql.NullString
+	var submitted, reviewed, retire sql.NullString
+	var grade string
 	err := s.r.QueryRowContext(ctx, `SELECT created_by, updated_by, submitted_by, CAST(submitted_at AS TEXT), reviewed_by,
-    CAST(reviewed_at AS TEXT), approved_version FROM unit_authors WHERE unit_id = ?`, unitID).
-		Scan(&a.CreatedBy, &a.UpdatedBy, &a.SubmittedBy, &submitted, &a.ReviewedBy, &reviewed, &a.ApprovedVersion)
+    CAST(reviewed_at AS TEXT), approved_version, review_comment, downgrade_reason, approved_grade, approved_feature,
+    retire_reason, retire_requested_by, CAST(retire_requested_at AS TEXT) FROM unit_authors WHERE unit_id = ?`, unitID).
+		Scan(&a.CreatedBy, &a.UpdatedBy, &a.SubmittedBy, &submitted, &a.ReviewedBy, &reviewed, &a.ApprovedVersion,
+			&a.Comment, &a.DowngradeReason, &grade, &a.Approved, &a.RetireReason, &a.RetireRequestedBy, &retire)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, nil
 	}
@@ -121,6 +129,10 @@ func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuth
 	if a.ReviewedAt, err = parseOptTime(reviewed); err != nil {
 		return nil, err
 	}
+	if a.RetireRequestedAt, err = parseOptTime(retire); err != nil {
+		return nil, err
+	}
+	a.ApprovedGrade = riskmap.Grade(grade)
 	return a, nil
 }
 

@@ -184,7 +184,8 @@ func feature(code, name string, lon, lat float64, l, s int) string {
 	return fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%g,%g]},"properties":{
 		"code":%q,"name":%q,"category":"hazardous_chemicals","region_code":"530481001001",
 		"assessment":{"method":"LS","likelihood":%d,"severity":%d},"accident_types":["fire"],
-		"controls":{"engineering":["可燃气体报警"],"management":[],"training":[],"ppe":[],"emergency":[]}}}`, lon, lat, code, name, l, s)
+		"controls":{"engineering":["可燃气体报警"],"management":["安全操作规程"],"training":["岗前培训"],"ppe":["防护服"],"emergency":["应急预案"]},
+		"responsible_unit":"某化工有限公司","contact_person":"联系人甲","contact_phone":"0877-1234567","assessed_at":"2026-03-01T00:00:00Z"}}`, lon, lat, code, name, l, s)
 }
 
 func stores(t *testing.T) map[string]func(t *testing.T) riskmap.Store {
@@ -595,7 +596,7 @@ func (e *env) testPublic(t *testing.T) {
 	}
 	// A new revision (graded lower) needs approval again; the approved one stays public,
 	// also in the next publication.
-	lower := strings.Replace(feature("PUB-1", "已审核单元", 102.91, 24.67, 1, 1), `"code":`, `"status":"draft","code":`, 1)
+	lower := strings.Replace(feature("PUB-1", "已审核单元", 102.91, 24.67, 1, 1), `"code":`, `"status":"draft","downgrade_reason":"已整改","code":`, 1)
 	if r := e.do("PUT", loc, lower, append(e.as("expert1"), "If-Match", `"3"`)...); r.code != 200 {
 		t.Fatalf("new revision: %d %s", r.code, r.body)
 	}

@@ -154,7 +154,9 @@ func (s *Server) newView(ix Index, public bool, p *riskmap.Publication) *view {
 		return snap, nil
 	})
 	if ix != nil {
-		v.tiles = tiles.NewService(ix, tiles.NewRegionGrades(v.grades), s.cfg.TileOptions)
+		opt := s.cfg.TileOptions
+		opt.Status = !public // the internal map tells draft, submitted and approved apart
+		v.tiles = tiles.NewService(ix, tiles.NewRegionGrades(v.grades), opt)
 	}
 	return v
 }
@@ -235,11 +237,12 @@ func New(cfg Config) *Server {
 	s.route(http.MethodPost, api+"/units", editor, s.createUnit)
 	s.route(http.MethodGet, api+"/units/:id", loggedIn, s.internal.getUnit)
 	s.route(http.MethodPut, api+"/units/:id", editor, s.updateUnit)
-	s.route(http.MethodDelete, api+"/units/:id", editor, s.transition("unit.retire", s.cfg.Units.Retire))
+	s.route(http.MethodDelete, api+"/units/:id", editor, s.transition("unit.retire", s.cfg.Units.RetireWith))
 	s.route(http.MethodGet, api+"/units/:id/review", loggedIn, s.review)
-	s.route(http.MethodPost, api+"/units/:id/submit", editor, s.transition("unit.submit", s.cfg.Units.Submit))
-	s.route(http.MethodPost, api+"/units/:id/approve", reviewer, s.transition("unit.approve", s.cfg.Units.Approve))
-	s.route(http.MethodPost, api+"/units/:id/reject", reviewer, s.transition("unit.reject", s.cfg.Units.Reject))
+	s.route(http.MethodPost, api+"/units/:id/submit", editor, s.transition("unit.submit", s.cfg.Units.SubmitWith))
+	s.route(http.MethodPost, api+"/units/:id/approve", reviewer, s.transition("unit.approve", s.cfg.Units.ApproveWith))
+	s.route(http.MethodPost, api+"/units/:id/reject", reviewer, s.transition("unit.reject", s.cfg.Units.RejectWith))
+	s.route(http.MethodPost, api+"/units/:id/retire", editor, s.transition("unit.retire", s.cfg.Units.RetireWith))
 	s.route(http.MethodGet, api+"/categories", anyone, s.categories)
 	s.route(http.MethodGet, api+"/grading", anyone, s.gradingConfig)
 	s.route(http.MethodPost, api+"/grading/evaluate", loggedIn, s.evaluate)

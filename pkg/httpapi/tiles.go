@@ -113,7 +113,7 @@ func (v *view) fields(layer string) map[string]string {
 	if layer == tiles.LayerRegions {
 		return tiles.RegionFields()
 	}
-	return tiles.UnitFields()
+	return v.tiles.Options().UnitFields()
 }
 
 func (v *view) tileJSON(layer string) echo.HandlerFunc {

@@ -2,12 +2,10 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -181,72 +179,6 @@ func (s *Server) updateUnit(c echo.Context) error {
 	}
 	written(c)
 	return s.writeUnit(c, http.StatusOK, u)
-}
-
-// transition serves the writes that name a unit and its version and send no unit: submit,
-// approve, reject and retire (DELETE).
-func (s *Server) transition(action string, do func(ctx context.Context, by *riskmap.User, id, version int64, rec register.Recorder) (register.Change, error)) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, version, err := unitWrite(c, action)
-		if err != nil {
-			return err
-		}
-		b, err := s.readOptionalBody(c)
-		if err != nil {
-			return err
-		}
-		if len(b) > 0 {
-			auditOf(c).detail = clip(string(b))
-		}
-		ch, err := do(c.Request().Context(), userOf(c), id, version, s.recorded(c, action, id, http.StatusOK, nil))
-		if err != nil {
-			if notIndexed(c, err) {
-				return err
-			}
-			if riskmap.ErrorCode(err) == riskmap.EPRECONDITION {
-				return riskmap.Errorf(riskmap.EPRECONDITION, "风险单元 %d 在第 %d 版之后已被他人修改；请重新加载后再%s", id, version, actionVerbs[strings.TrimPrefix(action, "unit.")])
-			}
-			return s.denyScope(c, id, err)
-		}
-		written(c)
-		return s.writeUnit(c, http.StatusOK, ch.After)
-	}
-}
-
-// review tells who wrote and reviewed a unit's current revision and what the requester
-// may do with it.
-func (s *Server) review(c echo.Context) error {
-	id, err := parseID(c)
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	u, err := s.cfg.Store.GetUnit(ctx, id)
-	if err != nil {
-		return unitNotFound(err, id)
-	}
-	if err := s.checkRead(c, id, u.Category, u.RegionCode); err != nil {
-		return err
-	}
-	a, err := s.cfg.Store.UnitAuthor(ctx, id)
-	if err != nil {
-		return err
-	}
-	if a.ApprovedVersion == 0 && u.Status == riskmap.StatusApproved {
-		a.ApprovedVersion = u.Version // approved by a seed or import, which records no author
-	}
-	me := userOf(c)
-	canEdit := riskmap.CanEdit(me, u.Category, u.RegionCode) && u.Status != riskmap.StatusRetired
-	return c.JSON(http.StatusOK, map[string]any{
-		"id": id, "status": u.Status, "version": u.Version,
-		"created_by": a.CreatedBy, "updated_by": a.UpdatedBy,
-		"submitted_by": a.SubmittedBy, "submitted_at": a.SubmittedAt,
-		"reviewed_by": a.ReviewedBy, "reviewed_at": a.ReviewedAt,
-		"approved_version": a.ApprovedVersion,
-		"can_edit":         canEdit,
-		"can_submit":       canEdit && u.Status == riskmap.StatusDraft,
-		"can_approve":      u.Status == riskmap.StatusSubmitted && riskmap.CanReview(me, a.UpdatedBy),
-	})
 }
 
 // readOptionalBody reads a body that may be empty. limitBody has bounded it by the route's

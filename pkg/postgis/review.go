@@ -126,17 +126,23 @@ func (s *Store) SetUnitAuthor(ctx context.Context, a *riskmap.UnitAuthor) error 
 // setUnitAuthor is SetUnitAuthor on q, a pool or a transaction.
 func setUnitAuthor(ctx context.Context, q querier, a *riskmap.UnitAuthor) error {
 	_, err := q.Exec(ctx, `WITH a AS (
-		INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		INSERT INTO unit_authors (unit_id, created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version,
+			review_comment, downgrade_reason, approved_grade, approved_feature, retire_reason, retire_requested_by, retire_requested_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (unit_id) DO UPDATE SET submitted_by = EXCLUDED.submitted_by, submitted_at = EXCLUDED.submitted_at,
 			reviewed_by = EXCLUDED.reviewed_by, reviewed_at = EXCLUDED.reviewed_at,
-			approved_version = EXCLUDED.approved_version)
+			approved_version = EXCLUDED.approved_version, review_comment = EXCLUDED.review_comment,
+			downgrade_reason = EXCLUDED.downgrade_reason, approved_grade = EXCLUDED.approved_grade,
+			approved_feature = EXCLUDED.approved_feature, retire_reason = EXCLUDED.retire_reason,
+			retire_requested_by = EXCLUDED.retire_requested_by, retire_requested_at = EXCLUDED.retire_requested_at)
 	UPDATE approved_units p SET approved_by = $6
 	FROM risk_units r
 	WHERE p.unit_id = $1 AND p.version = $8 AND $6 <> ''
 		AND r.id = p.unit_id AND r.version = p.version AND r.status = 'approved'`,
 		a.UnitID, a.CreatedBy, a.UpdatedBy, a.SubmittedBy, optTimestamptz(a.SubmittedAt),
-		a.ReviewedBy, optTimestamptz(a.ReviewedAt), a.ApprovedVersion)
+		a.ReviewedBy, optTimestamptz(a.ReviewedAt), a.ApprovedVersion,
+		a.Comment, a.DowngradeReason, string(a.ApprovedGrade), a.Approved, a.RetireReason,
+		a.RetireRequestedBy, optTimestamptz(a.RetireRequestedAt))
 	if isForeignKeyViolation(err) {
 		return riskmap.UnitNotFound(a.UnitID)
 	}
@@ -153,17 +159,21 @@ func optTimestamptz(t *time.Time) pgtype.Timestamptz {
 // UnitAuthor returns a unit's author record, empty when none was recorded.
 func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuthor, error) {
 	a := &riskmap.UnitAuthor{UnitID: unitID}
-	var submitted, reviewed pgtype.Timestamptz
-	err := s.pool.QueryRow(ctx, `SELECT created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version
+	var submitted, reviewed, retire pgtype.Timestamptz
+	var grade string
+	err := s.pool.QueryRow(ctx, `SELECT created_by, updated_by, submitted_by, submitted_at, reviewed_by, reviewed_at, approved_version,
+			review_comment, downgrade_reason, approved_grade, approved_feature, retire_reason, retire_requested_by, retire_requested_at
 		FROM unit_authors WHERE unit_id = $1`, unitID).
-		Scan(&a.CreatedBy, &a.UpdatedBy, &a.SubmittedBy, &submitted, &a.ReviewedBy, &reviewed, &a.ApprovedVersion)
+		Scan(&a.CreatedBy, &a.UpdatedBy, &a.SubmittedBy, &submitted, &a.ReviewedBy, &reviewed, &a.ApprovedVersion,
+			&a.Comment, &a.DowngradeReason, &grade, &a.Approved, &a.RetireReason, &a.RetireRequestedBy, &retire)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, nil
 	}
 	if err != nil {
 		return nil, dbError("get unit author", err)
 	}
-	a.SubmittedAt, a.ReviewedAt = optTime(submitted), optTime(reviewed)
+	a.SubmittedAt, a.ReviewedAt, a.RetireRequestedAt = optTime(submitted), optTime(reviewed), optTime(retire)
+	a.ApprovedGrade = riskmap.Grade(grade)
 	return a, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 
@@ -31,9 +32,20 @@ func newService(t *testing.T) (*register.Service, riskmap.Store) {
 
 // polygonUnit is a valid hazardous-chemicals unit in 凤麓街道 with the polygon ring.
 func polygonUnit(r orb.Ring) *riskmap.Unit {
-	return &riskmap.Unit{Code: "G-1", Name: "储罐区", Category: "hazardous_chemicals", RegionCode: "530481001001",
+	return complete(&riskmap.Unit{Code: "G-1", Name: "储罐区", Category: "hazardous_chemicals", RegionCode: "530481001001",
 		Assessment: riskmap.Assessment{Method: riskmap.MethodLS, Likelihood: 2, Severity: 3},
-		Geometry:   orb.Polygon{r}}
+		Geometry:   orb.Polygon{r}})
+}
+
+// complete fills what a unit needs before it is submitted for review: a measure in each
+// control group, the responsible unit, the contact and the assessment date.
+func complete(u *riskmap.Unit) *riskmap.Unit {
+	for _, g := range u.Controls.Groups() {
+		*g.Items = []string{"措施（" + g.Name + "）"}
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.AssessedAt = "某化工有限公司", "张三", "0877-1234567", &at
+	return u
 }
 
 var (

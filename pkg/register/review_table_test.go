@@ -76,6 +76,10 @@ type rvStep struct {
 	change  func(u *riskmap.Unit)
 	old     bool // names the version before the current one (a stale If-Match)
 	missing bool // names a unit that does not exist
+	// note is what the person writes with a review action; a retirement has a reason
+	// unless bare.
+	note register.Note
+	bare bool
 }
 
 func rvCreate(by *riskmap.User) rvStep       { return rvStep{op: rvOpCreate, by: by} }
@@ -87,6 +91,11 @@ func rvRetire(by *riskmap.User) rvStep       { return rvStep{op: rvOpRetire, by:
 func (s rvStep) as(st riskmap.Status) rvStep { s.status = st; return s }
 func (s rvStep) stale() rvStep               { s.old = true; return s }
 func (s rvStep) unknown() rvStep             { s.missing = true; return s }
+func (s rvStep) noReason() rvStep            { s.bare = true; return s }
+func (s rvStep) noted(n register.Note) rvStep {
+	s.note = n
+	return s
+}
 func (s rvStep) with(f func(u *riskmap.Unit)) rvStep {
 	s.change = f
 	return s
@@ -106,7 +115,17 @@ func rvRedrafted(author *riskmap.User) []rvStep { return append(rvApproved(autho
 func rvResubmitted(author *riskmap.User) []rvStep {
 	return append(rvApproved(author), rvEdit(author), rvSubmit(author))
 }
-func rvRetired(author *riskmap.User) []rvStep { return append(rvApproved(author), rvRetire(author)) }
+
+// rvRetireAsked is an approved unit whose retirement the author asked for.
+func rvRetireAsked(author *riskmap.User) []rvStep {
+	return append(rvApproved(author), rvRetire(author))
+}
+func rvRetired(author *riskmap.User) []rvStep {
+	return append(rvRetireAsked(author), rvApprove(rvRev))
+}
+
+// rvLowered lowers the unit's grade from the fixture's yellow to blue.
+func rvLowered(u *riskmap.Unit) { u.Assessment.Likelihood, u.Assessment.Severity = 1, 1 }
 
 // rvReg is what the approved register holds of the unit after a successful write.
 type rvReg int
@@ -149,6 +168,8 @@ var rvCases = []rvCase{
 	{name: "ErrOutsideScope/Placed", do: rvCreate(rvDept).with(func(u *riskmap.Unit) { u.Geometry = orb.Point{103.2, 24.4} }), want: riskmap.EFORBIDDEN},
 	{name: "ErrDisabled", do: rvCreate(rvGone), want: riskmap.EFORBIDDEN},
 	{name: "ErrInvalid", do: rvCreate(rvAlice).with(func(u *riskmap.Unit) { u.Name, u.Assessment.Severity = " ", 6 }), want: riskmap.EINVALID, fields: []string{"name", "assessment.severity"}},
+	{name: "ErrIncompleteSubmitted", do: rvCreate(rvAlice).as(riskmap.StatusSubmitted).with(func(u *riskmap.Unit) { u.ContactPerson, u.Controls.Training = "", nil }), want: riskmap.EINVALID, fields: []string{"contact_person", "controls.training"}},
+	{name: "OK/IncompleteDraft", do: rvCreate(rvAlice).with(func(u *riskmap.Unit) { u.ContactPerson = "" }), status: riskmap.StatusDraft, author: "alice", reg: rvRegNone},
 	{name: "ErrDuplicateCode", given: []rvStep{rvCreate(rvAlice).with(rvCode("R-DUP"))}, do: rvCreate(rvBob).with(rvCode("R-DUP")), want: riskmap.ECONFLICT},
 
 	// Edit.
@@ -231,16 +252,48 @@ var rvCases = []rvCase{
 	{name: "ErrRetired", given: rvRetired(rvAlice), do: rvReject(rvBob), want: riskmap.ECONFLICT},
 	{name: "ErrStaleVersion", given: rvSubmitted(rvAlice), do: rvReject(rvBob).stale(), want: riskmap.EPRECONDITION},
 
-	// Retire: the unit leaves the active register and the approved register.
-	{name: "OK/Draft", given: rvDrafted(rvAlice), do: rvRetire(rvBob), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
-	{name: "OK/Approved", given: rvApproved(rvAlice), do: rvRetire(rvAlice), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
-	{name: "OK/Redraft", given: rvRedrafted(rvAlice), do: rvRetire(rvAdmin), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
+	// Lowering the grade of an approved unit needs a reason (降级理由); submitting needs a
+	// complete unit.
+	{name: "ErrLoweredWithoutReason", given: rvApproved(rvAlice), do: rvEdit(rvAlice).with(rvLowered), want: riskmap.EINVALID, fields: []string{"downgrade_reason"}},
+	{name: "ErrLoweredWithoutReason/Redraft", given: rvRedrafted(rvAlice), do: rvEdit(rvBob).as(riskmap.StatusSubmitted).with(rvLowered), want: riskmap.EINVALID, fields: []string{"downgrade_reason"}},
+	{name: "OK/LoweredWithReason", given: rvApproved(rvAlice), do: rvEdit(rvAlice).with(func(u *riskmap.Unit) { rvLowered(u); u.DowngradeReason = "已整改" }), status: riskmap.StatusDraft, author: "alice", reg: rvRegKept},
+	{name: "OK/LoweredNeverApproved", given: rvDrafted(rvAlice), do: rvEdit(rvAlice).with(rvLowered), status: riskmap.StatusDraft, author: "alice", reg: rvRegNone},
+	{name: "OK/LoweredBySystem", given: rvApproved(rvAlice), do: rvEdit(rvSystem).with(rvLowered), status: riskmap.StatusDraft, author: "alice", reg: rvRegKept},
+	{name: "ErrIncompleteSubmitted", given: rvDrafted(rvAlice), do: rvEdit(rvAlice).as(riskmap.StatusSubmitted).with(func(u *riskmap.Unit) { u.Controls.PPE, u.ContactPhone, u.AssessedAt = nil, "", nil }), want: riskmap.EINVALID, fields: []string{"controls.ppe", "contact_phone", "assessed_at"}},
+	{name: "OK/IncompleteDraft", given: rvDrafted(rvAlice), do: rvEdit(rvAlice).with(func(u *riskmap.Unit) { u.ResponsibleUnit = "" }), status: riskmap.StatusDraft, author: "alice", reg: rvRegNone},
+	{name: "OK/ReplacesRetireRequest", given: rvRetireAsked(rvAlice), do: rvEdit(rvBob), status: riskmap.StatusDraft, author: "bob", reg: rvRegKept},
+	{name: "ErrIncomplete", given: []rvStep{rvCreate(rvAlice).with(func(u *riskmap.Unit) { u.ResponsibleUnit, u.Controls.Emergency = "", nil })}, do: rvSubmit(rvAlice), want: riskmap.EINVALID, fields: []string{"responsible_unit", "controls.emergency"}},
+	{name: "ErrLoweredWithoutReason", given: append(rvApproved(rvAlice), rvEdit(rvSystem).with(rvLowered)), do: rvSubmit(rvAlice), want: riskmap.EINVALID, fields: []string{"downgrade_reason"}},
+	{name: "OK/LoweredReasonWithSubmit", given: append(rvApproved(rvAlice), rvEdit(rvSystem).with(rvLowered)), do: rvSubmit(rvAlice).noted(register.Note{DowngradeReason: "已整改"}), status: riskmap.StatusSubmitted, author: "alice", reg: rvRegKept},
+
+	// A retirement request: another expert or admin approves it (the unit is retired) or
+	// rejects it (the unit stays).
+	{name: "OK/RetireRequest", given: rvRetireAsked(rvAlice), do: rvApprove(rvBob), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
+	{name: "OK/RetireRequestByDepartment", given: append(rvApproved(rvAlice), rvRetire(rvDept)), do: rvApprove(rvAlice), status: riskmap.StatusRetired, author: "yjj", reg: rvRegNone},
+	{name: "ErrSelfApproval/RetireRequest", given: rvRetireAsked(rvAlice), do: rvApprove(rvAlice), want: riskmap.EFORBIDDEN},
+	{name: "ErrDepartmentReviews/RetireRequest", given: rvRetireAsked(rvAlice), do: rvApprove(rvDept), want: riskmap.EFORBIDDEN},
+	{name: "OK/RetireRequestKeepsApproved", given: rvRetireAsked(rvAlice), do: rvReject(rvBob), status: riskmap.StatusApproved, author: "alice", reg: rvRegThis},
+	{name: "OK/RetireRequestOnRedraft", given: append(rvRedrafted(rvAlice), rvRetire(rvAlice)), do: rvReject(rvAdmin), status: riskmap.StatusDraft, author: "alice", reg: rvRegKept},
+	{name: "ErrSelfRejection/RetireRequest", given: rvRetireAsked(rvAlice), do: rvReject(rvAlice), want: riskmap.EFORBIDDEN},
+
+	// Retire: a unit never approved is retired at once by its author or the system; any
+	// other retirement is a request for review, which needs a reason (注销理由).
+	{name: "OK/DraftByAuthor", given: rvDrafted(rvAlice), do: rvRetire(rvAlice).noReason(), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
+	{name: "OK/SubmittedByAuthor", given: rvSubmitted(rvAlice), do: rvRetire(rvAlice), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
 	{name: "OK/Submitted", given: rvSubmitted(rvAlice), do: rvRetire(rvSystem), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
-	{name: "OK/DepartmentInScope", given: rvApproved(rvAlice), do: rvRetire(rvDept), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
+	{name: "OK/ApprovedBySystem", given: rvApproved(rvAlice), do: rvRetire(rvSystem).noReason(), status: riskmap.StatusRetired, author: "alice", reg: rvRegNone},
+	{name: "Request/DraftByAnother", given: rvDrafted(rvAlice), do: rvRetire(rvBob), status: riskmap.StatusSubmitted, author: "bob", reg: rvRegNone},
+	{name: "Request/Approved", given: rvApproved(rvAlice), do: rvRetire(rvAlice), status: riskmap.StatusSubmitted, author: "alice", reg: rvRegKept},
+	{name: "Request/Redraft", given: rvRedrafted(rvAlice), do: rvRetire(rvAdmin), status: riskmap.StatusSubmitted, author: "adm", reg: rvRegKept},
+	{name: "Request/DepartmentInScope", given: rvApproved(rvAlice), do: rvRetire(rvDept), status: riskmap.StatusSubmitted, author: "yjj", reg: rvRegKept},
+	{name: "ErrNoReason", given: rvApproved(rvAlice), do: rvRetire(rvAlice).noReason(), want: riskmap.EINVALID, fields: []string{"reason"}},
+	{name: "ErrNoReason/Department", given: rvApproved(rvAlice), do: rvRetire(rvDept).noReason(), want: riskmap.EINVALID, fields: []string{"reason"}},
+	{name: "ErrRequestPending", given: rvRetireAsked(rvAlice), do: rvRetire(rvBob), want: riskmap.ECONFLICT},
 	{name: "ErrOutsideScope/Category", given: rvApproved(rvAlice), do: rvRetire(rvDeptCat), want: riskmap.EFORBIDDEN},
 	{name: "ErrOutsideScope/Region", given: rvDrafted(rvDept), do: rvRetire(rvDeptReg), want: riskmap.EFORBIDDEN},
 	{name: "ErrDisabled", given: rvApproved(rvAlice), do: rvRetire(rvGone), want: riskmap.EFORBIDDEN},
 	{name: "ErrStaleVersion", given: rvApproved(rvAlice), do: rvRetire(rvAlice).stale(), want: riskmap.EPRECONDITION},
+	{name: "ErrStaleVersion/Draft", given: rvDrafted(rvAlice), do: rvRetire(rvAlice).stale(), want: riskmap.EPRECONDITION},
 	{name: "ErrNotFound", given: rvDrafted(rvAlice), do: rvRetire(rvAlice).unknown(), want: riskmap.ENOTFOUND},
 	{name: "ErrRetired", given: rvRetired(rvAlice), do: rvRetire(rvAlice), want: riskmap.ECONFLICT},
 }
@@ -349,6 +402,7 @@ func (f *rvFixture) run(t *testing.T, s rvStep, cur *riskmap.Unit) (*riskmap.Uni
 			RegionCode: "530481001001", Status: s.status,
 			Assessment: riskmap.Assessment{Method: riskmap.MethodLS, Likelihood: 2, Severity: 3},
 			Geometry:   orb.Point{102.915, 24.675}}
+		complete(u)
 		if s.change != nil {
 			s.change(u)
 		}
@@ -373,10 +427,14 @@ func (f *rvFixture) run(t *testing.T, s rvStep, cur *riskmap.Unit) (*riskmap.Uni
 		}
 		return ch.After, nil
 	}
-	do := map[rvOp]func(context.Context, *riskmap.User, int64, int64, register.Recorder) (register.Change, error){
-		rvOpSubmit: f.svc.Submit, rvOpApprove: f.svc.Approve, rvOpReject: f.svc.Reject, rvOpRetire: f.svc.Retire,
+	do := map[rvOp]func(context.Context, *riskmap.User, int64, int64, register.Note, register.Recorder) (register.Change, error){
+		rvOpSubmit: f.svc.SubmitWith, rvOpApprove: f.svc.ApproveWith, rvOpReject: f.svc.RejectWith, rvOpRetire: f.svc.RetireWith,
 	}[s.op]
-	ch, err := do(ctx, s.by, id, version, nil)
+	note := s.note
+	if s.op == rvOpRetire && !s.bare && note.Reason == "" {
+		note.Reason = "已搬迁"
+	}
+	ch, err := do(ctx, s.by, id, version, note, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -167,6 +167,7 @@ type UnitAuthor struct {
 	ReviewedAt  *time.Time
 	// ApprovedVersion is the version of the last approved revision, 0 if none.
 	ApprovedVersion int64
+	ReviewNotes
 }
 
 // AccessStore keeps sessions and API tokens (users: UserStore).

@@ -144,6 +144,11 @@ type Unit struct {
 
 	Geometry orb.Geometry
 
+	// DowngradeReason is the 降级理由 a writer gives when the revision's grade is below the
+	// approved revision's; the register keeps it in the author record (ReviewNotes), not
+	// with the unit, and stores do not read it back.
+	DowngradeReason string
+
 	// Author is who writes this revision (a user name), for CreateUnit and UpdateUnit to
 	// record in the unit's author record in the same transaction as the write, so that no
 	// reviewer ever sees a revision without its author. "" (the system: seed, regrade, a
@@ -238,6 +243,7 @@ func (u *Unit) CheckFields(cat *Catalog) Problems {
 		p.Add("status", "应为 draft（草稿）、submitted（待审核）、approved（已审核）或 retired（已注销），收到 %q", clip(string(u.Status)))
 	}
 	checkText(&p, "assessed_by", u.AssessedBy, MaxShortTextLen, false)
+	checkText(&p, "downgrade_reason", u.DowngradeReason, MaxReasonLen, false)
 	if err := ValidateGeometryShape(u.Geometry); err != nil {
 		p.Add("geometry", "%s", TextOf(err))
 	}

@@ -47,6 +47,8 @@ var contract = []part{
 		{"ApprovedRegister", testApprovedRegister, nil},
 		{"Publications", testPublications, nil},
 		{"UnitAuthor", testUnitAuthor, nil},
+		{"ReviewNotes", testReviewNotes, nil},
+		{"ReviewDesk", testReviewDesk, nil},
 	}},
 	{"Edge", testEdge, nil},
 	{"Records", testRecords, nil},

@@ -25,6 +25,7 @@ const (
 	keyOrange     = "orange"
 	keyYellow     = "yellow"
 	keyBlue       = "blue"
+	keyStatus     = "status"
 )
 
 // UnitFields describes the attributes of the units layer in TileJSON's vector_layers, typed
@@ -39,6 +40,15 @@ func UnitFields() map[string]string {
 		keyCluster: "Boolean", keyCount: "Number",
 		keyRed: "Number", keyOrange: "Number", keyYellow: "Number", keyBlue: "Number",
 	}
+}
+
+// UnitFields is the package's UnitFields for tiles made with o: with status when o.Status.
+func (o Options) UnitFields() map[string]string {
+	f := UnitFields()
+	if o.Status {
+		f[keyStatus] = "String"
+	}
+	return f
 }
 
 // RegionFields is the attribute list of the regions layer; see UnitFields.

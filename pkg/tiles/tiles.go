@@ -59,6 +59,9 @@ type Options struct {
 	Simplify float64
 	// CacheBytes bounds the tile cache (256 MiB).
 	CacheBytes int64
+	// Status adds each unit's review status (status: draft, submitted, approved) to the
+	// units layer, for the internal map to tell them apart. The public tiles never carry it.
+	Status bool
 }
 
 // withDefaults fills in zero fields.

@@ -92,6 +92,9 @@ func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxB
 		w.str(keyGrade, string(f.Grade))
 		w.uniqueStr(keyCode, f.Code)
 		w.str(keyRegionCode, f.RegionCode)
+		if opt.Status && f.Status != "" {
+			w.str(keyStatus, string(f.Status))
+		}
 		w.feature(uint64(f.ID), f.ID >= 0, g)
 		if maxBytes > 0 && w.size() > maxBytes {
 			return nil, 0, false

@@ -2,6 +2,7 @@
 import { h, replace } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
 import { STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime, GEOM_LABELS, ruleLabel } from '../lib/labels.js';
+import '../css/review.css';
 
 /** statusBadge is a unit's review status (草稿/待审核/已审核/已退役) as a small label. */
 export function statusBadge(status) {
@@ -35,12 +36,14 @@ export function renderUnit(panel, feature, ctx) {
     return h('div.control-group', h('h4', cg.label, h('span.count', ` ${items.length}`)), items.length ? h('ul', items.map((s) => h('li', s))) : h('p.muted', '未填写'));
   });
   const rejectBox = h('div.reject-box', { hidden: true });
-  ctx = { ...ctx, rejectBox };
+  ctx = { ...ctx, rejectBox, feature };
   replace(
     panel,
     h(
       'div.panel-head',
-      h('div.panel-title', badge(p.grade, true), statusBadge((ctx.review && ctx.review.status) || p.status), h('h2.unit-name', { title: p.name }, p.name)),
+      h('div.panel-title', badge(p.grade, true), statusBadge((ctx.review && ctx.review.status) || p.status),
+        ctx.review && ctx.review.retire_pending ? h('span.status-badge.retire-badge', { dataset: { status: 'retiring' } }, '注销待审核') : null,
+        h('h2.unit-name', { title: p.name }, p.name)),
       h('button.icon-btn', { type: 'button', title: '关闭', 'aria-label': '关闭', onclick: ctx.onClose }, '×'),
     ),
     h(
@@ -63,6 +66,7 @@ export function renderUnit(panel, feature, ctx) {
         ),
       ),
       reviewSection(p, ctx.review),
+      p.status === 'draft' && ctx.canEdit ? checklist(p) : null,
       h('section', h('h3', '基本信息'), h('dl.kv-list',
         row('编号', p.code),
         row('行业领域', ctx.categoryLabel(p.category), p.sub_category ? ` · ${p.sub_category}` : null),
@@ -93,33 +97,210 @@ export function renderUnit(panel, feature, ctx) {
   );
 }
 
-/** reviewButtons are 提交审核, 审核通过 and 退回, as the review's can_* flags allow. */
+/**
+ * reviewButtons are 提交审核, 审核通过 and 退回 (同意注销 and 驳回 for a retirement request),
+ * and 注销, as the review's can_* flags allow. 提交审核 is disabled, saying what is missing,
+ * while the unit is not complete.
+ */
 function reviewButtons(p, ctx) {
   const r = ctx.review;
   if (!r || !ctx.onReview || !ctx.editable) return null;
   const status = r.status || p.status;
   const out = [];
   if (status === 'draft' && (r.can_submit ?? r.can_edit)) {
-    out.push(h('button.btn.btn-small', { type: 'button', dataset: { action: 'submit' }, onclick: () => ctx.onReview('submit') }, '提交审核'));
+    const missing = missingItems(p);
+    out.push(h('button.btn.btn-small', {
+      type: 'button', dataset: { action: 'submit' }, disabled: missing.length > 0,
+      title: missing.length ? `尚缺：${missing.map((m) => m.label).join('、')}` : '提交给评估专家审核',
+      onclick: () => ctx.onReview('submit'),
+    }, missing.length ? `提交审核（尚缺 ${missing.length} 项）` : '提交审核'));
   }
   if (status === 'submitted' && r.can_approve) {
-    out.push(h('button.btn.btn-small.btn-ok', { type: 'button', dataset: { action: 'approve' }, onclick: () => ctx.onReview('approve') }, '审核通过'));
-    out.push(h('button.btn.btn-small.btn-warn', { type: 'button', dataset: { action: 'reject' }, onclick: () => openReject(ctx) }, '退回'));
+    const retire = !!r.retire_pending;
+    out.push(h('button.btn.btn-small.btn-ok', { type: 'button', dataset: { action: 'approve' }, onclick: () => openApprove(ctx) }, retire ? '同意注销' : '审核通过'));
+    out.push(h('button.btn.btn-small.btn-warn', { type: 'button', dataset: { action: 'reject' }, onclick: () => openReject(ctx) }, retire ? '驳回注销' : '退回'));
+  }
+  if (r.can_retire && status !== 'retired') {
+    out.push(h('button.btn.btn-small.btn-warn', { type: 'button', dataset: { action: 'retire' }, onclick: () => openRetire(ctx) }, r.retire_direct ? '注销' : '申请注销'));
   }
   return out;
 }
 
 function openReject(ctx) {
   const box = ctx.rejectBox;
-  const reason = h('textarea#reject-reason', { rows: 2, maxlength: 500, placeholder: '退回理由（可选），如：评估依据不足' });
+  const retire = !!(ctx.review && ctx.review.retire_pending);
+  const reason = h('textarea#reject-reason', { rows: 2, maxlength: 500, placeholder: retire ? '审核意见（可选），如：企业仍在生产，不予注销' : '退回意见（可选），如：评估依据不足' });
   replace(box,
-    h('label', { for: 'reject-reason' }, '退回理由'),
+    h('label', { for: 'reject-reason' }, retire ? '驳回注销申请的意见' : '退回意见'),
     reason,
     h('div.reject-actions',
-      h('button.btn.btn-small.btn-warn', { type: 'button', dataset: { action: 'confirm-reject' }, onclick: () => ctx.onReview('reject', reason.value.trim()) }, '确认退回'),
+      h('button.btn.btn-small.btn-warn', { type: 'button', dataset: { action: 'confirm-reject' }, onclick: () => ctx.onReview('reject', reason.value.trim()) }, retire ? '确认驳回' : '确认退回'),
       h('button.btn.btn-small', { type: 'button', onclick: () => (box.hidden = true) }, '取消')));
+  box.classList.remove('approve-box');
   box.hidden = false;
   reason.focus();
+}
+
+/** openRetire asks for the reason of a retirement (注销理由) before asking for it. */
+function openRetire(ctx) {
+  const box = ctx.rejectBox;
+  const r = ctx.review || {};
+  const direct = !!r.retire_direct;
+  const reason = h('textarea#retire-reason', { rows: 2, maxlength: 500, placeholder: '如：企业已搬迁，原址不再存在该风险' });
+  const err = h('div.field-error', { role: 'alert' });
+  const confirm = () => {
+    const v = reason.value.trim();
+    if (!direct && !v) {
+      err.textContent = '请填写注销理由';
+      reason.focus();
+      return;
+    }
+    ctx.onReview('retire', v ? { reason: v } : {});
+  };
+  replace(box,
+    h('label', { for: 'retire-reason' }, direct ? '注销理由（可选）' : '注销理由', direct ? null : h('span.req', ' *')),
+    h('p.hint', direct
+      ? '该单元从未审核通过，由您直接注销。'
+      : '注销须经另一位评估专家或管理员审核：审核通过前，该单元仍在已审核清单中，公众版照常显示。'),
+    reason, err,
+    h('div.reject-actions',
+      h('button.btn.btn-small.btn-warn', { type: 'button', dataset: { action: 'confirm-retire' }, onclick: confirm }, direct ? '确认注销' : '提交注销申请'),
+      h('button.btn.btn-small', { type: 'button', onclick: () => (box.hidden = true) }, '取消')));
+  box.classList.remove('approve-box');
+  box.hidden = false;
+  reason.focus();
+}
+
+/**
+ * openApprove shows the reviewer what approving means before it is done: the revision
+ * against the approved one, field by field, the grades side by side, the reason of a
+ * lowered grade or of a retirement request, and a comment (审核意见). 确认 approves.
+ */
+function openApprove(ctx) {
+  const box = ctx.rejectBox;
+  const r = ctx.review || {};
+  const p = ctx.feature.properties;
+  const retire = !!r.retire_pending;
+  const comment = h('textarea#approve-comment', { rows: 2, maxlength: 500, placeholder: retire ? '审核意见（可选），如：已核实企业搬迁' : '审核意见（可选），如：评估依据充分' });
+  const parts = [];
+  if (retire) {
+    parts.push(h('div.retire-request',
+      h('strong', '注销申请'),
+      h('dl.kv-list', row('申请人', r.retire_requested_by), row('申请时间', r.retire_requested_at ? fmtDateTime(r.retire_requested_at) : ''), row('注销理由', r.retire_reason)),
+      h('p.hint', '同意后该单元注销，下次发布时从公众版移除。')));
+  } else {
+    parts.push(gradeCompare(r.approved_grade || (r.approved && r.approved.properties.grade), p.grade, r.downgrade_reason));
+    parts.push(diffTable(r.approved, ctx.feature, ctx));
+  }
+  replace(box,
+    h('h4.approve-title', retire ? '确认同意注销' : `确认审核通过第 ${p.version} 版`),
+    parts,
+    h('label', { for: 'approve-comment' }, '审核意见'),
+    comment,
+    h('div.reject-actions',
+      h('button.btn.btn-small.btn-ok', { type: 'button', dataset: { action: 'confirm-approve' }, onclick: () => ctx.onReview('approve', { comment: comment.value.trim() }) }, retire ? '确认注销' : '确认通过'),
+      h('button.btn.btn-small', { type: 'button', onclick: () => (box.hidden = true) }, '取消')));
+  box.classList.add('approve-box');
+  box.hidden = false;
+  comment.focus();
+}
+
+/** lowered reports whether grade g is below grade approved (both known). */
+export function lowered(g, approved) {
+  const a = grade(approved).rank;
+  const b = grade(g).rank;
+  return !!g && !!approved && a < 5 && b < 5 && b > a;
+}
+
+/** gradeCompare shows the approved grade and the revision's side by side, and the reason of a lowered one. */
+function gradeCompare(old, now, reason) {
+  if (!old) return h('p.hint.first-review', `首次审核：尚无已审核的版本。本版等级：${grade(now).label}`);
+  const down = lowered(now, old);
+  return h('div.grade-compare', { dataset: { lowered: down ? '1' : '0' } },
+    h('span.muted', '等级：'), badge(old, true), h('span.arrow', ' → '), badge(now, true),
+    old === now ? h('span.muted', '（未变）') : h('span', down ? '（降级）' : '（升级）'),
+    down ? h('p.downgrade-reason', h('strong', '降级理由：'), reason || '（未填写）') : null);
+}
+
+const DIFF_FIELDS = [
+  ['code', '编号'], ['name', '名称'], ['public_label', '公开名称'], ['category', '行业领域'], ['sub_category', '子类'],
+  ['region_code', '所属区域'], ['address', '地址'], ['accident_types', '事故类型'], ['major_hazard_source', '重大危险源'],
+  ['major_risk_factors', '主要风险因素'], ['assessment', '评估输入'], ['direct_major_reason', '直接判定理由'],
+  ...CONTROL_GROUPS.map((g) => [`controls.${g.code}`, g.label]),
+  ['responsible_department', '监管部门'], ['responsible_unit', '责任单位'], ['contact_person', '联系人'], ['contact_phone', '联系电话'],
+  ['influence_radius_m', '影响半径'], ['assessed_by', '评估单位'], ['assessed_at', '评估时间'], ['next_review_due', '下次复核'],
+];
+
+/** showValue writes one field's value as a reviewer reads it. */
+function showValue(key, p, ctx) {
+  const v = key.startsWith('controls.') ? ((p.controls || {})[key.slice(9)] || []) : p[key];
+  switch (key) {
+    case 'category':
+      return ctx.categoryLabel ? ctx.categoryLabel(v) : v || '';
+    case 'region_code':
+      return v && ctx.regionName ? ctx.regionName(v) : v || '';
+    case 'accident_types':
+      return (v || []).map((x) => (ctx.accidentLabel ? ctx.accidentLabel(x) : x)).join('、');
+    case 'major_hazard_source':
+      return v ? `是（${HAZARD_LEVELS[v.level] || v.level}）` : '否';
+    case 'assessment':
+      if (!v) return '';
+      return v.method === 'LS' ? `风险矩阵 L = ${v.likelihood}，S = ${v.severity}` : `LEC L = ${v.l}，E = ${v.e}，C = ${v.c}`;
+    case 'assessed_at':
+    case 'next_review_due':
+      return v ? fmtDate(v) : '';
+    case 'influence_radius_m':
+      return v ? `${v} 米` : '';
+  }
+  if (Array.isArray(v)) return v.join('；');
+  return v == null ? '' : String(v);
+}
+
+/** diffTable lists the fields a revision changes against the approved one: old → new. */
+function diffTable(approved, feature, ctx) {
+  if (!approved) return null;
+  const a = approved.properties || {};
+  const b = feature.properties;
+  const rows = [];
+  for (const [key, label] of DIFF_FIELDS) {
+    const old = showValue(key, a, ctx);
+    const now = showValue(key, b, ctx);
+    if (old !== now) rows.push(h('tr', { dataset: { field: key } }, h('th', label), h('td.old', old || '—'), h('td.new', now || '—')));
+  }
+  if (JSON.stringify(approved.geometry) !== JSON.stringify(feature.geometry)) {
+    rows.push(h('tr', { dataset: { field: 'geometry' } }, h('th', '位置'), h('td.old', GEOM_LABELS[approved.geometry && approved.geometry.type] || ''), h('td.new', `${GEOM_LABELS[feature.geometry && feature.geometry.type] || ''}（位置已修改）`)));
+  }
+  return h('div.review-diff-wrap',
+    h('p.diff-title', `与已审核的第 ${approved.properties.version} 版相比：`),
+    rows.length
+      ? h('table.review-diff', h('thead', h('tr', h('th', '字段'), h('th', '已审核版本'), h('th', '本版'))), h('tbody', rows))
+      : h('p.hint.no-diff', '字段没有变化。'));
+}
+
+/** missingItems is what a unit lacks before 提交审核 (the server's riskmap.Unit.CheckComplete). */
+export function missingItems(p) {
+  return checkItems(p).filter((x) => !x.ok);
+}
+
+function checkItems(p) {
+  const filled = (s) => String(s || '').trim() !== '';
+  return [
+    ...CONTROL_GROUPS.map((g) => ({ field: `controls.${g.code}`, label: g.label, ok: ((p.controls && p.controls[g.code]) || []).some(filled) })),
+    { field: 'responsible_unit', label: '责任单位', ok: filled(p.responsible_unit) },
+    { field: 'contact_person', label: '联系人', ok: filled(p.contact_person) },
+    { field: 'contact_phone', label: '联系电话', ok: filled(p.contact_phone) },
+    { field: 'assessed_at', label: '评估时间', ok: !!p.assessed_at },
+  ];
+}
+
+/** checklist shows what 提交审核 needs, item by item, and what is still missing. */
+export function checklist(p) {
+  const items = checkItems(p);
+  const missing = items.filter((x) => !x.ok);
+  return h('section.submit-checklist', { dataset: { complete: missing.length ? '0' : '1' } },
+    h('h3', '提交审核前的检查'),
+    h('p', missing.length ? `尚缺 ${missing.length} 项：${missing.map((x) => x.label).join('、')}` : '信息已齐全，可以提交审核。'),
+    h('ul', items.map((x) => h('li', { dataset: { field: x.field, ok: x.ok ? '1' : '0' } }, x.ok ? '✓ ' : '✗ ', x.label))));
 }
 
 /** reviewSection says where the unit stands in review and which version the public sees. */
@@ -131,7 +312,8 @@ function reviewSection(p, r) {
   if (status !== 'approved' && r.approved_version) note = `公众版显示已审核的第 ${r.approved_version} 版，本版审核通过并发布后更新。`;
   else if (status !== 'approved' && !r.approved_version) note = '尚无已审核的版本：审核通过并发布后才在公众版显示。';
   else if (status === 'approved') note = '已审核：发布后在公众版显示。';
-  if (status === 'submitted' && !r.can_approve && r.can_edit) note = `${note || ''}待评估专家审核（作者本人不能审核自己的修改）。`;
+  if (r.retire_pending) note = '注销申请经另一位评估专家或管理员审核通过后，该单元注销，下次发布时从公众版移除。';
+  if (status === 'submitted' && !r.can_approve && r.can_edit) note = `${note || ''}待评估专家审核（${r.retire_pending ? '申请人本人不能审核自己的注销申请' : '作者本人不能审核自己的修改'}）。`;
   return h('section.review', { dataset: { status } }, h('h3', '审核'),
     h('dl.kv-list',
       row('状态', statusBadge(status)),
@@ -139,7 +321,17 @@ function reviewSection(p, r) {
       row('编写人', r.updated_by || r.created_by),
       row('提交人', who(r.submitted_by, r.submitted_at)),
       row('审核人', who(r.reviewed_by, r.reviewed_at)),
-      row('已审核版本', r.approved_version ? `第 ${r.approved_version} 版` : '无')),
+      row('已审核版本', r.approved_version ? `第 ${r.approved_version} 版` : '无'),
+      r.comment ? row('审核意见', h('span.review-comment', r.comment)) : null,
+      r.approved_grade && r.approved_grade !== p.grade && status !== 'approved'
+        ? row('等级变化', gradeCompare(r.approved_grade, p.grade, r.downgrade_reason))
+        : null),
+    r.retire_pending
+      ? h('div.retire-request', { dataset: { pending: '1' } },
+        h('strong', '注销申请待审核'),
+        h('dl.kv-list', row('申请人', r.retire_requested_by), row('申请时间', r.retire_requested_at ? fmtDateTime(r.retire_requested_at) : ''), row('注销理由', r.retire_reason)),
+        h('p.hint', '审核通过前，该单元仍在已审核清单中，公众版照常显示。'))
+      : null,
     note ? h('p.hint.review-note', note) : null);
 }
 

@@ -12,9 +12,23 @@ import { INPUT_CRS, toWgs84, fromWgs84 } from '../lib/coords.js';
 import { polygonLabelPoint, pointInGeometry } from '../lib/basemaps.js';
 import { CONTROL_GROUPS, HAZARD_LEVELS, STATUS, FIELD_LABELS, GEOM_LABELS, chinaDay } from '../lib/labels.js';
 import { ApiError } from '../lib/api.js';
+import { missingItems, lowered } from './details.js';
 
-const EDIT_STYLE = { color: '#0a84ff', weight: 3, fillColor: '#0a84ff', fillOpacity: 0.15 };
-const POINT_STYLE = { radius: 8, color: '#0a84ff', weight: 3, fillColor: '#ffffff', fillOpacity: 0.9 };
+// The unit being drawn or edited lies in its own pane above the dense unit tiles (420) and
+// the selection's highlight (450), below geoman's vertex handles (the marker pane, 600).
+const EDIT_PANE = 'editing';
+const EDIT_STYLE = { color: '#0a84ff', weight: 3, fillColor: '#0a84ff', fillOpacity: 0.15, pane: EDIT_PANE };
+const POINT_STYLE = { radius: 8, color: '#0a84ff', weight: 3, fillColor: '#ffffff', fillOpacity: 0.9, pane: EDIT_PANE };
+
+/** geometryPoints are up to max vertices of a GeoJSON geometry, spread over it. */
+export function geometryPoints(g, max = 200) {
+  const out = [];
+  const walk = (c) => (typeof c[0] === 'number' ? out.push(c) : c.forEach(walk));
+  if (g && g.coordinates) walk(g.coordinates);
+  if (out.length <= max) return out;
+  const step = out.length / max;
+  return Array.from({ length: max }, (_, i) => out[Math.floor(i * step)]);
+}
 
 /** parseCoordinates reads "lon, lat" pairs, one per line (or separated by ";"). */
 export function parseCoordinates(text) {
@@ -55,9 +69,15 @@ export class Editor {
     this.crs = 'WGS84';
     // The map was made before geoman loaded, so its init hook did not run for it.
     if (!this.map.pm) this.map.pm = new L.PM.Map(this.map);
+    if (!this.map.getPane(EDIT_PANE)) this.map.createPane(EDIT_PANE).style.zIndex = 590;
     // geoman's Chinese calls the point tool a "circle marker" (圆形标记); a unit's point is a 点位.
     this.map.pm.setLang('zh', { tooltips: { placeCircleMarker: '点击地图放置点位' } }, 'zh');
     this.map.pm.setGlobalOptions({ pathOptions: EDIT_STYLE, templineStyle: { color: '#0a84ff' }, hintlineStyle: { color: '#0a84ff', dashArray: [5, 5] }, snappable: false, allowSelfIntersection: false });
+    // A vertex placed outside the city or the user's regions is flagged while drawing.
+    this.map.on('pm:drawstart', ({ workingLayer }) => {
+      if (!workingLayer) return;
+      workingLayer.on('pm:vertexadded', (e) => this.active && e.latlng && this.checkPlace({ type: 'Point', coordinates: [e.latlng.lng, e.latlng.lat] }, true));
+    });
     this.map.on('pm:create', (e) => {
       if (!this.active) {
         e.layer.remove();
@@ -81,7 +101,18 @@ export class Editor {
     this.deptTouched = !!feature;
     this.app.units.layer.options.interactive = false;
     document.body.classList.add('editing');
+    this.review = null;
     this.build(feature ? feature.properties : {});
+    if (this.id) {
+      const id = this.id;
+      this.api.review(id).then((r) => {
+        if (this.active && this.id === id) {
+          this.review = r;
+          if (r.downgrade_reason && !this.els.downgrade.value) this.els.downgrade.value = r.downgrade_reason;
+          this.updateDowngrade();
+        }
+      }).catch(() => {});
+    }
     if (feature && feature.geometry) {
       const gj = L.geoJSON(feature.geometry, { style: EDIT_STYLE, pointToLayer: (f, ll) => L.circleMarker(ll, POINT_STYLE) });
       const layer = gj.getLayers()[0];
@@ -113,6 +144,14 @@ export class Editor {
   // ---- geometry ----
 
   setLayer(layer, fromDrawing) {
+    // Drawn or typed, the unit being edited lies in the editing pane, above the tiles.
+    if (layer.options && layer.options.pane !== EDIT_PANE && layer.toGeoJSON) {
+      const gj = L.geoJSON(layer.toGeoJSON(15).geometry, { ...EDIT_STYLE, pointToLayer: (f, ll) => L.circleMarker(ll, POINT_STYLE) });
+      const moved = gj.getLayers()[0];
+      gj.removeLayer(moved);
+      layer.remove();
+      layer = moved;
+    }
     if (this.layer && this.layer !== layer) {
       if (this.layer.pm) this.layer.pm.disable();
       this.layer.remove();
@@ -143,6 +182,45 @@ export class Editor {
     this.els.geomInfo.textContent = g ? `已${GEOM_LABELS[g.type] ? '绘制' + GEOM_LABELS[g.type] : '设置位置'}` : '尚未设置位置';
     this.writeCoordinates();
     if (g && !this.regionTouched) this.detectRegion(g);
+    this.checkPlace(g);
+  }
+
+  /**
+   * checkPlace warns when a geometry lies outside the city (any vertex outside every
+   * district) or, for a department user, when its representative point (the one the server
+   * checks) lies outside the user's regions. A vertex being drawn only adds a warning.
+   */
+  async checkPlace(g, drawing = false) {
+    const warn = this.els && this.els.geomWarn;
+    if (!warn) return;
+    const seq = (this.placeSeq = (this.placeSeq || 0) + (drawing ? 0 : 1));
+    if (!g) {
+      warn.hidden = true;
+      this.placeProblem = null;
+      return;
+    }
+    const r = await this.regionsP;
+    if (seq !== this.placeSeq || !this.active) return;
+    const districts = r.district.features.filter((f) => f.geometry);
+    const inCity = (p) => districts.some((f) => pointInGeometry(p, f.geometry));
+    let problem = null;
+    const outside = districts.length ? geometryPoints(g).filter((p) => !inCity(p)) : [];
+    if (outside.length) {
+      const [lon, lat] = outside[0];
+      problem = { kind: 'city', text: `位置超出本市范围：（${lon.toFixed(5)}, ${lat.toFixed(5)}）不在本市任何区县内，请检查坐标或坐标系。` };
+    } else if (this.user && this.user.role === 'department') {
+      const codes = this.user.regions || [];
+      const mine = ['district', 'street', 'community'].flatMap((l) => r[l].features).filter((f) => f.geometry && codes.includes(f.properties.code));
+      const p = g.type === 'Point' ? g.coordinates : representativePoint(g);
+      if (mine.length && p && !mine.some((f) => pointInGeometry(p, f.geometry))) {
+        problem = { kind: 'scope', text: `位置不在您管辖的区域（${mine.map((f) => f.properties.name).join('、')}）之内，保存时将被拒绝。` };
+      }
+    }
+    if (drawing && !problem) return;
+    this.placeProblem = problem;
+    warn.textContent = problem ? problem.text : '';
+    warn.dataset.kind = problem ? problem.kind : '';
+    warn.hidden = !problem;
   }
 
   /** writeCoordinates shows the geometry's vertices in the chosen coordinate system. */
@@ -290,6 +368,13 @@ export class Editor {
     els.general = h('div.form-errors', { role: 'alert', hidden: true });
     els.conflict = h('div.conflict', { role: 'alert', hidden: true });
     els.save = h('button.btn.btn-primary', { type: 'submit' }, this.id ? '保存修改' : '保存');
+    els.geomWarn = h('div.geom-warning#e-geom-warning', { role: 'alert', hidden: true });
+    els.checklist = h('div.editor-checklist#e-checklist', { 'aria-live': 'polite' });
+    els.downgrade = h('textarea#e-downgrade-reason', { rows: 2, maxlength: 500, placeholder: '如：已完成整改，储量减半并加装喷淋系统', oninput: () => { this.dirty = true; this.clearError('downgrade_reason'); } });
+    els.downgradeGrades = h('div.grade-compare');
+    els.downgradeBox = h('div.downgrade-box', { hidden: true },
+      els.downgradeGrades,
+      this.field('downgrade_reason', '降级理由', els.downgrade, { required: true, wide: true, hint: '本版等级低于已审核的版本，须说明理由，审核人会看到' }));
 
     // Wiring.
     const fillSub = () => {
@@ -375,6 +460,7 @@ export class Editor {
             h('button.btn.btn-small', { type: 'button', dataset: { draw: 'line' }, onclick: () => this.draw('Line') }, '画线'),
             h('button.btn.btn-small', { type: 'button', dataset: { draw: 'polygon' }, onclick: () => this.draw('Polygon') }, '画面')),
           els.geomInfo,
+          els.geomWarn,
           h('div.field-error', { role: 'alert' })),
         h('details.coord-input', { open: false },
           h('summary', '输入坐标'),
@@ -407,6 +493,7 @@ export class Editor {
           this.field('assessment.c', '后果严重程度 C', els.c)),
         this.field('direct_major_reason', h('span', els.direct, ' 直接判定为重大风险'), els.reason, { wide: true }),
         els.preview,
+        els.downgradeBox,
         this.field('major_risk_factors', '主要风险因素', els.factors, { wide: true })),
       section('管控措施', CONTROL_GROUPS.map((g) => this.field(`controls.${g.code}`, g.label, els.controls[g.code], { wide: true }))),
       section('责任与范围',
@@ -421,8 +508,18 @@ export class Editor {
           this.field('assessed_at', '评估时间', els.assessedAt),
           this.field('next_review_due', '下次复核', els.nextReview),
           this.field('status', '保存后状态', els.status, { hint: p.status === 'approved' ? '该单元已审核：保存的修改成为新的草稿，审核通过前公众版仍显示已审核的版本' : null }))),
+      els.checklist,
       h('div.form-actions', els.save, h('button.btn', { type: 'button', onclick: () => this.close() }, '取消')),
     );
+    // Any field changed makes the form dirty (the status, coordinate system and typed,
+    // not yet applied, coordinates are not the unit's fields).
+    const touched = (e) => {
+      if (![els.status, els.crs, els.geomType, els.coords].includes(e.target)) this.dirty = true;
+      this.updateChecklist();
+    };
+    this.form.addEventListener('input', touched);
+    this.form.addEventListener('change', touched);
+    this.updateChecklist();
     replace(this.drawer,
       h('div.panel-head', h('div.panel-title', h('h2', this.id ? `编辑风险单元` : '新增风险单元'), this.id ? h('span.muted', ` 第 ${p.version} 版`) : null),
         h('button.icon-btn', { type: 'button', title: '关闭', 'aria-label': '关闭', onclick: () => this.close() }, '×')),
@@ -452,11 +549,49 @@ export class Editor {
       replace(el, h('div.preview-head', h('span', '预评等级'), badge(r.grade, true), r.risk_value != null ? h('span.risk-value', `风险值 ${r.risk_value}`) : null),
         h('p', (r.explanation && r.explanation.text) || ''));
       el.dataset.grade = r.grade;
+      this.updateDowngrade();
     } catch (e) {
       if (seq !== this.evalSeq) return;
       replace(el, h('p.error', `无法预评：${e.message}`));
       delete el.dataset.grade;
     }
+  }
+
+  /** approvedGrade is the grade of the unit's approved revision, '' if it has none (known). */
+  approvedGrade() {
+    const p = this.feature ? this.feature.properties : null;
+    if (p && p.status === 'approved') return p.grade;
+    return (this.review && this.review.approved_grade) || '';
+  }
+
+  /** updateDowngrade asks for a reason (降级理由) while the previewed grade is below the approved one. */
+  updateDowngrade() {
+    const now = this.els.preview.dataset.grade;
+    const old = this.approvedGrade();
+    const down = lowered(now, old);
+    this.els.downgradeBox.hidden = !down;
+    if (down) {
+      replace(this.els.downgradeGrades, h('span.muted', '已审核版本 '), badge(old, true), h('span.arrow', ' → '), h('span.muted', '本版 '), badge(now, true), h('strong', '（降级）'));
+    }
+  }
+
+  /** updateChecklist shows what 提交审核 still needs, and says it on the save button. */
+  updateChecklist() {
+    const e = this.els;
+    const lines = (t) => t.value.split('\n').map((x) => x.trim()).filter(Boolean);
+    const controls = {};
+    for (const g of CONTROL_GROUPS) controls[g.code] = lines(e.controls[g.code]);
+    const missing = missingItems({ controls, responsible_unit: e.unit.value, contact_person: e.person.value, contact_phone: e.phone.value, assessed_at: e.assessedAt.value });
+    const submitting = e.status.value === 'submitted';
+    e.checklist.dataset.complete = missing.length ? '0' : '1';
+    replace(e.checklist,
+      h('strong', '提交审核前的检查：'),
+      missing.length ? `尚缺 ${missing.length} 项——${missing.map((m) => m.label).join('、')}` : '管控措施、责任单位、联系人、联系电话和评估时间均已填写。');
+    this.missing = missing;
+    if (!e.save.disabled) {
+      e.save.textContent = submitting ? (missing.length ? `保存并提交审核（尚缺 ${missing.length} 项）` : '保存并提交审核') : this.id ? '保存修改' : '保存';
+    }
+    e.save.title = submitting && missing.length ? `提交审核前请填写：${missing.map((m) => m.label).join('、')}` : '';
   }
 
   collect() {
@@ -493,6 +628,7 @@ export class Editor {
         assessed_at: e.assessedAt.value ? `${e.assessedAt.value}T00:00:00+08:00` : null,
         next_review_due: e.nextReview.value || null,
         status: e.status.value,
+        ...(this.els.downgradeBox.hidden ? {} : { downgrade_reason: e.downgrade.value.trim() }),
       },
     };
   }
@@ -584,18 +720,39 @@ export class Editor {
     if (!f.properties.name) bad = this.showFieldError('name', '请填写名称') || true;
     if (!f.properties.category) bad = this.showFieldError('category', '请选择行业领域') || true;
     if (!f.properties.region_code) bad = this.showFieldError('region_code', '请选择所属区域') || true;
+    if (f.properties.status === 'submitted') {
+      for (const m of this.missing || []) bad = this.showFieldError(m.field, `提交审核前请填写${m.label}`) || true;
+    }
+    if (!this.els.downgradeBox.hidden && !f.properties.downgrade_reason) bad = this.showFieldError('downgrade_reason', '等级低于已审核的版本，请填写降级理由') || true;
     if (bad) {
       replace(this.els.general, h('strong', '请补全标红的字段。'));
       this.els.general.hidden = false;
       (this.firstError || this.els.general).scrollIntoView({ block: 'center' });
       return;
     }
+    // Nothing changed (an approved unit saved as a draft counts as unchanged): no request,
+    // no new version, and the user is told why the version number stays.
+    const was = this.feature && this.feature.properties;
+    const unchangedBefore = !!this.id && !this.dirty;
+    if (this.id && !this.dirty && was && (f.properties.status === was.status || (was.status === 'approved' && f.properties.status === 'draft'))) {
+      this.close(true);
+      toast(`内容没有变化，未生成新版本（仍为第 ${was.version} 版）。`, 'info', 6000);
+      this.onSaved(this.feature);
+      return;
+    }
+    if (this.placeProblem && this.placeProblem.kind === 'city' && !window.confirm(`${this.placeProblem.text}\n仍要保存吗？`)) return;
     this.els.save.disabled = true;
     this.els.save.textContent = '正在保存…';
     try {
       const res = this.id ? await this.api.updateUnit(this.id, f, this.etag) : await this.api.createUnit(f);
+      const edited = was && was.version;
+      const now = res.data.properties;
       this.dirty = false;
       this.close(true);
+      // An unchanged save writes no new version, and a status change alone does: say which,
+      // rather than let the number puzzle.
+      if (edited && now.version === edited) toast(`内容没有变化，未生成新版本（仍为第 ${edited} 版）。`, 'info', 6000);
+      else if (edited && unchangedBefore) toast(`内容没有变化，只有状态改为${STATUS[now.status] || now.status}：状态变更记为第 ${now.version} 版。`, 'info', 6000);
       this.onSaved(res.data);
     } catch (e) {
       if (!(e instanceof ApiError)) {
@@ -610,7 +767,7 @@ export class Editor {
     } finally {
       if (this.els.save) {
         this.els.save.disabled = false;
-        this.els.save.textContent = this.id ? '保存修改' : '保存';
+        this.updateChecklist();
       }
     }
   }

@@ -105,13 +105,13 @@ async function showUnit(id, { fly = false } = {}) {
   drawer.dataset.status = f.properties.status || '';
 }
 
-const REVIEW_DONE = { submit: '已提交审核', approve: '审核通过', reject: '已退回修改' };
+const REVIEW_DONE = { submit: '已提交审核', approve: '审核通过', reject: '已退回修改', retire: '注销' };
 
 /** reviewUnit submits, approves or rejects the shown revision (If-Match: its ETag). */
 async function reviewUnit(f, etag, action, reason) {
   for (const b of drawer.querySelectorAll('.panel-actions button, .reject-box button')) b.disabled = true;
   try {
-    const res = await api.reviewAction(f.id, action, etag, action === 'reject' ? (reason ? { reason } : {}) : undefined);
+    const res = await api.reviewAction(f.id, action, etag, reason && typeof reason === 'object' ? reason : action === 'reject' ? (reason ? { reason } : {}) : undefined);
     const p = (res.data && res.data.properties) || {};
     toast(`${REVIEW_DONE[action]}：${p.name || f.properties.name}（${STATUS[p.status] || p.status || ''}）`, 'ok');
     app.refreshData();

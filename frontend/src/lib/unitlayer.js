@@ -53,25 +53,45 @@ function clusterRadius(n) {
 }
 
 /**
+ * STATUS_LINES are the outlines that tell a unit's review status apart on the internal map
+ * (its tiles carry status; the public's do not, and are drawn solid): approved solid,
+ * submitted (待审核) dashed, draft (草稿) dotted and nearly hollow.
+ */
+export const STATUS_LINES = {
+  approved: { dashArray: null, fillScale: 1 },
+  submitted: { dashArray: '6 4', fillScale: 0.8 },
+  draft: { dashArray: '1.5 3.5', fillScale: 0.35 },
+};
+
+/** withStatus applies a unit's status outline to one style. */
+function withStatus(style, p) {
+  const st = STATUS_LINES[p.status];
+  if (!st || p.status === 'approved') return style;
+  return { ...style, dashArray: st.dashArray, lineCap: 'round', weight: (style.weight || 1) + 0.6, fillOpacity: (style.fillOpacity ?? 0.45) * st.fillScale };
+}
+
+/**
  * unitStyle is the VectorGrid style of one feature of the units layer ([] hides it). $type
  * is the MVT geometry type (1 point, 2 line, 3 polygon), added to the properties when the
- * tile is decoded.
+ * tile is decoded. The outline says the review status (STATUS_LINES).
  */
 export function unitStyle(p, z, f) {
   if (p.cluster) return []; // drawn as markers, see UnitLayer.showClusters
   if (!matches(p, f)) return [];
   const g = grade(p.grade);
   switch (p.$type) {
-    case 2:
+    case 2: {
       // A dark casing under the coloured stroke: VectorGrid draws every style of the list.
-      return [
-        { color: g.outline, weight: z >= 15 ? 6.5 : z >= 12 ? 5 : 3.6, opacity: 1, lineCap: 'round', lineJoin: 'round', fill: false },
-        { color: g.fill, weight: z >= 15 ? 3.5 : z >= 12 ? 2.5 : 1.8, opacity: 1, lineCap: 'round', lineJoin: 'round', fill: false },
-      ];
+      const casing = { color: g.outline, weight: z >= 15 ? 6.5 : z >= 12 ? 5 : 3.6, opacity: 1, lineCap: 'round', lineJoin: 'round', fill: false };
+      const stroke = { color: g.fill, weight: z >= 15 ? 3.5 : z >= 12 ? 2.5 : 1.8, opacity: 1, lineCap: 'round', lineJoin: 'round', fill: false };
+      const st = STATUS_LINES[p.status];
+      if (st && st.dashArray) return [casing, { ...stroke, dashArray: st.dashArray, color: '#ffffff', opacity: 0.9 }];
+      return [casing, stroke];
+    }
     case 3:
-      return { fill: true, fillColor: g.fill, fillOpacity: 0.45, color: g.outline, weight: 1.6, opacity: 1 };
+      return withStatus({ fill: true, fillColor: g.fill, fillOpacity: 0.45, color: g.outline, weight: 1.6, opacity: 1 }, p);
     default:
-      return { radius: z >= 15 ? 7 : z >= 13 ? 5.5 : z >= 12 ? 4.5 : 3.6, fill: true, fillColor: g.fill, fillOpacity: 0.95, color: g.outline, weight: z >= 12 ? 1.6 : 1.1, opacity: 1 };
+      return withStatus({ radius: z >= 15 ? 7 : z >= 13 ? 5.5 : z >= 12 ? 4.5 : 3.6, fill: true, fillColor: g.fill, fillOpacity: 0.95, color: g.outline, weight: z >= 12 ? 1.6 : 1.1, opacity: 1 }, p);
   }
 }
 

@@ -1,0 +1,12 @@
+-- Issue 13: the review desk (审核). The author record keeps the reviewer's comment (审核意见),
+-- the reason for a lowered grade (降级理由), the approved revision a new one departs from
+-- (its grade and the whole revision as a GeoJSON Feature, for the reviewer's comparison)
+-- and a retirement request waiting for review (注销理由, who asked and when; see
+-- riskmap.ReviewNotes). sql/gpkg/007_review.sql is the same for the GeoPackage store.
+ALTER TABLE unit_authors ADD COLUMN review_comment text NOT NULL DEFAULT '';
+ALTER TABLE unit_authors ADD COLUMN downgrade_reason text NOT NULL DEFAULT '';
+ALTER TABLE unit_authors ADD COLUMN approved_grade text NOT NULL DEFAULT '';
+ALTER TABLE unit_authors ADD COLUMN approved_feature text NOT NULL DEFAULT '';
+ALTER TABLE unit_authors ADD COLUMN retire_reason text NOT NULL DEFAULT '';
+ALTER TABLE unit_authors ADD COLUMN retire_requested_by text NOT NULL DEFAULT '';
+ALTER TABLE unit_authors ADD COLUMN retire_requested_at timestamptz NULL;
