@@ -1,10 +1,11 @@
 // The unit details panel: every field of the register row, the grade and why.
 import { h, replace } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
-import { STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime, GEOM_LABELS, ruleLabel } from '../lib/labels.js';
+import { STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime, GEOM_LABELS, ruleLabel, overdueDays } from '../lib/labels.js';
+import { personNode } from '../lib/people.js';
 import '../css/review.css';
 
-/** statusBadge is a unit's review status (草稿/待审核/已审核/已退役) as a small label. */
+/** statusBadge is a unit's review status (草稿/待审核/已审核/已注销) as a small label. */
 export function statusBadge(status) {
   return h('span.status-badge', { dataset: { status: status || '' } }, STATUS[status] || status || '—');
 }
@@ -90,7 +91,8 @@ export function renderUnit(panel, feature, ctx) {
         row('联系电话', p.contact_phone),
         row('评估单位', p.assessed_by),
         row('评估时间', p.assessed_at ? fmtDate(p.assessed_at) : ''),
-        row('下次复核', p.next_review_due ? fmtDate(p.next_review_due) : ''),
+        row('下次复核', p.next_review_due ? fmtDate(p.next_review_due) : '',
+          overdueDays(p.next_review_due) ? h('span.overdue-badge', `逾期 ${overdueDays(p.next_review_due).toLocaleString('zh-CN')} 天未复核`) : null),
         row('版本', p.version != null ? `第 ${p.version} 版 · 更新于 ${fmtDate(p.updated_at)}` : ''),
       )),
     ),
@@ -186,7 +188,7 @@ function openApprove(ctx) {
   if (retire) {
     parts.push(h('div.retire-request',
       h('strong', '注销申请'),
-      h('dl.kv-list', row('申请人', r.retire_requested_by), row('申请时间', r.retire_requested_at ? fmtDateTime(r.retire_requested_at) : ''), row('注销理由', r.retire_reason)),
+      h('dl.kv-list', row('申请人', r.retire_requested_by ? personNode(r.retire_requested_by) : ''), row('申请时间', r.retire_requested_at ? fmtDateTime(r.retire_requested_at) : ''), row('注销理由', r.retire_reason)),
       h('p.hint', '同意后该单元注销，下次发布时从公众版移除。')));
   } else {
     parts.push(gradeCompare(r.approved_grade || (r.approved && r.approved.properties.grade), p.grade, r.downgrade_reason));
@@ -306,7 +308,8 @@ export function checklist(p) {
 /** reviewSection says where the unit stands in review and which version the public sees. */
 function reviewSection(p, r) {
   if (!r) return null;
-  const who = (name, at) => (name ? `${name}${at ? ' · ' + fmtDateTime(at) : ''}` : '');
+  // People by 姓名（单位）, their login as the tooltip.
+  const who = (name, at) => (name ? personNode(name, at ? ` · ${fmtDateTime(at)}` : '') : '');
   const status = r.status || p.status;
   let note = null;
   if (status !== 'approved' && r.approved_version) note = `公众版显示已审核的第 ${r.approved_version} 版，本版审核通过并发布后更新。`;
@@ -318,7 +321,7 @@ function reviewSection(p, r) {
     h('dl.kv-list',
       row('状态', statusBadge(status)),
       row('当前版本', r.version != null ? `第 ${r.version} 版` : ''),
-      row('编写人', r.updated_by || r.created_by),
+      row('编写人', who(r.updated_by || r.created_by)),
       row('提交人', who(r.submitted_by, r.submitted_at)),
       row('审核人', who(r.reviewed_by, r.reviewed_at)),
       row('已审核版本', r.approved_version ? `第 ${r.approved_version} 版` : '无'),
@@ -329,7 +332,7 @@ function reviewSection(p, r) {
     r.retire_pending
       ? h('div.retire-request', { dataset: { pending: '1' } },
         h('strong', '注销申请待审核'),
-        h('dl.kv-list', row('申请人', r.retire_requested_by), row('申请时间', r.retire_requested_at ? fmtDateTime(r.retire_requested_at) : ''), row('注销理由', r.retire_reason)),
+        h('dl.kv-list', row('申请人', r.retire_requested_by ? personNode(r.retire_requested_by) : ''), row('申请时间', r.retire_requested_at ? fmtDateTime(r.retire_requested_at) : ''), row('注销理由', r.retire_reason)),
         h('p.hint', '审核通过前，该单元仍在已审核清单中，公众版照常显示。'))
       : null,
     note ? h('p.hint.review-note', note) : null);

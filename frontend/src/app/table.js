@@ -2,7 +2,7 @@
 // paged, with CSV export of exactly the rows it lists, in its order.
 import { h, replace, debounce, fmtNumber } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
-import { STATUS, fmtDate, chinaDay } from '../lib/labels.js';
+import { STATUS, fmtDate, overdueDays } from '../lib/labels.js';
 import '../css/register.css';
 import { filterParams } from '../lib/unitlayer.js';
 import { query } from '../lib/api.js';
@@ -18,18 +18,6 @@ export function csvCell(v) {
   let s = v == null ? '' : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = "'" + s;
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/**
- * overdueDays is how many days ago a 下次复核 date (YYYY-MM-DD) passed, in China, or 0 when
- * it has not (or there is none).
- */
-export function overdueDays(due, now = new Date()) {
-  if (!due) return 0;
-  const today = chinaDay(now.toISOString());
-  const d = String(due).slice(0, 10);
-  if (!today || d >= today) return 0;
-  return Math.round((Date.parse(today) - Date.parse(d)) / 86400000);
 }
 
 export class RegisterTable {
@@ -215,7 +203,7 @@ export class RegisterTable {
         h('button.btn.btn-small', { type: 'button', onclick: () => this.exportCSV(), disabled: !this.rows.length, dataset: { action: 'csv' } }, `导出 CSV（${fmtNumber(this.rows.length)} 条）`),
         // Every match, written by the server (GET /api/v1/units.csv with the same filters).
         this.matched > this.rows.length
-          ? h('a.btn.btn-small', { href: `/api/v1/units.csv?${query({ ...this.params(), limit: null })}`, download: '', dataset: { action: 'server-csv' } }, `导出全部 ${fmtNumber(this.matched)} 条（服务器生成）`)
+          ? h('a.btn.btn-small', { href: `/api/v1/units.csv?${query({ ...this.params(), limit: null, lang: 'zh-CN' })}`, download: '', dataset: { action: 'server-csv' } }, `导出全部 ${fmtNumber(this.matched)} 条（服务器生成）`)
           : null,
         h('button.icon-btn', { type: 'button', title: '关闭', 'aria-label': '关闭', onclick: () => this.close() }, '×')),
       h('div.table-wrap', h('table.register', h('thead', head), h('tbody', body))),

@@ -65,6 +65,18 @@ export function chinaDay(iso) {
   return Number.isNaN(t.getTime()) ? '' : t.toISOString().slice(0, 10);
 }
 
+/**
+ * overdueDays is how many days ago a 下次复核 date (YYYY-MM-DD) passed, in China, or 0 when
+ * it has not (or there is none).
+ */
+export function overdueDays(due, now = new Date()) {
+  if (!due) return 0;
+  const today = chinaDay(now.toISOString());
+  const d = String(due).slice(0, 10);
+  if (!today || d >= today) return 0;
+  return Math.round((Date.parse(today) - Date.parse(d)) / 86400000);
+}
+
 /** fmtDateTime writes a time as 2026-11-26 17:28 in the browser's time zone. */
 export function fmtDateTime(s, seconds = false) {
   if (!s) return '—';
