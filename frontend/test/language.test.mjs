@@ -111,7 +111,10 @@ before(async () => {
   const sub = await api(srv.url, 'POST', '/api/v1/units', {
     type: 'Feature',
     geometry: { type: 'Point', coordinates: [near.geometry.coordinates[0] + 0.0013, near.geometry.coordinates[1] + 0.0005] },
-    properties: { code: 'LANG-REVIEW-0001', name: '语言检查待审核单元', category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 3, severity: 3 }, status: 'submitted' },
+    // Complete, as a submission must be (five control groups, responsible unit, contact, assessment date).
+    properties: { code: 'LANG-REVIEW-0001', name: '语言检查待审核单元', category: 'hazardous_chemicals', region_code: near.properties.region_code, assessment: { method: 'LS', likelihood: 3, severity: 3 },
+      controls: { engineering: ['可燃气体报警'], management: ['安全操作规程'], training: ['岗前培训'], ppe: ['防护服'], emergency: ['应急预案'] },
+      responsible_unit: '某化工有限公司', contact_person: '联系人甲', contact_phone: '0877-1234567', assessed_at: '2026-11-01T00:00:00Z', status: 'submitted' },
   }, {}, { as: expert });
   assert.equal(sub.status, 201, JSON.stringify(sub.body));
 });

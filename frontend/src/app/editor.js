@@ -278,8 +278,15 @@ export class Editor {
     const p = representativePoint(g);
     if (!p) return;
     const r = await this.regionsP;
+    let found = false; // the place lies in a region the form does not offer
     for (const level of ['community', 'street', 'district']) {
       const hit = r[level].features.find((f) => f.geometry && pointInGeometry(p, f.geometry));
+      // Only a region the form offers (a department's own, not greyed out) is chosen.
+      const opt = hit && [...this.els.region.options].find((o) => o.value === hit.properties.code && !o.disabled);
+      if (hit && !opt) {
+        found = true;
+        continue;
+      }
       if (hit) {
         this.els.region.value = hit.properties.code;
         this.els.regionAuto.textContent = '（按位置自动识别）';
@@ -287,7 +294,7 @@ export class Editor {
         return;
       }
     }
-    this.els.regionAuto.textContent = '（位置不在任何区域内，请手动选择）';
+    this.els.regionAuto.textContent = found ? '（该位置不在您管辖的区域内）' : '（位置不在任何区域内，请手动选择）';
   }
 
   // ---- the form ----
