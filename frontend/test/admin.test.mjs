@@ -342,6 +342,41 @@ test('the audit log exports as CSV and Excel with the panel\'s filters', async (
   await page.context().close();
 });
 
+test('the audit log says a unit\'s change and a review comment in words, not codes or JSON', async () => {
+  const near = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
+  const made = await api(srv.url, 'POST', '/api/v1/units', {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [near.geometry.coordinates[0] + 0.0021, near.geometry.coordinates[1] + 0.0007] },
+    properties: { code: 'E2E-AUDIT-0001', name: '操作日志测试单元', category: 'hazardous_chemicals', region_code: near.properties.region_code,
+      accident_types: ['fire'], assessment: { method: 'LS', likelihood: 3, severity: 3 }, ...COMPLETE, status: 'submitted' },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const ok = await api(srv.url, 'POST', `/api/v1/units/${made.body.id}/approve`, { comment: '评估依据充分' }, { 'If-Match': made.etag }, { as: expert });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+
+  const page = await openInternalMap(browser, srv.url);
+  await openAdmin(page, 'audit');
+  await page.waitForSelector('table.audit tbody tr[data-id]');
+  // The approval: 审核意见 in words.
+  const approval = page.locator('table.audit tbody tr[data-action="unit.approve"]', { hasText: 'E2E-AUDIT-0001' }).first();
+  await approval.waitFor();
+  const said = await approval.textContent();
+  assert.match(said, /审核意见：评估依据充分/);
+  assert.doesNotMatch(said, /\{"comment"/);
+  // The creation: every field and value in Chinese.
+  const creation = page.locator('table.audit tbody tr[data-action="unit.create"]', { hasText: 'E2E-AUDIT-0001' }).first();
+  await creation.locator('details.audit-json summary').click();
+  const changes = await creation.locator('table.audit-changes').textContent();
+  for (const want of ['行业领域', '危险化学品', '风险等级', '一般风险', '状态', '待审核', '评估', '风险矩阵', 'L = 3，S = 3', '管控措施', '工程技术措施：可燃气体报警', '事故类型', '火灾']) {
+    assert.ok(changes.includes(want), `修改前后 says ${want}: ${changes}`);
+  }
+  for (const raw of ['hazardous_chemicals', 'yellow', 'submitted', '{"', 'risk_value', 'public_label', 'controls']) {
+    assert.ok(!changes.includes(raw), `修改前后 shows the raw ${raw}: ${changes}`);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('the audit log pages with next_before', async () => {
   // Enough rows for two pages of 50: a logged-in user's refused reads are a row each
   // (anonymous ones from one address fold into one row with a count).

@@ -5,7 +5,8 @@
 import { h, replace, toast, fmtNumber } from '../lib/dom.js';
 import { badge } from '../lib/grades.js';
 import { ApiError } from '../lib/api.js';
-import { ROLES, OUTCOMES, FIELD_LABELS, fmtDateTime } from '../lib/labels.js';
+import { ROLES, OUTCOMES, FIELD_LABELS, STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime } from '../lib/labels.js';
+import { grade } from '../lib/grades.js';
 import { loadPeople, forgetPeople, personLabel, personText } from '../lib/people.js';
 import { RegionPicker } from '../lib/regionpicker.js';
 // The names of audit actions, objects and user fields: one list, shared with the server's
@@ -31,6 +32,9 @@ const USER_FIELDS = AUDIT_LABELS.user_fields;
 /** actionLabel names an audit action in Chinese ("unit.approve" → 审核通过). */
 function actionLabel(code) {
   if (ACTION_LABELS[code]) return ACTION_LABELS[code];
+  // A refused request is logged by its method and route: "get /api/v1/units/:id".
+  const req = /^(get|head|post|put|patch|delete) (\/\S*)$/i.exec(code || '');
+  if (req) return `${{ get: '读取', head: '读取', post: '提交', put: '修改', patch: '修改', delete: '删除' }[req[1].toLowerCase()]}请求 ${req[2]}`;
   const group = ACTIONS.find(([v]) => v.endsWith('.') && code.startsWith(v));
   return group ? `${group[1].replace('（全部）', '')}：${code}` : code;
 }
@@ -66,10 +70,31 @@ function changeRows(before, after, show2) {
   const rows = [];
   for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
     if (skip.has(k) || JSON.stringify(b[k]) === JSON.stringify(a[k])) continue;
-    const label = (show2 && USER_FIELDS[k]) || FIELD_LABELS[k] || k;
+    const label = (show2 && USER_FIELDS[k]) || FIELD_LABELS[k] || UNIT_FIELDS[k] || k;
     rows.push(k === 'geometry' ? [label, before ? '（原位置）' : '—', '（新位置）'] : [label, show(b[k], k), show(a[k], k)]);
   }
   return rows;
+}
+
+/** UNIT_FIELDS names the unit fields FIELD_LABELS (the entry form's) leaves out. */
+const UNIT_FIELDS = { public_label: '公开名称', risk_value: '风险值', grade: '风险等级', controls: '管控措施', downgrade_reason: '降级理由' };
+
+/**
+ * detailText says an audit row's detail in words: a review's {"comment"} as 审核意见, a
+ * retirement's {"reason"} as 注销理由; any other text as it is.
+ */
+export function detailText(d) {
+  if (!d || d[0] !== '{') return d;
+  let o;
+  try {
+    o = JSON.parse(d);
+  } catch {
+    return d;
+  }
+  if (!o || typeof o !== 'object') return d;
+  const names = { comment: '审核意见', reason: '理由', downgrade_reason: '降级理由' };
+  const parts = Object.entries(o).filter(([, v]) => v != null && v !== '').map(([k, v]) => `${names[k] || k}：${typeof v === 'object' ? JSON.stringify(v) : v}`);
+  return parts.length ? parts.join('；') : '';
 }
 
 /** table builds a <table> from columns [{label, get(row) → text or Node, cls}] and rows. */
@@ -563,9 +588,10 @@ export class AdminPanel {
     a.next = data.next_before ?? null;
     const detail = (e) => {
       const parts = [];
-      if (e.detail) parts.push(h('div', e.detail));
+      const said = detailText(e.detail);
+      if (said) parts.push(h('div', said));
       if (e.before != null || e.after != null) {
-        const rows = e.target_type === 'user' ? changeRows(e.before, e.after, userValue) : changeRows(e.before, e.after);
+        const rows = e.target_type === 'user' ? changeRows(e.before, e.after, userValue) : changeRows(e.before, e.after, unitValue);
         if (rows.length) {
           parts.push(h('details.audit-json',
             h('summary', `修改前后（${rows.length} 项）`),
@@ -588,6 +614,28 @@ export class AdminPanel {
       if (k === 'role') return ROLES[v] || v || '—';
       if (k === 'disabled') return v ? '是' : '否';
       return v == null || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    };
+    // A unit's fields in Chinese: categories, regions, grades and statuses by name, the
+    // assessment and the control measures in words, days as days.
+    const unitValue = (v, k) => {
+      if (v == null || v === '' || (Array.isArray(v) && !v.length)) return '—';
+      switch (k) {
+        case 'category': return this.ctx.categoryLabel(v);
+        case 'region_code': return this.regionLabel(v);
+        case 'grade': return grade(v).label || v;
+        case 'status': return STATUS[v] || v;
+        case 'accident_types': return v.map((x) => (this.ctx.accidentLabel ? this.ctx.accidentLabel(x) : x)).join('、');
+        case 'assessed_at': case 'next_review_due': return fmtDate(v);
+        case 'major_hazard_source': return v.level ? `${HAZARD_LEVELS[v.level] || v.level}重大危险源` : '—';
+        case 'assessment': {
+          const m = METHODS[v.method] || v.method || '';
+          const inputs = v.method === 'LEC' ? `L = ${v.l ?? '—'}，E = ${v.e ?? '—'}，C = ${v.c ?? '—'}` : `L = ${v.likelihood ?? '—'}，S = ${v.severity ?? '—'}`;
+          return `${m}：${inputs}`;
+        }
+        case 'controls':
+          return CONTROL_GROUPS.filter((g) => (v[g.code] || []).length).map((g) => `${g.label}：${v[g.code].join('、')}`).join('；') || '—';
+      }
+      return typeof v === 'object' ? JSON.stringify(v) : String(v);
     };
     // Units are named by their code and name, each read once while the panel is open;
     // people by 姓名（单位）.

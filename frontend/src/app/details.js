@@ -316,6 +316,7 @@ function reviewSection(p, r) {
   else if (status !== 'approved' && !r.approved_version) note = '尚无已审核的版本：审核通过并发布后才在公众版显示。';
   else if (status === 'approved') note = '已审核：发布后在公众版显示。';
   if (r.retire_pending) note = '注销申请经另一位评估专家或管理员审核通过后，该单元注销，下次发布时从公众版移除。';
+  if (status === 'retired') note = '已注销：不再参与评级与统计；若已发布，下次发布时从公众版移除。';
   if (status === 'submitted' && !r.can_approve && r.can_edit) note = `${note || ''}待评估专家审核（${r.retire_pending ? '申请人本人不能审核自己的注销申请' : '作者本人不能审核自己的修改'}）。`;
   return h('section.review', { dataset: { status } }, h('h3', '审核'),
     h('dl.kv-list',

@@ -744,7 +744,7 @@ export class Editor {
     if (this.id && !this.dirty && was && (f.properties.status === was.status || (was.status === 'approved' && f.properties.status === 'draft'))) {
       this.close(true);
       toast(`内容没有变化，未生成新版本（仍为第 ${was.version} 版）。`, 'info', 6000);
-      this.onSaved(this.feature);
+      this.onSaved(this.feature, { told: true });
       return;
     }
     if (this.placeProblem && this.placeProblem.kind === 'city' && !window.confirm(`${this.placeProblem.text}\n仍要保存吗？`)) return;
@@ -758,9 +758,11 @@ export class Editor {
       this.close(true);
       // An unchanged save writes no new version, and a status change alone does: say which,
       // rather than let the number puzzle.
+      let told = true;
       if (edited && now.version === edited) toast(`内容没有变化，未生成新版本（仍为第 ${edited} 版）。`, 'info', 6000);
       else if (edited && unchangedBefore) toast(`内容没有变化，只有状态改为${STATUS[now.status] || now.status}：状态变更记为第 ${now.version} 版。`, 'info', 6000);
-      this.onSaved(res.data);
+      else told = false;
+      this.onSaved(res.data, { told });
     } catch (e) {
       if (!(e instanceof ApiError)) {
         this.showErrors({ message: `网络错误：${e.message}` });

@@ -156,8 +156,9 @@ function onClosed() {
   app.map.invalidateSize();
 }
 
-function onSaved(f) {
-  toast(`已保存：${f.properties.name}（${grade(f.properties.grade).label}）`, 'ok');
+/** onSaved follows a save; told: the editor has said already what it did (nothing changed). */
+function onSaved(f, { told = false } = {}) {
+  if (!told) toast(`已保存：${f.properties.name}（${grade(f.properties.grade).label}）`, 'ok');
   refreshPending();
   if (refreshOverdue) refreshOverdue();
   app.refreshData();

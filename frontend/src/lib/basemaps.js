@@ -199,6 +199,12 @@ export function addBasemaps(map, { tiandituKey = '', regionsPromise, basemap = n
   const base = {};
   for (const [k, v] of Object.entries(layers)) base[v.label] = v.layer;
   const control = L.control.layers(base, null, { position: 'topright', collapsed: true }).addTo(map);
+  // Leaflet names its toggle "Layers": say it in Chinese.
+  const toggle = control.getContainer().querySelector('.leaflet-control-layers-toggle');
+  if (toggle) {
+    toggle.title = '切换底图';
+    toggle.setAttribute('aria-label', '切换底图');
+  }
   map.on('baselayerchange', (e) => {
     const key = Object.keys(layers).find((k) => layers[k].layer === e.layer) || fallback;
     map.getContainer().dataset.basemap = key;
