@@ -144,6 +144,10 @@ test('the public search finds places by name and shows them whole', async () => 
   await page.keyboard.press('Enter');
   const village = (await api(srv.url, 'GET', '/public/api/v1/regions?level=community', undefined, {}, { as: null })).body.features.find((f) => f.properties.name === '双树村');
   await page.waitForFunction((g) => window.riskmap.map.getBounds().contains(L.geoJSON(g).getBounds()) && window.riskmap.map.getZoom() >= 13, village.geometry, { timeout: 5000 });
+  // The demo city's units have public labels (公开名称): 加油站 finds the filling stations by them.
+  await page.fill('.search-input', '加油站');
+  await page.waitForSelector('.search-item');
+  assert.match(await page.textContent('.search-item'), /加油站（/);
   // Nothing found says so in words.
   await page.fill('.search-input', '不存在的地名');
   await page.waitForSelector('.search-empty');

@@ -177,7 +177,7 @@ func segDist(p, a, b orb.Point) float64 {
 
 // unitKeys are the properties a demo unit carries: those of API.md a client sends, and not
 // the ones the server computes.
-var unitKeys = []string{"code", "name", "category", "sub_category", "region_code", "address",
+var unitKeys = []string{"code", "name", "public_label", "category", "sub_category", "region_code", "address",
 	"accident_types", "major_hazard_source", "major_risk_factors", "assessment",
 	"direct_major_reason", "controls", "responsible_department", "responsible_unit",
 	"contact_person", "contact_phone", "influence_radius_m", "status", "assessed_by",

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"sort"
 	"time"
 
@@ -19,6 +20,7 @@ const demoUnits = 3000
 type unitProps struct {
 	Code                  string                     `json:"code"`
 	Name                  string                     `json:"name"`
+	PublicLabel           string                     `json:"public_label"`
 	Category              string                     `json:"category"`
 	SubCategory           string                     `json:"sub_category"`
 	RegionCode            string                     `json:"region_code"`
@@ -121,7 +123,7 @@ func buildUnits(gen *synth.Generator, cfg *config.Config, regions []*riskmap.Reg
 
 func props(u *riskmap.Unit) unitProps {
 	p := unitProps{
-		Code: u.Code, Name: u.Name, Category: u.Category, SubCategory: u.SubCategory, RegionCode: u.RegionCode,
+		Code: u.Code, Name: u.Name, PublicLabel: publicLabel(u), Category: u.Category, SubCategory: u.SubCategory, RegionCode: u.RegionCode,
 		Address: u.Address, AccidentTypes: u.AccidentTypes, MajorHazardSource: u.MajorHazardSource,
 		MajorRiskFactors: u.MajorRiskFactors, Assessment: u.Assessment, Controls: u.Controls,
 		ResponsibleDepartment: u.ResponsibleDepartment, ResponsibleUnit: u.ResponsibleUnit,
@@ -142,4 +144,45 @@ func props(u *riskmap.Unit) unitProps {
 		p.NextReviewDue = u.NextReviewDue.Format(time.DateOnly)
 	}
 	return p
+}
+
+// publicNouns say what a unit is to a citizen, by sub-category or, without one, category.
+var publicNouns = map[string]string{
+	"加油加气站": "加油站", "使用单位": "危险化学品使用单位", "储存仓库": "危险化学品仓库", "生产企业": "危险化学品企业",
+	"批发仓库": "烟花爆竹仓库", "零售网点": "烟花爆竹零售点", "崩塌": "崩塌隐患点", "滑坡": "滑坡隐患点", "泥石流": "泥石流沟",
+	"小美容美发": "美容美发店", "小餐饮": "餐饮店", "河道": "河道洪水淹没区",
+	"ammonia_refrigeration": "涉氨制冷企业", "amusement": "游乐设施", "billboards": "户外广告牌", "bridges_tunnels": "桥梁隧道",
+	"combustible_dust": "粉尘涉爆企业", "earthquake": "地震风险区", "forest_fire": "林区", "hazmat_transport": "危险货物运输线路",
+	"high_rise": "高层建筑", "industrial_gas": "工业煤气设施", "lifeline_drainage": "排水管渠", "lifeline_heating": "供热设施",
+	"lifeline_power": "变电站", "lifeline_water": "供水管道", "mass_events": "大型活动场地", "metal_smelting": "冶金企业",
+	"muck_dumps": "渣土受纳场", "old_buildings": "老旧房屋片区", "public_transit": "公共交通场站", "rail_transit": "轨道交通",
+	"special_equipment": "电梯等特种设备", "utility_tunnel": "综合管廊",
+}
+
+// roadInAddress finds the road of an address's house number ("…新城社区文化路106号" → 文化路).
+var roadInAddress = regexp.MustCompile(`(?:村|社区)([\p{Han}]{1,6}?(?:路|大道|街))\d+号`)
+
+// villageInAddress finds its village or community ("…右所镇小马沟村3组" → 小马沟村).
+var villageInAddress = regexp.MustCompile(`(?:街道|镇)([\p{Han}]{1,6}?(?:村|社区))`)
+
+// publicLabel is the demo's 公开名称 of a unit: what it is and where, in words a citizen
+// knows ("加油站（小马沟村）", "户外广告牌（文化路）"), never the internal name.
+func publicLabel(u *riskmap.Unit) string {
+	noun := publicNouns[u.SubCategory]
+	if noun == "" {
+		noun = u.SubCategory
+	}
+	if noun == "" {
+		noun = publicNouns[u.Category]
+	}
+	if noun == "" {
+		return ""
+	}
+	if m := roadInAddress.FindStringSubmatch(u.Address); m != nil {
+		return noun + "（" + m[1] + "）"
+	}
+	if m := villageInAddress.FindStringSubmatch(u.Address); m != nil {
+		return noun + "（" + m[1] + "）"
+	}
+	return noun
 }
