@@ -351,17 +351,18 @@ test('the audit log says a unit\'s change and a review comment in words, not cod
       accident_types: ['fire'], assessment: { method: 'LS', likelihood: 3, severity: 3 }, ...COMPLETE, status: 'submitted' },
   });
   assert.equal(made.status, 201, JSON.stringify(made.body));
-  const ok = await api(srv.url, 'POST', `/api/v1/units/${made.body.id}/approve`, { comment: '评估依据充分' }, { 'If-Match': made.etag }, { as: expert });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  // Sent back (退回) rather than approved, so that the publication test's diff stays its own.
+  const back = await api(srv.url, 'POST', `/api/v1/units/${made.body.id}/reject`, { comment: '请补充评估依据' }, { 'If-Match': made.etag }, { as: expert });
+  assert.equal(back.status, 200, JSON.stringify(back.body));
 
   const page = await openInternalMap(browser, srv.url);
   await openAdmin(page, 'audit');
   await page.waitForSelector('table.audit tbody tr[data-id]');
-  // The approval: 审核意见 in words.
-  const approval = page.locator('table.audit tbody tr[data-action="unit.approve"]', { hasText: 'E2E-AUDIT-0001' }).first();
-  await approval.waitFor();
-  const said = await approval.textContent();
-  assert.match(said, /审核意见：评估依据充分/);
+  // The review: 审核意见 in words.
+  const review = page.locator('table.audit tbody tr[data-action="unit.reject"]', { hasText: 'E2E-AUDIT-0001' }).first();
+  await review.waitFor();
+  const said = await review.textContent();
+  assert.match(said, /审核意见：请补充评估依据/);
   assert.doesNotMatch(said, /\{"comment"/);
   // The creation: every field and value in Chinese.
   const creation = page.locator('table.audit tbody tr[data-action="unit.create"]', { hasText: 'E2E-AUDIT-0001' }).first();

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -31,10 +32,12 @@ var auditLabelsJSON []byte
 
 // auditLabels are the Chinese names of auditlabels.json.
 var auditLabels = func() (l struct {
-	Actions    [][2]string       `json:"actions"`
-	Targets    map[string]string `json:"targets"`
-	Outcomes   map[string]string `json:"outcomes"`
-	UserFields map[string]string `json:"user_fields"`
+	Actions      [][2]string       `json:"actions"`
+	Targets      map[string]string `json:"targets"`
+	Outcomes     map[string]string `json:"outcomes"`
+	UserFields   map[string]string `json:"user_fields"`
+	UnitFields   map[string]string `json:"unit_fields"`
+	DetailFields map[string]string `json:"detail_fields"`
 }) {
 	if err := json.Unmarshal(auditLabelsJSON, &l); err != nil {
 		panic("httpapi: auditlabels.json: " + err.Error())
@@ -193,9 +196,18 @@ func (n *auditNamer) target(e *riskmap.AuditEntry) string {
 // userFieldOrder is the order in which the changes of a user are listed.
 var userFieldOrder = []string{"display_name", "organisation", "phone", "role", "department", "categories", "regions", "disabled"}
 
-// changes says what a change of a user changed, field by field in Chinese:
+// unitFieldOrder is the order in which the changes of a unit are listed.
+var unitFieldOrder = []string{"code", "name", "public_label", "category", "sub_category", "region_code", "address",
+	"geometry", "accident_types", "major_hazard_source", "major_risk_factors", "assessment", "direct_major_reason",
+	"risk_value", "grade", "controls", "responsible_department", "responsible_unit", "contact_person",
+	"contact_phone", "influence_radius_m", "status", "assessed_by", "assessed_at", "next_review_due"}
+
+// changes says what a change of a user or a unit changed, field by field in Chinese:
 // "管辖区域：澄江市 → 凤麓街道；停用：否 → 是". Other rows: "".
 func (n *auditNamer) changes(e *riskmap.AuditEntry) string {
+	if e.TargetType == "unit" && len(e.After) > 0 {
+		return n.unitChanges(e.Before, e.After)
+	}
 	if e.TargetType != "user" || len(e.Before) == 0 || len(e.After) == 0 {
 		return ""
 	}
@@ -211,6 +223,149 @@ func (n *auditNamer) changes(e *riskmap.AuditEntry) string {
 		parts = append(parts, auditLabels.UserFields[k]+"："+n.userValue(k, b[k])+" → "+n.userValue(k, a[k]))
 	}
 	return strings.Join(parts, "；")
+}
+
+// unitChanges says what a unit's write changed ("行业领域：— → 危险化学品；…"), from the
+// Features before (none for a new unit) and after, as the 操作日志 panel shows them.
+func (n *auditNamer) unitChanges(before, after json.RawMessage) string {
+	props := func(raw json.RawMessage) map[string]json.RawMessage {
+		var f struct {
+			Geometry   json.RawMessage            `json:"geometry"`
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if len(raw) == 0 || json.Unmarshal(raw, &f) != nil {
+			return map[string]json.RawMessage{}
+		}
+		if f.Properties == nil {
+			f.Properties = map[string]json.RawMessage{}
+		}
+		f.Properties["geometry"] = f.Geometry
+		return f.Properties
+	}
+	b, a := props(before), props(after)
+	var parts []string
+	for _, k := range unitFieldOrder {
+		if string(b[k]) == string(a[k]) {
+			continue
+		}
+		from, to := n.unitValue(k, b[k]), n.unitValue(k, a[k])
+		if k == "geometry" {
+			from, to = "（原位置）", "（新位置）"
+			if len(b) == 1 { // a new unit: nothing before
+				from = "—"
+			}
+		}
+		if from == to {
+			continue
+		}
+		parts = append(parts, auditLabels.UnitFields[k]+"："+from+" → "+to)
+	}
+	return strings.Join(parts, "；")
+}
+
+// unitValue shows a unit field's JSON value in Chinese: codes by their names, the
+// assessment and the control measures in words.
+func (n *auditNamer) unitValue(k string, raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" || string(raw) == `""` || string(raw) == "[]" {
+		return "—"
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	switch k {
+	case "category":
+		if c, ok := n.s.cfg.Catalog.Category(s); ok {
+			return c.Label
+		}
+	case "region_code":
+		if name := n.regions[s]; name != "" {
+			return name + "（" + s + "）"
+		}
+	case "grade":
+		return riskmap.Grade(s).Label()
+	case "status":
+		return riskmap.Status(s).Label()
+	case "assessed_at", "next_review_due":
+		if len(s) >= 10 {
+			if t, err := time.Parse(time.RFC3339, s); err == nil {
+				return t.In(beijing).Format(time.DateOnly)
+			}
+			return s[:10]
+		}
+	case "accident_types":
+		var list []string
+		if json.Unmarshal(raw, &list) == nil {
+			for i, c := range list {
+				if a, ok := n.s.cfg.Catalog.AccidentType(c); ok {
+					list[i] = a.Label
+				}
+			}
+			return strings.Join(list, "、")
+		}
+	case "major_hazard_source":
+		var m riskmap.MajorHazardSource
+		if json.Unmarshal(raw, &m) == nil && m.Level > 0 {
+			return []string{"", "一级", "二级", "三级", "四级"}[min(m.Level, 4)] + "重大危险源"
+		}
+	case "assessment":
+		var a riskmap.Assessment
+		if json.Unmarshal(raw, &a) == nil {
+			if a.Method == riskmap.MethodLEC {
+				return fmt.Sprintf("作业条件危险性分析法：L = %g，E = %g，C = %g", a.L, a.E, a.C)
+			}
+			return fmt.Sprintf("风险矩阵法：L = %d，S = %d", a.Likelihood, a.Severity)
+		}
+	case "controls":
+		var c riskmap.Controls
+		if json.Unmarshal(raw, &c) == nil {
+			var groups []string
+			for _, g := range []struct {
+				label string
+				list  []string
+			}{{"工程技术措施", c.Engineering}, {"管理措施", c.Management}, {"培训教育措施", c.Training},
+				{"个体防护措施", c.PPE}, {"应急处置措施", c.Emergency}} {
+				if len(g.list) > 0 {
+					groups = append(groups, g.label+"："+strings.Join(g.list, "、"))
+				}
+			}
+			return strings.Join(groups, "；")
+		}
+	}
+	if s != "" {
+		return s
+	}
+	return string(raw)
+}
+
+// detailText says a row's detail in words: a review's {"comment"} as 审核意见：…; any other
+// text as it is.
+func detailText(d string) string {
+	// The JSON may follow a note on how the request was made ("API 令牌 #3（名称）；{…}").
+	i := strings.Index(d, "{")
+	if i < 0 {
+		return d
+	}
+	var o map[string]any
+	if json.Unmarshal([]byte(d[i:]), &o) != nil {
+		return d
+	}
+	keys := make([]string, 0, len(o))
+	for k := range o {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		v, ok := o[k].(string)
+		if !ok || v == "" {
+			continue
+		}
+		label := auditLabels.DetailFields[k]
+		if label == "" {
+			label = k
+		}
+		parts = append(parts, label+"："+v)
+	}
+	return d[:i] + strings.Join(parts, "；")
 }
 
 // userValue shows a user field's JSON value in Chinese.
@@ -272,7 +427,7 @@ func (n *auditNamer) row(e *riskmap.AuditEntry) []any {
 		login = ""
 	}
 	return []any{e.ID, e.At.In(beijing).Format(auditTimeLayout), n.actor(e), login, role, auditActionLabel(e.Action), outcome,
-		e.Status, strings.TrimSpace(e.Method + " " + e.Path), n.target(e), e.Detail, n.changes(e), e.ClientAddr, max(e.Count, 1), last}
+		e.Status, strings.TrimSpace(e.Method + " " + e.Path), n.target(e), detailText(e.Detail), n.changes(e), e.ClientAddr, max(e.Count, 1), last}
 }
 
 // auditExporter is ready to export the log: the counts of refusals whose minute is over

@@ -265,3 +265,51 @@ func (e *env) testAuditExportRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditExportSaysUnitChanges: the export says what a unit's write changed and a
+// review's comment in words, as the 操作日志 panel does, not in codes or JSON.
+func TestAuditExportSaysUnitChanges(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			r := e.do("POST", "/api/v1/units", feature("AX-0001", "导出测试单元", 102.912, 24.671, 4, 5), e.as("expert1")...)
+			if r.code != 201 {
+				t.Fatalf("create: %d %s", r.code, r.body)
+			}
+			id := strings.TrimPrefix(r.header.Get("Location"), "/api/v1/units/")
+			if r := e.do("POST", "/api/v1/units/"+id+"/submit", "", append(e.as("expert1"), "If-Match", `"1"`)...); r.code != 200 {
+				t.Fatalf("submit: %d %s", r.code, r.body)
+			}
+			if r := e.do("POST", "/api/v1/units/"+id+"/approve", `{"comment":"评估依据充分"}`, append(e.as("expert2"), "If-Match", `"2"`)...); r.code != 200 {
+				t.Fatalf("approve: %d %s", r.code, r.body)
+			}
+			rows := readCSV(t, e.do("GET", "/api/v1/audit.csv?target_type=unit&target_id="+id, ""))
+			var created, approved []string
+			for _, row := range rows[1:] {
+				switch col(row, "操作") {
+				case "新增单元":
+					created = row
+				case "审核通过":
+					approved = row
+				}
+			}
+			if created == nil || approved == nil {
+				t.Fatalf("rows %q", rows)
+			}
+			ch := col(created, "修改内容")
+			for _, want := range []string{"行业领域：— → 危险化学品", "风险等级：— → 重大风险", "状态：— → 草稿", "评估：— → 风险矩阵法：L = 4，S = 5", "管控措施：— → 工程技术措施："} {
+				if !strings.Contains(ch, want) {
+					t.Errorf("修改内容 lacks %q: %s", want, ch)
+				}
+			}
+			for _, raw := range []string{"hazardous_chemicals", "draft", `{"`, "red"} {
+				if strings.Contains(ch, raw) {
+					t.Errorf("修改内容 shows the raw %q: %s", raw, ch)
+				}
+			}
+			if d := col(approved, "说明"); !strings.HasSuffix(d, "审核意见：评估依据充分") || strings.Contains(d, `{"`) {
+				t.Errorf("说明 of the approval: %q", d)
+			}
+		})
+	}
+}

@@ -77,24 +77,26 @@ function changeRows(before, after, show2) {
 }
 
 /** UNIT_FIELDS names the unit fields FIELD_LABELS (the entry form's) leaves out. */
-const UNIT_FIELDS = { public_label: '公开名称', risk_value: '风险值', grade: '风险等级', controls: '管控措施', downgrade_reason: '降级理由' };
+const UNIT_FIELDS = AUDIT_LABELS.unit_fields;
 
 /**
  * detailText says an audit row's detail in words: a review's {"comment"} as 审核意见, a
  * retirement's {"reason"} as 注销理由; any other text as it is.
  */
 export function detailText(d) {
-  if (!d || d[0] !== '{') return d;
+  // The JSON may follow a note on how the request was made ("API 令牌 #3（名称）；{…}").
+  const i = d ? d.indexOf('{') : -1;
+  if (i < 0) return d;
   let o;
   try {
-    o = JSON.parse(d);
+    o = JSON.parse(d.slice(i));
   } catch {
     return d;
   }
   if (!o || typeof o !== 'object') return d;
-  const names = { comment: '审核意见', reason: '理由', downgrade_reason: '降级理由' };
+  const names = AUDIT_LABELS.detail_fields;
   const parts = Object.entries(o).filter(([, v]) => v != null && v !== '').map(([k, v]) => `${names[k] || k}：${typeof v === 'object' ? JSON.stringify(v) : v}`);
-  return parts.length ? parts.join('；') : '';
+  return d.slice(0, i) + parts.join('；');
 }
 
 /** table builds a <table> from columns [{label, get(row) → text or Node, cls}] and rows. */
