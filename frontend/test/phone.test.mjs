@@ -282,12 +282,22 @@ for (const role of ['admin', 'expert', 'department']) {
     await page.tap('.form-actions .btn:not(.btn-primary)'); // 取消 (the dialog is accepted)
     await page.waitForSelector('#drawer', { state: 'hidden' });
 
-    // The register: a table that scrolls inside its own box, rows that open details, export.
+    // The register: a card per unit, nothing scrolling sideways, ordered by the 排序 menu;
+    // rows open details; export.
     await menu(page, '#btn-register');
     await page.waitForSelector('table.register tbody tr[data-id]');
     await assertLayout(page, 'the register');
     const wrap = await page.$eval('.table-wrap', (el) => ({ sw: el.scrollWidth, cw: el.clientWidth }));
-    assert.ok(wrap.sw > wrap.cw, 'the table scrolls sideways inside its box');
+    assert.ok(wrap.sw <= wrap.cw + 1, `the register fits its sheet (${wrap.sw} > ${wrap.cw})`);
+    const card = await page.$eval('table.register tbody tr[data-id]', (tr) => {
+      const r = tr.getBoundingClientRect();
+      const shown = (k) => { const td = tr.querySelector(`td[data-key=${k}]`); return td && td.offsetParent !== null ? td.textContent : null; };
+      return { right: r.right, grade: shown('grade'), status: shown('status'), due: shown('next_review_due') };
+    });
+    assert.ok(card.right <= 390 && card.grade && /^状态：|待审核|已审核|草稿/.test(card.status || '') , JSON.stringify(card));
+    await page.selectOption('.bottom-head .sort-select', 'risk_value:-1');
+    const values = await page.$$eval('table.register tbody tr[data-id] td[data-key=risk_value]', (tds) => tds.slice(0, 10).map((td) => Number(td.textContent)));
+    assert.deepEqual(values, [...values].sort((a, b) => b - a), 'sorted by 风险值, highest first');
     if (shots) await shot(page, 'phone-register.png');
     const [download] = await Promise.all([page.waitForEvent('download'), page.tap('[data-action="csv"]')]);
     assert.match(download.suggestedFilename(), /^风险清单-\d{8}\.csv$/);

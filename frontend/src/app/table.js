@@ -191,7 +191,11 @@ export class RegisterTable {
     }));
     const body = slice.length
       ? slice.map((f) => h('tr', { dataset: { id: f.id }, class: overdueDays(f.properties.next_review_due) ? 'overdue' : null, tabindex: 0, onclick: () => this.onRow(f), onkeydown: (e) => e.key === 'Enter' && this.onRow(f) },
-        this.columns.map((c) => h('td', { class: cellClass(c) }, c.render ? c.render(f.properties) : (c.get(f.properties) ?? '')))))
+        this.columns.map((c) => {
+          const v = c.get(f.properties);
+          // data-label names the cell where a phone shows a row as a card (app.css).
+          return h('td', { class: cellClass(c), dataset: v == null || v === '' ? { key: c.key, label: c.label, empty: '1' } : { key: c.key, label: c.label } }, c.render ? c.render(f.properties) : (v ?? ''));
+        })))
       : h('tr', h('td.empty', { colspan: this.columns.length }, this.loading ? '' : '当前范围内没有符合条件的风险单元'));
     replace(
       this.bottom,
@@ -199,6 +203,10 @@ export class RegisterTable {
         h('h2', '风险清单'),
         h('label.check', viewBox, '仅当前视图范围'),
         h('div.table-status', status),
+        // On a phone the rows are cards without a header row: the order is chosen here.
+        h('select.sort-select', { 'aria-label': '排序', onchange: (e) => { const [key, dir] = e.target.value.split(':'); this.sort = { key, dir: Number(dir) }; this.sortRows(); this.page = 0; this.render(); } },
+          this.columns.flatMap((c) => [1, -1].map((dir) => h('option', { value: `${c.key}:${dir}`, selected: this.sort.key === c.key && this.sort.dir === dir },
+            `按${c.label}${dir > 0 ? (c.key === 'grade' ? '（高→低）' : '（升序）') : (c.key === 'grade' ? '（低→高）' : '（降序）')}`)))),
         this.next ? h('button.btn.btn-small', { type: 'button', onclick: () => this.load(true) }, '加载更多') : null,
         h('button.btn.btn-small', { type: 'button', onclick: () => this.exportCSV(), disabled: !this.rows.length, dataset: { action: 'csv' } }, `导出 CSV（${fmtNumber(this.rows.length)} 条）`),
         // Every match, written by the server (GET /api/v1/units.csv with the same filters).
