@@ -203,8 +203,15 @@ test('the public page works on a phone screen', async () => {
   await page.click('.legend-title');
   assert.equal(await page.getAttribute('.legend-title', 'aria-expanded'), 'true');
   assert.ok(await page.isVisible('.legend-total'), 'unfolded: the total shows');
+  // The unfolded legend covers nothing anyone reads: the publisher's line steps aside…
+  const legendBox = await page.$eval('.legend', (l) => l.getBoundingClientRect().toJSON());
+  const contactBox = await page.$eval('.public-contact', (c) => c.getBoundingClientRect().toJSON());
+  const overlaps = legendBox.left < contactBox.right && contactBox.left < legendBox.right && legendBox.top < contactBox.bottom && contactBox.top < legendBox.bottom;
+  assert.ok(!overlaps || !(await page.isVisible('.public-contact')), 'the legend does not cover the publisher');
   await page.click('.legend-title');
   assert.equal(await page.getAttribute('.legend-title', 'aria-expanded'), 'false');
+  // …and comes back when it is folded.
+  assert.ok(await page.isVisible('.public-contact'), 'the publisher shows with the legend folded');
   // Nothing is wider than the screen.
   assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390, 'no horizontal scroll');
   assert.deepEqual(page.errors, []);
