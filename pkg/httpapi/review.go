@@ -73,16 +73,18 @@ func (s *Server) transition(action string, do func(ctx context.Context, by *risk
 			return err
 		}
 		status := http.StatusOK
-		rec := s.recorded(c, action, id, status, nil)
-		if verb == "retire" {
-			// The status is known only once the register has decided; the audit row
-			// records what the client is answered.
-			rec = func(ch register.Change) (*riskmap.WriteRecords, error) {
-				if ch.After != nil && ch.After.Status != riskmap.StatusRetired {
-					status = http.StatusAccepted
-				}
-				return s.recorded(c, action, id, status, nil)(ch)
+		// What happened is known only once the register has decided: a retirement asked for
+		// (202, 申请注销) or done, an approval that retires (同意注销) or approves. The audit
+		// row records it, and what the client is answered.
+		rec := func(ch register.Change) (*riskmap.WriteRecords, error) {
+			a := action
+			switch {
+			case verb == "retire" && ch.After != nil && ch.After.Status != riskmap.StatusRetired:
+				status, a = http.StatusAccepted, "unit.retire_request"
+			case verb == "approve" && ch.After != nil && ch.After.Status == riskmap.StatusRetired:
+				a = "unit.retire_approve"
 			}
+			return s.recorded(c, a, id, status, nil)(ch)
 		}
 		ch, err := do(c.Request().Context(), userOf(c), id, version, n, rec)
 		if err != nil {

@@ -155,6 +155,14 @@ func (e *env) testReviewDesk(t *testing.T) {
 		r.json(t)["properties"].(map[string]any)["status"] != "retired" {
 		t.Fatalf("approving the request retires the unit: %d %s", r.code, r.body)
 	}
+	// The audit log tells a request (申请注销) and its approval (同意注销) from a retirement
+	// and an approval.
+	for action, want := range map[string]float64{"unit.retire_request": 2, "unit.retire_approve": 1} {
+		es := e.do("GET", "/api/v1/audit?target_type=unit&target_id="+id+"&action="+action, "").json(t)["entries"].([]any)
+		if len(es) != int(want) {
+			t.Errorf("audit rows of %s: %d, want %v", action, len(es), want)
+		}
+	}
 	if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
 		t.Fatalf("publish: %d %s", r.code, r.body)
 	}
