@@ -195,7 +195,7 @@ function openApprove(ctx) {
     parts.push(diffTable(r.approved, ctx.feature, ctx));
   }
   replace(box,
-    h('h4.approve-title', retire ? '确认同意注销' : `确认审核通过第 ${p.version} 版`),
+    h('h4.approve-title', retire ? '确认同意注销' : `确认审核通过第 ${p.version} 版（通过后记为第 ${p.version + 1} 版）`),
     parts,
     h('label', { for: 'approve-comment' }, '审核意见'),
     comment,
