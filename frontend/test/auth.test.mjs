@@ -250,7 +250,12 @@ test('a department user sees only the units of its scope in the internal layer, 
   // The rest of the city is there as the public sees it: no names, drawn faded.
   const outside = seen.public.filter((u) => !scope.includes(u.category));
   assert.ok(outside.length > 0, 'the public layer shows units outside the scope');
-  assert.ok(seen.public.every((u) => u.name === undefined), 'the public layer carries no names');
+  // Its names are the public labels (公开名称), never the internal names.
+  for (const u of seen.public.filter((x) => x.name !== undefined).slice(0, 5)) {
+    const full = (await api(srv.url, 'GET', `/api/v1/units/${u.id}`)).body.properties;
+    assert.equal(u.name, full.public_label, `the public layer names unit ${u.id} by its public label`);
+    assert.notEqual(u.name, full.name, 'never by its internal name');
+  }
   const fades = await page.$$eval('.leaflet-publicUnits-pane path', (ps) => ps.filter((p) => p.getAttribute('fill') !== 'none').map((p) => Number(p.getAttribute('fill-opacity'))));
   assert.ok(fades.length > 0 && fades.every((o) => o <= 0.3), 'drawn faded');
   // The legend counts the scope only.
