@@ -334,10 +334,15 @@ for (const role of ['admin', 'expert', 'department']) {
       await menu(page, '#btn-admin');
       await page.waitForSelector('#admin table.admin-table');
       await assertLayout(page, '用户管理');
-      for (const tab of ['audit', 'publish']) {
+      // Each table's rows are cards: nothing in 系统管理 scrolls sideways, not even inside a box.
+      const sideways = () => page.$$eval('#admin table.admin-table', (ts) => ts.filter((t) => t.offsetParent !== null && t.getBoundingClientRect().right > innerWidth + 0.5).length);
+      assert.equal(await sideways(), 0, '用户管理 fits the screen');
+      for (const tab of ['tokens', 'audit', 'publish']) {
         await page.tap(`.admin-tabs [data-tab="${tab}"]`);
         await page.waitForSelector(`#admin[data-tab="${tab}"] table.admin-table`);
         await assertLayout(page, `系统管理 ${tab}`);
+        assert.equal(await sideways(), 0, `系统管理 ${tab} fits the screen`);
+        if (tab === 'audit') await shot(page, 'phone-admin-audit.png');
       }
       await page.tap('.admin-head .icon-btn');
       await page.waitForSelector('#admin', { state: 'hidden' });

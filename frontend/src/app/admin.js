@@ -106,7 +106,9 @@ function table(cls, columns, rows, { empty = '暂无记录', rowAttrs } = {}) {
     h('tbody', rows.length
       ? rows.map((r) => h('tr', rowAttrs ? rowAttrs(r) : null, columns.map((c) => {
         const v = c.get(r);
-        return h('td', { class: c.cls || null }, v == null || v === '' ? '—' : v);
+        const none = v == null || v === '' || (Array.isArray(v) && !v.length);
+        // data-label names the cell where a phone shows a row as a card (app.css).
+        return h('td', { class: c.cls || null, dataset: none ? { label: c.label, empty: '1' } : { label: c.label } }, none ? '—' : v);
       })))
       : h('tr', h('td.empty', { colspan: columns.length }, empty))));
 }
