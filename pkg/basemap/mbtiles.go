@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/tiles"
 )
 
 // MaxZoom is the deepest zoom a tile address may name.
@@ -247,41 +248,19 @@ func (m *MBTiles) Get(ctx context.Context, z, x, y string) (*Tile, error) {
 	return t, nil
 }
 
-// ParseZXY reads a tile address: z from 0 to MaxZoom, x and y from 0 to 2^z − 1, and y
-// followed by "." and ext. Anything else is EINVALID with a message in Chinese.
+// ParseZXY reads a tile address: z from 0 to MaxZoom, x and y from 0 to 2^z − 1 (read by
+// tiles.ParseZXYMax, as the register's own tiles are), and y followed by "." and ext.
+// Anything else is EINVALID with a message in Chinese.
 func ParseZXY(z, x, y, ext string) (zv, xv, yv int, err error) {
-	zz, ok := parseUint(z)
-	if !ok || zz > MaxZoom {
-		return 0, 0, 0, riskmap.Errorf(riskmap.EINVALID, "瓦片级别 z %s 应为 0 到 %d 的整数", quote(z), MaxZoom)
-	}
-	n := uint64(1) << zz
-	xx, ok := parseUint(x)
-	if !ok || xx >= n {
-		return 0, 0, 0, riskmap.Errorf(riskmap.EINVALID, "瓦片列号 x %s 在第 %d 级应为 0 到 %d 的整数", quote(x), zz, n-1)
-	}
 	num, found := strings.CutSuffix(y, "."+ext)
-	if !found {
+	if !found || strings.Contains(num, ".") {
 		return 0, 0, 0, riskmap.Errorf(riskmap.EINVALID, "瓦片地址 %s 应以 .%s 结尾（本底图的瓦片格式）", quote(y), ext)
 	}
-	yy, ok := parseUint(num)
-	if !ok || yy >= n {
-		return 0, 0, 0, riskmap.Errorf(riskmap.EINVALID, "瓦片行号 y %s 在第 %d 级应为 0 到 %d 的整数", quote(num), zz, n-1)
+	t, err := tiles.ParseZXYMax(z, x, num, MaxZoom)
+	if err != nil {
+		return 0, 0, 0, err
 	}
-	return int(zz), int(xx), int(yy), nil
-}
-
-// parseUint accepts 1 to 9 decimal digits and nothing else.
-func parseUint(s string) (uint64, bool) {
-	if s == "" || len(s) > 9 {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	return v, err == nil
+	return int(t.Z), int(t.X), int(t.Y), nil
 }
 
 // quote shows what was sent, shortened, so that an error never echoes a page of input.
