@@ -38,8 +38,12 @@ func TestWritesReachTheIndex(t *testing.T) {
 			v.ID, v.Version, v.Name = u.ID, ix.Version(u.ID), "储罐区（改）"
 			return svc.UpdateBy(ctx, expert, v, nil)
 		}},
-		{"OKSubmit", func() (register.Change, error) { return svc.Submit(ctx, expert, u.ID, ix.Version(u.ID), nil) }},
-		{"OKApprove", func() (register.Change, error) { return svc.Approve(ctx, other, u.ID, ix.Version(u.ID), nil) }},
+		{"OKSubmit", func() (register.Change, error) {
+			return svc.Submit(ctx, expert, u.ID, ix.Version(u.ID), register.Note{}, nil)
+		}},
+		{"OKApprove", func() (register.Change, error) {
+			return svc.Approve(ctx, other, u.ID, ix.Version(u.ID), register.Note{}, nil)
+		}},
 	}
 	if ix.Version(u.ID) != 1 {
 		t.Fatalf("a created unit is indexed: version %d", ix.Version(u.ID))
@@ -57,7 +61,7 @@ func TestWritesReachTheIndex(t *testing.T) {
 		})
 	}
 	t.Run("OKRetire", func(t *testing.T) {
-		if _, err := svc.Retire(ctx, nil, u.ID, ix.Version(u.ID), nil); err != nil { // the system retires at once
+		if _, err := svc.Retire(ctx, nil, u.ID, ix.Version(u.ID), register.Note{}, nil); err != nil { // the system retires at once
 			t.Fatal(err)
 		}
 		if ix.Version(u.ID) != 0 {

@@ -325,15 +325,10 @@ func (s *Service) move(ctx context.Context, before *riskmap.Unit, a *riskmap.Uni
 	return Change{Before: before, After: &after}, s.index(&after)
 }
 
-// Submit sends a draft for review.
-func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
-	return s.SubmitWith(ctx, by, id, version, Note{}, rec)
-}
-
-// SubmitWith sends a draft for review. A person's draft must be complete, and one whose
+// Submit sends a draft for review. A person's draft must be complete, and one whose
 // grade is below the approved revision's needs a reason: recorded when it was saved, or
 // n.DowngradeReason.
-func (s *Service) SubmitWith(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
+func (s *Service) Submit(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
 	if err := n.check(false); err != nil {
 		return Change{}, err
 	}
@@ -380,24 +375,28 @@ func (s *Service) reviewCheck(by *riskmap.User, id int64, u *riskmap.Unit, a *ri
 	return nil
 }
 
-// Approve approves a submitted revision: it enters the approved register, and the next
-// publication carries it.
-func (s *Service) Approve(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
-	return s.ApproveWith(ctx, by, id, version, Note{}, rec)
-}
-
-// ApproveWith approves a submitted revision with the reviewer's comment n.Comment. When
-// the revision is a retirement request, approving it retires the unit: it leaves the
-// active and the approved register.
-func (s *Service) ApproveWith(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
+// reviewing loads the submitted revision id at version that by decides on with the note n
+// (a comment, no reason), and checks that by may review it.
+func (s *Service) reviewing(ctx context.Context, by *riskmap.User, id, version int64, n Note) (*riskmap.Unit, *riskmap.UnitAuthor, error) {
 	if err := n.check(false); err != nil {
-		return Change{}, err
+		return nil, nil, err
 	}
 	before, a, err := s.loadAt(ctx, by, id, version)
 	if err != nil {
-		return Change{}, err
+		return nil, nil, err
 	}
 	if err := s.reviewCheck(by, id, before, a); err != nil {
+		return nil, nil, err
+	}
+	return before, a, nil
+}
+
+// Approve approves a submitted revision with the reviewer's comment n.Comment. When
+// the revision is a retirement request, approving it retires the unit: it leaves the
+// active and the approved register.
+func (s *Service) Approve(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
+	before, a, err := s.reviewing(ctx, by, id, version, n)
+	if err != nil {
 		return Change{}, err
 	}
 	if a.RetirePending() {
@@ -416,23 +415,12 @@ func (s *Service) ApproveWith(ctx context.Context, by *riskmap.User, id, version
 	}, rec)
 }
 
-// Reject sends a submitted revision back to draft.
-func (s *Service) Reject(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
-	return s.RejectWith(ctx, by, id, version, Note{}, rec)
-}
-
-// RejectWith sends a submitted revision back to draft, with the reviewer's comment
+// Reject sends a submitted revision back to draft, with the reviewer's comment
 // n.Comment. Rejecting a retirement request keeps the unit: it goes back to approved when
 // the request was made on its approved revision, to draft otherwise.
-func (s *Service) RejectWith(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
-	if err := n.check(false); err != nil {
-		return Change{}, err
-	}
-	before, a, err := s.loadAt(ctx, by, id, version)
+func (s *Service) Reject(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
+	before, a, err := s.reviewing(ctx, by, id, version, n)
 	if err != nil {
-		return Change{}, err
-	}
-	if err := s.reviewCheck(by, id, before, a); err != nil {
 		return Change{}, err
 	}
 	to := riskmap.StatusDraft
@@ -449,12 +437,7 @@ func (s *Service) RejectWith(ctx context.Context, by *riskmap.User, id, version 
 	}, rec)
 }
 
-// Retire retires a unit at version without a reason: see RetireWith.
-func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int64, rec Recorder) (Change, error) {
-	return s.RetireWith(ctx, by, id, version, Note{}, rec)
-}
-
-// RetireWith retires a unit at version, or asks for its retirement.
+// Retire retires a unit at version, or asks for its retirement.
 //
 // The system (a nil by) and the author of a unit that was never approved retire it at
 // once: it leaves the register's active set. Nothing is erased. Anyone else, and everyone
@@ -463,7 +446,7 @@ func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int6
 // which another expert or admin approves (the unit is retired) or rejects (it stays). The
 // approved revision stays in the approved register meanwhile. The Change's After tells
 // which happened: retired, or submitted.
-func (s *Service) RetireWith(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
+func (s *Service) Retire(ctx context.Context, by *riskmap.User, id, version int64, n Note, rec Recorder) (Change, error) {
 	before, err := s.load(ctx, by, id)
 	if err != nil {
 		return Change{}, err

@@ -428,7 +428,7 @@ func (f *rvFixture) run(t *testing.T, s rvStep, cur *riskmap.Unit) (*riskmap.Uni
 		return ch.After, nil
 	}
 	do := map[rvOp]func(context.Context, *riskmap.User, int64, int64, register.Note, register.Recorder) (register.Change, error){
-		rvOpSubmit: f.svc.SubmitWith, rvOpApprove: f.svc.ApproveWith, rvOpReject: f.svc.RejectWith, rvOpRetire: f.svc.RetireWith,
+		rvOpSubmit: f.svc.Submit, rvOpApprove: f.svc.Approve, rvOpReject: f.svc.Reject, rvOpRetire: f.svc.Retire,
 	}[s.op]
 	note := s.note
 	if s.op == rvOpRetire && !s.bare && note.Reason == "" {

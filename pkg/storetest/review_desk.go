@@ -45,11 +45,11 @@ func testReviewDesk(t *testing.T, open Opener) {
 
 	t.Run("RetireRequestOK", func(t *testing.T) {
 		u := approved(t, "DESK-1")
-		_, err := svc.RetireWith(ctx(), alice, u.ID, u.Version, register.Note{}, nil)
+		_, err := svc.Retire(ctx(), alice, u.ID, u.Version, register.Note{}, nil)
 		if wantCode(t, err, riskmap.EINVALID); !slices.Contains(fields(err), "reason") {
 			t.Fatalf("a request without a reason names reason: %v", err)
 		}
-		ch, err := svc.RetireWith(ctx(), alice, u.ID, u.Version, register.Note{Reason: "企业已搬迁"}, nil)
+		ch, err := svc.Retire(ctx(), alice, u.ID, u.Version, register.Note{Reason: "企业已搬迁"}, nil)
 		must(t, err)
 		if ch.After.Status != riskmap.StatusSubmitted || inRegister(t, u.ID) == nil {
 			t.Fatalf("a request leaves the unit in the approved register: %s, %v", ch.After.Status, inRegister(t, u.ID))
@@ -59,9 +59,9 @@ func testReviewDesk(t *testing.T, open Opener) {
 		if a.RetireReason != "企业已搬迁" || a.RetireRequestedBy != "alice" || a.UpdatedBy != "alice" {
 			t.Fatalf("the request is recorded: %+v", a)
 		}
-		_, err = svc.ApproveWith(ctx(), alice, u.ID, ch.After.Version, register.Note{}, nil)
+		_, err = svc.Approve(ctx(), alice, u.ID, ch.After.Version, register.Note{}, nil)
 		wantCode(t, err, riskmap.EFORBIDDEN)
-		done, err := svc.ApproveWith(ctx(), bob, u.ID, ch.After.Version, register.Note{Comment: "同意注销"}, nil)
+		done, err := svc.Approve(ctx(), bob, u.ID, ch.After.Version, register.Note{Comment: "同意注销"}, nil)
 		must(t, err)
 		if done.After.Status != riskmap.StatusRetired || inRegister(t, u.ID) != nil {
 			t.Fatalf("approving the request retires the unit: %s, %v", done.After.Status, inRegister(t, u.ID))
@@ -72,9 +72,9 @@ func testReviewDesk(t *testing.T, open Opener) {
 	})
 	t.Run("RetireRequestRejectedOK", func(t *testing.T) {
 		u := approved(t, "DESK-2")
-		ch, err := svc.RetireWith(ctx(), alice, u.ID, u.Version, register.Note{Reason: "重复登记"}, nil)
+		ch, err := svc.Retire(ctx(), alice, u.ID, u.Version, register.Note{Reason: "重复登记"}, nil)
 		must(t, err)
-		back, err := svc.RejectWith(ctx(), bob, u.ID, ch.After.Version, register.Note{Comment: "并非重复"}, nil)
+		back, err := svc.Reject(ctx(), bob, u.ID, ch.After.Version, register.Note{Comment: "并非重复"}, nil)
 		must(t, err)
 		held := inRegister(t, u.ID)
 		if back.After.Status != riskmap.StatusApproved || held == nil || held.Version != back.After.Version {
@@ -121,7 +121,7 @@ func testReviewDesk(t *testing.T, open Opener) {
 		u := NewUnit("DESK-5", point)
 		u.Status, u.ContactPhone, u.Controls.Emergency = riskmap.StatusDraft, "", nil
 		must(t, svc.CreateBy(ctx(), alice, u, nil))
-		_, err := svc.SubmitWith(ctx(), alice, u.ID, u.Version, register.Note{}, nil)
+		_, err := svc.Submit(ctx(), alice, u.ID, u.Version, register.Note{}, nil)
 		wantCode(t, err, riskmap.EINVALID)
 		if f := fields(err); !slices.Equal(f, []string{"controls.emergency", "contact_phone"}) {
 			t.Fatalf("one problem per missing item: %v", f)
