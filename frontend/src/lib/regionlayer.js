@@ -4,6 +4,7 @@
 import L from './leaflet.js';
 import { typedProtobuf } from './unitlayer.js';
 import { grade } from './grades.js';
+import { pointInRing } from './basemaps.js';
 
 export const LEVELS = [
   { code: 'district', label: '区县' },
@@ -119,16 +120,6 @@ function ringDistance([x, y], ring, k) {
   return Math.sqrt(d);
 }
 
-function insideRing([x, y], ring) {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
 /**
  * labelAnchor is where a (Multi)Polygon's name goes: in its largest part, the point of a
  * grid search (refined twice) farthest from the part's outline and holes. It returns
@@ -157,7 +148,7 @@ export function labelAnchor(geom) {
   }
   const k = Math.cos((((minY + maxY) / 2) * Math.PI) / 180);
   const score = (p) => {
-    if (!insideRing(p, poly[0]) || poly.slice(1).some((h) => insideRing(p, h))) return -1;
+    if (!pointInRing(p, poly[0]) || poly.slice(1).some((h) => pointInRing(p, h))) return -1;
     return Math.min(...poly.map((ring) => ringDistance(p, ring, k)));
   };
   let at = null;
