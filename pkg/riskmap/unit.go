@@ -123,9 +123,21 @@ type Unit struct {
 	DirectMajorReason string // non-empty makes the unit red (直接判定)
 
 	// Computed by the server from the assessment; never accepted from a client.
-	RiskValue   float64
-	Grade       Grade
+	RiskValue float64
+	// Grade is the current grade: InherentGrade raised by the open Conditions (see
+	// Dynamics). It is what the map, filters and statistics use.
+	Grade Grade
+	// InherentGrade is the grade the assessment gives (固有风险等级).
+	InherentGrade Grade
+	// Explanation explains the inherent grade; Dynamic explains a raise.
 	Explanation Explanation
+
+	// Conditions are the open conditions (hidden dangers, alarms) that may raise the
+	// grade, and OpenHazards counts the unit's hidden dangers not yet closed (销号). Only
+	// the writes of hidden dangers and alarms change them (Dynamics); a unit write keeps
+	// what is stored.
+	Conditions  []Condition
+	OpenHazards int
 
 	Controls              Controls
 	ResponsibleDepartment string
@@ -139,8 +151,15 @@ type Unit struct {
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	AssessedBy    string
-	AssessedAt    *time.Time
+	// AssessedAt is the date of the last completed assessment or review (评估/复核时间);
+	// nil: never reviewed (ReviewNever).
+	AssessedAt *time.Time
+	// NextReviewDue is computed, never typed in: AssessedAt plus the cadence of the current
+	// grade (config review_months); nil when never reviewed.
 	NextReviewDue *time.Time
+	// IdentifiedAt is the date of the last full identification (全面辨识); a unit not
+	// identified anew within ReidentifyYears is flagged.
+	IdentifiedAt *time.Time
 
 	Geometry orb.Geometry
 
