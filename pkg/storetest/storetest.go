@@ -53,6 +53,7 @@ var contract = []part{
 	{"Edge", testEdge, nil},
 	{"Records", testRecords, nil},
 	{"AccessRecords", testAccessRecords, nil},
+	{"Hazards", testHazards, nil},
 	{"Migrate", testMigrate, nil},
 }
 
