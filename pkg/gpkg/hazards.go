@@ -531,7 +531,7 @@ func hazardFilter(f hazards.Filter, dueWithin bool) (string, []any, error) {
 	in("department", f.Departments)
 	in("category", f.Categories)
 	if b := f.BBox; b != nil {
-		if err := checkBBox(*b); err != nil {
+		if err := hazards.CheckBBox(*b); err != nil {
 			return "", nil, err
 		}
 		conds = append(conds, "id IN (SELECT id FROM rtree_hazards_geom WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
@@ -556,19 +556,6 @@ func hazardFilter(f hazards.Filter, dueWithin bool) (string, []any, error) {
 		return "", nil, nil
 	}
 	return " WHERE " + strings.Join(conds, " AND "), args, nil
-}
-
-// checkBBox rejects a box no query can use.
-func checkBBox(b orb.Bound) error {
-	for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
-		if v != v || v > 1e300 || v < -1e300 {
-			return riskmap.Errorf(riskmap.EINVALID, "bbox：坐标应为有限的数值")
-		}
-	}
-	if b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
-		return riskmap.Errorf(riskmap.EINVALID, "bbox：最小值不能大于最大值")
-	}
-	return nil
 }
 
 // FindHazards returns the hidden dangers the filter selects, ordered by id, and how many

@@ -3,6 +3,7 @@ package hazards
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -219,4 +220,17 @@ func DynamicsChanged(u *riskmap.Unit, approvedGrade riskmap.Grade, d riskmap.Dyn
 func UTCDay(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// CheckBBox rejects a box no query can use.
+func CheckBBox(b orb.Bound) error {
+	for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return riskmap.Errorf(riskmap.EINVALID, "bbox：坐标应为有限的数值")
+		}
+	}
+	if b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
+		return riskmap.Errorf(riskmap.EINVALID, "bbox：最小值不能大于最大值")
+	}
+	return nil
 }
