@@ -463,7 +463,7 @@ func (s *Store) GetHazard(ctx context.Context, id int64) (*hazards.Hazard, error
 const pendingStatuses = "status IN ('registered', 'reported', 'rectifying')"
 
 // today is the filter's day, or the current one (UTC).
-func today(f hazards.Filter) time.Time {
+func hazardToday(f hazards.Filter) time.Time {
 	if f.Today.IsZero() {
 		return hazards.UTCDay(time.Now())
 	}
@@ -513,7 +513,7 @@ func hazardFilter(f hazards.Filter, dueWithin bool) (string, []any, error) {
 	if f.Open {
 		conds = append(conds, "status <> 'closed'")
 	}
-	day := today(f)
+	day := hazardToday(f)
 	if f.Overdue {
 		conds = append(conds, pendingStatuses, "deadline < ?")
 		args = append(args, day.Format(dateLayout))
@@ -610,14 +610,20 @@ func (s *Store) FindHazards(ctx context.Context, f hazards.Filter) ([]*hazards.H
 	return out, total, nil
 }
 
-// countKeys are the group keys of CountHazards, as fixed SQL.
+// countKeys are the group keys of CountHazards, as fixed SQL. The unary + keeps SQLite
+// from grouping by walking an index of the key (hazards_category, hazards_department),
+// which would visit every hidden danger, rather than reading the few the filter selects
+// from hazards_pending.
 var countKeys = map[string]string{
-	hazards.ByCategory:   "category",
+	hazards.ByCategory:   "+category",
 	hazards.ByRegion:     "substr(region_code, 1, 6)",
-	hazards.ByDepartment: "department",
+	hazards.ByDepartment: "+department",
 }
 
-// CountHazards counts the hidden dangers the filter selects by group.
+// CountHazards counts the hidden dangers the filter selects by group. A filter on what
+// hazard_counts keeps (category, region, department, level, status, supervision, scope)
+// is answered from it and from the index of the hidden dangers not yet accepted
+// (hazards_pending), without reading every hidden danger; any other reads them all.
 func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) ([]hazards.Count, error) {
 	key, ok := countKeys[by]
 	if !ok {
@@ -627,12 +633,33 @@ func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) (
 	if err != nil {
 		return nil, err
 	}
-	day := today(f)
+	day := hazardToday(f)
 	days := f.DueWithinDays
 	if days <= 0 {
 		days = 7
 	}
-	q := `SELECT ` + key + ` AS k, count(*),
+	d0, d1 := day.Format(dateLayout), day.AddDate(0, 0, days).Format(dateLayout)
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, s.dbErr(err, "begin")
+	}
+	defer tx.Rollback()
+	out := []hazards.Count{}
+	read := func(q string, args []any, scan func(*sql.Rows) error) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return s.dbErr(err, "count hazards")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return s.dbErr(err, "count hazards")
+			}
+		}
+		return s.dbErr(rows.Err(), "count hazards")
+	}
+	if f.UnitID > 0 || f.Overdue || f.BBox != nil || f.Q != "" {
+		q := `SELECT ` + key + ` AS k, count(*),
     coalesce(sum(status = 'closed'), 0),
     coalesce(sum(status IN ('accepted', 'closed')), 0),
     coalesce(sum(status <> 'closed'), 0),
@@ -641,22 +668,55 @@ func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) (
     coalesce(sum(` + pendingStatuses + ` AND deadline >= ? AND deadline <= ?), 0),
     coalesce(sum(supervised AND status <> 'closed'), 0)
 FROM hazards` + where + ` GROUP BY k ORDER BY k`
-	d0 := day.Format(dateLayout)
-	all := append([]any{d0, d0, day.AddDate(0, 0, days).Format(dateLayout)}, args...)
-	rows, err := s.r.QueryContext(ctx, q, all...)
-	if err != nil {
-		return nil, s.dbErr(err, "count hazards")
+		err := read(q, append([]any{d0, d0, d1}, args...), func(rows *sql.Rows) error {
+			var c hazards.Count
+			err := rows.Scan(&c.Key, &c.Total, &c.Closed, &c.Accepted, &c.Open, &c.OpenMajor, &c.Overdue, &c.DueSoon, &c.Supervised)
+			out = append(out, c)
+			return err
+		})
+		return out, err
 	}
-	defer rows.Close()
-	out := []hazards.Count{}
-	for rows.Next() {
+	// The counts that do not depend on the day from hazard_counts, then overdue and due
+	// soon from hazards_pending, in one read transaction.
+	q := `SELECT ` + key + ` AS k, sum(n),
+    coalesce(sum(CASE WHEN status = 'closed' THEN n END), 0),
+    coalesce(sum(CASE WHEN status IN ('accepted', 'closed') THEN n END), 0),
+    coalesce(sum(CASE WHEN status <> 'closed' THEN n END), 0),
+    coalesce(sum(CASE WHEN status <> 'closed' AND level = 'major' THEN n END), 0),
+    coalesce(sum(CASE WHEN supervised AND status <> 'closed' THEN n END), 0)
+FROM hazard_counts` + where + ` GROUP BY k HAVING sum(n) > 0 ORDER BY k`
+	index := map[string]int{}
+	err = read(q, args, func(rows *sql.Rows) error {
 		var c hazards.Count
-		if err := rows.Scan(&c.Key, &c.Total, &c.Closed, &c.Accepted, &c.Open, &c.OpenMajor, &c.Overdue, &c.DueSoon, &c.Supervised); err != nil {
-			return nil, s.dbErr(err, "count hazards")
-		}
+		err := rows.Scan(&c.Key, &c.Total, &c.Closed, &c.Accepted, &c.Open, &c.OpenMajor, &c.Supervised)
+		index[c.Key] = len(out)
 		out = append(out, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, s.dbErr(rows.Err(), "count hazards")
+	pending := " WHERE " + pendingStatuses + " AND deadline <= ?"
+	if where != "" {
+		pending += " AND " + strings.TrimPrefix(where, " WHERE ")
+	}
+	q = `SELECT ` + key + ` AS k, coalesce(sum(deadline < ?), 0), coalesce(sum(deadline >= ?), 0)
+FROM hazards` + pending + ` GROUP BY k`
+	err = read(q, append([]any{d0, d0, d1}, args...), func(rows *sql.Rows) error {
+		var k string
+		var overdue, soon int
+		if err := rows.Scan(&k, &overdue, &soon); err != nil {
+			return err
+		}
+		if i, ok := index[k]; ok {
+			out[i].Overdue, out[i].DueSoon = overdue, soon
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // HazardEvents returns a hidden danger's history, oldest first.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -533,7 +534,10 @@ var countKeys = map[string]string{
 	hazards.ByDepartment: "department",
 }
 
-// CountHazards counts the hidden dangers the filter selects by group.
+// CountHazards counts the hidden dangers the filter selects by group. A filter on what
+// hazard_counts keeps (category, region, department, level, status, supervision, scope)
+// is answered from it and from the index of the hidden dangers not yet accepted
+// (hazards_pending), without reading every hidden danger; any other reads them all.
 func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) ([]hazards.Count, error) {
 	key, ok := countKeys[by]
 	if !ok {
@@ -550,7 +554,13 @@ func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) (
 	}
 	d0 := q.arg(day.Format(time.DateOnly))
 	d1 := q.arg(day.AddDate(0, 0, days).Format(time.DateOnly))
-	text := `SELECT ` + key + ` AS k, count(*),
+	scan := func(r pgx.Rows) (hazards.Count, error) {
+		var c hazards.Count
+		err := r.Scan(&c.Key, &c.Total, &c.Closed, &c.Accepted, &c.Open, &c.OpenMajor, &c.Overdue, &c.DueSoon, &c.Supervised)
+		return c, err
+	}
+	if f.UnitID > 0 || f.Overdue || f.BBox != nil || f.Q != "" {
+		text := `SELECT ` + key + ` AS k, count(*),
 	count(*) FILTER (WHERE status = 'closed'),
 	count(*) FILTER (WHERE status IN ('accepted', 'closed')),
 	count(*) FILTER (WHERE status <> 'closed'),
@@ -559,18 +569,34 @@ func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) (
 	count(*) FILTER (WHERE ` + pendingStatuses + ` AND deadline >= ` + d0 + `::date AND deadline <= ` + d1 + `::date),
 	count(*) FILTER (WHERE supervised AND status <> 'closed')
 FROM hazards` + q.sql() + ` GROUP BY k ORDER BY ` + key + ` COLLATE "C"`
-	out, err := queryAll(ctx, s, "count hazards", func(r pgx.Rows) (hazards.Count, error) {
-		var c hazards.Count
-		err := r.Scan(&c.Key, &c.Total, &c.Closed, &c.Accepted, &c.Open, &c.OpenMajor, &c.Overdue, &c.DueSoon, &c.Supervised)
-		return c, err
-	}, text, q.args...)
-	if err != nil {
-		return nil, err
+		out, err := queryAll(ctx, s, "count hazards", scan, text, q.args...)
+		if out == nil && err == nil {
+			out = []hazards.Count{}
+		}
+		return out, err
 	}
-	if out == nil {
+	// The counts that do not depend on the day, from hazard_counts; overdue and due soon
+	// from hazards_pending (deadline up to d1), joined by key.
+	where := q.sql()
+	pending := q.where[:len(q.where):len(q.where)]
+	pending = append(pending, pendingStatuses, "deadline <= "+d1+"::date")
+	text := `WITH c AS (SELECT ` + key + ` AS k, sum(n) AS total,
+	coalesce(sum(n) FILTER (WHERE status = 'closed'), 0) AS closed,
+	coalesce(sum(n) FILTER (WHERE status IN ('accepted', 'closed')), 0) AS accepted,
+	coalesce(sum(n) FILTER (WHERE status <> 'closed'), 0) AS open,
+	coalesce(sum(n) FILTER (WHERE status <> 'closed' AND level = 'major'), 0) AS open_major,
+	coalesce(sum(n) FILTER (WHERE supervised AND status <> 'closed'), 0) AS supervised
+FROM hazard_counts` + where + ` GROUP BY k HAVING sum(n) > 0),
+p AS (SELECT ` + key + ` AS k, count(*) FILTER (WHERE deadline < ` + d0 + `::date) AS overdue,
+	count(*) FILTER (WHERE deadline >= ` + d0 + `::date) AS due_soon
+FROM hazards WHERE ` + strings.Join(pending, " AND ") + ` GROUP BY k)
+SELECT c.k, c.total, c.closed, c.accepted, c.open, c.open_major, coalesce(p.overdue, 0), coalesce(p.due_soon, 0), c.supervised
+FROM c LEFT JOIN p ON p.k = c.k ORDER BY c.k COLLATE "C"`
+	out, err := queryAll(ctx, s, "count hazards", scan, text, q.args...)
+	if out == nil && err == nil {
 		out = []hazards.Count{}
 	}
-	return out, nil
+	return out, err
 }
 
 // HazardEvents returns a hidden danger's history, oldest first.

@@ -433,7 +433,6 @@ func testCountHazards(t *testing.T, open Opener) {
 	s := open(t)
 	hs := hazardStore(t, s)
 	f := newFindFixture(t, s)
-	_ = f
 	c := func(key string, total, closed, accepted, open, openMajor, overdue, soon, supervised int) hazards.Count {
 		return hazards.Count{Key: key, Total: total, Closed: closed, Accepted: accepted, Open: open, OpenMajor: openMajor,
 			Overdue: overdue, DueSoon: soon, Supervised: supervised}
@@ -468,6 +467,35 @@ func testCountHazards(t *testing.T, open Opener) {
 	}
 	_, err := hs.CountHazards(ctx(), hazards.Filter{}, "colour")
 	wantCode(t, err, riskmap.EINVALID)
+
+	// Filters a store may answer another way (one unit, overdue, a text, a box) agree.
+	for _, tc := range []struct {
+		f    hazards.Filter
+		want []hazards.Count
+	}{
+		{hazards.Filter{Today: hzToday, UnitID: f.gas.ID}, []hazards.Count{c("gas", 2, 0, 0, 2, 1, 1, 0, 1)}},
+		{hazards.Filter{Today: hzToday, Overdue: true}, []hazards.Count{c("gas", 1, 0, 0, 1, 1, 1, 0, 1), c("hazardous_chemicals", 1, 0, 0, 1, 0, 1, 0, 0)}},
+		{hazards.Filter{Today: hzToday, Q: "F-CHEM"}, []hazards.Count{c("hazardous_chemicals", 2, 0, 0, 2, 1, 1, 1, 0)}},
+	} {
+		got, err := hs.CountHazards(ctx(), tc.f, hazards.ByCategory)
+		must(t, err)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("CountHazards %+v: want %+v, got %+v", tc.f, tc.want, got)
+		}
+	}
+
+	// Counts follow every write: the overdue one is closed, the supervised one moves on.
+	f.overdue.Status = hazards.StatusClosed
+	_, err = hs.UpdateHazard(ctx(), f.overdue, nil, testDynamics, nil)
+	must(t, err)
+	f.supervised.Status, f.supervised.Supervision = hazards.StatusAccepted, nil
+	_, err = hs.UpdateHazard(ctx(), f.supervised, nil, testDynamics, nil)
+	must(t, err)
+	got, err := hs.CountHazards(ctx(), hazards.Filter{Today: hzToday}, hazards.ByCategory)
+	must(t, err)
+	if want := []hazards.Count{c("gas", 2, 0, 1, 2, 1, 0, 0, 0), c("hazardous_chemicals", 4, 2, 3, 2, 1, 0, 1, 0)}; !reflect.DeepEqual(got, want) {
+		t.Errorf("CountHazards after writes: want %+v, got %+v", want, got)
+	}
 }
 
 // testHazardDynamics checks that a hidden danger's writes keep its unit's dynamic grade.

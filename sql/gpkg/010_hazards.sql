@@ -45,15 +45,53 @@ CREATE TABLE hazards (
 CREATE INDEX hazards_unit ON hazards (unit_id, found_at, id) WHERE status <> 'closed';
 CREATE INDEX hazards_unit_all ON hazards (unit_id, id);
 CREATE INDEX hazards_status ON hazards (status, id);
--- Overdue and due soon: the hidden dangers not yet accepted, by deadline.
-CREATE INDEX hazards_deadline ON hazards (deadline, id) WHERE status IN ('registered', 'reported', 'rectifying');
+-- Overdue and due soon: the hidden dangers not yet accepted, by deadline, with what the
+-- supervision view groups and scopes them by, so that counting them reads the index only.
+CREATE INDEX hazards_pending ON hazards (deadline, status, category, region_code, department, level, supervised)
+    WHERE status IN ('registered', 'reported', 'rectifying');
 CREATE INDEX hazards_supervised ON hazards (id) WHERE supervised AND status <> 'closed';
 CREATE INDEX hazards_level ON hazards (level, id);
 CREATE INDEX hazards_department ON hazards (department, id);
 CREATE INDEX hazards_region_code ON hazards (region_code);
 CREATE INDEX hazards_category ON hazards (category, id);
--- CountHazards reads only these columns: a covering index for the whole city.
-CREATE INDEX hazards_counts ON hazards (category, region_code, department, status, level, deadline, supervised);
+
+-- How many hidden dangers there are of each category, region, department, level, status
+-- and supervision: the whole city's statistics read these few rows instead of every
+-- hidden danger. Kept by the triggers below, whoever writes the file; what depends on the
+-- day (overdue, due soon) is counted from hazards_pending.
+CREATE TABLE hazard_counts (
+    category    TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    department  TEXT NOT NULL,
+    level       TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    supervised  BOOLEAN NOT NULL,
+    n           INTEGER NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (category, region_code, department, level, status, supervised)
+);
+CREATE TRIGGER hazard_counts_insert AFTER INSERT ON hazards
+BEGIN
+    INSERT INTO hazard_counts (category, region_code, department, level, status, supervised, n)
+    VALUES (NEW.category, NEW.region_code, NEW.department, NEW.level, NEW.status, NEW.supervised, 1)
+    ON CONFLICT (category, region_code, department, level, status, supervised) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER hazard_counts_delete AFTER DELETE ON hazards
+BEGIN
+    UPDATE hazard_counts SET n = n - 1
+    WHERE category = OLD.category AND region_code = OLD.region_code AND department = OLD.department
+        AND level = OLD.level AND status = OLD.status AND supervised = OLD.supervised;
+END;
+CREATE TRIGGER hazard_counts_update AFTER UPDATE OF category, region_code, department, level, status, supervised ON hazards
+WHEN OLD.category IS NOT NEW.category OR OLD.region_code IS NOT NEW.region_code OR OLD.department IS NOT NEW.department
+    OR OLD.level IS NOT NEW.level OR OLD.status IS NOT NEW.status OR OLD.supervised IS NOT NEW.supervised
+BEGIN
+    UPDATE hazard_counts SET n = n - 1
+    WHERE category = OLD.category AND region_code = OLD.region_code AND department = OLD.department
+        AND level = OLD.level AND status = OLD.status AND supervised = OLD.supervised;
+    INSERT INTO hazard_counts (category, region_code, department, level, status, supervised, n)
+    VALUES (NEW.category, NEW.region_code, NEW.department, NEW.level, NEW.status, NEW.supervised, 1)
+    ON CONFLICT (category, region_code, department, level, status, supervised) DO UPDATE SET n = n + 1;
+END;
 
 INSERT INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) VALUES
     ('hazards', 'features', 'hazards', '隐患 (hidden dangers) of the risk units and their closed loop', 4326);

@@ -46,8 +46,11 @@ CREATE TABLE hazards (
 CREATE INDEX hazards_unit ON hazards (unit_id, found_at, id) WHERE status <> 'closed';
 CREATE INDEX hazards_unit_all ON hazards (unit_id, id);
 CREATE INDEX hazards_status ON hazards (status, id);
--- Overdue and due soon: the open hidden dangers not yet accepted, by deadline.
-CREATE INDEX hazards_deadline ON hazards (deadline, id) WHERE status IN ('registered', 'reported', 'rectifying');
+-- Overdue and due soon: the hidden dangers not yet accepted, by deadline, with what the
+-- supervision view groups and scopes them by, so that counting them reads the index only.
+CREATE INDEX hazards_pending ON hazards (deadline)
+    INCLUDE (id, status, category, region_code, department, level, supervised)
+    WHERE status IN ('registered', 'reported', 'rectifying');
 CREATE INDEX hazards_supervised ON hazards (id) WHERE supervised AND status <> 'closed';
 CREATE INDEX hazards_level ON hazards (level, id);
 CREATE INDEX hazards_department ON hazards (department, id);
@@ -55,8 +58,64 @@ CREATE INDEX hazards_department ON hazards (department, id);
 CREATE INDEX hazards_region_code ON hazards (region_code text_pattern_ops);
 CREATE INDEX hazards_category ON hazards (category, id);
 CREATE INDEX hazards_geom ON hazards USING gist (geom);
--- CountHazards reads only these columns: an index-only scan for the whole city.
-CREATE INDEX hazards_counts ON hazards (category, region_code, department, status, level, deadline, supervised);
+
+-- How many hidden dangers there are of each category, region, department, level, status
+-- and supervision: the whole city's statistics read these few rows instead of every
+-- hidden danger. Kept by the triggers below in the transaction of every write of hazards;
+-- what depends on the day (overdue, due soon) is counted from hazards_pending.
+CREATE TABLE hazard_counts (
+    category    text NOT NULL,
+    region_code text NOT NULL,
+    department  text NOT NULL,
+    level       text NOT NULL,
+    status      text NOT NULL,
+    supervised  boolean NOT NULL,
+    n           bigint NOT NULL CHECK (n >= 0),
+    PRIMARY KEY (category, region_code, department, level, status, supervised)
+);
+
+-- hazard_counts_add adds d to the count of a key.
+CREATE FUNCTION hazard_counts_add(c text, r text, dep text, l text, st text, sup boolean, d integer)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO hazard_counts AS hc (category, region_code, department, level, status, supervised, n)
+    VALUES (c, r, dep, l, st, sup, greatest(d, 0))
+    ON CONFLICT (category, region_code, department, level, status, supervised)
+    DO UPDATE SET n = hc.n + d;
+$$;
+
+-- An update moves a hidden danger from one key to another; the two rows are always
+-- locked in key order, so that two writes moving the other way cannot deadlock.
+CREATE FUNCTION hazard_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM hazard_counts_add(NEW.category, NEW.region_code, NEW.department, NEW.level, NEW.status, NEW.supervised, 1);
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM hazard_counts_add(OLD.category, OLD.region_code, OLD.department, OLD.level, OLD.status, OLD.supervised, -1);
+    ELSIF (OLD.category, OLD.region_code, OLD.department, OLD.level, OLD.status, OLD.supervised)
+        < (NEW.category, NEW.region_code, NEW.department, NEW.level, NEW.status, NEW.supervised) THEN
+        PERFORM hazard_counts_add(OLD.category, OLD.region_code, OLD.department, OLD.level, OLD.status, OLD.supervised, -1);
+        PERFORM hazard_counts_add(NEW.category, NEW.region_code, NEW.department, NEW.level, NEW.status, NEW.supervised, 1);
+    ELSE
+        PERFORM hazard_counts_add(NEW.category, NEW.region_code, NEW.department, NEW.level, NEW.status, NEW.supervised, 1);
+        PERFORM hazard_counts_add(OLD.category, OLD.region_code, OLD.department, OLD.level, OLD.status, OLD.supervised, -1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER hazard_counts_insert_delete AFTER INSERT OR DELETE ON hazards
+    FOR EACH ROW EXECUTE FUNCTION hazard_counts_apply();
+CREATE TRIGGER hazard_counts_update AFTER UPDATE ON hazards
+    FOR EACH ROW WHEN ((OLD.category, OLD.region_code, OLD.department, OLD.level, OLD.status, OLD.supervised)
+        IS DISTINCT FROM (NEW.category, NEW.region_code, NEW.department, NEW.level, NEW.status, NEW.supervised))
+    EXECUTE FUNCTION hazard_counts_apply();
+CREATE FUNCTION hazard_counts_clear() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM hazard_counts;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER hazard_counts_truncate AFTER TRUNCATE ON hazards
+    FOR EACH STATEMENT EXECUTE FUNCTION hazard_counts_clear();
 
 -- A hidden danger's history: every transition, edit, extension, supervision and photo,
 -- with who, when and a note. Append-only, as the audit log.
