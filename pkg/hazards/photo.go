@@ -43,7 +43,7 @@ func CleanPhoto(data []byte) (out []byte, contentType string, width, height int,
 		return nil, "", 0, 0, riskmap.Errorf(riskmap.EINVALID, "照片无法读取：文件损坏或不是 JPEG/PNG 图片")
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
-		return nil, "", 0, 0, riskmap.Errorf(riskmap.EINVALID, "照片像素过多：上限 %d 万像素", MaxPhotoPixels/10000)
+		return nil, "", 0, 0, riskmap.Errorf(riskmap.EINVALID, "照片像素过多：上限 %d 百万像素", MaxPhotoPixels/1000000)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {

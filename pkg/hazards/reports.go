@@ -149,14 +149,20 @@ const TooManyReportsMessage = "举报过于频繁，请 %d 分钟后再试"
 // Minutes is the wait in whole minutes, at least 1.
 func (e *TooManyReports) Minutes() int { return max(1, int(math.Ceil(e.Wait.Minutes()))) }
 
-// Submit receives a citizen's report from client (its address): it throttles the client,
+// Admit counts a report of client (its address) if the limits allow it; otherwise it is
+// *TooManyReports. Every Submit follows an Admit, which comes before the report is read.
+func (s *Service) Admit(client string) error {
+	if ok, wait := s.limiter().Allow(client, s.now()); !ok {
+		return &TooManyReports{Wait: wait}
+	}
+	return nil
+}
+
+// Submit receives a citizen's report from client (its address), once Admit let it in: it
 // checks the report, cleans its photo (nil: none), finds its region and department and
 // stores it with a new tracking number.
 func (s *Service) Submit(ctx context.Context, client string, in *ReportInput, photo []byte, rec Recorder) (*Report, error) {
 	now := s.now()
-	if ok, wait := s.limiter().Allow(client, now); !ok {
-		return nil, &TooManyReports{Wait: wait}
-	}
 	region := ""
 	if validLonLat(in.Lon, in.Lat) && s.Locate != nil {
 		region = s.Locate(orb.Point{in.Lon, in.Lat})

@@ -64,9 +64,12 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// Today is the day overdue and due-soon count from (UTC date).
+// chinaTime is China Standard Time: a deadline is a day in China.
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// Today is the day overdue and due-soon count from: today's date in China, as midnight UTC.
 func (s *Service) Today() time.Time {
-	y, m, d := s.now().Date()
+	y, m, d := s.now().In(chinaTime).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
@@ -338,4 +341,18 @@ func (s *Service) write(ctx context.Context, before, h *Hazard, evs []*Event, re
 		return s.stale(before, before.Version)
 	}
 	return s.applied(u, err)
+}
+
+// Reindex brings the unit of hidden danger id, as stored, into the index: after a write
+// whose answer was lost (an Idempotency-Key's replay).
+func (s *Service) Reindex(ctx context.Context, id int64) error {
+	h, err := s.Store.GetHazard(ctx, id)
+	if err != nil {
+		return nil // nothing to bring
+	}
+	u, err := s.Units.GetUnit(ctx, h.UnitID)
+	if err != nil {
+		return nil
+	}
+	return s.applied(u, nil)
 }

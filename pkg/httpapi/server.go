@@ -28,6 +28,7 @@ import (
 	"riskmap/pkg/accounts"
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
+	"riskmap/pkg/hazards"
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
@@ -85,6 +86,9 @@ type Config struct {
 	PublicURL string
 	// Now is the clock (tests may set it); nil is time.Now.
 	Now func() time.Time
+	// Hazards is the service of hidden dangers and public reports; nil serves none of their
+	// routes.
+	Hazards *hazards.Service
 }
 
 // Index is what the server needs of the spatial index (*spatialindex.Index, wired by
@@ -254,6 +258,9 @@ func New(cfg Config) *Server {
 	s.basemapRoutes()
 	s.ogcRoutes()
 	s.adminRoutes()
+	if cfg.Hazards != nil {
+		s.hazardRoutes()
+	}
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
