@@ -359,7 +359,7 @@ var english = map[string]string{
 	"没有编号为 %s 的隐患":                  "there is no hidden danger %s",
 	"没有这个风险单元":                      "there is no such risk unit",
 	"照片为空":                          "the photo is empty",
-	"照片像素过多：上限 %d 万像素":              "the photo has too many pixels: at most %d0 thousand",
+	"照片像素过多：上限 %d 百万像素":             "the photo has too many pixels: at most %d megapixels",
 	"照片无法读取：文件损坏或不是 JPEG/PNG 图片":    "the photo cannot be read: the file is damaged or not a JPEG/PNG image",
 	"照片过大：上限 %d MB":                 "the photo is too large: at most %d MB",
 	"照片须为 JPEG 或 PNG 图片（按文件内容判断）":   "the photo must be a JPEG or PNG image (judged by its content)",
