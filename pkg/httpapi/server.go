@@ -196,6 +196,18 @@ func New(cfg Config) *Server {
 		units.Index = cfg.Index
 		cfg.Units = &units
 	}
+	if cfg.Hazards != nil {
+		// A hazard write brings the unit it changed into the index the unit writes go to,
+		// and counts days by the server's clock.
+		hz := *cfg.Hazards
+		if hz.Index == nil && cfg.Units != nil {
+			hz.Index = cfg.Units
+		}
+		if hz.Now == nil {
+			hz.Now = cfg.Now
+		}
+		cfg.Hazards = &hz
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
