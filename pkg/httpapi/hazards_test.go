@@ -134,7 +134,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 	}
 	code := h["code"].(string)
 	props := e.unitProps(t, u)
-	if (props["grade"] != "red" || !strings.Contains(fmt.Sprint(props["dynamic_explanation"]), code)) {
+	if props["grade"] != "red" || !strings.Contains(fmt.Sprint(props["dynamic_explanation"]), code) {
 		t.Errorf("an open major hidden danger makes the unit red and says why: grade %v, %v", props["grade"], props["dynamic_explanation"])
 	}
 	// The unit is red on the map at once: the list (the index) says so.
