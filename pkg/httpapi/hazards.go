@@ -443,19 +443,10 @@ func (w *hazardWrite) recorder() hazards.Recorder {
 		r := &riskmap.WriteRecords{Audit: w.s.auditEntry(w.c, w.a, w.status)}
 		if w.idem != nil && ch.After != nil {
 			b, _ := json.Marshal(w.s.viewHazard(ch.After, userOf(w.c), today))
-			r.Response = w.idem.answer(w.status, "application/json", hazardLocation(ch.After.ID), etag(ch.After.Version+w.versionStep()), b, w.s.now())
+			r.Response = w.idem.answer(w.status, "application/json", hazardLocation(ch.After.ID), etag(ch.After.Version), b, w.s.now())
 		}
 		return r, nil
 	}
-}
-
-// versionStep is how much the store adds to the version it was given: an update's
-// recorder sees the hidden danger before the store increments it.
-func (w *hazardWrite) versionStep() int64 {
-	if w.id > 0 {
-		return 1
-	}
-	return 0
 }
 
 // answer sends the hidden danger written.
