@@ -432,7 +432,7 @@ func beijingTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.In(chinaTime).Format("2006-01-02 15:04")
+	return t.In(beijing).Format("2006-01-02 15:04")
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
