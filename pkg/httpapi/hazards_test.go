@@ -256,9 +256,9 @@ func (e *env) testHazardAccess(t *testing.T) {
 	hc, cc := h["code"].(string), c["code"].(string)
 
 	// Each department sees its own, by every path; the admin sees both.
-	for _, tc := range []struct{ who, own, other, otherID, otherUnit string }{
-		{"zjj", cc, hc, idOf(h), hu},
-		{"yjj", hc, cc, idOf(c), cu},
+	for _, tc := range []struct{ who, category, own, other, otherID, otherUnit string }{
+		{"zjj", "construction", cc, hc, idOf(h), hu},
+		{"yjj", "hazardous_chemicals", hc, cc, idOf(c), cu},
 	} {
 		t.Run(tc.who, func(t *testing.T) {
 			e.t = t
@@ -281,9 +281,14 @@ func (e *env) testHazardAccess(t *testing.T) {
 			if sv["overdue"].(float64) != 1 || sv["supervised"].(float64) != 1 {
 				t.Errorf("supervision counts only its own: %v", sv)
 			}
-			st := e.do("GET", "/api/v1/hazards/stats?by=category", "", as...).json(t)["total"].(map[string]any)
-			if st["total"].(float64) != 1 || st["open_major"].(float64) != 1 {
-				t.Errorf("statistics count only its own: %v", st)
+			st := e.do("GET", "/api/v1/hazards/stats?by=category", "", as...).json(t)
+			for _, it := range st["items"].([]any) {
+				if k := it.(map[string]any)["key"]; k != tc.category {
+					t.Errorf("statistics count another department's category %v", k)
+				}
+			}
+			if n := st["total"].(map[string]any)["open_major"].(float64); n != 1 {
+				t.Errorf("statistics count its own open major one: %v", n)
 			}
 			for _, path := range []string{"/api/v1/hazards/" + tc.otherID, "/api/v1/hazards/" + tc.otherID + "/history",
 				"/api/v1/hazards/" + tc.otherID + "/photos"} {
