@@ -50,12 +50,12 @@ func (s *Server) hazardRoutes() {
 	const pub = "/public/api/v1"
 	s.route(http.MethodPost, pub+"/reports", anyone, s.submitReport)
 	s.route(http.MethodGet, pub+"/reports/:tracking", anyone, s.trackReport)
-	upload := bodyRule{types: []string{"multipart/form-data"}, maxBytes: hazards.MaxPhotoBytes + 64<<10,
+	// JSON passes the door too, so that a caller without the right is told so (401, 403)
+	// before what it sent is judged; the handler then asks for a form.
+	upload := bodyRule{types: []string{"multipart/form-data", "application/json"}, maxBytes: hazards.MaxPhotoBytes + 64<<10,
 		read: 2 * time.Minute, write: s.cfg.Timeouts.Write}
 	s.bodyRules["POST "+api+"/hazards/:id/photos"] = upload
-	report := upload
-	report.types = []string{"multipart/form-data", "application/json"}
-	s.bodyRules["POST "+pub+"/reports"] = report
+	s.bodyRules["POST "+pub+"/reports"] = upload
 }
 
 // hz is the hidden dangers service.
