@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -864,7 +865,7 @@ type unitSummary struct {
 	Grade         riskmap.Grade `json:"grade"`
 	GradeLabel    string        `json:"grade_label"`
 	NextReviewDue string        `json:"next_review_due,omitempty"`
-	IdentifiedAt  string        `json:"identified_at,omitempty"`
+	ReidentifyDue string        `json:"reidentify_due,omitempty"`
 	OverdueDays   int           `json:"overdue_days"`
 }
 
@@ -919,11 +920,11 @@ func (s *Server) reviewsOverdue(c echo.Context, today time.Time) (reviews []unit
 				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label(), OverdueDays: int(day - f.ReviewDue),
 				NextReviewDue: time.Unix(int64(f.ReviewDue-1)*86400, 0).UTC().Format(time.DateOnly)})
 		}
-		if id, ok := reidentifyDue(f); ok && riskmap.DayNumber(id.AddDate(riskmap.ReidentifyYears, 0, 0)) < day {
+		if due, ok := reidentifyDue(f); ok && riskmap.DayNumber(due) < day {
 			nReid++
 			reid = append(reid, unitSummary{ID: f.ID, Code: f.Code, Name: f.Name, Category: f.Category, RegionCode: f.RegionCode,
-				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label(), IdentifiedAt: dateOnly(id),
-				OverdueDays: int(day - riskmap.DayNumber(id.AddDate(riskmap.ReidentifyYears, 0, 0)))})
+				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label(), ReidentifyDue: dateOnly(due),
+				OverdueDays: int(day - riskmap.DayNumber(due))})
 		}
 		return true
 	})
@@ -947,8 +948,17 @@ func sortUnits(list []unitSummary) {
 	})
 }
 
-// reidentifyDue is the date of a unit's last full identification (全面辨识), if the index
-// keeps it.
+// reidentifyKey starts the unit Feature's reidentify_due property.
+var reidentifyKey = []byte(`"reidentify_due":"`)
+
+// reidentifyDue is when a unit's next full identification (全面辨识) is due, as its
+// Feature says; false when it has no identification date. (The index keeps no such fact
+// apart from the Feature.)
 func reidentifyDue(f *spatialindex.Feature) (time.Time, bool) {
-	return time.Time{}, false
+	i := bytes.Index(f.JSON, reidentifyKey)
+	if i < 0 || len(f.JSON) < i+len(reidentifyKey)+10 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.DateOnly, string(f.JSON[i+len(reidentifyKey):i+len(reidentifyKey)+10]))
+	return t, err == nil
 }
