@@ -955,7 +955,7 @@ var reidentifyKey = []byte(`"reidentify_due":"`)
 // Feature says; false when it has no identification date. (The index keeps no such fact
 // apart from the Feature.)
 func reidentifyDue(f *spatialindex.Feature) (time.Time, bool) {
-	i := bytes.Index(f.JSON, reidentifyKey)
+	i := bytes.LastIndex(f.JSON, reidentifyKey) // near the end: found at once
 	if i < 0 || len(f.JSON) < i+len(reidentifyKey)+10 {
 		return time.Time{}, false
 	}
