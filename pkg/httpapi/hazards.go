@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -909,43 +910,58 @@ func (s *Server) reviewsOverdue(c echo.Context, today time.Time) (reviews []unit
 	}
 	scope := scoped(c)
 	day := riskmap.DayNumber(today)
-	reviews, reid = []unitSummary{}, []unitSummary{}
+	// One walk over the index, keeping only (days overdue, id) of each: the 200 most overdue
+	// are summarized afterwards.
+	var revs, reids []overdueUnit
 	snap.Ascend(0, func(f *spatialindex.Feature) bool {
 		if scope != nil && !scope.InScope(f.Category, f.RegionCode) {
 			return true
 		}
 		if f.ReviewDue > 0 && f.ReviewDue < day {
-			nReviews++
-			reviews = append(reviews, unitSummary{ID: f.ID, Code: f.Code, Name: f.Name, Category: f.Category, RegionCode: f.RegionCode,
-				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label(), OverdueDays: int(day - f.ReviewDue),
-				NextReviewDue: time.Unix(int64(f.ReviewDue-1)*86400, 0).UTC().Format(time.DateOnly)})
+			revs = append(revs, overdueUnit{days: day - f.ReviewDue, id: f.ID})
 		}
-		if due, ok := reidentifyDue(f); ok && riskmap.DayNumber(due) < day {
-			nReid++
-			reid = append(reid, unitSummary{ID: f.ID, Code: f.Code, Name: f.Name, Category: f.Category, RegionCode: f.RegionCode,
-				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label(), ReidentifyDue: dateOnly(due),
-				OverdueDays: int(day - riskmap.DayNumber(due))})
+		if due := reidentifyDay(f); due > 0 && due < day {
+			reids = append(reids, overdueUnit{days: day - due, id: f.ID})
 		}
 		return true
 	})
-	mostOverdue := func(list []unitSummary) []unitSummary {
-		sortUnits(list)
-		if len(list) > hazards.MaxSupervisionItems {
-			list = list[:hazards.MaxSupervisionItems]
+	summarize := func(list []overdueUnit, reidentify bool) []unitSummary {
+		slices.SortFunc(list, func(a, b overdueUnit) int {
+			if a.days != b.days {
+				return int(b.days - a.days)
+			}
+			return cmp.Compare(a.id, b.id)
+		})
+		out := make([]unitSummary, 0, min(len(list), hazards.MaxSupervisionItems))
+		for _, o := range list[:min(len(list), hazards.MaxSupervisionItems)] {
+			f, ok := snap.Get(o.id)
+			if !ok {
+				continue
+			}
+			u := unitSummary{ID: f.ID, Code: f.Code, Name: f.Name, Category: f.Category, RegionCode: f.RegionCode,
+				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label(), OverdueDays: int(o.days)}
+			due := dayDate(day - o.days)
+			if reidentify {
+				u.ReidentifyDue = due
+			} else {
+				u.NextReviewDue = due
+			}
+			out = append(out, u)
 		}
-		return list
+		return out
 	}
-	return mostOverdue(reviews), nReviews, mostOverdue(reid), nReid, nil
+	return summarize(revs, false), len(revs), summarize(reids, true), len(reids), nil
 }
 
-// sortUnits puts the most overdue first, then by id.
-func sortUnits(list []unitSummary) {
-	slices.SortStableFunc(list, func(a, b unitSummary) int {
-		if a.OverdueDays != b.OverdueDays {
-			return b.OverdueDays - a.OverdueDays
-		}
-		return int(a.ID - b.ID)
-	})
+// overdueUnit is a unit past a due date by days.
+type overdueUnit struct {
+	days int32
+	id   int64
+}
+
+// dayDate is a riskmap.DayNumber as a date.
+func dayDate(d int32) string {
+	return time.Unix(int64(d-1)*86400, 0).UTC().Format(time.DateOnly)
 }
 
 // reidentifyKey starts the unit Feature's reidentify_due property.
@@ -954,11 +970,14 @@ var reidentifyKey = []byte(`"reidentify_due":"`)
 // reidentifyDue is when a unit's next full identification (全面辨识) is due, as its
 // Feature says; false when it has no identification date. (The index keeps no such fact
 // apart from the Feature.)
-func reidentifyDue(f *spatialindex.Feature) (time.Time, bool) {
+func reidentifyDay(f *spatialindex.Feature) int32 {
 	i := bytes.LastIndex(f.JSON, reidentifyKey) // near the end: found at once
 	if i < 0 || len(f.JSON) < i+len(reidentifyKey)+10 {
-		return time.Time{}, false
+		return 0
 	}
 	t, err := time.Parse(time.DateOnly, string(f.JSON[i+len(reidentifyKey):i+len(reidentifyKey)+10]))
-	return t, err == nil
+	if err != nil {
+		return 0
+	}
+	return riskmap.DayNumber(t)
 }
