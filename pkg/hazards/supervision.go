@@ -2,6 +2,7 @@ package hazards
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"riskmap/pkg/riskmap"
@@ -39,27 +40,49 @@ func (s *Service) Stats(ctx context.Context, by *riskmap.User, f Filter, group s
 	return s.Store.CountHazards(ctx, f, group)
 }
 
-// SupervisionView assembles the supervision view's hidden dangers for a user.
+// SupervisionView assembles the supervision view's hidden dangers for a user: its five
+// store reads run side by side.
 func (s *Service) SupervisionView(ctx context.Context, by *riskmap.User) (*Board, error) {
 	today := s.Today()
 	scope := scopeOf(by)
 	v := &Board{Today: today}
-	var err error
-	if v.Overdue, v.OverdueCount, err = s.Store.FindHazards(ctx, Filter{Overdue: true, Today: today, Scope: scope, Limit: MaxSupervisionItems}); err != nil {
-		return nil, err
-	}
-	if v.DueSoon, v.DueSoonCount, err = s.Store.FindHazards(ctx, Filter{DueWithinDays: DueSoonDays, Today: today, Scope: scope, Limit: MaxSupervisionItems}); err != nil {
-		return nil, err
-	}
-	if v.Supervised, v.Sup, err = s.Store.FindHazards(ctx, Filter{Supervised: true, Open: true, Levels: []Level{LevelMajor}, Today: today, Scope: scope, Limit: MaxSupervisionItems}); err != nil {
-		return nil, err
-	}
 	f := Filter{Today: today, Scope: scope, DueWithinDays: DueSoonDays}
-	if v.ByDepartment, err = s.Store.CountHazards(ctx, f, ByDepartment); err != nil {
-		return nil, err
+	reads := []func() error{
+		func() (err error) {
+			v.Overdue, v.OverdueCount, err = s.Store.FindHazards(ctx, Filter{Overdue: true, Today: today, Scope: scope, Limit: MaxSupervisionItems})
+			return err
+		},
+		func() (err error) {
+			v.DueSoon, v.DueSoonCount, err = s.Store.FindHazards(ctx, Filter{DueWithinDays: DueSoonDays, Today: today, Scope: scope, Limit: MaxSupervisionItems})
+			return err
+		},
+		func() (err error) {
+			v.Supervised, v.Sup, err = s.Store.FindHazards(ctx, Filter{Supervised: true, Open: true, Levels: []Level{LevelMajor}, Today: today, Scope: scope, Limit: MaxSupervisionItems})
+			return err
+		},
+		func() (err error) {
+			v.ByDepartment, err = s.Store.CountHazards(ctx, f, ByDepartment)
+			return err
+		},
+		func() (err error) {
+			v.ByRegion, err = s.Store.CountHazards(ctx, f, ByRegion)
+			return err
+		},
 	}
-	if v.ByRegion, err = s.Store.CountHazards(ctx, f, ByRegion); err != nil {
-		return nil, err
+	errs := make([]error, len(reads))
+	var wg sync.WaitGroup
+	for i, read := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = read()
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }

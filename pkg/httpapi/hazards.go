@@ -912,28 +912,23 @@ func (s *Server) reviewsOverdue(c echo.Context, today time.Time) (reviews []unit
 	day := riskmap.DayNumber(today)
 	// One walk over the index, keeping only (days overdue, id) of each: the 200 most overdue
 	// are summarized afterwards.
-	var revs, reids []overdueUnit
+	revs, reids := &mostOverdue{}, &mostOverdue{}
 	snap.Ascend(0, func(f *spatialindex.Feature) bool {
 		if scope != nil && !scope.InScope(f.Category, f.RegionCode) {
 			return true
 		}
 		if f.ReviewDue > 0 && f.ReviewDue < day {
-			revs = append(revs, overdueUnit{days: day - f.ReviewDue, id: f.ID})
+			revs.add(overdueUnit{days: day - f.ReviewDue, id: f.ID})
 		}
 		if due := reidentifyDay(f); due > 0 && due < day {
-			reids = append(reids, overdueUnit{days: day - due, id: f.ID})
+			reids.add(overdueUnit{days: day - due, id: f.ID})
 		}
 		return true
 	})
-	summarize := func(list []overdueUnit, reidentify bool) []unitSummary {
-		slices.SortFunc(list, func(a, b overdueUnit) int {
-			if a.days != b.days {
-				return int(b.days - a.days)
-			}
-			return cmp.Compare(a.id, b.id)
-		})
-		out := make([]unitSummary, 0, min(len(list), hazards.MaxSupervisionItems))
-		for _, o := range list[:min(len(list), hazards.MaxSupervisionItems)] {
+	summarize := func(m *mostOverdue, reidentify bool) []unitSummary {
+		list := m.sorted()
+		out := make([]unitSummary, 0, len(list))
+		for _, o := range list {
 			f, ok := snap.Get(o.id)
 			if !ok {
 				continue
@@ -950,13 +945,73 @@ func (s *Server) reviewsOverdue(c echo.Context, today time.Time) (reviews []unit
 		}
 		return out
 	}
-	return summarize(revs, false), len(revs), summarize(reids, true), len(reids), nil
+	return summarize(revs, false), revs.n, summarize(reids, true), reids.n, nil
 }
 
 // overdueUnit is a unit past a due date by days.
 type overdueUnit struct {
 	days int32
 	id   int64
+}
+
+// before orders the most overdue first, then by id.
+func (a overdueUnit) before(b overdueUnit) bool {
+	return a.days > b.days || (a.days == b.days && a.id < b.id)
+}
+
+// mostOverdue keeps the hazards.MaxSupervisionItems most overdue units of those added (a
+// heap whose root is the least overdue kept) and counts them all.
+type mostOverdue struct {
+	n    int
+	heap []overdueUnit
+}
+
+func (m *mostOverdue) add(o overdueUnit) {
+	m.n++
+	h := m.heap
+	if len(h) < hazards.MaxSupervisionItems {
+		h = append(h, o)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !h[p].before(h[i]) {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		m.heap = h
+		return
+	}
+	if !o.before(h[0]) {
+		return
+	}
+	h[0] = o
+	for i := 0; ; {
+		l, r, least := 2*i+1, 2*i+2, i
+		if l < len(h) && h[least].before(h[l]) {
+			least = l
+		}
+		if r < len(h) && h[least].before(h[r]) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
+	}
+}
+
+// sorted is what is kept, most overdue first.
+func (m *mostOverdue) sorted() []overdueUnit {
+	out := slices.Clone(m.heap)
+	slices.SortFunc(out, func(a, b overdueUnit) int {
+		if a.days != b.days {
+			return int(b.days - a.days)
+		}
+		return cmp.Compare(a.id, b.id)
+	})
+	return out
 }
 
 // dayDate is a riskmap.DayNumber as a date.
