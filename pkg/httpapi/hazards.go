@@ -873,7 +873,20 @@ type unitSummary struct {
 // supervision answers GET /api/v1/supervision: the 督办 view of the caller's scope.
 func (s *Server) supervision(c echo.Context) error {
 	u := userOf(c)
+	// The units' part walks the index while the store answers the hidden dangers' part.
+	type unitsPart struct {
+		reviews, reid  []unitSummary
+		nReview, nReid int
+		err            error
+	}
+	part := make(chan unitsPart, 1)
+	go func() {
+		var p unitsPart
+		p.reviews, p.nReview, p.reid, p.nReid, p.err = s.reviewsOverdue(c, s.hz().Today())
+		part <- p
+	}()
 	b, err := s.hz().SupervisionView(c.Request().Context(), u)
+	up := <-part
 	if err != nil {
 		return err
 	}
@@ -884,10 +897,10 @@ func (s *Server) supervision(c echo.Context) error {
 		}
 		return out
 	}
-	reviews, reviewCount, reid, reidCount, err := s.reviewsOverdue(c, b.Today)
-	if err != nil {
-		return err
+	if up.err != nil {
+		return up.err
 	}
+	reviews, reviewCount, reid, reidCount := up.reviews, up.nReview, up.reid, up.nReid
 	dept, _ := s.statsRows(hazards.ByDepartment, b.ByDepartment)
 	region, _ := s.statsRows(hazards.ByRegion, b.ByRegion)
 	c.Response().Header().Set("Cache-Control", "private, no-cache")
