@@ -2,6 +2,7 @@ package hazards
 
 import (
 	"context"
+	"errors"
 
 	"riskmap/pkg/riskmap"
 )
@@ -99,6 +100,10 @@ func (s *Service) Photo(ctx context.Context, by *riskmap.User, id int64) (*Photo
 		_, err = s.GetReport(ctx, by, p.OwnerID)
 	default:
 		return nil, notFound
+	}
+	var hidden *Hidden
+	if errors.As(err, &hidden) {
+		return nil, &Hidden{notFound}
 	}
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
 		return nil, notFound

@@ -271,7 +271,7 @@ func (s *Service) GetReport(ctx context.Context, by *riskmap.User, id int64) (*R
 		return nil, err
 	}
 	if !riskmap.CanReadInternal(by, r.Category, r.RegionCode) {
-		return nil, reportNotFound(id)
+		return nil, &Hidden{reportNotFound(id)}
 	}
 	return r, nil
 }

@@ -97,8 +97,16 @@ func hazardNotFound(id int64) error {
 	return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的隐患", id)
 }
 
+// Hidden is the not-found answer about an object that exists outside the user's scope:
+// the same answer as for one that does not exist, which the HTTP layer counts as a refusal
+// (the audit log's hiding 404).
+type Hidden struct{ Err error }
+
+func (h *Hidden) Error() string { return h.Err.Error() }
+func (h *Hidden) Unwrap() error { return h.Err }
+
 // Get returns a hidden danger the user may read; one outside its scope is not found, as
-// one that does not exist.
+// one that does not exist (*Hidden).
 func (s *Service) Get(ctx context.Context, by *riskmap.User, id int64) (*Hazard, error) {
 	h, err := s.Store.GetHazard(ctx, id)
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
@@ -108,7 +116,7 @@ func (s *Service) Get(ctx context.Context, by *riskmap.User, id int64) (*Hazard,
 		return nil, err
 	}
 	if !riskmap.CanReadInternal(by, h.Category, h.RegionCode) {
-		return nil, hazardNotFound(id)
+		return nil, &Hidden{hazardNotFound(id)}
 	}
 	return h, nil
 }

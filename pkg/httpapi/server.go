@@ -389,6 +389,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	auditOf(c).err = err
+	if hidden := (*hazards.Hidden)(nil); errors.As(err, &hidden) {
+		auditOf(c).denied = true // a hiding 404: a refusal, as checkRead's
+	}
 	lang := langOf(c)
 	h := c.Response().Header()
 	h.Add("Vary", "Accept-Language")
