@@ -41,12 +41,13 @@ func (s *Service) Stats(ctx context.Context, by *riskmap.User, f Filter, group s
 }
 
 // SupervisionView assembles the supervision view's hidden dangers for a user: its five
-// store reads run side by side.
+// store reads run side by side. The counts by department and region are of the open
+// hidden dangers (what is still to be supervised), not of the whole ledger.
 func (s *Service) SupervisionView(ctx context.Context, by *riskmap.User) (*Board, error) {
 	today := s.Today()
 	scope := scopeOf(by)
 	v := &Board{Today: today}
-	f := Filter{Today: today, Scope: scope, DueWithinDays: DueSoonDays}
+	f := Filter{Open: true, Today: today, Scope: scope, DueWithinDays: DueSoonDays}
 	reads := []func() error{
 		func() (err error) {
 			v.Overdue, v.OverdueCount, err = s.Store.FindHazards(ctx, Filter{Overdue: true, Today: today, Scope: scope, Limit: MaxSupervisionItems})
