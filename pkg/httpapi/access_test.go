@@ -481,6 +481,9 @@ func (e *env) testHazardAccess(t *testing.T) {
 	}
 	photo := ph.json(t)["url"].(string)
 	hc, cc := h["code"].(string), c["code"].(string)
+	// Red units assessed on 2026-03-01: their reviews (every 6 months at most) are past due.
+	e.unitOf(t, "expert1", "HZA-RH", "hazardous_chemicals", "530481001001", 102.912, 24.671, 4, 5)
+	e.unitOf(t, "zjj", "HZA-RC", "construction", "530481001001", 102.914, 24.673, 4, 5)
 
 	// Each department sees its own, by every path; the admin sees both.
 	for _, tc := range []struct{ who, category, own, other, otherID, otherUnit string }{
@@ -504,9 +507,22 @@ func (e *env) testHazardAccess(t *testing.T) {
 					t.Errorf("%s does not show %s its own %s: %s", path, tc.who, tc.own, clipb(r.body))
 				}
 			}
-			sv := e.do("GET", "/api/v1/supervision", "", as...).json(t)["counts"].(map[string]any)
+			view := e.do("GET", "/api/v1/supervision", "", as...).json(t)
+			sv := view["counts"].(map[string]any)
 			if sv["overdue"].(float64) != 1 || sv["supervised"].(float64) != 1 {
 				t.Errorf("supervision counts only its own: %v", sv)
+			}
+			own := map[string]string{"zjj": "HZA-RC", "yjj": "HZA-RH"}[tc.who]
+			found := false
+			for _, it := range view["reviews_overdue"].([]any) {
+				u := it.(map[string]any)
+				if u["category"] != tc.category {
+					t.Errorf("reviews past due show %s a unit of %v", tc.who, u["category"])
+				}
+				found = found || u["code"] == own
+			}
+			if !found {
+				t.Errorf("reviews past due lack its own %s: %v", own, view["reviews_overdue"])
 			}
 			st := e.do("GET", "/api/v1/hazards/stats?by=category", "", as...).json(t)
 			for _, it := range st["items"].([]any) {
