@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"riskmap/pkg/riskmap"
 )
 
 // The hidden dangers (隐患) API on both stores: the closed loop with photos and the unit's
@@ -201,11 +204,42 @@ func (e *env) testHazardLoop(t *testing.T) {
 	if r := e.move("expert2", id, "rectifying", "再整改"); r.code != 409 {
 		t.Fatalf("a closed one moves: %d %s", r.code, r.body)
 	}
+	// Every write left its audit row, with the hidden danger before and after.
+	rows, err := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{Action: "hazard.", TargetType: "hazard", TargetID: id, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	for _, a := range rows {
+		if a.Outcome == riskmap.OutcomeOK {
+			actions[a.Action]++
+			if a.Action == "hazard.transition" && (len(a.Before) == 0 || len(a.After) == 0) {
+				t.Errorf("a transition's row lacks before or after: %+v", a)
+			}
+		}
+	}
+	if actions["hazard.create"] != 1 || actions["hazard.transition"] != 5 || actions["hazard.update"] != 1 || actions["hazard.photo"] != 1 {
+		t.Errorf("audit rows: %v", actions)
+	}
 	hist := e.do("GET", "/api/v1/hazards/"+id+"/history", "").json(t)["items"].([]any)
 	last := hist[len(hist)-1].(map[string]any)
 	if len(hist) < 7 || last["to_label"] != "销号" || last["note"] != "复查合格，同意销号" || last["by_label"] == "" {
 		t.Fatalf("history: %d events, last %v", len(hist), last)
 	}
+
+	t.Run("IdempotencyKey", func(t *testing.T) {
+		e.t = t
+		body := hazardBody(u, "general", "2026-12-01", "2099-12-31", map[string]any{"description": "重试的登记"})
+		first := e.do("POST", "/api/v1/hazards", body, "Idempotency-Key", "hz-retry-1")
+		again := e.do("POST", "/api/v1/hazards", body, "Idempotency-Key", "hz-retry-1")
+		if first.code != 201 || again.code != 201 || again.header.Get("Idempotent-Replayed") != "true" ||
+			again.header.Get("Location") != first.header.Get("Location") {
+			t.Fatalf("a retried create: %d %d %v", first.code, again.code, again.header)
+		}
+		if n := e.do("GET", "/api/v1/hazards?q="+urlq("重试的登记"), "").json(t)["numberMatched"].(float64); n != 1 {
+			t.Fatalf("the retry wrote again: %v hidden dangers", n)
+		}
+	})
 
 	t.Run("Extension", func(t *testing.T) {
 		e.t = t
