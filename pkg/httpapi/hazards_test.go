@@ -218,7 +218,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 			}
 		}
 	}
-	if actions["hazard.create"] != 1 || actions["hazard.transition"] != 5 || actions["hazard.update"] != 1 || actions["hazard.photo"] != 1 {
+	if actions["hazard.create"] != 1 || actions["hazard.transition"] != 4 || actions["hazard.update"] != 1 || actions["hazard.photo"] != 1 {
 		t.Errorf("audit rows: %v", actions)
 	}
 	hist := e.do("GET", "/api/v1/hazards/"+id+"/history", "").json(t)["items"].([]any)
