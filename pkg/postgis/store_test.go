@@ -294,6 +294,10 @@ func TestScanFallback(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
 	u := storetest.NewUnit("FB-1", orb.LineString{{1, 2}, {3, 4}})
+	identified := time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC)
+	u.InherentGrade, u.OpenHazards, u.IdentifiedAt = riskmap.GradeBlue, 2, &identified
+	u.Conditions = []riskmap.Condition{{Source: riskmap.ConditionHazard, Ref: "YH-2026-000001", Level: "major",
+		Since: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Raises: true}}
 	if err := s.CreateUnit(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -301,6 +305,14 @@ func TestScanFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain, err := s.pool.Query(ctx, selectUnit+" WHERE id = $1", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plain.Next() || !rawUnitOK(plain.FieldDescriptions()) {
+		t.Fatal("the fast decoder must take selectUnit's columns, the dynamic ones included")
+	}
+	plain.Close()
 	q := strings.Replace(selectUnit, "SELECT id, code,", "SELECT id, code::varchar,", 1)
 	if q == selectUnit {
 		t.Fatal("the test no longer changes the query")
@@ -315,6 +327,9 @@ func TestScanFallback(t *testing.T) {
 	}
 	if rawUnitOK(rows.FieldDescriptions()) {
 		t.Fatal("the fast decoder must not take a varchar column")
+	}
+	if len(fast.Conditions) != 1 || fast.InherentGrade != riskmap.GradeBlue || fast.OpenHazards != 2 || fast.IdentifiedAt == nil {
+		t.Fatalf("the dynamic fields did not come back: %+v", fast)
 	}
 	slow, err := newUnitScan().scan(rows)
 	if err != nil {
