@@ -176,3 +176,13 @@ func (u *Unit) ReidentifyOverdueOn(today time.Time) bool {
 	due := u.ReidentifyDue()
 	return due != nil && DayNumber(*due) < DayNumber(today)
 }
+
+// chinaTime is China Standard Time (UTC+8, no daylight saving).
+var chinaTime = time.FixedZone("CST", 8*3600)
+
+// ChinaDay is the date in China (UTC+8) at t, as midnight UTC: the day a review or an
+// identification falls due, or is overdue, is a day in China.
+func ChinaDay(t time.Time) time.Time {
+	y, m, d := t.In(chinaTime).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}

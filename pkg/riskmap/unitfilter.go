@@ -42,7 +42,9 @@ type UnitFacts struct {
 	RegionCode string
 	Department string
 	Grade      Grade
-	Status     Status
+	// InherentGrade is the grade the assessment gives, before open conditions raise it.
+	InherentGrade Grade
+	Status        Status
 	// ReviewDue is the day of the next review (DayNumber of NextReviewDue); 0 for none.
 	ReviewDue int32
 	// OpenHazards counts the unit's hidden dangers not yet closed.
@@ -55,7 +57,7 @@ type UnitFacts struct {
 // FactsOf is what a UnitFilter tests of u.
 func FactsOf(u *Unit) UnitFacts {
 	return UnitFacts{Code: u.Code, Name: u.Name, Category: u.Category, RegionCode: u.RegionCode,
-		Department: u.ResponsibleDepartment, Grade: u.Grade, Status: u.Status,
+		Department: u.ResponsibleDepartment, Grade: u.Grade, InherentGrade: u.InherentOrGrade(), Status: u.Status,
 		ReviewDue: ReviewDayOf(u.NextReviewDue), OpenHazards: u.OpenHazards, Geometry: u.Geometry, Bound: u.Geometry.Bound()}
 }
 
