@@ -270,11 +270,11 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			}
 		case "identified_at": // 全面辨识日期: a date, or a date and time of which the date counts
 			var s string
-			if !decodeProperty(p, name, v, json.Unmarshal, &s, "应为日期，例如 2026-03-01") {
+			if !decodeProperty(p, name, v, json.Unmarshal, &s, "应为日期，例如 2026-09-01") {
 				continue
 			}
 			if t, ok := parseDay(s); !ok {
-				p.Add(name, "应为日期，如 2026-03-01，收到 %q", clip(s))
+				p.Add(name, "应为日期，如 2026-09-01，收到 %q", clip(s))
 			} else {
 				u.IdentifiedAt = &t
 			}
