@@ -296,3 +296,28 @@ func TestUnitsConcurrentStreams(t *testing.T) {
 	}
 	mustT(t, <-done)
 }
+
+// The approved register keeps the approved revision's inherent grade (NULL for a unit
+// stored without one), from single writes and bulk loads alike.
+func TestApprovedInherentGrade(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	raised := storetest.NewUnit("AI-RAISED", orb.Point{102.9, 24.6})
+	raised.InherentGrade = riskmap.GradeYellow
+	plain := storetest.NewUnit("AI-PLAIN", orb.Point{102.91, 24.61})
+	mustT(t, s.CreateUnit(ctx, raised))
+	mustT(t, s.CreateUnit(ctx, plain))
+	bulk := storetest.NewUnit("AI-BULK", orb.Point{102.92, 24.62})
+	bulk.InherentGrade = riskmap.GradeBlue
+	_, err := s.BulkInsertUnits(ctx, func(yield func(*riskmap.Unit) bool) { yield(bulk) }, nil)
+	mustT(t, err)
+	raised.InherentGrade = riskmap.GradeOrange
+	mustT(t, s.UpdateUnit(ctx, raised))
+	for code, want := range map[string]string{"AI-RAISED": "orange", "AI-PLAIN": "", "AI-BULK": "blue"} {
+		var got *string
+		mustT(t, s.w.QueryRowContext(ctx, "SELECT inherent_grade FROM approved_units WHERE code = ?", code).Scan(&got))
+		if (got == nil) != (want == "") || (got != nil && *got != want) {
+			t.Errorf("%s: approved inherent grade %v, want %q", code, got, want)
+		}
+	}
+}

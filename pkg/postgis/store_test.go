@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/pgtest"
@@ -376,5 +377,41 @@ func TestBulkKeepsIndexes(t *testing.T) {
 	}
 	if n, _ := s.CountUnits(ctx); n != 500 {
 		t.Fatalf("count %d, want 500", n)
+	}
+}
+
+// The approved register keeps the approved revision's inherent grade (NULL for a unit
+// stored without one), from single writes and bulk loads alike: a hidden danger's write
+// raises the approved grade from it.
+func TestApprovedInherentGrade(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	raised := storetest.NewUnit("AI-RAISED", orb.Point{102.9, 24.6})
+	raised.InherentGrade = riskmap.GradeYellow
+	plain := storetest.NewUnit("AI-PLAIN", orb.Point{102.91, 24.61})
+	if err := s.CreateUnit(ctx, raised); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUnit(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	bulk := storetest.NewUnit("AI-BULK", orb.Point{102.92, 24.62})
+	bulk.InherentGrade = riskmap.GradeBlue
+	if _, err := s.BulkInsertUnits(ctx, slices.Values([]*riskmap.Unit{bulk}), nil); err != nil {
+		t.Fatal(err)
+	}
+	raised.InherentGrade = riskmap.GradeOrange
+	if err := s.UpdateUnit(ctx, raised); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"AI-RAISED": "orange", "AI-PLAIN": "", "AI-BULK": "blue"}
+	for code, w := range want {
+		var got pgtype.Text
+		if err := s.pool.QueryRow(ctx, "SELECT inherent_grade FROM approved_units WHERE code = $1", code).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.String != w || got.Valid != (w != "") {
+			t.Errorf("%s: approved inherent grade %+v, want %q", code, got, w)
+		}
 	}
 }
