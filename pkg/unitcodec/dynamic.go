@@ -57,29 +57,6 @@ func DynamicPlaceholders(first int) string {
 	return b.String()
 }
 
-// DynamicValues are the values of the dynamic columns of a unit, as a store binds them.
-type DynamicValues struct {
-	// InherentGrade is "" for NULL (the unit's grade).
-	InherentGrade string
-	// Conditions is the JSON of the conditions, "" for NULL (none).
-	Conditions   string
-	OpenHazards  int32
-	IdentifiedAt *time.Time
-}
-
-// EncodeDynamic returns the dynamic values of u.
-func EncodeDynamic(u *riskmap.Unit) (DynamicValues, error) {
-	v := DynamicValues{InherentGrade: string(u.InherentGrade), OpenHazards: int32(u.OpenHazards), IdentifiedAt: u.IdentifiedAt}
-	if len(u.Conditions) > 0 {
-		b, err := json.Marshal(u.Conditions)
-		if err != nil {
-			return v, err
-		}
-		v.Conditions = string(b)
-	}
-	return v, nil
-}
-
 // EncodeConditions is the stored JSON of conditions: "" (NULL) for none.
 func EncodeConditions(cs []riskmap.Condition) string {
 	if len(cs) == 0 {
