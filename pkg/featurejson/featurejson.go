@@ -298,7 +298,7 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 	}
 }
 
-// parseDay reads a date, YYYY-MM-DD, or an RFC 3339 date and time (its date in UTC).
+// parseDay reads a date, YYYY-MM-DD, or an RFC 3339 date and time (its date in China).
 func parseDay(s string) (time.Time, bool) {
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, true
@@ -307,8 +307,7 @@ func parseDay(s string) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), true
+	return riskmap.ChinaDay(t), true
 }
 
 // publicText points to the public text of t called name, or is nil if there is none.

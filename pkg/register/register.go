@@ -72,7 +72,7 @@ func (s *Service) prepare(ctx context.Context, u, before *riskmap.Unit, allowed 
 	} else {
 		u.Conditions, u.OpenHazards = nil, 0
 		if u.IdentifiedAt == nil && u.AssessedAt != nil {
-			at := *u.AssessedAt
+			at := riskmap.ChinaDay(*u.AssessedAt) // the date of the assessment, in China
 			u.IdentifiedAt = &at
 		}
 	}
