@@ -539,6 +539,12 @@ func testHazardDynamics(t *testing.T, open Opener) {
 		!stored.NextReviewDue.Equal(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("stored unit: %s v%d review %v", stored.Grade, stored.Version, stored.NextReviewDue)
 	}
+	if stored.InherentGrade != riskmap.GradeYellow || stored.OpenHazards != 2 || len(stored.Conditions) != 2 ||
+		stored.Conditions[0].Ref != g.Code || stored.Conditions[1].Ref != m.Code || stored.Conditions[1].Level != "major" {
+		t.Errorf("the stored unit keeps its inherent grade and its open conditions, oldest first: %s %d %+v",
+			stored.InherentGrade, stored.OpenHazards, stored.Conditions)
+	}
+	equalUnit(t, got, stored)
 	if a := approvedGrade(); a.Grade != riskmap.GradeRed || a.Version != 3 {
 		t.Errorf("approved register: want red at v3, got %s v%d", a.Grade, a.Version)
 	}
@@ -596,6 +602,10 @@ func testHazardDynamics(t *testing.T, open Opener) {
 		!stored.NextReviewDue.Equal(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("stored unit: %s v%d review %v", stored.Grade, stored.Version, stored.NextReviewDue)
 	}
+	if stored.InherentGrade != riskmap.GradeYellow || stored.OpenHazards != 1 || len(stored.Conditions) != 1 || stored.Conditions[0].Ref != g.Code {
+		t.Errorf("closing leaves the general hidden danger's condition: %d %+v", stored.OpenHazards, stored.Conditions)
+	}
+	equalUnit(t, got, stored)
 	if a := approvedGrade(); a.Grade != riskmap.GradeYellow || a.Version != 4 {
 		t.Errorf("approved register: want yellow at v4, got %s v%d", a.Grade, a.Version)
 	}
