@@ -11,6 +11,8 @@ import (
 	"riskmap/pkg/demo"
 	"riskmap/pkg/gpkg"
 	"riskmap/pkg/hazards"
+	"riskmap/pkg/pgtest"
+	"riskmap/pkg/postgis"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
 )
@@ -18,15 +20,28 @@ import (
 // demoDay is the day the demo city is loaded on, in the tests.
 var demoDay = time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 
+// demoStore is what loading the demo city needs of a store.
+type demoStore interface {
+	riskmap.Store
+	hazards.Store
+}
+
 // loadDemoHazards loads the demo city and its hidden dangers into a new GeoPackage.
 func loadDemoHazards(t *testing.T) (*gpkg.Store, *hazards.Service, int) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "demo.gpkg"))
+	s, err := gpkg.Open(context.Background(), filepath.Join(t.TempDir(), "demo.gpkg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	svc, n := loadDemoInto(t, s)
+	return s, svc, n
+}
+
+// loadDemoInto migrates s and loads the demo city and its hidden dangers into it.
+func loadDemoInto(t *testing.T, s demoStore) (*hazards.Service, int) {
+	t.Helper()
+	ctx := context.Background()
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +55,7 @@ func loadDemoHazards(t *testing.T) (*gpkg.Store, *hazards.Service, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, svc, n
+	return svc, n
 }
 
 // TestLoadHazards checks that the demo city's hidden dangers are what a supervision view
@@ -161,9 +176,9 @@ func TestLoadHazards(t *testing.T) {
 }
 
 // TestLoadHazardsDeterministic checks that two loads on the same day give the same hidden
-// dangers.
+// dangers, in the GeoPackage and in PostGIS (when it is there).
 func TestLoadHazardsDeterministic(t *testing.T) {
-	key := func(s *gpkg.Store) []string {
+	key := func(s hazards.Store) []string {
 		list, _, err := s.FindHazards(context.Background(), hazards.Filter{})
 		if err != nil {
 			t.Fatal(err)
@@ -179,15 +194,31 @@ func TestLoadHazardsDeterministic(t *testing.T) {
 		}
 		return out
 	}
-	a, _, _ := loadDemoHazards(t)
-	b, _, _ := loadDemoHazards(t)
-	ka, kb := key(a), key(b)
-	if len(ka) != len(kb) {
-		t.Fatalf("%d and %d hidden dangers", len(ka), len(kb))
-	}
-	for i := range ka {
-		if ka[i] != kb[i] {
-			t.Fatalf("hidden danger %d differs:\n%s\n%s", i, ka[i], kb[i])
+	same := func(t *testing.T, ka, kb []string) {
+		t.Helper()
+		if len(ka) != len(kb) {
+			t.Fatalf("%d and %d hidden dangers", len(ka), len(kb))
+		}
+		for i := range ka {
+			if ka[i] != kb[i] {
+				t.Fatalf("hidden danger %d differs:\n%s\n%s", i, ka[i], kb[i])
+			}
 		}
 	}
+	a, _, _ := loadDemoHazards(t)
+	ka := key(a)
+	t.Run("GeoPackage", func(t *testing.T) {
+		b, _, _ := loadDemoHazards(t)
+		same(t, ka, key(b))
+	})
+	t.Run("PostGIS", func(t *testing.T) {
+		dsn := pgtest.NewDatabase(t) // skips when there is no PostgreSQL
+		s, err := postgis.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		loadDemoInto(t, s)
+		same(t, ka, key(s))
+	})
 }
