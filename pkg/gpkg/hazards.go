@@ -120,50 +120,62 @@ func hazardValues(h *hazards.Hazard) ([]any, error) {
 		optTime(h.ClosedAt)}, nil
 }
 
+// hazardRow is a row of hazardColumns as SQLite hands it over, before decoding: what a
+// desktop GIS user may have written into the file.
+type hazardRow struct {
+	h                                    hazards.Hazard
+	geom                                 []byte
+	found, deadline, created, updated    string
+	level, source, status                string
+	five, sup, ext, acceptedAt, closedAt sql.NullString
+}
+
 // scanHazard decodes a row of hazardColumns.
 func scanHazard(scan func(...any) error) (*hazards.Hazard, error) {
-	var (
-		h                                    hazards.Hazard
-		geom                                 []byte
-		found, deadline, created, updated    string
-		level, source, status                string
-		five, sup, ext, acceptedAt, closedAt sql.NullString
-	)
+	var r hazardRow
+	h := &r.h
 	err := scan(&h.ID, &h.Code, &h.UnitID, &h.UnitCode, &h.UnitName, &h.Category, &h.RegionCode,
-		&h.Department, &level, &h.Description, &h.Location, &geom, &found, &h.FoundBy, &source,
-		&h.ReportID, &h.ResponsibleUnit, &h.ResponsiblePerson, &h.Measures, &deadline, &five, &sup,
-		&ext, &status, &h.AcceptedBy, &acceptedAt, &h.ClosedBy, &closedAt, &h.Version, &h.CreatedBy,
-		&created, &updated)
+		&h.Department, &r.level, &h.Description, &h.Location, &r.geom, &r.found, &h.FoundBy, &r.source,
+		&h.ReportID, &h.ResponsibleUnit, &h.ResponsiblePerson, &h.Measures, &r.deadline, &r.five, &r.sup,
+		&r.ext, &r.status, &h.AcceptedBy, &r.acceptedAt, &h.ClosedBy, &r.closedAt, &h.Version, &h.CreatedBy,
+		&r.created, &r.updated)
 	if err != nil {
 		return nil, err
 	}
-	h.Level, h.Source, h.Status = hazards.Level(level), hazards.Source(source), hazards.Status(status)
-	g, _, err := DecodeGeometry(geom)
+	return r.decode()
+}
+
+// decode turns the row into a hidden danger, or an error naming what it cannot read.
+func (r *hazardRow) decode() (*hazards.Hazard, error) {
+	h := r.h
+	var err error
+	h.Level, h.Source, h.Status = hazards.Level(r.level), hazards.Source(r.source), hazards.Status(r.status)
+	g, _, err := DecodeGeometry(r.geom)
 	if err != nil {
 		return nil, fmt.Errorf("hazard %d: geometry: %w", h.ID, err)
 	}
 	if p, ok := g.(orb.Point); ok {
 		h.Point = p
 	}
-	if err := parseTimes([]string{found, created, updated}, &h.FoundAt, &h.CreatedAt, &h.UpdatedAt); err != nil {
+	if err := parseTimes([]string{r.found, r.created, r.updated}, &h.FoundAt, &h.CreatedAt, &h.UpdatedAt); err != nil {
 		return nil, err
 	}
-	if h.Deadline, err = time.Parse(dateLayout, deadline); err != nil {
-		return nil, fmt.Errorf("hazard %d: deadline %q", h.ID, deadline)
+	if h.Deadline, err = time.Parse(dateLayout, r.deadline); err != nil {
+		return nil, fmt.Errorf("hazard %d: deadline %q", h.ID, r.deadline)
 	}
-	if h.AcceptedAt, err = optParse(acceptedAt); err != nil {
+	if h.AcceptedAt, err = optParse(r.acceptedAt); err != nil {
 		return nil, err
 	}
-	if h.ClosedAt, err = optParse(closedAt); err != nil {
+	if h.ClosedAt, err = optParse(r.closedAt); err != nil {
 		return nil, err
 	}
-	if h.Five, err = jsonValue[hazards.FiveImplementations](five); err != nil {
+	if h.Five, err = jsonValue[hazards.FiveImplementations](r.five); err != nil {
 		return nil, fmt.Errorf("hazard %d: five: %w", h.ID, err)
 	}
-	if h.Supervision, err = jsonValue[hazards.Supervision](sup); err != nil {
+	if h.Supervision, err = jsonValue[hazards.Supervision](r.sup); err != nil {
 		return nil, fmt.Errorf("hazard %d: supervision: %w", h.ID, err)
 	}
-	if h.Extension, err = jsonValue[hazards.Extension](ext); err != nil {
+	if h.Extension, err = jsonValue[hazards.Extension](r.ext); err != nil {
 		return nil, fmt.Errorf("hazard %d: extension: %w", h.ID, err)
 	}
 	return &h, nil
