@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -933,7 +932,7 @@ func (s *Server) reviewsOverdue(c echo.Context, today time.Time) (reviews []unit
 		if f.ReviewDue > 0 && f.ReviewDue < day {
 			revs.add(overdueUnit{days: day - f.ReviewDue, id: f.ID})
 		}
-		if due := reidentifyDay(f); due > 0 && due < day {
+		if due := f.ReidentifyDue; due > 0 && due < day {
 			reids.add(overdueUnit{days: day - due, id: f.ID})
 		}
 		return true
@@ -1030,22 +1029,4 @@ func (m *mostOverdue) sorted() []overdueUnit {
 // dayDate is a riskmap.DayNumber as a date.
 func dayDate(d int32) string {
 	return time.Unix(int64(d-1)*86400, 0).UTC().Format(time.DateOnly)
-}
-
-// reidentifyKey starts the unit Feature's reidentify_due property.
-var reidentifyKey = []byte(`"reidentify_due":"`)
-
-// reidentifyDue is when a unit's next full identification (全面辨识) is due, as its
-// Feature says; false when it has no identification date. (The index keeps no such fact
-// apart from the Feature.)
-func reidentifyDay(f *spatialindex.Feature) int32 {
-	i := bytes.LastIndex(f.JSON, reidentifyKey) // near the end: found at once
-	if i < 0 || len(f.JSON) < i+len(reidentifyKey)+10 {
-		return 0
-	}
-	t, err := time.Parse(time.DateOnly, string(f.JSON[i+len(reidentifyKey):i+len(reidentifyKey)+10]))
-	if err != nil {
-		return 0
-	}
-	return riskmap.DayNumber(t)
 }
