@@ -173,7 +173,14 @@ func (e *env) testHazardLoop(t *testing.T) {
 	if img.code != 200 || img.header.Get("Content-Type") != "image/jpeg" || bytes.Contains(img.body, []byte("Exif")) || bytes.Contains(img.body, []byte("GPS")) {
 		t.Fatalf("the photo served: %d %s, EXIF %v", img.code, img.header.Get("Content-Type"), bytes.Contains(img.body, []byte("Exif")))
 	}
-	if l := e.do("GET", "/api/v1/hazards/"+id+"/photos", ""); len(l.json(t)["items"].([]any)) != 1 {
+	// A retried upload with its Idempotency-Key stores the photo once.
+	body, ct = form(map[string]string{"stage": "before"}, "before.jpg", "image/jpeg", jpegWithGPS(40, 30))
+	first := e.do("POST", "/api/v1/hazards/"+id+"/photos", body, append(e.as("expert1"), "Content-Type", ct, "Idempotency-Key", "ph-1")...)
+	again := e.do("POST", "/api/v1/hazards/"+id+"/photos", body, append(e.as("expert1"), "Content-Type", ct, "Idempotency-Key", "ph-1")...)
+	if first.code != 201 || again.code != 201 || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("a retried upload: %d %d %s", first.code, again.code, again.body)
+	}
+	if l := e.do("GET", "/api/v1/hazards/"+id+"/photos", ""); len(l.json(t)["items"].([]any)) != 2 {
 		t.Fatalf("photos: %s", l.body)
 	}
 	if r := e.move("expert1", id, "accepted", "整改完成，申请验收"); r.code != 200 {
@@ -218,7 +225,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 			}
 		}
 	}
-	if actions["hazard.create"] != 1 || actions["hazard.transition"] != 4 || actions["hazard.update"] != 1 || actions["hazard.photo"] != 1 {
+	if actions["hazard.create"] != 1 || actions["hazard.transition"] != 4 || actions["hazard.update"] != 1 || actions["hazard.photo"] != 2 {
 		t.Errorf("audit rows: %v", actions)
 	}
 	hist := e.do("GET", "/api/v1/hazards/"+id+"/history", "").json(t)["items"].([]any)
