@@ -552,6 +552,9 @@ func (e *env) testHazardAccess(t *testing.T) {
 			if r := e.do("POST", "/api/v1/hazards", hazardBody(tc.otherUnit, "general", "2026-12-01", "2099-01-01", nil), as...); r.code != 403 && r.code != 404 {
 				t.Errorf("a hidden danger on a unit outside the scope: %d %s", r.code, r.body)
 			}
+			if n := e.do("GET", "/api/v1/hazards?unit="+tc.otherUnit, "").json(t)["numberMatched"].(float64); n != 1 {
+				t.Errorf("a refused hidden danger was stored: the unit has %v", n)
+			}
 		})
 	}
 	e.t = t
