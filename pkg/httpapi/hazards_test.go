@@ -321,6 +321,29 @@ func (e *env) testHazardHostile(t *testing.T) {
 	if after := e.do("GET", "/api/v1/hazards/"+id, ""); after.header.Get("ETag") != tag || after.json(t)["status"] != "registered" {
 		t.Errorf("refused writes changed the hidden danger: %s → %s", tag, after.header.Get("ETag"))
 	}
+	// Paging as /api/v1/units: numberMatched, a next link, every one once.
+	for i := 0; i < 4; i++ {
+		e.newHazard(t, "expert1", hazardBody(u, "general", "2026-12-01", "2099-01-01", map[string]any{"description": fmt.Sprintf("分页隐患%d", i)}))
+	}
+	seen := map[string]bool{}
+	next := "/api/v1/hazards?q=" + urlq("分页隐患") + "&limit=3"
+	for pages := 0; next != ""; pages++ {
+		m := e.do("GET", strings.TrimPrefix(next, e.srv.URL), "").json(t)
+		if m["numberMatched"].(float64) != 4 || pages > 2 {
+			t.Fatalf("page %d: %v", pages, m["numberMatched"])
+		}
+		for _, f := range m["features"].([]any) {
+			id := fmt.Sprint(f.(map[string]any)["id"])
+			if seen[id] {
+				t.Fatalf("%s listed twice", id)
+			}
+			seen[id] = true
+		}
+		next, _ = m["next"].(string)
+	}
+	if len(seen) != 4 {
+		t.Fatalf("paging listed %d of 4", len(seen))
+	}
 	for _, q := range []string{"status=open", "level=huge", "overdue=maybe", "due_within=0", "colour=red", "unit=x", "bbox=1,2"} {
 		if r := e.do("GET", "/api/v1/hazards?"+q, ""); r.code != 400 {
 			t.Errorf("?%s: %d", q, r.code)
