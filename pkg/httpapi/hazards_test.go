@@ -129,7 +129,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 	if g := e.unitProps(t, u)["grade"]; g != "yellow" {
 		t.Fatalf("the unit starts yellow: %v", g)
 	}
-	h := e.newHazard(t, "expert1", hazardBody(u, "major", "2026-12-01", "2099-12-31", nil))
+	h := e.newHazard(t, "expert1", hazardBody(u, "major", daysAgo(5), "2099-12-31", nil))
 	id := idOf(h)
 	if h["status"] != "registered" || h["level_label"] != "重大隐患" || !strings.HasPrefix(h["code"].(string), "YH-") ||
 		h["unit_code"] != "HZ-LOOP" || h["overdue"] != false || !strings.Contains(fmt.Sprint(h["actions"]), "reported") {
@@ -236,7 +236,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 
 	t.Run("IdempotencyKey", func(t *testing.T) {
 		e.t = t
-		body := hazardBody(u, "general", "2026-12-01", "2099-12-31", map[string]any{"description": "重试的登记"})
+		body := hazardBody(u, "general", daysAgo(5), "2099-12-31", map[string]any{"description": "重试的登记"})
 		first := e.do("POST", "/api/v1/hazards", body, "Idempotency-Key", "hz-retry-1")
 		again := e.do("POST", "/api/v1/hazards", body, "Idempotency-Key", "hz-retry-1")
 		if first.code != 201 || again.code != 201 || again.header.Get("Idempotent-Replayed") != "true" ||
@@ -250,7 +250,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 
 	t.Run("Extension", func(t *testing.T) {
 		e.t = t
-		h := e.newHazard(t, "expert1", hazardBody(u, "general", "2026-12-01", "2099-12-31", nil))
+		h := e.newHazard(t, "expert1", hazardBody(u, "general", daysAgo(5), "2099-12-31", nil))
 		id := idOf(h)
 		if r := e.do("POST", "/api/v1/hazards/"+id+"/extension", `{"deadline":"2099-01-01","reason":"设备到货延迟"}`, e.as("expert1")...); r.code != 400 {
 			t.Fatalf("an earlier deadline: %d %s", r.code, r.body)
@@ -281,14 +281,14 @@ func (e *env) testHazardHostile(t *testing.T) {
 	count := func() float64 {
 		return e.do("GET", "/api/v1/hazards?unit="+u, "").json(t)["numberMatched"].(float64)
 	}
-	if r := e.do("POST", "/api/v1/hazards", hazardBody(u, "general", "2026-12-01", "2026-11-01", nil)); r.code != 400 ||
+	if r := e.do("POST", "/api/v1/hazards", hazardBody(u, "general", daysAgo(5), daysAgo(10), nil)); r.code != 400 ||
 		!strings.Contains(string(r.body), `"field":"deadline"`) {
 		t.Fatalf("a deadline before the date found: %d %s", r.code, r.body)
 	}
 	if count() != 0 {
 		t.Fatal("a refused hidden danger was stored")
 	}
-	h := e.newHazard(t, "expert1", hazardBody(u, "general", "2026-12-01", "2099-01-01", nil))
+	h := e.newHazard(t, "expert1", hazardBody(u, "general", daysAgo(5), "2099-01-01", nil))
 	id := idOf(h)
 	tag := e.do("GET", "/api/v1/hazards/"+id, "").header.Get("ETag")
 	for _, to := range []string{"closed", "accepted", "registered", "nonsense"} {
@@ -323,7 +323,7 @@ func (e *env) testHazardHostile(t *testing.T) {
 	}
 	// Paging as /api/v1/units: numberMatched, a next link, every one once.
 	for i := 0; i < 4; i++ {
-		e.newHazard(t, "expert1", hazardBody(u, "general", "2026-12-01", "2099-01-01", map[string]any{"description": fmt.Sprintf("分页隐患%d", i)}))
+		e.newHazard(t, "expert1", hazardBody(u, "general", daysAgo(5), "2099-01-01", map[string]any{"description": fmt.Sprintf("分页隐患%d", i)}))
 	}
 	seen := map[string]bool{}
 	next := "/api/v1/hazards?q=" + urlq("分页隐患") + "&limit=3"
@@ -463,3 +463,7 @@ func (e *env) testReports(t *testing.T) {
 		t.Errorf("100 more reports in the minute: %d accepted, %d throttled", ok, throttled)
 	}
 }
+
+// daysAgo is the date n days before today (a date in the past for found_at and overdue
+// deadlines, whatever day the tests run).
+func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(time.DateOnly) }
