@@ -184,6 +184,35 @@ async function internalPanels(page, found, role) {
       if (await visible('.coord-input summary')) await page.click('.coord-input summary');
     });
   }
+  // 隐患排查治理: every tab, a hidden danger's details and the 登记隐患 form.
+  for (const tab of ['list', 'supervision', 'reports', 'charts']) {
+    await step(page, found, `${role} hazards ${tab}`, async () => {
+      if (!(await visible('#hazards .admin-tabs'))) await page.click('#btn-hazards');
+      await page.click(`#hazards .admin-tabs [data-tab=${tab}]`);
+      await page.waitForSelector(`#hazards[data-tab=${tab}]`);
+      if (tab === 'list') await page.waitForSelector('#hazards .hz-list-status[data-count]', { timeout: 10_000 });
+      if (tab === 'supervision') await page.waitForSelector('#hazards .hz-count-cards', { timeout: 10_000 });
+      if (tab === 'reports') await page.waitForSelector('#hazards table.hz-report-table', { timeout: 10_000 });
+      if (tab === 'charts') await page.waitForSelector('#hazards [data-chart=rate][data-values]', { timeout: 15_000 });
+    });
+  }
+  await step(page, found, `${role} hazard details`, async () => {
+    await page.click('#hazards .admin-tabs [data-tab=list]');
+    await page.waitForSelector('#hazards table.hz-table tr[data-id]', { timeout: 10_000 });
+    await page.click('#hazards table.hz-table tr[data-id]');
+    await page.waitForSelector('#hazards .hz-detail .hz-timeline, #hazards .hz-detail .hz-steps', { timeout: 10_000 });
+    const first = await page.$('#hazards .hz-actions button[data-action]');
+    if (first) await first.click();
+  });
+  await step(page, found, `${role} hazard form`, async () => {
+    await page.click('#hazards .admin-tabs [data-tab=list]');
+    await page.click('#hazards [data-action=new-hazard]');
+    await page.waitForSelector('#hazards .hz-form');
+    await page.selectOption('#hz-level', 'major');
+    await page.click('#hazards [data-action=save-hazard]');
+    await page.waitForSelector('#hazards .field-error[data-for=unit_id]:not(:empty)');
+  });
+  if (await visible('#hazards')) await page.click('#hazards .admin-head .icon-btn');
   if (await visible('#btn-admin')) {
     for (const tab of ['users', 'tokens', 'audit', 'publish']) {
       await step(page, found, `${role} admin ${tab}`, async () => {
@@ -254,6 +283,18 @@ test('the public map, its legend, search and popup speak Chinese', async () => {
   await step(page, found, 'public search without result', async () => {
     await page.fill('.search-input', 'zzqq 不存在');
     await page.waitForSelector('.search-empty');
+  });
+  await step(page, found, 'public report form', async () => {
+    await page.click('#btn-report');
+    await page.waitForSelector('#report .report-form');
+    await page.click('[data-action=submit-report]');
+    await page.waitForSelector('#report .field-error[data-for=lon]:not(:empty)');
+  });
+  await step(page, found, 'public report tracking', async () => {
+    await page.click('#report [data-tab=track]');
+    await page.fill('#rp-track-number', 'JB20200101ABCDEFGH');
+    await page.click('[data-action=track]');
+    await page.waitForSelector('.track-out .field-error');
   });
   assert.deepEqual([...found], [], `Latin sentences on screen:\n${[...found].join('\n')}`);
   assert.deepEqual(page.errors, []);

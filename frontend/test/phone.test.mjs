@@ -97,7 +97,7 @@ function layoutProblems(page, { phone = true, width = phone ? 390 : 1366 } = {})
       if (!sx && !sy && r.left >= 0 && r.right <= vw && r.top >= 0 && r.bottom <= vh) {
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
         // Under an open panel (the sheet on the whole screen, the menu's scrim) is not covered by mistake.
-        const panel = hit && hit.closest('#drawer, #admin, .sidebar, #scrim, #topmenu, .login-screen');
+        const panel = hit && hit.closest('#drawer, #admin, #hazards, .sidebar, #scrim, #topmenu, .login-screen');
         if (hit && !el.contains(hit) && !hit.contains(el) && !(panel && !panel.contains(el))) out.push(`${name(el)} is covered by ${name(hit)}`);
       }
     }
@@ -328,6 +328,35 @@ for (const role of ['admin', 'expert', 'department']) {
     await assertLayout(page, 'a region');
     await page.tap('#drawer .panel-head .icon-btn');
     await page.tap('[data-mode="units"]');
+
+    // 隐患排查治理 on the whole screen: its tables are cards, a hidden danger's details and
+    // the 登记隐患 form fit, and so do supervision, reports and the charts.
+    await menu(page, '#btn-hazards');
+    await page.waitForSelector('#hazards .hz-list-status[data-count]');
+    await assertLayout(page, '隐患台账');
+    assert.deepEqual(await smallFields(page, '#hazards .hz-filters'), [], 'hazard filters at 16 px or more');
+    const hzSideways = () => page.$$eval('#hazards table.admin-table', (ts) => ts.filter((t) => t.offsetParent !== null && t.getBoundingClientRect().right > innerWidth + 0.5).length);
+    assert.equal(await hzSideways(), 0, '隐患台账 fits the screen');
+    if (await page.$('#hazards table.hz-table tr[data-id]')) {
+      await page.tap('#hazards table.hz-table tr[data-id]');
+      await page.waitForSelector('#hazards .hz-detail .hz-steps');
+      await assertLayout(page, '隐患详情');
+      if (shots) await shot(page, 'phone-hazard-detail.png');
+      await page.tap('#hazards [data-action=back]');
+    }
+    await page.tap('#hazards [data-action=new-hazard]');
+    await page.waitForSelector('#hazards .hz-form');
+    await assertLayout(page, '登记隐患');
+    assert.deepEqual(await smallFields(page, '#hazards .hz-form'), [], 'form fields at 16 px or more');
+    for (const tab of ['supervision', 'reports', 'charts']) {
+      await page.tap(`#hazards .admin-tabs [data-tab="${tab}"]`);
+      await page.waitForSelector(`#hazards[data-tab="${tab}"] ${tab === 'charts' ? '[data-chart=rate][data-values]' : 'table.admin-table'}`);
+      await assertLayout(page, `隐患 ${tab}`);
+      assert.equal(await hzSideways(), 0, `隐患 ${tab} fits the screen`);
+      if (shots && tab === 'supervision') await shot(page, 'phone-supervision.png');
+    }
+    await page.tap('#hazards .admin-head .icon-btn');
+    await page.waitForSelector('#hazards', { state: 'hidden' });
 
     if (role === 'admin') {
       // 系统管理 on the whole screen: users, audit, publications.

@@ -106,7 +106,10 @@ async function main() {
     regionTiles,
     onUnit: async (p, latlng) => {
       // While a report's place is being picked, a click on a unit picks its place.
-      if (reports && reports.picking) return;
+      if (reports && reports.picking) {
+        reports.setPoint(latlng);
+        return;
+      }
       // The tile's properties are public already; the list endpoint adds the labels.
       popup(latlng, publicCard(p));
       try {
