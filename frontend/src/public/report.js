@@ -82,6 +82,8 @@ export class ReportPanel {
     const count = h('small.report-count', '0 / 1000');
     desc.addEventListener('input', () => (count.textContent = `${desc.value.length} / 1000`));
     const photo = h('input#rp-photo', { type: 'file', accept: 'image/jpeg,image/png' });
+    const fileName = h('span.report-file-name', '未选择照片');
+    photo.addEventListener('change', () => (fileName.textContent = photo.files && photo.files[0] ? photo.files[0].name : '未选择照片'));
     const contact = h('input#rp-contact', { maxlength: 100, autocomplete: 'tel', placeholder: '手机号或其他联系方式（可不填）' });
     this.placeLine = h('p.report-place', { 'aria-live': 'polite' }, '请在地图上点击隐患所在位置。');
     const err = (name) => h('div.field-error', { role: 'alert', dataset: { for: name } });
@@ -94,7 +96,9 @@ export class ReportPanel {
         h('button.btn.btn-small', { type: 'button', dataset: { action: 'pick' }, onclick: () => this.setPicking(true) }, '在地图上选择位置'), this.errors.lon),
       h('div.report-field', h('label', { for: 'rp-category' }, '② 隐患类别', h('span.req', ' *')), cat, this.errors.category),
       h('div.report-field', h('label', { for: 'rp-description' }, '③ 隐患描述', h('span.req', ' *')), desc, count, this.errors.description),
-      h('div.report-field', h('label', { for: 'rp-photo' }, '④ 照片（可选）'), photo, h('small.hint', 'JPEG 或 PNG，不超过 10 MB。照片中的位置、设备等附加信息会被去除。'), this.errors.photo),
+      h('div.report-field', h('span.report-label', '④ 照片（可选）'),
+        h('label.report-file', { for: 'rp-photo' }, h('span.btn.btn-small', '选择照片'), photo, fileName),
+        h('small.hint', 'JPEG 或 PNG，不超过 10 MB。照片中的位置、设备等附加信息会被去除。'), this.errors.photo),
       h('div.report-field', h('label', { for: 'rp-contact' }, '⑤ 联系方式（可选）'), contact, h('small.hint', '仅供主管部门核实情况时联系您，不会公开。'), this.errors.contact),
       summary,
       submit);
