@@ -450,3 +450,26 @@ test('the supervision view and the charts for the whole city', async () => {
   assert.deepEqual(page.csp, []);
   await page.context().close();
 });
+
+test('on a phone the report form fits the screen, its fields take a finger, and the map above it picks the place', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3, locale: 'zh-CN' });
+  await context.route('**/*', (route) => (route.request().url().startsWith(srv.url) ? route.continue() : route.abort('internetdisconnected')));
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(srv.url + '/public');
+  await page.waitForFunction(() => window.__riskmapInteractive, null, { timeout: 30_000 });
+  await page.tap('#btn-report');
+  await page.waitForSelector('#report .report-form');
+  const box = await page.$eval('#report', (el) => el.getBoundingClientRect().toJSON());
+  assert.ok(box.left >= 0 && box.right <= 390.5 && box.bottom <= 844.5 && box.top > 200, `the panel: ${JSON.stringify(box)}`);
+  assert.ok(await page.evaluate(() => document.scrollingElement.scrollWidth <= innerWidth), 'nothing scrolls sideways');
+  const small = await page.$$eval('#report select, #report textarea, #report input:not([type=file])', (els) => els.filter((el) => el.checkVisibility() && (parseFloat(getComputedStyle(el).fontSize) < 16 || el.getBoundingClientRect().height < 39.5)).map((el) => el.id));
+  assert.deepEqual(small, [], 'fields of 16 px and 40 px or more');
+  const m = await page.$eval('#map', (el) => el.getBoundingClientRect().toJSON());
+  await page.touchscreen.tap(m.left + m.width / 2, Math.min(box.top - 60, m.top + (box.top - m.top) / 2));
+  await page.waitForSelector('.report-place[data-set="1"]');
+  await screenshot(page, 'phone-report-form.png');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -653,7 +653,9 @@ export class HazardPanel {
         return h('tr', { dataset: { id: p.id }, tabindex: 0, onclick: () => this.onUnit(p.id), onkeydown: (e) => e.key === 'Enter' && this.onUnit(p.id) },
           cell('编号', p.code, 'nowrap'), cell('名称', p.name), cell('当前等级', badge(p.grade || p.current_grade)),
           cell('所属区域', this.ctx.regionName(p.region_code)), cell('监管部门', p.responsible_department || p.department),
-          cell(what, what === '下次复核' ? fmtDate(p.next_review_due) : fmtDate(p.reidentify_due || p.identified_at), 'nowrap'));
+          cell(what, what === '下次复核'
+            ? [fmtDate(p.next_review_due), p.overdue_days ? h('small.hz-overdue', ` 逾期 ${fmtNumber(p.overdue_days)} 天`) : null]
+            : [fmtDate(p.reidentify_due || p.identified_at), p.identified_at && !p.reidentify_due ? h('small.muted', '（上次全面辨识）') : null], 'nowrap'));
       }) : h('tr', h('td.empty', { colspan: 6 }, empty))));
     const countTable = (rows, label, key) => h('table.admin-table.hz-counts',
       h('thead', h('tr', [label, '隐患总数', '未销号', '未销号重大', '逾期', '临期', '挂牌督办'].map((t) => h('th', t)))),
@@ -721,14 +723,15 @@ export class HazardPanel {
     this.el.dataset.view = 'report';
     replace(this.body, h('div.panel-loading', '正在加载…'));
     let r;
+    let photoList;
     try {
-      r = await this.api.report(id);
+      [r, photoList] = await Promise.all([this.api.report(id), this.api.reportPhotos(id).catch(() => ({ items: [] }))]);
     } catch (e) {
       replace(this.body, h('div.panel-error', `无法加载举报：${e.message}`), h('button.btn.btn-small', { type: 'button', onclick: () => this.show('reports') }, '返回'));
       return;
     }
     const pt = reportPoint(r);
-    const photos = r.photos || (r.photo_url ? [{ url: r.photo_url }] : []);
+    const photos = (photoList && photoList.items) || [];
     const box = h('div.hz-action-box', { hidden: true });
     const received = r.status === 'received';
     const mapEl = h('div.hz-mini-map#hz-report-map', { role: 'application', 'aria-label': '举报位置和附近的风险单元' });
@@ -888,11 +891,12 @@ const EVENT_KIND = { created: '登记', transition: '状态变更', edited: '修
 function timeline(items) {
   if (!items.length) return h('p.muted', '暂无记录');
   return h('ol.hz-timeline', items.map((ev) => {
-    let what = EVENT_KIND[ev.kind] || ev.kind;
+    let what = ev.kind_label || EVENT_KIND[ev.kind] || ev.kind;
     if (ev.kind === 'transition') what = `${ev.from_label || HAZARD_STATUS[ev.from] || ev.from || ''} → ${ev.to_label || HAZARD_STATUS[ev.to] || ev.to || ''}`;
     if (ev.kind === 'ext_decision' && ev.data) what = ev.data.approve || ev.data.decision === 'approved' ? '批准延期' : '驳回延期';
     if (ev.kind === 'extension' && ev.data && ev.data.deadline) what = `申请延期至 ${fmtDate(String(ev.data.deadline))}`;
     if (ev.kind === 'photo' && ev.data && ev.data.stage) what = `上传${ev.data.stage === 'after' ? '整改后' : '整改前'}照片`;
+    if (ev.kind === 'supervision' && ev.data && ev.data.by) what = SUPERVISION_BY[ev.data.by] || what;
     return h('li', { dataset: { kind: ev.kind, to: ev.to || '' } },
       h('div.hz-ev-head', h('strong', what), h('span.muted', ` ${fmtDateTime(ev.at)} · `), ev.by_label ? h('span.person', ev.by_label) : personNode(ev.by)),
       ev.note ? h('p.hz-ev-note', ev.note) : null);

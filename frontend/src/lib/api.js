@@ -186,6 +186,9 @@ export class Api {
   report(id) {
     return this.get(`/reports/${encodeURIComponent(id)}`);
   }
+  reportPhotos(id) {
+    return this.get(`/reports/${encodeURIComponent(id)}/photos`);
+  }
   convertReport(id, body) {
     return this.post(`/reports/${encodeURIComponent(id)}/convert`, body);
   }
