@@ -525,6 +525,8 @@ export class HazardPanel {
     const up = (unit && unit.properties) || {};
     const e = existing || {};
     const picked = { id: unit ? unit.id : existing ? existing.unit_id : null };
+    const respUnit = h('input#hz-responsible-unit', { maxlength: 200, value: e.responsible_unit ?? up.responsible_unit ?? '' });
+    const respPerson = h('input#hz-responsible-person', { maxlength: 100, value: e.responsible_person ?? up.contact_person ?? '' });
     const picker = existing
       ? h('div.hz-unit-fixed', `${e.unit_name || ''}（${e.unit_code || ''}）`)
       : unitPicker(this.api, {
@@ -545,8 +547,6 @@ export class HazardPanel {
     const desc = h('textarea#hz-description', { rows: 3, maxlength: 2000, placeholder: '如：储罐区可燃气体报警器失效' });
     desc.value = e.description || '';
     const loc = h('input#hz-location', { maxlength: 200, value: e.location || '', placeholder: '如：2 号储罐区东侧' });
-    const respUnit = h('input#hz-responsible-unit', { maxlength: 200, value: e.responsible_unit ?? up.responsible_unit ?? '' });
-    const respPerson = h('input#hz-responsible-person', { maxlength: 100, value: e.responsible_person ?? up.contact_person ?? '' });
     const measures = h('textarea#hz-measures', { rows: 2, maxlength: 2000 });
     measures.value = e.measures || '';
     const deadline = h('input#hz-deadline', { type: 'date', value: e.deadline || '', min: today() });
@@ -777,6 +777,8 @@ export class HazardPanel {
   /** convertForm turns a report into a hidden danger of a unit picked by search or on the map. */
   convertForm(box, r, mini) {
     const picked = { id: null };
+    const respUnit = h('input#hz-cv-responsible-unit', { maxlength: 200 });
+    const respPerson = h('input#hz-cv-responsible-person', { maxlength: 100 });
     const picker = unitPicker(this.api, { id: 'hz-cv-unit', onPick: (f) => {
       picked.id = f ? f.id : null;
       if (f) {
@@ -789,8 +791,6 @@ export class HazardPanel {
     const deadline = h('input#hz-cv-deadline', { type: 'date', min: today() });
     const desc = h('textarea#hz-cv-description', { rows: 2, maxlength: 2000 });
     desc.value = r.description || '';
-    const respUnit = h('input#hz-cv-responsible-unit', { maxlength: 200 });
-    const respPerson = h('input#hz-cv-responsible-person', { maxlength: 100 });
     const measures = h('textarea#hz-cv-measures', { rows: 2, maxlength: 2000 });
     const summary = h('div.field-error', { role: 'alert' });
     const form = h('form.admin-form.hz-form', { novalidate: true },

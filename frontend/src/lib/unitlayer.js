@@ -273,7 +273,7 @@ export class UnitLayer {
 
   url() {
     // The public tiles know no review dates: overdue is an internal filter.
-    const q = query(filterParams(this.base === '/public' ? { ...this.filters, overdue: false } : this.filters));
+    const q = query(filterParams(this.base === '/public' ? { ...this.filters, overdue: false, openHazards: false } : this.filters));
     return q ? `${this.template}${this.template.includes('?') ? '&' : '?'}${q}` : this.template;
   }
 
