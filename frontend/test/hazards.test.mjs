@@ -299,7 +299,7 @@ test('a citizen\'s report on /public becomes a hidden danger of a unit; its word
   await pub.waitForFunction(() => window.__riskmapInteractive, null, { timeout: 30_000 });
   await pub.click('#btn-report');
   await pub.waitForSelector('#report .report-form');
-  await pub.waitForSelector('#rp-category optgroup');
+  await pub.waitForSelector('#rp-category optgroup', { state: 'attached' });
   // What it needs before it is sent.
   await pub.click('[data-action=submit-report]');
   assert.match(await pub.textContent('#report .field-error[data-for=lon]'), /请在地图上点击选择隐患位置/);

@@ -88,6 +88,10 @@ export class ReportPanel {
     this.placeLine = h('p.report-place', { 'aria-live': 'polite' }, '请在地图上点击隐患所在位置。');
     const err = (name) => h('div.field-error', { role: 'alert', dataset: { for: name } });
     this.errors = { lon: err('lon'), category: err('category'), description: err('description'), photo: err('photo'), contact: err('contact') };
+    // A field's problem goes once the field is changed.
+    for (const [el, key] of [[cat, 'category'], [desc, 'description'], [photo, 'photo'], [contact, 'contact']]) {
+      el.addEventListener(el === desc || el === contact ? 'input' : 'change', () => (this.errors[key].textContent = ''));
+    }
     const summary = h('div.field-error.report-error', { role: 'alert' });
     const submit = h('button.btn.btn-primary.report-submit', { type: 'submit', dataset: { action: 'submit-report' } }, '提交举报');
     const form = h('form.report-form', { novalidate: true },
