@@ -117,6 +117,16 @@ before(async () => {
       responsible_unit: '某化工有限公司', contact_person: '联系人甲', contact_phone: '0877-1234567', assessed_at: '2026-11-01T00:00:00Z', status: 'submitted' },
   }, {}, { as: expert });
   assert.equal(sub.status, 201, JSON.stringify(sub.body));
+  // A hidden danger every role sees (a unit of 住建局 in the county) and a citizen's report,
+  // so that the hazard panels have rows and details to show.
+  const zj = (await api(srv.url, 'GET', `/api/v1/units?status=approved&limit=1&category=${scope.join(',')}`)).body.features[0];
+  const day = (n) => new Date(Date.now() + 8 * 3600 * 1000 + n * 86400000).toISOString().slice(0, 10);
+  const hz = await api(srv.url, 'POST', '/api/v1/hazards', { unit_id: zj.id, level: 'major', description: '语言检查隐患', found_at: day(0), source: 'inspection',
+    responsible_unit: '某建设公司', responsible_person: '责任人甲', measures: '整改', deadline: day(20) });
+  assert.equal(hz.status, 201, JSON.stringify(hz.body));
+  const [lon, lat] = zj.geometry.type === 'Point' ? zj.geometry.coordinates : [102.9, 24.67];
+  const rp = await api(srv.url, 'POST', '/public/api/v1/reports', { lon, lat, category: zj.properties.category, description: '语言检查举报', contact: '' }, {}, { as: null });
+  assert.equal(rp.status, 201, JSON.stringify(rp.body));
 });
 
 after(async () => {
@@ -216,8 +226,8 @@ async function internalPanels(page, found, role) {
   if (await visible('#btn-admin')) {
     for (const tab of ['users', 'tokens', 'audit', 'publish']) {
       await step(page, found, `${role} admin ${tab}`, async () => {
-        if (!(await visible('.admin-tabs'))) await page.click('#btn-admin');
-        await page.click(`.admin-tabs [data-tab=${tab}]`);
+        if (!(await visible('#admin .admin-tabs'))) await page.click('#btn-admin');
+        await page.click(`#admin .admin-tabs [data-tab=${tab}]`);
         await page.waitForSelector(`.admin[data-tab=${tab}]`);
         await page.waitForTimeout(600);
         if (tab === 'audit' && (await visible('[data-action=audit-search]'))) {

@@ -367,13 +367,13 @@ for (const role of ['admin', 'expert', 'department']) {
       const sideways = () => page.$$eval('#admin table.admin-table', (ts) => ts.filter((t) => t.offsetParent !== null && t.getBoundingClientRect().right > innerWidth + 0.5).length);
       assert.equal(await sideways(), 0, '用户管理 fits the screen');
       for (const tab of ['tokens', 'audit', 'publish']) {
-        await page.tap(`.admin-tabs [data-tab="${tab}"]`);
+        await page.tap(`#admin .admin-tabs [data-tab="${tab}"]`);
         await page.waitForSelector(`#admin[data-tab="${tab}"] table.admin-table`);
         await assertLayout(page, `系统管理 ${tab}`);
         assert.equal(await sideways(), 0, `系统管理 ${tab} fits the screen`);
         if (tab === 'audit') await shot(page, 'phone-admin-audit.png');
       }
-      await page.tap('.admin-head .icon-btn');
+      await page.tap('#admin .admin-head .icon-btn');
       await page.waitForSelector('#admin', { state: 'hidden' });
     }
     assert.deepEqual(page.errors, [], 'page errors');
@@ -416,7 +416,7 @@ test('at 1366×800 the desktop layout is unchanged: header actions in a row, sid
     if (role === 'admin') {
       await page.click('#btn-admin');
       for (const tab of ['users', 'audit', 'publish']) {
-        await page.click(`.admin-tabs [data-tab="${tab}"]`);
+        await page.click(`#admin .admin-tabs [data-tab="${tab}"]`);
         await page.waitForSelector(`#admin[data-tab="${tab}"] table.admin-table`);
         await assertLayout(page, `系统管理 ${tab}`, { phone: false });
       }
