@@ -29,6 +29,11 @@ before(async () => {
   const fc = (await api(srv.url, 'GET', `/api/v1/units?limit=500&category=${scope.join(',')}&status=approved`)).body;
   unit = fc.features.find((f) => f.geometry.type === 'Point');
   assert.ok(unit, 'a unit of the department');
+  // A hidden danger of that unit, for its details on a phone.
+  const day = (n) => new Date(Date.now() + 8 * 3600 * 1000 + n * 86400000).toISOString().slice(0, 10);
+  const hz = await api(srv.url, 'POST', '/api/v1/hazards', { unit_id: unit.id, level: 'major', description: '手机检查隐患：脚手架连墙件缺失', found_at: day(0), source: 'inspection',
+    responsible_unit: '某建设公司', responsible_person: '责任人乙', measures: '补设连墙件', deadline: day(10) });
+  assert.equal(hz.status, 201, JSON.stringify(hz.body));
 });
 
 after(async () => {
@@ -337,7 +342,8 @@ for (const role of ['admin', 'expert', 'department']) {
     assert.deepEqual(await smallFields(page, '#hazards .hz-filters'), [], 'hazard filters at 16 px or more');
     const hzSideways = () => page.$$eval('#hazards table.admin-table', (ts) => ts.filter((t) => t.offsetParent !== null && t.getBoundingClientRect().right > innerWidth + 0.5).length);
     assert.equal(await hzSideways(), 0, '隐患台账 fits the screen');
-    if (await page.$('#hazards table.hz-table tr[data-id]')) {
+    {
+      await page.waitForSelector('#hazards table.hz-table tr[data-id]');
       await page.tap('#hazards table.hz-table tr[data-id]');
       await page.waitForSelector('#hazards .hz-detail .hz-steps');
       await assertLayout(page, '隐患详情');
