@@ -47,6 +47,10 @@ export const FIELD_LABELS = {
   assessed_by: '评估单位',
   assessed_at: '评估时间',
   next_review_due: '下次复核',
+  inherent_grade: '固有风险等级',
+  conditions: '等级上调条件',
+  open_hazards: '未销号隐患',
+  identified_at: '全面辨识日期',
 };
 
 /**
