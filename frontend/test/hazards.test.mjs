@@ -473,3 +473,50 @@ test('on a phone the report form fits the screen, its fields take a finger, and 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('an extension is asked for and approved by another user, a major hidden danger is put under supervision, and an edit saves', async () => {
+  const u = await freshUnit();
+  const made = await api(srv.url, 'POST', '/api/v1/hazards', { unit_id: u.id, level: 'major', description: '液氨管道阀门泄漏', found_at: day(0), source: 'self_inspection',
+    responsible_unit: '某冷链公司', responsible_person: '王责任', measures: '更换阀门', deadline: day(10) });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const hcode = (made.body.properties || made.body).code;
+  const page = await openInternalMap(browser, srv.url);
+  await openHazard(page, hcode);
+  // 申请延期: a date and a reason.
+  await page.click('#hazards [data-action=extension]');
+  await page.fill('#hz-ext-deadline', day(40));
+  await page.fill('#hz-note', '阀门需从厂家订货，到货需 30 天');
+  await page.click('#hazards .hz-action-box [data-action=confirm]');
+  await page.waitForSelector('#hazards .hz-extension');
+  assert.match(await page.textContent('#hazards .hz-extension'), new RegExp(`${day(40)}[\\s\\S]*阀门需从厂家订货`));
+  assert.equal(await page.$('#hazards [data-action=extension-approve]'), null, 'not by the one who asked');
+  // 编辑: the description; the deadline cannot be changed here.
+  await page.click('#hazards [data-action=edit-hazard]');
+  await page.waitForSelector('#hazards .hz-form');
+  assert.equal(await page.isDisabled('#hz-deadline'), true);
+  await page.fill('#hz-description', '液氨管道阀门泄漏（已临时封堵）');
+  await page.click('#hazards [data-action=save-hazard]');
+  await page.waitForSelector('#hazards .hz-detail');
+  assert.match(await page.textContent('#hazards .hz-detail'), /已临时封堵/);
+  await page.context().close();
+
+  // The expert approves the extension and puts it under the city's supervision.
+  const ep = await openInternalMap(browser, srv.url, { as: expert });
+  await openHazard(ep, hcode);
+  await ep.click('#hazards [data-action=extension-approve]');
+  await ep.click('#hazards .hz-action-box [data-action=confirm]');
+  await ep.waitForFunction((d) => !document.querySelector('#hazards .hz-extension') && document.querySelector('#hazards .hz-detail')?.textContent.includes(d), day(40));
+  await ep.click('#hazards [data-action=supervise]');
+  await ep.selectOption('#hz-sup-by', 'city');
+  await ep.fill('#hz-note', '限 40 日内完成整改，每周报告进度');
+  await ep.click('#hazards .hz-action-box [data-action=confirm]');
+  await ep.waitForSelector('#hazards .hz-supervised-badge');
+  assert.match(await ep.textContent('#hazards .hz-supervision'), /市级挂牌督办[\s\S]*限 40 日内完成整改/);
+  const history = await ep.textContent('#hazards .hz-timeline');
+  for (const s of ['阀门需从厂家订货', '限 40 日内完成整改']) assert.ok(history.includes(s), `history has ${s}: ${history}`);
+  // It is in the supervision view's list of supervised major hidden dangers.
+  await ep.click('#hazards .admin-tabs [data-tab=supervision]');
+  await ep.waitForSelector(`#hazards [data-list=supervised] tr[data-code="${hcode}"]`);
+  assert.deepEqual(ep.errors, []);
+  await ep.context().close();
+});

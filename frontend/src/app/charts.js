@@ -36,7 +36,7 @@ export function drawBars(root, key, rows, { unit = '', max = null, colour = '#0a
     animation: false,
     grid: { left: 8, right: 48, top: 8, bottom: 24, containLabel: true },
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, renderMode: 'richText', valueFormatter: (v) => `${v}${unit}` },
-    xAxis: { type: 'value', max: max ?? undefined, axisLabel: { formatter: unit === '%' ? '{value}%' : '{value}' } },
+    xAxis: { type: 'value', max: max ?? undefined, minInterval: unit === '%' ? 0 : 1, axisLabel: { formatter: unit === '%' ? '{value}%' : '{value}' } },
     yAxis: { type: 'category', data: rows.map((r) => r[0]), axisLabel: { width: 140, overflow: 'truncate' } },
     series: [{ type: 'bar', data: rows.map((r) => r[1]), itemStyle: { color: colour }, barMaxWidth: 18, label: { show: true, position: 'right', formatter: unit === '%' ? '{c}%' : '{c}' } }],
   });

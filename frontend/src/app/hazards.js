@@ -848,7 +848,7 @@ export class HazardPanel {
     if (this.tab !== 'charts' || this.el.hidden) return;
     const [cat, reg, dep] = data;
     const label = { category: (r) => r.label || this.ctx.categoryLabel(r.key), region: (r) => r.label || this.ctx.regionName(r.key), department: (r) => r.label || r.key };
-    const t = cat.totals || {};
+    const t = cat.total || cat.totals || {};
     const rate = (r) => (r.rectification_rate != null ? r.rectification_rate : r.total ? r.accepted / r.total : 0);
     replace(out,
       h('div.hz-count-cards',
