@@ -493,7 +493,10 @@ export class HazardPanel {
 
   superviseBox(box, p) {
     const u = this.user;
-    const by = h('select#hz-sup-by', ['admin', 'expert'].includes(u.role) ? h('option', { value: 'city' }, '市级挂牌督办') : null, h('option', { value: 'district' }, '区级挂牌督办'));
+    // The city's supervision is for admins and experts; a district's, while there is none yet.
+    const by = h('select#hz-sup-by',
+      ['admin', 'expert'].includes(u.role) ? h('option', { value: 'city' }, '市级挂牌督办') : null,
+      p.supervision ? null : h('option', { value: 'district' }, '区级挂牌督办'));
     this.noteBox(box, {
       title: '挂牌督办',
       label: '督办要求',
