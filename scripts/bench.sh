@@ -11,6 +11,7 @@ trap 'rm -rf "$work"' EXIT
 bin=bin/riskmap
 go build -o "$work/benchscan" ./scripts/benchscan
 go build -o "$work/benchserve" ./scripts/benchserve
+go build -o "$work/benchhazards" ./scripts/benchhazards
 
 base=${PG_DSN%%\?*}; base=${base%/*}
 pg="$base/$BENCH_DB?sslmode=disable"
@@ -47,4 +48,6 @@ echo
 echo "GeoPackage file: $size. Targets: PostGIS load ≤ 60 s, GeoPackage load ≤ 120 s, read-back ≥ 100k units/s."
 echo "== serving: index vs PostGIS on the same $N units"
 "$work/benchserve" --db "$pg"
+echo "== hidden dangers: 200k of them on the same $N units"
+"$work/benchhazards" --db "$pg"
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"

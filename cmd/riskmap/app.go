@@ -173,6 +173,22 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("演示城市：%d 个风险单元", n.Units))
 	fmt.Fprintf(m.Stdout, "已载入演示城市澄江市：%d 个区域、%d 个风险单元、%d 个防护目标、%d 个避难场所，用时 %.1f 秒\n",
 		n.Regions, n.Units, n.Targets, n.Shelters, time.Since(start).Seconds())
+	// Its hidden dangers, each taken through the closed loop as the day of loading finds it,
+	// before the first publication: the units they raise are published at their current grade.
+	regions, err := m.store.Regions(ctx, "")
+	if err != nil {
+		return err
+	}
+	if hz, err := m.hazards(ctx, regions); err != nil {
+		return err
+	} else if hz != nil {
+		k, err := demo.LoadHazards(ctx, m.store, hz, time.Now(), demo.HazardsOptions{})
+		if err != nil {
+			return fmt.Errorf("载入演示隐患：%v", err)
+		}
+		m.auditCLI(ctx, "hazard.create", "", "", fmt.Sprintf("演示城市：%d 条隐患", k))
+		fmt.Fprintf(m.Stdout, "已载入演示城市的 %d 条隐患\n", k)
+	}
 	// The public map shows publications only: publish the demo city's approved units.
 	if _, err := m.store.LatestPublication(ctx); riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
 		p, err := m.publish(ctx, "riskmap "+m.Command+" --demo", "演示城市首期发布")

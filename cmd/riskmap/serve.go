@@ -12,6 +12,7 @@ import (
 	"riskmap/frontend"
 	"riskmap/pkg/basemap"
 	"riskmap/pkg/featurejson"
+	"riskmap/pkg/hazards"
 	"riskmap/pkg/httpapi"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/regiongrade"
@@ -71,7 +72,11 @@ func (m *Main) serve(ctx context.Context) error {
 	svc := m.service()
 	svc.Locate = regiongrade.Containing(regions) // a department places units inside its regions
 	svc.Index = ix                               // every write reaches the index before its response
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions),
+	hz, err := m.hazards(ctx, regions)
+	if err != nil {
+		return err
+	}
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz,
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
@@ -215,4 +220,22 @@ func (m *Main) expireSessions(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// hazards is the service of hidden dangers and public reports over the store (both stores
+// keep them); its writes reach the index through the register service, which the server
+// gives it.
+func (m *Main) hazards(ctx context.Context, regions []*riskmap.Region) (*hazards.Service, error) {
+	hs, ok := m.store.(hazards.Store)
+	if !ok {
+		return nil, nil
+	}
+	// The hash of a reporter's address is keyed alike on every replica.
+	key, err := m.store.ServerSecret(ctx, "report-client")
+	if err != nil {
+		return nil, fmt.Errorf("读取举报密钥：%v", err)
+	}
+	return &hazards.Service{Store: hs, Dynamics: m.cfg.Grader.Dynamics, Units: m.store, Catalog: m.cfg.Catalog,
+		Locate: regiongrade.Containing(regions), ClientKey: key,
+		Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}, nil
 }

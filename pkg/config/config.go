@@ -36,6 +36,7 @@ type RegionRule struct {
 type File struct {
 	Grading        *grading.Config                  `json:"grading,omitempty"`
 	Colours        map[riskmap.Grade]grading.Colour `json:"colours,omitempty"`
+	DynamicGrades  *grading.DynamicConfig           `json:"dynamic_grades,omitempty"`
 	RegionRule     *RegionRule                      `json:"region_rule,omitempty"`
 	CategoryGroups []riskmap.CategoryGroup          `json:"category_groups,omitempty"`
 	Categories     []riskmap.Category               `json:"categories,omitempty"`
@@ -138,6 +139,9 @@ func build(over *File) (*Config, error) {
 	}
 	gc := *f.Grading
 	gc.Colours = f.Colours
+	if f.DynamicGrades != nil {
+		gc.Dynamic = *f.DynamicGrades
+	}
 	g, err := grading.New(gc)
 	if err != nil {
 		return nil, err

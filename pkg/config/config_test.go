@@ -67,3 +67,30 @@ func TestTipsForUnknownCodesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// The default dynamic rule makes a unit with an open major hidden danger red; a config file
+// may replace the rules, and a wrong rule is refused with its place named.
+func TestDynamicGrades(t *testing.T) {
+	major := []riskmap.Condition{{Source: riskmap.ConditionHazard, Ref: "YH-2026-000001", Level: "major"}}
+	if g, _ := config.Default().Grader.Raise(riskmap.GradeBlue, major); g != riskmap.GradeRed {
+		t.Fatalf("default rule: blue with an open major hidden danger is %s, want red", g)
+	}
+	c, err := load(t, `{"dynamic_grades": {"rules": [{"source": "hazard", "raise_by": 1}]}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := c.Grader.Raise(riskmap.GradeBlue, major); g != riskmap.GradeYellow {
+		t.Fatalf("raise_by 1: blue becomes %s, want yellow", g)
+	}
+	for _, body := range []string{
+		`{"dynamic_grades": {"rules": [{"source": "weather", "raise_to": "red"}]}}`,
+		`{"dynamic_grades": {"rules": [{"source": "hazard", "level": "huge", "raise_to": "red"}]}}`,
+		`{"dynamic_grades": {"rules": [{"source": "hazard", "raise_to": "purple"}]}}`,
+		`{"dynamic_grades": {"rules": [{"source": "hazard", "raise_to": "red", "raise_by": 1}]}}`,
+		`{"dynamic_grades": {"rules": [{"source": "hazard", "raise_by": 0}]}}`,
+	} {
+		if _, err := load(t, body); err == nil || !strings.Contains(err.Error(), "dynamic_grades.rules[0]") {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+}

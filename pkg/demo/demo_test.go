@@ -181,7 +181,7 @@ var unitKeys = []string{"code", "name", "public_label", "category", "sub_categor
 	"accident_types", "major_hazard_source", "major_risk_factors", "assessment",
 	"direct_major_reason", "controls", "responsible_department", "responsible_unit",
 	"contact_person", "contact_phone", "influence_radius_m", "status", "assessed_by",
-	"assessed_at", "next_review_due"}
+	"assessed_at", "next_review_due", "identified_at"}
 
 func TestUnits(t *testing.T) {
 	cfg := config.Default()
@@ -222,7 +222,7 @@ func TestUnits(t *testing.T) {
 	cats := map[string]int{}
 	kinds := map[string]int{}
 	statuses := map[riskmap.Status]int{}
-	direct, mhs, n := 0, 0, 0
+	direct, mhs, n, neverReviewed := 0, 0, 0, 0
 	for u, err := range featurejson.DecodeUnits(bytes.NewReader(data)) {
 		if err != nil {
 			t.Fatal(err)
@@ -254,8 +254,15 @@ func TestUnits(t *testing.T) {
 		if u.ResponsibleDepartment != cat.Department {
 			t.Errorf("%s: department %q, want %q", u.Code, u.ResponsibleDepartment, cat.Department)
 		}
-		if u.AssessedAt == nil || u.NextReviewDue == nil || u.ContactPerson == "" || u.ResponsibleUnit == "" || u.Address == "" {
-			t.Errorf("%s: missing assessment dates, contact, unit or address", u.Code)
+		if u.ContactPerson == "" || u.ResponsibleUnit == "" || u.Address == "" {
+			t.Errorf("%s: missing contact, unit or address", u.Code)
+		}
+		// A few drafts were never reviewed (从未复核): no assessment date yet.
+		if u.AssessedAt == nil {
+			neverReviewed++
+			if u.Status != riskmap.StatusDraft {
+				t.Errorf("%s: a %s unit without an assessment date", u.Code, u.Status)
+			}
 		}
 		if u.MajorHazardSource != nil {
 			mhs++
@@ -297,6 +304,9 @@ func TestUnits(t *testing.T) {
 	if direct == 0 || mhs == 0 || statuses[riskmap.StatusDraft] == 0 || statuses[riskmap.StatusSubmitted] == 0 ||
 		statuses[riskmap.StatusApproved] < n*3/4 {
 		t.Errorf("direct %d, major hazard sources %d, statuses %v", direct, mhs, statuses)
+	}
+	if neverReviewed == 0 || neverReviewed > n/50 {
+		t.Errorf("a few drafts never reviewed, got %d of %d", neverReviewed, n)
 	}
 	t.Logf("%d units; grades %v; groups %v; geometry %v; statuses %v; direct %d; major hazard sources %d",
 		n, grades, groups, kinds, statuses, direct, mhs)

@@ -17,6 +17,11 @@ import (
 // json.Marshal(NewFeature(u)), several times faster, because the index encodes every unit
 // when it loads (a million at start).
 func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
+	return AppendFeatureOn(dst, u, riskmap.ChinaDay(Now()))
+}
+
+// AppendFeatureOn is AppendFeature on the day of today: json.Marshal(NewFeatureOn(u, today)).
+func AppendFeatureOn(dst []byte, u *riskmap.Unit, today time.Time) []byte {
 	b := appendFeatureStart(dst, u)
 	b = append(b, `,"name":`...)
 	b = appendString(b, u.Name)
@@ -93,7 +98,92 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 		b = u.NextReviewDue.UTC().AppendFormat(b, time.DateOnly)
 		b = append(b, '"')
 	}
+	b = append(b, `,"inherent_grade":`...)
+	b = appendString(b, string(u.InherentOrGrade()))
+	b = append(b, `,"current_grade":`...)
+	b = appendString(b, string(u.Grade))
+	b = append(b, `,"dynamic_explanation":`...)
+	b = appendString(b, u.DynamicText())
+	b = append(b, `,"conditions":[`...)
+	for i, c := range u.Conditions {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"source":`...)
+		b = appendString(b, c.Source)
+		b = append(b, `,"ref":`...)
+		b = appendString(b, c.Ref)
+		b = append(b, `,"level":`...)
+		b = appendString(b, c.Level)
+		b = append(b, `,"since":`...)
+		b = appendTime(b, c.Since)
+		if c.Raises {
+			b = append(b, `,"raises":true`...)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `],"open_hazards":`...)
+	b = strconv.AppendInt(b, int64(u.OpenHazards), 10)
+	b = append(b, `,"identified_at":`...)
+	b = appendDate(b, u.IdentifiedAt)
+	b = append(b, `,"reidentify_due":`...)
+	b = appendDate(b, u.ReidentifyDue())
+	b = appendDayTail(b, u.NextReviewDue, u.ReidentifyDue(), today)
 	return append(b, "}}"...)
+}
+
+// appendDate appends a date as "YYYY-MM-DD", or null.
+func appendDate(b []byte, t *time.Time) []byte {
+	if t == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.DateOnly)
+	return append(b, '"')
+}
+
+// dayTailKey starts the properties of a Feature that depend on the day: they come last.
+const dayTailKey = `,"review_state":"`
+
+// appendDayTail appends the properties that depend on the day: review_state,
+// review_overdue and reidentify_overdue.
+func appendDayTail(b []byte, reviewDue, reidentifyDue *time.Time, today time.Time) []byte {
+	st := riskmap.ReviewStateOf(reviewDue, today)
+	b = append(b, dayTailKey...)
+	b = append(b, st...)
+	b = append(b, `","review_overdue":`...)
+	b = strconv.AppendBool(b, st == riskmap.ReviewOverdue)
+	b = append(b, `,"reidentify_overdue":`...)
+	b = strconv.AppendBool(b, reidentifyDue != nil && riskmap.DayNumber(*reidentifyDue) < riskmap.DayNumber(today))
+	return b
+}
+
+// Redate returns the Feature feature (as AppendFeature wrote it) as it reads on the day of
+// today, and whether that differs: only review_state, review_overdue and
+// reidentify_overdue depend on the day. reviewDue and reidentifyDue are the unit's day
+// numbers (riskmap.ReviewDayOf) of its next review and its next full identification, 0 for
+// none. A feature without those properties is returned as it is.
+func Redate(feature []byte, reviewDue, reidentifyDue int32, today time.Time) ([]byte, bool) {
+	i := bytes.LastIndex(feature, []byte(dayTailKey))
+	if i < 0 {
+		return feature, false
+	}
+	b := make([]byte, 0, len(feature)+8)
+	b = appendDayTail(append(b, feature[:i]...), dayOf(reviewDue), dayOf(reidentifyDue), today)
+	b = append(b, "}}"...)
+	if bytes.Equal(b, feature) {
+		return feature, false
+	}
+	return b, true
+}
+
+// dayOf is the date of a day number (riskmap.DayNumber), nil for 0.
+func dayOf(n int32) *time.Time {
+	if n == 0 {
+		return nil
+	}
+	t := time.Unix(int64(n-1)*86400, 0).UTC()
+	return &t
 }
 
 // AppendPublicFeature appends the unit's public Feature: json.Marshal(NewPublicFeature(…)).

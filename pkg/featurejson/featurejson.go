@@ -49,7 +49,25 @@ type Properties struct {
 	AssessedBy            string                     `json:"assessed_by"`
 	AssessedAt            *time.Time                 `json:"assessed_at"`
 	NextReviewDue         *Date                      `json:"next_review_due"`
+	// The grade the assessment gives and the current grade (= Grade), with the sentence
+	// that explains a raise ("" without one) and the open conditions that may raise it.
+	InherentGrade      riskmap.Grade       `json:"inherent_grade"`
+	CurrentGrade       riskmap.Grade       `json:"current_grade"`
+	DynamicExplanation string              `json:"dynamic_explanation"`
+	Conditions         []riskmap.Condition `json:"conditions"`
+	OpenHazards        int                 `json:"open_hazards"`
+	IdentifiedAt       *Date               `json:"identified_at"`
+	ReidentifyDue      *Date               `json:"reidentify_due"`
+	// The properties that depend on the day, last (see Redate).
+	ReviewState       riskmap.ReviewState `json:"review_state"`
+	ReviewOverdue     bool                `json:"review_overdue"`
+	ReidentifyOverdue bool                `json:"reidentify_overdue"`
 }
+
+// Now is the clock of the properties that depend on the day (review_state,
+// review_overdue, reidentify_overdue), which count days in China (riskmap.ChinaDay); tests
+// may fix it.
+var Now = time.Now
 
 // Feature is a unit Feature as written.
 type Feature struct {
@@ -67,8 +85,11 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + d.UTC().Format(time.DateOnly) + `"`), nil
 }
 
-// NewFeature returns the Feature of a unit.
-func NewFeature(u *riskmap.Unit) *Feature {
+// NewFeature returns the Feature of a unit, on the day in China of Now.
+func NewFeature(u *riskmap.Unit) *Feature { return NewFeatureOn(u, riskmap.ChinaDay(Now())) }
+
+// NewFeatureOn returns the Feature of a unit on the day of today.
+func NewFeatureOn(u *riskmap.Unit, today time.Time) *Feature {
 	p := Properties{
 		Code: u.Code, Name: u.Name, PublicTexts: u.PublicTexts, Category: u.Category, SubCategory: u.SubCategory,
 		RegionCode: u.RegionCode, Address: u.Address, AccidentTypes: nonNil(u.AccidentTypes),
@@ -87,6 +108,20 @@ func NewFeature(u *riskmap.Unit) *Feature {
 	if u.NextReviewDue != nil {
 		p.NextReviewDue = &Date{*u.NextReviewDue}
 	}
+	p.InherentGrade, p.CurrentGrade, p.DynamicExplanation = u.InherentOrGrade(), u.Grade, u.DynamicText()
+	p.Conditions, p.OpenHazards = u.Conditions, u.OpenHazards
+	if p.Conditions == nil {
+		p.Conditions = []riskmap.Condition{}
+	}
+	if u.IdentifiedAt != nil {
+		p.IdentifiedAt = &Date{*u.IdentifiedAt}
+	}
+	if d := u.ReidentifyDue(); d != nil {
+		p.ReidentifyDue = &Date{*d}
+	}
+	p.ReviewState = u.ReviewStateOn(today)
+	p.ReviewOverdue = p.ReviewState == riskmap.ReviewOverdue
+	p.ReidentifyOverdue = u.ReidentifyOverdueOn(today)
 	for _, g := range p.Controls.Groups() {
 		*g.Items = nonNil(*g.Items)
 	}
@@ -108,6 +143,9 @@ const MaxFeatureBytes = 4 << 20
 var readOnly = map[string]bool{
 	"id": true, "risk_value": true, "grade": true, "grade_label": true, "explanation": true,
 	"version": true, "created_at": true, "updated_at": true,
+	"inherent_grade": true, "current_grade": true, "dynamic_explanation": true, "conditions": true,
+	"open_hazards": true, "reidentify_due": true, "review_state": true, "review_overdue": true,
+	"reidentify_overdue": true,
 }
 
 // DecodeUnit parses a GeoJSON Feature into a unit. It checks the JSON shape and the types of
@@ -230,6 +268,16 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 				t = t.UTC()
 				u.AssessedAt = &t
 			}
+		case "identified_at": // 全面辨识日期: a date, or a date and time of which the date counts
+			var s string
+			if !decodeProperty(p, name, v, json.Unmarshal, &s, "应为日期，例如 2026-09-01") {
+				continue
+			}
+			if t, ok := parseDay(s); !ok {
+				p.Add(name, "应为日期，如 2026-09-01，收到 %q", clip(s))
+			} else {
+				u.IdentifiedAt = &t
+			}
 		case "next_review_due":
 			var s string
 			if !decodeProperty(p, name, v, json.Unmarshal, &s, "应为日期，例如 2026-09-01") {
@@ -248,6 +296,18 @@ func decodeProperties(p *riskmap.Problems, props map[string]json.RawMessage, u *
 			}
 		}
 	}
+}
+
+// parseDay reads a date, YYYY-MM-DD, or an RFC 3339 date and time (its date in China).
+func parseDay(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return riskmap.ChinaDay(t), true
 }
 
 // publicText points to the public text of t called name, or is nil if there is none.

@@ -265,11 +265,11 @@ func encodeForInsert(u *riskmap.Unit, ts string) (encodedUnit, error) {
 		return encodedUnit{}, err
 	}
 	return encodedUnit{
-		args: unitcodec.AppendPublicValues([]any{u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
+		args: appendDynamic(unitcodec.AppendPublicValues([]any{u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
 			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
-			string(status), int64(1), ts, ts, u.AssessedBy, a.assessedAt, a.nextReview, geom}, &u.PublicTexts),
+			string(status), int64(1), ts, ts, u.AssessedBy, a.assessedAt, a.nextReview, geom}, &u.PublicTexts), u),
 		code:     u.Code,
 		bound:    u.Geometry.Bound(),
 		empty:    isEmpty(u.Geometry),

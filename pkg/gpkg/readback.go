@@ -50,9 +50,10 @@ var readbackSQL = `SELECT id,
     concat_ws(char(0), code, name, category, region_code, responsible_department),
     concat_ws(char(0), sub_category, address, major_risk_factors, direct_major_reason, grade,
         responsible_unit, contact_person, contact_phone, status, created_at, updated_at, assessed_by,
-        accident_types, assessment, grade_explanation, controls` + unitcodec.PublicColumns("") + `),
+        accident_types, assessment, grade_explanation, controls` + unitcodec.PublicColumns("") + `,
+        coalesce(inherent_grade, ''), coalesce(conditions, ''), coalesce(identified_at, '')),
     major_hazard_level, risk_value, influence_radius_m, version, CAST(assessed_at AS TEXT),
-    CAST(next_review_due AS TEXT), geom
+    CAST(next_review_due AS TEXT), geom, open_hazards
 FROM risk_units WHERE status <> 'retired' AND id >= ? AND id < ? ORDER BY id`
 
 // Positions in a readbackSQL row, and in its two packed strings.
@@ -67,6 +68,7 @@ const (
 	rbAssessedAt
 	rbNextReviewDue
 	rbGeom
+	rbOpenHazards
 	rbColumns
 )
 
@@ -96,7 +98,15 @@ const (
 	restAssessment
 	restExplanation
 	restControls
-	restFields // the public texts follow
+	restFields // the public texts follow, then restDynamic
+)
+
+// The dynamic columns packed after the public texts, "" for NULL.
+const (
+	restInherent = iota
+	restConditions
+	restIdentifiedAt
+	restDynamic
 )
 
 // readerConn is a reading connection held by Units, in a read transaction once begun.
@@ -342,7 +352,7 @@ func rereadUnit(ctx context.Context, dc any, id driver.Value) (*riskmap.Unit, er
 		return nil, fmt.Errorf("gpkg: list units: %w", err)
 	}
 	defer rows.Close()
-	v := make([]driver.Value, unitColumnCount+len(riskmap.PublicTextFields))
+	v := make([]driver.Value, rowColumns)
 	if err := rows.Next(v); err != nil {
 		return nil, fmt.Errorf("gpkg: list units: read unit %v again: %w", id, err)
 	}
@@ -382,7 +392,7 @@ func (d *readbackDecoder) unit(v []driver.Value) (*riskmap.Unit, bool) {
 	ident, ok1 := v[rbIdent].(string)
 	rest, ok2 := v[rbRest].(string)
 	if d.rest == nil {
-		d.rest = make([]string, restFields+len(riskmap.PublicTextFields))
+		d.rest = make([]string, restFields+len(riskmap.PublicTextFields)+restDynamic)
 	}
 	if !ok1 || !ok2 || !split(ident, d.ident[:]) || !split(rest, d.rest) {
 		return nil, false
@@ -409,6 +419,9 @@ func (d *readbackDecoder) unit(v []driver.Value) (*riskmap.Unit, bool) {
 	}
 	for i, f := range riskmap.PublicTextFields {
 		*f.Of(&u.PublicTexts) = d.rest[restFields+i]
+	}
+	if !d.dynamic(u, v[rbOpenHazards]) {
+		return nil, false
 	}
 	switch h := v[rbHazardLevel].(type) {
 	case nil:
@@ -452,6 +465,25 @@ func (d *readbackDecoder) unit(v []driver.Value) (*riskmap.Unit, bool) {
 		return nil, false
 	}
 	return u, true
+}
+
+// dynamic sets the dynamic fields of u (whose grade is set) from the packed text and the
+// open_hazards column.
+func (d *readbackDecoder) dynamic(u *riskmap.Unit, openHazards driver.Value) bool {
+	open, ok := openHazards.(int64)
+	if !ok {
+		return false
+	}
+	dyn := d.rest[restFields+len(riskmap.PublicTextFields):]
+	var identified *time.Time
+	if s := dyn[restIdentifiedAt]; s != "" {
+		t, ok := fastDate(s)
+		if !ok {
+			return false
+		}
+		identified = &t
+	}
+	return unitcodec.SetDynamic(u, dyn[restInherent], dyn[restConditions], int(open), identified) == nil
 }
 
 // number reads a REAL column as rowDecoder.float does.

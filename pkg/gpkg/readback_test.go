@@ -43,6 +43,12 @@ func TestUnitsMatchGetUnit(t *testing.T) {
 			if i%5 == 0 {
 				u.NextReviewDue, u.Controls.PPE, u.Explanation.Inputs = nil, []string{}, nil
 			}
+			if i%4 == 0 { // raised by open hidden dangers, identified on a day of its own
+				identified := time.Date(2021, 4, 1+i%20, 0, 0, 0, 0, time.UTC)
+				u.InherentGrade, u.OpenHazards, u.IdentifiedAt = riskmap.GradeYellow, 1+i%3, &identified
+				u.Conditions = []riskmap.Condition{{Source: riskmap.ConditionHazard, Ref: fmt.Sprintf("YH-2026-%06d", i),
+					Level: "major", Since: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Raises: true}}
+			}
 			if !yield(u) {
 				return
 			}
@@ -64,6 +70,8 @@ func TestUnitsMatchGetUnit(t *testing.T) {
 		"UPDATE risk_units SET grade = 'orange', status = 'submitted' WHERE id = 12",
 		"UPDATE risk_units SET status = 'retired' WHERE id IN (1, 1024, 1025, 2048)",
 		"UPDATE risk_units SET next_review_due = '2026-13-01' WHERE id = 13",
+		"UPDATE risk_units SET inherent_grade = NULL, conditions = '[]', identified_at = '2020-02-29' WHERE id = 14",
+		"UPDATE risk_units SET conditions = ' [ ] ', open_hazards = 0 WHERE id = 15",
 	} {
 		_, err := s.w.ExecContext(ctx, q)
 		mustT(t, err)
@@ -287,4 +295,29 @@ func TestUnitsConcurrentStreams(t *testing.T) {
 		}
 	}
 	mustT(t, <-done)
+}
+
+// The approved register keeps the approved revision's inherent grade (NULL for a unit
+// stored without one), from single writes and bulk loads alike.
+func TestApprovedInherentGrade(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	raised := storetest.NewUnit("AI-RAISED", orb.Point{102.9, 24.6})
+	raised.InherentGrade = riskmap.GradeYellow
+	plain := storetest.NewUnit("AI-PLAIN", orb.Point{102.91, 24.61})
+	mustT(t, s.CreateUnit(ctx, raised))
+	mustT(t, s.CreateUnit(ctx, plain))
+	bulk := storetest.NewUnit("AI-BULK", orb.Point{102.92, 24.62})
+	bulk.InherentGrade = riskmap.GradeBlue
+	_, err := s.BulkInsertUnits(ctx, func(yield func(*riskmap.Unit) bool) { yield(bulk) }, nil)
+	mustT(t, err)
+	raised.InherentGrade = riskmap.GradeOrange
+	mustT(t, s.UpdateUnit(ctx, raised))
+	for code, want := range map[string]string{"AI-RAISED": "orange", "AI-PLAIN": "", "AI-BULK": "blue"} {
+		var got *string
+		mustT(t, s.w.QueryRowContext(ctx, "SELECT inherent_grade FROM approved_units WHERE code = ?", code).Scan(&got))
+		if (got == nil) != (want == "") || (got != nil && *got != want) {
+			t.Errorf("%s: approved inherent grade %v, want %q", code, got, want)
+		}
+	}
 }

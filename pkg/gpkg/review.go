@@ -22,11 +22,12 @@ import (
 // approved, replacing its earlier approved revision; a draft or submitted revision leaves
 // the earlier one alone. Who approved it is not known here: SetUnitAuthor records it.
 var upsertApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value,
-    geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at` + unitcodec.PublicColumns("") + `
+    geom, approved_by, approved_at, inherent_grade` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at, inherent_grade` + unitcodec.PublicColumns("") + `
 FROM risk_units WHERE id = ? AND status = 'approved'
 ON CONFLICT (unit_id) DO UPDATE SET version = excluded.version, code = excluded.code, name = excluded.name,
     category = excluded.category, region_code = excluded.region_code, grade = excluded.grade,
+    inherent_grade = excluded.inherent_grade,
     risk_value = excluded.risk_value, geom = excluded.geom, approved_by = excluded.approved_by,
     approved_at = excluded.approved_at` + unitcodec.PublicCopies("excluded")
 
@@ -139,8 +140,8 @@ func (s *Store) UnitAuthor(ctx context.Context, unitID int64) (*riskmap.UnitAuth
 // bulkApprovedSQL copies the approved units with an id above the second argument into the
 // approved register, approved at the first.
 var bulkApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade,
-    risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', ?` + unitcodec.PublicColumns("") + `
+    risk_value, geom, approved_by, approved_at, inherent_grade` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', ?, inherent_grade` + unitcodec.PublicColumns("") + `
 FROM risk_units WHERE id > ? AND status = 'approved'
 ON CONFLICT (unit_id) DO NOTHING`
 

@@ -56,10 +56,24 @@ var unitColumnNames = [unitColumnCount]string{"id", "code", "name", "category", 
 	"responsible_department", "responsible_unit", "contact_person", "contact_phone", "influence_radius_m",
 	"status", "version", "created_at", "updated_at", "assessed_by", "assessed_at", "next_review_due", "geom"}
 
-// columnName names column i of unitColumns: the public texts follow the fixed columns.
+// dynamicColumnNames are the dynamic columns that follow the public texts
+// (unitcodec.DynamicColumns).
+var dynamicColumnNames = [...]string{"inherent_grade", "conditions", "open_hazards", "identified_at"}
+
+// rowColumns is the number of columns of unitColumns.
+var rowColumns = unitColumnCount + len(riskmap.PublicTextFields) + len(dynamicColumnNames)
+
+// colDynamic is the position of the first dynamic column in unitColumns.
+var colDynamic = unitColumnCount + len(riskmap.PublicTextFields)
+
+// columnName names column i of unitColumns: the public texts follow the fixed columns, and
+// the dynamic columns the public texts.
 func columnName(i int) string {
 	if i < unitColumnCount {
 		return unitColumnNames[i]
+	}
+	if i >= colDynamic {
+		return dynamicColumnNames[i-colDynamic]
 	}
 	return riskmap.PublicTextFields[i-unitColumnCount].Name
 }
@@ -175,10 +189,30 @@ func (d *rowDecoder) unit() (*riskmap.Unit, error) {
 	for i, f := range riskmap.PublicTextFields {
 		*f.Of(&u.PublicTexts) = d.text(unitColumnCount + i)
 	}
+	d.dynamic(u)
 	if d.err != nil {
 		return nil, fmt.Errorf("gpkg: unit %d: %w", u.ID, d.err)
 	}
 	return u, nil
+}
+
+// dynamic decodes the dynamic columns into u, whose grade is set.
+func (d *rowDecoder) dynamic(u *riskmap.Unit) {
+	var inherent, conds string
+	if d.v[colDynamic] != nil {
+		inherent = d.text(colDynamic)
+	}
+	if d.v[colDynamic+1] != nil {
+		conds = d.text(colDynamic + 1)
+	}
+	open := d.int(colDynamic + 2)
+	var identified *time.Time
+	if d.v[colDynamic+3] != nil {
+		t, err := time.Parse(dateLayout, d.text(colDynamic+3))
+		d.check(colDynamic+3, err)
+		identified = &t
+	}
+	d.check(colDynamic+1, unitcodec.SetDynamic(u, inherent, conds, int(open), identified))
 }
 
 // decodeStored decodes a geometry column value and insists on the store's SRS: a geometry
@@ -196,7 +230,7 @@ func decodeStored(b []byte) (orb.Geometry, error) {
 
 // scanUnit reads the current row of rows, selected with unitColumns.
 func scanUnit(rows *sql.Rows) (*riskmap.Unit, error) {
-	n := unitColumnCount + len(riskmap.PublicTextFields)
+	n := rowColumns
 	v := make([]any, 2*n)
 	ptrs := v[n:]
 	for i := range n {

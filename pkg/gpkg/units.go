@@ -22,16 +22,17 @@ var unitColumns = `id, code, name, category, sub_category, region_code, address,
     risk_value, grade, grade_label, grade_explanation, controls, responsible_department,
     responsible_unit, contact_person, contact_phone, influence_radius_m, status, version,
     CAST(created_at AS TEXT), CAST(updated_at AS TEXT), assessed_by, CAST(assessed_at AS TEXT),
-    CAST(next_review_due AS TEXT), geom` + unitcodec.PublicColumns("")
+    CAST(next_review_due AS TEXT), geom` + unitcodec.PublicColumns("") +
+	`, inherent_grade, conditions, open_hazards, CAST(identified_at AS TEXT)` // unitcodec.DynamicColumns
 
 var insertUnit = `INSERT INTO risk_units (code, name, category, sub_category, region_code, address,
     accident_types, major_hazard_level, major_risk_factors, assessment_method, assessment,
     direct_major_reason, risk_value, grade, grade_label, grade_explanation, controls,
     responsible_department, responsible_unit, contact_person, contact_phone, influence_radius_m,
     status, version, created_at, updated_at, assessed_by, assessed_at, next_review_due, geom` +
-	unitcodec.PublicColumns("") + `)
+	unitcodec.PublicColumns("") + unitcodec.DynamicColumns("") + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?` +
-	unitcodec.PublicPlaceholders(0) + `)`
+	unitcodec.PublicPlaceholders(0) + unitcodec.DynamicPlaceholders(0) + `)`
 
 // updateUnit replaces every stored field but id, created_at and version, which it bumps; it
 // matches only the version the caller read.
@@ -41,7 +42,7 @@ var updateUnit = `UPDATE risk_units SET code = ?, name = ?, category = ?, sub_ca
     risk_value = ?, grade = ?, grade_label = ?, grade_explanation = ?, controls = ?,
     responsible_department = ?, responsible_unit = ?, contact_person = ?, contact_phone = ?,
     influence_radius_m = ?, status = ?, version = version + 1, updated_at = ?, assessed_by = ?,
-    assessed_at = ?, next_review_due = ?, geom = ?` + unitcodec.PublicAssignments(0) + `
+    assessed_at = ?, next_review_due = ?, geom = ?` + unitcodec.PublicAssignments(0) + unitcodec.DynamicAssignments(0) + `
 WHERE id = ? AND version = ?
 RETURNING version, CAST(created_at AS TEXT)`
 
@@ -117,6 +118,22 @@ func encodeUnit(u *riskmap.Unit) (unitArgs, error) {
 	return a, nil
 }
 
+// appendDynamic appends the values of the dynamic columns of u (unitcodec.DynamicColumns)
+// to args: NULL for no inherent grade, no conditions or no identification date.
+func appendDynamic(args []any, u *riskmap.Unit) []any {
+	var inherent, conds, identified any
+	if u.InherentGrade != "" {
+		inherent = string(u.InherentGrade)
+	}
+	if c := unitcodec.EncodeConditions(u.Conditions); c != "" {
+		conds = c
+	}
+	if u.IdentifiedAt != nil {
+		identified = u.IdentifiedAt.Format(dateLayout)
+	}
+	return append(args, inherent, conds, int64(u.OpenHazards), identified)
+}
+
 // checkUnit rejects what the schema would reject with an opaque constraint error.
 func checkUnit(u *riskmap.Unit) error {
 	if u.Geometry == nil {
@@ -172,13 +189,13 @@ func (s *Store) CreateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	t := now()
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, insertUnit+" RETURNING id", unitcodec.AppendPublicValues([]any{
+		err := tx.QueryRowContext(ctx, insertUnit+" RETURNING id", appendDynamic(unitcodec.AppendPublicValues([]any{
 			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
 			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
 			string(u.Status), int64(1), formatTime(t), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview,
-			geom}, &u.PublicTexts)...).Scan(&id)
+			geom}, &u.PublicTexts), u)...).Scan(&id)
 		if isUnique(err) {
 			return riskmap.CodeTaken(u.Code)
 		}
@@ -251,12 +268,12 @@ func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	var created string
 	old := *u
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, updateUnit, append(unitcodec.AppendPublicValues([]any{
+		err := tx.QueryRowContext(ctx, updateUnit, append(appendDynamic(unitcodec.AppendPublicValues([]any{
 			u.Code, u.Name, u.Category, u.SubCategory, u.RegionCode, u.Address,
 			a.accidentTypes, a.hazard, u.MajorRiskFactors, u.Assessment.Method, a.assessment,
 			u.DirectMajorReason, u.RiskValue, string(u.Grade), u.Grade.Label(), a.explanation, a.controls,
 			u.ResponsibleDepartment, u.ResponsibleUnit, u.ContactPerson, u.ContactPhone, u.InfluenceRadiusM,
-			string(u.Status), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview, geom}, &u.PublicTexts),
+			string(u.Status), formatTime(t), u.AssessedBy, a.assessedAt, a.nextReview, geom}, &u.PublicTexts), u),
 			u.ID, u.Version)...).Scan(&version, &created)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -465,6 +482,9 @@ func unitFilter(f riskmap.UnitFilter) (string, []any, error) {
 		// Dates are stored as text, YYYY-MM-DD, which sorts as the dates do.
 		conds = append(conds, "next_review_due < ?")
 		args = append(args, d.UTC().Format(dateLayout))
+	}
+	if f.HasOpenHazards {
+		conds = append(conds, "open_hazards > 0")
 	}
 	if len(conds) == 0 {
 		return "", nil, nil

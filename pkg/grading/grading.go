@@ -37,6 +37,9 @@ type Config struct {
 	// ReviewMonths is how long after an assessment the next review is due, per grade.
 	ReviewMonths map[riskmap.Grade]int    `json:"review_months"`
 	Colours      map[riskmap.Grade]Colour `json:"colours"`
+	// Dynamic is the config section "dynamic_grades"; no rules at all (nil) means
+	// DefaultDynamic, an empty list means no raise.
+	Dynamic DynamicConfig `json:"-"`
 }
 
 // Grader grades assessments with one configuration. It is safe for concurrent use.
@@ -60,6 +63,12 @@ func New(cfg Config) (*Grader, error) {
 		if !ok || !isHexColour(c.Fill) || !isHexColour(c.Outline) {
 			return nil, fmt.Errorf("colours.%s needs fill and outline as #rrggbb", g)
 		}
+	}
+	if cfg.Dynamic.Rules == nil {
+		cfg.Dynamic = DefaultDynamic()
+	}
+	if err := checkDynamic(cfg.Dynamic); err != nil {
+		return nil, err
 	}
 	return &Grader{cfg: cfg}, nil
 }

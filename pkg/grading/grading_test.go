@@ -155,3 +155,96 @@ func TestReviewDue(t *testing.T) {
 		t.Fatalf("blue units every 24 months, got %v", d)
 	}
 }
+
+func cond(ref, level string) riskmap.Condition {
+	return riskmap.Condition{Source: riskmap.ConditionHazard, Ref: ref, Level: level}
+}
+
+func TestRaise(t *testing.T) {
+	g := config.Default().Grader
+	cases := []struct {
+		name     string
+		inherent riskmap.Grade
+		open     []riskmap.Condition
+		want     riskmap.Grade
+		text     string
+	}{
+		{"NoConditions", riskmap.GradeYellow, nil, riskmap.GradeYellow, ""},
+		{"GeneralHazardDoesNotRaise", riskmap.GradeYellow, []riskmap.Condition{cond("YH-2026-000001", "general")}, riskmap.GradeYellow, ""},
+		{"MajorHazardRaisesToRed", riskmap.GradeYellow, []riskmap.Condition{cond("YH-2026-000123", "major")}, riskmap.GradeRed,
+			"存在未销号重大隐患 YH-2026-000123，等级由一般上调为重大"},
+		{"SeveralMajorOnesNamed", riskmap.GradeBlue, []riskmap.Condition{cond("YH-2026-000001", "major"), cond("YH-2026-000002", "general"), cond("YH-2026-000003", "major")},
+			riskmap.GradeRed, "存在未销号重大隐患 YH-2026-000001、YH-2026-000003，等级由低上调为重大"},
+		{"RedStaysRedWithoutText", riskmap.GradeRed, []riskmap.Condition{cond("YH-2026-000001", "major")}, riskmap.GradeRed, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, text := g.Raise(tc.inherent, tc.open)
+			if got != tc.want || text != tc.text {
+				t.Fatalf("Raise(%s) = %s %q, want %s %q", tc.inherent, got, text, tc.want, tc.text)
+			}
+		})
+	}
+}
+
+func TestRaiseBy(t *testing.T) {
+	cfg := config.Default().Grader.Config()
+	cfg.Dynamic = grading.DynamicConfig{Rules: []grading.DynamicRule{
+		{Source: riskmap.ConditionHazard, Level: "general", RaiseBy: 1},
+		{Source: riskmap.ConditionHazard, Level: "major", RaiseBy: 2},
+	}}
+	g, err := grading.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, text := g.Raise(riskmap.GradeBlue, []riskmap.Condition{cond("YH-1", "general")}); got != riskmap.GradeYellow || text != "存在未销号一般隐患 YH-1，等级由低上调为一般" {
+		t.Fatalf("one step: %s %q", got, text)
+	}
+	if got, _ := g.Raise(riskmap.GradeOrange, []riskmap.Condition{cond("YH-1", "major")}); got != riskmap.GradeRed {
+		t.Fatalf("two steps from orange are capped at red, got %s", got)
+	}
+	cfg.Dynamic = grading.DynamicConfig{Rules: []grading.DynamicRule{}}
+	if g, err = grading.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := g.Raise(riskmap.GradeBlue, []riskmap.Condition{cond("YH-1", "major")}); got != riskmap.GradeBlue {
+		t.Fatalf("no rules, no raise: got %s", got)
+	}
+}
+
+func TestDynamics(t *testing.T) {
+	g := config.Default().Grader
+	assessed := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	u := &riskmap.Unit{Grade: riskmap.GradeYellow, InherentGrade: riskmap.GradeYellow, AssessedAt: &assessed}
+	open := []riskmap.Condition{cond("YH-2026-000007", "major"), cond("YH-2026-000008", "general")}
+	d := g.Dynamics(u, riskmap.GradeBlue, open, 2)
+	if d.Grade != riskmap.GradeRed || d.ApprovedGrade != riskmap.GradeRed || d.OpenHazards != 2 || len(d.Conditions) != 2 {
+		t.Fatalf("dynamics: %+v", d)
+	}
+	if !d.Conditions[0].Raises || d.Conditions[1].Raises {
+		t.Fatalf("only the major one raises: %+v", d.Conditions)
+	}
+	// red is reviewed every 3 months: the next review moves with the grade.
+	if d.NextReviewDue == nil || d.NextReviewDue.Format(time.DateOnly) != "2026-06-10" {
+		t.Fatalf("next review of a red unit assessed 2026-03-10: %v", d.NextReviewDue)
+	}
+	u.Grade, u.Conditions = d.Grade, d.Conditions
+	if text := u.DynamicText(); text != "存在未销号重大隐患 YH-2026-000007，等级由一般上调为重大" {
+		t.Fatalf("unit's text: %q", text)
+	}
+	// Closed: back to the inherent grade and its cadence (yellow: 12 months).
+	d = g.Dynamics(u, "", nil, 0)
+	if d.Grade != riskmap.GradeYellow || d.ApprovedGrade != "" || d.Conditions != nil || d.NextReviewDue.Format(time.DateOnly) != "2027-03-10" {
+		t.Fatalf("after closing: %+v", d)
+	}
+	// Never reviewed: no date.
+	u.AssessedAt = nil
+	if d = g.Dynamics(u, "", open, 2); d.NextReviewDue != nil {
+		t.Fatalf("never reviewed has no next review, got %v", d.NextReviewDue)
+	}
+	// A unit stored before inherent grades has its grade as inherent grade.
+	old := &riskmap.Unit{Grade: riskmap.GradeOrange}
+	if d = g.Dynamics(old, "", nil, 0); d.Grade != riskmap.GradeOrange {
+		t.Fatalf("old unit: %+v", d)
+	}
+}

@@ -2,6 +2,8 @@ package hazards
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -34,7 +36,7 @@ type Filter struct {
 	// Q matches code, unit code, unit name or description, literally.
 	Q string
 	// Scope, when it is a department user, keeps only the hidden dangers of units in its
-	// scope (riskmap.User.InScope on Department and RegionCode).
+	// scope (riskmap.User.InScope on Category and RegionCode, as FindUnits does).
 	Scope   *riskmap.User
 	AfterID int64
 	Limit   int
@@ -65,8 +67,10 @@ type ReportFilter struct {
 	Statuses     []string
 	RegionPrefix string
 	Departments  []string
-	// Scope, when it is a department user, keeps the reports in its scope.
-	Scope   *riskmap.User
+	// Scope, when it is a department user, keeps the reports in its scope
+	// (riskmap.User.InScope on Category and RegionCode).
+	Scope *riskmap.User
+	// AfterID continues a listing (newest first): the reports with a smaller id.
 	AfterID int64
 	Limit   int
 }
@@ -85,12 +89,17 @@ type ReportFilter struct {
 // when nothing about it changed. rec (nil: nothing) is called last in the transaction.
 type Store interface {
 	// CreateHazard stores a new hidden danger; it sets ID, Code (YH-<found year>-<id, 6
-	// digits>), Version (1), CreatedAt and UpdatedAt, and stores ev (its EventCreated) with
-	// HazardID set. ENOTFOUND when the unit does not exist or is retired.
+	// digits>, HazardCode), Version (1), CreatedAt and UpdatedAt, copies UnitCode,
+	// UnitName, Category, RegionCode and Department from the unit (Department: its
+	// responsible department), sets a zero Point to the centre of the unit's bounds, and
+	// stores ev (its EventCreated; nil: none) with ID and HazardID set (At, when zero, the
+	// write's time). ENOTFOUND when the unit does not exist or is retired.
 	CreateHazard(ctx context.Context, h *Hazard, ev *Event, dyn riskmap.DynamicsFunc, rec riskmap.AccessRecordFunc) (*riskmap.Unit, error)
 	// UpdateHazard replaces hidden danger h.ID if its stored version is still h.Version
-	// (else EPRECONDITION, nothing changed), increments Version, sets UpdatedAt and appends
-	// the events evs to its history.
+	// (else EPRECONDITION, nothing changed; ENOTFOUND when there is none), increments
+	// Version, sets UpdatedAt and appends the events evs to its history (as CreateHazard
+	// does ev). Its unit never changes: UnitID is set to the stored one, and the unit's
+	// fields are copied again. A retired unit's dynamics are left alone.
 	UpdateHazard(ctx context.Context, h *Hazard, evs []*Event, dyn riskmap.DynamicsFunc, rec riskmap.AccessRecordFunc) (*riskmap.Unit, error)
 	// GetHazard returns one hidden danger; ENOTFOUND if there is none.
 	GetHazard(ctx context.Context, id int64) (*Hazard, error)
@@ -98,7 +107,9 @@ type Store interface {
 	// match in all (ignoring AfterID and Limit).
 	FindHazards(ctx context.Context, f Filter) ([]*Hazard, int, error)
 	// CountHazards counts the hidden dangers the filter selects by group (ByCategory,
-	// ByRegion, ByDepartment), ordered by key.
+	// ByRegion, ByDepartment), ordered by key; another group is EINVALID. There
+	// DueWithinDays does not select: it is the window of Count.DueSoon (default 7), and
+	// AfterID and Limit are ignored.
 	CountHazards(ctx context.Context, f Filter, by string) ([]Count, error)
 	// HazardEvents returns a hidden danger's history, oldest first.
 	HazardEvents(ctx context.Context, id int64) ([]*Event, error)
@@ -125,4 +136,101 @@ type Store interface {
 	// ConvertReport turns a report into a hidden danger in one transaction: UpdateReport of
 	// r (HazardID set from the new hidden danger) and CreateHazard of h.
 	ConvertReport(ctx context.Context, r *Report, h *Hazard, ev *Event, dyn riskmap.DynamicsFunc, rec riskmap.AccessRecordFunc) (*riskmap.Unit, error)
+}
+
+// HazardCode is the code of hidden danger id found in year: YH-<year>-<id, 6 digits>.
+func HazardCode(year int, id int64) string { return fmt.Sprintf("YH-%d-%06d", year, id) }
+
+// HazardNotFound, StaleHazard, ReportNotFound, StaleReport, PhotoNotFound and
+// TrackingTaken are the stores' errors: the same message from every store.
+func HazardNotFound(id int64) error {
+	return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的隐患", id)
+}
+
+// StaleHazard: the hidden danger was written by someone else since it was read.
+func StaleHazard(id, version, current int64) error {
+	return riskmap.Errorf(riskmap.EPRECONDITION, "隐患 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再修改", id, current, version)
+}
+
+// ReportNotFound: no report has the id or tracking number.
+func ReportNotFound() error { return riskmap.Errorf(riskmap.ENOTFOUND, "没有这条举报") }
+
+// StaleReport: the report was handled by someone else since it was read.
+func StaleReport(id, version, current int64) error {
+	return riskmap.Errorf(riskmap.EPRECONDITION, "举报 %d 已是第 %d 版而非第 %d 版：已被他人处理；请重新加载后再处理", id, current, version)
+}
+
+// PhotoNotFound: no photo has the id.
+func PhotoNotFound(id int64) error {
+	return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的照片", id)
+}
+
+// TrackingTaken: a report already has the tracking number.
+func TrackingTaken() error {
+	return riskmap.Errorf(riskmap.ECONFLICT, "举报跟踪号已被占用，请重新提交")
+}
+
+// CheckHazard rejects what a store's schema would reject with an opaque constraint error.
+func CheckHazard(h *Hazard) error {
+	switch {
+	case !h.Level.Valid():
+		return riskmap.Errorf(riskmap.EINVALID, "隐患等级 %q 无效", h.Level)
+	case !h.Status.Valid():
+		return riskmap.Errorf(riskmap.EINVALID, "隐患状态 %q 无效", h.Status)
+	case !h.Source.Valid():
+		return riskmap.Errorf(riskmap.EINVALID, "隐患来源 %q 无效", h.Source)
+	case h.FoundAt.IsZero() || h.Deadline.IsZero():
+		return riskmap.Errorf(riskmap.EINVALID, "隐患缺少发现时间或整改期限")
+	}
+	return nil
+}
+
+// OpenCondition is the condition an open hidden danger puts on its unit.
+func OpenCondition(code string, level Level, foundAt time.Time) riskmap.Condition {
+	return riskmap.Condition{Source: riskmap.ConditionHazard, Ref: code, Level: string(level), Since: foundAt.UTC()}
+}
+
+// DynamicsChanged reports whether d differs from what is stored for unit u (its Grade,
+// Conditions, OpenHazards and NextReviewDue) and its approved revision's grade (""
+// when it has none).
+func DynamicsChanged(u *riskmap.Unit, approvedGrade riskmap.Grade, d riskmap.Dynamics) bool {
+	if d.Grade != u.Grade || d.OpenHazards != u.OpenHazards {
+		return true
+	}
+	if approvedGrade != "" && d.ApprovedGrade != "" && d.ApprovedGrade != approvedGrade {
+		return true
+	}
+	if (d.NextReviewDue == nil) != (u.NextReviewDue == nil) ||
+		(d.NextReviewDue != nil && riskmap.DayNumber(*d.NextReviewDue) != riskmap.DayNumber(*u.NextReviewDue)) {
+		return true
+	}
+	if len(d.Conditions) != len(u.Conditions) {
+		return true
+	}
+	for i, c := range d.Conditions {
+		o := u.Conditions[i]
+		if c.Source != o.Source || c.Ref != o.Ref || c.Level != o.Level || !c.Since.Equal(o.Since) {
+			return true
+		}
+	}
+	return false
+}
+
+// UTCDay is t's date in UTC at midnight: how a store keeps a date (a deadline).
+func UTCDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// CheckBBox rejects a box no query can use.
+func CheckBBox(b orb.Bound) error {
+	for _, v := range []float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return riskmap.Errorf(riskmap.EINVALID, "bbox：坐标应为有限的数值")
+		}
+	}
+	if b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
+		return riskmap.Errorf(riskmap.EINVALID, "bbox：最小值不能大于最大值")
+	}
+	return nil
 }

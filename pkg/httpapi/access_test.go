@@ -457,3 +457,114 @@ func mustReq(t *testing.T, method, url string) *http.Request {
 	}
 	return req
 }
+
+// testHazardAccess (run by TestHazards): a department sees, counts and moves only the
+// hidden dangers of its scope, by every read path: list, id, history, photos, a unit's
+// list, supervision, statistics and CSV.
+func (e *env) testHazardAccess(t *testing.T) {
+	e.t = t
+	// H: 应急局's (yjj) hazardous-chemical unit; C: 住建局's (zjj) construction site.
+	hu := e.unitOf(t, "expert1", "HZA-H", "hazardous_chemicals", "530481001001", 102.912, 24.671, 2, 2)
+	cu := e.unitOf(t, "zjj", "HZA-C", "construction", "530481001001", 102.914, 24.673, 2, 2)
+	// Both overdue (deadline passed), both major and under the city's supervision.
+	h := e.newHazard(t, "yjj", hazardBody(hu, "major", "2026-11-01", "2026-11-05", map[string]any{"five": five, "description": "危化品仓库隐患甲"}))
+	c := e.newHazard(t, "zjj", hazardBody(cu, "major", "2026-11-01", "2026-11-05", map[string]any{"five": five, "description": "工地隐患乙"}))
+	for _, id := range []string{idOf(h), idOf(c)} {
+		if r := e.do("POST", "/api/v1/hazards/"+id+"/supervision", `{"by":"city","note":"市安委办挂牌"}`, e.as("expert1")...); r.code != 200 {
+			t.Fatalf("supervise: %d %s", r.code, r.body)
+		}
+	}
+	body, ct := form(map[string]string{"stage": "before"}, "a.jpg", "image/jpeg", jpegWithGPS(20, 20))
+	ph := e.do("POST", "/api/v1/hazards/"+idOf(h)+"/photos", body, append(e.as("yjj"), "Content-Type", ct)...)
+	if ph.code != 201 {
+		t.Fatalf("photo: %d %s", ph.code, ph.body)
+	}
+	photo := ph.json(t)["url"].(string)
+	hc, cc := h["code"].(string), c["code"].(string)
+	// Red units assessed on 2026-03-01: their reviews (every 6 months at most) are past due.
+	e.unitOf(t, "expert1", "HZA-RH", "hazardous_chemicals", "530481001001", 102.912, 24.671, 4, 5)
+	e.unitOf(t, "zjj", "HZA-RC", "construction", "530481001001", 102.914, 24.673, 4, 5)
+
+	// Each department sees its own, by every path; the admin sees both.
+	for _, tc := range []struct{ who, category, own, other, otherID, otherUnit string }{
+		{"zjj", "construction", cc, hc, idOf(h), hu},
+		{"yjj", "hazardous_chemicals", hc, cc, idOf(c), cu},
+	} {
+		t.Run(tc.who, func(t *testing.T) {
+			e.t = t
+			as := e.as(tc.who)
+			for _, path := range []string{"/api/v1/hazards", "/api/v1/hazards?overdue=true", "/api/v1/hazards?supervised=true", "/api/v1/hazards.csv",
+				"/api/v1/supervision", "/api/v1/hazards/stats?by=category", "/api/v1/hazards/stats?by=department", "/api/v1/hazards/stats?by=region"} {
+				r := e.do("GET", path, "", as...)
+				if r.code != 200 {
+					t.Fatalf("%s: %d %s", path, r.code, r.body)
+				}
+				s := string(r.body)
+				if strings.Contains(s, tc.other) || strings.Contains(s, "危化品仓库隐患甲") && tc.who == "zjj" || strings.Contains(s, "工地隐患乙") && tc.who == "yjj" {
+					t.Errorf("%s shows %s another department's hidden danger: %s", path, tc.who, clipb(r.body))
+				}
+				if !strings.HasPrefix(path, "/api/v1/hazards/stats") && !strings.Contains(s, tc.own) {
+					t.Errorf("%s does not show %s its own %s: %s", path, tc.who, tc.own, clipb(r.body))
+				}
+			}
+			view := e.do("GET", "/api/v1/supervision", "", as...).json(t)
+			sv := view["counts"].(map[string]any)
+			if sv["overdue"].(float64) != 1 || sv["supervised"].(float64) != 1 {
+				t.Errorf("supervision counts only its own: %v", sv)
+			}
+			own := map[string]string{"zjj": "HZA-RC", "yjj": "HZA-RH"}[tc.who]
+			found := false
+			for _, it := range view["reviews_overdue"].([]any) {
+				u := it.(map[string]any)
+				if u["category"] != tc.category {
+					t.Errorf("reviews past due show %s a unit of %v", tc.who, u["category"])
+				}
+				found = found || u["code"] == own
+			}
+			if !found {
+				t.Errorf("reviews past due lack its own %s: %v", own, view["reviews_overdue"])
+			}
+			st := e.do("GET", "/api/v1/hazards/stats?by=category", "", as...).json(t)
+			for _, it := range st["items"].([]any) {
+				if k := it.(map[string]any)["key"]; k != tc.category {
+					t.Errorf("statistics count another department's category %v", k)
+				}
+			}
+			if n := st["total"].(map[string]any)["open_major"].(float64); n != 1 {
+				t.Errorf("statistics count its own open major one: %v", n)
+			}
+			for _, path := range []string{"/api/v1/hazards/" + tc.otherID, "/api/v1/hazards/" + tc.otherID + "/history",
+				"/api/v1/hazards/" + tc.otherID + "/photos"} {
+				if r := e.do("GET", path, "", as...); r.code != 404 {
+					t.Errorf("%s as %s: %d %s", path, tc.who, r.code, r.body)
+				}
+			}
+			if r := e.do("GET", "/api/v1/units/"+tc.otherUnit+"/hazards", "", as...); r.code != 404 && r.code != 403 {
+				t.Errorf("the other's unit's hidden dangers: %d %s", r.code, r.body)
+			}
+			before := e.do("GET", "/api/v1/hazards/"+tc.otherID, "")
+			if r := e.move(tc.who, tc.otherID, "reported", ""); r.code != 404 {
+				t.Errorf("moving the other's: %d %s", r.code, r.body)
+			}
+			if after := e.do("GET", "/api/v1/hazards/"+tc.otherID, ""); after.header.Get("ETag") != before.header.Get("ETag") {
+				t.Errorf("a refused transition changed the hidden danger")
+			}
+			if r := e.do("POST", "/api/v1/hazards", hazardBody(tc.otherUnit, "general", "2026-12-01", "2099-01-01", nil), as...); r.code != 403 && r.code != 404 {
+				t.Errorf("a hidden danger on a unit outside the scope: %d %s", r.code, r.body)
+			}
+		})
+	}
+	e.t = t
+	if r := e.do("GET", photo, "", e.as("zjj")...); r.code != 404 {
+		t.Errorf("another department's photo: %d", r.code)
+	}
+	if r := e.do("GET", photo, "", e.as("yjj")...); r.code != 200 {
+		t.Errorf("its own photo: %d", r.code)
+	}
+	if r := e.do("GET", "/api/v1/hazards?overdue=true", "").json(t); r["numberMatched"].(float64) < 2 {
+		t.Errorf("the admin sees the whole city: %v", r["numberMatched"])
+	}
+	if n := len(e.do("GET", "/api/v1/hazards?unit="+hu, "", e.as("zjj")...).json(t)["features"].([]any)); n != 0 {
+		t.Errorf("filtering by another's unit shows %d", n)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"riskmap/pkg/demo"
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/gpkg"
+	"riskmap/pkg/hazards"
 	"riskmap/pkg/httpapi"
 	"riskmap/pkg/password"
 	"riskmap/pkg/pgtest"
@@ -118,6 +119,10 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	}
 	hc := httpapi.Config{Store: store, Units: svc, Index: ix, Publisher: publishing.New(store, regiongrade.Prepare(regions), cfg.RegionRule, pub), Catalog: cfg.Catalog, Grader: cfg.Grader,
 		RegionRule: cfg.RegionRule, Regions: regions, MaxBodyBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler)}
+	if hs, ok := store.(hazards.Store); ok {
+		hc.Hazards = &hazards.Service{Store: hs, Dynamics: dynamicsOf(cfg.Grader), Units: store, Catalog: cfg.Catalog,
+			Locate: regiongrade.Containing(regions), Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}
+	}
 	if tune != nil {
 		tune(&hc)
 	}

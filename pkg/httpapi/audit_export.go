@@ -37,6 +37,7 @@ var auditLabels = func() (l struct {
 	Outcomes     map[string]string `json:"outcomes"`
 	UserFields   map[string]string `json:"user_fields"`
 	UnitFields   map[string]string `json:"unit_fields"`
+	HazardFields map[string]string `json:"hazard_fields"`
 	DetailFields map[string]string `json:"detail_fields"`
 }) {
 	if err := json.Unmarshal(auditLabelsJSON, &l); err != nil {
@@ -185,6 +186,20 @@ func (n *auditNamer) target(e *riskmap.AuditEntry) string {
 			n.units[e.TargetID] = name
 		}
 		return kind + " " + name
+	case "hazard":
+		name, ok := n.units["hazard:"+e.TargetID]
+		if !ok {
+			name = "#" + e.TargetID
+			if id, err := strconv.ParseInt(e.TargetID, 10, 64); err == nil && n.s.cfg.Hazards != nil {
+				if h, err := n.s.cfg.Hazards.Store.GetHazard(n.ctx, id); err == nil {
+					name = h.Code
+				}
+			}
+			n.units["hazard:"+e.TargetID] = name
+		}
+		return kind + " " + name
+	case "report":
+		return kind + " #" + e.TargetID
 	case "publication":
 		return kind + " 第 " + e.TargetID + " 期"
 	case "user":
@@ -207,6 +222,9 @@ var unitFieldOrder = []string{"code", "name", "public_label", "category", "sub_c
 func (n *auditNamer) changes(e *riskmap.AuditEntry) string {
 	if e.TargetType == "unit" && len(e.After) > 0 {
 		return n.unitChanges(e.Before, e.After)
+	}
+	if e.TargetType == "hazard" && len(e.Before) > 0 && len(e.After) > 0 {
+		return hazardChanges(e.Before, e.After)
 	}
 	if e.TargetType != "user" || len(e.Before) == 0 || len(e.After) == 0 {
 		return ""
@@ -576,4 +594,32 @@ func (s *Server) exportAuditXLSX(c echo.Context) error {
 		s.cfg.Logger.Error("exporting the audit log as xlsx", "err", err)
 	}
 	return nil
+}
+
+// hazardFieldOrder is the order in which the changes of a hidden danger are listed.
+var hazardFieldOrder = []string{"level", "description", "location", "point", "found_at", "found_by", "source",
+	"responsible_unit", "responsible_person", "measures", "deadline", "five", "supervision", "extension", "status",
+	"accepted_by", "closed_by"}
+
+// hazardChanges names the fields of a hidden danger a write changed ("状态；整改期限"),
+// from its views before and after.
+func hazardChanges(before, after json.RawMessage) string {
+	var b, a map[string]json.RawMessage
+	if json.Unmarshal(before, &b) != nil || json.Unmarshal(after, &a) != nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range hazardFieldOrder {
+		if string(b[k]) != string(a[k]) {
+			if k == "status" {
+				var from, to string
+				_ = json.Unmarshal(b["status_label"], &from)
+				_ = json.Unmarshal(a["status_label"], &to)
+				parts = append(parts, auditLabels.HazardFields[k]+"："+from+" → "+to)
+				continue
+			}
+			parts = append(parts, auditLabels.HazardFields[k])
+		}
+	}
+	return strings.Join(parts, "；")
 }

@@ -162,7 +162,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// Logging in again (which rotates the session) needs no token: it proves itself with
 		// the password, and login checks where it comes from itself.
-		if p.Session != nil && webauth.IsUnsafe(c.Request().Method) && !(c.Request().Method == http.MethodPost && c.Path() == "/api/v1/session") {
+		// A citizen's report (POST /public/api/v1/reports) is anonymous whoever sends it: it
+		// uses nobody's session, so a session cookie sent along needs no token either.
+		if p.Session != nil && webauth.IsUnsafe(c.Request().Method) && !(c.Request().Method == http.MethodPost && (c.Path() == "/api/v1/session" || c.Path() == "/public/api/v1/reports")) {
 			if err := s.auth.CheckCSRF(c, p.Session); err != nil {
 				return err
 			}

@@ -1,8 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"riskmap/pkg/riskmap"
 )
 
 // TestListFiltersAreHonouredOrRefused checks that no filter of the unit list is ignored:
@@ -43,9 +46,12 @@ func TestOverdueFilter(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, open(t))
-			for code, due := range map[string]string{"OD-PAST": "2020-01-01", "OD-FUTURE": "2099-01-01"} {
+			// 下次复核 is computed from the last review (评估/复核时间) and the grade (red: 3
+			// months): a next_review_due the client sends is ignored.
+			for code, reviewed := range map[string]string{"OD-PAST": "2020-01-01", "OD-FUTURE": "2099-01-01"} {
 				body := feature(code, "复核测试 "+code, 102.912, 24.671, 4, 5)
-				body = strings.Replace(body, `"properties":{`, `"properties":{"next_review_due":"`+due+`",`, 1)
+				body = strings.Replace(body, `"assessed_at":"2026-03-01T00:00:00Z"`, `"assessed_at":"`+reviewed+`T00:00:00Z"`, 1)
+				body = strings.Replace(body, `"properties":{`, `"properties":{"next_review_due":"2000-01-01",`, 1)
 				if r := e.do("POST", "/api/v1/units", body, e.as("expert1")...); r.code != 201 {
 					t.Fatalf("create %s: %d %s", code, r.code, r.body)
 				}
@@ -73,6 +79,49 @@ func TestOverdueFilter(t *testing.T) {
 			// Review dates are internal: the public may not filter by them.
 			if r := e.do("GET", "/public/tiles/units/10/826/441.pbf?overdue=true", "", "Authorization", ""); r.code != 400 {
 				t.Errorf("public tile with overdue: %d %s, want 400", r.code, r.body)
+			}
+		})
+	}
+}
+
+// TestOpenHazardsFilter: open_hazards=true keeps the units with hidden dangers not yet
+// closed, on the list served by the index and on the CSV; any other value is refused in
+// Chinese.
+func TestOpenHazardsFilter(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			for _, code := range []string{"OH-OPEN", "OH-NONE"} {
+				if r := e.do("POST", "/api/v1/units", feature(code, "隐患测试 "+code, 102.912, 24.671, 2, 3), e.as("expert1")...); r.code != 201 {
+					t.Fatalf("create %s: %d %s", code, r.code, r.body)
+				}
+			}
+			// A hidden danger opens at OH-OPEN: its write changes the unit's dynamics and
+			// the index follows.
+			units, _, err := e.store.FindUnits(context.Background(), riskmap.UnitFilter{Q: "OH-OPEN"})
+			if err != nil || len(units) != 1 {
+				t.Fatalf("find: %v %d", err, len(units))
+			}
+			u := units[0]
+			u.OpenHazards = 1
+			if err := e.store.UpdateUnit(context.Background(), u); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.ix.Apply(u); err != nil {
+				t.Fatal(err)
+			}
+			r := e.do("GET", "/api/v1/units?q=OH-&open_hazards=true", "")
+			if r.code != 200 || r.json(t)["numberMatched"].(float64) != 1 || !strings.Contains(string(r.body), "OH-OPEN") {
+				t.Errorf("open_hazards=true must select only OH-OPEN: %d %s", r.code, r.body)
+			}
+			if r := e.do("GET", "/api/v1/units?q=OH-&open_hazards=false", ""); r.json(t)["numberMatched"].(float64) != 2 {
+				t.Errorf("open_hazards=false must not filter: %s", r.body)
+			}
+			if r := e.do("GET", "/api/v1/units.csv?q=OH-&open_hazards=1", ""); r.code != 200 || !strings.Contains(string(r.body), "OH-OPEN") || strings.Contains(string(r.body), "OH-NONE") {
+				t.Errorf("CSV open_hazards=1: %d %s", r.code, r.body)
+			}
+			if r := e.do("GET", "/api/v1/units?open_hazards=yes", ""); r.code != 400 || !strings.Contains(string(r.body), "未销号隐患") {
+				t.Errorf("open_hazards=yes: %d %s, want 400 in Chinese", r.code, r.body)
 			}
 		})
 	}

@@ -89,6 +89,15 @@ func (s *Server) replay(c echo.Context, k *idempotency) (bool, error) {
 			}
 		}
 	}
+	if id, ok := strings.CutPrefix(r.Location, "/api/v1/hazards/"); ok && s.cfg.Hazards != nil {
+		// As for a unit: the hidden danger's unit reaches the index, however the first
+		// answer went.
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			if err := s.cfg.Hazards.Reindex(ctx, n); err != nil {
+				return true, err
+			}
+		}
+	}
 	if n, ok := strings.CutPrefix(r.Location, "/api/v1/publications/"); ok {
 		a.targetType, a.targetID = "publication", n
 		// As for a unit: the public map shows the publication, however its answer went.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -66,7 +65,7 @@ func (v *view) parseList(c echo.Context, q url.Values, allowed map[string]bool) 
 // listParams are the query parameters of GET /api/v1/units and its CSV: any other is
 // refused, never ignored (a filter left out would silently answer everything).
 var listParams = map[string]bool{"bbox": true, "category": true, "grade": true, "region": true,
-	"department": true, "q": true, "status": true, "overdue": true, "limit": true, "cursor": true}
+	"department": true, "q": true, "status": true, "overdue": true, "open_hazards": true, "limit": true, "cursor": true}
 
 // parseList reads a list query into a filter of active units. A parameter that allowed
 // does not hold is refused (a nil allowed takes every parameter: tiles, whose URLs may carry
@@ -139,12 +138,20 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 		switch v {
 		case "true", "1":
 			// Overdue today, in China: 下次复核 before today's date there.
-			y, m, d := s.now().In(chinaTime).Date()
-			day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+			day := riskmap.ChinaDay(s.now())
 			lp.ReviewDueBefore = &day
 		case "false", "0":
 		default:
 			p.Add("overdue", "应为 true（只看逾期未复核的单元）或 false，收到 %q", clip(v))
+		}
+	}
+	if v := q.Get("open_hazards"); v != "" {
+		switch v {
+		case "true", "1":
+			lp.HasOpenHazards = true // units with hidden dangers not yet closed (未销号)
+		case "false", "0":
+		default:
+			p.Add("open_hazards", "应为 true（只看有未销号隐患的单元）或 false，收到 %q", clip(v))
 		}
 	}
 	if v := q.Get("q"); v != "" {
@@ -169,10 +176,6 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 	}
 	return lp, p.Err()
 }
-
-// chinaTime is China Standard Time (UTC+8, no daylight saving): the day a review is due
-// is a day in China.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // statsParams are the query parameters of GET /api/v1/stats.
 var statsParams = map[string]bool{"region": true, "category": true}

@@ -28,6 +28,7 @@ import (
 	"riskmap/pkg/accounts"
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
+	"riskmap/pkg/hazards"
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
@@ -85,6 +86,9 @@ type Config struct {
 	PublicURL string
 	// Now is the clock (tests may set it); nil is time.Now.
 	Now func() time.Time
+	// Hazards is the service of hidden dangers and public reports; nil serves none of their
+	// routes.
+	Hazards *hazards.Service
 }
 
 // Index is what the server needs of the spatial index (*spatialindex.Index, wired by
@@ -192,6 +196,18 @@ func New(cfg Config) *Server {
 		units.Index = cfg.Index
 		cfg.Units = &units
 	}
+	if cfg.Hazards != nil {
+		// A hazard write brings the unit it changed into the index the unit writes go to,
+		// and counts days by the server's clock.
+		hz := *cfg.Hazards
+		if hz.Index == nil && cfg.Units != nil {
+			hz.Index = cfg.Units
+		}
+		if hz.Now == nil {
+			hz.Now = cfg.Now
+		}
+		cfg.Hazards = &hz
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{cfg: cfg, echo: e, regions: regiongrade.Prepare(cfg.Regions), rules: map[string]rule{}, bodyRules: map[string]bodyRule{},
@@ -254,6 +270,9 @@ func New(cfg Config) *Server {
 	s.basemapRoutes()
 	s.ogcRoutes()
 	s.adminRoutes()
+	if cfg.Hazards != nil {
+		s.hazardRoutes()
+	}
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
@@ -370,6 +389,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	auditOf(c).err = err
+	if hidden := (*hazards.Hidden)(nil); errors.As(err, &hidden) {
+		auditOf(c).denied = true // a hiding 404: a refusal, as checkRead's
+	}
 	lang := langOf(c)
 	h := c.Response().Header()
 	h.Add("Vary", "Accept-Language")

@@ -118,7 +118,7 @@ func (s *Store) BulkInsertUnits(ctx context.Context, units iter.Seq[*riskmap.Uni
 }
 
 // copyUnitsSQL is the COPY statement of BulkInsertUnits; the rows follow in binary.
-var copyUnitsSQL = "COPY risk_units (" + strings.Join(unitColumns, ", ") + unitcodec.PublicColumns("") + ") FROM STDIN (FORMAT binary)"
+var copyUnitsSQL = "COPY risk_units (" + strings.Join(unitColumns, ", ") + unitcodec.PublicColumns("") + unitcodec.DynamicColumns("") + ") FROM STDIN (FORMAT binary)"
 
 var errCopyEnded = errors.New("the COPY ended")
 

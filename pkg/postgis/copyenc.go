@@ -29,7 +29,7 @@ func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	if err := unitcodec.Finite(&u.Assessment, &u.Explanation); err != nil {
 		return b, riskmap.Errorf(riskmap.EINVALID, "风险单元 %q：%v", u.Code, err)
 	}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(unitColumns)+len(riskmap.PublicTextFields)))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(unitColumns)+len(riskmap.PublicTextFields)+unitcodec.NumDynamic))
 	b = appendText(b, u.Code)
 	b = appendText(b, u.Name)
 	b = appendText(b, u.Category)
@@ -81,6 +81,26 @@ func appendUnitRow(b []byte, u *riskmap.Unit, now time.Time) ([]byte, error) {
 	b = append(b, g...)
 	for _, f := range riskmap.PublicTextFields {
 		b = appendText(b, *f.Of(&u.PublicTexts))
+	}
+	// The dynamic columns (unitcodec.DynamicColumns).
+	if u.InherentGrade != "" {
+		b = appendText(b, string(u.InherentGrade))
+	} else {
+		b = appendNull(b)
+	}
+	if c := unitcodec.EncodeConditions(u.Conditions); c != "" {
+		// jsonb's binary form is a format version byte, 1, and the JSON text.
+		b = binary.BigEndian.AppendUint32(b, uint32(len(c)+1))
+		b = append(append(b, 1), c...)
+	} else {
+		b = appendNull(b)
+	}
+	b = binary.BigEndian.AppendUint32(b, 4)
+	b = binary.BigEndian.AppendUint32(b, uint32(int32(u.OpenHazards)))
+	if u.IdentifiedAt != nil {
+		b = appendDate(b, *u.IdentifiedAt)
+	} else {
+		b = appendNull(b)
 	}
 	return b, nil
 }

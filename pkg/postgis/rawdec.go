@@ -34,6 +34,7 @@ const (
 	wTimestamptz
 	wDate
 	wBytea
+	wInt4
 )
 
 var unitWire = [...]struct {
@@ -72,16 +73,36 @@ var unitWire = [...]struct {
 	{pgtype.ByteaOID, pgtype.BinaryFormatCode, wBytea},
 }
 
+// dynamicWire is the wire format of the dynamic columns (unitcodec.DynamicColumns) that
+// follow the public texts.
+var dynamicWire = [...]struct {
+	oid    uint32
+	format int16
+	kind   wireKind
+}{
+	{pgtype.TextOID, pgtype.TextFormatCode, wText},   // inherent_grade
+	{pgtype.JSONOID, pgtype.TextFormatCode, wJSON},   // conditions (jsonb)
+	{pgtype.Int4OID, pgtype.BinaryFormatCode, wInt4}, // open_hazards
+	{pgtype.DateOID, pgtype.BinaryFormatCode, wDate}, // identified_at
+}
+
+// rowColumns is the number of columns of a selectUnit row.
+var rowColumns = len(unitWire) + len(riskmap.PublicTextFields) + len(dynamicWire)
+
 // rawUnitOK reports whether the result columns are what decodeUnitRow reads: unitWire,
-// then the public texts as text.
+// then the public texts as text, then dynamicWire.
 func rawUnitOK(fds []pgconn.FieldDescription) bool {
-	if len(fds) != len(unitWire)+len(riskmap.PublicTextFields) {
+	if len(fds) != rowColumns {
 		return false
 	}
+	nPublic := len(riskmap.PublicTextFields)
 	for i, fd := range fds {
 		w := publicWire
-		if i < len(unitWire) {
+		switch {
+		case i < len(unitWire):
 			w = unitWire[i]
+		case i >= len(unitWire)+nPublic:
+			w = dynamicWire[i-len(unitWire)-nPublic]
 		}
 		oid := fd.DataTypeOID
 		if w.kind == wJSON && oid == pgtype.JSONBOID {
@@ -114,10 +135,11 @@ var identColumn = [len(unitWire)]bool{1: true, 2: true, 3: true, 5: true, 16: tr
 // decodeRow is decodeUnitRow; utf8Server says that the values come from a server whose
 // encoding is UTF-8, which has checked the text and JSON values (see unitcodec.Reader).
 func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
-	if len(vals) != len(unitWire)+len(riskmap.PublicTextFields) {
+	if len(vals) != rowColumns {
 		return nil, errWire
 	}
-	public := vals[len(unitWire):]
+	public := vals[len(unitWire) : len(unitWire)+len(riskmap.PublicTextFields)]
+	dyn := vals[len(unitWire)+len(riskmap.PublicTextFields):]
 	// Two strings holding every text-like value, each in column order.
 	var identLen, restLen int
 	for i, w := range unitWire {
@@ -262,7 +284,36 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 	}
+	if err := decodeDynamic(u, dyn); err != nil {
+		return nil, fmt.Errorf("unit %d: %w", u.ID, err)
+	}
 	return u, nil
+}
+
+// decodeDynamic sets the dynamic fields of u from the wire values of its dynamic columns
+// (dynamicWire). They are rare (most units have no open condition) and small, so they are
+// not cut from the row's strings.
+func decodeDynamic(u *riskmap.Unit, vals [][]byte) error {
+	if len(vals[2]) != 4 {
+		return fmt.Errorf("open_hazards: %w", errWire)
+	}
+	open := int(int32(binary.BigEndian.Uint32(vals[2])))
+	var identified *time.Time
+	if b := vals[3]; b != nil {
+		t, err := dateAt(b)
+		if err != nil {
+			return fmt.Errorf("identified_at: %w", err)
+		}
+		identified = &t
+	}
+	inherent := ""
+	if b := vals[0]; b != nil {
+		inherent = string(unitcodec.InternGrade(string(b)))
+	}
+	if err := unitcodec.SetDynamic(u, inherent, string(vals[1]), open, identified); err != nil {
+		return fmt.Errorf("conditions: %w", err)
+	}
+	return nil
 }
 
 func int8At(b []byte) (int64, error) {

@@ -24,17 +24,18 @@ import (
 
 // writtenApproved is what the CTE w of a unit write returns besides id and version for
 // upsertApproved.
-var writtenApproved = `status, code, name, category, region_code, grade, risk_value, geom, updated_at` + unitcodec.PublicColumns("")
+var writtenApproved = `status, code, name, category, region_code, grade, risk_value, geom, updated_at, inherent_grade` + unitcodec.PublicColumns("")
 
 // upsertApproved puts the revision written by the CTE w into the approved register when it
 // is approved, replacing the unit's earlier approved revision. A draft or submitted
 // revision leaves the earlier one alone. Who approved it is not known here: SetUnitAuthor
 // records it.
 var upsertApproved = `, approved AS (
-	INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
-	SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at` + unitcodec.PublicColumns("") + ` FROM w WHERE status = 'approved'
+	INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at, inherent_grade` + unitcodec.PublicColumns("") + `)
+	SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', updated_at, inherent_grade` + unitcodec.PublicColumns("") + ` FROM w WHERE status = 'approved'
 	ON CONFLICT (unit_id) DO UPDATE SET version = EXCLUDED.version, code = EXCLUDED.code, name = EXCLUDED.name,
 		category = EXCLUDED.category, region_code = EXCLUDED.region_code, grade = EXCLUDED.grade,
+		inherent_grade = EXCLUDED.inherent_grade,
 		risk_value = EXCLUDED.risk_value, geom = EXCLUDED.geom, approved_by = EXCLUDED.approved_by,
 		approved_at = EXCLUDED.approved_at` + unitcodec.PublicCopies("EXCLUDED") + `)`
 
@@ -44,14 +45,14 @@ const deleteApproved = `, unapproved AS (DELETE FROM approved_units USING w WHER
 // bulkApprovedSQL copies the approved units of a bulk load, the rows this transaction
 // inserted (change_xid defaults to the writing transaction, and is indexed), into the
 // approved register. $1 is the load's timestamp. Its ON CONFLICT needs the primary key.
-var bulkApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1` + unitcodec.PublicColumns("") + `
+var bulkApprovedSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at, inherent_grade` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1, inherent_grade` + unitcodec.PublicColumns("") + `
 FROM risk_units WHERE change_xid = pg_current_xact_id() AND status = 'approved'
 ON CONFLICT (unit_id) DO NOTHING`
 
 // bulkApprovedPlainSQL is bulkApprovedSQL for a table without its primary key.
-var bulkApprovedPlainSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at` + unitcodec.PublicColumns("") + `)
-SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1` + unitcodec.PublicColumns("") + `
+var bulkApprovedPlainSQL = `INSERT INTO approved_units (unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by, approved_at, inherent_grade` + unitcodec.PublicColumns("") + `)
+SELECT id, version, code, name, category, region_code, grade, risk_value, geom, '', $1, inherent_grade` + unitcodec.PublicColumns("") + `
 FROM risk_units WHERE change_xid = pg_current_xact_id() AND status = 'approved'`
 
 const sqlLockNotAvailable = "55P03"

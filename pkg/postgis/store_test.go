@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/pgtest"
@@ -294,6 +295,10 @@ func TestScanFallback(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
 	u := storetest.NewUnit("FB-1", orb.LineString{{1, 2}, {3, 4}})
+	identified := time.Date(2021, 4, 1, 0, 0, 0, 0, time.UTC)
+	u.InherentGrade, u.OpenHazards, u.IdentifiedAt = riskmap.GradeBlue, 2, &identified
+	u.Conditions = []riskmap.Condition{{Source: riskmap.ConditionHazard, Ref: "YH-2026-000001", Level: "major",
+		Since: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Raises: true}}
 	if err := s.CreateUnit(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -301,6 +306,14 @@ func TestScanFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plain, err := s.pool.Query(ctx, selectUnit+" WHERE id = $1", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plain.Next() || !rawUnitOK(plain.FieldDescriptions()) {
+		t.Fatal("the fast decoder must take selectUnit's columns, the dynamic ones included")
+	}
+	plain.Close()
 	q := strings.Replace(selectUnit, "SELECT id, code,", "SELECT id, code::varchar,", 1)
 	if q == selectUnit {
 		t.Fatal("the test no longer changes the query")
@@ -315,6 +328,9 @@ func TestScanFallback(t *testing.T) {
 	}
 	if rawUnitOK(rows.FieldDescriptions()) {
 		t.Fatal("the fast decoder must not take a varchar column")
+	}
+	if len(fast.Conditions) != 1 || fast.InherentGrade != riskmap.GradeBlue || fast.OpenHazards != 2 || fast.IdentifiedAt == nil {
+		t.Fatalf("the dynamic fields did not come back: %+v", fast)
 	}
 	slow, err := newUnitScan().scan(rows)
 	if err != nil {
@@ -361,5 +377,41 @@ func TestBulkKeepsIndexes(t *testing.T) {
 	}
 	if n, _ := s.CountUnits(ctx); n != 500 {
 		t.Fatalf("count %d, want 500", n)
+	}
+}
+
+// The approved register keeps the approved revision's inherent grade (NULL for a unit
+// stored without one), from single writes and bulk loads alike: a hidden danger's write
+// raises the approved grade from it.
+func TestApprovedInherentGrade(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	raised := storetest.NewUnit("AI-RAISED", orb.Point{102.9, 24.6})
+	raised.InherentGrade = riskmap.GradeYellow
+	plain := storetest.NewUnit("AI-PLAIN", orb.Point{102.91, 24.61})
+	if err := s.CreateUnit(ctx, raised); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUnit(ctx, plain); err != nil {
+		t.Fatal(err)
+	}
+	bulk := storetest.NewUnit("AI-BULK", orb.Point{102.92, 24.62})
+	bulk.InherentGrade = riskmap.GradeBlue
+	if _, err := s.BulkInsertUnits(ctx, slices.Values([]*riskmap.Unit{bulk}), nil); err != nil {
+		t.Fatal(err)
+	}
+	raised.InherentGrade = riskmap.GradeOrange
+	if err := s.UpdateUnit(ctx, raised); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"AI-RAISED": "orange", "AI-PLAIN": "", "AI-BULK": "blue"}
+	for code, w := range want {
+		var got pgtype.Text
+		if err := s.pool.QueryRow(ctx, "SELECT inherent_grade FROM approved_units WHERE code = $1", code).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.String != w || got.Valid != (w != "") {
+			t.Errorf("%s: approved inherent grade %+v, want %q", code, got, w)
+		}
 	}
 }

@@ -36,7 +36,8 @@ var selectUnit = `SELECT id, code, name, category, sub_category, region_code, ad
 	risk_value, grade, grade_explanation, controls,
 	responsible_department, responsible_unit, contact_person, contact_phone,
 	influence_radius_m, status, version, created_at, updated_at,
-	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)` + unitcodec.PublicColumns("") + `
+	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)` + unitcodec.PublicColumns("") +
+	unitcodec.DynamicColumns("") + `
 FROM risk_units`
 
 var returningUnit = ` RETURNING id, code, name, category, sub_category, region_code, address,
@@ -44,12 +45,13 @@ var returningUnit = ` RETURNING id, code, name, category, sub_category, region_c
 	risk_value, grade, grade_explanation, controls,
 	responsible_department, responsible_unit, contact_person, contact_phone,
 	influence_radius_m, status, version, created_at, updated_at,
-	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)` + unitcodec.PublicColumns("")
+	assessed_by, assessed_at, next_review_due, ST_AsBinary(geom)` + unitcodec.PublicColumns("") +
+	unitcodec.DynamicColumns("")
 
 var insertUnitSQL = func() string {
 	var b strings.Builder
 	b.WriteString("WITH w AS (INSERT INTO risk_units (")
-	b.WriteString(strings.Join(unitColumns, ", ") + unitcodec.PublicColumns(""))
+	b.WriteString(strings.Join(unitColumns, ", ") + unitcodec.PublicColumns("") + unitcodec.DynamicColumns(""))
 	b.WriteString(") VALUES (")
 	for i := range unitColumns {
 		if i > 0 {
@@ -63,6 +65,8 @@ var insertUnitSQL = func() string {
 	}
 	// The public texts follow the author ($31).
 	b.WriteString(unitcodec.PublicPlaceholders(len(unitColumns) + 2))
+	// The dynamic columns follow the public texts.
+	b.WriteString(unitcodec.DynamicPlaceholders(len(unitColumns) + 2 + len(riskmap.PublicTextFields)))
 	// The approved register follows in the same statement (review.go).
 	b.WriteString(") RETURNING id, version, " + writtenApproved + ")" + upsertApproved + createdAuthor +
 		" SELECT w.id FROM w" + notifyWritten)
@@ -100,7 +104,7 @@ var updateUnitSQL = `WITH w AS (UPDATE risk_units SET
 	influence_radius_m = $22, status = COALESCE(NULLIF($23, ''), status),
 	version = version + 1, updated_at = $24,
 	assessed_by = $25, assessed_at = $26, next_review_due = $27, geom = ST_GeomFromEWKB($28)` +
-	unitcodec.PublicAssignments(32) + `
+	unitcodec.PublicAssignments(32) + unitcodec.DynamicAssignments(32+len(riskmap.PublicTextFields)) + `
 WHERE id = $29 AND version = $30
 RETURNING id, version, created_at, ` + writtenApproved + `)` + upsertApproved + updatedAuthor + `
 SELECT w.version, w.created_at, w.updated_at, w.status FROM w` + notifyWritten
@@ -146,7 +150,21 @@ func insertValues(u *riskmap.Unit, now time.Time) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return unitcodec.AppendPublicValues(append(vals, u.Author), &u.PublicTexts), nil
+	return appendDynamicValues(unitcodec.AppendPublicValues(append(vals, u.Author), &u.PublicTexts), u), nil
+}
+
+// appendDynamicValues appends the values of the dynamic columns of u
+// (unitcodec.DynamicColumns) to args.
+func appendDynamicValues(args []any, u *riskmap.Unit) []any {
+	var inherent pgtype.Text
+	if u.InherentGrade != "" {
+		inherent = pgtype.Text{String: string(u.InherentGrade), Valid: true}
+	}
+	var conds any
+	if c := unitcodec.EncodeConditions(u.Conditions); c != "" {
+		conds = c
+	}
+	return append(args, inherent, conds, int32(u.OpenHazards), date(u.IdentifiedAt))
 }
 
 func timestamptz(t *time.Time) pgtype.Timestamptz {
@@ -170,7 +188,10 @@ type unitScan struct {
 	grade, status               string
 	mhl                         pgtype.Int2
 	assessedAt                  pgtype.Timestamptz
-	nextReview                  pgtype.Date
+	nextReview, identified      pgtype.Date
+	inherent                    pgtype.Text
+	conditions                  []byte
+	openHazards                 int32
 	assessment, expl, ctl, geom pgtype.DriverBytes
 	dest                        []any
 }
@@ -185,6 +206,7 @@ func newUnitScan() *unitScan {
 		&u.InfluenceRadiusM, &s.status, &u.Version, &u.CreatedAt, &u.UpdatedAt,
 		&u.AssessedBy, &s.assessedAt, &s.nextReview, &s.geom}
 	s.dest = unitcodec.AppendPublicTargets(s.dest, &u.PublicTexts)
+	s.dest = append(s.dest, &s.inherent, &s.conditions, &s.openHazards, &s.identified)
 	return s
 }
 
@@ -217,6 +239,14 @@ func (s *unitScan) scan(row pgx.Rows) (*riskmap.Unit, error) {
 	}
 	if len(u.AccidentTypes) == 0 {
 		u.AccidentTypes = nil
+	}
+	var identified *time.Time
+	if s.identified.Valid {
+		t := s.identified.Time
+		identified = &t
+	}
+	if err := unitcodec.SetDynamic(u, s.inherent.String, string(s.conditions), int(s.openHazards), identified); err != nil {
+		return nil, fmt.Errorf("unit %d: conditions: %w", u.ID, err)
 	}
 	if err := unitcodec.DecodeAssessment(string(s.assessment), &u.Assessment); err != nil {
 		return nil, fmt.Errorf("unit %d: assessment: %w", u.ID, err)
@@ -311,6 +341,7 @@ func (s *Store) UpdateUnitRecorded(ctx context.Context, u *riskmap.Unit, rec ris
 	args = append(args, now)
 	args = append(args, vals[colUpdated+1:]...) // assessed_by, assessed_at, next_review_due, geom
 	args = unitcodec.AppendPublicValues(append(args, u.ID, u.Version, u.Author), &u.PublicTexts)
+	args = appendDynamicValues(args, u)
 	old := *u
 	write := func(q querier) error {
 		var (
@@ -517,6 +548,9 @@ func unitFilter(f riskmap.UnitFilter) *filterQuery {
 	}
 	if d := f.ReviewDueBefore; d != nil {
 		q.add("next_review_due < " + q.arg(d.UTC().Format(time.DateOnly)) + "::date")
+	}
+	if f.HasOpenHazards {
+		q.add("open_hazards > 0")
 	}
 	return q
 }

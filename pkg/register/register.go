@@ -44,7 +44,12 @@ func New(store riskmap.UnitStore, g *grading.Grader, cat *riskmap.Catalog) *Serv
 // changes nothing in the store. It stops with an error wrapping ctx's when ctx ends while
 // it checks the geometry.
 func (s *Service) Prepare(ctx context.Context, u *riskmap.Unit) error {
-	return s.prepare(ctx, u, nil)
+	return s.prepare(ctx, u, nil, nil)
+}
+
+// prepareUpdate is Prepare for a new revision of the stored unit before.
+func (s *Service) prepareUpdate(ctx context.Context, u, before *riskmap.Unit) error {
+	return s.prepare(ctx, u, before, nil)
 }
 
 // prepare is Prepare with a check of the writer's scope, allowed (when not nil), made after
@@ -52,7 +57,25 @@ func (s *Service) Prepare(ctx context.Context, u *riskmap.Unit) error {
 // whether polygon boundaries cross (O(n log n) in the vertices): a unit the writer may not
 // write is refused without that work. A unit with other problems has its boundaries
 // checked all the same, so that the answer lists every problem.
-func (s *Service) prepare(ctx context.Context, u *riskmap.Unit, allowed func() error) error {
+//
+// before is the stored revision u replaces (nil for a new unit): u keeps its open
+// conditions and count of open hidden dangers, which only hidden dangers' writes change,
+// whatever the client sent, and its identification date when u has none. The assessment
+// gives the inherent grade; the open conditions raise it to the current grade (Grade), and
+// the next review date follows the current grade from the last review (AssessedAt).
+func (s *Service) prepare(ctx context.Context, u, before *riskmap.Unit, allowed func() error) error {
+	if before != nil {
+		u.Conditions, u.OpenHazards = before.Conditions, before.OpenHazards
+		if u.IdentifiedAt == nil {
+			u.IdentifiedAt = before.IdentifiedAt
+		}
+	} else {
+		u.Conditions, u.OpenHazards = nil, 0
+		if u.IdentifiedAt == nil && u.AssessedAt != nil {
+			at := riskmap.ChinaDay(*u.AssessedAt) // the date of the assessment, in China
+			u.IdentifiedAt = &at
+		}
+	}
 	if u.Status == "" {
 		u.Status = riskmap.StatusDraft
 	}
@@ -76,15 +99,17 @@ func (s *Service) prepare(ctx context.Context, u *riskmap.Unit, allowed func() e
 	if err := s.Grader.Grade(u); err != nil {
 		return err
 	}
-	if u.NextReviewDue == nil {
-		at := s.Now()
-		if u.AssessedAt != nil {
-			at = *u.AssessedAt
-		}
-		due := s.Grader.ReviewDue(u.Grade, at)
-		u.NextReviewDue = &due
-	}
+	s.raise(u)
 	return nil
+}
+
+// raise sets the unit's inherent grade to the grade its assessment gave (u.Grade, as the
+// grader set it), its current grade to that raised by its open conditions, and its next
+// review date from its last review and its current grade.
+func (s *Service) raise(u *riskmap.Unit) {
+	u.InherentGrade = u.Grade
+	d := s.Grader.Dynamics(u, "", u.Conditions, u.OpenHazards)
+	u.Grade, u.Conditions, u.NextReviewDue = d.Grade, d.Conditions, d.NextReviewDue
 }
 
 // Create prepares and stores a new unit.
@@ -104,7 +129,11 @@ func (s *Service) Update(ctx context.Context, u *riskmap.Unit) error {
 	if u.Status == riskmap.StatusRetired {
 		return riskmap.Errorf(riskmap.EINVALID, "status：注销单元请用 DELETE，不要直接设置状态")
 	}
-	if err := s.Prepare(ctx, u); err != nil {
+	before, err := s.Store.GetUnit(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.prepareUpdate(ctx, u, before); err != nil {
 		return err
 	}
 	if err := s.Store.UpdateUnit(ctx, u); err != nil {
@@ -164,8 +193,12 @@ func (s *Service) Regrade(ctx context.Context, progress func(RegradeResult)) (Re
 		if err != nil {
 			return res, riskmap.Errorf(riskmap.EINVALID, "风险单元 %d（%s）存储的评估输入无效：%s", u.ID, u.Code, riskmap.MessageOf(err))
 		}
-		if r.Grade != u.Grade || r.RiskValue != u.RiskValue || r.Explanation.Rule != u.Explanation.Rule || r.Explanation.Text != u.Explanation.Text {
-			u.RiskValue, u.Grade, u.Explanation = r.RiskValue, r.Grade, r.Explanation
+		was := *u
+		u.RiskValue, u.Grade, u.Explanation = r.RiskValue, r.Grade, r.Explanation
+		s.raise(u)
+		if u.Grade != was.Grade || u.InherentGrade != was.InherentGrade || u.RiskValue != was.RiskValue ||
+			u.Explanation.Rule != was.Explanation.Rule || u.Explanation.Text != was.Explanation.Text ||
+			!sameDay(u.NextReviewDue, was.NextReviewDue) {
 			changed = append(changed, u)
 		}
 	}
@@ -185,4 +218,9 @@ func (s *Service) Regrade(ctx context.Context, progress func(RegradeResult)) (Re
 		progress(res)
 	}
 	return res, nil
+}
+
+// sameDay reports whether two optional dates are the same day.
+func sameDay(a, b *time.Time) bool {
+	return riskmap.ReviewDayOf(a) == riskmap.ReviewDayOf(b)
 }

@@ -127,7 +127,7 @@ func (s *Service) CreateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if err := checkStatus(by, u.Status); err != nil {
 		return err
 	}
-	if err := s.prepare(ctx, u, func() error {
+	if err := s.prepare(ctx, u, nil, func() error {
 		if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
 			return forbidden("类别 %s、区域 %s 的风险单元不在你的权限范围内", u.Category, u.RegionCode)
 		}
@@ -183,7 +183,7 @@ func (s *Service) UpdateBy(ctx context.Context, by *riskmap.User, u *riskmap.Uni
 	if before.Status == riskmap.StatusRetired {
 		return Change{}, riskmap.Errorf(riskmap.ECONFLICT, "风险单元 %d 已注销，不能再修改", u.ID)
 	}
-	if err := s.prepare(ctx, u, func() error {
+	if err := s.prepare(ctx, u, before, func() error {
 		if by != nil && !riskmap.CanEdit(by, u.Category, u.RegionCode) {
 			return forbidden("把风险单元 %d 改为类别 %s、区域 %s 会使它超出你的权限范围", u.ID, u.Category, u.RegionCode)
 		}

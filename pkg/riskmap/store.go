@@ -29,6 +29,8 @@ type UnitFilter struct {
 	// falls before that day: overdue on it. Units without a review date never match. Only
 	// the date of ReviewDueBefore (in UTC, as dates are stored) counts.
 	ReviewDueBefore *time.Time
+	// HasOpenHazards keeps the units with hidden dangers not yet closed (OpenHazards > 0).
+	HasOpenHazards bool
 	// Scope, when it is a department user, keeps only the units in that user's scope
 	// (User.InScope); any other user sees everything.
 	Scope *User

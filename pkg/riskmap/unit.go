@@ -146,11 +146,11 @@ type Unit struct {
 	ContactPhone          string // internal
 	InfluenceRadiusM      float64
 
-	Status        Status
-	Version       int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	AssessedBy    string
+	Status     Status
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	AssessedBy string
 	// AssessedAt is the date of the last completed assessment or review (评估/复核时间);
 	// nil: never reviewed (ReviewNever).
 	AssessedAt *time.Time

@@ -42,10 +42,14 @@ type UnitFacts struct {
 	RegionCode string
 	Department string
 	Grade      Grade
-	Status     Status
+	// InherentGrade is the grade the assessment gives, before open conditions raise it.
+	InherentGrade Grade
+	Status        Status
 	// ReviewDue is the day of the next review (DayNumber of NextReviewDue); 0 for none.
 	ReviewDue int32
-	Geometry  orb.Geometry
+	// OpenHazards counts the unit's hidden dangers not yet closed.
+	OpenHazards int
+	Geometry    orb.Geometry
 	// Bound is the bounding box of Geometry.
 	Bound orb.Bound
 }
@@ -53,8 +57,8 @@ type UnitFacts struct {
 // FactsOf is what a UnitFilter tests of u.
 func FactsOf(u *Unit) UnitFacts {
 	return UnitFacts{Code: u.Code, Name: u.Name, Category: u.Category, RegionCode: u.RegionCode,
-		Department: u.ResponsibleDepartment, Grade: u.Grade, Status: u.Status,
-		ReviewDue: ReviewDayOf(u.NextReviewDue), Geometry: u.Geometry, Bound: u.Geometry.Bound()}
+		Department: u.ResponsibleDepartment, Grade: u.Grade, InherentGrade: u.InherentOrGrade(), Status: u.Status,
+		ReviewDue: ReviewDayOf(u.NextReviewDue), OpenHazards: u.OpenHazards, Geometry: u.Geometry, Bound: u.Geometry.Bound()}
 }
 
 // UnitMatcher is a UnitFilter made ready to test many units: its lists made sets and its q
@@ -72,6 +76,7 @@ type UnitMatcher struct {
 	statuses   []Status
 	retired    bool  // whether retired units pass when statuses is empty
 	dueBefore  int32 // a DayNumber; 0 for no test
+	hazards    bool  // only units with open hidden dangers
 }
 
 // DayNumber numbers the date of t (in UTC, as dates are stored) from 1 for 1970-01-01, so
@@ -92,7 +97,7 @@ func ReviewDayOf(t *time.Time) int32 {
 // Matcher makes the filter ready to test units; make it once per query, not per unit.
 func (f *UnitFilter) Matcher() *UnitMatcher {
 	m := &UnitMatcher{bbox: f.BBox, region: f.RegionPrefix, kind: f.Kind,
-		statuses: f.Statuses, retired: f.IncludeRetired}
+		statuses: f.Statuses, retired: f.IncludeRetired, hazards: f.HasOpenHazards}
 	if f.Scope != nil && f.Scope.Role == RoleDepartment {
 		m.scope = f.Scope
 	}
@@ -154,6 +159,9 @@ func (m *UnitMatcher) Match(u *UnitFacts) bool {
 		return false
 	}
 	if m.dueBefore != 0 && (u.ReviewDue == 0 || u.ReviewDue >= m.dueBefore) {
+		return false
+	}
+	if m.hazards && u.OpenHazards <= 0 {
 		return false
 	}
 	if b := m.bbox; b != nil {
@@ -218,5 +226,5 @@ func (m *UnitMatcher) MatchCounted(category, regionCode string) bool {
 func (m *UnitMatcher) All() bool {
 	return m.bbox == nil && m.scope == nil && m.categories == nil && !m.anyGrade && m.region == "" &&
 		m.depts == nil && m.q == "" && m.kind == "" && len(m.statuses) == 0 &&
-		m.dueBefore == 0
+		m.dueBefore == 0 && !m.hazards
 }

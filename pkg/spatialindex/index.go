@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/tidwall/btree"
@@ -32,7 +33,11 @@ type Feature struct {
 	// CountCode is the region code the unit is counted under: its grid's code when its
 	// representative point lies in a grid of its own region, else its region code.
 	CountCode string
-	// JSON is the unit's GeoJSON Feature, encoded once when it is indexed.
+	// ReidentifyDue is the day (riskmap.DayNumber) the unit's next full identification
+	// is due, 0 for none: with ReviewDue, what Redate needs to bring JSON to another day.
+	ReidentifyDue int32
+	// JSON is the unit's GeoJSON Feature, encoded once when it is indexed (and again by
+	// Redate when what it says depends on the day and the day changes).
 	JSON []byte
 }
 
@@ -183,6 +188,13 @@ type Index struct {
 	// feature for a retirement), so that the load does not undo newer writes.
 	during map[int64]pendingChange
 
+	// redate, when set, brings the JSON of features to a new day (see SetRedater).
+	redate    Redater
+	now       func() time.Time
+	day       atomic.Int32 // the day (riskmap.DayNumber of riskmap.ChinaDay) the JSON says
+	redating  atomic.Bool
+	redateHit func() // tests: called when a background Redate ends
+
 	cur    atomic.Pointer[Snapshot]
 	loaded atomic.Bool
 	// listeners hear about every change, after the new snapshot is published.
@@ -236,8 +248,14 @@ func (ix *Index) OnChange(fn func(Change)) {
 	ix.listeners = append(ix.listeners, fn)
 }
 
-// Snapshot returns the current state for reading.
-func (ix *Index) Snapshot() *Snapshot { return ix.cur.Load() }
+// Snapshot returns the current state for reading. With a Redater set, the first snapshot
+// taken on a new day starts bringing the features' JSON to that day, in the background.
+func (ix *Index) Snapshot() *Snapshot {
+	if ix.redate != nil {
+		ix.maybeRedate()
+	}
+	return ix.cur.Load()
+}
 
 // Loaded reports whether a full load has completed.
 func (ix *Index) Loaded() bool { return ix.loaded.Load() }
@@ -265,6 +283,7 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 		ix.during = nil
 		ix.mu.Unlock()
 	}()
+	loadDay := ix.today()
 	fresh := &Index{encode: ix.encode, locate: ix.locate, public: ix.public}
 	fresh.reset()
 	n, err := ix.build(ctx, units, fresh.insert)
@@ -292,6 +311,7 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired
 	ix.seq++
 	s := ix.publish()
+	ix.day.Store(loadDay)
 	ix.loaded.Store(true)
 	for _, fn := range ix.listeners {
 		fn(Change{Seq: s.seq}) // a reload changes everything
@@ -383,7 +403,7 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 }
 
 func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
-	f := &Feature{ID: u.ID, Version: u.Version, UnitFacts: riskmap.FactsOf(u)}
+	f := &Feature{ID: u.ID, Version: u.Version, UnitFacts: riskmap.FactsOf(u), ReidentifyDue: riskmap.ReviewDayOf(u.ReidentifyDue())}
 	if ix.public {
 		// The public's name of a unit is its public label (公开名称), or none.
 		f.Name, f.Department = u.PublicLabel, ""

@@ -53,6 +53,7 @@ var contract = []part{
 	{"Edge", testEdge, nil},
 	{"Records", testRecords, nil},
 	{"AccessRecords", testAccessRecords, nil},
+	{"Hazards", testHazards, nil},
 	{"Migrate", testMigrate, nil},
 }
 
@@ -139,8 +140,14 @@ func equalUnit(t *testing.T, want, got *riskmap.Unit) {
 		t.Errorf("geometry: want %v, got %v", w.Geometry, g.Geometry)
 	}
 	w.Geometry, g.Geometry = nil, nil
+	if w.InherentGrade == "" {
+		w.InherentGrade = w.Grade // stored as NULL, read as the grade
+	}
 	if w.AssessedAt != nil && g.AssessedAt != nil && w.AssessedAt.Equal(*g.AssessedAt) {
 		w.AssessedAt, g.AssessedAt = nil, nil
+	}
+	if w.IdentifiedAt != nil && g.IdentifiedAt != nil && w.IdentifiedAt.Equal(*g.IdentifiedAt) {
+		w.IdentifiedAt, g.IdentifiedAt = nil, nil
 	}
 	if w.NextReviewDue != nil && g.NextReviewDue != nil && w.NextReviewDue.Equal(*g.NextReviewDue) {
 		w.NextReviewDue, g.NextReviewDue = nil, nil
@@ -301,11 +308,14 @@ func testFind(t *testing.T, open Opener) {
 	// 下次复核: A and E are overdue on 2026-12-06, B is due that day, C has no date.
 	dues := map[string]*time.Time{"A-001": day(2026, 1, 15), "B-002": day(2026, 12, 6), "C-003": nil,
 		"D-004": day(2027, 3, 1), "E-005": day(2025, 6, 30)}
+	// Open hidden dangers: A has two, D and the retired E one each.
+	openHazards := map[string]int{"A-001": 2, "D-004": 1, "E-005": 1}
 	mk := func(code, name, cat, region string, g riskmap.Grade, st riskmap.Status, geom orb.Geometry) *riskmap.Unit {
 		u := NewUnit(code, geom)
 		u.Name, u.Category, u.RegionCode, u.Grade, u.Status = name, cat, region, g, st
 		u.ResponsibleDepartment = depts[code]
 		u.NextReviewDue = dues[code]
+		u.OpenHazards = openHazards[code]
 		must(t, s.CreateUnit(ctx(), u))
 		return u
 	}
@@ -371,6 +381,9 @@ func testFind(t *testing.T, open Opener) {
 		{"ReviewDueBefore", riskmap.UnitFilter{ReviewDueBefore: day(2026, 12, 6)}, []*riskmap.Unit{a}},
 		{"ReviewDueBeforeIsDateOnly", riskmap.UnitFilter{ReviewDueBefore: &dec7late}, []*riskmap.Unit{a, b}},
 		{"ReviewDueBeforeRetired", riskmap.UnitFilter{ReviewDueBefore: day(2027, 12, 31), IncludeRetired: true}, []*riskmap.Unit{a, b, d, e}},
+		{"OpenHazards", riskmap.UnitFilter{HasOpenHazards: true}, []*riskmap.Unit{a, d}},
+		{"OpenHazardsRetired", riskmap.UnitFilter{HasOpenHazards: true, IncludeRetired: true}, []*riskmap.Unit{a, d, e}},
+		{"OpenHazardsAndGrade", riskmap.UnitFilter{HasOpenHazards: true, Grades: []riskmap.Grade{riskmap.GradeRed}}, []*riskmap.Unit{a}},
 		{"ScopeAndFilters", riskmap.UnitFilter{Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals", "lifeline_gas"},
 			Regions: []string{"530481"}}, Kind: riskmap.KindLine, Departments: []string{"住建局"}}, []*riskmap.Unit{d}},
 	}
@@ -588,7 +601,21 @@ func testDocuments(t *testing.T, open Opener) {
 	bare.Controls = riskmap.Controls{Engineering: nil, Management: []string{}, Training: nil, PPE: []string{}, Emergency: nil}
 	bare.Explanation.Inputs = nil
 	bare.DirectMajorReason, bare.MajorRiskFactors, bare.AssessedBy, bare.InfluenceRadiusM = "", "", "", 0
+	// The dynamic fields: full is raised from orange by open conditions (the text of a
+	// reference may be anything) and was identified on a day of its own; bare has no
+	// inherent grade (a row from before them: its grade is its inherent grade), no
+	// conditions and no identification date.
+	full.InherentGrade = riskmap.GradeOrange
+	full.Conditions = []riskmap.Condition{
+		{Source: riskmap.ConditionHazard, Ref: "YH-2026-000123", Level: "major", Since: time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC), Raises: true},
+		{Source: riskmap.ConditionHazard, Ref: `YH "引号" <&> \`, Level: "general", Since: time.Date(2026, 6, 2, 0, 0, 0, 0, time.UTC)},
+	}
+	full.OpenHazards = 3
+	identified := time.Date(2021, 11, 30, 0, 0, 0, 0, time.UTC)
+	full.IdentifiedAt = &identified
 	emptied := NewUnit("DOC-EMPTIED", orb.LineString{{102.9, 24.6}, {102.91, 24.61}})
+	emptied.InherentGrade, emptied.Conditions, emptied.OpenHazards = riskmap.GradeYellow, full.Conditions, 1
+	emptied.IdentifiedAt = &identified
 
 	// want is u as every store reads it back.
 	want := func(u *riskmap.Unit) *riskmap.Unit {
@@ -601,6 +628,9 @@ func testDocuments(t *testing.T, open Opener) {
 				*g.Items = []string{}
 			}
 		}
+		if w.InherentGrade == "" {
+			w.InherentGrade = w.Grade
+		}
 		return &w
 	}
 	check := func(t *testing.T, how string, u *riskmap.Unit, got *riskmap.Unit) {
@@ -611,7 +641,7 @@ func testDocuments(t *testing.T, open Opener) {
 			t.Errorf("%s %s: geometry: want %v, got %v", how, u.Code, w.Geometry, g.Geometry)
 		}
 		w.Geometry, g.Geometry = nil, nil
-		for _, p := range [][2]**time.Time{{&w.AssessedAt, &g.AssessedAt}, {&w.NextReviewDue, &g.NextReviewDue}} {
+		for _, p := range [][2]**time.Time{{&w.AssessedAt, &g.AssessedAt}, {&w.NextReviewDue, &g.NextReviewDue}, {&w.IdentifiedAt, &g.IdentifiedAt}} {
 			if *p[0] != nil && *p[1] != nil && (*p[0]).Equal(**p[1]) {
 				*p[0], *p[1] = nil, nil
 			}

@@ -26,6 +26,8 @@ const (
 	keyYellow     = "yellow"
 	keyBlue       = "blue"
 	keyStatus     = "status"
+	keyInherent   = "inherent_grade"
+	keyOpenHaz    = "open_hazards"
 )
 
 // UnitFields describes the attributes of the units layer in TileJSON's vector_layers, typed
@@ -42,11 +44,14 @@ func UnitFields() map[string]string {
 	}
 }
 
-// UnitFields is the package's UnitFields for tiles made with o: with status when o.Status.
+// UnitFields is the package's UnitFields for tiles made with o: with status, inherent_grade
+// and open_hazards when o.Status.
 func (o Options) UnitFields() map[string]string {
 	f := UnitFields()
 	if o.Status {
 		f[keyStatus] = "String"
+		f[keyInherent] = "String"
+		f[keyOpenHaz] = "Number"
 	}
 	return f
 }

@@ -60,7 +60,9 @@ type Options struct {
 	// CacheBytes bounds the tile cache (256 MiB).
 	CacheBytes int64
 	// Status adds each unit's review status (status: draft, submitted, approved) to the
-	// units layer, for the internal map to tell them apart. The public tiles never carry it.
+	// units layer, for the internal map to tell them apart, and what its current grade
+	// (grade) follows: the grade its assessment gives (inherent_grade) and the count of its
+	// hidden dangers not yet closed (open_hazards). The public tiles never carry them.
 	Status bool
 }
 

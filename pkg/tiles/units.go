@@ -92,8 +92,14 @@ func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxB
 		w.str(keyGrade, string(f.Grade))
 		w.uniqueStr(keyCode, f.Code)
 		w.str(keyRegionCode, f.RegionCode)
-		if opt.Status && f.Status != "" {
-			w.str(keyStatus, string(f.Status))
+		if opt.Status {
+			if f.Status != "" {
+				w.str(keyStatus, string(f.Status))
+			}
+			if f.InherentGrade != "" {
+				w.str(keyInherent, string(f.InherentGrade))
+			}
+			w.int(keyOpenHaz, int64(f.OpenHazards))
 		}
 		w.feature(uint64(f.ID), f.ID >= 0, g)
 		if maxBytes > 0 && w.size() > maxBytes {

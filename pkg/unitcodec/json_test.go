@@ -174,3 +174,22 @@ func FuzzScanText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConditions: stored conditions (which another program may have written into a
+// GeoPackage) decode without panicking, and what encodes decodes back the same.
+func FuzzConditions(f *testing.F) {
+	f.Add(`[{"source":"hazard","ref":"YH-2026-000001","level":"major","since":"2026-11-01T00:00:00Z","raises":true}]`)
+	f.Add(`[]`)
+	f.Add(`null`)
+	f.Add(`[{"since":"not a time"}]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		cs, err := DecodeConditions(s)
+		if err != nil {
+			return
+		}
+		back, err := DecodeConditions(EncodeConditions(cs))
+		if err != nil || len(back) != len(cs) {
+			t.Fatalf("%q: decoded %+v, again %+v (%v)", s, cs, back, err)
+		}
+	})
+}

@@ -26,6 +26,7 @@ const (
 	seedRegions = 1
 	seedUnits   = 2
 	seedSites   = 3
+	seedReviews = 4
 )
 
 func main() {
@@ -70,7 +71,7 @@ func generate() (map[string][]byte, error) {
 	if files["regions.geojson"], err = collection(feats); err != nil {
 		return nil, err
 	}
-	if feats, err = buildUnits(gen, cfg, regions, synth.NewRand(seedUnits)); err != nil {
+	if feats, err = buildUnits(gen, cfg, regions, synth.NewRand(seedUnits), synth.NewRand(seedReviews)); err != nil {
 		return nil, err
 	}
 	if files["units.geojson"], err = collection(feats); err != nil {

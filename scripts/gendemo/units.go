@@ -38,14 +38,17 @@ type unitProps struct {
 	InfluenceRadiusM      float64                    `json:"influence_radius_m"`
 	Status                riskmap.Status             `json:"status"`
 	AssessedBy            string                     `json:"assessed_by"`
-	AssessedAt            string                     `json:"assessed_at"`
-	NextReviewDue         string                     `json:"next_review_due"`
+	// The review dates (null: never reviewed). next_review_due is what the server
+	// computes from assessed_at and the grade; it ignores the value sent.
+	AssessedAt    *string `json:"assessed_at"`
+	NextReviewDue *string `json:"next_review_due"`
+	IdentifiedAt  *string `json:"identified_at"`
 }
 
 // buildUnits makes the demo register: one unit of every category first, so that each
 // appears, then a random mix. A few are still drafts or awaiting approval. Names repeated
 // within the city get their community added, as a register would.
-func buildUnits(gen *synth.Generator, cfg *config.Config, regions []*riskmap.Region, r *rand.Rand) ([]any, error) {
+func buildUnits(gen *synth.Generator, cfg *config.Config, regions []*riskmap.Region, r, reviews *rand.Rand) ([]any, error) {
 	names := map[string]string{}
 	for _, reg := range regions {
 		names[reg.Code] = reg.Name
@@ -97,6 +100,9 @@ func buildUnits(gen *synth.Generator, cfg *config.Config, regions []*riskmap.Reg
 		return units[i].Code < units[j].Code
 	})
 
+	if err := dateReviews(units, cfg, reviews); err != nil {
+		return nil, err
+	}
 	seen := map[string]int{}
 	for _, u := range units {
 		seen[u.Name]++
@@ -138,10 +144,16 @@ func props(u *riskmap.Unit) unitProps {
 		p.DirectMajorReason = &reason
 	}
 	if u.AssessedAt != nil {
-		p.AssessedAt = u.AssessedAt.UTC().Format(time.RFC3339)
+		s := u.AssessedAt.UTC().Format(time.RFC3339)
+		p.AssessedAt = &s
 	}
 	if u.NextReviewDue != nil {
-		p.NextReviewDue = u.NextReviewDue.Format(time.DateOnly)
+		s := u.NextReviewDue.Format(time.DateOnly)
+		p.NextReviewDue = &s
+	}
+	if u.IdentifiedAt != nil {
+		s := u.IdentifiedAt.Format(time.DateOnly)
+		p.IdentifiedAt = &s
 	}
 	return p
 }

@@ -1,0 +1,146 @@
+package grading
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"riskmap/pkg/riskmap"
+)
+
+// DynamicRule raises the grade of a unit while it has an open condition of Source (and of
+// Level, when set): to RaiseTo, or by RaiseBy steps (capped at red). A rule never lowers a
+// grade.
+type DynamicRule struct {
+	Source  string        `json:"source"`
+	Level   string        `json:"level,omitempty"`
+	RaiseTo riskmap.Grade `json:"raise_to,omitempty"`
+	RaiseBy int           `json:"raise_by,omitempty"`
+}
+
+// DynamicConfig is the config section "dynamic_grades": the rules that turn a unit's
+// inherent grade and its open conditions into its current grade.
+type DynamicConfig struct {
+	Rules []DynamicRule `json:"rules"`
+}
+
+// DefaultDynamic is the rule in force when a configuration gives none: an open major hidden
+// danger (重大隐患) makes the unit red.
+func DefaultDynamic() DynamicConfig {
+	return DynamicConfig{Rules: []DynamicRule{{Source: riskmap.ConditionHazard, Level: "major", RaiseTo: riskmap.GradeRed}}}
+}
+
+func checkDynamic(c DynamicConfig) error {
+	for i, r := range c.Rules {
+		switch r.Source {
+		case riskmap.ConditionHazard:
+			if r.Level != "" && r.Level != "major" && r.Level != "general" {
+				return fmt.Errorf("dynamic_grades.rules[%d].level must be major or general for source hazard", i)
+			}
+		case riskmap.ConditionAlarm:
+		default:
+			return fmt.Errorf("dynamic_grades.rules[%d].source must be hazard or alarm", i)
+		}
+		switch {
+		case r.RaiseTo != "" && r.RaiseBy != 0:
+			return fmt.Errorf("dynamic_grades.rules[%d] needs raise_to or raise_by, not both", i)
+		case r.RaiseTo != "" && !r.RaiseTo.Valid():
+			return fmt.Errorf("dynamic_grades.rules[%d].raise_to must be red, orange, yellow or blue", i)
+		case r.RaiseTo == "" && (r.RaiseBy < 1 || r.RaiseBy > 3):
+			return fmt.Errorf("dynamic_grades.rules[%d] needs raise_to (a grade) or raise_by (1 to 3 steps)", i)
+		}
+	}
+	return nil
+}
+
+// matches reports whether the rule applies to condition c.
+func (r DynamicRule) matches(c riskmap.Condition) bool {
+	return r.Source == c.Source && (r.Level == "" || r.Level == c.Level)
+}
+
+// apply is the grade the rule gives a unit of grade g.
+func (r DynamicRule) apply(g riskmap.Grade) riskmap.Grade {
+	to := r.RaiseTo
+	if to == "" {
+		rank := max(g.Rank()-r.RaiseBy, 1)
+		to = riskmap.Grades[rank-1]
+	}
+	if to.Higher(g) {
+		return to
+	}
+	return g
+}
+
+// Raise is the current grade of a unit of inherent grade inherent with the open conditions
+// open, and the sentence that explains a raise ("" when there is none), e.g.
+// "存在未销号重大隐患 YH-2026-000123，等级由一般上调为重大".
+func (g *Grader) Raise(inherent riskmap.Grade, open []riskmap.Condition) (riskmap.Grade, string) {
+	grade, raising := g.raise(inherent, open)
+	return grade, riskmap.RaiseText(inherent, grade, raising)
+}
+
+// raise is Raise's grade and the conditions that raise it (those some rule matches, marked
+// Raises), in their order.
+func (g *Grader) raise(inherent riskmap.Grade, open []riskmap.Condition) (riskmap.Grade, []riskmap.Condition) {
+	if !inherent.Valid() {
+		return inherent, nil
+	}
+	grade := inherent
+	var raising []riskmap.Condition
+	for _, c := range open {
+		up := inherent
+		for _, r := range g.cfg.Dynamic.Rules {
+			if r.matches(c) {
+				if to := r.apply(inherent); to.Higher(up) {
+					up = to
+				}
+			}
+		}
+		if up.Higher(inherent) {
+			c.Raises = true
+			raising = append(raising, c)
+			if up.Higher(grade) {
+				grade = up
+			}
+		}
+	}
+	return grade, raising
+}
+
+// Dynamics is the riskmap.DynamicsFunc of this configuration: the current grades of a
+// unit's working and approved revisions from their inherent grades and the open conditions,
+// the conditions (those that raise the grade marked Raises), the count of open hidden
+// dangers, and the next review date of the current grade (nil when never reviewed).
+func (g *Grader) Dynamics(u *riskmap.Unit, approvedInherent riskmap.Grade, open []riskmap.Condition, openHazards int) riskmap.Dynamics {
+	inherent := u.InherentOrGrade()
+	d := riskmap.Dynamics{OpenHazards: openHazards}
+	d.Grade, _ = g.raise(inherent, open)
+	if approvedInherent != "" {
+		d.ApprovedGrade, _ = g.raise(approvedInherent, open)
+	}
+	if len(open) > 0 {
+		d.Conditions = slices.Clone(open)
+		for i := range d.Conditions {
+			d.Conditions[i].Raises = g.raises(inherent, d.Conditions[i])
+		}
+	}
+	d.NextReviewDue = g.NextReview(d.Grade, u.AssessedAt)
+	return d
+}
+
+// raises reports whether condition c alone raises a unit of grade inherent.
+func (g *Grader) raises(inherent riskmap.Grade, c riskmap.Condition) bool {
+	c.Raises = false
+	_, r := g.raise(inherent, []riskmap.Condition{c})
+	return len(r) > 0
+}
+
+// NextReview is when the next review of a unit of current grade grade last reviewed at
+// assessed is due; nil when it was never reviewed.
+func (g *Grader) NextReview(grade riskmap.Grade, assessed *time.Time) *time.Time {
+	if assessed == nil || !grade.Valid() {
+		return nil
+	}
+	t := g.ReviewDue(grade, *assessed)
+	return &t
+}

@@ -1,0 +1,57 @@
+package httpapi
+
+import (
+	"bytes"
+	"mime/multipart"
+	"slices"
+	"testing"
+
+	"riskmap/pkg/riskmap"
+)
+
+// FuzzUpload: no multipart body makes the upload reader panic; every refusal is a client
+// error.
+func FuzzUpload(f *testing.F) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	_ = w.SetBoundary("xyz")
+	_ = w.WriteField("stage", "before")
+	p, _ := w.CreateFormFile("photo", "a.jpg")
+	_, _ = p.Write([]byte("\xff\xd8\xff\xe0 not really"))
+	_ = w.Close()
+	f.Add(b.Bytes())
+	f.Add([]byte("--xyz\r\nContent-Disposition: form-data; name=\"photo\"\r\n\r\n<html>\r\n--xyz--"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		u, err := parseUpload(bytes.NewReader(body), "xyz")
+		if err != nil {
+			if c := riskmap.ErrorCode(err); c != riskmap.EINVALID && c != riskmap.ETOOLARGE {
+				t.Fatalf("code %q: %v", c, err)
+			}
+			return
+		}
+		if len(u.file) > 10<<20 || len(u.fields) > maxFormParts {
+			t.Fatal("limits not kept")
+		}
+	})
+}
+
+// The supervision view's 200 most overdue units are those a full sort finds.
+func TestMostOverdue(t *testing.T) {
+	var m mostOverdue
+	var all []overdueUnit
+	for i := int64(1); i <= 5000; i++ {
+		o := overdueUnit{days: int32((i * 7919) % 1000), id: i}
+		m.add(o)
+		all = append(all, o)
+	}
+	slices.SortFunc(all, func(a, b overdueUnit) int {
+		if a.before(b) {
+			return -1
+		}
+		return 1
+	})
+	got := m.sorted()
+	if m.n != 5000 || !slices.Equal(got, all[:200]) {
+		t.Fatalf("kept %d of %d; first %v, want %v", len(got), m.n, got[:3], all[:3])
+	}
+}

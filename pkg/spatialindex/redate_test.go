@@ -1,0 +1,81 @@
+package spatialindex
+
+import (
+	"bytes"
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"riskmap/pkg/featurejson"
+	"riskmap/pkg/riskmap"
+)
+
+// A unit due for review on a day reads "current" that day and "overdue" from the next,
+// though nothing is written: the index brings its Feature to the new day by itself.
+func TestRedateOnANewDay(t *testing.T) {
+	var clock atomic.Int64 // Unix seconds
+	now := func() time.Time { return time.Unix(clock.Load(), 0) }
+	setDay := func(s string) { // 10:00 in China on that day
+		d, _ := time.Parse(time.DateOnly, s)
+		clock.Store(d.Add(2 * time.Hour).Unix())
+	}
+	setDay("2026-12-06")
+	old := featurejson.Now
+	featurejson.Now = now
+	t.Cleanup(func() { featurejson.Now = old })
+
+	due := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	dueToday := unit(1, 1, riskmap.GradeRed, orb.Point{102.9, 24.6})
+	dueToday.NextReviewDue = &due
+	never := unit(2, 1, riskmap.GradeBlue, orb.Point{102.91, 24.61})
+
+	ix := New(featurejson.Encoder(), nil)
+	ix.SetRedater(featurejson.Redate, now)
+	done := make(chan struct{}, 1)
+	ix.redateHit = func() { done <- struct{}{} }
+	var changes []Change
+	ix.OnChange(func(ch Change) { changes = append(changes, ch) })
+	if _, err := ix.Load(context.Background(), seq(dueToday, never)); err != nil {
+		t.Fatal(err)
+	}
+	state := func(id int64) string {
+		f, _ := ix.Snapshot().Get(id)
+		switch {
+		case bytes.Contains(f.JSON, []byte(`"review_state":"current","review_overdue":false`)):
+			return "current"
+		case bytes.Contains(f.JSON, []byte(`"review_state":"overdue","review_overdue":true`)):
+			return "overdue"
+		case bytes.Contains(f.JSON, []byte(`"review_state":"never","review_overdue":false`)):
+			return "never"
+		}
+		return string(f.JSON)
+	}
+	if state(1) != "current" || state(2) != "never" {
+		t.Fatalf("on the due day: %s, %s", state(1), state(2))
+	}
+	changes = nil
+	setDay("2026-12-07")
+	ix.Snapshot() // the first look on the new day starts the redating
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no redating on a new day")
+	}
+	if state(1) != "overdue" || state(2) != "never" {
+		t.Fatalf("the next day: %s, %s", state(1), state(2))
+	}
+	if len(changes) != 1 || changes[0].After.ID != 1 {
+		t.Fatalf("one change, for unit 1: %+v", changes)
+	}
+	// The redated Feature is what encoding on that day gives.
+	f, _ := ix.Snapshot().Get(1)
+	if want := featurejson.Encode(dueToday); !bytes.Equal(f.JSON, want) {
+		t.Fatalf("redated:\n%s\nencoded:\n%s", f.JSON, want)
+	}
+	if n := ix.Redate(); n != 0 {
+		t.Fatalf("a second Redate on the same day changed %d", n)
+	}
+}
