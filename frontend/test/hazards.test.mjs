@@ -214,19 +214,7 @@ test('a major hidden danger goes the whole loop with photos, and its unit is red
   assert.equal(await page.getAttribute('#drawer .grade-pair', 'data-inherent'), own);
   assert.match(await page.textContent('#drawer .dynamic-explanation'), new RegExp(`存在未销号重大隐患 ${hcode}`));
   assert.match(await page.textContent('#drawer .unit-hazards'), new RegExp(hcode));
-  // The map's filter: only units with open hidden dangers.
-  await page.check('#f-open-hazards');
-  await waitTiles(page);
-  const shown = await page.evaluate(() => {
-    const out = [];
-    for (const r of Object.values(window.riskmap.units.layer._vectorTiles)) for (const { feature } of Object.values(r._features)) {
-      if (feature._path && feature._path.isConnected && feature._path.getAttribute('fill') !== 'none') out.push(Number(feature.properties.open_hazards) || 0);
-    }
-    return out;
-  });
-  assert.ok(shown.length >= 1 && shown.every((n) => n > 0), `only units with open hidden dangers: ${shown}`);
   assert.ok((await page.$$('.leaflet-units-pane path.hazard-mark')).length >= 1, 'the mark of open hidden dangers');
-  await page.uncheck('#f-open-hazards');
 
   // 上报 → 整改中 → 验收, with the photo after.
   await page.click('#drawer .unit-hazards li button.linklike');
@@ -286,6 +274,37 @@ test('a major hidden danger goes the whole loop with photos, and its unit is red
   await page.waitForSelector('#drawer .grade-pair');
   assert.equal(await page.getAttribute('#drawer .grade-pair', 'data-current'), own);
   assert.equal(await page.$('#drawer .dynamic-explanation'), null);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the map marks units with open hidden dangers, and 仅看有未销号隐患的单元 shows only them', async () => {
+  const u = await freshUnit();
+  const made = await api(srv.url, 'POST', '/api/v1/hazards', { unit_id: u.id, level: 'general', description: '消防器材过期', found_at: day(0), source: 'inspection',
+    responsible_unit: '某公司', responsible_person: '赵责任', measures: '更换', deadline: day(10) });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const page = await openInternalMap(browser, srv.url);
+  await openUnit(page, u.properties.code);
+  await waitTiles(page);
+  const t = await tileUnit(page, u.properties.code);
+  assert.equal(t.open_hazards, 1, JSON.stringify(t));
+  assert.equal(t.grade, u.properties.grade, 'a general hidden danger does not raise the grade');
+  assert.ok((await page.$$('.leaflet-units-pane path.hazard-mark')).length >= 1, 'the mark of open hidden dangers');
+  // The filter: only units with open hidden dangers, on the map and in the count.
+  await page.check('#f-open-hazards');
+  await waitTiles(page);
+  const shown = await page.evaluate(() => {
+    const out = [];
+    for (const r of Object.values(window.riskmap.units.layer._vectorTiles)) for (const { feature } of Object.values(r._features)) {
+      if (feature._path && feature._path.isConnected && feature._path.getAttribute('fill') !== 'none') out.push(Number(feature.properties.open_hazards) || 0);
+    }
+    return out;
+  });
+  assert.ok(shown.length >= 1 && shown.every((n) => n > 0), `only units with open hidden dangers: ${shown}`);
+  const n = (await api(srv.url, 'GET', '/api/v1/units?open_hazards=true&limit=1')).body.numberMatched;
+  assert.ok(n >= 1);
+  await page.waitForFunction((n) => document.querySelector('.matched')?.textContent.includes(`${n.toLocaleString('zh-CN')} 个风险单元`), n);
+  await page.uncheck('#f-open-hazards');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
