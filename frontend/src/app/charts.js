@@ -29,7 +29,7 @@ export function drawBars(root, key, rows, { unit = '', max = null, colour = '#0a
     box.querySelector('.hz-chart-empty').hidden = false;
     return null;
   }
-  rows = rows.slice(0, 30).reverse(); // the largest first, from the top
+  rows = rows.slice().sort((a, b) => b[1] - a[1]).slice(0, 30).reverse(); // the largest first, from the top
   el.style.height = `${Math.max(120, 28 * rows.length + 40)}px`;
   const chart = echarts.init(el, null, { renderer: 'canvas' });
   chart.setOption({
