@@ -8,6 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { startServer, launch, openPage, openInternalMap, waitTiles, screenshot, api, login, USERS } from './harness.mjs';
 
 let srv;
@@ -453,9 +454,20 @@ test('a department user sees only its own department\'s hidden dangers: list, su
   await page.context().close();
 });
 
-test('the supervision view and the charts for the whole city', async () => {
+test('the supervision view and the charts for the whole city, and the list exported as CSV', async () => {
   const page = await openInternalMap(browser, srv.url);
   await page.click('#btn-hazards');
+  // 导出 CSV: the server's file of what the filters select (逾期 here), in Chinese.
+  await page.check('#hz-f-overdue');
+  await page.waitForFunction(() => document.querySelector('#hazards [data-action=hazards-csv]')?.href.includes('overdue=true'));
+  const n = (await api(srv.url, 'GET', '/api/v1/hazards?status=registered,reported,rectifying,accepted&overdue=true&limit=1')).body.numberMatched;
+  await page.waitForFunction((n) => document.querySelector('#hazards .hz-list-status')?.dataset.count === String(n), n);
+  assert.ok(n > 0, 'the demo city has overdue hidden dangers');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#hazards [data-action=hazards-csv]')]);
+  const csv = readFileSync(await download.path(), 'utf8').replace(/^\ufeff/, '');
+  const lines = csv.trim().split(/\r?\n/);
+  assert.match(lines[0], /编号/);
+  assert.equal(lines.length - 1, n, 'one line per overdue hidden danger');
   await page.click('#hazards .admin-tabs [data-tab=supervision]');
   await page.waitForSelector('#hazards .hz-count-cards');
   assert.match(await page.textContent('#hazards .hz-scope'), /全市/);
