@@ -192,6 +192,12 @@ test('a major hidden danger goes the whole loop with photos, and its unit is red
   await page.fill('#hz-responsible-person', '张安全');
   if (!(await page.inputValue('#hz-responsible-unit'))) await page.fill('#hz-responsible-unit', '某化工有限公司');
   await page.fill('#hz-measures', '更换报警器，修补防火堤');
+  // The server's problem, next to its field: a deadline before the day it was found.
+  await page.fill('#hz-deadline', day(-3));
+  await page.click('#hazards [data-action=save-hazard]');
+  await page.waitForSelector('#hazards .field-error[data-for=deadline]:not(:empty)');
+  assert.match(await page.textContent('#hazards .field-error[data-for=deadline]'), /\p{Script=Han}/u);
+  assert.equal((await api(srv.url, 'GET', `/api/v1/units/${u.id}/hazards`)).body.numberMatched, 0, 'nothing registered');
   await page.fill('#hz-deadline', day(30));
   for (const [k, v] of [['responsibility', '总经理负总责'], ['measures', '更换报警器、修补防火堤'], ['funds', '20 万元'], ['time_limit', '30 日内'], ['plan', '泄漏专项应急预案']]) await page.fill(`#hz-five-${k}`, v);
   await page.click('#hazards [data-action=save-hazard]');
