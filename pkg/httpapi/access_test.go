@@ -467,8 +467,8 @@ func (e *env) testHazardAccess(t *testing.T) {
 	hu := e.unitOf(t, "expert1", "HZA-H", "hazardous_chemicals", "530481001001", 102.912, 24.671, 2, 2)
 	cu := e.unitOf(t, "zjj", "HZA-C", "construction", "530481001001", 102.914, 24.673, 2, 2)
 	// Both overdue (deadline passed), both major and under the city's supervision.
-	h := e.newHazard(t, "yjj", hazardBody(hu, "major", "2026-11-01", "2026-11-05", map[string]any{"five": five, "description": "危化品仓库隐患甲"}))
-	c := e.newHazard(t, "zjj", hazardBody(cu, "major", "2026-11-01", "2026-11-05", map[string]any{"five": five, "description": "工地隐患乙"}))
+	h := e.newHazard(t, "yjj", hazardBody(hu, "major", daysAgo(40), daysAgo(35), map[string]any{"five": five, "description": "危化品仓库隐患甲"}))
+	c := e.newHazard(t, "zjj", hazardBody(cu, "major", daysAgo(40), daysAgo(35), map[string]any{"five": five, "description": "工地隐患乙"}))
 	for _, id := range []string{idOf(h), idOf(c)} {
 		if r := e.do("POST", "/api/v1/hazards/"+id+"/supervision", `{"by":"city","note":"市安委办挂牌"}`, e.as("expert1")...); r.code != 200 {
 			t.Fatalf("supervise: %d %s", r.code, r.body)
@@ -549,8 +549,11 @@ func (e *env) testHazardAccess(t *testing.T) {
 			if after := e.do("GET", "/api/v1/hazards/"+tc.otherID, ""); after.header.Get("ETag") != before.header.Get("ETag") {
 				t.Errorf("a refused transition changed the hidden danger")
 			}
-			if r := e.do("POST", "/api/v1/hazards", hazardBody(tc.otherUnit, "general", "2026-12-01", "2099-01-01", nil), as...); r.code != 403 && r.code != 404 {
+			if r := e.do("POST", "/api/v1/hazards", hazardBody(tc.otherUnit, "general", daysAgo(5), "2099-01-01", nil), as...); r.code != 403 && r.code != 404 {
 				t.Errorf("a hidden danger on a unit outside the scope: %d %s", r.code, r.body)
+			}
+			if n := e.do("GET", "/api/v1/hazards?unit="+tc.otherUnit, "").json(t)["numberMatched"].(float64); n != 1 {
+				t.Errorf("a refused hidden danger was stored: the unit has %v", n)
 			}
 		})
 	}

@@ -745,8 +745,24 @@ func (s *Server) addHazardPhoto(c echo.Context) error {
 	if form.file == nil {
 		return riskmap.Problems{riskmap.FieldErrorf("photo", "请选择照片（JPEG 或 PNG）")}.Err()
 	}
+	// The Idempotency-Key names the photo and its stage.
+	idem, err := s.idempotencyOf(c, append([]byte(form.fields["stage"]+"\n"), form.file...))
+	if err != nil {
+		return err
+	}
+	if done, err := s.replay(c, idem); done {
+		return err
+	}
 	w := &hazardWrite{s: s, c: c, a: a, id: id, status: http.StatusCreated}
-	p, err := s.hz().AddPhoto(c.Request().Context(), userOf(c), id, form.fields["stage"], form.file, w.recorder())
+	rec := w.recorder()
+	p, err := s.hz().AddPhoto(c.Request().Context(), userOf(c), id, form.fields["stage"], form.file, func(ch hazards.Change) (*riskmap.WriteRecords, error) {
+		r, err := rec(ch)
+		if err == nil && idem != nil && ch.Photo != nil {
+			b, _ := json.Marshal(viewPhoto(ch.Photo))
+			r.Response = idem.answer(http.StatusCreated, "application/json", "/api/v1/photos/"+strconv.FormatInt(ch.Photo.ID, 10), "", b, s.now())
+		}
+		return r, err
+	})
 	if err != nil {
 		if riskmap.ErrorCode(err) == riskmap.EFORBIDDEN {
 			a.denied = true

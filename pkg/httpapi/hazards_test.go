@@ -129,7 +129,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 	if g := e.unitProps(t, u)["grade"]; g != "yellow" {
 		t.Fatalf("the unit starts yellow: %v", g)
 	}
-	h := e.newHazard(t, "expert1", hazardBody(u, "major", "2026-12-01", "2099-12-31", nil))
+	h := e.newHazard(t, "expert1", hazardBody(u, "major", daysAgo(5), "2099-12-31", nil))
 	id := idOf(h)
 	if h["status"] != "registered" || h["level_label"] != "重大隐患" || !strings.HasPrefix(h["code"].(string), "YH-") ||
 		h["unit_code"] != "HZ-LOOP" || h["overdue"] != false || !strings.Contains(fmt.Sprint(h["actions"]), "reported") {
@@ -173,7 +173,14 @@ func (e *env) testHazardLoop(t *testing.T) {
 	if img.code != 200 || img.header.Get("Content-Type") != "image/jpeg" || bytes.Contains(img.body, []byte("Exif")) || bytes.Contains(img.body, []byte("GPS")) {
 		t.Fatalf("the photo served: %d %s, EXIF %v", img.code, img.header.Get("Content-Type"), bytes.Contains(img.body, []byte("Exif")))
 	}
-	if l := e.do("GET", "/api/v1/hazards/"+id+"/photos", ""); len(l.json(t)["items"].([]any)) != 1 {
+	// A retried upload with its Idempotency-Key stores the photo once.
+	body, ct = form(map[string]string{"stage": "before"}, "before.jpg", "image/jpeg", jpegWithGPS(40, 30))
+	first := e.do("POST", "/api/v1/hazards/"+id+"/photos", body, append(e.as("expert1"), "Content-Type", ct, "Idempotency-Key", "ph-1")...)
+	again := e.do("POST", "/api/v1/hazards/"+id+"/photos", body, append(e.as("expert1"), "Content-Type", ct, "Idempotency-Key", "ph-1")...)
+	if first.code != 201 || again.code != 201 || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("a retried upload: %d %d %s", first.code, again.code, again.body)
+	}
+	if l := e.do("GET", "/api/v1/hazards/"+id+"/photos", ""); len(l.json(t)["items"].([]any)) != 2 {
 		t.Fatalf("photos: %s", l.body)
 	}
 	if r := e.move("expert1", id, "accepted", "整改完成，申请验收"); r.code != 200 {
@@ -218,7 +225,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 			}
 		}
 	}
-	if actions["hazard.create"] != 1 || actions["hazard.transition"] != 4 || actions["hazard.update"] != 1 || actions["hazard.photo"] != 1 {
+	if actions["hazard.create"] != 1 || actions["hazard.transition"] != 4 || actions["hazard.update"] != 1 || actions["hazard.photo"] != 2 {
 		t.Errorf("audit rows: %v", actions)
 	}
 	hist := e.do("GET", "/api/v1/hazards/"+id+"/history", "").json(t)["items"].([]any)
@@ -229,7 +236,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 
 	t.Run("IdempotencyKey", func(t *testing.T) {
 		e.t = t
-		body := hazardBody(u, "general", "2026-12-01", "2099-12-31", map[string]any{"description": "重试的登记"})
+		body := hazardBody(u, "general", daysAgo(5), "2099-12-31", map[string]any{"description": "重试的登记"})
 		first := e.do("POST", "/api/v1/hazards", body, "Idempotency-Key", "hz-retry-1")
 		again := e.do("POST", "/api/v1/hazards", body, "Idempotency-Key", "hz-retry-1")
 		if first.code != 201 || again.code != 201 || again.header.Get("Idempotent-Replayed") != "true" ||
@@ -243,7 +250,7 @@ func (e *env) testHazardLoop(t *testing.T) {
 
 	t.Run("Extension", func(t *testing.T) {
 		e.t = t
-		h := e.newHazard(t, "expert1", hazardBody(u, "general", "2026-12-01", "2099-12-31", nil))
+		h := e.newHazard(t, "expert1", hazardBody(u, "general", daysAgo(5), "2099-12-31", nil))
 		id := idOf(h)
 		if r := e.do("POST", "/api/v1/hazards/"+id+"/extension", `{"deadline":"2099-01-01","reason":"设备到货延迟"}`, e.as("expert1")...); r.code != 400 {
 			t.Fatalf("an earlier deadline: %d %s", r.code, r.body)
@@ -274,14 +281,14 @@ func (e *env) testHazardHostile(t *testing.T) {
 	count := func() float64 {
 		return e.do("GET", "/api/v1/hazards?unit="+u, "").json(t)["numberMatched"].(float64)
 	}
-	if r := e.do("POST", "/api/v1/hazards", hazardBody(u, "general", "2026-12-01", "2026-11-01", nil)); r.code != 400 ||
+	if r := e.do("POST", "/api/v1/hazards", hazardBody(u, "general", daysAgo(5), daysAgo(10), nil)); r.code != 400 ||
 		!strings.Contains(string(r.body), `"field":"deadline"`) {
 		t.Fatalf("a deadline before the date found: %d %s", r.code, r.body)
 	}
 	if count() != 0 {
 		t.Fatal("a refused hidden danger was stored")
 	}
-	h := e.newHazard(t, "expert1", hazardBody(u, "general", "2026-12-01", "2099-01-01", nil))
+	h := e.newHazard(t, "expert1", hazardBody(u, "general", daysAgo(5), "2099-01-01", nil))
 	id := idOf(h)
 	tag := e.do("GET", "/api/v1/hazards/"+id, "").header.Get("ETag")
 	for _, to := range []string{"closed", "accepted", "registered", "nonsense"} {
@@ -313,6 +320,29 @@ func (e *env) testHazardHostile(t *testing.T) {
 	}
 	if after := e.do("GET", "/api/v1/hazards/"+id, ""); after.header.Get("ETag") != tag || after.json(t)["status"] != "registered" {
 		t.Errorf("refused writes changed the hidden danger: %s → %s", tag, after.header.Get("ETag"))
+	}
+	// Paging as /api/v1/units: numberMatched, a next link, every one once.
+	for i := 0; i < 4; i++ {
+		e.newHazard(t, "expert1", hazardBody(u, "general", daysAgo(5), "2099-01-01", map[string]any{"description": fmt.Sprintf("分页隐患%d", i)}))
+	}
+	seen := map[string]bool{}
+	next := "/api/v1/hazards?q=" + urlq("分页隐患") + "&limit=3"
+	for pages := 0; next != ""; pages++ {
+		m := e.do("GET", strings.TrimPrefix(next, e.srv.URL), "").json(t)
+		if m["numberMatched"].(float64) != 4 || pages > 2 {
+			t.Fatalf("page %d: %v", pages, m["numberMatched"])
+		}
+		for _, f := range m["features"].([]any) {
+			id := fmt.Sprint(f.(map[string]any)["id"])
+			if seen[id] {
+				t.Fatalf("%s listed twice", id)
+			}
+			seen[id] = true
+		}
+		next, _ = m["next"].(string)
+	}
+	if len(seen) != 4 {
+		t.Fatalf("paging listed %d of 4", len(seen))
 	}
 	for _, q := range []string{"status=open", "level=huge", "overdue=maybe", "due_within=0", "colour=red", "unit=x", "bbox=1,2"} {
 		if r := e.do("GET", "/api/v1/hazards?"+q, ""); r.code != 400 {
@@ -433,3 +463,7 @@ func (e *env) testReports(t *testing.T) {
 		t.Errorf("100 more reports in the minute: %d accepted, %d throttled", ok, throttled)
 	}
 }
+
+// daysAgo is the date n days before today (a date in the past for found_at and overdue
+// deadlines, whatever day the tests run).
+func daysAgo(n int) string { return time.Now().UTC().AddDate(0, 0, -n).Format(time.DateOnly) }
