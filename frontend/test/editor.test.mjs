@@ -81,7 +81,8 @@ test('drawing a polygon and saving creates a unit that appears in its grade colo
   await page.fill('#e-radius', '500');
   await page.fill('#e-public-label', '液氨储罐区（测试路）');
   await page.fill('#e-assessed-at', '2026-11-20');
-  await page.fill('#e-next-review', '2027-11-20');
+  // 下次复核 is computed: read-only in the form.
+  assert.equal(await page.getAttribute('#e-next-review', 'readonly'), '');
   await screenshot(page, 'editor-polygon-form.png');
   await page.click('.form-actions .btn-primary');
   await page.waitForSelector('#drawer .unit-name');
@@ -95,8 +96,10 @@ test('drawing a polygon and saving creates a unit that appears in its grade colo
   assert.equal(saved.properties.responsible_department, '应急局');
   assert.equal(saved.properties.public_label, '液氨储罐区（测试路）');
   assert.equal(saved.properties.assessed_at, '2026-11-19T16:00:00Z', 'the assessment day in China time');
-  assert.equal(saved.properties.next_review_due, '2027-11-20');
-  assert.match(await page.textContent('#drawer'), /评估时间[\s\S]*2026-11-20[\s\S]*下次复核[\s\S]*2027-11-20/);
+  // A red unit is reviewed every 3 months (config review_months): from the day of its
+  // assessment in China.
+  assert.equal(saved.properties.next_review_due, '2027-02-20');
+  assert.match(await page.textContent('#drawer'), /评估时间[\s\S]*2026-11-20[\s\S]*下次复核[\s\S]*2027-02-20/);
   assert.match(await page.textContent('#drawer'), /公开名称[\s\S]*液氨储罐区（测试路）/);
 
   // The map now draws it, red.

@@ -117,6 +117,16 @@ before(async () => {
       responsible_unit: '某化工有限公司', contact_person: '联系人甲', contact_phone: '0877-1234567', assessed_at: '2026-11-01T00:00:00Z', status: 'submitted' },
   }, {}, { as: expert });
   assert.equal(sub.status, 201, JSON.stringify(sub.body));
+  // A hidden danger every role sees (a unit of 住建局 in the county) and a citizen's report,
+  // so that the hazard panels have rows and details to show.
+  const zj = (await api(srv.url, 'GET', `/api/v1/units?status=approved&limit=1&category=${scope.join(',')}`)).body.features[0];
+  const day = (n) => new Date(Date.now() + 8 * 3600 * 1000 + n * 86400000).toISOString().slice(0, 10);
+  const hz = await api(srv.url, 'POST', '/api/v1/hazards', { unit_id: zj.id, level: 'major', description: '语言检查隐患', found_at: day(0), source: 'inspection',
+    responsible_unit: '某建设公司', responsible_person: '责任人甲', measures: '整改', deadline: day(20) });
+  assert.equal(hz.status, 201, JSON.stringify(hz.body));
+  const [lon, lat] = zj.geometry.type === 'Point' ? zj.geometry.coordinates : [102.9, 24.67];
+  const rp = await api(srv.url, 'POST', '/public/api/v1/reports', { lon, lat, category: zj.properties.category, description: '语言检查举报', contact: '' }, {}, { as: null });
+  assert.equal(rp.status, 201, JSON.stringify(rp.body));
 });
 
 after(async () => {
@@ -184,11 +194,40 @@ async function internalPanels(page, found, role) {
       if (await visible('.coord-input summary')) await page.click('.coord-input summary');
     });
   }
+  // 隐患排查治理: every tab, a hidden danger's details and the 登记隐患 form.
+  for (const tab of ['list', 'supervision', 'reports', 'charts']) {
+    await step(page, found, `${role} hazards ${tab}`, async () => {
+      if (!(await visible('#hazards .admin-tabs'))) await page.click('#btn-hazards');
+      await page.click(`#hazards .admin-tabs [data-tab=${tab}]`);
+      await page.waitForSelector(`#hazards[data-tab=${tab}]`);
+      if (tab === 'list') await page.waitForSelector('#hazards .hz-list-status[data-count]', { timeout: 10_000 });
+      if (tab === 'supervision') await page.waitForSelector('#hazards .hz-count-cards', { timeout: 10_000 });
+      if (tab === 'reports') await page.waitForSelector('#hazards table.hz-report-table', { timeout: 10_000 });
+      if (tab === 'charts') await page.waitForSelector('#hazards [data-chart=rate][data-values]', { timeout: 15_000 });
+    });
+  }
+  await step(page, found, `${role} hazard details`, async () => {
+    await page.click('#hazards .admin-tabs [data-tab=list]');
+    await page.waitForSelector('#hazards table.hz-table tr[data-id]', { timeout: 10_000 });
+    await page.click('#hazards table.hz-table tr[data-id]');
+    await page.waitForSelector('#hazards .hz-detail .hz-timeline, #hazards .hz-detail .hz-steps', { timeout: 10_000 });
+    const first = await page.$('#hazards .hz-actions button[data-action]');
+    if (first) await first.click();
+  });
+  await step(page, found, `${role} hazard form`, async () => {
+    await page.click('#hazards .admin-tabs [data-tab=list]');
+    await page.click('#hazards [data-action=new-hazard]');
+    await page.waitForSelector('#hazards .hz-form');
+    await page.selectOption('#hz-level', 'major');
+    await page.click('#hazards [data-action=save-hazard]');
+    await page.waitForSelector('#hazards .field-error[data-for=unit_id]:not(:empty)');
+  });
+  if (await visible('#hazards')) await page.click('#hazards .admin-head .icon-btn');
   if (await visible('#btn-admin')) {
     for (const tab of ['users', 'tokens', 'audit', 'publish']) {
       await step(page, found, `${role} admin ${tab}`, async () => {
-        if (!(await visible('.admin-tabs'))) await page.click('#btn-admin');
-        await page.click(`.admin-tabs [data-tab=${tab}]`);
+        if (!(await visible('#admin .admin-tabs'))) await page.click('#btn-admin');
+        await page.click(`#admin .admin-tabs [data-tab=${tab}]`);
         await page.waitForSelector(`.admin[data-tab=${tab}]`);
         await page.waitForTimeout(600);
         if (tab === 'audit' && (await visible('[data-action=audit-search]'))) {
@@ -254,6 +293,18 @@ test('the public map, its legend, search and popup speak Chinese', async () => {
   await step(page, found, 'public search without result', async () => {
     await page.fill('.search-input', 'zzqq 不存在');
     await page.waitForSelector('.search-empty');
+  });
+  await step(page, found, 'public report form', async () => {
+    await page.click('#btn-report');
+    await page.waitForSelector('#report .report-form');
+    await page.click('[data-action=submit-report]');
+    await page.waitForSelector('#report .field-error[data-for=lon]:not(:empty)');
+  });
+  await step(page, found, 'public report tracking', async () => {
+    await page.click('#report [data-tab=track]');
+    await page.fill('#rp-track-number', 'JB20200101ABCDEFGH');
+    await page.click('[data-action=track]');
+    await page.waitForSelector('.track-out .field-error');
   });
   assert.deepEqual([...found], [], `Latin sentences on screen:\n${[...found].join('\n')}`);
   assert.deepEqual(page.errors, []);

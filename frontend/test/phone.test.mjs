@@ -29,6 +29,11 @@ before(async () => {
   const fc = (await api(srv.url, 'GET', `/api/v1/units?limit=500&category=${scope.join(',')}&status=approved`)).body;
   unit = fc.features.find((f) => f.geometry.type === 'Point');
   assert.ok(unit, 'a unit of the department');
+  // A hidden danger of that unit, for its details on a phone.
+  const day = (n) => new Date(Date.now() + 8 * 3600 * 1000 + n * 86400000).toISOString().slice(0, 10);
+  const hz = await api(srv.url, 'POST', '/api/v1/hazards', { unit_id: unit.id, level: 'major', description: '手机检查隐患：脚手架连墙件缺失', found_at: day(0), source: 'inspection',
+    responsible_unit: '某建设公司', responsible_person: '责任人乙', measures: '补设连墙件', deadline: day(10) });
+  assert.equal(hz.status, 201, JSON.stringify(hz.body));
 });
 
 after(async () => {
@@ -97,7 +102,7 @@ function layoutProblems(page, { phone = true, width = phone ? 390 : 1366 } = {})
       if (!sx && !sy && r.left >= 0 && r.right <= vw && r.top >= 0 && r.bottom <= vh) {
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
         // Under an open panel (the sheet on the whole screen, the menu's scrim) is not covered by mistake.
-        const panel = hit && hit.closest('#drawer, #admin, .sidebar, #scrim, #topmenu, .login-screen');
+        const panel = hit && hit.closest('#drawer, #admin, #hazards, .sidebar, #scrim, #topmenu, .login-screen');
         if (hit && !el.contains(hit) && !hit.contains(el) && !(panel && !panel.contains(el))) out.push(`${name(el)} is covered by ${name(hit)}`);
       }
     }
@@ -329,6 +334,36 @@ for (const role of ['admin', 'expert', 'department']) {
     await page.tap('#drawer .panel-head .icon-btn');
     await page.tap('[data-mode="units"]');
 
+    // 隐患排查治理 on the whole screen: its tables are cards, a hidden danger's details and
+    // the 登记隐患 form fit, and so do supervision, reports and the charts.
+    await menu(page, '#btn-hazards');
+    await page.waitForSelector('#hazards .hz-list-status[data-count]');
+    await assertLayout(page, '隐患台账');
+    assert.deepEqual(await smallFields(page, '#hazards .hz-filters'), [], 'hazard filters at 16 px or more');
+    const hzSideways = () => page.$$eval('#hazards table.admin-table', (ts) => ts.filter((t) => t.offsetParent !== null && t.getBoundingClientRect().right > innerWidth + 0.5).length);
+    assert.equal(await hzSideways(), 0, '隐患台账 fits the screen');
+    {
+      await page.waitForSelector('#hazards table.hz-table tr[data-id]');
+      await page.tap('#hazards table.hz-table tr[data-id]');
+      await page.waitForSelector('#hazards .hz-detail .hz-steps');
+      await assertLayout(page, '隐患详情');
+      if (shots) await shot(page, 'phone-hazard-detail.png');
+      await page.tap('#hazards [data-action=back]');
+    }
+    await page.tap('#hazards [data-action=new-hazard]');
+    await page.waitForSelector('#hazards .hz-form');
+    await assertLayout(page, '登记隐患');
+    assert.deepEqual(await smallFields(page, '#hazards .hz-form'), [], 'form fields at 16 px or more');
+    for (const tab of ['supervision', 'reports', 'charts']) {
+      await page.tap(`#hazards .admin-tabs [data-tab="${tab}"]`);
+      await page.waitForSelector(`#hazards[data-tab="${tab}"] ${tab === 'charts' ? '[data-chart=rate][data-values]' : 'table.admin-table'}`);
+      await assertLayout(page, `隐患 ${tab}`);
+      assert.equal(await hzSideways(), 0, `隐患 ${tab} fits the screen`);
+      if (shots && tab === 'supervision') await shot(page, 'phone-supervision.png');
+    }
+    await page.tap('#hazards .admin-head .icon-btn');
+    await page.waitForSelector('#hazards', { state: 'hidden' });
+
     if (role === 'admin') {
       // 系统管理 on the whole screen: users, audit, publications.
       await menu(page, '#btn-admin');
@@ -338,13 +373,13 @@ for (const role of ['admin', 'expert', 'department']) {
       const sideways = () => page.$$eval('#admin table.admin-table', (ts) => ts.filter((t) => t.offsetParent !== null && t.getBoundingClientRect().right > innerWidth + 0.5).length);
       assert.equal(await sideways(), 0, '用户管理 fits the screen');
       for (const tab of ['tokens', 'audit', 'publish']) {
-        await page.tap(`.admin-tabs [data-tab="${tab}"]`);
+        await page.tap(`#admin .admin-tabs [data-tab="${tab}"]`);
         await page.waitForSelector(`#admin[data-tab="${tab}"] table.admin-table`);
         await assertLayout(page, `系统管理 ${tab}`);
         assert.equal(await sideways(), 0, `系统管理 ${tab} fits the screen`);
         if (tab === 'audit') await shot(page, 'phone-admin-audit.png');
       }
-      await page.tap('.admin-head .icon-btn');
+      await page.tap('#admin .admin-head .icon-btn');
       await page.waitForSelector('#admin', { state: 'hidden' });
     }
     assert.deepEqual(page.errors, [], 'page errors');
@@ -387,7 +422,7 @@ test('at 1366×800 the desktop layout is unchanged: header actions in a row, sid
     if (role === 'admin') {
       await page.click('#btn-admin');
       for (const tab of ['users', 'audit', 'publish']) {
-        await page.click(`.admin-tabs [data-tab="${tab}"]`);
+        await page.click(`#admin .admin-tabs [data-tab="${tab}"]`);
         await page.waitForSelector(`#admin[data-tab="${tab}"] table.admin-table`);
         await assertLayout(page, `系统管理 ${tab}`, { phone: false });
       }

@@ -5,7 +5,7 @@
 import { h, replace, toast, fmtNumber } from '../lib/dom.js';
 import { badge } from '../lib/grades.js';
 import { ApiError } from '../lib/api.js';
-import { ROLES, OUTCOMES, FIELD_LABELS, STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime } from '../lib/labels.js';
+import { ROLES, OUTCOMES, FIELD_LABELS, STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, HAZARD_LEVEL, HAZARD_SOURCE, HAZARD_STATUS, FIVE, fmtDate, fmtDateTime } from '../lib/labels.js';
 import { grade } from '../lib/grades.js';
 import { loadPeople, forgetPeople, personLabel, personText } from '../lib/people.js';
 import { RegionPicker } from '../lib/regionpicker.js';
@@ -64,13 +64,16 @@ function changeRows(before, after, show2) {
   const props = (x) => (x && x.properties ? { ...x.properties, ...(x.geometry ? { geometry: x.geometry } : {}) } : x || {});
   const b = props(before);
   const a = props(after);
-  const skip = new Set(['version', 'updated_at', 'created_at', 'grade_label', 'explanation']);
+  // Computed from other fields (the current grade is grade; review and re-identification
+  // dates follow the assessment): a change shows in the fields it comes from.
+  const skip = new Set(['version', 'updated_at', 'created_at', 'grade_label', 'explanation', 'current_grade', 'dynamic_explanation',
+    'review_state', 'review_overdue', 'reidentify_due', 'reidentify_overdue', 'level_label', 'status_label', 'source_label', 'actions', 'overdue', 'overdue_days']);
   const plain = (v) => (v == null || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const show = show2 || plain;
   const rows = [];
   for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
     if (skip.has(k) || JSON.stringify(b[k]) === JSON.stringify(a[k])) continue;
-    const label = (show2 && USER_FIELDS[k]) || FIELD_LABELS[k] || UNIT_FIELDS[k] || k;
+    const label = (show2 && USER_FIELDS[k]) || FIELD_LABELS[k] || UNIT_FIELDS[k] || (AUDIT_LABELS.hazard_fields || {})[k] || k;
     rows.push(k === 'geometry' ? [label, before ? '（原位置）' : '—', '（新位置）'] : [label, show(b[k], k), show(a[k], k)]);
   }
   return rows;
@@ -626,8 +629,15 @@ export class AdminPanel {
       switch (k) {
         case 'category': return this.ctx.categoryLabel(v);
         case 'region_code': return this.regionLabel(v);
-        case 'grade': return grade(v).label || v;
-        case 'status': return STATUS[v] || v;
+        case 'grade': case 'inherent_grade': case 'current_grade': return grade(v).label || v;
+        case 'identified_at': case 'reidentify_due': case 'found_at': case 'deadline': return fmtDate(v);
+        case 'conditions': return v.map((c) => `${c.ref || ''}（${HAZARD_LEVEL[c.level] || c.level || ''}）`).join('、');
+        case 'level': return HAZARD_LEVEL[v] || v;
+        case 'source': return HAZARD_SOURCE[v] || v;
+        case 'five': return FIVE.map((x) => `${x.label}：${v[x.code] || '—'}`).join('；');
+        case 'status': return STATUS[v] || HAZARD_STATUS[v] || v;
+        case 'supervision': return v.by_label || (v.by === 'city' ? '市级挂牌督办' : '区级挂牌督办');
+        case 'extension': return `申请延期至 ${fmtDate(v.deadline)}${v.reason ? `（${v.reason}）` : ''}${v.decision === 'approved' ? '，已批准' : v.decision === 'rejected' ? '，已驳回' : ''}`;
         case 'accident_types': return v.map((x) => (this.ctx.accidentLabel ? this.ctx.accidentLabel(x) : x)).join('、');
         case 'assessed_at': case 'next_review_due': return fmtDate(v);
         case 'major_hazard_source': return v.level ? `${HAZARD_LEVELS[v.level] || v.level}重大危险源` : '—';

@@ -4,6 +4,8 @@ import { badge, grade } from '../lib/grades.js';
 import { STATUS, CONTROL_GROUPS, HAZARD_LEVELS, METHODS, fmtDate, fmtDateTime, GEOM_LABELS, ruleLabel, overdueDays } from '../lib/labels.js';
 import { personNode } from '../lib/people.js';
 import '../css/review.css';
+import '../css/hazards.css';
+import { HAZARD_STATUS, HAZARD_LEVEL } from '../lib/labels.js';
 
 /** statusBadge is a unit's review status (草稿/待审核/已审核/已注销) as a small label. */
 export function statusBadge(status) {
@@ -58,6 +60,8 @@ export function renderUnit(panel, feature, ctx) {
       'div.panel-body',
       h('section.grade-box', { style: { borderColor: g.outline, background: g.fill + '22' } },
         h('div.grade-line', h('strong', g.label), h('span', `（${g.colour_name}）`), p.risk_value != null ? h('span.risk-value', `风险值 ${p.risk_value}`) : null),
+        gradePair(p),
+        p.dynamic_explanation ? h('p.dynamic-explanation', p.dynamic_explanation) : null,
         h('p.explanation', ex.text || '—'),
         h('dl.kv-list',
           row('评估方法', METHODS[ex.method || a.method] || ex.method || a.method || '—'),
@@ -66,6 +70,7 @@ export function renderUnit(panel, feature, ctx) {
           p.direct_major_reason ? row('直接判定理由', p.direct_major_reason) : null,
         ),
       ),
+      unitHazards(p, ctx),
       reviewSection(p, ctx.review),
       p.status === 'draft' && ctx.canEdit ? checklist(p) : null,
       h('section', h('h3', '基本信息'), h('dl.kv-list',
@@ -91,8 +96,12 @@ export function renderUnit(panel, feature, ctx) {
         row('联系电话', p.contact_phone),
         row('评估单位', p.assessed_by),
         row('评估时间', p.assessed_at ? fmtDate(p.assessed_at) : ''),
+        row('复核状态', reviewState(p)),
         row('下次复核', p.next_review_due ? fmtDate(p.next_review_due) : '',
           overdueDays(p.next_review_due) ? h('span.overdue-badge', `逾期 ${overdueDays(p.next_review_due).toLocaleString('zh-CN')} 天未复核`) : null),
+        row('全面辨识', p.identified_at ? fmtDate(p.identified_at) : '',
+          p.reidentify_due ? ` · 应于 ${fmtDate(p.reidentify_due)} 前重新全面辨识` : null,
+          p.reidentify_overdue ? h('span.overdue-badge.reidentify-badge', '已超过 5 年未全面辨识') : null),
         row('版本', p.version != null ? `第 ${p.version} 版 · 更新于 ${fmtDate(p.updated_at)}` : ''),
       )),
     ),
@@ -370,4 +379,45 @@ export function renderRegion(panel, feature, { onClose, levelLabel }) {
             h('tr.total', h('td', '合计'), h('td.num', String(total)), h('td'))))),
     ),
   );
+}
+
+/**
+ * gradePair shows the unit's inherent grade (固有风险等级, from its assessment) and its
+ * current grade (当前风险等级, raised by open hidden dangers), each in its colour.
+ */
+function gradePair(p) {
+  const inherent = p.inherent_grade || p.grade;
+  const current = p.current_grade || p.grade;
+  return h('div.grade-pair', { dataset: { inherent: inherent || '', current: current || '', raised: inherent !== current ? '1' : '0' } },
+    h('span.muted', '固有风险等级'), badge(inherent, true),
+    h('span.muted', '当前风险等级'), badge(current, true));
+}
+
+/** reviewState says 从未复核, 逾期未复核 N 天 or 下次复核 date. */
+function reviewState(p) {
+  const late = overdueDays(p.next_review_due);
+  const state = p.review_state || (!p.assessed_at ? 'never' : late ? 'overdue' : 'current');
+  const text = state === 'never' ? '从未复核' : state === 'overdue' ? `逾期未复核 ${late.toLocaleString('zh-CN')} 天` : `下次复核 ${fmtDate(p.next_review_due)}`;
+  return h('span.review-state', { dataset: { state } }, text);
+}
+
+/**
+ * unitHazards lists the unit's hidden dangers (ctx.hazards, GET /units/{id}/hazards), open
+ * ones first, with 登记隐患 (ctx.onNewHazard) where the user may register one.
+ */
+function unitHazards(p, ctx) {
+  if (!ctx.hazards && !ctx.onNewHazard) return null;
+  const fs = ((ctx.hazards && ctx.hazards.features) || []).map((f) => ({ ...f.properties, id: f.properties.id ?? f.id }));
+  fs.sort((a, b) => (a.status === 'closed') - (b.status === 'closed') || (b.level === 'major') - (a.level === 'major'));
+  const open = fs.filter((x) => x.status !== 'closed').length;
+  return h('section.unit-hazards', { dataset: { open: String(p.open_hazards ?? open) } },
+    h('h3', '隐患', h('span.count', ` 未销号 ${open} · 共 ${ctx.hazards ? ctx.hazards.numberMatched ?? fs.length : '—'}`)),
+    ctx.hazards == null ? h('p.muted', '无法加载该单元的隐患。') : fs.length ? h('ul', fs.map((x) =>
+      h('li', { dataset: { id: x.id, status: x.status, level: x.level } },
+        h('button.linklike', { type: 'button', onclick: () => ctx.onHazard && ctx.onHazard(x.id) }, x.code),
+        h('span.hz-level', { dataset: { level: x.level } }, HAZARD_LEVEL[x.level] || x.level),
+        h('span.hz-status', { dataset: { status: x.status } }, x.status_label || HAZARD_STATUS[x.status] || x.status),
+        x.overdue ? h('span.hz-overdue-badge', `逾期 ${x.overdue_days || 0} 天`) : h('span.muted', `期限 ${fmtDate(x.deadline)}`),
+        h('span.hz-desc', x.description || '')))) : h('p.muted', '该单元没有登记隐患。'),
+    ctx.onNewHazard ? h('button.btn.btn-small', { type: 'button', dataset: { action: 'new-hazard' }, onclick: ctx.onNewHazard }, '＋ 登记隐患') : null);
 }

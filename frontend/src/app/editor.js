@@ -362,7 +362,10 @@ export class Editor {
     els.assessedBy = input('e-assessed-by', p.assessed_by, { maxlength: 200 });
     // Dates are China's calendar days (UTC+8); assessed_at is stored as that day's start.
     els.assessedAt = input('e-assessed-at', p.assessed_at ? chinaDay(p.assessed_at) : '', { type: 'date' });
+    // 下次复核 is the server's: the last review (评估时间) plus the cadence of the current grade.
     els.nextReview = input('e-next-review', p.next_review_due || '', { type: 'date' });
+    els.nextReview.readOnly = true;
+    els.nextReview.tabIndex = -1;
     // Saving never approves: 审核通过 is a separate step, by someone else. Editing an approved
     // unit makes a new draft revision; the approved one stays public until it is approved.
     const cur = p.status === 'submitted' ? 'submitted' : 'draft';
@@ -513,7 +516,7 @@ export class Editor {
           this.field('influence_radius_m', '影响半径（米）', els.radius),
           this.field('assessed_by', '评估单位', els.assessedBy),
           this.field('assessed_at', '评估时间', els.assessedAt),
-          this.field('next_review_due', '下次复核', els.nextReview),
+          this.field('next_review_due', '下次复核', els.nextReview, { hint: '保存时按评估时间和当前风险等级的复核周期自动计算' }),
           this.field('status', '保存后状态', els.status, { hint: p.status === 'approved' ? '该单元已审核：保存的修改成为新的草稿，审核通过前公众版仍显示已审核的版本' : null }))),
       els.checklist,
       h('div.form-actions', els.save, h('button.btn', { type: 'button', onclick: () => this.close() }, '取消')),
@@ -633,7 +636,7 @@ export class Editor {
         influence_radius_m: radius === '' ? 0 : Number(radius),
         assessed_by: e.assessedBy.value.trim(),
         assessed_at: e.assessedAt.value ? `${e.assessedAt.value}T00:00:00+08:00` : null,
-        next_review_due: e.nextReview.value || null,
+        next_review_due: null, // computed by the server
         status: e.status.value,
         ...(this.els.downgradeBox.hidden ? {} : { downgrade_reason: e.downgrade.value.trim() }),
       },

@@ -27,6 +27,7 @@ let catalog = { groups: [], categories: [], accident_types: [] };
 let regionNames = new Map();
 let editor = null; // the entry form, loaded on first use
 let admin = null; // the 系统管理 panels, loaded on first use (administrators only)
+let hazards = null; // 隐患排查治理 (hazards.js), loaded on first use
 let highlight;
 let session = null; // GET /api/v1/session: {user: {name, role, department, categories, regions}, …}
 let relogin = null;
@@ -78,8 +79,9 @@ async function showUnit(id, { fly = false } = {}) {
   replace(drawer, h('div.panel-loading', '正在加载…'));
   let res;
   let review;
+  let unitHazards;
   try {
-    [res, review] = await Promise.all([api.unit(id), api.review(id).catch(() => null)]);
+    [res, review, unitHazards] = await Promise.all([api.unit(id), api.review(id).catch(() => null), api.unitHazards(id, { limit: 100 }).catch(() => null)]);
   } catch (e) {
     replace(drawer, h('div.panel-error', e.status === 403 || e.status === 404 ? '该单元不在您的管辖范围内，或已不存在。' : `无法加载单元：${e.message}`));
     return;
@@ -99,6 +101,11 @@ async function showUnit(id, { fly = false } = {}) {
       flyToFeature(app.map, f);
     },
     onEdit: () => openEditor(f, res.etag),
+    hazards: unitHazards,
+    onHazard: (hid) => hazardPanel().then((p) => p.showHazard(hid)),
+    onNewHazard: f.properties.status !== 'retired' && inScope(session.user, f.properties.category, f.properties.region_code)
+      ? () => hazardPanel().then((p) => p.newHazard(f))
+      : null,
     onReview: (action, reason) => reviewUnit(f, res.etag, action, reason),
   });
   drawer.dataset.unitId = String(f.id);
@@ -188,6 +195,8 @@ function buildSidebar() {
     [['submitted', '待审核'], ['draft', '草稿'], ['approved', '已审核']].map(([v, l]) => h('option', { value: v }, l)));
   // Reviews overdue (下次复核 in the past): a filter, with how many there are in scope.
   const overdueBox = h('input#f-overdue', { type: 'checkbox' });
+  // Units with open hidden dangers (未销号隐患): a filter; the map marks them anyway.
+  const hazardBox = h('input#f-open-hazards', { type: 'checkbox' });
   const overdueCount = h('span.overdue-count', '');
   const gradeBoxes = GRADE_CODES.map((code) =>
     h('label.grade-chip', { dataset: { grade: code } },
@@ -229,8 +238,9 @@ function buildSidebar() {
     const empty = grades.length === 0 || (cats != null && cats.length === 0);
     const statuses = statusSel.value ? [statusSel.value] : null;
     const overdue = overdueBox.checked;
-    app.setFilters({ grades, categories: cats, region, statuses, overdue, empty });
-    document.body.dataset.filtered = grades.length < 4 || cats || region || statuses || overdue ? '1' : '';
+    const openHazards = hazardBox.checked;
+    app.setFilters({ grades, categories: cats, region, statuses, overdue, openHazards, empty });
+    document.body.dataset.filtered = grades.length < 4 || cats || region || statuses || overdue || openHazards ? '1' : '';
     table.reloadIfOpen();
     stats.reloadIfOpen();
     if (empty) {
@@ -254,7 +264,7 @@ function buildSidebar() {
     }
   };
   groupSel.addEventListener('change', () => { fillCategories(); apply(); });
-  for (const el of [catSel, deptSel, statusSel, overdueBox, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
+  for (const el of [catSel, deptSel, statusSel, overdueBox, hazardBox, ...gradeBoxes.map((l) => l.querySelector('input'))]) el.addEventListener('change', apply);
   // The review queue (待审核) in the header: choosing it filters to the submitted units and
   // opens the register table on them.
   showPending = () => {
@@ -298,6 +308,7 @@ function buildSidebar() {
     communitySel.value = '';
     statusSel.value = '';
     overdueBox.checked = false;
+    hazardBox.checked = false;
     for (const l of gradeBoxes) l.querySelector('input').checked = true;
     fillRegions().then(apply);
   };
@@ -317,6 +328,10 @@ function buildSidebar() {
       h('label.field', h('span', '状态'), statusSel),
       h('label.check.overdue-filter', overdueBox, '仅看逾期未复核', overdueCount),
       h('p.hint.status-key', '地图上单元的轮廓：实线为已审核，虚线为待审核，点线为草稿。')),
+    h('section.side-section',
+      h('h2', '隐患'),
+      h('label.check.hazard-filter', hazardBox, '仅看有未销号隐患的单元'),
+      h('p.hint.hazard-key', '有未销号隐患的单元在地图上加深色外圈；未销号重大隐患使单元当前等级上调（默认为重大）。')),
     h('section.side-section',
       h('h2', '所属区域'),
       h('label.field', h('span', '区县'), districtSel),
@@ -372,7 +387,7 @@ function addPublicLayer() {
     zIndex: 415,
     clusters: false,
     style: (p, z, f) => {
-      if (p.cluster || inScope(u, p.category, p.region_code)) return [];
+      if (p.cluster || f.openHazards || inScope(u, p.category, p.region_code)) return [];
       const s = unitStyle(p, z, f);
       const fade = (x) => ({ ...x, opacity: 0.55, fillOpacity: Math.min(0.3, x.fillOpacity ?? 0.3), dashArray: p.$type === 1 ? null : '4 3' });
       return Array.isArray(s) ? s.map(fade) : fade(s);
@@ -393,6 +408,29 @@ function addPublicLayer() {
 
 let table;
 let stats;
+
+/** hazardPanel loads 隐患排查治理 on first use. */
+async function hazardPanel() {
+  if (!hazards) {
+    const mod = await import('./hazards.js');
+    hazards = new mod.HazardPanel({
+      api, session, ctx, regionsP: app.regionsP, getCatalog: () => catalog,
+      // A hidden danger changed: the unit's grade and mark may have, and so the map.
+      onChanged: () => {
+        app.refreshData();
+        if (refreshMatched) refreshMatched();
+        table.reloadIfOpen();
+        if (!drawer.hidden && drawer.dataset.kind === 'unit' && drawer.dataset.unitId) showUnit(drawer.dataset.unitId);
+      },
+      onUnit: (id) => {
+        hazards.close();
+        app.setMode('units');
+        showUnit(id, { fly: true });
+      },
+    });
+  }
+  return hazards;
+}
 let refreshMatched = null;
 let showPending = null;
 let refreshOverdue = null;
@@ -439,6 +477,7 @@ async function main() {
         const mod = await import('./admin.js');
         admin = new mod.AdminPanel({ api, session, ctx, getCatalog: () => catalog, onPublished: () => app.refreshData() });
       }
+      if (hazards) hazards.close();
       admin.toggle();
     });
   }
@@ -460,6 +499,10 @@ async function main() {
   $('#btn-register').addEventListener('click', () => { stats.close(); table.toggle(); });
   $('#btn-stats').addEventListener('click', () => { table.close(); stats.toggle(); });
   $('#btn-new').addEventListener('click', () => openEditor(null, null));
+  $('#btn-hazards').addEventListener('click', async () => {
+    if (admin) admin.close();
+    (await hazardPanel()).toggle();
+  });
   // Reviewers (experts and admins) see the review queue and its count.
   const pending = $('#btn-pending');
   pending.hidden = !['expert', 'admin'].includes(session.user.role);

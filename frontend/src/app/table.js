@@ -46,6 +46,8 @@ export class RegisterTable {
       { key: 'responsible_department', label: '监管部门', get: (p) => p.responsible_department },
       { key: 'responsible_unit', label: '责任单位', get: (p) => p.responsible_unit },
       { key: 'status', label: '状态', get: (p) => STATUS[p.status] || p.status },
+      { key: 'open_hazards', label: '未销号隐患', get: (p) => (p.open_hazards > 0 ? p.open_hazards : null), num: true,
+        render: (p) => (p.open_hazards > 0 ? h('span.hz-open-count', { title: `${p.open_hazards} 条未销号隐患` }, String(p.open_hazards)) : '') },
       { key: 'next_review_due', label: '下次复核', get: (p) => p.next_review_due || '',
         render: (p) => {
           const late = overdueDays(p.next_review_due);

@@ -131,6 +131,102 @@ export class Api {
     return this.get('/stats?' + query(params));
   }
 
+  // ---- hidden dangers (隐患), supervision (督办) and reports (举报) ----
+
+  /** hazards lists hidden dangers (GeoJSON; filters unit, status, level, overdue, due_within, supervised, region, department, category, bbox, q, limit). */
+  hazards(params, signal) {
+    return this.get('/hazards?' + query(params), { signal });
+  }
+  hazard(id) {
+    return this.request('GET', `/hazards/${encodeURIComponent(id)}`);
+  }
+  createHazard(body) {
+    return this.post('/hazards', body);
+  }
+  updateHazard(id, patch, etag) {
+    return this.request('PATCH', `/hazards/${encodeURIComponent(id)}`, { body: patch, headers: etag ? { 'If-Match': etag } : {} }).then((r) => r.data);
+  }
+  transition(id, to, note) {
+    return this.post(`/hazards/${encodeURIComponent(id)}/transitions`, { to, note: note || '' });
+  }
+  hazardHistory(id) {
+    return this.get(`/hazards/${encodeURIComponent(id)}/history`);
+  }
+  hazardPhotos(id) {
+    return this.get(`/hazards/${encodeURIComponent(id)}/photos`);
+  }
+  /** uploadPhoto sends one photo (a File or Blob) of stage before/after (multipart). */
+  uploadPhoto(id, stage, file) {
+    const fd = new FormData();
+    fd.append('stage', stage);
+    fd.append('photo', file, file.name || 'photo');
+    return this.form(`/hazards/${encodeURIComponent(id)}/photos`, fd);
+  }
+  requestExtension(id, deadline, reason) {
+    return this.post(`/hazards/${encodeURIComponent(id)}/extension`, { deadline, reason });
+  }
+  decideExtension(id, approve, note) {
+    return this.post(`/hazards/${encodeURIComponent(id)}/extension/decision`, { approve, note: note || '' });
+  }
+  supervise(id, by, note) {
+    return this.post(`/hazards/${encodeURIComponent(id)}/supervision`, { by, note: note || '' });
+  }
+  unitHazards(id, params = {}) {
+    return this.get(`/units/${encodeURIComponent(id)}/hazards?` + query(params));
+  }
+  hazardStats(by, params = {}) {
+    return this.get('/hazards/stats?' + query({ ...params, by }));
+  }
+  supervision() {
+    return this.get('/supervision');
+  }
+  reports(params = {}) {
+    return this.get('/reports?' + query(params));
+  }
+  report(id) {
+    return this.get(`/reports/${encodeURIComponent(id)}`);
+  }
+  reportPhotos(id) {
+    return this.get(`/reports/${encodeURIComponent(id)}/photos`);
+  }
+  convertReport(id, body) {
+    return this.post(`/reports/${encodeURIComponent(id)}/convert`, body);
+  }
+  dismissReport(id, reason) {
+    return this.post(`/reports/${encodeURIComponent(id)}/dismiss`, { reason });
+  }
+  /** submitReport sends a citizen's report (public page): multipart with the photo, JSON without. */
+  submitReport(fields, photo) {
+    if (!photo) return this.post('/reports', fields);
+    const fd = new FormData();
+    for (const [k, v] of Object.entries(fields)) if (v != null && v !== '') fd.append(k, String(v));
+    fd.append('photo', photo, photo.name || 'photo');
+    return this.form('/reports', fd);
+  }
+  trackReport(number) {
+    return this.get(`/reports/${encodeURIComponent(number)}`);
+  }
+
+  /** form POSTs multipart form data (the browser writes its Content-Type) and returns the JSON answer. */
+  async form(path, fd) {
+    const headers = { Accept: 'application/json', 'Accept-Language': LANG };
+    if (this.csrf) headers['X-CSRF-Token'] = this.csrf;
+    const res = await fetch(this.api + path, { method: 'POST', body: fd, headers, credentials: 'same-origin' });
+    const text = await res.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (!res.ok) {
+      const err = new ApiError(res.status, data, res.headers);
+      if (res.status === 401 && this.csrf && this.onUnauthorized) this.onUnauthorized(err);
+      throw err;
+    }
+    return data;
+  }
+
   // ---- the session ----
 
   /** session returns {user, csrf_token, expires_at} or throws ApiError 401. */

@@ -47,6 +47,10 @@ export const FIELD_LABELS = {
   assessed_by: '评估单位',
   assessed_at: '评估时间',
   next_review_due: '下次复核',
+  inherent_grade: '固有风险等级',
+  conditions: '等级上调条件',
+  open_hazards: '未销号隐患',
+  identified_at: '全面辨识日期',
 };
 
 /**
@@ -104,4 +108,32 @@ export function ruleLabel(rule) {
     .replace(/^≥ (\S+) units of (red|orange|yellow|blue) or higher/, (m, n, g) => `${GRADE_SHORT[g]}及以上单元不少于 ${n} 个`)
     .replace(/^index\b/, '加权指数')
     .replace(/→ (red|orange|yellow|blue)$/, (m, g) => `→ ${GRADE_WORDS[g]}`);
+}
+
+// ---- hidden dangers (隐患) and public reports (举报) ----
+
+export const HAZARD_STATUS = { registered: '登记', reported: '上报', rectifying: '整改中', accepted: '验收', closed: '销号' };
+export const HAZARD_LEVEL = { general: '一般隐患', major: '重大隐患' };
+export const HAZARD_SOURCE = { inspection: '检查', self_inspection: '自查', public_report: '举报', monitoring: '监测' };
+export const SUPERVISION_BY = { city: '市级挂牌督办', district: '区级挂牌督办' };
+export const REPORT_STATUS = { received: '已受理', converted: '已转为隐患', dismissed: '不予立案' };
+/** FIVE are the fields of a major hidden danger's 五落实 (治理方案). */
+export const FIVE = [
+  { code: 'responsibility', label: '责任落实' },
+  { code: 'measures', label: '措施落实' },
+  { code: 'funds', label: '资金落实' },
+  { code: 'time_limit', label: '时限落实' },
+  { code: 'plan', label: '预案落实' },
+];
+export const HAZARD_FIELDS = {
+  unit_id: '风险单元', level: '隐患等级', description: '隐患描述', location: '隐患位置', found_at: '发现时间', found_by: '发现人',
+  source: '隐患来源', responsible_unit: '整改责任单位', responsible_person: '整改责任人', measures: '整改措施', deadline: '整改期限',
+  five: '五落实', 'five.responsibility': '责任落实', 'five.measures': '措施落实', 'five.funds': '资金落实', 'five.time_limit': '时限落实', 'five.plan': '预案落实',
+  category: '类别', lon: '位置', lat: '位置', contact: '联系方式', photo: '照片', note: '说明', reason: '理由',
+};
+/** REVIEW_STATE is a unit's review state (review_state of its feature). */
+export const REVIEW_STATE = { never: '从未复核', current: '按期', overdue: '逾期未复核' };
+/** localDay is today's date (YYYY-MM-DD) in China. */
+export function today() {
+  return chinaDay(new Date().toISOString());
 }

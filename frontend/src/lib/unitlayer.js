@@ -23,6 +23,7 @@ export function filterParams(f) {
     region: f.region || null,
     status: f.statuses && f.statuses.length ? f.statuses : null,
     overdue: f.overdue ? 'true' : null,
+    open_hazards: f.openHazards ? 'true' : null,
   };
 }
 
@@ -32,6 +33,7 @@ export function matches(p, f) {
   if (f.grades && !f.grades.includes(p.grade)) return false;
   if (f.categories && f.categories.length && !f.categories.includes(p.category)) return false;
   if (f.region && !String(p.region_code || '').startsWith(f.region)) return false;
+  if (f.openHazards && p.open_hazards != null && !(Number(p.open_hazards) > 0)) return false;
   return true;
 }
 
@@ -78,6 +80,31 @@ function withStatus(style, p) {
 export function unitStyle(p, z, f) {
   if (p.cluster) return []; // drawn as markers, see UnitLayer.showClusters
   if (!matches(p, f)) return [];
+  const style = gradeStyle(p, z);
+  return Number(p.open_hazards) > 0 ? [hazardMark(p, z), ...[style].flat()] : style;
+}
+
+/** HAZARD_MARK is the colour of the ring around a unit with open hidden dangers (未销号隐患). */
+export const HAZARD_MARK = '#5c0011';
+
+/**
+ * hazardMark is the mark of a unit with open hidden dangers (internal tiles carry
+ * open_hazards): a dark ring around a point, a wide dark halo under a line or an outline.
+ * It has no fill, so the unit's colour is still its grade's.
+ */
+function hazardMark(p, z) {
+  const base = { fill: false, color: HAZARD_MARK, opacity: 0.95, className: 'hazard-mark' };
+  switch (p.$type) {
+    case 2:
+      return { ...base, weight: z >= 15 ? 11 : z >= 12 ? 9 : 7, lineCap: 'round', lineJoin: 'round', opacity: 0.55 };
+    case 3:
+      return { ...base, weight: 4.5, opacity: 0.8 };
+    default:
+      return { ...base, radius: (z >= 15 ? 7 : z >= 13 ? 5.5 : z >= 12 ? 4.5 : 3.6) + 3.5, weight: 2.4 };
+  }
+}
+
+function gradeStyle(p, z) {
   const g = grade(p.grade);
   switch (p.$type) {
     case 2: {
@@ -246,7 +273,7 @@ export class UnitLayer {
 
   url() {
     // The public tiles know no review dates: overdue is an internal filter.
-    const q = query(filterParams(this.base === '/public' ? { ...this.filters, overdue: false } : this.filters));
+    const q = query(filterParams(this.base === '/public' ? { ...this.filters, overdue: false, openHazards: false } : this.filters));
     return q ? `${this.template}${this.template.includes('?') ? '&' : '?'}${q}` : this.template;
   }
 

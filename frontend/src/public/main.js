@@ -99,11 +99,17 @@ async function main() {
   const unitTiles = template('units');
   const regionTiles = template('regions');
   let highlight;
+  let reports = null; // 随手拍 (report.js), loaded on first use
   const popup = (latlng, content) => L.popup({ maxWidth: 300, className: 'public-popup' }).setLatLng(latlng).setContent(content).openOn(app.map);
   app = await createMapApp(api, {
     unitTiles,
     regionTiles,
     onUnit: async (p, latlng) => {
+      // While a report's place is being picked, a click on a unit picks its place.
+      if (reports && reports.picking) {
+        reports.setPoint(latlng);
+        return;
+      }
       // The tile's properties are public already; the list endpoint adds the labels.
       popup(latlng, publicCard(p));
       try {
@@ -155,6 +161,17 @@ async function main() {
     const b = L.geoJSON(f.geometry).getBounds();
     setTimeout(() => popup(b.getCenter(), publicCard({ ...f.properties, id: f.id })), 650);
   };
+  const reportPanel = async (tab) => {
+    if (!reports) {
+      const mod = await import('./report.js');
+      reports = new mod.ReportPanel({ api, map: app.map });
+      window.riskmapReports = reports; // for the browser tests
+    }
+    reports.toggle(tab);
+  };
+  $('#btn-report').addEventListener('click', () => reportPanel('new'));
+  $('#btn-track').addEventListener('click', () => reportPanel('track'));
+  if (/^#report/.test(location.hash)) reportPanel('new');
   app.locate = addLocate(app.map, api, { cityP: app.regionsP, onPick: showUnit });
   $('#search-slot').appendChild(
     searchBox(api, {
