@@ -201,9 +201,10 @@ func ruleZh(rule string) string {
 	return rule
 }
 
-// ReviewDue is when the next review of a unit of grade g assessed at t is due.
+// ReviewDue is when the next review of a unit of grade g assessed at t is due: the day of t
+// in China plus the grade's cadence.
 func (g *Grader) ReviewDue(grade riskmap.Grade, assessed time.Time) time.Time {
-	y, m, d := assessed.UTC().Date()
+	y, m, d := riskmap.ChinaDay(assessed).Date()
 	return time.Date(y, m+time.Month(g.cfg.ReviewMonths[grade]), d, 0, 0, 0, 0, time.UTC)
 }
 

@@ -19,7 +19,7 @@ import (
 const mvtType = "application/vnd.mapbox-vector-tile"
 
 // tileFilters are the query parameters a units tile takes.
-var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true, "overdue": true}
+var tileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true, "overdue": true, "open_hazards": true}
 
 // publicTileFilters are those the public may use: review dates are internal.
 var publicTileFilters = map[string]bool{"grade": true, "category": true, "region": true, "department": true, "status": true}
