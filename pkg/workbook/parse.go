@@ -3,6 +3,7 @@ package workbook
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,36 +192,50 @@ func (p *rowParser) region() string {
 	return ""
 }
 
-var listSep = regexp.MustCompile(`[、,，;；/\n]+`)
+var listSep = regexp.MustCompile(`[、,，;；\n]+`)
 
 func (p *rowParser) accidentTypes(cat *riskmap.Catalog) []string {
 	s := p.cell(ColAccidentTypes)
 	if s == "" {
 		return nil
 	}
+	// Labels may hold a separator themselves (滑坡、崩塌、泥石流): the longest label or code
+	// at the start of what is left is taken first.
+	type name struct{ text, code string }
+	var names []name
+	for _, a := range cat.AccidentTypes {
+		names = append(names, name{a.Label, a.Code}, name{a.Code, a.Code})
+	}
+	slices.SortFunc(names, func(a, b name) int { return len(b.text) - len(a.text) })
 	var out []string
-	for _, t := range listSep.Split(s, -1) {
-		t = strings.TrimSpace(t)
-		if t == "" {
-			continue
+	rest := s
+	for {
+		rest = strings.TrimLeftFunc(rest, func(r rune) bool { return strings.ContainsRune("、,，;；\n\r\t 　", r) })
+		if rest == "" {
+			return out
 		}
-		if a, ok := cat.AccidentType(t); ok {
-			out = append(out, a.Code)
-			continue
-		}
-		code := ""
-		for _, a := range cat.AccidentTypes {
-			if a.Label == t {
-				code = a.Code
+		found := false
+		for _, n := range names {
+			if n.text != "" && strings.HasPrefix(rest, n.text) {
+				next := strings.TrimPrefix(rest, n.text)
+				if next == "" || strings.ContainsRune("、,，;；\n\r\t 　", []rune(next)[0]) {
+					out = append(out, n.code)
+					rest, found = next, true
+					break
+				}
 			}
 		}
-		if code == "" {
-			p.add(ColAccidentTypes, "未知的事故类型 %q：可选的类型见下拉列表，多个用顿号“、”分隔", clip(t))
+		if found {
 			continue
 		}
-		out = append(out, code)
+		t := rest
+		if i := listSep.FindStringIndex(rest); i != nil {
+			t, rest = rest[:i[0]], rest[i[0]:]
+		} else {
+			rest = ""
+		}
+		p.add(ColAccidentTypes, "未知的事故类型 %q：可选的类型见下拉列表，多个用顿号“、”分隔", clip(strings.TrimSpace(t)))
 	}
-	return out
 }
 
 var levels = map[string]int{"一级": 1, "二级": 2, "三级": 3, "四级": 4, "1": 1, "2": 2, "3": 3, "4": 4, "1级": 1, "2级": 2, "3级": 3, "4级": 4}
