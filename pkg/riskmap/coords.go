@@ -99,8 +99,24 @@ func GCJ02ToWGS84(lon, lat float64) (float64, float64) {
 	return x, y
 }
 
-// BD09ToGCJ02 removes Baidu's offset.
+// BD09ToGCJ02 removes Baidu's offset: the closed form commonly published (as the form's
+// coords.js has it), refined by fixed-point iteration on GCJ02ToBD09 so that converting
+// back gives the BD-09 coordinates to 1e-10°.
 func BD09ToGCJ02(lon, lat float64) (float64, float64) {
+	x, y := bd09ToGCJ02Approx(lon, lat)
+	for range 30 {
+		bx, by := GCJ02ToBD09(x, y)
+		dx, dy := bx-lon, by-lat
+		if math.Abs(dx) < 1e-10 && math.Abs(dy) < 1e-10 {
+			break
+		}
+		x -= dx
+		y -= dy
+	}
+	return x, y
+}
+
+func bd09ToGCJ02Approx(lon, lat float64) (float64, float64) {
 	x, y := lon-0.0065, lat-0.006
 	z := math.Sqrt(x*x+y*y) - 0.00002*math.Sin(y*bdXPi)
 	theta := math.Atan2(y, x) - 0.000003*math.Cos(x*bdXPi)

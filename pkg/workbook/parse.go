@@ -256,7 +256,11 @@ func (p *rowParser) majorHazard() *riskmap.MajorHazardSource {
 func (p *rowParser) assessment() riskmap.Assessment {
 	var a riskmap.Assessment
 	m := p.cell(ColMethod)
-	head := strings.ToUpper(strings.TrimSpace(strings.FieldsFunc(m+" ", func(r rune) bool { return r == '（' || r == '(' || r == ' ' })[0]))
+	head := m
+	if i := strings.IndexAny(head, "（( "); i >= 0 {
+		head = head[:i]
+	}
+	head = strings.ToUpper(head)
 	switch {
 	case m == "":
 		p.add(ColMethod, "必填：LS（风险矩阵法）或 LEC（作业条件危险性分析法）")
