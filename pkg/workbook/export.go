@@ -460,3 +460,26 @@ func (o *Export) writeHazards(f *excelize.File, st *styles) error {
 	}
 	return sw.Flush()
 }
+
+// WriteHazards writes the hidden-danger list alone (the 隐患清单 sheet of o.Hazards) as an
+// xlsx workbook to w.
+func WriteHazards(w io.Writer, o Export) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	st, err := newStyles(f, o.Colours)
+	if err != nil {
+		return err
+	}
+	if o.Hazards == nil {
+		o.Hazards = func(func(*hazards.Hazard) bool) {}
+	}
+	if err := o.writeHazards(f, st); err != nil {
+		return err
+	}
+	if err := f.DeleteSheet("Sheet1"); err != nil {
+		return err
+	}
+	f.SetActiveSheet(0)
+	_, err = f.WriteTo(w)
+	return err
+}
