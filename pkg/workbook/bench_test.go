@@ -46,3 +46,19 @@ func BenchmarkExport(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkRead(b *testing.B) {
+	e := newEnv(b)
+	us := e.units(10000)
+	var buf bytes.Buffer
+	if err := workbook.WriteUnits(&buf, us, e.export()); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		rows, err := e.read(b, buf.Bytes(), workbook.Options{})
+		if err != nil || len(rows) != len(us) {
+			b.Fatal(err, len(rows))
+		}
+	}
+}
