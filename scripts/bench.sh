@@ -48,3 +48,7 @@ echo "GeoPackage file: $size. Targets: PostGIS load ≤ 60 s, GeoPackage load �
 echo "== serving: index vs PostGIS on the same $N units"
 "$work/benchserve" --db "$pg"
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
+
+# Issue 15: the assessment report and the map image of the demo city (target: report ≤ 5 s).
+echo "== the demo city's report (PDF, DOCX) and map images"
+go test ./pkg/httpapi -run '^TestDemoReport$' -count=1 -v | grep 'demo report:' | sed 's/^ *reports_demo_test.go:[0-9]*: //'
