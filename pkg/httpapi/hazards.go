@@ -431,17 +431,21 @@ func (s *Server) startHazardWrite(c echo.Context, action string, id int64, statu
 func (w *hazardWrite) recorder() hazards.Recorder {
 	return func(ch hazards.Change) (*riskmap.WriteRecords, error) {
 		today := w.s.hz().Today()
+		// The row kept in the transaction is a copy (as recorded's for units): a write
+		// answered 503 after its commit landed leaves a refusal row that does not name
+		// what the transaction wrote.
+		a := *w.a
 		if ch.Before != nil {
-			w.a.before = w.s.viewHazard(ch.Before, nil, today)
+			a.before = w.s.viewHazard(ch.Before, nil, today)
 		}
 		if ch.After != nil {
-			w.a.after = w.s.viewHazard(ch.After, nil, today)
-			w.a.targetID = strconv.FormatInt(ch.After.ID, 10)
+			a.after = w.s.viewHazard(ch.After, nil, today)
+			a.targetID = strconv.FormatInt(ch.After.ID, 10)
 		}
 		if ch.Photo != nil && ch.Photo.Owner == "hazard" {
-			w.a.detail = clip("照片（" + hazards.PhotoStageLabel(ch.Photo.Stage) + "）")
+			a.detail = clip("照片（" + hazards.PhotoStageLabel(ch.Photo.Stage) + "）")
 		}
-		r := &riskmap.WriteRecords{Audit: w.s.auditEntry(w.c, w.a, w.status)}
+		r := &riskmap.WriteRecords{Audit: w.s.auditEntry(w.c, &a, w.status)}
 		if w.idem != nil && ch.After != nil {
 			b, _ := json.Marshal(w.s.viewHazard(ch.After, userOf(w.c), today))
 			r.Response = w.idem.answer(w.status, "application/json", hazardLocation(ch.After.ID), etag(ch.After.Version), b, w.s.now())
