@@ -83,6 +83,7 @@ type Snapshot struct {
 	byID   *btree.Map[int64, *Feature]
 	cells  *btree.Map[uint64, Cell]
 	counts map[CountKey][4]int
+	due    [dueKinds]*btree.BTreeG[dueKey] // see due.go; nil in a public index
 }
 
 // Seq increases with every change; tiles and caches key on it.
@@ -180,6 +181,7 @@ type Index struct {
 	byID   *btree.Map[int64, *Feature]
 	cells  *btree.Map[uint64, Cell]
 	counts map[CountKey][4]int
+	due    [dueKinds]*btree.BTreeG[dueKey]
 	seq    uint64
 	// retired remembers the last version of units taken out, so that an old event about
 	// them cannot bring them back.
@@ -239,6 +241,12 @@ func (ix *Index) reset() {
 	ix.cells = &btree.Map[uint64, Cell]{}
 	ix.counts = map[CountKey][4]int{}
 	ix.retired = map[int64]int64{}
+	ix.due = [dueKinds]*btree.BTreeG[dueKey]{}
+	if !ix.public {
+		for k := range ix.due {
+			ix.due[k] = newDueTree()
+		}
+	}
 }
 
 // OnChange registers fn to hear of every change. Register before loading.
@@ -268,6 +276,11 @@ func (ix *Index) publish() *Snapshot {
 		counts[k] = v
 	}
 	s := &Snapshot{seq: ix.seq, tree: ix.tree.Copy(), byID: ix.byID.Copy(), cells: ix.cells.Copy(), counts: counts}
+	for k, tr := range ix.due {
+		if tr != nil {
+			s.due[k] = tr.Copy()
+		}
+	}
 	ix.cur.Store(s)
 	return s
 }
@@ -308,7 +321,7 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 			fresh.retired[id] = pc.version
 		}
 	}
-	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired
+	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired, ix.due = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired, fresh.due
 	ix.seq++
 	s := ix.publish()
 	ix.day.Store(loadDay)
@@ -498,12 +511,18 @@ func (ix *Index) insert(f *Feature) {
 	ix.tree.Insert(f.Bound.Min, f.Bound.Max, f)
 	ix.byID.Set(f.ID, f)
 	ix.count(f, 1)
+	if !ix.public {
+		dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Set(k) })
+	}
 }
 
 func (ix *Index) remove(f *Feature) {
 	ix.tree.Delete(f.Bound.Min, f.Bound.Max, f)
 	ix.byID.Delete(f.ID)
 	ix.count(f, -1)
+	if !ix.public {
+		dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Delete(k) })
+	}
 }
 
 func (ix *Index) count(f *Feature, d int) {
