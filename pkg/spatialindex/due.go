@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"unique"
 
 	"github.com/tidwall/btree"
 )
@@ -29,12 +28,14 @@ const (
 )
 
 // dueKey is a unit in a due tree: ordered by category, due day, id. Its region code comes
-// along (not ordered by) so that a department's scope is decided without the feature.
+// along (not ordered by) so that a department's scope is decided without the feature. The
+// category and region are numbers of the index's names (Index.nameID), so that the keys hold
+// no pointers: a million of them cost the garbage collector nothing to scan.
 type dueKey struct {
-	category string
 	day      int32
+	category uint32
+	region   uint32
 	id       int64
-	region   string
 }
 
 func dueLess(a, b dueKey) bool {
@@ -57,19 +58,86 @@ func (f *Feature) dueDay(kind DueKind) int32 {
 	return f.ReidentifyDue
 }
 
+// nameID is the number of a category or region code in the index's names, given on first
+// use. Names are only ever appended, so a snapshot's copy of the list stays true.
+func (ix *Index) nameID(name string) uint32 {
+	if id, ok := ix.nameIDs[name]; ok {
+		return id
+	}
+	id := uint32(len(ix.names))
+	ix.names = append(ix.names, name)
+	ix.nameIDs[name] = id
+	return id
+}
+
 // dueKeys calls fn with each due tree's key of f (none for a due date it has not).
-func dueKeys(f *Feature, fn func(kind DueKind, k dueKey)) {
+func (ix *Index) dueKeys(f *Feature, fn func(kind DueKind, k dueKey)) {
 	for kind := range dueKinds {
 		if d := f.dueDay(kind); d > 0 {
-			fn(kind, dueKey{category: intern(f.Category), day: d, id: f.ID, region: intern(f.RegionCode)})
+			fn(kind, dueKey{category: ix.nameID(f.Category), day: d, id: f.ID, region: ix.nameID(f.RegionCode)})
 		}
 	}
 }
 
-// intern returns the one copy of s that every key shares: a department's walk compares
-// categories and region codes of many keys, which then read the same few strings instead of
-// one string of each unit's own (a cache miss each).
-func intern(s string) string { return unique.Make(s).Value() }
+// buildDue fills the (empty) due trees of a freshly loaded index with every unit at once:
+// the keys sorted, then appended in order, which costs no search. It ends the load's bulk
+// mode, so that later inserts keep the trees themselves.
+func (ix *Index) buildDue() {
+	ix.bulk = false
+	if ix.public {
+		return
+	}
+	// Per kind and category, the keys in id order (the order of the scan); a counting sort
+	// by day then keeps that order among the keys of one day.
+	var buckets [dueKinds][][]dueKey
+	ix.byID.Scan(func(_ int64, f *Feature) bool {
+		ix.dueKeys(f, func(kind DueKind, k dueKey) {
+			for int(k.category) >= len(buckets[kind]) {
+				buckets[kind] = append(buckets[kind], nil)
+			}
+			buckets[kind][k.category] = append(buckets[kind][k.category], k)
+		})
+		return true
+	})
+	for kind, byCat := range buckets {
+		tr := newDueTree()
+		for _, ks := range byCat { // in category number order, as the tree orders them
+			for _, k := range sortByDay(ks) {
+				tr.Load(k)
+			}
+		}
+		ix.due[kind] = tr
+	}
+}
+
+// sortByDay orders keys in id order by day, keeping id order within a day: a counting sort
+// when the days span less than a few thousand years, as due dates do.
+func sortByDay(ks []dueKey) []dueKey {
+	if len(ks) < 2 {
+		return ks
+	}
+	lo, hi := ks[0].day, ks[0].day
+	for _, k := range ks {
+		lo, hi = min(lo, k.day), max(hi, k.day)
+	}
+	if int64(hi)-int64(lo) >= 1<<20 {
+		slices.SortStableFunc(ks, func(a, b dueKey) int { return cmp.Compare(a.day, b.day) })
+		return ks
+	}
+	at := make([]int, int(hi-lo)+2)
+	for _, k := range ks {
+		at[k.day-lo+1]++
+	}
+	for i := 1; i < len(at); i++ {
+		at[i] += at[i-1]
+	}
+	out := make([]dueKey, len(ks))
+	for _, k := range ks {
+		out[at[k.day-lo]] = k
+		at[k.day-lo]++
+	}
+	return out
+}
 
 // rank is how many keys of tr are less than k.
 func rank(tr *btree.BTreeG[dueKey], k dueKey) int {
@@ -86,8 +154,8 @@ func rank(tr *btree.BTreeG[dueKey], k dueKey) int {
 }
 
 // categories are the categories present in tr, in order.
-func categories(tr *btree.BTreeG[dueKey]) []string {
-	var out []string
+func categories(tr *btree.BTreeG[dueKey]) []uint32 {
+	var out []uint32
 	k, ok := tr.Min()
 	for ok {
 		out = append(out, k.category)
@@ -114,14 +182,19 @@ func (s *Snapshot) PastDue(kind DueKind, day int32, cats []string, keep func(cat
 	if tr == nil || day <= 1 {
 		return nil, 0
 	}
+	var ids []uint32
 	if cats == nil {
-		cats = categories(tr)
+		ids = categories(tr)
 	} else {
-		cats = slices.Compact(slices.Sorted(slices.Values(cats)))
+		for _, c := range slices.Compact(slices.Sorted(slices.Values(cats))) {
+			if i := slices.Index(s.names, c); i >= 0 {
+				ids = append(ids, uint32(i))
+			}
+		}
 	}
 	var keys []dueKey
 	n := 0
-	for _, cat := range cats {
+	for _, cat := range ids {
 		lo, hi := dueKey{category: cat, day: 1, id: math.MinInt64}, dueKey{category: cat, day: day, id: math.MinInt64}
 		taken := 0
 		if keep == nil {
@@ -143,7 +216,7 @@ func (s *Snapshot) PastDue(kind DueKind, day int32, cats []string, keep func(cat
 			if !dueLess(k, hi) {
 				return false
 			}
-			if keep(k.category, k.region) {
+			if keep(s.names[k.category], s.names[k.region]) {
 				n++
 				if taken < limit {
 					keys = append(keys, k)

@@ -84,6 +84,7 @@ type Snapshot struct {
 	cells  *btree.Map[uint64, Cell]
 	counts map[CountKey][4]int
 	due    [dueKinds]*btree.BTreeG[dueKey] // see due.go; nil in a public index
+	names  []string                        // the due keys' categories and regions, by number
 }
 
 // Seq increases with every change; tiles and caches key on it.
@@ -175,6 +176,7 @@ type Index struct {
 	encode Encoder
 	locate Locator
 	public bool
+	bulk   bool // a load: insert leaves the due trees to buildDue
 
 	mu     sync.Mutex // serialises writers
 	tree   *rtree.RTreeG[*Feature]
@@ -182,7 +184,10 @@ type Index struct {
 	cells  *btree.Map[uint64, Cell]
 	counts map[CountKey][4]int
 	due    [dueKinds]*btree.BTreeG[dueKey]
-	seq    uint64
+	// names and nameIDs number the categories and region codes of the due keys.
+	names   []string
+	nameIDs map[string]uint32
+	seq     uint64
 	// retired remembers the last version of units taken out, so that an old event about
 	// them cannot bring them back.
 	retired map[int64]int64
@@ -242,6 +247,7 @@ func (ix *Index) reset() {
 	ix.counts = map[CountKey][4]int{}
 	ix.retired = map[int64]int64{}
 	ix.due = [dueKinds]*btree.BTreeG[dueKey]{}
+	ix.names, ix.nameIDs = nil, map[string]uint32{}
 	if !ix.public {
 		for k := range ix.due {
 			ix.due[k] = newDueTree()
@@ -276,6 +282,7 @@ func (ix *Index) publish() *Snapshot {
 		counts[k] = v
 	}
 	s := &Snapshot{seq: ix.seq, tree: ix.tree.Copy(), byID: ix.byID.Copy(), cells: ix.cells.Copy(), counts: counts}
+	s.names = ix.names
 	for k, tr := range ix.due {
 		if tr != nil {
 			s.due[k] = tr.Copy()
@@ -299,10 +306,14 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 	loadDay := ix.today()
 	fresh := &Index{encode: ix.encode, locate: ix.locate, public: ix.public}
 	fresh.reset()
+	// The due trees are built once, sorted, when every unit is in (one by one they would
+	// cost more than the rest of the load).
+	fresh.bulk = true
 	n, err := ix.build(ctx, units, fresh.insert)
 	if err != nil {
 		return n, err
 	}
+	fresh.buildDue()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	// A write applied while the load read the store wins if it is newer than what the load
@@ -322,6 +333,7 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 		}
 	}
 	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired, ix.due = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired, fresh.due
+	ix.names, ix.nameIDs = fresh.names, fresh.nameIDs
 	ix.seq++
 	s := ix.publish()
 	ix.day.Store(loadDay)
@@ -511,8 +523,8 @@ func (ix *Index) insert(f *Feature) {
 	ix.tree.Insert(f.Bound.Min, f.Bound.Max, f)
 	ix.byID.Set(f.ID, f)
 	ix.count(f, 1)
-	if !ix.public {
-		dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Set(k) })
+	if !ix.public && !ix.bulk {
+		ix.dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Set(k) })
 	}
 }
 
@@ -521,7 +533,7 @@ func (ix *Index) remove(f *Feature) {
 	ix.byID.Delete(f.ID)
 	ix.count(f, -1)
 	if !ix.public {
-		dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Delete(k) })
+		ix.dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Delete(k) })
 	}
 }
 
