@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -431,17 +430,21 @@ func (s *Server) startHazardWrite(c echo.Context, action string, id int64, statu
 func (w *hazardWrite) recorder() hazards.Recorder {
 	return func(ch hazards.Change) (*riskmap.WriteRecords, error) {
 		today := w.s.hz().Today()
+		// The row kept in the transaction is a copy (as recorded's for units): a write
+		// answered 503 after its commit landed leaves a refusal row that does not name
+		// what the transaction wrote.
+		a := *w.a
 		if ch.Before != nil {
-			w.a.before = w.s.viewHazard(ch.Before, nil, today)
+			a.before = w.s.viewHazard(ch.Before, nil, today)
 		}
 		if ch.After != nil {
-			w.a.after = w.s.viewHazard(ch.After, nil, today)
-			w.a.targetID = strconv.FormatInt(ch.After.ID, 10)
+			a.after = w.s.viewHazard(ch.After, nil, today)
+			a.targetID = strconv.FormatInt(ch.After.ID, 10)
 		}
 		if ch.Photo != nil && ch.Photo.Owner == "hazard" {
-			w.a.detail = clip("照片（" + hazards.PhotoStageLabel(ch.Photo.Stage) + "）")
+			a.detail = clip("照片（" + hazards.PhotoStageLabel(ch.Photo.Stage) + "）")
 		}
-		r := &riskmap.WriteRecords{Audit: w.s.auditEntry(w.c, w.a, w.status)}
+		r := &riskmap.WriteRecords{Audit: w.s.auditEntry(w.c, &a, w.status)}
 		if w.idem != nil && ch.After != nil {
 			b, _ := json.Marshal(w.s.viewHazard(ch.After, userOf(w.c), today))
 			r.Response = w.idem.answer(w.status, "application/json", hazardLocation(ch.After.ID), etag(ch.After.Version), b, w.s.now())
@@ -936,110 +939,37 @@ func (s *Server) reviewsOverdue(c echo.Context, today time.Time) (reviews []unit
 	if err != nil {
 		return nil, 0, nil, 0, err
 	}
-	scope := scoped(c)
 	day := riskmap.DayNumber(today)
-	// One walk over the index, keeping only (days overdue, id) of each: the 200 most overdue
-	// are summarized afterwards.
-	revs, reids := &mostOverdue{}, &mostOverdue{}
-	snap.Ascend(0, func(f *spatialindex.Feature) bool {
-		if scope != nil && !scope.InScope(f.Category, f.RegionCode) {
-			return true
+	// The index keeps the units ordered by each due date: those past due are a prefix of
+	// each category's range, so the whole city costs a few lookups, and a department's
+	// scope a walk over its own categories' units past due.
+	var cats []string
+	var keep func(category, regionCode string) bool
+	if scope := scoped(c); scope != nil {
+		cats = slices.Clone(scope.Categories)
+		if cats == nil {
+			cats = []string{} // no category: nothing in scope
 		}
-		if f.ReviewDue > 0 && f.ReviewDue < day {
-			revs.add(overdueUnit{days: day - f.ReviewDue, id: f.ID})
-		}
-		if due := f.ReidentifyDue; due > 0 && due < day {
-			reids.add(overdueUnit{days: day - due, id: f.ID})
-		}
-		return true
-	})
-	summarize := func(m *mostOverdue, reidentify bool) []unitSummary {
-		list := m.sorted()
-		out := make([]unitSummary, 0, len(list))
-		for _, o := range list {
-			f, ok := snap.Get(o.id)
-			if !ok {
-				continue
-			}
+		keep = scope.InScope
+	}
+	summarize := func(kind spatialindex.DueKind) ([]unitSummary, int) {
+		fs, n := snap.PastDue(kind, day, cats, keep, hazards.MaxSupervisionItems)
+		out := make([]unitSummary, 0, len(fs))
+		for _, f := range fs {
 			u := unitSummary{ID: f.ID, Code: f.Code, Name: f.Name, Category: f.Category, RegionCode: f.RegionCode,
-				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label(), OverdueDays: int(o.days)}
-			due := dayDate(day - o.days)
-			if reidentify {
-				u.ReidentifyDue = due
+				Department: f.Department, Grade: f.Grade, GradeLabel: f.Grade.Label()}
+			if kind == spatialindex.DueReidentify {
+				u.ReidentifyDue, u.OverdueDays = dayDate(f.ReidentifyDue), int(day-f.ReidentifyDue)
 			} else {
-				u.NextReviewDue = due
+				u.NextReviewDue, u.OverdueDays = dayDate(f.ReviewDue), int(day-f.ReviewDue)
 			}
 			out = append(out, u)
 		}
-		return out
+		return out, n
 	}
-	return summarize(revs, false), revs.n, summarize(reids, true), reids.n, nil
-}
-
-// overdueUnit is a unit past a due date by days.
-type overdueUnit struct {
-	days int32
-	id   int64
-}
-
-// before orders the most overdue first, then by id.
-func (a overdueUnit) before(b overdueUnit) bool {
-	return a.days > b.days || (a.days == b.days && a.id < b.id)
-}
-
-// mostOverdue keeps the hazards.MaxSupervisionItems most overdue units of those added (a
-// heap whose root is the least overdue kept) and counts them all.
-type mostOverdue struct {
-	n    int
-	heap []overdueUnit
-}
-
-func (m *mostOverdue) add(o overdueUnit) {
-	m.n++
-	h := m.heap
-	if len(h) < hazards.MaxSupervisionItems {
-		h = append(h, o)
-		for i := len(h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !h[p].before(h[i]) {
-				break
-			}
-			h[p], h[i] = h[i], h[p]
-			i = p
-		}
-		m.heap = h
-		return
-	}
-	if !o.before(h[0]) {
-		return
-	}
-	h[0] = o
-	for i := 0; ; {
-		l, r, least := 2*i+1, 2*i+2, i
-		if l < len(h) && h[least].before(h[l]) {
-			least = l
-		}
-		if r < len(h) && h[least].before(h[r]) {
-			least = r
-		}
-		if least == i {
-			break
-		}
-		h[i], h[least] = h[least], h[i]
-		i = least
-	}
-}
-
-// sorted is what is kept, most overdue first.
-func (m *mostOverdue) sorted() []overdueUnit {
-	out := slices.Clone(m.heap)
-	slices.SortFunc(out, func(a, b overdueUnit) int {
-		if a.days != b.days {
-			return int(b.days - a.days)
-		}
-		return cmp.Compare(a.id, b.id)
-	})
-	return out
+	reviews, nReviews = summarize(spatialindex.DueReview)
+	reid, nReid = summarize(spatialindex.DueReidentify)
+	return reviews, nReviews, reid, nReid, nil
 }
 
 // dayDate is a riskmap.DayNumber as a date.

@@ -167,10 +167,11 @@ func (s *Server) submitReport(c echo.Context) error {
 		}
 	}
 	r, err := s.hz().Submit(c.Request().Context(), c.RealIP(), in, photo, func(ch hazards.Change) (*riskmap.WriteRecords, error) {
+		a := *a // the request's own row names no report until this one is written
 		a.targetID = strconv.FormatInt(ch.Report.ID, 10)
 		a.after = map[string]any{"tracking_number": ch.Report.TrackingNumber, "category": ch.Report.Category,
 			"region_code": ch.Report.RegionCode, "photo": ch.Photo != nil}
-		return s.auditRecords(c, a, http.StatusCreated), nil
+		return s.auditRecords(c, &a, http.StatusCreated), nil
 	})
 	if err != nil {
 		return err
@@ -317,9 +318,10 @@ func (s *Server) convertReport(c echo.Context) error {
 	names := s.regionNames()
 	h, _, err := s.hz().Convert(c.Request().Context(), userOf(c), id, in, func(ch hazards.Change) (*riskmap.WriteRecords, error) {
 		today := s.hz().Today()
+		a := *a
 		a.before = map[string]any{"status": hazards.ReportReceived}
 		a.after = map[string]any{"report": s.viewReport(ch.Report, names), "hazard": s.viewHazard(ch.After, nil, today)}
-		r := &riskmap.WriteRecords{Audit: s.auditEntry(c, a, http.StatusCreated)}
+		r := &riskmap.WriteRecords{Audit: s.auditEntry(c, &a, http.StatusCreated)}
 		if idem != nil {
 			b, _ := jsonMarshal(s.viewHazard(ch.After, userOf(c), today))
 			r.Response = idem.answer(http.StatusCreated, "application/json", hazardLocation(ch.After.ID), etag(ch.After.Version), b, s.now())
@@ -359,9 +361,10 @@ func (s *Server) dismissReport(c echo.Context) error {
 	}
 	names := s.regionNames()
 	r, err := s.hz().Dismiss(c.Request().Context(), userOf(c), id, req.Reason, func(ch hazards.Change) (*riskmap.WriteRecords, error) {
+		a := *a
 		a.before = map[string]any{"status": hazards.ReportReceived}
 		a.after = s.viewReport(ch.Report, names)
-		return s.auditRecords(c, a, http.StatusOK), nil
+		return s.auditRecords(c, &a, http.StatusOK), nil
 	})
 	if err != nil {
 		return err

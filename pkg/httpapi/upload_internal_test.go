@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"mime/multipart"
-	"slices"
 	"testing"
 
 	"riskmap/pkg/riskmap"
@@ -33,25 +32,4 @@ func FuzzUpload(f *testing.F) {
 			t.Fatal("limits not kept")
 		}
 	})
-}
-
-// The supervision view's 200 most overdue units are those a full sort finds.
-func TestMostOverdue(t *testing.T) {
-	var m mostOverdue
-	var all []overdueUnit
-	for i := int64(1); i <= 5000; i++ {
-		o := overdueUnit{days: int32((i * 7919) % 1000), id: i}
-		m.add(o)
-		all = append(all, o)
-	}
-	slices.SortFunc(all, func(a, b overdueUnit) int {
-		if a.before(b) {
-			return -1
-		}
-		return 1
-	})
-	got := m.sorted()
-	if m.n != 5000 || !slices.Equal(got, all[:200]) {
-		t.Fatalf("kept %d of %d; first %v, want %v", len(got), m.n, got[:3], all[:3])
-	}
 }

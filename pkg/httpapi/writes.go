@@ -48,7 +48,11 @@ func (s *Server) writeUnit(c echo.Context, status int, u *riskmap.Unit) error {
 
 // recordUnit fills the audit row of a unit write.
 func recordUnit(c echo.Context, action string, id int64, ch register.Change) {
-	a := auditOf(c)
+	recordUnitIn(auditOf(c), action, id, ch)
+}
+
+// recordUnitIn is recordUnit on an audit record a.
+func recordUnitIn(a *auditRecord, action string, id int64, ch register.Change) {
 	a.action, a.targetType = action, "unit"
 	if id > 0 {
 		a.targetID = strconv.FormatInt(id, 10)
@@ -92,10 +96,17 @@ func (s *Server) denyScope(c echo.Context, id int64, err error) error {
 // recorded is the Recorder of a unit write answered with status: the request's audit row
 // and the answer kept for its Idempotency-Key (idem, may be nil) are written in the
 // write's own transaction. Call written after the write succeeds.
+//
+// The row kept in the transaction is a copy: the request's own record keeps only what was
+// known before the write. A write whose commit lands but whose answer is lost (the database
+// goes away just then) is answered 503, and the audit middleware writes that refusal's row;
+// it must not name the unit the transaction wrote, or the log would show that unit created
+// twice, once with 201 and once with 503.
 func (s *Server) recorded(c echo.Context, action string, id int64, status int, idem *idempotency) register.Recorder {
 	return func(ch register.Change) (*riskmap.WriteRecords, error) {
-		recordUnit(c, action, id, ch)
-		r := &riskmap.WriteRecords{Audit: s.auditEntry(c, auditOf(c), status)}
+		a := *auditOf(c)
+		recordUnitIn(&a, action, id, ch)
+		r := &riskmap.WriteRecords{Audit: s.auditEntry(c, &a, status)}
 		if idem != nil {
 			r.Response = idem.answer(status, geoJSON, unitLocation(ch.After.ID), etag(ch.After.Version), featurejson.Encode(ch.After), s.now())
 		}

@@ -83,6 +83,8 @@ type Snapshot struct {
 	byID   *btree.Map[int64, *Feature]
 	cells  *btree.Map[uint64, Cell]
 	counts map[CountKey][4]int
+	due    [dueKinds]*btree.BTreeG[dueKey] // see due.go; nil in a public index
+	names  []string                        // the due keys' categories and regions, by number
 }
 
 // Seq increases with every change; tiles and caches key on it.
@@ -174,13 +176,18 @@ type Index struct {
 	encode Encoder
 	locate Locator
 	public bool
+	bulk   bool // a load: insert leaves the due trees to buildDue
 
 	mu     sync.Mutex // serialises writers
 	tree   *rtree.RTreeG[*Feature]
 	byID   *btree.Map[int64, *Feature]
 	cells  *btree.Map[uint64, Cell]
 	counts map[CountKey][4]int
-	seq    uint64
+	due    [dueKinds]*btree.BTreeG[dueKey]
+	// names and nameIDs number the categories and region codes of the due keys.
+	names   []string
+	nameIDs map[string]uint32
+	seq     uint64
 	// retired remembers the last version of units taken out, so that an old event about
 	// them cannot bring them back.
 	retired map[int64]int64
@@ -239,6 +246,13 @@ func (ix *Index) reset() {
 	ix.cells = &btree.Map[uint64, Cell]{}
 	ix.counts = map[CountKey][4]int{}
 	ix.retired = map[int64]int64{}
+	ix.due = [dueKinds]*btree.BTreeG[dueKey]{}
+	ix.names, ix.nameIDs = nil, map[string]uint32{}
+	if !ix.public {
+		for k := range ix.due {
+			ix.due[k] = newDueTree()
+		}
+	}
 }
 
 // OnChange registers fn to hear of every change. Register before loading.
@@ -268,6 +282,12 @@ func (ix *Index) publish() *Snapshot {
 		counts[k] = v
 	}
 	s := &Snapshot{seq: ix.seq, tree: ix.tree.Copy(), byID: ix.byID.Copy(), cells: ix.cells.Copy(), counts: counts}
+	s.names = ix.names
+	for k, tr := range ix.due {
+		if tr != nil {
+			s.due[k] = tr.Copy()
+		}
+	}
 	ix.cur.Store(s)
 	return s
 }
@@ -286,10 +306,14 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 	loadDay := ix.today()
 	fresh := &Index{encode: ix.encode, locate: ix.locate, public: ix.public}
 	fresh.reset()
+	// The due trees are built once, sorted, when every unit is in (one by one they would
+	// cost more than the rest of the load).
+	fresh.bulk = true
 	n, err := ix.build(ctx, units, fresh.insert)
 	if err != nil {
 		return n, err
 	}
+	fresh.buildDue()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	// A write applied while the load read the store wins if it is newer than what the load
@@ -308,7 +332,8 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 			fresh.retired[id] = pc.version
 		}
 	}
-	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired
+	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired, ix.due = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired, fresh.due
+	ix.names, ix.nameIDs = fresh.names, fresh.nameIDs
 	ix.seq++
 	s := ix.publish()
 	ix.day.Store(loadDay)
@@ -498,12 +523,18 @@ func (ix *Index) insert(f *Feature) {
 	ix.tree.Insert(f.Bound.Min, f.Bound.Max, f)
 	ix.byID.Set(f.ID, f)
 	ix.count(f, 1)
+	if !ix.public && !ix.bulk {
+		ix.dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Set(k) })
+	}
 }
 
 func (ix *Index) remove(f *Feature) {
 	ix.tree.Delete(f.Bound.Min, f.Bound.Max, f)
 	ix.byID.Delete(f.ID)
 	ix.count(f, -1)
+	if !ix.public {
+		ix.dueKeys(f, func(kind DueKind, k dueKey) { ix.due[kind].Delete(k) })
+	}
 }
 
 func (ix *Index) count(f *Feature, d int) {
