@@ -628,7 +628,7 @@ func (s *Store) FindHazards(ctx context.Context, f hazards.Filter) ([]*hazards.H
 // from hazards_pending.
 var countKeys = map[string]string{
 	hazards.ByCategory:   "+category",
-	hazards.ByRegion:     "substr(region_code, 1, 6)",
+	hazards.ByRegion:     "substr(region_code, 1, 9)",
 	hazards.ByDepartment: "+department",
 }
 

@@ -44,7 +44,7 @@ type Filter struct {
 
 // Count is one group of CountHazards.
 type Count struct {
-	Key        string `json:"key"`        // the category, region (6 digits) or department
+	Key        string `json:"key"`        // the category, region (9 digits: 乡镇/街道) or department
 	Total      int    `json:"total"`      // every hidden danger in the group
 	Closed     int    `json:"closed"`     // 销号
 	Accepted   int    `json:"accepted"`   // accepted or closed: rectified (已整改)
@@ -58,7 +58,7 @@ type Count struct {
 // Group keys of CountHazards.
 const (
 	ByCategory   = "category"
-	ByRegion     = "region" // the first 6 digits of the region code (区县)
+	ByRegion     = "region" // the first 9 digits of the region code (乡镇/街道)
 	ByDepartment = "department"
 )
 

@@ -530,7 +530,7 @@ func (s *Store) FindHazards(ctx context.Context, f hazards.Filter) ([]*hazards.H
 // countKeys are the group keys of CountHazards, as fixed SQL.
 var countKeys = map[string]string{
 	hazards.ByCategory:   "category",
-	hazards.ByRegion:     "left(region_code, 6)",
+	hazards.ByRegion:     "left(region_code, 9)",
 	hazards.ByDepartment: "department",
 }
 

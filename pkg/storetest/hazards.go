@@ -446,16 +446,18 @@ func testCountHazards(t *testing.T, open Opener) {
 			c("gas", 2, 0, 0, 2, 1, 1, 0, 1),
 			c("hazardous_chemicals", 4, 1, 2, 3, 1, 1, 1, 0),
 		}},
+		// By 乡镇/街道: the first 9 digits of the region code.
 		{hazards.ByRegion, hazards.Filter{Today: hzToday}, []hazards.Count{
-			c("530402", 2, 1, 2, 1, 0, 0, 0, 0),
-			c("530481", 4, 0, 0, 4, 2, 2, 1, 1),
+			c("530402001", 2, 1, 2, 1, 0, 0, 0, 0),
+			c("530481001", 2, 0, 0, 2, 1, 1, 1, 0),
+			c("530481002", 2, 0, 0, 2, 1, 1, 0, 1),
 		}},
 		{hazards.ByDepartment, hazards.Filter{Today: hzToday, DueWithinDays: 40}, []hazards.Count{
 			c("gas-局", 2, 0, 0, 2, 1, 1, 1, 1),
 			c("hazardous_chemicals-局", 4, 1, 2, 3, 1, 1, 1, 0),
 		}},
 		{hazards.ByRegion, hazards.Filter{Today: hzToday, Scope: &riskmap.User{Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals"}, Regions: []string{"530402"}}}, []hazards.Count{
-			c("530402", 2, 1, 2, 1, 0, 0, 0, 0),
+			c("530402001", 2, 1, 2, 1, 0, 0, 0, 0),
 		}},
 		{hazards.ByCategory, hazards.Filter{Statuses: []hazards.Status{}}, []hazards.Count{}},
 	} {
