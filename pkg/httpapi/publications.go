@@ -102,12 +102,13 @@ func (s *Server) publish(c echo.Context) error {
 		// The audit row and the answer kept for an Idempotency-Key commit with the
 		// publication.
 		ix, err := s.publisher.Publish(ctx, p, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
-			a.targetID, a.after = strconv.FormatInt(q.Number, 10), pubJSON(q, true)
+			w := *a // the request's own row keeps what was known before the write (see recorded)
+			w.targetID, w.after = strconv.FormatInt(q.Number, 10), pubJSON(q, true)
 			var err error
 			if body, err = json.Marshal(pubJSON(q, true)); err != nil {
 				return nil, err
 			}
-			r := &riskmap.WriteRecords{Audit: s.auditEntry(c, a, http.StatusCreated)}
+			r := &riskmap.WriteRecords{Audit: s.auditEntry(c, &w, http.StatusCreated)}
 			if idem != nil {
 				r.Response = idem.answer(http.StatusCreated, echo.MIMEApplicationJSON, publicationLocation(q.Number), "", body, s.now())
 			}

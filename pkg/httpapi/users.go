@@ -106,8 +106,9 @@ func (s *Server) createUser(c echo.Context) error {
 	u := &riskmap.User{Name: req.Name, Role: req.Role, Department: req.Department, Categories: req.Categories, Regions: req.Regions,
 		DisplayName: req.DisplayName, Organisation: req.Organisation, Phone: req.Phone}
 	pw, err := s.accounts.Create(c.Request().Context(), u, req.Password, func(ch accounts.Change) (*riskmap.WriteRecords, error) {
-		a.after = viewUser(ch.After)
-		return s.auditRecords(c, a, http.StatusCreated), nil
+		w := *a // the request's own row keeps what was known before the write (see recorded)
+		w.after = viewUser(ch.After)
+		return s.auditRecords(c, &w, http.StatusCreated), nil
 	})
 	if err != nil {
 		return err
@@ -136,8 +137,9 @@ func (s *Server) patchUser(c echo.Context) error {
 		return err
 	}
 	if err := s.accounts.Update(c.Request().Context(), userOf(c), u, up, func(ch accounts.Change) (*riskmap.WriteRecords, error) {
-		a.before, a.after = viewUser(ch.Before), viewUser(ch.After)
-		return s.auditRecords(c, a, http.StatusOK), nil
+		w := *a // the request's own row keeps what was known before the write (see recorded)
+		w.before, w.after = viewUser(ch.Before), viewUser(ch.After)
+		return s.auditRecords(c, &w, http.StatusOK), nil
 	}); err != nil {
 		return err
 	}
@@ -205,11 +207,11 @@ func (s *Server) createToken(c echo.Context) error {
 	}
 	t := &riskmap.APIToken{Name: req.Name, UserName: req.User, Scope: req.Scope}
 	secret, err := s.accounts.CreateToken(c.Request().Context(), userOf(c), t, func(ch accounts.Change) (*riskmap.WriteRecords, error) {
-		a.targetID, a.after = strconv.FormatInt(ch.Token.ID, 10), viewToken(ch.Token)
-		return s.auditRecords(c, a, http.StatusCreated), nil
+		w := *a // the request's own row keeps what was known before the write (see recorded)
+		w.targetID, w.after = strconv.FormatInt(ch.Token.ID, 10), viewToken(ch.Token)
+		return s.auditRecords(c, &w, http.StatusCreated), nil
 	})
 	if err != nil {
-		a.targetID = "" // rolled back: the id names no token
 		return err
 	}
 	written(c)
