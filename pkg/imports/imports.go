@@ -394,6 +394,11 @@ func (s *Service) Get(by *riskmap.User, id string) (View, error) {
 func (j *Job) View() View {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	return j.view()
+}
+
+// view is View with j.mu held.
+func (j *Job) view() View {
 	v := View{ID: j.ID, Status: j.status, Rows: max(j.rows, j.checked), Checked: j.checked, Written: j.written,
 		Creates: j.result.Creates, Updates: j.result.Updates, Unchanged: j.result.Unchanged,
 		ProblemCount: j.count, Problems: []Problem{}}
@@ -463,6 +468,7 @@ func (s *Service) Commit(by *riskmap.User, id string, rec register.ImportRecorde
 	j.done = make(chan struct{})
 	imp := j.imp
 	done := j.done
+	first := j.view()
 	j.mu.Unlock()
 	go func() {
 		defer close(done)
@@ -488,7 +494,7 @@ func (s *Service) Commit(by *riskmap.User, id string, rec register.ImportRecorde
 			after(j.View(), err)
 		}
 	}()
-	return j.View(), nil
+	return first, nil
 }
 
 func statusLabel(s Status) string {
