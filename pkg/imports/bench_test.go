@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestImport100k(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, open, false)
 			var us []*riskmap.Unit
-			for u := range synth.Units(11, 100000, e.regions, e.cfg.Catalog) {
+			for u := range synth.Units(11, benchN(), e.regions, e.cfg.Catalog) {
 				us = append(us, u)
 			}
 			var buf bytes.Buffer
@@ -49,7 +50,7 @@ func TestImport100k(t *testing.T) {
 				t.Fatal(err)
 			}
 			checked := time.Since(start)
-			if v.ProblemCount != 0 || v.Creates != 100000 {
+			if v.ProblemCount != 0 || v.Creates != benchN() {
 				t.Fatalf("checked: %d problems (%v), %d creates", v.ProblemCount, v.Problems[:min(3, len(v.Problems))], v.Creates)
 			}
 			if _, err := e.svc.Commit(nil, v.ID, nil, nil); err != nil {
@@ -63,7 +64,7 @@ func TestImport100k(t *testing.T) {
 			n, _ := e.store.CountUnits(context.Background())
 			t.Logf("%s: 100,000 rows checked in %.1f s, written in %.1f s, %.1f s in all; %d units stored; peak RSS %s",
 				name, checked.Seconds(), (total - checked).Seconds(), total.Seconds(), n, peakRSS())
-			if n != 100000 {
+			if n != benchN() {
 				t.Errorf("%d units stored", n)
 			}
 			if total > 60*time.Second {
@@ -82,4 +83,12 @@ func peakRSS() string {
 		}
 	}
 	return "?"
+}
+
+// benchN is the rows of TestImport100k: 100,000, or RISKMAP_IMPORT_ROWS.
+func benchN() int {
+	if n, err := strconv.Atoi(os.Getenv("RISKMAP_IMPORT_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 100000
 }
