@@ -62,8 +62,8 @@ func TestImport100k(t *testing.T) {
 			}
 			total := time.Since(start)
 			n, _ := e.store.CountUnits(context.Background())
-			t.Logf("%s: 100,000 rows checked in %.1f s, written in %.1f s, %.1f s in all; %d units stored; peak RSS %s",
-				name, checked.Seconds(), (total - checked).Seconds(), total.Seconds(), n, peakRSS())
+			t.Logf("%s: %d rows checked in %.1f s, written in %.1f s, %.1f s in all; %d units stored; peak RSS %s",
+				name, benchN(), checked.Seconds(), (total - checked).Seconds(), total.Seconds(), n, peakRSS())
 			if n != benchN() {
 				t.Errorf("%d units stored", n)
 			}
