@@ -285,6 +285,9 @@ func New(cfg Config) *Server {
 	}
 	// Issue 15: the assessment report (PDF, DOCX) and the map as an image (reports_doc.go).
 	s.reportRoutes()
+	// Excel import jobs (issue 15, imports.go): POST /api/v1/imports, its job, errors.xlsx,
+	// commit and cancel; for editors, each job its uploader's.
+	s.importRoutes()
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
