@@ -17,6 +17,7 @@ import (
 
 	"riskmap/pkg/hazards"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/workbook"
 )
 
 // Public hazard reports (随手拍 / 安全隐患举报): anyone sends one from the public map and
@@ -382,42 +383,22 @@ func (s *Server) hazardsCSV(c echo.Context) error {
 		limit = f.Limit
 	}
 	today := s.hz().Today()
-	names := s.regionNames()
+	names := workbook.Names{Category: s.categoryLabelOf, Region: s.regionNames().short}
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	_ = w.Write([]string{"隐患编号", "风险单元编号", "风险单元名称", "行业领域", "所属区域", "监管部门", "隐患级别", "隐患描述", "发现部位",
-		"发现时间", "发现人", "来源", "整改责任单位", "整改责任人", "整改措施", "整改期限", "状态", "是否逾期", "逾期天数", "挂牌督办", "验收时间", "销号时间"})
-	n := 0
-	for n < limit {
-		f.Limit = min(MaxLimit, limit-n)
-		hs, _, err := s.hz().List(c.Request().Context(), userOf(c), f)
-		if err != nil {
-			return err
+	_ = w.Write(workbook.HazardHeader)
+	var listErr error
+	for h := range s.allHazards(c.Request().Context(), userOf(c), f, limit, &listErr) {
+		rec := workbook.HazardRecord(h, today, names)
+		for i := range rec {
+			rec[i] = csvCell(rec[i])
 		}
-		for _, h := range hs {
-			overdue, sup := "否", ""
-			if h.Overdue(today) {
-				overdue = "是"
-			}
-			if h.Supervision != nil {
-				sup = hazards.SupervisionLabel(h.Supervision.By)
-			}
-			cat := h.Category
-			if c, ok := s.cfg.Catalog.Category(h.Category); ok {
-				cat = c.Label
-			}
-			_ = w.Write([]string{csvCell(h.Code), csvCell(h.UnitCode), csvCell(h.UnitName), cat, csvCell(names.short(h.RegionCode)),
-				csvCell(h.Department), h.Level.Label(), csvCell(h.Description), csvCell(h.Location), beijingTime(&h.FoundAt),
-				csvCell(h.FoundBy), h.Source.Label(), csvCell(h.ResponsibleUnit), csvCell(h.ResponsiblePerson), csvCell(h.Measures),
-				dateOnly(h.Deadline), h.Status.Label(), overdue, strconv.Itoa(h.OverdueDays(today)), sup, beijingTime(h.AcceptedAt), beijingTime(h.ClosedAt)})
-		}
-		n += len(hs)
-		if len(hs) < f.Limit {
-			break
-		}
-		f.AfterID = hs[len(hs)-1].ID
+		_ = w.Write(rec)
+	}
+	if listErr != nil {
+		return listErr
 	}
 	w.Flush()
 	h := c.Response().Header()
@@ -425,14 +406,6 @@ func (s *Server) hazardsCSV(c echo.Context) error {
 	h.Set("Content-Disposition", `attachment; filename="hazards.csv"; filename*=UTF-8''%E9%9A%90%E6%82%A3%E5%8F%B0%E8%B4%A6.csv`)
 	h.Set("Cache-Control", "private, no-store")
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
-}
-
-// beijingTime is a time in Beijing time to the minute, "" for none.
-func beijingTime(t *time.Time) string {
-	if t == nil || t.IsZero() {
-		return ""
-	}
-	return t.In(beijing).Format("2006-01-02 15:04")
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -273,6 +273,13 @@ func New(cfg Config) *Server {
 	if cfg.Hazards != nil {
 		s.hazardRoutes()
 	}
+	// The Excel 风险清单 (issue 15): the register and the hidden-danger list as workbooks,
+	// and the import template (xlsx.go); scoped like units.csv and hazards.csv.
+	s.route(http.MethodGet, api+"/units.xlsx", loggedIn, s.internal.unitsXLSX)
+	s.route(http.MethodGet, api+"/templates/units.xlsx", loggedIn, s.unitsTemplate)
+	if cfg.Hazards != nil {
+		s.route(http.MethodGet, api+"/hazards.xlsx", loggedIn, s.hazardsXLSX)
+	}
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
