@@ -218,8 +218,10 @@ export class ImportDialog {
         onchange: (e) => { this.file = e.target.files[0] || null; this.render(); } });
       parts.push(
         h('p.hint', '请使用风险清单模板（.xlsx）填写：已有的风险编号更新该单元（生成新修订，须经审核），新的编号建为草稿；风险等级由评估输入计算。上传后先完整检查，确认后一次性导入（全部成功或全部不导入）。'),
-        h('div.import-choose', input, h('a', { href: TEMPLATE, download: '', dataset: { action: 'template' } }, '下载导入模板')),
-        this.file ? h('div.import-file', `已选择：${this.file.name}（${fmtSize(this.file.size)}）`) : null,
+        // The browser's own file button speaks the browser's language: this one is Chinese.
+        h('div.import-choose', h('label.btn.file-pick', input, '选择 Excel 文件…'),
+          h('span.import-file', this.file ? `已选择：${this.file.name}（${fmtSize(this.file.size)}）` : '未选择文件'),
+          h('a', { href: TEMPLATE, download: '', dataset: { action: 'template' } }, '下载导入模板')),
       );
     } else {
       parts.push(h('div.import-state', h('strong', STATUS[status] || status), this.file ? h('span.muted', ` · ${this.file.name}`) : null));
