@@ -51,3 +51,7 @@ echo "== serving: index vs PostGIS on the same $N units"
 echo "== hidden dangers: 200k of them on the same $N units"
 "$work/benchhazards" --db "$pg"
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
+
+# The Excel 风险清单 (issue 15, pkg/workbook): export 100k units (≤ 10 s) and read them back.
+echo "== Excel export of 100k units"
+RISKMAP_BENCH=1 go test ./pkg/workbook -run 'TestExport100k$' -count=1 -v | grep -E 'export of|read back|FAIL|ok'

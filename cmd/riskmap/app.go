@@ -60,6 +60,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return nil
 	case "serve":
 		return m.serve(ctx)
+	case "export":
+		return m.export(ctx)
 	}
 	return fmt.Errorf("未知命令 %q", m.Command)
 }

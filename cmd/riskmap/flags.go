@@ -57,6 +57,8 @@ type Main struct {
 	LoginPerAddress int
 	// publish: the publication's note.
 	Note string
+	// export: the file and the filters (export.go).
+	Export exportOptions
 
 	// Ready is closed once serve listens; Addr is then its address.
 	Ready chan struct{}
@@ -85,6 +87,8 @@ Usage:
                    [--display-name 姓名] [--organisation 单位] [--phone PHONE]
   riskmap regrade  [--db DSN] [--config FILE]
   riskmap publish  [--db DSN] [--note TEXT]
+  riskmap export   FILE.xlsx [--db DSN] [--sheets category] [--status s1,s2] [--category c1,c2]
+                   [--grade g1,g2] [--region PREFIX]
 
 --db is a postgres:// URL (PostGIS) or the path of a GeoPackage file, created if missing
 (default ` + DefaultDB + `, env RISKMAP_DB). --listen defaults to 127.0.0.1:8080 (env
@@ -161,6 +165,8 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.BoolVar(&m.PasswordStdin, "password-stdin", false, "read the password from standard input; otherwise one is generated and printed")
 	case "regrade":
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file with the new thresholds")
+	case "export":
+		m.exportFlags(fs, env)
 	default:
 		return fmt.Errorf("未知命令 %q；见 riskmap --help", m.Command)
 	}
@@ -170,7 +176,10 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 		return err
 	}
-	if fs.NArg() > 0 {
+	if err := m.parseFileArg(fs); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 && !fileCommands[m.Command] {
 		return fmt.Errorf("多余的参数 %q", fs.Arg(0))
 	}
 	if m.Command == "serve" {

@@ -293,3 +293,59 @@ func TestReadAMillionRows(t *testing.T) {
 	}
 	t.Log(riskmap.ErrorMessage(err))
 }
+
+// The marked copy: the bad cells red with a comment saying what is wrong, every row's
+// problems in 问题说明, and the good rows as they were.
+func TestMarkedCopy(t *testing.T) {
+	e := newEnv(t)
+	b := sheetOf(t, headers(), [][]any{goodRow(nil), goodRow(map[string]any{"风险编号": "CJ-T-0002", "可能性L（LS）": "三", "评估日期": "2026/12/6"})}, nil)
+	rows, err := e.read(t, b, workbook.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var problems []workbook.Problem
+	for _, r := range rows {
+		problems = append(problems, r.Problems...)
+	}
+	if len(problems) != 1 {
+		t.Fatalf("problems %v", problems)
+	}
+	var out bytes.Buffer
+	if err := workbook.Mark(&out, bytes.NewReader(b), int64(len(b)), problems, workbook.Options{Catalog: e.cfg.Catalog, Regions: e.regions}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bad := colRef("可能性L（LS）", 5)
+	id, _ := f.GetCellStyle("Sheet1", bad)
+	st, _ := f.GetStyle(id)
+	if len(st.Fill.Color) == 0 || !strings.EqualFold(st.Fill.Color[0], "FF0000") {
+		t.Errorf("bad cell %s fill %v", bad, st.Fill.Color)
+	}
+	if v, _ := f.GetCellValue("Sheet1", bad); v != "三" {
+		t.Errorf("bad cell keeps its value: %q", v)
+	}
+	cs, _ := f.GetComments("Sheet1")
+	if len(cs) != 1 || cs[0].Cell != bad || !strings.Contains(cs[0].Paragraph[0].Text+cs[0].Text, "应为数字") {
+		t.Errorf("comments %+v", cs)
+	}
+	rs, _ := f.GetRows("Sheet1")
+	head, last := rs[2], rs[4]
+	if head[len(head)-1] != "问题说明" || !strings.Contains(last[len(last)-1], "第 5 行「可能性L（LS）」：应为数字") {
+		t.Errorf("问题说明: %q / %q", head[len(head)-1], last[len(last)-1])
+	}
+	if v, _ := f.GetCellValue("Sheet1", colRef("评估日期", 5)); v != "2026-12-06" {
+		t.Errorf("date %q", v)
+	}
+	// the marked copy, fixed, reads clean
+	_ = f.SetCellValue("Sheet1", bad, 3)
+	var fixed bytes.Buffer
+	_, _ = f.WriteTo(&fixed)
+	rows, err = e.read(t, fixed.Bytes(), workbook.Options{})
+	if err != nil || messages(rows) != "" || len(rows) != 2 {
+		t.Fatalf("the fixed copy: %v %s (%d rows)", err, messages(rows), len(rows))
+	}
+}

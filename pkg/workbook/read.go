@@ -2,7 +2,6 @@ package workbook
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"iter"
 	"strings"
@@ -32,12 +31,15 @@ type Options struct {
 // header and cell reference ("" and 0 for a problem of the whole file or sheet), and the
 // message in Chinese (Err.Field is the column's header).
 type Problem struct {
-	Sheet  string
-	Row    int
-	Column string
-	Cell   string
-	Err    riskmap.FieldError
+	Sheet  string             `json:"sheet"`
+	Row    int                `json:"row"`
+	Column string             `json:"column"`
+	Cell   string             `json:"cell"`
+	Err    riskmap.FieldError `json:"-"`
 }
+
+// Message is the problem's message in Chinese, without its row and column.
+func (p Problem) Message() string { return p.Err.Message }
 
 // Text is the problem as users read it: 第 12 行「风险等级」：不接受手填等级，由评估输入计算.
 func (p Problem) Text() string { return p.TextIn(riskmap.Chinese) }
@@ -312,7 +314,8 @@ func cellName(i, n int) string {
 }
 
 // Read opens an upload and iterates over its rows: Open, then Book.Rows, the Book closed
-// when the iteration ends. The first error is Open's.
+// when the iteration ends (the Book is returned for Has, Sheets and RowsHint; do not Close
+// it yourself unless the iteration never runs). The error is Open's.
 func Read(ctx context.Context, r io.ReaderAt, size int64, opts Options) (iter.Seq2[Row, error], *Book, error) {
 	b, err := Open(r, size, opts)
 	if err != nil {
@@ -327,5 +330,3 @@ func Read(ctx context.Context, r io.ReaderAt, size int64, opts Options) (iter.Se
 		}
 	}, b, nil
 }
-
-var _ = fmt.Sprint

@@ -55,7 +55,11 @@ func scanSheet(zr *zip.Reader, name string) (*sheetMarks, error) {
 		if !maybeFormula && hasFormulaTag(chunk) {
 			maybeFormula = true
 		}
-		for _, mm := range mergeRE.FindAllSubmatch(chunk, -1) {
+		var found [][][]byte
+		if bytes.Contains(chunk, []byte("mergeCell")) {
+			found = mergeRE.FindAllSubmatch(chunk, -1)
+		}
+		for _, mm := range found {
 			ref := strings.ToUpper(string(mm[1]))
 			if seen[ref] || len(m.merges) >= maxMarks {
 				continue

@@ -3,7 +3,6 @@ package workbook
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -166,5 +165,3 @@ func colIndex(key string) int {
 	}
 	panic("workbook: no column " + key)
 }
-
-var _ = strings.TrimSpace
