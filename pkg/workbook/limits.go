@@ -29,10 +29,11 @@ type Limits struct {
 	MaxProblems int
 }
 
-// DefaultLimits: 200,000 data rows, 600 MB inflated in all (no entry over 400 MB, the
-// shared strings no more than 64 MB), a ratio of at most 200 for entries over 1 MB, 2,000
-// entries.
-var DefaultLimits = Limits{MaxRows: 200000, MaxUncompressed: 600 << 20, MaxEntry: 400 << 20,
+// DefaultLimits: 200,000 data rows, 1.2 GB inflated in all (no entry over 1 GB: the sheet
+// of 200,000 exported units inflates to some 500 MB; excelize streams parts over 16 MB from
+// temporary files, so memory stays bounded; the shared strings, which it keeps in memory, no
+// more than 64 MB), a ratio of at most 200 for entries over 1 MB, 2,000 entries.
+var DefaultLimits = Limits{MaxRows: 200000, MaxUncompressed: 1200 << 20, MaxEntry: 1 << 30,
 	MaxSharedStrings: 64 << 20, MaxRatio: 200, MaxEntries: 2000, MaxProblems: 100000}
 
 func (l Limits) withDefaults() Limits {
