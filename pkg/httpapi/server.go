@@ -280,6 +280,9 @@ func New(cfg Config) *Server {
 	if cfg.Hazards != nil {
 		s.route(http.MethodGet, api+"/hazards.xlsx", loggedIn, s.hazardsXLSX)
 	}
+	// Excel import jobs (issue 15, imports.go): POST /api/v1/imports, its job, errors.xlsx,
+	// commit and cancel; for editors, each job its uploader's.
+	s.importRoutes()
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
