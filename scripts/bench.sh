@@ -55,3 +55,6 @@ psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
 # The Excel 风险清单 (issue 15, pkg/workbook): export 100k units (≤ 10 s) and read them back.
 echo "== Excel export of 100k units"
 RISKMAP_BENCH=1 go test ./pkg/workbook -run 'TestExport100k$' -count=1 -v | grep -E 'export of|read back|FAIL|ok'
+# Issue 15: the assessment report and the map image of the demo city (target: report ≤ 5 s).
+echo "== the demo city's report (PDF, DOCX) and map images"
+go test ./pkg/httpapi -run '^TestDemoReport$' -count=1 -v | grep 'demo report:' | sed 's/^ *reports_demo_test.go:[0-9]*: //'

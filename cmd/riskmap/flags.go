@@ -12,6 +12,7 @@ import (
 
 	"riskmap/pkg/config"
 	"riskmap/pkg/httpapi"
+	"riskmap/pkg/reportdoc"
 	"riskmap/pkg/riskmap"
 )
 
@@ -34,6 +35,8 @@ type Main struct {
 
 	SeedDemo    bool // serve --demo: load the demo city into an empty store
 	TiandituKey string
+	// serve --report-font: the assessment report's TrueType CJK font (issue 15).
+	ReportFont string
 	// serve --basemap: an MBTiles file served at /basemap/ as the maps' default basemap.
 	Basemap   string
 	Demo      bool
@@ -127,6 +130,8 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file (grading, colours, taxonomy)")
 		fs.BoolVar(&m.SeedDemo, "demo", false, "load the demo city on first start, when the store is empty")
 		fs.StringVar(&m.TiandituKey, "tianditu-key", env("RISKMAP_TIANDITU_KEY", ""), "天地图 browser key for its basemaps (optional)")
+		fs.StringVar(&m.ReportFont, "report-font", env("RISKMAP_REPORT_FONT", reportdoc.DefaultFontPath),
+			"TrueType CJK font (glyf outlines) of the assessment report, GET /api/v1/report.pdf (Debian: fonts-droid-fallback)")
 		fs.StringVar(&m.Basemap, "basemap", env("RISKMAP_BASEMAP", ""),
 			"offline basemap: an MBTiles file (raster png/jpg/webp or vector pbf) served at /basemap/ as both maps' default basemap (config \"basemap\": {\"mbtiles\": FILE})")
 		fs.StringVar(&m.TrustedProxies, "trusted-proxy", env("RISKMAP_TRUSTED_PROXIES", ""),

@@ -89,6 +89,9 @@ type Config struct {
 	// Hazards is the service of hidden dangers and public reports; nil serves none of their
 	// routes.
 	Hazards *hazards.Service
+	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
+	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
+	ReportFont string
 }
 
 // Index is what the server needs of the spatial index (*spatialindex.Index, wired by
@@ -283,6 +286,8 @@ func New(cfg Config) *Server {
 	// Excel import jobs (issue 15, imports.go): POST /api/v1/imports, its job, errors.xlsx,
 	// commit and cancel; for editors, each job its uploader's.
 	s.importRoutes()
+	// Issue 15: the assessment report (PDF, DOCX) and the map as an image (reports_doc.go).
+	s.reportRoutes()
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.

@@ -233,6 +233,8 @@ type drawer struct {
 	img *image.RGBA
 	pr  Projector
 	r   *vector.Rasterizer
+	// paths are the closed paths of the next fill, in image pixels.
+	paths [][][2]float32
 	// clip is the image grown by a margin: coordinates far outside are clamped so that
 	// the rasteriser never sees huge numbers.
 	lim float32
@@ -240,7 +242,7 @@ type drawer struct {
 
 func newDrawer(img *image.RGBA, pr Projector) *drawer {
 	b := img.Bounds()
-	return &drawer{img: img, pr: pr, r: vector.NewRasterizer(b.Dx(), b.Dy()), lim: float32(4 * max(b.Dx(), b.Dy()))}
+	return &drawer{img: img, pr: pr, r: vector.NewRasterizer(1, 1), lim: float32(4 * max(b.Dx(), b.Dy()))}
 }
 
 func (d *drawer) px(p orb.Point) [2]float32 {
@@ -254,12 +256,38 @@ func (d *drawer) px(p orb.Point) [2]float32 {
 	return [2]float32{clamp(x), clamp(y)}
 }
 
-// fill paints what has been added to the rasteriser in c, and resets it.
+// fill paints the paths added since the last fill in c. The rasteriser covers only the
+// paths' bounding box (clipped to the image): clearing and scanning the whole image for
+// every unit would make a map of thousands of units slow.
 func (d *drawer) fill(c color.RGBA) {
+	paths := d.paths
+	d.paths = d.paths[:0]
+	if len(paths) == 0 {
+		return
+	}
+	minX, minY := float32(math.MaxFloat32), float32(math.MaxFloat32)
+	maxX, maxY := float32(-math.MaxFloat32), float32(-math.MaxFloat32)
+	for _, pts := range paths {
+		for _, p := range pts {
+			minX, minY = min(minX, p[0]), min(minY, p[1])
+			maxX, maxY = max(maxX, p[0]), max(maxY, p[1])
+		}
+	}
+	r := image.Rect(int(math.Floor(float64(minX))), int(math.Floor(float64(minY))), int(math.Ceil(float64(maxX)))+1, int(math.Ceil(float64(maxY)))+1).Intersect(d.img.Bounds())
+	if r.Empty() {
+		return
+	}
+	d.r.Reset(r.Dx(), r.Dy())
+	ox, oy := float32(r.Min.X), float32(r.Min.Y)
+	for _, pts := range paths {
+		d.r.MoveTo(pts[0][0]-ox, pts[0][1]-oy)
+		for _, p := range pts[1:] {
+			d.r.LineTo(p[0]-ox, p[1]-oy)
+		}
+		d.r.ClosePath()
+	}
 	d.r.DrawOp = draw.Over
-	d.r.Draw(d.img, d.img.Bounds(), image.NewUniform(c), image.Point{})
-	b := d.img.Bounds()
-	d.r.Reset(b.Dx(), b.Dy())
+	d.r.Draw(d.img, r, image.NewUniform(c), image.Point{})
 }
 
 // ring adds a closed path, turned so that its signed area has the sign want (outer rings
@@ -276,11 +304,7 @@ func (d *drawer) ring(pts [][2]float32, want float32) {
 	if a*want < 0 {
 		slices.Reverse(pts)
 	}
-	d.r.MoveTo(pts[0][0], pts[0][1])
-	for _, p := range pts[1:] {
-		d.r.LineTo(p[0], p[1])
-	}
-	d.r.ClosePath()
+	d.paths = append(d.paths, pts)
 }
 
 func (d *drawer) rings(p orb.Polygon) [][][2]float32 {

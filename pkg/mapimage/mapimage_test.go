@@ -187,3 +187,21 @@ func FuzzParseQuery(f *testing.F) {
 		mapimage.Render([]mapimage.Shape{{ID: 1, Grade: riskmap.GradeRed, Geometry: orb.Point{102, 24}}}, mapimage.Options{BBox: b, Width: 32, Height: 32})
 	})
 }
+
+// BenchmarkRender3000 draws 3000 small polygons and points, about the demo city.
+func BenchmarkRender3000(b *testing.B) {
+	var shapes []mapimage.Shape
+	for i := range 3000 {
+		x, y := 102.0+float64(i%60)*0.0016, 24.0+float64(i/60)*0.0019
+		var g orb.Geometry = orb.Point{x, y}
+		if i%2 == 0 {
+			g = square(x, y, 0.001)
+		}
+		shapes = append(shapes, mapimage.Shape{ID: int64(i), Grade: riskmap.Grades[i%4], Geometry: g})
+	}
+	for b.Loop() {
+		if _, err := mapimage.Encode(mapimage.Render(shapes, mapimage.Options{BBox: box, Width: 1200, Height: 900, Legend: true})); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

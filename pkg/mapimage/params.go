@@ -84,11 +84,15 @@ func ParseQuery(q url.Values) (Request, error) {
 		}
 	}
 	if v, ok := one("bbox"); ok && v != "" {
-		b, msg := parseBBox(v)
-		if msg != "" {
-			p.Add("bbox", "%s，收到 %q", msg, clip(v))
-		} else {
+		switch b, bad := parseBBox(v); bad {
+		case bboxOK:
 			r.BBox = &b
+		case bboxNumbers:
+			p.Add("bbox", "bbox 应为 最小经度,最小纬度,最大经度,最大纬度 四个数，收到 %q", clip(v))
+		case bboxRange:
+			p.Add("bbox", "bbox 的经度应在 -180 到 180 之间，纬度在 -85 到 85 之间，收到 %q", clip(v))
+		case bboxOrder:
+			p.Add("bbox", "bbox 的最小经纬度应小于最大经纬度，收到 %q", clip(v))
 		}
 	}
 	if err := p.Err(); err != nil {
@@ -97,26 +101,34 @@ func ParseQuery(q url.Values) (Request, error) {
 	return r, nil
 }
 
-func parseBBox(s string) (orb.Bound, string) {
+// What is wrong with a bbox.
+const (
+	bboxOK = iota
+	bboxNumbers
+	bboxRange
+	bboxOrder
+)
+
+func parseBBox(s string) (orb.Bound, int) {
 	parts := strings.Split(s, ",")
 	if len(parts) != 4 {
-		return orb.Bound{}, "bbox 应为 最小经度,最小纬度,最大经度,最大纬度 四个数"
+		return orb.Bound{}, bboxNumbers
 	}
 	var v [4]float64
 	for i, x := range parts {
 		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			return orb.Bound{}, "bbox 应为 最小经度,最小纬度,最大经度,最大纬度 四个数"
+			return orb.Bound{}, bboxNumbers
 		}
 		v[i] = f
 	}
 	if v[0] < -180 || v[2] > 180 || v[1] < -85 || v[3] > 85 {
-		return orb.Bound{}, "bbox 的经度应在 -180 到 180 之间，纬度在 -85 到 85 之间"
+		return orb.Bound{}, bboxRange
 	}
 	if v[0] >= v[2] || v[1] >= v[3] {
-		return orb.Bound{}, "bbox 的最小经纬度应小于最大经纬度"
+		return orb.Bound{}, bboxOrder
 	}
-	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, ""
+	return orb.Bound{Min: orb.Point{v[0], v[1]}, Max: orb.Point{v[2], v[3]}}, bboxOK
 }
 
 // clip shortens what a client sent before it is quoted in a message.

@@ -29,15 +29,29 @@ func chartPNG(f *Font, rows []CountRow, grades [4]GradeInfo) ([]byte, error) {
 	h := 90 + chartRow*len(rows) + 20
 	img := image.NewRGBA(image.Rect(0, 0, chartWidth, h))
 	draw.Draw(img, img.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
-	face, err := opentype.NewFace(f.face, &opentype.FaceOptions{Size: 24, DPI: 72, Hinting: font.HintingNone})
+	opt := &opentype.FaceOptions{Size: 24, DPI: 72, Hinting: font.HintingNone}
+	face, err := opentype.NewFace(f.face, opt)
 	if err != nil {
 		return nil, err
 	}
 	defer face.Close()
+	latin := face
+	if f.Latin != nil {
+		if latin, err = opentype.NewFace(f.Latin.face, opt); err != nil {
+			return nil, err
+		}
+		defer latin.Close()
+	}
 	ink := image.NewUniform(color.RGBA{0x33, 0x33, 0x33, 0xff})
 	text := func(s string, x, y int) {
 		d := font.Drawer{Dst: img, Src: ink, Face: face, Dot: fixed.P(x, y)}
-		d.DrawString(s)
+		for _, seg := range f.segments(s) {
+			d.Face = face
+			if seg.latin {
+				d.Face = latin
+			}
+			d.DrawString(seg.text)
+		}
 	}
 	// The key.
 	x := chartLabelW

@@ -262,7 +262,7 @@ func (w *docxWriter) majors() {
 	if len(d.Major) == 0 {
 		return
 	}
-	w.table(majorHeads, []float64{9, 21, 26, 17, 17, 10, 50, 24}, majorRows(d), func(r, col int) string {
+	w.table(majorHeads, majorWidths, majorRows(d), func(r, col int) string {
 		if col == 5 {
 			return d.Grades[d.Major[r].Grade.Rank()-1].Fill
 		}

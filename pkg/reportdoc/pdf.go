@@ -3,6 +3,10 @@ package reportdoc
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"strconv"
 	"strings"
 	"unicode"
@@ -41,18 +45,23 @@ func PDF(d *Data, f *Font) ([]byte, error) {
 	p.SetAuthor(d.Publisher, true)
 	p.SetSubject(d.Scope, true)
 	p.AddUTF8FontFromBytes("cjk", "", f.Bytes)
+	if f.Latin != nil {
+		p.AddUTF8FontFromBytes("latin", "", f.Latin.Bytes)
+	}
 	p.SetMargins(margin, margin, margin)
+	p.SetCellMargin(0) // text runs in two fonts sit side by side
 	p.SetAutoPageBreak(false, 20)
-	w := &pdfWriter{p: p, d: d}
+	w := &pdfWriter{p: p, d: d, f: f, widths: map[int]bool{}, runeW: map[runeKey]float64{}}
 	p.SetFooterFunc(func() {
 		if p.PageNo() == 1 {
 			return
 		}
-		p.SetY(pageH - 14)
-		p.SetFont("cjk", "", smallPt)
+		size := w.size
+		w.font(smallPt)
 		p.SetTextColor(110, 110, 110)
-		p.CellFormat(0, 5, fmt.Sprintf("%s · 第 %d 页", d.Title(), p.PageNo()), "", 0, "C", false, 0, "")
+		w.text(margin, pageH-14, bodyW, 5, "C", fmt.Sprintf("%s · 第 %d 页", d.Title(), p.PageNo()))
 		p.SetTextColor(0, 0, 0)
+		w.font(size)
 	})
 	w.cover()
 	w.summary(charts)
@@ -88,35 +97,137 @@ func makeCharts(d *Data, f *Font) (charts, error) {
 type pdfWriter struct {
 	p      *fpdf.Fpdf
 	d      *Data
+	f      *Font
+	size   float64 // the font size in points
 	images int
+	widths map[int]bool // the pixel widths of the images placed
+	runeW  map[runeKey]float64
 }
 
-func (w *pdfWriter) font(size float64) { w.p.SetFont("cjk", "", size) }
+// runeKey is a character in one of the two fonts.
+type runeKey struct {
+	latin bool
+	r     rune
+}
+
+// runeWidth is the width of r at the current size, in mm, in the font that draws it.
+func (w *pdfWriter) runeWidth(r rune) float64 {
+	k := runeKey{w.f.latin(r), r}
+	u, ok := w.runeW[k]
+	if !ok {
+		w.setFace(k.latin, 1000)
+		u = w.p.GetStringWidth(string(r)) / 1000
+		w.runeW[k] = u
+		w.setFace(false, w.size)
+	}
+	return u * w.size
+}
+
+func (w *pdfWriter) setFace(latin bool, size float64) {
+	if latin {
+		w.p.SetFont("latin", "", size)
+	} else {
+		w.p.SetFont("cjk", "", size)
+	}
+}
+
+// width is the width of s at the current size, in mm.
+func (w *pdfWriter) width(s string) float64 {
+	var t float64
+	for _, r := range s {
+		t += w.runeWidth(r)
+	}
+	return t
+}
+
+// text writes one line of s in the box (x, y, wd, h), aligned L, C or R, switching between
+// the CJK and the Latin font as its characters need.
+func (w *pdfWriter) text(x, y, wd, h float64, align, s string) {
+	tw := w.width(s)
+	switch align {
+	case "C":
+		x += (wd - tw) / 2
+	case "R":
+		x += wd - tw
+	}
+	for _, seg := range w.f.segments(s) {
+		w.setFace(seg.latin, w.size)
+		sw := w.width(seg.text)
+		w.p.SetXY(x, y)
+		w.p.CellFormat(sw, h, seg.text, "", 0, "L", false, 0, "")
+		x += sw
+	}
+	w.setFace(false, w.size)
+}
+
+// lines writes text wrapped to the body width, each line h high, aligned, from the current y.
+func (w *pdfWriter) lines(text string, h float64, align string) {
+	for _, l := range w.wrap(text, bodyW) {
+		w.need(h)
+		y := w.p.GetY()
+		w.text(margin, y, bodyW, h, align, l)
+		w.p.SetXY(margin, y+h)
+	}
+}
+
+// uniqueWidth returns png, or png widened by white columns on the right until no other
+// image of the document has its width: fpdf orders the images it writes by width alone
+// (SetCatalogSort), so images of the same width would come out in random order and the
+// same report would not be the same bytes.
+func (w *pdfWriter) uniqueWidth(raw []byte) []byte {
+	cfg, err := png.DecodeConfig(bytes.NewReader(raw))
+	if err != nil {
+		return raw
+	}
+	extra := 0
+	for w.widths[cfg.Width+extra] {
+		extra++
+	}
+	w.widths[cfg.Width+extra] = true
+	if extra == 0 {
+		return raw
+	}
+	src, err := png.Decode(bytes.NewReader(raw))
+	if err != nil {
+		return raw
+	}
+	b := src.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx()+extra, b.Dy()))
+	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	draw.Draw(dst, b.Sub(b.Min), src, b.Min, draw.Src)
+	out, err := mapimage.Encode(dst)
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+func (w *pdfWriter) font(size float64) { w.size = size; w.p.SetFont("cjk", "", size) }
 
 func (w *pdfWriter) cover() {
 	p, d := w.p, w.d
 	p.AddPage()
 	w.font(26)
 	p.SetY(80)
-	p.MultiCell(0, 13, d.Title(), "", "C", false)
+	w.lines(d.Title(), 13, "C")
 	p.Ln(8)
 	w.font(13)
-	p.MultiCell(0, 8, d.Scope, "", "C", false)
+	w.lines(d.Scope, 8, "C")
 	if d.Filters != "" {
 		w.font(bodyPt)
-		p.MultiCell(0, 6, "筛选条件："+d.Filters, "", "C", false)
+		w.lines("筛选条件："+d.Filters, 6, "C")
 	}
 	p.SetY(210)
 	w.font(14)
-	p.MultiCell(0, 9, d.Publisher, "", "C", false)
-	p.MultiCell(0, 9, dateText(d.Date), "", "C", false)
+	w.lines(d.Publisher, 9, "C")
+	w.lines(dateText(d.Date), 9, "C")
 }
 
 // heading starts a section on a new page.
 func (w *pdfWriter) heading(text string) {
 	w.p.AddPage()
 	w.font(16)
-	w.p.CellFormat(0, 10, text, "", 1, "L", false, 0, "")
+	w.lines(text, 10, "L")
 	w.p.Ln(2)
 }
 
@@ -124,16 +235,13 @@ func (w *pdfWriter) subheading(text string) {
 	w.need(14)
 	w.font(12.5)
 	w.p.Ln(2)
-	w.p.CellFormat(0, 8, text, "", 1, "L", false, 0, "")
+	w.lines(text, 8, "L")
 }
 
 // para writes a paragraph of body text.
 func (w *pdfWriter) para(text string) {
 	w.font(bodyPt)
-	for _, l := range w.wrap(text, bodyW) {
-		w.need(lineH + 1)
-		w.p.CellFormat(0, lineH+1, l, "", 1, "L", false, 0, "")
-	}
+	w.lines(text, lineH+1, "L")
 	w.p.Ln(1)
 }
 
@@ -156,16 +264,18 @@ func (w *pdfWriter) wrap(text string, width float64) []string {
 		}
 		start, lw, lastSpace := 0, 0.0, -1
 		for i := 0; i < len(rs); i++ {
-			cw := w.p.GetStringWidth(string(rs[i]))
+			cw := w.runeWidth(rs[i])
 			if lw+cw > width && i > start {
 				cut := i
 				if lastSpace > start && rs[i] < 0x2E80 && !unicode.IsSpace(rs[i]) {
 					cut = lastSpace + 1
+				} else if strings.ContainsRune("。，、；：）」』”！？%", rs[cut]) && cut-1 > start {
+					cut-- // closing punctuation never starts a line: take a character with it
 				}
 				out = append(out, strings.TrimRight(string(rs[start:cut]), " "))
 				start, lw, lastSpace = cut, 0, -1
 				for j := start; j < i; j++ {
-					lw += w.p.GetStringWidth(string(rs[j]))
+					lw += w.runeWidth(rs[j])
 				}
 			}
 			if rs[i] == ' ' {
@@ -199,8 +309,7 @@ func (w *pdfWriter) table(cols []column, rows [][]string, fill func(row, col int
 		y := p.GetY()
 		for _, c := range cols {
 			p.Rect(x, y, c.width, 7, "FD")
-			p.SetXY(x, y+1)
-			p.CellFormat(c.width, 5, c.head, "", 0, "C", false, 0, "")
+			w.text(x, y+1, c.width, 5, "C", c.head)
 			x += c.width
 		}
 		p.SetXY(margin, y+7)
@@ -234,8 +343,7 @@ func (w *pdfWriter) table(cols []column, rows [][]string, fill func(row, col int
 			}
 			p.Rect(x, y, c.width, h, style)
 			for li, l := range lines[ci] {
-				p.SetXY(x+pad, y+pad+float64(li)*lh)
-				p.CellFormat(c.width-2*pad, lh, l, "", 0, c.align, false, 0, "")
+				w.text(x+pad, y+pad+float64(li)*lh, c.width-2*pad, lh, c.align, l)
 			}
 			x += c.width
 		}
@@ -257,6 +365,7 @@ func (w *pdfWriter) image(png []byte, aspect, maxH float64) {
 	}
 	w.need(h + 2)
 	w.images++
+	png = w.uniqueWidth(png)
 	name := "img" + strconv.Itoa(w.images)
 	p.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
 	y := p.GetY()
@@ -274,8 +383,7 @@ func (w *pdfWriter) legend() {
 		c, _ := mapimage.ParseHex(g.Fill)
 		p.SetFillColor(int(c.R), int(c.G), int(c.B))
 		p.Rect(x, y, 5, 5, "FD")
-		p.SetXY(x+6, y)
-		p.CellFormat(30, 5, g.Label, "", 0, "L", false, 0, "")
+		w.text(x+6, y, 30, 5, "L", g.Label)
 		x += 40
 	}
 	p.SetXY(margin, y+8)
@@ -284,11 +392,11 @@ func (w *pdfWriter) legend() {
 func (w *pdfWriter) gradeFill(g int) string { return w.d.Grades[g].Fill }
 
 func countTable(d *Data, first string, rows []CountRow) ([]column, [][]string) {
-	cols := []column{{first, 54, "L"}}
+	cols := []column{{first, 46, "L"}}
 	for _, g := range d.Grades {
-		cols = append(cols, column{g.Short, 21, "R"})
+		cols = append(cols, column{g.Short, 20, "R"})
 	}
-	cols = append(cols, column{"合计", 21, "R"}, column{"占比", 11, "R"})
+	cols = append(cols, column{"合计", 22, "R"}, column{"占比", 26, "R"})
 	var out [][]string
 	total := d.SumTotal()
 	for _, r := range rows {
@@ -355,12 +463,20 @@ func chartAspect(rows int) float64 {
 func (w *pdfWriter) maps() {
 	d := w.d
 	w.heading("二、红橙黄蓝四色安全风险空间分布图")
+	// A map keeps its heading and legend on its page.
+	keep := bodyW * d.MapAspect
+	if keep > 150 {
+		keep = 150
+	}
+	keep += 14 + 10
 	if d.UnitMap != nil {
+		w.need(keep)
 		w.subheading("（一）风险单元分布图")
 		w.image(d.UnitMap, d.MapAspect, 150)
 		w.legend()
 	}
 	if d.RegionMap != nil {
+		w.need(keep)
 		w.subheading("（二）区域风险等级图")
 		w.image(d.RegionMap, d.MapAspect, 150)
 		w.legend()
@@ -383,6 +499,10 @@ func majorRows(d *Data) [][]string {
 	return rows
 }
 
+// majorWidths are the widths of the columns of the list of 重大 and 较大 risks, in mm: the
+// controls take the most room.
+var majorWidths = []float64{8, 20, 24, 15, 15, 9, 63, 20}
+
 var majorHeads = []string{"序号", "风险编号", "风险点名称", "行业领域", "所在区域", "等级", "管控措施", "责任部门/单位"}
 
 func (w *pdfWriter) majors() {
@@ -392,10 +512,9 @@ func (w *pdfWriter) majors() {
 	if len(d.Major) == 0 {
 		return
 	}
-	widths := []float64{9, 21, 26, 17, 17, 10, 50, 24}
-	cols := make([]column, len(widths))
-	for i := range widths {
-		cols[i] = column{majorHeads[i], widths[i], "L"}
+	cols := make([]column, len(majorWidths))
+	for i, wd := range majorWidths {
+		cols[i] = column{majorHeads[i], wd, "L"}
 	}
 	cols[0].align, cols[5].align = "C", "C"
 	w.table(cols, majorRows(d), func(r, col int) string {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 
 	"riskmap/pkg/riskmap"
 )
@@ -121,12 +122,18 @@ type HazardItem struct {
 // SumTotal is the number of units in the report.
 func (d *Data) SumTotal() int { return d.Total[0] + d.Total[1] + d.Total[2] + d.Total[3] }
 
-// Font is the CJK TrueType font both formats use (the PDF embeds a subset of it; the chart
-// images are drawn with it).
+// Font is the TrueType fonts both formats use: the CJK font and, when it lacks Latin
+// letters and digits (Droid Sans Fallback is a fallback font and has none), a Latin font for
+// those. The PDF embeds a subset of each; the chart images are drawn with them.
 type Font struct {
 	Path  string
 	Bytes []byte
 	face  *opentype.Font
+	// Latin is the font of the characters the CJK font lacks; nil when it has them all.
+	Latin *Font
+	buf   sfnt.Buffer
+	mu    sync.Mutex
+	has   map[rune]bool
 }
 
 // DefaultFontPath is where Debian's fonts-droid-fallback puts its font (a TrueType font
@@ -136,21 +143,86 @@ const DefaultFontPath = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.t
 // FontPackage is the Debian package that provides DefaultFontPath.
 const FontPackage = "fonts-droid-fallback"
 
-// LoadFont reads and checks a TrueType font. The error says, in Chinese, which package to
-// install.
+// LatinFontPath is the font of Latin letters and digits when the CJK font has none (Debian's
+// fonts-dejavu-core, LatinFontPackage).
+const (
+	LatinFontPath    = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+	LatinFontPackage = "fonts-dejavu-core"
+)
+
+// LoadFont reads and checks a TrueType CJK font and, if it lacks digits, the Latin font. The
+// error says, in Chinese, which package to install.
 func LoadFont(path string) (*Font, error) {
 	if path == "" {
 		path = DefaultFontPath
 	}
-	b, err := os.ReadFile(path)
+	f, err := loadTTF(path)
 	if err != nil {
 		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "生成报告需要中文字体 %s，但无法读取；请安装 Debian 软件包 %s（见 scripts/install-deps.sh）或用 --report-font 指定 TrueType 字体", path, FontPackage)
 	}
-	f, err := opentype.Parse(b)
-	if err != nil || len(b) < 12 || string(b[:4]) == "OTTO" {
+	if f.face == nil {
 		return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "报告字体 %s 不是带 glyf 轮廓的 TrueType 字体；请安装 Debian 软件包 %s", path, FontPackage)
 	}
-	return &Font{Path: path, Bytes: b, face: f}, nil
+	if !f.own('0') || !f.own('A') {
+		latin, err := loadTTF(LatinFontPath)
+		if err != nil || latin.face == nil {
+			return nil, riskmap.Errorf(riskmap.EUNAVAILABLE, "报告字体 %s 没有西文字母和数字，需要字体 %s；请安装 Debian 软件包 %s", path, LatinFontPath, LatinFontPackage)
+		}
+		f.Latin = latin
+	}
+	return f, nil
+}
+
+// loadTTF reads a font file; face is nil when it is not a TrueType font with glyf outlines.
+func loadTTF(path string) (*Font, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	f := &Font{Path: path, Bytes: b, has: map[rune]bool{}}
+	if len(b) < 12 || string(b[:4]) == "OTTO" || string(b[:4]) == "ttcf" {
+		return f, nil
+	}
+	if face, err := opentype.Parse(b); err == nil {
+		f.face = face
+	}
+	return f, nil
+}
+
+// own reports whether the font has a glyph for r.
+func (f *Font) own(r rune) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if v, ok := f.has[r]; ok {
+		return v
+	}
+	i, err := f.face.GlyphIndex(&f.buf, r)
+	v := err == nil && i != 0
+	f.has[r] = v
+	return v
+}
+
+// Latin reports whether r is drawn with the Latin font.
+func (f *Font) latin(r rune) bool { return f.Latin != nil && !f.own(r) && r != '\n' }
+
+// segment is a run of text in one of the two fonts.
+type segment struct {
+	latin bool
+	text  string
+}
+
+// segments splits s into runs by font.
+func (f *Font) segments(s string) []segment {
+	var out []segment
+	for _, r := range s {
+		l := f.latin(r)
+		if n := len(out); n > 0 && out[n-1].latin == l {
+			out[n-1].text += string(r)
+			continue
+		}
+		out = append(out, segment{l, string(r)})
+	}
+	return out
 }
 
 // FontSource finds the font once and remembers the answer: the server starts without it and

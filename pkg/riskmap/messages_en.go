@@ -472,4 +472,20 @@ var english = map[string]string{
 	"风险清单没有数据行":                                           "the register has no data rows",
 	"风险编号 %s 与第 %d 行重复":                                   "code %s repeats row %d",
 	"风险编号 %s 的风险单元不在你的权限范围内":                              "the unit with code %s is outside your scope",
+
+	// Issue 15: the assessment report and the map as an image (pkg/mapimage, pkg/reportdoc,
+	// pkg/httpapi/reports_doc.go).
+	"%s 应为 %d 到 %d 之间的整数（像素），收到 %q": "%s must be a whole number of pixels from %d to %d, got %q",
+	"%s，收到 %q": "%s, got %q",
+	"layer 应为 units（风险单元）或 regions（区域风险等级），收到 %q": "layer must be units or regions, got %q",
+	"legend 应为 1（显示图例）或 0（不显示），收到 %q":             "legend must be 1 (show the key) or 0 (none), got %q",
+	"参数 %s 只能给一次":        "parameter %s may be given only once",
+	"应为发布的期号（正整数），收到 %q": "must be a publication number (a positive whole number), got %q",
+	"本服务没有发布功能":          "this server does not publish",
+	"报告字体 %s 不是带 glyf 轮廓的 TrueType 字体；请安装 Debian 软件包 %s":                                              "the report font %s is not a TrueType font with glyf outlines; install the Debian package %s",
+	"生成报告需要中文字体 %s，但无法读取；请安装 Debian 软件包 %s（见 scripts/install-deps.sh）或用 --report-font 指定 TrueType 字体": "the report needs the Chinese font %s, which cannot be read; install the Debian package %s (see scripts/install-deps.sh) or name a TrueType font with --report-font",
+	"报告字体 %s 没有西文字母和数字，需要字体 %s；请安装 Debian 软件包 %s":                                                     "the report font %s has no Latin letters or digits and needs the font %s; install the Debian package %s",
+	"bbox 应为 最小经度,最小纬度,最大经度,最大纬度 四个数，收到 %q":                                                           "bbox must be four numbers: minLon,minLat,maxLon,maxLat; got %q",
+	"bbox 的经度应在 -180 到 180 之间，纬度在 -85 到 85 之间，收到 %q":                                                  "bbox longitudes must lie from -180 to 180 and latitudes from -85 to 85; got %q",
+	"bbox 的最小经纬度应小于最大经纬度，收到 %q":                                                                       "bbox's minimum longitude and latitude must be below its maximum; got %q",
 }
