@@ -86,7 +86,7 @@ export function writeZip(entries) {
   return Buffer.concat([...locals, cd, end]);
 }
 
-const unxml = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const unxml = (s) => s.replace(/&#(x?)([0-9a-f]+);/gi, (_, x, n) => String.fromCodePoint(parseInt(n, x ? 16 : 10))).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 const xml = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 function colName(i) {
@@ -167,4 +167,14 @@ export function cellComments(buf) {
     }
   }
   return out;
+}
+
+/** workbookText is every text a workbook holds (shared strings, inline strings, comments), joined. */
+export function workbookText(buf) {
+  const out = [];
+  for (const [name, data] of readZip(buf)) {
+    if (!/^xl\/.*\.xml$/.test(name)) continue;
+    for (const m of data.toString('utf8').matchAll(/<t[^>]*>([^<]*)<\/t>/g)) out.push(unxml(m[1]));
+  }
+  return out.join('\n');
 }
