@@ -105,8 +105,9 @@ function layoutProblems(page, { phone = true, width = phone ? 390 : 1366 } = {})
       // Not covered: checked where the control stays put (not in a box that scrolls).
       if (!sx && !sy && r.left >= 0 && r.right <= vw && r.top >= 0 && r.bottom <= vh) {
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-        // Under an open panel (the sheet on the whole screen, the menu's scrim) is not covered by mistake.
-        const panel = hit && hit.closest('#drawer, #admin, #hazards, .sidebar, #scrim, #topmenu, .login-screen');
+        // Under an open panel (the sheet on the whole screen, the menu's scrim, a drop-down
+        // menu, a dialog) is not covered by mistake.
+        const panel = hit && hit.closest('#drawer, #admin, #hazards, .sidebar, #scrim, #topmenu, .login-screen, .menu-items, .modal-backdrop');
         if (hit && !el.contains(hit) && !hit.contains(el) && !(panel && !panel.contains(el))) out.push(`${name(el)} is covered by ${name(hit)}`);
       }
     }
