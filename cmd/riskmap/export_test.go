@@ -10,6 +10,7 @@ import (
 
 	"riskmap/pkg/config"
 	"riskmap/pkg/gpkg"
+	"riskmap/pkg/riskmap"
 	"riskmap/pkg/workbook"
 )
 
@@ -34,13 +35,15 @@ func TestExportCommand(t *testing.T) {
 	}
 	defer s.Close()
 	regions, _ := s.Regions(context.Background(), "")
-	stored := map[string]bool{}
+	stored := map[string]*riskmap.Unit{}
 	n := 0
 	for u, err := range s.Units(context.Background()) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stored[u.Code] = true
+		if u.Status != riskmap.StatusRetired {
+			stored[u.Code] = u
+		}
 		n++
 	}
 	book, err := workbook.Open(bytes.NewReader(b), int64(len(b)), workbook.Options{Catalog: config.Default().Catalog, Regions: regions})
@@ -56,12 +59,20 @@ func TestExportCommand(t *testing.T) {
 		if len(r.Problems) > 0 {
 			t.Fatalf("row %d: %s", r.Number, r.Problems[0].Text())
 		}
-		if !stored[r.Unit.Code] {
+		u := stored[r.Unit.Code]
+		if u == nil {
 			t.Fatalf("row %d: %s is not in the store", r.Number, r.Unit.Code)
+		}
+		// what an import of the file unchanged would compare: nothing differs
+		if !workbook.Same(u, r.Unit) {
+			t.Fatalf("row %d: %s reads back different from the stored unit:\n%+v\n%+v", r.Number, u.Code, r.Unit, u)
+		}
+		if r.Grade != u.Grade {
+			t.Errorf("row %d: grade %q, stored %q", r.Number, r.Grade, u.Grade)
 		}
 		read++
 	}
-	if read == 0 || read > n {
+	if read != len(stored) || read > n {
 		t.Fatalf("%d rows read, %d units stored", read, n)
 	}
 	out, _, err = run(t, "", "export", file, "--db", db, "--grade", "red", "--sheets", "category")

@@ -1,10 +1,14 @@
 package workbook
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"riskmap/pkg/config"
 	"riskmap/pkg/riskmap"
@@ -75,4 +79,86 @@ func FuzzOpen(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFastRowsAsExcelize: the rows read straight from the XML are excelize's, cell for cell,
+// for an export (inline strings, numbers, dates, merged title), an upload written as Excel
+// writes it (shared strings, rich text, formulas, booleans) and the template.
+func TestFastRowsAsExcelize(t *testing.T) {
+	cfg := config.Default()
+	var files [][]byte
+	var buf bytes.Buffer
+	_ = Template(&buf, Export{Catalog: cfg.Catalog, Title: "风险清单"})
+	files = append(files, append([]byte(nil), buf.Bytes()...))
+	f := excelize.NewFile()
+	_ = f.SetSheetRow("Sheet1", "A3", &[]any{"序号", "风险编号", "风险点名称", "经度", "纬度", "评估日期"})
+	_ = f.SetSheetRow("Sheet1", "A4", &[]any{1, "CJ-1", "加油站 <&> \"甲\"", 102.912345678901, 24.6, 46362})
+	_ = f.SetSheetRow("Sheet1", "B6", &[]any{"CJ-2", "=1+1", true, false, 1e-7})
+	_ = f.SetCellFormula("Sheet1", "D6", "1+2")
+	_ = f.SetCellRichText("Sheet1", "C7", []excelize.RichTextRun{{Text: "富"}, {Text: "文本", Font: &excelize.Font{Bold: true}}})
+	_ = f.SetCellValue("Sheet1", "AZ9", "  前后空格  ")
+	buf.Reset()
+	_, _ = f.WriteTo(&buf)
+	files = append(files, append([]byte(nil), buf.Bytes()...))
+	u := &riskmap.Unit{Code: "=CJ", Name: "x\n<y>", Category: "hazardous_chemicals", RegionCode: "530481",
+		Assessment: riskmap.Assessment{Method: "LS", Likelihood: 2, Severity: 3}, Grade: riskmap.GradeYellow}
+	buf.Reset()
+	_ = WriteUnits(&buf, []*riskmap.Unit{u, u}, Export{Catalog: cfg.Catalog, Title: "清单", ByGroup: true})
+	files = append(files, append([]byte(nil), buf.Bytes()...))
+	for i, data := range files {
+		zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		xf, err := excelize.OpenReader(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths := sheetPaths(zr)
+		sst, err := readSharedStrings(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range xf.GetSheetList() {
+			var want [][]string
+			rows, _ := xf.Rows(name)
+			for rows.Next() {
+				c, _ := rows.Columns(excelize.Options{RawCellValue: true})
+				want = append(want, trimEnd(c))
+			}
+			rows.Close()
+			var got [][]string
+			if err := fastRows(zr, paths[name], sst, func(n int, cells []string) bool {
+				if n != len(got)+1 {
+					t.Fatalf("file %d sheet %s: row %d after %d", i, name, n, len(got))
+				}
+				got = append(got, trimEnd(slices.Clone(cells)))
+				return true
+			}); err != nil {
+				t.Fatal(err)
+			}
+			for len(want) > 0 && len(want[len(want)-1]) == 0 {
+				want = want[:len(want)-1]
+			}
+			for len(got) > 0 && len(got[len(got)-1]) == 0 {
+				got = got[:len(got)-1]
+			}
+			if len(got) != len(want) {
+				t.Fatalf("file %d sheet %s: %d rows, excelize %d", i, name, len(got), len(want))
+			}
+			for r := range want {
+				if !slices.Equal(got[r], want[r]) {
+					t.Errorf("file %d sheet %s row %d:\n got %q\nwant %q", i, name, r+1, got[r], want[r])
+				}
+			}
+		}
+		xf.Close()
+	}
+}
+
+func trimEnd(c []string) []string {
+	for len(c) > 0 && c[len(c)-1] == "" {
+		c = c[:len(c)-1]
+	}
+	return c
 }

@@ -1,6 +1,7 @@
 package workbook
 
 import (
+	"archive/zip"
 	"context"
 	"io"
 	"iter"
@@ -77,6 +78,9 @@ type Book struct {
 	sheets []*sheet
 	// present are the keys of the layout's columns the upload has.
 	present map[string]bool
+	zr      *zip.Reader
+	sst     []string // the shared strings, read by Rows
+	sstRead bool
 }
 
 type sheet struct {
@@ -86,6 +90,7 @@ type sheet struct {
 	headers   []string       // the header row's cells
 	marks     *sheetMarks
 	dimRows   int
+	part      string // the worksheet's part in the zip
 }
 
 // Open checks an upload (bounded: see Limits) and finds its sheets of the register's
@@ -108,7 +113,7 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Book, error) {
 	if err != nil {
 		return nil, notXLSX()
 	}
-	b := &Book{f: f, opts: opts, limits: l, present: map[string]bool{}}
+	b := &Book{f: f, opts: opts, limits: l, present: map[string]bool{}, zr: zr}
 	var wrong []string
 	for _, name := range f.GetSheetList() {
 		if name == NotesSheet || name == HazardsSheet || name == ListsSheet {
@@ -127,7 +132,8 @@ func Open(r io.ReaderAt, size int64, opts Options) (*Book, error) {
 			f.Close()
 			return nil, riskmap.Errorf(riskmap.EINVALID, "工作表「%s」缺少必填列：%s；请使用风险清单模板（/api/v1/templates/units.xlsx）", clip(name), strings.Join(missing, "、"))
 		}
-		if s.marks, err = scanSheet(zr, paths[name]); err != nil {
+		s.part = paths[name]
+		if s.marks, err = scanSheet(zr, s.part); err != nil {
 			f.Close()
 			return nil, err
 		}
@@ -246,56 +252,91 @@ func (b *Book) findHeader(name string) (*sheet, []string, error) {
 // one the iteration stops.
 func (b *Book) Rows(ctx context.Context) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
-		count := 0
-		for _, s := range b.sheets {
-			rows, err := b.f.Rows(s.name)
+		if !b.sstRead {
+			sst, err := readSharedStrings(b.zr)
 			if err != nil {
 				yield(Row{}, notXLSX())
 				return
 			}
-			n := 0
-			for rows.Next() {
-				n++
+			b.sst, b.sstRead = sst, true
+		}
+		count := 0
+		for _, s := range b.sheets {
+			var stop error
+			stopped := false
+			err := b.sheetCells(s, func(n int, cells []string) bool {
 				if n <= s.headerRow {
-					continue
+					return true
 				}
 				if n%256 == 0 && ctx.Err() != nil {
-					rows.Close()
-					yield(Row{}, ctx.Err())
-					return
-				}
-				cells, err := rows.Columns(excelize.Options{RawCellValue: true})
-				if err != nil {
-					rows.Close()
-					yield(Row{}, riskmap.Errorf(riskmap.EINVALID, "工作表「%s」第 %d 行无法读取：文件已损坏", clip(s.name), n))
-					return
+					stop = ctx.Err()
+					return false
 				}
 				if blank(cells) && len(s.marks.formulas[n]) == 0 {
-					continue
+					return true
 				}
 				count++
 				if count > b.limits.MaxRows {
-					rows.Close()
-					yield(Row{}, riskmap.Errorf(riskmap.EINVALID, "数据超过 %d 行：请分成多个文件导入", b.limits.MaxRows))
-					return
+					stop = riskmap.Errorf(riskmap.EINVALID, "数据超过 %d 行：请分成多个文件导入", b.limits.MaxRows)
+					return false
 				}
 				if !yield(b.parseRow(s, n, cells), nil) {
-					rows.Close()
-					return
+					stopped = true
+					return false
+				}
+				return true
+			})
+			if stopped {
+				return
+			}
+			if stop == nil && err != nil {
+				stop = err
+				if err == excelize.ErrMaxRows {
+					stop = riskmap.Errorf(riskmap.EINVALID, "数据超过 %d 行：请分成多个文件导入", b.limits.MaxRows)
 				}
 			}
-			err = rows.Error()
-			rows.Close()
-			if err != nil {
-				if err == excelize.ErrMaxRows {
-					yield(Row{}, riskmap.Errorf(riskmap.EINVALID, "数据超过 %d 行：请分成多个文件导入", b.limits.MaxRows))
-				} else {
-					yield(Row{}, notXLSX())
-				}
+			if stop != nil {
+				yield(Row{}, stop)
 				return
 			}
 		}
 	}
+}
+
+// sheetCells calls fn with each row of the sheet (fastRows; excelize's iterator when the
+// sheet's part is not known).
+func (b *Book) sheetCells(s *sheet, fn func(n int, cells []string) bool) error {
+	if s.part != "" {
+		return fastRows(b.zr, s.part, b.sst, fn)
+	}
+	return b.excelizeCells(s, fn)
+}
+
+// excelizeCells is sheetCells by excelize's row iterator.
+func (b *Book) excelizeCells(s *sheet, fn func(n int, cells []string) bool) error {
+	rows, err := b.f.Rows(s.name)
+	if err != nil {
+		return notXLSX()
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return riskmap.Errorf(riskmap.EINVALID, "工作表「%s」第 %d 行无法读取：文件已损坏", clip(s.name), n)
+		}
+		if !fn(n, cells) {
+			return nil
+		}
+	}
+	if err := rows.Error(); err != nil {
+		if err == excelize.ErrMaxRows {
+			return err
+		}
+		return notXLSX()
+	}
+	return nil
 }
 
 func blank(cells []string) bool {
