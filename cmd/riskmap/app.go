@@ -62,6 +62,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.serve(ctx)
 	case "export":
 		return m.export(ctx)
+	case "import":
+		return m.importFile(ctx)
 	}
 	return fmt.Errorf("未知命令 %q", m.Command)
 }

@@ -62,6 +62,7 @@ type Main struct {
 	Note string
 	// export: the file and the filters (export.go).
 	Export exportOptions
+	Import importOptions
 
 	// Ready is closed once serve listens; Addr is then its address.
 	Ready chan struct{}
@@ -92,6 +93,7 @@ Usage:
   riskmap publish  [--db DSN] [--note TEXT]
   riskmap export   FILE.xlsx [--db DSN] [--sheets category] [--status s1,s2] [--category c1,c2]
                    [--grade g1,g2] [--region PREFIX]
+  riskmap import   FILE.xlsx [--db DSN] [--dry-run]
 
 --db is a postgres:// URL (PostGIS) or the path of a GeoPackage file, created if missing
 (default ` + DefaultDB + `, env RISKMAP_DB). --listen defaults to 127.0.0.1:8080 (env
@@ -172,6 +174,8 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file with the new thresholds")
 	case "export":
 		m.exportFlags(fs, env)
+	case "import":
+		m.importFlags(fs, env)
 	default:
 		return fmt.Errorf("未知命令 %q；见 riskmap --help", m.Command)
 	}

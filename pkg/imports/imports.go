@@ -58,7 +58,9 @@ type Service struct {
 	// MaxPerUser how many unfinished jobs one user may have (DefaultMaxPerUser).
 	TTL        time.Duration
 	MaxPerUser int
-	Now        func() time.Time
+	// MaxBytes is the largest upload (default MaxUploadBytes).
+	MaxBytes int
+	Now      func() time.Time
 
 	mu   sync.Mutex
 	jobs map[string]*Job
@@ -156,15 +158,19 @@ func (s *Service) sweep() {
 // refused at once (EINVALID); a user with MaxPerUser unfinished jobs is refused
 // (ECONFLICT).
 func (s *Service) Start(by *riskmap.User, data []byte) (View, error) {
-	if len(data) > MaxUploadBytes {
-		return View{}, riskmap.Errorf(riskmap.ETOOLARGE, "Excel 文件不能超过 %d MB", MaxUploadBytes>>20)
+	limit := s.MaxBytes
+	if limit <= 0 {
+		limit = MaxUploadBytes
+	}
+	if len(data) > limit {
+		return View{}, riskmap.Errorf(riskmap.ETOOLARGE, "Excel 文件不能超过 %d MB", limit>>20)
 	}
 	s.mu.Lock()
 	if s.jobs == nil {
 		s.jobs = map[string]*Job{}
 	}
 	s.sweep()
-	limit := s.MaxPerUser
+	limit = s.MaxPerUser
 	if limit <= 0 {
 		limit = DefaultMaxPerUser
 	}

@@ -205,3 +205,88 @@ func TestRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestProblems: a grade typed in that the inputs do not give, and a code given twice, are
+// problems of their rows; a job with problems cannot be committed, its marked copy can be
+// downloaded, and a cancel lets it go with nothing written.
+func TestProblems(t *testing.T) {
+	e := newEnv(t, stores(t)["GeoPackage"], true)
+	data, _ := e.export(t)
+	before := versions(t, e.store)
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet := f.GetSheetName(0)
+	header, _ := f.GetRows(sheet)
+	gradeCol := ""
+	for i, h := range header[2] {
+		if h == "风险等级" {
+			gradeCol, _ = excelize.ColumnNumberToName(i + 1)
+		}
+	}
+	g, _ := f.GetCellValue(sheet, gradeCol+"5")
+	other := "重大风险"
+	if g == other {
+		other = "低风险"
+	}
+	_ = f.SetCellValue(sheet, gradeCol+"5", other)
+	code, _ := f.GetCellValue(sheet, "B4")
+	_ = f.SetCellValue(sheet, "B6", code)
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	v := e.check(t, admin, buf.Bytes())
+	if v.ProblemCount != 2 {
+		t.Fatalf("problems: %+v", v.Problems)
+	}
+	texts := v.Problems[0].Text + "\n" + v.Problems[1].Text
+	for _, want := range []string{"第 5 行「风险等级」：不接受手填等级，由评估输入计算", "第 6 行「风险编号」：风险编号 " + code + " 与第 4 行重复"} {
+		if !bytes.Contains([]byte(texts), []byte(want)) {
+			t.Errorf("problems %q lack %q", texts, want)
+		}
+	}
+	if _, err := e.svc.Commit(admin, v.ID, nil, nil); riskmap.ErrorCode(err) != riskmap.ECONFLICT {
+		t.Errorf("commit with problems: %v, want ECONFLICT", err)
+	}
+	var marked bytes.Buffer
+	if err := e.svc.ErrorsXLSX(&marked, admin, v.ID); err != nil || marked.Len() == 0 {
+		t.Errorf("errors.xlsx: %v", err)
+	}
+	if v, err := e.svc.Cancel(admin, v.ID); err != nil || v.Status != imports.Cancelled {
+		t.Errorf("cancel: %v %+v", err, v)
+	}
+	for code, u := range versions(t, e.store) {
+		if u.Version != before[code].Version {
+			t.Errorf("%s written", code)
+		}
+	}
+}
+
+// TestCancelCommit: a cancel while the commit runs rolls it back.
+func TestCancelCommit(t *testing.T) {
+	e := newEnv(t, stores(t)["GeoPackage"], false)
+	data, _ := newEnv(t, stores(t)["GeoPackage"], true).export(t)
+	v := e.check(t, admin, data)
+	if v.ProblemCount != 0 || v.Creates == 0 {
+		t.Fatalf("checked: %+v", v)
+	}
+	if _, err := e.svc.Commit(admin, v.ID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.svc.Cancel(admin, v.ID)
+	if err != nil {
+		// The commit may have finished first on a fast machine.
+		if riskmap.ErrorCode(err) != riskmap.ECONFLICT {
+			t.Fatal(err)
+		}
+		t.Skip("the commit finished before the cancel")
+	}
+	if c.Status != imports.Cancelled {
+		t.Fatalf("cancel: %+v", c)
+	}
+	if n, _ := e.store.CountUnits(context.Background()); n != 0 {
+		t.Errorf("%d units written by a cancelled import", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/unitcodec"
@@ -64,52 +65,86 @@ func (s *Store) ImportUnits(ctx context.Context, imp *riskmap.UnitImport) error 
 	}
 	now := s.timestamp()
 	err := s.inTx(ctx, "import units", func(tx pgx.Tx) error {
-		for i, w := range imp.Writes {
-			if i%256 == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if imp.Progress != nil && i > 0 {
-					imp.Progress(i)
+		// The statements go in batches (one round trip each); the author records follow
+		// their batch, once the new units' ids are known.
+		const chunk = 256
+		for start := 0; start < len(imp.Writes); start += chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if imp.Progress != nil && start > 0 {
+				imp.Progress(start)
+			}
+			ws := imp.Writes[start:min(start+chunk, len(imp.Writes))]
+			b := &pgx.Batch{}
+			for _, w := range ws {
+				u := w.Unit
+				if u.ID == 0 {
+					vals, err := insertValues(u, now)
+					if err != nil {
+						return err
+					}
+					b.Queue(insertUnitSQL, vals...)
+				} else {
+					args, err := updateArgs(u, now)
+					if err != nil {
+						return err
+					}
+					b.Queue(updateUnitSQL, args...)
 				}
 			}
-			u := w.Unit
-			if u.ID == 0 {
-				vals, err := insertValues(u, now)
-				if err != nil {
-					return err
-				}
-				var id int64
-				if err := tx.QueryRow(ctx, insertUnitSQL, vals...).Scan(&id); err != nil {
-					return ctxOr(ctx, unitError("import: create unit", u.Code, err))
-				}
-				u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
-				if u.Status == "" {
-					u.Status = riskmap.StatusDraft
-				}
-			} else {
-				args, err := updateArgs(u, now)
-				if err != nil {
-					return err
+			br := tx.SendBatch(ctx, b)
+			var stale *riskmap.Unit
+			var failed error
+			for _, w := range ws {
+				u := w.Unit
+				if u.ID == 0 {
+					var id int64
+					if err := br.QueryRow().Scan(&id); err != nil {
+						failed = unitError("import: create unit", u.Code, err)
+						break
+					}
+					u.ID, u.Version, u.CreatedAt, u.UpdatedAt = id, 1, now, now
+					if u.Status == "" {
+						u.Status = riskmap.StatusDraft
+					}
+					continue
 				}
 				var (
 					version          int64
 					created, updated time.Time
 					status           string
 				)
-				err = tx.QueryRow(ctx, updateUnitSQL, args...).Scan(&version, &created, &updated, &status)
+				err := br.QueryRow().Scan(&version, &created, &updated, &status)
 				if errors.Is(err, pgx.ErrNoRows) {
-					return s.missOrStale(ctx, tx, u.ID, u.Version)
+					stale = u
+					break
 				}
 				if err != nil {
-					return ctxOr(ctx, unitError("import: update unit", u.Code, err))
+					failed = unitError("import: update unit", u.Code, err)
+					break
 				}
 				u.Version, u.CreatedAt, u.UpdatedAt, u.Status = version, created.UTC(), updated.UTC(), riskmap.Status(status)
 			}
-			if w.Author != nil {
-				w.Author.UnitID = u.ID
-				if err := setUnitAuthor(ctx, tx, w.Author); err != nil {
-					return ctxOr(ctx, err)
+			if err := br.Close(); err != nil && failed == nil && stale == nil {
+				failed = dbError("import units", err)
+			}
+			if failed != nil {
+				return ctxOr(ctx, failed)
+			}
+			if stale != nil {
+				return s.missOrStale(ctx, tx, stale.ID, stale.Version)
+			}
+			ab := &pgx.Batch{}
+			for _, w := range ws {
+				if a := w.Author; a != nil {
+					a.UnitID = w.Unit.ID
+					queueUnitAuthor(ab, a)
+				}
+			}
+			if ab.Len() > 0 {
+				if err := tx.SendBatch(ctx, ab).Close(); err != nil {
+					return ctxOr(ctx, dbError("import: author records", err))
 				}
 			}
 		}
@@ -143,4 +178,25 @@ func ctxOr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// queueUnitAuthor queues setUnitAuthor's statement for a in b.
+func queueUnitAuthor(b *pgx.Batch, a *riskmap.UnitAuthor) {
+	_ = setUnitAuthor(context.Background(), batchQuerier{b}, a)
+}
+
+// batchQuerier queues the statements it is given; only Exec is used.
+type batchQuerier struct{ b *pgx.Batch }
+
+func (q batchQuerier) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	q.b.Queue(sql, args...)
+	return pgconn.CommandTag{}, nil
+}
+
+func (q batchQuerier) Query(context.Context, string, ...any) (pgx.Rows, error) {
+	panic("postgis: batchQuerier only queues Exec")
+}
+
+func (q batchQuerier) QueryRow(context.Context, string, ...any) pgx.Row {
+	panic("postgis: batchQuerier only queues Exec")
 }
