@@ -124,6 +124,11 @@ func (w *docxWriter) cover() {
 
 // table writes a table; widths are in millimetres, fill gives a cell's background or "".
 func (w *docxWriter) table(heads []string, widths []float64, rows [][]string, fill func(row, col int) string) {
+	w.tableAligned(heads, widths, nil, rows, fill)
+}
+
+// tableAligned is table with each column's alignment (L, C or R; nil: all left).
+func (w *docxWriter) tableAligned(heads []string, widths []float64, aligns []string, rows [][]string, fill func(row, col int) string) {
 	b := &w.body
 	b.WriteString(`<w:tbl><w:tblPr><w:tblStyle w:val="ReportTable"/><w:tblW w:w="0" w:type="auto"/><w:tblLayout w:type="fixed"/>`)
 	b.WriteString(`<w:tblBorders>`)
@@ -137,12 +142,23 @@ func (w *docxWriter) table(heads []string, widths []float64, rows [][]string, fi
 		b.WriteString(`<w:gridCol w:w="` + strconv.Itoa(tw[i]) + `"/>`)
 	}
 	b.WriteString(`</w:tblGrid>`)
+	jc := func(i int) string {
+		if i < len(aligns) {
+			switch aligns[i] {
+			case "R":
+				return `<w:jc w:val="right"/>`
+			case "C":
+				return `<w:jc w:val="center"/>`
+			}
+		}
+		return ""
+	}
 	cell := func(i int, text, shade string, bold bool) {
 		b.WriteString(`<w:tc><w:tcPr><w:tcW w:w="` + strconv.Itoa(tw[i]) + `" w:type="dxa"/>`)
 		if shade != "" {
 			b.WriteString(`<w:shd w:val="clear" w:color="auto" w:fill="` + strings.TrimPrefix(shade, "#") + `"/>`)
 		}
-		b.WriteString(`</w:tcPr><w:p><w:pPr><w:pStyle w:val="TableText"/></w:pPr>`)
+		b.WriteString(`</w:tcPr><w:p><w:pPr><w:pStyle w:val="TableText"/>` + jc(i) + `</w:pPr>`)
 		rPr := ""
 		if bold {
 			rPr = "<w:rPr><w:b/></w:rPr>"
@@ -204,13 +220,15 @@ func (w *docxWriter) legend() {
 	w.body.WriteString(`</w:p>`)
 }
 
-func headsAndWidths(cols []column) ([]string, []float64) {
+// tableCols is table with the PDF's columns: headers, widths and alignments.
+func (w *docxWriter) tableCols(cols []column, rows [][]string, fill func(row, col int) string) {
 	h := make([]string, len(cols))
 	wd := make([]float64, len(cols))
+	al := make([]string, len(cols))
 	for i, c := range cols {
-		h[i], wd[i] = c.head, c.width
+		h[i], wd[i], al[i] = c.head, c.width, c.align
 	}
-	return h, wd
+	w.tableAligned(h, wd, al, rows, fill)
 }
 
 func (w *docxWriter) summary(c charts) {
@@ -222,7 +240,7 @@ func (w *docxWriter) summary(c charts) {
 	for i, g := range d.Grades {
 		rows = append(rows, []string{g.Label, strconv.Itoa(d.Total[i]), pct(d.Total[i], d.SumTotal())})
 	}
-	w.table([]string{"风险等级", "单元数", "占比"}, []float64{60, 50, 64}, rows, func(r, col int) string {
+	w.tableAligned([]string{"风险等级", "单元数", "占比"}, []float64{60, 50, 64}, []string{"L", "R", "R"}, rows, func(r, col int) string {
 		if col == 0 {
 			return d.Grades[r].Fill
 		}
@@ -230,13 +248,11 @@ func (w *docxWriter) summary(c charts) {
 	})
 	w.p("Heading2", "（二）按行业领域统计")
 	cols, rows := countTable(d, "行业领域", d.ByCategory)
-	h, wd := headsAndWidths(cols)
-	w.table(h, wd, rows, nil)
+	w.tableCols(cols, rows, nil)
 	w.image(c.byCategory, chartAspect(len(d.ByCategory)), 120)
-	w.p("Heading2", "（三）按区县统计")
-	cols, rows = countTable(d, "区县", d.ByRegion)
-	h, wd = headsAndWidths(cols)
-	w.table(h, wd, rows, nil)
+	w.p("Heading2", "（三）按街道（区域）统计")
+	cols, rows = countTable(d, "街道/区域", d.ByRegion)
+	w.tableCols(cols, rows, nil)
 	w.image(c.byRegion, chartAspect(len(d.ByRegion)), 120)
 }
 
@@ -295,7 +311,7 @@ func (w *docxWriter) hazards() {
 		return
 	}
 	w.p("", hazardText(d.Hazards))
-	w.table(hazardHeads, []float64{44, 22, 22, 22, 22, 21, 21}, hazardRows(d.Hazards), nil)
+	w.tableAligned(hazardHeads, []float64{44, 22, 22, 22, 22, 21, 21}, []string{"L", "R", "R", "R", "R", "R", "R"}, hazardRows(d.Hazards), nil)
 	if len(d.Hazards.OpenMajor) > 0 {
 		w.p("Heading2", "未销号的重大隐患")
 		w.table(openMajorHeads, []float64{26, 32, 56, 20, 24, 16}, openMajorRows(d.Hazards), nil)

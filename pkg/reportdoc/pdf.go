@@ -450,8 +450,8 @@ func (w *pdfWriter) summary(c charts) {
 	cols, rows = countTable(d, "行业领域", d.ByCategory)
 	w.table(cols, rows, nil)
 	w.image(c.byCategory, chartAspect(len(d.ByCategory)), 120)
-	w.subheading("（三）按区县统计")
-	cols, rows = countTable(d, "区县", d.ByRegion)
+	w.subheading("（三）按街道（区域）统计")
+	cols, rows = countTable(d, "街道/区域", d.ByRegion)
 	w.table(cols, rows, nil)
 	w.image(c.byRegion, chartAspect(len(d.ByRegion)), 120)
 }
