@@ -6,12 +6,14 @@
 // Chinese.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, openInternalMap, waitTiles, waitLegend, screenshot, api, login, USERS } from './harness.mjs';
+import { startServer, launch, openPage, openInternalMap, waitTiles, waitLegend, screenshot, api, login, authHeaders, USERS } from './harness.mjs';
+import { fillTemplate } from './xlsx.mjs';
 
 let srv;
 let browser;
 let expert;
 let dept;
+let template; // the import template, filled in by the import dialog's sweep
 
 // Proper nouns, formats and units that may stand in Latin letters among Chinese.
 const ALLOWED = [
@@ -106,6 +108,9 @@ before(async () => {
   assert.equal(made.status, 201, JSON.stringify(made.body));
   dept = await login(srv.url, 'lang-dept', 'dept-pass-0009');
   assert.equal(dept.status, 200);
+  const tpl = await fetch(srv.url + '/api/v1/templates/units.xlsx', { headers: authHeaders(srv.admin) });
+  assert.equal(tpl.status, 200);
+  template = Buffer.from(await tpl.arrayBuffer());
   // One unit waiting for review, so that the review desk has something to show.
   const near = (await api(srv.url, 'GET', '/api/v1/units?limit=1&q=CJ-WHP-0002')).body.features[0];
   const sub = await api(srv.url, 'POST', '/api/v1/units', {
@@ -158,6 +163,33 @@ async function internalPanels(page, found, role) {
     await page.click('#btn-register');
     await page.waitForSelector('table.register tbody tr[data-id]', { timeout: 15_000 });
   });
+  // The register's documents: the 导出 Excel menu, the report links, the import dialog with
+  // the problems of a workbook with mistakes (and the server's answer to a file that is not
+  // a workbook).
+  await step(page, found, `${role} export menu`, async () => {
+    await page.click('#bottom [data-menu=export] summary');
+    await page.waitForSelector('#bottom [data-action=xlsx-dual]', { state: 'visible' });
+  });
+  await page.click('#bottom .bottom-head h2');
+  if (await visible('#bottom [data-action=import]')) {
+    await step(page, found, `${role} import dialog`, async () => {
+      await page.click('#bottom [data-action=import]');
+      await page.waitForSelector('.import-dialog input[type=file]');
+    });
+    await step(page, found, `${role} import of a file that is not a workbook`, async () => {
+      await page.setInputFiles('.import-dialog input[type=file]', { name: 'notes.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: Buffer.from('just some text, not a zip') });
+      await page.click('.import-dialog [data-action=upload]');
+      await page.waitForSelector('.import-dialog .import-error, .import-dialog[data-status=checked], .import-dialog[data-status=failed]', { timeout: 15_000 });
+    });
+    await step(page, found, `${role} import problems`, async () => {
+      if (await visible('.import-dialog [data-action=again]')) await page.click('.import-dialog [data-action=again]');
+      const wb = fillTemplate(template, [{ 风险编号: 'LANG-IMP-0001', 风险点名称: '语言检查导入', 行政区划: '530481001003', 行业领域: '危险化学品', 评估方法: 'LS', '可能性L（LS）': 'three', '严重性S（LS）': 3, 风险等级: '低风险', 经度: 102.9, 纬度: 24.65 }]);
+      await page.setInputFiles('.import-dialog input[type=file]', { name: '风险清单.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: wb });
+      await page.click('.import-dialog [data-action=upload]');
+      await page.waitForSelector('.import-dialog .import-problems tbody tr', { timeout: 30_000 });
+    });
+    if (await visible('.import-dialog')) await page.click('.import-dialog [data-action=cancel], .import-dialog [data-action=close]');
+  }
   await step(page, found, `${role} statistics`, async () => {
     await page.click('#btn-stats');
     await page.waitForSelector('.chart .bar-row', { timeout: 15_000 });

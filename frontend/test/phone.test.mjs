@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { startServer, launch, login, api, USERS, ARTIFACTS, waitInteractive, waitTiles, waitLegend } from './harness.mjs';
+import { startServer, launch, login, api, authHeaders, USERS, ARTIFACTS, waitInteractive, waitTiles, waitLegend } from './harness.mjs';
+import { fillTemplate } from './xlsx.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 3 };
 const DESKTOP = { viewport: { width: 1366, height: 800 } };
@@ -14,6 +15,7 @@ let srv;
 let browser;
 const sessions = {};
 let unit; // an approved unit every role may see
+let template; // the import template, filled in for the import dialog
 
 before(async () => {
   srv = await startServer();
@@ -23,6 +25,8 @@ before(async () => {
   const made = await api(srv.url, 'POST', '/api/v1/users', { name: 'zhujian-phone', role: 'department', department: '住建局', categories: scope, regions: ['530481'], password: 'dept-pass-0003' });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   sessions.admin = srv.admin;
+  const tpl = await fetch(srv.url + '/api/v1/templates/units.xlsx', { headers: authHeaders(srv.admin) });
+  template = Buffer.from(await tpl.arrayBuffer());
   sessions.expert = await login(srv.url, USERS.expert.name, USERS.expert.password);
   sessions.department = await login(srv.url, 'zhujian-phone', 'dept-pass-0003');
   for (const [role, s] of Object.entries(sessions)) assert.equal(s.status ?? 200, 200, `${role} logs in`);
@@ -101,8 +105,9 @@ function layoutProblems(page, { phone = true, width = phone ? 390 : 1366 } = {})
       // Not covered: checked where the control stays put (not in a box that scrolls).
       if (!sx && !sy && r.left >= 0 && r.right <= vw && r.top >= 0 && r.bottom <= vh) {
         const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-        // Under an open panel (the sheet on the whole screen, the menu's scrim) is not covered by mistake.
-        const panel = hit && hit.closest('#drawer, #admin, #hazards, .sidebar, #scrim, #topmenu, .login-screen');
+        // Under an open panel (the sheet on the whole screen, the menu's scrim, a drop-down
+        // menu, a dialog) is not covered by mistake.
+        const panel = hit && hit.closest('#drawer, #admin, #hazards, .sidebar, #scrim, #topmenu, .login-screen, .menu-items, .modal-backdrop');
         if (hit && !el.contains(hit) && !hit.contains(el) && !(panel && !panel.contains(el))) out.push(`${name(el)} is covered by ${name(hit)}`);
       }
     }
@@ -306,6 +311,24 @@ for (const role of ['admin', 'expert', 'department']) {
     if (shots) await shot(page, 'phone-register.png');
     const [download] = await Promise.all([page.waitForEvent('download'), page.tap('[data-action="csv"]')]);
     assert.match(download.suggestedFilename(), /^风险清单-\d{8}\.csv$/);
+    // The 导出 Excel menu and the import dialog (full screen), with a workbook's problems.
+    await page.tap('#bottom [data-menu=export] summary');
+    await page.waitForSelector('#bottom [data-action=xlsx-dual]', { state: 'visible' });
+    await assertLayout(page, 'the export menu');
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), page.tap('#bottom [data-action=xlsx]')]);
+    assert.match(xlsx.suggestedFilename(), /\.xlsx$/);
+    await page.waitForSelector('#bottom [data-action=xlsx]', { state: 'hidden' });
+    await page.tap('#bottom [data-action=import]');
+    await page.waitForSelector('.import-dialog input[type=file]');
+    await assertLayout(page, 'the import dialog');
+    await page.setInputFiles('.import-dialog input[type=file]', { name: '风险清单.xlsx', mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      buffer: fillTemplate(template, [{ 风险编号: `PHONE-IMP-${role}`, 风险点名称: '手机导入', 行政区划: '530481001003', 行业领域: '危险化学品', 评估方法: 'LS', '可能性L（LS）': 3, '严重性S（LS）': 3, 风险等级: '低风险', 经度: 102.9, 纬度: 24.65 }]) });
+    await page.tap('.import-dialog [data-action=upload]');
+    await page.waitForSelector('.import-dialog[data-status=checked]', { timeout: 30_000 });
+    await assertLayout(page, 'the import problems');
+    if (shots) await shot(page, 'phone-import.png');
+    await page.tap('.import-dialog [data-action=cancel]');
+    await page.waitForSelector('.import-dialog', { state: 'detached' });
     await page.tap('table.register tbody tr[data-id]');
     await page.waitForSelector('#drawer .unit-name');
     await assertLayout(page, 'details over the register');

@@ -6,6 +6,7 @@ import L from '../lib/leaflet.js';
 import { h, replace, toast, fmtNumber, debounce } from '../lib/dom.js';
 import { badge, grade } from '../lib/grades.js';
 import { query } from '../lib/api.js';
+import { menu, liveLink } from './documents.js';
 import {
   HAZARD_STATUS, HAZARD_LEVEL, HAZARD_SOURCE, SUPERVISION_BY, REPORT_STATUS, FIVE, HAZARD_FIELDS,
   fmtDate, fmtDateTime, today,
@@ -217,6 +218,11 @@ export class HazardPanel {
           h('span.hz-spacer'),
           this.listStatus,
           this.csvLink,
+          // The 隐患清单 as Excel with the same filters, and the 双清单 (both lists, one workbook).
+          menu('导出 Excel', [
+            liveLink('a.menu-item', () => `/api/v1/hazards.xlsx?${query(this.listParams())}`, '隐患清单（.xlsx）', { download: '', role: 'menuitem', dataset: { action: 'hazards-xlsx' }, title: '当前筛选条件下的隐患' }),
+            h('a.menu-item', { href: '/api/v1/units.xlsx?with=hazards', download: '', role: 'menuitem', dataset: { action: 'xlsx-dual' }, title: '全部风险单元与隐患，在同一个工作簿中' }, '双清单（风险清单 + 隐患清单）'),
+          ], { dataset: { menu: 'hazards-export' } }),
           h('button.btn.btn-small.btn-primary', { type: 'button', dataset: { action: 'new-hazard' }, onclick: () => this.newHazard(null) }, '＋ 登记隐患'))),
       h('section.admin-section', this.listOut));
     this.loadList();

@@ -16,6 +16,7 @@ import { renderUnit, renderRegion } from './details.js';
 import { ensureSession, showLogin, renderUser } from './session.js';
 import { STATUS } from '../lib/labels.js';
 import { RegisterTable } from './table.js';
+import { ImportDialog, reportLinks } from './documents.js';
 import { StatsView } from './stats.js';
 import { setupLayout } from './layout.js';
 
@@ -337,6 +338,11 @@ function buildSidebar() {
       h('label.field', h('span', '区县'), districtSel),
       h('label.field', h('span', '街道'), streetSel),
       h('label.field', h('span', '社区'), communitySel)),
+    // The 城市安全风险评估报告 and the map as an image, for the filters above (and the view).
+    h('section.side-section.side-reports',
+      h('h2', '评估报告与地图图片'),
+      h('div.report-links', reportLinks(app, () => filterParams(app.state.filters))),
+      h('p.hint', '报告按上方筛选条件和您的管辖范围生成；地图图片为当前视图范围。')),
     h('section.side-section.side-foot', matched, h('button.btn.btn-small', { type: 'button', onclick: reset }, '重置筛选'),
       h('p.hint', '筛选作用于单元四色图、图例计数、风险清单和统计分析。区域四色图按全部单元汇总。'),
       session.user.role === 'department'
@@ -494,7 +500,20 @@ async function main() {
       },
     }),
   );
-  table = new RegisterTable({ api, app, bottom, ctx, onRow: (f) => { flyToFeature(app.map, f); showUnit(f.id); } });
+  // Who may write units may import them from the Excel 风险清单.
+  const importer = app.cfg.editable
+    ? new ImportDialog({
+      api,
+      onDone: () => {
+        app.refreshData();
+        if (refreshMatched) refreshMatched();
+        table.reloadIfOpen();
+        refreshPending();
+      },
+    })
+    : null;
+  window.riskmapImport = importer; // for the browser tests
+  table = new RegisterTable({ api, app, bottom, ctx, onRow: (f) => { flyToFeature(app.map, f); showUnit(f.id); }, onImport: importer ? () => importer.open() : null });
   stats = new StatsView({ api, app, bottom, ctx, getCatalog: () => catalog });
   $('#btn-register').addEventListener('click', () => { stats.close(); table.toggle(); });
   $('#btn-stats').addEventListener('click', () => { table.close(); stats.toggle(); });

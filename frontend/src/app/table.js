@@ -6,6 +6,7 @@ import { STATUS, fmtDate, overdueDays } from '../lib/labels.js';
 import '../css/register.css';
 import { filterParams } from '../lib/unitlayer.js';
 import { query } from '../lib/api.js';
+import { exportMenu } from './documents.js';
 
 const PAGE = 50;
 const FETCH = 1000;
@@ -21,8 +22,8 @@ export function csvCell(v) {
 }
 
 export class RegisterTable {
-  constructor({ api, app, bottom, ctx, onRow }) {
-    Object.assign(this, { api, app, bottom, ctx, onRow });
+  constructor({ api, app, bottom, ctx, onRow, onImport }) {
+    Object.assign(this, { api, app, bottom, ctx, onRow, onImport });
     this.open = false;
     this.viewOnly = false; // the whole filtered selection, as the sidebar counts it; "仅当前视图范围" narrows it
     this.rows = [];
@@ -215,6 +216,9 @@ export class RegisterTable {
         this.matched > this.rows.length
           ? h('a.btn.btn-small', { href: `/api/v1/units.csv?${query({ ...this.params(), limit: null, lang: 'zh-CN' })}`, download: '', dataset: { action: 'server-csv' } }, `导出全部 ${fmtNumber(this.matched)} 条（服务器生成）`)
           : null,
+        // The Excel 风险清单 of every match (the server writes it), and the import.
+        exportMenu(() => ({ ...this.params(), limit: null })),
+        this.onImport ? h('button.btn.btn-small', { type: 'button', onclick: () => this.onImport(), dataset: { action: 'import' } }, '导入 Excel') : null,
         h('button.icon-btn', { type: 'button', title: '关闭', 'aria-label': '关闭', onclick: () => this.close() }, '×')),
       h('div.table-wrap', h('table.register', h('thead', head), h('tbody', body))),
       h('div.pager',

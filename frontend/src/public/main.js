@@ -16,6 +16,7 @@ import { searchBox, flyToFeature, regionPlaces, flyToPlace } from '../lib/search
 import { levelLabel } from '../lib/regionlayer.js';
 import { fmtDateTime } from '../lib/labels.js';
 import { addLocate } from './locate.js';
+import { mapImageURL, imageLink } from '../lib/mapimage.js';
 
 const api = new Api('/public');
 
@@ -169,6 +170,9 @@ async function main() {
     }
     reports.toggle(tab);
   };
+  // The published map as an image (PNG) of the view, drawn by the server.
+  $('.report-actions').appendChild(imageLink(h('a.btn.btn-map-png', { download: '', dataset: { action: 'map-png' }, title: '当前视图范围的四色图（PNG）' }, '下载地图图片'),
+    () => mapImageURL(app, '/public')));
   $('#btn-report').addEventListener('click', () => reportPanel('new'));
   $('#btn-track').addEventListener('click', () => reportPanel('track'));
   if (/^#report/.test(location.hash)) reportPanel('new');
