@@ -125,10 +125,10 @@ func TestImports(t *testing.T) {
 				if r.code != http.StatusBadRequest || !strings.Contains(string(r.body), "不是 Excel 工作簿") {
 					t.Errorf("not xlsx: %d %s", r.code, r.body)
 				}
-				big := make([]byte, 51<<20)
+				big := make([]byte, 65<<20)
 				r = e.upload("admin", big)
 				if r.code != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.body), "过大") && !strings.Contains(string(r.body), "不能超过") {
-					t.Errorf("51 MB: %d %s", r.code, r.body)
+					t.Errorf("65 MB: %d %s", r.code, r.body)
 				}
 				if r := e.upload("expert1", x.body); r.code != http.StatusAccepted {
 					t.Errorf("an expert may import: %d", r.code)

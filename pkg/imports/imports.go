@@ -30,7 +30,7 @@ const (
 	DefaultTTL        = time.Hour
 	DefaultMaxPerUser = 3
 	// MaxUploadBytes is the largest workbook taken.
-	MaxUploadBytes = 50 << 20
+	MaxUploadBytes = 64 << 20
 	// MaxProblemsShown is how many problems a job's view lists (all are in errors.xlsx).
 	MaxProblemsShown = 500
 	// batch is how many rows are checked against the store at a time.
