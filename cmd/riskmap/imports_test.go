@@ -30,8 +30,9 @@ var allowedUses = map[[2]string][]string{
 	// The renderers walk the index's features and per-cell counts, and the cache hears its
 	// changes: value types, not the index.
 	{"tiles", "spatialindex"}: {"Cell", "CellOf", "CellZoom", "Change", "Feature", "Representative"},
-	// The API walks a snapshot's features and counts (httpapi.Index returns the snapshot).
-	{"httpapi", "spatialindex"}: {"Change", "CountKey", "Feature", "Snapshot"},
+	// The API walks a snapshot's features and counts (httpapi.Index returns the snapshot),
+	// and the supervision view takes the units past due from its due-day order (DueKind).
+	{"httpapi", "spatialindex"}: {"Change", "CountKey", "DueKind", "DueReidentify", "DueReview", "Feature", "Snapshot"},
 	// The server makes each view's tile service and writes TileJSON.
 	{"httpapi", "tiles"}: {"LayerRegions", "LayerUnits", "MetadataJSON", "NewRegionGrades", "NewService",
 		"Options", "RegionFields", "Tile", "TileJSON", "UnitFields"},
