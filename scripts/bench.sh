@@ -58,3 +58,7 @@ RISKMAP_BENCH=1 go test ./pkg/workbook -run 'TestExport100k$' -count=1 -v | grep
 # Issue 15: the assessment report and the map image of the demo city (target: report ≤ 5 s).
 echo "== the demo city's report (PDF, DOCX) and map images"
 go test ./pkg/httpapi -run '^TestDemoReport$' -count=1 -v | grep 'demo report:' | sed 's/^ *reports_demo_test.go:[0-9]*: //'
+# Issue 15: import 100k rows, checked and written, on the GeoPackage and on PostGIS (≤ 60 s,
+# memory under 1 GB).
+echo "== Excel import of 100k rows"
+RISKMAP_BENCH=1 RISKMAP_REQUIRE_PG=1 PG_DSN="$PG_DSN" go test ./pkg/imports -run 'TestImport100k' -count=1 -v | grep -E 'import|peak|FAIL|ok'
