@@ -545,7 +545,10 @@ func decodeJSON(b []byte, v any) error {
 	return nil
 }
 
-func (s *Server) transitionHazard(c echo.Context) error {
+// hazardAction is a POST on one hidden danger answered with its view: it reads the id and
+// the body, replays an Idempotency-Key already answered, and gives the body to do, whose
+// result (or error) is the answer.
+func (s *Server) hazardAction(c echo.Context, action string, do func(id int64, body []byte, rec hazards.Recorder) (*hazards.Hazard, error)) error {
 	id, err := hazardID(c)
 	if err != nil {
 		return err
@@ -554,100 +557,74 @@ func (s *Server) transitionHazard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w, done, err := s.startHazardWrite(c, "hazard.transition", id, http.StatusOK, body)
+	w, done, err := s.startHazardWrite(c, action, id, http.StatusOK, body)
 	if done {
 		return err
 	}
-	var req struct {
-		To   hazards.Status `json:"to"`
-		Note string         `json:"note"`
-	}
-	if err := decodeJSON(body, &req); err != nil {
-		return err
-	}
-	var version int64
-	if c.Request().Header.Get("If-Match") != "" {
-		if version, err = ifMatch(c); err != nil {
-			return err
-		}
-	}
-	h, err := s.hz().Transition(c.Request().Context(), userOf(c), id, version, req.To, req.Note, w.recorder())
+	h, err := do(id, body, w.recorder())
 	return w.answer(h, err)
+}
+
+func (s *Server) transitionHazard(c echo.Context) error {
+	return s.hazardAction(c, "hazard.transition", func(id int64, body []byte, rec hazards.Recorder) (*hazards.Hazard, error) {
+		var req struct {
+			To   hazards.Status `json:"to"`
+			Note string         `json:"note"`
+		}
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, err
+		}
+		var version int64
+		if c.Request().Header.Get("If-Match") != "" {
+			var err error
+			if version, err = ifMatch(c); err != nil {
+				return nil, err
+			}
+		}
+		return s.hz().Transition(c.Request().Context(), userOf(c), id, version, req.To, req.Note, rec)
+	})
 }
 
 func (s *Server) requestExtension(c echo.Context) error {
-	id, err := hazardID(c)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	w, done, err := s.startHazardWrite(c, "hazard.extension_request", id, http.StatusOK, body)
-	if done {
-		return err
-	}
-	var req struct {
-		Deadline hazards.Time `json:"deadline"`
-		Reason   string       `json:"reason"`
-	}
-	if err := decodeJSON(body, &req); err != nil {
-		return hazardDecodeError(err)
-	}
-	h, err := s.hz().RequestExtension(c.Request().Context(), userOf(c), id, req.Deadline.Time, req.Reason, w.recorder())
-	return w.answer(h, err)
+	return s.hazardAction(c, "hazard.extension_request", func(id int64, body []byte, rec hazards.Recorder) (*hazards.Hazard, error) {
+		var req struct {
+			Deadline hazards.Time `json:"deadline"`
+			Reason   string       `json:"reason"`
+		}
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, hazardDecodeError(err)
+		}
+		return s.hz().RequestExtension(c.Request().Context(), userOf(c), id, req.Deadline.Time, req.Reason, rec)
+	})
 }
 
 func (s *Server) decideExtension(c echo.Context) error {
-	id, err := hazardID(c)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	w, done, err := s.startHazardWrite(c, "hazard.extension_decision", id, http.StatusOK, body)
-	if done {
-		return err
-	}
-	var req struct {
-		Approve *bool  `json:"approve"`
-		Note    string `json:"note"`
-	}
-	if err := decodeJSON(body, &req); err != nil {
-		return err
-	}
-	if req.Approve == nil {
-		return riskmap.Problems{riskmap.FieldErrorf("approve", "应为 true（同意）或 false（不同意）")}.Err()
-	}
-	h, err := s.hz().DecideExtension(c.Request().Context(), userOf(c), id, *req.Approve, req.Note, w.recorder())
-	return w.answer(h, err)
+	return s.hazardAction(c, "hazard.extension_decision", func(id int64, body []byte, rec hazards.Recorder) (*hazards.Hazard, error) {
+		var req struct {
+			Approve *bool  `json:"approve"`
+			Note    string `json:"note"`
+		}
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, err
+		}
+		if req.Approve == nil {
+			return nil, riskmap.Problems{riskmap.FieldErrorf("approve", "应为 true（同意）或 false（不同意）")}.Err()
+		}
+		return s.hz().DecideExtension(c.Request().Context(), userOf(c), id, *req.Approve, req.Note, rec)
+	})
 }
 
 func (s *Server) superviseHazard(c echo.Context) error {
-	id, err := hazardID(c)
-	if err != nil {
-		return err
-	}
-	body, err := s.readBody(c)
-	if err != nil {
-		return err
-	}
-	w, done, err := s.startHazardWrite(c, "hazard.supervise", id, http.StatusOK, body)
-	if done {
-		return err
-	}
-	var req struct {
-		By   string `json:"by"`
-		Note string `json:"note"`
-	}
-	if err := decodeJSON(body, &req); err != nil {
-		return err
-	}
-	h, err := s.hz().Supervise(c.Request().Context(), userOf(c), id, req.By, req.Note, w.recorder())
-	return w.answer(h, err)
+	return s.hazardAction(c, "hazard.supervise", func(id int64, body []byte, rec hazards.Recorder) (*hazards.Hazard, error) {
+		var req struct {
+			By   string `json:"by"`
+			Note string `json:"note"`
+		}
+		if err := decodeJSON(body, &req); err != nil {
+			return nil, err
+		}
+		return s.hz().Supervise(c.Request().Context(), userOf(c), id, req.By, req.Note, rec)
+	})
 }
 
 // eventView is one entry of a hidden danger's history, with people and statuses named.
