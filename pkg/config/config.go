@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 
+	"riskmap/pkg/analysis"
 	"riskmap/pkg/grading"
 	"riskmap/pkg/riskmap"
 )
@@ -44,6 +45,7 @@ type File struct {
 	Publisher      *Publisher                       `json:"publisher,omitempty"`
 	PublicTips     *PublicTips                      `json:"public_tips,omitempty"`
 	Basemap        *Basemap                         `json:"basemap,omitempty"`
+	Analysis       *analysis.Config                 `json:"analysis,omitempty"`
 }
 
 // PublicTips are the plain words of the public map's unit popup: what each grade means
@@ -82,6 +84,9 @@ type Config struct {
 	PublicTips PublicTips
 	// BasemapPath is the offline basemap's MBTiles file ("" for none).
 	BasemapPath string
+	// Analysis configures the spatial analyses: hazardous categories, default influence
+	// radii, the shelter area per resident (config "analysis", issue 16).
+	Analysis analysis.Config
 }
 
 // Default returns the built-in configuration.
@@ -169,6 +174,10 @@ func build(over *File) (*Config, error) {
 	if f.Basemap != nil {
 		c.BasemapPath = f.Basemap.MBTiles
 	}
+	if err := f.Analysis.Check(cat); err != nil {
+		return nil, err
+	}
+	c.Analysis = *f.Analysis
 	return c, nil
 }
 

@@ -9,13 +9,15 @@ import (
 )
 
 // DynamicRule raises the grade of a unit while it has an open condition of Source (and of
-// Level, when set): to RaiseTo, or by RaiseBy steps (capped at red). A rule never lowers a
-// grade.
+// Level, when set): to RaiseTo, or by RaiseBy steps (capped at red). Grades, when set, are
+// the inherent grades it applies to (a conflict rule: an orange hazardous unit with a
+// school inside its range becomes red). A rule never lowers a grade.
 type DynamicRule struct {
-	Source  string        `json:"source"`
-	Level   string        `json:"level,omitempty"`
-	RaiseTo riskmap.Grade `json:"raise_to,omitempty"`
-	RaiseBy int           `json:"raise_by,omitempty"`
+	Source  string          `json:"source"`
+	Level   string          `json:"level,omitempty"`
+	Grades  []riskmap.Grade `json:"grades,omitempty"`
+	RaiseTo riskmap.Grade   `json:"raise_to,omitempty"`
+	RaiseBy int             `json:"raise_by,omitempty"`
 }
 
 // DynamicConfig is the config section "dynamic_grades": the rules that turn a unit's
@@ -38,8 +40,17 @@ func checkDynamic(c DynamicConfig) error {
 				return fmt.Errorf("dynamic_grades.rules[%d].level must be major or general for source hazard", i)
 			}
 		case riskmap.ConditionAlarm:
+		case riskmap.ConditionConflict:
+			if r.Level != "" && riskmap.TargetKindLabel(r.Level) == "" {
+				return fmt.Errorf("dynamic_grades.rules[%d].level must be a protective target kind (school, kindergarten, hospital, care_home, crowded_place) for source conflict", i)
+			}
 		default:
-			return fmt.Errorf("dynamic_grades.rules[%d].source must be hazard or alarm", i)
+			return fmt.Errorf("dynamic_grades.rules[%d].source must be hazard, alarm or conflict", i)
+		}
+		for _, g := range r.Grades {
+			if !g.Valid() {
+				return fmt.Errorf("dynamic_grades.rules[%d].grades must list red, orange, yellow or blue", i)
+			}
 		}
 		switch {
 		case r.RaiseTo != "" && r.RaiseBy != 0:
@@ -53,9 +64,9 @@ func checkDynamic(c DynamicConfig) error {
 	return nil
 }
 
-// matches reports whether the rule applies to condition c.
-func (r DynamicRule) matches(c riskmap.Condition) bool {
-	return r.Source == c.Source && (r.Level == "" || r.Level == c.Level)
+// matches reports whether the rule applies to condition c at a unit of inherent grade g.
+func (r DynamicRule) matches(c riskmap.Condition, g riskmap.Grade) bool {
+	return r.Source == c.Source && (r.Level == "" || r.Level == c.Level) && (len(r.Grades) == 0 || slices.Contains(r.Grades, g))
 }
 
 // apply is the grade the rule gives a unit of grade g.
@@ -90,7 +101,7 @@ func (g *Grader) raise(inherent riskmap.Grade, open []riskmap.Condition) (riskma
 	for _, c := range open {
 		up := inherent
 		for _, r := range g.cfg.Dynamic.Rules {
-			if r.matches(c) {
+			if r.matches(c, inherent) {
 				if to := r.apply(inherent); to.Higher(up) {
 					up = to
 				}

@@ -16,6 +16,9 @@ import (
 const (
 	ConditionHazard = "hazard" // an open hidden danger (隐患), Ref its code (YH-…)
 	ConditionAlarm  = "alarm"  // an active monitoring alarm (issue 17)
+	// ConditionConflict is a protective target inside the unit's influence range (安全距离
+	// 不足, issue 16): Ref the target's name, Level its kind (school, hospital …).
+	ConditionConflict = "conflict"
 )
 
 // Condition is one open happening at a unit that may raise its grade.
@@ -138,6 +141,11 @@ func (c Condition) What() string {
 		return "存在未销号隐患"
 	case ConditionAlarm:
 		return "存在未解除报警"
+	case ConditionConflict:
+		if l := TargetKindLabel(c.Level); l != "" {
+			return "影响范围内有" + l
+		}
+		return "影响范围内有防护目标"
 	}
 	return "存在未解除情况"
 }

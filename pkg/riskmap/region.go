@@ -66,6 +66,22 @@ const (
 	TargetCrowded      = "crowded_place"
 )
 
+// TargetKinds are the protective target kinds with their Chinese names, in display order.
+var TargetKinds = []struct{ Code, Label string }{
+	{TargetSchool, "学校"}, {TargetKindergarten, "幼儿园"}, {TargetHospital, "医院"},
+	{TargetCareHome, "养老院"}, {TargetCrowded, "人员密集场所"},
+}
+
+// TargetKindLabel is the Chinese name of a protective target kind ("" for an unknown one).
+func TargetKindLabel(kind string) string {
+	for _, k := range TargetKinds {
+		if k.Code == kind {
+			return k.Label
+		}
+	}
+	return ""
+}
+
 // ProtectiveTarget is a place that must keep a safe distance from hazardous units.
 type ProtectiveTarget struct {
 	ID         int64
@@ -83,6 +99,21 @@ const (
 	ShelterFixed     = "fixed"     // 固定避难场所
 	ShelterCentral   = "central"   // 中心避难场所
 )
+
+// ShelterKinds are the shelter kinds with their Chinese names, from the smallest.
+var ShelterKinds = []struct{ Code, Label string }{
+	{ShelterEmergency, "紧急避难场所"}, {ShelterFixed, "固定避难场所"}, {ShelterCentral, "中心避难场所"},
+}
+
+// ShelterKindLabel is the Chinese name of a shelter kind ("" for an unknown one).
+func ShelterKindLabel(kind string) string {
+	for _, k := range ShelterKinds {
+		if k.Code == kind {
+			return k.Label
+		}
+	}
+	return ""
+}
 
 // Shelter is an emergency shelter of the public shelter layer.
 type Shelter struct {
