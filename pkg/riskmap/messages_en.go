@@ -488,4 +488,7 @@ var english = map[string]string{
 	"风险清单没有数据行":                                           "the register has no data rows",
 	"风险编号 %s 与第 %d 行重复":                                   "code %s repeats row %d",
 	"风险编号 %s 的风险单元不在你的权限范围内":                              "the unit with code %s is outside your scope",
+	// dynamic helper (issue 16: conflict conditions in the grade, influence radius).
+	"影响半径应在 0 到 %d 米之间": "the influence radius must be from 0 to %d metres",
+	"此存储不支持动态条件":        "this store does not keep dynamic conditions",
 }
