@@ -198,3 +198,9 @@ func (f SiteRecordFunc[T]) Keep(before, after T, keep func(*WriteRecords) error)
 	}
 	return keep(r)
 }
+
+// SiteID is the target's id.
+func (t *ProtectiveTarget) SiteID() int64 { return t.ID }
+
+// SiteID is the shelter's id.
+func (sh *Shelter) SiteID() int64 { return sh.ID }
