@@ -519,4 +519,18 @@ var english = map[string]string{
 	"请求体在 GeoJSON Feature 之后还有内容":               "the body goes on after the GeoJSON Feature",
 	"避难场所 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再修改": "shelter %d is at version %d, not %d: someone else changed it; reload and edit again",
 	"防护目标 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再修改": "protective target %d is at version %d, not %d: someone else changed it; reload and edit again",
+	// analysis helper (issue 16): conflicts, shelter coverage, the nearest shelter.
+	"不是这里的查询参数；可用：lat, lon":                               "is not a parameter here; available: lat, lon",
+	"位置离本市超过 %d 公里":                                       "the location is more than %d km from the city",
+	"只能给一个值":                                              "give one value only",
+	"应为 district（区县）或 street（街道），收到 %q":                   "should be district or street, got %q",
+	"应为 json（默认）或 geojson（冲突连线的 FeatureCollection），收到 %q": "should be json (the default) or geojson (a FeatureCollection of conflict lines), got %q",
+	"应为有限的数值，收到 %q":                                       "should be a finite number, got %q",
+	"应为非负整数，收到 %q":                                        "should be a non-negative integer, got %q",
+	"未知的防护目标类型 %q；可选 school（学校）、kindergarten（幼儿园）、hospital（医院）、care_home（养老院）、crowded_place（人员密集场所）": "unknown protective target kind %q; choose school, kindergarten, hospital, care_home or crowded_place",
+	"此处不接受查询参数":          "takes no query parameters",
+	"没有防护目标 %q：编号为正整数":   "there is no protective target %q: ids are positive integers",
+	"空间分析仍在载入，请稍后再试":     "the spatial analyses are still loading; try again shortly",
+	"必填（经度，WGS 84 十进制度）": "required (longitude, WGS 84 decimal degrees)",
+	"必填（纬度，WGS 84 十进制度）": "required (latitude, WGS 84 decimal degrees)",
 }
