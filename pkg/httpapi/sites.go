@@ -543,3 +543,73 @@ func sendGzip(c echo.Context, gz []byte) error {
 	}
 	return c.Blob(http.StatusOK, mvtType, raw)
 }
+
+// siteExtent is the bound of a layer of sites as an OGC extent; the regions' (fallback)
+// when it has none.
+func (s *Server) siteExtent(layer string, fallback [4]float64) [4]float64 {
+	var b orb.Bound
+	var ok bool
+	if layer == tiles.LayerTargets {
+		b, ok = s.cfg.Sites.Targets().Bound()
+	} else {
+		b, ok = s.cfg.Sites.Shelters().Bound()
+	}
+	if !ok {
+		return fallback
+	}
+	return [4]float64{b.Min[0], b.Min[1], b.Max[0], b.Max[1]}
+}
+
+// ogcSiteItems is the items of a collection of sites: the public's shelters to the public,
+// what a user may read to a user.
+func (s *Server) ogcSiteItems(c echo.Context, d *ogcCollectionDef) error {
+	if d.site == tiles.LayerTargets {
+		return s.targetKind().ogcItems(c, d)
+	}
+	return s.shelterKind().ogcItems(c, d)
+}
+
+// ogcSiteItem is one site of a collection.
+func (s *Server) ogcSiteItem(c echo.Context, d *ogcCollectionDef) error {
+	if d.site == tiles.LayerTargets {
+		return s.targetKind().ogcItem(c)
+	}
+	return s.shelterKind().ogcItem(c)
+}
+
+func (k *siteKind[T]) ogcItems(c echo.Context, d *ogcCollectionDef) error {
+	allowed := setOf(d.params)
+	q := c.QueryParams()
+	f, err := k.parseFilter(q, allowed)
+	if err != nil {
+		return err
+	}
+	u := userOf(c)
+	return jsonAs(c, http.StatusOK, geoJSON, k.collection(c, k.find(f, u, u == nil), f, u == nil, "cursor"))
+}
+
+func (k *siteKind[T]) ogcItem(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("fid"), 10, 64)
+	if err != nil || id < 1 {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "没有%s %q：编号为正整数", k.label, clip(c.Param("fid")))
+	}
+	u := userOf(c)
+	x, err := k.readableSite(c, id, u, u == nil)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("ETag", etag(k.version(x)))
+	return jsonAs(c, http.StatusOK, geoJSON, k.feature(x, u == nil))
+}
+
+// siteKindCodes are the codes of every kind of target and shelter.
+func siteKindCodes() []string {
+	var out []string
+	for _, k := range riskmap.TargetKinds {
+		out = append(out, k.Code)
+	}
+	for _, k := range riskmap.ShelterKinds {
+		out = append(out, k.Code)
+	}
+	return out
+}

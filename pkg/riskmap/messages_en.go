@@ -516,4 +516,9 @@ var english = map[string]string{
 	"请求体在 GeoJSON Feature 之后还有内容":               "the body goes on after the GeoJSON Feature",
 	"避难场所 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再修改": "shelter %d is at version %d, not %d: someone else changed it; reload and edit again",
 	"防护目标 %d 已是第 %d 版而非第 %d 版：已被他人修改；请重新加载后再修改": "protective target %d is at version %d, not %d: someone else changed it; reload and edit again",
+	"%s %d 在第 %d 版之后已被他人修改；请重新加载后再修改":           "%s %d was changed by someone else after version %d; reload and edit again",
+	"不是%s的类型：%q":                                "not a kind of %s: %q",
+	"应为不小于 0 的整数，收到 %q":                         "should be an integer of at least 0, got %q",
+	"应为行政区划代码（前缀），收到 %q":                        "should be (the start of) an administrative region code, got %q",
+	"没有%s %q：编号为正整数":                            "there is no %s %q: ids are positive integers",
 }
