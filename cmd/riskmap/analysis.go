@@ -22,19 +22,13 @@ func (m *Main) newAnalysis(regions []*riskmap.Region, ix *spatialindex.Index, sv
 }
 
 // startAnalysis computes every conflict once the index has loaded, from the targets and
-// shelters as stored (site writes heard meanwhile are applied after), then writes the
+// shelters as the sites service holds them (site writes heard meanwhile are applied after),
+// then writes the
 // conflict conditions of the units whose stored ones differ (a target changed while no
 // server ran, or the config's radii or hazardous categories changed).
-func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spatialindex.Index, svc *register.Service) error {
+func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spatialindex.Index, svc *register.Service,
+	targets []*riskmap.ProtectiveTarget, shelters []*riskmap.Shelter) error {
 	start := time.Now()
-	targets, err := m.store.ProtectiveTargets(ctx)
-	if err != nil {
-		return fmt.Errorf("读取防护目标：%v", err)
-	}
-	shelters, err := m.store.Shelters(ctx)
-	if err != nil {
-		return fmt.Errorf("读取避难场所：%v", err)
-	}
 	snap := ix.Snapshot()
 	eng.Load(snap, targets, shelters)
 	m.logger.Info("conflicts computed", "conflicts", eng.Count(), "targets", len(targets), "shelters", len(shelters),

@@ -17,6 +17,7 @@ import (
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/sites"
 	"riskmap/pkg/spatialindex"
 )
 
@@ -78,12 +79,17 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	// The spatial analyses (issue 16): the engine hears every unit write from the index
 	// (registered before it loads) and gives the register each unit's conflict conditions.
-	// WIRING (integrator, with h-sites' sites.Service in this function): set
-	//   sitesSvc.OnTarget = m.targetListener(eng, svc)
-	//   sitesSvc.OnShelter = eng.ShelterChanged
-	// before the sites service loads.
 	eng := m.newAnalysis(regions, ix, svc)
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Analysis: eng,
+	// Protective targets and shelters (issue 16): in memory from the start, written through
+	// their service, whose writes reach the engine (and the conflict conditions of the units
+	// a target's write concerns) before they are answered.
+	sitesSvc := sites.New(m.store, m.cfg.Analysis, regions)
+	sitesSvc.OnTarget = m.targetListener(eng, svc)
+	sitesSvc.OnShelter = eng.ShelterChanged
+	if err := sitesSvc.Load(ctx); err != nil {
+		return fmt.Errorf("载入防护目标与避难场所：%v", err)
+	}
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc, Analysis: eng,
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		ReportFont: m.ReportFont,
@@ -122,7 +128,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err == nil {
 		// Every conflict, from the index as loaded; then the stored conflict conditions
 		// brought in line with them.
-		err = m.startAnalysis(ctx, eng, ix, svc)
+		err = m.startAnalysis(ctx, eng, ix, svc, sitesSvc.Targets().All(), sitesSvc.Shelters().All())
 	}
 	if err != nil {
 		hs.Close()

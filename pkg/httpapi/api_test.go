@@ -30,6 +30,7 @@ import (
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/sites"
 	"riskmap/pkg/spatialindex"
 
 	"github.com/paulmach/orb"
@@ -100,6 +101,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	eng := analysis.New(cfg.Analysis, regions)
 	eng.Watch(ix)
 	svc.Conflicts = eng.ConditionsFor
+	svc.Index = ix // SetConditions' writes (below) reach the index
 	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +141,20 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	if hs, ok := store.(hazards.Store); ok {
 		hc.Hazards = &hazards.Service{Store: hs, Dynamics: dynamicsOf(cfg.Grader), Units: store, Catalog: cfg.Catalog,
 			Locate: regiongrade.Containing(regions), Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}
+	}
+	hc.Sites = sites.New(store, cfg.Analysis, regions)
+	// A site's write reaches the engine, and the units whose conflicts it changed get their
+	// conflict conditions, before it is answered (as cmd/riskmap wires them).
+	hc.Sites.OnTarget = func(before, after *riskmap.ProtectiveTarget) {
+		for _, id := range eng.ApplyTarget(before, after) {
+			if _, err := svc.SetConditions(ctx, id, riskmap.ConditionConflict, eng.ConditionsOf(id)); err != nil {
+				t.Errorf("conflict conditions of unit %d: %v", id, err)
+			}
+		}
+	}
+	hc.Sites.OnShelter = eng.ShelterChanged
+	if err := hc.Sites.Load(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if tune != nil {
 		tune(&hc)

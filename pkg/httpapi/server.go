@@ -34,6 +34,7 @@ import (
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/sites"
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
 	"riskmap/pkg/webauth"
@@ -93,6 +94,9 @@ type Config struct {
 	// Analysis is the spatial analysis engine (issue 16: conflicts, shelter coverage, the
 	// nearest shelter); nil serves none of its routes.
 	Analysis *analysis.Engine
+	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
+	// their routes.
+	Sites *sites.Service
 	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
 	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
 	ReportFont string
@@ -279,6 +283,9 @@ func New(cfg Config) *Server {
 	s.adminRoutes()
 	if cfg.Hazards != nil {
 		s.hazardRoutes()
+	}
+	if cfg.Sites != nil {
+		s.siteRoutes()
 	}
 	// The Excel 风险清单 (issue 15): the register and the hidden-danger list as workbooks,
 	// and the import template (xlsx.go); scoped like units.csv and hazards.csv.

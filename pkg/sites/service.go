@@ -159,9 +159,10 @@ func forbidden(region string) error {
 }
 
 // checkBefore holds a write of the stored site before (its region) to the writer's scope:
-// one the writer may not read is not found; notFound words that.
+// a target the writer may not read is not found (notFound, when not nil, words that); a
+// shelter, which everyone reads, is forbidden.
 func checkBefore(by *riskmap.User, region string, notFound error) error {
-	if !riskmap.CanReadSite(by, region) {
+	if notFound != nil && !riskmap.CanReadSite(by, region) {
 		return notFound
 	}
 	if !riskmap.CanEditSite(by, region) {
@@ -300,7 +301,7 @@ func (s *Service) CreateShelter(ctx context.Context, by *riskmap.User, sh *riskm
 // UpdateShelter replaces shelter sh.ID if its version is still sh.Version.
 func (s *Service) UpdateShelter(ctx context.Context, by *riskmap.User, sh *riskmap.Shelter, rec ShelterRecorder) error {
 	if old, ok := s.Shelters().Get(sh.ID); ok {
-		if err := checkBefore(by, old.RegionCode, riskmap.ShelterNotFound(sh.ID)); err != nil {
+		if err := checkBefore(by, old.RegionCode, nil); err != nil {
 			return err
 		}
 	}
@@ -327,7 +328,7 @@ func (s *Service) UpdateShelter(ctx context.Context, by *riskmap.User, sh *riskm
 // DeleteShelter removes shelter id if its version is still version, and returns it.
 func (s *Service) DeleteShelter(ctx context.Context, by *riskmap.User, id, version int64, rec ShelterRecorder) (*riskmap.Shelter, error) {
 	if old, ok := s.Shelters().Get(id); ok {
-		if err := checkBefore(by, old.RegionCode, riskmap.ShelterNotFound(id)); err != nil {
+		if err := checkBefore(by, old.RegionCode, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -344,7 +345,7 @@ func (s *Service) DeleteShelter(ctx context.Context, by *riskmap.User, id, versi
 func (s *Service) scopeShelter(by *riskmap.User, rec ShelterRecorder) ShelterRecorder {
 	return scoped(by, func(sh *riskmap.Shelter) string { return sh.RegionCode },
 		func(sh *riskmap.Shelter) bool { return sh == nil },
-		func(sh *riskmap.Shelter) error { return riskmap.ShelterNotFound(sh.ID) }, rec)
+		func(*riskmap.Shelter) error { return nil }, rec)
 }
 
 // prepareShelter completes and checks a shelter to be written by by.
