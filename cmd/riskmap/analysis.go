@@ -36,22 +36,12 @@ func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spat
 	if _, ok := m.store.(riskmap.ConditionStore); !ok {
 		return nil
 	}
-	stored, err := svc.UnitConditions(ctx, riskmap.ConditionConflict)
-	if err != nil {
-		return fmt.Errorf("读取安全距离冲突条件：%v", err)
-	}
-	n, err := eng.Reconcile(ctx, ix.Snapshot(), stored, func(ctx context.Context, id int64, conds []riskmap.Condition) error {
-		_, err := svc.SetConditions(ctx, id, riskmap.ConditionConflict, conds)
-		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
-			return nil // erased meanwhile
-		}
-		return err
-	})
+	res, err := svc.ReconcileConditions(ctx, riskmap.ConditionConflict, eng.WantedConditions())
 	if err != nil {
 		return fmt.Errorf("更新安全距离冲突条件：%v", err)
 	}
-	if n > 0 {
-		m.logger.Info("conflict conditions brought up to date", "units", n)
+	if res.Changed > 0 {
+		m.logger.Info("conflict conditions brought up to date", "units", res.Changed)
 	}
 	return nil
 }
