@@ -33,6 +33,12 @@ func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spat
 	eng.Load(snap, targets, shelters)
 	m.logger.Info("conflicts computed", "conflicts", eng.Count(), "targets", len(targets), "shelters", len(shelters),
 		"seconds", time.Since(start).Seconds())
+	// Shelter coverage is computed when first asked for (and again after a shelter
+	// changes); compute it now, in the background, so the first request need not wait.
+	go func() {
+		eng.Coverage(riskmap.LevelStreet)
+		eng.Coverage(riskmap.LevelDistrict)
+	}()
 	if _, ok := m.store.(riskmap.ConditionStore); !ok {
 		return nil
 	}
