@@ -236,14 +236,11 @@ func (e *Engine) Load(units *spatialindex.Snapshot, targets []*riskmap.Protectiv
 				st.conflicts = findConflicts(st, ttree)
 				found[w] = append(found[w], st.conflicts...)
 			}
+			slices.SortFunc(found[w], tableCompare)
 		}()
 	}
 	wg.Wait()
-	var all []*Conflict
-	for _, cs := range found {
-		all = append(all, cs...)
-	}
-	slices.SortFunc(all, tableCompare)
+	all := mergeSorted(found)
 	table := newTable()
 	for _, c := range all {
 		table.Load(c)
@@ -282,6 +279,27 @@ func (e *Engine) Load(units *spatialindex.Snapshot, targets []*riskmap.Protectiv
 	e.pending = pendingChanges{units: map[int64]pendingUnit{}}
 	e.loading = false
 	e.loaded.Store(true)
+}
+
+// mergeSorted merges lists each sorted in the table's order into one.
+func mergeSorted(lists [][]*Conflict) []*Conflict {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]*Conflict, 0, n)
+	pos := make([]int, len(lists))
+	for len(out) < n {
+		best := -1
+		for i, l := range lists {
+			if pos[i] < len(l) && (best < 0 || tableCompare(l[pos[i]], lists[best][pos[best]]) < 0) {
+				best = i
+			}
+		}
+		out = append(out, lists[best][pos[best]])
+		pos[best]++
+	}
+	return out
 }
 
 // stateOf is the state of a unit the engine keeps, nil for a unit whose category is not
