@@ -521,4 +521,7 @@ var english = map[string]string{
 	"应为不小于 0 的整数，收到 %q":                         "should be an integer of at least 0, got %q",
 	"应为行政区划代码（前缀），收到 %q":                        "should be (the start of) an administrative region code, got %q",
 	"没有%s %q：编号为正整数":                            "there is no %s %q: ids are positive integers",
+	// dynamic helper (issue 16: conflict conditions in the grade, influence radius).
+	"影响半径应在 0 到 %d 米之间": "the influence radius must be from 0 to %d metres",
+	"此存储不支持动态条件":        "this store does not keep dynamic conditions",
 }
