@@ -127,6 +127,18 @@ func (e *env) testSiteCRUD(t *testing.T) {
 		t.Fatalf("shelter: %v", sp)
 	}
 	shLoc := r.header.Get("Location")
+	// A create retried with its Idempotency-Key answers the first answer and stores one.
+	before, _ := e.store.Shelters(context.Background())
+	body := shelterBody("重试广场", siteA, 100)
+	r1 := e.do("POST", "/api/v1/shelters", body, "Idempotency-Key", "shelter-key-1")
+	r2 := e.do("POST", "/api/v1/shelters", body, "Idempotency-Key", "shelter-key-1")
+	after, _ := e.store.Shelters(context.Background())
+	if r1.code != 201 || r2.code != 201 || r1.header.Get("Location") != r2.header.Get("Location") || len(after) != len(before)+1 {
+		t.Fatalf("idempotent create: %d %d %q %q, %d → %d shelters", r1.code, r2.code, r1.header.Get("Location"), r2.header.Get("Location"), len(before), len(after))
+	}
+	if r := e.do("DELETE", r1.header.Get("Location"), "", "If-Match", `"1"`); r.code != 204 {
+		t.Fatalf("delete the retried shelter: %d", r.code)
+	}
 	tr, layers = e.tile(t, tilePath("shelters", orb.Point{102.9205, 24.6705}, 15))
 	if tr.code != 200 || layers[0].Name != "shelters" || len(layers[0].Features) != 1 {
 		t.Fatalf("shelter tile: %d %v", tr.code, layers)
@@ -287,7 +299,11 @@ func (e *env) testPublicShelters(t *testing.T) {
 		t.Fatalf("public OGC shelters: %d", r.code)
 	}
 	// The numbered public tiles still route past the static "shelters" segment.
-	if r := e.do("GET", "/public/tiles/1/units/0/0/0.pbf", "", "Authorization", ""); r.code >= 500 || r.code == 405 {
-		t.Fatalf("numbered public tile: %d", r.code)
+	// (No publication yet: the numbered route's own answer, not the router's.)
+	if r := e.do("GET", "/public/tiles/1/units/0/0/0.pbf", "", "Authorization", ""); r.code != 404 || !strings.Contains(string(r.body), "不是当前提供的一期") {
+		t.Fatalf("numbered public tile: %d %s", r.code, r.body)
+	}
+	if r := e.do("GET", "/public/tiles/shelters/0/0/0.pbf", "", "Authorization", ""); r.code != 200 {
+		t.Fatalf("public shelter tile at zoom 0: %d %s", r.code, r.body)
 	}
 }
