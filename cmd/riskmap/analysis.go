@@ -68,3 +68,26 @@ func (m *Main) targetListener(eng *analysis.Engine, svc *register.Service) func(
 		}
 	}
 }
+
+// storeConflicts writes the conflict conditions of every unit of the store (its conflicts
+// with the stored protective targets), without a server: after the demo city is loaded, so
+// that its first publication carries the grades they raise.
+func (m *Main) storeConflicts(ctx context.Context, regions []*riskmap.Region) error {
+	if _, ok := m.store.(riskmap.ConditionStore); !ok {
+		return nil
+	}
+	targets, err := m.store.ProtectiveTargets(ctx)
+	if err != nil {
+		return fmt.Errorf("读取防护目标：%v", err)
+	}
+	ix := spatialindex.New(nil, nil)
+	if _, err := ix.Load(ctx, m.store.Units(ctx)); err != nil {
+		return fmt.Errorf("读取风险单元：%v", err)
+	}
+	eng := analysis.New(m.cfg.Analysis, regions)
+	eng.Load(ix.Snapshot(), targets, nil)
+	if _, err := m.service().ReconcileConditions(ctx, riskmap.ConditionConflict, eng.WantedConditions()); err != nil {
+		return fmt.Errorf("更新安全距离冲突条件：%v", err)
+	}
+	return nil
+}
