@@ -240,23 +240,37 @@ func (e *Engine) Load(units *spatialindex.Snapshot, targets []*riskmap.Protectiv
 		}()
 	}
 	wg.Wait()
-	all := mergeSorted(found)
+	// The table, the units' reach tree and the targets' lists are built side by side.
 	table := newTable()
-	for _, c := range all {
-		table.Load(c)
-	}
 	reach := &rtree.RTreeG[*unitState]{}
 	umap := make(map[int64]*unitState, len(states))
-	for _, st := range states {
-		umap[st.f.ID] = st
-		if st.radius > 0 {
-			reach.Insert(st.reach.Min, st.reach.Max, st)
+	var build sync.WaitGroup
+	build.Add(3)
+	go func() {
+		defer build.Done()
+		for _, c := range mergeSorted(found) {
+			table.Load(c)
 		}
-	}
-	for _, c := range all {
-		ts := tmap[c.Target.ID]
-		ts.conflicts = append(ts.conflicts, c)
-	}
+	}()
+	go func() {
+		defer build.Done()
+		for _, st := range states {
+			umap[st.f.ID] = st
+			if st.radius > 0 {
+				reach.Insert(st.reach.Min, st.reach.Max, st)
+			}
+		}
+	}()
+	go func() {
+		defer build.Done()
+		for _, cs := range found {
+			for _, c := range cs {
+				ts := tmap[c.Target.ID]
+				ts.conflicts = append(ts.conflicts, c)
+			}
+		}
+	}()
+	build.Wait()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.units, e.reach, e.targets, e.ttree, e.table = umap, reach, tmap, ttree, table
