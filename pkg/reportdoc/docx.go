@@ -31,6 +31,8 @@ func DOCX(d *Data, f *Font) ([]byte, error) {
 	w.majors()
 	w.regions()
 	w.hazards()
+	w.conflicts()
+	w.coverage()
 	return w.pack()
 }
 
@@ -318,6 +320,63 @@ func (w *docxWriter) hazards() {
 		if d.Hazards.OpenMajorMore > 0 {
 			w.p("", fmt.Sprintf("另有 %d 项未列出。", d.Hazards.OpenMajorMore))
 		}
+	}
+}
+
+func (w *docxWriter) conflicts() {
+	d := w.d
+	w.heading("六、安全距离分析")
+	c := d.Conflicts
+	if c == nil {
+		w.p("", d.ConflictsNote)
+		return
+	}
+	w.p("", conflictText(c))
+	if c.Map != nil {
+		w.p("Heading2", "（一）安全距离冲突分布图")
+		w.image(c.Map, c.MapAspect, 150)
+		w.legend()
+		w.p("", conflictMapNote)
+	}
+	if len(c.Rows) == 0 {
+		return
+	}
+	w.p("Heading2", "（二）安全距离冲突清单")
+	w.tableAligned(conflictHeads, conflictWidths, conflictAligns, conflictRows(c), func(r, col int) string {
+		if g := c.Rows[r].Grade.Rank(); col == 2 && g > 0 {
+			return d.Grades[g-1].Fill
+		}
+		return ""
+	})
+	if c.More > 0 {
+		w.p("", fmt.Sprintf("另有 %d 处冲突未列出，见系统中的冲突清单（可导出 CSV）。", c.More))
+	}
+}
+
+func (w *docxWriter) coverage() {
+	d := w.d
+	w.heading("七、应急避难场所覆盖")
+	c := d.Coverage
+	if c == nil {
+		w.p("", d.CoverageNote)
+		return
+	}
+	w.p("", coverageText(c))
+	fill := func(rows []CoverageRow) func(r, col int) string {
+		return func(r, col int) string {
+			if col == len(coverageHeads)-1 {
+				return classFill(rows[r].Class)
+			}
+			return ""
+		}
+	}
+	if len(c.Districts) > 0 {
+		w.p("Heading2", "（一）按区县统计")
+		w.tableAligned(coverageHeads, coverageWidths, coverageAligns, coverageRows(c, c.Districts), fill(c.Districts))
+	}
+	if len(c.Streets) > 0 {
+		w.p("Heading2", "（二）按街道统计")
+		w.tableAligned(coverageHeads, coverageWidths, coverageAligns, coverageRows(c, c.Streets), fill(c.Streets))
 	}
 }
 

@@ -69,6 +69,8 @@ func PDF(d *Data, f *Font) ([]byte, error) {
 	w.majors()
 	w.regions()
 	w.hazards()
+	w.conflicts()
+	w.coverage()
 	if err := p.Error(); err != nil {
 		return nil, fmt.Errorf("reportdoc: %w", err)
 	}
@@ -613,5 +615,76 @@ func (w *pdfWriter) hazards() {
 		if d.Hazards.OpenMajorMore > 0 {
 			w.para(fmt.Sprintf("另有 %d 项未列出。", d.Hazards.OpenMajorMore))
 		}
+	}
+}
+
+// columns makes table columns of heads, widths and aligns.
+func columns(heads []string, widths []float64, aligns []string) []column {
+	cols := make([]column, len(heads))
+	for i := range heads {
+		cols[i] = column{heads[i], widths[i], aligns[i]}
+	}
+	return cols
+}
+
+func (w *pdfWriter) conflicts() {
+	d := w.d
+	w.heading("六、安全距离分析")
+	c := d.Conflicts
+	if c == nil {
+		w.para(d.ConflictsNote)
+		return
+	}
+	w.para(conflictText(c))
+	if c.Map != nil {
+		keep := min(bodyW*c.MapAspect, 150) + 14 + 10
+		w.need(keep)
+		w.subheading("（一）安全距离冲突分布图")
+		w.image(c.Map, c.MapAspect, 150)
+		w.legend()
+		w.font(smallPt)
+		w.lines(conflictMapNote, lineH, "L")
+		w.p.Ln(2)
+	}
+	if len(c.Rows) == 0 {
+		return
+	}
+	w.subheading("（二）安全距离冲突清单")
+	w.table(columns(conflictHeads, conflictWidths, conflictAligns), conflictRows(c), func(r, col int) string {
+		if g := c.Rows[r].Grade.Rank(); col == 2 && g > 0 {
+			return w.gradeFill(g - 1)
+		}
+		return ""
+	})
+	if c.More > 0 {
+		w.para(fmt.Sprintf("另有 %d 处冲突未列出，见系统中的冲突清单（可导出 CSV）。", c.More))
+	}
+}
+
+func (w *pdfWriter) coverage() {
+	d := w.d
+	w.heading("七、应急避难场所覆盖")
+	c := d.Coverage
+	if c == nil {
+		w.para(d.CoverageNote)
+		return
+	}
+	w.para(coverageText(c))
+	cols := columns(coverageHeads, coverageWidths, coverageAligns)
+	fill := func(rows []CoverageRow) func(r, col int) string {
+		return func(r, col int) string {
+			if col == len(coverageHeads)-1 {
+				return classFill(rows[r].Class)
+			}
+			return ""
+		}
+	}
+	if len(c.Districts) > 0 {
+		w.subheading("（一）按区县统计")
+		w.table(cols, coverageRows(c, c.Districts), fill(c.Districts))
+	}
+	if len(c.Streets) > 0 {
+		w.subheading("（二）按街道统计")
+		w.table(cols, coverageRows(c, c.Streets), fill(c.Streets))
 	}
 }
