@@ -28,10 +28,17 @@ type ConflictPart struct {
 	// inherent one because of a conflict); RaisedRule says the rule in words ("" none).
 	Raised     int
 	RaisedRule string
-	// Map is a PNG of the conflict lines over the units and targets (nil leaves it out);
-	// MapAspect is its height/width.
-	Map       []byte
-	MapAspect float64
+	// Maps are PNGs of the conflict lines over the units and targets: the whole extent,
+	// and maybe a closer look at where they crowd.
+	Maps []Figure
+}
+
+// Figure is an image with its caption.
+type Figure struct {
+	Caption string
+	PNG     []byte
+	// Aspect is height/width.
+	Aspect float64
 }
 
 // ConflictRow is one conflict: a unit, a protective target inside its influence range.
@@ -150,6 +157,14 @@ func conflictText(c *ConflictPart) string {
 	}
 	b.WriteString("距离为单元边缘到防护目标边缘的大地距离（WGS 84），影响半径为单元登记的半径，未登记的按行业类别的默认半径（注“默认”）。下表按风险等级、人数、距离排序。")
 	return b.String()
+}
+
+// conflictListHeading numbers the list after the maps, if any.
+func conflictListHeading(c *ConflictPart) string {
+	if len(c.Maps) == 0 {
+		return "（一）安全距离冲突清单"
+	}
+	return "（二）安全距离冲突清单"
 }
 
 // conflictMapNote says what the conflict map shows.

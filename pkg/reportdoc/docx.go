@@ -332,16 +332,19 @@ func (w *docxWriter) conflicts() {
 		return
 	}
 	w.p("", conflictText(c))
-	if c.Map != nil {
+	if len(c.Maps) > 0 {
 		w.p("Heading2", "（一）安全距离冲突分布图")
-		w.image(c.Map, c.MapAspect, 150)
-		w.legend()
+		for _, m := range c.Maps {
+			w.pAligned("", "center", m.Caption)
+			w.image(m.PNG, m.Aspect, 150)
+			w.legend()
+		}
 		w.p("", conflictMapNote)
 	}
 	if len(c.Rows) == 0 {
 		return
 	}
-	w.p("Heading2", "（二）安全距离冲突清单")
+	w.p("Heading2", conflictListHeading(c))
 	w.tableAligned(conflictHeads, conflictWidths, conflictAligns, conflictRows(c), func(r, col int) string {
 		if g := c.Rows[r].Grade.Rank(); col == 2 && g > 0 {
 			return d.Grades[g-1].Fill

@@ -636,12 +636,15 @@ func (w *pdfWriter) conflicts() {
 		return
 	}
 	w.para(conflictText(c))
-	if c.Map != nil {
-		keep := min(bodyW*c.MapAspect, 150) + 14 + 10
-		w.need(keep)
+	if len(c.Maps) > 0 {
 		w.subheading("（一）安全距离冲突分布图")
-		w.image(c.Map, c.MapAspect, 150)
-		w.legend()
+		for _, m := range c.Maps {
+			w.need(min(bodyW*m.Aspect, 150) + 10 + 8 + 12)
+			w.font(bodyPt)
+			w.lines(m.Caption, lineH+1, "C")
+			w.image(m.PNG, m.Aspect, 150)
+			w.legend()
+		}
 		w.font(smallPt)
 		w.lines(conflictMapNote, lineH, "L")
 		w.p.Ln(2)
@@ -649,7 +652,7 @@ func (w *pdfWriter) conflicts() {
 	if len(c.Rows) == 0 {
 		return
 	}
-	w.subheading("（二）安全距离冲突清单")
+	w.subheading(conflictListHeading(c))
 	w.table(columns(conflictHeads, conflictWidths, conflictAligns), conflictRows(c), func(r, col int) string {
 		if g := c.Rows[r].Grade.Rank(); col == 2 && g > 0 {
 			return w.gradeFill(g - 1)

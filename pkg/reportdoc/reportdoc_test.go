@@ -79,7 +79,7 @@ func sample(t testing.TB) *reportdoc.Data {
 			{UnitCode: "CJ-RQ-0008", UnitName: "环湖东路中压燃气管线", Grade: riskmap.GradeOrange, Target: "澄江市第四小学", Kind: "学校", People: 1440, DistanceM: 73.6, RadiusM: 100, DefaultRadius: true},
 		},
 		More: 3, Units: 4, Targets: 5, People: 4321, Raised: 1, RaisedRule: "较大风险单元的影响范围内有学校、幼儿园或医院的，上调为重大",
-		Map: png, MapAspect: 0.75,
+		Maps: []reportdoc.Figure{{Caption: "图 1 全市安全距离冲突分布", PNG: png, Aspect: 0.75}},
 	}
 	d.Coverage = &reportdoc.CoveragePart{RequiredM2: 1.5, Shelters: 30,
 		Districts: []reportdoc.CoverageRow{{Name: "澄江市", Population: 174000, Shelters: 30, EffectiveAreaM2: 286130, PerCapitaM2: 1.644, CoveredPopulation: 0.873, CoveredArea: 0.412, Class: reportdoc.CoverageOK}},
@@ -121,7 +121,7 @@ func TestPDFReadableByPoppler(t *testing.T) {
 	}
 	text := string(out)
 	for _, want := range []string{"澄江市城市安全风险评估报告", "2026年12月6日", "重大和较大风险清单", "化工储罐区", "设置可燃气体报警装置", "区域风险等级", "储罐区防火堤破损", "城市燃气 & <管网>", "重大风险 2 个（5.0%）",
-		"六、安全距离分析", "安全距离冲突分布图", "凤麓恒达加油加气站", "新城幼儿园", "共 5 处安全距离不足", "1520", "100（默认）", "另有 3 处冲突未列出",
+		"六、安全距离分析", "安全距离冲突分布图", "图 1 全市安全距离冲突分布", "凤麓恒达加油加气站", "新城幼儿园", "共 5 处安全距离不足", "1520", "100（默认）", "另有 3 处冲突未列出",
 		"七、应急避难场所覆盖", "按街道统计", "路居镇", "17,320", "1.24", "3,680", "87.3%", "不足", "未达到要求的街道 1 个"} {
 		if !strings.Contains(strings.NewReplacer("\f", "", "\n", "").Replace(text), want) {
 			t.Errorf("pdftotext does not find %q", want)
