@@ -121,10 +121,10 @@ func classFill(c string) string {
 
 // The conflict table.
 
-var conflictHeads = []string{"序号", "风险单元", "等级", "防护目标", "类型", "人数", "距离（米）", "影响半径（米）"}
+var conflictHeads = []string{"序号", "风险单元", "等级", "防护目标", "类型", "人数", "距离/m", "影响半径/m"}
 
 // conflictWidths are the table's column widths in mm (the body is 174 mm wide).
-var conflictWidths = []float64{9, 52, 11, 38, 15, 14, 16, 19}
+var conflictWidths = []float64{9, 50, 11, 36, 21, 13, 14, 20}
 
 var conflictAligns = []string{"C", "L", "C", "L", "L", "R", "R", "R"}
 
@@ -150,8 +150,8 @@ func conflictText(c *ConflictPart) string {
 		return "在本报告范围内，没有防护目标（学校、幼儿园、医院、养老机构、人员密集场所等）位于危险化学品、烟花爆竹、燃气等易燃易爆、有毒有害单元的影响范围内。"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "在本报告范围内，%d 个易燃易爆、有毒有害风险单元的影响范围内有防护目标，共 %d 处安全距离不足（冲突），涉及防护目标 %d 个、%d 人。",
-		c.Units, c.Total(), c.Targets, c.People)
+	fmt.Fprintf(&b, "在本报告范围内，%d 个易燃易爆、有毒有害风险单元的影响范围内有防护目标，共 %d 处安全距离不足（冲突），涉及防护目标 %d 个、%s 人。",
+		c.Units, c.Total(), c.Targets, thousands(int64(c.People)))
 	if c.Raised > 0 && c.RaisedRule != "" {
 		fmt.Fprintf(&b, "按直接判定规则（%s），其中 %d 个单元的等级因此上调。", c.RaisedRule, c.Raised)
 	}
@@ -172,9 +172,9 @@ const conflictMapNote = "图中圆点、线和面为有冲突的风险单元（�
 
 // The coverage tables.
 
-var coverageHeads = []string{"区域", "常住人口", "避难场所（个）", "有效面积（m²）", "人均（m²）", "要求（m²）", "缺口（m²）", "人口覆盖率", "面积覆盖率", "结论"}
+var coverageHeads = []string{"区域", "常住人口", "场所数", "有效面积/m²", "人均/m²", "要求/m²", "缺口/m²", "人口覆盖率", "面积覆盖率", "结论"}
 
-var coverageWidths = []float64{22, 17, 14, 19, 14, 13, 17, 18, 18, 22}
+var coverageWidths = []float64{19, 16, 13, 21, 15, 15, 16, 19, 19, 21}
 
 var coverageAligns = []string{"L", "R", "R", "R", "R", "R", "R", "R", "R", "C"}
 

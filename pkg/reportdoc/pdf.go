@@ -304,19 +304,30 @@ func (w *pdfWriter) table(cols []column, rows [][]string, fill func(row, col int
 	p := w.p
 	const pad = 1.2
 	const lh = 4.4
+	// The header wraps in narrow columns.
+	w.font(smallPt + 0.5)
+	heads := make([][]string, len(cols))
+	hh := 7.0
+	for i, c := range cols {
+		heads[i] = w.wrap(c.head, c.width-2*pad)
+		hh = max(hh, float64(len(heads[i]))*lh+2.6)
+	}
 	header := func() {
 		w.font(smallPt + 0.5)
 		p.SetFillColor(0xEE, 0xEE, 0xEE)
 		x := margin
 		y := p.GetY()
-		for _, c := range cols {
-			p.Rect(x, y, c.width, 7, "FD")
-			w.text(x, y+1, c.width, 5, "C", c.head)
+		for i, c := range cols {
+			p.Rect(x, y, c.width, hh, "FD")
+			top := y + (hh-float64(len(heads[i]))*lh)/2
+			for li, l := range heads[i] {
+				w.text(x, top+float64(li)*lh, c.width, lh, "C", l)
+			}
 			x += c.width
 		}
-		p.SetXY(margin, y+7)
+		p.SetXY(margin, y+hh)
 	}
-	w.need(7 + 2*lh)
+	w.need(hh + 2*lh)
 	header()
 	w.font(smallPt)
 	for ri, row := range rows {
