@@ -76,7 +76,14 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz,
+	// The spatial analyses (issue 16): the engine hears every unit write from the index
+	// (registered before it loads) and gives the register each unit's conflict conditions.
+	// WIRING (integrator, with h-sites' sites.Service in this function): set
+	//   sitesSvc.OnTarget = m.targetListener(eng, svc)
+	//   sitesSvc.OnShelter = eng.ShelterChanged
+	// before the sites service loads.
+	eng := m.newAnalysis(regions, ix, svc)
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Analysis: eng,
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		ReportFont: m.ReportFont,
@@ -111,6 +118,11 @@ func (m *Main) serve(ctx context.Context) error {
 	n, err := ix.Load(ctx, m.store.Units(ctx))
 	if err == nil {
 		err = srv.LoadPublication(ctx)
+	}
+	if err == nil {
+		// Every conflict, from the index as loaded; then the stored conflict conditions
+		// brought in line with them.
+		err = m.startAnalysis(ctx, eng, ix, svc)
 	}
 	if err != nil {
 		hs.Close()

@@ -9,18 +9,18 @@ import (
 )
 
 // conditionOf is the condition a conflict gives its unit: source conflict, Ref the target's
-// name, Level its kind.
+// name, Level its kind, Detail the distance ("距离 120 米").
 func conditionOf(c *Conflict) riskmap.Condition {
-	return riskmap.Condition{Source: riskmap.ConditionConflict, Ref: c.Target.Name, Level: c.Target.Kind}
+	return riskmap.ConflictCondition(c.Target.Kind, c.Target.Name, c.DistanceM)
 }
 
-// SameConditions reports whether two lists of conflict conditions name the same targets
-// (by name and kind, in any order), ignoring Since and Raises.
+// SameConditions reports whether two lists of conflict conditions say the same (target
+// name, kind and detail, in any order), ignoring Since and Raises.
 func SameConditions(a, b []riskmap.Condition) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	key := func(c riskmap.Condition) string { return c.Level + "\x00" + c.Ref }
+	key := func(c riskmap.Condition) string { return c.Level + "\x00" + c.Ref + "\x00" + c.Detail }
 	ka := make([]string, len(a))
 	kb := make([]string, len(b))
 	for i := range a {

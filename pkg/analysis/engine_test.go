@@ -257,7 +257,7 @@ func TestReconcile(t *testing.T) {
 	e, ix := world(t, units, targets, nil)
 	stored := map[int64][]riskmap.Condition{
 		2:  {{Source: riskmap.ConditionConflict, Ref: "old", Level: riskmap.TargetSchool}},  // stale
-		3:  {{Source: riskmap.ConditionConflict, Ref: "目标11", Level: riskmap.TargetSchool}}, // right
+		3:  {riskmap.ConflictCondition(riskmap.TargetSchool, "目标11", 100)},                  // right
 		99: {{Source: riskmap.ConditionConflict, Ref: "gone", Level: riskmap.TargetSchool}}, // not indexed
 	}
 	set := map[int64][]riskmap.Condition{}

@@ -37,6 +37,7 @@ var contract = []part{
 	{"Bulk", testBulk, nil},
 	{"Regions", testRegions, nil},
 	{"Sites", testSites, nil},
+	{"ManagedSites", testManagedSites, nil},
 	{"Users", testUsers, nil},
 	{"Access", nil, []part{
 		{"Users", testUserAdmin, nil},
@@ -54,6 +55,7 @@ var contract = []part{
 	{"Records", testRecords, nil},
 	{"AccessRecords", testAccessRecords, nil},
 	{"Hazards", testHazards, nil},
+	{"Conditions", testConditions, nil},
 	{"Imports", testImports, nil},
 	{"Migrate", testMigrate, nil},
 }
