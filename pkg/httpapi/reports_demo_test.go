@@ -108,5 +108,15 @@ func TestDemoReport(t *testing.T) {
 	if i := strings.Index(text, "六、安全距离分析"); i < 0 || strings.Contains(text[i:], "CJ-RQ-") || !strings.Contains(text[i:], "CJ-WHP-") {
 		t.Errorf("yjj's conflict chapter: %.2000s", text[max(i, 0):])
 	}
+	// A report of 路居镇: its conflicts and its shelter coverage (with the district's).
+	r = e.do("GET", "/api/v1/report.pdf?region=530481102", "")
+	if r.code != 200 {
+		t.Fatalf("路居镇's report: %d %.300s", r.code, r.body)
+	}
+	text = pdfText(t, r.body)
+	cov := text[strings.Index(text, "七、应急避难场所覆盖"):]
+	if !strings.Contains(cov, "路居镇") || !strings.Contains(cov, "澄江市") || strings.Contains(cov, "九村镇") {
+		t.Errorf("路居镇's shelter coverage: %.1000s", cov)
+	}
 	_ = loaded
 }

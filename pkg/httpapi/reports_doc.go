@@ -416,7 +416,7 @@ func (s *Server) reportData(c echo.Context, f *riskmap.UnitFilter, q url.Values,
 	} else if d.Hazards, err = s.reportHazards(ctx, userOf(c), f); err != nil {
 		return nil, err
 	}
-	if err := s.reportAnalyses(d, rf.features, q.Get("region"), rf.pub != nil); err != nil {
+	if err := s.reportAnalyses(d, rf.features, f.RegionPrefix, rf.pub != nil); err != nil {
 		return nil, err
 	}
 	return d, nil
