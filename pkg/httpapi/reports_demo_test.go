@@ -88,7 +88,7 @@ func TestDemoReport(t *testing.T) {
 				// The demo's conflicts (geodata/README.md): 232, the nearest a kindergarten 90 m
 				// from a gas station; the zoomed map of the town; 路居镇 short of shelter area.
 				"六、安全距离分析", fmt.Sprintf("共 %d 处安全距离不足", conflicts), "个单元的等级因此上调", "凤麓恒达加油加气站", "新城幼儿园", "图 6-1", "图 6-2",
-				"七、应急避难场所覆盖", "未达到要求的街道 1 个：路居镇（人均", "缺口 3,680 平方米", "按街道统计"} {
+				"七、应急避难场所覆盖", "未达到要求的街道 1 个：路居镇（人均", "缺口 3,680 平方米", "按街道统计", "图 7-1"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("the demo report lacks %q", want)
 				}

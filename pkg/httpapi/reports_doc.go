@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"iter"
 	"net/http"
 	"net/url"
@@ -628,8 +629,8 @@ func (s *Server) reportAnalyses(d *reportdoc.Data, fs []*spatialindex.Feature, r
 		return err
 	}
 	d.Conflicts = part
-	d.Coverage = s.reportCoverage(e, region)
-	return nil
+	d.Coverage, err = s.reportCoverage(e, region)
+	return err
 }
 
 // reportConflicts is the chapter 安全距离分析: the conflicts of the units in fs, in the
@@ -802,7 +803,7 @@ func (s *Server) conflictMaps(cs []analysis.Conflict) ([]reportdoc.Figure, error
 
 // reportCoverage is the chapter 应急避难场所覆盖: the coverage of the districts and streets
 // (those holding region or inside it, when the report is filtered by region).
-func (s *Server) reportCoverage(e *analysis.Engine, region string) *reportdoc.CoveragePart {
+func (s *Server) reportCoverage(e *analysis.Engine, region string) (*reportdoc.CoveragePart, error) {
 	part := &reportdoc.CoveragePart{RequiredM2: e.Config().ShelterPerCapitaM2}
 	rows := func(level string) []reportdoc.CoverageRow {
 		var out []reportdoc.CoverageRow
@@ -821,5 +822,49 @@ func (s *Server) reportCoverage(e *analysis.Engine, region string) *reportdoc.Co
 	}
 	part.Districts = rows(riskmap.LevelDistrict)
 	part.Streets = rows(riskmap.LevelStreet)
-	return part
+	fig, err := coverageMap(e, region)
+	part.Map = fig
+	return part, err
+}
+
+// coverageMap draws the streets (of region) in the colours of their coverage classes, the
+// districts' outlines and the shelters inside as white dots with a dark outline.
+func coverageMap(e *analysis.Engine, region string) (*reportdoc.Figure, error) {
+	palette := func(hex string) *mapimage.Palette {
+		c, _ := mapimage.ParseHex(hex)
+		return &mapimage.Palette{Fill: c, Outline: color.RGBA{0x42, 0x42, 0x42, 255}}
+	}
+	var shapes []mapimage.Shape
+	var outlines []orb.Geometry
+	var b orb.Bound
+	for i, c := range e.Coverage(riskmap.LevelStreet) {
+		if region != "" && !strings.HasPrefix(c.Code, region) && !strings.HasPrefix(region, c.Code) {
+			continue
+		}
+		if len(shapes) == 0 {
+			b = c.Geometry.Bound()
+		}
+		b = b.Union(c.Geometry.Bound())
+		shapes = append(shapes, mapimage.Shape{ID: int64(i), Geometry: c.Geometry, Palette: palette(reportdoc.CoverageColours[c.Class])})
+	}
+	if len(shapes) == 0 {
+		return nil, nil
+	}
+	for _, c := range e.Coverage(riskmap.LevelDistrict) {
+		outlines = append(outlines, c.Geometry)
+	}
+	dot := palette(reportdoc.ShelterColour)
+	dot.Outline = color.RGBA{0x21, 0x21, 0x21, 255}
+	for _, sh := range e.Shelters() {
+		if sh.Geometry == nil || !b.Intersects(sh.Geometry.Bound()) {
+			continue
+		}
+		// A shelter is a dot at its place, its footprint too small to see at this scale.
+		shapes = append(shapes, mapimage.Shape{ID: sh.ID, Geometry: sh.Geometry.Bound().Center(), Palette: dot})
+	}
+	raw, err := mapimage.Encode(mapimage.Render(shapes, mapimage.Options{BBox: mapimage.Extent(b), Width: reportMapW, Height: reportMapH, Outlines: outlines}))
+	if err != nil {
+		return nil, err
+	}
+	return &reportdoc.Figure{Caption: "图 7-1  各街道人均有效避难面积与应急避难场所分布", PNG: raw, Aspect: float64(reportMapH) / reportMapW}, nil
 }

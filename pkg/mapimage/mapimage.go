@@ -48,6 +48,9 @@ type Shape struct {
 	ID       int64
 	Grade    riskmap.Grade
 	Geometry orb.Geometry
+	// Palette, when set, colours the shape instead of its grade (a thematic map that is not
+	// of grades, such as shelter coverage); such shapes are drawn first, in ID order.
+	Palette *Palette
 }
 
 // Options say how to draw.
@@ -168,6 +171,14 @@ func (pr Projector) Bound(w, h int) orb.Bound {
 	return orb.Bound{Min: a, Max: b}
 }
 
+// rank orders the drawing: shapes of their own palette first, then grades from blue to red.
+func (s Shape) rank() int {
+	if s.Palette != nil {
+		return len(riskmap.Grades) + 1
+	}
+	return s.Grade.Rank()
+}
+
 // kindOrder draws areas under lines under points.
 func kindOrder(g orb.Geometry) int {
 	switch g.(type) {
@@ -180,8 +191,8 @@ func kindOrder(g orb.Geometry) int {
 	}
 }
 
-// Render draws shapes: lower grades first so that red lies on top; within a grade areas,
-// then lines, then points, each in ID order.
+// Render draws shapes: those with their own palette first, then lower grades first so that
+// red lies on top; within a grade areas, then lines, then points, each in ID order.
 func Render(shapes []Shape, o Options) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, o.Width, o.Height))
 	bg := o.Background
@@ -192,13 +203,17 @@ func Render(shapes []Shape, o Options) *image.RGBA {
 	pal := Palettes(o.Colours)
 	sorted := slices.Clone(shapes)
 	slices.SortStableFunc(sorted, func(a, b Shape) int {
-		return cmp.Or(cmp.Compare(b.Grade.Rank(), a.Grade.Rank()), cmp.Compare(kindOrder(a.Geometry), kindOrder(b.Geometry)), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(b.rank(), a.rank()), cmp.Compare(kindOrder(a.Geometry), kindOrder(b.Geometry)), cmp.Compare(a.ID, b.ID))
 	})
 	d := newDrawer(img, NewProjector(o.BBox, o.Width, o.Height))
 	for _, g := range o.Outlines {
 		d.outline(g)
 	}
 	for _, s := range sorted {
+		if s.Palette != nil {
+			d.shape(s.Geometry, *s.Palette)
+			continue
+		}
 		i := slices.Index(riskmap.Grades, s.Grade)
 		if i < 0 {
 			continue

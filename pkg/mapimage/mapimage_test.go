@@ -267,3 +267,24 @@ func TestOverlays(t *testing.T) {
 		t.Error("the same map drawn twice differs")
 	}
 }
+
+// A shape with its own palette is drawn in it, under the graded shapes.
+func TestOwnPalette(t *testing.T) {
+	green := mapimage.Palette{Fill: color.RGBA{0x2C, 0xA2, 0x5F, 255}, Outline: color.RGBA{0x1B, 0x5E, 0x20, 255}}
+	shapes := []mapimage.Shape{
+		{ID: 2, Grade: riskmap.GradeRed, Geometry: orb.Point{102.05, 24.05}},
+		{ID: 1, Palette: &green, Geometry: square(102.01, 24.01, 0.08)},
+	}
+	img := mapimage.Render(shapes, mapimage.Options{BBox: box, Width: 200, Height: 200})
+	pr := mapimage.NewProjector(box, 200, 200)
+	at := func(p orb.Point) color.RGBA {
+		x, y := pr.Pixel(p)
+		return img.RGBAAt(int(x), int(y))
+	}
+	if c := at(orb.Point{102.02, 24.02}); c != green.Fill {
+		t.Errorf("the area is %v, want its own fill", c)
+	}
+	if c := at(orb.Point{102.05, 24.05}); c != mapimage.Palettes(nil)[0].Fill {
+		t.Errorf("the red unit on it is %v, want red on top", c)
+	}
+}

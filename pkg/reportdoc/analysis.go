@@ -67,7 +67,34 @@ type CoveragePart struct {
 	Shelters  int
 	Districts []CoverageRow
 	Streets   []CoverageRow
+	// Map is a PNG of the streets in the colours of their classes (CoverageColours) with the
+	// shelters (ShelterColour); nil leaves it out.
+	Map *Figure
 }
+
+// CoverageColours are the fills of the coverage classes on the coverage map (those of the
+// map in the browser; none a grade's colour).
+var CoverageColours = map[string]string{
+	CoverageOK:     "#2CA25F",
+	CoverageShort:  "#9E9AC8",
+	CoverageSevere: "#54278F",
+	CoverageNoData: "#CCCCCC",
+}
+
+// ShelterColour is the fill of a shelter on the coverage map.
+const ShelterColour = "#FFFFFF"
+
+// coverageLegend is the coverage map's key.
+func coverageLegend() []legendItem {
+	var out []legendItem
+	for _, c := range []string{CoverageOK, CoverageShort, CoverageSevere, CoverageNoData} {
+		out = append(out, legendItem{classLabel(c), CoverageColours[c]})
+	}
+	return append(out, legendItem{"应急避难场所", ShelterColour})
+}
+
+// legendItem is a coloured box and its name.
+type legendItem struct{ label, fill string }
 
 // Coverage classes (as the API's shelter-coverage class).
 const (

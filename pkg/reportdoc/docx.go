@@ -213,11 +213,20 @@ func (w *docxWriter) image(png []byte, aspect, maxH float64) {
 
 // legend writes the grades' names in their colours.
 func (w *docxWriter) legend() {
-	w.body.WriteString(`<w:p><w:pPr><w:jc w:val="center"/></w:pPr>`)
+	var items []legendItem
 	for _, g := range w.d.Grades {
-		fill := strings.TrimPrefix(g.Fill, "#")
-		w.body.WriteString(`<w:r><w:rPr><w:shd w:val="clear" w:color="auto" w:fill="` + fill + `"/></w:rPr><w:t xml:space="preserve">　　</w:t></w:r>`)
-		w.body.WriteString(`<w:r><w:t xml:space="preserve"> ` + esc(g.Label) + `　　</w:t></w:r>`)
+		items = append(items, legendItem{g.Label, g.Fill})
+	}
+	w.legendOf(items)
+}
+
+// legendOf writes coloured boxes with their names in a row.
+func (w *docxWriter) legendOf(items []legendItem) {
+	w.body.WriteString(`<w:p><w:pPr><w:jc w:val="center"/></w:pPr>`)
+	for _, it := range items {
+		fill := strings.TrimPrefix(it.fill, "#")
+		w.body.WriteString(`<w:r><w:rPr><w:bdr w:val="single" w:sz="4" w:space="0" w:color="808080"/><w:shd w:val="clear" w:color="auto" w:fill="` + fill + `"/></w:rPr><w:t xml:space="preserve">　　</w:t></w:r>`)
+		w.body.WriteString(`<w:r><w:t xml:space="preserve"> ` + esc(it.label) + `　　</w:t></w:r>`)
 	}
 	w.body.WriteString(`</w:p>`)
 }
@@ -380,6 +389,12 @@ func (w *docxWriter) coverage() {
 	if len(c.Streets) > 0 {
 		w.p("Heading2", "（二）按街道统计")
 		w.tableAligned(coverageHeads, coverageWidths, coverageAligns, coverageRows(c, c.Streets), fill(c.Streets))
+	}
+	if m := c.Map; m != nil {
+		w.p("Heading2", "（三）应急避难场所分布与人均面积图")
+		w.pAligned("", "center", m.Caption)
+		w.image(m.PNG, m.Aspect, 150)
+		w.legendOf(coverageLegend())
 	}
 }
 

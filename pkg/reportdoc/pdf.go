@@ -388,16 +388,26 @@ func (w *pdfWriter) image(png []byte, aspect, maxH float64) {
 
 // legend writes the four grades as coloured boxes with their names.
 func (w *pdfWriter) legend() {
+	var items []legendItem
+	for _, g := range w.d.Grades {
+		items = append(items, legendItem{g.Label, g.Fill})
+	}
+	w.legendOf(items)
+}
+
+// legendOf writes coloured boxes with their names in a row.
+func (w *pdfWriter) legendOf(items []legendItem) {
 	p := w.p
 	w.need(8)
 	w.font(bodyPt)
 	x, y := margin, p.GetY()+1
-	for _, g := range w.d.Grades {
-		c, _ := mapimage.ParseHex(g.Fill)
+	step := min(40, bodyW/float64(max(len(items), 1)))
+	for _, it := range items {
+		c, _ := mapimage.ParseHex(it.fill)
 		p.SetFillColor(int(c.R), int(c.G), int(c.B))
 		p.Rect(x, y, 5, 5, "FD")
-		w.text(x+6, y, 30, 5, "L", g.Label)
-		x += 40
+		w.text(x+6, y, step-6, 5, "L", it.label)
+		x += step
 	}
 	p.SetXY(margin, y+8)
 }
@@ -700,5 +710,13 @@ func (w *pdfWriter) coverage() {
 	if len(c.Streets) > 0 {
 		w.subheading("（二）按街道统计")
 		w.table(cols, coverageRows(c, c.Streets), fill(c.Streets))
+	}
+	if m := c.Map; m != nil {
+		w.need(min(bodyW*m.Aspect, 150) + 14 + 8 + 10)
+		w.subheading("（三）应急避难场所分布与人均面积图")
+		w.font(bodyPt)
+		w.lines(m.Caption, lineH+1, "C")
+		w.image(m.PNG, m.Aspect, 150)
+		w.legendOf(coverageLegend())
 	}
 }
