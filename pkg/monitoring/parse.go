@@ -382,4 +382,3 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n]) + "…"
 }
-
