@@ -301,6 +301,11 @@ func (e *Evaluator) apply(ps *pointState, at time.Time, onlyUp bool, evs []Event
 	lvl, sd, esc := e.target(ps)
 	a := ps.alarms[RuleThreshold]
 	v := ps.lastValue
+	if a != nil && at.Before(a.OpenedAt) {
+		// Points' clocks differ: a neighbour's reading may be older than this alarm, and a
+		// restored alarm newer than the first reading after a restart.
+		at = a.OpenedAt
+	}
 	switch {
 	case onlyUp:
 		if a != nil && !a.Normal && lvl.Higher(a.Level) {
@@ -348,6 +353,9 @@ func (e *Evaluator) apply(ps *pointState, at time.Time, onlyUp bool, evs []Event
 
 // normal marks a back to normal; a disposed alarm closes (and leaves the evaluator).
 func (e *Evaluator) normal(ps *pointState, a *Alarm, at time.Time) Event {
+	if at.Before(a.OpenedAt) { // a reading from before an offline alarm's moment, delivered late
+		at = a.OpenedAt
+	}
 	a.Normal, a.NormalAt = true, &at
 	if a.Status == StatusDisposed {
 		a.close(at)

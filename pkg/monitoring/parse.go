@@ -51,7 +51,8 @@ type Item struct {
 	Reading Reading `json:"reading"`
 }
 
-// Refusal is an item refused, why, and the field at fault ("[3].value").
+// Refusal is an item refused, why, and the field at fault ("[3].value"). Index is -1 for
+// a SensorThings group refused that has no rows.
 type Refusal struct {
 	Index int `json:"index"`
 	riskmap.FieldError
@@ -129,8 +130,8 @@ func ParseDataArray(body []byte, in Input) ([]Item, []Refusal, error) {
 			fe, ok = checkGroup(at, grp.Datastream != nil, grp.Components, grp.Count, rows)
 		}
 		if !ok {
-			if rows == 0 {
-				refused = append(refused, Refusal{index, fe})
+			if rows == 0 { // no row to refuse: the group is refused as index -1
+				refused = append(refused, Refusal{-1, fe})
 			}
 			for r := 0; r < rows; r++ {
 				refused = append(refused, Refusal{index + r, fe})
