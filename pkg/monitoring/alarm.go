@@ -57,6 +57,19 @@ func (s Status) Label() string {
 	return string(s)
 }
 
+// text is the status's name as an argument of a message, in the message's language.
+func (s Status) text() riskmap.Text {
+	switch s {
+	case StatusActive:
+		return riskmap.Textf("报警中")
+	case StatusAcknowledged:
+		return riskmap.Textf("已确认")
+	case StatusDisposed:
+		return riskmap.Textf("已处置")
+	}
+	return riskmap.Textf("已关闭")
+}
+
 // Side says which thresholds an alarm's values crossed.
 type Side string
 
@@ -202,7 +215,7 @@ func Conditions(alarms []*Alarm) []riskmap.Condition {
 // Acknowledge is a person's confirmation (确认) of an active alarm at time at.
 func (a *Alarm) Acknowledge(by string, at time.Time) error {
 	if a.Status != StatusActive {
-		return riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 当前为%s，只有报警中的报警可以确认", a.Code, a.Status.Label())
+		return riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 当前为%s，只有报警中的报警可以确认", a.Code, a.Status.text())
 	}
 	if at.Before(a.OpenedAt) {
 		at = a.OpenedAt
@@ -216,7 +229,7 @@ func (a *Alarm) Acknowledge(by string, at time.Time) error {
 // whether it did.
 func (a *Alarm) Dispose(action, by string, at time.Time) (closed bool, err error) {
 	if a.Status != StatusActive && a.Status != StatusAcknowledged {
-		return false, riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 当前为%s，只有报警中或已确认的报警可以处置", a.Code, a.Status.Label())
+		return false, riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 当前为%s，只有报警中或已确认的报警可以处置", a.Code, a.Status.text())
 	}
 	var p riskmap.Problems
 	checkAction(&p, action)

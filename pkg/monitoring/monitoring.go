@@ -62,6 +62,21 @@ func (l Level) Label() string {
 	return "正常"
 }
 
+// text is the level's name as an argument of a message, in the message's language.
+func (l Level) text() riskmap.Text {
+	switch l {
+	case LevelBlue:
+		return riskmap.Textf("蓝色预警")
+	case LevelYellow:
+		return riskmap.Textf("黄色预警")
+	case LevelOrange:
+		return riskmap.Textf("橙色预警")
+	case LevelRed:
+		return riskmap.Textf("红色预警")
+	}
+	return riskmap.Textf("正常")
+}
+
 // Grade is the grade of the level's colour (red → 重大 …); "" for normal.
 func (l Level) Grade() riskmap.Grade {
 	if !l.Valid() {

@@ -119,7 +119,7 @@ func (t Thresholds) check(p *riskmap.Problems, prefix string) {
 		for _, l := range Levels {
 			if v := t.Upper.At(l); v != nil {
 				if prev != nil && *v < *prev {
-					p.Add(prefix+".upper."+string(l), "上限阈值应逐级不降：%s（%g）不能低于%s（%g）", l.Label(), *v, prevL.Label(), *prev)
+					p.Add(prefix+".upper."+string(l), "上限阈值应逐级不降：%s（%g）不能低于%s（%g）", l.text(), *v, prevL.text(), *prev)
 				}
 				prev, prevL = v, l
 			}
@@ -131,7 +131,7 @@ func (t Thresholds) check(p *riskmap.Problems, prefix string) {
 		for _, l := range Levels {
 			if v := t.Lower.At(l); v != nil {
 				if prev != nil && *v > *prev {
-					p.Add(prefix+".lower."+string(l), "下限阈值应逐级不升：%s（%g）不能高于%s（%g）", l.Label(), *v, prevL.Label(), *prev)
+					p.Add(prefix+".lower."+string(l), "下限阈值应逐级不升：%s（%g）不能高于%s（%g）", l.text(), *v, prevL.text(), *prev)
 				}
 				prev, prevL = v, l
 			}
