@@ -135,7 +135,8 @@ type Evaluator struct {
 	cfg    *Config
 	points map[int64]*pointState
 	units  map[int64][]*pointState // by unit, ordered by point id
-	// Code names a new alarm; the default is BJ-<point id>-<opened, UTC> (-OFF for offline).
+	// Code names a new alarm; the default, BJ-<point id>-<opened, UTC to the nanosecond>
+	// (-OFF for offline), is unique: a (point, rule)'s alarms open at increasing times.
 	Code func(p *Point, rule Rule, opened time.Time) string
 }
 
@@ -145,7 +146,7 @@ func NewEvaluator(cfg *Config) *Evaluator {
 }
 
 func defaultCode(p *Point, rule Rule, opened time.Time) string {
-	c := fmt.Sprintf("BJ-%d-%s", p.ID, opened.UTC().Format("20060102150405"))
+	c := fmt.Sprintf("BJ-%d-%s", p.ID, opened.UTC().Format("20060102150405.999999999"))
 	if rule == RuleOffline {
 		c += "-OFF"
 	}
@@ -153,33 +154,34 @@ func defaultCode(p *Point, rule Rule, opened time.Time) string {
 }
 
 // SetPoint watches point p (a copy), or takes its new settings when already watched: new
-// thresholds start the runs of readings anew but keep the level and the open alarms. since
-// starts the offline clock of a point never heard from.
-func (e *Evaluator) SetPoint(p *Point, since time.Time) error {
+// thresholds start the runs of readings anew but keep the level and the open alarms; a
+// point moved to another unit closes its alarms (the events) and starts afresh. since
+// starts the offline clock of a point never heard from (zero: the first Offline call).
+func (e *Evaluator) SetPoint(p *Point, since time.Time) ([]Event, error) {
 	if p.ID < 1 {
-		return riskmap.Errorf(riskmap.EINVALID, "监测点须有编号")
+		return nil, riskmap.Errorf(riskmap.EINVALID, "监测点须有编号")
 	}
 	if err := e.cfg.CheckPoint(p); err != nil {
-		return err
+		return nil, err
 	}
 	cp := *p
 	cp.Thresholds = p.Thresholds.clone()
 	k, _ := e.cfg.Kind(p.Kind)
+	var evs []Event
 	if ps, ok := e.points[p.ID]; ok {
-		if ps.p.UnitID != p.UnitID {
-			e.RemovePoint(p.ID, since)
-			return e.SetPoint(p, since)
+		if ps.p.UnitID == p.UnitID {
+			ps.p, ps.kind, ps.esc = &cp, k, e.cfg.escalation(p.Kind)
+			ps.upper.enter, ps.upper.exit, ps.lower.enter, ps.lower.exit = [5]int{}, [5]int{}, [5]int{}, [5]int{}
+			return nil, nil
 		}
-		ps.p, ps.kind, ps.esc = &cp, k, e.cfg.escalation(p.Kind)
-		ps.upper.enter, ps.upper.exit, ps.lower.enter, ps.lower.exit = [5]int{}, [5]int{}, [5]int{}, [5]int{}
-		return nil
+		evs = e.RemovePoint(p.ID, since)
 	}
 	ps := &pointState{p: &cp, kind: k, esc: e.cfg.escalation(p.Kind), since: since, alarms: map[Rule]*Alarm{}}
 	e.points[p.ID] = ps
 	u := append(e.units[p.UnitID], ps)
 	sort.Slice(u, func(i, j int) bool { return u[i].p.ID < u[j].p.ID })
 	e.units[p.UnitID] = u
-	return nil
+	return evs, nil
 }
 
 // RemovePoint stops watching a point; its open alarms close at time at.
@@ -372,6 +374,9 @@ func (e *Evaluator) Offline(now time.Time) []Event {
 	var evs []Event
 	for _, id := range e.ids() {
 		ps := e.points[id]
+		if !ps.heard && ps.since.IsZero() {
+			ps.since = now
+		}
 		ref := ps.since
 		if ps.heard {
 			ref = ps.last

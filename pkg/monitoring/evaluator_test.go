@@ -20,7 +20,7 @@ func newEval(t testing.TB, pts ...*Point) *Evaluator {
 	cfg := Default()
 	e := NewEvaluator(&cfg)
 	for _, p := range pts {
-		if err := e.SetPoint(p, t0); err != nil {
+		if _, err := e.SetPoint(p, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -122,7 +122,7 @@ func TestEvaluatorHysteresis(t *testing.T) {
 		cfg.Kinds[i].Deadband, cfg.Kinds[i].DeadbandFraction = 0, 0
 	}
 	e2 := NewEvaluator(&cfg)
-	if err := e2.SetPoint(gasPoint(), t0); err != nil {
+	if _, err := e2.SetPoint(gasPoint(), t0); err != nil {
 		t.Fatal(err)
 	}
 	got := feed(t, e2, 1, 0, 24.9, 25.1, 24.5, 25.3)
@@ -326,4 +326,80 @@ func TestAlarmCondition(t *testing.T) {
 	if n := len(Conditions([]*Alarm{a, {Level: LevelBlue}})); n != 1 {
 		t.Fatal(n)
 	}
+}
+
+func TestEvaluatorSetPoint(t *testing.T) {
+	e := newEval(t, gasPoint())
+	want(t, feed(t, e, 1, 0, 30), "open:yellow")
+	t.Run("ErrInvalid", func(t *testing.T) {
+		p := gasPoint()
+		p.Thresholds.Upper.Red = f(10)
+		if _, err := e.SetPoint(p, t0); riskmap.ErrorCode(err) != riskmap.EINVALID {
+			t.Fatal(err)
+		}
+	})
+	t.Run("NewThresholdsKeepTheAlarm", func(t *testing.T) {
+		p := gasPoint()
+		p.Thresholds.Upper.Orange = f(35)
+		evs, err := e.SetPoint(p, t0)
+		if err != nil || len(evs) != 0 {
+			t.Fatal(evs, err)
+		}
+		want(t, feed(t, e, 1, 10, 36), "escalate:orange")
+	})
+	t.Run("MovedToAnotherUnitCloses", func(t *testing.T) {
+		p := gasPoint()
+		p.UnitID = 11
+		evs, err := e.SetPoint(p, at(20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, describe(t, evs), "close:orange")
+		if len(e.OpenAlarms()) != 0 {
+			t.Fatal("alarms left open")
+		}
+		want(t, feed(t, e, 1, 30, 36), "open:yellow")
+		if a, _ := e.Alarm(1, RuleThreshold); a.UnitID != 11 || a.Level != LevelYellow {
+			t.Fatalf("%+v", a)
+		}
+	})
+}
+
+func TestEvaluatorCodesAreUnique(t *testing.T) {
+	e := newEval(t, gasPoint())
+	seen := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		base := time.Duration(i) * 1500 * time.Millisecond
+		for j, v := range []float64{30, 10} {
+			evs, _, err := e.Ingest(Reading{1, t0.Add(base + time.Duration(j)*100*time.Millisecond), v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range evs {
+				if ev.Kind == EventOpen {
+					if seen[ev.Alarm.Code] {
+						t.Fatalf("code %s twice", ev.Alarm.Code)
+					}
+					seen[ev.Alarm.Code] = true
+				}
+			}
+		}
+		if _, err := e.Dispose(1, RuleThreshold, "复核", "x", t0.Add(base+time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 20 {
+		t.Fatal(len(seen))
+	}
+}
+
+func TestEvaluatorOfflineClockStartsAtFirstCheck(t *testing.T) {
+	cfg := Default()
+	e := NewEvaluator(&cfg)
+	if _, err := e.SetPoint(gasPoint(), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, describe(t, e.Offline(at(0))), nil...)
+	want(t, describe(t, e.Offline(at(179))), nil...)
+	want(t, describe(t, e.Offline(at(180))), "offline:blue")
 }

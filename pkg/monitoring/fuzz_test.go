@@ -22,7 +22,7 @@ func FuzzEvaluator(fz *testing.F) {
 		cfg.Escalations[0].MinPoints = 2
 		e := NewEvaluator(&cfg)
 		for _, p := range []*Point{gasPoint(), dam(2), dam(3)} {
-			if err := e.SetPoint(p, t0); err != nil {
+			if _, err := e.SetPoint(p, t0); err != nil {
 				t.Fatal(err)
 			}
 		}

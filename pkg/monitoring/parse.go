@@ -35,12 +35,13 @@ func (r PointRef) String() string {
 
 // Input is what the parser needs besides the body.
 type Input struct {
-	// Now is the clock: readings more than MaxFuture after it are refused.
+	// Now is the clock (required): readings more than MaxFuture after it are refused.
 	Now time.Time
 	// Config is the taxonomy: a value outside its kind's range is refused.
 	Config *Config
 	// Lookup finds a point the caller may write readings of; an error (ENOTFOUND,
-	// EFORBIDDEN …) refuses the item with its message.
+	// EFORBIDDEN …) refuses the item with its message, and so does a nil point (or a nil
+	// Lookup): no such point.
 	Lookup func(PointRef) (*Point, error)
 }
 
@@ -205,7 +206,11 @@ func (in Input) reading(point, tm, value json.RawMessage, pf, tf, vf string) (Re
 	if !ok {
 		return Reading{}, fe, false
 	}
-	p, err := in.Lookup(ref)
+	var p *Point
+	var err error
+	if in.Lookup != nil {
+		p, err = in.Lookup(ref)
+	}
 	if err != nil || p == nil {
 		if err == nil {
 			err = riskmap.Errorf(riskmap.ENOTFOUND, "没有监测点 %s", ref)
