@@ -403,3 +403,15 @@ func TestEvaluatorOfflineClockStartsAtFirstCheck(t *testing.T) {
 	want(t, describe(t, e.Offline(at(179))), nil...)
 	want(t, describe(t, e.Offline(at(180))), "offline:blue")
 }
+
+// BenchmarkIngest: one reading through the evaluator (a gas point wandering around its
+// thresholds).
+func BenchmarkIngest(b *testing.B) {
+	e := newEval(b, gasPoint())
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, _, err := e.Ingest(Reading{1, t0.Add(time.Duration(i) * time.Second), float64(i % 60)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -242,3 +242,25 @@ func checkParsed(t *testing.T, in Input, items []Item, refused []Refusal, dense 
 		}
 	}
 }
+
+// BenchmarkParseBatch: a batch of 1,000 readings.
+func BenchmarkParseBatch(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("[")
+	for i := range 1000 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"point":"JC-001","time":"2026-12-06T07:%02d:%02dZ","value":%d}`, i/60%60, i%60, i%90)
+	}
+	sb.WriteString("]")
+	body := []byte(sb.String())
+	in := testInput()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if items, _, err := ParseBatch(body, in); err != nil || len(items) != 1000 {
+			b.Fatal(len(items), err)
+		}
+	}
+}
