@@ -138,6 +138,7 @@ type siteFilter struct {
 func (k *siteKind[T]) parseFilter(q url.Values, allowed map[string]bool) (siteFilter, error) {
 	var p riskmap.Problems
 	f := siteFilter{limit: DefaultLimit}
+	refuseRepeated(q, &p)
 	for key := range q {
 		if !allowed[key] {
 			p.Add(clip(key), "不是这里的查询参数；可用：%s", strings.Join(sortedKeys(allowed), ", "))
