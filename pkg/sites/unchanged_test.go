@@ -22,7 +22,10 @@ func TestUnchangedWritesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		recorded := 0
-		rec := func(before, after *riskmap.ProtectiveTarget) (*riskmap.WriteRecords, error) { recorded++; return nil, nil }
+		rec := func(before, after *riskmap.ProtectiveTarget) (*riskmap.WriteRecords, error) {
+			recorded++
+			return nil, nil
+		}
 		same := school("一中", orb.Point{102.90, 24.60})
 		same.ID, same.Version = a.ID, a.Version
 		if err := svc.UpdateTarget(ctx, admin, same, rec); err != nil {
