@@ -53,7 +53,7 @@ func scanPoint(scan func(...any) error) (*monitoring.Point, error) {
 func pointArgs(p *monitoring.Point) ([]byte, string, error) {
 	geom, err := EncodeGeometry(p.Location, SRSID)
 	if err != nil {
-		return nil, "", riskmap.Errorf(riskmap.EINVALID, "监测点 %s 的坐标无效：%v", p.Code, err)
+		return nil, "", riskmap.Errorf(riskmap.EINVALID, "监测点 %s 的坐标无效", p.Code)
 	}
 	th, err := json.Marshal(p.Thresholds)
 	return geom, string(th), err

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,15 +23,6 @@ import (
 // are inserted) and alarms: monitoring.Store.
 
 var _ monitoring.Store = (*Store)(nil)
-
-// partitions remembers the months whose readings partition exists, so that an insert of
-// readings asks the database only about months it has not seen.
-var partitions sync.Map // map[*Store]*sync.Map of month (time.Time) → struct{}
-
-func (s *Store) knownMonths() *sync.Map {
-	m, _ := partitions.LoadOrStore(s, new(sync.Map))
-	return m.(*sync.Map)
-}
 
 const selectPoint = `SELECT id, code, unit_id, kind, unit_of_measure, ST_X(geom), ST_Y(geom), interval_s, thresholds,
     version, updated_at FROM monitoring_points`
@@ -161,7 +152,7 @@ func (s *Store) EnsurePartitions(ctx context.Context, from, to time.Time) error 
 	if _, err := s.pool.Exec(ctx, "SELECT monitoring_ensure_partitions($1, $2)", from.UTC(), to.UTC()); err != nil {
 		return dbError("create readings partitions", err)
 	}
-	known := s.knownMonths()
+	known := &s.months
 	for m := monitoring.MonthStart(from); !m.After(to); m = m.AddDate(0, 1, 0) {
 		known.Store(m, struct{}{})
 	}
@@ -170,7 +161,7 @@ func (s *Store) EnsurePartitions(ctx context.Context, from, to time.Time) error 
 
 // ensureMonths creates the partitions of the months of rs not known to exist.
 func (s *Store) ensureMonths(ctx context.Context, rs []monitoring.Reading) error {
-	known := s.knownMonths()
+	known := &s.months
 	var lo, hi time.Time
 	for _, r := range rs {
 		m := monitoring.MonthStart(r.Time)
@@ -239,17 +230,33 @@ func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (ad
 			points = append(points, r.PointID)
 		}
 	}
-	err = s.inTx(ctx, "append readings", func(tx pgx.Tx) error {
-		if err := checkPoints(ctx, tx, points); err != nil {
-			return err
+	insert := func() error {
+		return s.inTx(ctx, "append readings", func(tx pgx.Tx) error {
+			if err := checkPoints(ctx, tx, points); err != nil {
+				return err
+			}
+			var n int64
+			if err := tx.QueryRow(ctx, appendReadings, ids, ats, vs).Scan(&n); err != nil {
+				if noPartition(err) {
+					return err
+				}
+				return dbError("append readings", err)
+			}
+			added = int(n)
+			return nil
+		})
+	}
+	err = insert()
+	if noPartition(err) {
+		// Another process dropped a month this one thought was there: make it again.
+		s.months.Clear()
+		if err = s.ensureMonths(ctx, rs); err == nil {
+			err = insert()
 		}
-		var n int64
-		if err := tx.QueryRow(ctx, appendReadings, ids, ats, vs).Scan(&n); err != nil {
-			return dbError("append readings", err)
+		if noPartition(err) {
+			err = dbError("append readings", err)
 		}
-		added = int(n)
-		return nil
-	})
+	}
 	if err != nil {
 		return 0, 0, err
 	}
@@ -332,7 +339,7 @@ func (s *Store) DropReadingsBefore(ctx context.Context, t time.Time) (int64, err
 		return 0, err
 	}
 	// Forget the months: a dropped one is created again when a reading needs it.
-	partitions.Delete(s)
+	s.months.Clear()
 	return gone, nil
 }
 
@@ -439,4 +446,10 @@ func violated(err error) string {
 		return pe.ConstraintName
 	}
 	return ""
+}
+
+// noPartition reports whether err says a row has no partition to go to.
+func noPartition(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == sqlCheckViolation && strings.Contains(pe.Message, "no partition")
 }
