@@ -110,6 +110,8 @@ type Alarm struct {
 	Peak      float64   `json:"peak"`
 	PeakAt    time.Time `json:"peak_at"`
 	LastValue float64   `json:"last_value"`
+	// Version is set by the store: each update increments it.
+	Version int64 `json:"version,omitempty"`
 }
 
 // Open reports whether the alarm is not closed.
@@ -267,4 +269,12 @@ func (a *Alarm) clone() *Alarm {
 		}
 	}
 	return &c
+}
+
+// text is the rule's name as an argument of a message, in the message's language.
+func (r Rule) text() riskmap.Text {
+	if r == RuleOffline {
+		return riskmap.Textf("离线")
+	}
+	return riskmap.Textf("超阈值")
 }

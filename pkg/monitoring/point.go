@@ -182,6 +182,9 @@ type Point struct {
 	// Config.OfflineAfter intervals raises an offline alarm.
 	IntervalS  int        `json:"interval_s"`
 	Thresholds Thresholds `json:"thresholds"`
+	// Version and UpdatedAt are set by the store (its ETag and last write).
+	Version   int64     `json:"version,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // Interval is the expected reporting interval.

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -78,6 +79,8 @@ type Store struct {
 	cfg  Config
 	// now is the clock; tests may replace it.
 	now func() time.Time
+	// months holds the months (time.Time, UTC) whose readings partition is known to exist.
+	months sync.Map
 }
 
 var _ riskmap.Store = (*Store)(nil)

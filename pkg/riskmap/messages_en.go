@@ -607,4 +607,18 @@ var english = map[string]string{
 	"阈值应为有限数值，绝对值不超过 %g":                                  "a threshold should be a finite number, at most %g either side of 0",
 	"预警级别须为 blue、yellow、orange 或 red":                     "the warning level must be blue, yellow, orange or red",
 	"黄色预警": "yellow warning",
+	// monitoring-stores helper (issue 17: the monitoring stores)
+	"step 须为 raw、1m 或 1h，不能是 %q": "step must be raw, 1m or 1h, not %q",
+	"必须填写报警编号":                   "the alarm's code is required",
+	"报警 %d 已被他人修改，请刷新后重试":        "alarm %d was changed by someone else; reload and try again",
+	"报警编号 %q 已被使用":               "the alarm code %q is taken",
+	"新报警不能是已关闭状态":                "a new alarm cannot be closed",
+	"没有编号为 %d 的报警":               "there is no alarm %d",
+	"监测点 %d 已有未关闭的%s报警":          "monitoring point %d already has an open %s alarm",
+	"监测点 %d 已被他人修改，请刷新后重试":       "monitoring point %d was changed by someone else; reload and try again",
+	"监测点 %d 有报警记录，不能删除":          "monitoring point %d has alarms and cannot be deleted",
+	"监测点 %s 的坐标无效":               "the location of monitoring point %s is not valid",
+	"监测点编号 %q 已被使用":              "the monitoring point code %q is taken",
+	"离线":                         "offline",
+	"超阈值":                        "threshold",
 }
