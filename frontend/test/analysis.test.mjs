@@ -31,26 +31,31 @@ function metres([lon1, lat1], [lon2, lat2]) {
   return 2 * 6371008.8 * Math.asin(Math.sqrt(a));
 }
 
-/** emptySpots are community centres with no unit and no protective target within about 900 m. */
+/**
+ * emptySpots are n community centres, 2 km apart, with no protective target within about
+ * 600 m (twice the test unit's radius) and no unit within about 150 m (a click there hits
+ * the test's own unit).
+ */
 async function emptySpots(n) {
   const fc = (await api(srv.url, 'GET', '/api/v1/regions?level=community')).body.features;
-  const out = [];
-  for (const f of fc) {
-    const ring = f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates[0][0] : f.geometry.coordinates[0];
-    const xs = ring.map((p) => p[0]);
-    const ys = ring.map((p) => p[1]);
-    const c = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
-    const d = 0.009;
-    const bbox = `${c[0] - d},${c[1] - d},${c[0] + d},${c[1] + d}`;
-    const units = (await api(srv.url, 'GET', `/api/v1/units?bbox=${bbox}&limit=1`)).body.numberMatched;
-    const targets = (await api(srv.url, 'GET', `/api/v1/protective-targets?bbox=${bbox}&limit=1`)).body.numberMatched;
-    if (units === 0 && targets === 0 && out.every((o) => metres(o, c) > 2500)) {
-      c.code = f.properties.code;
-      out.push(c);
+  for (const [du, dt] of [[0.003, 0.008], [0.0015, 0.006]]) {
+    const out = [];
+    for (const f of fc) {
+      const ring = f.geometry.type === 'MultiPolygon' ? f.geometry.coordinates[0][0] : f.geometry.coordinates[0];
+      const xs = ring.map((p) => p[0]);
+      const ys = ring.map((p) => p[1]);
+      const c = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+      const box = (d) => `${c[0] - d},${c[1] - d},${c[0] + d},${c[1] + d}`;
+      const units = (await api(srv.url, 'GET', `/api/v1/units?bbox=${box(du)}&limit=1`)).body.numberMatched;
+      const targets = (await api(srv.url, 'GET', `/api/v1/protective-targets?bbox=${box(dt)}&limit=1`)).body.numberMatched;
+      if (units === 0 && targets === 0 && out.every((o) => metres(o, c) > 2000)) {
+        c.code = f.properties.code;
+        out.push(c);
+      }
+      if (out.length === n) return out;
     }
-    if (out.length === n) return out;
   }
-  throw new Error(`only ${out.length} empty spots`);
+  throw new Error(`no ${n} empty spots`);
 }
 
 /** clickAt clicks the map at [lon, lat]. */
@@ -114,14 +119,14 @@ test('a selected unit shows its influence range as a ground-distance buffer, wit
   });
   assert.ok(Math.abs(size.ew - 600) < 12 && Math.abs(size.ns - 600) < 12, `buffer ${JSON.stringify(size)}`);
   // Its conflict line, to the school, and the details' 安全距离冲突 section.
-  await page.waitForSelector(`.leaflet-highlight-pane path.conflict-line[data-target="${school.id}"]`);
+  await page.waitForSelector(`.leaflet-highlight-pane path.conflict-line[data-target="${school.id}"]`, { state: 'attached' });
   await page.waitForSelector('.unit-conflicts[data-state="done"]');
   const section = await page.textContent('.unit-conflicts');
   assert.match(section, /安全距离冲突[\s\S]*影响半径 300 米（单元填报）/);
   assert.match(section, /安全距离测试小学[\s\S]*学校[\s\S]*860[\s\S]*1[12]\d 米/);
   // The city-wide layer draws the same conflict.
   await showOverlay(page, '安全距离冲突');
-  await page.waitForSelector(`.leaflet-conflicts-pane path.conflict-line[data-unit="${unit.id}"][data-target="${school.id}"]`);
+  await page.waitForSelector(`.leaflet-conflicts-pane path.conflict-line[data-unit="${unit.id}"][data-target="${school.id}"]`, { state: 'attached' });
   await screenshot(page, 'analysis-buffer.png');
   assert.deepEqual(page.errors, []);
   await page.context().close();
@@ -133,9 +138,9 @@ test('moving the unit away from the school in the entry form clears its conflict
   await showOverlay(page, '安全距离冲突');
   await page.evaluate(([lon, lat]) => window.riskmap.map.setView([lat, lon], 17, { animate: false }), spots[0]);
   await waitTiles(page);
-  await page.waitForSelector(`.leaflet-conflicts-pane path.conflict-line[data-unit="${unit.id}"]`);
+  await page.waitForSelector(`.leaflet-conflicts-pane path.conflict-line[data-unit="${unit.id}"]`, { state: 'attached' });
   await clickAt(page, spots[0]);
-  await page.waitForSelector(`.leaflet-highlight-pane path.conflict-line[data-target="${school.id}"]`);
+  await page.waitForSelector(`.leaflet-highlight-pane path.conflict-line[data-target="${school.id}"]`, { state: 'attached' });
   await page.click('#drawer [data-action=edit]');
   await page.waitForSelector('.editor-form');
   await page.click('details.coord-input summary');
@@ -145,7 +150,8 @@ test('moving the unit away from the school in the entry form clears its conflict
   await page.click('[data-action=apply-coords]');
   await page.click('.form-actions .btn-primary');
   // Saved: the details again, at the new place, with no conflict — without a reload.
-  await page.waitForSelector('#drawer .unit-name');
+  await page.waitForSelector('#drawer .unit-name, .editor-form .form-errors:not([hidden])');
+  assert.ok(await page.$('#drawer .unit-name'), `saved: ${await page.textContent('.editor-form .form-errors').catch(() => '')}`);
   await page.waitForSelector('.unit-conflicts[data-state="done"]');
   assert.equal(await page.$(`.leaflet-highlight-pane path.conflict-line[data-target="${school.id}"]`), null);
   assert.doesNotMatch(await page.textContent('.unit-conflicts'), /安全距离测试小学/);
@@ -265,7 +271,7 @@ test('the conflict table: filtered, exported, and a row shows the conflict on th
     await page.waitForSelector(`table.conflicts-table tbody tr[data-unit="${first.unit.id}"]`);
     await page.click(`table.conflicts-table tbody tr[data-unit="${first.unit.id}"][data-target="${first.target.id}"]`);
     await page.waitForSelector('#analysis-panel', { state: 'hidden' });
-    await page.waitForSelector(`.leaflet-highlight-pane path.conflict-line[data-target="${first.target.id}"]`);
+    await page.waitForSelector(`.leaflet-highlight-pane path.conflict-line[data-target="${first.target.id}"]`, { state: 'attached' });
     assert.equal(await page.getAttribute('#drawer', 'data-unit-id'), String(first.unit.id));
   }
   assert.deepEqual(page.errors, []);
@@ -305,10 +311,13 @@ test('the public map shows the shelters and finds the nearest from a clicked poi
   }, here);
   await page.mouse.click(picked.x, picked.y);
   await page.waitForSelector('.shelter-nearest');
-  const want = (await api(srv.url, 'GET', `/public/api/v1/shelters/nearest?lon=${picked.lon.toFixed(6)}&lat=${picked.lat.toFixed(6)}`, undefined, {}, { as: null })).body;
+  // The point the page asked about (the click's, rounded to 1e-6°), near the one aimed at.
+  const from = await page.$eval('.shelter-finder', (e) => [Number(e.dataset.lon), Number(e.dataset.lat)]);
+  assert.ok(metres(from, [picked.lon, picked.lat]) < 5, `${from} ~ ${picked.lon},${picked.lat}`);
+  const want = (await api(srv.url, 'GET', `/public/api/v1/shelters/nearest?lon=${from[0]}&lat=${from[1]}`, undefined, {}, { as: null })).body;
   assert.equal(await page.getAttribute('.shelter-nearest', 'data-id'), String(want.nearest.shelter.id));
   const text = await page.textContent('.shelter-nearest');
-  assert.match(text, /直线距离 \d+ 米|就在避难场所范围内/);
+  assert.match(text, /直线距离 [\d.]+ (米|公里)|就在避难场所范围内/);
   if (want.nearest.distance_m > 0) assert.ok(text.includes(`${want.nearest.direction}方向`), text);
   assert.match(await page.getAttribute('.shelter-nearest [data-nav=amap]', 'href'), /^https:\/\/uri\.amap\.com\/marker\?position=/);
   assert.match(await page.getAttribute('.shelter-nearest [data-nav=geo]', 'href'), /^geo:/);

@@ -50,7 +50,9 @@ export class AnalysisLayers {
   constructor({ api, app, onUnit, onSite }) {
     Object.assign(this, { api, app, onUnit, onSite });
     const map = (this.map = app.map);
-    for (const [pane, z] of [['coverage', 405], ['sites', 432], ['conflicts', 440]]) {
+    // The conflict lines lie under the units (420), so that a click on a unit at a line's end
+    // picks the unit; the sites lie above them.
+    for (const [pane, z] of [['coverage', 405], ['conflicts', 418], ['sites', 432]]) {
       if (!map.getPane(pane)) map.createPane(pane).style.zIndex = z;
     }
     this.targets = L.layerGroup();
@@ -167,14 +169,16 @@ export class AnalysisLayers {
     for (const c of conflicts) {
       const lls = lineLatLngs(c.line);
       if (lls.length < 2) continue;
-      const line = L.polyline(lls, { ...LINE, pane, className: 'conflict-line' });
+      // The selection's own lines are listed in its details: they never catch a click.
+      const own = pane === 'highlight';
+      const line = L.polyline(lls, { ...LINE, pane, className: 'conflict-line', interactive: !own });
       line.on('add', () => {
         const el = line.getElement();
         if (!el) return;
         el.dataset.unit = String(c.unit.id);
         el.dataset.target = String(c.target.id);
       });
-      line.bindPopup(() => h('div.conflict-popup',
+      if (!own) line.bindPopup(() => h('div.conflict-popup',
         h('div.public-card-head', badge(c.unit.grade, true)),
         h('p', conflictText(c)),
         c.target.people != null ? h('p.muted', `${targetKind(c.target)}人数 ${fmtNumber(c.target.people)} 人`) : null,

@@ -60,6 +60,9 @@ export function addShelters(app, api, { onOpen } = {}) {
     if (!panel) {
       panel = h('div.nearby.shelter-finder', { role: 'region', 'aria-label': '最近的避难场所', 'aria-live': 'polite' });
       L.DomEvent.disableClickPropagation(panel);
+      // A button that replaces the panel's content leaves the page while its click bubbles:
+      // Leaflet would no longer see that it came from the panel and take it for the map's.
+      panel.addEventListener('click', (e) => e.stopPropagation());
       L.DomEvent.disableScrollPropagation(panel);
       map.getContainer().appendChild(panel);
     }
@@ -152,6 +155,8 @@ export function addShelters(app, api, { onOpen } = {}) {
   async function find(lon, lat, label) {
     show(h('p.nearby-message', '正在查找最近的避难场所……'));
     route.clearLayers();
+    panel.dataset.lon = lon.toFixed(6);
+    panel.dataset.lat = lat.toFixed(6);
     let res;
     try {
       res = await api.nearestShelter(lon.toFixed(6), lat.toFixed(6));
