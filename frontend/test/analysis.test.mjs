@@ -76,6 +76,12 @@ async function showOverlay(page, name) {
   await page.mouse.move(5, 400);
 }
 
+/** openPanel opens 空间分析 on a tab from the sidebar. */
+async function openPanel(page, action) {
+  await page.click(`.side-analysis [data-action=${action}]`);
+  await page.waitForSelector('#analysis-panel:not([hidden])');
+}
+
 let spots;
 let unit; // the test's hazardous unit (a draft), 300 m influence radius
 let school; // a school 120 m east of it
@@ -170,7 +176,7 @@ test('the shelter coverage map colours streets and districts by shortfall, with 
   const streets = (await api(srv.url, 'GET', '/api/v1/shelter-coverage?level=street')).body;
   assert.ok(streets.features.length > 0);
   const page = await openInternalMap(browser, srv.url);
-  await showOverlay(page, '避难场所覆盖');
+  await page.check('#layer-coverage');
   await page.waitForSelector('.coverage-legend');
   await page.waitForFunction((n) => document.querySelectorAll('.leaflet-coverage-pane path.coverage-area').length === n, streets.features.length);
   const legend = await page.textContent('.coverage-legend');
@@ -210,7 +216,7 @@ test('protective targets: created on the map, a 400 shown under its field, edite
   const [spot] = await emptySpots(1);
   const page = await openInternalMap(browser, srv.url);
   await page.evaluate(([lon, lat]) => window.riskmap.map.setView([lat, lon], 16, { animate: false }), spot);
-  await page.click('#btn-analysis');
+  await openPanel(page, 'open-conflicts');
   await page.waitForSelector('#analysis-panel table.conflicts-table');
   await page.click('#analysis-panel [data-tab="protective-targets"]');
   await page.waitForSelector('#analysis-panel table.sites-table tbody tr[data-id]');
@@ -257,7 +263,7 @@ test('protective targets: created on the map, a 400 shown under its field, edite
 test('the conflict table: filtered, exported, and a row shows the conflict on the map', async () => {
   const all = (await api(srv.url, 'GET', '/api/v1/conflicts?limit=500')).body;
   const page = await openInternalMap(browser, srv.url);
-  await page.click('#btn-analysis');
+  await openPanel(page, 'open-conflicts');
   await page.waitForFunction((n) => document.querySelector('#analysis-panel .hz-list-status')?.dataset.count === String(n), all.total);
   const rows = await page.$$eval('table.conflicts-table tbody tr[data-unit]', (rs) => rs.length);
   assert.equal(rows, Math.min(all.total, 200));

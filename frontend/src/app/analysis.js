@@ -98,9 +98,32 @@ export class AnalysisLayers {
     if (!on && this.map.hasLayer(layer)) layer.remove();
   }
 
+  /**
+   * sideSection is the sidebar's 空间分析: the four layers as checkboxes (the same as the
+   * layers control's) and the buttons that open the panel's tabs (open(tab)).
+   */
+  sideSection(open) {
+    const names = [['targets', '防护目标'], ['shelters', '应急避难场所'], ['conflicts', '安全距离冲突'], ['coverage', '避难场所覆盖']];
+    this.boxes = {};
+    const boxes = names.map(([n, label]) => {
+      const box = h(`input#layer-${n}`, { type: 'checkbox', checked: this.map.hasLayer(this[n]), onchange: () => this.show(n, box.checked) });
+      this.boxes[n] = box;
+      return h('label.check.layer-check', { dataset: { layer: n } }, box, label);
+    });
+    return h('section.side-section.side-analysis',
+      h('h2', '空间分析'),
+      h('div.layer-checks', boxes),
+      h('div.analysis-links',
+        h('button.btn.btn-small', { type: 'button', dataset: { action: 'open-conflicts' }, onclick: () => open('conflicts') }, '冲突清单'),
+        h('button.btn.btn-small', { type: 'button', dataset: { action: 'open-targets' }, onclick: () => open('protective-targets') }, '防护目标'),
+        h('button.btn.btn-small', { type: 'button', dataset: { action: 'open-shelters' }, onclick: () => open('shelters') }, '避难场所')),
+      h('p.hint', '选中易燃易爆、有毒有害类单元时，地图显示其影响范围（按实地距离）和范围内防护目标的连线。'));
+  }
+
   layerToggled(layer, on) {
     const name = ['targets', 'shelters', 'conflicts', 'coverage'].find((n) => this[n] === layer);
     if (!name) return;
+    if (this.boxes && this.boxes[name]) this.boxes[name].checked = on;
     document.body.dataset[`layer${name[0].toUpperCase()}${name.slice(1)}`] = on ? '1' : '';
     if (name === 'coverage') {
       if (on) {

@@ -382,6 +382,13 @@ function buildSidebar() {
       h('label.field', h('span', '区县'), districtSel),
       h('label.field', h('span', '街道'), streetSel),
       h('label.field', h('span', '社区'), communitySel)),
+    // 空间分析: the analysis layers and the panel (冲突清单, 防护目标, 应急避难场所).
+    analysis.sideSection(async (tab) => {
+      if (admin) admin.close();
+      if (hazards) hazards.close();
+      layout.setFilters(false); // on a phone the filters panel slides away
+      (await sitePanel()).open(tab);
+    }),
     // The 城市安全风险评估报告 and the map as an image, for the filters above (and the view).
     h('section.side-section.side-reports',
       h('h2', '评估报告与地图图片'),
@@ -576,11 +583,7 @@ async function main() {
     if (sites) sites.close();
     (await hazardPanel()).toggle();
   });
-  $('#btn-analysis').addEventListener('click', async () => {
-    if (admin) admin.close();
-    if (hazards) hazards.close();
-    (await sitePanel()).toggle();
-  });
+
   // Reviewers (experts and admins) see the review queue and its count.
   const pending = $('#btn-pending');
   pending.hidden = !['expert', 'admin'].includes(session.user.role);
