@@ -33,9 +33,10 @@ var allowedUses = map[[2]string][]string{
 	// The API walks a snapshot's features and counts (httpapi.Index returns the snapshot),
 	// and the supervision view takes the units past due from its due-day order (DueKind).
 	{"httpapi", "spatialindex"}: {"Change", "CountKey", "DueKind", "DueReidentify", "DueReview", "Feature", "Snapshot"},
-	// The server makes each view's tile service and writes TileJSON.
-	{"httpapi", "tiles"}: {"LayerRegions", "LayerUnits", "MetadataJSON", "NewRegionGrades", "NewService",
-		"Options", "RegionFields", "Tile", "TileJSON", "UnitFields"},
+	// The server makes each view's tile service and writes TileJSON; it draws the tiles of
+	// the sites (issue 16) from their in-memory layers.
+	{"httpapi", "tiles"}: {"LayerRegions", "LayerShelters", "LayerTargets", "LayerUnits", "MetadataJSON", "NewRegionGrades", "NewService",
+		"Options", "ParseSiteZXY", "RegionFields", "SiteFeature", "SiteProp", "SiteTile", "Tile", "TileBound", "TileJSON", "UnitFields"},
 }
 
 type listedPackage struct {

@@ -29,6 +29,7 @@ import (
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/sites"
 	"riskmap/pkg/spatialindex"
 
 	"github.com/paulmach/orb"
@@ -122,6 +123,10 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	if hs, ok := store.(hazards.Store); ok {
 		hc.Hazards = &hazards.Service{Store: hs, Dynamics: dynamicsOf(cfg.Grader), Units: store, Catalog: cfg.Catalog,
 			Locate: regiongrade.Containing(regions), Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}
+	}
+	hc.Sites = sites.New(store, cfg.Analysis, regions)
+	if err := hc.Sites.Load(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if tune != nil {
 		tune(&hc)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/tiles"
 )
 
 // OGC API – Features Part 1 Core, read-only, for QGIS and GDAL.
@@ -121,6 +123,10 @@ type ogcCollectionDef struct {
 	geometry string
 	// params are the query parameters its items take.
 	params []string
+	// site names the layer of a collection of sites (tiles.LayerTargets, LayerShelters);
+	// internal ones are listed only to users.
+	site     string
+	internal bool
 }
 
 var (
@@ -144,15 +150,43 @@ var ogcCollectionDefs = []ogcCollectionDef{
 		regions: true, geometry: "geometry-multipolygon", params: ogcRegionParams},
 }
 
-// ogcCollectionDefOf finds a collection by id; an unknown one is ENOTFOUND.
-func ogcCollectionDefOf(id string) (*ogcCollectionDef, error) {
-	for i := range ogcCollectionDefs {
-		if ogcCollectionDefs[i].id == id {
-			return &ogcCollectionDefs[i], nil
+// ogcSiteDefs are the collections of sites (issue 16), served when the server has them:
+// the protective targets to users only, the shelters to anyone.
+var ogcSiteDefs = []ogcCollectionDef{
+	{id: tiles.LayerTargets, title: "高敏感防护目标", description: "学校、幼儿园、医院、养老院与人员密集场所（内部数据，须登录；部门用户只见其辖区）",
+		site: tiles.LayerTargets, internal: true, geometry: "geometry-any", params: ogcSiteParams},
+	{id: tiles.LayerShelters, title: "应急避难场所", description: "紧急、固定与中心避难场所及其容纳人数、有效避难面积和服务半径",
+		site: tiles.LayerShelters, geometry: "geometry-any", params: ogcSiteParams},
+}
+
+var ogcSiteParams = []string{"bbox", "bbox-crs", "limit", "cursor", "kind", "region", "q", "f"}
+
+// ogcDefs are the collections the requester of c may see (c nil: every collection the
+// server has, for the API definition).
+func (s *Server) ogcDefs(c echo.Context) []ogcCollectionDef {
+	if s.cfg.Sites == nil {
+		return ogcCollectionDefs
+	}
+	out := slices.Clone(ogcCollectionDefs)
+	for _, d := range ogcSiteDefs {
+		if !d.internal || c == nil || userOf(c) != nil {
+			out = append(out, d)
 		}
 	}
-	ids := make([]string, len(ogcCollectionDefs))
-	for i, d := range ogcCollectionDefs {
+	return out
+}
+
+// ogcCollectionDefOf finds a collection the requester of c may see by id; an unknown one
+// is ENOTFOUND.
+func (s *Server) ogcCollectionDefOf(c echo.Context, id string) (*ogcCollectionDef, error) {
+	defs := s.ogcDefs(c)
+	for i := range defs {
+		if defs[i].id == id {
+			return &defs[i], nil
+		}
+	}
+	ids := make([]string, len(defs))
+	for i, d := range defs {
 		ids[i] = d.id
 	}
 	return nil, riskmap.Errorf(riskmap.ENOTFOUND, "没有数据集合 %q；可用的集合：%s", clip(id), strings.Join(ids, "、"))
@@ -189,13 +223,17 @@ func (s *Server) collections(c echo.Context) []ogcCollection {
 		}
 		regionBox = [4]float64{bd.Min[0], bd.Min[1], bd.Max[0], bd.Max[1]}
 	}
-	out := make([]ogcCollection, 0, len(ogcCollectionDefs))
-	for _, d := range ogcCollectionDefs {
+	defs := s.ogcDefs(c)
+	out := make([]ogcCollection, 0, len(defs))
+	for _, d := range defs {
 		// Every unit collection shares the extent of all units: finding each kind's own
 		// would walk the whole index on every request.
 		bb := unitsBox
 		if d.regions {
 			bb = regionBox
+		}
+		if d.site != "" {
+			bb = s.siteExtent(d.site, regionBox)
 		}
 		out = append(out, ogcCollection{ID: d.id, Title: d.title, Description: d.description, Extent: extent(bb),
 			ItemType: "feature", GeometryType: d.geometry, CRS: []string{crs84},
@@ -220,7 +258,7 @@ func (s *Server) ogcCollection(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	if _, err := ogcCollectionDefOf(c.Param("cid")); err != nil {
+	if _, err := s.ogcCollectionDefOf(c, c.Param("cid")); err != nil {
 		return err
 	}
 	for _, col := range s.collections(c) {
@@ -247,9 +285,12 @@ func (s *Server) ogcItems(c echo.Context) error {
 	if f := q.Get("f"); f != "" && f != "json" && f != "geojson" {
 		return riskmap.Errorf(riskmap.EINVALID, "不提供 f=%s；请用 f=json", clip(f))
 	}
-	d, err := ogcCollectionDefOf(c.Param("cid"))
+	d, err := s.ogcCollectionDefOf(c, c.Param("cid"))
 	if err != nil {
 		return err
+	}
+	if d.site != "" {
+		return s.ogcSiteItems(c, d)
 	}
 	allowed := setOf(d.params)
 	if !d.regions {
@@ -353,9 +394,12 @@ func (s *Server) ogcItem(c echo.Context) error {
 	if err := ogcNoParams(c); err != nil {
 		return err
 	}
-	d, err := ogcCollectionDefOf(c.Param("cid"))
+	d, err := s.ogcCollectionDefOf(c, c.Param("cid"))
 	if err != nil {
 		return err
+	}
+	if d.site != "" {
+		return s.ogcSiteItem(c, d)
 	}
 	if !d.regions {
 		id, err := strconv.ParseInt(c.Param("fid"), 10, 64)

@@ -74,7 +74,7 @@ func (s *Server) openAPI(base string) (map[string]any, error) {
 			paths[openAPIPath(rp, "")] = map[string]any{"get": s.openAPIOperation(op, op.id, op.params, "")}
 			continue
 		}
-		for _, d := range ogcCollectionDefs {
+		for _, d := range s.ogcDefs(nil) {
 			params := op.params
 			if op.items {
 				params = d.params
@@ -220,6 +220,8 @@ func (s *Server) openAPIParameters() map[string]any {
 		"region": q("region", "行政区划代码前缀（如 530481001）",
 			map[string]any{"type": "string", "pattern": "^[0-9]{1,15}$"}),
 		"q": q("q", "名称或编号包含的文字", map[string]any{"type": "string", "maxLength": maxQLen}),
+		"kind": q("kind", "防护目标或避难场所的类型代码，逗号分隔（如 school、hospital；emergency、fixed、central）",
+			map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": siteKindCodes()}}),
 		"level": q("level", "区域层级", map[string]any{"type": "string",
 			"enum": []string{riskmap.LevelDistrict, riskmap.LevelStreet, riskmap.LevelCommunity, riskmap.LevelGrid}}),
 		"f":      q("f", "格式，只有 json", map[string]any{"type": "string", "enum": []string{"json"}}),

@@ -33,6 +33,7 @@ import (
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/sites"
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
 	"riskmap/pkg/webauth"
@@ -89,6 +90,9 @@ type Config struct {
 	// Hazards is the service of hidden dangers and public reports; nil serves none of their
 	// routes.
 	Hazards *hazards.Service
+	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
+	// their routes.
+	Sites *sites.Service
 	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
 	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
 	ReportFont string
@@ -275,6 +279,9 @@ func New(cfg Config) *Server {
 	s.adminRoutes()
 	if cfg.Hazards != nil {
 		s.hazardRoutes()
+	}
+	if cfg.Sites != nil {
+		s.siteRoutes()
 	}
 	// The Excel 风险清单 (issue 15): the register and the hidden-danger list as workbooks,
 	// and the import template (xlsx.go); scoped like units.csv and hazards.csv.

@@ -1,5 +1,7 @@
 package riskmap
 
+import "strings"
+
 // The rules of who may do what with a unit. The HTTP layer decides who is asking and which
 // routes a role may call at all; these decide, object by object, what that person may read
 // and change. A nil *User is nobody: the public.
@@ -44,3 +46,30 @@ func CanReview(u *User, author string) bool {
 func CanAdminister(u *User) bool {
 	return u != nil && !u.Disabled && u.Role == RoleAdmin
 }
+
+// CanReadSite reports whether u may see a protective target or shelter in region: admins
+// and experts everywhere; department users inside their regions (a code under one of their
+// region prefixes), or everywhere when they have no regions.
+func CanReadSite(u *User, regionCode string) bool {
+	if u == nil || u.Disabled {
+		return false
+	}
+	switch u.Role {
+	case RoleAdmin, RoleExpert:
+		return true
+	case RoleDepartment:
+		if len(u.Regions) == 0 {
+			return true
+		}
+		for _, p := range u.Regions {
+			if strings.HasPrefix(regionCode, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CanEditSite reports whether u may create, change or delete a site in region: the same
+// scope as reading (the site before and after the edit must both lie in it).
+func CanEditSite(u *User, regionCode string) bool { return CanReadSite(u, regionCode) }

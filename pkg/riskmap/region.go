@@ -1,6 +1,8 @@
 package riskmap
 
 import (
+	"time"
+
 	"github.com/paulmach/orb"
 )
 
@@ -91,6 +93,9 @@ type ProtectiveTarget struct {
 	Address    string
 	People     int
 	Geometry   orb.Geometry
+	// Version counts the target's writes from 1 (its ETag); UpdatedAt is the last one's time.
+	Version   int64
+	UpdatedAt time.Time
 }
 
 // Shelter kinds (应急避难场所).
@@ -126,6 +131,9 @@ type Shelter struct {
 	EffectiveAreaM2 float64
 	ServiceRadiusM  float64
 	Geometry        orb.Geometry
+	// Version counts the shelter's writes from 1 (its ETag); UpdatedAt is the last one's time.
+	Version   int64
+	UpdatedAt time.Time
 }
 
 func allDigits(s string) bool {

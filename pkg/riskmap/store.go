@@ -84,11 +84,37 @@ type RegionStore interface {
 }
 
 // SiteStore keeps protective targets and emergency shelters.
+// The bulk writes (AddProtectiveTargets, AddShelters) seed the demo city; the others are
+// the managed layers' one-by-one writes, each with its audit row in its transaction.
 type SiteStore interface {
+	// AddProtectiveTargets stores new targets in one transaction and sets their IDs,
+	// Version (1) and UpdatedAt.
 	AddProtectiveTargets(ctx context.Context, ts []*ProtectiveTarget) error
+	// ProtectiveTargets returns every protective target, ordered by id.
 	ProtectiveTargets(ctx context.Context) ([]*ProtectiveTarget, error)
 	AddShelters(ctx context.Context, ss []*Shelter) error
 	Shelters(ctx context.Context) ([]*Shelter, error)
+
+	// ProtectiveTarget returns one target; ENOTFOUND if there is none.
+	ProtectiveTarget(ctx context.Context, id int64) (*ProtectiveTarget, error)
+	// CreateProtectiveTargetRecorded stores a new, validated target, sets its ID, Version
+	// (1) and UpdatedAt, and keeps what rec returns for (nil, t) in the same transaction.
+	CreateProtectiveTargetRecorded(ctx context.Context, t *ProtectiveTarget, rec SiteRecordFunc[*ProtectiveTarget]) error
+	// UpdateProtectiveTargetRecorded replaces target t.ID if its stored version is still
+	// t.Version, then increments t.Version and sets t.UpdatedAt; rec gets the stored target
+	// before and t after. A stale version is EPRECONDITION, a missing target ENOTFOUND;
+	// either changes nothing.
+	UpdateProtectiveTargetRecorded(ctx context.Context, t *ProtectiveTarget, rec SiteRecordFunc[*ProtectiveTarget]) error
+	// DeleteProtectiveTargetRecorded removes target id if its version is still version and
+	// returns it as it was; rec gets (it, nil).
+	DeleteProtectiveTargetRecorded(ctx context.Context, id, version int64, rec SiteRecordFunc[*ProtectiveTarget]) (*ProtectiveTarget, error)
+
+	// Shelter, CreateShelterRecorded, UpdateShelterRecorded and DeleteShelterRecorded are
+	// the same for shelters.
+	Shelter(ctx context.Context, id int64) (*Shelter, error)
+	CreateShelterRecorded(ctx context.Context, sh *Shelter, rec SiteRecordFunc[*Shelter]) error
+	UpdateShelterRecorded(ctx context.Context, sh *Shelter, rec SiteRecordFunc[*Shelter]) error
+	DeleteShelterRecorded(ctx context.Context, id, version int64, rec SiteRecordFunc[*Shelter]) (*Shelter, error)
 }
 
 // Store is everything a backing store provides. PostGIS and the GeoPackage file implement

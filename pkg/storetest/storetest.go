@@ -37,6 +37,7 @@ var contract = []part{
 	{"Bulk", testBulk, nil},
 	{"Regions", testRegions, nil},
 	{"Sites", testSites, nil},
+	{"ManagedSites", testManagedSites, nil},
 	{"Users", testUsers, nil},
 	{"Access", nil, []part{
 		{"Users", testUserAdmin, nil},
