@@ -41,7 +41,7 @@ func TestGDALReadsTheOGCAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &api); err != nil || api.NumberMatched == 0 || len(api.Features) == 0 {
 		t.Fatalf("API count: %v %s", err, body)
 	}
-	for _, tc := range []struct{ layer, want string }{{"units", strconv.Itoa(api.NumberMatched)}, {"regions", "161"}} {
+	for _, tc := range []struct{ layer, want string }{{"units", strconv.Itoa(api.NumberMatched)}, {"regions", "161"}, {"shelters", "30"}} {
 		out, err := exec.Command(ogrinfo, "-ro", "-so", "OAPIF:"+base+"/ogc", tc.layer).CombinedOutput()
 		if err != nil {
 			t.Fatalf("ogrinfo OAPIF %s: %v\n%s", tc.layer, err, out)

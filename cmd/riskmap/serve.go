@@ -17,6 +17,7 @@ import (
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/sites"
 	"riskmap/pkg/spatialindex"
 )
 
@@ -76,7 +77,13 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz,
+	// Protective targets and shelters (issue 16): in memory from the start, written through
+	// their service (whose OnTarget/OnShelter the analysis wiring sets before Load).
+	sitesSvc := sites.New(m.store, m.cfg.Analysis, regions)
+	if err := sitesSvc.Load(ctx); err != nil {
+		return fmt.Errorf("载入防护目标与避难场所：%v", err)
+	}
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc,
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		ReportFont: m.ReportFont,
