@@ -12,6 +12,7 @@ bin=bin/riskmap
 go build -o "$work/benchscan" ./scripts/benchscan
 go build -o "$work/benchserve" ./scripts/benchserve
 go build -o "$work/benchhazards" ./scripts/benchhazards
+go build -o "$work/benchanalysis" ./scripts/benchanalysis
 
 base=${PG_DSN%%\?*}; base=${base%/*}
 pg="$base/$BENCH_DB?sslmode=disable"
@@ -50,6 +51,8 @@ echo "== serving: index vs PostGIS on the same $N units"
 "$work/benchserve" --db "$pg"
 echo "== hidden dangers: 200k of them on the same $N units"
 "$work/benchhazards" --db "$pg"
+echo "== spatial analyses: 1M units and 100k protective targets (issue 16)"
+"$work/benchanalysis" --db "$pg"
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
 
 # The Excel 风险清单 (issue 15, pkg/workbook): export 100k units (≤ 10 s) and read them back.

@@ -77,13 +77,18 @@ func (m *Main) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The spatial analyses (issue 16): the engine hears every unit write from the index
+	// (registered before it loads) and gives the register each unit's conflict conditions.
+	eng := m.newAnalysis(regions, ix, svc)
 	// Protective targets and shelters (issue 16): in memory from the start, written through
-	// their service (whose OnTarget/OnShelter the analysis wiring sets before Load).
+	// their service, whose writes the engine hears (set before Load).
 	sitesSvc := sites.New(m.store, m.cfg.Analysis, regions)
+	sitesSvc.OnTarget = m.targetListener(eng, svc)
+	sitesSvc.OnShelter = eng.ShelterChanged
 	if err := sitesSvc.Load(ctx); err != nil {
 		return fmt.Errorf("载入防护目标与避难场所：%v", err)
 	}
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc,
+	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc, Analysis: eng,
 		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		ReportFont: m.ReportFont,
@@ -118,6 +123,11 @@ func (m *Main) serve(ctx context.Context) error {
 	n, err := ix.Load(ctx, m.store.Units(ctx))
 	if err == nil {
 		err = srv.LoadPublication(ctx)
+	}
+	if err == nil {
+		// Every conflict, from the index as loaded; then the stored conflict conditions
+		// brought in line with them.
+		err = m.startAnalysis(ctx, eng, ix, svc)
 	}
 	if err != nil {
 		hs.Close()

@@ -172,7 +172,24 @@ type parts struct {
 func partsOf(p plane, g orb.Geometry, out *parts) {
 	line := func(ls []orb.Point) {
 		for i := 1; i < len(ls); i++ {
-			out.segs = append(out.segs, [2]orb.Point{p.fwd(ls[i-1]), p.fwd(ls[i])})
+			a, b := ls[i-1], ls[i]
+			// An edge in geography is a great circle; in the plane a straight segment. Over
+			// a long edge the two part (0.6 m over 8 km, 13 m over 40 km at 25°N): follow
+			// the great circle in pieces of at most densifyM.
+			if d := DistanceM(a, b); d > densifyM {
+				n := int(math.Ceil(d / densifyM))
+				prev := a
+				for k := 1; k <= n; k++ {
+					q := b
+					if k < n {
+						q = greatCircle(a, b, float64(k)/float64(n))
+					}
+					out.segs = append(out.segs, [2]orb.Point{p.fwd(prev), p.fwd(q)})
+					prev = q
+				}
+				continue
+			}
+			out.segs = append(out.segs, [2]orb.Point{p.fwd(a), p.fwd(b)})
 		}
 		if len(ls) == 1 {
 			out.pts = append(out.pts, p.fwd(ls[0]))
@@ -214,6 +231,27 @@ func partsOf(p plane, g orb.Geometry, out *parts) {
 	case orb.Bound:
 		poly(g.ToPolygon())
 	}
+}
+
+// densifyM is the longest piece of an edge measured as a straight segment in the plane.
+const densifyM = 2000
+
+// greatCircle is the point a fraction f of the way from a to b along the great circle (on
+// the sphere, which the geodesic follows within centimetres over a city's edges).
+func greatCircle(a, b orb.Point, f float64) orb.Point {
+	vec := func(p orb.Point) [3]float64 {
+		lon, lat := p[0]*rad, p[1]*rad
+		return [3]float64{math.Cos(lat) * math.Cos(lon), math.Cos(lat) * math.Sin(lon), math.Sin(lat)}
+	}
+	va, vb := vec(a), vec(b)
+	dot := va[0]*vb[0] + va[1]*vb[1] + va[2]*vb[2]
+	omega := math.Acos(math.Max(-1, math.Min(1, dot)))
+	if omega < 1e-12 {
+		return a
+	}
+	sa, sb := math.Sin((1-f)*omega)/math.Sin(omega), math.Sin(f*omega)/math.Sin(omega)
+	v := [3]float64{sa*va[0] + sb*vb[0], sa*va[1] + sb*vb[1], sa*va[2] + sb*vb[2]}
+	return orb.Point{math.Atan2(v[1], v[0]) / rad, math.Atan2(v[2], math.Hypot(v[0], v[1])) / rad}
 }
 
 // vertices are every point of the parts: lone points and segment ends.

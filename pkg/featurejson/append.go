@@ -117,6 +117,10 @@ func AppendFeatureOn(dst []byte, u *riskmap.Unit, today time.Time) []byte {
 		b = appendString(b, c.Level)
 		b = append(b, `,"since":`...)
 		b = appendTime(b, c.Since)
+		if c.Detail != "" {
+			b = append(b, `,"detail":`...)
+			b = appendString(b, c.Detail)
+		}
 		if c.Raises {
 			b = append(b, `,"raises":true`...)
 		}

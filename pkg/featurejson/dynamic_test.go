@@ -129,3 +129,52 @@ func TestDecodeIdentifiedAt(t *testing.T) {
 		t.Fatalf("a bad identified_at: want EINVALID, got %v", err)
 	}
 }
+
+// conflictUnit is a 较大 unit raised to 重大 by a school inside its influence range, with a
+// care home inside it too (which raises nothing).
+func conflictUnit() *riskmap.Unit {
+	school := riskmap.ConflictCondition(riskmap.TargetSchool, "澄江一中", 120)
+	school.Since, school.Raises = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), true
+	care := riskmap.ConflictCondition(riskmap.TargetCareHome, "<b>敬老院</b>", 80)
+	care.Since = time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC)
+	return &riskmap.Unit{ID: 9, Code: "CJ-9", Name: "加油站", Category: "hazardous_chemicals", Geometry: orb.Point{102.9, 24.6},
+		Grade: riskmap.GradeRed, InherentGrade: riskmap.GradeOrange, InfluenceRadiusM: 300,
+		Conditions: []riskmap.Condition{school, care}, AssessedAt: date("2026-03-01"), NextReviewDue: date("2026-06-01")}
+}
+
+// The internal Feature names the target that raises the grade, with its distance, and
+// lists every conflict with its detail; the public one shows none of it. Both encoders
+// agree.
+func TestConflictProperties(t *testing.T) {
+	u := conflictUnit()
+	p := props(t, featurejson.NewFeatureOn(u, *date("2026-12-06")))
+	if p["dynamic_explanation"] != "影响范围内有学校「澄江一中」（距离 120 米），等级由较大上调为重大" || p["inherent_grade"] != "orange" || p["current_grade"] != "red" {
+		t.Errorf("grades and explanation: %v %v %v", p["inherent_grade"], p["current_grade"], p["dynamic_explanation"])
+	}
+	cs, _ := p["conditions"].([]any)
+	if len(cs) != 2 {
+		t.Fatalf("conditions: %v", p["conditions"])
+	}
+	c0, _ := cs[0].(map[string]any)
+	c1, _ := cs[1].(map[string]any)
+	if c0["source"] != "conflict" || c0["ref"] != "澄江一中" || c0["level"] != "school" || c0["detail"] != "距离 120 米" || c0["raises"] != true {
+		t.Errorf("the school: %v", c0)
+	}
+	if c1["ref"] != "<b>敬老院</b>" || c1["detail"] != "距离 80 米" || c1["raises"] != nil {
+		t.Errorf("the care home: %v", c1)
+	}
+	want, err := json.Marshal(featurejson.NewFeatureOn(u, *date("2026-12-06")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := featurejson.AppendFeatureOn(nil, u, *date("2026-12-06")); !bytes.Equal(got, want) {
+		t.Fatalf("AppendFeatureOn differs:\n got %s\nwant %s", got, want)
+	}
+	pub, _ := json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "凤麓街道"))
+	pubApp := featurejson.AppendPublicFeature(nil, u, "危险化学品", "凤麓街道")
+	for _, k := range []string{"conditions", "detail", "澄江一中", "敬老院", "school", "距离", "inherent_grade", "dynamic_explanation"} {
+		if bytes.Contains(pub, []byte(k)) || bytes.Contains(pubApp, []byte(k)) {
+			t.Errorf("the public Feature shows %s: %s", k, pub)
+		}
+	}
+}

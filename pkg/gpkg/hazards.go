@@ -347,40 +347,13 @@ func (s *Store) UpdateHazard(ctx context.Context, h *hazards.Hazard, evs []*haza
 }
 
 // hazardDynamics recomputes the dynamics of unit u (read in tx, which holds the write
-// lock) from its open hidden dangers, and writes them as a new version of the unit when
-// they changed. It returns the unit as stored afterwards, or nil when nothing changed.
+// lock) from its open hidden dangers, keeping its stored conditions of other sources, and
+// writes them as a new version of the unit when they changed (writeDynamics). It returns
+// the unit as stored afterwards, or nil when nothing changed.
 func (s *Store) hazardDynamics(ctx context.Context, tx *sql.Tx, u *riskmap.Unit, dyn riskmap.DynamicsFunc, t time.Time) (*riskmap.Unit, error) {
 	if dyn == nil || u.Status == riskmap.StatusRetired {
 		return nil, nil
 	}
-	var (
-		inherent, conds sql.NullString
-		openN           int
-	)
-	if err := tx.QueryRowContext(ctx, "SELECT inherent_grade, conditions, open_hazards FROM risk_units WHERE id = ?", u.ID).
-		Scan(&inherent, &conds, &openN); err != nil {
-		return nil, s.dbErr(err, "read the dynamics of unit %d", u.ID)
-	}
-	u.InherentGrade = u.Grade
-	if inherent.Valid && inherent.String != "" {
-		u.InherentGrade = riskmap.Grade(inherent.String)
-	}
-	u.Conditions = nil
-	if conds.Valid && conds.String != "" && conds.String != "null" {
-		if err := json.Unmarshal([]byte(conds.String), &u.Conditions); err != nil {
-			return nil, fmt.Errorf("gpkg: unit %d: conditions: %w", u.ID, err)
-		}
-	}
-	u.OpenHazards = openN
-
-	var approvedInherent, approvedGrade string
-	var approvedVersion int64
-	err := tx.QueryRowContext(ctx, "SELECT coalesce(inherent_grade, grade), grade, version FROM approved_units WHERE unit_id = ?", u.ID).
-		Scan(&approvedInherent, &approvedGrade, &approvedVersion)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, s.dbErr(err, "read the approved revision of unit %d", u.ID)
-	}
-
 	rows, err := tx.QueryContext(ctx, "SELECT code, level, CAST(found_at AS TEXT) FROM hazards WHERE unit_id = ? AND status <> 'closed' ORDER BY found_at, id", u.ID)
 	if err != nil {
 		return nil, s.dbErr(err, "read the open hazards of unit %d", u.ID)
@@ -405,57 +378,8 @@ func (s *Store) hazardDynamics(ctx context.Context, tx *sql.Tx, u *riskmap.Unit,
 	if err := rows.Err(); err != nil {
 		return nil, s.dbErr(err, "read the open hazards of unit %d", u.ID)
 	}
-
-	d := dyn(u, riskmap.Grade(approvedInherent), open, len(open))
-	if !hazards.DynamicsChanged(u, riskmap.Grade(approvedGrade), d) {
-		return nil, nil
-	}
-	if !d.Grade.Valid() {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "风险单元 %d 的动态等级 %q 无效", u.ID, d.Grade)
-	}
-	var condText, review any
-	if len(d.Conditions) > 0 {
-		b, err := json.Marshal(d.Conditions)
-		if err != nil {
-			return nil, err
-		}
-		condText = string(b)
-	}
-	if d.NextReviewDue != nil {
-		review = d.NextReviewDue.Format(dateLayout)
-	}
-	// SET reads the old row: inherent_grade keeps the grade the unit had before its first
-	// raise.
-	if _, err := tx.ExecContext(ctx, `UPDATE risk_units SET inherent_grade = coalesce(inherent_grade, grade),
-    grade = ?, grade_label = ?, conditions = ?, open_hazards = ?, next_review_due = ?,
-    version = version + 1, updated_at = ? WHERE id = ?`,
-		string(d.Grade), d.Grade.Label(), condText, d.OpenHazards, review, formatTime(t), u.ID); err != nil {
-		return nil, s.dbErr(err, "write the dynamics of unit %d", u.ID)
-	}
-	newVersion := u.Version + 1
-	if approvedGrade != "" && d.ApprovedGrade.Valid() {
-		if _, err := tx.ExecContext(ctx, `UPDATE approved_units SET inherent_grade = coalesce(inherent_grade, grade),
-    grade = ?, version = CASE WHEN version = ? THEN ? ELSE version END WHERE unit_id = ?`,
-			string(d.ApprovedGrade), u.Version, newVersion, u.ID); err != nil {
-			return nil, s.dbErr(err, "write the approved grade of unit %d", u.ID)
-		}
-		if _, err := tx.ExecContext(ctx, contentsTouch, "approved_units"); err != nil {
-			return nil, s.dbErr(err, "update gpkg_contents")
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "UPDATE unit_authors SET approved_version = ? WHERE unit_id = ? AND approved_version = ?",
-		newVersion, u.ID, u.Version); err != nil {
-		return nil, s.dbErr(err, "update the author record of unit %d", u.ID)
-	}
-	if _, err := tx.ExecContext(ctx, contentsTouch, "risk_units"); err != nil {
-		return nil, s.dbErr(err, "update gpkg_contents")
-	}
-	stored, err := queryUnit(ctx, tx, u.ID)
-	if err != nil {
-		return nil, s.dbErr(err, "read unit %d", u.ID)
-	}
-	stored.InherentGrade, stored.Conditions, stored.OpenHazards = u.InherentGrade, d.Conditions, d.OpenHazards
-	return stored, nil
+	n := len(open)
+	return s.writeDynamics(ctx, tx, u, dyn, t, conditionUpdate{Source: riskmap.ConditionHazard, Conds: open, OpenHazards: &n})
 }
 
 // GetHazard returns one hidden danger.

@@ -248,3 +248,97 @@ func TestDynamics(t *testing.T) {
 		t.Fatalf("old unit: %+v", d)
 	}
 }
+
+func conflict(kind, name string, m float64) riskmap.Condition {
+	return riskmap.ConflictCondition(kind, name, m)
+}
+
+// The default rules raise an orange unit with a school, kindergarten or hospital inside its
+// influence range to red, and name the target; other grades and other kinds stay.
+func TestRaiseConflict(t *testing.T) {
+	g := config.Default().Grader
+	sch := conflict(riskmap.TargetSchool, "澄江一中", 120)
+	cases := []struct {
+		name     string
+		inherent riskmap.Grade
+		open     []riskmap.Condition
+		want     riskmap.Grade
+		text     string
+	}{
+		{"OrangeSchoolRed", riskmap.GradeOrange, []riskmap.Condition{sch}, riskmap.GradeRed,
+			"影响范围内有学校「澄江一中」（距离 120 米），等级由较大上调为重大"},
+		{"OrangeKindergartenRed", riskmap.GradeOrange, []riskmap.Condition{conflict(riskmap.TargetKindergarten, "阳光幼儿园", 80)}, riskmap.GradeRed,
+			"影响范围内有幼儿园「阳光幼儿园」（距离 80 米），等级由较大上调为重大"},
+		{"OrangeHospitalRed", riskmap.GradeOrange, []riskmap.Condition{conflict(riskmap.TargetHospital, "澄江市人民医院", 0)}, riskmap.GradeRed,
+			"影响范围内有医院「澄江市人民医院」（距离 0 米），等级由较大上调为重大"},
+		{"YellowSchoolStays", riskmap.GradeYellow, []riskmap.Condition{sch}, riskmap.GradeYellow, ""},
+		{"BlueSchoolStays", riskmap.GradeBlue, []riskmap.Condition{sch}, riskmap.GradeBlue, ""},
+		{"RedStaysWithoutText", riskmap.GradeRed, []riskmap.Condition{sch}, riskmap.GradeRed, ""},
+		{"OrangeCareHomeStays", riskmap.GradeOrange, []riskmap.Condition{conflict(riskmap.TargetCareHome, "敬老院", 10)}, riskmap.GradeOrange, ""},
+		{"OrangeCrowdedStays", riskmap.GradeOrange, []riskmap.Condition{conflict(riskmap.TargetCrowded, "农贸市场", 10)}, riskmap.GradeOrange, ""},
+		{"OnlyRaisingNamed", riskmap.GradeOrange, []riskmap.Condition{conflict(riskmap.TargetCareHome, "敬老院", 10), sch}, riskmap.GradeRed,
+			"影响范围内有学校「澄江一中」（距离 120 米），等级由较大上调为重大"},
+		{"WithMajorHazard", riskmap.GradeOrange, []riskmap.Condition{cond("YH-2026-000123", "major"), sch}, riskmap.GradeRed,
+			"存在未销号重大隐患 YH-2026-000123；影响范围内有学校「澄江一中」（距离 120 米），等级由较大上调为重大"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, text := g.Raise(tc.inherent, tc.open)
+			if got != tc.want || text != tc.text {
+				t.Fatalf("Raise(%s) = %s %q, want %s %q", tc.inherent, got, text, tc.want, tc.text)
+			}
+		})
+	}
+
+	// The working revision (orange) is raised; the approved one (yellow) is not.
+	u := &riskmap.Unit{Grade: riskmap.GradeOrange, InherentGrade: riskmap.GradeOrange}
+	d := g.Dynamics(u, riskmap.GradeYellow, []riskmap.Condition{sch, conflict(riskmap.TargetCareHome, "敬老院", 10)}, 0)
+	if d.Grade != riskmap.GradeRed || d.ApprovedGrade != riskmap.GradeYellow || !d.Conditions[0].Raises || d.Conditions[1].Raises {
+		t.Fatalf("dynamics: %+v", d)
+	}
+}
+
+// A rule's grades and level limit it; a rule without them applies to every conflict.
+func TestConflictRules(t *testing.T) {
+	cfg := config.Default().Grader.Config()
+	cfg.Dynamic = grading.DynamicConfig{Rules: []grading.DynamicRule{
+		{Source: riskmap.ConditionConflict, Grades: []riskmap.Grade{riskmap.GradeYellow, riskmap.GradeBlue}, RaiseBy: 1},
+		{Source: riskmap.ConditionConflict, Level: riskmap.TargetHospital, RaiseTo: riskmap.GradeRed},
+	}}
+	g, err := grading.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	care := conflict(riskmap.TargetCareHome, "敬老院", 10)
+	if got, _ := g.Raise(riskmap.GradeBlue, []riskmap.Condition{care}); got != riskmap.GradeYellow {
+		t.Errorf("any kind raises blue one step: %s", got)
+	}
+	if got, _ := g.Raise(riskmap.GradeOrange, []riskmap.Condition{care}); got != riskmap.GradeOrange {
+		t.Errorf("orange is not among the grades: %s", got)
+	}
+	if got, _ := g.Raise(riskmap.GradeBlue, []riskmap.Condition{conflict(riskmap.TargetHospital, "医院", 10)}); got != riskmap.GradeRed {
+		t.Errorf("a hospital raises any grade to red: %s", got)
+	}
+	if got, _ := g.Raise(riskmap.GradeBlue, []riskmap.Condition{cond("YH-1", "major")}); got != riskmap.GradeBlue {
+		t.Errorf("conflict rules do not match hidden dangers: %s", got)
+	}
+
+	for _, tc := range []struct {
+		name string
+		rule grading.DynamicRule
+		want string
+	}{
+		{"ErrUnknownKind", grading.DynamicRule{Source: riskmap.ConditionConflict, Level: "factory", RaiseTo: riskmap.GradeRed}, "protective target kind"},
+		{"ErrHazardLevelOnConflict", grading.DynamicRule{Source: riskmap.ConditionConflict, Level: "major", RaiseTo: riskmap.GradeRed}, "protective target kind"},
+		{"ErrBadGrade", grading.DynamicRule{Source: riskmap.ConditionConflict, Grades: []riskmap.Grade{"purple"}, RaiseTo: riskmap.GradeRed}, "grades"},
+		{"ErrUnknownSource", grading.DynamicRule{Source: "weather", RaiseTo: riskmap.GradeRed}, "source"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default().Grader.Config()
+			c.Dynamic = grading.DynamicConfig{Rules: []grading.DynamicRule{tc.rule}}
+			if _, err := grading.New(c); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want an error about %q, got %v", tc.want, err)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"riskmap/geodata"
+	"riskmap/pkg/analysis"
 	"riskmap/pkg/config"
 	"riskmap/pkg/demo"
 	"riskmap/pkg/featurejson"
@@ -41,6 +42,8 @@ type env struct {
 	store riskmap.Store
 	ix    *spatialindex.Index
 	api   *httpapi.Server
+	// eng is the analysis engine the server answers conflicts, coverage and nearest from.
+	eng *analysis.Engine
 	// tokens are the API tokens of the test users, by name: admin, expert1, expert2,
 	// zjj (住建局: construction and gas in 530481) and yjj (应急局: hazardous chemicals in
 	// 530481001).
@@ -93,9 +96,23 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	svc := register.New(store, cfg.Grader, cfg.Catalog)
 	svc.Locate = regiongrade.Containing(regions)
 	ix := spatialindex.New(encode, regiongrade.Locator(regions))
+	// The analysis engine hears every unit write, and gives the register the conflict
+	// conditions of a unit as written, as cmd/riskmap wires them.
+	eng := analysis.New(cfg.Analysis, regions)
+	eng.Watch(ix)
+	svc.Conflicts = eng.ConditionsFor
 	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
 		t.Fatal(err)
 	}
+	targets, err := store.ProtectiveTargets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shelters, err := store.Shelters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Load(ix.Snapshot(), targets, shelters)
 	pub := func() *spatialindex.Index {
 		return spatialindex.NewPublic(func(u *riskmap.Unit) ([]byte, error) {
 			return json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
@@ -119,7 +136,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 		}
 	}
 	hc := httpapi.Config{Store: store, Units: svc, Index: ix, Publisher: publishing.New(store, regiongrade.Prepare(regions), cfg.RegionRule, pub), Catalog: cfg.Catalog, Grader: cfg.Grader,
-		RegionRule: cfg.RegionRule, Regions: regions, MaxBodyBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler)}
+		RegionRule: cfg.RegionRule, Regions: regions, MaxBodyBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler), Analysis: eng}
 	if hs, ok := store.(hazards.Store); ok {
 		hc.Hazards = &hazards.Service{Store: hs, Dynamics: dynamicsOf(cfg.Grader), Units: store, Catalog: cfg.Catalog,
 			Locate: regiongrade.Containing(regions), Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}
@@ -137,7 +154,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: store, ix: ix, api: s, tokens: tokens}
+	return &env{t: t, srv: srv, store: store, ix: ix, api: s, eng: eng, tokens: tokens}
 }
 
 // as returns the headers of a request made with user's API token.

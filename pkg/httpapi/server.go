@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"riskmap/pkg/accounts"
+	"riskmap/pkg/analysis"
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
 	"riskmap/pkg/hazards"
@@ -93,6 +94,9 @@ type Config struct {
 	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
 	// their routes.
 	Sites *sites.Service
+	// Analysis is the spatial analysis engine (issue 16: conflicts, shelter coverage, the
+	// nearest shelter); nil serves none of its routes.
+	Analysis *analysis.Engine
 	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
 	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
 	ReportFont string
@@ -292,6 +296,10 @@ func New(cfg Config) *Server {
 	}
 	// Issue 15: the assessment report (PDF, DOCX) and the map as an image (reports_doc.go).
 	s.reportRoutes()
+	// Issue 16: conflicts, shelter coverage and the nearest shelter (analysis.go).
+	if cfg.Analysis != nil {
+		s.analysisRoutes()
+	}
 	// Excel import jobs (issue 15, imports.go): POST /api/v1/imports, its job, errors.xlsx,
 	// commit and cancel; for editors, each job its uploader's.
 	s.importRoutes()

@@ -303,40 +303,13 @@ func (s *Store) UpdateHazard(ctx context.Context, h *hazards.Hazard, evs []*haza
 }
 
 // hazardDynamics recomputes the dynamics of unit u (locked by tx) from its open hidden
-// dangers and writes them as a new version of the unit, announced on Channel, when they
-// changed. It returns the unit as stored afterwards, or nil when nothing changed.
+// dangers, keeping its stored conditions of other sources, and writes them as a new
+// version of the unit, announced on Channel, when they changed. It returns the unit as
+// stored afterwards, or nil when nothing changed.
 func (s *Store) hazardDynamics(ctx context.Context, tx pgx.Tx, u *riskmap.Unit, dyn riskmap.DynamicsFunc, t time.Time) (*riskmap.Unit, error) {
 	if dyn == nil || u.Status == riskmap.StatusRetired {
 		return nil, nil
 	}
-	var (
-		inherent pgtype.Text
-		conds    []byte
-		openN    int
-	)
-	if err := tx.QueryRow(ctx, "SELECT inherent_grade, conditions, open_hazards FROM risk_units WHERE id = $1", u.ID).
-		Scan(&inherent, &conds, &openN); err != nil {
-		return nil, dbError("read unit dynamics", err)
-	}
-	u.InherentGrade = u.Grade
-	if inherent.Valid && inherent.String != "" {
-		u.InherentGrade = riskmap.Grade(inherent.String)
-	}
-	u.Conditions = nil
-	if len(conds) > 0 {
-		if err := json.Unmarshal(conds, &u.Conditions); err != nil {
-			return nil, fmt.Errorf("postgis: unit %d: conditions: %w", u.ID, err)
-		}
-	}
-	u.OpenHazards = openN
-
-	var approvedInherent, approvedGrade string
-	err := tx.QueryRow(ctx, "SELECT coalesce(inherent_grade, grade), grade FROM approved_units WHERE unit_id = $1", u.ID).
-		Scan(&approvedInherent, &approvedGrade)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, dbError("read approved unit", err)
-	}
-
 	rows, err := tx.Query(ctx, "SELECT code, level, found_at FROM hazards WHERE unit_id = $1 AND status <> 'closed' ORDER BY found_at, id", u.ID)
 	if err != nil {
 		return nil, dbError("read open hazards", err)
@@ -352,56 +325,8 @@ func (s *Store) hazardDynamics(ctx context.Context, tx pgx.Tx, u *riskmap.Unit, 
 	if err != nil {
 		return nil, dbError("read open hazards", err)
 	}
-
-	d := dyn(u, riskmap.Grade(approvedInherent), open, len(open))
-	if !hazards.DynamicsChanged(u, riskmap.Grade(approvedGrade), d) {
-		return nil, nil
-	}
-	if !d.Grade.Valid() {
-		return nil, riskmap.Errorf(riskmap.EINVALID, "风险单元 %d 的动态等级 %q 无效", u.ID, d.Grade)
-	}
-	var condText *string
-	if len(d.Conditions) > 0 {
-		b, err := json.Marshal(d.Conditions)
-		if err != nil {
-			return nil, err
-		}
-		s := string(b)
-		condText = &s
-	}
-	var review *string
-	if d.NextReviewDue != nil {
-		r := d.NextReviewDue.Format(time.DateOnly)
-		review = &r
-	}
-	// SET reads the old row: inherent_grade keeps the grade the unit had before its first
-	// raise. The write is announced as every unit write is (notifyWritten).
-	var newVersion int64
-	err = tx.QueryRow(ctx, `WITH w AS (UPDATE risk_units SET inherent_grade = coalesce(inherent_grade, grade),
-		grade = $2, grade_label = $3, conditions = $4::jsonb, open_hazards = $5, next_review_due = $6::date,
-		version = version + 1, updated_at = $7
-	WHERE id = $1 RETURNING id, version) SELECT w.version FROM w`+notifyWritten,
-		u.ID, string(d.Grade), d.Grade.Label(), condText, d.OpenHazards, review, t).Scan(&newVersion)
-	if err != nil {
-		return nil, dbError("write unit dynamics", err)
-	}
-	if approvedGrade != "" && d.ApprovedGrade.Valid() {
-		if _, err := tx.Exec(ctx, `UPDATE approved_units SET inherent_grade = coalesce(inherent_grade, grade),
-			grade = $2, version = CASE WHEN version = $3 THEN $4 ELSE version END WHERE unit_id = $1`,
-			u.ID, string(d.ApprovedGrade), u.Version, newVersion); err != nil {
-			return nil, dbError("write approved grade", err)
-		}
-	}
-	if _, err := tx.Exec(ctx, "UPDATE unit_authors SET approved_version = $2 WHERE unit_id = $1 AND approved_version = $3",
-		u.ID, newVersion, u.Version); err != nil {
-		return nil, dbError("update unit author", err)
-	}
-	stored, err := queryUnit(ctx, tx, selectUnit+" WHERE id = $1", u.ID)
-	if err != nil {
-		return nil, dbError("read unit", err)
-	}
-	stored.InherentGrade, stored.Conditions, stored.OpenHazards = u.InherentGrade, d.Conditions, d.OpenHazards
-	return stored, nil
+	n := len(open)
+	return s.writeDynamics(ctx, tx, u, dyn, t, conditionUpdate{Source: riskmap.ConditionHazard, Conds: open, OpenHazards: &n})
 }
 
 // GetHazard returns one hidden danger.

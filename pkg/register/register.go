@@ -31,6 +31,12 @@ type Service struct {
 	Index Indexer
 	// Now returns the current time; tests may fix it.
 	Now func() time.Time
+	// Conflicts, when set, gives the safe-distance conflict conditions (source
+	// riskmap.ConditionConflict: the protective targets inside its influence range) of a
+	// unit as written (its geometry, category and influence radius), with Since left zero
+	// (analysis.Engine.ConditionsFor). Every create, update and import recomputes them
+	// from it; nil gives none. It must not call the service or the index's writes.
+	Conflicts func(u *riskmap.Unit) []riskmap.Condition
 }
 
 // New returns a service over a store.
@@ -59,10 +65,12 @@ func (s *Service) prepareUpdate(ctx context.Context, u, before *riskmap.Unit) er
 // checked all the same, so that the answer lists every problem.
 //
 // before is the stored revision u replaces (nil for a new unit): u keeps its open
-// conditions and count of open hidden dangers, which only hidden dangers' writes change,
-// whatever the client sent, and its identification date when u has none. The assessment
-// gives the inherent grade; the open conditions raise it to the current grade (Grade), and
-// the next review date follows the current grade from the last review (AssessedAt).
+// conditions and count of open hidden dangers, which only their own sources' writes change,
+// whatever the client sent, and its identification date when u has none; but its conflict
+// conditions are computed anew from u (Conflicts), a condition that stays keeping its
+// Since. The assessment gives the inherent grade; the open conditions raise it to the
+// current grade (Grade), and the next review date follows the current grade from the last
+// review (AssessedAt).
 func (s *Service) prepare(ctx context.Context, u, before *riskmap.Unit, allowed func() error) error {
 	if before != nil {
 		u.Conditions, u.OpenHazards = before.Conditions, before.OpenHazards
@@ -99,8 +107,21 @@ func (s *Service) prepare(ctx context.Context, u, before *riskmap.Unit, allowed 
 	if err := s.Grader.Grade(u); err != nil {
 		return err
 	}
+	s.conflicts(u)
 	s.raise(u)
 	return nil
+}
+
+// conflicts replaces u's conflict conditions by those Conflicts gives for u as it is now.
+func (s *Service) conflicts(u *riskmap.Unit) {
+	var fresh []riskmap.Condition
+	if s.Conflicts != nil {
+		fresh = s.Conflicts(u)
+	}
+	if fresh == nil && len(riskmap.ConditionsOf(u.Conditions, riskmap.ConditionConflict)) == 0 {
+		return // nothing to replace: the other sources' conditions stay exactly as stored
+	}
+	u.Conditions = riskmap.ReplaceConditions(u.Conditions, riskmap.ConditionConflict, fresh, s.now())
 }
 
 // raise sets the unit's inherent grade to the grade its assessment gave (u.Grade, as the

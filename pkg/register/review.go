@@ -102,7 +102,12 @@ func (s *Service) author(ctx context.Context, id int64) (*riskmap.UnitAuthor, er
 	return s.Reviews.UnitAuthor(ctx, id)
 }
 
-func (s *Service) now() time.Time { return s.Now().UTC() }
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now().UTC()
+	}
+	return s.Now().UTC()
+}
 
 // checkPlace refuses a department user's unit whose location on the map lies outside the
 // user's regions, whatever region code it declares.

@@ -1,6 +1,10 @@
 package riskmap
 
 import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,12 +27,16 @@ const (
 
 // Condition is one open happening at a unit that may raise its grade.
 type Condition struct {
-	Source string `json:"source"` // ConditionHazard, ConditionAlarm
-	// Ref names it for people: a hidden danger's code.
+	Source string `json:"source"` // ConditionHazard, ConditionAlarm, ConditionConflict
+	// Ref names it for people: a hidden danger's code, a protective target's name.
 	Ref string `json:"ref"`
-	// Level is the source's own level: "general" or "major" for a hidden danger.
+	// Level is the source's own level: "general" or "major" for a hidden danger, the
+	// target's kind (school …) for a conflict.
 	Level string    `json:"level"`
 	Since time.Time `json:"since"`
+	// Detail says more of it for people, after Ref in an explanation: "距离 120 米" for a
+	// conflict; "" for none.
+	Detail string `json:"detail,omitempty"`
 	// Raises is set (by grading.Grader.Dynamics) on a condition that raises the unit's
 	// grade by the rules in force when it was written.
 	Raises bool `json:"raises,omitempty"`
@@ -94,8 +102,9 @@ func (u *Unit) DynamicText() string {
 }
 
 // RaiseText is the sentence that explains a raise from inherent to current by the
-// conditions raising, e.g. "存在未销号重大隐患 YH-2026-000123，等级由一般上调为重大"; "" when
-// current is not above inherent.
+// conditions raising, e.g. "存在未销号重大隐患 YH-2026-000123，等级由一般上调为重大" or
+// "影响范围内有学校「澄江一中」（距离 120 米），等级由较大上调为重大"; "" when current is not
+// above inherent.
 func RaiseText(inherent, current Grade, raising []Condition) string {
 	if !current.Higher(inherent) || !inherent.Valid() {
 		return ""
@@ -109,7 +118,7 @@ func RaiseText(inherent, current Grade, raising []Condition) string {
 		if _, ok := refs[what]; !ok {
 			order = append(order, what)
 		}
-		refs[what] = append(refs[what], c.Ref)
+		refs[what] = append(refs[what], c.label())
 	}
 	var b strings.Builder
 	for i, what := range order {
@@ -117,7 +126,9 @@ func RaiseText(inherent, current Grade, raising []Condition) string {
 			b.WriteString("；")
 		}
 		b.WriteString(what)
-		b.WriteString(" ")
+		if rs := refs[what]; len(rs) > 0 && !strings.HasPrefix(rs[0], "「") {
+			b.WriteString(" ")
+		}
 		b.WriteString(strings.Join(refs[what], "、"))
 	}
 	if b.Len() > 0 {
@@ -125,6 +136,118 @@ func RaiseText(inherent, current Grade, raising []Condition) string {
 	}
 	b.WriteString("等级由" + inherent.ShortLabel() + "上调为" + current.ShortLabel())
 	return b.String()
+}
+
+// label is how an explanation names c after What: its Ref (a conflict's target in
+// 「」), then its Detail in （）.
+func (c Condition) label() string {
+	l := c.Ref
+	if c.Source == ConditionConflict {
+		l = "「" + c.Ref + "」"
+	}
+	if c.Detail != "" {
+		l += "（" + c.Detail + "）"
+	}
+	return l
+}
+
+// ConflictCondition is the condition of a protective target of kind kind named name at
+// distanceM metres (edge to edge) inside a unit's influence range: Detail "距离 120 米"
+// (whole metres). Since is left zero: the register and the stores keep the Since of the
+// same target's condition stored before, or set the time of the write.
+func ConflictCondition(kind, name string, distanceM float64) Condition {
+	c := Condition{Source: ConditionConflict, Ref: name, Level: kind}
+	if !math.IsNaN(distanceM) && !math.IsInf(distanceM, 0) && distanceM >= 0 {
+		c.Detail = "距离 " + strconv.FormatFloat(math.Round(distanceM), 'f', 0, 64) + " 米"
+	}
+	return c
+}
+
+// ReplaceConditions is the open conditions of a unit whose stored conditions are stored
+// when those of source become fresh: the other sources' kept, fresh's in their place, all
+// oldest first (a stable sort by Since, so conditions of one time keep their order). A
+// fresh condition with a zero Since takes the Since of the stored condition of the same
+// source, Ref and Level, or now when there is none: a condition that stays does not look
+// new. Raises is cleared (the grader sets it). The result is nil when there are none.
+func ReplaceConditions(stored []Condition, source string, fresh []Condition, now time.Time) []Condition {
+	var out []Condition
+	for _, c := range stored {
+		if c.Source != source {
+			c.Raises = false
+			out = append(out, c)
+		}
+	}
+	for _, c := range fresh {
+		c.Source, c.Raises = source, false
+		if c.Since.IsZero() {
+			c.Since = now
+			for _, o := range stored {
+				if o.Source == source && o.Ref == c.Ref && o.Level == c.Level && !o.Since.IsZero() {
+					c.Since = o.Since
+					break
+				}
+			}
+		}
+		c.Since = c.Since.UTC()
+		out = append(out, c)
+	}
+	slices.SortStableFunc(out, func(a, b Condition) int { return a.Since.Compare(b.Since) })
+	return out
+}
+
+// ConditionsOf is the conditions of source among cs, in their order (nil when none).
+func ConditionsOf(cs []Condition, source string) []Condition {
+	var out []Condition
+	for _, c := range cs {
+		if c.Source == source {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// SameConditions reports whether two lists of conditions say the same: the same
+// conditions (source, ref, level, since, detail) in the same order. Raises is not compared:
+// it follows from the conditions and the rules.
+func SameConditions(a, b []Condition) bool {
+	return slices.EqualFunc(a, b, func(x, y Condition) bool {
+		return x.Source == y.Source && x.Ref == y.Ref && x.Level == y.Level && x.Since.Equal(y.Since) && x.Detail == y.Detail
+	})
+}
+
+// DynamicsChanged reports whether d differs from what is stored for unit u (its Grade,
+// Conditions, OpenHazards and NextReviewDue) and its approved revision's grade (""
+// when it has none): whether a store must write d as a new version of the unit.
+func DynamicsChanged(u *Unit, approvedGrade Grade, d Dynamics) bool {
+	if d.Grade != u.Grade || d.OpenHazards != u.OpenHazards {
+		return true
+	}
+	if approvedGrade != "" && d.ApprovedGrade != "" && d.ApprovedGrade != approvedGrade {
+		return true
+	}
+	if (d.NextReviewDue == nil) != (u.NextReviewDue == nil) ||
+		(d.NextReviewDue != nil && DayNumber(*d.NextReviewDue) != DayNumber(*u.NextReviewDue)) {
+		return true
+	}
+	return !SameConditions(d.Conditions, u.Conditions)
+}
+
+// ConditionStore keeps the open conditions a unit's own writes do not change (those of
+// sources other than hidden dangers, which a hidden danger's write recomputes: monitoring
+// alarms, safe-distance conflicts). Both stores implement it.
+type ConditionStore interface {
+	// SetConditions replaces, under unit unitID's row lock, its stored conditions of
+	// source with conds (see ReplaceConditions: Since kept for a condition that stays),
+	// keeps those of other sources, and recomputes its dynamics with dyn, as a hidden
+	// danger's write does: when anything changed, it writes them as a new version of the
+	// unit (announced as every unit write is; the approved revision's grade follows) and
+	// returns the unit as stored; nil when nothing changed or the unit is retired. A
+	// missing unit is ENOTFOUND. source must not be ConditionHazard (hidden dangers' own
+	// writes keep those).
+	SetConditions(ctx context.Context, unitID int64, source string, conds []Condition, dyn DynamicsFunc) (*Unit, error)
+	// UnitConditions returns, for each unit not retired having any condition of source,
+	// those conditions.
+	UnitConditions(ctx context.Context, source string) (map[int64][]Condition, error)
 }
 
 // What says in Chinese what kind of open condition c is: 存在未销号重大隐患, 存在未销号一般隐患,

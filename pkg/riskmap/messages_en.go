@@ -488,6 +488,9 @@ var english = map[string]string{
 	"风险清单没有数据行":                                           "the register has no data rows",
 	"风险编号 %s 与第 %d 行重复":                                   "code %s repeats row %d",
 	"风险编号 %s 的风险单元不在你的权限范围内":                              "the unit with code %s is outside your scope",
+	// dynamic helper (issue 16: conflict conditions in the grade, influence radius).
+	"影响半径应在 0 到 %d 米之间": "the influence radius must be from 0 to %d metres",
+	"此存储不支持动态条件":        "this store does not keep dynamic conditions",
 	// sites helper (issue 16): protective targets and shelters.
 	"GeoJSON Feature 超过 %d 字节":                   "the GeoJSON Feature is larger than %d bytes",
 	"JSON 不完整":                                   "the JSON is incomplete",
@@ -521,4 +524,18 @@ var english = map[string]string{
 	"应为不小于 0 的整数，收到 %q":                         "should be an integer of at least 0, got %q",
 	"应为行政区划代码（前缀），收到 %q":                        "should be (the start of) an administrative region code, got %q",
 	"没有%s %q：编号为正整数":                            "there is no %s %q: ids are positive integers",
+	// analysis helper (issue 16): conflicts, shelter coverage, the nearest shelter.
+	"不是这里的查询参数；可用：lat, lon":                               "is not a parameter here; available: lat, lon",
+	"位置离本市超过 %d 公里":                                       "the location is more than %d km from the city",
+	"只能给一个值":                                              "give one value only",
+	"应为 district（区县）或 street（街道），收到 %q":                   "should be district or street, got %q",
+	"应为 json（默认）或 geojson（冲突连线的 FeatureCollection），收到 %q": "should be json (the default) or geojson (a FeatureCollection of conflict lines), got %q",
+	"应为有限的数值，收到 %q":                                       "should be a finite number, got %q",
+	"应为非负整数，收到 %q":                                        "should be a non-negative integer, got %q",
+	"未知的防护目标类型 %q；可选 school（学校）、kindergarten（幼儿园）、hospital（医院）、care_home（养老院）、crowded_place（人员密集场所）": "unknown protective target kind %q; choose school, kindergarten, hospital, care_home or crowded_place",
+	"此处不接受查询参数":          "takes no query parameters",
+	"没有防护目标 %q：编号为正整数":   "there is no protective target %q: ids are positive integers",
+	"空间分析仍在载入，请稍后再试":     "the spatial analyses are still loading; try again shortly",
+	"必填（经度，WGS 84 十进制度）": "required (longitude, WGS 84 decimal degrees)",
+	"必填（纬度，WGS 84 十进制度）": "required (latitude, WGS 84 decimal degrees)",
 }

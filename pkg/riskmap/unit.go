@@ -183,7 +183,7 @@ const (
 	MaxLongTextLen   = 4000
 	MaxControlItems  = 100
 	MaxAccidentTypes = 30
-	MaxInfluenceM    = 100000
+	MaxInfluenceM    = 50000
 )
 
 var regionCodeRE = regexp.MustCompile(`^(\d{6}|\d{9}|\d{12})$`)
@@ -256,7 +256,7 @@ func (u *Unit) CheckFields(cat *Catalog) Problems {
 	checkText(&p, "contact_person", u.ContactPerson, MaxShortTextLen, false)
 	checkText(&p, "contact_phone", u.ContactPhone, 40, false)
 	if !(u.InfluenceRadiusM >= 0 && u.InfluenceRadiusM <= MaxInfluenceM) { // also catches NaN
-		p.Add("influence_radius_m", "应在 0 至 %d 米之间", MaxInfluenceM)
+		p.Add("influence_radius_m", "影响半径应在 0 到 %d 米之间", MaxInfluenceM)
 	}
 	if u.Status != "" && !u.Status.Valid() {
 		p.Add("status", "应为 draft（草稿）、submitted（待审核）、approved（已审核）或 retired（已注销），收到 %q", clip(string(u.Status)))

@@ -49,7 +49,10 @@ type UnitFacts struct {
 	ReviewDue int32
 	// OpenHazards counts the unit's hidden dangers not yet closed.
 	OpenHazards int
-	Geometry    orb.Geometry
+	// InfluenceRadiusM is the unit's own influence radius in metres, 0 for none (the
+	// analysis engine falls back to its category's default).
+	InfluenceRadiusM float64
+	Geometry         orb.Geometry
 	// Bound is the bounding box of Geometry.
 	Bound orb.Bound
 }
@@ -58,7 +61,7 @@ type UnitFacts struct {
 func FactsOf(u *Unit) UnitFacts {
 	return UnitFacts{Code: u.Code, Name: u.Name, Category: u.Category, RegionCode: u.RegionCode,
 		Department: u.ResponsibleDepartment, Grade: u.Grade, InherentGrade: u.InherentOrGrade(), Status: u.Status,
-		ReviewDue: ReviewDayOf(u.NextReviewDue), OpenHazards: u.OpenHazards, Geometry: u.Geometry, Bound: u.Geometry.Bound()}
+		ReviewDue: ReviewDayOf(u.NextReviewDue), OpenHazards: u.OpenHazards, InfluenceRadiusM: u.InfluenceRadiusM, Geometry: u.Geometry, Bound: u.Geometry.Bound()}
 }
 
 // UnitMatcher is a UnitFilter made ready to test many units: its lists made sets and its q

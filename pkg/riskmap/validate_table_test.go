@@ -185,10 +185,12 @@ func TestUnitValidateTable(t *testing.T) {
 		{name: "ErrResponsibleUnitTooLong", change: func(u *riskmap.Unit) { u.ResponsibleUnit = long(riskmap.MaxShortTextLen + 1) }, fields: []string{"responsible_unit"}},
 		{name: "ErrContactPersonNUL", change: func(u *riskmap.Unit) { u.ContactPerson = "\x00" }, fields: []string{"contact_person"}},
 		{name: "ErrContactPhoneTooLong", change: func(u *riskmap.Unit) { u.ContactPhone = strings.Repeat("1", 41) }, fields: []string{"contact_phone"}},
-		{name: "ErrInfluenceNegative", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = -1 }, fields: []string{"influence_radius_m"}},
-		{name: "ErrInfluenceTooFar", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = riskmap.MaxInfluenceM + 1 }, fields: []string{"influence_radius_m"}},
-		{name: "ErrInfluenceNaN", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = math.NaN() }, fields: []string{"influence_radius_m"}},
+		{name: "ErrInfluenceNegative", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = -1 }, fields: []string{"influence_radius_m"}, msg: "影响半径应在 0 到 50000 米之间"},
+		{name: "ErrInfluenceTooFar", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = riskmap.MaxInfluenceM + 1 }, fields: []string{"influence_radius_m"}, msg: "影响半径应在 0 到 50000 米之间"},
+		{name: "ErrInfluenceAbsurd", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = 50000.5 }, fields: []string{"influence_radius_m"}},
+		{name: "ErrInfluenceNaN", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = math.NaN() }, fields: []string{"influence_radius_m"}, msg: "影响半径应在 0 到 50000 米之间"},
 		{name: "ErrInfluenceInf", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = math.Inf(1) }, fields: []string{"influence_radius_m"}},
+		{name: "ErrInfluenceMinusInf", change: func(u *riskmap.Unit) { u.InfluenceRadiusM = math.Inf(-1) }, fields: []string{"influence_radius_m"}},
 		{name: "ErrStatusUnknown", change: func(u *riskmap.Unit) { u.Status = "published" }, fields: []string{"status"}},
 		{name: "ErrAssessedByTooLong", change: func(u *riskmap.Unit) { u.AssessedBy = long(riskmap.MaxShortTextLen + 1) }, fields: []string{"assessed_by"}},
 
@@ -297,10 +299,10 @@ func TestUnitValidateTable(t *testing.T) {
 			if tc.msg != "" {
 				found := false
 				for _, f := range riskmap.ErrorFields(err) {
-					found = found || f.Field == "geometry" && strings.Contains(f.Message, tc.msg)
+					found = found || f.Field == tc.fields[0] && strings.Contains(f.Message, tc.msg)
 				}
 				if !found {
-					t.Errorf("want the geometry's message to say %q, got %v", tc.msg, riskmap.ErrorFields(err))
+					t.Errorf("want the %s message to say %q, got %v", tc.fields[0], tc.msg, riskmap.ErrorFields(err))
 				}
 			}
 			// CheckFields finds the same, but for crossing boundaries, which it leaves to

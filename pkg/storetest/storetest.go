@@ -55,6 +55,7 @@ var contract = []part{
 	{"Records", testRecords, nil},
 	{"AccessRecords", testAccessRecords, nil},
 	{"Hazards", testHazards, nil},
+	{"Conditions", testConditions, nil},
 	{"Imports", testImports, nil},
 	{"Migrate", testMigrate, nil},
 }

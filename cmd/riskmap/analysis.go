@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"riskmap/pkg/analysis"
+	"riskmap/pkg/register"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
+)
+
+// newAnalysis makes the analysis engine of the regions and has it hear every change of the
+// index (call before the index loads), and has the register compute the conflict
+// conditions of every unit it writes from it.
+func (m *Main) newAnalysis(regions []*riskmap.Region, ix *spatialindex.Index, svc *register.Service) *analysis.Engine {
+	eng := analysis.New(m.cfg.Analysis, regions)
+	eng.Watch(ix)
+	svc.Conflicts = eng.ConditionsFor
+	return eng
+}
+
+// startAnalysis computes every conflict once the index has loaded, from the targets and
+// shelters as stored (site writes heard meanwhile are applied after), then writes the
+// conflict conditions of the units whose stored ones differ (a target changed while no
+// server ran, or the config's radii or hazardous categories changed).
+func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spatialindex.Index, svc *register.Service) error {
+	start := time.Now()
+	targets, err := m.store.ProtectiveTargets(ctx)
+	if err != nil {
+		return fmt.Errorf("读取防护目标：%v", err)
+	}
+	shelters, err := m.store.Shelters(ctx)
+	if err != nil {
+		return fmt.Errorf("读取避难场所：%v", err)
+	}
+	snap := ix.Snapshot()
+	eng.Load(snap, targets, shelters)
+	m.logger.Info("conflicts computed", "conflicts", eng.Count(), "targets", len(targets), "shelters", len(shelters),
+		"seconds", time.Since(start).Seconds())
+	if _, ok := m.store.(riskmap.ConditionStore); !ok {
+		return nil
+	}
+	stored, err := svc.UnitConditions(ctx, riskmap.ConditionConflict)
+	if err != nil {
+		return fmt.Errorf("读取安全距离冲突条件：%v", err)
+	}
+	n, err := eng.Reconcile(ctx, ix.Snapshot(), stored, func(ctx context.Context, id int64, conds []riskmap.Condition) error {
+		_, err := svc.SetConditions(ctx, id, riskmap.ConditionConflict, conds)
+		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
+			return nil // erased meanwhile
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("更新安全距离冲突条件：%v", err)
+	}
+	if n > 0 {
+		m.logger.Info("conflict conditions brought up to date", "units", n)
+	}
+	return nil
+}
+
+// targetListener is the sites service's OnTarget: the engine takes the target's write, then
+// every unit whose conflicts it changed gets its conflict conditions written (and its grade
+// raised or lowered by them) before the target's write is answered.
+func (m *Main) targetListener(eng *analysis.Engine, svc *register.Service) func(before, after *riskmap.ProtectiveTarget) {
+	return func(before, after *riskmap.ProtectiveTarget) {
+		for _, id := range eng.ApplyTarget(before, after) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			_, err := svc.SetConditions(ctx, id, riskmap.ConditionConflict, eng.ConditionsOf(id))
+			cancel()
+			if err != nil && riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+				// The next start's Reconcile repairs what failed here.
+				m.logger.Error("writing a unit's conflict conditions after a target changed", "unit", id, "err", err)
+			}
+		}
+	}
+}
