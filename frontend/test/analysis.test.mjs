@@ -324,7 +324,7 @@ test('the public map shows the shelters and finds the nearest from a clicked poi
   assert.equal(await page.getAttribute('.shelter-nearest', 'data-id'), String(want.nearest.shelter.id));
   const text = await page.textContent('.shelter-nearest');
   assert.match(text, /直线距离 [\d.]+ (米|公里)|就在避难场所范围内/);
-  if (want.nearest.distance_m > 0) assert.ok(text.includes(`${want.nearest.direction}方向`), text);
+  if (want.nearest.distance_m > 0) assert.ok(text.includes(`方向：${want.nearest.direction}`), text);
   assert.match(await page.getAttribute('.shelter-nearest [data-nav=amap]', 'href'), /^https:\/\/uri\.amap\.com\/marker\?position=/);
   assert.match(await page.getAttribute('.shelter-nearest [data-nav=geo]', 'href'), /^geo:/);
   assert.match(await page.textContent('.shelter-within'), new RegExp(`1 公里内的避难场所（${want.nearby.length} 处）`));

@@ -327,6 +327,8 @@ export class AnalysisLayers {
         layer.bindPopup(() => coverageCard(f.properties), { maxWidth: 320 });
       },
     }));
+    const req = (fc.features || []).map((f) => f.properties.required_per_capita_m2).find((x) => x != null);
+    if (req != null) this.required = req;
     this.coverageCounts = {};
     for (const f of fc.features || []) this.coverageCounts[f.properties.class] = (this.coverageCounts[f.properties.class] || 0) + 1;
     this.renderLegend();
@@ -348,7 +350,7 @@ export class AnalysisLayers {
           type: 'button', role: 'radio', class: code === this.coverageLevel ? 'active' : null, 'aria-checked': String(code === this.coverageLevel),
           dataset: { level: code }, onclick: () => this.setCoverageLevel(code),
         }, label))),
-      h('div.legend-sub', '人均有效避难面积与 1.5 平方米的要求相比'),
+      h('div.legend-sub', `人均有效避难面积与 ${this.required ?? 1.5} 平方米的要求相比`),
       COVERAGE_CLASSES.map((c) => h('div.legend-row', { dataset: { class: c.code }, title: c.hint },
         h('span.swatch.swatch-box', { style: { background: c.colour, borderColor: c.colour } }),
         h('span.legend-label', c.label),

@@ -136,7 +136,7 @@ export function addShelters(app, api, { onOpen } = {}) {
       const nav = it.nav || {};
       return h('div.shelter-nearest', { dataset: { id: f.id ?? p.id } },
         h('div.shelter-nearest-name', h('span.shelter-badge', { dataset: { kind: p.kind || '' } }, shelterKind(p)), ' ', h('strong', p.name || '')),
-        h('p.shelter-nearest-distance', `${distanceText(it.distance_m)}${it.distance_m > 0 && it.direction ? `，位于${it.direction}方向` : ''}`),
+        h('p.shelter-nearest-distance', `${distanceText(it.distance_m)}${it.distance_m > 0 && it.direction ? ` · 方向：${it.direction}` : ''}`),
         p.address ? h('p.muted', p.address) : null,
         p.capacity != null ? h('p.muted', `可容纳 ${Number(p.capacity).toLocaleString('zh-CN')} 人`) : null,
         h('div.shelter-nav',
