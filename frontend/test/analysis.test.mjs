@@ -360,3 +360,30 @@ test('最近的避难场所 on a phone: the panel fits the screen', async () => 
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('空间分析 on a phone: the panel, its tables and the site form fit the screen', async () => {
+  const page = await openPage(browser, srv.url, { width: 390, height: 844, contextOptions: { isMobile: true, hasTouch: true } });
+  await page.goto(srv.url + '/');
+  await waitInteractive(page);
+  const wide = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await page.tap('#btn-filters');
+  await page.waitForSelector('.side-analysis [data-action=open-conflicts]', { state: 'visible' });
+  const cb = await page.$eval('.side-analysis .layer-check', (e) => e.getBoundingClientRect().height);
+  assert.ok(cb >= 40, `layer checkboxes are ${cb} px tall`);
+  await page.tap('.side-analysis [data-action=open-conflicts]');
+  await page.waitForSelector('#analysis-panel table.conflicts-table tbody tr');
+  assert.equal(await wide(), true, 'no sideways scroll with the conflict table');
+  const row = await page.$eval('#analysis-panel table.conflicts-table tbody tr', (e) => e.getBoundingClientRect().toJSON());
+  assert.ok(row.right <= 390, `a conflict fits as a card: ${JSON.stringify(row)}`);
+  await page.tap('#analysis-panel [data-tab="shelters"]');
+  await page.waitForSelector('#analysis-panel table.sites-table tbody tr[data-id]');
+  assert.equal(await wide(), true, 'no sideways scroll with the shelter list');
+  await screenshot(page, 'phone-analysis-panel.png');
+  await page.tap('[data-action=new-site]');
+  await page.waitForSelector('.site-form');
+  assert.equal(await wide(), true, 'no sideways scroll with the site form');
+  const save = await page.$eval('[data-action=save-site]', (e) => e.getBoundingClientRect().toJSON());
+  assert.ok(save.height >= 40 && save.right <= 390, JSON.stringify(save));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
