@@ -190,30 +190,12 @@ func OpenCondition(code string, level Level, foundAt time.Time) riskmap.Conditio
 	return riskmap.Condition{Source: riskmap.ConditionHazard, Ref: code, Level: string(level), Since: foundAt.UTC()}
 }
 
-// DynamicsChanged reports whether d differs from what is stored for unit u (its Grade,
-// Conditions, OpenHazards and NextReviewDue) and its approved revision's grade (""
-// when it has none).
+// DynamicsChanged reports whether d differs from what is stored for unit u.
+//
+// Deprecated: the stores use riskmap.DynamicsChanged, which also compares a condition's
+// detail; this is it.
 func DynamicsChanged(u *riskmap.Unit, approvedGrade riskmap.Grade, d riskmap.Dynamics) bool {
-	if d.Grade != u.Grade || d.OpenHazards != u.OpenHazards {
-		return true
-	}
-	if approvedGrade != "" && d.ApprovedGrade != "" && d.ApprovedGrade != approvedGrade {
-		return true
-	}
-	if (d.NextReviewDue == nil) != (u.NextReviewDue == nil) ||
-		(d.NextReviewDue != nil && riskmap.DayNumber(*d.NextReviewDue) != riskmap.DayNumber(*u.NextReviewDue)) {
-		return true
-	}
-	if len(d.Conditions) != len(u.Conditions) {
-		return true
-	}
-	for i, c := range d.Conditions {
-		o := u.Conditions[i]
-		if c.Source != o.Source || c.Ref != o.Ref || c.Level != o.Level || !c.Since.Equal(o.Since) {
-			return true
-		}
-	}
-	return false
+	return riskmap.DynamicsChanged(u, approvedGrade, d)
 }
 
 // UTCDay is t's date in UTC at midnight: how a store keeps a date (a deadline).

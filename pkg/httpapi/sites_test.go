@@ -127,6 +127,18 @@ func (e *env) testSiteCRUD(t *testing.T) {
 		t.Fatalf("shelter: %v", sp)
 	}
 	shLoc := r.header.Get("Location")
+	// A create retried with its Idempotency-Key answers the first answer and stores one.
+	before, _ := e.store.Shelters(context.Background())
+	body := shelterBody("重试广场", siteA, 100)
+	r1 := e.do("POST", "/api/v1/shelters", body, "Idempotency-Key", "shelter-key-1")
+	r2 := e.do("POST", "/api/v1/shelters", body, "Idempotency-Key", "shelter-key-1")
+	after, _ := e.store.Shelters(context.Background())
+	if r1.code != 201 || r2.code != 201 || r1.header.Get("Location") != r2.header.Get("Location") || len(after) != len(before)+1 {
+		t.Fatalf("idempotent create: %d %d %q %q, %d → %d shelters", r1.code, r2.code, r1.header.Get("Location"), r2.header.Get("Location"), len(before), len(after))
+	}
+	if r := e.do("DELETE", r1.header.Get("Location"), "", "If-Match", `"1"`); r.code != 204 {
+		t.Fatalf("delete the retried shelter: %d", r.code)
+	}
 	tr, layers = e.tile(t, tilePath("shelters", orb.Point{102.9205, 24.6705}, 15))
 	if tr.code != 200 || layers[0].Name != "shelters" || len(layers[0].Features) != 1 {
 		t.Fatalf("shelter tile: %d %v", tr.code, layers)

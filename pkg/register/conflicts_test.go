@@ -236,3 +236,54 @@ func TestImportComputesConflicts(t *testing.T) {
 		t.Fatalf("the imported unit is raised by the school, the bad row not stored: %+v", found)
 	}
 }
+
+// TestReconcileConditions: at start the stored conflicts are brought to the engine's; a
+// unit already right is not written.
+func TestReconcileConditions(t *testing.T) {
+	for _, kind := range storeKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			store := kind.open(t)
+			cfg := config.Default()
+			svc := register.New(store, cfg.Grader, cfg.Catalog)
+			svc.Conflicts = schoolConflicts
+			ctx := context.Background()
+			near, far, stale := pointUnit("R-1", nearby), pointUnit("R-2", faraway), pointUnit("R-3", nearby)
+			for _, u := range []*riskmap.Unit{near, far, stale} {
+				if err := svc.CreateBy(ctx, nil, u, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The engine now says: R-1 as stored, R-2 has a hospital (a target created while
+			// the server was down), R-3 none (its school was deleted); 999 is no unit.
+			want := map[int64][]riskmap.Condition{
+				near.ID: {riskmap.ConflictCondition(riskmap.TargetSchool, "澄江一中", metres(nearby, schoolAt))},
+				far.ID:  {riskmap.ConflictCondition(riskmap.TargetHospital, "澄江市人民医院", 200)},
+				999:     {riskmap.ConflictCondition(riskmap.TargetHospital, "澄江市人民医院", 200)},
+			}
+			res, err := svc.ReconcileConditions(ctx, riskmap.ConditionConflict, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Checked != 4 || res.Changed != 2 {
+				t.Fatalf("want 4 checked, 2 changed: %+v", res)
+			}
+			for _, tc := range []struct {
+				u       *riskmap.Unit
+				version int64
+				grade   riskmap.Grade
+				conds   int
+			}{{near, 1, riskmap.GradeRed, 1}, {far, 2, riskmap.GradeRed, 1}, {stale, 2, riskmap.GradeOrange, 0}} {
+				got, err := store.GetUnit(ctx, tc.u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Version != tc.version || got.Grade != tc.grade || len(got.Conditions) != tc.conds {
+					t.Errorf("%s: want v%d %s with %d conditions, got v%d %s %+v", tc.u.Code, tc.version, tc.grade, tc.conds, got.Version, got.Grade, got.Conditions)
+				}
+			}
+			if res, err := svc.ReconcileConditions(ctx, riskmap.ConditionConflict, want); err != nil || res.Changed != 0 {
+				t.Fatalf("a second reconcile changes nothing: %+v %v", res, err)
+			}
+		})
+	}
+}

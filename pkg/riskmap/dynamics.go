@@ -126,7 +126,7 @@ func RaiseText(inherent, current Grade, raising []Condition) string {
 			b.WriteString("；")
 		}
 		b.WriteString(what)
-		if rs := refs[what]; len(rs) > 0 && !strings.HasPrefix(rs[0], "「") {
+		if !strings.HasPrefix(refs[what][0], "「") { // a code follows after a space, a 「name」 at once
 			b.WriteString(" ")
 		}
 		b.WriteString(strings.Join(refs[what], "、"))
