@@ -22,19 +22,13 @@ func (m *Main) newAnalysis(regions []*riskmap.Region, ix *spatialindex.Index, sv
 }
 
 // startAnalysis computes every conflict once the index has loaded, from the targets and
-// shelters as stored (site writes heard meanwhile are applied after), then writes the
+// shelters as the sites service holds them (site writes heard meanwhile are applied after),
+// then writes the
 // conflict conditions of the units whose stored ones differ (a target changed while no
 // server ran, or the config's radii or hazardous categories changed).
-func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spatialindex.Index, svc *register.Service) error {
+func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spatialindex.Index, svc *register.Service,
+	targets []*riskmap.ProtectiveTarget, shelters []*riskmap.Shelter) error {
 	start := time.Now()
-	targets, err := m.store.ProtectiveTargets(ctx)
-	if err != nil {
-		return fmt.Errorf("读取防护目标：%v", err)
-	}
-	shelters, err := m.store.Shelters(ctx)
-	if err != nil {
-		return fmt.Errorf("读取避难场所：%v", err)
-	}
 	snap := ix.Snapshot()
 	eng.Load(snap, targets, shelters)
 	m.logger.Info("conflicts computed", "conflicts", eng.Count(), "targets", len(targets), "shelters", len(shelters),
@@ -42,22 +36,12 @@ func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spat
 	if _, ok := m.store.(riskmap.ConditionStore); !ok {
 		return nil
 	}
-	stored, err := svc.UnitConditions(ctx, riskmap.ConditionConflict)
-	if err != nil {
-		return fmt.Errorf("读取安全距离冲突条件：%v", err)
-	}
-	n, err := eng.Reconcile(ctx, ix.Snapshot(), stored, func(ctx context.Context, id int64, conds []riskmap.Condition) error {
-		_, err := svc.SetConditions(ctx, id, riskmap.ConditionConflict, conds)
-		if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
-			return nil // erased meanwhile
-		}
-		return err
-	})
+	res, err := svc.ReconcileConditions(ctx, riskmap.ConditionConflict, eng.WantedConditions())
 	if err != nil {
 		return fmt.Errorf("更新安全距离冲突条件：%v", err)
 	}
-	if n > 0 {
-		m.logger.Info("conflict conditions brought up to date", "units", n)
+	if res.Changed > 0 {
+		m.logger.Info("conflict conditions brought up to date", "units", res.Changed)
 	}
 	return nil
 }

@@ -81,7 +81,8 @@ func (m *Main) serve(ctx context.Context) error {
 	// (registered before it loads) and gives the register each unit's conflict conditions.
 	eng := m.newAnalysis(regions, ix, svc)
 	// Protective targets and shelters (issue 16): in memory from the start, written through
-	// their service, whose writes the engine hears (set before Load).
+	// their service, whose writes reach the engine (and the conflict conditions of the units
+	// a target's write concerns) before they are answered.
 	sitesSvc := sites.New(m.store, m.cfg.Analysis, regions)
 	sitesSvc.OnTarget = m.targetListener(eng, svc)
 	sitesSvc.OnShelter = eng.ShelterChanged
@@ -127,7 +128,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err == nil {
 		// Every conflict, from the index as loaded; then the stored conflict conditions
 		// brought in line with them.
-		err = m.startAnalysis(ctx, eng, ix, svc)
+		err = m.startAnalysis(ctx, eng, ix, svc, sitesSvc.Targets().All(), sitesSvc.Shelters().All())
 	}
 	if err != nil {
 		hs.Close()

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"cmp"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -297,34 +298,72 @@ func (e *Engine) stateOf(f *spatialindex.Feature) *unitState {
 	return st
 }
 
-// findConflicts finds the targets of tree inside the range of st, nearest first.
+// findConflicts finds the targets of tree inside the range of st, nearest first. The
+// conflicts of one unit share one allocation.
 func findConflicts(st *unitState, tree *rtree.RTreeG[*targetState]) []*Conflict {
 	if st.radius <= 0 {
 		return nil
 	}
-	var out []*Conflict
+	var found []Conflict
 	tree.Search(st.reach.Min, st.reach.Max, func(_, _ [2]float64, ts *targetState) bool {
-		if c := conflictOf(st, ts); c != nil {
-			out = append(out, c)
+		if c, ok := conflictOf(st, ts); ok {
+			found = append(found, c)
 		}
 		return true
 	})
+	if len(found) == 0 {
+		return nil
+	}
+	out := make([]*Conflict, len(found))
+	for i := range found {
+		out[i] = &found[i]
+	}
 	slices.SortFunc(out, byDistance)
 	return out
 }
 
-// conflictOf is the conflict between a unit and a target, nil when the target lies outside
-// the unit's range.
-func conflictOf(st *unitState, ts *targetState) *Conflict {
-	if st.radius <= 0 || !st.reach.Intersects(ts.bound) {
-		return nil
+// conflictOf is the conflict between a unit and a target, and false when the target lies
+// outside the unit's range.
+func conflictOf(st *unitState, ts *targetState) (Conflict, bool) {
+	if st.radius <= 0 || !st.reach.Intersects(ts.bound) || boxGapM(st.f.Bound, ts.bound) > st.radius {
+		return Conflict{}, false
 	}
-	d, pa, pb := GeomDistanceM(st.f.Geometry, ts.t.Geometry)
+	var d float64
+	var pa, pb orb.Point
+	up, ok1 := st.f.Geometry.(orb.Point)
+	tp, ok2 := ts.t.Geometry.(orb.Point)
+	if ok1 && ok2 {
+		d, pa, pb = DistanceM(up, tp), up, tp
+	} else {
+		d, pa, pb = GeomDistanceM(st.f.Geometry, ts.t.Geometry)
+	}
 	if !(d <= st.radius) {
-		return nil
+		return Conflict{}, false
 	}
-	return &Conflict{Unit: st.f, Target: ts.t, DistanceM: d, RadiusM: st.radius, RadiusSource: st.source,
-		UnitPoint: pa, TargetPoint: pb}
+	return Conflict{Unit: st.f, Target: ts.t, DistanceM: d, RadiusM: st.radius, RadiusSource: st.source,
+		UnitPoint: pa, TargetPoint: pb}, true
+}
+
+// boxGapM is a lower bound of the distance in metres between anything in box a and
+// anything in box b: the distance between their closest points (a hair less, for the
+// local plane's approximation); 0 when they overlap.
+func boxGapM(a, b orb.Bound) float64 {
+	gap := func(amin, amax, bmin, bmax float64) (float64, float64) {
+		switch {
+		case amax < bmin:
+			return amax, bmin
+		case bmax < amin:
+			return amin, bmax
+		}
+		m := (math.Max(amin, bmin) + math.Min(amax, bmax)) / 2
+		return m, m
+	}
+	x1, x2 := gap(a.Min[0], a.Max[0], b.Min[0], b.Max[0])
+	y1, y2 := gap(a.Min[1], a.Max[1], b.Min[1], b.Max[1])
+	if x1 == x2 && y1 == y2 {
+		return 0
+	}
+	return DistanceM(orb.Point{x1, y1}, orb.Point{x2, y2}) * 0.999
 }
 
 // UnitChanged brings one change of the spatial index into the engine. It runs under the
@@ -358,6 +397,11 @@ func (e *Engine) UnitChanged(c spatialindex.Change) {
 
 // applyUnit replaces what the engine knows of unit id by f (nil: removed). Under e.mu.
 func (e *Engine) applyUnit(id int64, f *spatialindex.Feature) {
+	if old, ok := e.units[id]; ok && f != nil && f.Version == old.f.Version {
+		// The same version of the unit, its JSON brought to a new day (Index.Redate): its
+		// facts, and so its conflicts, are unchanged.
+		return
+	}
 	if old, ok := e.units[id]; ok {
 		for _, c := range old.conflicts {
 			e.table.Delete(c)
@@ -452,7 +496,8 @@ func (e *Engine) applyTarget(before, after *riskmap.ProtectiveTarget) []int64 {
 		e.targets[id] = ts
 		e.ttree.Insert(ts.bound.Min, ts.bound.Max, ts)
 		e.reach.Search(ts.bound.Min, ts.bound.Max, func(_, _ [2]float64, st *unitState) bool {
-			if c := conflictOf(st, ts); c != nil {
+			if cv, ok := conflictOf(st, ts); ok {
+				c := &cv
 				ts.conflicts = append(ts.conflicts, c)
 				i, _ := slices.BinarySearchFunc(st.conflicts, c, byDistance)
 				st.conflicts = slices.Insert(st.conflicts, i, c)

@@ -247,29 +247,17 @@ func TestPending(t *testing.T) {
 	}
 }
 
-func TestReconcile(t *testing.T) {
+func TestWantedConditions(t *testing.T) {
 	units := []*riskmap.Unit{
 		testUnit(1, 1, "hazardous_chemicals", riskmap.GradeOrange, 400, origin),
 		testUnit(2, 1, "hazardous_chemicals", riskmap.GradeOrange, 400, at(5000, 0)),
-		testUnit(3, 1, "hazardous_chemicals", riskmap.GradeOrange, 400, at(-5000, 0)),
+		testUnit(3, 1, "roads", riskmap.GradeOrange, 400, at(-5000, 0)),
 	}
 	targets := []*riskmap.ProtectiveTarget{target(10, riskmap.TargetSchool, 1200, at(300, 0)), target(11, riskmap.TargetSchool, 1200, at(-5100, 0))}
-	e, ix := world(t, units, targets, nil)
-	stored := map[int64][]riskmap.Condition{
-		2:  {{Source: riskmap.ConditionConflict, Ref: "old", Level: riskmap.TargetSchool}},  // stale
-		3:  {riskmap.ConflictCondition(riskmap.TargetSchool, "目标11", 100)},                  // right
-		99: {{Source: riskmap.ConditionConflict, Ref: "gone", Level: riskmap.TargetSchool}}, // not indexed
-	}
-	set := map[int64][]riskmap.Condition{}
-	n, err := e.Reconcile(context.Background(), ix.Snapshot(), stored, func(_ context.Context, id int64, c []riskmap.Condition) error {
-		set[id] = c
-		return nil
-	})
-	if err != nil || n != 2 || len(set[1]) != 1 || set[1][0].Ref != "目标10" || set[2] != nil {
-		t.Fatalf("reconcile: %d %v %+v", n, err, set)
-	}
-	if _, ok := set[2]; !ok {
-		t.Fatal("unit 2's stale condition stays")
+	e, _ := world(t, units, targets, nil)
+	want := e.WantedConditions()
+	if len(want) != 1 || len(want[1]) != 1 || want[1][0] != riskmap.ConflictCondition(riskmap.TargetSchool, "目标10", 300) {
+		t.Fatalf("wanted: %+v", want)
 	}
 }
 

@@ -35,15 +35,35 @@ func (e *env) testAnalysis(t *testing.T) {
 	home := orb.Point{102.912, 24.671}
 	// 应急局's hazardous-chemical unit in 凤麓街道 (default radius 500 m), a school 200 m
 	// east of it and a hospital 2 km away.
-	h := e.create(t, "expert1", "ANA-H", "危化企业乙", "hazardous_chemicals", "530481001001", home[0], home[1])
-	school := &riskmap.ProtectiveTarget{ID: 9001, Name: "澄江测试小学", Kind: riskmap.TargetSchool, People: 800,
-		RegionCode: "530481001001", Geometry: offset(home, 200, 0)}
-	hospital := &riskmap.ProtectiveTarget{ID: 9002, Name: "远处医院", Kind: riskmap.TargetHospital, People: 300,
-		RegionCode: "530481001001", Geometry: offset(home, 2000, 0)}
-	e.eng.TargetChanged(nil, school)
-	e.eng.TargetChanged(nil, hospital)
+	// L 3 × S 5 = 15: orange.
+	r := e.do("POST", "/api/v1/units", feature("ANA-H", "危化企业乙", home[0], home[1], 3, 5), e.as("expert1")...)
+	if r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	h := strings.TrimPrefix(r.header.Get("Location"), "/api/v1/units/")
+	grade := func() (string, string) {
+		m := e.do("GET", "/api/v1/units/"+h, "").json(t)["properties"].(map[string]any)
+		expl, _ := m["dynamic_explanation"].(string)
+		return m["grade"].(string), expl
+	}
+	before, _ := grade()
+	target := func(name, kind string, people int, p orb.Point) string {
+		r := e.do("POST", "/api/v1/protective-targets", fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%f,%f]},
+			"properties":{"name":%q,"kind":%q,"people":%d}}`, p[0], p[1], name, kind, people), e.as("expert1")...)
+		if r.code != 201 {
+			t.Fatalf("create target %s: %d %s", name, r.code, r.body)
+		}
+		return strings.TrimPrefix(r.header.Get("Location"), "/api/v1/protective-targets/")
+	}
+	school := target("澄江测试小学", riskmap.TargetSchool, 800, offset(home, 200, 0))
+	target("远处医院", riskmap.TargetHospital, 300, offset(home, 2000, 0))
+	// The school's write raised the orange unit to red, naming the school, before it was
+	// answered.
+	if g, expl := grade(); before != "orange" || g != "red" || !strings.Contains(expl, "澄江测试小学") {
+		t.Fatalf("grade after the school came: %s → %s (%q)", before, g, expl)
+	}
 
-	r := e.do("GET", "/api/v1/units/"+h+"/conflicts", "")
+	r = e.do("GET", "/api/v1/units/"+h+"/conflicts", "")
 	if r.code != 200 {
 		t.Fatalf("unit conflicts: %d %s", r.code, r.body)
 	}
@@ -71,7 +91,7 @@ func (e *env) testAnalysis(t *testing.T) {
 		if r.code != 200 || r.json(t)["total"] != want {
 			t.Fatalf("conflicts as %s: %d %s", user, r.code, r.body)
 		}
-		r = e.do("GET", "/api/v1/protective-targets/9001/conflicts", "", e.as(user)...)
+		r = e.do("GET", "/api/v1/protective-targets/"+school+"/conflicts", "", e.as(user)...)
 		if r.code != 200 || float64(len(r.json(t)["conflicts"].([]any))) != want {
 			t.Fatalf("target conflicts as %s: %d %s", user, r.code, r.body)
 		}
@@ -119,12 +139,15 @@ func (e *env) testAnalysis(t *testing.T) {
 	}
 
 	// Moving the unit 1 km west clears its conflict before the answer returns.
-	body := strings.Replace(feature("ANA-H", "危化企业乙", home[0]-0.01, home[1], 4, 5), `"code"`, `"version":1,"code"`, 1)
-	if r := e.do("PUT", "/api/v1/units/"+h, body, append(e.as("expert1"), "If-Match", `"1"`)...); r.code != 200 {
+	body := strings.Replace(feature("ANA-H", "危化企业乙", home[0]-0.01, home[1], 3, 5), `"code"`, `"version":1,"code"`, 1)
+	if r := e.do("PUT", "/api/v1/units/"+h, body, append(e.as("expert1"), "If-Match", `"2"`)...); r.code != 200 {
 		t.Fatalf("move: %d %s", r.code, r.body)
 	}
 	if r := e.do("GET", "/api/v1/conflicts", ""); r.json(t)["total"] != 0.0 {
 		t.Fatalf("after the move: %s", r.body)
+	}
+	if g, _ := grade(); g != "orange" {
+		t.Fatalf("grade after the move: %s", g)
 	}
 
 	// Shelter coverage: every street, coloured by class, with its explanation.

@@ -101,6 +101,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	eng := analysis.New(cfg.Analysis, regions)
 	eng.Watch(ix)
 	svc.Conflicts = eng.ConditionsFor
+	svc.Index = ix // SetConditions' writes (below) reach the index
 	if _, err := ix.Load(ctx, store.Units(ctx)); err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +143,16 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 			Locate: regiongrade.Containing(regions), Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}
 	}
 	hc.Sites = sites.New(store, cfg.Analysis, regions)
+	// A site's write reaches the engine, and the units whose conflicts it changed get their
+	// conflict conditions, before it is answered (as cmd/riskmap wires them).
+	hc.Sites.OnTarget = func(before, after *riskmap.ProtectiveTarget) {
+		for _, id := range eng.ApplyTarget(before, after) {
+			if _, err := svc.SetConditions(ctx, id, riskmap.ConditionConflict, eng.ConditionsOf(id)); err != nil {
+				t.Errorf("conflict conditions of unit %d: %v", id, err)
+			}
+		}
+	}
+	hc.Sites.OnShelter = eng.ShelterChanged
 	if err := hc.Sites.Load(ctx); err != nil {
 		t.Fatal(err)
 	}

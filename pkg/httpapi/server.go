@@ -91,12 +91,12 @@ type Config struct {
 	// Hazards is the service of hidden dangers and public reports; nil serves none of their
 	// routes.
 	Hazards *hazards.Service
-	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
-	// their routes.
-	Sites *sites.Service
 	// Analysis is the spatial analysis engine (issue 16: conflicts, shelter coverage, the
 	// nearest shelter); nil serves none of its routes.
 	Analysis *analysis.Engine
+	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
+	// their routes.
+	Sites *sites.Service
 	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
 	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
 	ReportFont string
