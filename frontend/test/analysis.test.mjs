@@ -284,6 +284,34 @@ test('the conflict table: filtered, exported, and a row shows the conflict on th
   await page.context().close();
 });
 
+test('a shelter of the list opens its details with its service radius drawn on the ground', async () => {
+  const fc = (await api(srv.url, 'GET', '/api/v1/shelters?kind=emergency&limit=1')).body;
+  const f = fc.features[0];
+  const page = await openInternalMap(browser, srv.url);
+  await openPanel(page, 'open-shelters');
+  await page.fill('#st-q', f.properties.name);
+  await page.waitForFunction((id) => {
+    const rows = document.querySelectorAll('#analysis-panel table.sites-table tbody tr[data-id]');
+    return rows.length === 1 && rows[0].dataset.id === String(id);
+  }, f.id);
+  await page.click(`#analysis-panel table.sites-table tbody tr[data-id="${f.id}"]`);
+  await page.waitForSelector('#drawer .site-name');
+  assert.equal(await page.textContent('#drawer .site-name'), f.properties.name);
+  assert.match(await page.textContent('#drawer'), /紧急避难场所[\s\S]*容纳人数[\s\S]*有效避难面积[\s\S]*服务半径/);
+  await page.waitForSelector('.leaflet-highlight-pane path.service-buffer');
+  const across = await page.evaluate(() => {
+    const m = window.riskmap.map;
+    let b = null;
+    window.riskmapAnalysis.selection.eachLayer((l) => l.eachLayer && l.eachLayer((x) => x.options.className === 'service-buffer' && (b = x.getBounds())));
+    const c = b.getCenter();
+    return m.distance([c.lat, b.getWest()], [c.lat, b.getEast()]);
+  });
+  const r = f.properties.service_radius_m;
+  assert.ok(Math.abs(across - 2 * r) < 0.02 * 2 * r + 5, `service area ${across} m across for a radius of ${r} m`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 // ---- the public map ----
 
 test('the public map shows the shelters and finds the nearest from a clicked point and from the visitor', async () => {

@@ -250,7 +250,15 @@ export class AnalysisLayers {
     return section;
   }
 
-  async drawBuffer(feature, radius, seq) {
+  /** drawServiceArea draws a shelter's service radius as a ground-distance buffer (the selection). */
+  drawServiceArea(feature, radius) {
+    this.clearSelection();
+    if (radius > 0 && feature.geometry) {
+      this.drawBuffer(feature, radius, this.selSeq, { ...BUFFER, color: '#1b7837', fillColor: '#5aae61', className: 'service-buffer' });
+    }
+  }
+
+  async drawBuffer(feature, radius, seq, style = { ...BUFFER, className: 'influence-buffer' }) {
     let buffer;
     try {
       ({ default: buffer } = await import('@turf/buffer'));
@@ -265,7 +273,7 @@ export class AnalysisLayers {
       return;
     }
     if (!area) return;
-    L.geoJSON(area, { pane: 'highlight', style: () => ({ ...BUFFER, pane: 'highlight', className: 'influence-buffer' }) }).addTo(this.selection);
+    L.geoJSON(area, { pane: 'highlight', style: () => ({ ...style, pane: 'highlight' }) }).addTo(this.selection);
   }
 
   targetMark(c) {

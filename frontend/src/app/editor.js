@@ -570,7 +570,9 @@ export class Editor {
   /** approvedGrade is the grade of the unit's approved revision, '' if it has none (known). */
   approvedGrade() {
     const p = this.feature ? this.feature.properties : null;
-    if (p && p.status === 'approved') return p.grade;
+    // The preview is the assessment's grade (固有): compared with the approved one's, not with
+    // its current grade, which open hidden dangers or conflicts may have raised.
+    if (p && p.status === 'approved') return p.inherent_grade || p.grade;
     return (this.review && this.review.approved_grade) || '';
   }
 

@@ -194,7 +194,7 @@ async function sitePanel() {
   if (!sites) {
     const mod = await import('./sites.js');
     sites = new mod.SitesPanel({
-      api, session, app, ctx, drawer, regionsP: app.regionsP, getCatalog: () => catalog, highlight,
+      api, session, app, ctx, drawer, regionsP: app.regionsP, getCatalog: () => catalog, highlight, analysis,
       editable: !!app.cfg.editable,
       openDrawer: (kind) => {
         analysis.clearSelection();

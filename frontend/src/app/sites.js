@@ -348,6 +348,8 @@ export class SitesPanel {
     const feature = res.data;
     const p = feature.properties;
     this.highlight.show(feature, 0);
+    // A shelter's service radius, in metres on the ground, around its point or area.
+    if (kind === 'shelters' && this.analysis) this.analysis.drawServiceArea(feature, Number(p.service_radius_m) || 0);
     const fit = () => {
       const b = L.geoJSON(feature.geometry).getBounds();
       if (b.isValid()) this.map.fitBounds(b, { maxZoom: 17, padding: [60, 60] });
@@ -373,7 +375,8 @@ export class SitesPanel {
             kv('地址', p.address),
             kv('所在区域', p.region_name || this.ctx.regionName(p.region_code)),
           ] : shelterRows({ ...p, region_name: p.region_name || this.ctx.regionName(p.region_code) }),
-          kv('版本', p.version != null ? `第 ${p.version} 版${p.updated_at ? ` · 更新于 ${fmtDate(p.updated_at)}` : ''}` : ''))),
+          kv('版本', p.version != null ? `第 ${p.version} 版${p.updated_at ? ` · 更新于 ${fmtDate(p.updated_at)}` : ''}` : '')),
+          target ? null : h('p.muted.service-note', '地图上的绿色虚线范围为服务半径（按实地距离）。')),
         conflicts));
     drawer.dataset.siteKind = kind;
     drawer.dataset.siteId = String(feature.id ?? p.id);
