@@ -140,6 +140,7 @@ func (m *Main) serve(ctx context.Context) error {
 		// Other replicas write to the same database: follow their changes.
 		go func() {
 			defer close(followed)
+			defer m.syncSites(ctx, sitesSvc)() // the targets and shelters other replicas write
 			m.follow(ctx, ps, ix, svc, srv, mark)
 		}()
 	} else {

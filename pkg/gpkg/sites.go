@@ -394,3 +394,16 @@ func jsonList(l []string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// SitesMark is the count, the sum of versions, the largest id and the latest write of each
+// table of sites: every create, update or delete changes one of them (AUTOINCREMENT ids are
+// never reused).
+func (s *Store) SitesMark(ctx context.Context) (string, error) {
+	var mark string
+	err := s.r.QueryRowContext(ctx, `SELECT
+    (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(updated_at), '')
+        FROM protective_targets) || '/' ||
+    (SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(updated_at), '')
+        FROM shelters)`).Scan(&mark)
+	return mark, s.dbErr(err, "sites mark")
+}

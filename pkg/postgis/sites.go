@@ -334,3 +334,16 @@ func siteGeometry(g *orb.Geometry, wkb []byte, kind string, id int64) error {
 	}
 	return nil
 }
+
+// SitesMark is the count, the sum of versions, the largest id and the latest write of each
+// table of sites: every create, update or delete changes one of them (ids are never
+// reused).
+func (s *Store) SitesMark(ctx context.Context) (string, error) {
+	var mark string
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(updated_at)::text, '')
+			FROM protective_targets) || '/' ||
+		(SELECT count(*) || ':' || coalesce(sum(version), 0) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(updated_at)::text, '')
+			FROM shelters)`).Scan(&mark)
+	return mark, dbError("sites mark", err)
+}

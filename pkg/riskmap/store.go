@@ -115,6 +115,10 @@ type SiteStore interface {
 	CreateShelterRecorded(ctx context.Context, sh *Shelter, rec SiteRecordFunc[*Shelter]) error
 	UpdateShelterRecorded(ctx context.Context, sh *Shelter, rec SiteRecordFunc[*Shelter]) error
 	DeleteShelterRecorded(ctx context.Context, id, version int64, rec SiteRecordFunc[*Shelter]) (*Shelter, error)
+	// SitesMark is a short text that stays the same while no target or shelter is written
+	// and changes with the sites: two equal marks mean the same sites (ids and versions),
+	// whoever wrote them. A replica rereads the sites when it moves (sites.Service.Sync).
+	SitesMark(ctx context.Context) (string, error)
 }
 
 // Store is everything a backing store provides. PostGIS and the GeoPackage file implement

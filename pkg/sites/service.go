@@ -43,6 +43,8 @@ type Service struct {
 	// writing serialises the writes: each commits, reaches its layer and its listener
 	// before the next starts, so that layers and listeners see the writes in order.
 	writing sync.Mutex
+	// mark is the store's SitesMark when the layers were last read from it (under writing).
+	mark string
 }
 
 // TargetRecorder and ShelterRecorder build the records of a write (its audit row).
@@ -53,6 +55,13 @@ type (
 
 // Load reads every target and shelter into memory.
 func (s *Service) Load(ctx context.Context) error {
+	s.writing.Lock()
+	defer s.writing.Unlock()
+	// The mark first: a write between it and the reads makes the next Sync read again.
+	mark, err := s.Store.SitesMark(ctx)
+	if err != nil {
+		return err
+	}
 	ts, err := s.Store.ProtectiveTargets(ctx)
 	if err != nil {
 		return err
@@ -63,7 +72,61 @@ func (s *Service) Load(ctx context.Context) error {
 	}
 	s.targets.Store(newLayer(ts))
 	s.shelters.Store(newLayer(ss))
+	s.mark = mark
 	return nil
+}
+
+// Sync brings in the writes other replicas made (on a shared PostGIS): when the store's
+// mark has moved since the layers were read, it rereads every site and applies what
+// differs (by id and version) to the layers and the listeners, as its own writes. It
+// returns how many sites changed.
+func (s *Service) Sync(ctx context.Context) (int, error) {
+	s.writing.Lock()
+	defer s.writing.Unlock()
+	mark, err := s.Store.SitesMark(ctx)
+	if err != nil || mark == s.mark {
+		return 0, err
+	}
+	ts, err := s.Store.ProtectiveTargets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ss, err := s.Store.Shelters(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := syncLayer(s.Targets(), ts, func(t *riskmap.ProtectiveTarget) int64 { return t.Version }, s.targetWritten)
+	n += syncLayer(s.Shelters(), ss, func(sh *riskmap.Shelter) int64 { return sh.Version }, s.shelterWritten)
+	s.mark = mark
+	return n, nil
+}
+
+// syncLayer applies to a layer (through written, as a write of this replica) each site of
+// stored that is new or of another version, and the removal of each site it holds that
+// stored lacks.
+func syncLayer[T Item](l *Layer[T], stored []T, version func(T) int64, written func(before, after T)) int {
+	n := 0
+	var none T
+	seen := make(map[int64]bool, len(stored))
+	for _, x := range stored {
+		seen[x.SiteID()] = true
+		old, ok := l.Get(x.SiteID())
+		if ok && version(old) == version(x) {
+			continue
+		}
+		if !ok {
+			old = none
+		}
+		written(old, x)
+		n++
+	}
+	for _, x := range l.All() {
+		if !seen[x.SiteID()] {
+			written(x, none)
+			n++
+		}
+	}
+	return n
 }
 
 // Loaded reports whether Load has run.

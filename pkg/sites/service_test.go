@@ -301,3 +301,51 @@ func hasField(err error, field string) bool {
 	}
 	return false
 }
+
+// TestSync: a replica sharing the store hears the writes of another when it syncs, through
+// its layers and listeners, and nothing when there was none.
+func TestSync(t *testing.T) {
+	stores(t, func(t *testing.T, s riskmap.Store) {
+		ctx := context.Background()
+		var h1, h2 heard
+		one, two := newService(t, s, &h1), newService(t, s, &h2)
+		a := school("同步小学", orb.Point{102.90, 24.60})
+		if err := one.CreateTarget(ctx, admin, a, nil); err != nil {
+			t.Fatal(err)
+		}
+		sh := &riskmap.Shelter{Name: "同步广场", Kind: riskmap.ShelterEmergency, Geometry: orb.Point{102.9, 24.6}}
+		if err := one.CreateShelter(ctx, admin, sh, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := two.Sync(ctx); err != nil || n != 2 {
+			t.Fatalf("sync after two creates: %d %v", n, err)
+		}
+		if got, ok := two.Targets().Get(a.ID); !ok || got.Name != "同步小学" || two.Shelters().Len() != 1 {
+			t.Fatal("the other replica's writes are not in the layers")
+		}
+		if n, err := two.Sync(ctx); err != nil || n != 0 {
+			t.Fatalf("sync without writes: %d %v", n, err)
+		}
+		up := *a
+		up.Name = "同步中学"
+		if err := one.UpdateTarget(ctx, admin, &up, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := one.DeleteShelter(ctx, admin, sh.ID, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := two.Sync(ctx); err != nil || n != 2 {
+			t.Fatalf("sync after an update and a delete: %d %v", n, err)
+		}
+		if got, _ := two.Targets().Get(a.ID); got.Name != "同步中学" || two.Shelters().Len() != 0 {
+			t.Fatalf("after sync: %+v, %d shelters", got, two.Shelters().Len())
+		}
+		if strings.Join(h2.targets, " ") != "+同步小学 同步小学→同步中学" || strings.Join(h2.shelters, " ") != "+同步广场 -同步广场" {
+			t.Fatalf("the other replica's listeners heard %v %v", h2.targets, h2.shelters)
+		}
+		// Its own writes do not come back to it.
+		if n, err := one.Sync(ctx); err != nil || n != 0 {
+			t.Fatalf("a replica syncing its own writes: %d %v", n, err)
+		}
+	})
+}

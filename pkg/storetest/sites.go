@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -121,6 +122,52 @@ func testManagedSites(t *testing.T, open Opener) {
 		if len(actions) != 3 || actions[0] != "target.delete" || actions[1] != "target.update" || actions[2] != "target.create" {
 			t.Fatalf("audit rows: %v", actions)
 		}
+	})
+	t.Run("Mark", func(t *testing.T) {
+		s := open(t)
+		// Two moments may share a mark only when the sites (ids and versions) are the same.
+		marks := map[string]string{}
+		mark := func(step string) {
+			t.Helper()
+			m, err := s.SitesMark(ctx())
+			must(t, err)
+			state := ""
+			ts, err := s.ProtectiveTargets(ctx())
+			must(t, err)
+			ss, err := s.Shelters(ctx())
+			must(t, err)
+			for _, x := range ts {
+				state += fmt.Sprintf("t%d:%d ", x.ID, x.Version)
+			}
+			for _, x := range ss {
+				state += fmt.Sprintf("s%d:%d ", x.ID, x.Version)
+			}
+			if prev, ok := marks[m]; ok && prev != state {
+				t.Fatalf("the mark %q stands for %q and %q (after %s)", m, prev, state, step)
+			}
+			marks[m] = state
+			again, err := s.SitesMark(ctx())
+			must(t, err)
+			if again != m {
+				t.Fatalf("the mark moved without a write: %q then %q", m, again)
+			}
+		}
+		mark("nothing")
+		a := &riskmap.ProtectiveTarget{Name: "甲", Kind: riskmap.TargetSchool, People: 5, Geometry: orb.Point{102.9, 24.6}}
+		must(t, s.CreateProtectiveTargetRecorded(ctx(), a, nil))
+		mark("create a target")
+		a.People = 6
+		must(t, s.UpdateProtectiveTargetRecorded(ctx(), a, nil))
+		mark("update it")
+		sh := &riskmap.Shelter{Name: "乙", Kind: riskmap.ShelterFixed, Geometry: orb.Point{102.9, 24.6}}
+		must(t, s.CreateShelterRecorded(ctx(), sh, nil))
+		mark("create a shelter")
+		_, err := s.DeleteShelterRecorded(ctx(), sh.ID, 1, nil)
+		must(t, err)
+		mark("delete it")
+		_, err = s.DeleteProtectiveTargetRecorded(ctx(), a.ID, 2, nil)
+		must(t, err)
+		mark("delete the target")
 	})
 	t.Run("Shelters", func(t *testing.T) {
 		s := open(t)
