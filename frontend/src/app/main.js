@@ -593,7 +593,7 @@ async function main() {
   await catP;
   buildSidebar();
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !drawer.hidden && drawer.dataset.kind !== 'editor') closeDrawer();
+    if (e.key === 'Escape' && !drawer.hidden && !['editor', 'site-editor'].includes(drawer.dataset.kind)) closeDrawer();
   });
 }
 
