@@ -46,6 +46,8 @@ function targetLabel(e, names) {
   if (e.target_type === 'unit') return `${kind} ${names.get(e.target_id) || `#${e.target_id || ''}`}`;
   if (e.target_type === 'publication') return `${kind} 第 ${e.target_id} 期`;
   if (e.target_type === 'user') return `${kind} ${personLabel(e.target_id)}`;
+  // An import job is named by a random id: said in words, the id in the tooltip.
+  if (e.target_type === 'import') return h('span', { title: `导入任务 ${e.target_id || ''}` }, 'Excel 导入任务');
   return `${kind} ${e.target_id || ''}`;
 }
 
