@@ -33,6 +33,12 @@ func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spat
 	eng.Load(snap, targets, shelters)
 	m.logger.Info("conflicts computed", "conflicts", eng.Count(), "targets", len(targets), "shelters", len(shelters),
 		"seconds", time.Since(start).Seconds())
+	// Shelter coverage is computed when first asked for (and again after a shelter
+	// changes); compute it now, in the background, so the first request need not wait.
+	go func() {
+		eng.Coverage(riskmap.LevelStreet)
+		eng.Coverage(riskmap.LevelDistrict)
+	}()
 	if _, ok := m.store.(riskmap.ConditionStore); !ok {
 		return nil
 	}
@@ -61,4 +67,27 @@ func (m *Main) targetListener(eng *analysis.Engine, svc *register.Service) func(
 			}
 		}
 	}
+}
+
+// storeConflicts writes the conflict conditions of every unit of the store (its conflicts
+// with the stored protective targets), without a server: after the demo city is loaded, so
+// that its first publication carries the grades they raise.
+func (m *Main) storeConflicts(ctx context.Context, regions []*riskmap.Region) error {
+	if _, ok := m.store.(riskmap.ConditionStore); !ok {
+		return nil
+	}
+	targets, err := m.store.ProtectiveTargets(ctx)
+	if err != nil {
+		return fmt.Errorf("读取防护目标：%v", err)
+	}
+	ix := spatialindex.New(nil, nil)
+	if _, err := ix.Load(ctx, m.store.Units(ctx)); err != nil {
+		return fmt.Errorf("读取风险单元：%v", err)
+	}
+	eng := analysis.New(m.cfg.Analysis, regions)
+	eng.Load(ix.Snapshot(), targets, nil)
+	if _, err := m.service().ReconcileConditions(ctx, riskmap.ConditionConflict, eng.WantedConditions()); err != nil {
+		return fmt.Errorf("更新安全距离冲突条件：%v", err)
+	}
+	return nil
 }

@@ -177,12 +177,17 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	m.auditCLI(ctx, "unit.bulk_create", "", "", fmt.Sprintf("演示城市：%d 个风险单元", n.Units))
 	fmt.Fprintf(m.Stdout, "已载入演示城市澄江市：%d 个区域、%d 个风险单元、%d 个防护目标、%d 个避难场所，用时 %.1f 秒\n",
 		n.Regions, n.Units, n.Targets, n.Shelters, time.Since(start).Seconds())
-	// Its hidden dangers, each taken through the closed loop as the day of loading finds it,
-	// before the first publication: the units they raise are published at their current grade.
 	regions, err := m.store.Regions(ctx, "")
 	if err != nil {
 		return err
 	}
+	// The conflicts of its hazardous units with its schools and hospitals raise their
+	// grades before the first publication, as a server's start would.
+	if err := m.storeConflicts(ctx, regions); err != nil {
+		return err
+	}
+	// Its hidden dangers, each taken through the closed loop as the day of loading finds it,
+	// before the first publication: the units they raise are published at their current grade.
 	if hz, err := m.hazards(ctx, regions); err != nil {
 		return err
 	} else if hz != nil {

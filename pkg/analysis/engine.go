@@ -236,30 +236,41 @@ func (e *Engine) Load(units *spatialindex.Snapshot, targets []*riskmap.Protectiv
 				st.conflicts = findConflicts(st, ttree)
 				found[w] = append(found[w], st.conflicts...)
 			}
+			slices.SortFunc(found[w], tableCompare)
 		}()
 	}
 	wg.Wait()
-	var all []*Conflict
-	for _, cs := range found {
-		all = append(all, cs...)
-	}
-	slices.SortFunc(all, tableCompare)
+	// The table, the units' reach tree and the targets' lists are built side by side.
 	table := newTable()
-	for _, c := range all {
-		table.Load(c)
-	}
 	reach := &rtree.RTreeG[*unitState]{}
 	umap := make(map[int64]*unitState, len(states))
-	for _, st := range states {
-		umap[st.f.ID] = st
-		if st.radius > 0 {
-			reach.Insert(st.reach.Min, st.reach.Max, st)
+	var build sync.WaitGroup
+	build.Add(3)
+	go func() {
+		defer build.Done()
+		for _, c := range mergeSorted(found) {
+			table.Load(c)
 		}
-	}
-	for _, c := range all {
-		ts := tmap[c.Target.ID]
-		ts.conflicts = append(ts.conflicts, c)
-	}
+	}()
+	go func() {
+		defer build.Done()
+		for _, st := range states {
+			umap[st.f.ID] = st
+			if st.radius > 0 {
+				reach.Insert(st.reach.Min, st.reach.Max, st)
+			}
+		}
+	}()
+	go func() {
+		defer build.Done()
+		for _, cs := range found {
+			for _, c := range cs {
+				ts := tmap[c.Target.ID]
+				ts.conflicts = append(ts.conflicts, c)
+			}
+		}
+	}()
+	build.Wait()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.units, e.reach, e.targets, e.ttree, e.table = umap, reach, tmap, ttree, table
@@ -282,6 +293,27 @@ func (e *Engine) Load(units *spatialindex.Snapshot, targets []*riskmap.Protectiv
 	e.pending = pendingChanges{units: map[int64]pendingUnit{}}
 	e.loading = false
 	e.loaded.Store(true)
+}
+
+// mergeSorted merges lists each sorted in the table's order into one.
+func mergeSorted(lists [][]*Conflict) []*Conflict {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]*Conflict, 0, n)
+	pos := make([]int, len(lists))
+	for len(out) < n {
+		best := -1
+		for i, l := range lists {
+			if pos[i] < len(l) && (best < 0 || tableCompare(l[pos[i]], lists[best][pos[best]]) < 0) {
+				best = i
+			}
+		}
+		out = append(out, lists[best][pos[best]])
+		pos[best]++
+	}
+	return out
 }
 
 // stateOf is the state of a unit the engine keeps, nil for a unit whose category is not

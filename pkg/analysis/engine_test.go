@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -340,5 +341,73 @@ func TestCoverage(t *testing.T) {
 	e.ShelterChanged(nil, &riskmap.Shelter{ID: 3, Name: "新", Kind: riskmap.ShelterEmergency, EffectiveAreaM2: 20000, Geometry: at(3500, 500)})
 	if east := e.Coverage(riskmap.LevelStreet)[1]; east.Shelters != 2 || !east.Meets || east.CoveredAreaShare < 0.15 {
 		t.Fatalf("east after: %+v", east)
+	}
+}
+
+// TestConcurrent has unit writes, target and shelter writes and every read run at once (for
+// the race detector), and checks the engine ends where the writes left it.
+func TestConcurrent(t *testing.T) {
+	var units []*riskmap.Unit
+	for i := range 200 {
+		units = append(units, testUnit(int64(i+1), 1, "hazardous_chemicals", riskmap.GradeOrange, 300, at(float64(i%20)*100, float64(i/20)*100)))
+	}
+	var targets []*riskmap.ProtectiveTarget
+	for i := range 50 {
+		targets = append(targets, target(int64(i+1), riskmap.TargetSchool, 100+i, at(float64(i%10)*200+50, float64(i/10)*200+50)))
+	}
+	shelters := []*riskmap.Shelter{{ID: 1, Name: "广场", Kind: riskmap.ShelterEmergency, Geometry: at(500, 500)}}
+	e, ix := world(t, units, targets, shelters)
+	done := make(chan struct{})
+	var readers sync.WaitGroup
+	for range 3 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				e.Conflicts(analysis.ConflictFilter{Limit: 10, Grades: []riskmap.Grade{riskmap.GradeRed}})
+				e.UnitConflicts(7)
+				e.TargetConflicts(3)
+				e.Nearest(at(100, 100), 0)
+				e.ConditionsFor(units[5])
+				e.Coverage(riskmap.LevelStreet)
+			}
+		}()
+	}
+	var writers sync.WaitGroup
+	for w := range 2 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := range 100 {
+				u := units[(w*100+i)%len(units)]
+				moved := testUnit(u.ID, int64(2+i), u.Category, riskmap.GradeRed, 300, at(5000, 5000))
+				if _, err := ix.Apply(moved); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	writers.Add(1)
+	go func() {
+		defer writers.Done()
+		for i := range 50 {
+			e.TargetChanged(nil, target(int64(1000+i), riskmap.TargetHospital, 10, at(5000, 5000)))
+			e.ShelterChanged(nil, &riskmap.Shelter{ID: int64(10 + i), Name: "新", Kind: riskmap.ShelterEmergency, Geometry: at(5000, 5000)})
+		}
+	}()
+	writers.Wait()
+	close(done)
+	readers.Wait()
+	// Every unit now sits at (5000, 5000) with the 50 hospitals there.
+	if total, _ := e.Conflicts(analysis.ConflictFilter{}); total != 200*50 {
+		t.Fatalf("conflicts: %d", total)
+	}
+	if n, _ := e.Nearest(at(5000, 5000), 0); n == nil || n.DistanceM != 0 {
+		t.Fatalf("nearest: %+v", n)
 	}
 }

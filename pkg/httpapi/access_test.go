@@ -126,6 +126,13 @@ func (e *env) testAccess(t *testing.T) {
 			if r := e.do("GET", "/api/v1/units/"+d, "", hdr...); r.code != w.getD {
 				t.Fatalf("%q gets D: %d", role, r.code)
 			}
+			// A unit's conflicts (issue 16) are read as the unit is.
+			if r := e.do("GET", "/api/v1/units/"+h+"/conflicts", "", hdr...); r.code != w.getH {
+				t.Fatalf("%q gets H's conflicts: %d", role, r.code)
+			}
+			if r := e.do("GET", "/api/v1/units/"+d+"/conflicts", "", hdr...); r.code != w.getD {
+				t.Fatalf("%q gets D's conflicts: %d", role, r.code)
+			}
 			// Tiles: H is in the tile only for those who may read it in full.
 			r, layers := e.tile(t, tilePath("units", hp, 16), hdr...)
 			if role == "" {

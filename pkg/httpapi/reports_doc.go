@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/color"
 	"iter"
 	"net/http"
 	"net/url"
@@ -16,6 +17,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
 
+	"riskmap/pkg/analysis"
+	"riskmap/pkg/grading"
 	"riskmap/pkg/hazards"
 	"riskmap/pkg/mapimage"
 	"riskmap/pkg/regiongrade"
@@ -414,6 +417,9 @@ func (s *Server) reportData(c echo.Context, f *riskmap.UnitFilter, q url.Values,
 	} else if d.Hazards, err = s.reportHazards(ctx, userOf(c), f); err != nil {
 		return nil, err
 	}
+	if err := s.reportAnalyses(d, rf.features, f.RegionPrefix, rf.pub != nil); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -592,4 +598,273 @@ func (s *Server) filtersText(q url.Values) string {
 		parts = append(parts, "有未销号隐患")
 	}
 	return strings.Join(parts, "；")
+}
+
+// conflictsListed is how many conflicts the report lists (the rest are counted).
+const conflictsListed = 300
+
+// reportAnalyses fills the report's chapters 安全距离分析 and 应急避难场所覆盖 from the
+// analysis engine: the conflicts of the units the report covers (its filters and the
+// caller's scope already applied to fs) and the shelter coverage of the districts and
+// streets (of the region filter, when given). A publication's report leaves them out: they
+// are live data, not part of a publication.
+func (s *Server) reportAnalyses(d *reportdoc.Data, fs []*spatialindex.Feature, region string, pub bool) error {
+	e := s.cfg.Analysis
+	switch {
+	case pub:
+		d.ConflictsNote = "安全距离分析为实时数据，不属于发布内容；请在系统中查看冲突清单或导出不带 publication 参数的报告。"
+		d.CoverageNote = "应急避难场所覆盖为实时数据，不属于发布内容；请在系统中查看或导出不带 publication 参数的报告。"
+		return nil
+	case e == nil:
+		d.ConflictsNote = "本系统未启用空间分析功能。"
+		d.CoverageNote = d.ConflictsNote
+		return nil
+	case !e.Loaded():
+		d.ConflictsNote = "空间分析正在启动，尚无结果；请稍后再导出报告。"
+		d.CoverageNote = d.ConflictsNote
+		return nil
+	}
+	part, err := s.reportConflicts(e, fs)
+	if err != nil {
+		return err
+	}
+	d.Conflicts = part
+	d.Coverage, err = s.reportCoverage(e, region)
+	return err
+}
+
+// reportConflicts is the chapter 安全距离分析: the conflicts of the units in fs, in the
+// order of the city-wide table, the first conflictsListed listed, and the maps.
+func (s *Server) reportConflicts(e *analysis.Engine, fs []*spatialindex.Feature) (*reportdoc.ConflictPart, error) {
+	in := make(map[int64]bool, len(fs))
+	for _, f := range fs {
+		in[f.ID] = true
+	}
+	_, all := e.Conflicts(analysis.ConflictFilter{})
+	part := &reportdoc.ConflictPart{}
+	var mine []analysis.Conflict
+	units := map[int64][]riskmap.Condition{}
+	targets := map[int64]bool{}
+	for _, c := range all {
+		if !in[c.Unit.ID] {
+			continue
+		}
+		mine = append(mine, c)
+		units[c.Unit.ID] = append(units[c.Unit.ID], riskmap.Condition{Source: riskmap.ConditionConflict, Ref: c.Target.Name, Level: c.Target.Kind})
+		if !targets[c.Target.ID] {
+			targets[c.Target.ID] = true
+			part.People += c.Target.People
+		}
+		if len(part.Rows) < conflictsListed {
+			part.Rows = append(part.Rows, reportdoc.ConflictRow{UnitCode: c.Unit.Code, UnitName: c.Unit.Name, Grade: c.Unit.Grade,
+				Target: c.Target.Name, Kind: riskmap.TargetKindLabel(c.Target.Kind), People: c.Target.People,
+				DistanceM: c.DistanceM, RadiusM: c.RadiusM, DefaultRadius: c.RadiusSource == "default"})
+		} else {
+			part.More++
+		}
+	}
+	part.Units, part.Targets = len(units), len(targets)
+	// The units the conflict rules raise: above their inherent grade, and raised by their
+	// conflicts alone.
+	g := s.cfg.Grader
+	for _, c := range mine {
+		conds, ok := units[c.Unit.ID]
+		if !ok {
+			continue
+		}
+		delete(units, c.Unit.ID)
+		if up, _ := g.Raise(c.Unit.InherentGrade, conds); c.Unit.Grade.Higher(c.Unit.InherentGrade) && up.Higher(c.Unit.InherentGrade) {
+			part.Raised++
+		}
+	}
+	part.RaisedRule = conflictRuleText(g.Config().Dynamic.Rules)
+	var err error
+	part.Maps, err = s.conflictMaps(mine)
+	return part, err
+}
+
+// conflictRuleText says the conflict rules of the dynamic grades in words, e.g.
+// "较大风险单元的影响范围内有学校、幼儿园或医院的，上调为重大风险"; "" when there is none.
+func conflictRuleText(rules []grading.DynamicRule) string {
+	type key struct{ grades, raise string }
+	var order []key
+	kinds := map[key][]string{}
+	for _, r := range rules {
+		if r.Source != riskmap.ConditionConflict {
+			continue
+		}
+		var gs []string
+		for _, g := range r.Grades {
+			gs = append(gs, g.Label())
+		}
+		k := key{strings.Join(gs, "、"), "上调为" + r.RaiseTo.Label()}
+		if r.RaiseTo == "" {
+			k.raise = fmt.Sprintf("上调 %d 级", r.RaiseBy)
+		}
+		if k.grades == "" {
+			k.grades = "风险"
+		}
+		if _, ok := kinds[k]; !ok {
+			order = append(order, k)
+		}
+		kind := cmp.Or(riskmap.TargetKindLabel(r.Level), "防护目标")
+		if !slices.Contains(kinds[k], kind) {
+			kinds[k] = append(kinds[k], kind)
+		}
+	}
+	var parts []string
+	for _, k := range order {
+		ks := kinds[k]
+		list := ks[0]
+		if n := len(ks); n > 1 {
+			list = strings.Join(ks[:n-1], "、") + "或" + ks[n-1]
+		}
+		parts = append(parts, k.grades+"单元的影响范围内有"+list+"的，"+k.raise)
+	}
+	return strings.Join(parts, "；")
+}
+
+// conflictMaps draws the conflict lines over the units (in their grades' colours) and the
+// targets, with the outlines of the regions: the whole extent of the conflicts and, when
+// they crowd in one region of the report's level, that region closer.
+func (s *Server) conflictMaps(cs []analysis.Conflict) ([]reportdoc.Figure, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	level := s.regionLevelOf()
+	var outlines []orb.Geometry
+	var groups []*riskmap.Region
+	for _, r := range s.regions {
+		if r.Level == level || r.Level == riskmap.LevelDistrict {
+			outlines = append(outlines, r.Geometry)
+		}
+		if r.Level == level {
+			groups = append(groups, r.Region)
+		}
+	}
+	draw := func(sel []analysis.Conflict) ([]byte, float64, orb.Bound, error) {
+		var shapes []mapimage.Shape
+		var markers []orb.Geometry
+		var lines []orb.LineString
+		seenU, seenT := map[int64]bool{}, map[int64]bool{}
+		var b orb.Bound
+		for i, c := range sel {
+			if i == 0 {
+				b = c.Unit.Bound
+			}
+			b = b.Union(c.Unit.Bound).Union(c.Target.Geometry.Bound())
+			if !seenU[c.Unit.ID] {
+				seenU[c.Unit.ID] = true
+				shapes = append(shapes, mapimage.Shape{ID: c.Unit.ID, Grade: c.Unit.Grade, Geometry: c.Unit.Geometry})
+			}
+			if !seenT[c.Target.ID] {
+				seenT[c.Target.ID] = true
+				markers = append(markers, c.Target.Geometry)
+			}
+			lines = append(lines, c.Line())
+		}
+		box := mapimage.Extent(b)
+		raw, err := mapimage.Encode(mapimage.Render(shapes, mapimage.Options{BBox: box, Width: reportMapW, Height: reportMapH,
+			Colours: s.cfg.Grader.Config().Colours, Legend: true, Outlines: outlines, Markers: markers, Lines: lines}))
+		return raw, float64(reportMapH) / reportMapW, box, err
+	}
+	raw, aspect, whole, err := draw(cs)
+	if err != nil {
+		return nil, err
+	}
+	figs := []reportdoc.Figure{{Caption: fmt.Sprintf("图 6-1  安全距离冲突分布（%d 处）", len(cs)), PNG: raw, Aspect: aspect}}
+	// The region of the level with the most conflicts, when the whole map shows it small.
+	var best *riskmap.Region
+	var bestSel []analysis.Conflict
+	for _, r := range groups {
+		var sel []analysis.Conflict
+		for _, c := range cs {
+			if strings.HasPrefix(c.Unit.RegionCode, r.Code) {
+				sel = append(sel, c)
+			}
+		}
+		if len(sel) > len(bestSel) {
+			best, bestSel = r, sel
+		}
+	}
+	if best == nil || len(bestSel) < 10 {
+		return figs, nil
+	}
+	area := func(b orb.Bound) float64 { return (b.Max[0] - b.Min[0]) * (b.Max[1] - b.Min[1]) }
+	raw, aspect, zoom, err := draw(bestSel)
+	if err != nil {
+		return nil, err
+	}
+	if area(zoom) > area(whole)/4 {
+		return figs, nil
+	}
+	return append(figs, reportdoc.Figure{Caption: fmt.Sprintf("图 6-2  %s安全距离冲突分布（%d 处）", best.Name, len(bestSel)), PNG: raw, Aspect: aspect}), nil
+}
+
+// reportCoverage is the chapter 应急避难场所覆盖: the coverage of the districts and streets
+// (those holding region or inside it, when the report is filtered by region).
+func (s *Server) reportCoverage(e *analysis.Engine, region string) (*reportdoc.CoveragePart, error) {
+	part := &reportdoc.CoveragePart{RequiredM2: e.Config().ShelterPerCapitaM2}
+	rows := func(level string) []reportdoc.CoverageRow {
+		var out []reportdoc.CoverageRow
+		for _, c := range e.Coverage(level) {
+			if region != "" && !strings.HasPrefix(c.Code, region) && !strings.HasPrefix(region, c.Code) {
+				continue
+			}
+			if level == riskmap.LevelDistrict {
+				part.Shelters += c.Shelters
+			}
+			out = append(out, reportdoc.CoverageRow{Name: c.Name, Population: c.Population, Shelters: c.Shelters,
+				EffectiveAreaM2: c.EffectiveAreaM2, PerCapitaM2: c.PerCapitaM2, ShortfallM2: c.ShortfallM2,
+				CoveredPopulation: c.CoveredPopulationShare, CoveredArea: c.CoveredAreaShare, Class: c.Class})
+		}
+		return out
+	}
+	part.Districts = rows(riskmap.LevelDistrict)
+	part.Streets = rows(riskmap.LevelStreet)
+	fig, err := coverageMap(e, region)
+	part.Map = fig
+	return part, err
+}
+
+// coverageMap draws the streets (of region) in the colours of their coverage classes, the
+// districts' outlines and the shelters inside as white dots with a dark outline.
+func coverageMap(e *analysis.Engine, region string) (*reportdoc.Figure, error) {
+	palette := func(hex string) *mapimage.Palette {
+		c, _ := mapimage.ParseHex(hex)
+		return &mapimage.Palette{Fill: c, Outline: color.RGBA{0x42, 0x42, 0x42, 255}}
+	}
+	var shapes []mapimage.Shape
+	var outlines []orb.Geometry
+	var b orb.Bound
+	for i, c := range e.Coverage(riskmap.LevelStreet) {
+		if region != "" && !strings.HasPrefix(c.Code, region) && !strings.HasPrefix(region, c.Code) {
+			continue
+		}
+		if len(shapes) == 0 {
+			b = c.Geometry.Bound()
+		}
+		b = b.Union(c.Geometry.Bound())
+		shapes = append(shapes, mapimage.Shape{ID: int64(i), Geometry: c.Geometry, Palette: palette(reportdoc.CoverageColours[c.Class])})
+	}
+	if len(shapes) == 0 {
+		return nil, nil
+	}
+	for _, c := range e.Coverage(riskmap.LevelDistrict) {
+		outlines = append(outlines, c.Geometry)
+	}
+	dot := palette(reportdoc.ShelterColour)
+	dot.Outline = color.RGBA{0x21, 0x21, 0x21, 255}
+	for _, sh := range e.Shelters() {
+		if sh.Geometry == nil || !b.Intersects(sh.Geometry.Bound()) {
+			continue
+		}
+		// A shelter is a dot at its place, its footprint too small to see at this scale.
+		shapes = append(shapes, mapimage.Shape{ID: sh.ID, Geometry: sh.Geometry.Bound().Center(), Palette: dot})
+	}
+	raw, err := mapimage.Encode(mapimage.Render(shapes, mapimage.Options{BBox: mapimage.Extent(b), Width: reportMapW, Height: reportMapH, Outlines: outlines}))
+	if err != nil {
+		return nil, err
+	}
+	return &reportdoc.Figure{Caption: "图 7-1  各街道人均有效避难面积与应急避难场所分布", PNG: raw, Aspect: float64(reportMapH) / reportMapW}, nil
 }

@@ -194,7 +194,9 @@ func testReport(t *testing.T, e *env) {
 		t.Fatalf("report.pdf: %d %s %.300s", r.code, r.header.Get("Content-Type"), r.body)
 	}
 	text := pdfText(t, r.body)
-	for _, want := range []string{"澄江市城市安全风险评估报告", "报告测试液氨罐区", "可燃气体报警", "重大和较大风险清单", "隐患排查治理情况"} {
+	// No protective target and no shelter: no conflict, and every street short of shelter.
+	for _, want := range []string{"澄江市城市安全风险评估报告", "报告测试液氨罐区", "可燃气体报警", "重大和较大风险清单", "隐患排查治理情况",
+		"六、安全距离分析在本报告范围内，没有防护目标", "七、应急避难场所覆盖", "未达到要求的街道 6 个", "严重不足"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the report lacks %q", want)
 		}
@@ -229,6 +231,9 @@ func testReport(t *testing.T, e *env) {
 	if !strings.Contains(text, "第 1 期发布") || strings.Contains(text, "报告测试仓库") {
 		t.Errorf("publication 1's report: wrong scope or an unpublished unit")
 	}
+	if !strings.Contains(text, "安全距离分析为实时数据，不属于发布内容") || !strings.Contains(text, "应急避难场所覆盖为实时数据") {
+		t.Errorf("publication 1's report does not say the spatial analyses are live data")
+	}
 	e.createGraded(t, "REP-3", "发布之后的单元", 102.93, 24.67, 4, 5)
 	if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
 		t.Fatalf("publish 2: %d", r.code)
@@ -246,6 +251,22 @@ func testReport(t *testing.T, e *env) {
 	for q, code := range map[string]int{"publication=abc": 400, "publication=0": 400, "publication=99": 404, "page=2": 400, "grade=purple": 400} {
 		if r := e.do("GET", "/api/v1/report.pdf?"+q, ""); r.code != code || !containsHan(string(r.body)) {
 			t.Errorf("%s: %d (want %d) %.200s", q, r.code, code, r.body)
+		}
+	}
+}
+
+// Without the analysis engine the report's chapters of the spatial analyses say so.
+func TestReportWithoutAnalysis(t *testing.T) {
+	needFont(t)
+	e := reportEnv(t, stores(t)["GeoPackage"](t), func(c *httpapi.Config) { c.Analysis = nil })
+	r := e.do("GET", "/api/v1/report.pdf", "")
+	if r.code != 200 {
+		t.Fatalf("%d %.300s", r.code, r.body)
+	}
+	text := pdfText(t, r.body)
+	for _, want := range []string{"六、安全距离分析本系统未启用空间分析功能。", "七、应急避难场所覆盖本系统未启用空间分析功能。"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report lacks %q", want)
 		}
 	}
 }

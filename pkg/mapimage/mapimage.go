@@ -48,6 +48,9 @@ type Shape struct {
 	ID       int64
 	Grade    riskmap.Grade
 	Geometry orb.Geometry
+	// Palette, when set, colours the shape instead of its grade (a thematic map that is not
+	// of grades, such as shelter coverage); such shapes are drawn first, in ID order.
+	Palette *Palette
 }
 
 // Options say how to draw.
@@ -63,7 +66,23 @@ type Options struct {
 	Legend bool
 	// Background fills the image first; zero is white.
 	Background color.RGBA
+	// Outlines are drawn first, unfilled, in OutlineColour: the regions around the shapes,
+	// for orientation.
+	Outlines []orb.Geometry
+	// Markers are drawn over the shapes as squares (their points; an area's outline and
+	// centre) in MarkerColour: the protective targets of the conflict map.
+	Markers []orb.Geometry
+	// Lines are drawn last, dashed, in LineColour: the conflict lines from a unit to a
+	// protective target inside its influence range.
+	Lines []orb.LineString
 }
+
+// The colours of the overlays: none is a grade's colour.
+var (
+	OutlineColour = color.RGBA{0x9E, 0x9E, 0x9E, 255}
+	MarkerColour  = Palette{Fill: color.RGBA{0x8E, 0x24, 0xAA, 255}, Outline: color.RGBA{0x4A, 0x14, 0x8C, 255}}
+	LineColour    = color.RGBA{0x21, 0x21, 0x21, 255}
+)
 
 // DefaultColours are the standard grade colours, used where the configuration gives none.
 var DefaultColours = map[riskmap.Grade]grading.Colour{
@@ -152,6 +171,14 @@ func (pr Projector) Bound(w, h int) orb.Bound {
 	return orb.Bound{Min: a, Max: b}
 }
 
+// rank orders the drawing: shapes of their own palette first, then grades from blue to red.
+func (s Shape) rank() int {
+	if s.Palette != nil {
+		return len(riskmap.Grades) + 1
+	}
+	return s.Grade.Rank()
+}
+
 // kindOrder draws areas under lines under points.
 func kindOrder(g orb.Geometry) int {
 	switch g.(type) {
@@ -164,8 +191,8 @@ func kindOrder(g orb.Geometry) int {
 	}
 }
 
-// Render draws shapes: lower grades first so that red lies on top; within a grade areas,
-// then lines, then points, each in ID order.
+// Render draws shapes: those with their own palette first, then lower grades first so that
+// red lies on top; within a grade areas, then lines, then points, each in ID order.
 func Render(shapes []Shape, o Options) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, o.Width, o.Height))
 	bg := o.Background
@@ -176,15 +203,28 @@ func Render(shapes []Shape, o Options) *image.RGBA {
 	pal := Palettes(o.Colours)
 	sorted := slices.Clone(shapes)
 	slices.SortStableFunc(sorted, func(a, b Shape) int {
-		return cmp.Or(cmp.Compare(b.Grade.Rank(), a.Grade.Rank()), cmp.Compare(kindOrder(a.Geometry), kindOrder(b.Geometry)), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(b.rank(), a.rank()), cmp.Compare(kindOrder(a.Geometry), kindOrder(b.Geometry)), cmp.Compare(a.ID, b.ID))
 	})
 	d := newDrawer(img, NewProjector(o.BBox, o.Width, o.Height))
+	for _, g := range o.Outlines {
+		d.outline(g)
+	}
 	for _, s := range sorted {
+		if s.Palette != nil {
+			d.shape(s.Geometry, *s.Palette)
+			continue
+		}
 		i := slices.Index(riskmap.Grades, s.Grade)
 		if i < 0 {
 			continue
 		}
 		d.shape(s.Geometry, pal[i])
+	}
+	for _, g := range o.Markers {
+		d.marker(g)
+	}
+	for _, l := range o.Lines {
+		d.dashed(l)
 	}
 	if o.Legend {
 		drawLegend(img, pal)
@@ -420,4 +460,101 @@ func (d *drawer) shape(g orb.Geometry, pal Palette) {
 			d.shape(x, pal)
 		}
 	}
+}
+
+// outline strokes the rings of an area (or a line) thinly, unfilled.
+func (d *drawer) outline(g orb.Geometry) {
+	var rings []orb.Ring
+	switch g := g.(type) {
+	case orb.Polygon:
+		rings = g
+	case orb.MultiPolygon:
+		for _, p := range g {
+			rings = append(rings, p...)
+		}
+	case orb.LineString:
+		rings = []orb.Ring{orb.Ring(g)}
+	case orb.MultiLineString:
+		for _, l := range g {
+			rings = append(rings, orb.Ring(l))
+		}
+	}
+	for _, r := range rings {
+		pts := make([][2]float32, len(r))
+		for i, q := range r {
+			pts[i] = d.px(q)
+		}
+		d.stroke(pts, false, 1)
+	}
+	d.fill(OutlineColour)
+}
+
+// markerSide is the side of a marker's square, in pixels.
+const markerSide = 9
+
+// marker draws a square at a point; an area gets its outline and a square at its centre.
+func (d *drawer) marker(g orb.Geometry) {
+	switch g := g.(type) {
+	case orb.Point:
+		c := d.px(g)
+		sq := func(h float32) [][2]float32 {
+			return [][2]float32{{c[0] - h, c[1] - h}, {c[0] + h, c[1] - h}, {c[0] + h, c[1] + h}, {c[0] - h, c[1] + h}}
+		}
+		d.ring(sq(markerSide/2+1.2), 1)
+		d.fill(MarkerColour.Outline)
+		d.ring(sq(markerSide/2), 1)
+		d.fill(MarkerColour.Fill)
+	case orb.MultiPoint:
+		for _, p := range g {
+			d.marker(p)
+		}
+	case orb.Polygon, orb.MultiPolygon:
+		for _, r := range d.areaRings(g) {
+			d.stroke(r, true, 2)
+		}
+		d.fill(MarkerColour.Outline)
+		d.marker(g.Bound().Center())
+	case orb.LineString, orb.MultiLineString:
+		d.marker(g.Bound().Center())
+	}
+}
+
+func (d *drawer) areaRings(g orb.Geometry) [][][2]float32 {
+	switch g := g.(type) {
+	case orb.Polygon:
+		return d.rings(g)
+	case orb.MultiPolygon:
+		var out [][][2]float32
+		for _, p := range g {
+			out = append(out, d.rings(p)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// Dashes of a conflict line, in pixels.
+const (
+	dashOn    = 6
+	dashOff   = 4
+	dashWidth = 2
+)
+
+// dashed draws a line dashed; a line too short for a dash is drawn whole, so that every
+// conflict shows.
+func (d *drawer) dashed(l orb.LineString) {
+	for i := 0; i+1 < len(l); i++ {
+		a, b := d.px(l[i]), d.px(l[i+1])
+		dx, dy := b[0]-a[0], b[1]-a[1]
+		n := float32(math.Hypot(float64(dx), float64(dy)))
+		if n < dashOn+dashOff {
+			d.stroke([][2]float32{a, b}, false, dashWidth)
+			continue
+		}
+		for t := float32(0); t < n; t += dashOn + dashOff {
+			e := min(t+dashOn, n)
+			d.stroke([][2]float32{{a[0] + dx*t/n, a[1] + dy*t/n}, {a[0] + dx*e/n, a[1] + dy*e/n}}, false, dashWidth)
+		}
+	}
+	d.fill(LineColour)
 }

@@ -205,3 +205,86 @@ func BenchmarkRender3000(b *testing.B) {
 		}
 	}
 }
+
+// The conflict map's overlays: region outlines under the units, targets as squares in the
+// marker colour over them, and conflict lines dashed on top, none in a grade's colour.
+func TestOverlays(t *testing.T) {
+	unit := orb.Point{102.03, 24.05}
+	target := orb.Point{102.07, 24.05}
+	o := mapimage.Options{BBox: box, Width: 400, Height: 400,
+		Outlines: []orb.Geometry{orb.MultiPolygon{square(102.001, 24.001, 0.098)}},
+		Markers:  []orb.Geometry{target, square(102.04, 24.08, 0.01)},
+		Lines:    []orb.LineString{{unit, target}, {target, target}},
+	}
+	shapes := []mapimage.Shape{{ID: 1, Grade: riskmap.GradeOrange, Geometry: unit}}
+	raw, err := mapimage.Encode(mapimage.Render(shapes, o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := decode(t, raw)
+	pr := mapimage.NewProjector(box, 400, 400)
+	at := func(p orb.Point) color.RGBA {
+		x, y := pr.Pixel(p)
+		return color.RGBAModel.Convert(img.At(int(x), int(y))).(color.RGBA)
+	}
+	if c := at(target); c != mapimage.MarkerColour.Fill {
+		t.Errorf("the target's pixel is %v, want the marker colour", c)
+	}
+	if c := at(orb.Point{unit[0], unit[1] + 0.0007}); c != mapimage.Palettes(nil)[1].Fill {
+		t.Errorf("the unit's pixel is %v, want orange", c)
+	}
+	if c := at(orb.Point{102.045, 24.085}); c != mapimage.MarkerColour.Fill {
+		t.Errorf("an area target's centre is %v, want the marker colour", c)
+	}
+	// Along the line: dashes and gaps, the dashes in the line colour.
+	var dash, gap int
+	x0, y := pr.Pixel(orb.Point{102.035, 24.05})
+	x1, _ := pr.Pixel(orb.Point{102.065, 24.05})
+	for x := int(x0); x < int(x1); x++ {
+		switch color.RGBAModel.Convert(img.At(x, int(y))).(color.RGBA) {
+		case mapimage.LineColour:
+			dash++
+		case color.RGBA{255, 255, 255, 255}:
+			gap++
+		}
+	}
+	if dash == 0 || gap == 0 || dash < gap {
+		t.Errorf("along the line %d dash pixels and %d gap pixels", dash, gap)
+	}
+	// The outline is grey where nothing else is drawn.
+	ox, oy := pr.Pixel(orb.Point{102.05, 24.001})
+	found := false
+	for dy := -2; dy <= 2; dy++ {
+		c := color.RGBAModel.Convert(img.At(int(ox), int(oy)+dy)).(color.RGBA)
+		found = found || (c.R == c.G && c.G == c.B && c.R < 0xF0 && c.R > 0x60)
+	}
+	if !found {
+		t.Error("no grey outline at the region's edge")
+	}
+	// Deterministic.
+	again, _ := mapimage.Encode(mapimage.Render(shapes, o))
+	if !bytes.Equal(raw, again) {
+		t.Error("the same map drawn twice differs")
+	}
+}
+
+// A shape with its own palette is drawn in it, under the graded shapes.
+func TestOwnPalette(t *testing.T) {
+	green := mapimage.Palette{Fill: color.RGBA{0x2C, 0xA2, 0x5F, 255}, Outline: color.RGBA{0x1B, 0x5E, 0x20, 255}}
+	shapes := []mapimage.Shape{
+		{ID: 2, Grade: riskmap.GradeRed, Geometry: orb.Point{102.05, 24.05}},
+		{ID: 1, Palette: &green, Geometry: square(102.01, 24.01, 0.08)},
+	}
+	img := mapimage.Render(shapes, mapimage.Options{BBox: box, Width: 200, Height: 200})
+	pr := mapimage.NewProjector(box, 200, 200)
+	at := func(p orb.Point) color.RGBA {
+		x, y := pr.Pixel(p)
+		return img.RGBAAt(int(x), int(y))
+	}
+	if c := at(orb.Point{102.02, 24.02}); c != green.Fill {
+		t.Errorf("the area is %v, want its own fill", c)
+	}
+	if c := at(orb.Point{102.05, 24.05}); c != mapimage.Palettes(nil)[0].Fill {
+		t.Errorf("the red unit on it is %v, want red on top", c)
+	}
+}

@@ -31,6 +31,8 @@ func DOCX(d *Data, f *Font) ([]byte, error) {
 	w.majors()
 	w.regions()
 	w.hazards()
+	w.conflicts()
+	w.coverage()
 	return w.pack()
 }
 
@@ -211,11 +213,20 @@ func (w *docxWriter) image(png []byte, aspect, maxH float64) {
 
 // legend writes the grades' names in their colours.
 func (w *docxWriter) legend() {
-	w.body.WriteString(`<w:p><w:pPr><w:jc w:val="center"/></w:pPr>`)
+	var items []legendItem
 	for _, g := range w.d.Grades {
-		fill := strings.TrimPrefix(g.Fill, "#")
-		w.body.WriteString(`<w:r><w:rPr><w:shd w:val="clear" w:color="auto" w:fill="` + fill + `"/></w:rPr><w:t xml:space="preserve">　　</w:t></w:r>`)
-		w.body.WriteString(`<w:r><w:t xml:space="preserve"> ` + esc(g.Label) + `　　</w:t></w:r>`)
+		items = append(items, legendItem{g.Label, g.Fill})
+	}
+	w.legendOf(items)
+}
+
+// legendOf writes coloured boxes with their names in a row.
+func (w *docxWriter) legendOf(items []legendItem) {
+	w.body.WriteString(`<w:p><w:pPr><w:jc w:val="center"/></w:pPr>`)
+	for _, it := range items {
+		fill := strings.TrimPrefix(it.fill, "#")
+		w.body.WriteString(`<w:r><w:rPr><w:bdr w:val="single" w:sz="4" w:space="0" w:color="808080"/><w:shd w:val="clear" w:color="auto" w:fill="` + fill + `"/></w:rPr><w:t xml:space="preserve">　　</w:t></w:r>`)
+		w.body.WriteString(`<w:r><w:t xml:space="preserve"> ` + esc(it.label) + `　　</w:t></w:r>`)
 	}
 	w.body.WriteString(`</w:p>`)
 }
@@ -318,6 +329,72 @@ func (w *docxWriter) hazards() {
 		if d.Hazards.OpenMajorMore > 0 {
 			w.p("", fmt.Sprintf("另有 %d 项未列出。", d.Hazards.OpenMajorMore))
 		}
+	}
+}
+
+func (w *docxWriter) conflicts() {
+	d := w.d
+	w.heading("六、安全距离分析")
+	c := d.Conflicts
+	if c == nil {
+		w.p("", d.ConflictsNote)
+		return
+	}
+	w.p("", conflictText(c))
+	if len(c.Maps) > 0 {
+		w.p("Heading2", "（一）安全距离冲突分布图")
+		for _, m := range c.Maps {
+			w.pAligned("", "center", m.Caption)
+			w.image(m.PNG, m.Aspect, 150)
+			w.legend()
+		}
+		w.p("", conflictMapNote)
+	}
+	if len(c.Rows) == 0 {
+		return
+	}
+	w.p("Heading2", conflictListHeading(c))
+	w.tableAligned(conflictHeads, conflictWidths, conflictAligns, conflictRows(c), func(r, col int) string {
+		if g := c.Rows[r].Grade.Rank(); col == 2 && g > 0 {
+			return d.Grades[g-1].Fill
+		}
+		return ""
+	})
+	if c.More > 0 {
+		w.p("", fmt.Sprintf("另有 %d 处冲突未列出，见系统中的冲突清单（可导出 CSV）。", c.More))
+	}
+}
+
+func (w *docxWriter) coverage() {
+	d := w.d
+	w.heading("七、应急避难场所覆盖")
+	c := d.Coverage
+	if c == nil {
+		w.p("", d.CoverageNote)
+		return
+	}
+	w.p("", coverageText(c))
+	fill := func(rows []CoverageRow) func(r, col int) string {
+		return func(r, col int) string {
+			if col == len(coverageHeads)-1 {
+				return classFill(rows[r].Class)
+			}
+			return ""
+		}
+	}
+	if len(c.Districts) > 0 {
+		w.p("Heading2", "（一）按区县统计")
+		w.tableAligned(coverageHeads, coverageWidths, coverageAligns, coverageRows(c, c.Districts), fill(c.Districts))
+	}
+	if len(c.Streets) > 0 {
+		w.p("Heading2", "（二）按街道统计")
+		w.tableAligned(coverageHeads, coverageWidths, coverageAligns, coverageRows(c, c.Streets), fill(c.Streets))
+	}
+	if m := c.Map; m != nil {
+		w.p("Heading2", "（三）应急避难场所分布与人均面积图")
+		w.pAligned("", "center", m.Caption)
+		w.image(m.PNG, m.Aspect, 150)
+		w.legendOf(coverageLegend())
 	}
 }
 

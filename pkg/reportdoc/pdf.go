@@ -69,6 +69,8 @@ func PDF(d *Data, f *Font) ([]byte, error) {
 	w.majors()
 	w.regions()
 	w.hazards()
+	w.conflicts()
+	w.coverage()
 	if err := p.Error(); err != nil {
 		return nil, fmt.Errorf("reportdoc: %w", err)
 	}
@@ -302,19 +304,30 @@ func (w *pdfWriter) table(cols []column, rows [][]string, fill func(row, col int
 	p := w.p
 	const pad = 1.2
 	const lh = 4.4
+	// The header wraps in narrow columns.
+	w.font(smallPt + 0.5)
+	heads := make([][]string, len(cols))
+	hh := 7.0
+	for i, c := range cols {
+		heads[i] = w.wrap(c.head, c.width-2*pad)
+		hh = max(hh, float64(len(heads[i]))*lh+2.6)
+	}
 	header := func() {
 		w.font(smallPt + 0.5)
 		p.SetFillColor(0xEE, 0xEE, 0xEE)
 		x := margin
 		y := p.GetY()
-		for _, c := range cols {
-			p.Rect(x, y, c.width, 7, "FD")
-			w.text(x, y+1, c.width, 5, "C", c.head)
+		for i, c := range cols {
+			p.Rect(x, y, c.width, hh, "FD")
+			top := y + (hh-float64(len(heads[i]))*lh)/2
+			for li, l := range heads[i] {
+				w.text(x, top+float64(li)*lh, c.width, lh, "C", l)
+			}
 			x += c.width
 		}
-		p.SetXY(margin, y+7)
+		p.SetXY(margin, y+hh)
 	}
-	w.need(7 + 2*lh)
+	w.need(hh + 2*lh)
 	header()
 	w.font(smallPt)
 	for ri, row := range rows {
@@ -375,16 +388,26 @@ func (w *pdfWriter) image(png []byte, aspect, maxH float64) {
 
 // legend writes the four grades as coloured boxes with their names.
 func (w *pdfWriter) legend() {
+	var items []legendItem
+	for _, g := range w.d.Grades {
+		items = append(items, legendItem{g.Label, g.Fill})
+	}
+	w.legendOf(items)
+}
+
+// legendOf writes coloured boxes with their names in a row.
+func (w *pdfWriter) legendOf(items []legendItem) {
 	p := w.p
 	w.need(8)
 	w.font(bodyPt)
 	x, y := margin, p.GetY()+1
-	for _, g := range w.d.Grades {
-		c, _ := mapimage.ParseHex(g.Fill)
+	step := min(40, bodyW/float64(max(len(items), 1)))
+	for _, it := range items {
+		c, _ := mapimage.ParseHex(it.fill)
 		p.SetFillColor(int(c.R), int(c.G), int(c.B))
 		p.Rect(x, y, 5, 5, "FD")
-		w.text(x+6, y, 30, 5, "L", g.Label)
-		x += 40
+		w.text(x+6, y, step-6, 5, "L", it.label)
+		x += step
 	}
 	p.SetXY(margin, y+8)
 }
@@ -613,5 +636,87 @@ func (w *pdfWriter) hazards() {
 		if d.Hazards.OpenMajorMore > 0 {
 			w.para(fmt.Sprintf("另有 %d 项未列出。", d.Hazards.OpenMajorMore))
 		}
+	}
+}
+
+// columns makes table columns of heads, widths and aligns.
+func columns(heads []string, widths []float64, aligns []string) []column {
+	cols := make([]column, len(heads))
+	for i := range heads {
+		cols[i] = column{heads[i], widths[i], aligns[i]}
+	}
+	return cols
+}
+
+func (w *pdfWriter) conflicts() {
+	d := w.d
+	w.heading("六、安全距离分析")
+	c := d.Conflicts
+	if c == nil {
+		w.para(d.ConflictsNote)
+		return
+	}
+	w.para(conflictText(c))
+	if len(c.Maps) > 0 {
+		w.subheading("（一）安全距离冲突分布图")
+		for _, m := range c.Maps {
+			w.need(min(bodyW*m.Aspect, 150) + 10 + 8 + 12)
+			w.font(bodyPt)
+			w.lines(m.Caption, lineH+1, "C")
+			w.image(m.PNG, m.Aspect, 150)
+			w.legend()
+		}
+		w.font(smallPt)
+		w.lines(conflictMapNote, lineH, "L")
+		w.p.Ln(2)
+	}
+	if len(c.Rows) == 0 {
+		return
+	}
+	w.subheading(conflictListHeading(c))
+	w.table(columns(conflictHeads, conflictWidths, conflictAligns), conflictRows(c), func(r, col int) string {
+		if g := c.Rows[r].Grade.Rank(); col == 2 && g > 0 {
+			return w.gradeFill(g - 1)
+		}
+		return ""
+	})
+	if c.More > 0 {
+		w.para(fmt.Sprintf("另有 %d 处冲突未列出，见系统中的冲突清单（可导出 CSV）。", c.More))
+	}
+}
+
+func (w *pdfWriter) coverage() {
+	d := w.d
+	w.heading("七、应急避难场所覆盖")
+	c := d.Coverage
+	if c == nil {
+		w.para(d.CoverageNote)
+		return
+	}
+	w.para(coverageText(c))
+	cols := columns(coverageHeads, coverageWidths, coverageAligns)
+	fill := func(rows []CoverageRow) func(r, col int) string {
+		return func(r, col int) string {
+			if col == len(coverageHeads)-1 {
+				return classFill(rows[r].Class)
+			}
+			return ""
+		}
+	}
+	if len(c.Districts) > 0 {
+		w.subheading("（一）按区县统计")
+		w.table(cols, coverageRows(c, c.Districts), fill(c.Districts))
+	}
+	if len(c.Streets) > 0 {
+		w.subheading("（二）按街道统计")
+		w.table(cols, coverageRows(c, c.Streets), fill(c.Streets))
+	}
+	if m := c.Map; m != nil {
+		w.need(min(bodyW*m.Aspect, 150) + 14 + 8 + 10)
+		w.subheading("（三）应急避难场所分布与人均面积图")
+		w.font(bodyPt)
+		w.lines(m.Caption, lineH+1, "C")
+		w.image(m.PNG, m.Aspect, 150)
+		w.legendOf(coverageLegend())
 	}
 }

@@ -2,8 +2,10 @@
 // from the register: a cover with the city and the date; a summary of the units by grade ×
 // category × region, as tables and a chart; the four-colour unit map and the regional map
 // (images from pkg/mapimage); the list of 重大 and 较大 risks with their controls and
-// responsible departments; the regional grades with their explanations; and the hidden
-// dangers. It writes it as PDF (for reading and printing, with a TrueType CJK font embedded
+// responsible departments; the regional grades with their explanations; the hidden
+// dangers; the safe-distance conflicts between hazardous units and protective targets (a
+// table and a map of conflict lines); and the emergency shelter coverage by district and
+// street. It writes it as PDF (for reading and printing, with a TrueType CJK font embedded
 // as a subset) and as DOCX (OOXML written by hand, for the assessment firm to edit).
 //
 // The package only lays out what it is given (Data): what the report covers (scope,
@@ -57,6 +59,14 @@ type Data struct {
 	// Hazards is the hidden-danger part; nil leaves it out (with HazardsNote saying why).
 	Hazards     *HazardPart
 	HazardsNote string
+	// Conflicts is the chapter 安全距离分析 (safe-distance conflicts); nil leaves it out,
+	// with ConflictsNote saying why.
+	Conflicts     *ConflictPart
+	ConflictsNote string
+	// Coverage is the chapter 应急避难场所覆盖 (shelter coverage); nil leaves it out, with
+	// CoverageNote saying why.
+	Coverage     *CoveragePart
+	CoverageNote string
 }
 
 // Title is the report's title.

@@ -73,6 +73,21 @@ func sample(t testing.TB) *reportdoc.Data {
 		t.Fatal(err)
 	}
 	d.UnitMap, d.RegionMap, d.MapAspect = png, png, 0.75
+	d.Conflicts = &reportdoc.ConflictPart{
+		Rows: []reportdoc.ConflictRow{
+			{UnitCode: "CJ-WHP-0171", UnitName: "凤麓恒达加油加气站", Grade: riskmap.GradeRed, Target: "新城幼儿园", Kind: "幼儿园", People: 320, DistanceM: 90.4, RadiusM: 1520},
+			{UnitCode: "CJ-RQ-0008", UnitName: "环湖东路中压燃气管线", Grade: riskmap.GradeOrange, Target: "澄江市第四小学", Kind: "学校", People: 1440, DistanceM: 73.6, RadiusM: 100, DefaultRadius: true},
+		},
+		More: 3, Units: 4, Targets: 5, People: 4321, Raised: 1, RaisedRule: "较大风险单元的影响范围内有学校、幼儿园或医院的，上调为重大",
+		Maps: []reportdoc.Figure{{Caption: "图 1 全市安全距离冲突分布", PNG: png, Aspect: 0.75}},
+	}
+	d.Coverage = &reportdoc.CoveragePart{RequiredM2: 1.5, Shelters: 30,
+		Districts: []reportdoc.CoverageRow{{Name: "澄江市", Population: 174000, Shelters: 30, EffectiveAreaM2: 286130, PerCapitaM2: 1.644, CoveredPopulation: 0.873, CoveredArea: 0.412, Class: reportdoc.CoverageOK}},
+		Streets: []reportdoc.CoverageRow{
+			{Name: "凤麓街道", Population: 62000, Shelters: 8, EffectiveAreaM2: 96100, PerCapitaM2: 1.55, CoveredPopulation: 0.95, CoveredArea: 0.6, Class: reportdoc.CoverageOK},
+			{Name: "路居镇", Population: 14000, Shelters: 3, EffectiveAreaM2: 17320, PerCapitaM2: 1.237, ShortfallM2: 3680, CoveredPopulation: 0.51, CoveredArea: 0.2, Class: reportdoc.CoverageShort},
+		},
+		Map: &reportdoc.Figure{Caption: "图 7-1  各街道人均有效避难面积", PNG: png, Aspect: 0.75}}
 	return d
 }
 
@@ -106,7 +121,9 @@ func TestPDFReadableByPoppler(t *testing.T) {
 		t.Fatalf("pdftotext: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{"澄江市城市安全风险评估报告", "2026年12月6日", "重大和较大风险清单", "化工储罐区", "设置可燃气体报警装置", "区域风险等级", "储罐区防火堤破损", "城市燃气 & <管网>", "重大风险 2 个（5.0%）"} {
+	for _, want := range []string{"澄江市城市安全风险评估报告", "2026年12月6日", "重大和较大风险清单", "化工储罐区", "设置可燃气体报警装置", "区域风险等级", "储罐区防火堤破损", "城市燃气 & <管网>", "重大风险 2 个（5.0%）",
+		"六、安全距离分析", "安全距离冲突分布图", "图 1 全市安全距离冲突分布", "凤麓恒达加油加气站", "新城幼儿园", "共 5 处安全距离不足", "4,321 人", "1520", "100（默认）", "另有 3 处冲突未列出",
+		"七、应急避难场所覆盖", "按街道统计", "路居镇", "17,320", "1.24", "3,680", "87.3%", "不足", "未达到要求的街道 1 个", "图 7-1 各街道人均有效避难面积", "严重不足", "应急避难场所"} {
 		if !strings.Contains(strings.NewReplacer("\f", "", "\n", "").Replace(text), want) {
 			t.Errorf("pdftotext does not find %q", want)
 		}
@@ -151,6 +168,8 @@ print("HEADINGS", "|".join(p.text for p in d.paragraphs if p.style.name == "Head
 print("TABLES", len(d.tables))
 print("CELL", d.tables[3].cell(1, 2).text)
 print("IMAGES", len(d.inline_shapes))
+print("CONFLICT", "|".join(c.text for c in d.tables[7].rows[1].cells))
+print("STREET", "|".join(c.text for c in d.tables[9].rows[2].cells))
 `
 	out, err := exec.Command(py, "-c", script, path).CombinedOutput()
 	if err != nil {
@@ -160,7 +179,10 @@ print("IMAGES", len(d.inline_shapes))
 		t.Fatalf("python-docx: %v\n%s", err, out)
 	}
 	s := string(out)
-	for _, want := range []string{"TITLE\n", "HEADINGS 一、风险单元总体情况|二、红橙黄蓝四色安全风险空间分布图|三、重大和较大风险清单|四、区域风险等级|五、隐患排查治理情况", "TABLES 7", "CELL 化工储罐区", "IMAGES 4"} {
+	for _, want := range []string{"TITLE\n", "HEADINGS 一、风险单元总体情况|二、红橙黄蓝四色安全风险空间分布图|三、重大和较大风险清单|四、区域风险等级|五、隐患排查治理情况|六、安全距离分析|七、应急避难场所覆盖",
+		"TABLES 10", "CELL 化工储罐区", "IMAGES 6",
+		"CONFLICT 1|CJ-WHP-0171\n凤麓恒达加油加气站|重大|新城幼儿园|幼儿园|320|90|1520\n",
+		"STREET 路居镇|14,000|3|17,320|1.24|1.5|3,680|51.0%|20.0%|不足\n"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("python-docx: want %q in\n%s", want, s)
 		}

@@ -77,7 +77,7 @@ func generate() (map[string][]byte, error) {
 	if files["units.geojson"], err = collection(feats); err != nil {
 		return nil, err
 	}
-	targets, shelters, err := buildSites(gen, regions, synth.NewRand(seedSites))
+	targets, shelters, err := buildSites(gen, regions, cfg.Analysis.ShelterPerCapitaM2, synth.NewRand(seedSites))
 	if err != nil {
 		return nil, err
 	}
