@@ -175,6 +175,7 @@ test('moving the unit away from the school in the entry form clears its conflict
 test('the shelter coverage map colours streets and districts by shortfall, with its legend', async () => {
   const streets = (await api(srv.url, 'GET', '/api/v1/shelter-coverage?level=street')).body;
   assert.ok(streets.features.length > 0);
+  assert.ok(streets.features.some((f) => f.properties.class === 'short' || f.properties.class === 'severe'), 'the demo city has a street short of shelter area');
   const page = await openInternalMap(browser, srv.url);
   await page.check('#layer-coverage');
   await page.waitForSelector('.coverage-legend');
@@ -262,6 +263,7 @@ test('protective targets: created on the map, a 400 shown under its field, edite
 
 test('the conflict table: filtered, exported, and a row shows the conflict on the map', async () => {
   const all = (await api(srv.url, 'GET', '/api/v1/conflicts?limit=500')).body;
+  assert.ok(all.total > 0, 'the demo city has conflicts');
   const page = await openInternalMap(browser, srv.url);
   await openPanel(page, 'open-conflicts');
   await page.waitForFunction((n) => document.querySelector('#analysis-panel .hz-list-status')?.dataset.count === String(n), all.total);
