@@ -362,6 +362,16 @@ test('the public map shows the shelters and finds the nearest from a clicked poi
   assert.ok(await page.$('.shelter-route'), 'a line to the shelter');
   await screenshot(page, 'public-nearest-shelter.png');
 
+  // The city's shelters as a table (分布表): every one, a row shows it on the map.
+  await page.click('.shelter-finder .nearby-close');
+  await page.click('.shelter-button');
+  await page.click('[data-action=shelter-list]');
+  await page.waitForSelector('.shelter-table tbody tr');
+  assert.equal(await page.$$eval('.shelter-table tbody tr[data-id]', (rs) => rs.length), fc.features.length);
+  assert.match(await page.textContent('.shelter-finder'), new RegExp(`共 ${fc.features.length} 处，可容纳 [\\d,]+ 人`));
+  await page.click(`.shelter-table tbody tr[data-id="${point.id}"]`);
+  await page.waitForSelector(`.leaflet-popup .shelter-card[data-id="${point.id}"]`);
+
   // And from the visitor's own position.
   await page.click('.shelter-finder .nearby-close');
   await page.click('.shelter-button');

@@ -6,7 +6,7 @@
 // within 1 km. Every value from the server goes in as text.
 import L from '../lib/leaflet.js';
 import { h, replace } from '../lib/dom.js';
-import { shelterLayer, shelterCard, shelterKind, fmtMetres, SHELTER_COLOUR } from '../lib/sites.js';
+import { shelterLayer, shelterCard, shelterKind, fmtMetres, fmtArea, SHELTER_COLOUR } from '../lib/sites.js';
 import { positionMessage } from './locate.js';
 
 /** distanceText says how far: 就在场所内 for 0. */
@@ -86,7 +86,27 @@ export function addShelters(app, api, { onOpen } = {}) {
     h('div.shelter-choices',
       h('button.btn.btn-small', { type: 'button', dataset: { action: 'shelter-locate' }, onclick: () => fromLocation() }, '使用我的位置'),
       h('button.btn.btn-small', { type: 'button', dataset: { action: 'shelter-pick' }, onclick: () => startPick() }, '在地图上点选位置')),
+    byId.size ? h('button.linklike.shelter-all', { type: 'button', dataset: { action: 'shelter-list' }, onclick: () => listAll() }, `全市应急避难场所一览（${byId.size} 处）`) : null,
   ];
+
+  /** listAll is the city's shelters as a table (分布表): by kind, then name; a row shows it. */
+  function listAll() {
+    const order = { central: 0, fixed: 1, emergency: 2 };
+    const all = [...byId.values()].sort((a, b) => (order[a.properties.kind] ?? 9) - (order[b.properties.kind] ?? 9) || String(a.properties.name).localeCompare(String(b.properties.name), 'zh-CN'));
+    const go = (f) => {
+      const c = L.geoJSON(f.geometry).getBounds().getCenter();
+      map.setView(c, Math.max(map.getZoom(), 16));
+      popup(f, c);
+    };
+    const total = (k) => all.reduce((n, f) => n + (Number(f.properties[k]) || 0), 0);
+    show(
+      h('p.nearby-message', `共 ${all.length} 处，可容纳 ${total('capacity').toLocaleString('zh-CN')} 人，有效避难面积合计 ${fmtArea(total('effective_area_m2'))}。`),
+      h('table.shelter-table',
+        h('thead', h('tr', h('th', '名称'), h('th', '类型'), h('th.num', '容纳人数'))),
+        h('tbody', all.map((f) => h('tr', { dataset: { id: f.id ?? f.properties.id }, tabindex: 0, onclick: () => go(f), onkeydown: (e) => e.key === 'Enter' && go(f) },
+          h('td', f.properties.name || ''), h('td', shelterKind(f.properties)), h('td.num', Number(f.properties.capacity || 0).toLocaleString('zh-CN')))))),
+      h('div.shelter-choices', h('button.btn.btn-small', { type: 'button', onclick: () => open() }, '返回')));
+  }
 
   function open() {
     if (onOpen) onOpen();
