@@ -53,17 +53,11 @@ func TestDemoReport(t *testing.T) {
 	e := reportEnv(t, s, nil)
 	reg := register.New(s, cfg.Grader, cfg.Catalog)
 	reg.Index = e.ix
-	stored, err := reg.UnitConditions(ctx, riskmap.ConditionConflict)
+	res, err := reg.ReconcileConditions(ctx, riskmap.ConditionConflict, e.eng.WantedConditions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	raised, err := e.eng.Reconcile(ctx, e.ix.Snapshot(), stored, func(ctx context.Context, id int64, conds []riskmap.Condition) error {
-		_, err := reg.SetConditions(ctx, id, riskmap.ConditionConflict, conds)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	raised := res.Changed
 	conflicts, _ := e.eng.Conflicts(analysis.ConflictFilter{})
 	t.Logf("demo report: %d conflicts, conditions set on %d units", conflicts, raised)
 	units := e.ix.Snapshot().Len()
