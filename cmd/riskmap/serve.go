@@ -84,6 +84,7 @@ func (m *Main) serve(ctx context.Context) error {
 	// their service, whose writes reach the engine (and the conflict conditions of the units
 	// a target's write concerns) before they are answered.
 	sitesSvc := sites.New(m.store, m.cfg.Analysis, regions)
+	svc.City = sitesSvc.Bound // units, like sites, lie in the city (its regions grown by 20 km)
 	sitesSvc.OnTarget = m.targetListener(eng, svc)
 	sitesSvc.OnShelter = eng.ShelterChanged
 	if err := sitesSvc.Load(ctx); err != nil {

@@ -7,8 +7,12 @@ import (
 	"io/fs"
 	"iter"
 
+	"github.com/paulmach/orb"
+
 	"riskmap/pkg/featurejson"
+	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/sites"
 )
 
 // SiteStore is what loading the demo city needs of a store: its reference layers.
@@ -31,16 +35,46 @@ type Loaded struct {
 // Load puts the demo city of fsys into an empty store: regions, protective targets,
 // shelters, then the units through units, which grades and checks each. The first bad
 // unit stops the load; its message names the feature.
-func Load(ctx context.Context, fsys fs.FS, sites SiteStore, units UnitLoader) (Loaded, error) {
+func Load(ctx context.Context, fsys fs.FS, store SiteStore, units UnitLoader) (Loaded, error) {
 	var n Loaded
 	var err error
-	if n.Regions, err = put(ctx, fsys, "演示城市的区域", LoadRegions, sites.PutRegions); err != nil {
+	var regions []*riskmap.Region
+	loadRegions := func(fsys fs.FS) ([]*riskmap.Region, error) {
+		var err error
+		regions, err = LoadRegions(fsys)
+		return regions, err
+	}
+	if n.Regions, err = put(ctx, fsys, "演示城市的区域", loadRegions, store.PutRegions); err != nil {
 		return n, err
 	}
-	if n.Targets, err = put(ctx, fsys, "演示城市的防护目标", LoadTargets, sites.AddProtectiveTargets); err != nil {
+	// A site is stored under the finest region holding it (a grid), as the sites service
+	// files every site it writes, so that the first edit of a demo site moves nothing.
+	locate := regiongrade.Containing(regions)
+	finest := func(code *string, g orb.Geometry) {
+		if p, ok := sites.RepresentativePoint(g); ok {
+			if c := locate(p); c != "" {
+				*code = c
+			}
+		}
+	}
+	loadTargets := func(fsys fs.FS) ([]*riskmap.ProtectiveTarget, error) {
+		ts, err := LoadTargets(fsys)
+		for _, t := range ts {
+			finest(&t.RegionCode, t.Geometry)
+		}
+		return ts, err
+	}
+	loadShelters := func(fsys fs.FS) ([]*riskmap.Shelter, error) {
+		ss, err := LoadShelters(fsys)
+		for _, s := range ss {
+			finest(&s.RegionCode, s.Geometry)
+		}
+		return ss, err
+	}
+	if n.Targets, err = put(ctx, fsys, "演示城市的防护目标", loadTargets, store.AddProtectiveTargets); err != nil {
 		return n, err
 	}
-	if n.Shelters, err = put(ctx, fsys, "演示城市的避难场所", LoadShelters, sites.AddShelters); err != nil {
+	if n.Shelters, err = put(ctx, fsys, "演示城市的避难场所", loadShelters, store.AddShelters); err != nil {
 		return n, err
 	}
 	f, err := fsys.Open(UnitsFile)

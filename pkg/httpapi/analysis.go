@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -195,10 +197,22 @@ func (s *Server) targetConflicts(c echo.Context) error {
 var conflictParams = map[string]bool{"region": true, "department": true, "grade": true, "kind": true,
 	"bbox": true, "limit": true, "offset": true, "f": true}
 
-// noParams refuses every query parameter allowed does not hold.
+// refuseRepeated adds a problem for every parameter given more than once: the handlers
+// read one value, so a second would be dropped silently (region=a&region=b answering a).
+func refuseRepeated(q url.Values, p *riskmap.Problems) {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if len(q[k]) > 1 {
+			p.Add(clip(k), "只能给一个值")
+		}
+	}
+}
+
+// noParams refuses every query parameter allowed does not hold, and an allowed one given
+// twice.
 func noParams(q url.Values, allowed map[string]bool) error {
 	var p riskmap.Problems
 	names := sortedKeys(allowed)
+	refuseRepeated(q, &p)
 	for k := range q {
 		if allowed[k] {
 			continue
@@ -221,6 +235,7 @@ func (s *Server) parseConflictQuery(c echo.Context, allowed map[string]bool, lim
 	// then answer an unfiltered page).
 	f := analysis.ConflictFilter{Scope: scoped(c), Limit: limit}
 	var p riskmap.Problems
+	refuseRepeated(q, &p)
 	for k := range q {
 		if !allowed[k] {
 			p.Add(k, "不是这里的查询参数；可用：%s", strings.Join(sortedKeys(allowed), ", "))

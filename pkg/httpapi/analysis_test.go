@@ -171,6 +171,19 @@ func (e *env) testAnalysis(t *testing.T) {
 			t.Fatalf("coverage%s: %d", q, r.code)
 		}
 	}
+	// A parameter given twice is refused, never half read (the second value dropped).
+	for _, u := range []string{"/api/v1/shelter-coverage?level=district&level=street",
+		"/api/v1/conflicts?region=530481001&region=530481002", "/api/v1/conflicts?f=geojson&f=json",
+		"/api/v1/conflicts.csv?grade=red&grade=orange", "/api/v1/protective-targets?kind=school&kind=hospital",
+		"/api/v1/shelters?region=530481001&region=530481002", "/ogc/collections/shelters/items?limit=1&limit=2"} {
+		r := e.do("GET", u, "")
+		if r.code != 400 || !strings.Contains(string(r.body), "只能给一个值") {
+			t.Fatalf("%s: want 400 只能给一个值, got %d %s", u, r.code, r.body)
+		}
+	}
+	if r := e.do("GET", "/public/api/v1/shelters?bbox=102,24,103,25&bbox=1,2,3,4", "", "Authorization", ""); r.code != 400 {
+		t.Fatalf("public shelters with bbox twice: %d %s", r.code, r.body)
+	}
 	if r := e.do("GET", "/api/v1/shelter-coverage", "", "Authorization", ""); r.code != 401 {
 		t.Fatalf("coverage anonymous: %d", r.code)
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -138,6 +139,7 @@ type siteFilter struct {
 func (k *siteKind[T]) parseFilter(q url.Values, allowed map[string]bool) (siteFilter, error) {
 	var p riskmap.Problems
 	f := siteFilter{limit: DefaultLimit}
+	refuseRepeated(q, &p)
 	for key := range q {
 		if !allowed[key] {
 			p.Add(clip(key), "不是这里的查询参数；可用：%s", strings.Join(sortedKeys(allowed), ", "))
@@ -179,11 +181,13 @@ func (k *siteKind[T]) parseFilter(q url.Values, allowed map[string]bool) (siteFi
 	}
 	for _, key := range []string{"offset", "cursor"} {
 		if v := q.Get(key); v != "" {
+			// Past 2³¹ no page holds anything, and offset + limit must not overflow (the
+			// next link would go negative).
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
+			if err != nil || n < 0 || n > math.MaxInt32 {
 				p.Add(key, "应为不小于 0 的整数，收到 %q", clip(v))
 			}
-			f.offset = max(n, 0)
+			f.offset = min(max(n, 0), math.MaxInt32)
 		}
 	}
 	return f, p.Err()

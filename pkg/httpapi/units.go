@@ -94,14 +94,14 @@ func ifMatch(c echo.Context) (int64, error) {
 	// If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches. A list or
 	// "*" does not name one version either.
 	if strings.HasPrefix(h, "W/") {
-		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match 不接受弱校验标签 %s：请发送单元的 ETag，例如 If-Match: \"3\"", clip(h))
+		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match 不接受弱校验标签 %s：请发送所编辑对象的 ETag，例如 If-Match: \"3\"", clip(h))
 	}
 	// An entity tag is the ETag exactly: "3", quotes included, as this server wrote it.
 	inner, quoted := strings.CutPrefix(h, `"`)
 	inner, closed := strings.CutSuffix(inner, `"`)
 	v, err := strconv.ParseInt(inner, 10, 64)
 	if err != nil || v < 1 || !quoted || !closed || strconv.FormatInt(v, 10) != inner {
-		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match %q 不是该单元的版本", clip(h))
+		return 0, riskmap.Errorf(riskmap.EPRECONDITION, "If-Match %q 不是有效的版本标签：请发送所编辑对象的 ETag，例如 If-Match: \"3\"", clip(h))
 	}
 	return v, nil
 }

@@ -24,7 +24,10 @@ type Service struct {
 	// Locate gives the code of the finest region holding a point (regiongrade.Containing);
 	// when set, a department user may only place units inside its regions on the map, not
 	// only by their declared region code.
-	Locate  func(orb.Point) string
+	Locate func(orb.Point) string
+	// City, when not empty, is where a unit may lie (the regions' bound grown by 20 km, as
+	// sites.Service.Bound): a unit reaching outside it is refused, "位置不在本市范围内".
+	City    orb.Bound
 	Catalog *riskmap.Catalog
 	// Index, when set, is where every unit write goes once it is stored, before the write's
 	// method returns (see Indexer).
@@ -93,6 +96,7 @@ func (s *Service) prepare(ctx context.Context, u, before *riskmap.Unit, allowed 
 		}
 	}
 	p := u.CheckFields(s.Catalog)
+	s.checkCity(u, &p)
 	if len(p) == 0 && allowed != nil {
 		if err := allowed(); err != nil {
 			return err
@@ -110,6 +114,22 @@ func (s *Service) prepare(ctx context.Context, u, before *riskmap.Unit, allowed 
 	s.conflicts(u)
 	s.raise(u)
 	return nil
+}
+
+// checkCity adds a problem when u's geometry, valid so far, reaches outside the city.
+func (s *Service) checkCity(u *riskmap.Unit, p *riskmap.Problems) {
+	if s.City == (orb.Bound{}) || u.Geometry == nil {
+		return
+	}
+	for _, fe := range *p {
+		if fe.Field == "geometry" {
+			return // its own problem says more
+		}
+	}
+	b := u.Geometry.Bound()
+	if !s.City.Contains(b.Min) || !s.City.Contains(b.Max) {
+		p.Add("geometry", "位置不在本市范围内")
+	}
 }
 
 // conflicts replaces u's conflict conditions by those Conflicts gives for u as it is now.

@@ -278,6 +278,10 @@ func (s *Service) UpdateTarget(ctx context.Context, by *riskmap.User, t *riskmap
 	}
 	s.writing.Lock()
 	defer s.writing.Unlock()
+	if cur, ok := s.unchangedTarget(ctx, t); ok {
+		*t = *cur
+		return nil
+	}
 	var before *riskmap.ProtectiveTarget
 	err := s.Store.UpdateProtectiveTargetRecorded(ctx, t, s.scopeTarget(by, func(b, a *riskmap.ProtectiveTarget) (*riskmap.WriteRecords, error) {
 		before = b
@@ -373,6 +377,10 @@ func (s *Service) UpdateShelter(ctx context.Context, by *riskmap.User, sh *riskm
 	}
 	s.writing.Lock()
 	defer s.writing.Unlock()
+	if cur, ok := s.unchangedShelter(ctx, sh); ok {
+		*sh = *cur
+		return nil
+	}
 	var before *riskmap.Shelter
 	err := s.Store.UpdateShelterRecorded(ctx, sh, s.scopeShelter(by, func(b, a *riskmap.Shelter) (*riskmap.WriteRecords, error) {
 		before = b
