@@ -9,6 +9,7 @@ import { ROLES, OUTCOMES, FIELD_LABELS, STATUS, CONTROL_GROUPS, HAZARD_LEVELS, M
 import { grade } from '../lib/grades.js';
 import { loadPeople, forgetPeople, personLabel, personText } from '../lib/people.js';
 import { RegionPicker } from '../lib/regionpicker.js';
+import { TARGET_KINDS, SHELTER_KINDS } from '../lib/sites.js';
 // The names of audit actions, objects and user fields: one list, shared with the server's
 // export of the log (pkg/httpapi/audit_export.go).
 import AUDIT_LABELS from '../../../pkg/httpapi/auditlabels.json';
@@ -45,6 +46,8 @@ function targetLabel(e, names) {
   if (e.target_type === 'unit') return `${kind} ${names.get(e.target_id) || `#${e.target_id || ''}`}`;
   if (e.target_type === 'publication') return `${kind} 第 ${e.target_id} 期`;
   if (e.target_type === 'user') return `${kind} ${personLabel(e.target_id)}`;
+  // An import job is named by a random id: said in words, the id in the tooltip.
+  if (e.target_type === 'import') return h('span', { title: `导入任务 ${e.target_id || ''}` }, 'Excel 导入任务');
   return `${kind} ${e.target_id || ''}`;
 }
 
@@ -67,17 +70,21 @@ function changeRows(before, after, show2) {
   // Computed from other fields (the current grade is grade; review and re-identification
   // dates follow the assessment): a change shows in the fields it comes from.
   const skip = new Set(['version', 'updated_at', 'created_at', 'grade_label', 'explanation', 'current_grade', 'dynamic_explanation',
-    'review_state', 'review_overdue', 'reidentify_due', 'reidentify_overdue', 'level_label', 'status_label', 'source_label', 'actions', 'overdue', 'overdue_days']);
+    'review_state', 'review_overdue', 'reidentify_due', 'reidentify_overdue', 'level_label', 'status_label', 'source_label', 'actions', 'overdue', 'overdue_days',
+    'kind_label', 'region_name', 'footprint_area_m2']);
   const plain = (v) => (v == null || v === '' ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const show = show2 || plain;
   const rows = [];
   for (const k of new Set([...Object.keys(b), ...Object.keys(a)])) {
     if (skip.has(k) || JSON.stringify(b[k]) === JSON.stringify(a[k])) continue;
-    const label = (show2 && USER_FIELDS[k]) || FIELD_LABELS[k] || UNIT_FIELDS[k] || (AUDIT_LABELS.hazard_fields || {})[k] || k;
+    const label = (show2 && USER_FIELDS[k]) || FIELD_LABELS[k] || UNIT_FIELDS[k] || (AUDIT_LABELS.hazard_fields || {})[k] || SITE_FIELDS[k] || k;
     rows.push(k === 'geometry' ? [label, before ? '（原位置）' : '—', '（新位置）'] : [label, show(b[k], k), show(a[k], k)]);
   }
   return rows;
 }
+
+/** SITE_FIELDS name the fields of protective targets and shelters. */
+const SITE_FIELDS = { kind: '类型', people: '人数', capacity: '容纳人数', effective_area_m2: '有效避难面积（平方米）', service_radius_m: '服务半径（米）' };
 
 /** UNIT_FIELDS names the unit fields FIELD_LABELS (the entry form's) leaves out. */
 const UNIT_FIELDS = AUDIT_LABELS.unit_fields;
@@ -631,8 +638,13 @@ export class AdminPanel {
         case 'region_code': return this.regionLabel(v);
         case 'grade': case 'inherent_grade': case 'current_grade': return grade(v).label || v;
         case 'identified_at': case 'reidentify_due': case 'found_at': case 'deadline': return fmtDate(v);
-        case 'conditions': return v.map((c) => `${c.ref || ''}（${HAZARD_LEVEL[c.level] || c.level || ''}）`).join('、');
+        // A hidden danger's condition names its code and level; a conflict's the protective
+        // target inside the unit's influence range (its kind as level).
+        case 'conditions': return v.map((c) => (c.source === 'conflict'
+          ? `影响范围内有${TARGET_KINDS[c.level] || c.level || '防护目标'}「${c.ref || ''}」${c.detail ? `（${c.detail}）` : ''}`
+          : `${c.ref || ''}（${HAZARD_LEVEL[c.level] || c.level || ''}）`)).join('、');
         case 'level': return HAZARD_LEVEL[v] || v;
+        case 'kind': return TARGET_KINDS[v] || SHELTER_KINDS[v] || v;
         case 'source': return HAZARD_SOURCE[v] || v;
         case 'five': return FIVE.map((x) => `${x.label}：${v[x.code] || '—'}`).join('；');
         case 'status': return STATUS[v] || HAZARD_STATUS[v] || v;

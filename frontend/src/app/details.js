@@ -70,6 +70,7 @@ export function renderUnit(panel, feature, ctx) {
           p.direct_major_reason ? row('直接判定理由', p.direct_major_reason) : null,
         ),
       ),
+      ctx.conflicts || null,
       unitHazards(p, ctx),
       reviewSection(p, ctx.review),
       p.status === 'draft' && ctx.canEdit ? checklist(p) : null,

@@ -570,8 +570,11 @@ export class Editor {
   /** approvedGrade is the grade of the unit's approved revision, '' if it has none (known). */
   approvedGrade() {
     const p = this.feature ? this.feature.properties : null;
-    if (p && p.status === 'approved') return p.grade;
-    return (this.review && this.review.approved_grade) || '';
+    // The preview is the assessment's grade (固有): compared with the approved one's, not with
+    // its current grade, which open hidden dangers or conflicts may have raised.
+    if (p && p.status === 'approved') return p.inherent_grade || p.grade;
+    const ap = this.review && this.review.approved && this.review.approved.properties;
+    return (ap && ap.inherent_grade) || (this.review && this.review.approved_grade) || '';
   }
 
   /** updateDowngrade asks for a reason (降级理由) while the previewed grade is below the approved one. */
@@ -683,6 +686,9 @@ export class Editor {
 
   showErrors(err) {
     const rest = [];
+    // The server may find a downgrade the preview did not (its grades count the raises): the
+    // reason's field shows then.
+    if ((err.fields || []).some((f) => f.field === 'downgrade_reason')) this.els.downgradeBox.hidden = false;
     for (const f of err.fields || []) {
       const label = FIELD_LABELS[f.field] || f.field;
       if (!this.showFieldError(f.field, f.message)) rest.push(`${label}：${f.message}`);

@@ -77,7 +77,9 @@ export function setupLayout({ map, drawer }) {
   };
   const sheetState = () => (body.classList.contains('sheet-full') ? 'full' : body.classList.contains('sheet-mini') ? 'mini' : 'half');
   // The entry form opens on the whole screen; details open on half of it.
-  const initial = () => (drawer.dataset.kind === 'editor' ? 'full' : 'half');
+  // The entry forms (a unit's, a protective target's or shelter's) behave alike.
+  const isForm = () => drawer.dataset.kind === 'editor' || drawer.dataset.kind === 'site-editor';
+  const initial = () => (isForm() ? 'full' : 'half');
   // The grip while drawing finishes a line or polygon (its vertices are tapped on the map;
   // tapping the last one again is hard on a phone) or stops the point tool.
   const finishDrawing = () => {
@@ -97,7 +99,7 @@ export function setupLayout({ map, drawer }) {
       return;
     }
     const s = sheetState();
-    if (drawer.dataset.kind === 'editor') setSheet(s === 'full' ? 'mini' : 'full');
+    if (isForm()) setSheet(s === 'full' ? 'mini' : 'full');
     else setSheet(s === 'full' ? 'half' : 'full');
   };
   // A tap toggles; a swipe up opens the sheet wider, a swipe down narrows it.
@@ -109,7 +111,7 @@ export function setupLayout({ map, drawer }) {
     start = null;
     if (Math.abs(dy) < 24 || body.classList.contains('drawing')) return;
     grip.dataset.swiped = '1';
-    const editor = drawer.dataset.kind === 'editor';
+    const editor = isForm();
     if (dy < 0) setSheet('full');
     else setSheet(sheetState() === 'full' ? (editor ? 'mini' : 'half') : editor ? 'mini' : sheetState());
   });

@@ -19,6 +19,7 @@ import { RegisterTable } from './table.js';
 import { ImportDialog, reportLinks } from './documents.js';
 import { StatsView } from './stats.js';
 import { setupLayout } from './layout.js';
+import { AnalysisLayers } from './analysis.js';
 
 const api = new Api('');
 const drawer = $('#drawer');
@@ -33,6 +34,8 @@ let highlight;
 let session = null; // GET /api/v1/session: {user: {name, role, department, categories, regions}, …}
 let relogin = null;
 let layout = null; // the phone layout (layout.js): menu, filters panel, bottom sheet
+let analysis = null; // the analysis layers and the selected unit's influence range (analysis.js)
+let sites = null; // 空间分析: conflict table, targets and shelters (sites.js), loaded on first use
 
 /** inScope mirrors the server's scope rule for a department user (categories × region prefixes). */
 function inScope(u, category, regionCode) {
@@ -67,15 +70,20 @@ function openDrawer(kind) {
 
 function closeDrawer() {
   if (editor && editor.active && !editor.close()) return;
+  if (sites && sites.active && !sites.closeForm()) return;
   drawer.hidden = true;
   drawer.replaceChildren();
+  delete drawer.dataset.unitId;
   document.body.classList.remove('drawer-open');
   highlight && highlight.clear();
+  analysis && analysis.clearSelection();
   app && app.map.invalidateSize();
 }
 
 async function showUnit(id, { fly = false } = {}) {
   if (editor && editor.active) return;
+  if (sites && sites.active) return;
+  analysis.clearSelection();
   openDrawer('unit');
   replace(drawer, h('div.panel-loading', '正在加载…'));
   let res;
@@ -88,7 +96,10 @@ async function showUnit(id, { fly = false } = {}) {
     return;
   }
   const f = res.data;
-  highlight.show(f, f.properties.influence_radius_m);
+  // The influence range is drawn by the analysis as a ground-distance buffer, with the
+  // unit's conflict lines; its 安全距离冲突 section fills in when they come.
+  highlight.show(f, 0);
+  const conflicts = analysis.selectUnit(f, { onTarget: (c) => sitePanel().then((p) => p.showSite('protective-targets', c.target.id, { fly: true })) });
   if (fly) flyToFeature(app.map, f);
   else layout.reveal(f); // on a phone, not under the sheet
   renderUnit(drawer, f, {
@@ -103,6 +114,7 @@ async function showUnit(id, { fly = false } = {}) {
     },
     onEdit: () => openEditor(f, res.etag),
     hazards: unitHazards,
+    conflicts,
     onHazard: (hid) => hazardPanel().then((p) => p.showHazard(hid)),
     onNewHazard: f.properties.status !== 'retired' && inScope(session.user, f.properties.category, f.properties.region_code)
       ? () => hazardPanel().then((p) => p.newHazard(f))
@@ -153,6 +165,7 @@ async function openEditor(feature, etag) {
     editor = new mod.Editor({ api, app, catalog, regionsP: app.regionsP, ctx, drawer, onSaved, onClosed, user: session.user });
   }
   highlight.clear();
+  analysis.clearSelection();
   openDrawer('editor');
   editor.open(feature, etag);
 }
@@ -170,9 +183,40 @@ function onSaved(f, { told = false } = {}) {
   refreshPending();
   if (refreshOverdue) refreshOverdue();
   app.refreshData();
+  analysis.refresh();
   if (refreshMatched) refreshMatched();
   table.reloadIfOpen();
   showUnit(f.id);
+}
+
+/** sitePanel loads 空间分析 (the conflict table, targets and shelters) on first use. */
+async function sitePanel() {
+  if (!sites) {
+    const mod = await import('./sites.js');
+    sites = new mod.SitesPanel({
+      api, session, app, ctx, drawer, regionsP: app.regionsP, getCatalog: () => catalog, highlight, analysis,
+      editable: !!app.cfg.editable,
+      openDrawer: (kind) => {
+        analysis.clearSelection();
+        highlight.clear();
+        openDrawer(kind);
+      },
+      closeDrawer,
+      onUnit: (id) => {
+        sites.close();
+        app.setMode('units');
+        showUnit(id, { fly: true });
+      },
+      // A target or shelter changed: so may the conflicts, the coverage and the grades.
+      onChanged: () => {
+        analysis.refresh();
+        app.refreshData();
+        if (refreshMatched) refreshMatched();
+      },
+    });
+    window.riskmapSites = sites; // for the browser tests
+  }
+  return sites;
 }
 
 // ---- the sidebar: layers and filters ----
@@ -338,6 +382,13 @@ function buildSidebar() {
       h('label.field', h('span', '区县'), districtSel),
       h('label.field', h('span', '街道'), streetSel),
       h('label.field', h('span', '社区'), communitySel)),
+    // 空间分析: the analysis layers and the panel (冲突清单, 防护目标, 应急避难场所).
+    analysis.sideSection(async (tab) => {
+      if (admin) admin.close();
+      if (hazards) hazards.close();
+      layout.setFilters(false); // on a phone the filters panel slides away
+      (await sitePanel()).open(tab);
+    }),
     // The 城市安全风险评估报告 and the map as an image, for the filters above (and the view).
     h('section.side-section.side-reports',
       h('h2', '评估报告与地图图片'),
@@ -468,6 +519,14 @@ async function main() {
   window.riskmap = app; // for the browser tests and the curious
   layout = setupLayout({ map: app.map, drawer });
   highlight = highlighter(app.map);
+  analysis = new AnalysisLayers({
+    api, app,
+    onUnit: (id) => {
+      app.map.closePopup();
+      showUnit(id);
+    },
+    onSite: (kind, f) => sitePanel().then((p) => p.showSite(kind, f)),
+  });
   const catP = api.categories().then((c) => (catalog = c));
   app.regionsP.then((r) => {
     for (const fc of Object.values(r)) for (const f of fc.features) regionNames.set(f.properties.code, f.properties.name);
@@ -484,6 +543,7 @@ async function main() {
         admin = new mod.AdminPanel({ api, session, ctx, getCatalog: () => catalog, onPublished: () => app.refreshData() });
       }
       if (hazards) hazards.close();
+      if (sites) sites.close();
       admin.toggle();
     });
   }
@@ -520,8 +580,10 @@ async function main() {
   $('#btn-new').addEventListener('click', () => openEditor(null, null));
   $('#btn-hazards').addEventListener('click', async () => {
     if (admin) admin.close();
+    if (sites) sites.close();
     (await hazardPanel()).toggle();
   });
+
   // Reviewers (experts and admins) see the review queue and its count.
   const pending = $('#btn-pending');
   pending.hidden = !['expert', 'admin'].includes(session.user.role);
@@ -531,7 +593,7 @@ async function main() {
   await catP;
   buildSidebar();
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && !drawer.hidden && drawer.dataset.kind !== 'editor') closeDrawer();
+    if (e.key === 'Escape' && !drawer.hidden && !['editor', 'site-editor'].includes(drawer.dataset.kind)) closeDrawer();
   });
 }
 

@@ -44,7 +44,7 @@ export class Api {
     const init = { method, headers: { Accept: 'application/json, application/geo+json', 'Accept-Language': LANG, ...headers }, signal, credentials: 'same-origin' };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers['Content-Type'] = path.startsWith('/units') ? 'application/geo+json' : 'application/json';
+      init.headers['Content-Type'] = /^\/(units|protective-targets|shelters)\b/.test(path) ? 'application/geo+json' : 'application/json';
     }
     if (UNSAFE.has(method) && this.csrf) init.headers['X-CSRF-Token'] = this.csrf;
     let res = method === 'GET' ? await prefetched(this.api + path) : null;
@@ -286,6 +286,47 @@ export class Api {
   }
   publicationDiff(a, b) {
     return this.get(`/publications/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
+  }
+
+  // ---- protective targets (防护目标), shelters (应急避难场所) and the analyses ----
+
+  /** sites lists protective targets (kind 'protective-targets') or shelters ('shelters'): bbox, kind, region, q, limit, offset. */
+  sites(kind, params = {}, signal) {
+    return this.get(`/${kind}?` + query(params), { signal });
+  }
+  site(kind, id) {
+    return this.request('GET', `/${kind}/${encodeURIComponent(id)}`);
+  }
+  createSite(kind, feature) {
+    return this.request('POST', `/${kind}`, { body: feature });
+  }
+  updateSite(kind, id, feature, etag) {
+    return this.request('PUT', `/${kind}/${encodeURIComponent(id)}`, { body: feature, headers: { 'If-Match': etag } });
+  }
+  deleteSite(kind, id, etag) {
+    return this.request('DELETE', `/${kind}/${encodeURIComponent(id)}`, { headers: { 'If-Match': etag } });
+  }
+  /** unitConflicts is {unit_id, hazardous, influence_radius_m, radius_source, conflicts}. */
+  unitConflicts(id) {
+    return this.get(`/units/${encodeURIComponent(id)}/conflicts`);
+  }
+  targetConflicts(id) {
+    return this.get(`/protective-targets/${encodeURIComponent(id)}/conflicts`);
+  }
+  /** conflicts is the city-wide table {total, items, links} (region, department, grade, kind, bbox, limit, offset; f=geojson: lines). */
+  conflicts(params = {}, signal) {
+    return this.get('/conflicts?' + query(params), { signal });
+  }
+  shelterCoverage(level = 'street') {
+    return this.get('/shelter-coverage?level=' + encodeURIComponent(level));
+  }
+  /** shelters is the public shelter list (a FeatureCollection; /public only). */
+  shelters(params = {}) {
+    return this.get('/shelters?' + query(params));
+  }
+  /** nearestShelter is {from, nearest, nearby} for a point (/public only). */
+  nearestShelter(lon, lat) {
+    return this.get('/shelters/nearest?' + query({ lon, lat }));
   }
 
   // ---- the public map ----

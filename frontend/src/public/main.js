@@ -16,6 +16,7 @@ import { searchBox, flyToFeature, regionPlaces, flyToPlace } from '../lib/search
 import { levelLabel } from '../lib/regionlayer.js';
 import { fmtDateTime } from '../lib/labels.js';
 import { addLocate } from './locate.js';
+import { addShelters } from './shelters.js';
 import { mapImageURL, imageLink } from '../lib/mapimage.js';
 
 const api = new Api('/public');
@@ -106,6 +107,8 @@ async function main() {
     unitTiles,
     regionTiles,
     onUnit: async (p, latlng) => {
+      // While 最近的避难场所 waits for a point, a click on a unit is that point.
+      if (app.shelters && app.shelters.pick(latlng)) return;
       // While a report's place is being picked, a click on a unit picks its place.
       if (reports && reports.picking) {
         reports.setPoint(latlng);
@@ -177,6 +180,8 @@ async function main() {
   $('#btn-track').addEventListener('click', () => reportPanel('track'));
   if (/^#report/.test(location.hash)) reportPanel('new');
   app.locate = addLocate(app.map, api, { cityP: app.regionsP, onPick: showUnit });
+  app.shelters = addShelters(app, api, { onOpen: () => app.locate.close() });
+  window.riskmapShelters = app.shelters; // for the browser tests
   $('#search-slot').appendChild(
     searchBox(api, {
       places: regionPlaces(app.regionsP, levelLabel),
