@@ -15,6 +15,7 @@ import (
 
 	"riskmap/pkg/analysis"
 	"riskmap/pkg/grading"
+	"riskmap/pkg/monitoring"
 	"riskmap/pkg/riskmap"
 )
 
@@ -46,6 +47,7 @@ type File struct {
 	PublicTips     *PublicTips                      `json:"public_tips,omitempty"`
 	Basemap        *Basemap                         `json:"basemap,omitempty"`
 	Analysis       *analysis.Config                 `json:"analysis,omitempty"`
+	Monitoring     *monitoring.Config               `json:"monitoring,omitempty"`
 }
 
 // PublicTips are the plain words of the public map's unit popup: what each grade means
@@ -87,6 +89,9 @@ type Config struct {
 	// Analysis configures the spatial analyses: hazardous categories, default influence
 	// radii, the shelter area per resident (config "analysis", issue 16).
 	Analysis analysis.Config
+	// Monitoring is the taxonomy of monitoring points: kinds, units, default thresholds,
+	// hysteresis, offline and escalation rules (config "monitoring", issue 17).
+	Monitoring monitoring.Config
 }
 
 // Default returns the built-in configuration.
@@ -178,6 +183,10 @@ func build(over *File) (*Config, error) {
 		return nil, err
 	}
 	c.Analysis = *f.Analysis
+	if err := f.Monitoring.Check(); err != nil {
+		return nil, err
+	}
+	c.Monitoring = *f.Monitoring
 	return c, nil
 }
 

@@ -3,10 +3,12 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"riskmap/pkg/config"
+	"riskmap/pkg/monitoring"
 	"riskmap/pkg/riskmap"
 )
 
@@ -91,6 +93,24 @@ func TestDynamicGrades(t *testing.T) {
 	} {
 		if _, err := load(t, body); err == nil || !strings.Contains(err.Error(), "dynamic_grades.rules[0]") {
 			t.Errorf("%s: %v", body, err)
+		}
+	}
+}
+
+// The built-in monitoring taxonomy is monitoring.Default, and an active orange or red alarm
+// raises a unit to its colour under the built-in dynamic rules (issue 17).
+func TestDefaultMonitoring(t *testing.T) {
+	c := config.Default()
+	if !reflect.DeepEqual(c.Monitoring, monitoring.Default()) {
+		t.Errorf("default.json's monitoring section differs from monitoring.Default():\n%+v\n%+v", c.Monitoring, monitoring.Default())
+	}
+	for _, tc := range []struct {
+		level string
+		want  riskmap.Grade
+	}{{"orange", riskmap.GradeOrange}, {"red", riskmap.GradeRed}, {"yellow", riskmap.GradeBlue}} {
+		got, _ := c.Grader.Raise(riskmap.GradeBlue, []riskmap.Condition{{Source: riskmap.ConditionAlarm, Ref: "BJ-1", Level: tc.level}})
+		if got != tc.want {
+			t.Errorf("a blue unit with an active %s alarm is %s, want %s", tc.level, got, tc.want)
 		}
 	}
 }
