@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
@@ -241,32 +240,9 @@ func (s *Server) parseConflictQuery(c echo.Context, allowed map[string]bool, lim
 			p.Add(k, "不是这里的查询参数；可用：%s", strings.Join(sortedKeys(allowed), ", "))
 		}
 	}
-	if v := q.Get("region"); v != "" {
-		if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
-			p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(v))
-		}
-		f.RegionPrefix = v
-	}
-	if v := q.Get("department"); v != "" {
-		f.Departments = []string{}
-		for _, d := range SplitList(v) {
-			if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
-				p.Add("department", "部门名称最多 %d 个字", riskmap.MaxShortTextLen)
-			}
-			f.Departments = append(f.Departments, d)
-		}
-	}
-	if v := q.Get("grade"); v != "" {
-		f.Grades = []riskmap.Grade{}
-		for _, g := range SplitList(v) {
-			gr, ok := riskmap.ParseGrade(g)
-			if !ok {
-				p.Add("grade", "未知的等级 %q；可选 red（重大）、orange（较大）、yellow（一般）、blue（低）", clip(g))
-				continue
-			}
-			f.Grades = append(f.Grades, gr)
-		}
-	}
+	f.RegionPrefix = regionParam(q, &p)
+	f.Departments = departmentsParam(q, &p)
+	f.Grades = gradesParam(q, &p)
 	if v := q.Get("kind"); v != "" {
 		f.Kinds = []string{}
 		for _, k := range SplitList(v) {

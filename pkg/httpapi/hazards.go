@@ -234,21 +234,8 @@ func (s *Server) parseHazardQuery(q url.Values, allowed map[string]bool) (hazard
 		}
 		f.DueWithinDays = n
 	}
-	if v := q.Get("region"); v != "" {
-		if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
-			p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(v))
-		}
-		f.RegionPrefix = v
-	}
-	if v := q.Get("department"); v != "" {
-		f.Departments = []string{}
-		for _, d := range SplitList(v) {
-			if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
-				p.Add("department", "部门名称最多 %d 个字", riskmap.MaxShortTextLen)
-			}
-			f.Departments = append(f.Departments, d)
-		}
-	}
+	f.RegionPrefix = regionParam(q, &p)
+	f.Departments = departmentsParam(q, &p)
 	if v := q.Get("category"); v != "" {
 		f.Categories = []string{}
 		for _, c := range SplitList(v) {

@@ -95,32 +95,9 @@ func (s *Server) parseList(q url.Values, allowed map[string]bool) (*riskmap.Unit
 			lp.Categories = append(lp.Categories, c)
 		}
 	}
-	if v := q.Get("grade"); v != "" {
-		lp.Grades = []riskmap.Grade{}
-		for _, g := range SplitList(v) {
-			gr, ok := riskmap.ParseGrade(g)
-			if !ok {
-				p.Add("grade", "未知的等级 %q；可选 red（重大）、orange（较大）、yellow（一般）、blue（低）", clip(g))
-				continue
-			}
-			lp.Grades = append(lp.Grades, gr)
-		}
-	}
-	if v := q.Get("region"); v != "" {
-		if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
-			p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(v))
-		}
-		lp.RegionPrefix = v
-	}
-	if v := q.Get("department"); v != "" {
-		lp.Departments = []string{}
-		for _, d := range SplitList(v) {
-			if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
-				p.Add("department", "部门名称最多 %d 个字", riskmap.MaxShortTextLen)
-			}
-			lp.Departments = append(lp.Departments, d)
-		}
-	}
+	lp.Grades = gradesParam(q, &p)
+	lp.RegionPrefix = regionParam(q, &p)
+	lp.Departments = departmentsParam(q, &p)
 	if v := q.Get("status"); v != "" {
 		lp.Statuses = []riskmap.Status{}
 		for _, st := range SplitList(v) {
@@ -202,4 +179,47 @@ func SplitList(s string) []string {
 // sortedKeys lists a set's keys in order; an empty set gives [] (not null) in JSON.
 func sortedKeys(m map[string]bool) []string {
 	return append([]string{}, slices.Sorted(maps.Keys(m))...)
+}
+
+// regionParam reads ?region=, a prefix of region codes (digits only); "" when absent.
+func regionParam(q url.Values, p *riskmap.Problems) string {
+	v := q.Get("region")
+	if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
+		p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(v))
+	}
+	return v
+}
+
+// departmentsParam reads ?department=, a list of department names; nil when absent.
+func departmentsParam(q url.Values, p *riskmap.Problems) []string {
+	v := q.Get("department")
+	if v == "" {
+		return nil
+	}
+	out := []string{}
+	for _, d := range SplitList(v) {
+		if utf8.RuneCountInString(d) > riskmap.MaxShortTextLen {
+			p.Add("department", "部门名称最多 %d 个字", riskmap.MaxShortTextLen)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// gradesParam reads ?grade=, a list of grades; nil when absent.
+func gradesParam(q url.Values, p *riskmap.Problems) []riskmap.Grade {
+	v := q.Get("grade")
+	if v == "" {
+		return nil
+	}
+	out := []riskmap.Grade{}
+	for _, g := range SplitList(v) {
+		gr, ok := riskmap.ParseGrade(g)
+		if !ok {
+			p.Add("grade", "未知的等级 %q；可选 red（重大）、orange（较大）、yellow（一般）、blue（低）", clip(g))
+			continue
+		}
+		out = append(out, gr)
+	}
+	return out
 }

@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -224,12 +223,7 @@ func (s *Server) listReports(c echo.Context) error {
 			f.Statuses = append(f.Statuses, st)
 		}
 	}
-	if v := q.Get("region"); v != "" {
-		if len(v) > 15 || strings.Trim(v, "0123456789") != "" {
-			p.Add("region", "应为数字组成的区划代码前缀，收到 %q", clip(v))
-		}
-		f.RegionPrefix = v
-	}
+	f.RegionPrefix = regionParam(q, &p)
 	if v := q.Get("department"); v != "" {
 		f.Departments = SplitList(v)
 	}
