@@ -86,6 +86,11 @@ func (a *Auth) CheckOrigin(c echo.Context) error {
 // again: it spares the map's tile requests two queries each. Logout, disabling a user,
 // resetting a password and revoking a token clear this process's cache at once; another
 // replica notices within the TTL.
+//
+// Past the TTL a cached credential is still what the store said last: while the store
+// does not answer (PostgreSQL down), a session or token verified before stays valid in
+// memory up to its idle and absolute limits, so that reads, tiles and lists go on from the
+// index for logged-in users too (issue 18); writes fail with 503 anyway.
 const cacheTTL = 2 * time.Second
 
 type cache struct {
@@ -106,6 +111,13 @@ func (a *cache) get(key string, now time.Time) *Principal {
 		return nil
 	}
 	return e.p
+}
+
+// last is the credential cached under key however old, or nil.
+func (a *cache) last(key string) *Principal {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.m[key].p
 }
 
 func (a *cache) put(key string, p *Principal, now time.Time) {
@@ -139,17 +151,26 @@ func (a *Auth) Identify(c echo.Context) (*Principal, error) {
 		return &Principal{}, nil
 	}
 	now := a.now()
-	if p := a.cache.get(key, now); p != nil {
-		// The idle and absolute limits hold however recently the session was looked up.
-		if p.Session == nil || (now.Before(p.Session.ExpiresAt) && now.Sub(p.Session.LastSeenAt) < a.cfg.SessionIdle) {
-			return p, nil
-		}
+	if p := a.cache.get(key, now); p != nil && a.inLimits(p, now) {
+		return p, nil
 	}
 	p, err := a.lookup(c, now)
 	if err == nil && p.User != nil {
 		a.cache.put(key, p, now)
 	}
+	if err != nil && riskmap.ErrorCode(err) != riskmap.EUNAUTHORIZED {
+		// The store did not answer: what it said last about this credential holds.
+		if last := a.cache.last(key); last != nil && a.inLimits(last, now) {
+			return last, nil
+		}
+	}
 	return p, err
+}
+
+// inLimits reports whether a cached principal's session is within its idle and absolute
+// limits (a token has none): they hold however recently it was looked up.
+func (a *Auth) inLimits(p *Principal, now time.Time) bool {
+	return p.Session == nil || (now.Before(p.Session.ExpiresAt) && now.Sub(p.Session.LastSeenAt) < a.cfg.SessionIdle)
 }
 
 func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
