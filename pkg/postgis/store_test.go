@@ -117,6 +117,34 @@ func TestOpenSetsSessionParameters(t *testing.T) {
 	}
 }
 
+// The pool is sized for concurrent writes, not for cores; a DSN's pool_max_conns wins.
+func TestOpenSizesThePool(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	for _, tc := range []struct {
+		name, dsn string
+		want      int32
+	}{
+		{"OKDefault", dsn, DefaultMaxConns},
+		{"OKFromDSN", dsn + sep + "pool_max_conns=6", 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(ctx, tc.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := s.pool.Config().MaxConns; got != tc.want {
+				t.Fatalf("pool of %d connections, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	t.Run("ErrBadDSN", func(t *testing.T) {
 		_, err := Open(context.Background(), "postgres://user:secret@host:notaport/db")
