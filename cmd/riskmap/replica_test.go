@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -402,10 +403,16 @@ func pipe(dst, src net.Conn) {
 	src.Close()
 }
 
-// countingStore is the real store, counting the units follow reads one by one.
+// countingStore is the real store, counting the units follow reads one by one and the
+// full loads.
 type countingStore struct {
 	*postgis.Store
-	gets int
+	gets, loads int
+}
+
+func (s *countingStore) Units(ctx context.Context) iter.Seq2[*riskmap.Unit, error] {
+	s.loads++
+	return s.Store.Units(ctx)
 }
 
 func (s *countingStore) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, error) {
@@ -482,6 +489,39 @@ func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 		if cs.gets != before || ix.Version(last) != 1 {
 			t.Fatalf("%d events must be caught up in one query: %d reads one by one, version %d",
 				len(batch), cs.gets-before, ix.Version(last))
+		}
+	})
+	t.Run("OKOwnWritesNeverReload", func(t *testing.T) {
+		// Steady writes through this replica: indexed before they were answered, so a
+		// catch-up past the limit of changes reads none of them and reloads nothing.
+		f.handle(ctx, []followMsg{{listening: true}})
+		f.limit = 5
+		defer func() { f.limit = 0 }()
+		for i := range 8 {
+			v := storetest.NewUnit(fmt.Sprintf("FOLLOW-OWN-%d", i), orb.Point{102.93, 24.69})
+			if err := s.CreateUnit(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.units.ApplyStored(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		loads := cs.loads
+		f.catchUp(ctx, "")
+		if cs.loads != loads {
+			t.Fatal("a catch-up of this replica's own writes reloaded the index")
+		}
+		var last int64
+		for i := range 8 { // written by another replica: past the limit, a reload
+			v := storetest.NewUnit(fmt.Sprintf("FOLLOW-OTHER-%d", i), orb.Point{102.93, 24.69})
+			if err := s.CreateUnit(ctx, v); err != nil {
+				t.Fatal(err)
+			}
+			last = v.ID
+		}
+		f.catchUp(ctx, "")
+		if cs.loads != loads+1 || ix.Version(last) != 1 {
+			t.Fatalf("more unknown changes than the limit must reload once: %d loads, version %d", cs.loads-loads, ix.Version(last))
 		}
 	})
 	t.Run("OKCatchUpRemovesRetired", func(t *testing.T) {
