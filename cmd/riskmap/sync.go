@@ -47,6 +47,9 @@ const (
 // indexes, so that writes committed during the load are caught up (0 reloads both).
 func (m *Main) follow(ctx context.Context, s *postgis.Store, ix *spatialindex.Index, units indexWriter, pub publicationLoader, mark int64) {
 	f := &follower{store: s, ix: ix, units: units, pub: pub, logger: m.logger, mark: mark}
+	if a, ok := pub.(credentialCache); ok {
+		f.forget = a.ForgetCredentials
+	}
 	f.run(ctx)
 }
 
@@ -60,6 +63,12 @@ type indexWriter interface {
 // publicationLoader brings the public view up to the latest publication (httpapi.Server).
 type publicationLoader interface {
 	LoadPublication(ctx context.Context) error
+}
+
+// credentialCache forgets the sessions and tokens it trusts (httpapi.Server): another
+// replica disabled a user, ended a session or revoked a token.
+type credentialCache interface {
+	ForgetCredentials()
 }
 
 // publicationCheckEvery is how often a replica looks for a publication another replica made.
@@ -92,6 +101,8 @@ type follower struct {
 	behind bool
 	// limit is catchUpLimit (tests lower it).
 	limit int
+	// forget drops the credentials this replica trusts from its cache (nil: none).
+	forget func()
 }
 
 // followMsg is one thing the listener heard.
@@ -187,7 +198,13 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 	latest := map[int64]int64{}
 	why := ""
 	for _, msg := range batch {
+		if (msg.listening || msg.event.Auth) && f.forget != nil {
+			// An access change elsewhere, or one that may have gone unheard while nothing
+			// listened: look every credential up again.
+			f.forget()
+		}
 		switch {
+		case msg.event.Auth:
 		case msg.listening:
 			why = "listening"
 		case msg.event.Resync:

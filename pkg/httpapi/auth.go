@@ -41,6 +41,11 @@ func scoped(c echo.Context) *riskmap.User {
 	return nil
 }
 
+// ForgetCredentials drops every session and token this server trusts from its cache, so
+// that the next request of each is looked up again: another replica disabled a user, ended
+// a session or revoked a token (announced by the store).
+func (s *Server) ForgetCredentials() { s.auth.Forget() }
+
 // rule is what a route demands of its caller.
 type rule int
 

@@ -138,18 +138,25 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 // transaction.
 func (s *Store) DeleteSessionRecorded(ctx context.Context, hash string, rec riskmap.AccessRecordFunc) error {
 	return s.recordedTx(ctx, "delete session", rec, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash)
-		return dbError("delete session", err)
+		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = $1", hash); err != nil {
+			return dbError("delete session", err)
+		}
+		return notifyAuth(ctx, tx)
 	})
 }
 
 // DeleteUserSessions ends every session of a user.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) (int, error) {
-	tag, err := s.pool.Exec(ctx, "DELETE FROM sessions WHERE user_id = $1", userID)
-	if err != nil {
-		return 0, dbError("delete user sessions", err)
-	}
-	return int(tag.RowsAffected()), nil
+	n := 0
+	err := s.inTx(ctx, "delete user sessions", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM sessions WHERE user_id = $1", userID)
+		if err != nil {
+			return dbError("delete user sessions", err)
+		}
+		n = int(tag.RowsAffected())
+		return notifyAuth(ctx, tx)
+	})
+	return n, err
 }
 
 // DeleteExpiredSessions removes the sessions past their expiry or idle for idle or longer.
@@ -222,7 +229,10 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) erro
 // transaction.
 func (s *Store) RevokeAPITokenRecorded(ctx context.Context, id int64, at time.Time, rec riskmap.AccessRecordFunc) error {
 	return s.recordedTx(ctx, "revoke API token", rec, func(tx pgx.Tx) error {
-		return s.touchAPIToken(ctx, tx, "revoke API token", "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", id, at)
+		if err := s.touchAPIToken(ctx, tx, "revoke API token", "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1", id, at); err != nil {
+			return err
+		}
+		return notifyAuth(ctx, tx)
 	})
 }
 

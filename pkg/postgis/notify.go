@@ -27,6 +27,16 @@ const notifyWritten = ` CROSS JOIN LATERAL (SELECT pg_notify('` + Channel + `',
 // resyncPayload announces a bulk insert: too many units for one notification each.
 const resyncPayload = `{"resync":true}`
 
+// authPayload announces a change that must cut off credentials on every replica at once:
+// a user changed or disabled, a password reset, a session ended, a token revoked.
+const authPayload = `{"auth":true}`
+
+// notifyAuth announces an access change from within its transaction (delivered on commit).
+func notifyAuth(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, authPayload)
+	return dbError("notify access change", err)
+}
+
 // Event is one notification heard by Listen.
 type Event struct {
 	// ID and Version say that unit ID was written and is now at Version (or later).
@@ -34,6 +44,9 @@ type Event struct {
 	// Resync says that many units changed at once, or that a notification could not be
 	// read: the listener should catch up with ChangesSince.
 	Resync bool
+	// Auth says that a user, session or token changed: credentials a replica trusts from
+	// its cache must be looked up again.
+	Auth bool
 }
 
 // parseEvent reads a notification's payload. One it cannot read asks for a catch-up,
@@ -43,6 +56,10 @@ func parseEvent(payload string) Event {
 		ID      int64 `json:"id"`
 		Version int64 `json:"version"`
 		Resync  bool  `json:"resync"`
+		Auth    bool  `json:"auth"`
+	}
+	if err := json.Unmarshal([]byte(payload), &p); err == nil && p.Auth {
+		return Event{Auth: true}
 	}
 	if err := json.Unmarshal([]byte(payload), &p); err != nil || p.Resync || p.ID < 1 || p.Version < 1 {
 		return Event{Resync: true}

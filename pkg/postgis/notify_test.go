@@ -206,6 +206,7 @@ func TestParseEvent(t *testing.T) {
 	}{
 		{"OK", `{"id" : 7, "version" : 3}`, Event{ID: 7, Version: 3}},
 		{"OKResync", resyncPayload, Event{Resync: true}},
+		{"OKAuth", authPayload, Event{Auth: true}},
 		{"ErrNotJSONAsksForResync", `7:3`, Event{Resync: true}},
 		{"ErrNoVersionAsksForResync", `{"id":7}`, Event{Resync: true}},
 	}

@@ -96,7 +96,7 @@ func (s *Store) UpdateUserRecorded(ctx context.Context, u *riskmap.User, endSess
 			}
 			ended = int(tag.RowsAffected())
 		}
-		return nil
+		return notifyAuth(ctx, tx)
 	})
 	if err != nil {
 		return 0, err
