@@ -98,4 +98,24 @@ func TestReplicasShareAccessChanges(t *testing.T) {
 		}
 		refusedSoon(t, "share-dept", trusted)
 	})
+	t.Run("OKGuessesCountOnEveryReplica", func(t *testing.T) {
+		login := func(base string) int {
+			t.Helper()
+			res, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"username":"share-admin","password":"not-the-password-1"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		for i := range 5 { // the account's limit, all through A
+			if c := login(a); c != http.StatusUnauthorized {
+				t.Fatalf("guess %d through A: %d", i+1, c)
+			}
+		}
+		time.Sleep(time.Second) // the announcements reach B within milliseconds
+		if c := login(b); c != http.StatusTooManyRequests {
+			t.Fatalf("the sixth guess, through B: %d, want 429 (B must count A's guesses)", c)
+		}
+	})
 }

@@ -48,7 +48,7 @@ const (
 func (m *Main) follow(ctx context.Context, s *postgis.Store, ix *spatialindex.Index, units indexWriter, pub publicationLoader, mark int64) {
 	f := &follower{store: s, ix: ix, units: units, pub: pub, logger: m.logger, mark: mark}
 	if a, ok := pub.(credentialCache); ok {
-		f.forget = a.ForgetCredentials
+		f.forget, f.heardLogin = a.ForgetCredentials, a.HearLogin
 	}
 	f.run(ctx)
 }
@@ -69,6 +69,8 @@ type publicationLoader interface {
 // replica disabled a user, ended a session or revoked a token.
 type credentialCache interface {
 	ForgetCredentials()
+	// HearLogin counts a login attempt another replica made in the login throttle.
+	HearLogin(riskmap.LoginAttempt)
 }
 
 // publicationCheckEvery is how often a replica looks for a publication another replica made.
@@ -103,6 +105,8 @@ type follower struct {
 	limit int
 	// forget drops the credentials this replica trusts from its cache (nil: none).
 	forget func()
+	// heardLogin takes another replica's login attempt (nil: none).
+	heardLogin func(riskmap.LoginAttempt)
 }
 
 // followMsg is one thing the listener heard.
@@ -203,8 +207,11 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 			// listened: look every credential up again.
 			f.forget()
 		}
+		if msg.event.Login != nil && f.heardLogin != nil {
+			f.heardLogin(*msg.event.Login)
+		}
 		switch {
-		case msg.event.Auth:
+		case msg.event.Auth, msg.event.Login != nil:
 		case msg.listening:
 			why = "listening"
 		case msg.event.Resync:

@@ -46,6 +46,9 @@ func scoped(c echo.Context) *riskmap.User {
 // a session or revoked a token (announced by the store).
 func (s *Server) ForgetCredentials() { s.auth.Forget() }
 
+// HearLogin counts a login attempt another replica made in this server's login throttle.
+func (s *Server) HearLogin(a riskmap.LoginAttempt) { s.auth.HearLogin(a) }
+
 // rule is what a route demands of its caller.
 type rule int
 

@@ -47,6 +47,33 @@ type Event struct {
 	// Auth says that a user, session or token changed: credentials a replica trusts from
 	// its cache must be looked up again.
 	Auth bool
+	// Login is a login attempt another process made (AnnounceLogin); Listen never hands a
+	// process its own.
+	Login *riskmap.LoginAttempt
+	// origin is the process that announced a login.
+	origin string
+}
+
+// loginPayload is the notification of a login attempt: the attempt and the process that
+// made it.
+type loginPayload struct {
+	Login  *riskmap.LoginAttempt `json:"login"`
+	Origin string                `json:"origin"`
+}
+
+// AnnounceLogin tells the other processes serving the database of a login attempt, so
+// that each throttle counts a guess made on any replica (webauth.LoginAnnouncer). The name
+// tried is cut to 100 characters: a payload stays far below NOTIFY's 8000 bytes.
+func (s *Store) AnnounceLogin(ctx context.Context, a riskmap.LoginAttempt) error {
+	if r := []rune(a.Account); len(r) > 100 {
+		a.Account = string(r[:100])
+	}
+	b, err := json.Marshal(loginPayload{Login: &a, Origin: s.origin})
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, string(b))
+	return dbError("announce login", err)
 }
 
 // parseEvent reads a notification's payload. One it cannot read asks for a catch-up,
@@ -57,9 +84,10 @@ func parseEvent(payload string) Event {
 		Version int64 `json:"version"`
 		Resync  bool  `json:"resync"`
 		Auth    bool  `json:"auth"`
+		loginPayload
 	}
-	if err := json.Unmarshal([]byte(payload), &p); err == nil && p.Auth {
-		return Event{Auth: true}
+	if err := json.Unmarshal([]byte(payload), &p); err == nil && (p.Auth || p.Login != nil) {
+		return Event{Auth: p.Auth, Login: p.Login, origin: p.Origin}
 	}
 	if err := json.Unmarshal([]byte(payload), &p); err != nil || p.Resync || p.ID < 1 || p.Version < 1 {
 		return Event{Resync: true}
@@ -164,8 +192,8 @@ func (s *Store) listenOn(ctx context.Context, cfg *pgx.ConnConfig, l Listener, l
 		cancel()
 		switch {
 		case err == nil:
-			if l.Event != nil {
-				l.Event(parseEvent(n.Payload))
+			if e := parseEvent(n.Payload); l.Event != nil && (e.Login == nil || e.origin != s.origin) {
+				l.Event(e)
 			}
 		case ctx.Err() != nil:
 			return ctx.Err()

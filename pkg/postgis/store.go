@@ -77,6 +77,8 @@ func (c Config) withDefaults() Config {
 // Store is the PostGIS implementation of riskmap.Store.
 type Store struct {
 	pool *pgxpool.Pool
+	// origin names this process in the login attempts it announces.
+	origin string
 	cfg  Config
 	// now is the clock; tests may replace it.
 	now func() time.Time
@@ -123,7 +125,7 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, riskmap.Errorf(riskmap.EINVALID, "PostgreSQL 连接串不可用：%s", safeMessage(err))
 	}
-	s := &Store{pool: pool, cfg: cfg, now: time.Now}
+	s := &Store{pool: pool, cfg: cfg, now: time.Now, origin: riskmap.NewToken()[:12]}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -10,6 +10,17 @@ import (
 	"github.com/paulmach/orb"
 )
 
+// LoginAttempt is a login one replica saw, as it tells the others (their throttles count
+// it too).
+type LoginAttempt struct {
+	Account string `json:"account"` // the name tried
+	Addr    string `json:"addr"`    // the client's address
+	// Proven says that the browser had logged in to the account before (a device cookie).
+	Proven bool `json:"proven,omitempty"`
+	// OK says that the attempt succeeded.
+	OK bool `json:"ok,omitempty"`
+}
+
 // Session is a logged-in browser. Only the SHA-256 of its token is stored, so a copy of
 // the database does not hand out sessions.
 type Session struct {

@@ -1,6 +1,7 @@
 package webauth
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -67,6 +68,7 @@ func (a *Auth) CheckLogin(c echo.Context, name, pw string) (*riskmap.User, error
 		return nil, &LoginRefused{Reason: "服务器繁忙", Err: err}
 	}
 	if !ok || u.Disabled {
+		a.announce(ctx, riskmap.LoginAttempt{Account: name, Addr: addr, Proven: a.provenDevice(c, name, attempt)})
 		reason := "用户名或密码错误"
 		if ok && u.Disabled {
 			reason = "账号已停用"
@@ -74,7 +76,32 @@ func (a *Auth) CheckLogin(c echo.Context, name, pw string) (*riskmap.User, error
 		return nil, &LoginRefused{Reason: reason, Err: riskmap.Errorf(riskmap.EUNAUTHORIZED, "用户名或密码错误，或账号已停用")}
 	}
 	a.throttle.succeed(name, addr, attempt)
+	a.announce(ctx, riskmap.LoginAttempt{Account: name, Addr: addr, OK: true})
 	return u, nil
+}
+
+// announce tells the other replicas of a login attempt, when the store is shared; a
+// failure to do so is logged, never the login's concern.
+func (a *Auth) announce(ctx context.Context, at riskmap.LoginAttempt) {
+	if ann, ok := a.store.(LoginAnnouncer); ok {
+		if err := ann.AnnounceLogin(ctx, at); err != nil {
+			a.logger.Warn("announcing a login attempt to other replicas", "err", err)
+		}
+	}
+}
+
+// HearLogin takes a login attempt another replica made (LoginAnnouncer): a failure counts
+// against the account and (unless proven) the address here too, as if it had been made
+// here now; a success forgives the account's failures.
+func (a *Auth) HearLogin(at riskmap.LoginAttempt) {
+	now := a.now()
+	if at.OK {
+		a.throttle.mu.Lock()
+		delete(a.throttle.byAccount, at.Account)
+		a.throttle.mu.Unlock()
+		return
+	}
+	a.throttle.count(at.Account, at.Addr, at.Proven, now)
 }
 
 // StartSession starts a session for u, whom CheckLogin let in, and sets its cookie and the
@@ -115,7 +142,8 @@ func (a *Auth) EndSession(c echo.Context, sess *riskmap.Session, rec riskmap.Acc
 }
 
 // throttle counts failed logins per account and per client address in a sliding window.
-// It lives in the process: each replica counts its own.
+// It lives in the process; with a shared store each replica also counts the attempts the
+// others announce (Auth.HearLogin).
 type throttle struct {
 	mu        sync.Mutex
 	window    time.Duration
@@ -166,16 +194,33 @@ func (t *throttle) begin(account, addr string, proven bool, now time.Time) time.
 	if wait > 0 {
 		return wait
 	}
-	t.byAccount[k] = append(t.byAccount[k], now)
+	t.add(account, addr, proven, now)
+	return 0
+}
+
+// count counts a failed attempt made elsewhere (another replica).
+func (t *throttle) count(account, addr string, proven bool, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.prune(t.byAccount, account, now)
+	t.prune(t.byAddr, addr, now)
+	t.add(account, addr, proven, now)
+}
+
+// add counts an attempt; t.mu is held.
+func (t *throttle) add(account, addr string, proven bool, now time.Time) {
+	t.byAccount[account] = append(t.byAccount[account], now)
 	if !proven {
 		t.byAddr[addr] = append(t.byAddr[addr], now)
 	}
-	if len(t.byAddr) > 100000 { // a flood of addresses must not grow memory without end
+	if len(t.byAddr) > 100000 || len(t.byAccount) > 100000 { // a flood must not grow memory without end
 		for a := range t.byAddr {
 			t.prune(t.byAddr, a, now)
 		}
+		for a := range t.byAccount {
+			t.prune(t.byAccount, a, now)
+		}
 	}
-	return 0
 }
 
 // succeed takes back the attempt a successful login counted: the account's failures are

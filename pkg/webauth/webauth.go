@@ -60,6 +60,13 @@ type Store interface {
 	DeleteSessionRecorded(ctx context.Context, hash string, rec riskmap.AccessRecordFunc) error
 }
 
+// LoginAnnouncer is a store shared by replicas (PostGIS) that can tell the others of a
+// login attempt, so that the throttle counts a guess on every replica at once: each
+// replica hears the others' attempts and passes them to Auth.HearLogin.
+type LoginAnnouncer interface {
+	AnnounceLogin(ctx context.Context, a riskmap.LoginAttempt) error
+}
+
 // Auth identifies callers and keeps their sessions. One serves a whole server; it is safe
 // for concurrent use.
 type Auth struct {
