@@ -79,7 +79,7 @@ type Store struct {
 	pool *pgxpool.Pool
 	// origin names this process in the login attempts it announces.
 	origin string
-	cfg  Config
+	cfg    Config
 	// now is the clock; tests may replace it.
 	now func() time.Time
 	// months holds the months (time.Time, UTC) whose readings partition is known to exist.
