@@ -150,9 +150,9 @@ func (p *progress) report(n int) {
 	p.last = now
 	rate := float64(n) / now.Sub(p.start).Seconds()
 	if p.total > 0 {
-		fmt.Fprintf(p.w, "%s: %d/%d (%.0f%%, %.0f/s)\n", p.what, n, p.total, 100*float64(n)/float64(p.total), rate)
+		fmt.Fprintf(p.w, "%s：%d/%d（%.0f%%，每秒 %.0f 个）\n", p.what, n, p.total, 100*float64(n)/float64(p.total), rate)
 	} else {
-		fmt.Fprintf(p.w, "%s: %d (%.0f/s)\n", p.what, n, rate)
+		fmt.Fprintf(p.w, "%s：%d（每秒 %.0f 个）\n", p.what, n, rate)
 	}
 }
 
@@ -281,7 +281,7 @@ func (m *Main) seedSynthetic(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("合成风险单元：%v", err)
 	}
-	p := newProgress(m.Stderr, "synthetic units", m.Synthetic)
+	p := newProgress(m.Stderr, "写入合成风险单元", m.Synthetic)
 	start := time.Now()
 	n, err := m.service().BulkCreate(ctx, gen.Units(m.Seed, m.Synthetic), p.report)
 	if err != nil {

@@ -71,12 +71,7 @@ func TestGDALValidatesTheStore(t *testing.T) {
 	if err != nil || !regexp.MustCompile(`name \(String\) = \S*[\p{Han}]`).Match(out) {
 		t.Fatalf("ogrinfo must list units with their Chinese attributes: %v\n%s", err, out)
 	}
-	script := ""
-	for _, p := range []string{"/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py", "/usr/share/doc/python3-gdal/examples/validate_gpkg.py"} {
-		if _, err := os.Stat(p); err == nil {
-			script = p
-		}
-	}
+	script := validateGpkg()
 	if script == "" {
 		needTool(t, "validate_gpkg.py")
 	}
