@@ -278,11 +278,25 @@ func (s *Store) dbErr(err error, format string, args ...any) error {
 	if errors.As(err, &re) {
 		return err
 	}
+	if full := diskFull(err); full != nil {
+		return full
+	}
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY {
 		return riskmap.Errorf(riskmap.EUNAVAILABLE, "GeoPackage 文件被其他程序锁定，请稍后再试")
 	}
 	return fmt.Errorf("gpkg: %s: %w", fmt.Sprintf(format, args...), err)
+}
+
+// diskFull is the error of a write that found no room (SQLITE_FULL: the disk or the
+// file's size limit), or nil. SQLite rolls the transaction back and the file stays
+// consistent: nothing is written, and writes succeed again once there is room.
+func diskFull(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL {
+		return riskmap.Errorf(riskmap.EUNAVAILABLE, "磁盘空间不足，GeoPackage 文件无法写入；未保存任何更改，请清理磁盘后重试")
+	}
+	return nil
 }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation.

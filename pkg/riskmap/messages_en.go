@@ -621,4 +621,6 @@ var english = map[string]string{
 	"监测点编号 %q 已被使用":              "the monitoring point code %q is taken",
 	"离线":                         "offline",
 	"超阈值":                        "threshold",
+	// issue 18 (main)
+	"磁盘空间不足，GeoPackage 文件无法写入；未保存任何更改，请清理磁盘后重试": "the disk is full: the GeoPackage file cannot be written; nothing was saved, free some space and try again",
 }
