@@ -241,7 +241,7 @@ func New(cfg Config) *Server {
 	s.metrics = newMetrics(cfg.Registry, s)
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(s.audit, s.secureHeaders, s.guardPath)
-	e.Use(s.recoverPanics, s.metrics.middleware, s.limitBody, s.varyByCaller, s.authenticate)
+	e.Use(s.recoverPanics, s.metrics.middleware, s.limitBody, s.varyByCaller, s.authenticate, compress)
 
 	s.route(http.MethodGet, "/healthz", anyone, func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
