@@ -58,6 +58,9 @@ type Service struct {
 	cmu  sync.Mutex // Conditions calls, one at a time
 	sent map[int64]string
 
+	rmu       sync.Mutex // refreshes of the points on a miss
+	refreshed time.Time
+
 	smu    sync.Mutex // subscribers
 	subs   map[int]chan Event
 	nextID int
@@ -830,17 +833,10 @@ type IngestResult struct {
 // Resolve is the scope-checked lookup of a point by id or code: ENOTFOUND for none or one
 // out of by's read scope, EFORBIDDEN for one by may read but not write readings of.
 func (s *Service) Resolve(by *riskmap.User, ref PointRef) (*Point, error) {
-	s.mu.Lock()
-	id := ref.ID
-	if ref.Code != "" {
-		id = s.byCode[ref.Code]
+	p, ok := s.lookup(ref)
+	if !ok && s.refresh() { // another replica may have created it
+		p, ok = s.lookup(ref)
 	}
-	p, ok := s.points[id]
-	if ok {
-		cp := *p
-		p = &cp
-	}
-	s.mu.Unlock()
 	if !ok {
 		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "没有监测点 %s", ref)
 	}
@@ -852,6 +848,35 @@ func (s *Service) Resolve(by *riskmap.User, ref PointRef) (*Point, error) {
 		return nil, pointOutOfScope(p.Code)
 	}
 	return p, nil
+}
+
+func (s *Service) lookup(ref PointRef) (*Point, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := ref.ID
+	if ref.Code != "" {
+		id = s.byCode[ref.Code]
+	}
+	p, ok := s.points[id]
+	if !ok {
+		return nil, false
+	}
+	cp := *p
+	return &cp, true
+}
+
+// refresh reads the points as stored (SyncPoints), at most once a second; it reports
+// whether it did.
+func (s *Service) refresh() bool {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if !s.refreshed.IsZero() && time.Since(s.refreshed) < time.Second {
+		return false
+	}
+	s.refreshed = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.SyncPoints(ctx) == nil
 }
 
 // Ingest parses a body of readings (ParseBatch or ParseDataArray) with by's scope, stores
@@ -884,6 +909,14 @@ func (s *Service) IngestReadings(ctx context.Context, rs []Reading) (*IngestResu
 	var items []Item
 	var refused []Refusal
 	s.mu.Lock()
+	for _, r := range rs {
+		if _, ok := s.points[r.PointID]; !ok {
+			s.mu.Unlock()
+			s.refresh() // another replica may have created it
+			s.mu.Lock()
+			break
+		}
+	}
 	for i, r := range rs {
 		at := "[" + itoa(i) + "]"
 		p, ok := s.points[r.PointID]
