@@ -325,22 +325,25 @@ func (s *Service) SyncAlarms(ctx context.Context) error {
 	var evs []Event
 	for _, a := range stored {
 		cur, ok := s.ev.Alarm(a.PointID, a.Rule)
-		switch {
-		case ok && cur.Code == a.Code && cur.Version >= a.Version:
-			continue
-		case ok && cur.Code != a.Code && cur.ID == 0:
+		if ok && cur.Code == a.Code && cur.Version >= a.Version {
 			continue
 		}
 		if _, watched := s.points[a.PointID]; !watched {
 			continue
 		}
-		if err := s.ev.Adopt(a); err != nil {
+		// Read again under the lock: the list may predate a write of ours (this replica
+		// closed the alarm, or wrote a newer version, since).
+		fresh, err := s.Store.GetAlarm(ctx, a.ID)
+		if err != nil || !fresh.Open() || (ok && cur.Code == fresh.Code && cur.Version >= fresh.Version) {
 			continue
 		}
-		evs = append(evs, Event{Kind: syncKind(cur, a), Alarm: a.clone(), At: s.now()})
-		touched[a.UnitID] = true
+		if err := s.ev.Adopt(fresh); err != nil {
+			continue
+		}
+		evs = append(evs, Event{Kind: syncKind(cur, fresh), Alarm: fresh.clone(), At: s.now()})
+		touched[fresh.UnitID] = true
 	}
-	for _, a := range gone {
+	for _, a := range gone { // closed is final
 		if cur, ok := s.ev.Alarm(a.PointID, a.Rule); ok && cur.Code == a.Code {
 			_ = s.ev.Adopt(a)
 			evs = append(evs, Event{Kind: EventClose, Alarm: a.clone(), At: s.now()})

@@ -567,3 +567,83 @@ func TestServiceCommitsInGroups(t *testing.T) {
 	}
 	t.Logf("%d commits for %d calls", cs.calls, callers)
 }
+
+// A point silent for three intervals raises an offline alarm (blue: no condition); its
+// next reading marks it back to normal and the point online again.
+func TestServiceOffline(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		ctx := context.Background()
+		unit := w.unit(t, "U-OFF")
+		s := w.service(t)
+		p := gasPoint(t, s, nil, unit, "JC-OFF")
+		events, cancel := s.Subscribe()
+		defer cancel()
+		w.now = w.now.Add(10 * time.Minute) // three 60 s intervals have passed
+		s.CheckOffline(ctx)
+		if ev := <-events; ev.Kind != monitoring.EventOffline || ev.Alarm.Level != monitoring.LevelBlue || ev.Alarm.ID == 0 {
+			t.Fatalf("%+v", ev)
+		}
+		if pv, _ := s.Point(ctx, nil, p.ID); pv.Online {
+			t.Fatal("the point must be offline")
+		}
+		if c, _ := w.lastConds(unit); len(c) != 0 {
+			t.Fatalf("a blue alarm is no condition: %+v", c)
+		}
+		ingest(t, s, nil, batch("JC-OFF", w.now.Add(-time.Second), 2))
+		if ev := <-events; ev.Kind != monitoring.EventNormal || ev.Alarm.Rule != monitoring.RuleOffline {
+			t.Fatalf("%+v", ev)
+		}
+		if pv, _ := s.Point(ctx, nil, p.ID); !pv.Online {
+			t.Fatal("the point must be online again")
+		}
+	})
+}
+
+// Maintain drops the readings older than the retention period.
+func TestServiceRetention(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		ctx := context.Background()
+		unit := w.unit(t, "U-RET")
+		s := w.service(t)
+		p := gasPoint(t, s, nil, unit, "JC-RET")
+		old := w.now.AddDate(0, 0, -500)
+		if res, err := s.IngestReadings(ctx, []monitoring.Reading{{PointID: p.ID, Time: old, Value: 1},
+			{PointID: p.ID, Time: w.now.Add(-time.Hour), Value: 2}}); err != nil || res.Accepted != 2 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		s.Retention = 400 * 24 * time.Hour
+		s.Maintain(ctx)
+		rs, err := w.st.Readings(ctx, p.ID, old.Add(-time.Hour), w.now, monitoring.StepRaw)
+		if err != nil || len(rs) != 1 || rs[0].Avg != 2 {
+			t.Fatalf("after retention: %+v %v", rs, err)
+		}
+	})
+}
+
+// A replica hears, at its sync, the alarms another replica opened, and their events reach
+// its subscribers.
+func TestServiceReplicaSyncEvents(t *testing.T) {
+	w := openPG(t)
+	ctx := context.Background()
+	unit := w.unit(t, "U-SYNC")
+	a := w.service(t)
+	p := gasPoint(t, a, nil, unit, "JC-SYNC")
+	b := w.service(t)
+	events, cancel := b.Subscribe()
+	defer cancel()
+	ingest(t, a, nil, batch("JC-SYNC", w.now.Add(-time.Hour), 90))
+	if err := b.SyncAlarms(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-events; ev.Kind != monitoring.EventOpen || ev.Alarm.PointID != p.ID {
+		t.Fatalf("%+v", ev)
+	}
+	if got := b.UnitAlarms(nil); got[unit] != monitoring.LevelRed {
+		t.Fatalf("%v", got)
+	}
+	if c, _ := w.lastConds(unit); len(c) != 1 {
+		t.Fatalf("conditions: %+v", c)
+	}
+}
