@@ -623,4 +623,11 @@ var english = map[string]string{
 	"超阈值":                        "threshold",
 	// issue 18 (main)
 	"磁盘空间不足，GeoPackage 文件无法写入；未保存任何更改，请清理磁盘后重试": "the disk is full: the GeoPackage file cannot be written; nothing was saved, free some space and try again",
+	// h-svc (issue 17: the monitoring service)
+	"action 须为 acknowledge（确认）或 dispose（处置）": "action must be acknowledge or dispose",
+	"报警 %s 不在您的管辖范围内":                        "alarm %s is outside your responsibility",
+	"没有监测点 %d":                               "there is no monitoring point %d",
+	"监测点 %s 不在您的管辖范围内":                       "monitoring point %s is outside your responsibility",
+	"起始时间应早于结束时间":                            "the start must be before the end",
+	"须为 acknowledge 或 dispose":               "must be acknowledge or dispose",
 }
