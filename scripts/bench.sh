@@ -13,6 +13,7 @@ go build -o "$work/benchscan" ./scripts/benchscan
 go build -o "$work/benchserve" ./scripts/benchserve
 go build -o "$work/benchhazards" ./scripts/benchhazards
 go build -o "$work/benchanalysis" ./scripts/benchanalysis
+go build -o "$work/benchmonitoring" ./scripts/benchmonitoring
 
 base=${PG_DSN%%\?*}; base=${base%/*}
 pg="$base/$BENCH_DB?sslmode=disable"
@@ -54,6 +55,12 @@ echo "== hidden dangers: 200k of them on the same $N units"
 echo "== spatial analyses: 1M units and 100k protective targets (issue 16)"
 "$work/benchanalysis" --db "$pg"
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
+
+# Issue 17: monitoring. A database of its own (riskmap_bench_monitoring, dropped at the end):
+# 10,000 points, 20,000 readings/s for 60 s through the service, alarm latency, the 30-day
+# chart, COPY as the limit; then the GeoPackage for 10 s.
+echo "== monitoring: 10,000 points, 20,000 readings/s (issue 17)"
+"$work/benchmonitoring" --pg "$PG_DSN" --duration 60s --gpkg-duration 10s
 
 # The Excel 风险清单 (issue 15, pkg/workbook): export 100k units (≤ 10 s) and read them back.
 echo "== Excel export of 100k units"

@@ -420,6 +420,12 @@ func (s *Server) reportData(c echo.Context, f *riskmap.UnitFilter, q url.Values,
 	if err := s.reportAnalyses(d, rf.features, f.RegionPrefix, rf.pub != nil); err != nil {
 		return nil, err
 	}
+	// 监测预警 is live data: not in a publication's report.
+	if rf.pub == nil {
+		if d.Monitoring, err = s.reportMonitoring(ctx, userOf(c), rf.features, f.RegionPrefix); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 

@@ -33,6 +33,7 @@ func DOCX(d *Data, f *Font) ([]byte, error) {
 	w.hazards()
 	w.conflicts()
 	w.coverage()
+	w.monitoring()
 	return w.pack()
 }
 

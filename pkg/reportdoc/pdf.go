@@ -71,6 +71,7 @@ func PDF(d *Data, f *Font) ([]byte, error) {
 	w.hazards()
 	w.conflicts()
 	w.coverage()
+	w.monitoring()
 	if err := p.Error(); err != nil {
 		return nil, fmt.Errorf("reportdoc: %w", err)
 	}

@@ -4,9 +4,11 @@
 // (images from pkg/mapimage); the list of 重大 and 较大 risks with their controls and
 // responsible departments; the regional grades with their explanations; the hidden
 // dangers; the safe-distance conflicts between hazardous units and protective targets (a
-// table and a map of conflict lines); and the emergency shelter coverage by district and
-// street. It writes it as PDF (for reading and printing, with a TrueType CJK font embedded
-// as a subset) and as DOCX (OOXML written by hand, for the assessment firm to edit).
+// table and a map of conflict lines); the emergency shelter coverage by district and
+// street; and, when the units have monitoring points, monitoring and early warning (监测预警:
+// points, alarm statistics, open alarms). It writes it as PDF (for reading and printing,
+// with a TrueType CJK font embedded as a subset) and as DOCX (OOXML written by hand, for the
+// assessment firm to edit).
 //
 // The package only lays out what it is given (Data): what the report covers (scope,
 // filters, a publication) is the caller's. The same Data gives the same bytes: no clock,
@@ -67,6 +69,9 @@ type Data struct {
 	// CoverageNote saying why.
 	Coverage     *CoveragePart
 	CoverageNote string
+	// Monitoring is the chapter 监测预警 (monitoring points and alarms); nil or without
+	// points leaves the chapter out.
+	Monitoring *MonitoringPart
 }
 
 // Title is the report's title.
