@@ -303,6 +303,10 @@ func New(cfg Config) *Server {
 	// Excel import jobs (issue 15, imports.go): POST /api/v1/imports, its job, errors.xlsx,
 	// commit and cancel; for editors, each job its uploader's.
 	s.importRoutes()
+	// Issue 17: the SensorThings API subset (sta.go).
+	if cfg.Monitoring != nil {
+		s.staRoutes()
+	}
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
