@@ -292,7 +292,7 @@ func (s *Subscriber) Handle(ctx context.Context, topic string, payload []byte) s
 	case err != nil:
 		result = ResultMalformed
 		s.readings.WithLabelValues("refused").Add(float64(max(refused, 1)))
-		s.log.Warn("MQTT 消息格式有误，已丢弃", "topic", clip(topic, 200), "err", riskmap.MessageOf(err), "payload", clip(string(payload), 200))
+		s.log.Warn("MQTT 消息格式有误，已丢弃", "topic", clip(topic, 200), "err", riskmap.ErrorMessage(err), "payload", clip(string(payload), 200))
 	default:
 		s.readings.WithLabelValues("accepted").Add(float64(res.Accepted))
 		s.readings.WithLabelValues("duplicate").Add(float64(res.Duplicates))
@@ -335,8 +335,16 @@ func (s *Subscriber) handle(ctx context.Context, topic string, payload []byte) (
 	p, err := s.in.Resolve(nil, monitoring.PointRef{Code: code})
 	if err != nil || p == nil {
 		if err == nil || riskmap.ErrorCode(err) == riskmap.ENOTFOUND || riskmap.ErrorCode(err) == riskmap.EFORBIDDEN {
-			s.log.Warn("MQTT 消息的监测点不存在，已丢弃", "topic", clip(topic, 200), "point", clip(code, 64))
-			return &monitoring.IngestResult{Refused: []monitoring.Refusal{}}, len(vals), nil
+			// An unknown point refuses each of the message's readings.
+			msg := "没有这个监测点"
+			if err != nil {
+				msg = riskmap.ErrorMessage(err)
+			}
+			res := &monitoring.IngestResult{Refused: make([]monitoring.Refusal, len(vals))}
+			for i := range vals {
+				res.Refused[i] = monitoring.Refusal{Index: i, FieldError: riskmap.FieldError{Field: "topic", Message: msg}}
+			}
+			return res, 0, nil
 		}
 		return nil, 0, err
 	}
