@@ -211,7 +211,7 @@ func (m *Main) simulate(ctx context.Context) error {
 	}
 	defer snd.close()
 	if gas != nil {
-		fmt.Fprintf(m.Stdout, "情景 燃气泄漏：%s 的%s监测点 %s 将升至 %.1f %s\n", gas.unit.Name, gas.label, gas.p.Code, gas.peak, gas.p.UnitOfMeasure)
+		fmt.Fprintf(m.Stdout, "情景 燃气泄漏：%s的%s监测点 %s 将升至 %.1f %s\n", gas.unit.Name, gas.label, gas.p.Code, gas.peak, gas.p.UnitOfMeasure)
 	} else if o.Scenario == "gas-leak" || o.Scenario == "all" {
 		fmt.Fprintln(m.Stdout, "情景 燃气泄漏：没有可燃气体监测点，跳过")
 	}
@@ -220,7 +220,7 @@ func (m *Main) simulate(ctx context.Context) error {
 		for i, sp := range dam {
 			codes[i] = sp.p.Code
 		}
-		fmt.Fprintf(m.Stdout, "情景 尾矿库位移：%s 的 %d 个位移监测点（%s）缓慢增大，越过黄色预警阈值\n", dam[0].unit.Name, len(dam), strings.Join(codes, "、"))
+		fmt.Fprintf(m.Stdout, "情景 尾矿库位移：%s的 %d 个位移监测点（%s）缓慢增大，越过黄色预警阈值\n", dam[0].unit.Name, len(dam), strings.Join(codes, "、"))
 	} else if o.Scenario == "tailings" || o.Scenario == "all" {
 		fmt.Fprintln(m.Stdout, "情景 尾矿库位移：没有位移监测点，跳过")
 	}

@@ -336,13 +336,13 @@ func (s *Subscriber) handle(ctx context.Context, topic string, payload []byte) (
 	if err != nil || p == nil {
 		if err == nil || riskmap.ErrorCode(err) == riskmap.ENOTFOUND || riskmap.ErrorCode(err) == riskmap.EFORBIDDEN {
 			// An unknown point refuses each of the message's readings.
-			msg := "没有这个监测点"
+			fe := riskmap.FieldErrorf("topic", "没有这个监测点")
 			if err != nil {
-				msg = riskmap.ErrorMessage(err)
+				fe = riskmap.FieldErrorf("topic", "%s", riskmap.MessageOf(err))
 			}
 			res := &monitoring.IngestResult{Refused: make([]monitoring.Refusal, len(vals))}
 			for i := range vals {
-				res.Refused[i] = monitoring.Refusal{Index: i, FieldError: riskmap.FieldError{Field: "topic", Message: msg}}
+				res.Refused[i] = monitoring.Refusal{Index: i, FieldError: fe}
 			}
 			return res, 0, nil
 		}
