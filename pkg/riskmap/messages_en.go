@@ -651,4 +651,11 @@ var english = map[string]string{
 	"读数应为对象，字段只有 time（RFC 3339）与 value（数值）":    "a reading must be an object with only time (RFC 3339) and value (a number)",
 	"读数未被接受":                                   "the reading was not accepted",
 	"没有这个监测点":                                  "no such monitoring point",
+	// h-svc (issue 17: the monitoring service)
+	"action 须为 acknowledge（确认）或 dispose（处置）": "action must be acknowledge or dispose",
+	"报警 %s 不在您的管辖范围内":                        "alarm %s is outside your responsibility",
+	"没有监测点 %d":                               "there is no monitoring point %d",
+	"监测点 %s 不在您的管辖范围内":                       "monitoring point %s is outside your responsibility",
+	"起始时间应早于结束时间":                            "the start must be before the end",
+	"须为 acknowledge 或 dispose":               "must be acknowledge or dispose",
 }
