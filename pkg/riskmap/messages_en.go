@@ -621,6 +621,13 @@ var english = map[string]string{
 	"监测点编号 %q 已被使用":              "the monitoring point code %q is taken",
 	"离线":                         "offline",
 	"超阈值":                        "threshold",
+	// h-svc (issue 17: the monitoring service)
+	"action 须为 acknowledge（确认）或 dispose（处置）": "action must be acknowledge or dispose",
+	"报警 %s 不在您的管辖范围内":                        "alarm %s is outside your responsibility",
+	"没有监测点 %d":                               "there is no monitoring point %d",
+	"监测点 %s 不在您的管辖范围内":                       "monitoring point %s is outside your responsibility",
+	"起始时间应早于结束时间":                            "the start must be before the end",
+	"须为 acknowledge 或 dispose":               "must be acknowledge or dispose",
 	// h-http helper (issue 17: device tokens, the monitoring routes)
 	"应为 acknowledge（确认）或 dispose（处置，note 填写处置措施），收到 %q":                               "should be acknowledge or dispose (with the action taken in note), not %q",
 	"应为 raw（原始读数）、1m（每分钟）或 1h（每小时），收到 %q":                                             "should be raw (every reading), 1m (per minute) or 1h (per hour), not %q",
@@ -637,5 +644,4 @@ var english = map[string]string{
 	"没有报警 %q：编号为正整数":                   "there is no alarm %q: ids are positive integers",
 	"没有监测点 %q：编号为正整数":                  "there is no monitoring point %q: ids are positive integers",
 	"监测点 %d 在第 %d 版之后已被他人修改；请重新加载后再修改": "monitoring point %d was changed by someone else after version %d; reload it and try again",
-	"起始时间应早于结束时间":                      "the start must be before the end",
 }
