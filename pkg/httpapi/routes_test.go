@@ -39,7 +39,8 @@ func everyRouteEveryRole(t *testing.T, e *env) {
 		"editor":     {"admin", "expert1", "zjj", "yjj"},
 		"reviewer":   {"admin", "expert1"},
 		"adminOnly":  {"admin"},
-		"monitoring": {"admin"}, // and scrape tokens: TestScrapeToken
+		"monitoring": {"admin"},                          // and scrape tokens: TestScrapeToken
+		"ingest":     {"admin", "expert1", "zjj", "yjj"}, // and device tokens: TestDeviceToken
 	}
 	rules := e.api.AccessRules()
 	keys := make([]string, 0, len(rules))

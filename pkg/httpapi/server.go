@@ -253,7 +253,7 @@ func New(cfg Config) *Server {
 	s.route(http.MethodGet, "/readyz", anyone, s.ready)
 	// The metrics count the whole register, drafts included, and every route's traffic: for
 	// admins, and for scrape tokens (scope "metrics"), which can read nothing else.
-	s.route(http.MethodGet, "/metrics", monitoring, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	s.route(http.MethodGet, "/metrics", scrape, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 
 	const api = "/api/v1"
 	s.route(http.MethodPost, api+"/session", anyone, s.login)
