@@ -16,6 +16,8 @@ import (
 	"riskmap/pkg/gpkg"
 	"riskmap/pkg/monitoring"
 	"riskmap/pkg/mqttfeed"
+	"riskmap/pkg/pgtest"
+	"riskmap/pkg/postgis"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/storetest"
 )
@@ -41,18 +43,38 @@ func broker(t *testing.T) string {
 
 func fp(v float64) *float64 { return &v }
 
+// store is what the test needs of a store.
+type store interface {
+	riskmap.Store
+	monitoring.Store
+}
+
 // TestSubscriber publishes to the real mosquitto a batch and per-point messages, garbage and
-// an unknown point, and counts the readings back from a real GeoPackage store through the
-// real monitoring service.
+// an unknown point, and counts the readings back from a real store (GeoPackage, PostGIS)
+// through the real monitoring service.
 func TestSubscriber(t *testing.T) {
 	url := broker(t)
+	t.Run("GeoPackage", func(t *testing.T) {
+		st, err := gpkg.Open(context.Background(), filepath.Join(t.TempDir(), "feed.gpkg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		testSubscriber(t, url, st)
+	})
+	t.Run("PostGIS", func(t *testing.T) {
+		st, err := postgis.Open(context.Background(), pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		testSubscriber(t, url, st)
+	})
+}
+
+func testSubscriber(t *testing.T, url string, st store) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "feed.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
