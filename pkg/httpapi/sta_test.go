@@ -189,6 +189,28 @@ func testSTA(t *testing.T, e *env, unit *riskmap.Unit, p *monitoring.Point) {
 		t.Errorf("zjj wrote a reading of a unit out of scope: %s", r.body)
 	}
 
+	// A device token (scope readings) of yjj writes observations and reads nothing.
+	u, err := e.store.UserByName(context.Background(), "yjj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateAPIToken(context.Background(), &riskmap.APIToken{Name: "gateway", UserID: u.ID, TokenHash: sha("rmk_sta_device"),
+		CreatedBy: "test", CreatedAt: time.Now(), Scope: riskmap.TokenScopeReadings}); err != nil {
+		t.Fatal(err)
+	}
+	device := []string{"Authorization", "Bearer rmk_sta_device"}
+	if r := e.do("POST", "/sta/v1.1/Observations", fmt.Sprintf(`{"Datastream":{"@iot.id":%d},"phenomenonTime":%q,"result":2}`, p.ID, at(6)), device...); r.code != 201 {
+		t.Errorf("device token POST Observations: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", "/sta/v1.1/CreateObservations", fmt.Sprintf(`[{"Datastream":{"@iot.id":%d},"components":["phenomenonTime","result"],"dataArray":[[%q,3]]}]`, p.ID, at(7)), device...); r.code != 201 {
+		t.Errorf("device token CreateObservations: %d %s", r.code, r.body)
+	}
+	for _, path := range []string{"/sta/v1.1/Things", "/sta/v1.1", obs} {
+		if r := e.do("GET", path, "", device...); r.code != 403 {
+			t.Errorf("device token GET %s: %d %s", path, r.code, r.body)
+		}
+	}
+
 	// Bad paths and options.
 	for path, code := range map[string]int{"/sta/v1.1/Sensors": 404, "/sta/v1.1/Things(x)": 404, "/sta/v1.1/Things(1": 404,
 		"/sta/v1.1/Observations(1)": 404, "/sta/v1.1/Datastreams(999999)": 404, "/sta/v1.1/Things?$filter=name%20eq%20'x'": 400,
