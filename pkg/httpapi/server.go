@@ -30,7 +30,7 @@ import (
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
 	"riskmap/pkg/hazards"
-	monitor "riskmap/pkg/monitoring" // the package; "monitoring" is the rule of /metrics
+	"riskmap/pkg/monitoring"
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
@@ -98,9 +98,9 @@ type Config struct {
 	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
 	// their routes.
 	Sites *sites.Service
-	// Monitoring is the monitoring service (issue 17: points, readings, alarms), loaded;
-	// nil serves none of its routes.
-	Monitoring *monitor.Service
+	// Monitoring is the monitoring service (issue 17: points, readings, alarms); nil serves
+	// none of its routes (the event stream then carries grade changes only).
+	Monitoring *monitoring.Service
 	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
 	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
 	ReportFont string
@@ -146,6 +146,8 @@ type Server struct {
 	public   atomic.Pointer[view]
 	pubLoad  sync.Mutex // one publication load at a time
 	assets   map[string]*asset
+	// hub fans the event stream out (events.go).
+	hub *eventHub
 }
 
 // view is one audience's window on the register: the internal one (every active unit,
@@ -307,10 +309,13 @@ func New(cfg Config) *Server {
 	// Excel import jobs (issue 15, imports.go): POST /api/v1/imports, its job, errors.xlsx,
 	// commit and cancel; for editors, each job its uploader's.
 	s.importRoutes()
-	// Issue 17: the SensorThings API subset (sta.go).
+	// Issue 17: monitoring points, readings, alarms (monitoring.go), the event stream
+	// (events.go) and the SensorThings API subset (sta.go).
 	if cfg.Monitoring != nil {
+		s.monitoringRoutes()
 		s.staRoutes()
 	}
+	s.eventRoutes()
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.
