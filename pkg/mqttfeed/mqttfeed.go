@@ -275,14 +275,14 @@ func (s *Subscriber) work(ctx context.Context) {
 // logs it. An error of the service is retried for a while; ResultError is returned when it
 // still fails (the message is then not acknowledged).
 func (s *Subscriber) Handle(ctx context.Context, topic string, payload []byte) string {
-	res, refused, err := s.handle(ctx, topic, payload)
+	res, err := s.handle(ctx, topic, payload)
 	for wait := 500 * time.Millisecond; err != nil && isTransient(err) && wait <= 8*time.Second; wait *= 2 {
 		select {
 		case <-ctx.Done():
 			return ResultError
 		case <-time.After(wait):
 		}
-		res, refused, err = s.handle(ctx, topic, payload)
+		res, err = s.handle(ctx, topic, payload)
 	}
 	result := ResultOK
 	switch {
@@ -291,13 +291,13 @@ func (s *Subscriber) Handle(ctx context.Context, topic string, payload []byte) s
 		s.log.Error("MQTT 消息未能写入", "topic", clip(topic, 200), "err", err)
 	case err != nil:
 		result = ResultMalformed
-		s.readings.WithLabelValues("refused").Add(float64(max(refused, 1)))
+		s.readings.WithLabelValues("refused").Inc()
 		s.log.Warn("MQTT 消息格式有误，已丢弃", "topic", clip(topic, 200), "err", riskmap.ErrorMessage(err), "payload", clip(string(payload), 200))
 	default:
 		s.readings.WithLabelValues("accepted").Add(float64(res.Accepted))
 		s.readings.WithLabelValues("duplicate").Add(float64(res.Duplicates))
 		s.readings.WithLabelValues("late").Add(float64(res.Late))
-		if n := len(res.Refused) + refused; n > 0 {
+		if n := len(res.Refused); n > 0 {
 			result = ResultRefused
 			s.readings.WithLabelValues("refused").Add(float64(n))
 			first := ""
@@ -311,26 +311,25 @@ func (s *Subscriber) Handle(ctx context.Context, topic string, payload []byte) s
 	return result
 }
 
-// handle ingests a payload; refused counts readings refused before the service saw them
-// (an unknown point of a per-point topic).
-func (s *Subscriber) handle(ctx context.Context, topic string, payload []byte) (*monitoring.IngestResult, int, error) {
+// handle ingests a payload.
+func (s *Subscriber) handle(ctx context.Context, topic string, payload []byte) (*monitoring.IngestResult, error) {
 	if len(payload) > MaxPayload {
-		return nil, 0, riskmap.Errorf(riskmap.ETOOLARGE, "MQTT 消息超过 %d MB", MaxPayload>>20)
+		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "MQTT 消息超过 %d MB", MaxPayload>>20)
 	}
 	rest, ok := strings.CutPrefix(topic, s.opt.Prefix)
 	if !ok {
-		return nil, 0, riskmap.Errorf(riskmap.EINVALID, "不是订阅的主题")
+		return nil, riskmap.Errorf(riskmap.EINVALID, "不是订阅的主题")
 	}
 	if rest == "readings" {
 		return ingestResult(s.in.Ingest(ctx, nil, monitoring.FormBatch, payload))
 	}
 	code, ok := PointCode(rest)
 	if !ok {
-		return nil, 0, riskmap.Errorf(riskmap.EINVALID, "不是订阅的主题")
+		return nil, riskmap.Errorf(riskmap.EINVALID, "不是订阅的主题")
 	}
 	vals, err := ParsePointPayload(payload, s.opt.Now())
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	p, err := s.in.Resolve(nil, monitoring.PointRef{Code: code})
 	if err != nil || p == nil {
@@ -344,9 +343,9 @@ func (s *Subscriber) handle(ctx context.Context, topic string, payload []byte) (
 			for i := range vals {
 				res.Refused[i] = monitoring.Refusal{Index: i, FieldError: fe}
 			}
-			return res, 0, nil
+			return res, nil
 		}
-		return nil, 0, err
+		return nil, err
 	}
 	rs := make([]monitoring.Reading, len(vals))
 	for i, v := range vals {
@@ -355,11 +354,11 @@ func (s *Subscriber) handle(ctx context.Context, topic string, payload []byte) (
 	return ingestResult(s.in.IngestReadings(ctx, rs))
 }
 
-func ingestResult(r *monitoring.IngestResult, err error) (*monitoring.IngestResult, int, error) {
+func ingestResult(r *monitoring.IngestResult, err error) (*monitoring.IngestResult, error) {
 	if err == nil && r == nil {
 		r = &monitoring.IngestResult{}
 	}
-	return r, 0, err
+	return r, err
 }
 
 // isTransient reports whether err is a failure of the service (retry, do not acknowledge)
