@@ -6,7 +6,7 @@ LISTEN  ?= 127.0.0.1:8080
 PG_DSN  ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
 .DEFAULT_GOAL := help
-.PHONY: help build frontend run test test-go test-browser test-short vet fuzz bench deps clean
+.PHONY: help build frontend run simulate test test-go test-browser test-short vet fuzz bench deps clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +26,9 @@ frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SR
 
 run: build ## build, create the GeoPackage store, load the demo city on first start and serve
 	$(BIN) serve --demo --db $(DB) --listen $(LISTEN)
+
+simulate: ## stream simulated sensor readings (gas leak, tailings creep) to `make run`'s server (SCENARIO=all)
+	$(GO) run ./cmd/riskmap simulate --db $(DB) --url http://$(LISTEN) --scenario $${SCENARIO:-all}
 
 vet: ## gofmt and go vet
 	@out=$$(gofmt -l cmd pkg geodata sql scripts frontend/embed.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -48,9 +51,10 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: build ## load 1M synthetic units into PostGIS and GeoPackage and time it (minutes)
 	PG_DSN='$(PG_DSN)' bash scripts/bench.sh
 
-deps: ## install PostGIS, GDAL, QGIS (python3-qgis) and chromium (Debian, as root)
+deps: ## install PostGIS, GDAL, QGIS (python3-qgis), chromium and mosquitto (Debian, as root)
 	bash scripts/install-deps.sh
 	bash scripts/start-postgres.sh
+	bash scripts/start-mosquitto.sh
 
 clean: ## remove build output and the local store
 	rm -rf bin data test-artifacts

@@ -65,6 +65,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.export(ctx)
 	case "import":
 		return m.importFile(ctx)
+	case "simulate":
+		return m.simulate(ctx)
 	}
 	return fmt.Errorf("未知命令 %q", m.Command)
 }

@@ -64,6 +64,9 @@ type Main struct {
 	// export: the file and the filters (export.go).
 	Export exportOptions
 	Import importOptions
+	// serve --mqtt (mqtt.go) and simulate (simulate.go), issue 17.
+	MQTT     mqttOptions
+	Simulate simulateOptions
 
 	// Ready is closed once serve listens; Addr is then its address.
 	Ready chan struct{}
@@ -85,7 +88,7 @@ const usage = `riskmap — urban safety risk register and four-colour risk map (
 
 Usage:
   riskmap serve    [--listen ADDR] [--db DSN] [--config FILE] [--demo] [--public-url URL]
-                   [--basemap FILE.mbtiles] [--tianditu-key KEY]
+                   [--basemap FILE.mbtiles] [--tianditu-key KEY] [--mqtt tcp://HOST:1883]
   riskmap migrate  [--db DSN]
   riskmap seed     [--db DSN] --demo
   riskmap seed     [--db DSN] --synthetic N [--seed S]
@@ -97,6 +100,8 @@ Usage:
   riskmap export   FILE.xlsx [--db DSN] [--sheets category] [--status s1,s2] [--category c1,c2]
                    [--grade g1,g2] [--region PREFIX]
   riskmap import   FILE.xlsx [--db DSN] [--dry-run]
+  riskmap simulate [--db DSN] (--url URL [--token T] | --mqtt tcp://HOST:1883)
+                   [--scenario normal|gas-leak|tailings|all] [--every 1s] [--duration 0]
 
 --db is a postgres:// URL (PostGIS) or the path of a GeoPackage file, created if missing
 (default ` + DefaultDB + `, env RISKMAP_DB). --listen defaults to 127.0.0.1:8080 (env
@@ -153,6 +158,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.IntVar(&m.LoginPerAccount, "login-failures-per-account", 5, "failed logins for one account within the window before 429")
 		fs.IntVar(&m.LoginPerAddress, "login-failures-per-address", 20,
 			"failed logins from one client address within the window before 429 (browsers that logged in to the account before are exempt)")
+		m.mqttFlags(fs, env)
 	case "publish":
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file")
 		fs.StringVar(&m.Note, "note", "", "what this publication is (发布说明)")
@@ -179,6 +185,8 @@ func (m *Main) ParseFlags(args []string) error {
 		m.exportFlags(fs, env)
 	case "import":
 		m.importFlags(fs, env)
+	case "simulate":
+		m.simulateFlags(fs, env)
 	default:
 		return fmt.Errorf("未知命令 %q；见 riskmap --help", m.Command)
 	}

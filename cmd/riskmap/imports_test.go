@@ -20,7 +20,7 @@ var updateImports = flag.Bool("update-imports", false, "rewrite the import graph
 
 // adapters stand around the domain and never import each other (STYLE.md), except for
 // the edges listed in allowedUses, and then only the names listed there.
-var adapters = []string{"postgis", "gpkg", "spatialindex", "tiles", "httpapi"}
+var adapters = []string{"postgis", "gpkg", "spatialindex", "tiles", "httpapi", "mqttfeed"}
 
 // allowedUses are the adapter-to-adapter imports that remain, by importer and imported
 // package, with every name the importer may use. The concrete index (spatialindex.Index)

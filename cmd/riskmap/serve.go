@@ -163,6 +163,13 @@ func (m *Main) serve(ctx context.Context) error {
 		m.expireSessions(expireCtx)
 	}()
 	defer func() { stopExpiring(); <-expired }() // the store closes after serve returns
+	// Readings from an MQTT broker (--mqtt, mqtt.go), once the monitoring service has loaded.
+	stopMQTT, err := m.startMQTT(ctx, m.monitoring, srv.Registry())
+	if err != nil {
+		hs.Close()
+		return err
+	}
+	defer stopMQTT()
 	fmt.Fprintf(m.Stdout, "riskmap 已启动：http://%s/（数据：%s，%d 个风险单元）\n", m.Addr, redact(where), n)
 	if adminPW != "" {
 		fmt.Fprintf(m.Stdout, "首次启动：请以 admin 登录，密码 %s（仅显示这一次；用 \"riskmap user add\" 添加用户）\n", adminPW)
@@ -178,6 +185,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	stopMQTT() // before the monitoring service stops
 	// The counts of folded refusals are written before the store closes.
 	if err := srv.FlushAudit(shutdownCtx); err != nil {
 		m.logger.Error("writing the audit log at shutdown", "err", err)

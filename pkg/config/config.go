@@ -48,6 +48,17 @@ type File struct {
 	Basemap        *Basemap                         `json:"basemap,omitempty"`
 	Analysis       *analysis.Config                 `json:"analysis,omitempty"`
 	Monitoring     *monitoring.Config               `json:"monitoring,omitempty"`
+	MQTT           *MQTT                            `json:"mqtt,omitempty"`
+}
+
+// MQTT names the broker serve takes the readings of monitoring points from (issue 17;
+// serve --mqtt overrides it): its URL (tcp://127.0.0.1:1883), the topic prefix (default
+// "riskmap/") and this replica's client id (default riskmap-HOST-PORT). No URL, no
+// subscriber.
+type MQTT struct {
+	URL      string `json:"url"`
+	Prefix   string `json:"prefix,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
 }
 
 // PublicTips are the plain words of the public map's unit popup: what each grade means
@@ -92,6 +103,8 @@ type Config struct {
 	// Monitoring is the taxonomy of monitoring points: kinds, units, default thresholds,
 	// hysteresis, offline and escalation rules (config "monitoring", issue 17).
 	Monitoring monitoring.Config
+	// MQTT is the broker of readings (config "mqtt"); empty: none.
+	MQTT MQTT
 }
 
 // Default returns the built-in configuration.
@@ -187,6 +200,9 @@ func build(over *File) (*Config, error) {
 		return nil, err
 	}
 	c.Monitoring = *f.Monitoring
+	if f.MQTT != nil {
+		c.MQTT = *f.MQTT
+	}
 	return c, nil
 }
 

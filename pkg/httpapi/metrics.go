@@ -74,3 +74,7 @@ func methodLabel(m string) string {
 	}
 	return "OTHER"
 }
+
+// Registry is where the server's metrics are registered (Config.Registry or its own):
+// other parts of the process (the MQTT subscriber) add theirs to it, served at /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
