@@ -245,21 +245,40 @@ export class Monitoring {
     return m;
   }
 
-  /** locate finds where the rings of units go: the unit's geometry (its centre). */
+  /**
+   * locate finds where the rings of units go: the unit's point, or the centre of its line
+   * or area. Many at once (the snapshot) are placed at their alarmed points first, from one
+   * request; the rest ask for their unit, a few at a time.
+   */
   async locate(ids) {
-    const todo = ids.filter((id) => !this.places.has(id) && !(this.locating || (this.locating = new Set())).has(id));
+    this.locating = this.locating || new Set();
+    let todo = ids.filter((id) => !this.places.has(id) && !this.locating.has(id));
+    if (!todo.length) return;
     for (const id of todo) this.locating.add(id);
-    await Promise.all(todo.map(async (id) => {
+    if (todo.length > 3) {
       try {
-        const f = (await this.api.unit(id)).data;
-        const b = L.geoJSON(f).getBounds();
-        if (b.isValid()) this.places.set(id, f.geometry.type === 'Point' ? L.latLng(f.geometry.coordinates[1], f.geometry.coordinates[0]) : b.getCenter());
+        const r = await this.api.get('/monitoring-points?' + query({ alarmed: 1 }));
+        for (const p of r.items || []) {
+          const [lon, lat] = p.location || [];
+          if (todo.includes(p.unit_id) && !this.places.has(p.unit_id) && Number.isFinite(lon) && Number.isFinite(lat)) this.places.set(p.unit_id, L.latLng(lat, lon));
+        }
       } catch {
-        /* out of scope or gone: no ring */
-      } finally {
-        this.locating.delete(id);
+        /* each unit is asked for below */
       }
-    }));
+    }
+    const rest = todo.filter((id) => !this.places.has(id));
+    for (let i = 0; i < rest.length; i += 4) {
+      await Promise.all(rest.slice(i, i + 4).map(async (id) => {
+        try {
+          const f = (await this.api.unit(id)).data;
+          const c = unitCentre(f);
+          if (c) this.places.set(id, L.latLng(c[1], c[0]));
+        } catch {
+          /* out of scope or gone: no ring */
+        }
+      }));
+    }
+    for (const id of todo) this.locating.delete(id);
     if (todo.some((id) => this.places.has(id))) this.drawRings();
   }
 
@@ -357,7 +376,7 @@ export class Monitoring {
           h('label.form-field', h('span', '级别'), h('select#mon-f-level', { onchange: set('level') },
             h('option', { value: '' }, '全部级别'),
             LEVELS.map((l) => h('option', { value: l, selected: f.level === l }, LEVEL_LABEL[l])))),
-          h('label.check.mon-sound', { title: '有新的红色或橙色预警时发出提示音' }, sound, '🔔 声音提示'),
+          h('label.check.mon-sound', { title: '有新的红色或橙色预警时发出提示音' }, sound, h('span.mon-bell', { 'aria-hidden': 'true' }), '声音提示'),
           h('span.hz-spacer'),
           this.listStatus,
           h('a.btn.btn-small', { href: '/api/v1/alarms.csv', download: '', dataset: { action: 'alarms-csv' } }, '导出 CSV'))),
@@ -497,7 +516,11 @@ export class Monitoring {
       const ack = s.ack_seconds || {};
       const dis = s.dispose_seconds || {};
       const card = (key, label, value, title) => h('div.hz-count', { dataset: { count: key }, title: title || null }, h('strong', value), h('span', label));
-      const label = { level: (r) => r.label || LEVEL_LABEL[r.key] || r.key, kind: (r) => r.label || r.key, region: (r) => r.label || this.ctx.regionName(r.key) };
+      const shortRegion = (code) => {
+        const m = /^(.*?)（/.exec(this.ctx.regionName(code) || '');
+        return m ? m[1].split(' / ').pop() : code;
+      };
+      const label = { level: (r) => r.label || LEVEL_LABEL[r.key] || r.key, kind: (r) => r.label || r.key, region: (r) => r.label || shortRegion(r.key) };
       replace(out,
         h('h3', '监测报警统计'),
         h('div.hz-count-cards',
@@ -558,7 +581,7 @@ export class Monitoring {
       if (state.open == null && items.length) state.open = (items.find((p) => p.level) || items[0]).id;
       this.renderPoints(sec, f, items, state, { canEdit, reload: load });
     };
-    this.section = { unitId, reload: debounce(load, 500) };
+    this.section = { unitId, reload: throttle(load, 1500) };
     load();
     return sec;
   }
@@ -599,7 +622,8 @@ export class Monitoring {
       } }, r.label)));
     const plotEl = h('div.mon-plot', h('div.panel-loading', '正在加载…'));
     const note = h('p.hint.mon-chart-note');
-    replace(box, h('div.mon-chart-head', h('strong', `${p.code} · ${p.kind_label || p.kind}`), rangeBtns), plotEl, thresholdKey(p), note);
+    const readout = h('div.mon-readout', { 'aria-live': 'polite' });
+    replace(box, h('div.mon-chart-head', h('strong', `${p.code} · ${p.kind_label || p.kind}`), rangeBtns), plotEl, readout, thresholdKey(p), note);
     box.dataset.point = String(p.id);
     box.dataset.range = state.range;
     const range = RANGES.find((r) => r.code === state.range);
@@ -647,9 +671,25 @@ export class Monitoring {
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: () => [lo - pad, hi + pad] } },
-      axes: [{ stroke: '#44505c', grid: { stroke: '#eef1f4' } }, { stroke: '#44505c', grid: { stroke: '#eef1f4' }, size: 50 }],
+      // The time axis in Chinese: 14:00, and 12月6日 at midnight or for the longer ranges.
+      axes: [
+        { stroke: '#44505c', grid: { stroke: '#eef1f4' }, values: (u, splits, _i, _space, incr) => splits.map((t) => timeTick(t, incr)) },
+        { stroke: '#44505c', grid: { stroke: '#eef1f4' }, size: 50 },
+      ],
       series,
-      hooks: { draw: [(u) => drawThresholds(u, lines)] },
+      hooks: {
+        draw: [(u) => drawThresholds(u, lines)],
+        // What the cursor points at, as text under the chart.
+        setCursor: [(u) => {
+          const i = u.cursor.idx;
+          if (i == null || !samples[i]) {
+            readout.textContent = '';
+            return;
+          }
+          const s = samples[i];
+          readout.textContent = `${fmtDateTime(s.time, true)} · ${rolled ? `平均 ${fmtValue(s.avg, p.unit_of_measure)}（最小 ${fmtValue(s.min)}，最大 ${fmtValue(s.max)}，${fmtNumber(s.count)} 个读数）` : fmtValue(s.avg, p.unit_of_measure)}`;
+        }],
+      },
     };
     if (rolled) {
       series.push({ label: '最小值', stroke: 'rgba(10,110,209,.35)', width: 1 }, { label: '最大值', stroke: 'rgba(10,110,209,.35)', width: 1 });
@@ -768,8 +808,9 @@ export class Monitoring {
           (thresholds[side] = thresholds[side] || {})[l] = Number(v);
         }
       }
+      // Only the point's own fields (the view's latest value, level … are not sent back);
+      // a new point takes its unit of measure from its kind.
       const body = {
-        ...(p || {}),
         code: code.value.trim(),
         unit_id: unitId,
         kind: p ? p.kind : kindSel.value,
@@ -777,8 +818,7 @@ export class Monitoring {
         interval_s: Number(interval.value) || 0,
         thresholds,
       };
-      if (!p) delete body.unit_of_measure; // the kind's
-      else body.unit_of_measure = p.unit_of_measure;
+      if (p) Object.assign(body, { id: p.id, unit_of_measure: p.unit_of_measure, version: p.version });
       try {
         if (p) await this.api.request('PUT', `/monitoring-points/${encodeURIComponent(p.id)}`, { body, headers: etag ? { 'If-Match': etag } : {} });
         else await this.api.request('POST', '/monitoring-points', { body });
@@ -842,6 +882,21 @@ function fieldLabel(name) {
   return name || '';
 }
 
+/** throttle calls fn at most once every ms, the last call of a burst included. */
+function throttle(fn, ms) {
+  let last = 0;
+  let timer = null;
+  return () => {
+    if (timer) return;
+    const wait = Math.max(0, last + ms - Date.now());
+    timer = setTimeout(() => {
+      timer = null;
+      last = Date.now();
+      fn();
+    }, wait);
+  };
+}
+
 function parse(s) {
   try {
     return JSON.parse(s);
@@ -892,6 +947,17 @@ function twoStep(label, confirm, act) {
     act();
   } }, label);
   return b;
+}
+
+/** timeTick writes a tick of the time axis (t in seconds; incr the tick spacing in seconds). */
+function timeTick(t, incr) {
+  const d = new Date(t * 1000);
+  const p = (n) => String(n).padStart(2, '0');
+  const day = `${d.getMonth() + 1}月${d.getDate()}日`;
+  if (incr >= 86400) return day;
+  const hm = `${p(d.getHours())}:${p(d.getMinutes())}`;
+  if (incr < 60) return `${hm}:${p(d.getSeconds())}`;
+  return d.getHours() === 0 && d.getMinutes() === 0 ? day : hm;
 }
 
 /** thresholdLines are a point's thresholds as [{side, level, value}]. */
