@@ -12,6 +12,7 @@ import (
 
 	"riskmap/pkg/config"
 	"riskmap/pkg/httpapi"
+	"riskmap/pkg/monitoring"
 	"riskmap/pkg/reportdoc"
 	"riskmap/pkg/riskmap"
 )
@@ -71,6 +72,8 @@ type Main struct {
 	cfg    *config.Config
 	store  riskmap.Store
 	logger *slog.Logger
+	// monitoring is serve's monitoring service (issue 17), once made; nil otherwise.
+	monitoring *monitoring.Service
 }
 
 // NewMain returns a Main wired to the process's standard streams and environment.

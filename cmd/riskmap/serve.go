@@ -90,8 +90,12 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := sitesSvc.Load(ctx); err != nil {
 		return fmt.Errorf("载入防护目标与避难场所：%v", err)
 	}
+	// Monitoring (issue 17): made now for the server, loaded once the index has (its units
+	// come from the index).
+	m.monitoring = m.newMonitoring(ix, svc)
 	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc, Analysis: eng,
-		Catalog: m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
+		Monitoring: m.monitoring,
+		Catalog:    m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,
 		ReportFont: m.ReportFont,
 		Auth: httpapi.AuthConfig{SessionIdle: m.SessionIdle, SessionMax: m.SessionMax, TrustedProxies: proxies,
@@ -136,6 +140,11 @@ func (m *Main) serve(ctx context.Context) error {
 		return fmt.Errorf("载入空间索引：%v", err)
 	}
 	m.logger.Info("spatial index loaded", "units", n, "seconds", time.Since(start).Seconds())
+	monitored, err := m.startMonitoring(ctx, m.monitoring, svc)
+	if err != nil {
+		hs.Close()
+		return err
+	}
 	followed := make(chan struct{})
 	if replicated {
 		// Other replicas write to the same database: follow their changes.
@@ -173,7 +182,8 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := srv.FlushAudit(shutdownCtx); err != nil {
 		m.logger.Error("writing the audit log at shutdown", "err", err)
 	}
-	<-followed // ctx is done, so the follower is stopping; the store closes after it
+	<-followed  // ctx is done, so the follower is stopping; the store closes after it
+	<-monitored // and so is the monitoring service
 	fmt.Fprintln(m.Stdout, "riskmap 已停止")
 	return nil
 }

@@ -30,6 +30,7 @@ import (
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
 	"riskmap/pkg/hazards"
+	monitor "riskmap/pkg/monitoring" // the package; "monitoring" is the rule of /metrics
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
@@ -97,6 +98,9 @@ type Config struct {
 	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
 	// their routes.
 	Sites *sites.Service
+	// Monitoring is the monitoring service (issue 17: points, readings, alarms), loaded;
+	// nil serves none of its routes.
+	Monitoring *monitor.Service
 	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
 	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
 	ReportFont string

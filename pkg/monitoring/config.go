@@ -55,6 +55,9 @@ type Config struct {
 	// danger, and does not raise the unit's grade under the default rules).
 	OfflineLevel Level        `json:"offline_level"`
 	Escalations  []Escalation `json:"escalations"`
+	// RetentionDays is how many days of readings are kept (400: a year and a month, so a
+	// year's chart compares like months); older ones are dropped daily. 0 keeps them all.
+	RetentionDays int `json:"retention_days"`
 }
 
 func f(v float64) *float64 { return &v }
@@ -65,8 +68,9 @@ func f(v float64) *float64 { return &v }
 // service (2, 3, 4 and 5 persons/m²); hourly rainfall from 20 mm/h (短时强降水) up.
 func Default() Config {
 	return Config{
-		OfflineAfter: 3,
-		OfflineLevel: LevelBlue,
+		OfflineAfter:  3,
+		OfflineLevel:  LevelBlue,
+		RetentionDays: 400,
 		Kinds: []Kind{
 			{Code: "gas", Label: "可燃气体浓度", Unit: "%LEL", Min: 0, Max: 100, IntervalS: 60, Deadband: 2, Consecutive: 1,
 				Thresholds: Thresholds{Upper: &Bounds{Yellow: f(25), Red: f(50)}}},
@@ -125,6 +129,9 @@ func (c *Config) Check() error {
 	}
 	if !c.OfflineLevel.Valid() {
 		return fmt.Errorf("monitoring.offline_level 应为 blue、yellow、orange 或 red")
+	}
+	if c.RetentionDays < 0 || c.RetentionDays > 36500 {
+		return fmt.Errorf("monitoring.retention_days 应在 0（不删除）到 36500 之间")
 	}
 	inRule := map[string]int{}
 	for i, e := range c.Escalations {

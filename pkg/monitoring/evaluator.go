@@ -485,3 +485,43 @@ func (e *Evaluator) Dispose(point int64, rule Rule, action, by string, at time.T
 	}
 	return evs, nil
 }
+
+// Adopt takes the stored state of an alarm that another writer changed (another replica,
+// or a stale write reloaded): an open alarm replaces the evaluator's open alarm of its
+// (point, rule) — a threshold alarm not back to normal sets its point's level on its side,
+// as Restore does — and a closed one removes the evaluator's alarm of its (point, rule)
+// when it is the same alarm (same code). ENOTFOUND for a point not watched.
+func (e *Evaluator) Adopt(a *Alarm) error {
+	ps, ok := e.points[a.PointID]
+	if !ok {
+		return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的监测点", a.PointID)
+	}
+	if !a.Open() {
+		if old := ps.alarms[a.Rule]; old != nil && old.Code == a.Code {
+			delete(ps.alarms, a.Rule)
+		}
+		return nil
+	}
+	ps.alarms[a.Rule] = a.clone()
+	if a.Rule == RuleThreshold && !a.Normal {
+		if a.Side == SideLower {
+			ps.lower.cur = maxLevel(ps.lower.cur, a.Level)
+		} else {
+			ps.upper.cur = maxLevel(ps.upper.cur, a.Level)
+		}
+	}
+	return nil
+}
+
+// unitAlarms are copies of the open alarms of a unit's points, by point id then rule.
+func (e *Evaluator) unitAlarms(unit int64) []*Alarm {
+	var out []*Alarm
+	for _, ps := range e.units[unit] {
+		for _, r := range []Rule{RuleThreshold, RuleOffline} {
+			if a := ps.alarms[r]; a != nil {
+				out = append(out, a.clone())
+			}
+		}
+	}
+	return out
+}

@@ -621,4 +621,11 @@ var english = map[string]string{
 	"监测点编号 %q 已被使用":              "the monitoring point code %q is taken",
 	"离线":                         "offline",
 	"超阈值":                        "threshold",
+	// h-svc (issue 17: the monitoring service)
+	"action 须为 acknowledge（确认）或 dispose（处置）": "action must be acknowledge or dispose",
+	"报警 %s 不在您的管辖范围内":                        "alarm %s is outside your responsibility",
+	"没有监测点 %d":                               "there is no monitoring point %d",
+	"监测点 %s 不在您的管辖范围内":                       "monitoring point %s is outside your responsibility",
+	"起始时间应早于结束时间":                            "the start must be before the end",
+	"须为 acknowledge 或 dispose":               "must be acknowledge or dispose",
 }

@@ -1,0 +1,454 @@
+package monitoring_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"riskmap/pkg/gpkg"
+	"riskmap/pkg/monitoring"
+	"riskmap/pkg/pgtest"
+	"riskmap/pkg/postgis"
+	"riskmap/pkg/riskmap"
+	"riskmap/pkg/storetest"
+)
+
+// The service's tests run on both real stores: the external test package may import the
+// adapters (the import rules concern the packages' own files).
+
+// world is a store with units, and what a service needs of them.
+type world struct {
+	st    interface {
+		riskmap.Store
+		monitoring.Store
+	}
+	units map[int64]monitoring.UnitRef
+	mu    sync.Mutex
+	conds map[int64][][]riskmap.Condition // every Conditions call, by unit
+	now   time.Time
+}
+
+type opener func(t *testing.T) *world
+
+func openPG(t *testing.T) *world {
+	dsn := pgtest.NewDatabase(t)
+	s, err := postgis.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return newWorld(s)
+}
+
+func openGPKG(t *testing.T) *world {
+	s, err := gpkg.Open(context.Background(), filepath.Join(t.TempDir(), "监测.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return newWorld(s)
+}
+
+func newWorld(s interface {
+	riskmap.Store
+	monitoring.Store
+}) *world {
+	return &world{st: s, units: map[int64]monitoring.UnitRef{}, conds: map[int64][][]riskmap.Condition{},
+		now: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
+}
+
+// stores runs f on each store.
+func stores(t *testing.T, f func(t *testing.T, open opener)) {
+	t.Run("postgis", func(t *testing.T) { f(t, openPG) })
+	t.Run("gpkg", func(t *testing.T) { f(t, openGPKG) })
+}
+
+// unit stores a unit and returns its id.
+func (w *world) unit(t *testing.T, code string) int64 {
+	t.Helper()
+	u := storetest.NewUnit(code, orb.Point{102.91, 24.67})
+	if err := w.st.CreateUnit(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	w.units[u.ID] = monitoring.UnitRef{ID: u.ID, Code: u.Code, Name: u.Name, Category: u.Category, RegionCode: u.RegionCode,
+		Department: u.ResponsibleDepartment, Grade: u.Grade}
+	w.mu.Unlock()
+	return u.ID
+}
+
+// service is a loaded service over the world's store.
+func (w *world) service(t *testing.T) *monitoring.Service {
+	t.Helper()
+	cfg := monitoring.Default()
+	s := monitoring.NewService(w.st, &cfg, func(id int64) (monitoring.UnitRef, bool) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		u, ok := w.units[id]
+		return u, ok
+	})
+	s.Now = func() time.Time { return w.now }
+	s.Conditions = func(ctx context.Context, id int64, c []riskmap.Condition) error {
+		w.mu.Lock()
+		w.conds[id] = append(w.conds[id], c)
+		w.mu.Unlock()
+		return nil
+	}
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (w *world) lastConds(id int64) ([]riskmap.Condition, int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := w.conds[id]
+	if len(c) == 0 {
+		return nil, 0
+	}
+	return c[len(c)-1], len(c)
+}
+
+// gasPoint creates a gas point (kind defaults: yellow 25, red 50 %LEL) of unit.
+func gasPoint(t *testing.T, s *monitoring.Service, by *riskmap.User, unit int64, code string) *monitoring.Point {
+	t.Helper()
+	p := &monitoring.Point{Code: code, UnitID: unit, Kind: "gas", Location: orb.Point{102.911, 24.671}}
+	if err := s.CreatePoint(context.Background(), by, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func batch(code string, at time.Time, values ...float64) []byte {
+	var items []string
+	for i, v := range values {
+		items = append(items, fmt.Sprintf(`{"point":%q,"time":%q,"value":%g}`, code, at.Add(time.Duration(i)*time.Second).Format(time.RFC3339), v))
+	}
+	return []byte("[" + strings.Join(items, ",") + "]")
+}
+
+func ingest(t *testing.T, s *monitoring.Service, by *riskmap.User, body []byte) *monitoring.IngestResult {
+	t.Helper()
+	res, err := s.Ingest(context.Background(), by, monitoring.FormBatch, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func openAlarms(t *testing.T, st monitoring.Store, point int64) []*monitoring.Alarm {
+	t.Helper()
+	as, err := st.FindAlarms(context.Background(), monitoring.AlarmFilter{PointID: point, Open: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
+}
+
+// A reading over red opens one alarm, raises a red condition and is heard by subscribers;
+// back to normal and disposed, the alarm closes and the unit's conditions are emptied.
+func TestServiceAlarmLife(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		ctx := context.Background()
+		unit := w.unit(t, "U-LIFE")
+		s := w.service(t)
+		events, cancel := s.Subscribe()
+		defer cancel()
+		p := gasPoint(t, s, nil, unit, "JC-1")
+		at := w.now.Add(-time.Hour)
+		res := ingest(t, s, nil, batch("JC-1", at, 10, 62))
+		if res.Accepted != 2 || len(res.Refused) != 0 {
+			t.Fatalf("ingest: %+v", res)
+		}
+		as := openAlarms(t, w.st, p.ID)
+		if len(as) != 1 || as[0].Level != monitoring.LevelRed || as[0].Status != monitoring.StatusActive {
+			t.Fatalf("want one active red alarm, got %+v", as)
+		}
+		c, _ := w.lastConds(unit)
+		if len(c) != 1 || c[0].Level != "red" || c[0].Source != riskmap.ConditionAlarm || c[0].Ref != as[0].Code {
+			t.Fatalf("conditions: %+v", c)
+		}
+		if ev := <-events; ev.Kind != monitoring.EventOpen || ev.Alarm.ID != as[0].ID {
+			t.Fatalf("first event: %+v", ev)
+		}
+		if got := s.UnitAlarms(nil); got[unit] != monitoring.LevelRed {
+			t.Errorf("UnitAlarms: %v", got)
+		}
+		pv, err := s.Point(ctx, nil, p.ID)
+		if err != nil || pv.Level != monitoring.LevelRed || pv.Latest == nil || pv.Latest.Value != 62 || !pv.Online || pv.KindLabel != "可燃气体浓度" {
+			t.Fatalf("point view: %+v %v", pv, err)
+		}
+		// Back to normal: the alarm waits for its disposal.
+		ingest(t, s, nil, batch("JC-1", at.Add(time.Minute), 3))
+		if ev := <-events; ev.Kind != monitoring.EventNormal {
+			t.Fatalf("want normal, got %+v", ev)
+		}
+		if _, err := s.Transition(ctx, nil, as[0].ID, 0, "dispose", "", nil); riskmap.ErrorCode(err) != riskmap.EINVALID {
+			t.Fatalf("dispose without a note: %v", err)
+		}
+		v, err := s.Transition(ctx, nil, as[0].ID, 0, "dispose", "关闭阀门，通风排查", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Status != monitoring.StatusClosed || v.PointCode != "JC-1" || v.UnitCode != "U-LIFE" || v.StatusLabel != "已关闭" {
+			t.Fatalf("after dispose: %+v", v)
+		}
+		for _, want := range []monitoring.EventKind{monitoring.EventDispose, monitoring.EventClose} {
+			if ev := <-events; ev.Kind != want {
+				t.Fatalf("want %s, got %+v", want, ev)
+			}
+		}
+		if c, n := w.lastConds(unit); len(c) != 0 || n != 2 {
+			t.Fatalf("conditions after close: %+v (%d calls)", c, n)
+		}
+		if as := openAlarms(t, w.st, p.ID); len(as) != 0 {
+			t.Fatalf("open alarms after close: %+v", as)
+		}
+		st, err := s.Stats(ctx, nil, monitoring.AlarmQuery{})
+		if err != nil || st.Total != 1 || st.Disposed != 1 || st.DisposalRate != 1 || len(st.ByKind) != 1 || st.ByKind[0].Label != "可燃气体浓度" {
+			t.Fatalf("stats: %+v %v", st, err)
+		}
+		// A restarted service finds no open alarm and a normal point.
+		s2 := w.service(t)
+		if pv, err := s2.Point(ctx, nil, p.ID); err != nil || pv.Level != "" || pv.Latest == nil || pv.Latest.Value != 3 {
+			t.Fatalf("after restart: %+v %v", pv, err)
+		}
+	})
+}
+
+// A reading stored already is a duplicate, one older than the newest is late: each stored
+// once.
+func TestServiceDuplicatesAndLate(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		unit := w.unit(t, "U-DUP")
+		s := w.service(t)
+		p := gasPoint(t, s, nil, unit, "JC-2")
+		at := w.now.Add(-time.Hour)
+		if res := ingest(t, s, nil, batch("JC-2", at, 1, 2, 3)); res.Accepted != 3 || res.Duplicates != 0 {
+			t.Fatalf("first: %+v", res)
+		}
+		if res := ingest(t, s, nil, batch("JC-2", at, 1, 2, 3)); res.Accepted != 0 || res.Duplicates != 3 {
+			t.Fatalf("again: %+v", res)
+		}
+		if res := ingest(t, s, nil, batch("JC-2", at.Add(-time.Minute), 4)); res.Accepted != 1 || res.Late != 1 {
+			t.Fatalf("late: %+v", res)
+		}
+		// Repeated inside one body.
+		body := []byte(`[{"point":"JC-2","time":"` + at.Add(time.Minute).Format(time.RFC3339) + `","value":5},{"point":` +
+			fmt.Sprint(p.ID) + `,"time":"` + at.Add(time.Minute).Format(time.RFC3339) + `","value":5}]`)
+		if res := ingest(t, s, nil, body); res.Accepted != 1 || res.Duplicates != 1 {
+			t.Fatalf("repeated: %+v", res)
+		}
+		rs, err := s.Readings(context.Background(), nil, p.ID, at.Add(-time.Hour), w.now, monitoring.StepRaw)
+		if err != nil || len(rs) != 5 {
+			t.Fatalf("readings: %d %v", len(rs), err)
+		}
+	})
+}
+
+// Bad items are refused one by one, the rest kept; a body that is not an array is EINVALID.
+func TestServiceRefusals(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		unit := w.unit(t, "U-REF")
+		s := w.service(t)
+		gasPoint(t, s, nil, unit, "JC-3")
+		at := w.now.Add(-time.Hour).Format(time.RFC3339)
+		future := w.now.Add(time.Hour).Format(time.RFC3339)
+		body := `[{"point":"JC-3","time":"` + at + `","value":7},
+{"point":"JC-404","time":"` + at + `","value":7},
+{"point":"JC-3","time":"` + at + `","value":NaN},
+{"point":"JC-3","time":"` + at + `","value":150},
+{"point":"JC-3","time":"` + future + `","value":7}]`
+		res := ingest(t, s, nil, []byte(body))
+		if res.Accepted != 1 || len(res.Refused) != 4 {
+			t.Fatalf("%+v", res)
+		}
+		for i, want := range []string{"[1].point", "[2].value", "[3].value", "[4].time"} {
+			if res.Refused[i].Index != i+1 || res.Refused[i].Field != want {
+				t.Errorf("refusal %d: %+v, want field %s", i, res.Refused[i], want)
+			}
+		}
+		if _, err := s.Ingest(context.Background(), nil, monitoring.FormBatch, []byte(`{"point":1}`)); riskmap.ErrorCode(err) != riskmap.EINVALID {
+			t.Errorf("not an array: %v", err)
+		}
+		r2, err := s.IngestReadings(context.Background(), []monitoring.Reading{{PointID: 999999, Time: w.now, Value: 1}})
+		if err != nil || len(r2.Refused) != 1 || r2.Refused[0].Field != "[0].point" {
+			t.Errorf("IngestReadings unknown point: %+v %v", r2, err)
+		}
+	})
+}
+
+// A department user out of the point's scope cannot write its readings (refused per item)
+// nor read it, its readings or its alarms (not found).
+func TestServiceScope(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		ctx := context.Background()
+		unit := w.unit(t, "U-SCOPE")
+		s := w.service(t)
+		p := gasPoint(t, s, nil, unit, "JC-4")
+		ingest(t, s, nil, batch("JC-4", w.now.Add(-time.Hour), 80))
+		as := openAlarms(t, w.st, p.ID)
+		if len(as) != 1 {
+			t.Fatalf("alarms: %+v", as)
+		}
+		other := &riskmap.User{ID: 7, Name: "zhang", Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals"}, Regions: []string{"530402"}}
+		res := ingest(t, s, other, batch("JC-4", w.now.Add(-time.Minute), 1))
+		if res.Accepted != 0 || len(res.Refused) != 1 || res.Refused[0].Field != "[0].point" {
+			t.Fatalf("out of scope ingest: %+v", res)
+		}
+		if _, err := s.Point(ctx, other, p.ID); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+			t.Errorf("Point: %v", err)
+		}
+		if _, err := s.Readings(ctx, other, p.ID, w.now.Add(-time.Hour), w.now, monitoring.StepRaw); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+			t.Errorf("Readings: %v", err)
+		}
+		if _, err := s.Alarm(ctx, other, as[0].ID); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+			t.Errorf("Alarm: %v", err)
+		}
+		if _, err := s.Transition(ctx, other, as[0].ID, 0, "acknowledge", "", nil); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+			t.Errorf("Transition: %v", err)
+		}
+		if ps, _ := s.Points(ctx, other, monitoring.PointFilter{}); len(ps) != 0 {
+			t.Errorf("Points: %d", len(ps))
+		}
+		if vs, _ := s.Alarms(ctx, other, monitoring.AlarmQuery{}); len(vs) != 0 {
+			t.Errorf("Alarms: %d", len(vs))
+		}
+		if len(s.UnitAlarms(other)) != 0 {
+			t.Errorf("UnitAlarms out of scope")
+		}
+		if err := s.CreatePoint(ctx, other, &monitoring.Point{Code: "JC-5", UnitID: unit, Kind: "gas", Location: orb.Point{102.9, 24.6}}, nil); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+			t.Errorf("CreatePoint out of scope: %v", err)
+		}
+		// In scope: the same department user of the unit's region.
+		mine := &riskmap.User{ID: 8, Name: "li", Role: riskmap.RoleDepartment, Categories: []string{"hazardous_chemicals"}, Regions: []string{"530481"}}
+		if res := ingest(t, s, mine, batch("JC-4", w.now.Add(-time.Minute), 1)); res.Accepted != 1 {
+			t.Errorf("in scope ingest: %+v", res)
+		}
+		if v, err := s.Transition(ctx, mine, as[0].ID, 0, "acknowledge", "", nil); err != nil || v.AcknowledgedBy != "li" {
+			t.Errorf("in scope acknowledge: %+v %v", v, err)
+		}
+	})
+}
+
+// Concurrent callers are committed in groups, and every reading acknowledged is stored.
+func TestServiceGroupCommit(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		unit := w.unit(t, "U-GC")
+		s := w.service(t)
+		var ids []int64
+		for i := range 4 {
+			ids = append(ids, gasPoint(t, s, nil, unit, fmt.Sprintf("JC-G%d", i)).ID)
+		}
+		const callers, calls, per = 16, 20, 10
+		start := w.now.Add(-24 * time.Hour)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		accepted := 0
+		errs := make(chan error, callers)
+		for c := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := range calls {
+					var rs []monitoring.Reading
+					for j := range per {
+						n := (c*calls+k)*per + j
+						rs = append(rs, monitoring.Reading{PointID: ids[n%len(ids)], Time: start.Add(time.Duration(n) * time.Second), Value: float64(n % 20)})
+					}
+					res, err := s.IngestReadings(context.Background(), rs)
+					if err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					accepted += res.Accepted
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, id := range ids {
+			rs, err := w.st.Readings(context.Background(), id, start.Add(-time.Hour), w.now, monitoring.StepRaw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += len(rs)
+		}
+		if total != callers*calls*per || accepted != total {
+			t.Fatalf("stored %d, accepted %d, want %d", total, accepted, callers*calls*per)
+		}
+	})
+}
+
+// Two services (replicas) on one PostGIS database ingesting the same point at once end with
+// exactly one open alarm, which both then hold.
+func TestServiceReplicasOneAlarm(t *testing.T) {
+	w := openPG(t)
+	ctx := context.Background()
+	unit := w.unit(t, "U-REP")
+	a := w.service(t)
+	p := gasPoint(t, a, nil, unit, "JC-R")
+	b := w.service(t)
+	at := w.now.Add(-time.Hour)
+	for round := range 5 {
+		body := batch("JC-R", at.Add(time.Duration(round)*10*time.Minute), 70, 75, 3)
+		var wg sync.WaitGroup
+		for _, s := range []*monitoring.Service{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.Ingest(ctx, nil, monitoring.FormBatch, body); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if as := openAlarms(t, w.st, p.ID); len(as) != 1 {
+			t.Fatalf("round %d: %d open alarms", round, len(as))
+		}
+	}
+	for _, s := range []*monitoring.Service{a, b} {
+		if err := s.SyncAlarms(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as := openAlarms(t, w.st, p.ID)
+	va, _ := a.Alarms(ctx, nil, monitoring.AlarmQuery{Open: true})
+	if len(va) != 1 || va[0].ID != as[0].ID {
+		t.Fatalf("replica a: %+v", va)
+	}
+	// Disposed on one replica, the other hears it at its next sync.
+	if _, err := b.Transition(ctx, nil, as[0].ID, 0, "dispose", "已处置", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SyncAlarms(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.UnitAlarms(nil); len(got) != 0 {
+		t.Fatalf("replica a still holds %v", got)
+	}
+}
