@@ -12,12 +12,13 @@ func (s *Service) Tokens(ctx context.Context) ([]*riskmap.APIToken, error) {
 }
 
 // CreateToken stores the new token t (Name, Scope, and UserName: the user it acts as; a
-// scrape token, which reads metrics only, may leave it empty to act as by) made by by, and
+// scrape token, which reads metrics only, and a device token, which writes readings only,
+// may leave it empty to act as by) made by by, and
 // returns its secret, which is shown once and never kept. EINVALID for an invalid token or
 // a user that does not exist or is disabled.
 func (s *Service) CreateToken(ctx context.Context, by *riskmap.User, t *riskmap.APIToken, rec Recorder) (string, error) {
-	if t.UserName == "" && t.Scope == riskmap.TokenScopeMetrics && by != nil {
-		t.UserName = by.Name // a scrape token reads metrics only, whoever it names
+	if t.UserName == "" && (t.Scope == riskmap.TokenScopeMetrics || t.Scope == riskmap.TokenScopeReadings) && by != nil {
+		t.UserName = by.Name // a scrape token reads metrics only, whoever it names; a device token writes as its maker
 	}
 	if err := t.Validate(); err != nil {
 		return "", err

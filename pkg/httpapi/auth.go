@@ -45,35 +45,48 @@ func scoped(c echo.Context) *riskmap.User {
 type rule int
 
 const (
-	anyone     rule = iota + 1 // the public included
-	loggedIn                   // any active user
-	editor                     // admin, expert, department (objects further limited by scope)
-	reviewer                   // admin, expert
-	adminOnly                  // admin
-	monitoring                 // admin, or a scrape token (scope "metrics")
+	anyone    rule = iota + 1 // the public included
+	loggedIn                  // any active user
+	editor                    // admin, expert, department (objects further limited by scope)
+	reviewer                  // admin, expert
+	adminOnly                 // admin
+	scrape                    // admin, or a scrape token (scope "metrics"); named "monitoring"
+	ingest                    // writes of readings: editors, and device tokens (scope "readings")
 )
 
 func (r rule) allows(u *riskmap.User) bool {
 	switch r {
 	case anyone:
 		return true
-	case loggedIn, editor:
+	case loggedIn, editor, ingest:
 		return u != nil
 	case reviewer:
 		return u != nil && (u.Role == riskmap.RoleAdmin || u.Role == riskmap.RoleExpert)
-	case adminOnly, monitoring:
+	case adminOnly, scrape:
 		return riskmap.CanAdminister(u)
 	}
 	return false
 }
 
 // allowsScope reports whether a token of the scope may use a route of rule r: a scrape
-// token reads the metrics and the health of the server, nothing else.
+// token reads the metrics and the health of the server, a device token writes readings,
+// nothing else.
 func (r rule) allowsScope(scope, path string) bool {
-	if scope != riskmap.TokenScopeMetrics {
-		return true
+	switch scope {
+	case riskmap.TokenScopeMetrics:
+		return r == scrape || path == "/readyz"
+	case riskmap.TokenScopeReadings:
+		return r == ingest
 	}
-	return r == monitoring || path == "/readyz"
+	return true
+}
+
+// scopeRefusal is the 403 of a token used outside its scope.
+func scopeRefusal(scope string) error {
+	if scope == riskmap.TokenScopeReadings {
+		return riskmap.Errorf(riskmap.EFORBIDDEN, "此 API 令牌为设备令牌，只能写入监测读数（POST /api/v1/readings 及 SensorThings 的 Observations）")
+	}
+	return riskmap.Errorf(riskmap.EFORBIDDEN, "此 API 令牌仅用于监控，只能读取 /metrics 与 /readyz")
 }
 
 // route registers a handler with the rule every request to it must meet. Every route goes
@@ -100,14 +113,16 @@ func (r rule) String() string {
 		return "reviewer"
 	case adminOnly:
 		return "adminOnly"
-	case monitoring:
+	case scrape:
 		return "monitoring"
+	case ingest:
+		return "ingest"
 	}
 	return "none"
 }
 
 // AccessRules lists every route ("METHOD /path") with the name of its rule: anyone,
-// loggedIn, editor, reviewer or adminOnly.
+// loggedIn, editor, reviewer, adminOnly, monitoring or ingest.
 func (s *Server) AccessRules() map[string]string {
 	out := make(map[string]string, len(s.rules))
 	for k, r := range s.rules {
@@ -144,9 +159,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(ctxPrincipal, p)
 		if p.Token != nil && !r.allowsScope(p.Token.Scope, c.Path()) {
-			return riskmap.Errorf(riskmap.EFORBIDDEN, "此 API 令牌仅用于监控，只能读取 /metrics 与 /readyz")
+			return scopeRefusal(p.Token.Scope)
 		}
-		if !r.allows(p.User) && !(r == monitoring && p.Token != nil && p.Token.Scope == riskmap.TokenScopeMetrics) {
+		if !r.allows(p.User) && !(r == scrape && p.Token != nil && p.Token.Scope == riskmap.TokenScopeMetrics) {
 			if p.User == nil {
 				switch p.Ended {
 				case "":

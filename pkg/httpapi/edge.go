@@ -93,7 +93,9 @@ func auditOf(c echo.Context) *auditRecord {
 
 // noAudit lists writes that change nothing (the grade calculator) and so leave no row
 // unless refused.
-var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true}
+// Readings (POST /api/v1/readings) come from devices every few seconds: the audit log
+// keeps their refusals, not every batch.
+var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true, "POST /api/v1/readings": true}
 
 // A request's work does not die with the client's connection. A client that sends its
 // request and half-closes its socket still reads the answer, but the server sees the end
@@ -119,6 +121,7 @@ func (s *Server) audit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		a := auditOf(c)
 		r := c.Request()
+		c.Set(ctxClient, r.Context()) // an event stream ends with its client (events.go)
 		ctx := context.WithoutCancel(r.Context())
 		if webauth.IsUnsafe(r.Method) {
 			var cancel context.CancelFunc

@@ -17,11 +17,14 @@ import (
 // write timeout is a backstop, long enough for any route.
 func (s *Server) HTTPServer(errorLog *log.Logger) *http.Server {
 	t := s.cfg.Timeouts
-	return &http.Server{Handler: s, ReadHeaderTimeout: t.Header, IdleTimeout: t.Idle,
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: t.Header, IdleTimeout: t.Idle,
 		ReadTimeout: t.Header + t.Body, WriteTimeout: max(t.Write, 10*time.Minute),
 		MaxHeaderBytes: 64 << 10, ErrorLog: errorLog,
 		// "OPTIONS *" goes through the handler (and its headers) like every request.
 		DisableGeneralOptionsHandler: true}
+	// Shutdown waits for every request to end: the event streams end at once.
+	hs.RegisterOnShutdown(s.Close)
+	return hs
 }
 
 // Listener wraps a listener so that the answers net/http writes itself, before any handler

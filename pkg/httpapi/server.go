@@ -30,7 +30,7 @@ import (
 	"riskmap/pkg/config"
 	"riskmap/pkg/grading"
 	"riskmap/pkg/hazards"
-	monitor "riskmap/pkg/monitoring" // the package; "monitoring" is the rule of /metrics
+	"riskmap/pkg/monitoring"
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
@@ -98,9 +98,9 @@ type Config struct {
 	// Sites are the protective targets and shelters (issue 16), loaded; nil serves none of
 	// their routes.
 	Sites *sites.Service
-	// Monitoring is the monitoring service (issue 17: points, readings, alarms), loaded;
-	// nil serves none of its routes.
-	Monitoring *monitor.Service
+	// Monitoring is the monitoring service (issue 17: points, readings, alarms); nil serves
+	// none of its routes (the event stream then carries grade changes only).
+	Monitoring *monitoring.Service
 	// ReportFont is the TrueType CJK font of the assessment report (issue 15; --report-font);
 	// "" is reportdoc.DefaultFontPath (Debian's fonts-droid-fallback).
 	ReportFont string
@@ -146,6 +146,8 @@ type Server struct {
 	public   atomic.Pointer[view]
 	pubLoad  sync.Mutex // one publication load at a time
 	assets   map[string]*asset
+	// hub fans the event stream out (events.go).
+	hub *eventHub
 }
 
 // view is one audience's window on the register: the internal one (every active unit,
@@ -253,7 +255,7 @@ func New(cfg Config) *Server {
 	s.route(http.MethodGet, "/readyz", anyone, s.ready)
 	// The metrics count the whole register, drafts included, and every route's traffic: for
 	// admins, and for scrape tokens (scope "metrics"), which can read nothing else.
-	s.route(http.MethodGet, "/metrics", monitoring, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
+	s.route(http.MethodGet, "/metrics", scrape, echo.WrapHandler(promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{})))
 
 	const api = "/api/v1"
 	s.route(http.MethodPost, api+"/session", anyone, s.login)
@@ -307,6 +309,12 @@ func New(cfg Config) *Server {
 	// Excel import jobs (issue 15, imports.go): POST /api/v1/imports, its job, errors.xlsx,
 	// commit and cancel; for editors, each job its uploader's.
 	s.importRoutes()
+	// Issue 17: monitoring points, readings, alarms (monitoring.go) and the event stream
+	// (events.go).
+	if cfg.Monitoring != nil {
+		s.monitoringRoutes()
+	}
+	s.eventRoutes()
 	s.webRoutes()
 
 	// The public map: read-only, the latest publication, public fields.

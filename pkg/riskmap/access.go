@@ -38,7 +38,8 @@ type APIToken struct {
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
 	// Scope narrows what the token may do below its user's role: TokenScopeFull acts as
-	// the user, TokenScopeMetrics may only read /metrics and /readyz.
+	// the user, TokenScopeMetrics may only read /metrics and /readyz, TokenScopeReadings
+	// (a device token) may only write readings, in its user's scope.
 	Scope string
 }
 
@@ -46,10 +47,15 @@ type APIToken struct {
 const (
 	TokenScopeFull    = ""
 	TokenScopeMetrics = "metrics"
+	// TokenScopeReadings is a device token (设备令牌): a gateway or a sensor writes the
+	// readings of the monitoring points its user may edit, and can do nothing else.
+	TokenScopeReadings = "readings"
 )
 
 // ValidTokenScope reports whether s is a scope a token may have.
-func ValidTokenScope(s string) bool { return s == TokenScopeFull || s == TokenScopeMetrics }
+func ValidTokenScope(s string) bool {
+	return s == TokenScopeFull || s == TokenScopeMetrics || s == TokenScopeReadings
+}
 
 // Audit outcomes.
 const (

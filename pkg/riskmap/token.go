@@ -34,7 +34,7 @@ func (t *APIToken) Validate() error {
 		p.Add("name", "必填，最多 64 个字")
 	}
 	if !ValidTokenScope(t.Scope) {
-		p.Add("scope", "应为空（以该用户身份操作）或 \"metrics\"（只能读取 /metrics 与 /readyz）")
+		p.Add("scope", "应为空（以该用户身份操作）、\"metrics\"（只能读取 /metrics 与 /readyz）或 \"readings\"（设备令牌，只能写入监测读数）")
 	}
 	if t.UserName == "" {
 		p.Add("user", "应为令牌所代表的用户名")

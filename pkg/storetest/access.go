@@ -762,6 +762,13 @@ func testEdge(t *testing.T, open Opener) {
 		if got.Scope != riskmap.TokenScopeFull {
 			t.Fatalf("a token made without a scope acts as its user: got scope %q", got.Scope)
 		}
+		device := &riskmap.APIToken{Name: "网关 1", UserID: u.ID, TokenHash: "th-readings", CreatedBy: "admin", Scope: riskmap.TokenScopeReadings}
+		must(t, s.CreateAPIToken(ctx(), device))
+		got, err = s.APITokenByHash(ctx(), "th-readings")
+		must(t, err)
+		if got.Scope != riskmap.TokenScopeReadings || got.UserID != u.ID {
+			t.Fatalf("a device token: got scope %q, user %d", got.Scope, got.UserID)
+		}
 	})
 	t.Run("ErrUnknownScope", func(t *testing.T) {
 		wantCode(t, s.CreateAPIToken(ctx(), &riskmap.APIToken{Name: "x", UserID: u.ID, TokenHash: "th-x", Scope: "root"}), riskmap.EINVALID)
