@@ -313,6 +313,7 @@ func New(cfg Config) *Server {
 	// (events.go).
 	if cfg.Monitoring != nil {
 		s.monitoringRoutes()
+		s.monitoringKindRoutes() // monitoring_kinds.go (h-ui): the taxonomy for the point forms
 	}
 	s.eventRoutes()
 	s.webRoutes()
