@@ -379,7 +379,7 @@ export class Monitoring {
           h('label.check.mon-sound', { title: '有新的红色或橙色预警时发出提示音' }, sound, h('span.mon-bell', { 'aria-hidden': 'true' }), '声音提示'),
           h('span.hz-spacer'),
           this.listStatus,
-          h('a.btn.btn-small', { href: '/api/v1/alarms.csv', download: '', dataset: { action: 'alarms-csv' } }, '导出 CSV'))),
+          this.csvLink = h('a.btn.btn-small', { href: '/api/v1/alarms.csv', download: '', dataset: { action: 'alarms-csv' } }, '导出 CSV'))),
       this.actionBox,
       h('section.admin-section', this.listOut));
     this.loadList();
@@ -389,9 +389,12 @@ export class Monitoring {
     if (this.el.hidden || this.tab !== 'list' || !this.listOut) return;
     const seq = (this.listSeq = (this.listSeq || 0) + 1);
     const f = this.filters;
+    const params = { open: f.status === 'open' ? 1 : null, status: f.status !== 'open' ? f.status : null, level: f.level };
+    // The CSV has the rows the filters select.
+    this.csvLink.href = `/api/v1/alarms.csv?${query({ ...params, limit: 1000 })}`;
     let r;
     try {
-      r = await this.api.get('/alarms?' + query({ open: f.status === 'open' ? 1 : null, status: f.status !== 'open' ? f.status : null, level: f.level, limit: 500 }));
+      r = await this.api.get('/alarms?' + query({ ...params, limit: 500 }));
     } catch (e) {
       if (seq === this.listSeq) this.listStatus.textContent = `加载失败：${e.message}`;
       return;
