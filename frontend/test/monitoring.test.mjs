@@ -136,6 +136,8 @@ test('a gas leak turns its unit red on the open map without a reload; 确认 and
   await page.waitForSelector('#drawer .mon-chart-wrap[data-samples]:not([data-samples="0"]) canvas');
   assert.ok(await page.$('#drawer .mon-th-key [data-level="red"]'), 'the red threshold is keyed under the chart');
   await screenshot(page, 'monitoring-alarm-map.png');
+  await page.$eval('#drawer .mon-points', (el) => el.scrollIntoView());
+  await screenshot(page, 'monitoring-unit-chart.png');
 
   // 确认 and 处置 in the panel.
   await page.click('#btn-alarms');
@@ -232,6 +234,26 @@ test('on a 375 px phone the alarm panel opens from the menu and fits the screen'
   const box = await page.locator('#mon-sound').boundingBox();
   assert.ok(box && box.x >= 0 && box.x + box.width <= 375, 'the sound toggle is on the screen');
   await screenshot(page, 'phone-alarms.png');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a yellow alarm becomes a hidden danger of its unit in one step (转为隐患), which opens', async () => {
+  assert.ok(device, 'the device token of the first test');
+  const { point, unit } = await gasPoint();
+  await post([{ point: point.id, time: new Date(Date.now() - 20_000).toISOString(), value: 31 }]);
+  const page = await openInternalMap(browser, srv.url);
+  await page.click('#btn-alarms');
+  const row = `#alarms table.mon-table tr[data-unit="${unit.id}"][data-level="yellow"]`;
+  await page.waitForSelector(row);
+  await page.click(`${row} [data-action=to-hazard]`);
+  await page.waitForSelector('#hazards .hz-detail[data-id]');
+  assert.match(await page.textContent('#hazards .hz-detail'), /监测报警/);
+  const hz = (await api(srv.url, 'GET', `/api/v1/units/${unit.id}/hazards`)).body;
+  assert.equal(hz.numberMatched, 1);
+  assert.equal(hz.features[0].properties.level, 'general');
+  const a = (await api(srv.url, 'GET', `/api/v1/alarms?point=${point.id}&open=1`)).body.items[0];
+  assert.equal(a.status, 'acknowledged', 'an active alarm is acknowledged when it becomes a hidden danger');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
