@@ -314,6 +314,7 @@ func New(cfg Config) *Server {
 	if cfg.Monitoring != nil {
 		s.monitoringRoutes()
 		s.staRoutes()
+		s.monitoringKindRoutes() // monitoring_kinds.go: the taxonomy for the point forms
 	}
 	s.eventRoutes()
 	s.webRoutes()

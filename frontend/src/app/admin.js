@@ -458,7 +458,9 @@ export class AdminPanel {
     const user = h('select#t-user', h('option', { value: '' }, '正在加载用户…'));
     const scope = h('select#t-scope',
       h('option', { value: '' }, '代表该用户（权限与其相同）'),
-      h('option', { value: 'metrics' }, '仅监控（只能读取 /metrics 与 /readyz）'));
+      h('option', { value: 'metrics' }, '仅监控（只能读取 /metrics 与 /readyz）'),
+      // A device (a sensor gateway, riskmap simulate): it may only write readings, in the scope of its user.
+      h('option', { value: 'readings' }, '设备（只写读数）'));
     const result = h('div.admin-result');
     const err = h('div.form-errors', { role: 'alert', hidden: true });
     const list = h('div.admin-list', h('p.muted', '正在加载…'));
@@ -476,7 +478,10 @@ export class AdminPanel {
         replace(result, r.token.scope === 'metrics'
           ? secretBox(`已创建监控令牌“${r.token.name}”。令牌：`, r.secret,
             '仅显示这一次。Prometheus 以 HTTP 头 Authorization: Bearer <令牌> 抓取 /metrics；此令牌不能读取或修改任何其他数据。')
-          : secretBox(`已创建令牌“${r.token.name}”（代表 ${r.token.user}）。令牌：`, r.secret,
+          : r.token.scope === 'readings'
+            ? secretBox(`已创建设备令牌“${r.token.name}”（代表 ${r.token.user}）。令牌：`, r.secret,
+              '仅显示这一次。设备以 HTTP 头 Authorization: Bearer <令牌> 向 POST /api/v1/readings 或 SensorThings 接口写入读数，只能写入所代表用户管辖范围内监测点的读数，不能读取或修改其他数据。')
+            : secretBox(`已创建令牌“${r.token.name}”（代表 ${r.token.user}）。令牌：`, r.secret,
             '仅显示这一次。脚本以 HTTP 头 Authorization: Bearer <令牌> 调用接口，权限与所代表的用户相同。'));
         name.value = '';
         this.loadTokens(list);
@@ -525,7 +530,7 @@ export class AdminPanel {
     replace(list, table('tokens', [
       { label: '名称', get: (t) => t.name, cls: 'col-name' },
       { label: '代表用户', get: (t) => personLabel(t.user) },
-      { label: '权限范围', get: (t) => (t.scope === 'metrics' ? '仅监控' : '同所代表用户') },
+      { label: '权限范围', get: (t) => (t.scope === 'metrics' ? '仅监控' : t.scope === 'readings' ? '设备（只写读数）' : '同所代表用户') },
       { label: '创建人', get: (t) => personLabel(t.created_by) },
       { label: '创建时间', get: (t) => fmtDateTime(t.created_at) },
       { label: '最近使用', get: (t) => (t.last_used_at ? fmtDateTime(t.last_used_at) : '从未使用') },

@@ -16,11 +16,12 @@ export function chartBox(key, title) {
 }
 
 /**
- * drawBars draws rows ([label, value]) as horizontal bars in the chart box key of root.
+ * drawBars draws rows ([label, value] or [label, value, colour]) as horizontal bars in the
+ * chart box key of root.
  * The values are also kept on the box (data-values, JSON) for the tests and screen readers'
  * table below it.
  */
-export function drawBars(root, key, rows, { unit = '', max = null, colour = '#0a6ed1' } = {}) {
+export function drawBars(root, key, rows, { unit = '', max = null, colour = '#0a6ed1', sort = true } = {}) {
   const box = root.querySelector(`[data-chart="${key}"]`);
   const el = box.querySelector('.hz-chart-canvas');
   box.dataset.values = JSON.stringify(rows);
@@ -29,7 +30,8 @@ export function drawBars(root, key, rows, { unit = '', max = null, colour = '#0a
     box.querySelector('.hz-chart-empty').hidden = false;
     return null;
   }
-  rows = rows.slice().sort((a, b) => b[1] - a[1]).slice(0, 30).reverse(); // the largest first, from the top
+  // The largest first, from the top (or in the given order, e.g. the warning levels).
+  rows = (sort ? rows.slice().sort((a, b) => b[1] - a[1]) : rows.slice()).slice(0, 30).reverse();
   el.style.height = `${Math.max(120, 28 * rows.length + 40)}px`;
   const chart = echarts.init(el, null, { renderer: 'canvas' });
   chart.setOption({
@@ -38,7 +40,7 @@ export function drawBars(root, key, rows, { unit = '', max = null, colour = '#0a
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, renderMode: 'richText', valueFormatter: (v) => `${v}${unit}` },
     xAxis: { type: 'value', max: max ?? undefined, minInterval: unit === '%' ? 0 : 1, axisLabel: { formatter: unit === '%' ? '{value}%' : '{value}' } },
     yAxis: { type: 'category', data: rows.map((r) => r[0]), axisLabel: { width: 140, overflow: 'truncate' } },
-    series: [{ type: 'bar', data: rows.map((r) => r[1]), itemStyle: { color: colour }, barMaxWidth: 18, label: { show: true, position: 'right', formatter: unit === '%' ? '{c}%' : '{c}' } }],
+    series: [{ type: 'bar', data: rows.map((r) => r[1]), itemStyle: { color: (p) => rows[p.dataIndex][2] || colour }, barMaxWidth: 18, label: { show: true, position: 'right', formatter: unit === '%' ? '{c}%' : '{c}' } }],
   });
   const ro = new ResizeObserver(() => chart.resize());
   ro.observe(el);

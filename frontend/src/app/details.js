@@ -72,6 +72,7 @@ export function renderUnit(panel, feature, ctx) {
       ),
       ctx.conflicts || null,
       unitHazards(p, ctx),
+      ctx.monitoring || null,
       reviewSection(p, ctx.review),
       p.status === 'draft' && ctx.canEdit ? checklist(p) : null,
       h('section', h('h3', '基本信息'), h('dl.kv-list',

@@ -88,8 +88,9 @@ export class HazardPanel {
    * onChanged(): a hidden danger changed (the map and counts follow); onUnit(id): show a
    * unit on the map.
    */
-  constructor({ api, session, ctx, getCatalog, regionsP, onChanged, onUnit }) {
-    Object.assign(this, { api, session, ctx, getCatalog, regionsP, onChanged, onUnit });
+  constructor({ api, session, ctx, getCatalog, regionsP, onChanged, onUnit, supervisionExtra }) {
+    // supervisionExtra(): a further card for the supervision view (监测报警统计, monitoring.js).
+    Object.assign(this, { api, session, ctx, getCatalog, regionsP, onChanged, onUnit, supervisionExtra });
     this.el = h('section#hazards.admin.hazards', { hidden: true, role: 'dialog', 'aria-label': '隐患排查治理' });
     document.body.appendChild(this.el);
     this.tab = 'list';
@@ -688,6 +689,7 @@ export class HazardPanel {
       h('section.admin-section', { dataset: { list: 'reidentify_overdue' } }, h('h3', `超过 5 年未全面辨识的单元（${fmtNumber(c.reidentify_overdue ?? 0)}）`), unitTable(s.reidentify_overdue, '没有超期未全面辨识的单元', '全面辨识到期')),
       h('section.admin-section', { dataset: { list: 'by_department' } }, h('h3', '按监管部门'), countTable(s.by_department, '监管部门', (r) => r.label || r.key)),
       h('section.admin-section', { dataset: { list: 'by_region' } }, h('h3', '按区域'), countTable(s.by_region, '区域', (r) => r.label || this.ctx.regionName(r.key))));
+    if (this.supervisionExtra) out.insertBefore(this.supervisionExtra(), out.children[2] || null);
   }
 
   // ---- 举报受理 ----

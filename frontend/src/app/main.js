@@ -20,6 +20,7 @@ import { ImportDialog, reportLinks } from './documents.js';
 import { StatsView } from './stats.js';
 import { setupLayout } from './layout.js';
 import { AnalysisLayers } from './analysis.js';
+import { Monitoring } from './monitoring.js';
 
 const api = new Api('');
 const drawer = $('#drawer');
@@ -36,6 +37,7 @@ let relogin = null;
 let layout = null; // the phone layout (layout.js): menu, filters panel, bottom sheet
 let analysis = null; // the analysis layers and the selected unit's influence range (analysis.js)
 let sites = null; // 空间分析: conflict table, targets and shelters (sites.js), loaded on first use
+let monitoring = null; // 监测预警: the event stream, the alarm panel, the units' 监测点 (monitoring.js)
 
 /** inScope mirrors the server's scope rule for a department user (categories × region prefixes). */
 function inScope(u, category, regionCode) {
@@ -83,6 +85,7 @@ function closeDrawer() {
 async function showUnit(id, { fly = false } = {}) {
   if (editor && editor.active) return;
   if (sites && sites.active) return;
+  if (monitoring && monitoring.picking) return; // a point's place is being picked on the map
   analysis.clearSelection();
   openDrawer('unit');
   replace(drawer, h('div.panel-loading', '正在加载…'));
@@ -115,6 +118,7 @@ async function showUnit(id, { fly = false } = {}) {
     onEdit: () => openEditor(f, res.etag),
     hazards: unitHazards,
     conflicts,
+    monitoring: monitoring ? monitoring.unitSection(f, { canEdit: app.cfg.editable && inScope(session.user, f.properties.category, f.properties.region_code) && f.properties.status !== 'retired' }) : null,
     onHazard: (hid) => hazardPanel().then((p) => p.showHazard(hid)),
     onNewHazard: f.properties.status !== 'retired' && inScope(session.user, f.properties.category, f.properties.region_code)
       ? () => hazardPanel().then((p) => p.newHazard(f))
@@ -386,6 +390,7 @@ function buildSidebar() {
     analysis.sideSection(async (tab) => {
       if (admin) admin.close();
       if (hazards) hazards.close();
+      if (monitoring) monitoring.close();
       layout.setFilters(false); // on a phone the filters panel slides away
       (await sitePanel()).open(tab);
     }),
@@ -405,6 +410,7 @@ function buildSidebar() {
 
 async function logout() {
   if (editor && editor.active && !editor.close()) return;
+  if (monitoring) monitoring.stop();
   try {
     await api.logout();
   } catch {
@@ -423,7 +429,8 @@ function sessionEnded() {
       return;
     }
     session = s;
-    // What failed while logged out loads again.
+    // What failed while logged out loads again; so does the event stream.
+    if (monitoring) monitoring.start();
     app.refreshData();
     if (refreshMatched) refreshMatched();
     table.reloadIfOpen();
@@ -484,6 +491,7 @@ async function hazardPanel() {
         app.setMode('units');
         showUnit(id, { fly: true });
       },
+      supervisionExtra: monitoring ? () => monitoring.statsCard() : null,
     });
   }
   return hazards;
@@ -544,6 +552,7 @@ async function main() {
       }
       if (hazards) hazards.close();
       if (sites) sites.close();
+      if (monitoring) monitoring.close();
       admin.toggle();
     });
   }
@@ -581,8 +590,33 @@ async function main() {
   $('#btn-hazards').addEventListener('click', async () => {
     if (admin) admin.close();
     if (sites) sites.close();
+    if (monitoring) monitoring.close();
     (await hazardPanel()).toggle();
   });
+  // 监测预警: live alarms on the map and in the header, the panel 报警.
+  monitoring = new Monitoring({
+    api, app, session, ctx,
+    onUnit: (id) => {
+      app.setMode('units');
+      showUnit(id, { fly: true });
+    },
+    onHazard: (hid) => hazardPanel().then((p) => p.showHazard(hid)),
+    onPanel: () => {
+      if (admin) admin.close();
+      if (sites) sites.close();
+      if (hazards) hazards.close();
+    },
+    // A unit's grade changed (an alarm raised or released it): its details follow, unless
+    // a form is open in them.
+    onGrade: (id) => {
+      table.reloadIfOpen();
+      if (refreshMatched) refreshMatched();
+      if (!drawer.hidden && drawer.dataset.kind === 'unit' && drawer.dataset.unitId === String(id) && !drawer.querySelector('form, .reject-box:not([hidden])')) showUnit(id);
+    },
+  });
+  window.riskmapMonitoring = monitoring; // for the browser tests
+  monitoring.start();
+  $('#btn-alarms').addEventListener('click', () => monitoring.toggle());
 
   // Reviewers (experts and admins) see the review queue and its count.
   const pending = $('#btn-pending');

@@ -223,6 +223,9 @@ export class UnitLayer {
     this.base = base;
     this.template = template || `${base}/tiles/units/{z}/{x}/{y}.pbf`;
     this.filters = { grades: [...GRADE_CODES], categories: null, region: '', empty: false };
+    // Grades the server announced (the event stream's `grade` events) for units whose cached
+    // tiles may still carry the old one: applied to every tile drawn from now on.
+    this.liveGrades = new Map();
     if (!map.getPane(pane)) {
       map.createPane(pane);
       map.getPane(pane).style.zIndex = zIndex;
@@ -241,7 +244,7 @@ export class UnitLayer {
       // Stored features (by unit id) let the page and its tests see what a tile drew.
       getFeatureId: (feat) => feat.properties.id,
       vectorTileLayerStyles: {
-        units: (p, z) => style(p, z, self.filters),
+        units: (p, z) => style(self.live(p), z, self.filters),
       },
     });
     if (!map.getPane('clusters')) {
@@ -269,6 +272,30 @@ export class UnitLayer {
     });
     this.layer.on('mouseout', () => this.hideTip());
     this.layer.addTo(map);
+  }
+
+  /** live gives a unit's tile properties the grade the server announced last, if any. */
+  live(p) {
+    const g = p && !p.cluster ? this.liveGrades.get(Number(p.id)) : undefined;
+    if (g !== undefined && p.grade !== g) p.grade = g;
+    return p;
+  }
+
+  /**
+   * setLiveGrade restyles unit id in grade g at once, in every tile drawn (and in those
+   * drawn later), without reloading a tile: a unit raised by an alarm shows in its new
+   * colour the moment the event arrives.
+   */
+  setLiveGrade(id, g) {
+    id = Number(id);
+    this.liveGrades.set(id, g || '');
+    const styleFn = this.layer.options.vectorTileLayerStyles.units;
+    for (const tile of Object.values(this.layer._vectorTiles || {})) {
+      const data = tile._features && tile._features[id];
+      if (!data) continue;
+      data.feature.properties.grade = g || '';
+      this.layer._updateStyles(data.feature, tile, styleFn);
+    }
   }
 
   url() {
