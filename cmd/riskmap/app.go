@@ -18,6 +18,7 @@ import (
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/gpkg"
 	"riskmap/pkg/httpapi"
+	"riskmap/pkg/monitoring"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
@@ -197,6 +198,15 @@ func (m *Main) loadDemo(ctx context.Context) error {
 		}
 		m.auditCLI(ctx, "hazard.create", "", "", fmt.Sprintf("演示城市：%d 条隐患", k))
 		fmt.Fprintf(m.Stdout, "已载入演示城市的 %d 条隐患\n", k)
+	}
+	// Its monitoring points (issue 17), which the simulator (riskmap simulate) feeds.
+	if st, ok := m.store.(monitoring.Store); ok {
+		k, err := demo.LoadMonitoring(ctx, m.store, st, &m.cfg.Monitoring)
+		if err != nil {
+			return fmt.Errorf("载入演示监测点：%v", err)
+		}
+		m.auditCLI(ctx, "point.create", "", "", fmt.Sprintf("演示城市：%d 个监测点", k))
+		fmt.Fprintf(m.Stdout, "已载入演示城市的 %d 个监测点\n", k)
 	}
 	// The public map shows publications only: publish the demo city's approved units.
 	if _, err := m.store.LatestPublication(ctx); riskmap.ErrorCode(err) == riskmap.ENOTFOUND {

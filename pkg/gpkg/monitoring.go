@@ -379,6 +379,7 @@ func (s *Store) FindAlarms(ctx context.Context, f monitoring.AlarmFilter) ([]*mo
 	}
 	return queryAll(ctx, s, "find alarms", scanAlarm, "SELECT "+alarmColumns+` FROM alarms
     WHERE (? = '' OR status = ?) AND (NOT ? OR status <> 'closed') AND (? = '' OR level = ?) AND (? = 0 OR unit_id = ?)
-    AND (? = 0 OR point_id = ?) ORDER BY id DESC LIMIT ?`,
-		string(f.Status), string(f.Status), f.Open, string(f.Level), string(f.Level), f.UnitID, f.UnitID, f.PointID, f.PointID, limit)
+    AND (? = 0 OR point_id = ?) AND (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?`,
+		string(f.Status), string(f.Status), f.Open, string(f.Level), string(f.Level), f.UnitID, f.UnitID, f.PointID, f.PointID,
+		f.Before, f.Before, limit)
 }

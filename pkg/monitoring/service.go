@@ -58,6 +58,9 @@ type Service struct {
 	cmu  sync.Mutex // Conditions calls, one at a time
 	sent map[int64]string
 
+	rmu       sync.Mutex // refreshes of the points on a miss
+	refreshed time.Time
+
 	smu    sync.Mutex // subscribers
 	subs   map[int]chan Event
 	nextID int
@@ -90,7 +93,7 @@ func (s *Service) Load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	open, err := s.openAlarms(ctx, ps)
+	open, err := s.openAlarms(ctx)
 	if err != nil {
 		return err
 	}
@@ -132,21 +135,42 @@ func (s *Service) Load(ctx context.Context) error {
 	return nil
 }
 
-// openAlarms reads every open alarm (FindAlarms caps an answer: beyond it, point by point).
-func (s *Service) openAlarms(ctx context.Context, ps []*Point) ([]*Alarm, error) {
-	open, err := s.Store.FindAlarms(ctx, AlarmFilter{Open: true, Limit: MaxAlarms})
-	if err != nil || len(open) < MaxAlarms {
-		return open, err
-	}
-	open = open[:0]
-	for _, p := range ps {
-		as, err := s.Store.FindAlarms(ctx, AlarmFilter{Open: true, PointID: p.ID})
+// openAlarms reads every open alarm.
+func (s *Service) openAlarms(ctx context.Context) ([]*Alarm, error) {
+	var open []*Alarm
+	err := s.eachAlarm(ctx, AlarmFilter{Open: true}, 0, func(a *Alarm) bool {
+		open = append(open, a)
+		return true
+	})
+	return open, err
+}
+
+// MaxScan is the most alarms Alarms and Stats read from the store for one answer.
+const MaxScan = 100_000
+
+// eachAlarm calls fn with the alarms f selects, newest first, page by page, until fn
+// returns false or max (0: no limit) alarms were read.
+func (s *Service) eachAlarm(ctx context.Context, f AlarmFilter, max int, fn func(*Alarm) bool) error {
+	f.Limit, f.Before = MaxAlarms, 0
+	n := 0
+	for {
+		as, err := s.Store.FindAlarms(ctx, f)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		open = append(open, as...)
+		for _, a := range as {
+			if !fn(a) {
+				return nil
+			}
+			if n++; max > 0 && n >= max {
+				return nil
+			}
+		}
+		if len(as) < MaxAlarms {
+			return nil
+		}
+		f.Before = as[len(as)-1].ID
 	}
-	return open, nil
 }
 
 // WantedConditions are the alarm conditions every unit with an open orange or red alarm
@@ -276,13 +300,7 @@ func (s *Service) SyncPoints(ctx context.Context) error {
 // SyncAlarms takes the open alarms as stored: those other replicas opened, changed or
 // closed are adopted and their events published here.
 func (s *Service) SyncAlarms(ctx context.Context) error {
-	s.mu.Lock()
-	var ps []*Point
-	for _, p := range s.points {
-		ps = append(ps, p)
-	}
-	s.mu.Unlock()
-	stored, err := s.openAlarms(ctx, ps)
+	stored, err := s.openAlarms(ctx)
 	if err != nil {
 		return err
 	}
@@ -307,22 +325,25 @@ func (s *Service) SyncAlarms(ctx context.Context) error {
 	var evs []Event
 	for _, a := range stored {
 		cur, ok := s.ev.Alarm(a.PointID, a.Rule)
-		switch {
-		case ok && cur.Code == a.Code && cur.Version >= a.Version:
-			continue
-		case ok && cur.Code != a.Code && cur.ID == 0:
+		if ok && cur.Code == a.Code && cur.Version >= a.Version {
 			continue
 		}
 		if _, watched := s.points[a.PointID]; !watched {
 			continue
 		}
-		if err := s.ev.Adopt(a); err != nil {
+		// Read again under the lock: the list may predate a write of ours (this replica
+		// closed the alarm, or wrote a newer version, since).
+		fresh, err := s.Store.GetAlarm(ctx, a.ID)
+		if err != nil || !fresh.Open() || (ok && cur.Code == fresh.Code && cur.Version >= fresh.Version) {
 			continue
 		}
-		evs = append(evs, Event{Kind: syncKind(cur, a), Alarm: a.clone(), At: s.now()})
-		touched[a.UnitID] = true
+		if err := s.ev.Adopt(fresh); err != nil {
+			continue
+		}
+		evs = append(evs, Event{Kind: syncKind(cur, fresh), Alarm: fresh.clone(), At: s.now()})
+		touched[fresh.UnitID] = true
 	}
-	for _, a := range gone {
+	for _, a := range gone { // closed is final
 		if cur, ok := s.ev.Alarm(a.PointID, a.Rule); ok && cur.Code == a.Code {
 			_ = s.ev.Adopt(a)
 			evs = append(evs, Event{Kind: EventClose, Alarm: a.clone(), At: s.now()})
@@ -830,17 +851,10 @@ type IngestResult struct {
 // Resolve is the scope-checked lookup of a point by id or code: ENOTFOUND for none or one
 // out of by's read scope, EFORBIDDEN for one by may read but not write readings of.
 func (s *Service) Resolve(by *riskmap.User, ref PointRef) (*Point, error) {
-	s.mu.Lock()
-	id := ref.ID
-	if ref.Code != "" {
-		id = s.byCode[ref.Code]
+	p, ok := s.lookup(ref)
+	if !ok && s.refresh() { // another replica may have created it
+		p, ok = s.lookup(ref)
 	}
-	p, ok := s.points[id]
-	if ok {
-		cp := *p
-		p = &cp
-	}
-	s.mu.Unlock()
 	if !ok {
 		return nil, riskmap.Errorf(riskmap.ENOTFOUND, "没有监测点 %s", ref)
 	}
@@ -852,6 +866,35 @@ func (s *Service) Resolve(by *riskmap.User, ref PointRef) (*Point, error) {
 		return nil, pointOutOfScope(p.Code)
 	}
 	return p, nil
+}
+
+func (s *Service) lookup(ref PointRef) (*Point, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := ref.ID
+	if ref.Code != "" {
+		id = s.byCode[ref.Code]
+	}
+	p, ok := s.points[id]
+	if !ok {
+		return nil, false
+	}
+	cp := *p
+	return &cp, true
+}
+
+// refresh reads the points as stored (SyncPoints), at most once a second; it reports
+// whether it did.
+func (s *Service) refresh() bool {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if !s.refreshed.IsZero() && time.Since(s.refreshed) < time.Second {
+		return false
+	}
+	s.refreshed = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.SyncPoints(ctx) == nil
 }
 
 // Ingest parses a body of readings (ParseBatch or ParseDataArray) with by's scope, stores
@@ -884,6 +927,14 @@ func (s *Service) IngestReadings(ctx context.Context, rs []Reading) (*IngestResu
 	var items []Item
 	var refused []Refusal
 	s.mu.Lock()
+	for _, r := range rs {
+		if _, ok := s.points[r.PointID]; !ok {
+			s.mu.Unlock()
+			s.refresh() // another replica may have created it
+			s.mu.Lock()
+			break
+		}
+	}
 	for i, r := range rs {
 		at := "[" + itoa(i) + "]"
 		p, ok := s.points[r.PointID]
@@ -1155,27 +1206,24 @@ func (s *Service) CanRead(by *riskmap.User, unitID int64) bool {
 	return ok && canRead(by, u) || by == nil
 }
 
-// Alarms are the alarms of the query in by's read scope, newest first (at most
-// MaxAlarms are read from the store).
+// Alarms are the alarms of the query in by's read scope, newest first (of the newest
+// MaxScan alarms the store's filter selects).
 func (s *Service) Alarms(ctx context.Context, by *riskmap.User, q AlarmQuery) ([]*AlarmView, error) {
-	f := AlarmFilter{Status: q.Status, Open: q.Open, Level: q.Level, UnitID: q.UnitID, PointID: q.PointID, Limit: MaxAlarms}
-	as, err := s.Store.FindAlarms(ctx, f)
-	if err != nil {
-		return nil, err
-	}
+	f := AlarmFilter{Status: q.Status, Open: q.Open, Level: q.Level, UnitID: q.UnitID, PointID: q.PointID}
 	out := []*AlarmView{}
-	for _, a := range as {
+	err := s.eachAlarm(ctx, f, MaxScan, func(a *Alarm) bool {
 		if !q.From.IsZero() && a.OpenedAt.Before(q.From) || !q.To.IsZero() && !a.OpenedAt.Before(q.To) {
-			continue
+			return true
 		}
 		v, ok := s.View(by, a)
 		if !ok || (q.Region != "" && !strings.HasPrefix(v.RegionCode, q.Region)) || (q.Kind != "" && v.Kind != q.Kind) {
-			continue
+			return true
 		}
 		out = append(out, v)
-		if q.Limit > 0 && len(out) >= q.Limit {
-			break
-		}
+		return q.Limit <= 0 || len(out) < q.Limit
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -24,7 +24,7 @@ import (
 
 // world is a store with units, and what a service needs of them.
 type world struct {
-	st    interface {
+	st interface {
 		riskmap.Store
 		monitoring.Store
 	}
@@ -450,5 +450,200 @@ func TestServiceReplicasOneAlarm(t *testing.T) {
 	}
 	if got := a.UnitAlarms(nil); len(got) != 0 {
 		t.Fatalf("replica a still holds %v", got)
+	}
+}
+
+// A replica that updates an alarm another replica changed meanwhile reloads it and applies
+// its change on top: the acknowledgement of one and the new peak of the other both stay.
+func TestServiceStaleUpdateReapplied(t *testing.T) {
+	w := openPG(t)
+	ctx := context.Background()
+	unit := w.unit(t, "U-STALE")
+	a := w.service(t)
+	p := gasPoint(t, a, nil, unit, "JC-S")
+	b := w.service(t)
+	at := w.now.Add(-time.Hour)
+	ingest(t, a, nil, batch("JC-S", at, 70))
+	if err := b.SyncAlarms(ctx); err != nil {
+		t.Fatal(err)
+	}
+	as := openAlarms(t, w.st, p.ID)
+	if len(as) != 1 {
+		t.Fatalf("%+v", as)
+	}
+	if _, err := b.Transition(ctx, nil, as[0].ID, as[0].Version, "acknowledge", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	ingest(t, a, nil, batch("JC-S", at.Add(time.Minute), 85))
+	got, err := w.st.GetAlarm(ctx, as[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != monitoring.StatusAcknowledged || got.Peak != 85 {
+		t.Fatalf("after the stale update: status %s, peak %g", got.Status, got.Peak)
+	}
+	// A stale If-Match is refused.
+	if _, err := a.Transition(ctx, nil, got.ID, got.Version-1, "dispose", "处置", nil); riskmap.ErrorCode(err) != riskmap.EPRECONDITION {
+		t.Fatalf("stale If-Match: %v", err)
+	}
+}
+
+// A subscriber that does not read is dropped (its channel closed) once it is 1024 events
+// behind; the others still hear everything.
+func TestServiceSlowSubscriberDropped(t *testing.T) {
+	w := openGPKG(t)
+	unit := w.unit(t, "U-SUB")
+	s := w.service(t)
+	slow, cancelSlow := s.Subscribe()
+	defer cancelSlow()
+	fast, cancelFast := s.Subscribe()
+	defer cancelFast()
+	gasPoint(t, s, nil, unit, "JC-SUB")
+	heard := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range fast {
+			heard++
+		}
+	}()
+	// Each reading above the last one is a new peak: one event per reading.
+	var values []float64
+	for i := range 1100 {
+		values = append(values, 51+float64(i)*0.04)
+	}
+	ingest(t, s, nil, batch("JC-SUB", w.now.Add(-2*time.Hour), values...))
+	n := 0
+	for range slow {
+		n++
+	}
+	if n != 1024 {
+		t.Errorf("the slow subscriber got %d events before it was dropped", n)
+	}
+	cancelFast()
+	<-done
+	if heard != 1100 {
+		t.Errorf("the fast subscriber heard %d events, want 1100", heard)
+	}
+}
+
+// countingStore counts AppendReadings calls of a real store.
+type countingStore struct {
+	monitoring.Store
+	mu    sync.Mutex
+	calls int
+}
+
+func (c *countingStore) AppendReadings(ctx context.Context, rs []monitoring.Reading) (int, int, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.Store.AppendReadings(ctx, rs)
+}
+
+// Concurrent calls share commits.
+func TestServiceCommitsInGroups(t *testing.T) {
+	w := openGPKG(t)
+	unit := w.unit(t, "U-GRP")
+	s := w.service(t)
+	p := gasPoint(t, s, nil, unit, "JC-GRP")
+	cs := &countingStore{Store: w.st}
+	s.Store = cs
+	const callers = 200
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := monitoring.Reading{PointID: p.ID, Time: w.now.Add(-time.Duration(i+1) * time.Second), Value: 1}
+			if _, err := s.IngestReadings(context.Background(), []monitoring.Reading{r}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if cs.calls >= callers {
+		t.Errorf("%d commits for %d concurrent calls", cs.calls, callers)
+	}
+	t.Logf("%d commits for %d calls", cs.calls, callers)
+}
+
+// A point silent for three intervals raises an offline alarm (blue: no condition); its
+// next reading marks it back to normal and the point online again.
+func TestServiceOffline(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		ctx := context.Background()
+		unit := w.unit(t, "U-OFF")
+		s := w.service(t)
+		p := gasPoint(t, s, nil, unit, "JC-OFF")
+		events, cancel := s.Subscribe()
+		defer cancel()
+		w.now = w.now.Add(10 * time.Minute) // three 60 s intervals have passed
+		s.CheckOffline(ctx)
+		if ev := <-events; ev.Kind != monitoring.EventOffline || ev.Alarm.Level != monitoring.LevelBlue || ev.Alarm.ID == 0 {
+			t.Fatalf("%+v", ev)
+		}
+		if pv, _ := s.Point(ctx, nil, p.ID); pv.Online {
+			t.Fatal("the point must be offline")
+		}
+		if c, _ := w.lastConds(unit); len(c) != 0 {
+			t.Fatalf("a blue alarm is no condition: %+v", c)
+		}
+		ingest(t, s, nil, batch("JC-OFF", w.now.Add(-time.Second), 2))
+		if ev := <-events; ev.Kind != monitoring.EventNormal || ev.Alarm.Rule != monitoring.RuleOffline {
+			t.Fatalf("%+v", ev)
+		}
+		if pv, _ := s.Point(ctx, nil, p.ID); !pv.Online {
+			t.Fatal("the point must be online again")
+		}
+	})
+}
+
+// Maintain drops the readings older than the retention period.
+func TestServiceRetention(t *testing.T) {
+	stores(t, func(t *testing.T, open opener) {
+		w := open(t)
+		ctx := context.Background()
+		unit := w.unit(t, "U-RET")
+		s := w.service(t)
+		p := gasPoint(t, s, nil, unit, "JC-RET")
+		old := w.now.AddDate(0, 0, -500)
+		if res, err := s.IngestReadings(ctx, []monitoring.Reading{{PointID: p.ID, Time: old, Value: 1},
+			{PointID: p.ID, Time: w.now.Add(-time.Hour), Value: 2}}); err != nil || res.Accepted != 2 {
+			t.Fatalf("%+v %v", res, err)
+		}
+		s.Retention = 400 * 24 * time.Hour
+		s.Maintain(ctx)
+		rs, err := w.st.Readings(ctx, p.ID, old.Add(-time.Hour), w.now, monitoring.StepRaw)
+		if err != nil || len(rs) != 1 || rs[0].Avg != 2 {
+			t.Fatalf("after retention: %+v %v", rs, err)
+		}
+	})
+}
+
+// A replica hears, at its sync, the alarms another replica opened, and their events reach
+// its subscribers.
+func TestServiceReplicaSyncEvents(t *testing.T) {
+	w := openPG(t)
+	ctx := context.Background()
+	unit := w.unit(t, "U-SYNC")
+	a := w.service(t)
+	p := gasPoint(t, a, nil, unit, "JC-SYNC")
+	b := w.service(t)
+	events, cancel := b.Subscribe()
+	defer cancel()
+	ingest(t, a, nil, batch("JC-SYNC", w.now.Add(-time.Hour), 90))
+	if err := b.SyncAlarms(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-events; ev.Kind != monitoring.EventOpen || ev.Alarm.PointID != p.ID {
+		t.Fatalf("%+v", ev)
+	}
+	if got := b.UnitAlarms(nil); got[unit] != monitoring.LevelRed {
+		t.Fatalf("%v", got)
+	}
+	if c, _ := w.lastConds(unit); len(c) != 1 {
+		t.Fatalf("conditions: %+v", c)
 	}
 }

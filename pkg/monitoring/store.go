@@ -49,7 +49,10 @@ type AlarmFilter struct {
 	Level   Level
 	UnitID  int64
 	PointID int64
-	Limit   int // at most this many (default and cap MaxAlarms)
+	// Before selects the alarms with an id below it (0: any): the next page after the
+	// lowest id of the one before.
+	Before int64
+	Limit  int // at most this many (default and cap MaxAlarms)
 }
 
 // MaxAlarms is the most alarms FindAlarms returns at once.

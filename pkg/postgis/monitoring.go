@@ -435,8 +435,9 @@ func (s *Store) FindAlarms(ctx context.Context, f monitoring.AlarmFilter) ([]*mo
 	}
 	return queryAll(ctx, s, "find alarms", func(r pgx.Rows) (*monitoring.Alarm, error) { return scanAlarm(r) },
 		"SELECT "+alarmColumns+` FROM alarms WHERE ($1 = '' OR status = $1) AND (NOT $2 OR status <> 'closed')
-    AND ($3 = '' OR level = $3) AND ($4 = 0 OR unit_id = $4) AND ($5 = 0 OR point_id = $5) ORDER BY id DESC LIMIT $6`,
-		string(f.Status), f.Open, string(f.Level), f.UnitID, f.PointID, limit)
+    AND ($3 = '' OR level = $3) AND ($4 = 0 OR unit_id = $4) AND ($5 = 0 OR point_id = $5) AND ($7 = 0 OR id < $7)
+    ORDER BY id DESC LIMIT $6`,
+		string(f.Status), f.Open, string(f.Level), f.UnitID, f.PointID, limit, f.Before)
 }
 
 // violated names the constraint a database error violated.

@@ -457,6 +457,7 @@ func testMonitoring(t *testing.T, open Opener) {
 			{monitoring.AlarmFilter{UnitID: u2.ID}, []string{"BJ-3"}},
 			{monitoring.AlarmFilter{PointID: p.ID, Open: true}, []string{"BJ-4", "BJ-2"}},
 			{monitoring.AlarmFilter{Limit: 1}, []string{"BJ-4"}},
+			{monitoring.AlarmFilter{Before: again.ID, Limit: 2}, []string{"BJ-3", "BJ-2"}},
 		} {
 			if got := codes(c.f); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("FindAlarms(%+v): want %v, got %v", c.f, c.want, got)
