@@ -38,8 +38,10 @@ import (
 type simulateOptions struct {
 	URL, Token, MQTT, Prefix string
 	Scenario                 string
-	Every, Duration          time.Duration
-	Seed                     uint64
+	// Point is the code of the gas point of the gas leak ("": the first of a gas station).
+	Point           string
+	Every, Duration time.Duration
+	Seed            uint64
 }
 
 func (m *Main) simulateFlags(fs *flag.FlagSet, env func(k, def string) string) {
@@ -49,6 +51,7 @@ func (m *Main) simulateFlags(fs *flag.FlagSet, env func(k, def string) string) {
 	fs.StringVar(&m.Simulate.MQTT, "mqtt", "", "MQTT broker to publish readings to instead, e.g. tcp://127.0.0.1:1883 (the server runs with --mqtt)")
 	fs.StringVar(&m.Simulate.Prefix, "mqtt-prefix", "riskmap/", "MQTT topic prefix")
 	fs.StringVar(&m.Simulate.Scenario, "scenario", "all", "normal, gas-leak, tailings or all")
+	fs.StringVar(&m.Simulate.Point, "point", "", "code of the gas point that leaks (default: the first gas point of a gas station)")
 	fs.DurationVar(&m.Simulate.Every, "every", time.Second, "time between two rounds of readings (a tick)")
 	fs.DurationVar(&m.Simulate.Duration, "duration", 0, "stop after this long (0: until interrupted)")
 	fs.Uint64Var(&m.Simulate.Seed, "seed", 1, "random seed of the noise")
@@ -190,7 +193,10 @@ func (m *Main) simulate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gas, dam := pickScenarios(sims, o.Scenario)
+	gas, dam := pickScenarios(sims, o.Scenario, o.Point)
+	if o.Point != "" && gas == nil {
+		return fmt.Errorf("--point：没有编号为 %q 的监测点（或 --scenario 不含 gas-leak）", o.Point)
+	}
 	var snd sender
 	if o.URL != "" {
 		token := o.Token
@@ -343,9 +349,15 @@ func (m *Main) simPoints(ctx context.Context, points []*monitoring.Point) ([]*si
 // pickScenarios chooses the points of the scenarios: the first gas point of a gas station
 // (else the first gas point) and the displacement points of a tailings dam (else of the
 // unit with the most).
-func pickScenarios(sims []*simPoint, scenario string) (gas *simPoint, dam []*simPoint) {
+func pickScenarios(sims []*simPoint, scenario, point string) (gas *simPoint, dam []*simPoint) {
 	if scenario == "gas-leak" || scenario == "all" {
 		for _, sp := range sims {
+			if point != "" {
+				if sp.p.Code == point {
+					gas = sp
+				}
+				continue
+			}
 			if sp.p.Kind == "gas" && (gas == nil || (sp.unit.SubCategory == "加油加气站" && gas.unit.SubCategory != "加油加气站")) {
 				gas = sp
 			}

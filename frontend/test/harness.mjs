@@ -17,7 +17,7 @@ export const frontendDir = path.resolve(here, '..');
 export const ARTIFACTS = path.resolve(frontendDir, '..', 'test-artifacts');
 mkdirSync(ARTIFACTS, { recursive: true });
 
-const BIN = path.resolve(frontendDir, process.env.RISKMAP_BIN || '../bin/riskmap');
+export const BIN = path.resolve(frontendDir, process.env.RISKMAP_BIN || '../bin/riskmap');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 /** run runs the binary to completion, with input on its stdin. */

@@ -1,4 +1,5 @@
-// 监测预警 in a real browser: a gas point of the demo city reads over its red threshold (POST
+// 监测预警 in a real browser (one test drives it with `riskmap simulate --scenario gas-leak`,
+// the others post readings themselves): a gas point of the demo city reads over its red threshold (POST
 // /api/v1/readings with a device token made in 系统管理's token form), and on the map that
 // is open — without a reload — its unit gets a pulsing red ring and turns red; the header
 // counts the alarm; the unit's 监测点 shows the point red with its chart; in the panel 报警
@@ -8,7 +9,8 @@
 // sound toggle remembered, and the panel on a 375 px phone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openInternalMap, screenshot, api } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { startServer, launch, openInternalMap, screenshot, api, BIN } from './harness.mjs';
 
 let srv;
 let browser;
@@ -168,6 +170,49 @@ test('a gas leak turns its unit red on the open map without a reload; 确认 and
   assert.ok(await page.evaluate(() => window.__notReloaded), 'the page was not reloaded');
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.csp, []);
+  await page.context().close();
+});
+
+test('riskmap simulate drives a gas leak over red: the unit turns red on the open map, is acknowledged and disposed in 报警, and its colour comes back when the leak is over', async () => {
+  assert.ok(device, 'the device token of the first test');
+  const { point, unit } = await gasPoint();
+  const before = unit.properties.grade;
+  const page = await openInternalMap(browser, srv.url);
+  await page.waitForFunction(() => document.body.dataset.events === 'open', null, { timeout: 15_000 });
+  await page.evaluate(() => (window.__notReloaded = true));
+  assert.equal(await tileGrade(page, unit.id, before), fills[before]);
+
+  // The simulator, as an operator runs it: the whole demo's points, the leak on this one
+  // (rising over 30 ticks of 150 ms, holding 30, falling over 20).
+  let out = '';
+  const sim = spawn(BIN, ['simulate', '--db', srv.db, '--url', srv.url, '--token', device.Authorization.slice(7),
+    '--scenario', 'gas-leak', '--point', point.code, '--every', '150ms', '--duration', '60s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sim.stdout.on('data', (b) => (out += b));
+  sim.stderr.on('data', (b) => (out += b));
+  try {
+    await page.waitForSelector(`.alarm-ring[data-unit="${unit.id}"][data-level="red"]`, { timeout: 45_000 });
+    assert.match(out, new RegExp(`情景 燃气泄漏：.*${point.code}`), out);
+    assert.equal(await tileGrade(page, unit.id, 'red'), fills.red, 'the unit is red on the map');
+    await page.click('#btn-alarms');
+    const row = `#alarms table.mon-table tr[data-unit="${unit.id}"][data-level="red"]`;
+    await page.waitForSelector(`${row}[data-status="active"]`);
+    await page.click(`${row} [data-action=acknowledge]`);
+    await page.waitForSelector(`${row}[data-status="acknowledged"]`);
+    await page.click(`${row} [data-action=dispose]`);
+    await page.fill('#mon-note', '切断气源，现场通风，复测正常后恢复营业');
+    await page.click('#alarms [data-action=confirm-dispose]');
+    await page.waitForSelector(`${row}[data-status="disposed"]`);
+    // The leak falls back to normal: the disposed alarm closes, the grade comes back.
+    await page.waitForSelector(row, { state: 'detached', timeout: 45_000 });
+    await page.click('#alarms .admin-head .icon-btn');
+    assert.equal(await tileGrade(page, unit.id, before), fills[before], 'the unit has its colour again');
+    const closed = (await api(srv.url, 'GET', `/api/v1/alarms?point=${point.id}&status=closed`)).body.items;
+    assert.ok(closed.some((a) => a.action === '切断气源，现场通风，复测正常后恢复营业'), JSON.stringify(closed));
+  } finally {
+    sim.kill();
+  }
+  assert.ok(await page.evaluate(() => window.__notReloaded), 'the page was not reloaded');
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });
 
