@@ -54,6 +54,10 @@ type Service struct {
 	gmu      sync.Mutex // the group commit's queue
 	queue    []*commitReq
 	flushing bool
+	// inFlight bounds the batches being stored at once (commitPipeline); lastEval is
+	// closed once the batch taken last has been evaluated (under gmu).
+	inFlight chan struct{}
+	lastEval chan struct{}
 
 	cmu  sync.Mutex // Conditions calls, one at a time
 	sent map[int64]string
@@ -1040,28 +1044,41 @@ func (s *Service) flush() {
 		}
 		batch := slices.Clone(s.queue[:n])
 		s.queue = slices.Delete(s.queue, 0, n)
+		if s.inFlight == nil {
+			s.inFlight = make(chan struct{}, commitPipeline)
+		}
+		prev, done := s.lastEval, make(chan struct{})
+		s.lastEval = done
 		s.gmu.Unlock()
-		s.commit(batch)
+		s.inFlight <- struct{}{} // at most commitPipeline batches stored at once
+		go func() {
+			defer func() { <-s.inFlight }()
+			s.commitAfter(batch, prev, done)
+		}()
 	}
 }
 
-// row is a reading of a batch and the request it came from.
-type row struct {
-	r   Reading
-	req *commitReq
-	dup bool
-}
+// commitPipeline is how many batches are stored at once. A batch's AppendReadings (the
+// insert and the minute and hour rollups: PostgreSQL's work, not ours) runs while the one
+// before it is still being stored or evaluated, so that the database gets a second
+// backend; the batches are still evaluated one after the other, in the order they were
+// taken, so that a point's readings reach the evaluator in order.
+const commitPipeline = 2
 
-// commit stores a batch of requests in one AppendReadings, evaluates their readings in time
-// order, persists the events and answers each request.
-func (s *Service) commit(batch []*commitReq) {
+// commitAfter stores batch, waits until the batch taken before it (prev, nil for none) is
+// evaluated, evaluates it and closes done.
+func (s *Service) commitAfter(batch []*commitReq, prev, done chan struct{}) {
+	defer close(done)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var all []Reading
 	for _, q := range batch {
 		all = append(all, q.rs...)
 	}
-	added, dup, err := s.Store.AppendReadings(ctx, all)
+	_, dup, err := s.Store.AppendReadings(ctx, all)
+	if prev != nil {
+		<-prev
+	}
 	if err != nil && len(batch) > 1 {
 		// One request's point may be gone: commit each alone, so that the others are kept.
 		for _, q := range batch {
@@ -1073,7 +1090,36 @@ func (s *Service) commit(batch []*commitReq) {
 		batch[0].done <- err
 		return
 	}
-	_ = added
+	s.evaluate(ctx, batch, all, dup)
+}
+
+// row is a reading of a batch and the request it came from.
+type row struct {
+	r   Reading
+	req *commitReq
+	dup bool
+}
+
+// commit stores the readings of one request in AppendReadings, and evaluates them (after a
+// batch of several failed: see commitAfter).
+func (s *Service) commit(batch []*commitReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var all []Reading
+	for _, q := range batch {
+		all = append(all, q.rs...)
+	}
+	_, dup, err := s.Store.AppendReadings(ctx, all)
+	if err != nil {
+		batch[0].done <- err
+		return
+	}
+	s.evaluate(ctx, batch, all, dup)
+}
+
+// evaluate evaluates the readings all of a stored batch in time order (dup of them were
+// stored already), persists the events and answers each request.
+func (s *Service) evaluate(ctx context.Context, batch []*commitReq, all []Reading, dup int) {
 	rows := make([]row, 0, len(all))
 	for _, q := range batch {
 		for _, r := range q.rs {
