@@ -231,15 +231,25 @@ func (s *Store) Readings(ctx context.Context, point int64, from, to time.Time, s
 	case monitoring.StepHour:
 		q = "SELECT bucket, min, max, total / n, n FROM readings_1h WHERE point_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket"
 	default:
-		return nil, monitoring.BadStep(step)
+		if !step.Merged() {
+			return nil, monitoring.BadStep(step)
+		}
+		// The minute rollups merged as they are read (buckets are Unix milliseconds).
+		size := step.Duration().Milliseconds()
+		return queryAll(ctx, s, "read readings", scanSample, `SELECT (bucket / ?) * ? AS b, min(min), max(max), sum(total) / sum(n), sum(n)
+    FROM readings_1m WHERE point_id = ? AND bucket >= ? AND bucket < ? GROUP BY b ORDER BY b`,
+			size, size, point, ms(from), ms(to))
 	}
-	return queryAll(ctx, s, "read readings", func(scan func(...any) error) (monitoring.Sample, error) {
-		var x monitoring.Sample
-		var at int64
-		err := scan(&at, &x.Min, &x.Max, &x.Avg, &x.Count)
-		x.Time = fromMS(at)
-		return x, err
-	}, q, point, ms(from), ms(to))
+	return queryAll(ctx, s, "read readings", scanSample, q, point, ms(from), ms(to))
+}
+
+// scanSample reads a row of Readings.
+func scanSample(scan func(...any) error) (monitoring.Sample, error) {
+	var x monitoring.Sample
+	var at int64
+	err := scan(&at, &x.Min, &x.Max, &x.Avg, &x.Count)
+	x.Time = fromMS(at)
+	return x, err
 }
 
 // LatestReadings returns the newest reading of every point that has one.

@@ -476,14 +476,23 @@ type readingsAnswer struct {
 	Samples []monitoring.Sample `json:"samples"`
 }
 
-// autoStep is the step of a range when none is asked for: every reading up to 6 hours,
-// minutes up to 7 days, hours beyond.
+// autoStep is the step of a range when none is asked for: every reading up to 6 hours, then
+// the finest step that keeps a chart within about 1,500 samples — minutes up to a day, 5
+// minutes up to 5 days, 15 minutes up to 15 days, 30 minutes up to 31 days (all read from
+// the minute rollups), hours beyond.
 func autoStep(d time.Duration) monitoring.Step {
+	const day = 24 * time.Hour
 	switch {
 	case d <= 6*time.Hour:
 		return monitoring.StepRaw
-	case d <= 7*24*time.Hour:
+	case d <= day:
 		return monitoring.StepMinute
+	case d <= 5*day:
+		return monitoring.Step5Minutes
+	case d <= 15*day:
+		return monitoring.Step15Minutes
+	case d <= 31*day:
+		return monitoring.Step30Minutes
 	}
 	return monitoring.StepHour
 }
@@ -497,7 +506,7 @@ func (s *Server) pointReadings(c echo.Context) error {
 	from, to := m.when("from"), m.when("to")
 	step := monitoring.Step(m.q.Get("step"))
 	if step != "" && !step.Valid() {
-		m.p.Add("step", "应为 raw（原始读数）、1m（每分钟）或 1h（每小时），收到 %q", clip(string(step)))
+		m.p.Add("step", "应为 raw（原始读数）、1m、5m、15m、30m（分钟）或 1h（每小时），收到 %q", clip(string(step)))
 	}
 	if err := m.err(); err != nil {
 		return err
@@ -551,9 +560,9 @@ func (s *Server) pointReadings(c echo.Context) error {
 
 func tooManySamples(step monitoring.Step) error {
 	var p riskmap.Problems
-	coarser := "1h"
+	coarser := "30m 或 1h"
 	if step == monitoring.StepRaw {
-		coarser = "1m 或 1h"
+		coarser = "1m、30m 或 1h"
 	}
 	p.Add("step", "此范围的数据超过 %d 条，请缩小范围或使用更粗的步长（%s）", MaxSamples, coarser)
 	return p.Err()

@@ -537,15 +537,27 @@ func (e *env) testReadingsQuery(t *testing.T) {
 	if r.code != 200 || r.json(t)["step"] != "1m" || len(r.json(t)["samples"].([]any)) != 5 || fmt.Sprint(r.json(t)["point"]) != pid {
 		t.Fatalf("readings: %d %s", r.code, r.body)
 	}
-	from := now.Add(-10 * 24 * time.Hour).Format(time.RFC3339)
-	if r := e.do("GET", "/api/v1/monitoring-points/"+pid+"/readings?from="+from, ""); r.code != 200 || r.json(t)["step"] != "1h" {
-		t.Fatalf("ten days: %d %s", r.code, r.body)
+	for days, step := range map[int]string{3: "5m", 10: "15m", 30: "30m", 60: "1h"} {
+		// A chart of days: the finest step within about 1,500 samples, the minute rollups
+		// merged up to a month.
+		from := now.Add(-time.Duration(days) * 24 * time.Hour).Format(time.RFC3339)
+		r := e.do("GET", "/api/v1/monitoring-points/"+pid+"/readings?from="+from, "")
+		if r.code != 200 || r.json(t)["step"] != step {
+			t.Fatalf("%d days: %d %s, want step %s", days, r.code, r.body, step)
+		}
+		n := 0.0
+		for _, x := range r.json(t)["samples"].([]any) {
+			n += x.(map[string]any)["count"].(float64)
+		}
+		if n != 5 {
+			t.Fatalf("%d days: the samples count %v readings, want 5: %s", days, n, r.body)
+		}
 	}
-	from = now.Add(-time.Hour).Format(time.RFC3339)
+	from := now.Add(-time.Hour).Format(time.RFC3339)
 	if r := e.do("GET", "/api/v1/monitoring-points/"+pid+"/readings?from="+from, ""); r.code != 200 || r.json(t)["step"] != "raw" || len(r.json(t)["samples"].([]any)) != 5 {
 		t.Fatalf("raw: %d %s", r.code, r.body)
 	}
-	for _, q := range []string{"?step=5m", "?from=yesterday", "?from=2026-02-01&to=2026-01-01", "?from=2020-01-01&to=2026-01-01",
+	for _, q := range []string{"?step=2m", "?from=yesterday", "?from=2026-02-01&to=2026-01-01", "?from=2020-01-01&to=2026-01-01",
 		"?from=2025-01-01&to=2025-12-01&step=1m", "?limit=3"} {
 		if r := e.do("GET", "/api/v1/monitoring-points/"+pid+"/readings"+q, ""); r.code != 400 {
 			t.Fatalf("bad readings query %s: %d %s", q, r.code, r.body)

@@ -7,30 +7,45 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// Step is the resolution of a readings query: every reading, or the rollups of a minute or
-// an hour.
+// Step is the resolution of a readings query: every reading, or buckets of 1, 5, 15 or 30
+// minutes or an hour. The minute and hour buckets are the stored rollups; 5, 15 and 30
+// minutes are the minute rollups merged by the database as it reads them, so that a chart
+// of a month (1,440 buckets of 30 minutes) reads the minute rollups but sends a chart's
+// worth of samples.
 type Step string
 
 // Steps of a readings query.
 const (
-	StepRaw    Step = "raw"
-	StepMinute Step = "1m"
-	StepHour   Step = "1h"
+	StepRaw       Step = "raw"
+	StepMinute    Step = "1m"
+	Step5Minutes  Step = "5m"
+	Step15Minutes Step = "15m"
+	Step30Minutes Step = "30m"
+	StepHour      Step = "1h"
 )
 
 // Valid reports whether s is a known step.
-func (s Step) Valid() bool { return s == StepRaw || s == StepMinute || s == StepHour }
+func (s Step) Valid() bool { return s == StepRaw || s.Duration() > 0 }
 
-// Duration is the length of a bucket of s (zero for raw).
+// Duration is the length of a bucket of s (zero for raw or an unknown step).
 func (s Step) Duration() time.Duration {
 	switch s {
 	case StepMinute:
 		return time.Minute
+	case Step5Minutes:
+		return 5 * time.Minute
+	case Step15Minutes:
+		return 15 * time.Minute
+	case Step30Minutes:
+		return 30 * time.Minute
 	case StepHour:
 		return time.Hour
 	}
 	return 0
 }
+
+// Merged reports whether s is read by merging minute rollups (5, 15 and 30 minutes).
+func (s Step) Merged() bool { return s == Step5Minutes || s == Step15Minutes || s == Step30Minutes }
 
 // Sample is one row of a readings query: a reading (Count 1, Min = Max = Avg = the value)
 // or the rollup of a bucket starting at Time.
@@ -91,7 +106,9 @@ type Store interface {
 	// exist (nothing stored). The PostGIS store creates missing monthly partitions first.
 	AppendReadings(ctx context.Context, rs []Reading) (added, dup int, err error)
 	// Readings returns the readings of a point at from ≤ time < to, oldest first: every
-	// reading (StepRaw) or the rollups of the minutes or hours that start in the range.
+	// reading (StepRaw) or the rollups of the minutes or hours that start in the range, or
+	// the minute rollups merged into buckets of 5, 15 or 30 minutes (aligned on the Unix
+	// epoch: a bucket starts at a multiple of its length).
 	// EINVALID on an unknown step.
 	Readings(ctx context.Context, point int64, from, to time.Time, step Step) ([]Sample, error)
 	// LatestReadings returns the newest reading of every point that has one, by point id:
@@ -160,7 +177,7 @@ func AlarmAlreadyOpen(point int64, rule Rule) error {
 
 // BadStep is the error of an unknown readings step.
 func BadStep(s Step) error {
-	return riskmap.Errorf(riskmap.EINVALID, "step 须为 raw、1m 或 1h，不能是 %q", string(s))
+	return riskmap.Errorf(riskmap.EINVALID, "step 须为 raw、1m、5m、15m、30m 或 1h，不能是 %q", string(s))
 }
 
 // MonthStart is the first instant of t's month, UTC.

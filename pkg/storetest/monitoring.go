@@ -248,7 +248,7 @@ func testMonitoring(t *testing.T, open Opener) {
 		if !reflect.DeepEqual(raw, want) {
 			t.Fatalf("raw readings in [0, 30): want %+v, got %+v", want, raw)
 		}
-		_, err = ms.Readings(ctx(), p.ID, at(0), at(30), monitoring.Step("5m"))
+		_, err = ms.Readings(ctx(), p.ID, at(0), at(30), monitoring.Step("2m"))
 		wantCode(t, err, riskmap.EINVALID)
 
 		// An unknown point refuses the batch: nothing stored.
@@ -305,7 +305,7 @@ func testMonitoring(t *testing.T, open Opener) {
 		if len(raw) != len(rs) {
 			t.Fatalf("raw: %d of %d", len(raw), len(rs))
 		}
-		for _, step := range []monitoring.Step{monitoring.StepMinute, monitoring.StepHour} {
+		for _, step := range []monitoring.Step{monitoring.StepMinute, monitoring.Step5Minutes, monitoring.Step15Minutes, monitoring.Step30Minutes, monitoring.StepHour} {
 			want := aggregate(raw, step.Duration())
 			got, err := ms.Readings(ctx(), p.ID, monT0, monT0.Add(3*time.Hour), step)
 			must(t, err)

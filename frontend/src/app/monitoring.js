@@ -25,7 +25,14 @@ const RANGES = [
   { code: '7d', label: '7天', ms: 7 * 24 * 3600e3 },
   { code: '30d', label: '30天', ms: 30 * 24 * 3600e3 },
 ];
-const STEP_LABEL = { raw: '原始读数', '1m': '每分钟汇总（最小 / 平均 / 最大）', '1h': '每小时汇总（最小 / 平均 / 最大）' };
+const STEP_LABEL = {
+  raw: '原始读数',
+  '1m': '每分钟汇总（最小 / 平均 / 最大）',
+  '5m': '每 5 分钟汇总（最小 / 平均 / 最大）',
+  '15m': '每 15 分钟汇总（最小 / 平均 / 最大）',
+  '30m': '每 30 分钟汇总（最小 / 平均 / 最大）',
+  '1h': '每小时汇总（最小 / 平均 / 最大）',
+};
 
 /** levelChip is a warning level as a small label in its colour (正常 when there is none). */
 export function levelChip(level, text) {
