@@ -37,7 +37,7 @@ vet: ## gofmt and go vet
 test: test-go test-browser ## run every test: Go (PostGIS, GeoPackage, GDAL) and the browser tests
 
 test-go: vet frontend
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 test-browser: build ## the front end in headless chromium against a real server
 	cd frontend && RISKMAP_BIN=../$(BIN) npm test

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,8 +14,7 @@ import (
 // publication, as a server's start would, and that a condition that raises a unit names its
 // target in the unit's explanation.
 func TestSeedDemoConflicts(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "r.gpkg")
-	mustRun(t, "seed", "--db", db, "--demo")
+	db := demoGPKG(t, "r.gpkg")
 	ctx := context.Background()
 	s, err := gpkg.Open(ctx, db)
 	if err != nil {

@@ -18,8 +18,7 @@ import (
 // workbook reader reads back unit for unit; filters narrow it.
 func TestExportCommand(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "e.gpkg")
-	mustRun(t, "seed", "--db", db, "--demo")
+	db := demoGPKG(t, "e.gpkg")
 	file := filepath.Join(dir, "风险清单.xlsx")
 	out, _, err := run(t, "", "export", file, "--db", db)
 	if err != nil || !strings.Contains(out, "已导出") {

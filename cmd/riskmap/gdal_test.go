@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -27,8 +26,7 @@ func needTool(t *testing.T, name string) string {
 // logging in, it reads the latest publication, as the public API serves it.
 func TestGDALReadsTheOGCAPI(t *testing.T) {
 	ogrinfo := needTool(t, "ogrinfo")
-	db := filepath.Join(t.TempDir(), "ogc.gpkg")
-	base, _ := serve(t, "--demo", "--db", db)
+	base, _ := serve(t, "--db", demoGPKG(t, "ogc.gpkg"))
 	_, body := get(t, base+"/public/api/v1/units?limit=1")
 	var api struct {
 		NumberMatched int `json:"numberMatched"`
@@ -61,8 +59,7 @@ func TestGDALReadsTheOGCAPI(t *testing.T) {
 // TestGDALValidatesTheStore checks the file make run creates with GDAL's own validator.
 func TestGDALValidatesTheStore(t *testing.T) {
 	ogrinfo := needTool(t, "ogrinfo")
-	db := filepath.Join(t.TempDir(), "v.gpkg")
-	mustRun(t, "seed", "--db", db, "--demo")
+	db := demoGPKG(t, "v.gpkg")
 	out, err := exec.Command(ogrinfo, "-ro", "-so", db, "risk_units").CombinedOutput()
 	if err != nil || !regexp.MustCompile(`Feature Count: 3000`).Match(out) {
 		t.Fatalf("ogrinfo risk_units: %v\n%s", err, out)

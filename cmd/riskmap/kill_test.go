@@ -23,7 +23,7 @@ var (
 	killBinErr  error
 )
 
-// builtBinary is bin/riskmap built once for the tests that kill it (without the race
+// builtBinary is bin/riskmap built once for the tests that run it as a process (without the race
 // detector, whose slowness would change nothing but the time).
 func builtBinary(t *testing.T) string {
 	t.Helper()

@@ -27,11 +27,7 @@ func TestLoginFloodMemory(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "riskmap")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(dir, "flood.gpkg"))
 	cmd.Env = append(os.Environ(), "GOMAXPROCS=2", "RISKMAP_DB=", "RISKMAP_LISTEN=")
 	stdout, err := cmd.StdoutPipe()

@@ -126,8 +126,7 @@ func TestServeFirstStartGeoPackage(t *testing.T) {
 }
 
 func TestServeSecondStartKeepsData(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "riskmap.gpkg")
-	mustRun(t, "seed", "--db", db, "--demo")
+	db := demoGPKG(t, "riskmap.gpkg")
 	mustRun(t, "user", "add", "--db", db, "--name", "admin", "--role", "admin")
 	_, out := serve(t, "--demo", "--db", db)
 	if s := out.String(); strings.Contains(s, "密码") || strings.Contains(s, "正在载入演示城市") {

@@ -49,13 +49,17 @@ func TestQGISReadsTheOGCAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	stores := map[string]func(t *testing.T) string{
-		"GeoPackage": func(t *testing.T) string { return filepath.Join(t.TempDir(), "qgis.gpkg") },
-		"PostGIS":    func(t *testing.T) string { return pgtest.NewDatabase(t) },
+		// The GeoPackage is a copy of the demo seeded once (demoGPKG); PostGIS is seeded here.
+		"GeoPackage": func(t *testing.T) string { return demoGPKG(t, "qgis.gpkg") },
+		"PostGIS": func(t *testing.T) string {
+			dsn := pgtest.NewDatabase(t)
+			mustRun(t, "seed", "--db", dsn, "--demo")
+			return dsn
+		},
 	}
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
 			db := open(t)
-			mustRun(t, "seed", "--db", db, "--demo")
 			const pw = "qgis-test-password"
 			for _, u := range [][]string{
 				{"--name", "admin", "--role", "admin"},

@@ -21,8 +21,7 @@ import (
 // point at a gas station (加油加气站) and three displacement points at another unit.
 func simDB(t *testing.T) string {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "sim.gpkg")
-	mustRun(t, "seed", "--db", db, "--demo")
+	db := demoGPKG(t, "sim.gpkg")
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, db)
 	if err != nil {
