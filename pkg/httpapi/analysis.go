@@ -124,25 +124,12 @@ func (s *Server) unitConflicts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var category, region string
-	var radius float64
-	if snap, err := s.internal.snapshot(); err == nil {
-		if f, ok := snap.Get(id); ok {
-			category, region, radius = f.Category, f.RegionCode, f.InfluenceRadiusM
-		}
-	}
-	if category == "" {
-		// A retired unit is not in the index: it threatens nothing any more.
-		u, err := s.cfg.Store.GetUnit(c.Request().Context(), id)
-		if err != nil {
-			return unitNotFound(err, id)
-		}
-		category, region, radius = u.Category, u.RegionCode, u.InfluenceRadiusM
-	}
-	if err := s.checkRead(c, id, category, region); err != nil {
+	// A retired unit is not in the index (it threatens nothing any more): read from the store.
+	u, err := s.readableUnit(c, id)
+	if err != nil {
 		return err
 	}
-	hazardous, r, source := e.UnitRange(category, radius)
+	hazardous, r, source := e.UnitRange(u.category, u.radius)
 	res := e.UnitConflicts(id)
 	out := struct {
 		UnitID           int64          `json:"unit_id"`

@@ -302,20 +302,7 @@ func (s *Server) unitHazards(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var category, region string
-	if snap, err := s.internal.snapshot(); err == nil {
-		if ft, ok := snap.Get(id); ok {
-			category, region = ft.Category, ft.RegionCode
-		}
-	}
-	if category == "" {
-		u, err := s.cfg.Store.GetUnit(c.Request().Context(), id)
-		if err != nil {
-			return unitNotFound(err, id)
-		}
-		category, region = u.Category, u.RegionCode
-	}
-	if err := s.checkRead(c, id, category, region); err != nil {
+	if _, err := s.readableUnit(c, id); err != nil {
 		return err
 	}
 	f.UnitID = id

@@ -29,6 +29,32 @@ func (s *Server) checkRead(c echo.Context, id int64, category, region string) er
 	return riskmap.Errorf(riskmap.ENOTFOUND, "没有编号为 %d 的风险单元", id)
 }
 
+// unitFacts are what a read of a unit's sub-resources (hidden dangers, conflicts,
+// monitoring points) needs of the unit: where it is filed and its influence radius.
+type unitFacts struct {
+	category, region string
+	radius           float64
+}
+
+// readableUnit returns the facts of unit id, from the index or, for a unit the index does
+// not hold (retired), the store, once checkRead lets the caller read it.
+func (s *Server) readableUnit(c echo.Context, id int64) (unitFacts, error) {
+	var f unitFacts
+	if snap, err := s.internal.snapshot(); err == nil {
+		if ft, ok := snap.Get(id); ok {
+			f = unitFacts{ft.Category, ft.RegionCode, ft.InfluenceRadiusM}
+		}
+	}
+	if f.category == "" {
+		u, err := s.cfg.Store.GetUnit(c.Request().Context(), id)
+		if err != nil {
+			return f, unitNotFound(err, id)
+		}
+		f = unitFacts{u.Category, u.RegionCode, u.InfluenceRadiusM}
+	}
+	return f, s.checkRead(c, id, f.category, f.region)
+}
+
 // notIndexed reports whether err is from a write that was stored, with its audit row, but
 // did not reach the index (the register service brings every write there before it
 // returns, so that the client's next tile or list request sees it).
