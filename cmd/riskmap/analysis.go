@@ -39,15 +39,24 @@ func (m *Main) startAnalysis(ctx context.Context, eng *analysis.Engine, ix *spat
 		eng.Coverage(riskmap.LevelStreet)
 		eng.Coverage(riskmap.LevelDistrict)
 	}()
+	if err := m.reconcileConditions(ctx, svc, riskmap.ConditionConflict, eng.WantedConditions()); err != nil {
+		return fmt.Errorf("更新安全距离冲突条件：%v", err)
+	}
+	return nil
+}
+
+// reconcileConditions brings the stored conditions of source (conflicts, alarms) in line
+// with want at start, on a store that keeps conditions (register.ReconcileConditions).
+func (m *Main) reconcileConditions(ctx context.Context, svc *register.Service, source string, want map[int64][]riskmap.Condition) error {
 	if _, ok := m.store.(riskmap.ConditionStore); !ok {
 		return nil
 	}
-	res, err := svc.ReconcileConditions(ctx, riskmap.ConditionConflict, eng.WantedConditions())
+	res, err := svc.ReconcileConditions(ctx, source, want)
 	if err != nil {
-		return fmt.Errorf("更新安全距离冲突条件：%v", err)
+		return err
 	}
 	if res.Changed > 0 {
-		m.logger.Info("conflict conditions brought up to date", "units", res.Changed)
+		m.logger.Info("stored conditions brought up to date", "source", source, "units", res.Changed)
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ func (m *Main) newMonitoring(ix *spatialindex.Index, svc *register.Service) *mon
 	ms := monitoring.NewService(st, &cfg, unitRef(ix))
 	ms.Logger = m.logger
 	ms.Retention = time.Duration(cfg.RetentionDays) * 24 * time.Hour
+	ms.Shared = isPostgres(m.DB)
 	if _, ok := m.store.(riskmap.ConditionStore); ok {
 		ms.Conditions = func(ctx context.Context, id int64, conds []riskmap.Condition) error {
 			_, err := svc.SetConditions(ctx, id, riskmap.ConditionAlarm, conds)
@@ -59,14 +60,8 @@ func (m *Main) startMonitoring(ctx context.Context, ms *monitoring.Service, svc 
 	if err := ms.Load(ctx); err != nil {
 		return nil, fmt.Errorf("载入监测点与报警：%v", err)
 	}
-	if _, ok := m.store.(riskmap.ConditionStore); ok {
-		res, err := svc.ReconcileConditions(ctx, riskmap.ConditionAlarm, ms.WantedConditions())
-		if err != nil {
-			return nil, fmt.Errorf("更新报警条件：%v", err)
-		}
-		if res.Changed > 0 {
-			m.logger.Info("alarm conditions brought up to date", "units", res.Changed)
-		}
+	if err := m.reconcileConditions(ctx, svc, riskmap.ConditionAlarm, ms.WantedConditions()); err != nil {
+		return nil, fmt.Errorf("更新报警条件：%v", err)
 	}
 	m.logger.Info("monitoring loaded", "seconds", time.Since(start).Seconds())
 	go func() {

@@ -222,15 +222,7 @@ func (e *Evaluator) Restore(a *Alarm) error {
 	if old := ps.alarms[a.Rule]; old != nil {
 		return riskmap.Errorf(riskmap.ECONFLICT, "监测点 %d 已有未关闭的同类报警 %s", a.PointID, old.Code)
 	}
-	ps.alarms[a.Rule] = a.clone()
-	if a.Rule == RuleThreshold && !a.Normal {
-		if a.Side == SideLower {
-			ps.lower.cur = a.Level
-		} else {
-			ps.upper.cur = a.Level
-		}
-	}
-	return nil
+	return e.Adopt(a)
 }
 
 // Ingest evaluates a reading. A reading older than the newest one evaluated of its point

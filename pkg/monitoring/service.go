@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,10 @@ type Service struct {
 	// Retention: readings older than this are dropped daily (config
 	// monitoring.retention_days, default 400); 0 keeps all.
 	Retention time.Duration
+	// Shared says that other processes serve the same store (PostGIS replicas): Run reads
+	// their points every 10 s and their open alarms every 2 s. A GeoPackage is one
+	// process's, and nothing is read again.
+	Shared bool
 
 	mu     sync.Mutex // the evaluator and the points
 	ev     *Evaluator
@@ -73,7 +78,8 @@ type Service struct {
 // NewService is a service over st with the taxonomy cfg (checked) and the units of unit.
 func NewService(st Store, cfg *Config, unit func(int64) (UnitRef, bool)) *Service {
 	return &Service{Store: st, Config: cfg, Unit: unit, ev: NewEvaluator(cfg), points: map[int64]*Point{},
-		byCode: map[string]int64{}, latest: map[int64]Reading{}, sent: map[int64]string{}, subs: map[int]chan Event{}}
+		byCode: map[string]int64{}, latest: map[int64]Reading{}, sent: map[int64]string{}, subs: map[int]chan Event{},
+		inFlight: make(chan struct{}, commitPipeline)}
 }
 
 func (s *Service) now() time.Time {
@@ -216,8 +222,12 @@ func (s *Service) removePoint(id int64) {
 func (s *Service) Run(ctx context.Context) {
 	offline := time.NewTicker(10 * time.Second)
 	defer offline.Stop()
-	sync := time.NewTicker(2 * time.Second)
-	defer sync.Stop()
+	var syncC <-chan time.Time // nil: the store is this process's alone, nothing to follow
+	if s.Shared {
+		sync := time.NewTicker(2 * time.Second)
+		defer sync.Stop()
+		syncC = sync.C
+	}
 	daily := time.NewTicker(24 * time.Hour)
 	defer daily.Stop()
 	s.Maintain(ctx)
@@ -226,11 +236,13 @@ func (s *Service) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-offline.C:
-			if err := s.SyncPoints(ctx); err != nil && ctx.Err() == nil {
-				s.logger().Warn("reading monitoring points", "err", err)
+			if s.Shared {
+				if err := s.SyncPoints(ctx); err != nil && ctx.Err() == nil {
+					s.logger().Warn("reading monitoring points", "err", err)
+				}
 			}
 			s.CheckOffline(ctx)
-		case <-sync.C:
+		case <-syncC:
 			if err := s.SyncAlarms(ctx); err != nil && ctx.Err() == nil {
 				s.logger().Warn("syncing open alarms", "err", err)
 			}
@@ -940,7 +952,7 @@ func (s *Service) IngestReadings(ctx context.Context, rs []Reading) (*IngestResu
 		}
 	}
 	for i, r := range rs {
-		at := "[" + itoa(i) + "]"
+		at := "[" + strconv.Itoa(i) + "]"
 		p, ok := s.points[r.PointID]
 		switch {
 		case !ok:
@@ -966,20 +978,6 @@ func (s *Service) IngestReadings(ctx context.Context, rs []Reading) (*IngestResu
 	}
 	s.mu.Unlock()
 	return s.ingest(ctx, items, refused)
-}
-
-func itoa(i int) string {
-	var b [20]byte
-	n := len(b)
-	if i == 0 {
-		return "0"
-	}
-	for i > 0 {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(b[n:])
 }
 
 func (s *Service) ingest(ctx context.Context, items []Item, refused []Refusal) (*IngestResult, error) {
@@ -1044,9 +1042,6 @@ func (s *Service) flush() {
 		}
 		batch := slices.Clone(s.queue[:n])
 		s.queue = slices.Delete(s.queue, 0, n)
-		if s.inFlight == nil {
-			s.inFlight = make(chan struct{}, commitPipeline)
-		}
 		prev, done := s.lastEval, make(chan struct{})
 		s.lastEval = done
 		s.gmu.Unlock()
@@ -1082,7 +1077,7 @@ func (s *Service) commitAfter(batch []*commitReq, prev, done chan struct{}) {
 	if err != nil && len(batch) > 1 {
 		// One request's point may be gone: commit each alone, so that the others are kept.
 		for _, q := range batch {
-			s.commit([]*commitReq{q})
+			s.commitAfter([]*commitReq{q}, nil, make(chan struct{}))
 		}
 		return
 	}
@@ -1098,23 +1093,6 @@ type row struct {
 	r   Reading
 	req *commitReq
 	dup bool
-}
-
-// commit stores the readings of one request in AppendReadings, and evaluates them (after a
-// batch of several failed: see commitAfter).
-func (s *Service) commit(batch []*commitReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var all []Reading
-	for _, q := range batch {
-		all = append(all, q.rs...)
-	}
-	_, dup, err := s.Store.AppendReadings(ctx, all)
-	if err != nil {
-		batch[0].done <- err
-		return
-	}
-	s.evaluate(ctx, batch, all, dup)
 }
 
 // evaluate evaluates the readings all of a stored batch in time order (dup of them were
