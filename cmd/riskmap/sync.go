@@ -201,12 +201,11 @@ func drain(first followMsg, msgs <-chan followMsg) []followMsg {
 func (f *follower) handle(ctx context.Context, batch []followMsg) {
 	latest := map[int64]int64{}
 	why := ""
+	forget := false
 	for _, msg := range batch {
-		if (msg.listening || msg.event.Auth) && f.forget != nil {
-			// An access change elsewhere, or one that may have gone unheard while nothing
-			// listened: look every credential up again.
-			f.forget()
-		}
+		// An access change elsewhere, or one that may have gone unheard while nothing
+		// listened: every credential is looked up again (once for the batch).
+		forget = forget || msg.listening || msg.event.Auth
 		if msg.event.Login != nil && f.heardLogin != nil {
 			f.heardLogin(*msg.event.Login)
 		}
@@ -221,6 +220,9 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 		case msg.event.Version > latest[msg.event.ID]:
 			latest[msg.event.ID] = msg.event.Version
 		}
+	}
+	if forget && f.forget != nil {
+		f.forget()
 	}
 	if why != "" {
 		f.catchUp(ctx, why)
@@ -293,15 +295,14 @@ func (f *follower) catchUp(ctx context.Context, why string) {
 		f.fail(ctx, err)
 		return
 	}
-	seen := make(map[int64]bool, len(vs))
-	var ids []int64
+	var ids []int64 // one row a unit: its latest change
 	for _, v := range vs {
 		// Retired units are not indexed (version 0): read again, the index keeps them out.
-		if !seen[v.ID] && v.Version > f.ix.Version(v.ID) {
-			seen[v.ID] = true
+		if v.Version > f.ix.Version(v.ID) {
 			ids = append(ids, v.ID)
 		}
 	}
+	read := len(ids)
 	if limit := cmp.Or(f.limit, catchUpLimit); len(ids) > limit {
 		f.reload(ctx, why)
 		return
@@ -327,7 +328,7 @@ func (f *follower) catchUp(ctx context.Context, why string) {
 		if why == "" {
 			why = "periodic"
 		}
-		f.logger.Info("caught up with other replicas", "reason", why, "changes", len(vs), "read", len(seen), "changed", changed,
+		f.logger.Info("caught up with other replicas", "reason", why, "changes", len(vs), "read", read, "changed", changed,
 			"seconds", time.Since(start).Seconds())
 	}
 }

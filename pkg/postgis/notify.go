@@ -86,10 +86,11 @@ func parseEvent(payload string) Event {
 		Auth    bool  `json:"auth"`
 		loginPayload
 	}
-	if err := json.Unmarshal([]byte(payload), &p); err == nil && (p.Auth || p.Login != nil) {
+	err := json.Unmarshal([]byte(payload), &p)
+	if err == nil && (p.Auth || p.Login != nil) {
 		return Event{Auth: p.Auth, Login: p.Login, origin: p.Origin}
 	}
-	if err := json.Unmarshal([]byte(payload), &p); err != nil || p.Resync || p.ID < 1 || p.Version < 1 {
+	if err != nil || p.Resync || p.ID < 1 || p.Version < 1 {
 		return Event{Resync: true}
 	}
 	return Event{ID: p.ID, Version: p.Version}

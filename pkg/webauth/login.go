@@ -48,7 +48,8 @@ func (a *Auth) CheckLogin(c echo.Context, name, pw string) (*riskmap.User, error
 	ctx := c.Request().Context()
 	addr := c.RealIP()
 	attempt := a.now()
-	if wait := a.throttle.begin(name, addr, a.provenDevice(c, name, attempt), attempt); wait > 0 {
+	proven := a.provenDevice(c, name, attempt)
+	if wait := a.throttle.begin(name, addr, proven, attempt); wait > 0 {
 		return nil, &LoginRefused{Reason: "登录失败次数过多，已暂时限制", Wait: wait}
 	}
 	u, err := a.store.UserByName(ctx, name)
@@ -68,7 +69,7 @@ func (a *Auth) CheckLogin(c echo.Context, name, pw string) (*riskmap.User, error
 		return nil, &LoginRefused{Reason: "服务器繁忙", Err: err}
 	}
 	if !ok || u.Disabled {
-		a.announce(ctx, riskmap.LoginAttempt{Account: name, Addr: addr, Proven: a.provenDevice(c, name, attempt)})
+		a.announce(ctx, riskmap.LoginAttempt{Account: name, Addr: addr, Proven: proven})
 		reason := "用户名或密码错误"
 		if ok && u.Disabled {
 			reason = "账号已停用"
@@ -94,14 +95,11 @@ func (a *Auth) announce(ctx context.Context, at riskmap.LoginAttempt) {
 // against the account and (unless proven) the address here too, as if it had been made
 // here now; a success forgives the account's failures.
 func (a *Auth) HearLogin(at riskmap.LoginAttempt) {
-	now := a.now()
 	if at.OK {
-		a.throttle.mu.Lock()
-		delete(a.throttle.byAccount, at.Account)
-		a.throttle.mu.Unlock()
+		a.throttle.forgive(at.Account)
 		return
 	}
-	a.throttle.count(at.Account, at.Addr, at.Proven, now)
+	a.throttle.count(at.Account, at.Addr, at.Proven, a.now())
 }
 
 // StartSession starts a session for u, whom CheckLogin let in, and sets its cookie and the
@@ -198,6 +196,13 @@ func (t *throttle) begin(account, addr string, proven bool, now time.Time) time.
 	return 0
 }
 
+// forgive forgets the account's failures (a login to it succeeded, here or elsewhere).
+func (t *throttle) forgive(account string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.byAccount, account)
+}
+
 // count counts a failed attempt made elsewhere (another replica).
 func (t *throttle) count(account, addr string, proven bool, now time.Time) {
 	t.mu.Lock()
@@ -226,9 +231,9 @@ func (t *throttle) add(account, addr string, proven bool, now time.Time) {
 // succeed takes back the attempt a successful login counted: the account's failures are
 // forgiven, the address keeps its earlier ones.
 func (t *throttle) succeed(account, addr string, at time.Time) {
+	t.forgive(account)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.byAccount, account)
 	v := t.byAddr[addr]
 	for i := len(v) - 1; i >= 0; i-- {
 		if v[i].Equal(at) {
