@@ -57,11 +57,10 @@ type eventClient struct {
 
 // eventHub fans events out to the open streams.
 type eventHub struct {
-	s       *Server
-	ctx     context.Context // done when the server stops
-	stop    context.CancelFunc
-	startMu sync.Mutex
-	started bool
+	s     *Server
+	ctx   context.Context // done when the server stops
+	stop  context.CancelFunc
+	start sync.Once // subscribes to the alarm events, on the first stream
 
 	mu      sync.Mutex
 	clients map[*eventClient]struct{}
@@ -91,23 +90,22 @@ func (s *Server) eventRoutes() {
 	s.route(http.MethodGet, "/api/v1/events", loggedIn, s.events)
 }
 
-// start subscribes to the alarm events once, on the first stream.
-func (h *eventHub) start() {
-	h.startMu.Lock()
-	defer h.startMu.Unlock()
-	if h.started || h.s.mon() == nil {
-		return
-	}
-	h.started = true
-	go h.followAlarms()
+// subscribe subscribes to the alarm events once, on the first stream, before that stream
+// is answered: an alarm raised right after the stream's snapshot is not missed.
+func (h *eventHub) subscribe() {
+	h.start.Do(func() {
+		if h.s.mon() != nil {
+			ch, cancel := h.s.mon().Subscribe()
+			go h.followAlarms(ch, cancel)
+		}
+	})
 }
 
-// followAlarms hands every alarm event to the streams until the server stops. A
-// subscription the service drops (it fell too far behind) is taken up again, and every
-// stream is dropped so that its client starts again from a fresh snapshot.
-func (h *eventHub) followAlarms() {
+// followAlarms hands every alarm event of the subscription ch to the streams until the
+// server stops. A subscription the service drops (it fell too far behind) is taken up
+// again, and every stream is dropped so that its client starts again from a fresh snapshot.
+func (h *eventHub) followAlarms(ch <-chan monitoring.Event, cancel func()) {
 	for {
-		ch, cancel := h.s.mon().Subscribe()
 		for done := false; !done; {
 			select {
 			case <-h.ctx.Done():
@@ -128,6 +126,7 @@ func (h *eventHub) followAlarms() {
 			return
 		case <-time.After(time.Second):
 		}
+		ch, cancel = h.s.mon().Subscribe()
 	}
 }
 
@@ -222,7 +221,7 @@ func (h *eventHub) add(u *riskmap.User) *eventClient {
 	h.mu.Lock()
 	h.clients[cl] = struct{}{}
 	h.mu.Unlock()
-	h.start()
+	h.subscribe()
 	return cl
 }
 
