@@ -27,11 +27,11 @@ var gzipWriters = sync.Pool{New: func() any {
 // level: a list of a small bounding box costs about as much to compress as to encode, and
 // a tenth of the bytes on the wire. A handler that chose its encoding itself (vector tiles
 // and assets kept gzipped, /metrics) is left alone, as are other media types (images, PDF,
-// xlsx, docx: compressed already), range requests, HEAD and the event stream.
+// xlsx, docx: compressed already), the event stream, range requests and HEAD.
 func compress(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.Method == http.MethodHead || r.Header.Get("Range") != "" || !acceptsGzip(r) || strings.HasPrefix(r.URL.Path, "/api/v1/events") {
+		if r.Method == http.MethodHead || r.Header.Get("Range") != "" || !acceptsGzip(r) {
 			return next(c)
 		}
 		res := c.Response()
@@ -64,6 +64,9 @@ func compressible(h http.Header) bool {
 		return false
 	}
 	ct := h.Get("Content-Type")
+	if strings.HasPrefix(ct, "text/event-stream") { // streamed: each event must leave at once
+		return false
+	}
 	return strings.HasPrefix(ct, "text/") || strings.Contains(ct, "json") || strings.Contains(ct, "javascript") || strings.Contains(ct, "xml")
 }
 

@@ -62,24 +62,9 @@ func (s *Server) monitoringRoutes() {
 // mon is the monitoring service.
 func (s *Server) mon() *monitoring.Service { return s.cfg.Monitoring }
 
-// monConfig is the monitoring taxonomy in force.
-func (s *Server) monConfig() *monitoring.Config {
-	if s.mon() != nil && s.mon().Config != nil {
-		return s.mon().Config
-	}
-	d := monitoring.Default()
-	return &d
-}
-
-// kindOf is the kind code of the taxonomy, if there is one.
-func (s *Server) kindOf(code string) (monitoring.Kind, bool) {
-	for _, k := range s.monConfig().Kinds {
-		if k.Code == code {
-			return k, true
-		}
-	}
-	return monitoring.Kind{}, false
-}
+// monConfig is the monitoring taxonomy in force (the routes that use it exist only with a
+// monitoring service, which has one).
+func (s *Server) monConfig() *monitoring.Config { return s.mon().Config }
 
 // kindCodes lists the kind codes, for messages.
 func (s *Server) kindCodes() string {
@@ -140,7 +125,7 @@ func (m *monParams) boolean(key string) bool {
 func (m *monParams) kind(s *Server) string {
 	v := m.q.Get("kind")
 	if v != "" {
-		if _, ok := s.kindOf(v); !ok {
+		if _, ok := s.monConfig().Kind(v); !ok {
 			m.p.Add("kind", "未知的监测类型 %q；可选：%s", clip(v), s.kindCodes())
 		}
 	}
@@ -626,8 +611,6 @@ func alarmID(c echo.Context) (int64, error) {
 	}
 	return id, nil
 }
-
-func alarmLocation(id int64) string { return "/api/v1/alarms/" + strconv.FormatInt(id, 10) }
 
 func (s *Server) getAlarm(c echo.Context) error {
 	id, err := alarmID(c)

@@ -29,11 +29,10 @@ import (
 const (
 	staBase = "/sta/v1.1"
 	// staMaxBody bounds an Observations or CreateObservations body (as POST /api/v1/readings).
-	staMaxBody      = 10 << 20
-	staDefaultTop   = 100
-	staMaxTop       = 10000
-	staMeasurement  = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
-	staDataArrayURL = "http://www.opengis.net/spec/iot_sensing/1.1/req/create-observations-via-mqtt/dataArray"
+	staMaxBody     = 10 << 20
+	staDefaultTop  = 100
+	staMaxTop      = 10000
+	staMeasurement = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
 )
 
 func (s *Server) staRoutes() {
@@ -125,9 +124,6 @@ func staObservationID(raw string) (int64, time.Time, error) {
 }
 
 func (s *Server) staGet(c echo.Context) error {
-	if s.cfg.Monitoring == nil {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "本服务未启用监测预警")
-	}
 	path := c.Param("*")
 	if u, err := url.PathUnescape(path); err == nil {
 		path = u
@@ -183,7 +179,7 @@ func (s *Server) staGet(c echo.Context) error {
 		case second.Set == "Observations":
 			return s.staObservations(c, pv)
 		case second.Set == "Thing":
-			return s.staThings(c, -pv.UnitID)
+			return s.staThings(c, pv.UnitID)
 		}
 	case first.Set == "Observations" && first.HasID:
 		id, at, err := staObservationID(first.ID)
@@ -291,9 +287,6 @@ func (s *Server) staDatastream(c echo.Context, pv *mon.PointView) staDatastreamJ
 // the unit of a point the caller may read).
 func (s *Server) staThings(c echo.Context, id int64) error {
 	if id != 0 {
-		if id < 0 {
-			id = -id
-		}
 		t, err := s.staThing(c, id)
 		if err != nil {
 			return err
@@ -499,9 +492,6 @@ func readSTABody(c echo.Context) ([]byte, error) {
 // "phenomenonTime": …, "result": …} (a missing phenomenonTime is now). 201 with the
 // Observation and its Location; 400 with the reason when it is refused.
 func (s *Server) staPostObservation(c echo.Context) error {
-	if s.cfg.Monitoring == nil {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "本服务未启用监测预警")
-	}
 	b, err := readSTABody(c)
 	if err != nil {
 		return err
@@ -572,9 +562,6 @@ func staField(f string) string {
 // array with, for each row of every group in order, the link of its Observation or
 // "error: …" why it was refused. The rows accepted are kept even when others are refused.
 func (s *Server) staCreateObservations(c echo.Context) error {
-	if s.cfg.Monitoring == nil {
-		return riskmap.Errorf(riskmap.ENOTFOUND, "本服务未启用监测预警")
-	}
 	b, err := readSTABody(c)
 	if err != nil {
 		return err

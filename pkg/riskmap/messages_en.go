@@ -636,7 +636,6 @@ var english = map[string]string{
 	"不是订阅的主题":                                                                                               "not a subscribed topic",
 	"多余的内容":                                                                                                 "unexpected content after the value",
 	"必须填写观测值 result":                                                                                        "the observed value result is required",
-	"本服务未启用监测预警":                                                                                            "monitoring is not enabled on this server",
 	"本服务的 SensorThings 接口不支持 $filter；请用 Datastreams(id)/Observations 与 $top、$skip、$orderby": "this SensorThings API does not support $filter; use Datastreams(id)/Observations with $top, $skip and $orderby",
 	"没有 %s(%s)：编号为正整数":    "there is no %s(%s): ids are positive integers",
 	"没有 Observations(%s)": "there is no Observations(%s)",
