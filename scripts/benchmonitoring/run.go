@@ -213,7 +213,7 @@ func measure(ctx context.Context, w *world, cfg *config.Config, o opts, duration
 	if elapsed > duration+duration/50+time.Second || maxLag > 2*time.Second {
 		kept = "✘ fell behind"
 	}
-	add(fmt.Sprintf("持续写入 sustained ingest (%d/s × %s, IngestReadings)", o.rate, duration),
+	add(fmt.Sprintf("持续写入 sustained ingest (%d/s paced, IngestReadings)", o.rate),
 		fmt.Sprintf("%s over %.1f s, %s (pacer's max lag %s); batch acknowledged p50 %s, p99 %s; CPU %.1f s riskmap + %.1f s postgres (%.1f µs a reading)",
 			rate(out.achieved), elapsed.Seconds(), kept, ms(maxLag), ms(quantile(tl.calls, 0.5)), ms(quantile(tl.calls, 0.99)),
 			cpu.Seconds(), pgCPU.Seconds(), float64(out.cpuPerReading.Nanoseconds())/1000),
