@@ -16,7 +16,9 @@ func FuzzAlarmQuery(f *testing.F) {
 		"kind=zoo", "region=53x", "from=2026-02-01&to=2026-01-01", "a=1&a=2", "%zz", "from=0000-01-01T00:00:00Z"} {
 		f.Add(q)
 	}
-	s := &Server{}
+	// The alarm routes exist only with a monitoring service, as cmd/riskmap wires it.
+	cfg := monitoring.Default()
+	s := &Server{cfg: Config{Monitoring: monitoring.NewService(nil, &cfg, nil)}}
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
