@@ -27,14 +27,14 @@ const hazardColumns = `id, code, unit_id, unit_code, unit_name, category, region
     level, description, location, geom, CAST(found_at AS TEXT), found_by, source, report_id,
     responsible_unit, responsible_person, measures, CAST(deadline AS TEXT), five, supervision,
     extension, status, accepted_by, CAST(accepted_at AS TEXT), closed_by, CAST(closed_at AS TEXT),
-    version, created_by, CAST(created_at AS TEXT), CAST(updated_at AS TEXT)`
+    version, created_by, CAST(created_at AS TEXT), CAST(updated_at AS TEXT), alarm_id`
 
 const insertHazard = `INSERT INTO hazards (code, unit_id, unit_code, unit_name, category, region_code,
     department, level, description, location, geom, found_at, found_by, source, report_id,
     responsible_unit, responsible_person, measures, deadline, five, supervision, supervised,
     extension, status, accepted_by, accepted_at, closed_by, closed_at, version, created_by,
-    created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+    created_at, updated_at, alarm_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
 RETURNING id`
 
 // updateHazard replaces every field but id, code, unit_id, created_by and created_at; it
@@ -138,7 +138,7 @@ func scanHazard(scan func(...any) error) (*hazards.Hazard, error) {
 		&h.Department, &r.level, &h.Description, &h.Location, &r.geom, &r.found, &h.FoundBy, &r.source,
 		&h.ReportID, &h.ResponsibleUnit, &h.ResponsiblePerson, &h.Measures, &r.deadline, &r.five, &r.sup,
 		&r.ext, &r.status, &h.AcceptedBy, &r.acceptedAt, &h.ClosedBy, &r.closedAt, &h.Version, &h.CreatedBy,
-		&r.created, &r.updated)
+		&r.created, &r.updated, &h.AlarmID)
 	if err != nil {
 		return nil, err
 	}
@@ -258,9 +258,12 @@ func (s *Store) createHazard(ctx context.Context, tx *sql.Tx, h *hazards.Hazard,
 	}
 	// The code needs the id: a placeholder no committed row can hold, replaced at once.
 	args := append([]any{"", h.UnitID}, vals...)
-	args = append(args, h.CreatedBy, formatTime(t), formatTime(t))
+	args = append(args, h.CreatedBy, formatTime(t), formatTime(t), h.AlarmID)
 	var id int64
 	if err := tx.QueryRowContext(ctx, insertHazard, args...).Scan(&id); err != nil {
+		if isUnique(err) && h.AlarmID > 0 {
+			return nil, riskmap.Errorf(riskmap.ECONFLICT, "该报警已转为隐患")
+		}
 		return nil, s.dbErr(err, "insert hazard")
 	}
 	code := hazards.HazardCode(h.FoundAt.Year(), id)
@@ -432,6 +435,10 @@ func hazardFilter(f hazards.Filter, dueWithin bool) (string, []any, error) {
 		conds = append(conds, "unit_id = ?")
 		args = append(args, f.UnitID)
 	}
+	if f.AlarmID > 0 {
+		conds = append(conds, "alarm_id = ?")
+		args = append(args, f.AlarmID)
+	}
 	if f.Statuses != nil {
 		ss := make([]string, len(f.Statuses))
 		for i, st := range f.Statuses {
@@ -594,7 +601,7 @@ func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) (
 		}
 		return s.dbErr(rows.Err(), "count hazards")
 	}
-	if f.UnitID > 0 || f.Overdue || f.BBox != nil || f.Q != "" {
+	if f.UnitID > 0 || f.AlarmID > 0 || f.Overdue || f.BBox != nil || f.Q != "" {
 		q := `SELECT ` + key + ` AS k, count(*),
     coalesce(sum(status = 'closed'), 0),
     coalesce(sum(status IN ('accepted', 'closed')), 0),

@@ -176,6 +176,9 @@ type Hazard struct {
 	Source      Source
 	// ReportID is the public report it came from (0: none).
 	ReportID int64
+	// AlarmID is the monitoring alarm it came from (0: none). An alarm becomes at most one
+	// hidden danger: the stores refuse a second with ECONFLICT.
+	AlarmID int64
 
 	ResponsibleUnit   string
 	ResponsiblePerson string

@@ -110,7 +110,7 @@ func DecodePatch(b []byte) (p Patch, refused riskmap.Problems, err error) {
 		return p, refused, nil
 	}
 	for _, k := range []string{"id", "code", "version", "created_by", "created_at", "updated_at", "accepted_by", "accepted_at", "closed_by", "closed_at", "supervision", "extension",
-		"unit_code", "unit_name", "category", "region_code", "department", "report_id"} {
+		"unit_code", "unit_name", "category", "region_code", "department", "report_id", "alarm_id"} {
 		delete(keys, k) // read-only fields of the view sent back as they were: ignored
 	}
 	clean, _ := json.Marshal(keys)

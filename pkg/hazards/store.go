@@ -14,7 +14,9 @@ import (
 // Filter selects hidden dangers. Zero values select everything; a nil list does not
 // filter, a non-nil empty one selects nothing.
 type Filter struct {
-	UnitID   int64
+	UnitID int64
+	// AlarmID keeps the hidden danger made from that monitoring alarm.
+	AlarmID  int64
 	Statuses []Status
 	Levels   []Level
 	// Open keeps the hidden dangers that are not closed.

@@ -100,6 +100,7 @@ type hazardView struct {
 	Source            hazards.Source               `json:"source"`
 	SourceLabel       string                       `json:"source_label"`
 	ReportID          *int64                       `json:"report_id"`
+	AlarmID           *int64                       `json:"alarm_id"`
 	ResponsibleUnit   string                       `json:"responsible_unit"`
 	ResponsiblePerson string                       `json:"responsible_person"`
 	Measures          string                       `json:"measures"`
@@ -140,6 +141,10 @@ func (s *Server) viewHazard(h *hazards.Hazard, u *riskmap.User, today time.Time)
 	if h.ReportID > 0 {
 		id := h.ReportID
 		v.ReportID = &id
+	}
+	if h.AlarmID > 0 {
+		id := h.AlarmID
+		v.AlarmID = &id
 	}
 	if sp := h.Supervision; sp != nil {
 		v.Supervision = &supervisionView{By: sp.By, ByLabel: hazards.SupervisionLabel(sp.By), At: sp.At.UTC(), User: sp.User, Note: sp.Note}

@@ -800,6 +800,15 @@ func alarmDescription(a *monitoring.AlarmView) string {
 // alarmHazard is POST /api/v1/alarms/{id}/hazard: the alarm becomes a hidden danger of its
 // unit in one step (source 监测; major when the alarm is red; found when the alarm opened,
 // at its point), and an active alarm is acknowledged. 201 {"hazard", "alarm"}. An alarm
+// alarmHazardOf is the 409 naming the hidden danger alarm al already became, nil if none.
+func (s *Server) alarmHazardOf(c echo.Context, al *monitoring.AlarmView) error {
+	hs, _, err := s.hz().List(c.Request().Context(), userOf(c), hazards.Filter{UnitID: al.UnitID, AlarmID: al.ID, Limit: 1})
+	if err != nil || len(hs) == 0 {
+		return nil
+	}
+	return riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 已转为隐患 %s", al.Code, hs[0].Code)
+}
+
 // with an open hidden danger made from it already is 409.
 func (s *Server) alarmHazard(c echo.Context) error {
 	id, err := alarmID(c)
@@ -823,15 +832,12 @@ func (s *Server) alarmHazard(c echo.Context) error {
 	if err != nil {
 		return s.hiding(c, err)
 	}
-	// One hidden danger per alarm: a second click finds the first.
-	if hs, _, err := s.hz().List(ctx, by, hazards.Filter{UnitID: al.UnitID, Q: al.Code, Limit: 10}); err == nil {
-		for _, h := range hs {
-			if h.Source == hazards.SourceMonitoring && h.Status != hazards.StatusClosed && strings.Contains(h.Description, al.Code) {
-				return riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 已转为隐患 %s", al.Code, h.Code)
-			}
-		}
+	// One hidden danger per alarm: the store refuses a second (a unique index on the alarm),
+	// and a second click is told which one it is.
+	if made := s.alarmHazardOf(c, al); made != nil {
+		return made
 	}
-	h := &hazards.Hazard{UnitID: al.UnitID, Level: in.Level, Description: in.Description, Location: in.Location,
+	h := &hazards.Hazard{UnitID: al.UnitID, AlarmID: al.ID, Level: in.Level, Description: in.Description, Location: in.Location,
 		FoundAt: al.OpenedAt, FoundBy: "监测预警系统", Source: hazards.SourceMonitoring, ResponsibleUnit: in.ResponsibleUnit,
 		ResponsiblePerson: in.ResponsiblePerson, Measures: in.Measures, Deadline: in.Deadline.Time, Five: in.Five}
 	if h.Level == "" {
@@ -885,6 +891,11 @@ func (s *Server) alarmHazard(c echo.Context) error {
 		}
 		if riskmap.ErrorCode(err) == riskmap.EFORBIDDEN {
 			return s.denyScope(c, h.UnitID, err)
+		}
+		if riskmap.ErrorCode(err) == riskmap.ECONFLICT {
+			if made := s.alarmHazardOf(c, al); made != nil {
+				return made // a concurrent click made it first
+			}
 		}
 		return hazardDecodeError(err)
 	}

@@ -28,17 +28,17 @@ var _ hazards.Store = (*Store)(nil)
 const hazardColumns = `id, code, unit_id, unit_code, unit_name, category, region_code, department,
 	level, description, location, ST_X(geom), ST_Y(geom), found_at, found_by, source, report_id,
 	responsible_unit, responsible_person, measures, deadline, five, supervision, extension,
-	status, accepted_by, accepted_at, closed_by, closed_at, version, created_by, created_at, updated_at`
+	status, accepted_by, accepted_at, closed_by, closed_at, version, created_by, created_at, updated_at, alarm_id`
 
 // insertHazardSQL binds the id ($1), the code ($2), the unit ($3), the values of
-// hazardValues ($4-$30), created_by ($31) and the time ($32).
+// hazardValues ($4-$30), created_by ($31), the time ($32) and the alarm ($33).
 const insertHazardSQL = `INSERT INTO hazards (id, code, unit_id, unit_code, unit_name, category, region_code,
 	department, level, description, location, geom, found_at, found_by, source, report_id,
 	responsible_unit, responsible_person, measures, deadline, five, supervision, supervised,
 	extension, status, accepted_by, accepted_at, closed_by, closed_at, version, created_by,
-	created_at, updated_at)
+	created_at, updated_at, alarm_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ST_SetSRID(ST_MakePoint($12, $13), 4326), $14, $15, $16, $17,
-	$18, $19, $20, $21::date, $22::jsonb, $23::jsonb, $24, $25::jsonb, $26, $27, $28, $29, $30, 1, $31, $32, $32)`
+	$18, $19, $20, $21::date, $22::jsonb, $23::jsonb, $24, $25::jsonb, $26, $27, $28, $29, $30, 1, $31, $32, $32, $33)`
 
 // updateHazardSQL binds the values of hazardValues ($1-$27), the time ($28), the id ($29)
 // and the version read ($30).
@@ -125,7 +125,7 @@ func scanHazard(row pgx.Row) (*hazards.Hazard, error) {
 		&h.Department, &level, &h.Description, &h.Location, &h.Point[0], &h.Point[1], &h.FoundAt, &h.FoundBy,
 		&source, &h.ReportID, &h.ResponsibleUnit, &h.ResponsiblePerson, &h.Measures, &deadline, &five, &sup,
 		&ext, &status, &h.AcceptedBy, &acceptedAt, &h.ClosedBy, &closedAt, &h.Version, &h.CreatedBy,
-		&h.CreatedAt, &h.UpdatedAt)
+		&h.CreatedAt, &h.UpdatedAt, &h.AlarmID)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,10 @@ func (s *Store) createHazard(ctx context.Context, tx pgx.Tx, h *hazards.Hazard, 
 	}
 	code := hazards.HazardCode(h.FoundAt.Year(), id)
 	args := append([]any{id, code, h.UnitID}, vals...)
-	if _, err := tx.Exec(ctx, insertHazardSQL, append(args, h.CreatedBy, t)...); err != nil {
+	if _, err := tx.Exec(ctx, insertHazardSQL, append(args, h.CreatedBy, t, h.AlarmID)...); err != nil {
+		if isUniqueViolation(err) && h.AlarmID > 0 && constraintOf(err) == "hazards_alarm_id" {
+			return nil, riskmap.Errorf(riskmap.ECONFLICT, "该报警已转为隐患")
+		}
 		if isUniqueViolation(err) {
 			return nil, riskmap.Errorf(riskmap.ECONFLICT, "隐患编号 %s 已被占用", code)
 		}
@@ -367,6 +370,9 @@ func hazardFilter(f hazards.Filter, dueWithin bool) (*filterQuery, error) {
 	if f.UnitID > 0 {
 		q.add("unit_id = " + q.arg(f.UnitID))
 	}
+	if f.AlarmID > 0 {
+		q.add("alarm_id = " + q.arg(f.AlarmID))
+	}
 	if f.Statuses != nil {
 		ss := make([]string, len(f.Statuses))
 		for i, st := range f.Statuses {
@@ -484,7 +490,7 @@ func (s *Store) CountHazards(ctx context.Context, f hazards.Filter, by string) (
 		err := r.Scan(&c.Key, &c.Total, &c.Closed, &c.Accepted, &c.Open, &c.OpenMajor, &c.Overdue, &c.DueSoon, &c.Supervised)
 		return c, err
 	}
-	if f.UnitID > 0 || f.Overdue || f.BBox != nil || f.Q != "" {
+	if f.UnitID > 0 || f.AlarmID > 0 || f.Overdue || f.BBox != nil || f.Q != "" {
 		text := `SELECT ` + key + ` AS k, count(*),
 	count(*) FILTER (WHERE status = 'closed'),
 	count(*) FILTER (WHERE status IN ('accepted', 'closed')),

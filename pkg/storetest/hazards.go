@@ -171,6 +171,34 @@ func testHazards(t *testing.T, open Opener) {
 			t.Errorf("a zero point must be the unit's place, got %v", got.Point)
 		}
 	})
+	t.Run("OneHazardPerAlarmConflict", func(t *testing.T) {
+		s := open(t)
+		hs := hazardStore(t, s)
+		u := hazardUnit(t, s, "HZ-ALARM", "530481001001", "hazardous_chemicals")
+		first := newHazard(u, hazards.LevelMajor, time.Now().AddDate(0, 0, 7))
+		first.Source, first.AlarmID = hazards.SourceMonitoring, 42
+		mustCreateHazard(t, hs, first)
+		got, err := hs.GetHazard(ctx(), first.ID)
+		must(t, err)
+		if got.AlarmID != 42 {
+			t.Fatalf("alarm of the hidden danger: %d", got.AlarmID)
+		}
+		found, _, err := hs.FindHazards(ctx(), hazards.Filter{AlarmID: 42})
+		must(t, err)
+		if len(found) != 1 || found[0].ID != first.ID {
+			t.Fatalf("find by alarm: %v", hazardIDs(found))
+		}
+		second := newHazard(u, hazards.LevelGeneral, time.Now().AddDate(0, 0, 7))
+		second.Source, second.AlarmID = hazards.SourceMonitoring, 42
+		_, err = hs.CreateHazard(ctx(), second, created(second.CreatedBy), testDynamics, nil)
+		wantCode(t, err, riskmap.ECONFLICT)
+		// Another alarm, and hidden dangers of no alarm, are not limited.
+		for _, id := range []int64{43, 0, 0} {
+			h := newHazard(u, hazards.LevelGeneral, time.Now().AddDate(0, 0, 7))
+			h.AlarmID = id
+			mustCreateHazard(t, hs, h)
+		}
+	})
 	t.Run("GetMissingNotFound", func(t *testing.T) {
 		hs := hazardStore(t, open(t))
 		_, err := hs.GetHazard(ctx(), 999)
