@@ -139,6 +139,47 @@ func TestReplicasStayInSync(t *testing.T) {
 			})
 			t.Logf("a write made while B was disconnected showed in B's tiles %v after B could reconnect", time.Since(released))
 		}},
+		{"OKTenSecondsCutOffConverge", func(t *testing.T) {
+			// Issue 18: B cannot listen (nor open a connection) for 10 s while A takes
+			// writes; once it listens again it catches up, and no unit is missing from its
+			// tiles.
+			px.hold(true)
+			old := killListener(t, store, "riskmap-b")
+			var (
+				ids []int64
+				pts []orb.Point
+			)
+			for start := time.Now(); time.Since(start) < 10*time.Second; {
+				i := len(ids)
+				q := orb.Point{p[0] + float64(i%20)*0.0001, p[1] - float64(i/20)*0.0001}
+				id, _ := write(t, "POST", a+"/api/v1/units", "", unitFeature(fmt.Sprintf("CUT-%03d", i), fmt.Sprintf("断线十秒 %d", i), q, "submitted"))
+				ids, pts = append(ids, id), append(pts, q)
+				time.Sleep(50 * time.Millisecond)
+			}
+			if tileFeature(t, b+"/tiles", pts[0], ids[0]) != nil {
+				t.Fatal("B showed a write while it could not listen: the test no longer tests catching up")
+			}
+			want, err := store.CountUnits(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			released := time.Now()
+			px.hold(false)
+			waitFor(t, "B to listen again", func() bool {
+				pid := listenerPID(t, store, "riskmap-b")
+				return pid != 0 && pid != old
+			})
+			listening := time.Now()
+			waitFor(t, fmt.Sprintf("B to count %d units", want), func() bool { return count(t, b) == want })
+			converged := time.Now()
+			for i, id := range ids {
+				if tileFeature(t, b+"/tiles", pts[i], id) == nil {
+					t.Fatalf("unit %d (CUT-%03d), written while B was cut off, is missing from B's tiles", id, i)
+				}
+			}
+			t.Logf("%d units written through A during B's 10 s cut-off: B listened again %v after the cut ended (its reconnect pause) and had every one in its tiles %v after that",
+				len(ids), listening.Sub(released).Round(time.Millisecond), converged.Sub(listening).Round(time.Millisecond))
+		}},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, s.run) {
