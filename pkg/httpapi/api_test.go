@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -253,6 +254,7 @@ func TestAPI(t *testing.T) {
 			e := newEnv(t, open(t))
 			t.Run("UnitLifecycle", e.testLifecycle)
 			t.Run("List", e.testList)
+			t.Run("PropertySelection", e.testPropertySelection)
 			t.Run("BadInput", e.testBadInput)
 			t.Run("Reference", e.testReference)
 			t.Run("RegionsAndStats", e.testRegions)
@@ -324,6 +326,61 @@ func (e *env) testLifecycle(t *testing.T) {
 	}
 	if g := e.do("GET", "/api/v1/units/999999", ""); g.code != 404 {
 		t.Fatalf("unknown unit: %d", g.code)
+	}
+}
+
+// testPropertySelection: properties= keeps only the named properties of each feature, in the
+// list and the OGC items; an unknown name, or one the public never sees, is a 400.
+func (e *env) testPropertySelection(t *testing.T) {
+	e.t = t
+	for _, c := range []string{"PS-1", "PS-2"} {
+		if r := e.do("POST", "/api/v1/units", feature(c, "属性选择 "+c, 102.93, 24.69, 3, 4), "Content-Type", "application/geo+json"); r.code != 201 {
+			t.Fatalf("create: %d %s", r.code, r.body)
+		}
+	}
+	full := e.do("GET", "/api/v1/units?q=PS-", "").json(t)
+	for path, want := range map[string]string{
+		"/api/v1/units?q=PS-&properties=code,grade":                    "code grade",
+		"/api/v1/units?q=PS-&properties=":                              "",
+		"/api/v1/units?q=PS-&properties=%20name%20,":                   "name",
+		"/ogc/collections/units/items?q=PS-&properties=grade_label,id": "",
+	} {
+		r := e.do("GET", path, "")
+		if want == "" && strings.Contains(path, "grade_label,id") {
+			// id is the Feature's, not a property: refused.
+			if r.code != 400 || !strings.Contains(string(r.body), "没有属性") {
+				t.Fatalf("%s: %d %s", path, r.code, r.body)
+			}
+			continue
+		}
+		m := r.json(t)
+		if r.code != 200 || m["numberMatched"] != full["numberMatched"] || m["numberMatched"] != 2.0 {
+			t.Fatalf("%s: %d %s", path, r.code, r.body)
+		}
+		for _, f := range m["features"].([]any) {
+			f := f.(map[string]any)
+			var keys []string
+			for k := range f["properties"].(map[string]any) {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			if strings.Join(keys, " ") != want || f["geometry"] == nil || f["id"] == nil {
+				t.Fatalf("%s: a feature keeps %v, want %q: %v", path, keys, want, f)
+			}
+		}
+	}
+	ogc := e.do("GET", "/ogc/collections/units/items?q=PS-&properties=grade_label", "").json(t)
+	for _, f := range ogc["features"].([]any) {
+		if p := f.(map[string]any)["properties"].(map[string]any); len(p) != 1 || p["grade_label"] != "较大风险" {
+			t.Fatalf("OGC items with properties=grade_label: %v", p)
+		}
+	}
+	for _, path := range []string{"/api/v1/units?properties=nope", "/api/v1/units?properties=code&properties=name",
+		"/public/api/v1/units?properties=contact_phone", "/public/api/v1/units?properties=name"} {
+		r := e.do("GET", path, "")
+		if r.code != 400 || r.json(t)["error"].(map[string]any)["fields"] == nil {
+			t.Fatalf("%s: want 400 naming properties, got %d %s", path, r.code, r.body)
+		}
 	}
 }
 

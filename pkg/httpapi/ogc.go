@@ -130,7 +130,7 @@ type ogcCollectionDef struct {
 }
 
 var (
-	ogcUnitParams   = []string{"bbox", "bbox-crs", "limit", "cursor", "category", "grade", "region", "q", "f"}
+	ogcUnitParams   = []string{"bbox", "bbox-crs", "limit", "cursor", "category", "grade", "region", "q", "properties", "f"}
 	ogcRegionParams = []string{"bbox", "bbox-crs", "limit", "cursor", "level", "f"}
 )
 
@@ -303,6 +303,10 @@ func (s *Server) ogcItems(c echo.Context) error {
 		if v := q.Get("bbox"); v != "" && len(SplitList(v)) == 6 {
 			return riskmap.Errorf(riskmap.EINVALID, "bbox：不支持三维范围；请给出四个数")
 		}
+		keep, err := v.propertySelection(q)
+		if err != nil {
+			return err
+		}
 		snap, err := v.snapshot()
 		if err != nil {
 			return err
@@ -311,12 +315,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 		var buf bytes.Buffer
 		buf.WriteString(`{"type":"FeatureCollection","numberMatched":` + strconv.Itoa(pg.Matched) +
 			`,"numberReturned":` + strconv.Itoa(len(pg.Features)) + `,"features":[`)
-		for i, f := range pg.Features {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			buf.Write(f.JSON)
-		}
+		writeFeatures(&buf, pg.Features, keep)
 		links := []link{{s.baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
 		if pg.More {
 			links = append(links, link{s.nextURL(c, pg.Features[len(pg.Features)-1].ID), "next", geoJSON, "下一页"})

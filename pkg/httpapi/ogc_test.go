@@ -135,7 +135,8 @@ func (e *env) testOpenAPI(t *testing.T) {
 		}
 		for p := range params {
 			v := map[string]string{"limit": "1", "bbox": "102,24,104,26", "bbox-crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-				"cursor": "0", "category": "hazardous_chemicals", "grade": "red", "region": "530481", "q": "测试", "level": "street", "f": "json", "kind": "school"}[p]
+				"cursor": "0", "category": "hazardous_chemicals", "grade": "red", "region": "530481", "q": "测试", "level": "street", "f": "json", "kind": "school",
+				"properties": "code,grade"}[p]
 			if p == "kind" && id == "shelters" {
 				v = "fixed"
 			}

@@ -220,6 +220,8 @@ func (s *Server) openAPIParameters() map[string]any {
 		"region": q("region", "行政区划代码前缀（如 530481001）",
 			map[string]any{"type": "string", "pattern": "^[0-9]{1,15}$"}),
 		"q": q("q", "名称或编号包含的文字", map[string]any{"type": "string", "maxLength": maxQLen}),
+		"properties": q("properties", "要素只带这些属性（属性名逗号分隔，如 code,name,grade；空值不带任何属性；不给则带全部）",
+			map[string]any{"type": "array", "items": map[string]any{"type": "string"}}),
 		"kind": q("kind", "防护目标或避难场所的类型代码，逗号分隔（如 school、hospital；emergency、fixed、central）",
 			map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": siteKindCodes()}}),
 		"level": q("level", "区域层级", map[string]any{"type": "string",

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,7 +18,60 @@ import (
 
 const geoJSON = "application/geo+json"
 
-var unitListParams = map[string]bool{"bbox": true, "category": true, "grade": true, "region": true, "q": true, "limit": true, "cursor": true}
+// unitListParams are the query parameters of GET /api/v1/units (and the public list): those
+// of listParams, and properties.
+var unitListParams = func() map[string]bool {
+	m := map[string]bool{"properties": true}
+	for k := range listParams {
+		m[k] = true
+	}
+	return m
+}()
+
+// propertySelection reads properties=: the property names a list's features keep
+// (comma-separated; empty keeps none), as OGC API – Features Part 6 selects them. nil
+// (no parameter) keeps every property. A name the view's features do not have is refused.
+func (v *view) propertySelection(q url.Values) (map[string]bool, error) {
+	vs, ok := q["properties"]
+	if !ok {
+		return nil, nil
+	}
+	names := featurejson.PropertyNames
+	if v.public {
+		names = featurejson.PublicPropertyNames
+	}
+	var p riskmap.Problems
+	if len(vs) > 1 {
+		p.Add("properties", "只能给出一次；多个属性以逗号分隔，如 properties=code,name,grade")
+		return nil, p.Err()
+	}
+	keep := map[string]bool{}
+	for _, n := range SplitList(vs[0]) {
+		if !slices.Contains(names, n) {
+			p.Add("properties", "没有属性 %q；可选：%s", clip(n), strings.Join(names, ", "))
+			break
+		}
+		keep[n] = true
+	}
+	return keep, p.Err()
+}
+
+// writeFeatures writes the features of a page, separated by commas, each with only the
+// properties keep names (nil: all of them).
+func writeFeatures(buf *bytes.Buffer, fs []*spatialindex.Feature, keep map[string]bool) {
+	var b []byte
+	for i, f := range fs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if keep == nil {
+			buf.Write(f.JSON)
+			continue
+		}
+		b = featurejson.AppendSelected(b[:0], f.JSON, keep)
+		buf.Write(b)
+	}
+}
 
 // nextURL is the request URL with its cursor moved on.
 func (s *Server) nextURL(c echo.Context, cursor int64) string {
@@ -33,7 +88,11 @@ func (v *view) snapshot() (*spatialindex.Snapshot, error) {
 }
 
 func (v *view) listUnits(c echo.Context) error {
-	p, err := v.parseList(c, c.QueryParams(), listParams)
+	p, err := v.parseList(c, c.QueryParams(), unitListParams)
+	if err != nil {
+		return err
+	}
+	keep, err := v.propertySelection(c.QueryParams())
 	if err != nil {
 		return err
 	}
@@ -49,12 +108,7 @@ func (v *view) listUnits(c echo.Context) error {
 	buf.WriteString(`,"numberReturned":`)
 	buf.WriteString(strconv.Itoa(len(pg.Features)))
 	buf.WriteString(`,"features":[`)
-	for i, f := range pg.Features {
-		if i > 0 {
-			buf.WriteByte(',')
-		}
-		buf.Write(f.JSON)
-	}
+	writeFeatures(&buf, pg.Features, keep)
 	buf.WriteString(`],"links":[`)
 	self, _ := json.Marshal(v.s.baseURL(c) + c.Request().URL.RequestURI())
 	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":`)

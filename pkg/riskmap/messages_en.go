@@ -675,4 +675,8 @@ var english = map[string]string{
 	"没有报警 %q：编号为正整数":                   "there is no alarm %q: ids are positive integers",
 	"没有监测点 %q：编号为正整数":                  "there is no monitoring point %q: ids are positive integers",
 	"监测点 %d 在第 %d 版之后已被他人修改；请重新加载后再修改": "monitoring point %d was changed by someone else after version %d; reload it and try again",
+	// Property selection (issue 18) and one hidden danger per alarm (issue 17).
+	"只能给出一次；多个属性以逗号分隔，如 properties=code,name,grade": "give it once; separate several properties with commas, as in properties=code,name,grade",
+	"没有属性 %q；可选：%s": "there is no property %q; use: %s",
+	"该报警已转为隐患":      "this alarm has already become a hidden danger",
 }
