@@ -94,15 +94,8 @@ func (s *Server) basemapTile(c echo.Context) error {
 	return c.Blob(http.StatusOK, t.ContentType, data)
 }
 
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(name), "gzip") || strings.TrimSpace(name) == "*" {
-			return strings.TrimSpace(strings.ReplaceAll(q, " ", "")) != "q=0"
-		}
-	}
-	return false
-}
+// acceptsGzip reports whether the client takes gzip.
+func acceptsGzip(r *http.Request) bool { return acceptQ(r, "gzip") > 0 }
 
 func etagMatches(header, etag string) bool {
 	for _, e := range strings.Split(header, ",") {
