@@ -3,6 +3,7 @@ package featurejson_test
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"testing"
 	"time"
 
@@ -31,7 +32,9 @@ func sameAsMarshal(t *testing.T, u *riskmap.Unit) {
 	}
 }
 
-func TestAppendFeatureMatchesMarshal(t *testing.T) {
+// synthUnits are n graded synthetic units of the demo city (seed seed).
+func synthUnits(t *testing.T, seed int64, n int) iter.Seq[*riskmap.Unit] {
+	t.Helper()
 	cfg := config.Default()
 	regions, err := demo.LoadRegions(geodata.FS)
 	if err != nil {
@@ -41,12 +44,22 @@ func TestAppendFeatureMatchesMarshal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := int64(0)
-	for u := range gen.Units(5, 3000) {
-		i++
-		if err := cfg.Grader.Grade(u); err != nil {
-			t.Fatal(err)
+	return func(yield func(*riskmap.Unit) bool) {
+		for u := range gen.Units(seed, n) {
+			if err := cfg.Grader.Grade(u); err != nil {
+				t.Fatal(err)
+			}
+			if !yield(u) {
+				return
+			}
 		}
+	}
+}
+
+func TestAppendFeatureMatchesMarshal(t *testing.T) {
+	i := int64(0)
+	for u := range synthUnits(t, 5, 3000) {
+		i++
 		u.ID, u.Version = i, i%7+1
 		u.CreatedAt = time.Date(2026, 1, 2, 3, 4, 5, int(i)*1000, time.UTC)
 		u.UpdatedAt = u.CreatedAt.Add(time.Duration(i) * time.Second)

@@ -7,12 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"riskmap/geodata"
 	"riskmap/pkg/config"
-	"riskmap/pkg/demo"
 	"riskmap/pkg/featurejson"
 	"riskmap/pkg/riskmap"
-	"riskmap/pkg/synth"
 )
 
 // decoded is a Feature as a client reads it.
@@ -56,15 +53,6 @@ func TestPropertyNamesAreTheEncodersKeys(t *testing.T) {
 // A selection keeps type, id, geometry and the properties named, with the values the full
 // Feature has; nothing else.
 func TestAppendSelected(t *testing.T) {
-	cfg := config.Default()
-	regions, err := demo.LoadRegions(geodata.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gen, err := synth.New(regions, cfg.Catalog, cfg.Grader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	sels := []map[string]bool{{}, {"code": true}, {"grade": true, "name": true}, {"conditions": true, "explanation": true, "controls": true},
 		{"reidentify_overdue": true, "code": true}, {"no_such": true}}
 	all := map[string]bool{}
@@ -73,7 +61,7 @@ func TestAppendSelected(t *testing.T) {
 	}
 	sels = append(sels, all)
 	i := int64(0)
-	for u := range gen.Units(9, 300) {
+	for u := range synthUnits(t, 9, 300) {
 		i++
 		u.ID, u.Version = i, 1
 		u.CreatedAt, u.UpdatedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
