@@ -563,12 +563,13 @@ func (s *Server) postReadings(c echo.Context) error {
 var alarmParams = map[string]bool{"status": true, "level": true, "unit": true, "point": true, "region": true, "kind": true,
 	"open": true, "from": true, "to": true, "limit": true}
 
-// parseAlarmQuery reads an alarm query of the parameters allowed.
-func (s *Server) parseAlarmQuery(q url.Values, allowed map[string]bool, def int) (monitoring.AlarmQuery, error) {
+// parseAlarmQuery reads an alarm query of the parameters allowed: limit def when none is
+// given (0: all), at most most.
+func (s *Server) parseAlarmQuery(q url.Values, allowed map[string]bool, def, most int) (monitoring.AlarmQuery, error) {
 	m := newMonParams(q, allowed)
 	aq := monitoring.AlarmQuery{Level: m.level(), UnitID: m.id("unit", "风险单元"), PointID: m.id("point", "监测点"),
 		Region: regionParam(q, &m.p), Kind: m.kind(s), Open: m.boolean("open"), From: m.when("from"), To: m.when("to"),
-		Limit: m.limit(def, monitoring.MaxAlarms)}
+		Limit: m.limit(def, most)}
 	if v := q.Get("status"); v != "" {
 		if !monitoring.Status(v).Valid() {
 			m.p.Add("status", "未知的报警状态 %q；可选 active（报警中）、acknowledged（已确认）、disposed（已处置）、closed（已关闭）", clip(v))
@@ -588,7 +589,7 @@ type alarmList struct {
 }
 
 func (s *Server) listAlarms(c echo.Context) error {
-	q, err := s.parseAlarmQuery(c.QueryParams(), alarmParams, DefaultLimit)
+	q, err := s.parseAlarmQuery(c.QueryParams(), alarmParams, DefaultLimit, monitoring.MaxAlarms)
 	if err != nil {
 		return err
 	}
@@ -644,7 +645,8 @@ func number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // alarmsCSV is GET /api/v1/alarms.csv: the alarms of the query (scoped; at most
 // monitoring.MaxAlarms, newest first) as UTF-8 CSV with a BOM and Chinese headers.
 func (s *Server) alarmsCSV(c echo.Context) error {
-	q, err := s.parseAlarmQuery(c.QueryParams(), alarmParams, monitoring.MaxAlarms)
+	// Every alarm the filters select (of the newest monitoring.MaxScan), unless limit.
+	q, err := s.parseAlarmQuery(c.QueryParams(), alarmParams, 0, monitoring.MaxScan)
 	if err != nil {
 		return err
 	}
@@ -683,7 +685,7 @@ var alarmStatsParams = map[string]bool{"region": true, "from": true, "to": true,
 
 // alarmStats is GET /api/v1/alarms/stats: the alarm statistics of the caller's scope.
 func (s *Server) alarmStats(c echo.Context) error {
-	q, err := s.parseAlarmQuery(c.QueryParams(), alarmStatsParams, monitoring.MaxAlarms)
+	q, err := s.parseAlarmQuery(c.QueryParams(), alarmStatsParams, 0, monitoring.MaxAlarms)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func FuzzAlarmQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		aq, err := s.parseAlarmQuery(q, alarmParams, DefaultLimit)
+		aq, err := s.parseAlarmQuery(q, alarmParams, DefaultLimit, monitoring.MaxAlarms)
 		if err != nil {
 			if riskmap.ErrorCode(err) != riskmap.EINVALID || len(riskmap.ErrorFields(err)) == 0 {
 				t.Fatalf("%q: want EINVALID with fields, got %v", raw, err)

@@ -428,6 +428,17 @@ func (e *env) testAlarmLife(t *testing.T) {
 	if r.code != 200 || !strings.HasPrefix(string(r.body), "\ufeff报警编号,监测点,监测类型") || !strings.Contains(string(r.body), "红色预警") {
 		t.Fatalf("alarms.csv: %d %s", r.code, r.body)
 	}
+	// The CSV has every alarm the filters select unless limit says fewer (up to the newest
+	// 100,000; the list pages at 1,000).
+	if r := e.do("GET", "/api/v1/alarms.csv?limit=1", ""); r.code != 200 || strings.Count(string(r.body), "\r\n") != 2 {
+		t.Fatalf("alarms.csv?limit=1: %d %q", r.code, r.body)
+	}
+	if r := e.do("GET", "/api/v1/alarms.csv?limit=5000", ""); r.code != 200 {
+		t.Fatalf("alarms.csv?limit=5000: %d %s", r.code, r.body)
+	}
+	if r := e.do("GET", "/api/v1/alarms.csv?limit=100001", ""); r.code != 400 {
+		t.Fatalf("alarms.csv?limit=100001: %d %s", r.code, r.body)
+	}
 	r = e.do("GET", "/api/v1/alarms/stats?region=530481", "")
 	if r.code != 200 || r.json(t)["total"].(float64) < 1 {
 		t.Fatalf("stats: %d %s", r.code, r.body)

@@ -397,8 +397,8 @@ export class Monitoring {
     const seq = (this.listSeq = (this.listSeq || 0) + 1);
     const f = this.filters;
     const params = { open: f.status === 'open' ? 1 : null, status: f.status !== 'open' ? f.status : null, level: f.level };
-    // The CSV has the rows the filters select.
-    this.csvLink.href = `/api/v1/alarms.csv?${query({ ...params, limit: 1000 })}`;
+    // The CSV has every row the filters select.
+    this.csvLink.href = `/api/v1/alarms.csv?${query(params)}`;
     let r;
     try {
       r = await this.api.get('/alarms?' + query({ ...params, limit: 500 }));
