@@ -64,9 +64,10 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 bench: build ## load 1M synthetic units into PostGIS and GeoPackage and time it (minutes)
 	PG_DSN='$(PG_DSN)' bash scripts/bench.sh
 
-deps: ## install PostGIS, GDAL, QGIS (python3-qgis), chromium and mosquitto (Debian, as root)
+deps: ## install PostGIS, GDAL, QGIS (python3-qgis), chromium and mosquitto, start PostgreSQL, its hot standby and mosquitto (Debian, as root)
 	bash scripts/install-deps.sh
 	bash scripts/start-postgres.sh
+	bash scripts/start-standby.sh
 	bash scripts/start-mosquitto.sh
 
 clean: ## remove build output and the local store

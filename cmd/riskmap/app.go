@@ -73,6 +73,10 @@ func (m *Main) Run(ctx context.Context) error {
 
 // Close releases the store.
 func (m *Main) Close() error {
+	if m.standby != nil {
+		m.standby.Close()
+		m.standby = nil
+	}
 	if m.store != nil {
 		err := m.store.Close()
 		m.store = nil
@@ -106,6 +110,14 @@ func (m *Main) openStore(ctx context.Context) error {
 	}
 	if err := m.store.Migrate(ctx); err != nil {
 		return fmt.Errorf("无法升级数据库结构 %s：%v", redact(m.DB), err)
+	}
+	if m.ReadDB != "" {
+		if !isPostgres(m.DB) || !isPostgres(m.ReadDB) {
+			return fmt.Errorf("--read-db 是 PostGIS 热备库的 postgres:// 地址，且 --db 也须是 PostGIS")
+		}
+		if m.standby, err = postgis.Open(ctx, m.ReadDB); err != nil {
+			return fmt.Errorf("无法打开热备库 %s：%v", redact(m.ReadDB), err)
+		}
 	}
 	return nil
 }

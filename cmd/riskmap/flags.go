@@ -13,6 +13,7 @@ import (
 	"riskmap/pkg/config"
 	"riskmap/pkg/httpapi"
 	"riskmap/pkg/monitoring"
+	"riskmap/pkg/postgis"
 	"riskmap/pkg/reportdoc"
 	"riskmap/pkg/riskmap"
 )
@@ -29,8 +30,10 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 
-	Command    string
-	DB         string
+	Command string
+	DB      string
+	// ReadDB is serve --read-db: a hot standby of DB that the index loads and follows from.
+	ReadDB     string
 	Listen     string
 	ConfigPath string
 
@@ -72,9 +75,11 @@ type Main struct {
 	Ready chan struct{}
 	Addr  net.Addr
 
-	cfg    *config.Config
-	store  riskmap.Store
-	logger *slog.Logger
+	cfg   *config.Config
+	store riskmap.Store
+	// standby is the store of ReadDB (nil without it).
+	standby *postgis.Store
+	logger  *slog.Logger
 	// monitoring is serve's monitoring service (issue 17), once made; nil otherwise.
 	monitoring *monitoring.Service
 }
@@ -89,6 +94,7 @@ const usage = `riskmap — urban safety risk register and four-colour risk map (
 Usage:
   riskmap serve    [--listen ADDR] [--db DSN] [--config FILE] [--demo] [--public-url URL]
                    [--basemap FILE.mbtiles] [--tianditu-key KEY] [--mqtt tcp://HOST:1883]
+                   [--read-db STANDBY_DSN]
   riskmap migrate  [--db DSN]
   riskmap seed     [--db DSN] --demo
   riskmap seed     [--db DSN] --synthetic N [--seed S]
@@ -139,6 +145,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.Listen, "listen", env("RISKMAP_LISTEN", "127.0.0.1:8080"), "address to listen on")
 		fs.StringVar(&m.ConfigPath, "config", env("RISKMAP_CONFIG", ""), "config file (grading, colours, taxonomy)")
 		fs.BoolVar(&m.SeedDemo, "demo", false, "load the demo city on first start, when the store is empty")
+		fs.StringVar(&m.ReadDB, "read-db", env("RISKMAP_READ_DB", ""), "postgres:// DSN of a hot standby of --db: the index loads and follows from it")
 		fs.StringVar(&m.TiandituKey, "tianditu-key", env("RISKMAP_TIANDITU_KEY", ""), "天地图 browser key for its basemaps (optional)")
 		fs.StringVar(&m.ReportFont, "report-font", env("RISKMAP_REPORT_FONT", reportdoc.DefaultFontPath),
 			"TrueType CJK font (glyf outlines) of the assessment report, GET /api/v1/report.pdf (Debian: fonts-droid-fallback)")

@@ -294,6 +294,12 @@ func TestCommandLineErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrReadDBWithGeoPackage", func(t *testing.T) {
+		_, _, err := run(t, "", "serve", "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.gpkg"), "--read-db", "postgres://127.0.0.1:5433/x")
+		if err == nil || !strings.Contains(err.Error(), "--read-db 是 PostGIS 热备库") {
+			t.Fatalf("want the read-db refusal, got %v", err)
+		}
+	})
 	t.Run("ErrBadConfig", func(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "c.json")
 		os.WriteFile(cfg, []byte(`{"grading": {"ls": 5}}`), 0o644)

@@ -120,13 +120,21 @@ func (m *Main) serve(ctx context.Context) error {
 	// starts so that following them begins there.
 	var mark int64
 	ps, replicated := m.store.(*postgis.Store)
+	var reads followStore = ps
+	units := m.store.Units
 	if replicated {
 		if mark, err = ps.ChangeMark(ctx); err != nil {
 			hs.Close()
 			return fmt.Errorf("读取变更标记：%v", err)
 		}
+		if m.standby != nil {
+			// The index loads and follows from the hot standby, once it has replayed what
+			// the primary had written at the mark.
+			sr := &standbyReads{Store: ps, standby: m.standby, wait: standbyWait}
+			reads, units = sr, sr.Units
+		}
 	}
-	n, err := ix.Load(ctx, m.store.Units(ctx))
+	n, err := ix.Load(ctx, units(ctx))
 	if err == nil {
 		err = srv.LoadPublication(ctx)
 	}
@@ -151,7 +159,7 @@ func (m *Main) serve(ctx context.Context) error {
 		go func() {
 			defer close(followed)
 			defer m.syncSites(ctx, sitesSvc)() // the targets and shelters other replicas write
-			m.follow(ctx, ps, ix, svc, srv, mark)
+			m.follow(ctx, reads, ix, svc, srv, mark)
 		}()
 	} else {
 		close(followed)

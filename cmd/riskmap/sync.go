@@ -45,7 +45,7 @@ const (
 // Whenever its listening connection is (re)established it catches up with what changed
 // while nothing listened, from mark: the change mark serve took before it loaded the
 // indexes, so that writes committed during the load are caught up (0 reloads both).
-func (m *Main) follow(ctx context.Context, s *postgis.Store, ix *spatialindex.Index, units indexWriter, pub publicationLoader, mark int64) {
+func (m *Main) follow(ctx context.Context, s followStore, ix *spatialindex.Index, units indexWriter, pub publicationLoader, mark int64) {
 	f := &follower{store: s, ix: ix, units: units, pub: pub, logger: m.logger, mark: mark}
 	if a, ok := pub.(credentialCache); ok {
 		f.forget, f.heardLogin = a.ForgetCredentials, a.HearLogin
