@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"iter"
-	"sync/atomic"
 	"time"
 
 	"riskmap/pkg/postgis"
@@ -24,8 +23,6 @@ type standbyReads struct {
 	*postgis.Store // the primary
 	standby        *postgis.Store
 	wait           time.Duration
-	// fromPrimary counts the reads the primary answered because the standby lagged.
-	fromPrimary atomic.Int64
 }
 
 // reader is the standby once it has replayed what the primary has written now, else the
@@ -42,7 +39,6 @@ func (r *standbyReads) reader(ctx context.Context) *postgis.Store {
 			return r.standby
 		}
 		if err != nil || time.Now().After(deadline) {
-			r.fromPrimary.Add(1)
 			return r.Store
 		}
 		select {

@@ -23,13 +23,7 @@ func csvCell(s string) string {
 }
 
 // csvParams are the query parameters of the CSV export: those of the list, and lang.
-var csvParams = func() map[string]bool {
-	m := map[string]bool{"lang": true}
-	for k := range listParams {
-		m[k] = true
-	}
-	return m
-}()
+var csvParams = listParamsAnd("lang")
 
 // csvLang is the language of a CSV export: ?lang=en or ?lang=zh-CN if given, else the
 // request's Accept-Language (Chinese unless it prefers English).

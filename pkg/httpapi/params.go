@@ -62,10 +62,19 @@ func (v *view) parseList(c echo.Context, q url.Values, allowed map[string]bool) 
 	return f, err
 }
 
-// listParams are the query parameters of GET /api/v1/units and its CSV: any other is
+// listParams are the filters of GET /api/v1/units and its exports: any other parameter is
 // refused, never ignored (a filter left out would silently answer everything).
 var listParams = map[string]bool{"bbox": true, "category": true, "grade": true, "region": true,
 	"department": true, "q": true, "status": true, "overdue": true, "open_hazards": true, "limit": true, "cursor": true}
+
+// listParamsAnd is listParams with the extra parameters of one route.
+func listParamsAnd(extra ...string) map[string]bool {
+	m := maps.Clone(listParams)
+	for _, k := range extra {
+		m[k] = true
+	}
+	return m
+}
 
 // parseList reads a list query into a filter of active units. A parameter that allowed
 // does not hold is refused (a nil allowed takes every parameter: tiles, whose URLs may carry

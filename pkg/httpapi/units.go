@@ -20,13 +20,7 @@ const geoJSON = "application/geo+json"
 
 // unitListParams are the query parameters of GET /api/v1/units (and the public list): those
 // of listParams, and properties.
-var unitListParams = func() map[string]bool {
-	m := map[string]bool{"properties": true}
-	for k := range listParams {
-		m[k] = true
-	}
-	return m
-}()
+var unitListParams = listParamsAnd("properties")
 
 // propertySelection reads properties=: the property names a list's features keep
 // (comma-separated; empty keeps none), as OGC API – Features Part 6 selects them. nil

@@ -28,13 +28,7 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 // xlsxParams are the query parameters of units.xlsx: those of units.csv but lang, and
 // sheets and with.
-var xlsxParams = func() map[string]bool {
-	m := map[string]bool{"sheets": true, "with": true}
-	for k := range listParams {
-		m[k] = true
-	}
-	return m
-}()
+var xlsxParams = listParamsAnd("sheets", "with")
 
 // xlsxHazardParams are those of hazards.csv.
 var xlsxHazardParams = hazardParams
