@@ -835,10 +835,7 @@ func (s *Server) alarmHazard(c echo.Context) error {
 		return s.hiding(c, err)
 	}
 	// One hidden danger per alarm: the store refuses a second (a unique index on the alarm),
-	// and a second click is told which one it is.
-	if made := s.alarmHazardOf(c, al); made != nil {
-		return made
-	}
+	// and the refusal names the first (below).
 	h := &hazards.Hazard{UnitID: al.UnitID, AlarmID: al.ID, Level: in.Level, Description: in.Description, Location: in.Location,
 		FoundAt: al.OpenedAt, FoundBy: "监测预警系统", Source: hazards.SourceMonitoring, ResponsibleUnit: in.ResponsibleUnit,
 		ResponsiblePerson: in.ResponsiblePerson, Measures: in.Measures, Deadline: in.Deadline.Time, Five: in.Five}
@@ -896,7 +893,7 @@ func (s *Server) alarmHazard(c echo.Context) error {
 		}
 		if riskmap.ErrorCode(err) == riskmap.ECONFLICT {
 			if made := s.alarmHazardOf(c, al); made != nil {
-				return made // a concurrent click made it first
+				return made
 			}
 		}
 		return hazardDecodeError(err)
