@@ -28,6 +28,15 @@ func standbyAddr() string {
 func openStandby(t *testing.T, dsn string) (string, *postgis.Store) {
 	t.Helper()
 	sdsn := dsnWith(t, dsn, standbyAddr(), "riskmap-test")
+	// No standby at all: say so at once rather than wait for a database to appear on it.
+	if s, err := postgis.Open(context.Background(), dsnWith(t, pgtest.AdminDSN(), standbyAddr(), "riskmap-test")); err != nil {
+		if pgtest.Required() {
+			t.Fatalf("no hot standby at %s (scripts/start-standby.sh makes it): %v", standbyAddr(), err)
+		}
+		t.Skipf("no hot standby at %s (scripts/start-standby.sh makes it): %v", standbyAddr(), err)
+	} else {
+		s.Close()
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		s, err := postgis.Open(context.Background(), sdsn)
@@ -36,10 +45,7 @@ func openStandby(t *testing.T, dsn string) (string, *postgis.Store) {
 			return sdsn, s
 		}
 		if time.Now().After(deadline) {
-			if pgtest.Required() {
-				t.Fatalf("no hot standby at %s (scripts/start-standby.sh makes it): %v", standbyAddr(), err)
-			}
-			t.Skipf("no hot standby at %s (scripts/start-standby.sh makes it): %v", standbyAddr(), err)
+			t.Fatalf("the standby at %s did not replay the test database's creation in 30 s: %v", standbyAddr(), err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
