@@ -45,7 +45,9 @@ func AppendSelected(dst, feature []byte, keep map[string]bool) []byte {
 	body := i + len(propertiesKey)
 	dst = append(dst, feature[:body]...)
 	first := true
-	for p := body; p < len(feature) && feature[p] == '"'; {
+	// Once every kept property is written the rest (mostly the long assessment and
+	// explanation documents) need not be read.
+	for p, found := body, 0; found < len(keep) && p < len(feature) && feature[p] == '"'; {
 		keyEnd := skipString(feature, p)
 		valEnd := skipValue(feature, keyEnd+1) // after the colon
 		if keyEnd < 0 || valEnd < 0 {
@@ -57,6 +59,7 @@ func AppendSelected(dst, feature []byte, keep map[string]bool) []byte {
 			}
 			dst = append(dst, feature[p:valEnd]...)
 			first = false
+			found++
 		}
 		p = valEnd
 		if p < len(feature) && feature[p] == ',' {
@@ -71,13 +74,21 @@ func skipString(b []byte, i int) int {
 	if i >= len(b) || b[i] != '"' {
 		return -1
 	}
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
+	for j := i + 1; j < len(b); {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		// The quote ends the string unless an odd number of backslashes escapes it.
+		bs := 0
+		for bs < j-i-1 && b[j-1-bs] == '\\' {
+			bs++
+		}
+		if bs%2 == 0 {
 			return j + 1
 		}
+		j++
 	}
 	return -1
 }

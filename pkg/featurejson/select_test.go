@@ -107,3 +107,30 @@ func BenchmarkAppendSelected(b *testing.B) {
 		buf = featurejson.AppendSelected(buf[:0], full, keep)
 	}
 }
+
+// Whatever text a unit holds (quotes, backslashes, brackets), a selection keeps the values
+// the full Feature has.
+func FuzzAppendSelected(f *testing.F) {
+	for _, s := range []string{`a`, `\`, `\\"`, `"}]`, `\\\"\\`, "名称\\\"{[", "\x00\u2028"} {
+		f.Add(s)
+	}
+	u0, _ := featurejson.DecodeUnit([]byte(good))
+	config.Default().Grader.Grade(u0)
+	f.Fuzz(func(t *testing.T, s string) {
+		u := *u0
+		u.Name, u.DirectMajorReason, u.Address = s, s, s+`"`
+		full := featurejson.Encode(&u)
+		want := decodeFeature(t, full)
+		for _, keep := range []map[string]bool{{"name": true}, {"address": true, "grade": true}, {"direct_major_reason": true, "code": true}} {
+			got := decodeFeature(t, featurejson.AppendSelected(nil, full, keep))
+			for k := range keep {
+				if w, ok := want.Properties[k]; ok && string(got.Properties[k]) != string(w) {
+					t.Fatalf("selection %v: %s is %s, want %s", keep, k, got.Properties[k], w)
+				}
+			}
+			if len(got.Properties) > len(keep) {
+				t.Fatalf("selection %v kept %v", keep, got.Properties)
+			}
+		}
+	})
+}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/labstack/echo/v4"
 )
@@ -26,7 +26,9 @@ type encoder interface {
 }
 
 // gzipWriters and zstdWriters are reused: a gzip.Writer holds about a quarter of a
-// megabyte, a zstd encoder more.
+// megabyte, a zstd encoder more. gzip is klauspost/compress's, the standard library's
+// format at about twice its speed at the fastest level (half the time of a small box's
+// list went to compress/flate).
 var (
 	gzipWriters = sync.Pool{New: func() any {
 		w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
@@ -175,16 +177,18 @@ func (w *compressWriter) Write(b []byte) (int, error) {
 				return w.ResponseWriter.Write(b)
 			}
 		}
-		w.buf.Write(b)
-		if w.buf.Len() < compressMin {
+		if w.buf.Len()+len(b) < compressMin {
+			w.buf.Write(b)
 			return len(b), nil
 		}
 		w.start()
-		if _, err := w.enc.Write(w.buf.Bytes()); err != nil {
-			return 0, err
+		if w.buf.Len() > 0 { // what was held back, not copied again with b
+			if _, err := w.enc.Write(w.buf.Bytes()); err != nil {
+				return 0, err
+			}
+			w.buf.Reset()
 		}
-		w.buf.Reset()
-		return len(b), nil
+		return w.enc.Write(b)
 	}
 	if w.pass {
 		return w.ResponseWriter.Write(b)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -312,10 +311,11 @@ func (s *Server) ogcItems(c echo.Context) error {
 			return err
 		}
 		pg := snap.Find(p)
-		var buf bytes.Buffer
+		buf, release := pageBuffer()
+		defer release()
 		buf.WriteString(`{"type":"FeatureCollection","numberMatched":` + strconv.Itoa(pg.Matched) +
 			`,"numberReturned":` + strconv.Itoa(len(pg.Features)) + `,"features":[`)
-		writeFeatures(&buf, pg.Features, keep)
+		writeFeatures(buf, pg.Features, keep)
 		links := []link{{s.baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
 		if pg.More {
 			links = append(links, link{s.nextURL(c, pg.Features[len(pg.Features)-1].ID), "next", geoJSON, "下一页"})

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -67,6 +68,23 @@ func writeFeatures(buf *bytes.Buffer, fs []*spatialindex.Feature, keep map[strin
 	}
 }
 
+// pageBuffers hold list answers while they are written. A page of 1,000 units is up to a
+// megabyte; growing (and zeroing) that anew for each request cost as much as finding the
+// units of a small box.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// pageBuffer returns an empty buffer and how to give it back once the answer has been
+// written (c.Blob copies it out); one grown past 8 MB (an export-sized page) is dropped.
+func pageBuffer() (*bytes.Buffer, func()) {
+	b := pageBuffers.Get().(*bytes.Buffer)
+	b.Reset()
+	return b, func() {
+		if b.Cap() <= 8<<20 {
+			pageBuffers.Put(b)
+		}
+	}
+}
+
 // nextURL is the request URL with its cursor moved on.
 func (s *Server) nextURL(c echo.Context, cursor int64) string {
 	q := c.Request().URL.Query()
@@ -95,14 +113,14 @@ func (v *view) listUnits(c echo.Context) error {
 		return err
 	}
 	pg := snap.Find(p)
-	var buf bytes.Buffer
-	buf.Grow(64 + len(pg.Features)*1024)
+	buf, release := pageBuffer()
+	defer release()
 	buf.WriteString(`{"type":"FeatureCollection","numberMatched":`)
 	buf.WriteString(strconv.Itoa(pg.Matched))
 	buf.WriteString(`,"numberReturned":`)
 	buf.WriteString(strconv.Itoa(len(pg.Features)))
 	buf.WriteString(`,"features":[`)
-	writeFeatures(&buf, pg.Features, keep)
+	writeFeatures(buf, pg.Features, keep)
 	buf.WriteString(`],"links":[`)
 	self, _ := json.Marshal(v.s.baseURL(c) + c.Request().URL.RequestURI())
 	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":`)

@@ -102,8 +102,10 @@ func (s *Snapshot) Get(id int64) (*Feature, bool) { return s.byID.Get(id) }
 // Search calls fn for each feature whose geometry intersects b, in no particular order,
 // until fn returns false.
 func (s *Snapshot) Search(b orb.Bound, fn func(*Feature) bool) {
-	s.tree.Search(b.Min, b.Max, func(_, _ [2]float64, f *Feature) bool {
-		inside := b.Contains(f.Bound.Min) && b.Contains(f.Bound.Max)
+	s.tree.Search(b.Min, b.Max, func(min, max [2]float64, f *Feature) bool {
+		// The tree's copy of the feature's box, next to its neighbours' in the node: a
+		// feature inside b is taken without reading the feature first.
+		inside := b.Contains(min) && b.Contains(max)
 		if !inside && !riskmap.IntersectsBound(f.Geometry, b) {
 			return true
 		}

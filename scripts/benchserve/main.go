@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,7 +121,12 @@ func main() {
 	ntiles := flag.Int("tiles", 300, "tiles per zoom in the uncached comparison")
 	nbbox := flag.Int("bbox", 200, "bbox queries")
 	wrkSecs := flag.Int("wrk", 10, "seconds of each wrk run (0 skips)")
+	only := flag.String("only", "", "run only this part after the load: tiles or bbox (default: all)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the bbox part to this file (go tool pprof)")
 	flag.Parse()
+	if *only != "" && *only != "tiles" && *only != "bbox" {
+		must(fmt.Errorf("--only: tiles or bbox, not %q", *only))
+	}
 	ctx := context.Background()
 	store, err := postgis.Open(ctx, *db)
 	must(err)
@@ -169,48 +175,11 @@ func main() {
 	_, err = conn.Exec(ctx, "SET max_parallel_workers_per_gather = 0")
 	must(err)
 
-	// 2. Uncached tiles z14–16: ours vs ST_AsMVT.
-	fmt.Fprintf(out, "\n### Uncached unit tiles, ours (R-tree, orb MVT) vs PostGIS ST_AsMVT (max_parallel_workers_per_gather=0)\n\n")
-	row("zoom", "tiles", "ours median", "PostGIS median", "ratio", "ours p95", "PostGIS p95")
-	row("---", "---", "---", "---", "---", "---", "---")
-	opt := tiles.Options{}
-	for _, z := range []maptile.Zoom{14, 15, 16} {
-		var ours, pg []time.Duration
-		for i := 0; i < *ntiles; i++ {
-			t := maptile.At(pts[r.IntN(len(pts))], z)
-			t0 := time.Now()
-			_, _, err := tiles.RenderUnits(snap, t, opt)
-			must(err)
-			ours = append(ours, time.Since(t0))
-			var b []byte
-			t0 = time.Now()
-			must(conn.QueryRow(ctx, pgTileSQL, int(t.Z), int(t.X), int(t.Y)).Scan(&b))
-			pg = append(pg, time.Since(t0))
-		}
-		mo, mp := median(ours), median(pg)
-		row(z, *ntiles, ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)), ms(p95(ours)), ms(p95(pg)))
+	if *only != "bbox" {
+		compareTiles(ctx, conn, snap, pts, r, *ntiles)
 	}
-
-	// 3. Low zooms: every tile over the units' extent at z ≤ 12.
-	fmt.Fprintf(out, "\n### Unit tiles at z ≤ 12 (every tile over the data; uncached render)\n\n")
-	row("zoom", "tiles", "largest raw", "largest gzipped", "most features", "p95 render", "max render")
-	row("---", "---", "---", "---", "---", "---", "---")
-	min, max := snap.Bounds()
-	for z := maptile.Zoom(6); z <= 12; z++ {
-		t0, t1 := maptile.At(orb.Point{min[0], max[1]}, z), maptile.At(orb.Point{max[0], min[1]}, z)
-		var times []time.Duration
-		var biggest, biggestGz, most int
-		for x := t0.X; x <= t1.X; x++ {
-			for y := t0.Y; y <= t1.Y; y++ {
-				st := time.Now()
-				raw, nf, err := tiles.RenderUnits(snap, maptile.New(x, y, z), opt)
-				must(err)
-				times = append(times, time.Since(st))
-				biggest, most = maxInt(biggest, len(raw)), maxInt(most, nf)
-				biggestGz = maxInt(biggestGz, gzLen(raw))
-			}
-		}
-		row(z, len(times), kb(biggest), kb(biggestGz), most, ms(p95(times)), ms(slices.Max(times)))
+	if *only == "tiles" {
+		return
 	}
 
 	// 4. bbox queries with limit 1000: ours over HTTP vs PostGIS SQL (no HTTP).
@@ -233,6 +202,11 @@ func main() {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		return body
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		must(err)
+		must(pprof.StartCPUProfile(f))
 	}
 	for _, side := range []float64{0.005, 0.02, 0.05} {
 		var ours, full, pg []time.Duration
@@ -260,6 +234,10 @@ func main() {
 		}
 		mo, mp := median(ours), median(pg)
 		row(fmt.Sprintf("%.3f°", side), *nbbox, ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)), ms(median(full)), matched / *nbbox)
+	}
+
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
 	}
 
 	// 5. Cached tiles vs a bare Echo handler, with wrk on loopback.
@@ -296,6 +274,54 @@ func main() {
 		row("bare Echo handler, same bytes", fmt.Sprintf("%.0f", bareRPS))
 		row("ratio (target ≥ 0.5)", fmt.Sprintf("%.2f", ourRPS/bareRPS))
 	}
+}
+
+// compareTiles prints the uncached tiles z14–16 against ST_AsMVT and the sizes and render
+// times of every tile over the data at z ≤ 12.
+func compareTiles(ctx context.Context, conn *pgx.Conn, snap *spatialindex.Snapshot, pts []orb.Point, r *rand.Rand, ntiles int) {
+	fmt.Fprintf(out, "\n### Uncached unit tiles, ours (R-tree, orb MVT) vs PostGIS ST_AsMVT (max_parallel_workers_per_gather=0)\n\n")
+	row("zoom", "tiles", "ours median", "PostGIS median", "ratio", "ours p95", "PostGIS p95")
+	row("---", "---", "---", "---", "---", "---", "---")
+	opt := tiles.Options{}
+	for _, z := range []maptile.Zoom{14, 15, 16} {
+		var ours, pg []time.Duration
+		for i := 0; i < ntiles; i++ {
+			t := maptile.At(pts[r.IntN(len(pts))], z)
+			t0 := time.Now()
+			_, _, err := tiles.RenderUnits(snap, t, opt)
+			must(err)
+			ours = append(ours, time.Since(t0))
+			var b []byte
+			t0 = time.Now()
+			must(conn.QueryRow(ctx, pgTileSQL, int(t.Z), int(t.X), int(t.Y)).Scan(&b))
+			pg = append(pg, time.Since(t0))
+		}
+		mo, mp := median(ours), median(pg)
+		row(z, ntiles, ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)), ms(p95(ours)), ms(p95(pg)))
+	}
+
+	// 3. Low zooms: every tile over the units' extent at z ≤ 12.
+	fmt.Fprintf(out, "\n### Unit tiles at z ≤ 12 (every tile over the data; uncached render)\n\n")
+	row("zoom", "tiles", "largest raw", "largest gzipped", "most features", "p95 render", "max render")
+	row("---", "---", "---", "---", "---", "---", "---")
+	min, max := snap.Bounds()
+	for z := maptile.Zoom(6); z <= 12; z++ {
+		t0, t1 := maptile.At(orb.Point{min[0], max[1]}, z), maptile.At(orb.Point{max[0], min[1]}, z)
+		var times []time.Duration
+		var biggest, biggestGz, most int
+		for x := t0.X; x <= t1.X; x++ {
+			for y := t0.Y; y <= t1.Y; y++ {
+				st := time.Now()
+				raw, nf, err := tiles.RenderUnits(snap, maptile.New(x, y, z), opt)
+				must(err)
+				times = append(times, time.Since(st))
+				biggest, most = maxInt(biggest, len(raw)), maxInt(most, nf)
+				biggestGz = maxInt(biggestGz, gzLen(raw))
+			}
+		}
+		row(z, len(times), kb(biggest), kb(biggestGz), most, ms(p95(times)), ms(slices.Max(times)))
+	}
+
 }
 
 var rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
