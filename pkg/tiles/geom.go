@@ -20,6 +20,13 @@ type projector struct {
 	box    orb.Bound // the buffered tile in tile units
 	geo    orb.Bound // the buffered tile in longitude/latitude
 	tol    float64   // Douglas–Peucker tolerance in tile units (≤ 0: none)
+	// whole is set while a geometry drawn by geometryIn lies wholly inside geo: its parts
+	// need neither bounds nor clipping.
+	whole bool
+	// first, when set, is the bounding box of the next part source reads: a line's or a
+	// polygon's outer ring, whose box is the feature's.
+	first    orb.Bound
+	hasFirst bool
 }
 
 func newProjector(t maptile.Tile, o Options) *projector {
@@ -84,6 +91,20 @@ func (p *projector) geometry(g orb.Geometry) orb.Geometry {
 	return nil
 }
 
+// geometryIn is geometry for a feature whose bounding box is b (the index keeps it): a
+// feature wholly inside the buffered tile, most of a tile's, is drawn without computing
+// the bounds of its parts or clipping them.
+func (p *projector) geometryIn(g orb.Geometry, b orb.Bound) orb.Geometry {
+	p.whole = p.inside(b)
+	switch g.(type) {
+	case orb.LineString, orb.Polygon:
+		p.first, p.hasFirst = b, true
+	}
+	out := p.geometry(g)
+	p.whole, p.hasFirst = false, false
+	return out
+}
+
 // simplest returns nil for a multi-geometry of no parts, the part alone for one, and m
 // itself for more.
 func simplest[M interface {
@@ -126,21 +147,34 @@ func (p *projector) line(out orb.MultiLineString, l orb.LineString) orb.MultiLin
 // ps lie wholly inside the tile, so that they need no clipping. It returns nil when ps have
 // fewer than n points or miss the tile.
 func (p *projector) source(ps []orb.Point, n int, ring bool) (pts []orb.Point, in bool) {
+	known := p.hasFirst
+	p.hasFirst = false
 	if len(ps) < n {
 		return nil, false
 	}
-	b := orb.MultiPoint(ps).Bound()
+	if p.whole {
+		return p.copyOf(ps, ring), true
+	}
+	b := p.first
+	if !known {
+		b = orb.MultiPoint(ps).Bound()
+	}
 	if !b.Intersects(p.geo) {
 		return nil, false
 	}
 	if !p.inside(b) {
 		return p.reduce(ps, ring), false
 	}
+	return p.copyOf(ps, ring), true
+}
+
+// copyOf copies ps to project them in place, with room to close a ring.
+func (p *projector) copyOf(ps []orb.Point, ring bool) []orb.Point {
 	spare := 0
 	if ring {
 		spare = 1 // room to close the ring
 	}
-	return append(make([]orb.Point, 0, len(ps)+spare), ps...), true
+	return append(make([]orb.Point, 0, len(ps)+spare), ps...)
 }
 
 // inside reports whether a longitude/latitude bound lies within the buffered tile.

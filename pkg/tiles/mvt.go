@@ -3,6 +3,7 @@ package tiles
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -18,9 +19,8 @@ type layerWriter struct {
 	name   string
 	extent uint32
 
-	keys   []string
-	keyIdx map[string]uint32
-	values []byte // the layer's values, each an encoded field 4
+	keys   []string // a layer has a dozen keys at most: found by a scan, not a hash
+	values []byte   // the layer's values, each an encoded field 4
 	strIdx map[string]uint32
 	numIdx map[value]uint32 // numbers and booleans (s empty)
 	nvals  uint32
@@ -76,7 +76,7 @@ const (
 
 // newLayerWriter starts a layer expecting about n features.
 func newLayerWriter(name string, extent, n int) *layerWriter {
-	return &layerWriter{name: name, extent: uint32(extent), keyIdx: map[string]uint32{},
+	return &layerWriter{name: name, extent: uint32(extent),
 		strIdx: make(map[string]uint32, n), numIdx: map[value]uint32{}}
 }
 
@@ -132,13 +132,12 @@ func (w *layerWriter) tag(key string, v value) {
 }
 
 func (w *layerWriter) tagIndex(key string, vi uint32) {
-	ki, ok := w.keyIdx[key]
-	if !ok {
-		ki = uint32(len(w.keys))
+	ki := slices.Index(w.keys, key)
+	if ki < 0 {
+		ki = len(w.keys)
 		w.keys = append(w.keys, key)
-		w.keyIdx[key] = ki
 	}
-	w.tags = append(w.tags, ki, vi)
+	w.tags = append(w.tags, uint32(ki), vi)
 }
 
 // addValue appends a value to the layer's and returns its index.

@@ -80,7 +80,7 @@ func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxB
 	p := newProjector(t, opt)
 	w := newLayerWriter(LayerUnits, opt.Extent, len(found))
 	for _, f := range found {
-		g := p.geometry(f.Geometry)
+		g := p.geometryIn(f.Geometry, f.Bound)
 		if g == nil {
 			continue
 		}

@@ -35,6 +35,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
 
 	"riskmap/pkg/config"
@@ -95,12 +96,12 @@ func must(err error) {
 	}
 }
 
-const pgTileSQL = `WITH b AS (SELECT ST_TileEnvelope($1, $2, $3) AS env)
+const pgTileSQL = `WITH b AS (SELECT ST_TileEnvelope($1, $2, $3) AS env, ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096) AS buffered)
 SELECT ST_AsMVT(q, 'units', 4096, 'geom', 'id') FROM (
   SELECT id, name, code, category, grade, region_code,
          ST_AsMVTGeom(ST_Transform(r.geom, 3857), b.env, 4096, 64, true) AS geom
   FROM risk_units r, b
-  WHERE r.geom && ST_Transform(b.env, 4326) AND r.status <> 'retired') q
+  WHERE r.geom && ST_Transform(b.buffered, 4326) AND r.status <> 'retired') q
 WHERE q.geom IS NOT NULL`
 
 // bboxProperties are the properties pgBBoxSQL writes, which the API is asked for.
@@ -280,24 +281,39 @@ func main() {
 // times of every tile over the data at z ≤ 12.
 func compareTiles(ctx context.Context, conn *pgx.Conn, snap *spatialindex.Snapshot, pts []orb.Point, r *rand.Rand, ntiles int) {
 	fmt.Fprintf(out, "\n### Uncached unit tiles, ours (R-tree, orb MVT) vs PostGIS ST_AsMVT (max_parallel_workers_per_gather=0)\n\n")
-	row("zoom", "tiles", "ours median", "PostGIS median", "ratio", "ours p95", "PostGIS p95")
-	row("---", "---", "---", "---", "---", "---", "---")
+	fmt.Fprintf(out, "Medians over the tiles where both drew the same number of features (equal output; ours draws clusters where a tile\n"+
+		"would hold more than 3,000 units or 300 KB). Floor: the tile's features × %.1f µs, the cost of encoding one (issue 18).\n\n", floorPerFeature.Seconds()*1e6)
+	row("zoom", "tiles (equal output)", "features a tile, median", "ours median", "PostGIS median", "ratio", "floor median", "ours / floor", "ours p95", "PostGIS p95")
+	row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---")
 	opt := tiles.Options{}
 	for _, z := range []maptile.Zoom{14, 15, 16} {
-		var ours, pg []time.Duration
+		var ours, pg, floor []time.Duration
+		var features []int
 		for i := 0; i < ntiles; i++ {
 			t := maptile.At(pts[r.IntN(len(pts))], z)
 			t0 := time.Now()
-			_, _, err := tiles.RenderUnits(snap, t, opt)
+			_, n, err := tiles.RenderUnits(snap, t, opt)
 			must(err)
-			ours = append(ours, time.Since(t0))
+			d := time.Since(t0)
 			var b []byte
 			t0 = time.Now()
 			must(conn.QueryRow(ctx, pgTileSQL, int(t.Z), int(t.X), int(t.Y)).Scan(&b))
-			pg = append(pg, time.Since(t0))
+			dp := time.Since(t0)
+			if mvtFeatures(b) != n {
+				continue // clusters on our side: not the same output
+			}
+			ours, pg = append(ours, d), append(pg, dp)
+			floor = append(floor, time.Duration(n)*floorPerFeature)
+			features = append(features, n)
 		}
-		mo, mp := median(ours), median(pg)
-		row(z, ntiles, ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)), ms(p95(ours)), ms(p95(pg)))
+		if len(ours) == 0 {
+			row(z, "0 of "+strconv.Itoa(ntiles), "", "", "", "", "", "", "", "")
+			continue
+		}
+		slices.Sort(features)
+		mo, mp, mf := median(ours), median(pg), median(floor)
+		row(z, fmt.Sprintf("%d of %d", len(ours), ntiles), features[len(features)/2], ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)),
+			ms(mf), fmt.Sprintf("%.1f×", float64(mo)/float64(max(mf, 1))), ms(p95(ours)), ms(p95(pg)))
 	}
 
 	// 3. Low zooms: every tile over the units' extent at z ≤ 12.
@@ -322,6 +338,25 @@ func compareTiles(ctx context.Context, conn *pgx.Conn, snap *spatialindex.Snapsh
 		row(z, len(times), kb(biggest), kb(biggestGz), most, ms(p95(times)), ms(slices.Max(times)))
 	}
 
+}
+
+// floorPerFeature is what encoding one feature into a tile costs (issue 18's figure): a
+// tile's floor is its features times this.
+const floorPerFeature = 2400 * time.Nanosecond
+
+// mvtFeatures is the number of features in the units layer of a raw MVT.
+func mvtFeatures(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	ls, err := mvt.Unmarshal(b)
+	must(err)
+	for _, l := range ls {
+		if l.Name == "units" {
+			return len(l.Features)
+		}
+	}
+	return 0
 }
 
 var rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
