@@ -72,3 +72,8 @@ go test ./pkg/httpapi -run '^TestDemoReport$' -count=1 -v | grep 'demo report:' 
 # memory under 1 GB).
 echo "== Excel import of 100k rows"
 RISKMAP_BENCH=1 RISKMAP_REQUIRE_PG=1 PG_DSN="$PG_DSN" go test ./pkg/imports -run 'TestImport100k' -count=1 -v | grep -E 'import|peak|FAIL|ok'
+# Issue 18: the plan for national scale in figures — one city of 300,000 synthetic units
+# measured here (both indexes' RSS after a forced GC, every non-empty public tile), spread
+# over 300 cities and 100M units (scripts/nationalplan; no database).
+echo "== national scale: 100M units across 300 cities, from one city measured here"
+go run ./scripts/nationalplan --sample 300000
