@@ -31,6 +31,9 @@ func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
 }
 
 func (m *Main) serve(ctx context.Context) error {
+	if limit := setMemoryLimit(); limit > 0 {
+		m.logger.Info("Go memory limit (GOMEMLIMIT unset)", "bytes", limit)
+	}
 	if m.SeedDemo {
 		n, err := m.store.CountUnits(ctx)
 		if err != nil {
@@ -134,9 +137,13 @@ func (m *Main) serve(ctx context.Context) error {
 			reads, units = sr, sr.Units
 		}
 	}
+	// The register's index and the latest publication's load side by side: each waits on
+	// the database part of the time.
+	published := make(chan error, 1)
+	go func() { published <- srv.LoadPublication(ctx) }()
 	n, err := ix.Load(ctx, units(ctx))
-	if err == nil {
-		err = srv.LoadPublication(ctx)
+	if perr := <-published; err == nil {
+		err = perr
 	}
 	if err == nil {
 		// Every conflict, from the index as loaded; then the stored conflict conditions

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"time"
@@ -44,9 +45,26 @@ func (s *Server) LoadPublication(ctx context.Context) error {
 	if err != nil || p == nil {
 		return err
 	}
-	s.public.Store(s.newView(ix, true, p))
+	s.replacePublic(s.newView(ix, true, p))
 	s.cfg.Logger.Info("publication loaded for the public", "number", p.Number, "units", ix.Snapshot().Len())
 	return nil
+}
+
+// replacePublic serves a new publication's view. The index it replaces (as large as the
+// register) is garbage once the requests reading it end: it is collected and its memory
+// given back to the system now, in the background, rather than lingering until the heap
+// next doubles (issue 18: RSS grew 0.8 GB with each publication of 1M units).
+func (s *Server) replacePublic(v *view) {
+	old := s.public.Swap(v)
+	if old == nil || old.publication == nil {
+		return
+	}
+	if s.releasing.CompareAndSwap(false, true) {
+		go func() {
+			defer s.releasing.Store(false)
+			debug.FreeOSMemory()
+		}()
+	}
 }
 
 type publicationJSON struct {
@@ -119,7 +137,7 @@ func (s *Server) publish(c echo.Context) error {
 		}
 		written(c)
 		if cur := s.pub(); cur.publication == nil || cur.publication.Number < p.Number {
-			s.public.Store(s.newView(ix, true, p))
+			s.replacePublic(s.newView(ix, true, p))
 		}
 		return nil
 	}()

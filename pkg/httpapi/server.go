@@ -145,7 +145,9 @@ type Server struct {
 	internal *view
 	public   atomic.Pointer[view]
 	pubLoad  sync.Mutex // one publication load at a time
-	assets   map[string]*asset
+	// releasing is set while the memory of a replaced publication is given back.
+	releasing atomic.Bool
+	assets    map[string]*asset
 	// hub fans the event stream out (events.go).
 	hub *eventHub
 }
