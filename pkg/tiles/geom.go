@@ -27,6 +27,11 @@ type projector struct {
 	// polygon's outer ring, whose box is the feature's.
 	first    orb.Bound
 	hasFirst bool
+	// arena holds the projected points of the feature being drawn (its parts are encoded
+	// before the next feature starts), and codes reduce's outcodes: reused, not allocated
+	// per part.
+	arena []orb.Point
+	codes []int
 }
 
 func newProjector(t maptile.Tile, o Options) *projector {
@@ -96,6 +101,7 @@ func (p *projector) geometry(g orb.Geometry) orb.Geometry {
 // the bounds of its parts or clipping them.
 func (p *projector) geometryIn(g orb.Geometry, b orb.Bound) orb.Geometry {
 	p.whole = p.inside(b)
+	p.arena = p.arena[:0]
 	switch g.(type) {
 	case orb.LineString, orb.Polygon:
 		p.first, p.hasFirst = b, true
@@ -174,7 +180,19 @@ func (p *projector) copyOf(ps []orb.Point, ring bool) []orb.Point {
 	if ring {
 		spare = 1 // room to close the ring
 	}
-	return append(make([]orb.Point, 0, len(ps)+spare), ps...)
+	return append(p.take(len(ps)+spare), ps...)
+}
+
+// take returns an empty slice of capacity n from the arena: appending up to n points
+// writes into it, past n into a new array, never over another part.
+func (p *projector) take(n int) []orb.Point {
+	if cap(p.arena)-len(p.arena) < n {
+		// The parts taken before keep the old array; the arena goes on in a new one.
+		p.arena = make([]orb.Point, 0, max(n, 2*cap(p.arena), 256))
+	}
+	start := len(p.arena)
+	p.arena = p.arena[:start+n]
+	return p.arena[start : start : start+n]
 }
 
 // inside reports whether a longitude/latitude bound lies within the buffered tile.
@@ -208,8 +226,9 @@ func (p *projector) outcode(q orb.Point) int {
 // the Mercator-straight edges the renderer draws. A line also loses end segments that lie
 // wholly beyond one side.
 func (p *projector) reduce(pts []orb.Point, ring bool) []orb.Point {
-	out := make([]orb.Point, 0, min(len(pts), 64)+1)
-	codes := make([]int, 0, cap(out))
+	out := p.take(len(pts) + 1) // room to close a ring
+	codes := p.codes[:0]
+	defer func() { p.codes = codes[:0] }()
 	for _, q := range pts {
 		c := p.outcode(q)
 		for n := len(out); n >= 2 && codes[n-2]&codes[n-1]&c != 0; n-- {

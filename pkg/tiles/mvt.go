@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/paulmach/orb"
 )
@@ -74,10 +75,35 @@ const (
 	wireBytes  = 2
 )
 
-// newLayerWriter starts a layer expecting about n features.
-func newLayerWriter(name string, extent, n int) *layerWriter {
-	return &layerWriter{name: name, extent: uint32(extent),
-		strIdx: make(map[string]uint32, n), numIdx: map[value]uint32{}}
+// layerWriters are reused from tile to tile: their buffers and maps, grown by the tiles
+// before, are a third of what drawing a tile allocated.
+var layerWriters = sync.Pool{New: func() any {
+	return &layerWriter{strIdx: map[string]uint32{}, numIdx: map[value]uint32{}}
+}}
+
+// maxPooledLayer is the most buffer a writer may hold to go back to the pool: one that
+// drew an exceptional tile is left to the collector.
+const maxPooledLayer = 1 << 20
+
+// newLayerWriter starts a layer; release gives it back once its bytes are taken.
+func newLayerWriter(name string, extent int) *layerWriter {
+	w := layerWriters.Get().(*layerWriter)
+	w.name, w.extent = name, uint32(extent)
+	return w
+}
+
+// release empties w and gives it back for another tile. The bytes it returned are the
+// caller's own copy.
+func (w *layerWriter) release() {
+	if cap(w.features)+cap(w.values) > maxPooledLayer || len(w.strIdx) > 1<<14 {
+		return
+	}
+	w.keys, w.values, w.nvals = w.keys[:0], w.values[:0], 0
+	clear(w.strIdx)
+	clear(w.numIdx)
+	w.features, w.count = w.features[:0], 0
+	w.tags, w.geom, w.msg = w.tags[:0], w.geom[:0], w.msg[:0]
+	layerWriters.Put(w)
 }
 
 // str, int and boolean add a property to the feature being written, sharing the value with
@@ -284,17 +310,25 @@ func (w *layerWriter) bytes() []byte {
 	if w.count == 0 {
 		return nil
 	}
-	l := make([]byte, 0, len(w.features)+len(w.values)+16*len(w.keys)+len(w.name)+32)
-	l = appendStringField(l, layerName, w.name)
-	l = append(l, w.features...)
+	// The layer's small fields are put together first, then the tile is written once, at
+	// its size.
+	head := appendStringField(w.msg[:0], layerName, w.name)
+	nh := len(head)
 	for _, k := range w.keys {
-		l = appendStringField(l, layerKeys, k)
+		head = appendStringField(head, layerKeys, k)
 	}
-	l = append(l, w.values...)
-	l = appendVarintField(l, layerExtent, uint64(w.extent))
-	l = appendVarintField(l, layerVersion, 2)
-	out := make([]byte, 0, len(l)+binary.MaxVarintLen64+1)
-	return appendBytesField(out, tileLayers, l)
+	nk := len(head)
+	head = appendVarintField(head, layerExtent, uint64(w.extent))
+	head = appendVarintField(head, layerVersion, 2)
+	w.msg = head
+	n := len(head) + len(w.features) + len(w.values)
+	out := make([]byte, 0, n+binary.MaxVarintLen64+1)
+	out = binary.AppendUvarint(appendKey(out, tileLayers, wireBytes), uint64(n))
+	out = append(out, head[:nh]...)
+	out = append(out, w.features...)
+	out = append(out, head[nh:nk]...)
+	out = append(out, w.values...)
+	return append(out, head[nk:]...)
 }
 
 func appendKey(b []byte, field, wire int) []byte {

@@ -35,7 +35,8 @@ func RenderRegions(features []RegionFeature, t maptile.Tile, opt Options) ([]byt
 		return cmp.Or(cmp.Compare(levelRank(a.Level), levelRank(b.Level)), cmp.Compare(a.Code, b.Code))
 	})
 	p := newProjector(t, opt)
-	w := newLayerWriter(LayerRegions, opt.Extent, 4*len(hit))
+	w := newLayerWriter(LayerRegions, opt.Extent)
+	defer w.release()
 	for _, r := range hit {
 		g := p.multiPolygon(r.Geometry)
 		if g == nil {

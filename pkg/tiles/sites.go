@@ -38,7 +38,8 @@ func RenderSites(layer string, fs []SiteFeature, t maptile.Tile, opt Options) ([
 		return nil, 0, err
 	}
 	p := newProjector(t, opt)
-	w := newLayerWriter(layer, opt.Extent, 4*len(fs))
+	w := newLayerWriter(layer, opt.Extent)
+	defer w.release()
 	for i := range fs {
 		f := &fs[i]
 		g := p.geometry(f.Geometry)

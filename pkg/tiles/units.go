@@ -78,7 +78,8 @@ func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxB
 		return 0
 	})
 	p := newProjector(t, opt)
-	w := newLayerWriter(LayerUnits, opt.Extent, len(found))
+	w := newLayerWriter(LayerUnits, opt.Extent)
+	defer w.release()
 	for _, f := range found {
 		g := p.geometryIn(f.Geometry, f.Bound)
 		if g == nil {
@@ -163,7 +164,8 @@ func aggregateCells(s UnitSnapshot, t maptile.Tile, opt Options) *aggregate {
 func (a *aggregate) encode(t maptile.Tile, opt Options) ([]byte, int, error) {
 	p := newProjector(t, opt)
 	e := float64(opt.Extent)
-	w := newLayerWriter(LayerUnits, opt.Extent, 8)
+	w := newLayerWriter(LayerUnits, opt.Extent)
+	defer w.release()
 	for _, c := range a.sums {
 		n := c.Total()
 		if n <= 0 {
