@@ -432,14 +432,13 @@ func (c *client) create() {
 	name := "负载测试单元 " + code
 	status, body, etag, d, err := c.do("POST", "/api/v1/units", c.auth, unitFeature(code, name, p),
 		map[string]string{"Content-Type": "application/geo+json"}, true)
-	if !c.record(kCreate, d, status, err, body, 201) {
-		return
-	}
 	var f struct {
 		ID int64 `json:"id"`
 	}
-	if json.Unmarshal(body, &f) != nil || f.ID == 0 {
-		c.fails = append(c.fails, failure{kCreate, status, "no id in the answer: " + string(body[:min(len(body), 200)])})
+	if err == nil && status == 201 && (json.Unmarshal(body, &f) != nil || f.ID == 0) {
+		err = fmt.Errorf("201 without a unit id: %.200s", body)
+	}
+	if !c.record(kCreate, d, status, err, body, 201) {
 		return
 	}
 	w := written{id: f.ID, code: code, name: name, version: parseVersion(etag), p: p, etag: etag}
