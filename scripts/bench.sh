@@ -14,6 +14,7 @@ go build -o "$work/benchserve" ./scripts/benchserve
 go build -o "$work/benchhazards" ./scripts/benchhazards
 go build -o "$work/benchanalysis" ./scripts/benchanalysis
 go build -o "$work/benchmonitoring" ./scripts/benchmonitoring
+go build -o "$work/benchload" ./scripts/benchload
 
 base=${PG_DSN%%\?*}; base=${base%/*}
 pg="$base/$BENCH_DB?sslmode=disable"
@@ -54,6 +55,12 @@ echo "== hidden dangers: 200k of them on the same $N units"
 "$work/benchhazards" --db "$pg"
 echo "== spatial analyses: 1M units and 100k protective targets (issue 16)"
 "$work/benchanalysis" --db "$pg"
+# Issue 18: the load test, last on this database because its writes add units (and it
+# publishes the register first if nothing is published). The real server in a process of
+# its own, 64 clients for 60 s per pool size; fails if a request fails or an acknowledged
+# write is missing from the store or the index.
+echo "== load: 64 clients, 60 s, pool 4 and 16 (issue 18)"
+"$work/benchload" --db "$pg" --bin "$bin" --clients 64 --duration 60s --pool 4,16
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
 
 # Issue 17: monitoring. A database of its own (riskmap_bench_monitoring, dropped at the end):

@@ -133,12 +133,14 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// DefaultMaxConns is the pool's size unless the DSN says pool_max_conns=N. A write waits
-// for its commit to reach the disk, not for a CPU, so the pool is not sized by cores
-// (pgxpool's default, max(4, cores), is 4 here): with 64 clients the write p50 was 160–200
-// ms through 4 connections and 10 ms through 8 (issue 18). 16 leaves room for the listener,
-// the readings' group commit and bursts; two replicas stay far below PostgreSQL's default
-// max_connections of 100.
+// DefaultMaxConns is the pool's size unless the DSN says pool_max_conns=N. Measured with
+// scripts/benchload (make bench: 64 clients, a tenth of the requests writes, pools of 4 to
+// 32 on 2 cores), the server's CPU was the limit and the pool's size moved the waiting, not
+// the throughput: a small pool (pgxpool's default, max(4, cores), is 4 here) queues writes
+// for a connection (PUT p50 0.7–1.0 s) and leaves the CPU to reads (p50 2–12 ms), a large
+// one shortens writes (32: 0.35–0.54 s) and slows every read (p50 28–47 ms). 16 is the
+// middle and leaves room for the listener, the readings' group commit and bursts; two
+// replicas stay far below PostgreSQL's default max_connections of 100.
 const DefaultMaxConns = 16
 
 // querier is what a pool and a transaction have in common.
