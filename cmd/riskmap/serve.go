@@ -137,13 +137,9 @@ func (m *Main) serve(ctx context.Context) error {
 			reads, units = sr, sr.Units
 		}
 	}
-	// The register's index and the latest publication's load side by side: each waits on
-	// the database part of the time.
-	published := make(chan error, 1)
-	go func() { published <- srv.LoadPublication(ctx) }()
 	n, err := ix.Load(ctx, units(ctx))
-	if perr := <-published; err == nil {
-		err = perr
+	if err == nil {
+		err = srv.LoadPublication(ctx)
 	}
 	if err == nil {
 		// Every conflict, from the index as loaded; then the stored conflict conditions
