@@ -7,7 +7,14 @@ N=${N:-1000000}
 PG_DSN=${PG_DSN:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 BENCH_DB=riskmap_bench
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The bench database goes whatever happens (a failed step stops the script at once, except
+# the load test, whose failure fails make bench at the end).
+cleanup() {
+  rm -rf "$work"
+  psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS ${BENCH_DB:-riskmap_bench} WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+failed=0
 bin=bin/riskmap
 go build -o "$work/benchscan" ./scripts/benchscan
 go build -o "$work/benchserve" ./scripts/benchserve
@@ -60,7 +67,10 @@ echo "== spatial analyses: 1M units and 100k protective targets (issue 16)"
 # its own, 64 clients for 60 s per pool size; fails if a request fails or an acknowledged
 # write is missing from the store or the index.
 echo "== load: 64 clients, 60 s, pool 4 and 16 (issue 18)"
-"$work/benchload" --db "$pg" --bin "$bin" --clients 64 --duration 60s --pool 4,16
+"$work/benchload" --db "$pg" --bin "$bin" --clients 64 --duration 60s --pool 4,16 || {
+  echo "benchload failed (see above); the other measurements go on" >&2
+  failed=1
+}
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
 
 # Issue 17: monitoring. A database of its own (riskmap_bench_monitoring, dropped at the end):
@@ -84,3 +94,4 @@ RISKMAP_BENCH=1 RISKMAP_REQUIRE_PG=1 PG_DSN="$PG_DSN" go test ./pkg/imports -run
 # over 300 cities and 100M units (scripts/nationalplan; no database).
 echo "== national scale: 100M units across 300 cities, from one city measured here"
 go run ./scripts/nationalplan --sample 300000
+exit $failed

@@ -3,7 +3,9 @@ package main
 import (
 	"math"
 	"os"
+	"path"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,8 +32,10 @@ func setMemoryLimit() int64 {
 	return limit
 }
 
-// availableMemory is the container's memory limit (cgroup v2 memory.max) when there is
-// one, else the machine's (MemTotal), in bytes; 0 when neither can be read.
+// availableMemory is the smallest memory limit of the cgroups the process is in (v2
+// memory.max or v1 memory.limit_in_bytes, its own cgroup and each parent: systemd's
+// MemoryMax=, a container's limit) and the machine's memory (MemTotal), in bytes; 0 when
+// none can be read.
 func availableMemory() int64 {
 	var total int64
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
@@ -43,10 +47,44 @@ func availableMemory() int64 {
 			}
 		}
 	}
-	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
-		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
-			total = n
+	if b, err := os.ReadFile("/proc/self/cgroup"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			// "0::/path" (v2) or "N:memory:/path" (v1).
+			parts := strings.SplitN(line, ":", 3)
+			if len(parts) != 3 {
+				continue
+			}
+			var root, file string
+			switch {
+			case parts[0] == "0" && parts[1] == "":
+				root, file = "/sys/fs/cgroup", "memory.max"
+			case slices.Contains(strings.Split(parts[1], ","), "memory"):
+				root, file = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+			default:
+				continue
+			}
+			for dir := path.Clean("/" + parts[2]); ; dir = path.Dir(dir) {
+				if n := cgroupLimit(path.Join(root, dir, file)); n > 0 && (total == 0 || n < total) {
+					total = n
+				}
+				if dir == "/" {
+					break
+				}
+			}
 		}
 	}
 	return total
+}
+
+// cgroupLimit reads a cgroup memory limit file: a number of bytes, or 0 for "max" or none.
+func cgroupLimit(file string) int64 {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }

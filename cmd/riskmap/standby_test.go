@@ -48,6 +48,10 @@ func openReplica(t *testing.T) replica {
 		t.Skipf("no hot standby at %s (scripts/start-standby.sh makes it): %v", standbyAddr(), err)
 	}
 	t.Cleanup(func() { s.Close() })
+	// A run killed while the standby's replay was paused left it paused: resume it.
+	if _, err := s.Pool().Exec(context.Background(), "SELECT pg_wal_replay_resume()"); err != nil {
+		t.Fatalf("resuming the standby's replay: %v", err)
+	}
 	p, err := postgis.Open(context.Background(), dsnWith(t, pgtest.AdminDSN(), "", "riskmap-test-primary"))
 	if err != nil {
 		t.Fatal(err)

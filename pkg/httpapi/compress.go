@@ -221,6 +221,11 @@ func (w *compressWriter) finish() {
 
 // Flush sends what is buffered (streamed answers).
 func (w *compressWriter) Flush() {
+	if !w.decided && w.code == 0 {
+		// Flushed before anything was written: the headers go now, without
+		// Content-Encoding, so what follows must go as it is.
+		w.decided, w.pass = true, true
+	}
 	if !w.decided && w.code != 0 {
 		w.start()
 		w.enc.Write(w.buf.Bytes())

@@ -2,7 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 )
 
 // FuzzAcceptEncoding: any Accept-Encoding header chooses zstd, gzip or nothing, never a
@@ -23,4 +27,22 @@ func FuzzAcceptEncoding(f *testing.F) {
 			t.Fatalf("%q: chose %q", h, enc)
 		}
 	})
+}
+
+// A handler that flushes before writing has sent its headers without Content-Encoding:
+// what it writes next goes as it is, readable by the client.
+func TestFlushBeforeWriteIsNotCompressed(t *testing.T) {
+	e := echo.New()
+	e.GET("/", compress(func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+		c.Response().Flush()
+		return c.String(http.StatusOK, strings.Repeat(`{"a":1}`, 1000))
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if enc := rec.Header().Get("Content-Encoding"); enc != "" || rec.Body.String() != strings.Repeat(`{"a":1}`, 1000) {
+		t.Fatalf("Content-Encoding %q, body of %d bytes starting %q", enc, rec.Body.Len(), rec.Body.String()[:min(10, rec.Body.Len())])
+	}
 }

@@ -51,21 +51,26 @@ func (s *Server) LoadPublication(ctx context.Context) error {
 }
 
 // replacePublic serves a new publication's view. The index it replaces (as large as the
-// register) is garbage once the requests reading it end: it is collected and its memory
-// given back to the system now, in the background, rather than lingering until the heap
-// next doubles (issue 18: RSS grew 0.8 GB with each publication of 1M units).
+// register) is garbage once the requests reading it end: a few seconds later it is
+// collected and its memory given back to the system, in the background, rather than
+// lingering until the heap next doubles (issue 18: RSS grew 0.8 GB with each publication
+// of 1M units). One release pending covers every replacement before it runs.
 func (s *Server) replacePublic(v *view) {
 	old := s.public.Swap(v)
 	if old == nil || old.publication == nil {
 		return
 	}
 	if s.releasing.CompareAndSwap(false, true) {
-		go func() {
-			defer s.releasing.Store(false)
+		time.AfterFunc(releaseAfter, func() {
+			s.releasing.Store(false) // a replacement from now on schedules its own
 			debug.FreeOSMemory()
-		}()
+		})
 	}
 }
+
+// releaseAfter is how long a replaced publication's readers are given to finish before its
+// memory is collected and given back.
+const releaseAfter = 5 * time.Second
 
 type publicationJSON struct {
 	Number    int64     `json:"number"`

@@ -91,7 +91,7 @@ func main() {
 	fmt.Println("| what | figure |")
 	fmt.Println("|---|---|")
 	fmt.Printf("| largest city / median / smallest | %s / %s / %s units |\n", thousands(sizes[0]), thousands(median), thousands(sizes[len(sizes)-1]))
-	fmt.Printf("| largest city's process: both indexes, start | %.1f GB, %.0f s |\n", float64(sizes[0])*perUnit/1e9, float64(sizes[0])*loadPerUnit)
+	fmt.Printf("| largest city's process: both indexes, their build from memory (a start also reads the units from PostgreSQL) | %.1f GB, %.0f s |\n", float64(sizes[0])*perUnit/1e9, float64(sizes[0])*loadPerUnit)
 	fmt.Printf("| largest province as one process | %s units, %.1f GB |\n", thousands(prov[0]), float64(prov[0])*perUnit/1e9)
 	fmt.Printf("| units one machine holds (%.0f %% of %.0f GB for the indexes) | %s |\n", *fill*100, *machineGB, thousands(int(capacity/perUnit)))
 	fmt.Printf("| machines for the country's index processes (first fit, largest city first) | %d |\n", machines)
