@@ -11,9 +11,6 @@ package main
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -39,6 +36,7 @@ import (
 	"riskmap/pkg/register"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
+	"riskmap/scripts/benchkit"
 )
 
 func must(err error) {
@@ -105,7 +103,10 @@ func main() {
 	hz := &hazards.Service{Store: store, Dynamics: cfg.Grader.Dynamics, Units: store, Catalog: cfg.Catalog, Locate: regiongrade.Containing(regions)}
 	srv := httpapi.New(httpapi.Config{Store: store, Units: units, Index: ix, Hazards: hz, Catalog: cfg.Catalog, Grader: cfg.Grader,
 		RegionRule: cfg.RegionRule, Regions: regions})
-	a, b := token(ctx, store), token(ctx, store)
+	a, err := benchkit.Token(ctx, store, "bench")
+	must(err)
+	b, err := benchkit.Token(ctx, store, "bench")
+	must(err)
 	_, err = ix.Load(ctx, store.Units(ctx))
 	must(err)
 	ts := httptest.NewServer(srv)
@@ -209,16 +210,4 @@ func post(url, auth, body string, want int) map[string]any {
 	var m map[string]any
 	_ = json.Unmarshal(b, &m)
 	return m
-}
-
-func token(ctx context.Context, store *postgis.Store) string {
-	b := make([]byte, 16)
-	_, _ = crand.Read(b)
-	secret := "rmk_bench_" + hex.EncodeToString(b)
-	u := &riskmap.User{Name: "bench-" + hex.EncodeToString(b[:4]), Role: riskmap.RoleExpert, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
-	must(store.CreateUserRecorded(ctx, u, nil))
-	h := sha256.Sum256([]byte(secret))
-	must(store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "make bench", UserID: u.ID, TokenHash: hex.EncodeToString(h[:]),
-		CreatedBy: "make bench", CreatedAt: time.Now()}))
-	return "Bearer " + secret
 }

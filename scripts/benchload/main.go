@@ -30,7 +30,6 @@ import (
 	"compress/gzip"
 	"context"
 	crand "crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -62,6 +61,7 @@ import (
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
+	"riskmap/scripts/benchkit"
 )
 
 // Kinds of request, in the order of the report.
@@ -149,18 +149,6 @@ func loadavg() string {
 		return "?"
 	}
 	return strings.Join(f[:3], " ")
-}
-
-// procMB returns a field of /proc/PID/status (VmRSS, VmHWM) in MB.
-func procMB(pid int, field string) float64 {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }
 
 // procCPU is the CPU time (user and system) process pid has used.
@@ -534,7 +522,8 @@ func main() {
 	fmt.Printf("\n### Load test: %d units, %d clients, %v a run (plan: %d z15/z16 tiles to request once, then %d z17; %d repeated tiles; made in %.1f s)\n",
 		len(pl.places), *clients, *duration, pl.nz1516, len(pl.uncached)-pl.nz1516, len(pl.cached), time.Since(t0).Seconds())
 
-	auth := benchToken(ctx, store)
+	auth, err := benchkit.Token(ctx, store, "load")
+	must(err)
 	loginBody := benchLogin(ctx, store)
 
 	failed := false
@@ -649,7 +638,7 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 	srv := startServer(bin, withPool(db, pool))
 	defer os.Remove(srv.log.Name())
 	pid := srv.cmd.Process.Pid
-	rssStart := procMB(pid, "VmRSS")
+	rssStart := benchkit.StatusMB(pid, "VmRSS")
 	tr := &http.Transport{MaxIdleConns: 2 * nclients, MaxIdleConnsPerHost: 2 * nclients, IdleConnTimeout: time.Minute}
 	hc := &http.Client{Transport: tr, Timeout: time.Minute}
 	runTag := fmt.Sprintf("p%d-%d", pool, time.Now().Unix()%100000)
@@ -685,7 +674,7 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 	wg.Wait()
 	elapsed := time.Since(start)
 	load1 := loadavg()
-	rss, hwm := procMB(pid, "VmRSS"), procMB(pid, "VmHWM")
+	rss, hwm := benchkit.StatusMB(pid, "VmRSS"), benchkit.StatusMB(pid, "VmHWM")
 	cpuServer, cpuSelf = procCPU(pid)-cpuServer, procCPU(os.Getpid())-cpuSelf
 	var cpuPG time.Duration
 	for bpid, t := range backendsCPU(ctx, conn) {
@@ -894,20 +883,6 @@ func tileHas(raw []byte, id int64) (has, clusters bool) {
 		}
 	}
 	return has, clusters
-}
-
-// benchToken adds an expert with an API token to the store and returns the Authorization
-// header value that uses it.
-func benchToken(ctx context.Context, store *postgis.Store) string {
-	b := make([]byte, 16)
-	_, _ = crand.Read(b)
-	secret := "rmk_bench_" + hex.EncodeToString(b)
-	u := &riskmap.User{Name: "load-" + hex.EncodeToString(b[:4]), Role: riskmap.RoleExpert, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
-	must(store.CreateUserRecorded(ctx, u, nil))
-	h := sha256.Sum256([]byte(secret))
-	must(store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "make bench", UserID: u.ID, TokenHash: hex.EncodeToString(h[:]),
-		CreatedBy: "make bench", CreatedAt: time.Now()}))
-	return "Bearer " + secret
 }
 
 // benchLogin adds a user with a password and returns the login request's body.

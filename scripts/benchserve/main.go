@@ -11,9 +11,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	crand "crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -48,6 +45,7 @@ import (
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
+	"riskmap/scripts/benchkit"
 )
 
 var out = os.Stdout
@@ -72,22 +70,6 @@ func p95(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[(len(s)*95)/100]
-}
-
-func rssMB() (cur, peak float64) {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			if f[0] == "VmRSS:" {
-				cur = kb / 1024
-			} else {
-				peak = kb / 1024
-			}
-		}
-	}
-	return
 }
 
 func must(err error) {
@@ -139,21 +121,22 @@ func main() {
 
 	// 1. Index load.
 	runtime.GC()
-	base, _ := rssMB()
+	base := benchkit.StatusMB(0, "VmRSS")
 	locate := regiongrade.Locator(regions)
 	ix := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }, locate)
 	srv := httpapi.New(httpapi.Config{Store: store, Units: register.New(store, cfg.Grader, cfg.Catalog), Index: ix,
 		Catalog: cfg.Catalog, Grader: cfg.Grader, RegionRule: cfg.RegionRule, Regions: regions})
 	// The register is for logged-in users: the benchmark is an expert with an API token,
 	// so that every request below pays for authentication as a real client does.
-	auth := benchToken(ctx, store)
+	auth, err := benchkit.Token(ctx, store, "bench")
+	must(err)
 	start := time.Now()
 	n, err := ix.Load(ctx, store.Units(ctx))
 	must(err)
 	loadTime := time.Since(start)
 	runtime.GC()
 	debug.FreeOSMemory()
-	after, peak := rssMB()
+	after, peak := benchkit.StatusMB(0, "VmRSS"), benchkit.StatusMB(0, "VmHWM")
 	fmt.Fprintf(out, "\n### Index load (%d units from PostGIS)\n\n", n)
 	row("what", "value", "target")
 	row("---", "---", "---")
@@ -405,20 +388,6 @@ func pgOverHTTP(ctx context.Context, dsn string) string {
 }
 
 var rpsRE = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-
-// benchToken adds an expert with an API token to the store and returns the Authorization
-// header value that uses it.
-func benchToken(ctx context.Context, store *postgis.Store) string {
-	b := make([]byte, 16)
-	_, _ = crand.Read(b)
-	secret := "rmk_bench_" + hex.EncodeToString(b)
-	u := &riskmap.User{Name: "bench-" + hex.EncodeToString(b[:4]), Role: riskmap.RoleExpert, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
-	must(store.CreateUserRecorded(ctx, u, nil))
-	h := sha256.Sum256([]byte(secret))
-	must(store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "make bench", UserID: u.ID, TokenHash: hex.EncodeToString(h[:]),
-		CreatedBy: "make bench", CreatedAt: time.Now()}))
-	return "Bearer " + secret
-}
 
 func wrk(url string, secs int, header string) float64 {
 	cmd := exec.Command("wrk", "-t2", "-c32", fmt.Sprintf("-d%ds", secs), "-H", "Accept-Encoding: gzip", "-H", header, url)

@@ -22,7 +22,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -37,6 +36,7 @@ import (
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/synth"
 	"riskmap/pkg/tiles"
+	"riskmap/scripts/benchkit"
 )
 
 func main() {
@@ -216,20 +216,15 @@ func pack(sizes []int, perUnit, capacity float64) int {
 	return len(free)
 }
 
-// rss is the process's resident set after a forced GC, in bytes (/proc/self/status).
+// rss is the process's resident set after a forced GC, in bytes.
 func rss() float64 {
 	runtime.GC()
 	debug.FreeOSMemory()
-	b, err := os.ReadFile("/proc/self/status")
-	must(err)
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb * 1024
-		}
+	mb := benchkit.StatusMB(0, "VmRSS")
+	if mb == 0 {
+		must(fmt.Errorf("/proc/self/status 中没有 VmRSS"))
 	}
-	must(fmt.Errorf("/proc/self/status 中没有 VmRSS"))
-	return 0
+	return mb * 1024 * 1024
 }
 
 func gzLen(b []byte) int {
