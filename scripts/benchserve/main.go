@@ -106,7 +106,7 @@ func main() {
 	nbbox := flag.Int("bbox", 200, "bbox queries")
 	wrkSecs := flag.Int("wrk", 10, "seconds of each wrk run (0 skips)")
 	only := flag.String("only", "", "run only this part after the load: tiles or bbox (default: all)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the bbox part to this file (go tool pprof)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the bbox and cached-tile parts to this file (go tool pprof)")
 	flag.Parse()
 	if *only != "" && *only != "tiles" && *only != "bbox" {
 		must(fmt.Errorf("--only: tiles or bbox, not %q", *only))
@@ -227,11 +227,11 @@ func main() {
 			ms(mh), fmt.Sprintf("%.1f×", float64(mh)/float64(mo)), ms(median(full)), matched / *nbbox)
 	}
 
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
 
 	// 5. Cached tiles vs a bare net/http handler, with wrk on loopback.
+	if *cpuProfile != "" {
+		defer pprof.StopCPUProfile()
+	}
 	if *wrkSecs > 0 {
 		if _, err := exec.LookPath("wrk"); err != nil {
 			fmt.Fprintln(out, "\n(wrk is not installed: `make deps` installs it; skipped the throughput comparison)")
