@@ -227,7 +227,6 @@ func main() {
 			ms(mh), fmt.Sprintf("%.1f×", float64(mh)/float64(mo)), ms(median(full)), matched / *nbbox)
 	}
 
-
 	// 5. Cached tiles vs a bare net/http handler, with wrk on loopback.
 	if *cpuProfile != "" {
 		defer pprof.StopCPUProfile()
