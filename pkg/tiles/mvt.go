@@ -20,9 +20,12 @@ type layerWriter struct {
 	name   string
 	extent uint32
 
-	keys   []string // a layer has a dozen keys at most: found by a scan, not a hash
-	values []byte   // the layer's values, each an encoded field 4
-	strIdx map[string]uint32
+	keys   []string            // a layer has a dozen keys at most: found by a scan, not a hash
+	values []byte              // the layer's values, each an encoded field 4
+	strIdx []map[string]uint32 // per key (by index): its string values written so far
+	// recent holds each key's first few string values, compared before hashing: a
+	// grade, a category or a status has only a few in a tile.
+	recent []recentValues
 	numIdx map[value]uint32 // numbers and booleans (s empty)
 	nvals  uint32
 
@@ -33,6 +36,13 @@ type layerWriter struct {
 	tags []uint32
 	geom []uint32
 	msg  []byte
+}
+
+// recentValues are the first string values of a key and their indexes.
+type recentValues struct {
+	n int
+	s [8]string
+	i [8]uint32
 }
 
 // value is a property value, as a key for sharing it between features.
@@ -78,7 +88,7 @@ const (
 // layerWriters are reused from tile to tile: their buffers and maps, grown by the tiles
 // before, are a third of what drawing a tile allocated.
 var layerWriters = sync.Pool{New: func() any {
-	return &layerWriter{strIdx: map[string]uint32{}, numIdx: map[value]uint32{}}
+	return &layerWriter{numIdx: map[value]uint32{}}
 }}
 
 // maxPooledLayer is the most buffer a writer may hold to go back to the pool: one that
@@ -95,11 +105,14 @@ func newLayerWriter(name string, extent int) *layerWriter {
 // release empties w and gives it back for another tile. The bytes it returned are the
 // caller's own copy.
 func (w *layerWriter) release() {
-	if cap(w.features)+cap(w.values) > maxPooledLayer || len(w.strIdx) > 1<<14 {
+	if cap(w.features)+cap(w.values) > maxPooledLayer {
 		return
 	}
 	w.keys, w.values, w.nvals = w.keys[:0], w.values[:0], 0
-	clear(w.strIdx)
+	for _, m := range w.strIdx {
+		clear(m)
+	}
+	clear(w.recent)
 	clear(w.numIdx)
 	w.features, w.count = w.features[:0], 0
 	w.tags, w.geom, w.msg = w.tags[:0], w.geom[:0], w.msg[:0]
@@ -109,6 +122,28 @@ func (w *layerWriter) release() {
 // str, int and boolean add a property to the feature being written, sharing the value with
 // any feature that has it already.
 func (w *layerWriter) str(key, v string) { w.tag(key, value{kind: valueString, s: v}) }
+
+// strMany is str for a key of many values that still repeat now and then (names): looked
+// up by hash at once.
+func (w *layerWriter) strMany(key, v string) {
+	ki := w.keyIndex(key)
+	m := w.stringValues(ki)
+	vi, ok := m[v]
+	if !ok {
+		vi = w.addValue(value{kind: valueString, s: v})
+		m[v] = vi
+	}
+	w.tags = append(w.tags, uint32(ki), vi)
+}
+
+// stringValues is the map of key index ki's string values.
+func (w *layerWriter) stringValues(ki int) map[string]uint32 {
+	for len(w.strIdx) <= ki {
+		w.strIdx = append(w.strIdx, map[string]uint32{})
+		w.recent = append(w.recent, recentValues{})
+	}
+	return w.strIdx[ki]
+}
 
 // uniqueStr and uniqueInt add a property whose value is (nearly) unique to the feature —
 // ids, names, codes — without looking for it among the values: the lookup would cost more
@@ -142,28 +177,48 @@ func (w *layerWriter) boolean(key string, v bool) {
 }
 
 func (w *layerWriter) tag(key string, v value) {
+	ki := w.keyIndex(key)
 	var vi uint32
 	var ok bool
 	if v.kind == valueString {
-		// A map keyed by string hashes faster than one keyed by the struct.
-		if vi, ok = w.strIdx[v.s]; !ok {
+		// One small map per key: a grade's or a category's few values stay in the cache
+		// instead of sharing one map with every name of the tile.
+		m := w.stringValues(ki)
+		r := &w.recent[ki]
+		for j := range r.n {
+			if r.s[j] == v.s {
+				w.tags = append(w.tags, uint32(ki), r.i[j])
+				return
+			}
+		}
+		if vi, ok = m[v.s]; !ok {
 			vi = w.addValue(v)
-			w.strIdx[v.s] = vi
+			if r.n < len(r.s) {
+				r.s[r.n], r.i[r.n] = v.s, vi
+				r.n++
+			} else {
+				m[v.s] = vi
+			}
 		}
 	} else if vi, ok = w.numIdx[v]; !ok {
 		vi = w.addValue(v)
 		w.numIdx[v] = vi
 	}
-	w.tagIndex(key, vi)
+	w.tags = append(w.tags, uint32(ki), vi)
 }
 
 func (w *layerWriter) tagIndex(key string, vi uint32) {
+	w.tags = append(w.tags, uint32(w.keyIndex(key)), vi)
+}
+
+// keyIndex is the index of key in the layer's keys, added if new.
+func (w *layerWriter) keyIndex(key string) int {
 	ki := slices.Index(w.keys, key)
 	if ki < 0 {
 		ki = len(w.keys)
 		w.keys = append(w.keys, key)
 	}
-	w.tags = append(w.tags, uint32(ki), vi)
+	return ki
 }
 
 // addValue appends a value to the layer's and returns its index.

@@ -43,7 +43,7 @@ func RenderRegions(features []RegionFeature, t maptile.Tile, opt Options) ([]byt
 			continue
 		}
 		w.str(keyCode, r.Code)
-		w.str(keyName, r.Name)
+		w.strMany(keyName, r.Name)
 		w.str(keyLevel, r.Level)
 		w.str(keyGrade, string(r.Grade))
 		w.int(keyRed, int64(r.Counts[0]))

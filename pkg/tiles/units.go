@@ -87,7 +87,7 @@ func drawDetail(found []*spatialindex.Feature, t maptile.Tile, opt Options, maxB
 		}
 		w.uniqueInt(keyID, f.ID)
 		if f.Name != "" { // a public unit without a public label has none
-			w.str(keyName, f.Name)
+			w.strMany(keyName, f.Name)
 		}
 		w.str(keyCategory, f.Category)
 		w.str(keyGrade, string(f.Grade))
