@@ -96,7 +96,12 @@ func (m *Main) serve(ctx context.Context) error {
 	// Monitoring (issue 17): made now for the server, loaded once the index has (its units
 	// come from the index).
 	m.monitoring = m.newMonitoring(ix, svc)
-	srv := httpapi.New(httpapi.Config{Store: m.store, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc, Analysis: eng,
+	// With a hot standby (--read-db), /readyz says how far it lags.
+	var standbyLag func(context.Context) (int64, error)
+	if ps, ok := m.store.(*postgis.Store); ok && m.standby != nil {
+		standbyLag = (&standbyReads{Store: ps, standby: m.standby}).lag
+	}
+	srv := httpapi.New(httpapi.Config{Store: m.store, StandbyLag: standbyLag, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc, Analysis: eng,
 		Monitoring: m.monitoring,
 		Catalog:    m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,

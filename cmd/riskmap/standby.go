@@ -64,3 +64,17 @@ func (r *standbyReads) UnitsByID(ctx context.Context, ids []int64) ([]*riskmap.U
 func (r *standbyReads) Units(ctx context.Context) iter.Seq2[*riskmap.Unit, error] {
 	return r.reader(ctx).Units(ctx)
 }
+
+// lag is how many bytes of the primary's write-ahead log the standby has yet to replay
+// (0 when it is caught up), for /readyz.
+func (r *standbyReads) lag(ctx context.Context) (int64, error) {
+	want, err := r.Store.WALPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	got, err := r.standby.ReplayedPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return max(0, want-got), nil
+}

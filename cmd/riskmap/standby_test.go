@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"strconv"
 	"testing"
@@ -122,6 +124,9 @@ func TestReadReplica(t *testing.T) {
 	addToken(t, store, "sync-admin", riskmap.RoleAdmin)
 	a, _ := serve(t, "--db", dsnWith(t, dsn, "", "riskmap-ra"), "--read-db", dsnWith(t, sdsn, "", "riskmap-ra-read"))
 	b, _ := serve(t, "--db", dsnWith(t, dsn, "", "riskmap-rb"), "--read-db", dsnWith(t, sdsn, "", "riskmap-rb-read"))
+	if r := readyz(t, b); r["status"] != "ready" || r["standby"] != "streaming" {
+		t.Fatalf("/readyz of a replica on a standby says %v", r)
+	}
 	if n := count(t, b); n != 50 {
 		t.Fatalf("B lists %d units, want the 50 seeded", n)
 	}
@@ -158,6 +163,10 @@ func TestReadReplica(t *testing.T) {
 		f := tileFeature(t, b+"/tiles", p, id)
 		return f != nil && f.Properties["name"] == "热备暂停时修改"
 	})
+	// /readyz: still ready (reads go to the primary), and says how far the standby lags.
+	if r := readyz(t, b); r["status"] != "ready" || r["standby"] != "streaming" || r["standby_lag_bytes"] == nil || r["standby_lag_bytes"].(float64) <= 0 {
+		t.Fatalf("with the standby paused behind a write, /readyz says %v", r)
+	}
 	if u, err := standby.GetUnit(context.Background(), id); err != nil || u.Name != "热备读取 一" {
 		t.Fatalf("the paused standby holds %v (%v): the test no longer tests a lagging standby", u, err)
 	}
@@ -169,4 +178,19 @@ func TestReadReplica(t *testing.T) {
 	if u, err := standby.GetUnit(context.Background(), id); err != nil || u.Name != "热备暂停时修改" {
 		t.Fatalf("the resumed standby holds %v (%v), want the update", u, err)
 	}
+}
+
+// readyz is the JSON /readyz of the server at base answers.
+func readyz(t *testing.T, base string) map[string]any {
+	t.Helper()
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz: %d, %v", res.StatusCode, err)
+	}
+	return r
 }

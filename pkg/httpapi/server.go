@@ -44,6 +44,10 @@ import (
 // Config is what the server is built from.
 type Config struct {
 	Store riskmap.Store
+	// StandbyLag, when reads come from a hot standby (serve --read-db), says how many bytes
+	// of the primary's write-ahead log the standby has yet to replay, or why it cannot be
+	// asked; /readyz reports it. nil: no standby.
+	StandbyLag func(ctx context.Context) (int64, error)
 	// Units writes units; its Index is where the writes go (Index when it has none).
 	Units *register.Service
 	// Index is the index reads are served from (a *spatialindex.Index).
@@ -342,7 +346,18 @@ func (s *Server) ready(c echo.Context) error {
 	if (s.cfg.Index != nil && !s.cfg.Index.Loaded()) || (s.pub() != nil && !s.pub().ix.Loaded()) {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "loading the spatial index"})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	if s.cfg.StandbyLag == nil {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	}
+	// Reads go to the primary while the standby lags or is down: still ready, and said.
+	out := map[string]any{"status": "ready", "standby": "streaming"}
+	if lag, err := s.cfg.StandbyLag(ctx); err != nil {
+		s.cfg.Logger.Warn("readiness: the hot standby does not answer; reads go to the primary", "err", err)
+		out["standby"] = "unavailable"
+	} else {
+		out["standby_lag_bytes"] = lag
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // recoverPanics turns a panic into a logged internal error: a bug must never take the
