@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	"riskmap/pkg/postgis"
@@ -13,16 +14,26 @@ import (
 // written when it was asked, before it reads from the primary instead.
 const standbyWait = 500 * time.Millisecond
 
+// standbyPassOver is how long, after the standby lagged past standbyWait (or did not
+// answer), reads look at it once without waiting: a standby that stays behind costs the
+// follower no wait per read, and it is used again as soon as it has caught up.
+const standbyPassOver = 5 * time.Second
+
 // standbyReads is the store a replica follows with when serve has --read-db: it listens,
 // takes change marks and writes on the primary (NOTIFY is not replayed on a standby), and
 // reads the units it loads and catches up with from the hot standby — once the standby has
 // replayed the primary's write-ahead log as far as the primary had written it when the read
 // began, so that a write the replica heard of is there (read your writes). A standby that
-// lags more than standbyWait is passed over for that read: the primary answers it.
+// lags more than standbyWait is passed over for that read: the primary answers it; for
+// standbyPassOver after that, reads look at the standby once and do not wait for it.
 type standbyReads struct {
 	*postgis.Store // the primary
 	standby        *postgis.Store
 	wait           time.Duration
+	// behindUntil (unix nanoseconds) is the end of a pass-over: till then reads do not
+	// wait for the standby. waits counts the reads that waited (tests).
+	behindUntil atomic.Int64
+	waits       atomic.Int64
 }
 
 // reader is the standby once it has replayed what the primary has written now, else the
@@ -32,14 +43,22 @@ func (r *standbyReads) reader(ctx context.Context) *postgis.Store {
 	if err != nil {
 		return r.Store
 	}
+	passOver := time.Now().UnixNano() < r.behindUntil.Load()
 	deadline := time.Now().Add(r.wait)
-	for {
+	for first := true; ; first = false {
 		got, err := r.standby.ReplayedPosition(ctx)
 		if err == nil && got >= want {
+			r.behindUntil.Store(0)
 			return r.standby
 		}
-		if err != nil || time.Now().After(deadline) {
+		if err != nil || passOver || time.Now().After(deadline) {
+			if !passOver {
+				r.behindUntil.Store(time.Now().Add(standbyPassOver).UnixNano())
+			}
 			return r.Store
+		}
+		if first {
+			r.waits.Add(1)
 		}
 		select {
 		case <-ctx.Done():

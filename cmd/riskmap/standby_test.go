@@ -194,3 +194,52 @@ func readyz(t *testing.T, base string) map[string]any {
 	}
 	return r
 }
+
+// A standby that stays behind is passed over without a wait on every read: after one read
+// waited for it in vain, the next reads go to the primary at once, and the standby is used
+// again as soon as it has caught up.
+func TestLaggingStandbyIsPassedOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL with a hot standby")
+	}
+	dsn := pgtest.NewDatabase(t)
+	rep := openReplica(t)
+	_, standby := rep.open(t, dsn)
+	primary, err := postgis.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { primary.Close() })
+	ctx := context.Background()
+	if _, err := rep.standby.Pool().Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = rep.standby.Pool().Exec(context.Background(), "SELECT pg_wal_replay_resume()") })
+	write := func() {
+		t.Helper()
+		if _, err := primary.Pool().Exec(ctx, "CREATE TABLE IF NOT EXISTS lag_probe (n int); INSERT INTO lag_probe VALUES (1)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sr := &standbyReads{Store: primary, standby: standby, wait: 50 * time.Millisecond}
+	write()
+	if sr.reader(ctx) != primary || sr.waits.Load() != 1 {
+		t.Fatalf("the first read behind a paused standby: waited %d times, want once, then the primary", sr.waits.Load())
+	}
+	for range 3 {
+		write()
+		if sr.reader(ctx) != primary {
+			t.Fatal("a read behind a paused standby did not go to the primary")
+		}
+	}
+	if n := sr.waits.Load(); n != 1 {
+		t.Fatalf("reads waited %d times for a standby known to lag, want only the first", n)
+	}
+	if _, err := rep.standby.Pool().Exec(ctx, "SELECT pg_wal_replay_resume()"); err != nil {
+		t.Fatal(err)
+	}
+	rep.caughtUp(t, "the writes once resumed")
+	if sr.reader(ctx) != standby {
+		t.Fatal("a caught-up standby is still passed over")
+	}
+}
