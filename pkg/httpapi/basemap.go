@@ -77,7 +77,7 @@ func (s *Server) basemapTile(c echo.Context) error {
 	h.Set("Cache-Control", basemapCache)
 	data, etag := t.Data, t.ETag
 	if t.Encoding == "gzip" {
-		h.Add("Vary", "Accept-Encoding")
+		vary(h, "Accept-Encoding")
 		if acceptsGzip(c.Request()) {
 			h.Set("Content-Encoding", "gzip")
 		} else if raw, err := gunzip(data); err == nil {

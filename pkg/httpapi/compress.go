@@ -116,7 +116,7 @@ func compress(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		res := c.Response()
-		res.Header().Add("Vary", "Accept-Encoding")
+		vary(res.Header(), "Accept-Encoding")
 		cw := &compressWriter{ResponseWriter: res.Writer, encoding: encoding}
 		res.Writer = cw
 		defer func() {
@@ -244,3 +244,24 @@ func (w *compressWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap gives http.ResponseController the writer underneath.
 func (w *compressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// vary adds tokens to the response's Vary header, each once however many layers (the
+// caller's scope, compression, the language of errors, a handler) ask for it.
+func vary(h http.Header, tokens ...string) {
+	have := map[string]bool{}
+	for _, v := range h.Values("Vary") {
+		for _, t := range strings.Split(v, ",") {
+			have[strings.ToLower(strings.TrimSpace(t))] = true
+		}
+	}
+	var add []string
+	for _, t := range tokens {
+		if k := strings.ToLower(t); !have[k] {
+			have[k] = true
+			add = append(add, t)
+		}
+	}
+	if len(add) > 0 {
+		h.Add("Vary", strings.Join(add, ", "))
+	}
+}

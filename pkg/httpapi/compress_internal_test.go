@@ -46,3 +46,15 @@ func TestFlushBeforeWriteIsNotCompressed(t *testing.T) {
 		t.Fatalf("Content-Encoding %q, body of %d bytes starting %q", enc, rec.Body.Len(), rec.Body.String()[:min(10, rec.Body.Len())])
 	}
 }
+
+// Each token is in Vary once, however many layers ask for it.
+func TestVaryOnce(t *testing.T) {
+	h := http.Header{}
+	vary(h, "Cookie", "Authorization")
+	vary(h, "Accept-Encoding")
+	vary(h, "accept-encoding", "Accept-Language", "Cookie")
+	got := strings.Join(h.Values("Vary"), ", ")
+	if got != "Cookie, Authorization, Accept-Encoding, Accept-Language" {
+		t.Fatalf("Vary: %s", got)
+	}
+}

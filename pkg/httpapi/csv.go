@@ -92,7 +92,7 @@ func (v *view) unitsCSV(c echo.Context) error {
 	}
 	w.Flush()
 	h := c.Response().Header()
-	h.Add("Vary", "Accept-Language")
+	vary(h, "Accept-Language")
 	h.Set("Content-Language", string(lang))
 	if lang == riskmap.English {
 		h.Set("Content-Disposition", `attachment; filename="units.csv"`)

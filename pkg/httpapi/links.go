@@ -124,7 +124,7 @@ func (s *Server) varyByCaller(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		h := c.Response().Header()
-		h.Add("Vary", "Cookie, Authorization")
+		vary(h, "Cookie", "Authorization")
 		c.Response().Before(func() {
 			cc := h.Get("Cache-Control")
 			switch {

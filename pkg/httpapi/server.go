@@ -455,7 +455,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	lang := langOf(c)
 	h := c.Response().Header()
-	h.Add("Vary", "Accept-Language")
+	vary(h, "Accept-Language")
 	h.Set("Content-Language", string(lang))
 	var body ErrorBody
 	status := http.StatusInternalServerError

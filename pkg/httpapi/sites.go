@@ -517,13 +517,13 @@ func (k *siteKind[T]) tile(c echo.Context, u *riskmap.User) error {
 		h.Set("Access-Control-Allow-Origin", "*")
 	} else {
 		h.Set("Cache-Control", "private, no-cache")
-		h.Set("Vary", "Cookie, Authorization")
+		vary(h, "Cookie", "Authorization")
 	}
 	if tl.Empty {
 		return c.NoContent(http.StatusNoContent)
 	}
 	h.Set("ETag", tl.ETag)
-	h.Add("Vary", "Accept-Encoding")
+	vary(h, "Accept-Encoding")
 	if match := c.Request().Header.Get("If-None-Match"); match != "" && match == tl.ETag {
 		return c.NoContent(http.StatusNotModified)
 	}

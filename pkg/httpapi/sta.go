@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -477,22 +476,11 @@ func (s *Server) staObservations(c echo.Context, pv *mon.PointView) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-func readSTABody(c echo.Context) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.Request().Body, staMaxBody+1))
-	if err != nil {
-		return nil, bodyReadError(err)
-	}
-	if len(b) > staMaxBody {
-		return nil, riskmap.Errorf(riskmap.ETOOLARGE, "请求体过大：此接口上限 %d 字节", staMaxBody)
-	}
-	return b, nil
-}
-
 // staPostObservation is POST /Observations: one reading, {"Datastream": {"@iot.id": n},
 // "phenomenonTime": …, "result": …} (a missing phenomenonTime is now). 201 with the
 // Observation and its Location; 400 with the reason when it is refused.
 func (s *Server) staPostObservation(c echo.Context) error {
-	b, err := readSTABody(c)
+	b, err := s.readOptionalBody(c) // limitBody holds it to staMaxBody (bodyRules)
 	if err != nil {
 		return err
 	}
@@ -562,7 +550,7 @@ func staField(f string) string {
 // array with, for each row of every group in order, the link of its Observation or
 // "error: …" why it was refused. The rows accepted are kept even when others are refused.
 func (s *Server) staCreateObservations(c echo.Context) error {
-	b, err := readSTABody(c)
+	b, err := s.readOptionalBody(c) // limitBody holds it to staMaxBody (bodyRules)
 	if err != nil {
 		return err
 	}

@@ -97,6 +97,11 @@ func testSTA(t *testing.T, e *env, unit *riskmap.Unit, p *monitoring.Point) {
 		t.Errorf("links %q, want [0] %s", links, want0)
 	}
 
+	// A body over the bound (10 MB) is 413, and nothing of it is stored.
+	if r := e.do("POST", "/sta/v1.1/CreateObservations", `[{"pad":"`+strings.Repeat("x", 11<<20)+`"}]`); r.code != 413 {
+		t.Errorf("an 11 MB CreateObservations: %d %.200s", r.code, r.body)
+	}
+
 	// POST Observations: 201, Location, and the observation reads back.
 	r = e.do("POST", "/sta/v1.1/Observations", fmt.Sprintf(`{"Datastream":{"@iot.id":%d},"phenomenonTime":%q,"result":13.5}`, p.ID, at(3)))
 	if r.code != 201 || r.header.Get("Location") == "" {

@@ -190,7 +190,7 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 			h.Set("Access-Control-Allow-Origin", "*")
 		} else {
 			h.Set("Cache-Control", "private, no-cache")
-			h.Set("Vary", "Cookie, Authorization")
+			vary(h, "Cookie", "Authorization")
 		}
 		if c.Get(ctxImmutable) == true {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
@@ -199,7 +199,7 @@ func (v *view) tile(layer string) echo.HandlerFunc {
 			return c.NoContent(http.StatusNoContent)
 		}
 		h.Set("ETag", tl.ETag)
-		h.Add("Vary", "Accept-Encoding")
+		vary(h, "Accept-Encoding")
 		if match := c.Request().Header.Get("If-None-Match"); match != "" && match == tl.ETag {
 			return c.NoContent(http.StatusNotModified)
 		}

@@ -100,7 +100,7 @@ func (s *Server) serveAsset(c echo.Context, name, cacheControl string) error {
 	h := c.Response().Header()
 	h.Set("ETag", a.etag)
 	h.Set("Cache-Control", cacheControl)
-	h.Add("Vary", "Accept-Encoding")
+	vary(h, "Accept-Encoding")
 	if c.Request().Header.Get("If-None-Match") == a.etag {
 		return c.NoContent(http.StatusNotModified)
 	}
