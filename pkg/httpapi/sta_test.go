@@ -97,7 +97,7 @@ func testSTA(t *testing.T, e *env, unit *riskmap.Unit, p *monitoring.Point) {
 		t.Errorf("links %q, want [0] %s", links, want0)
 	}
 
-	// A body over the bound (10 MB) is 413, and nothing of it is stored.
+	// A body over the bound (10 MB) is refused with 413 before it is parsed.
 	if r := e.do("POST", "/sta/v1.1/CreateObservations", `[{"pad":"`+strings.Repeat("x", 11<<20)+`"}]`); r.code != 413 {
 		t.Errorf("an 11 MB CreateObservations: %d %.200s", r.code, r.body)
 	}
