@@ -123,6 +123,14 @@ func TestServeFirstStartGeoPackage(t *testing.T) {
 	if _, err := os.Stat(db); err != nil {
 		t.Fatalf("the GeoPackage file must be created: %v", err)
 	}
+	s, err := gpkg.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if u, err := s.UserByName(context.Background(), "admin"); err != nil || u.DisplayName != "系统管理员" || u.Role != riskmap.RoleAdmin {
+		t.Fatalf("the first admin: %+v (%v), want 姓名 系统管理员", u, err)
+	}
 }
 
 func TestServeSecondStartKeepsData(t *testing.T) {

@@ -27,7 +27,8 @@ func (m *Main) ensureAdmin(ctx context.Context) (string, error) {
 	if err != nil || n > 0 {
 		return "", err
 	}
-	return m.createUser(ctx, &riskmap.User{Name: "admin", Role: riskmap.RoleAdmin}, "", "首次启动：创建第一个管理员，密码自动生成")
+	// A 姓名 too, so that the people lists and the audit log name it in Chinese.
+	return m.createUser(ctx, &riskmap.User{Name: "admin", DisplayName: "系统管理员", Role: riskmap.RoleAdmin}, "", "首次启动：创建第一个管理员，密码自动生成")
 }
 
 func (m *Main) serve(ctx context.Context) error {
