@@ -97,10 +97,14 @@ func (m *Main) serve(ctx context.Context) error {
 	// Monitoring (issue 17): made now for the server, loaded once the index has (its units
 	// come from the index).
 	m.monitoring = m.newMonitoring(ix, svc)
-	// With a hot standby (--read-db), /readyz says how far it lags.
+	// With a hot standby (--read-db) the index loads and follows from it (below), and
+	// /readyz says how far it lags.
+	ps, replicated := m.store.(*postgis.Store)
+	var standby *standbyReads
 	var standbyLag func(context.Context) (int64, error)
-	if ps, ok := m.store.(*postgis.Store); ok && m.standby != nil {
-		standbyLag = (&standbyReads{Store: ps, standby: m.standby}).lag
+	if replicated && m.standby != nil {
+		standby = &standbyReads{Store: ps, standby: m.standby, wait: standbyWait}
+		standbyLag = standby.lag
 	}
 	srv := httpapi.New(httpapi.Config{Store: m.store, StandbyLag: standbyLag, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc, Analysis: eng,
 		Monitoring: m.monitoring,
@@ -128,7 +132,6 @@ func (m *Main) serve(ctx context.Context) error {
 	// With PostGIS, other replicas may write while the indexes load: note where the load
 	// starts so that following them begins there.
 	var mark int64
-	ps, replicated := m.store.(*postgis.Store)
 	var reads followStore = ps
 	units := m.store.Units
 	if replicated {
@@ -136,11 +139,10 @@ func (m *Main) serve(ctx context.Context) error {
 			hs.Close()
 			return fmt.Errorf("读取变更标记：%v", err)
 		}
-		if m.standby != nil {
+		if standby != nil {
 			// The index loads and follows from the hot standby, once it has replayed what
 			// the primary had written at the mark.
-			sr := &standbyReads{Store: ps, standby: m.standby, wait: standbyWait}
-			reads, units = sr, sr.Units
+			reads, units = standby, standby.Units
 		}
 	}
 	n, err := ix.Load(ctx, units(ctx))

@@ -246,22 +246,26 @@ func (w *compressWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *compressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // vary adds tokens to the response's Vary header, each once however many layers (the
-// caller's scope, compression, the language of errors, a handler) ask for it.
+// caller's scope, compression, the language of errors, a handler) ask for it. It runs on
+// every request: it looks through the header as it is, without building anything.
 func vary(h http.Header, tokens ...string) {
-	have := map[string]bool{}
-	for _, v := range h.Values("Vary") {
-		for _, t := range strings.Split(v, ",") {
-			have[strings.ToLower(strings.TrimSpace(t))] = true
-		}
-	}
-	var add []string
 	for _, t := range tokens {
-		if k := strings.ToLower(t); !have[k] {
-			have[k] = true
-			add = append(add, t)
+		if !varies(h, t) {
+			h.Add("Vary", t)
 		}
 	}
-	if len(add) > 0 {
-		h.Add("Vary", strings.Join(add, ", "))
+}
+
+// varies reports whether the Vary header names token already.
+func varies(h http.Header, token string) bool {
+	for _, v := range h.Values("Vary") {
+		for v != "" {
+			var part string
+			part, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
 	}
+	return false
 }

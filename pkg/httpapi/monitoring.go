@@ -799,9 +799,6 @@ func alarmDescription(a *monitoring.AlarmView) string {
 	return fmt.Sprintf("监测报警 %s ：%s %s%s，%s", a.Code, a.KindLabel, number(a.Peak), a.UnitOfMeasure, a.Level.Label())
 }
 
-// alarmHazard is POST /api/v1/alarms/{id}/hazard: the alarm becomes a hidden danger of its
-// unit in one step (source 监测; major when the alarm is red; found when the alarm opened,
-// at its point), and an active alarm is acknowledged. 201 {"hazard", "alarm"}. An alarm
 // alarmHazardOf is the 409 naming the hidden danger alarm al already became, nil if none.
 func (s *Server) alarmHazardOf(c echo.Context, al *monitoring.AlarmView) error {
 	hs, _, err := s.hz().List(c.Request().Context(), userOf(c), hazards.Filter{UnitID: al.UnitID, AlarmID: al.ID, Limit: 1})
@@ -811,7 +808,10 @@ func (s *Server) alarmHazardOf(c echo.Context, al *monitoring.AlarmView) error {
 	return riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 已转为隐患 %s", al.Code, hs[0].Code)
 }
 
-// with an open hidden danger made from it already is 409.
+// alarmHazard is POST /api/v1/alarms/{id}/hazard: the alarm becomes a hidden danger of its
+// unit in one step (source 监测; major when the alarm is red; found when the alarm opened,
+// at its point), and an active alarm is acknowledged. 201 {"hazard", "alarm"}. An alarm
+// that became a hidden danger already is 409, naming it.
 func (s *Server) alarmHazard(c echo.Context) error {
 	id, err := alarmID(c)
 	if err != nil {

@@ -149,7 +149,8 @@ type Server struct {
 	internal *view
 	public   atomic.Pointer[view]
 	pubLoad  sync.Mutex // one publication load at a time
-	// releasing is set while the memory of a replaced publication is given back.
+	// releasing is set while the release of a replaced publication's memory is pending
+	// (replacePublic).
 	releasing atomic.Bool
 	assets    map[string]*asset
 	// hub fans the event stream out (events.go).

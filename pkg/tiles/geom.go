@@ -228,7 +228,6 @@ func (p *projector) outcode(q orb.Point) int {
 func (p *projector) reduce(pts []orb.Point, ring bool) []orb.Point {
 	out := p.take(len(pts) + 1) // room to close a ring
 	codes := p.codes[:0]
-	defer func() { p.codes = codes[:0] }()
 	for _, q := range pts {
 		c := p.outcode(q)
 		for n := len(out); n >= 2 && codes[n-2]&codes[n-1]&c != 0; n-- {
@@ -236,6 +235,7 @@ func (p *projector) reduce(pts []orb.Point, ring bool) []orb.Point {
 		}
 		out, codes = append(out, q), append(codes, c)
 	}
+	p.codes = codes // kept, grown, for the next part
 	if ring {
 		return out
 	}
