@@ -66,7 +66,7 @@ func TestKillDuringSeedLeavesNothing(t *testing.T) {
 			killWhen(t, bin, func(line string) bool { return strings.HasPrefix(line, "写入合成风险单元") },
 				"seed", "--db", db, "--synthetic", "400000", "--seed", "2")
 
-			if n := len(unitVersions(t, name, db)); n != 10 {
+			if n := len(unitVersions(t, db)); n != 10 {
 				t.Fatalf("after kill -9 the store holds %d units, want the 10 from before", n)
 			}
 			// The next command opens and writes it as if nothing happened.
@@ -155,12 +155,12 @@ func TestKillDuringImportLeavesNothing(t *testing.T) {
 	for name, db := range stores {
 		t.Run(name, func(t *testing.T) {
 			mustRun(t, "seed", "--db", db, "--synthetic", "10", "--seed", "1") // the schema and ten units
-			before := unitVersions(t, name, db)
+			before := unitVersions(t, db)
 			killWhen(t, bin, func(line string) bool {
 				m := writing.FindStringSubmatch(line)
 				return m != nil && m[1] != m[2] // some rows written, not all
 			}, "import", book, "--db", db)
-			switch after := unitVersions(t, name, db); {
+			switch after := unitVersions(t, db); {
 			case maps.Equal(before, after):
 				t.Logf("nothing of the import is in the store")
 			case len(after) == len(before)+50000:
@@ -181,14 +181,14 @@ func TestKillDuringImportLeavesNothing(t *testing.T) {
 }
 
 // unitVersions opens the store at db and returns the version of each of its units by code.
-func unitVersions(t *testing.T, name, db string) map[string]int64 {
+func unitVersions(t *testing.T, db string) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
 	var (
 		s   riskmap.Store
 		err error
 	)
-	if name == "PostGIS" {
+	if isPostgres(db) {
 		s, err = postgis.Open(ctx, db)
 	} else {
 		s, err = gpkg.Open(ctx, db)

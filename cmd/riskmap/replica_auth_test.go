@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"riskmap/pkg/pgtest"
-	"riskmap/pkg/postgis"
 	"riskmap/pkg/riskmap"
 )
 
@@ -19,11 +18,7 @@ import (
 func TestReplicasShareAccessChanges(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	mustRun(t, "seed", "--db", dsn, "--synthetic", "5", "--seed", "7")
-	store, err := postgis.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openPG(t, dsn)
 	addToken(t, store, "share-admin", riskmap.RoleAdmin)
 	addToken(t, store, "share-expert", riskmap.RoleExpert)
 	addToken(t, store, "share-dept", riskmap.RoleExpert)

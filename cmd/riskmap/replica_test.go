@@ -45,11 +45,7 @@ const syncDeadline = 5 * time.Second
 func TestReplicasStayInSync(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	mustRun(t, "seed", "--db", dsn, "--synthetic", "50", "--seed", "5")
-	store, err := postgis.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openPG(t, dsn)
 	// B reaches the database through a proxy, so that the test can keep it from reconnecting.
 	px := newProxy(t, dsn)
 	addToken(t, store, "sync-expert", riskmap.RoleExpert)
@@ -348,6 +344,17 @@ func killListener(t *testing.T, s *postgis.Store, app string) int {
 	return pid
 }
 
+// openPG opens the PostGIS store at dsn for the test; it is closed when the test ends.
+func openPG(t *testing.T, dsn string) *postgis.Store {
+	t.Helper()
+	s, err := postgis.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 // dsnWith returns dsn with another host:port (unless hostport is "") and application name.
 func dsnWith(t *testing.T, dsn, hostport, app string) string {
 	t.Helper()
@@ -463,11 +470,7 @@ func (s *countingStore) GetUnit(ctx context.Context, id int64) (*riskmap.Unit, e
 
 func TestFollowerAppliesOnlyNewerVersions(t *testing.T) {
 	ctx := context.Background()
-	s, err := postgis.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openPG(t, pgtest.NewDatabase(t))
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

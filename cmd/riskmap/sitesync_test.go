@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
 
 	"riskmap/pkg/pgtest"
-	"riskmap/pkg/postgis"
 	"riskmap/pkg/riskmap"
 )
 
@@ -16,11 +14,7 @@ import (
 func TestReplicasShareSites(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	mustRun(t, "seed", "--db", dsn, "--synthetic", "5", "--seed", "5")
-	store, err := postgis.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openPG(t, dsn)
 	addToken(t, store, "sync-expert", riskmap.RoleExpert)
 	a, _ := serve(t, "--db", dsnWith(t, dsn, "", "riskmap-a"))
 	b, _ := serve(t, "--db", dsnWith(t, dsn, "", "riskmap-b"))

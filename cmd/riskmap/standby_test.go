@@ -54,12 +54,23 @@ func openReplica(t *testing.T) replica {
 	if _, err := s.Pool().Exec(context.Background(), "SELECT pg_wal_replay_resume()"); err != nil {
 		t.Fatalf("resuming the standby's replay: %v", err)
 	}
-	p, err := postgis.Open(context.Background(), dsnWith(t, pgtest.AdminDSN(), "", "riskmap-test-primary"))
-	if err != nil {
+	p := openPG(t, dsnWith(t, pgtest.AdminDSN(), "", "riskmap-test-primary"))
+	return replica{primary: p, standby: s}
+}
+
+// pause stops the standby's replay until the returned resume is called (or the test ends).
+func (r replica) pause(t *testing.T) (resume func()) {
+	t.Helper()
+	if _, err := r.standby.Pool().Exec(context.Background(), "SELECT pg_wal_replay_pause()"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.Close() })
-	return replica{primary: p, standby: s}
+	resume = func() {
+		if _, err := r.standby.Pool().Exec(context.Background(), "SELECT pg_wal_replay_resume()"); err != nil {
+			t.Errorf("resuming the standby's replay: %v", err)
+		}
+	}
+	t.Cleanup(resume)
+	return resume
 }
 
 // caughtUp waits until the standby has replayed everything the primary had written when it
@@ -115,11 +126,7 @@ func TestReadReplica(t *testing.T) {
 	if n, err := standby.CountUnits(context.Background()); err != nil || n != 50 {
 		t.Fatalf("the standby, caught up, holds %d units (%v), want the 50 seeded", n, err)
 	}
-	store, err := postgis.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openPG(t, dsn)
 	addToken(t, store, "sync-expert", riskmap.RoleExpert)
 	addToken(t, store, "sync-admin", riskmap.RoleAdmin)
 	a, _ := serve(t, "--db", dsnWith(t, dsn, "", "riskmap-ra"), "--read-db", dsnWith(t, sdsn, "", "riskmap-ra-read"))
@@ -149,15 +156,7 @@ func TestReadReplica(t *testing.T) {
 	waitFor(t, "A's tiles to show a unit written through B", func() bool { return tileFeature(t, a+"/tiles", q, id2) != nil })
 
 	// The standby stops replaying: what B hears of must come from the primary.
-	admin, err := postgis.Open(context.Background(), dsnWith(t, sdsn, "", "riskmap-test-admin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.Pool().Exec(context.Background(), "SELECT pg_wal_replay_pause()"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.Pool().Exec(context.Background(), "SELECT pg_wal_replay_resume()") })
+	resume := rep.pause(t)
 	write(t, "PUT", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"1"`, unitFeature("RR-1", "热备暂停时修改", p, "submitted"))
 	d = waitFor(t, "B's tiles to show the update made while the standby was paused", func() bool {
 		f := tileFeature(t, b+"/tiles", p, id)
@@ -171,9 +170,7 @@ func TestReadReplica(t *testing.T) {
 		t.Fatalf("the paused standby holds %v (%v): the test no longer tests a lagging standby", u, err)
 	}
 	t.Logf("with the standby's replay paused, an update through A showed in B's tiles after %v, read from the primary", d)
-	if _, err := admin.Pool().Exec(context.Background(), "SELECT pg_wal_replay_resume()"); err != nil {
-		t.Fatal(err)
-	}
+	resume()
 	rep.caughtUp(t, "the update once resumed")
 	if u, err := standby.GetUnit(context.Background(), id); err != nil || u.Name != "热备暂停时修改" {
 		t.Fatalf("the resumed standby holds %v (%v), want the update", u, err)
@@ -183,14 +180,10 @@ func TestReadReplica(t *testing.T) {
 // readyz is the JSON /readyz of the server at base answers.
 func readyz(t *testing.T, base string) map[string]any {
 	t.Helper()
-	res, err := http.Get(base + "/readyz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	code, body := get(t, base+"/readyz")
 	var r map[string]any
-	if err := json.NewDecoder(res.Body).Decode(&r); err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("/readyz: %d, %v", res.StatusCode, err)
+	if err := json.Unmarshal([]byte(body), &r); err != nil || code != http.StatusOK {
+		t.Fatalf("/readyz: %d, %v", code, err)
 	}
 	return r
 }
@@ -205,29 +198,22 @@ func TestLaggingStandbyIsPassedOver(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	rep := openReplica(t)
 	_, standby := rep.open(t, dsn)
-	primary, err := postgis.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { primary.Close() })
+	primary := openPG(t, dsn)
 	ctx := context.Background()
-	if _, err := rep.standby.Pool().Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = rep.standby.Pool().Exec(context.Background(), "SELECT pg_wal_replay_resume()") })
-	write := func() {
+	resume := rep.pause(t)
+	advanceWAL := func() {
 		t.Helper()
 		if _, err := primary.Pool().Exec(ctx, "CREATE TABLE IF NOT EXISTS lag_probe (n int); INSERT INTO lag_probe VALUES (1)"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sr := &standbyReads{Store: primary, standby: standby, wait: 50 * time.Millisecond}
-	write()
+	advanceWAL()
 	if sr.reader(ctx) != primary || sr.waits.Load() != 1 {
 		t.Fatalf("the first read behind a paused standby: waited %d times, want once, then the primary", sr.waits.Load())
 	}
 	for range 3 {
-		write()
+		advanceWAL()
 		if sr.reader(ctx) != primary {
 			t.Fatal("a read behind a paused standby did not go to the primary")
 		}
@@ -235,9 +221,7 @@ func TestLaggingStandbyIsPassedOver(t *testing.T) {
 	if n := sr.waits.Load(); n != 1 {
 		t.Fatalf("reads waited %d times for a standby known to lag, want only the first", n)
 	}
-	if _, err := rep.standby.Pool().Exec(ctx, "SELECT pg_wal_replay_resume()"); err != nil {
-		t.Fatal(err)
-	}
+	resume()
 	rep.caughtUp(t, "the writes once resumed")
 	// Once the pass-over has run out, a read waits for the standby again and reads from it.
 	// (Within the pass-over a single look finds it caught up only if nothing else wrote

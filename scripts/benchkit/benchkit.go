@@ -4,9 +4,6 @@ package benchkit
 
 import (
 	"context"
-	crand "crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -21,15 +18,12 @@ import (
 // Authorization header value that uses it: every timed request pays for authentication as
 // a real client's does.
 func Token(ctx context.Context, store *postgis.Store, prefix string) (string, error) {
-	b := make([]byte, 16)
-	_, _ = crand.Read(b)
-	secret := "rmk_bench_" + hex.EncodeToString(b)
-	u := &riskmap.User{Name: prefix + "-" + hex.EncodeToString(b[:4]), Role: riskmap.RoleExpert, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
+	secret := riskmap.APITokenPrefix + riskmap.NewToken()
+	u := &riskmap.User{Name: prefix + "-" + riskmap.HashToken(secret)[:8], Role: riskmap.RoleExpert, PasswordHash: "$argon2id$unused", CreatedAt: time.Now()}
 	if err := store.CreateUserRecorded(ctx, u, nil); err != nil {
 		return "", err
 	}
-	h := sha256.Sum256([]byte(secret))
-	if err := store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "make bench", UserID: u.ID, TokenHash: hex.EncodeToString(h[:]),
+	if err := store.CreateAPIToken(ctx, &riskmap.APIToken{Name: "make bench", UserID: u.ID, TokenHash: riskmap.HashToken(secret),
 		CreatedBy: "make bench", CreatedAt: time.Now()}); err != nil {
 		return "", err
 	}

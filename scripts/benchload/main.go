@@ -229,12 +229,11 @@ func makePlan(ctx context.Context, conn *pgx.Conn, seed uint64) plan {
 	pl.uncached = append(first, distinct(17)...)
 	// The repeated set: the z13 and z14 tiles of 32 units drawn at random, as a few users
 	// looking at the busy parts of the map ask for the same tiles again and again.
-	seen := map[maptile.Tile]bool{}
-	for len(pl.cached) < 32 && len(seen) < 10*len(pl.places) {
+	// (Few units may cover fewer than 32 such tiles: the draws are bounded.)
+	for tries := 0; len(pl.cached) < 32 && tries < 10*len(pl.places); tries++ {
 		pc := pl.places[r.IntN(len(pl.places))]
 		t := maptile.At(pc.p, maptile.Zoom(13+r.IntN(2)))
-		if !seen[t] {
-			seen[t] = true
+		if !slices.Contains(pl.cached, t) {
 			pl.cached = append(pl.cached, t)
 		}
 	}
@@ -316,7 +315,7 @@ func (c *client) do(method, path, auth, body string, hdr map[string]string, keep
 	if err != nil {
 		return 0, nil, "", d, err
 	}
-	if keep {
+	if b != nil { // kept, or an error's body to show: decoded either way
 		switch res.Header.Get("Content-Encoding") {
 		case "gzip":
 			var zr *gzip.Reader
@@ -617,7 +616,7 @@ func (s *server) stop() {
 	s.log.Close()
 }
 
-// serverErrors returns the server log's ERROR lines (at most max of them) and their count.
+// errorLines returns the server log's ERROR lines (at most max of them) and their count.
 func (s *server) errorLines(max int) ([]string, int) {
 	b, _ := os.ReadFile(s.log.Name())
 	var lines []string

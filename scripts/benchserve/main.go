@@ -194,6 +194,7 @@ func main() {
 		f, err := os.Create(*cpuProfile)
 		must(err)
 		must(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile() // the bbox and cached-tile parts
 	}
 	for _, side := range []float64{0.005, 0.02, 0.05} {
 		var ours, full, pg, pgHTTP []time.Duration
@@ -228,9 +229,6 @@ func main() {
 	}
 
 	// 5. Cached tiles vs a bare net/http handler, with wrk on loopback.
-	if *cpuProfile != "" {
-		defer pprof.StopCPUProfile()
-	}
 	if *wrkSecs > 0 {
 		if _, err := exec.LookPath("wrk"); err != nil {
 			fmt.Fprintln(out, "\n(wrk is not installed: `make deps` installs it; skipped the throughput comparison)")

@@ -118,9 +118,11 @@ func measure(n int) measured {
 	cfg := config.Default()
 	// The units come from the generator as each index loads, as they come from the store in
 	// serve: nothing but the indexes stays in memory. The generator's own time is taken out.
+	g, err := synth.New(regions, cfg.Catalog, nil)
+	must(err)
 	seq := func(yield func(*riskmap.Unit, error) bool) {
 		id := int64(0)
-		for u := range synth.Units(1, n, regions, cfg.Catalog) {
+		for u := range g.Units(1, n) {
 			id++
 			u.ID, u.Version = id, 1
 			if !yield(u, nil) {
@@ -140,24 +142,16 @@ func measure(n int) measured {
 	}
 	locate := regiongrade.Locator(regions)
 	base := rss()
-	reg := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }, locate)
+	// The two indexes serve keeps (cmd/riskmap: the register's, and the public one of
+	// public labels and public fields).
+	reg := spatialindex.New(featurejson.Encoder(), locate)
 	t0 = time.Now()
 	_, err = reg.Load(context.Background(), seq)
 	must(err)
 	m.loadRegister = time.Since(t0) - gen
 	after := rss()
 	m.registerBytes = after - base
-	names := map[string]string{}
-	for _, r := range regions {
-		names[r.Code] = r.Name
-	}
-	pub := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) {
-		label := u.Category
-		if c, ok := cfg.Catalog.Category(u.Category); ok {
-			label = c.Label
-		}
-		return featurejson.EncodePublic(u, label, names[u.RegionCode]), nil
-	}, locate)
+	pub := spatialindex.NewPublic(featurejson.PublicEncoder(cfg.Catalog, regions), locate)
 	t0 = time.Now()
 	_, err = pub.Load(context.Background(), seq)
 	must(err)
