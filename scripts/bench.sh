@@ -62,6 +62,22 @@ echo "== hidden dangers: 200k of them on the same $N units"
 "$work/benchhazards" --db "$pg"
 echo "== spatial analyses: 1M units and 100k protective targets (issue 16)"
 "$work/benchanalysis" --db "$pg"
+# Issue 18: incremental publication. The first publication copies the register; the next
+# ones write only what changed (target ≤ 1 s for nothing or 1 % changed). The 1 % are real
+# new versions: the unit and its approved row move on together.
+echo "== publishing $N units: the first, nothing changed, 1 % changed (issue 18)"
+results=()
+timeit "riskmap publish (the first: the whole register)" $bin publish --db "$pg" --note bench-1
+timeit "riskmap publish (nothing changed)" $bin publish --db "$pg" --note bench-2
+psql "$pg" -q -c "UPDATE risk_units SET version = version + 1, grade = CASE grade WHEN 'red' THEN 'orange' ELSE 'red' END
+  WHERE id % 100 = 0 AND status = 'approved'" \
+  -c "UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r WHERE r.id = a.unit_id AND r.id % 100 = 0"
+timeit "riskmap publish (1 % changed)" $bin publish --db "$pg" --note bench-3
+echo
+echo "| step | time | output |"
+echo "|---|---|---|"
+printf '%s\n' "${results[@]}"
+echo
 # Issue 18: the load test, last on this database because its writes add units (and it
 # publishes the register first if nothing is published). The real server in a process of
 # its own, 64 clients for 60 s per pool size; fails if a request fails or an acknowledged

@@ -95,6 +95,13 @@ func TestReplicasStayInSync(t *testing.T) {
 				return tileFeature(t, b+"/tiles", p, id) == nil
 			})
 			t.Logf("retirement through A left B's tiles after %v", d)
+			// Published again: the public indexes follow by the change, on A (which
+			// published) and on B (which hears of it).
+			writeAs(t, "sync-admin", "POST", a+"/api/v1/publications", "", `{"note":"注销之后"}`)
+			d = waitFor(t, "the retired unit to leave A's and B's public tiles", func() bool {
+				return tileFeature(t, a+"/public/tiles", p, id) == nil && tileFeature(t, b+"/public/tiles", p, id) == nil
+			})
+			t.Logf("the next publication took the retired unit off B's public tiles after %v", d)
 		}},
 		{"OKBulkLoadShowsInB", func(t *testing.T) {
 			mustRun(t, "seed", "--db", dsn, "--synthetic", "30", "--seed", "6")

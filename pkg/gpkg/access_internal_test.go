@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/storetest"
 	schema "riskmap/sql"
 )
 
@@ -23,14 +24,16 @@ func TestAppendOnlyTables(t *testing.T) {
 	ctx := context.Background()
 	mustT(t, s.AppendAudit(ctx, &riskmap.AuditEntry{Actor: "admin", Action: "unit.update", Outcome: riskmap.OutcomeOK}))
 	mustT(t, s.CreateUnit(ctx, testUnit("TRG-1", orb.Point{102.9, 24.6})))
-	mustT(t, s.Publish(ctx, &riskmap.Publication{}, nil))
+	_, err := s.Publish(ctx, &riskmap.Publication{}, nil)
+	mustT(t, err)
 	for _, stmt := range []string{
 		"UPDATE audit_log SET actor = 'mallory'",
 		"DELETE FROM audit_log",
 		"UPDATE publications SET note = 'changed'",
 		"DELETE FROM publications",
-		"UPDATE publication_units SET grade = 'blue'",
-		"DELETE FROM publication_units",
+		"UPDATE published_units SET grade = 'blue'",
+		"UPDATE published_units SET withdrawn_in = NULL",
+		"DELETE FROM published_units",
 	} {
 		t.Run("Err"+strings.ReplaceAll(stmt, " ", "_"), func(t *testing.T) {
 			_, err := s.w.ExecContext(ctx, stmt)
@@ -136,3 +139,48 @@ const insertUnitV2 = `INSERT INTO risk_units (code, name, category, sub_category
     responsible_department, responsible_unit, contact_person, contact_phone, influence_radius_m,
     status, version, created_at, updated_at, assessed_by, assessed_at, next_review_due, geom)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// Publications made as copies of the register read the same after 015 turns them into
+// published_units.
+func TestMigratedPublications(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "old.gpkg"))
+	mustT(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.w.ExecContext(ctx, "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at DATETIME NOT NULL)")
+	mustT(t, err)
+	names, err := fs.Glob(schema.GeoPackage, "gpkg/*.sql")
+	mustT(t, err)
+	sort.Strings(names)
+	for _, name := range names {
+		if strings.HasPrefix(filepath.Base(name), "015_") {
+			break
+		}
+		mustT(t, s.migrate(ctx, name, strings.TrimSuffix(filepath.Base(name), ".sql")))
+	}
+	exec := func(q string, args ...any) error {
+		_, err := s.w.ExecContext(ctx, q, args...)
+		return err
+	}
+	mustT(t, exec("CREATE TABLE set_aside AS SELECT * FROM approved_units WHERE 0"))
+	storetest.MigratedPublications(t, s, storetest.OldPublications{
+		Publish: func(n int64) error {
+			if err := exec(`INSERT INTO publications (number, created_at, unit_count, regions)
+VALUES (?1, ?2, (SELECT count(*) FROM approved_units), '[]')`, n, formatTime(now())); err != nil {
+				return err
+			}
+			return exec(`INSERT INTO publication_units (publication, unit_id, version, code, name, category, region_code, grade, risk_value, geom, public_label)
+SELECT ?, unit_id, version, code, name, category, region_code, grade, risk_value, geom, public_label FROM approved_units`, n)
+		},
+		Withdraw: func(id int64) error {
+			if err := exec("INSERT INTO set_aside SELECT * FROM approved_units WHERE unit_id = ?", id); err != nil {
+				return err
+			}
+			return exec("DELETE FROM approved_units WHERE unit_id = ?", id)
+		},
+		Restore: func(id int64) error {
+			return exec("INSERT INTO approved_units SELECT * FROM set_aside WHERE unit_id = ?", id)
+		},
+		Migrate: func() error { return s.Migrate(ctx) },
+	})
+}

@@ -47,9 +47,10 @@ func TestValidateGPKGAccessTables(t *testing.T) {
 	must(s.CreateUnit(ctx, a))
 	must(s.CreateUnit(ctx, b))
 	must(s.SetUnitAuthor(ctx, &riskmap.UnitAuthor{UnitID: a.ID, CreatedBy: "专家甲", SubmittedAt: &now, ApprovedVersion: 1}))
-	must(s.Publish(ctx, &riskmap.Publication{CreatedBy: "admin"}, func([]*riskmap.ApprovedUnit) (json.RawMessage, error) {
-		return json.RawMessage(`[{"code":"530481","grade":"red"}]`), nil
-	}))
+	_, err = s.Publish(ctx, &riskmap.Publication{CreatedBy: "admin"}, func(*riskmap.PublicationChange) (*riskmap.PublicationSummary, error) {
+		return &riskmap.PublicationSummary{Regions: json.RawMessage(`[{"code":"530481","grade":"red"}]`)}, nil
+	})
+	must(err)
 	b.Status = riskmap.StatusApproved
 	must(s.UpdateUnit(ctx, b))
 	must(s.Close())

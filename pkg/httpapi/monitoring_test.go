@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -191,8 +192,23 @@ func (e *env) point(t *testing.T, unit, code string) string {
 }
 
 // reading is a JSON batch of one reading of point (an id or a quoted code) now.
+// reading is a batch of one reading of point, taken now: each a millisecond after the one
+// before at least, since the GeoPackage keeps milliseconds and two readings of a point at
+// the same time are one reading and its duplicate.
 func reading(point string, value float64) string {
-	return fmt.Sprintf(`[{"point":%s,"time":%q,"value":%g}]`, point, time.Now().UTC().Format(time.RFC3339Nano), value)
+	readingClock.Lock()
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	if !at.After(readingClock.last) {
+		at = readingClock.last.Add(time.Millisecond)
+	}
+	readingClock.last = at
+	readingClock.Unlock()
+	return fmt.Sprintf(`[{"point":%s,"time":%q,"value":%g}]`, point, at.Format(time.RFC3339Nano), value)
+}
+
+var readingClock struct {
+	sync.Mutex
+	last time.Time
 }
 
 func (e *env) testDeviceToken(t *testing.T) {

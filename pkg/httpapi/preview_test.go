@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -38,6 +39,47 @@ func TestPublicationPreview(t *testing.T) {
 			// Only those who may publish may look.
 			if r := e.do("GET", "/api/v1/publications/preview", "", e.as("expert1")...); r.code != 403 {
 				t.Errorf("an expert's preview: %d", r.code)
+			}
+		})
+	}
+}
+
+// TestPublicFollowsPublications: the public view moves to each new publication by its
+// change — a unit approved since shows, the units before stay — and what changed is the
+// publications' diff.
+func TestPublicFollowsPublications(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, open(t))
+			public := func() string {
+				t.Helper()
+				r := e.do("GET", "/public/api/v1/units?q=PF-&limit=100", "")
+				if r.code != 200 {
+					t.Fatalf("public list: %d %s", r.code, r.body)
+				}
+				return string(r.body)
+			}
+			e.createShape(t, "PF-A", `{"type":"Point","coordinates":[102.912,24.671]}`, true)
+			if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
+				t.Fatalf("publish: %d %s", r.code, r.body)
+			}
+			if l := public(); !strings.Contains(l, "公开 PF-A") {
+				t.Fatalf("publication 1 on the public map: %s", l)
+			}
+			e.createShape(t, "PF-C", `{"type":"Point","coordinates":[102.913,24.672]}`, true)
+			if l := public(); strings.Contains(l, "公开 PF-C") {
+				t.Fatalf("an unpublished unit on the public map: %s", l)
+			}
+			if r := e.do("POST", "/api/v1/publications", ""); r.code != 201 {
+				t.Fatalf("publish: %d %s", r.code, r.body)
+			}
+			if l := public(); !strings.Contains(l, "公开 PF-A") || !strings.Contains(l, "公开 PF-C") {
+				t.Fatalf("publication 2 on the public map: %s", l)
+			}
+			d := e.do("GET", "/api/v1/publications/1/diff/2", "")
+			added, _ := d.json(t)["added"].([]any)
+			if d.code != 200 || len(added) != 1 || added[0].(map[string]any)["code"] != "PF-C" {
+				t.Fatalf("diff 1→2: %d %s", d.code, d.body)
 			}
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
 )
 
 // Publications (发布): an admin freezes the approved register and its regional grades into
@@ -28,12 +29,18 @@ func (s *Server) LoadPublication(ctx context.Context) error {
 	}
 	s.pubLoad.Lock()
 	defer s.pubLoad.Unlock()
+	return s.loadPublication(ctx)
+}
+
+// loadPublication is LoadPublication with s.pubLoad held.
+func (s *Server) loadPublication(ctx context.Context) error {
 	cur := s.pub()
-	have := int64(0)
-	if cur.publication != nil && cur.ix.Loaded() {
-		have = cur.publication.Number
+	have, from := int64(0), (*spatialindex.Index)(nil)
+	if ix, ok := cur.ix.(*spatialindex.Index); ok && cur.publication != nil && ix.Loaded() {
+		// The public index follows by the change since the publication it holds.
+		have, from = cur.publication.Number, ix
 	}
-	p, ix, err := s.publisher.Latest(ctx, have)
+	p, ix, err := s.publisher.Latest(ctx, have, from)
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
 		if !cur.ix.Loaded() {
 			if _, err := cur.ix.Load(ctx, func(func(*riskmap.Unit, error) bool) {}); err != nil {
@@ -124,7 +131,7 @@ func (s *Server) publish(c echo.Context) error {
 		defer s.pubLoad.Unlock()
 		// The audit row and the answer kept for an Idempotency-Key commit with the
 		// publication.
-		ix, err := s.publisher.Publish(ctx, p, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
+		ch, err := s.publisher.Publish(ctx, p, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
 			w := *a // the request's own row keeps what was known before the write (see recorded)
 			w.targetID, w.after = strconv.FormatInt(q.Number, 10), pubJSON(q, true)
 			var err error
@@ -141,8 +148,25 @@ func (s *Server) publish(c echo.Context) error {
 			return err
 		}
 		written(c)
-		if cur := s.pub(); cur.publication == nil || cur.publication.Number < p.Number {
+		cur := s.pub()
+		switch {
+		case cur.publication != nil && cur.publication.Number >= p.Number:
+			// Another replica's publication, later than this one, is served already.
+		case (cur.publication == nil && ch.Previous == nil) || (cur.publication != nil && ch.Previous != nil && cur.publication.Number == ch.Previous.Number):
+			// The public index follows by this publication's change.
+			var from *spatialindex.Index
+			if cur.publication != nil {
+				from, _ = cur.ix.(*spatialindex.Index)
+			}
+			ix, err := s.publisher.Advance(ctx, from, p, ch)
+			if err != nil {
+				return err
+			}
 			s.replacePublic(s.newView(ix, true, p))
+		default:
+			// The public view is behind by more than this publication (another replica
+			// published meanwhile): catch up from what it holds.
+			return s.loadPublication(context.WithoutCancel(ctx))
 		}
 		return nil
 	}()

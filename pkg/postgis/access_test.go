@@ -31,7 +31,7 @@ func TestAppendOnlyTables(t *testing.T) {
 	if err := s.CreateUnit(ctx, storetest.NewUnit("TRG-1", orb.Point{102.9, 24.6})); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Publish(ctx, &riskmap.Publication{}, nil); err != nil {
+	if _, err := s.Publish(ctx, &riskmap.Publication{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, stmt := range []string{
@@ -41,9 +41,10 @@ func TestAppendOnlyTables(t *testing.T) {
 		"UPDATE publications SET note = 'changed'",
 		"DELETE FROM publications",
 		"TRUNCATE publications CASCADE",
-		"UPDATE publication_units SET grade = 'blue'",
-		"DELETE FROM publication_units",
-		"TRUNCATE publication_units",
+		"UPDATE published_units SET grade = 'blue'",
+		"UPDATE published_units SET withdrawn_in = NULL",
+		"DELETE FROM published_units",
+		"TRUNCATE published_units",
 	} {
 		t.Run("Err"+strings.ReplaceAll(stmt, " ", "_"), func(t *testing.T) {
 			_, err := s.pool.Exec(ctx, stmt)
@@ -145,8 +146,9 @@ func TestPublishConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			p := &riskmap.Publication{Note: fmt.Sprint(i)}
-			errs[i] = s.Publish(ctx, p, func(as []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-				return json.RawMessage(fmt.Sprintf(`{"units":%d}`, len(as))), nil
+			_, errs[i] = s.Publish(ctx, p, func(ch *riskmap.PublicationChange) (*riskmap.PublicationSummary, error) {
+				all, err := ch.Register()
+				return &riskmap.PublicationSummary{Regions: json.RawMessage(fmt.Sprintf(`{"units":%d}`, len(all)))}, err
 			})
 			nums[i] = p.Number
 		}()
@@ -241,4 +243,61 @@ func TestBulkApprovedRegisterPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Publications made as copies of the register read the same after 016 turns them into
+// published_units.
+func TestMigratedPublications(t *testing.T) {
+	s := openFresh(t)
+	ctx := context.Background()
+	migrate := func(upTo bool) error {
+		files, err := fs.Glob(schema.PostGIS, "postgis/*.sql")
+		if err != nil {
+			return err
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			if upTo && strings.HasPrefix(path.Base(f), "016_") {
+				break
+			}
+			body, err := fs.ReadFile(schema.PostGIS, f)
+			if err != nil {
+				return err
+			}
+			if err := s.migrate(ctx, strings.TrimSuffix(path.Base(f), ".sql"), string(body)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := migrate(true); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(sql string, args ...any) error {
+		_, err := s.pool.Exec(ctx, sql, args...)
+		return err
+	}
+	if err := exec("CREATE TABLE set_aside (LIKE approved_units)"); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MigratedPublications(t, s, storetest.OldPublications{
+		Publish: func(n int64) error {
+			if err := exec(`INSERT INTO publications (number, created_at, unit_count, regions)
+				VALUES ($1, now(), (SELECT count(*) FROM approved_units), '[]')`, n); err != nil {
+				return err
+			}
+			return exec(`INSERT INTO publication_units (publication, unit_id, version, code, name, category, region_code, grade, risk_value, geom, public_label)
+				SELECT $1, unit_id, version, code, name, category, region_code, grade, risk_value, geom, public_label FROM approved_units`, n)
+		},
+		Withdraw: func(id int64) error {
+			if err := exec("INSERT INTO set_aside SELECT * FROM approved_units WHERE unit_id = $1", id); err != nil {
+				return err
+			}
+			return exec("DELETE FROM approved_units WHERE unit_id = $1", id)
+		},
+		Restore: func(id int64) error {
+			return exec("INSERT INTO approved_units SELECT * FROM set_aside WHERE unit_id = $1", id)
+		},
+		Migrate: func() error { return migrate(false) },
+	})
 }

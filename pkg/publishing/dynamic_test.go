@@ -54,7 +54,11 @@ func TestPublishRaisedUnitAtItsCurrentGrade(t *testing.T) {
 	regions := regiongrade.Prepare([]*riskmap.Region{{Code: "530481001", Name: "凤麓街道", Level: riskmap.LevelStreet, Geometry: sq}})
 	svc := publishing.New(store, regions, config.RegionRule{Method: "highest"}, func() *spatialindex.Index { return spatialindex.NewPublic(nil, nil) })
 	p := &riskmap.Publication{CreatedBy: "test", Note: "含动态等级"}
-	ix, err := svc.Publish(ctx, p, nil)
+	ch, err := svc.Publish(ctx, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := svc.Advance(ctx, nil, p, ch)
 	if err != nil {
 		t.Fatal(err)
 	}

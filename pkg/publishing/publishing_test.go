@@ -56,7 +56,7 @@ func TestPublish(t *testing.T) {
 	}
 	svc := publishing.New(store, nil, cfg.RegionRule, func() *spatialindex.Index { return spatialindex.NewPublic(nil, nil) })
 
-	if _, _, err := svc.Latest(ctx, 0); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+	if _, _, err := svc.Latest(ctx, 0, nil); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
 		t.Fatalf("nothing published yet: want ENOTFOUND, got %v", err)
 	}
 	t.Run("ErrNoteTooLong", func(t *testing.T) {
@@ -64,24 +64,24 @@ func TestPublish(t *testing.T) {
 		if _, err := svc.Publish(ctx, p, nil); riskmap.ErrorCode(err) != riskmap.EINVALID {
 			t.Fatalf("want EINVALID, got %v", err)
 		}
-		if _, _, err := svc.Latest(ctx, 0); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+		if _, _, err := svc.Latest(ctx, 0, nil); riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
 			t.Fatalf("a refused note publishes nothing, got %v", err)
 		}
 	})
 	t.Run("OK", func(t *testing.T) {
 		p := &riskmap.Publication{CreatedBy: "test", Note: "首期"}
-		ix, err := svc.Publish(ctx, p, nil)
-		if err != nil || p.Number != 1 || p.UnitCount != 1 || ix.Snapshot().Len() != 1 {
+		ch, err := svc.Publish(ctx, p, nil)
+		if err != nil || p.Number != 1 || p.UnitCount != 1 || len(ch.Added) != 1 {
 			t.Fatalf("want publication 1 of 1 unit, got %+v, %v", p, err)
 		}
-		latest, lix, err := svc.Latest(ctx, 0)
+		latest, lix, err := svc.Latest(ctx, 0, nil)
 		if err != nil || latest.Number != 1 || lix.Snapshot().Len() != 1 {
 			t.Fatalf("Latest serves publication 1: %+v %v", latest, err)
 		}
 		if f, ok := lix.Snapshot().Get(u.ID); !ok || f.Name != "" {
 			t.Fatalf("the public index holds the unit without its name: %+v", f)
 		}
-		if latest, lix, err := svc.Latest(ctx, 1); latest != nil || lix != nil || err != nil {
+		if latest, lix, err := svc.Latest(ctx, 1, lix); latest != nil || lix != nil || err != nil {
 			t.Fatalf("nothing newer than what is served: %+v %v", latest, err)
 		}
 	})

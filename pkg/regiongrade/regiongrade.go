@@ -4,6 +4,9 @@
 package regiongrade
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
@@ -199,4 +202,31 @@ func Containing(regions []*riskmap.Region) func(orb.Point) string {
 		}
 		return best
 	}
+}
+
+// GridKey names the grids Locator counts units in, by their codes and boundaries: unit
+// counts made under another key were made in other grids and cannot be carried forward.
+func GridKey(regions []*riskmap.Region) string {
+	h := sha256.New()
+	var b [8]byte
+	for _, r := range regions {
+		if r.Level != riskmap.LevelGrid {
+			continue
+		}
+		h.Write([]byte(r.Code))
+		h.Write([]byte{0})
+		for _, poly := range r.Geometry {
+			for _, ring := range poly {
+				for _, p := range ring {
+					binary.LittleEndian.PutUint64(b[:], math.Float64bits(p[0]))
+					h.Write(b[:])
+					binary.LittleEndian.PutUint64(b[:], math.Float64bits(p[1]))
+					h.Write(b[:])
+				}
+				h.Write([]byte{1})
+			}
+			h.Write([]byte{2})
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }

@@ -152,25 +152,58 @@ type Publication struct {
 	// Regions is the JSON array of the regional grades at publication time (regiongrade
 	// summaries), kept as published.
 	Regions json.RawMessage
+	// Counts is what the next publication's regional grades start from (the publishing
+	// service's unit counts; nil for publications made before they were kept). Stores fill
+	// it in only for PublicationChange.Previous.
+	Counts json.RawMessage
 }
 
-// PublicationRegions calls a store's Publish summarize function and checks what it
-// returns: no function or no summary is an empty list, invalid JSON an error.
-func PublicationRegions(units []*ApprovedUnit, summarize func([]*ApprovedUnit) (json.RawMessage, error)) (json.RawMessage, error) {
+// PublicationChange is what a publication changes from the one before it (Publish), or
+// what changed between two publications (PublicationChanges).
+type PublicationChange struct {
+	// Previous is the publication before (Publish; nil for the first), with its Counts.
+	Previous *Publication
+	// Added are the units the later publication holds at a version the earlier did not:
+	// new units and new versions of units.
+	Added []*ApprovedUnit
+	// Removed are the units the earlier publication held at a version the later does not:
+	// units no longer approved and the old versions of changed ones.
+	Removed []*ApprovedUnit
+	// Register reads the whole approved register being published, in the publication's
+	// transaction (Publish only), for a summary that cannot start from Previous's counts.
+	Register func() ([]*ApprovedUnit, error)
+}
+
+// PublicationSummary is what a publication keeps besides its units.
+type PublicationSummary struct {
+	Regions json.RawMessage // the regional grades (a JSON array)
+	Counts  json.RawMessage // what the next publication's summary starts from (nil: nothing)
+}
+
+// Summarizer computes a publication's summary from what it changes; stores call it inside
+// the publication's transaction.
+type Summarizer func(*PublicationChange) (*PublicationSummary, error)
+
+// Summarize calls a store's Publish summarizer and checks what it returns: no function or
+// no regions is an empty list, invalid JSON an error.
+func Summarize(ch *PublicationChange, summarize Summarizer) (*PublicationSummary, error) {
 	if summarize == nil {
-		return json.RawMessage("[]"), nil
+		return &PublicationSummary{Regions: json.RawMessage("[]")}, nil
 	}
-	regions, err := summarize(units)
+	sum, err := summarize(ch)
 	if err != nil {
 		return nil, err
 	}
-	if len(regions) == 0 {
-		return json.RawMessage("[]"), nil
+	if sum == nil {
+		sum = &PublicationSummary{}
 	}
-	if !json.Valid(regions) {
-		return nil, errors.New("publish: the regional summary is not valid JSON")
+	if len(sum.Regions) == 0 {
+		sum.Regions = json.RawMessage("[]")
 	}
-	return regions, nil
+	if !json.Valid(sum.Regions) || (len(sum.Counts) > 0 && !json.Valid(sum.Counts)) {
+		return nil, errors.New("publish: the summary is not valid JSON")
+	}
+	return sum, nil
 }
 
 // UnitAuthor records who wrote and who reviewed the current revision of a unit.
@@ -257,16 +290,22 @@ type ReviewStore interface {
 
 // PublicationStore keeps the immutable publications.
 type PublicationStore interface {
-	// Publish creates the next publication: in one transaction it reads the approved
-	// register, calls summarize with it (to compute the regional grades kept with the
-	// publication), numbers the publication, and copies the approved register into it.
-	// It sets p.Number, p.CreatedAt (when zero), p.UnitCount and p.Regions.
-	Publish(ctx context.Context, p *Publication, summarize func([]*ApprovedUnit) (json.RawMessage, error)) error
+	// Publish creates the next publication: in one transaction it finds what changed in
+	// the approved register since the latest publication, calls summarize with it (to
+	// compute the regional grades kept with the publication), numbers the publication and
+	// writes the change: the units withdrawn leave, the units added enter; the unchanged
+	// stay as they are. It sets p.Number, p.CreatedAt (when zero), p.UnitCount and
+	// p.Regions, and returns the change.
+	Publish(ctx context.Context, p *Publication, summarize Summarizer) (*PublicationChange, error)
 	// PublishRecorded is Publish that also keeps what rec returns (the audit row, the
 	// answer for an Idempotency-Key; not an author) in the publication's transaction. rec
 	// sees the publication numbered; it may be called again if the number was taken
-	// meanwhile.
-	PublishRecorded(ctx context.Context, p *Publication, summarize func([]*ApprovedUnit) (json.RawMessage, error), rec func(*Publication) (*WriteRecords, error)) error
+	// meanwhile, and so may summarize.
+	PublishRecorded(ctx context.Context, p *Publication, summarize Summarizer, rec func(*Publication) (*WriteRecords, error)) (*PublicationChange, error)
+	// PublicationChanges returns what changed from publication from (0: nothing
+	// published) to the later publication to: Added and Removed, each ordered by unit id.
+	// ENOTFOUND if either does not exist; EINVALID unless from < to.
+	PublicationChanges(ctx context.Context, from, to int64) (*PublicationChange, error)
 	// LatestPublication returns the highest-numbered publication; ENOTFOUND if none.
 	LatestPublication(ctx context.Context) (*Publication, error)
 	// GetPublication returns one publication; ENOTFOUND if there is none.

@@ -53,3 +53,11 @@ func StaleVersion(id, version, current int64) error {
 func CodeTaken(code string) error {
 	return Errorf(ECONFLICT, "编号 %q 已被另一个未注销的风险单元使用", clip(code))
 }
+
+// CheckPublicationRange refuses a change between publications unless from < to.
+func CheckPublicationRange(from, to int64) error {
+	if from < 0 || from >= to {
+		return Errorf(EINVALID, "第 %d 期到第 %d 期：应从较早的一期到较晚的一期", from, to)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ package riskmap
 // the catalog lacks is shown in Chinese. TestMessagesAreChinese (cmd/riskmap) fails on a
 // message without an entry and prints the missing ones ready to paste here.
 var english = map[string]string{
+	"第 %d 期到第 %d 期：应从较早的一期到较晚的一期": "publication %d to publication %d: give the earlier one first",
 	"%s 为空":       "%s is empty",
 	"%s坐标应为有限的数值": "%scoordinates must be finite numbers",
 	"%s外环：":       "%souter ring: ",

@@ -435,12 +435,7 @@ func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
 		// The public's name of a unit is its public label (公开名称), or none.
 		f.Name, f.Department = u.PublicLabel, ""
 	}
-	f.CountCode = f.RegionCode
-	if ix.locate != nil {
-		if g := ix.locate(Representative(f)); g != "" && strings.HasPrefix(g, f.RegionCode) {
-			f.CountCode = g
-		}
-	}
+	f.CountCode = countCode(f.RegionCode, Representative(f), ix.locate)
 	if ix.encode != nil {
 		b, err := ix.encode(u)
 		if err != nil {
@@ -586,4 +581,92 @@ func CellOf(p orb.Point, z int) (uint32, uint32) {
 	y := (1 - math.Log(math.Tan(r)+1/math.Cos(r))/math.Pi) / 2 * n
 	clamp := func(v float64) uint32 { return uint32(math.Max(0, math.Min(n-1, math.Floor(v)))) }
 	return clamp(x), clamp(y)
+}
+
+// CountCodeOf returns the code a unit is counted under (Feature.CountCode): the grid locate
+// finds for its representative point when that grid lies in the unit's region, else its
+// region code. locate may be nil.
+func CountCodeOf(u *riskmap.Unit, locate Locator) string {
+	if u.Geometry == nil {
+		return u.RegionCode
+	}
+	return countCode(u.RegionCode, Representative(&Feature{UnitFacts: riskmap.UnitFacts{Geometry: u.Geometry, Bound: u.Geometry.Bound()}}), locate)
+}
+
+func countCode(regionCode string, rep orb.Point, locate Locator) string {
+	if locate != nil {
+		if g := locate(rep); g != "" && strings.HasPrefix(g, regionCode) {
+			return g
+		}
+	}
+	return regionCode
+}
+
+// Fork returns a new index holding what ix holds now. The two share the tree's and the
+// maps' nodes until either changes them (copy on write), so a publication's index can
+// follow the one before it by the change between them (Replace) without copying the rest.
+// The fork has no listeners.
+func (ix *Index) Fork() *Index {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	f := &Index{encode: ix.encode, locate: ix.locate, public: ix.public, redate: ix.redate, now: ix.now, redateHit: ix.redateHit}
+	f.tree, f.byID, f.cells = ix.tree.Copy(), ix.byID.Copy(), ix.cells.Copy()
+	f.counts = make(map[CountKey][4]int, len(ix.counts))
+	for k, v := range ix.counts {
+		f.counts[k] = v
+	}
+	f.retired = make(map[int64]int64, len(ix.retired))
+	for k, v := range ix.retired {
+		f.retired[k] = v
+	}
+	for k, tr := range ix.due {
+		if tr != nil {
+			f.due[k] = tr.Copy()
+		}
+	}
+	f.names = append([]string(nil), ix.names...)
+	f.nameIDs = make(map[string]uint32, len(ix.nameIDs))
+	for k, v := range ix.nameIDs {
+		f.nameIDs[k] = v
+	}
+	f.seq = ix.seq
+	f.day.Store(ix.day.Load())
+	f.publish()
+	f.loaded.Store(ix.loaded.Load())
+	return f
+}
+
+// Replace takes the units with the ids of remove out and puts the units of put in (each
+// replacing an indexed unit with its id), whatever their versions, and publishes the
+// result once. A publication's change is applied this way: its removed units leave, its
+// added units (new ones and new versions) enter.
+func (ix *Index) Replace(remove []int64, put []*riskmap.Unit) error {
+	fs := make([]*Feature, 0, len(put))
+	for _, u := range put {
+		f, err := ix.feature(u)
+		if err != nil {
+			return err
+		}
+		fs = append(fs, f)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, id := range remove {
+		if old, ok := ix.byID.Get(id); ok {
+			ix.remove(old)
+		}
+	}
+	for _, f := range fs {
+		if old, ok := ix.byID.Get(f.ID); ok {
+			ix.remove(old)
+		}
+		ix.insert(f)
+	}
+	ix.seq++
+	s := ix.publish()
+	ix.loaded.Store(true)
+	for _, fn := range ix.listeners {
+		fn(Change{Seq: s.seq})
+	}
+	return nil
 }

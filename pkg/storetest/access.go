@@ -567,15 +567,17 @@ func testPublications(t *testing.T, open Opener) {
 	// The summary is kept as returned: odd spacing and key order must survive.
 	const regions1 = `[{"code": "530481",  "grade":"red", "units": 2}]`
 	var seen []string
+	var first bool
 	p1 := &riskmap.Publication{CreatedBy: "admin", Note: "2026 年第一期", CreatedAt: base}
-	must(t, s.Publish(ctx(), p1, func(as []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-		seen = unitKeys(as)
-		return json.RawMessage(regions1), nil
-	}))
+	ch1, err := s.Publish(ctx(), p1, func(ch *riskmap.PublicationChange) (*riskmap.PublicationSummary, error) {
+		seen, first = unitKeys(ch.Added), ch.Previous == nil && len(ch.Removed) == 0
+		return &riskmap.PublicationSummary{Regions: json.RawMessage(regions1), Counts: json.RawMessage(`{"n": 1}`)}, nil
+	})
+	must(t, err)
 	want1 := []string{fmt.Sprintf("%d@1:red", a.ID), fmt.Sprintf("%d@1:orange", b.ID)}
 	t.Run("PublishOK", func(t *testing.T) {
-		if !slices.Equal(seen, want1) {
-			t.Fatalf("summarize must see the approved register in unit order: want %v, got %v", want1, seen)
+		if !slices.Equal(seen, want1) || !first || !slices.Equal(unitKeys(ch1.Added), want1) {
+			t.Fatalf("the first publication adds the approved register in unit order: want %v, got %v (first %v)", want1, seen, first)
 		}
 		if p1.Number != 1 || p1.UnitCount != 2 || string(p1.Regions) != regions1 {
 			t.Fatalf("Publish must set number 1, unit count 2 and the regions: %+v", p1)
@@ -601,20 +603,60 @@ func testPublications(t *testing.T, open Opener) {
 	must(t, s.UpdateUnit(ctx(), a)) // approved, version 2
 	c.Status = riskmap.StatusApproved
 	must(t, s.UpdateUnit(ctx(), c))
-	_, err := s.RetireUnit(ctx(), b.ID, b.Version)
+	_, err = s.RetireUnit(ctx(), b.ID, b.Version)
 	must(t, err)
 	p2 := &riskmap.Publication{CreatedBy: "admin2"}
-	must(t, s.Publish(ctx(), p2, func(as []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-		return json.RawMessage(`[]`), nil
-	}))
+	var change2 *riskmap.PublicationChange
+	var register2 []string
+	_, err = s.Publish(ctx(), p2, func(ch *riskmap.PublicationChange) (*riskmap.PublicationSummary, error) {
+		change2 = ch
+		all, err := ch.Register()
+		register2 = unitKeys(all)
+		return &riskmap.PublicationSummary{Regions: json.RawMessage(`[]`)}, err
+	})
+	must(t, err)
+	want2 := []string{fmt.Sprintf("%d@2:yellow", a.ID), fmt.Sprintf("%d@2:red", c.ID)}
+	gone2 := []string{fmt.Sprintf("%d@1:red", a.ID), fmt.Sprintf("%d@1:orange", b.ID)}
 	t.Run("SecondPublishOK", func(t *testing.T) {
 		if p2.Number != 2 || p2.UnitCount != 2 || p2.CreatedAt.IsZero() {
 			t.Fatalf("second publication: %+v", p2)
 		}
-		want2 := []string{fmt.Sprintf("%d@2:yellow", a.ID), fmt.Sprintf("%d@2:red", c.ID)}
 		if got := unitKeys(pubUnits(t, s, 2)); !slices.Equal(got, want2) {
 			t.Fatalf("publication 2 units: want %v, got %v", want2, got)
 		}
+	})
+	t.Run("PublishSeesChangeOK", func(t *testing.T) {
+		if change2.Previous == nil || change2.Previous.Number != 1 || string(change2.Previous.Counts) != `{"n": 1}` {
+			t.Fatalf("summarize must see the publication before, with the counts it kept: %+v", change2.Previous)
+		}
+		if got := unitKeys(change2.Added); !slices.Equal(got, want2) {
+			t.Fatalf("added (a new version, a newly approved unit): want %v, got %v", want2, got)
+		}
+		if got := unitKeys(change2.Removed); !slices.Equal(got, gone2) {
+			t.Fatalf("removed (the old version, a retired unit): want %v, got %v", gone2, got)
+		}
+		if !slices.Equal(register2, want2) {
+			t.Fatalf("Register must read the approved register: want %v, got %v", want2, register2)
+		}
+		wantApproved(t, change2.Removed[1], b)
+	})
+	t.Run("PublicationChangesOK", func(t *testing.T) {
+		ch, err := s.PublicationChanges(ctx(), 1, 2)
+		must(t, err)
+		if !slices.Equal(unitKeys(ch.Added), want2) || !slices.Equal(unitKeys(ch.Removed), gone2) {
+			t.Fatalf("changes 1→2: added %v, removed %v", unitKeys(ch.Added), unitKeys(ch.Removed))
+		}
+		ch, err = s.PublicationChanges(ctx(), 0, 2)
+		must(t, err)
+		if !slices.Equal(unitKeys(ch.Added), want2) || len(ch.Removed) != 0 {
+			t.Fatalf("changes 0→2 are publication 2's units: added %v, removed %v", unitKeys(ch.Added), unitKeys(ch.Removed))
+		}
+		_, err = s.PublicationChanges(ctx(), 2, 1)
+		wantCode(t, err, riskmap.EINVALID)
+		_, err = s.PublicationChanges(ctx(), 2, 2)
+		wantCode(t, err, riskmap.EINVALID)
+		_, err = s.PublicationChanges(ctx(), 2, 99)
+		wantCode(t, err, riskmap.ENOTFOUND)
 	})
 	t.Run("EarlierPublicationUnchangedOK", func(t *testing.T) {
 		units := pubUnits(t, s, 1)
@@ -639,7 +681,7 @@ func testPublications(t *testing.T, open Opener) {
 	})
 	t.Run("ErrSummarizeFails", func(t *testing.T) {
 		boom := errors.New("summary failed")
-		err := s.Publish(ctx(), &riskmap.Publication{}, func([]*riskmap.ApprovedUnit) (json.RawMessage, error) { return nil, boom })
+		_, err := s.Publish(ctx(), &riskmap.Publication{}, func(*riskmap.PublicationChange) (*riskmap.PublicationSummary, error) { return nil, boom })
 		if !errors.Is(err, boom) {
 			t.Fatalf("Publish must return summarize's error, got %v", err)
 		}
@@ -659,15 +701,39 @@ func testPublications(t *testing.T, open Opener) {
 		}
 		wantCode(t, got, riskmap.ENOTFOUND)
 	})
+	t.Run("UnchangedPublishOK", func(t *testing.T) {
+		p3 := &riskmap.Publication{}
+		ch, err := s.Publish(ctx(), p3, nil)
+		must(t, err)
+		if p3.Number != 3 || p3.UnitCount != 2 || len(ch.Added)+len(ch.Removed) != 0 {
+			t.Fatalf("nothing changed: %+v, added %v, removed %v", p3, unitKeys(ch.Added), unitKeys(ch.Removed))
+		}
+		for n, want := range map[int64][]string{1: want1, 2: want2, 3: want2} {
+			if got := unitKeys(pubUnits(t, s, n)); !slices.Equal(got, want) {
+				t.Fatalf("publication %d: want %v, got %v", n, want, got)
+			}
+		}
+		ch, err = s.PublicationChanges(ctx(), 2, 3)
+		must(t, err)
+		if len(ch.Added)+len(ch.Removed) != 0 {
+			t.Fatalf("changes 2→3: added %v, removed %v", unitKeys(ch.Added), unitKeys(ch.Removed))
+		}
+		ch, err = s.PublicationChanges(ctx(), 1, 3)
+		must(t, err)
+		if !slices.Equal(unitKeys(ch.Added), want2) || !slices.Equal(unitKeys(ch.Removed), gone2) {
+			t.Fatalf("changes 1→3: added %v, removed %v", unitKeys(ch.Added), unitKeys(ch.Removed))
+		}
+	})
 	t.Run("EmptyRegisterOK", func(t *testing.T) {
 		s := open(t)
 		p := &riskmap.Publication{}
-		must(t, s.Publish(ctx(), p, func(as []*riskmap.ApprovedUnit) (json.RawMessage, error) {
-			if len(as) != 0 {
-				return nil, fmt.Errorf("want no units, got %d", len(as))
+		_, err := s.Publish(ctx(), p, func(ch *riskmap.PublicationChange) (*riskmap.PublicationSummary, error) {
+			if len(ch.Added) != 0 {
+				return nil, fmt.Errorf("want no units, got %d", len(ch.Added))
 			}
 			return nil, nil
-		}))
+		})
+		must(t, err)
 		if p.Number != 1 || p.UnitCount != 0 || string(p.Regions) != "[]" {
 			t.Fatalf("publication of an empty register: %+v", p)
 		}

@@ -198,14 +198,15 @@ func testRecords(t *testing.T, open Opener) {
 	t.Run("PublishRecordedOK", func(t *testing.T) {
 		var seen int64
 		p := &riskmap.Publication{CreatedBy: "管理员", Note: "记录测试"}
-		must(t, s.PublishRecorded(ctx(), p, nil, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
+		_, err := s.PublishRecorded(ctx(), p, nil, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
 			seen = q.Number
 			return &riskmap.WriteRecords{
 				Audit: &riskmap.AuditEntry{Actor: "管理员", Action: "publication.create", Outcome: riskmap.OutcomeOK, Status: 201,
 					TargetType: "publication", TargetID: strconv.FormatInt(q.Number, 10)},
 				Response: &riskmap.IdempotentResponse{Scope: "管理员", Key: "pub-1", Status: 201, Body: []byte("{}")},
 			}, nil
-		}))
+		})
+		must(t, err)
 		if seen == 0 || seen != p.Number {
 			t.Fatalf("the record function sees the publication numbered: %d, published %d", seen, p.Number)
 		}
@@ -223,7 +224,7 @@ func testRecords(t *testing.T, open Opener) {
 		must(t, err)
 		p := &riskmap.Publication{CreatedBy: "管理员"}
 		// The key is taken: the publication must not be made.
-		err = s.PublishRecorded(ctx(), p, nil, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
+		_, err = s.PublishRecorded(ctx(), p, nil, func(q *riskmap.Publication) (*riskmap.WriteRecords, error) {
 			return &riskmap.WriteRecords{Response: &riskmap.IdempotentResponse{Scope: "管理员", Key: "pub-1", Status: 201, Body: []byte("{}")}}, nil
 		})
 		wantCode(t, err, riskmap.ECONFLICT)
