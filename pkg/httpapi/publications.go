@@ -14,7 +14,6 @@ import (
 	"riskmap/pkg/publishing"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/riskmap"
-	"riskmap/pkg/spatialindex"
 )
 
 // Publications (发布): an admin freezes the approved register and its regional grades into
@@ -35,8 +34,11 @@ func (s *Server) LoadPublication(ctx context.Context) error {
 // loadPublication is LoadPublication with s.pubLoad held.
 func (s *Server) loadPublication(ctx context.Context) error {
 	cur := s.pub()
-	have, from := int64(0), (*spatialindex.Index)(nil)
-	if ix, ok := cur.ix.(*spatialindex.Index); ok && cur.publication != nil && ix.Loaded() {
+	var (
+		have int64
+		from publishing.Forker
+	)
+	if ix, ok := cur.ix.(publishing.Forker); ok && cur.publication != nil && cur.ix.Loaded() {
 		// The public index follows by the change since the publication it holds.
 		have, from = cur.publication.Number, ix
 	}
@@ -154,9 +156,9 @@ func (s *Server) publish(c echo.Context) error {
 			// Another replica's publication, later than this one, is served already.
 		case (cur.publication == nil && ch.Previous == nil) || (cur.publication != nil && ch.Previous != nil && cur.publication.Number == ch.Previous.Number):
 			// The public index follows by this publication's change.
-			var from *spatialindex.Index
-			if cur.publication != nil {
-				from, _ = cur.ix.(*spatialindex.Index)
+			var from publishing.Forker
+			if f, ok := cur.ix.(publishing.Forker); ok && cur.publication != nil {
+				from = f
 			}
 			ix, err := s.publisher.Advance(ctx, from, p, ch)
 			if err != nil {

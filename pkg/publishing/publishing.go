@@ -129,11 +129,17 @@ func (s *Service) count(counts map[string][4]int, units []*riskmap.ApprovedUnit,
 	}
 }
 
+// Forker is the public index of a publication, which the next publication's index is
+// forked from (*spatialindex.Index).
+type Forker interface {
+	Fork() *spatialindex.Index
+}
+
 // Advance returns the public index of publication p, whose change ch is, made from cur,
 // the index of the publication before it: a fork of cur with the change applied, sharing
 // every unchanged unit with cur. The first publication's units (the whole change) are
 // loaded into a new index; without cur, so are p's units, read from the store.
-func (s *Service) Advance(ctx context.Context, cur *spatialindex.Index, p *riskmap.Publication, ch *riskmap.PublicationChange) (*spatialindex.Index, error) {
+func (s *Service) Advance(ctx context.Context, cur Forker, p *riskmap.Publication, ch *riskmap.PublicationChange) (*spatialindex.Index, error) {
 	switch {
 	case ch.Previous == nil:
 		return s.load(ctx, approvedUnits(ch.Added))
@@ -151,7 +157,7 @@ func (s *Service) load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error
 	return ix, nil
 }
 
-func apply(cur *spatialindex.Index, ch *riskmap.PublicationChange) (*spatialindex.Index, error) {
+func apply(cur Forker, ch *riskmap.PublicationChange) (*spatialindex.Index, error) {
 	removed := make([]int64, len(ch.Removed))
 	for i, a := range ch.Removed {
 		removed[i] = a.UnitID
@@ -191,7 +197,7 @@ func (s *Service) Preview(ctx context.Context) ([]*riskmap.ApprovedUnit, json.Ra
 // no error. With cur, the index is a fork of cur brought forward by the change between the
 // two publications; without, the publication's units loaded into a new index. ENOTFOUND
 // when nothing has been published.
-func (s *Service) Latest(ctx context.Context, have int64, cur *spatialindex.Index) (*riskmap.Publication, *spatialindex.Index, error) {
+func (s *Service) Latest(ctx context.Context, have int64, cur Forker) (*riskmap.Publication, *spatialindex.Index, error) {
 	p, err := s.Store.LatestPublication(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -324,3 +324,87 @@ func TestLoadErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestForkLeavesTheOriginal: a fork changed by Replace (as a publication's change is
+// applied) shares nothing visible with the index it came from: readers of the original go
+// on seeing exactly what it held, while the fork holds the change, counts and cells
+// included.
+func TestForkLeavesTheOriginal(t *testing.T) {
+	ctx := context.Background()
+	var us []*riskmap.Unit
+	for i := int64(1); i <= 500; i++ {
+		us = append(us, unit(i, 1, riskmap.GradeRed, orb.Point{102.9 + float64(i%50)*0.001, 24.6 + float64(i/50)*0.001}))
+	}
+	orig := NewPublic(encode, nil)
+	if _, err := orig.Load(ctx, seq(us...)); err != nil {
+		t.Fatal(err)
+	}
+	want := orig.Snapshot().RegionTotals()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				s := orig.Snapshot()
+				n := 0
+				s.SearchBounds(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, func(f *Feature) bool {
+					if f.Version != 1 {
+						t.Errorf("the original shows unit %d at version %d", f.ID, f.Version)
+					}
+					n++
+					return true
+				})
+				if n != 500 || s.Len() != 500 {
+					t.Errorf("the original holds %d units (tree %d), want 500", s.Len(), n)
+					return
+				}
+			}
+		}()
+	}
+	fork := orig.Fork()
+	for round := int64(0); round < 20; round++ {
+		var remove []int64
+		var put []*riskmap.Unit
+		for i := int64(1); i <= 500; i += 7 {
+			if i%2 == 0 {
+				remove = append(remove, i)
+			} else {
+				put = append(put, unit(i, 2+round, riskmap.GradeBlue, orb.Point{103, 25}))
+			}
+		}
+		if err := fork.Replace(remove, put); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if got := orig.Snapshot().RegionTotals(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("the original's counts changed: %v, want %v", got, want)
+	}
+	fs := fork.Snapshot()
+	removed, moved := 0, 0
+	for i := int64(1); i <= 500; i += 7 {
+		f, ok := fs.Get(i)
+		switch {
+		case i%2 == 0 && ok:
+			t.Fatalf("unit %d was removed from the fork", i)
+		case i%2 == 0:
+			removed++
+		case !ok || f.Version != 21 || f.Grade != riskmap.GradeBlue:
+			t.Fatalf("unit %d in the fork: %+v", i, f)
+		default:
+			moved++
+		}
+	}
+	c := fs.RegionTotals()["530481001001"]
+	if fs.Len() != 500-removed || c[0] != 500-removed-moved || c[3] != moved || !fork.Loaded() {
+		t.Fatalf("the fork: %d units, counts %v (removed %d, regraded %d)", fs.Len(), c, removed, moved)
+	}
+}
