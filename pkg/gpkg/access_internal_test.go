@@ -24,8 +24,11 @@ func TestAppendOnlyTables(t *testing.T) {
 	ctx := context.Background()
 	mustT(t, s.AppendAudit(ctx, &riskmap.AuditEntry{Actor: "admin", Action: "unit.update", Outcome: riskmap.OutcomeOK}))
 	mustT(t, s.CreateUnit(ctx, testUnit("TRG-1", orb.Point{102.9, 24.6})))
-	_, err := s.Publish(ctx, &riskmap.Publication{}, nil)
-	mustT(t, err)
+	// Three publications of one unit, so that publication 2 is history.
+	for range 3 {
+		_, err := s.Publish(ctx, &riskmap.Publication{}, nil)
+		mustT(t, err)
+	}
 	for _, stmt := range []string{
 		"UPDATE audit_log SET actor = 'mallory'",
 		"DELETE FROM audit_log",
@@ -34,6 +37,8 @@ func TestAppendOnlyTables(t *testing.T) {
 		"UPDATE published_units SET grade = 'blue'",
 		"UPDATE published_units SET withdrawn_in = NULL",
 		"DELETE FROM published_units",
+		"UPDATE published_units SET withdrawn_in = 2 WHERE withdrawn_in IS NULL",
+		"INSERT INTO published_units (unit_id, published_in, version, code, name, category, region_code, grade, risk_value, geom) SELECT unit_id + 1000, 2, version, code, name, category, region_code, grade, risk_value, geom FROM published_units",
 	} {
 		t.Run("Err"+strings.ReplaceAll(stmt, " ", "_"), func(t *testing.T) {
 			_, err := s.w.ExecContext(ctx, stmt)
@@ -49,7 +54,7 @@ func TestAppendOnlyTables(t *testing.T) {
 	mustT(t, s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM audit_log WHERE actor = 'admin'),
     (SELECT count(*) FROM publications WHERE note = ''), (SELECT count(*) FROM publication_units WHERE grade = 'yellow')`).
 		Scan(&audit, &pubs, &units))
-	if audit != 1 || pubs != 1 || units != 1 {
+	if audit != 1 || pubs != 3 || units != 3 {
 		t.Fatalf("rows must be unchanged: audit %d, publications %d, units %d", audit, pubs, units)
 	}
 }
@@ -180,6 +185,9 @@ SELECT ?, unit_id, version, code, name, category, region_code, grade, risk_value
 		},
 		Restore: func(id int64) error {
 			return exec("INSERT INTO approved_units SELECT * FROM set_aside WHERE unit_id = ?", id)
+		},
+		Regrade: func(id int64, g riskmap.Grade) error {
+			return exec("UPDATE approved_units SET grade = ? WHERE unit_id = ?", string(g), id)
 		},
 		Migrate: func() error { return s.Migrate(ctx) },
 	})

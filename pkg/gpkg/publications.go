@@ -25,11 +25,12 @@ func (s *Store) Publish(ctx context.Context, p *riskmap.Publication, summarize r
 var publishedColumns = `unit_id, version, code, name, category, region_code, grade, risk_value, geom, '', NULL` +
 	unitcodec.PublicColumns("")
 
-// changedSQL finds the units whose approved version differs from the latest publication's.
+// changedSQL finds the units whose approved version or grade differs from the latest
+// publication's (a condition raises an approved grade in place, see postgis).
 const changedSQL = `SELECT a.unit_id, p.unit_id
 FROM approved_units a
-FULL JOIN (SELECT unit_id, version FROM published_units WHERE withdrawn_in IS NULL) p ON p.unit_id = a.unit_id
-WHERE a.version IS NOT p.version`
+FULL JOIN (SELECT unit_id, version, grade FROM published_units WHERE withdrawn_in IS NULL) p ON p.unit_id = a.unit_id
+WHERE a.version IS NOT p.version OR a.grade IS NOT p.grade`
 
 // PublishRecorded is Publish that keeps what rec returns in the same transaction.
 func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, summarize riskmap.Summarizer, rec func(*riskmap.Publication) (*riskmap.WriteRecords, error)) (*riskmap.PublicationChange, error) {

@@ -149,7 +149,7 @@ ON CONFLICT (unit_id) DO NOTHING`
 var selectApproved = `SELECT unit_id, version, code, name, category, region_code, grade, risk_value, geom, approved_by,
     CAST(approved_at AS TEXT)` + unitcodec.PublicColumns("") + ` FROM approved_units`
 
-// scanApproved decodes a row of selectApproved (or of publication_units, with an empty
+// scanApproved decodes a row of selectApproved (or of published_units, with an empty
 // approver and a NULL approval time); scan is a Row's or Rows' Scan.
 func scanApproved(scan func(...any) error) (*riskmap.ApprovedUnit, error) {
 	a := &riskmap.ApprovedUnit{}

@@ -160,7 +160,8 @@ func (s *Server) publish(c echo.Context) error {
 			if f, ok := cur.ix.(publishing.Forker); ok && cur.publication != nil {
 				from = f
 			}
-			ix, err := s.publisher.Advance(ctx, from, p, ch)
+			// Committed: the public view follows whether or not the client waits.
+			ix, err := s.publisher.Advance(context.WithoutCancel(ctx), from, p, ch)
 			if err != nil {
 				return err
 			}

@@ -31,8 +31,11 @@ func TestAppendOnlyTables(t *testing.T) {
 	if err := s.CreateUnit(ctx, storetest.NewUnit("TRG-1", orb.Point{102.9, 24.6})); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Publish(ctx, &riskmap.Publication{}, nil); err != nil {
-		t.Fatal(err)
+	// Three publications of one unit, so that publication 2 is history.
+	for range 3 {
+		if _, err := s.Publish(ctx, &riskmap.Publication{}, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, stmt := range []string{
 		"UPDATE audit_log SET actor = 'mallory'",
@@ -45,6 +48,8 @@ func TestAppendOnlyTables(t *testing.T) {
 		"UPDATE published_units SET withdrawn_in = NULL",
 		"DELETE FROM published_units",
 		"TRUNCATE published_units",
+		"UPDATE published_units SET withdrawn_in = 2 WHERE withdrawn_in IS NULL",
+		"INSERT INTO published_units (unit_id, published_in, version, code, name, category, region_code, grade, risk_value, geom) SELECT unit_id + 1000, 2, version, code, name, category, region_code, grade, risk_value, geom FROM published_units",
 	} {
 		t.Run("Err"+strings.ReplaceAll(stmt, " ", "_"), func(t *testing.T) {
 			_, err := s.pool.Exec(ctx, stmt)
@@ -62,7 +67,7 @@ func TestAppendOnlyTables(t *testing.T) {
 		Scan(&audit, &pubs, &units); err != nil {
 		t.Fatal(err)
 	}
-	if audit != 1 || pubs != 1 || units != 1 {
+	if audit != 1 || pubs != 3 || units != 3 {
 		t.Fatalf("rows must be unchanged: audit %d, publications %d, units %d", audit, pubs, units)
 	}
 }
@@ -297,6 +302,9 @@ func TestMigratedPublications(t *testing.T) {
 		},
 		Restore: func(id int64) error {
 			return exec("INSERT INTO approved_units SELECT * FROM set_aside WHERE unit_id = $1", id)
+		},
+		Regrade: func(id int64, g riskmap.Grade) error {
+			return exec("UPDATE approved_units SET grade = $2 WHERE unit_id = $1", id, string(g))
 		},
 		Migrate: func() error { return migrate(false) },
 	})

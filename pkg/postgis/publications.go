@@ -50,12 +50,14 @@ func isPublishRace(err error) bool {
 var publishedColumns = `unit_id, version, code, name, category, region_code, grade, risk_value, ST_AsBinary(geom), '', NULL::timestamptz` +
 	unitcodec.PublicColumns("")
 
-// changedSQL finds the units whose approved version differs from the latest publication's:
+// changedSQL finds the units whose approved version or grade differs from the latest
+// publication's (a condition raising the approved grade of a unit whose newer revision is
+// under review changes the grade in place, keeping the approved version):
 // the approved side (a new unit or version) and the published side (withdrawn or replaced).
 const changedSQL = `SELECT a.unit_id, p.unit_id
 FROM approved_units a
-FULL JOIN (SELECT unit_id, version FROM published_units WHERE withdrawn_in IS NULL) p ON p.unit_id = a.unit_id
-WHERE a.version IS DISTINCT FROM p.version`
+FULL JOIN (SELECT unit_id, version, grade FROM published_units WHERE withdrawn_in IS NULL) p ON p.unit_id = a.unit_id
+WHERE a.version IS DISTINCT FROM p.version OR a.grade IS DISTINCT FROM p.grade`
 
 func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize riskmap.Summarizer, rec func(*riskmap.Publication) (*riskmap.WriteRecords, error)) (*riskmap.PublicationChange, error) {
 	var (

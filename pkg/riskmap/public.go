@@ -3,7 +3,7 @@ package riskmap
 // PublicTexts are the texts of a unit written for the public map (公开信息). They are part
 // of the unit's revision and go through review with it; the approved register and every
 // publication keep them; /public shows them. The stores (a column of the same name in
-// risk_units, approved_units and publication_units), GeoJSON (a property of the same name,
+// risk_units, approved_units and published_units), GeoJSON (a property of the same name,
 // in the internal and the public Feature) and Validate all walk PublicTextFields, so a new
 // public text is a field here, its entry in PublicTextFields and one migration per store.
 type PublicTexts struct {

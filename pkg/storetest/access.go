@@ -724,6 +724,31 @@ func testPublications(t *testing.T, open Opener) {
 			t.Fatalf("changes 1→3: added %v, removed %v", unitKeys(ch.Added), unitKeys(ch.Removed))
 		}
 	})
+	t.Run("RaisedInPlaceOK", func(t *testing.T) {
+		// A unit with a revision under review keeps its approved version when a condition
+		// raises its approved grade: the next publication still takes the new grade.
+		s := open(t)
+		u := conditionUnit(t, s, "PUB-RAISE")
+		_, err := s.Publish(ctx(), &riskmap.Publication{}, nil)
+		must(t, err)
+		u.Status, u.Name = riskmap.StatusSubmitted, "修订中的单元"
+		must(t, s.UpdateUnit(ctx(), u))
+		_, err = conditionStore(t, s).SetConditions(ctx(), u.ID, riskmap.ConditionConflict, []riskmap.Condition{school("澄江一中", 120)}, condDynamics)
+		must(t, err)
+		p := &riskmap.Publication{}
+		ch, err := s.Publish(ctx(), p, nil)
+		must(t, err)
+		raised, was := fmt.Sprintf("%d@1:red", u.ID), fmt.Sprintf("%d@1:orange", u.ID)
+		if got := unitKeys(pubUnits(t, s, p.Number)); !slices.Equal(got, []string{raised}) {
+			t.Fatalf("publication %d: want [%s], got %v", p.Number, raised, got)
+		}
+		if !slices.Equal(unitKeys(ch.Added), []string{raised}) || !slices.Equal(unitKeys(ch.Removed), []string{was}) {
+			t.Fatalf("the change: added %v, removed %v", unitKeys(ch.Added), unitKeys(ch.Removed))
+		}
+		if got := unitKeys(pubUnits(t, s, 1)); !slices.Equal(got, []string{was}) {
+			t.Fatalf("publication 1: want [%s], got %v", was, got)
+		}
+	})
 	t.Run("EmptyRegisterOK", func(t *testing.T) {
 		s := open(t)
 		p := &riskmap.Publication{}

@@ -18,6 +18,9 @@ type OldPublications struct {
 	// Withdraw takes a unit out of the approved register, keeping its row aside; Restore
 	// puts the row back as it was.
 	Withdraw, Restore func(id int64) error
+	// Regrade changes a unit's approved grade in place, keeping its version (as a
+	// condition raising the grade of a unit under review did).
+	Regrade func(id int64, g riskmap.Grade) error
 	// Migrate applies the remaining migrations.
 	Migrate func() error
 }
@@ -41,6 +44,8 @@ func MigratedPublications(t *testing.T, s riskmap.Store, old OldPublications) {
 	_, err := s.RetireUnit(ctx(), b.ID, b.Version)
 	must(t, err)
 	must(t, old.Publish(3)) // A2 C1: C is back at the version it left with
+	must(t, old.Regrade(c.ID, riskmap.GradeBlue))
+	must(t, old.Publish(4)) // A2 C1, blue
 	must(t, old.Migrate())
 
 	key := func(u *riskmap.Unit, v int64, g riskmap.Grade) string { return fmt.Sprintf("%d@%d:%s", u.ID, v, g) }
@@ -48,6 +53,7 @@ func MigratedPublications(t *testing.T, s riskmap.Store, old OldPublications) {
 		1: {key(a, 1, riskmap.GradeRed), key(b, 1, riskmap.GradeRed), key(c, 1, riskmap.GradeRed)},
 		2: {key(a, 2, riskmap.GradeOrange), key(b, 1, riskmap.GradeRed)},
 		3: {key(a, 2, riskmap.GradeOrange), key(c, 1, riskmap.GradeRed)},
+		4: {key(a, 2, riskmap.GradeOrange), key(c, 1, riskmap.GradeBlue)},
 	}
 	check := func(t *testing.T) {
 		t.Helper()
@@ -69,6 +75,11 @@ func MigratedPublications(t *testing.T, s riskmap.Store, old OldPublications) {
 		if got, w := unitKeys(ch.Added), []string{key(c, 1, riskmap.GradeRed)}; !slices.Equal(got, w) {
 			t.Fatalf("added 2→3: want %v, got %v", w, got)
 		}
+		ch, err = s.PublicationChanges(ctx(), 3, 4)
+		must(t, err)
+		if got, w := unitKeys(ch.Added), []string{key(c, 1, riskmap.GradeBlue)}; !slices.Equal(got, w) {
+			t.Fatalf("added 3→4 (the same version regraded): want %v, got %v", w, got)
+		}
 	})
 	t.Run("PublishOnOK", func(t *testing.T) {
 		a.Grade = riskmap.GradeYellow
@@ -76,10 +87,10 @@ func MigratedPublications(t *testing.T, s riskmap.Store, old OldPublications) {
 		p := &riskmap.Publication{}
 		ch, err := s.Publish(ctx(), p, nil)
 		must(t, err)
-		if p.Number != 4 || p.UnitCount != 2 || len(ch.Added) != 1 || len(ch.Removed) != 1 {
+		if p.Number != 5 || p.UnitCount != 2 || len(ch.Added) != 1 || len(ch.Removed) != 1 {
 			t.Fatalf("publication 4: %+v, added %v, removed %v", p, unitKeys(ch.Added), unitKeys(ch.Removed))
 		}
-		want[4] = []string{key(a, 3, riskmap.GradeYellow), key(c, 1, riskmap.GradeRed)}
+		want[5] = []string{key(a, 3, riskmap.GradeYellow), key(c, 1, riskmap.GradeBlue)}
 		check(t)
 	})
 }

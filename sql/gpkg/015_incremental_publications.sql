@@ -30,9 +30,10 @@ SELECT unit_id, first_in,
        version, code, name, category, region_code, grade, risk_value, geom, public_label
 FROM (
     SELECT r.*, min(publication) OVER run AS first_in, max(publication) OVER run AS last_in
-    FROM (SELECT pu.*, publication - row_number() OVER (PARTITION BY unit_id, version ORDER BY publication) AS run_id
+    FROM (SELECT pu.*, publication - row_number() OVER (PARTITION BY unit_id, version, code, name, category, region_code,
+              grade, risk_value, geom, public_label ORDER BY publication) AS run_id
           FROM publication_units pu) r
-    WINDOW run AS (PARTITION BY unit_id, version, run_id)
+    WINDOW run AS (PARTITION BY unit_id, version, code, name, category, region_code, grade, risk_value, geom, public_label, run_id)
 ) runs
 WHERE publication = first_in;
 
@@ -45,8 +46,15 @@ CREATE TRIGGER published_units_no_update BEFORE UPDATE OF unit_id, published_in,
 BEGIN
     SELECT RAISE(ABORT, 'publications are immutable');
 END;
+-- A row enters with the latest publication and leaves with it, once: an earlier
+-- publication cannot gain or lose a unit.
 CREATE TRIGGER published_units_withdraw_once BEFORE UPDATE OF withdrawn_in ON published_units
-WHEN OLD.withdrawn_in IS NOT NULL OR NEW.withdrawn_in IS NULL
+WHEN OLD.withdrawn_in IS NOT NULL OR NEW.withdrawn_in IS NOT (SELECT max(number) FROM publications)
+BEGIN
+    SELECT RAISE(ABORT, 'publications are immutable');
+END;
+CREATE TRIGGER published_units_enter_latest BEFORE INSERT ON published_units
+WHEN NEW.published_in IS NOT (SELECT max(number) FROM publications) OR NEW.withdrawn_in IS NOT NULL
 BEGIN
     SELECT RAISE(ABORT, 'publications are immutable');
 END;
