@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"riskmap/frontend"
@@ -145,10 +146,14 @@ func (m *Main) serve(ctx context.Context) error {
 			reads, units = standby, standby.Units
 		}
 	}
+	restoreGC := collectLess()
 	n, err := ix.Load(ctx, units(ctx))
 	if err == nil {
 		err = srv.LoadPublication(ctx)
 	}
+	restoreGC()
+	// What the load let the heap grow to goes back to the system, off the start's path.
+	go debug.FreeOSMemory()
 	if err == nil {
 		// Every conflict, from the index as loaded; then the stored conflict conditions
 		// brought in line with them.

@@ -37,6 +37,13 @@ func String(b []byte, s string) []byte { return appendString(b, s, true) }
 func PlainString(b []byte, s string) []byte { return appendString(b, s, false) }
 
 func appendString(b []byte, s string, html bool) []byte {
+	if plain(s, html) {
+		// Most names and codes need no escaping: copied whole, not rune by rune (the
+		// indexes encode two documents of a million units each at start).
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -85,4 +92,30 @@ func appendString(b []byte, s string, html bool) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// careful marks the bytes a string is written differently for: control characters, '"',
+// '\\', 0xE2 (which starts U+2028 and U+2029), and with html also <, > and &.
+var careful, carefulHTML = func() (plain, html [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		plain[c] = true
+	}
+	plain['"'], plain['\\'], plain[0xE2] = true, true, true
+	html = plain
+	html['<'], html['>'], html['&'] = true, true, true
+	return plain, html
+}()
+
+// plain reports whether s is written as it is: valid UTF-8 with no byte that needs care.
+func plain(s string, html bool) bool {
+	table := &careful
+	if html {
+		table = &carefulHTML
+	}
+	for i := 0; i < len(s); i++ {
+		if table[s[i]] {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
