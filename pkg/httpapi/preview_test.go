@@ -81,6 +81,18 @@ func TestPublicFollowsPublications(t *testing.T) {
 			if d.code != 200 || len(added) != 1 || added[0].(map[string]any)["code"] != "PF-C" {
 				t.Fatalf("diff 1→2: %d %s", d.code, d.body)
 			}
+			back := e.do("GET", "/api/v1/publications/2/diff/1", "")
+			removed, _ := back.json(t)["removed"].([]any)
+			if back.code != 200 || len(removed) != 1 || removed[0].(map[string]any)["code"] != "PF-C" || len(back.json(t)["added"].([]any)) != 0 {
+				t.Fatalf("diff 2→1: %d %s", back.code, back.body)
+			}
+			same := e.do("GET", "/api/v1/publications/2/diff/2", "").json(t)
+			if len(same["added"].([]any))+len(same["removed"].([]any))+len(same["changed"].([]any)) != 0 {
+				t.Fatalf("diff 2→2: %v", same)
+			}
+			if r := e.do("GET", "/api/v1/publications/1/diff/9", ""); r.code != 404 {
+				t.Fatalf("diff to a publication that does not exist: %d %s", r.code, r.body)
+			}
 		})
 	}
 }

@@ -253,6 +253,16 @@ func (s *Server) publicationUnitMap(ctx context.Context, n int64) (map[int64]*ri
 	return m, nil
 }
 
+// unitMap maps units by id, without their geometry (a diff lists, it does not draw).
+func unitMap(units []*riskmap.ApprovedUnit) map[int64]*riskmap.ApprovedUnit {
+	m := make(map[int64]*riskmap.ApprovedUnit, len(units))
+	for _, a := range units {
+		a.Geometry = nil
+		m[a.UnitID] = a
+	}
+	return m
+}
+
 // diffPublications lists the units added, removed or regraded between publications a and b,
 // and the regions whose grade changed.
 func (s *Server) diffPublications(c echo.Context) error {
@@ -273,13 +283,18 @@ func (s *Server) diffPublications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ua, err := s.publicationUnitMap(ctx, a)
-	if err != nil {
-		return err
-	}
-	ub, err := s.publicationUnitMap(ctx, b)
-	if err != nil {
-		return err
+	// Only the units that changed between the two are read: a unit both hold alike adds
+	// nothing to the diff.
+	ua, ub := map[int64]*riskmap.ApprovedUnit{}, map[int64]*riskmap.ApprovedUnit{}
+	if a != b {
+		ch, err := s.cfg.Store.PublicationChanges(ctx, min(a, b), max(a, b))
+		if err != nil {
+			return err
+		}
+		ua, ub = unitMap(ch.Removed), unitMap(ch.Added)
+		if a > b {
+			ua, ub = ub, ua
+		}
 	}
 	return c.JSON(http.StatusOK, diffOf(userOf(c), a, b, ua, ub, pa.Regions, pb.Regions))
 }
