@@ -63,20 +63,7 @@ func TestAppendOnlyTables(t *testing.T) {
 // the register's bounds.
 func TestMigrationFillsApprovedRegister(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "old.gpkg"))
-	mustT(t, err)
-	t.Cleanup(func() { s.Close() })
-	_, err = s.w.ExecContext(ctx, "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at DATETIME NOT NULL)")
-	mustT(t, err)
-	names, err := fs.Glob(schema.GeoPackage, "gpkg/*.sql")
-	mustT(t, err)
-	sort.Strings(names)
-	for _, name := range names {
-		if strings.HasPrefix(filepath.Base(name), "003_") {
-			break
-		}
-		mustT(t, s.migrate(ctx, name, strings.TrimSuffix(filepath.Base(name), ".sql")))
-	}
+	s := openMigratedBefore(t, "003")
 	// Units written under the old schema, two of them approved.
 	for i := range 3 {
 		u := testUnit(fmt.Sprintf("OLD-%d", i), orb.Point{102.9 + float64(i)*0.01, 24.6 + float64(i)*0.01})
@@ -149,20 +136,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 // published_units.
 func TestMigratedPublications(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "old.gpkg"))
-	mustT(t, err)
-	t.Cleanup(func() { s.Close() })
-	_, err = s.w.ExecContext(ctx, "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at DATETIME NOT NULL)")
-	mustT(t, err)
-	names, err := fs.Glob(schema.GeoPackage, "gpkg/*.sql")
-	mustT(t, err)
-	sort.Strings(names)
-	for _, name := range names {
-		if strings.HasPrefix(filepath.Base(name), "015_") {
-			break
-		}
-		mustT(t, s.migrate(ctx, name, strings.TrimSuffix(filepath.Base(name), ".sql")))
-	}
+	s := openMigratedBefore(t, "015")
 	exec := func(q string, args ...any) error {
 		_, err := s.w.ExecContext(ctx, q, args...)
 		return err
@@ -221,4 +195,26 @@ func TestPublishComparesByIndex(t *testing.T) {
 			t.Fatalf("want one scan and one indexed search, got %q for\n%s", plan, q)
 		}
 	}
+}
+
+// openMigratedBefore opens a new GeoPackage with the migrations applied up to the one whose
+// file name starts with before, which is not.
+func openMigratedBefore(t *testing.T, before string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "old.gpkg"))
+	mustT(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.w.ExecContext(ctx, "CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at DATETIME NOT NULL)")
+	mustT(t, err)
+	names, err := fs.Glob(schema.GeoPackage, "gpkg/*.sql")
+	mustT(t, err)
+	sort.Strings(names)
+	for _, name := range names {
+		if strings.HasPrefix(filepath.Base(name), before+"_") {
+			break
+		}
+		mustT(t, s.migrate(ctx, name, strings.TrimSuffix(filepath.Base(name), ".sql")))
+	}
+	return s
 }

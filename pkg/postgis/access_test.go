@@ -76,22 +76,8 @@ func TestAppendOnlyTables(t *testing.T) {
 func TestMigrationFillsApprovedRegister(t *testing.T) {
 	s := openFresh(t)
 	ctx := context.Background()
-	files, err := fs.Glob(schema.PostGIS, "postgis/*.sql")
-	if err != nil {
+	if err := migrateBefore(ctx, s, "004"); err != nil {
 		t.Fatal(err)
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		if strings.HasPrefix(path.Base(f), "004_") {
-			break
-		}
-		body, err := fs.ReadFile(schema.PostGIS, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.migrate(ctx, strings.TrimSuffix(path.Base(f), ".sql"), string(body)); err != nil {
-			t.Fatal(err)
-		}
 	}
 	// Units written under the old schema, two of them approved.
 	if _, err := s.pool.Exec(ctx, `INSERT INTO risk_units (code, name, category, region_code, assessment_method, assessment,
@@ -255,27 +241,7 @@ func TestBulkApprovedRegisterPaths(t *testing.T) {
 func TestMigratedPublications(t *testing.T) {
 	s := openFresh(t)
 	ctx := context.Background()
-	migrate := func(upTo bool) error {
-		files, err := fs.Glob(schema.PostGIS, "postgis/*.sql")
-		if err != nil {
-			return err
-		}
-		sort.Strings(files)
-		for _, f := range files {
-			if upTo && strings.HasPrefix(path.Base(f), "016_") {
-				break
-			}
-			body, err := fs.ReadFile(schema.PostGIS, f)
-			if err != nil {
-				return err
-			}
-			if err := s.migrate(ctx, strings.TrimSuffix(path.Base(f), ".sql"), string(body)); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if err := migrate(true); err != nil {
+	if err := migrateBefore(ctx, s, "016"); err != nil {
 		t.Fatal(err)
 	}
 	exec := func(sql string, args ...any) error {
@@ -306,6 +272,29 @@ func TestMigratedPublications(t *testing.T) {
 		Regrade: func(id int64, g riskmap.Grade) error {
 			return exec("UPDATE approved_units SET grade = $2 WHERE unit_id = $1", id, string(g))
 		},
-		Migrate: func() error { return migrate(false) },
+		Migrate: func() error { return s.Migrate(ctx) },
 	})
+}
+
+// migrateBefore applies the migrations up to the one whose file name starts with before,
+// which it does not apply.
+func migrateBefore(ctx context.Context, s *Store, before string) error {
+	files, err := fs.Glob(schema.PostGIS, "postgis/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		if strings.HasPrefix(path.Base(f), before+"_") {
+			break
+		}
+		body, err := fs.ReadFile(schema.PostGIS, f)
+		if err != nil {
+			return err
+		}
+		if err := s.migrate(ctx, strings.TrimSuffix(path.Base(f), ".sql"), string(body)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
