@@ -15,7 +15,8 @@ func TestAvailableMemory(t *testing.T) {
 }
 
 // TestCollectLessWhileLoading: with a memory limit and no GOGC, the start's load collects
-// at GOGC 400 and puts the old value back after; without a limit it leaves GOGC alone.
+// at GOGC 400 under a lower limit and puts both back after; without a limit it leaves GOGC
+// alone.
 func TestCollectLessWhileLoading(t *testing.T) {
 	if os.Getenv("GOGC") != "" {
 		t.Skip("GOGC is set: collectLess leaves it alone")
@@ -28,13 +29,20 @@ func TestCollectLessWhileLoading(t *testing.T) {
 		t.Fatalf("without a memory limit GOGC must stay, got %d", got)
 	}
 	restore()
-	debug.SetMemoryLimit(8 << 30)
+	limit := availableMemory() * 9 / 10
+	debug.SetMemoryLimit(limit)
 	restore = collectLess()
 	if got := debug.SetGCPercent(loadGCPercent); got != loadGCPercent {
 		t.Fatalf("while loading GOGC must be %d, got %d", loadGCPercent, got)
 	}
+	if got, want := debug.SetMemoryLimit(-1), int64(float64(availableMemory())*loadMemoryShare); got != want {
+		t.Fatalf("while loading the memory limit must be %d, got %d", want, got)
+	}
 	restore()
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Fatalf("after loading GOGC must be back at 100, got %d", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != limit {
+		t.Fatalf("after loading the memory limit must be back at %d, got %d", limit, got)
 	}
 }
