@@ -203,9 +203,33 @@ func TestInvariantRandomWrites(t *testing.T) {
 func TestReadersNeverSeeHalfWrites(t *testing.T) {
 	ix := New(encode, nil)
 	ix.Load(context.Background(), seq())
+	done := readWhile(4, func() bool {
+		s := ix.Snapshot()
+		n := 0
+		s.SearchBounds(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, func(*Feature) bool { n++; return true })
+		if n != s.Len() {
+			t.Errorf("a snapshot must be consistent: tree %d, ids %d", n, s.Len())
+			return false
+		}
+		return true
+	})
+	for i := int64(1); i <= 2000; i++ {
+		ix.Apply(unit(i, 1, riskmap.GradeRed, orb.Point{102.9, 24.6}))
+		if i%3 == 0 {
+			u := unit(i-1, 2, riskmap.GradeBlue, orb.Point{0, 0})
+			u.Status = riskmap.StatusRetired
+			ix.Apply(u)
+		}
+	}
+	done()
+}
+
+// readWhile runs read in n goroutines, again and again until read returns false or the
+// returned function is called, which waits for them.
+func readWhile(n int, read func() bool) (done func()) {
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	for i := 0; i < 4; i++ {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -215,26 +239,16 @@ func TestReadersNeverSeeHalfWrites(t *testing.T) {
 					return
 				default:
 				}
-				s := ix.Snapshot()
-				n := 0
-				s.SearchBounds(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, func(*Feature) bool { n++; return true })
-				if n != s.Len() {
-					t.Errorf("a snapshot must be consistent: tree %d, ids %d", n, s.Len())
+				if !read() {
 					return
 				}
 			}
 		}()
 	}
-	for i := int64(1); i <= 2000; i++ {
-		ix.Apply(unit(i, 1, riskmap.GradeRed, orb.Point{102.9, 24.6}))
-		if i%3 == 0 {
-			u := unit(i-1, 2, riskmap.GradeBlue, orb.Point{0, 0})
-			u.Status = riskmap.StatusRetired
-			ix.Apply(u)
-		}
+	return func() {
+		close(stop)
+		wg.Wait()
 	}
-	close(stop)
-	wg.Wait()
 }
 
 func TestLoadKeepsWritesMadeWhileLoading(t *testing.T) {
@@ -340,34 +354,22 @@ func TestForkLeavesTheOriginal(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := orig.Snapshot().RegionTotals()
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				s := orig.Snapshot()
-				n := 0
-				s.SearchBounds(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, func(f *Feature) bool {
-					if f.Version != 1 {
-						t.Errorf("the original shows unit %d at version %d", f.ID, f.Version)
-					}
-					n++
-					return true
-				})
-				if n != 500 || s.Len() != 500 {
-					t.Errorf("the original holds %d units (tree %d), want 500", s.Len(), n)
-					return
-				}
+	done := readWhile(2, func() bool {
+		s := orig.Snapshot()
+		n := 0
+		s.SearchBounds(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, func(f *Feature) bool {
+			if f.Version != 1 {
+				t.Errorf("the original shows unit %d at version %d", f.ID, f.Version)
 			}
-		}()
-	}
+			n++
+			return true
+		})
+		if n != 500 || s.Len() != 500 {
+			t.Errorf("the original holds %d units (tree %d), want 500", s.Len(), n)
+			return false
+		}
+		return true
+	})
 	fork := orig.Fork()
 	for round := int64(0); round < 20; round++ {
 		var remove []int64
@@ -383,8 +385,7 @@ func TestForkLeavesTheOriginal(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	close(stop)
-	wg.Wait()
+	done()
 	if got := orig.Snapshot().RegionTotals(); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("the original's counts changed: %v, want %v", got, want)
 	}
