@@ -131,14 +131,23 @@ async function tileUnit(page, code) {
   }, code);
 }
 
-/** waitTileGrade waits until the unit's tile feature has grade g. */
-async function waitTileGrade(page, code, g) {
-  await page.waitForFunction(([code, g]) => {
+/**
+ * waitTileGrade waits until the unit's tile feature has grade g and, when open is given,
+ * open hidden dangers (open_hazards > 0) or none: a tile drawn between two writes may show
+ * the grade already and the count not yet.
+ */
+async function waitTileGrade(page, code, g, open) {
+  await page.waitForFunction(([code, g, open]) => {
     const lyr = window.riskmap.units.layer;
     if (!Object.values(lyr._tiles).every((t) => t.loaded)) return false;
-    for (const r of Object.values(lyr._vectorTiles)) for (const { feature } of Object.values(r._features)) if (feature.properties.code === code) return feature.properties.grade === g;
+    for (const r of Object.values(lyr._vectorTiles)) {
+      for (const { feature } of Object.values(r._features)) {
+        if (feature.properties.code !== code) continue;
+        return feature.properties.grade === g && (open == null || (feature.properties.open_hazards > 0) === open);
+      }
+    }
     return false;
-  }, [code, g], { timeout: 15_000 });
+  }, [code, g, open], { timeout: 15_000 });
   return tileUnit(page, code);
 }
 
@@ -275,7 +284,7 @@ test('a major hidden danger goes the whole loop with photos, and its unit is red
   await page.fill('.search-input', code);
   await page.waitForSelector('.search-item');
   await page.keyboard.press('Enter');
-  const back = await waitTileGrade(page, code, own);
+  const back = await waitTileGrade(page, code, own, false);
   assert.equal(back.fill, fills[own]);
   assert.ok(!(back.open_hazards > 0));
   await page.waitForSelector('#drawer .grade-pair');
