@@ -38,9 +38,10 @@ func (s *Server) loadPublication(ctx context.Context) error {
 		have int64
 		from publishing.Forker
 	)
-	if ix, ok := cur.ix.(publishing.Forker); ok && cur.publication != nil && cur.ix.Loaded() {
+	if cur.publication != nil && cur.ix.Loaded() {
 		// The public index follows by the change since the publication it holds.
-		have, from = cur.publication.Number, ix
+		have = cur.publication.Number
+		from, _ = cur.ix.(publishing.Forker)
 	}
 	p, ix, err := s.publisher.Latest(ctx, have, from)
 	if riskmap.ErrorCode(err) == riskmap.ENOTFOUND {
@@ -151,13 +152,17 @@ func (s *Server) publish(c echo.Context) error {
 		}
 		written(c)
 		cur := s.pub()
+		var have int64 // the publication the public view holds (0: none)
+		if cur.publication != nil {
+			have = cur.publication.Number
+		}
 		switch {
-		case cur.publication != nil && cur.publication.Number >= p.Number:
+		case have >= p.Number:
 			// Another replica's publication, later than this one, is served already.
-		case (cur.publication == nil && ch.Previous == nil) || (cur.publication != nil && ch.Previous != nil && cur.publication.Number == ch.Previous.Number):
+		case have == p.Number-1:
 			// The public index follows by this publication's change.
 			var from publishing.Forker
-			if f, ok := cur.ix.(publishing.Forker); ok && cur.publication != nil {
+			if f, ok := cur.ix.(publishing.Forker); ok && have > 0 {
 				from = f
 			}
 			// Committed: the public view follows whether or not the client waits.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -99,10 +98,10 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize r
 			if added, removed, err = changedUnits(ctx, tx); err != nil {
 				return err
 			}
-			if ch.Added, err = unitsAmong(ctx, tx, "SELECT "+approvedColumns+" FROM approved_units", added); err != nil {
+			if ch.Added, err = unitsAmong(ctx, tx, "SELECT "+approvedColumns+" FROM approved_units WHERE unit_id = ANY($1) ORDER BY unit_id", added); err != nil {
 				return err
 			}
-			if ch.Removed, err = unitsAmong(ctx, tx, "SELECT "+publishedColumns+" FROM published_units WHERE withdrawn_in IS NULL AND", removed); err != nil {
+			if ch.Removed, err = unitsAmong(ctx, tx, "SELECT "+publishedColumns+" FROM published_units WHERE withdrawn_in IS NULL AND unit_id = ANY($1) ORDER BY unit_id", removed); err != nil {
 				return err
 			}
 		}
@@ -165,16 +164,13 @@ func changedUnits(ctx context.Context, tx pgx.Tx) (added, removed []int64, err e
 	return added, removed, rows.Err()
 }
 
-// unitsAmong reads the units of query (a SELECT of approvedColumns or publishedColumns,
-// ending in FROM … or in WHERE … AND) whose ids are among ids, ordered by id.
+// unitsAmong reads the units of query (a SELECT of approvedColumns or publishedColumns
+// whose ids are = ANY($1)) for ids; none for no ids.
 func unitsAmong(ctx context.Context, tx pgx.Tx, query string, ids []int64) ([]*riskmap.ApprovedUnit, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	if !strings.HasSuffix(query, " AND") {
-		query += " WHERE"
-	}
-	rows, err := tx.Query(ctx, query+" unit_id = ANY($1) ORDER BY unit_id", ids)
+	rows, err := tx.Query(ctx, query, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func (s *Service) count(counts map[string][4]int, units []*riskmap.ApprovedUnit,
 		if gi < 0 {
 			continue
 		}
-		code := spatialindex.CountCodeOf(a.Unit(), s.locate)
+		code := spatialindex.CountCode(a.RegionCode, a.Geometry, s.locate)
 		c := counts[code]
 		c[gi] += d
 		if c == ([4]int{}) {

@@ -563,11 +563,13 @@ func (ix *Index) count(f *Feature, d int) {
 
 // Representative is the point that stands for a feature in aggregates: the point itself,
 // or the centre of its bounding box.
-func Representative(f *Feature) orb.Point {
-	if p, ok := f.Geometry.(orb.Point); ok {
+func Representative(f *Feature) orb.Point { return representative(f.Geometry, f.Bound) }
+
+func representative(g orb.Geometry, b orb.Bound) orb.Point {
+	if p, ok := g.(orb.Point); ok {
 		return p
 	}
-	return f.Bound.Center()
+	return b.Center()
 }
 
 func cellKey(x, y uint32) uint64 { return uint64(x)<<32 | uint64(y) }
@@ -583,14 +585,14 @@ func CellOf(p orb.Point, z int) (uint32, uint32) {
 	return clamp(x), clamp(y)
 }
 
-// CountCodeOf returns the code a unit is counted under (Feature.CountCode): the grid locate
-// finds for its representative point when that grid lies in the unit's region, else its
-// region code. locate may be nil.
-func CountCodeOf(u *riskmap.Unit, locate Locator) string {
-	if u.Geometry == nil {
-		return u.RegionCode
+// CountCode returns the code a unit of region regionCode and geometry g is counted under
+// (Feature.CountCode): the grid locate finds for its representative point when that grid
+// lies in the region, else the region code. locate may be nil.
+func CountCode(regionCode string, g orb.Geometry, locate Locator) string {
+	if g == nil {
+		return regionCode
 	}
-	return countCode(u.RegionCode, Representative(&Feature{UnitFacts: riskmap.UnitFacts{Geometry: u.Geometry, Bound: u.Geometry.Bound()}}), locate)
+	return countCode(regionCode, representative(g, g.Bound()), locate)
 }
 
 func countCode(regionCode string, rep orb.Point, locate Locator) string {
