@@ -4,21 +4,21 @@ import "riskmap/pkg/riskmap"
 
 // PublicEncoder returns the encoder of the public map's Features: each unit with its
 // category's label from cat and its region's name from regions.
-func PublicEncoder(cat *riskmap.Catalog, regions []*riskmap.Region) func(*riskmap.Unit) ([]byte, error) {
+func PublicEncoder(cat *riskmap.Catalog, regions []*riskmap.Region) func([]byte, *riskmap.Unit) ([]byte, error) {
 	names := make(map[string]string, len(regions))
 	for _, r := range regions {
 		names[r.Code] = r.Name
 	}
-	return func(u *riskmap.Unit) ([]byte, error) {
+	return func(dst []byte, u *riskmap.Unit) ([]byte, error) {
 		label := u.Category
 		if c, ok := cat.Category(u.Category); ok {
 			label = c.Label
 		}
-		return EncodePublic(u, label, names[u.RegionCode]), nil
+		return AppendPublicFeature(dst, u, label, names[u.RegionCode]), nil
 	}
 }
 
 // Encoder returns the encoder of the internal Features the register's index keeps.
-func Encoder() func(*riskmap.Unit) ([]byte, error) {
-	return func(u *riskmap.Unit) ([]byte, error) { return Encode(u), nil }
+func Encoder() func([]byte, *riskmap.Unit) ([]byte, error) {
+	return func(dst []byte, u *riskmap.Unit) ([]byte, error) { return AppendFeature(dst, u), nil }
 }

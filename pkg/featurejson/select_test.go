@@ -3,6 +3,7 @@ package featurejson_test
 import (
 	"encoding/json"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -133,4 +134,41 @@ func FuzzAppendSelected(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A selection of what the index keeps of a unit, written from those facts, is byte for byte
+// the selection from the unit's Feature; a selection naming anything else is left to the
+// Feature.
+func TestAppendSelectedFacts(t *testing.T) {
+	facts := []string{"code", "name", "category", "region_code", "grade", "grade_label", "responsible_department",
+		"influence_radius_m", "status", "version", "inherent_grade", "current_grade"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	i := 0
+	for u := range synthUnits(t, 11, 2000) {
+		i++
+		switch i % 4 {
+		case 1: // raised by an open condition: the inherent grade differs from the grade
+			u.InherentGrade, u.Grade = u.Grade, riskmap.GradeRed
+		case 2: // what JSON must escape
+			u.Name, u.ResponsibleDepartment = `<b>"甲"&乙</b>`+"\u2028\x01", "应急\\局"
+		case 3:
+			u.InfluenceRadiusM = 1234.5678
+		}
+		doc := featurejson.Encode(u)
+		keep := map[string]bool{}
+		for _, n := range facts {
+			if rng.IntN(3) == 0 {
+				keep[n] = true
+			}
+		}
+		want := featurejson.AppendSelected(nil, doc, keep)
+		got, ok := featurejson.AppendSelectedFacts([]byte("x"), u.ID, u.Version, new(riskmap.FactsOf(u)), keep)
+		if !ok || string(got) != "x"+string(want) {
+			t.Fatalf("unit %d, %v:\nfacts   %s\nfeature %s", u.ID, slices.Sorted(maps.Keys(keep)), got, want)
+		}
+		keep["controls"] = true
+		if got, ok := featurejson.AppendSelectedFacts([]byte("x"), u.ID, u.Version, new(riskmap.FactsOf(u)), keep); ok || string(got) != "x" {
+			t.Fatalf("a property the facts do not hold was written from them: %s", got)
+		}
+	}
 }

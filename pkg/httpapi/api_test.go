@@ -71,7 +71,7 @@ func sha(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func encode(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }
+var encode = featurejson.Encoder()
 
 // newEnv starts the API over a real store holding the demo regions and a few units.
 func newEnv(t *testing.T, store riskmap.Store) *env {
@@ -116,8 +116,9 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	}
 	eng.Load(ix.Snapshot(), targets, shelters)
 	pub := func() *spatialindex.Index {
-		return spatialindex.NewPublic(func(u *riskmap.Unit) ([]byte, error) {
-			return json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
+		return spatialindex.NewPublic(func(dst []byte, u *riskmap.Unit) ([]byte, error) {
+			b, err := json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
+			return append(dst, b...), err
 		}, nil)
 	}
 	hash, err := password.Hash(testPassword)

@@ -138,9 +138,11 @@ func (v *view) writeChineseCSV(w *csv.Writer, features []*spatialindex.Feature) 
 		_ = w.Write([]string{"编号", "名称", "行业领域", "风险等级", "风险值", "所属区域", "监管部门", "责任单位", "状态", "下次复核", "地址"})
 	}
 	names := v.s.regionNames()
+	var doc []byte // each document read into the one buffer: json.Unmarshal keeps none of it
 	for _, f := range features {
 		var props csvUnitProps
-		_ = json.Unmarshal(f.JSON, &props)
+		doc = f.AppendJSON(doc[:0])
+		_ = json.Unmarshal(doc, &props)
 		pr := props.Properties
 		if v.public {
 			_ = w.Write([]string{csvCell(f.Code), csvCell(pr.PublicLabel), v.categoryLabel(f.Category), f.Grade.Label(), csvCell(names.short(f.RegionCode))})

@@ -66,7 +66,7 @@ func TestIndexEqualsStore(t *testing.T) {
 				if !ok || f.Version != u.Version || f.Grade != u.Grade || !orb.Equal(f.Geometry, u.Geometry) || f.Name != u.Name {
 					t.Fatalf("unit %d: store v%d %s %q, index %+v", u.ID, u.Version, u.Grade, u.Name, f)
 				}
-				if !strings.Contains(string(f.JSON), fmt.Sprintf(`"version":%d`, u.Version)) {
+				if !strings.Contains(string(f.JSON()), fmt.Sprintf(`"version":%d`, u.Version)) {
 					t.Fatalf("unit %d: the indexed GeoJSON is stale", u.ID)
 				}
 			}

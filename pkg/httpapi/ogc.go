@@ -315,7 +315,7 @@ func (s *Server) ogcItems(c echo.Context) error {
 		defer release()
 		buf.WriteString(`{"type":"FeatureCollection","numberMatched":` + strconv.Itoa(pg.Matched) +
 			`,"numberReturned":` + strconv.Itoa(len(pg.Features)) + `,"features":[`)
-		writeFeatures(buf, pg.Features, keep)
+		v.writeFeatures(buf, pg.Features, keep)
 		links := []link{{s.baseURL(c) + c.Request().URL.RequestURI(), "self", geoJSON, ""}}
 		if pg.More {
 			links = append(links, link{s.nextURL(c, pg.Features[len(pg.Features)-1].ID), "next", geoJSON, "下一页"})
@@ -420,7 +420,7 @@ func (s *Server) ogcItem(c echo.Context) error {
 			}
 		}
 		c.Response().Header().Set("ETag", etag(f.Version))
-		return c.Blob(http.StatusOK, geoJSON, f.JSON)
+		return c.Blob(http.StatusOK, geoJSON, f.JSON())
 	}
 	f, err := s.ogcView(c).regionView(c).regionByCode(c.Param("fid"))
 	if err != nil {

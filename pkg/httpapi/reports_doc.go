@@ -492,7 +492,7 @@ func (s *Server) countUnits(d *reportdoc.Data, fs []*spatialindex.Feature, publi
 		add(byRegion, region, i)
 		if i <= 1 {
 			var p unitProps
-			_ = json.Unmarshal(f.JSON, &p)
+			_ = json.Unmarshal(f.JSON(), &p)
 			name := f.Name
 			if public || name == "" {
 				name = p.Properties.PublicLabel

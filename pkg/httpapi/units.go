@@ -52,18 +52,27 @@ func (v *view) propertySelection(q url.Values) (map[string]bool, error) {
 }
 
 // writeFeatures writes the features of a page, separated by commas, each with only the
-// properties keep names (nil: all of them).
-func writeFeatures(buf *bytes.Buffer, fs []*spatialindex.Feature, keep map[string]bool) {
-	var b []byte
+// properties keep names (nil: all of them). A selection of what the index keeps of each unit
+// (code, name, grade …) is written from that, without reading the units' documents.
+func (v *view) writeFeatures(buf *bytes.Buffer, fs []*spatialindex.Feature, keep map[string]bool) {
+	var b, doc []byte
 	for i, f := range fs {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
+		if keep != nil && !v.public {
+			var ok bool
+			if b, ok = featurejson.AppendSelectedFacts(b[:0], f.ID, f.Version, &f.UnitFacts, keep); ok {
+				buf.Write(b)
+				continue
+			}
+		}
+		doc = f.AppendJSON(doc[:0])
 		if keep == nil {
-			buf.Write(f.JSON)
+			buf.Write(doc)
 			continue
 		}
-		b = featurejson.AppendSelected(b[:0], f.JSON, keep)
+		b = featurejson.AppendSelected(b[:0], doc, keep)
 		buf.Write(b)
 	}
 }
@@ -120,7 +129,7 @@ func (v *view) listUnits(c echo.Context) error {
 	buf.WriteString(`,"numberReturned":`)
 	buf.WriteString(strconv.Itoa(len(pg.Features)))
 	buf.WriteString(`,"features":[`)
-	writeFeatures(buf, pg.Features, keep)
+	v.writeFeatures(buf, pg.Features, keep)
 	buf.WriteString(`],"links":[`)
 	self, _ := json.Marshal(v.s.baseURL(c) + c.Request().URL.RequestURI())
 	buf.WriteString(`{"rel":"self","type":"application/geo+json","href":`)
@@ -182,7 +191,7 @@ func (v *view) getUnit(c echo.Context) error {
 	var category, region string
 	if snap, err := v.snapshot(); err == nil {
 		if f, ok := snap.Get(id); ok {
-			body, version, category, region = f.JSON, f.Version, f.Category, f.RegionCode
+			body, version, category, region = f.JSON(), f.Version, f.Category, f.RegionCode
 		}
 	}
 	if body == nil && v.public {

@@ -124,8 +124,10 @@ func (v *view) unitsXLSX(c echo.Context) error {
 	}
 	pg := snap.Find(p)
 	units := make([]*riskmap.Unit, 0, len(pg.Features))
+	var doc []byte // each document read into the one buffer: json.Unmarshal keeps none of it
 	for _, f := range pg.Features {
-		u, err := unitOfFeature(f.JSON)
+		doc = f.AppendJSON(doc[:0])
+		u, err := unitOfFeature(doc)
 		if err != nil {
 			return err
 		}

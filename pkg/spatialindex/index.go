@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/paulmach/orb"
 	"github.com/tidwall/btree"
 	"github.com/tidwall/rtree"
@@ -36,13 +37,15 @@ type Feature struct {
 	// ReidentifyDue is the day (riskmap.DayNumber) the unit's next full identification
 	// is due, 0 for none: with ReviewDue, what Redate needs to bring JSON to another day.
 	ReidentifyDue int32
-	// JSON is the unit's GeoJSON Feature, encoded once when it is indexed (and again by
-	// Redate when what it says depends on the day and the day changes).
-	JSON []byte
+	// doc is the unit's GeoJSON Feature, encoded once when it is indexed (and again by
+	// Redate when what it says depends on the day and the day changes), compressed with
+	// dict when that is not nil (doc.go). AppendJSON and JSON read it.
+	doc  []byte
+	dict *s2.Dict
 }
 
-// Encoder turns a unit into the JSON kept with its Feature.
-type Encoder func(*riskmap.Unit) ([]byte, error)
+// Encoder appends a unit's JSON, as its Feature keeps it, to dst.
+type Encoder func(dst []byte, u *riskmap.Unit) ([]byte, error)
 
 // CellZoom is the Web Mercator zoom whose tiles are the cells of the aggregate grid: about
 // 300 m at the latitude of the demo city.
@@ -203,6 +206,9 @@ type Index struct {
 	day       atomic.Int32 // the day (riskmap.DayNumber of riskmap.ChinaDay) the JSON says
 	redating  atomic.Bool
 	redateHit func() // tests: called when a background Redate ends
+	// dict compresses the documents of new features (doc.go): made by each Load from
+	// the first documents it reads, inherited by a Fork; nil before the first load.
+	dict atomic.Pointer[s2.Dict]
 
 	cur    atomic.Pointer[Snapshot]
 	loaded atomic.Bool
@@ -392,11 +398,47 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 				return false
 			}
 		}
+		// The first units wait until their documents have made the dictionary the
+		// workers compress with (doc.go).
+		var first []*riskmap.Unit
+		dictDone := ix.encode == nil
+		makeDictOf := func() bool {
+			dictDone = true
+			docs := make([][]byte, 0, len(first))
+			for _, u := range first {
+				b, err := ix.encode(nil, u)
+				if err != nil {
+					errOnce.Do(func() { workErr = err })
+					cancel()
+					return false
+				}
+				docs = append(docs, b)
+			}
+			ix.dict.Store(makeDict(docs))
+			for len(first) > 0 {
+				k := min(batch, len(first))
+				if !send(first[:k:k]) {
+					return false
+				}
+				first = first[k:]
+			}
+			return true
+		}
 		cur := make([]*riskmap.Unit, 0, batch)
 		for u, err := range units {
 			if err != nil {
 				readErr <- err
 				return
+			}
+			if !dictDone {
+				if first = append(first, u); len(first) < dictDocs {
+					continue
+				}
+				if !makeDictOf() {
+					readErr <- nil
+					return
+				}
+				continue
 			}
 			cur = append(cur, u)
 			if len(cur) == batch {
@@ -406,6 +448,10 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 				}
 				cur = make([]*riskmap.Unit, 0, batch)
 			}
+		}
+		if !dictDone && !makeDictOf() {
+			readErr <- nil
+			return
 		}
 		if len(cur) > 0 {
 			send(cur)
@@ -437,11 +483,16 @@ func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
 	}
 	f.CountCode = countCode(f.RegionCode, Representative(f), ix.locate)
 	if ix.encode != nil {
-		b, err := ix.encode(u)
+		bp := docBuffers.Get().(*[]byte)
+		b, err := ix.encode((*bp)[:0], u)
+		if err == nil {
+			setDoc(f, b, ix.dict.Load())
+			*bp = b[:0]
+		}
+		docBuffers.Put(bp)
 		if err != nil {
 			return nil, err
 		}
-		f.JSON = b
 	}
 	return f, nil
 }
@@ -633,6 +684,7 @@ func (ix *Index) Fork() *Index {
 	}
 	f.seq = ix.seq
 	f.day.Store(ix.day.Load())
+	f.dict.Store(ix.dict.Load())
 	f.publish()
 	f.loaded.Store(ix.loaded.Load())
 	return f

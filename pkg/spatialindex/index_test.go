@@ -28,8 +28,8 @@ func seq(us ...*riskmap.Unit) func(func(*riskmap.Unit, error) bool) {
 	}
 }
 
-func encode(u *riskmap.Unit) ([]byte, error) {
-	return []byte(fmt.Sprintf(`{"id":%d,"v":%d}`, u.ID, u.Version)), nil
+func encode(dst []byte, u *riskmap.Unit) ([]byte, error) {
+	return fmt.Appendf(dst, `{"id":%d,"v":%d}`, u.ID, u.Version), nil
 }
 
 func TestApplyVersions(t *testing.T) {
@@ -320,7 +320,7 @@ func TestLoadErrors(t *testing.T) {
 		}
 	})
 	t.Run("ErrEncoder", func(t *testing.T) {
-		ix := New(func(u *riskmap.Unit) ([]byte, error) {
+		ix := New(func(_ []byte, u *riskmap.Unit) ([]byte, error) {
 			if u.ID == 4000 {
 				return nil, fmt.Errorf("cannot encode")
 			}

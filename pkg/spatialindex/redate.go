@@ -61,16 +61,18 @@ func (ix *Index) Redate() int {
 	day := ix.today()
 	today := time.Unix(int64(day-1)*86400, 0).UTC()
 	var changed []Change
+	var scratch []byte
 	ix.byID.Scan(func(_ int64, f *Feature) bool {
-		if f.JSON == nil {
+		if !f.HasJSON() {
 			return true
 		}
-		b, ok := ix.redate(f.JSON, f.ReviewDue, f.ReidentifyDue, today)
+		scratch = f.AppendJSON(scratch[:0])
+		b, ok := ix.redate(scratch, f.ReviewDue, f.ReidentifyDue, today)
 		if !ok {
 			return true
 		}
 		nf := *f
-		nf.JSON = b
+		setDoc(&nf, b, f.dict)
 		changed = append(changed, Change{Before: f, After: &nf})
 		return true
 	})

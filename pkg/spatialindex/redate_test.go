@@ -44,14 +44,14 @@ func TestRedateOnANewDay(t *testing.T) {
 	state := func(id int64) string {
 		f, _ := ix.Snapshot().Get(id)
 		switch {
-		case bytes.Contains(f.JSON, []byte(`"review_state":"current","review_overdue":false`)):
+		case bytes.Contains(f.JSON(), []byte(`"review_state":"current","review_overdue":false`)):
 			return "current"
-		case bytes.Contains(f.JSON, []byte(`"review_state":"overdue","review_overdue":true`)):
+		case bytes.Contains(f.JSON(), []byte(`"review_state":"overdue","review_overdue":true`)):
 			return "overdue"
-		case bytes.Contains(f.JSON, []byte(`"review_state":"never","review_overdue":false`)):
+		case bytes.Contains(f.JSON(), []byte(`"review_state":"never","review_overdue":false`)):
 			return "never"
 		}
-		return string(f.JSON)
+		return string(f.JSON())
 	}
 	if state(1) != "current" || state(2) != "never" {
 		t.Fatalf("on the due day: %s, %s", state(1), state(2))
@@ -72,8 +72,8 @@ func TestRedateOnANewDay(t *testing.T) {
 	}
 	// The redated Feature is what encoding on that day gives.
 	f, _ := ix.Snapshot().Get(1)
-	if want := featurejson.Encode(dueToday); !bytes.Equal(f.JSON, want) {
-		t.Fatalf("redated:\n%s\nencoded:\n%s", f.JSON, want)
+	if want := featurejson.Encode(dueToday); !bytes.Equal(f.JSON(), want) {
+		t.Fatalf("redated:\n%s\nencoded:\n%s", f.JSON(), want)
 	}
 	if n := ix.Redate(); n != 0 {
 		t.Fatalf("a second Redate on the same day changed %d", n)

@@ -98,7 +98,7 @@ func main() {
 		fmt.Printf("\n### Hidden dangers (%d added by SQL in %.1f s)\n\n", tag.RowsAffected(), time.Since(t0).Seconds())
 	}
 
-	ix := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }, regiongrade.Locator(regions))
+	ix := spatialindex.New(featurejson.Encoder(), regiongrade.Locator(regions))
 	units := register.New(store, cfg.Grader, cfg.Catalog)
 	hz := &hazards.Service{Store: store, Dynamics: cfg.Grader.Dynamics, Units: store, Catalog: cfg.Catalog, Locate: regiongrade.Containing(regions)}
 	srv := httpapi.New(httpapi.Config{Store: store, Units: units, Index: ix, Hazards: hz, Catalog: cfg.Catalog, Grader: cfg.Grader,

@@ -42,7 +42,6 @@ import (
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/regiongrade"
 	"riskmap/pkg/register"
-	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
 	"riskmap/scripts/benchkit"
@@ -123,7 +122,7 @@ func main() {
 	runtime.GC()
 	base := benchkit.StatusMB(0, "VmRSS")
 	locate := regiongrade.Locator(regions)
-	ix := spatialindex.New(func(u *riskmap.Unit) ([]byte, error) { return featurejson.Encode(u), nil }, locate)
+	ix := spatialindex.New(featurejson.Encoder(), locate)
 	srv := httpapi.New(httpapi.Config{Store: store, Units: register.New(store, cfg.Grader, cfg.Catalog), Index: ix,
 		Catalog: cfg.Catalog, Grader: cfg.Grader, RegionRule: cfg.RegionRule, Regions: regions})
 	// The register is for logged-in users: the benchmark is an expert with an API token,

@@ -1,0 +1,84 @@
+package spatialindex
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/paulmach/orb"
+
+	"riskmap/pkg/riskmap"
+)
+
+// docOf is a document like the register's: repeated keys and Chinese text, and something
+// of each unit's own.
+func docOf(dst []byte, u *riskmap.Unit) ([]byte, error) {
+	return fmt.Appendf(dst, `{"type":"Feature","id":%d,"properties":{"code":%q,"name":"%s加油站","version":%d,"controls":["每日巡查","安装可燃气体报警装置","制定应急预案"]}}`,
+		u.ID, u.Code, strings.Repeat("昆明", int(u.ID%7)), u.Version), nil
+}
+
+// Every document comes back as it was encoded, whether it made the dictionary, came after it,
+// entered by a write or by a fork's Replace, and smaller than it was.
+func TestDocumentsComeBackWhole(t *testing.T) {
+	var us []*riskmap.Unit
+	for i := int64(1); i <= 3000; i++ {
+		us = append(us, unit(i, 1, riskmap.GradeBlue, orb.Point{102.9 + float64(i)*1e-5, 24.6}))
+	}
+	ix := New(docOf, nil)
+	if _, err := ix.Load(context.Background(), seq(us...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Apply(unit(1, 2, riskmap.GradeRed, orb.Point{102.9, 24.6})); err != nil {
+		t.Fatal(err)
+	}
+	fork := ix.Fork()
+	if err := fork.Replace(nil, []*riskmap.Unit{unit(5000, 1, riskmap.GradeRed, orb.Point{102.9, 24.6})}); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []*Index{ix, fork} {
+		kept, raw := 0, 0
+		x.Snapshot().Ascend(0, func(f *Feature) bool {
+			want, _ := docOf(nil, &riskmap.Unit{ID: f.ID, Code: f.Code, Version: f.Version})
+			if got := f.JSON(); !bytes.Equal(got, want) {
+				t.Fatalf("unit %d: got %s, want %s", f.ID, got, want)
+			}
+			// Appended after what a list has written already.
+			if got := f.AppendJSON([]byte("[1,")); string(got) != "[1,"+string(want) {
+				t.Fatalf("unit %d appended: %s", f.ID, got)
+			}
+			kept += f.KeptBytes()
+			raw += len(want)
+			return true
+		})
+		if kept*3 > raw {
+			t.Errorf("kept %d bytes of %d: not compressed", kept, raw)
+		}
+	}
+	// A load of too few units for a dictionary keeps them as they are.
+	small := New(docOf, nil)
+	if _, err := small.Load(context.Background(), seq(unit(7, 1, riskmap.GradeBlue, orb.Point{102.9, 24.6}))); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := small.Snapshot().Get(7)
+	if want, _ := docOf(nil, &riskmap.Unit{ID: 7, Code: "U7", Version: 1}); !bytes.Equal(f.JSON(), want) {
+		t.Fatalf("got %s", f.JSON())
+	}
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	var us []*riskmap.Unit
+	for i := int64(1); i <= 2000; i++ {
+		us = append(us, unit(i, 1, riskmap.GradeBlue, orb.Point{102.9, 24.6}))
+	}
+	ix := New(docOf, nil)
+	if _, err := ix.Load(context.Background(), seq(us...)); err != nil {
+		b.Fatal(err)
+	}
+	f, _ := ix.Snapshot().Get(1500)
+	var buf []byte
+	for b.Loop() {
+		buf = f.AppendJSON(buf[:0])
+	}
+}
