@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +59,18 @@ FROM approved_units a
 FULL JOIN (SELECT unit_id, version, grade FROM published_units WHERE withdrawn_in IS NULL) p ON p.unit_id = a.unit_id
 WHERE a.version IS DISTINCT FROM p.version OR a.grade IS DISTINCT FROM p.grade`
 
+// changedAmongSQL is changedSQL for the units of $1 (distinct ids): those approved_changes
+// named (sql/postgis/017_approved_changes.sql).
+const changedAmongSQL = `SELECT a.unit_id, p.unit_id
+FROM unnest($1::bigint[]) c(id)
+LEFT JOIN approved_units a ON a.unit_id = c.id
+LEFT JOIN published_units p ON p.unit_id = c.id AND p.withdrawn_in IS NULL
+WHERE a.version IS DISTINCT FROM p.version OR a.grade IS DISTINCT FROM p.grade`
+
+// takeChangesSQL takes the ids of the units whose approved row changed, as this
+// transaction's snapshot sees them; those of transactions it does not see stay.
+const takeChangesSQL = `DELETE FROM approved_changes RETURNING unit_id`
+
 func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize riskmap.Summarizer, rec func(*riskmap.Publication) (*riskmap.WriteRecords, error)) (*riskmap.PublicationChange, error) {
 	var (
 		number int64
@@ -73,7 +86,8 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize r
 			return err
 		}
 		ch = &riskmap.PublicationChange{}
-		prev, err := scanPublicationCounts(tx.QueryRow(ctx, selectPublicationCounts+" ORDER BY number DESC LIMIT 1"))
+		var logged bool
+		prev, err := scanPublicationCounts(tx.QueryRow(ctx, "SELECT number, created_at, created_by, note, unit_count, regions, counts, changes_logged FROM publications ORDER BY number DESC LIMIT 1"), &logged)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			number = 1
@@ -81,6 +95,18 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize r
 			return err
 		default:
 			ch.Previous, number, count = prev, prev.Number+1, prev.UnitCount
+		}
+		// The changes this snapshot sees are taken whatever the path: the first
+		// publication, or one after a publication that did not take them, compares the
+		// whole register and needs not read them.
+		var changed []int64
+		if ch.Previous != nil && logged {
+			changed, err = takeChanges(ctx, tx)
+		} else {
+			_, err = tx.Exec(ctx, "DELETE FROM approved_changes")
+		}
+		if err != nil {
+			return err
 		}
 		register := func() ([]*riskmap.ApprovedUnit, error) {
 			rows, err := tx.Query(ctx, "SELECT "+approvedColumns+" FROM approved_units ORDER BY unit_id")
@@ -95,7 +121,14 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize r
 				return err
 			}
 		} else {
-			if added, removed, err = changedUnits(ctx, tx); err != nil {
+			// The logged changes suffice when the latest publication took those before
+			// them and they are few; a bulk load's are compared as the whole register.
+			if logged && len(changed) <= max(1000, count/20) {
+				added, removed, err = changedAmong(ctx, tx, changed)
+			} else {
+				added, removed, err = changedUnits(ctx, tx)
+			}
+			if err != nil {
 				return err
 			}
 			if ch.Added, err = unitsAmong(ctx, tx, "SELECT "+approvedColumns+" FROM approved_units WHERE unit_id = ANY($1) ORDER BY unit_id", added); err != nil {
@@ -110,8 +143,8 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize r
 		if sum, err = riskmap.Summarize(ch, summarize); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO publications (number, created_at, created_by, note, unit_count, regions, counts)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, number, created, p.CreatedBy, p.Note, count, []byte(sum.Regions), nullJSON(sum.Counts)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO publications (number, created_at, created_by, note, unit_count, regions, counts, changes_logged)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, true)`, number, created, p.CreatedBy, p.Note, count, []byte(sum.Regions), nullJSON(sum.Counts)); err != nil {
 			return err
 		}
 		if err := writeChange(ctx, tx, number, ch.Previous == nil, added, removed, len(ch.Added), len(ch.Removed), count); err != nil {
@@ -145,6 +178,55 @@ func changedUnits(ctx context.Context, tx pgx.Tx) (added, removed []int64, err e
 		return nil, nil, err
 	}
 	rows, err := tx.Query(ctx, changedSQL)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a, p *int64
+		if err := rows.Scan(&a, &p); err != nil {
+			return nil, nil, err
+		}
+		if a != nil {
+			added = append(added, *a)
+		}
+		if p != nil {
+			removed = append(removed, *p)
+		}
+	}
+	return added, removed, rows.Err()
+}
+
+// takeChanges takes the logged ids of the units whose approved row changed, each once.
+func takeChanges(ctx context.Context, tx pgx.Tx) ([]int64, error) {
+	rows, err := tx.Query(ctx, takeChangesSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	seen := map[int64]bool{}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
+}
+
+// changedAmong is changedUnits for the units of ids alone.
+func changedAmong(ctx context.Context, tx pgx.Tx, ids []int64) (added, removed []int64, err error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	// In id order, the index probes walk both indexes forwards.
+	ids = slices.Sorted(slices.Values(ids))
+	rows, err := tx.Query(ctx, changedAmongSQL, ids)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -235,9 +317,6 @@ func nullJSON(b json.RawMessage) any {
 
 const selectPublication = `SELECT number, created_at, created_by, note, unit_count, regions FROM publications`
 
-// selectPublicationCounts is selectPublication with counts, which only publishing reads.
-const selectPublicationCounts = `SELECT number, created_at, created_by, note, unit_count, regions, counts FROM publications`
-
 func scanPublication(row pgx.Row) (*riskmap.Publication, error) {
 	p := &riskmap.Publication{}
 	var regions []byte
@@ -248,10 +327,10 @@ func scanPublication(row pgx.Row) (*riskmap.Publication, error) {
 	return p, nil
 }
 
-func scanPublicationCounts(row pgx.Row) (*riskmap.Publication, error) {
+func scanPublicationCounts(row pgx.Row, more ...any) (*riskmap.Publication, error) {
 	p := &riskmap.Publication{}
 	var regions, counts []byte
-	if err := row.Scan(&p.Number, &p.CreatedAt, &p.CreatedBy, &p.Note, &p.UnitCount, &regions, &counts); err != nil {
+	if err := row.Scan(append([]any{&p.Number, &p.CreatedAt, &p.CreatedBy, &p.Note, &p.UnitCount, &regions, &counts}, more...)...); err != nil {
 		return nil, err
 	}
 	p.CreatedAt, p.Regions, p.Counts = p.CreatedAt.UTC(), json.RawMessage(regions), json.RawMessage(counts)
