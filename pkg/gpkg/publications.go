@@ -37,6 +37,17 @@ WHERE p.unit_id IS NULL OR p.version IS NOT a.version OR p.grade IS NOT a.grade`
 	removedSQL = `SELECT p.unit_id FROM published_units p
 LEFT JOIN approved_units a ON a.unit_id = p.unit_id
 WHERE p.withdrawn_in IS NULL AND (a.unit_id IS NULL OR a.version IS NOT p.version OR a.grade IS NOT p.grade)`
+	// The same, for the units approved_changes names (sql/gpkg/016_approved_changes.sql).
+	addedAmongSQL = `SELECT a.unit_id FROM approved_units a
+LEFT JOIN published_units p ON p.unit_id = a.unit_id AND p.withdrawn_in IS NULL
+WHERE a.unit_id IN (SELECT unit_id FROM approved_changes)
+AND (p.unit_id IS NULL OR p.version IS NOT a.version OR p.grade IS NOT a.grade)
+ORDER BY a.unit_id`
+	removedAmongSQL = `SELECT p.unit_id FROM published_units p
+LEFT JOIN approved_units a ON a.unit_id = p.unit_id
+WHERE p.withdrawn_in IS NULL AND p.unit_id IN (SELECT unit_id FROM approved_changes)
+AND (a.unit_id IS NULL OR a.version IS NOT p.version OR a.grade IS NOT p.grade)
+ORDER BY p.unit_id`
 )
 
 // PublishRecorded is Publish that keeps what rec returns in the same transaction.
@@ -50,7 +61,10 @@ func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, sum
 	)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		ch = &riskmap.PublicationChange{}
-		prev, err := scanPublicationCounts(tx.QueryRowContext(ctx, selectPublicationCounts+" ORDER BY number DESC LIMIT 1").Scan)
+		var logged bool
+		prev, err := scanPublicationCounts(func(dest ...any) error {
+			return tx.QueryRowContext(ctx, selectPublicationCountsLogged+" ORDER BY number DESC LIMIT 1").Scan(append(dest, &logged)...)
+		})
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			number = 1
@@ -78,7 +92,20 @@ func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, sum
 				return err
 			}
 		} else {
-			if added, removed, err = s.changedUnits(ctx, tx); err != nil {
+			// The logged changes suffice when the latest publication took those before
+			// them and they are few; a bulk load's are compared as the whole register.
+			var changes int
+			if logged {
+				if err := tx.QueryRowContext(ctx, "SELECT count(DISTINCT unit_id) FROM approved_changes").Scan(&changes); err != nil {
+					return s.dbErr(err, "publish: the changed units")
+				}
+			}
+			if logged && changes <= max(1000, count/20) {
+				added, removed, err = s.changedUnits(ctx, tx, addedAmongSQL, removedAmongSQL)
+			} else {
+				added, removed, err = s.changedUnits(ctx, tx, addedSQL, removedSQL)
+			}
+			if err != nil {
 				return err
 			}
 			if ch.Added, err = read(selectApproved+" WHERE unit_id IN (SELECT value FROM json_each(?)) ORDER BY unit_id", added); err != nil {
@@ -98,9 +125,13 @@ WHERE withdrawn_in IS NULL AND unit_id IN (SELECT value FROM json_each(?)) ORDER
 		if len(sum.Counts) > 0 {
 			counts = string(sum.Counts)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO publications (number, created_at, created_by, note, unit_count, regions, counts)
-VALUES (?, ?, ?, ?, ?, ?, ?)`, number, formatTime(created), p.CreatedBy, p.Note, count, string(sum.Regions), counts); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO publications (number, created_at, created_by, note, unit_count, regions, counts, changes_logged)
+VALUES (?, ?, ?, ?, ?, ?, ?, 1)`, number, formatTime(created), p.CreatedBy, p.Note, count, string(sum.Regions), counts); err != nil {
 			return s.dbErr(err, "publish")
+		}
+		// Every change so far is in this publication, whichever way it was compared.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM approved_changes"); err != nil {
+			return s.dbErr(err, "publish: the changed units")
 		}
 		check := func(what string, res sql.Result, err error, want int) error {
 			if err != nil {
@@ -144,7 +175,7 @@ WHERE withdrawn_in IS NULL AND unit_id IN (SELECT value FROM json_each(?))`, num
 
 // changedUnits returns, as JSON arrays, the ids of the approved units to add (new units,
 // new versions or grades) and of the latest publication's units to withdraw.
-func (s *Store) changedUnits(ctx context.Context, tx *sql.Tx) (added, removed string, err error) {
+func (s *Store) changedUnits(ctx context.Context, tx *sql.Tx, addedQuery, removedQuery string) (added, removed string, err error) {
 	ids := func(query string) (string, error) {
 		rows, err := tx.QueryContext(ctx, query)
 		if err != nil {
@@ -164,10 +195,10 @@ func (s *Store) changedUnits(ctx context.Context, tx *sql.Tx) (added, removed st
 		}
 		return idArray(b), nil
 	}
-	if added, err = ids(addedSQL); err != nil {
+	if added, err = ids(addedQuery); err != nil {
 		return "", "", err
 	}
-	removed, err = ids(removedSQL)
+	removed, err = ids(removedQuery)
 	return added, removed, err
 }
 
@@ -183,6 +214,10 @@ const selectPublication = `SELECT number, CAST(created_at AS TEXT), created_by, 
 
 // selectPublicationCounts is selectPublication with counts, which only publishing reads.
 const selectPublicationCounts = `SELECT number, CAST(created_at AS TEXT), created_by, note, unit_count, regions, counts FROM publications`
+
+// selectPublicationCountsLogged is selectPublicationCounts and whether the publication took
+// the logged changes before it (changes_logged).
+const selectPublicationCountsLogged = `SELECT number, CAST(created_at AS TEXT), created_by, note, unit_count, regions, counts, changes_logged FROM publications`
 
 func scanPublication(scan func(...any) error) (*riskmap.Publication, error) {
 	return scanPublicationInto(scan)
