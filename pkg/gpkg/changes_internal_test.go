@@ -83,4 +83,22 @@ func TestPublishTakesLoggedChanges(t *testing.T) {
 	added, removed = publish()
 	want("added after a retirement", added)
 	want("removed after a retirement", removed, "LC-3")
+
+	// A bulk load logs one 0 for "everything", not an id per unit, and the next publication
+	// compares the whole register.
+	var bulk []*riskmap.Unit
+	for i := range 30 {
+		bulk = append(bulk, storetest.NewUnit(fmt.Sprintf("BULK-%d", i), orb.Point{102.91, 24.6 + float64(i)*0.001}))
+	}
+	if _, err := s.BulkInsertUnits(ctx, slices.Values(bulk), nil); err != nil {
+		t.Fatal(err)
+	}
+	exec("UPDATE approved_units SET version = version + 1 WHERE unit_id = ?", ids["LC-0"])
+	if n := logged(); n != 1 {
+		t.Fatalf("a bulk load of 30 units and a change after it logged %d rows, want the one 0", n)
+	}
+	added, _ = publish()
+	if len(added) != 31 || logged() != 0 {
+		t.Fatalf("after a bulk load of 30 units and a change: %d added, %d still logged", len(added), logged())
+	}
 }

@@ -95,12 +95,13 @@ func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, sum
 			// The logged changes suffice when the latest publication took those before
 			// them and they are few; a bulk load's are compared as the whole register.
 			var changes int
+			var everything bool
 			if logged {
-				if err := tx.QueryRowContext(ctx, "SELECT count(DISTINCT unit_id) FROM approved_changes").Scan(&changes); err != nil {
+				if err := tx.QueryRowContext(ctx, "SELECT count(DISTINCT unit_id), coalesce(max(unit_id = 0), 0) FROM approved_changes").Scan(&changes, &everything); err != nil {
 					return s.dbErr(err, "publish: the changed units")
 				}
 			}
-			if logged && changes <= max(1000, count/20) {
+			if logged && !everything && changes <= max(1000, count/20) {
 				added, removed, err = s.changedUnits(ctx, tx, addedAmongSQL, removedAmongSQL)
 			} else {
 				added, removed, err = s.changedUnits(ctx, tx, addedSQL, removedSQL)

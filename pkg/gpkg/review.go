@@ -55,6 +55,14 @@ func (s *Store) dropApproved(ctx context.Context, tx *sql.Tx, id int64) error {
 // (the load holds the write lock, and AUTOINCREMENT ids only grow), into the approved
 // register.
 func (s *Store) bulkApproved(ctx context.Context, tx *sql.Tx, after int64, ts string, ext *extent) error {
+	// Everything changed, for the next publication: one 0 instead of an id per unit
+	// (sql/gpkg/016_approved_changes.sql).
+	if _, err := tx.ExecContext(ctx, "DELETE FROM approved_changes"); err != nil {
+		return s.dbErr(err, "bulk insert: approved register")
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO approved_changes (unit_id) VALUES (0)"); err != nil {
+		return s.dbErr(err, "bulk insert: approved register")
+	}
 	_, err := tx.ExecContext(ctx, bulkApprovedSQL, ts, after)
 	if err != nil {
 		return s.dbErr(err, "bulk insert: approved register")

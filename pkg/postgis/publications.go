@@ -123,7 +123,7 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize r
 		} else {
 			// The logged changes suffice when the latest publication took those before
 			// them and they are few; a bulk load's are compared as the whole register.
-			if logged && len(changed) <= max(1000, count/20) {
+			if logged && !slices.Contains(changed, 0) && len(changed) <= max(1000, count/20) {
 				added, removed, err = changedAmong(ctx, tx, changed)
 			} else {
 				added, removed, err = changedUnits(ctx, tx)
@@ -197,7 +197,8 @@ func changedUnits(ctx context.Context, tx pgx.Tx) (added, removed []int64, err e
 	return added, removed, rows.Err()
 }
 
-// takeChanges takes the logged ids of the units whose approved row changed, each once.
+// takeChanges takes the logged ids of the units whose approved row changed, each once; a 0
+// says that everything changed (a bulk load).
 func takeChanges(ctx context.Context, tx pgx.Tx) ([]int64, error) {
 	rows, err := tx.Query(ctx, takeChangesSQL)
 	if err != nil {

@@ -94,14 +94,11 @@ func (f *Feature) AppendJSON(dst []byte) []byte {
 	return dst[:start+n]
 }
 
-// JSON returns the unit's GeoJSON Feature, a copy the caller may keep (nil when the
-// index keeps no documents).
+// JSON returns the unit's GeoJSON Feature, a copy the caller may keep and change (nil when
+// the index keeps no documents).
 func (f *Feature) JSON() []byte {
 	if f.doc == nil {
 		return nil
-	}
-	if f.dict == nil {
-		return f.doc
 	}
 	return f.AppendJSON(nil)
 }

@@ -13,9 +13,9 @@ import (
 )
 
 // dummyHash is verified against when the user does not exist, so that a login for an
-// unknown name takes as long as a wrong password. Made at the first such login, not when the
-// package loads: every command (publish, seed, migrate) would pay an argon2id hash, about
-// 0.2 s and 64 MB, for nothing.
+// unknown name takes as long as a wrong password. Made when a server's Auth is made (New),
+// not when the package loads: every command (publish, seed, migrate) would pay an argon2id
+// hash, about 0.2 s and 64 MB, for nothing.
 var dummyHash = sync.OnceValue(func() string {
 	h, _ := password.Hash("riskmap-dummy-password-for-timing")
 	return h

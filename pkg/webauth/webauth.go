@@ -90,6 +90,9 @@ func New(cfg Config, store Store, deviceKey []byte, logger *slog.Logger, now fun
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// Made now, in the background, so that the first login of an unknown name takes no
+	// longer than the others (a longer one would tell, once per replica, that it is unknown).
+	go dummyHash()
 	return &Auth{cfg: cfg, store: store, deviceKey: deviceKey, logger: logger, clock: now,
 		throttle: newThrottle(cfg), hashes: newHashGate(0, 0)}
 }

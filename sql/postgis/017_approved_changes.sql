@@ -7,7 +7,13 @@
 -- the latest publication took the ids before it (changes_logged): the first publication
 -- after this migration, and one after a change of more than a twentieth of the register
 -- (a bulk load), compares the whole register as before, then takes the ids too.
+--
+-- A bulk load logs no ids: it writes the id 0 first, which stands for "everything
+-- changed" (the next publication compares the whole register), and while a 0 is visible
+-- the triggers log nothing more. So the log stays as small as the hand-made changes
+-- since the last publication.
 CREATE TABLE approved_changes (unit_id bigint NOT NULL);
+CREATE INDEX approved_changes_everything ON approved_changes (unit_id) WHERE unit_id = 0;
 ALTER TABLE approved_changes SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 
 ALTER TABLE publications ADD COLUMN changes_logged boolean NOT NULL DEFAULT false;
@@ -16,7 +22,9 @@ ALTER TABLE publications ADD COLUMN changes_logged boolean NOT NULL DEFAULT fals
 -- bulk load of a million approved units logs them in one INSERT … SELECT.
 CREATE FUNCTION riskmap_log_approved_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO approved_changes (unit_id) SELECT unit_id FROM written;
+    IF NOT EXISTS (SELECT 1 FROM approved_changes WHERE unit_id = 0) THEN
+        INSERT INTO approved_changes (unit_id) SELECT unit_id FROM written;
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER approved_units_log_insert AFTER INSERT ON approved_units
@@ -26,6 +34,9 @@ CREATE TRIGGER approved_units_log_delete AFTER DELETE ON approved_units
 
 CREATE FUNCTION riskmap_log_approved_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF EXISTS (SELECT 1 FROM approved_changes WHERE unit_id = 0) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO approved_changes (unit_id)
         SELECT n.unit_id FROM written n LEFT JOIN before o ON o.unit_id = n.unit_id
         WHERE o.unit_id IS NULL OR n.version IS DISTINCT FROM o.version OR n.grade IS DISTINCT FROM o.grade
