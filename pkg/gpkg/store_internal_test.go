@@ -136,7 +136,7 @@ func TestMigrateRecordsVersions(t *testing.T) {
 		mustT(t, rows.Scan(&v))
 		got = append(got, v)
 	}
-	if !slices.Equal(got, []string{"001_geopackage", "002_init", "003_access", "004_edge", "005_write_records", "006_public_label", "007_review", "008_user_profile", "009_dynamic_grades", "010_hazards", "011_sites", "012_monitoring", "013_device_tokens", "014_hazard_alarm", "015_incremental_publications"}) {
+	if !slices.Equal(got, []string{"001_geopackage", "002_init", "003_access", "004_edge", "005_write_records", "006_public_label", "007_review", "008_user_profile", "009_dynamic_grades", "010_hazards", "011_sites", "012_monitoring", "013_device_tokens", "014_hazard_alarm", "015_incremental_publications", "016_approved_changes"}) {
 		t.Fatalf("schema_migrations: %v", got)
 	}
 }
