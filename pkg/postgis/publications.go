@@ -177,7 +177,12 @@ func changedUnits(ctx context.Context, tx pgx.Tx) (added, removed []int64, err e
 	if _, err := tx.Exec(ctx, "SELECT set_config('enable_hashjoin', 'off', true)"); err != nil {
 		return nil, nil, err
 	}
-	rows, err := tx.Query(ctx, changedSQL)
+	return readChanged(ctx, tx, changedSQL)
+}
+
+// readChanged reads the (added, removed) id pairs of changedSQL or changedAmongSQL.
+func readChanged(ctx context.Context, tx pgx.Tx, query string, args ...any) (added, removed []int64, err error) {
+	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,25 +231,7 @@ func changedAmong(ctx context.Context, tx pgx.Tx, ids []int64) (added, removed [
 		return nil, nil, nil
 	}
 	// In id order, the index probes walk both indexes forwards.
-	ids = slices.Sorted(slices.Values(ids))
-	rows, err := tx.Query(ctx, changedAmongSQL, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a, p *int64
-		if err := rows.Scan(&a, &p); err != nil {
-			return nil, nil, err
-		}
-		if a != nil {
-			added = append(added, *a)
-		}
-		if p != nil {
-			removed = append(removed, *p)
-		}
-	}
-	return added, removed, rows.Err()
+	return readChanged(ctx, tx, changedAmongSQL, slices.Sorted(slices.Values(ids)))
 }
 
 // unitsAmong reads the units of query (a SELECT of approvedColumns or publishedColumns

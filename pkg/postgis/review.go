@@ -68,8 +68,11 @@ const sqlLockNotAvailable = "55P03"
 // waiting for risk_units, and waiting for it in turn would deadlock. When the lock is not
 // free, the load keeps the key and maintains it.
 func bulkApproved(ctx context.Context, tx pgx.Tx, now time.Time, holdsRegister bool) error {
-	// Everything changed, for the next publication: one 0 instead of an id per unit
-	// (sql/postgis/017_approved_changes.sql).
+	// Everything changed, for the next publication: one 0 instead of an id per unit, the
+	// triggers told so for this transaction (sql/postgis/017_approved_changes.sql).
+	if _, err := tx.Exec(ctx, "SELECT set_config('riskmap.bulk_load', 'on', true)"); err != nil {
+		return dbError("bulk insert: approved register", err)
+	}
 	if _, err := tx.Exec(ctx, "INSERT INTO approved_changes (unit_id) VALUES (0)"); err != nil {
 		return dbError("bulk insert: approved register", err)
 	}
