@@ -161,6 +161,9 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	if err != nil {
 		hs.Close()
+		if ctx.Err() != nil {
+			return nil // stopped (SIGTERM, Ctrl-C) while loading: not a failure
+		}
 		return fmt.Errorf("载入空间索引：%v", err)
 	}
 	m.logger.Info("spatial index loaded", "units", n, "seconds", time.Since(start).Seconds())
