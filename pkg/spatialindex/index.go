@@ -206,6 +206,7 @@ type Index struct {
 	day       atomic.Int32 // the day (riskmap.DayNumber of riskmap.ChinaDay) the JSON says
 	redating  atomic.Bool
 	redateHit func() // tests: called when a background Redate ends
+	loads     int    // loads that replaced the master, under mu: Redate's check
 	// dict compresses the documents of new features (doc.go): made by each Load from
 	// the first documents it reads, inherited by a Fork; nil before the first load.
 	dict atomic.Pointer[s2.Dict]
@@ -341,6 +342,7 @@ func (ix *Index) Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]
 		}
 	}
 	ix.tree, ix.byID, ix.cells, ix.counts, ix.retired, ix.due = fresh.tree, fresh.byID, fresh.cells, fresh.counts, fresh.retired, fresh.due
+	ix.loads++
 	ix.names, ix.nameIDs = fresh.names, fresh.nameIDs
 	ix.seq++
 	s := ix.publish()

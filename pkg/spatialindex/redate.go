@@ -3,6 +3,8 @@ package spatialindex
 import (
 	"time"
 
+	"github.com/tidwall/btree"
+
 	"riskmap/pkg/riskmap"
 )
 
@@ -54,28 +56,29 @@ func (ix *Index) maybeRedate() {
 // carry nothing that depends on the day). It returns how many changed.
 func (ix *Index) Redate() int {
 	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	if ix.redate == nil {
+		ix.mu.Unlock()
 		return 0
 	}
-	day := ix.today()
-	today := time.Unix(int64(day-1)*86400, 0).UTC()
-	var changed []Change
-	var scratch []byte
-	ix.byID.Scan(func(_ int64, f *Feature) bool {
-		if !f.HasJSON() {
-			return true
+	day, snap, loads := ix.today(), ix.cur.Load(), ix.loads
+	ix.mu.Unlock()
+	// Every document is read back (decompressed) to be redated: about a second for a
+	// million units, done on the snapshot, without holding up writers. Under the lock only
+	// the features no write has replaced meanwhile change (a write encodes its unit on its
+	// own day); after a reload meanwhile, the whole of it again under the lock.
+	changed := ix.redated(snap.byID, day)
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.loads != loads {
+		changed = ix.redated(ix.byID, day)
+	}
+	kept := changed[:0]
+	for _, ch := range changed {
+		if cur, ok := ix.byID.Get(ch.Before.ID); ok && cur == ch.Before {
+			kept = append(kept, ch)
 		}
-		scratch = f.AppendJSON(scratch[:0])
-		b, ok := ix.redate(scratch, f.ReviewDue, f.ReidentifyDue, today)
-		if !ok {
-			return true
-		}
-		nf := *f
-		setDoc(&nf, b, f.dict)
-		changed = append(changed, Change{Before: f, After: &nf})
-		return true
-	})
+	}
+	changed = kept
 	for _, ch := range changed {
 		ix.tree.Delete(ch.Before.Bound.Min, ch.Before.Bound.Max, ch.Before)
 		ix.tree.Insert(ch.After.Bound.Min, ch.After.Bound.Max, ch.After)
@@ -99,4 +102,26 @@ func (ix *Index) Redate() int {
 		}
 	}
 	return len(changed)
+}
+
+// redated returns the features of byID whose JSON reads otherwise on day, redated.
+func (ix *Index) redated(byID *btree.Map[int64, *Feature], day int32) []Change {
+	today := time.Unix(int64(day-1)*86400, 0).UTC()
+	var changed []Change
+	var scratch []byte
+	byID.Scan(func(_ int64, f *Feature) bool {
+		if !f.HasJSON() {
+			return true
+		}
+		scratch = f.AppendJSON(scratch[:0])
+		b, ok := ix.redate(scratch, f.ReviewDue, f.ReidentifyDue, today)
+		if !ok {
+			return true
+		}
+		nf := *f
+		setDoc(&nf, b, f.dict)
+		changed = append(changed, Change{Before: f, After: &nf})
+		return true
+	})
+	return changed
 }

@@ -79,3 +79,62 @@ func TestRedateOnANewDay(t *testing.T) {
 		t.Fatalf("a second Redate on the same day changed %d", n)
 	}
 }
+
+// Redating reads the documents without holding up writers: a unit written while it runs
+// keeps what its write encoded, the others are redated, and every Feature ends as encoding
+// on the new day gives it.
+func TestRedateWithWritesMeanwhile(t *testing.T) {
+	var clock atomic.Int64
+	now := func() time.Time { return time.Unix(clock.Load(), 0) }
+	setDay := func(s string) {
+		d, _ := time.Parse(time.DateOnly, s)
+		clock.Store(d.Add(2 * time.Hour).Unix())
+	}
+	setDay("2026-12-06")
+	old := featurejson.Now
+	featurejson.Now = now
+	t.Cleanup(func() { featurejson.Now = old })
+
+	due := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	latest := map[int64]*riskmap.Unit{}
+	var us []*riskmap.Unit
+	for id := int64(1); id <= 3000; id++ {
+		u := unit(id, 1, riskmap.GradeRed, orb.Point{102.9 + float64(id)*1e-5, 24.6})
+		u.NextReviewDue = &due
+		us = append(us, u)
+		latest[id] = u
+	}
+	ix := New(featurejson.Encoder(), nil)
+	ix.SetRedater(featurejson.Redate, now)
+	if _, err := ix.Load(context.Background(), seq(us...)); err != nil {
+		t.Fatal(err)
+	}
+	setDay("2026-12-07")
+	writes := make(chan *riskmap.Unit, 300)
+	for id := int64(1); id <= 3000; id += 10 {
+		u := *latest[id]
+		u.Version, u.Name = 2, "改名"
+		latest[id] = &u
+		writes <- &u
+	}
+	close(writes)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for u := range writes {
+			if _, err := ix.Apply(u); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	ix.Redate()
+	<-done
+	ix.Redate()
+	snap := ix.Snapshot()
+	for id, u := range latest {
+		f, _ := snap.Get(id)
+		if want := featurejson.Encode(u); !bytes.Equal(f.JSON(), want) {
+			t.Fatalf("unit %d:\n%s\nwant\n%s", id, f.JSON(), want)
+		}
+	}
+}
