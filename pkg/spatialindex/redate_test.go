@@ -13,19 +13,26 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// A unit due for review on a day reads "current" that day and "overdue" from the next,
-// though nothing is written: the index brings its Feature to the new day by itself.
-func TestRedateOnANewDay(t *testing.T) {
+// testClock is a clock at 10:00 in China on day, which setDay moves to another day; the
+// encoder reads it too (featurejson.Now) until the test ends.
+func testClock(t *testing.T, day string) (now func() time.Time, setDay func(string)) {
 	var clock atomic.Int64 // Unix seconds
-	now := func() time.Time { return time.Unix(clock.Load(), 0) }
-	setDay := func(s string) { // 10:00 in China on that day
+	now = func() time.Time { return time.Unix(clock.Load(), 0) }
+	setDay = func(s string) {
 		d, _ := time.Parse(time.DateOnly, s)
 		clock.Store(d.Add(2 * time.Hour).Unix())
 	}
-	setDay("2026-12-06")
+	setDay(day)
 	old := featurejson.Now
 	featurejson.Now = now
 	t.Cleanup(func() { featurejson.Now = old })
+	return now, setDay
+}
+
+// A unit due for review on a day reads "current" that day and "overdue" from the next,
+// though nothing is written: the index brings its Feature to the new day by itself.
+func TestRedateOnANewDay(t *testing.T) {
+	now, setDay := testClock(t, "2026-12-06")
 
 	due := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	dueToday := unit(1, 1, riskmap.GradeRed, orb.Point{102.9, 24.6})
@@ -84,16 +91,7 @@ func TestRedateOnANewDay(t *testing.T) {
 // keeps what its write encoded, the others are redated, and every Feature ends as encoding
 // on the new day gives it.
 func TestRedateWithWritesMeanwhile(t *testing.T) {
-	var clock atomic.Int64
-	now := func() time.Time { return time.Unix(clock.Load(), 0) }
-	setDay := func(s string) {
-		d, _ := time.Parse(time.DateOnly, s)
-		clock.Store(d.Add(2 * time.Hour).Unix())
-	}
-	setDay("2026-12-06")
-	old := featurejson.Now
-	featurejson.Now = now
-	t.Cleanup(func() { featurejson.Now = old })
+	now, setDay := testClock(t, "2026-12-06")
 
 	due := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	latest := map[int64]*riskmap.Unit{}
