@@ -63,7 +63,7 @@ func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, sum
 		ch = &riskmap.PublicationChange{}
 		var logged bool
 		prev, err := scanPublicationCounts(func(dest ...any) error {
-			return tx.QueryRowContext(ctx, selectPublicationCountsLogged+" ORDER BY number DESC LIMIT 1").Scan(append(dest, &logged)...)
+			return tx.QueryRowContext(ctx, selectPublicationCounts+" ORDER BY number DESC LIMIT 1").Scan(append(dest, &logged)...)
 		})
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -101,7 +101,7 @@ func (s *Store) PublishRecorded(ctx context.Context, p *riskmap.Publication, sum
 					return s.dbErr(err, "publish: the changed units")
 				}
 			}
-			if logged && !everything && changes <= max(1000, count/20) {
+			if riskmap.LoggedChangesSuffice(logged, everything, changes, count) {
 				added, removed, err = s.changedUnits(ctx, tx, addedAmongSQL, removedAmongSQL)
 			} else {
 				added, removed, err = s.changedUnits(ctx, tx, addedSQL, removedSQL)
@@ -213,12 +213,9 @@ func idArray(b []byte) string {
 
 const selectPublication = `SELECT number, CAST(created_at AS TEXT), created_by, note, unit_count, regions FROM publications`
 
-// selectPublicationCounts is selectPublication with counts, which only publishing reads.
-const selectPublicationCounts = `SELECT number, CAST(created_at AS TEXT), created_by, note, unit_count, regions, counts FROM publications`
-
-// selectPublicationCountsLogged is selectPublicationCounts and whether the publication took
-// the logged changes before it (changes_logged).
-const selectPublicationCountsLogged = `SELECT number, CAST(created_at AS TEXT), created_by, note, unit_count, regions, counts, changes_logged FROM publications`
+// selectPublicationCounts is selectPublication with counts and whether the publication took
+// the logged changes before it (changes_logged), which only publishing reads.
+const selectPublicationCounts = `SELECT number, CAST(created_at AS TEXT), created_by, note, unit_count, regions, counts, changes_logged FROM publications`
 
 func scanPublication(scan func(...any) error) (*riskmap.Publication, error) {
 	return scanPublicationInto(scan)

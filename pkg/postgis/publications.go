@@ -68,8 +68,10 @@ LEFT JOIN published_units p ON p.unit_id = c.id AND p.withdrawn_in IS NULL
 WHERE a.version IS DISTINCT FROM p.version OR a.grade IS DISTINCT FROM p.grade`
 
 // takeChangesSQL takes the ids of the units whose approved row changed, as this
-// transaction's snapshot sees them; those of transactions it does not see stay.
-const takeChangesSQL = `DELETE FROM approved_changes RETURNING unit_id`
+// transaction's snapshot sees them, each once and in id order (the compare's index probes
+// then walk both indexes forwards); those of transactions it does not see stay.
+const takeChangesSQL = `WITH taken AS (DELETE FROM approved_changes RETURNING unit_id)
+SELECT DISTINCT unit_id FROM taken ORDER BY unit_id`
 
 func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize riskmap.Summarizer, rec func(*riskmap.Publication) (*riskmap.WriteRecords, error)) (*riskmap.PublicationChange, error) {
 	var (
@@ -123,7 +125,7 @@ func (s *Store) publish(ctx context.Context, p *riskmap.Publication, summarize r
 		} else {
 			// The logged changes suffice when the latest publication took those before
 			// them and they are few; a bulk load's are compared as the whole register.
-			if logged && !slices.Contains(changed, 0) && len(changed) <= max(1000, count/20) {
+			if riskmap.LoggedChangesSuffice(logged, slices.Contains(changed, 0), len(changed), count) {
 				added, removed, err = changedAmong(ctx, tx, changed)
 			} else {
 				added, removed, err = changedUnits(ctx, tx)
@@ -202,36 +204,22 @@ func readChanged(ctx context.Context, tx pgx.Tx, query string, args ...any) (add
 	return added, removed, rows.Err()
 }
 
-// takeChanges takes the logged ids of the units whose approved row changed, each once; a 0
-// says that everything changed (a bulk load).
+// takeChanges takes the logged ids of the units whose approved row changed (takeChangesSQL);
+// a 0 says that everything changed (a bulk load).
 func takeChanges(ctx context.Context, tx pgx.Tx) ([]int64, error) {
 	rows, err := tx.Query(ctx, takeChangesSQL)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	seen := map[int64]bool{}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids, rows.Err()
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-// changedAmong is changedUnits for the units of ids alone.
+// changedAmong is changedUnits for the units of ids alone (distinct, in id order).
 func changedAmong(ctx context.Context, tx pgx.Tx, ids []int64) (added, removed []int64, err error) {
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	// In id order, the index probes walk both indexes forwards.
-	return readChanged(ctx, tx, changedAmongSQL, slices.Sorted(slices.Values(ids)))
+	return readChanged(ctx, tx, changedAmongSQL, ids)
 }
 
 // unitsAmong reads the units of query (a SELECT of approvedColumns or publishedColumns

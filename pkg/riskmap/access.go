@@ -158,6 +158,14 @@ type Publication struct {
 	Counts json.RawMessage
 }
 
+// LoggedChangesSuffice reports whether a publication compares only the units its store's
+// change log names (approved_changes), not the whole approved register: when the latest
+// publication took the log before it (logged), no bulk load marked everything changed, and
+// the units named are few against the register's count (more is cheaper compared whole).
+func LoggedChangesSuffice(logged, everything bool, named, count int) bool {
+	return logged && !everything && named <= max(1000, count/20)
+}
+
 // PublicationChange is what a publication changes from the one before it (Publish), or
 // what changed between two publications (PublicationChanges).
 type PublicationChange struct {

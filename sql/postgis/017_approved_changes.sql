@@ -19,8 +19,8 @@ ALTER TABLE approved_changes SET (autovacuum_vacuum_scale_factor = 0, autovacuum
 
 ALTER TABLE publications ADD COLUMN changes_logged boolean NOT NULL DEFAULT false;
 
--- One statement-level trigger per event (a trigger with transition tables takes one): a
--- bulk load of a million approved units logs them in one INSERT … SELECT.
+-- One statement-level trigger per event (a trigger with transition tables takes one): the
+-- rows a statement wrote are logged in one INSERT … SELECT.
 CREATE FUNCTION riskmap_log_approved_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('riskmap.bulk_load', true) IS DISTINCT FROM 'on' THEN
