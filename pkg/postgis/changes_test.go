@@ -2,11 +2,11 @@ package postgis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/riskmap"
@@ -41,19 +41,24 @@ func TestPublishTakesLoggedChanges(t *testing.T) {
 			}
 			ids = append(ids, u.ID)
 		}
-		publish := func() (added []int64) {
+		publish := func() []int64 {
 			t.Helper()
-			ch, err := s.Publish(ctx, &riskmap.Publication{}, func(ch *riskmap.PublicationChange) (*riskmap.PublicationSummary, error) {
-				return &riskmap.PublicationSummary{Regions: json.RawMessage(`[]`)}, nil
-			})
+			added, _ := storetest.PublishedChange(t, s)
+			return added
+		}
+		// newVersionOpen writes a new approved version of a unit in a transaction it leaves
+		// open, for the caller to commit.
+		newVersionOpen := func(id int64) pgx.Tx {
+			t.Helper()
+			tx, err := s.pool.Begin(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, u := range ch.Added {
-				added = append(added, u.UnitID)
+			t.Cleanup(func() { tx.Rollback(ctx) })
+			if _, err := tx.Exec(ctx, "UPDATE approved_units SET version = version + 1 WHERE unit_id = $1", id); err != nil {
+				t.Fatal(err)
 			}
-			slices.Sort(added)
-			return added
+			return tx
 		}
 		publish()
 		if _, err := s.pool.Exec(ctx, "UPDATE approved_units SET version = version + 1 WHERE unit_id = $1", ids[0]); err != nil {
@@ -61,14 +66,7 @@ func TestPublishTakesLoggedChanges(t *testing.T) {
 		}
 		// A new version of the second unit, written by a transaction still open when the
 		// publication runs.
-		tx, err := s.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, "UPDATE approved_units SET version = version + 1 WHERE unit_id = $1", ids[1]); err != nil {
-			t.Fatal(err)
-		}
+		tx := newVersionOpen(ids[1])
 		if got := publish(); !slices.Equal(got, ids[:1]) {
 			t.Fatalf("while the writer is open: added %v, want %v", got, ids[:1])
 		}
@@ -83,14 +81,7 @@ func TestPublishTakesLoggedChanges(t *testing.T) {
 		if _, err := s.BulkInsertUnits(ctx, slices.Values([]*riskmap.Unit{storetest.NewUnit("OW-BULK", orb.Point{102.95, 24.6})}), nil); err != nil {
 			t.Fatal(err)
 		}
-		tx2, err := s.pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx2.Rollback(ctx)
-		if _, err := tx2.Exec(ctx, "UPDATE approved_units SET version = version + 1 WHERE unit_id = $1", ids[2]); err != nil {
-			t.Fatal(err)
-		}
+		tx2 := newVersionOpen(ids[2])
 		publish() // the whole register, without the open writer's change
 		if err := tx2.Commit(ctx); err != nil {
 			t.Fatal(err)

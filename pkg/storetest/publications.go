@@ -95,6 +95,23 @@ func MigratedPublications(t *testing.T, s riskmap.Store, old OldPublications) {
 	})
 }
 
+// PublishedChange publishes the approved register and returns the ids of the units the
+// publication added and removed, each in id order.
+func PublishedChange(t *testing.T, s riskmap.Store) (added, removed []int64) {
+	t.Helper()
+	ch, err := s.Publish(ctx(), &riskmap.Publication{}, nil)
+	must(t, err)
+	for _, u := range ch.Added {
+		added = append(added, u.UnitID)
+	}
+	for _, u := range ch.Removed {
+		removed = append(removed, u.UnitID)
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	return added, removed
+}
+
 // ChangeLog is what PublishTakesLoggedChanges needs to change a store's approved register
 // behind its back and to look at its change log (approved_changes).
 type ChangeLog struct {
@@ -128,22 +145,6 @@ func PublishTakesLoggedChanges(t *testing.T, s riskmap.Store, log ChangeLog) {
 		must(t, err)
 		return n
 	}
-	publish := func() (added, removed []int64) {
-		t.Helper()
-		ch, err := s.Publish(ctx(), &riskmap.Publication{}, func(ch *riskmap.PublicationChange) (*riskmap.PublicationSummary, error) {
-			return &riskmap.PublicationSummary{Regions: []byte(`[]`)}, nil
-		})
-		must(t, err)
-		for _, u := range ch.Added {
-			added = append(added, u.UnitID)
-		}
-		for _, u := range ch.Removed {
-			removed = append(removed, u.UnitID)
-		}
-		slices.Sort(added)
-		slices.Sort(removed)
-		return added, removed
-	}
 	want := func(what string, got []int64, codes ...string) {
 		t.Helper()
 		var w []int64
@@ -155,7 +156,7 @@ func PublishTakesLoggedChanges(t *testing.T, s riskmap.Store, log ChangeLog) {
 			t.Fatalf("%s: got %v, want %v (%v)", what, got, w, codes)
 		}
 	}
-	if added, _ := publish(); len(added) != 5 || logged() != 0 {
+	if added, _ := PublishedChange(t, s); len(added) != 5 || logged() != 0 {
 		t.Fatalf("the first publication holds %d units and leaves %d changes logged", len(added), logged())
 	}
 	exec("UPDATE approved_units SET approved_by = 'reviewer'")
@@ -164,17 +165,17 @@ func PublishTakesLoggedChanges(t *testing.T, s riskmap.Store, log ChangeLog) {
 	}
 	exec("UPDATE approved_units SET version = version + 1 WHERE unit_id = $1", ids["LC-1"])
 	exec("UPDATE approved_units SET grade = CASE grade WHEN 'red' THEN 'blue' ELSE 'red' END WHERE unit_id = $1", ids["LC-4"])
-	added, removed := publish()
+	added, removed := PublishedChange(t, s)
 	want("added", added, "LC-1", "LC-4")
 	want("removed", removed, "LC-1", "LC-4")
 	if n := logged(); n != 0 {
 		t.Fatalf("a publication left %d changes logged", n)
 	}
-	added, removed = publish()
+	added, removed = PublishedChange(t, s)
 	want("added with nothing changed", added)
 	want("removed with nothing changed", removed)
 	exec("DELETE FROM approved_units WHERE unit_id = $1", ids["LC-3"])
-	added, removed = publish()
+	added, removed = PublishedChange(t, s)
 	want("added after a retirement", added)
 	want("removed after a retirement", removed, "LC-3")
 
@@ -191,7 +192,7 @@ func PublishTakesLoggedChanges(t *testing.T, s riskmap.Store, log ChangeLog) {
 	if n := logged(); n < 1 || n > 2 {
 		t.Fatalf("a bulk load of 30 units and a change after it logged %d rows, want the one 0 and at most the change", n)
 	}
-	added, _ = publish()
+	added, _ = PublishedChange(t, s)
 	if len(added) != 31 || logged() != 0 {
 		t.Fatalf("after a bulk load of 30 units and a change: %d added, %d still logged", len(added), logged())
 	}
