@@ -6,12 +6,25 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
-// factProperties are the properties of a unit Feature (Encode) that the facts an index keeps
-// of a unit (riskmap.UnitFacts, with its id and version) say exactly.
-var factProperties = map[string]bool{
-	"code": true, "name": true, "category": true, "region_code": true, "grade": true,
-	"grade_label": true, "responsible_department": true, "influence_radius_m": true,
-	"status": true, "version": true, "inherent_grade": true, "current_grade": true,
+// factWriter writes one property of a unit Feature (Encode) from the facts an index keeps of
+// the unit (riskmap.UnitFacts, with its version).
+type factWriter func(b []byte, version int64, f *riskmap.UnitFacts) []byte
+
+// factProperties are the properties of a unit Feature that those facts say exactly, and how
+// each is written.
+var factProperties = map[string]factWriter{
+	"code":                   func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, f.Code) },
+	"name":                   func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, f.Name) },
+	"category":               func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, f.Category) },
+	"region_code":            func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, f.RegionCode) },
+	"grade":                  func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, string(f.Grade)) },
+	"current_grade":          func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, string(f.Grade)) },
+	"grade_label":            func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, f.Grade.Label()) },
+	"inherent_grade":         func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, string(f.InherentGrade)) },
+	"responsible_department": func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, f.Department) },
+	"influence_radius_m":     func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendFloat(b, f.InfluenceRadiusM) },
+	"status":                 func(b []byte, _ int64, f *riskmap.UnitFacts) []byte { return appendString(b, string(f.Status)) },
+	"version":                func(b []byte, v int64, _ *riskmap.UnitFacts) []byte { return strconv.AppendInt(b, v, 10) },
 }
 
 // AppendSelectedFacts appends what AppendSelected(dst, Encode(u), keep) appends, written from
@@ -20,7 +33,7 @@ var factProperties = map[string]bool{
 // properties (properties=code,name,grade) is written without reading any unit's document.
 func AppendSelectedFacts(dst []byte, id, version int64, f *riskmap.UnitFacts, keep map[string]bool) ([]byte, bool) {
 	for k := range keep {
-		if !factProperties[k] {
+		if factProperties[k] == nil {
 			return dst, false
 		}
 	}
@@ -30,7 +43,7 @@ func AppendSelectedFacts(dst []byte, id, version int64, f *riskmap.UnitFacts, ke
 	b = appendGeometry(b, f.Geometry)
 	b = append(b, `,"properties":{`...)
 	first := true
-	for _, name := range PropertyNames {
+	for _, name := range PropertyNames { // in the Feature's order
 		if !keep[name] {
 			continue
 		}
@@ -41,30 +54,7 @@ func AppendSelectedFacts(dst []byte, id, version int64, f *riskmap.UnitFacts, ke
 		b = append(b, '"')
 		b = append(b, name...)
 		b = append(b, `":`...)
-		switch name {
-		case "code":
-			b = appendString(b, f.Code)
-		case "name":
-			b = appendString(b, f.Name)
-		case "category":
-			b = appendString(b, f.Category)
-		case "region_code":
-			b = appendString(b, f.RegionCode)
-		case "grade", "current_grade":
-			b = appendString(b, string(f.Grade))
-		case "grade_label":
-			b = appendString(b, f.Grade.Label())
-		case "responsible_department":
-			b = appendString(b, f.Department)
-		case "influence_radius_m":
-			b = appendFloat(b, f.InfluenceRadiusM)
-		case "status":
-			b = appendString(b, string(f.Status))
-		case "version":
-			b = strconv.AppendInt(b, version, 10)
-		case "inherent_grade":
-			b = appendString(b, string(f.InherentGrade))
-		}
+		b = factProperties[name](b, version, f)
 	}
 	return append(b, "}}"...), true
 }
