@@ -2,6 +2,7 @@ package spatialindex
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -59,7 +60,7 @@ func setDoc(f *Feature, raw []byte, dict *s2.Dict) {
 		*bp = make([]byte, n)
 	}
 	enc := dict.Encode((*bp)[:0], raw)
-	f.doc, f.dict = append(make([]byte, 0, len(enc)), enc...), dict
+	f.doc, f.dict = bytes.Clone(enc), dict
 	*bp = enc[:0]
 	encodeBuffers.Put(bp)
 }
@@ -82,11 +83,7 @@ func (f *Feature) AppendJSON(dst []byte) []byte {
 		return append(dst, emptyFeature...)
 	}
 	start := len(dst)
-	if cap(dst)-start < n {
-		grown := make([]byte, start, start+n+(start+n)/4)
-		copy(grown, dst)
-		dst = grown
-	}
+	dst = slices.Grow(dst, n)
 	out, err := f.dict.Decode(dst[start:start+n], f.doc)
 	if err != nil || len(out) != n {
 		return append(dst[:start], emptyFeature...)
