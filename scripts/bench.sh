@@ -69,16 +69,19 @@ echo "== publishing $N units: the first, nothing changed, 1 % changed (issue 18)
 results=()
 timeit "riskmap publish (the first: the whole register)" $bin publish --db "$pg" --note bench-1
 timeit "riskmap publish (nothing changed)" $bin publish --db "$pg" --note bench-2
-psql "$pg" -q -c "UPDATE risk_units SET version = version + 1, grade = CASE grade WHEN 'red' THEN 'orange' ELSE 'red' END
-  WHERE id % 100 = 0 AND status = 'approved'" \
-  -c "UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r WHERE r.id = a.unit_id AND r.id % 100 = 0"
+# change_percent R: a new approved version, with another grade, of the approved units whose
+# id is R modulo 100 (1 % of them).
+change_percent() {
+  psql "$pg" -q -c "UPDATE risk_units SET version = version + 1, grade = CASE grade WHEN 'red' THEN 'orange' ELSE 'red' END
+    WHERE id % 100 = $1 AND status = 'approved'" \
+    -c "UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r WHERE r.id = a.unit_id AND r.id % 100 = $1"
+}
+change_percent 0
 timeit "riskmap publish (1 % changed)" $bin publish --db "$pg" --note bench-3
 # Again with another 1 %, the two tables vacuumed first as autovacuum leaves them (016 asks
 # for it after 1 % of change; a cluster with autovacuum off, as CI's, never does).
-psql "$pg" -q -c "UPDATE risk_units SET version = version + 1, grade = CASE grade WHEN 'red' THEN 'orange' ELSE 'red' END
-  WHERE id % 100 = 1 AND status = 'approved'" \
-  -c "UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r WHERE r.id = a.unit_id AND r.id % 100 = 1" \
-  -c "VACUUM approved_units" -c "VACUUM published_units"
+change_percent 1
+psql "$pg" -q -c "VACUUM approved_units" -c "VACUUM published_units"
 timeit "riskmap publish (1 % changed, tables vacuumed)" $bin publish --db "$pg" --note bench-4
 echo
 echo "| step | time | output |"
