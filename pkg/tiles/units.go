@@ -13,8 +13,9 @@ import (
 // RenderUnits draws the units layer of tile t from a snapshot of the index: the raw
 // (uncompressed) MVT and its number of features, or nil bytes for an empty tile.
 //
-// Below spatialindex.CellZoom, a tile that holds more than opt.MaxDetailFeatures units (or
-// whose detail would exceed opt.MaxTileBytes) carries cluster points instead of units: one
+// Below spatialindex.CellZoom, a tile that holds more than opt.MaxDetailFeatures units,
+// counting those whose box reaches into its buffer (or whose detail would exceed
+// opt.MaxTileBytes), carries cluster points instead of units: one
 // per square of opt.ClusterPx tile units that has any, at the centroid of its units, with
 // cluster=true, count, red, orange, yellow, blue and grade (the highest present). Units
 // without a valid grade are not in the aggregate grid and so not in clusters.
@@ -37,8 +38,11 @@ func RenderUnits(s UnitSnapshot, t maptile.Tile, opt Options) ([]byte, int, erro
 		}
 	}
 	// The cells count only graded units in the tile proper: ungraded units, or a crowded
-	// buffer, can still make the detail too big.
-	if b, n, ok := renderDetail(s, t, opt, 2*opt.MaxDetailFeatures, opt.MaxTileBytes); ok {
+	// buffer, can still make the detail too big. The candidates are counted before any is
+	// drawn, and more than opt.MaxDetailFeatures of them mean clusters, as in
+	// RenderUnitsWhere (issue 18: the fullest tile the cells let through had 4,055
+	// candidates, and drawing them went past 300 KB only to be thrown away).
+	if b, n, ok := renderDetail(s, t, opt, opt.MaxDetailFeatures, opt.MaxTileBytes); ok {
 		return b, n, nil
 	}
 	if agg == nil {

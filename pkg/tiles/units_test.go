@@ -8,6 +8,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"riskmap/pkg/riskmap"
+	"riskmap/pkg/spatialindex"
 	"riskmap/pkg/tiles"
 )
 
@@ -370,5 +371,36 @@ func TestReusedWritersLeaveNothingBehind(t *testing.T) {
 	}
 	if drawn < 100 {
 		t.Fatalf("only %d non-empty tiles: the test draws too little", drawn)
+	}
+}
+
+func TestRenderUnitsCountsTheBufferBeforeDrawing(t *testing.T) {
+	// Three units in the tile and three more just past its edge, in its buffer: six to
+	// draw, more than MaxDetailFeatures, so the tile is clusters (of its own three), decided
+	// from the count before anything is drawn; and the map with a filter that keeps every
+	// unit shows the same tile.
+	z10 := maptile.At(orb.Point{102.9, 24.6}, 10)
+	var us []*riskmap.Unit
+	for i, fx := range []float64{0.2, 0.5, 0.8, 1.002, 1.004, 1.006} {
+		us = append(us, unit(int64(i+1), riskmap.GradeBlue, at(z10, fx, 0.5)))
+	}
+	s := mustIndex(t, us...).Snapshot()
+	opt := tiles.Options{MaxDetailFeatures: 4}
+	raw, _ := mustRender(t, s, z10, opt)
+	where, _, err := tiles.RenderUnitsWhere(s, z10, opt, func(*spatialindex.Feature) bool { return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"RenderUnits": raw, "RenderUnitsWhere": where} {
+		count := 0
+		for _, f := range decode(t, b).Features {
+			if f.Properties["cluster"] != true {
+				t.Fatalf("%s: want clusters for six units to draw with a limit of four, got %v", name, f.Properties)
+			}
+			count += int(f.Properties["count"].(float64))
+		}
+		if count != 3 {
+			t.Errorf("%s: the clusters count %d units, want the tile's own 3", name, count)
+		}
 	}
 }
