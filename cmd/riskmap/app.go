@@ -292,8 +292,8 @@ func (m *Main) createUser(ctx context.Context, u *riskmap.User, pw, detail strin
 // publicIndex makes empty indexes for the public view.
 func (m *Main) publicIndex(regions []*riskmap.Region) func() *spatialindex.Index {
 	locate := regiongrade.Locator(regions)
-	enc := featurejson.PublicEncoder(m.cfg.Catalog, regions)
-	return func() *spatialindex.Index { return spatialindex.NewPublic(enc, locate) }
+	write := featurejson.PublicWriter(m.cfg.Catalog, regions)
+	return func() *spatialindex.Index { return spatialindex.NewPublic(write, locate) }
 }
 
 func (m *Main) seedSynthetic(ctx context.Context) error {

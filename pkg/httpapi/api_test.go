@@ -115,12 +115,8 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 		t.Fatal(err)
 	}
 	eng.Load(ix.Snapshot(), targets, shelters)
-	pub := func() *spatialindex.Index {
-		return spatialindex.NewPublic(func(dst []byte, u *riskmap.Unit) ([]byte, error) {
-			b, err := json.Marshal(featurejson.NewPublicFeature(u, "危险化学品", "某社区"))
-			return append(dst, b...), err
-		}, nil)
-	}
+	write := featurejson.PublicWriter(cfg.Catalog, regions)
+	pub := func() *spatialindex.Index { return spatialindex.NewPublic(write, nil) }
 	hash, err := password.Hash(testPassword)
 	if err != nil {
 		t.Fatal(err)

@@ -49,18 +49,28 @@ func makeDict(docs [][]byte) *s2.Dict {
 // docBuffers hold documents as they are encoded, encodeBuffers as they are compressed.
 var docBuffers, encodeBuffers = sync.Pool{New: func() any { return new([]byte) }}, sync.Pool{New: func() any { return new([]byte) }}
 
-// setDoc keeps a copy of raw as f's document, compressed with dict when there is one.
-func setDoc(f *Feature, raw []byte, dict *s2.Dict) {
-	if dict == nil || raw == nil {
-		f.doc, f.dict = bytes.Clone(raw), nil
+// docSource says how the features that point to it keep their documents: compressed with
+// dict, or as they are when dict is nil; or, when write is set, not at all, written from
+// the facts when read (a public index, NewPublic).
+type docSource struct {
+	dict  *s2.Dict
+	write Writer
+}
+
+// setDoc keeps a copy of raw as f's document, compressed with src's dictionary when there is
+// one.
+func setDoc(f *Feature, raw []byte, src *docSource) {
+	if src == nil || src.dict == nil || raw == nil {
+		f.doc, f.src = bytes.Clone(raw), nil
 		return
 	}
+	dict := src.dict
 	bp := encodeBuffers.Get().(*[]byte)
 	if n := s2.MaxEncodedLen(len(raw)); cap(*bp) < n {
 		*bp = make([]byte, n)
 	}
 	enc := dict.Encode((*bp)[:0], raw)
-	f.doc, f.dict = bytes.Clone(enc), dict
+	f.doc, f.src = bytes.Clone(enc), src
 	*bp = enc[:0]
 	encodeBuffers.Put(bp)
 }
@@ -69,22 +79,27 @@ func setDoc(f *Feature, raw []byte, dict *s2.Dict) {
 // memory could cause: a list stays valid GeoJSON.
 const emptyFeature = `{"type":"Feature","geometry":null,"properties":{}}`
 
-// HasJSON reports whether the feature keeps a document (an index without an Encoder keeps
-// none).
-func (f *Feature) HasJSON() bool { return f.doc != nil }
+// HasJSON reports whether the feature has a document: one kept, or a public index's Writer
+// (an index made without either has none).
+func (f *Feature) HasJSON() bool { return f.doc != nil || f.src != nil && f.src.write != nil }
 
 // AppendJSON appends the unit's GeoJSON Feature to dst.
 func (f *Feature) AppendJSON(dst []byte) []byte {
-	if f.dict == nil {
+	src := f.src
+	switch {
+	case src != nil && src.write != nil:
+		return src.write(dst, f.ID, &f.UnitFacts)
+	case src == nil || src.dict == nil:
 		return append(dst, f.doc...)
 	}
+	dict := src.dict
 	n, err := s2.DecodedLen(f.doc)
 	if err != nil {
 		return append(dst, emptyFeature...)
 	}
 	start := len(dst)
 	dst = slices.Grow(dst, n)
-	out, err := f.dict.Decode(dst[start:start+n], f.doc)
+	out, err := dict.Decode(dst[start:start+n], f.doc)
 	if err != nil || len(out) != n {
 		return append(dst[:start], emptyFeature...)
 	}
@@ -94,11 +109,11 @@ func (f *Feature) AppendJSON(dst []byte) []byte {
 // JSON returns the unit's GeoJSON Feature, a copy the caller may keep and change (nil when
 // the index keeps no documents).
 func (f *Feature) JSON() []byte {
-	if f.doc == nil {
+	if !f.HasJSON() {
 		return nil
 	}
 	return f.AppendJSON(nil)
 }
 
-// KeptBytes is the size of the document as kept.
+// KeptBytes is the size of the document as kept (0 when it is written from the facts).
 func (f *Feature) KeptBytes() int { return len(f.doc) }

@@ -67,6 +67,45 @@ func TestDocumentsComeBackWhole(t *testing.T) {
 	}
 }
 
+// A public index keeps no document: each is written from the facts when read, through a
+// load, an Apply and a fork's Replace, with the public label as the name.
+func TestPublicDocumentsWrittenFromFacts(t *testing.T) {
+	write := func(dst []byte, id int64, f *riskmap.UnitFacts) []byte {
+		return fmt.Appendf(dst, `{"id":%d,"label":%q,"grade":%q,"department":%q}`, id, f.Name, f.Grade, f.Department)
+	}
+	u := func(id, version int64, g riskmap.Grade) *riskmap.Unit {
+		x := unit(id, version, g, orb.Point{102.9, 24.6})
+		x.Name, x.ResponsibleDepartment, x.PublicLabel = "某某化工有限公司", "应急局", fmt.Sprintf("标牌%d", id)
+		return x
+	}
+	var us []*riskmap.Unit
+	for i := int64(1); i <= 2000; i++ {
+		us = append(us, u(i, 1, riskmap.GradeBlue))
+	}
+	ix := NewPublic(write, nil)
+	if _, err := ix.Load(context.Background(), seq(us...)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Apply(u(1, 2, riskmap.GradeRed)); err != nil {
+		t.Fatal(err)
+	}
+	fork := ix.Fork()
+	if err := fork.Replace(nil, []*riskmap.Unit{u(2, 2, riskmap.GradeOrange)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		x     *Index
+		id    int64
+		grade riskmap.Grade
+	}{{ix, 1, riskmap.GradeRed}, {ix, 2, riskmap.GradeBlue}, {fork, 2, riskmap.GradeOrange}, {fork, 1999, riskmap.GradeBlue}} {
+		f, _ := tc.x.Snapshot().Get(tc.id)
+		want := fmt.Sprintf(`{"id":%d,"label":"标牌%d","grade":%q,"department":""}`, tc.id, tc.id, tc.grade)
+		if got := string(f.AppendJSON([]byte("["))); got != "["+want || string(f.JSON()) != want || !f.HasJSON() || f.KeptBytes() != 0 {
+			t.Fatalf("unit %d: got %s, kept %d bytes, want %s written from the facts", tc.id, got, f.KeptBytes(), want)
+		}
+	}
+}
+
 func BenchmarkAppendJSON(b *testing.B) {
 	var us []*riskmap.Unit
 	for i := int64(1); i <= 2000; i++ {

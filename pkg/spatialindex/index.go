@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/klauspost/compress/s2"
 	"github.com/paulmach/orb"
 	"github.com/tidwall/btree"
 	"github.com/tidwall/rtree"
@@ -38,14 +37,19 @@ type Feature struct {
 	// is due, 0 for none: with ReviewDue, what Redate needs to bring JSON to another day.
 	ReidentifyDue int32
 	// doc is the unit's GeoJSON Feature, encoded once when it is indexed (and again by
-	// Redate when what it says depends on the day and the day changes), compressed with
-	// dict when that is not nil (doc.go). AppendJSON and JSON read it.
-	doc  []byte
-	dict *s2.Dict
+	// Redate when what it says depends on the day and the day changes), kept as src says
+	// (doc.go): compressed, or not at all in a public index, whose documents are written
+	// from the facts. AppendJSON and JSON read it.
+	doc []byte
+	src *docSource
 }
 
 // Encoder appends a unit's JSON, as its Feature keeps it, to dst.
 type Encoder func(dst []byte, u *riskmap.Unit) ([]byte, error)
+
+// Writer appends a unit's JSON to dst written from the facts an index keeps of it (its id
+// and riskmap.UnitFacts), for an index that keeps no documents (NewPublic).
+type Writer func(dst []byte, id int64, f *riskmap.UnitFacts) []byte
 
 // CellZoom is the Web Mercator zoom whose tiles are the cells of the aggregate grid: about
 // 300 m at the latitude of the demo city.
@@ -207,9 +211,11 @@ type Index struct {
 	redating  atomic.Bool
 	redateHit func() // tests: called when a background Redate ends
 	loads     int    // loads that replaced the master, under mu: Redate's check
-	// dict compresses the documents of new features (doc.go): made by each Load from
-	// the first documents it reads, inherited by a Fork; nil before the first load.
-	dict atomic.Pointer[s2.Dict]
+	// src is how new features keep their documents (doc.go): for a register, the
+	// dictionary that compresses them, made by each Load from the first documents it
+	// reads and inherited by a Fork (nil before the first load); for a public index, the
+	// Writer that writes them from the facts.
+	src atomic.Pointer[docSource]
 
 	cur    atomic.Pointer[Snapshot]
 	loaded atomic.Bool
@@ -230,10 +236,17 @@ type Change struct {
 }
 
 // NewPublic returns an index for the public: its features keep no name or department (which
-// name enterprises and people), so neither tiles nor searches can reveal them.
-func NewPublic(encode Encoder, locate Locator) *Index {
-	ix := New(encode, locate)
+// name enterprises and people), so neither tiles nor searches can reveal them; their Name is
+// the unit's public label (公开名称). They keep no document either: everything the public
+// Feature says is among those facts, and write (nil: none) writes it from them when it is
+// read, so a publication's index costs no encoding, no compression and no memory for
+// documents.
+func NewPublic(write Writer, locate Locator) *Index {
+	ix := New(nil, locate)
 	ix.public = true
+	if write != nil {
+		ix.src.Store(&docSource{write: write})
+	}
 	return ix
 }
 
@@ -416,7 +429,7 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 				}
 				docs = append(docs, b)
 			}
-			ix.dict.Store(makeDict(docs))
+			ix.src.Store(&docSource{dict: makeDict(docs)})
 			for len(first) > 0 {
 				k := min(batch, len(first))
 				if !send(first[:k:k]) {
@@ -484,11 +497,13 @@ func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
 		f.Name, f.Department = u.PublicLabel, ""
 	}
 	f.CountCode = countCode(f.RegionCode, Representative(f), ix.locate)
-	if ix.encode != nil {
+	if ix.encode == nil {
+		f.src = ix.src.Load() // a public index's Writer, or nothing
+	} else {
 		bp := docBuffers.Get().(*[]byte)
 		b, err := ix.encode((*bp)[:0], u)
 		if err == nil {
-			setDoc(f, b, ix.dict.Load())
+			setDoc(f, b, ix.src.Load())
 			*bp = b[:0]
 		}
 		docBuffers.Put(bp)
@@ -686,7 +701,7 @@ func (ix *Index) Fork() *Index {
 	}
 	f.seq = ix.seq
 	f.day.Store(ix.day.Load())
-	f.dict.Store(ix.dict.Load())
+	f.src.Store(ix.src.Load())
 	f.publish()
 	f.loaded.Store(ix.loaded.Load())
 	return f

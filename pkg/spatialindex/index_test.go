@@ -349,7 +349,7 @@ func TestForkLeavesTheOriginal(t *testing.T) {
 	for i := int64(1); i <= 500; i++ {
 		us = append(us, unit(i, 1, riskmap.GradeRed, orb.Point{102.9 + float64(i%50)*0.001, 24.6 + float64(i/50)*0.001}))
 	}
-	orig := NewPublic(encode, nil)
+	orig := NewPublic(nil, nil)
 	if _, err := orig.Load(ctx, seq(us...)); err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func (ix *Index) redated(byID *btree.Map[int64, *Feature], day int32) []Change {
 	var changed []Change
 	var scratch []byte
 	byID.Scan(func(_ int64, f *Feature) bool {
-		if !f.HasJSON() {
+		if f.doc == nil { // an index without documents, or a public one: nothing to redate
 			return true
 		}
 		scratch = f.AppendJSON(scratch[:0])
@@ -119,7 +119,7 @@ func (ix *Index) redated(byID *btree.Map[int64, *Feature], day int32) []Change {
 			return true
 		}
 		nf := *f
-		setDoc(&nf, b, f.dict)
+		setDoc(&nf, b, f.src)
 		changed = append(changed, Change{Before: f, After: &nf})
 		return true
 	})

@@ -151,7 +151,7 @@ func measure(n int) measured {
 	m.loadRegister = time.Since(t0) - gen
 	after := rss()
 	m.registerBytes = after - base
-	pub := spatialindex.NewPublic(featurejson.PublicEncoder(cfg.Catalog, regions), locate)
+	pub := spatialindex.NewPublic(featurejson.PublicWriter(cfg.Catalog, regions), locate)
 	t0 = time.Now()
 	_, err = pub.Load(context.Background(), seq)
 	must(err)
