@@ -1,6 +1,7 @@
 package riskmap
 
 import (
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,8 +48,9 @@ type UnitFacts struct {
 	Status        Status
 	// ReviewDue is the day of the next review (DayNumber of NextReviewDue); 0 for none.
 	ReviewDue int32
-	// OpenHazards counts the unit's hidden dangers not yet closed.
-	OpenHazards int
+	// OpenHazards counts the unit's hidden dangers not yet closed (32 bits, beside
+	// ReviewDue: the index keeps a million of these).
+	OpenHazards int32
 	// InfluenceRadiusM is the unit's own influence radius in metres, 0 for none (the
 	// analysis engine falls back to its category's default).
 	InfluenceRadiusM float64
@@ -61,7 +63,7 @@ type UnitFacts struct {
 func FactsOf(u *Unit) UnitFacts {
 	return UnitFacts{Code: u.Code, Name: u.Name, Category: u.Category, RegionCode: u.RegionCode,
 		Department: u.ResponsibleDepartment, Grade: u.Grade, InherentGrade: u.InherentOrGrade(), Status: u.Status,
-		ReviewDue: ReviewDayOf(u.NextReviewDue), OpenHazards: u.OpenHazards, InfluenceRadiusM: u.InfluenceRadiusM, Geometry: u.Geometry, Bound: u.Geometry.Bound()}
+		ReviewDue: ReviewDayOf(u.NextReviewDue), OpenHazards: int32(min(u.OpenHazards, math.MaxInt32)), InfluenceRadiusM: u.InfluenceRadiusM, Geometry: u.Geometry, Bound: u.Geometry.Bound()}
 }
 
 // UnitMatcher is a UnitFilter made ready to test many units: its lists made sets and its q

@@ -1,9 +1,9 @@
 package spatialindex
 
 import (
-	"bytes"
 	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -61,7 +61,7 @@ type docSource struct {
 // one.
 func setDoc(f *Feature, raw []byte, src *docSource) {
 	if src == nil || src.dict == nil || raw == nil {
-		f.doc, f.src = bytes.Clone(raw), nil
+		f.doc, f.src = string(raw), nil
 		return
 	}
 	dict := src.dict
@@ -70,7 +70,7 @@ func setDoc(f *Feature, raw []byte, src *docSource) {
 		*bp = make([]byte, n)
 	}
 	enc := dict.Encode((*bp)[:0], raw)
-	f.doc, f.src = bytes.Clone(enc), src
+	f.doc, f.src = string(enc), src
 	*bp = enc[:0]
 	encodeBuffers.Put(bp)
 }
@@ -81,7 +81,7 @@ const emptyFeature = `{"type":"Feature","geometry":null,"properties":{}}`
 
 // HasJSON reports whether the feature has a document: one kept, or a public index's Writer
 // (an index made without either has none).
-func (f *Feature) HasJSON() bool { return f.doc != nil || f.src != nil && f.src.write != nil }
+func (f *Feature) HasJSON() bool { return f.doc != "" || f.src != nil && f.src.write != nil }
 
 // AppendJSON appends the unit's GeoJSON Feature to dst.
 func (f *Feature) AppendJSON(dst []byte) []byte {
@@ -93,13 +93,15 @@ func (f *Feature) AppendJSON(dst []byte) []byte {
 		return append(dst, f.doc...)
 	}
 	dict := src.dict
-	n, err := s2.DecodedLen(f.doc)
+	// The kept bytes, read in place (the decoder only reads them).
+	kept := unsafe.Slice(unsafe.StringData(f.doc), len(f.doc))
+	n, err := s2.DecodedLen(kept)
 	if err != nil {
 		return append(dst, emptyFeature...)
 	}
 	start := len(dst)
 	dst = slices.Grow(dst, n)
-	out, err := dict.Decode(dst[start:start+n], f.doc)
+	out, err := dict.Decode(dst[start:start+n], kept)
 	if err != nil || len(out) != n {
 		return append(dst[:start], emptyFeature...)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/paulmach/orb"
 
@@ -119,5 +120,13 @@ func BenchmarkAppendJSON(b *testing.B) {
 	var buf []byte
 	for b.Loop() {
 		buf = f.AppendJSON(buf[:0])
+	}
+}
+
+// A million features are kept: each must stay within the allocator's 256-byte size class
+// (the next is 288).
+func TestFeatureFitsItsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Feature{}); n > 256 {
+		t.Fatalf("a Feature takes %d bytes: past 256, each one costs 288", n)
 	}
 }

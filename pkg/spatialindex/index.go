@@ -39,8 +39,9 @@ type Feature struct {
 	// doc is the unit's GeoJSON Feature, encoded once when it is indexed (and again by
 	// Redate when what it says depends on the day and the day changes), kept as src says
 	// (doc.go): compressed, or not at all in a public index, whose documents are written
-	// from the facts. AppendJSON and JSON read it.
-	doc []byte
+	// from the facts. AppendJSON and JSON read it. A string, not a slice: a feature
+	// then takes 256 bytes, a size class below 288.
+	doc string
 	src *docSource
 }
 

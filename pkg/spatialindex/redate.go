@@ -110,7 +110,7 @@ func (ix *Index) redated(byID *btree.Map[int64, *Feature], day int32) []Change {
 	var changed []Change
 	var scratch []byte
 	byID.Scan(func(_ int64, f *Feature) bool {
-		if f.doc == nil { // an index without documents, or a public one: nothing to redate
+		if f.doc == "" { // an index without documents, or a public one: nothing to redate
 			return true
 		}
 		scratch = f.AppendJSON(scratch[:0])
