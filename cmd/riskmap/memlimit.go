@@ -92,8 +92,12 @@ func cgroupLimit(file string) int64 {
 // loadGCPercent is the garbage collector's GOGC while the indexes load at start: the heap
 // only grows then (nothing loaded is garbage), so collecting each time it doubles is work
 // for nothing. Measured at 1M units and a publication: start to /readyz 11.2–11.8 s against
-// 12.7–13.9 s at GOGC 100, peak RSS 7.0 GB against 5.5–5.8 GB.
-const loadGCPercent = 400
+// 12.7–13.9 s at GOGC 100, peak RSS 7.0 GB against 5.5–5.8 GB. Since the documents are
+// kept compressed (a live heap half the size) 200 does better than 400: each fresh page
+// the heap grows into costs a fault (a million of them, 8 s of system time, at 400), and
+// 200 touches a fifth fewer: 23.1–24.0 s against 24.5–27.4 s on a slower machine, peak
+// 2.9–3.4 GB against 3.9–4.2 GB (150: 25.1–29.5 s, 2.6–3.1 GB).
+const loadGCPercent = 200
 
 // loadMemoryShare bounds the heap during the load, as a share of the machine's (or the
 // container's) memory: the faster load must not take from PostgreSQL on the same host
