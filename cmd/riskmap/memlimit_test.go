@@ -15,8 +15,8 @@ func TestAvailableMemory(t *testing.T) {
 }
 
 // TestCollectLessWhileLoading: with a memory limit and no GOGC, the start's load collects
-// at GOGC 400 under a lower limit and puts both back after; without a limit it leaves GOGC
-// alone.
+// at loadGCPercent under a lower limit and puts both back after; without a limit it leaves
+// GOGC alone.
 func TestCollectLessWhileLoading(t *testing.T) {
 	if os.Getenv("GOGC") != "" {
 		t.Skip("GOGC is set: collectLess leaves it alone")

@@ -57,7 +57,7 @@ func (m *Main) serve(ctx context.Context) error {
 		return fmt.Errorf("读取区域：%v", err)
 	}
 	locate := regiongrade.Locator(regions)
-	ix := spatialindex.New(featurejson.Encoder(), locate)
+	ix := registerIndex(locate)
 	proxies, err := httpapi.ParseTrustedProxies(m.TrustedProxies)
 	if err != nil {
 		return err
@@ -304,4 +304,14 @@ func (m *Main) hazards(ctx context.Context, regions []*riskmap.Region) (*hazards
 	return &hazards.Service{Store: hs, Dynamics: m.cfg.Grader.Dynamics, Units: m.store, Catalog: m.cfg.Catalog,
 		Locate: regiongrade.Containing(regions), ClientKey: key,
 		Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}, nil
+}
+
+// registerIndex is the register's index as serve keeps it: its documents brought to each new
+// day in China by the clock they are written with (SetRedater, featurejson.Now:
+// review_state, review_overdue and reidentify_overdue change with the day, not with the
+// unit).
+func registerIndex(locate spatialindex.Locator) *spatialindex.Index {
+	ix := spatialindex.New(featurejson.Encoder(), locate)
+	ix.SetRedater(featurejson.Redate, func() time.Time { return featurejson.Now() })
+	return ix
 }

@@ -109,7 +109,7 @@ func (f *Feature) AppendJSON(dst []byte) []byte {
 }
 
 // JSON returns the unit's GeoJSON Feature, a copy the caller may keep and change (nil when
-// the index keeps no documents).
+// the feature has none: HasJSON).
 func (f *Feature) JSON() []byte {
 	if !f.HasJSON() {
 		return nil
