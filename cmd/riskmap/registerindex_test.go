@@ -16,7 +16,7 @@ import (
 // The register's index serve keeps brings a unit's document to the next day by itself: a
 // review due today reads overdue tomorrow without the unit being written (it did not until
 // session 13: serve never set the redater). Enough units for the documents to be kept
-// compressed, as at any real size.
+// compressed and without their heads, as at any real size.
 func TestRegisterIndexFollowsTheDay(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC).Unix())

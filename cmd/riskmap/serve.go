@@ -306,12 +306,13 @@ func (m *Main) hazards(ctx context.Context, regions []*riskmap.Region) (*hazards
 		Limiter: hazards.NewLimiter(hazards.ReportsPerMinute, hazards.ReportsPerDay)}, nil
 }
 
-// registerIndex is the register's index as serve keeps it: its documents brought to each new
-// day in China by the clock they are written with (SetRedater, featurejson.Now:
-// review_state, review_overdue and reidentify_overdue change with the day, not with the
-// unit).
+// registerIndex is the register's index as serve keeps it: its documents kept without the
+// head the facts say (SetHead), and brought to each new day in China by the clock they are
+// written with (SetRedater, featurejson.Now: review_state, review_overdue and
+// reidentify_overdue change with the day, not with the unit).
 func registerIndex(locate spatialindex.Locator) *spatialindex.Index {
 	ix := spatialindex.New(featurejson.Encoder(), locate)
+	ix.SetHead(spatialindex.Head{Write: featurejson.AppendFeatureHead, Len: featurejson.FeatureHeadLen})
 	ix.SetRedater(featurejson.Redate, func() time.Time { return featurejson.Now() })
 	return ix
 }

@@ -22,9 +22,7 @@ func AppendFeature(dst []byte, u *riskmap.Unit) []byte {
 
 // AppendFeatureOn is AppendFeature on the day of today: json.Marshal(NewFeatureOn(u, today)).
 func AppendFeatureOn(dst []byte, u *riskmap.Unit, today time.Time) []byte {
-	b := appendFeatureStart(dst, u)
-	b = append(b, `,"name":`...)
-	b = appendString(b, u.Name)
+	b := appendFeatureHead(dst, u.ID, u.Geometry, u.Code, u.Name)
 	b = appendPublicTexts(b, &u.PublicTexts)
 	b = append(b, `,"category":`...)
 	b = appendString(b, u.Category)
@@ -192,7 +190,7 @@ func dayOf(n int32) *time.Time {
 
 // AppendPublicFeature appends the unit's public Feature: json.Marshal(NewPublicFeature(…)).
 func AppendPublicFeature(dst []byte, u *riskmap.Unit, categoryLabel, regionName string) []byte {
-	b := appendFeatureStart(dst, u)
+	b := appendFeatureStart(dst, u.ID, u.Geometry, u.Code)
 	b = appendPublicTexts(b, &u.PublicTexts)
 	b = append(b, `,"category":`...)
 	b = appendString(b, u.Category)
@@ -222,13 +220,58 @@ func appendPublicTexts(b []byte, t *riskmap.PublicTexts) []byte {
 
 // appendFeatureStart appends a unit's Feature up to its first property, the code, which
 // both the full and the public Feature start with.
-func appendFeatureStart(b []byte, u *riskmap.Unit) []byte {
+func appendFeatureStart(b []byte, id int64, g orb.Geometry, code string) []byte {
 	b = append(b, `{"type":"Feature","id":`...)
-	b = strconv.AppendInt(b, u.ID, 10)
+	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"geometry":`...)
-	b = appendGeometry(b, u.Geometry)
+	b = appendGeometry(b, g)
 	b = append(b, `,"properties":{"code":`...)
-	return appendString(b, u.Code)
+	return appendString(b, code)
+}
+
+// appendFeatureHead appends a unit's full Feature up to its second property, the name.
+func appendFeatureHead(b []byte, id int64, g orb.Geometry, code, name string) []byte {
+	b = appendFeatureStart(b, id, g, code)
+	b = append(b, `,"name":`...)
+	return appendString(b, name)
+}
+
+// AppendFeatureHead appends what AppendFeature(dst, u) begins with, written from the facts
+// the register's index keeps of u (its id and riskmap.FactsOf): the id, the geometry, the
+// code and the name. The index keeps the rest of each document only
+// (spatialindex.Index.SetHead): those facts are there already.
+func AppendFeatureHead(dst []byte, id int64, f *riskmap.UnitFacts) []byte {
+	return appendFeatureHead(dst, id, f.Geometry, f.Code, f.Name)
+}
+
+// FeatureHeadLen returns the length of what AppendFeatureHead(_, id, f) writes when doc (a
+// document of AppendFeature) begins with it, else 0: the id, the code and the name are
+// compared; the geometry is not written again to be compared (it would cost what reading the
+// document saves), only found: it is the facts' own geometry, written by the same function
+// (AppendFeature's unit is the one riskmap.FactsOf made f from).
+func FeatureHeadLen(doc []byte, id int64, f *riskmap.UnitFacts) int {
+	var buf [96]byte
+	b := append(buf[:0], `{"type":"Feature","id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"geometry":`...)
+	if !bytes.HasPrefix(doc, b) {
+		return 0
+	}
+	// A geometry holds numbers, brackets and its keys only: the properties' opening
+	// cannot occur in it.
+	const props = `,"properties":{"code":`
+	g := bytes.Index(doc[len(b):], []byte(props))
+	if g < 0 {
+		return 0
+	}
+	at := len(b) + g + len(props)
+	b = appendString(buf[:0], f.Code)
+	b = append(b, `,"name":`...)
+	b = appendString(b, f.Name)
+	if !bytes.HasPrefix(doc[at:], b) {
+		return 0
+	}
+	return at + len(b)
 }
 
 func appendTime(b []byte, t time.Time) []byte {

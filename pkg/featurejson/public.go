@@ -1,10 +1,6 @@
 package featurejson
 
-import (
-	"strconv"
-
-	"riskmap/pkg/riskmap"
-)
+import "riskmap/pkg/riskmap"
 
 // PublicEncoder returns the encoder of the public map's Features: each unit with its
 // category's label from cat and its region's name from regions.
@@ -21,12 +17,7 @@ func PublicEncoder(cat *riskmap.Catalog, regions []*riskmap.Region) func([]byte,
 func PublicWriter(cat *riskmap.Catalog, regions []*riskmap.Region) func(dst []byte, id int64, f *riskmap.UnitFacts) []byte {
 	l := newPublicLabels(cat, regions)
 	return func(b []byte, id int64, f *riskmap.UnitFacts) []byte {
-		b = append(b, `{"type":"Feature","id":`...)
-		b = strconv.AppendInt(b, id, 10)
-		b = append(b, `,"geometry":`...)
-		b = appendGeometry(b, f.Geometry)
-		b = append(b, `,"properties":{"code":`...)
-		b = appendString(b, f.Code)
+		b = appendFeatureStart(b, id, f.Geometry, f.Code)
 		// riskmap.PublicTextFields has one field, the public label (TestPublicWriter fails
 		// when it gains another, which the facts would then have to keep).
 		b = append(b, `,"public_label":`...)

@@ -97,6 +97,7 @@ func newEnvWith(t *testing.T, store riskmap.Store, tune func(*httpapi.Config)) *
 	svc := register.New(store, cfg.Grader, cfg.Catalog)
 	svc.Locate = regiongrade.Containing(regions)
 	ix := spatialindex.New(encode, regiongrade.Locator(regions))
+	ix.SetHead(spatialindex.Head{Write: featurejson.AppendFeatureHead, Len: featurejson.FeatureHeadLen}) // as cmd/riskmap keeps documents
 	// The analysis engine hears every unit write, and gives the register the conflict
 	// conditions of a unit as written, as cmd/riskmap wires them.
 	eng := analysis.New(cfg.Analysis, regions)

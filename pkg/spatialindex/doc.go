@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/compress/s2"
+
+	"riskmap/pkg/riskmap"
 )
 
 // Each feature keeps its unit's GeoJSON (names, control measures, explanations: about 1.8 KB
@@ -52,17 +54,39 @@ var docBuffers, encodeBuffers = sync.Pool{New: func() any { return new([]byte) }
 // docSource says how the features that point to it keep their documents: compressed with
 // dict, or as they are when dict is nil; or, when write is set, not at all, written from
 // the facts when read (a public index, NewPublic).
+//
+// With head set, a document that begins with what head writes from the feature's facts is
+// kept without that beginning (the id, the geometry, the code and the name of a register
+// document: a quarter of what compression leaves of it), and head writes it back when the
+// document is read. A document kept whole begins with '{', one kept without its head with
+// ',' (the comma before the next property), so the two are told apart when read.
 type docSource struct {
 	dict  *s2.Dict
 	write Writer
+	head  *Head
+}
+
+// Head is the beginning of an index's documents that the facts it keeps say, so that the
+// documents need not keep it (Index.SetHead): Write writes it from the facts, Len says how
+// long it is at the start of a document encoded from the same unit, without writing it (0
+// when the document does not begin with it followed by a comma). Len must only return a
+// length where what Write writes is exactly what the document holds there.
+type Head struct {
+	Write Writer
+	Len   func(doc []byte, id int64, f *riskmap.UnitFacts) int
 }
 
 // setDoc keeps a copy of raw as f's document, compressed with src's dictionary when there is
-// one.
+// one, and without its head when src has one and raw begins with it.
 func setDoc(f *Feature, raw []byte, src *docSource) {
 	if src == nil || src.dict == nil || raw == nil {
 		f.doc, f.src = string(raw), nil
 		return
+	}
+	if h := src.head; h != nil {
+		if n := h.Len(raw, f.ID, &f.UnitFacts); n > 0 && n < len(raw) && raw[n] == ',' {
+			raw = raw[n:]
+		}
 	}
 	dict := src.dict
 	bp := encodeBuffers.Get().(*[]byte)
@@ -92,20 +116,28 @@ func (f *Feature) AppendJSON(dst []byte) []byte {
 	case src == nil || src.dict == nil:
 		return append(dst, f.doc...)
 	}
-	dict := src.dict
 	// The kept bytes, read in place (the decoder only reads them).
 	kept := unsafe.Slice(unsafe.StringData(f.doc), len(f.doc))
 	n, err := s2.DecodedLen(kept)
-	if err != nil {
+	if err != nil || n == 0 {
 		return append(dst, emptyFeature...)
 	}
 	start := len(dst)
-	dst = slices.Grow(dst, n)
-	out, err := dict.Decode(dst[start:start+n], kept)
-	if err != nil || len(out) != n {
-		return append(dst[:start], emptyFeature...)
+	if src.head != nil {
+		// Most documents are kept without their head: write it first, and take it out
+		// again for one that turns out to be whole.
+		dst = src.head.Write(dst, f.ID, &f.UnitFacts)
 	}
-	return dst[:start+n]
+	at := len(dst)
+	dst = slices.Grow(dst, n)[:at+n]
+	out, err := src.dict.Decode(dst[at:], kept)
+	switch {
+	case err != nil || len(out) != n:
+		return append(dst[:start], emptyFeature...)
+	case at > start && out[0] == '{': // kept whole
+		return dst[:start+copy(dst[start:], out)]
+	}
+	return dst
 }
 
 // JSON returns the unit's GeoJSON Feature, a copy the caller may keep and change (nil when

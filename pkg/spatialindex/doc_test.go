@@ -21,44 +21,68 @@ func docOf(dst []byte, u *riskmap.Unit) ([]byte, error) {
 }
 
 // Every document comes back as it was encoded, whether it made the dictionary, came after it,
-// entered by a write or by a fork's Replace, and smaller than it was.
+// entered by a write or by a fork's Replace, and smaller than it was; kept with its head, or
+// without it (SetHead) when it begins with what the head writer writes, as most do here.
 func TestDocumentsComeBackWhole(t *testing.T) {
 	var us []*riskmap.Unit
 	for i := int64(1); i <= 3000; i++ {
 		us = append(us, unit(i, 1, riskmap.GradeBlue, orb.Point{102.9 + float64(i)*1e-5, 24.6}))
 	}
-	ix := New(docOf, nil)
-	if _, err := ix.Load(context.Background(), seq(us...)); err != nil {
-		t.Fatal(err)
+	write := func(dst []byte, id int64, f *riskmap.UnitFacts) []byte {
+		return fmt.Appendf(dst, `{"type":"Feature","id":%d,"properties":{"code":%q`, id, f.Code)
 	}
-	if _, err := ix.Apply(unit(1, 2, riskmap.GradeRed, orb.Point{102.9, 24.6})); err != nil {
-		t.Fatal(err)
-	}
-	fork := ix.Fork()
-	if err := fork.Replace(nil, []*riskmap.Unit{unit(5000, 1, riskmap.GradeRed, orb.Point{102.9, 24.6})}); err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range []*Index{ix, fork} {
-		kept, raw := 0, 0
-		x.Snapshot().Ascend(0, func(f *Feature) bool {
-			want, _ := docOf(nil, &riskmap.Unit{ID: f.ID, Code: f.Code, Version: f.Version})
-			if got := f.JSON(); !bytes.Equal(got, want) {
-				t.Fatalf("unit %d: got %s, want %s", f.ID, got, want)
-			}
-			// Appended after what a list has written already.
-			if got := f.AppendJSON([]byte("[1,")); string(got) != "[1,"+string(want) {
-				t.Fatalf("unit %d appended: %s", f.ID, got)
-			}
-			kept += f.KeptBytes()
-			raw += len(want)
-			return true
-		})
-		if kept*3 > raw {
-			t.Errorf("kept %d bytes of %d: not compressed", kept, raw)
+	head := Head{Write: write, Len: func(doc []byte, id int64, f *riskmap.UnitFacts) int {
+		if id%10 == 3 {
+			return 0 // not found: the document is kept whole
 		}
+		if h := write(nil, id, f); bytes.HasPrefix(doc, h) {
+			return len(h)
+		}
+		return 0
+	}}
+	keptWith := map[bool]int{}
+	for _, withHead := range []bool{false, true} {
+		ix := New(docOf, nil)
+		if withHead {
+			ix.SetHead(head)
+		}
+		if _, err := ix.Load(context.Background(), seq(us...)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ix.Apply(unit(1, 2, riskmap.GradeRed, orb.Point{102.9, 24.6})); err != nil {
+			t.Fatal(err)
+		}
+		fork := ix.Fork()
+		if err := fork.Replace(nil, []*riskmap.Unit{unit(5000, 1, riskmap.GradeRed, orb.Point{102.9, 24.6})}); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range []*Index{ix, fork} {
+			kept, raw := 0, 0
+			x.Snapshot().Ascend(0, func(f *Feature) bool {
+				want, _ := docOf(nil, &riskmap.Unit{ID: f.ID, Code: f.Code, Version: f.Version})
+				if got := f.JSON(); !bytes.Equal(got, want) {
+					t.Fatalf("head %v, unit %d: got %s, want %s", withHead, f.ID, got, want)
+				}
+				// Appended after what a list has written already.
+				if got := f.AppendJSON([]byte("[1,")); string(got) != "[1,"+string(want) {
+					t.Fatalf("head %v, unit %d appended: %s", withHead, f.ID, got)
+				}
+				kept += f.KeptBytes()
+				raw += len(want)
+				return true
+			})
+			if kept*3 > raw {
+				t.Errorf("head %v: kept %d bytes of %d: not compressed", withHead, kept, raw)
+			}
+			keptWith[withHead] = kept
+		}
+	}
+	if keptWith[true] >= keptWith[false] {
+		t.Errorf("kept %d bytes without the heads, %d with them", keptWith[true], keptWith[false])
 	}
 	// A load of too few units for a dictionary keeps them as they are.
 	small := New(docOf, nil)
+	small.SetHead(head)
 	if _, err := small.Load(context.Background(), seq(unit(7, 1, riskmap.GradeBlue, orb.Point{102.9, 24.6}))); err != nil {
 		t.Fatal(err)
 	}

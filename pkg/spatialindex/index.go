@@ -217,6 +217,9 @@ type Index struct {
 	// reads and inherited by a Fork (nil before the first load); for a public index, the
 	// Writer that writes them from the facts.
 	src atomic.Pointer[docSource]
+	// head, when set, is the beginning of a document the facts say, which the kept
+	// documents then leave out (SetHead).
+	head *Head
 
 	cur    atomic.Pointer[Snapshot]
 	loaded atomic.Bool
@@ -249,6 +252,16 @@ func NewPublic(write Writer, locate Locator) *Index {
 		ix.src.Store(&docSource{write: write})
 	}
 	return ix
+}
+
+// SetHead makes the documents of the features loaded from now on leave out their beginning
+// when it is the head the facts the index keeps say (the id, the geometry, the code and the
+// name of a register document: featurejson.AppendFeatureHead and FeatureHeadLen), which is
+// written back from the facts when a document is read. Call it before the first Load.
+func (ix *Index) SetHead(h Head) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.head = &h
 }
 
 // Locator returns the code of the finest region (a grid) holding a point, or "".
@@ -428,9 +441,14 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 					cancel()
 					return false
 				}
+				if h := ix.head; h != nil { // the dictionary is of what is kept
+					if n := h.Len(b, u.ID, new(riskmap.FactsOf(u))); n > 0 && n < len(b) && b[n] == ',' {
+						b = b[n:]
+					}
+				}
 				docs = append(docs, b)
 			}
-			ix.src.Store(&docSource{dict: makeDict(docs)})
+			ix.src.Store(&docSource{dict: makeDict(docs), head: ix.head})
 			for len(first) > 0 {
 				k := min(batch, len(first))
 				if !send(first[:k:k]) {
@@ -680,7 +698,7 @@ func countCode(regionCode string, rep orb.Point, locate Locator) string {
 func (ix *Index) Fork() *Index {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	f := &Index{encode: ix.encode, locate: ix.locate, public: ix.public, redate: ix.redate, now: ix.now, redateHit: ix.redateHit}
+	f := &Index{encode: ix.encode, locate: ix.locate, public: ix.public, redate: ix.redate, now: ix.now, redateHit: ix.redateHit, head: ix.head}
 	f.tree, f.byID, f.cells = ix.tree.Copy(), ix.byID.Copy(), ix.cells.Copy()
 	f.counts = make(map[CountKey][4]int, len(ix.counts))
 	for k, v := range ix.counts {

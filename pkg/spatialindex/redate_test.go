@@ -103,6 +103,7 @@ func TestRedateWithWritesMeanwhile(t *testing.T) {
 		latest[id] = u
 	}
 	ix := New(featurejson.Encoder(), nil)
+	ix.SetHead(Head{Write: featurejson.AppendFeatureHead, Len: featurejson.FeatureHeadLen}) // as serve keeps documents: without their heads
 	ix.SetRedater(featurejson.Redate, now)
 	if _, err := ix.Load(context.Background(), seq(us...)); err != nil {
 		t.Fatal(err)

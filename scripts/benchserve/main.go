@@ -123,6 +123,7 @@ func main() {
 	base := benchkit.StatusMB(0, "VmRSS")
 	locate := regiongrade.Locator(regions)
 	ix := spatialindex.New(featurejson.Encoder(), locate)
+	ix.SetHead(spatialindex.Head{Write: featurejson.AppendFeatureHead, Len: featurejson.FeatureHeadLen})
 	srv := httpapi.New(httpapi.Config{Store: store, Units: register.New(store, cfg.Grader, cfg.Catalog), Index: ix,
 		Catalog: cfg.Catalog, Grader: cfg.Grader, RegionRule: cfg.RegionRule, Regions: regions})
 	// The register is for logged-in users: the benchmark is an expert with an API token,

@@ -145,6 +145,7 @@ func measure(n int) measured {
 	// The two indexes serve keeps (cmd/riskmap: the register's, and the public one of
 	// public labels and public fields).
 	reg := spatialindex.New(featurejson.Encoder(), locate)
+	reg.SetHead(spatialindex.Head{Write: featurejson.AppendFeatureHead, Len: featurejson.FeatureHeadLen})
 	t0 = time.Now()
 	_, err = reg.Load(context.Background(), seq)
 	must(err)
