@@ -70,7 +70,10 @@ type docSource struct {
 // documents need not keep it (Index.SetHead): Write writes it from the facts, Len says how
 // long it is at the start of a document encoded from the same unit, without writing it (0
 // when the document does not begin with it followed by a comma). Len must only return a
-// length where what Write writes is exactly what the document holds there.
+// length where what Write writes is exactly what the document holds there: the index's
+// Encoder must write the facts as they are (featurejson.FeatureHeadLen finds the geometry
+// without comparing it), and a feature's geometry must not change once indexed, as
+// everything else about it (a document kept without its head follows its facts).
 type Head struct {
 	Write Writer
 	Len   func(doc []byte, id int64, f *riskmap.UnitFacts) int
@@ -134,7 +137,7 @@ func (f *Feature) AppendJSON(dst []byte) []byte {
 	switch {
 	case err != nil || len(out) != n:
 		return append(dst[:start], emptyFeature...)
-	case at > start && out[0] == '{': // kept whole
+	case at > start && out[0] != ',': // kept whole (only a headless one begins so)
 		return dst[:start+copy(dst[start:], out)]
 	}
 	return dst

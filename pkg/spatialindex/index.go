@@ -257,7 +257,8 @@ func NewPublic(write Writer, locate Locator) *Index {
 // SetHead makes the documents of the features loaded from now on leave out their beginning
 // when it is the head the facts the index keeps say (the id, the geometry, the code and the
 // name of a register document: featurejson.AppendFeatureHead and FeatureHeadLen), which is
-// written back from the facts when a document is read. Call it before the first Load.
+// written back from the facts when a document is read. Call it before the first Load (a
+// Load reads it without the lock; the features of writes before it keep whole documents).
 func (ix *Index) SetHead(h Head) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
