@@ -245,16 +245,17 @@ func (m *Main) publish(ctx context.Context, by, note string) (*riskmap.Publicati
 	if by == "" {
 		p.CreatedBy = "riskmap publish"
 	}
-	if _, err := m.publisher(regions).Publish(ctx, p, nil); err != nil {
+	if _, err := m.publisher(regions, nil).Publish(ctx, p, nil); err != nil {
 		return nil, err
 	}
 	m.auditCLI(ctx, "publication.create", "publication", strconv.FormatInt(p.Number, 10), strings.TrimSuffix(fmt.Sprintf("%d 个风险单元；%s", p.UnitCount, note), "；"))
 	return p, nil
 }
 
-// publisher is the publishing service of the store, the same for serve and publish.
-func (m *Main) publisher(regions []*riskmap.Region) *publishing.Service {
-	return publishing.New(m.store, regiongrade.Prepare(regions), m.cfg.RegionRule, m.publicIndex(regions))
+// publisher is the publishing service of the store, the same for serve and publish; its
+// public indexes share what they can with the register's index share (nil: none).
+func (m *Main) publisher(regions []*riskmap.Region, share *spatialindex.Index) *publishing.Service {
+	return publishing.New(m.store, regiongrade.Prepare(regions), m.cfg.RegionRule, m.publicIndex(regions, share))
 }
 
 // auditCLI records a write made from the command line in the audit log. The actor is the
@@ -289,11 +290,19 @@ func (m *Main) createUser(ctx context.Context, u *riskmap.User, pw, detail strin
 	})
 }
 
-// publicIndex makes empty indexes for the public view.
-func (m *Main) publicIndex(regions []*riskmap.Region) func() *spatialindex.Index {
+// publicIndex makes empty indexes for the public view, which keep a unit unchanged since its
+// publication once for both audiences when share, the register's index, is not nil
+// (spatialindex.Index.ShareWith).
+func (m *Main) publicIndex(regions []*riskmap.Region, share *spatialindex.Index) func() *spatialindex.Index {
 	locate := regiongrade.Locator(regions)
 	write := featurejson.PublicWriter(m.cfg.Catalog, regions)
-	return func() *spatialindex.Index { return spatialindex.NewPublic(write, locate) }
+	return func() *spatialindex.Index {
+		ix := spatialindex.NewPublic(write, locate)
+		if share != nil {
+			ix.ShareWith(share)
+		}
+		return ix
+	}
 }
 
 func (m *Main) seedSynthetic(ctx context.Context) error {

@@ -107,7 +107,7 @@ func (m *Main) serve(ctx context.Context) error {
 		standby = &standbyReads{Store: ps, standby: m.standby, wait: standbyWait}
 		standbyLag = standby.lag
 	}
-	srv := httpapi.New(httpapi.Config{Store: m.store, StandbyLag: standbyLag, Units: svc, Index: ix, Publisher: m.publisher(regions), Hazards: hz, Sites: sitesSvc, Analysis: eng,
+	srv := httpapi.New(httpapi.Config{Store: m.store, StandbyLag: standbyLag, Units: svc, Index: ix, Publisher: m.publisher(regions, ix), Hazards: hz, Sites: sitesSvc, Analysis: eng,
 		Monitoring: m.monitoring,
 		Catalog:    m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,

@@ -154,3 +154,49 @@ func TestFeatureFitsItsSizeClass(t *testing.T) {
 		t.Fatalf("a Feature takes %d bytes: past 256, each one costs 288", n)
 	}
 }
+
+// A public index sharing with the register's keeps one copy of what a unit unchanged since
+// its publication holds (geometry, code, category, region), and its own for a unit the
+// register has moved on from; the public label stays the public's name either way.
+func TestPublicSharesWithTheRegister(t *testing.T) {
+	mk := func(id, version int64, x float64) *riskmap.Unit {
+		u := unit(id, version, riskmap.GradeRed, orb.LineString{{x, 24.6}, {x + 0.001, 24.601}})
+		u.Code, u.Category, u.RegionCode = fmt.Sprintf("GX-%d", id), "pipeline", "530481001001"
+		u.Name, u.ResponsibleDepartment, u.PublicLabel = "某燃气公司管线", "住建局", fmt.Sprintf("燃气管线%d", id)
+		return u
+	}
+	reg := New(docOf, nil)
+	if _, err := reg.Load(context.Background(), seq(mk(1, 1, 102.9), mk(2, 2, 102.95))); err != nil {
+		t.Fatal(err)
+	}
+	pub := NewPublic(nil, nil)
+	pub.ShareWith(reg)
+	// Published: unit 1 as the register holds it, unit 2 at the version before, elsewhere.
+	if _, err := pub.Load(context.Background(), seq(mk(1, 1, 102.9), mk(2, 1, 102.8))); err != nil {
+		t.Fatal(err)
+	}
+	same := func(a, b *Feature) bool {
+		return &a.Geometry.(orb.LineString)[0] == &b.Geometry.(orb.LineString)[0] && unsafe.StringData(a.Code) == unsafe.StringData(b.Code)
+	}
+	r1, _ := reg.Snapshot().Get(1)
+	p1, _ := pub.Snapshot().Get(1)
+	if !same(r1, p1) {
+		t.Error("unit 1, unchanged since its publication, is kept twice")
+	}
+	if p1.Name != "燃气管线1" || p1.Department != "" {
+		t.Errorf("unit 1 for the public: name %q, department %q", p1.Name, p1.Department)
+	}
+	r2, _ := reg.Snapshot().Get(2)
+	p2, _ := pub.Snapshot().Get(2)
+	if same(r2, p2) || p2.Version != 1 || p2.Geometry.(orb.LineString)[0][0] != 102.8 {
+		t.Errorf("unit 2 for the public: version %d at %v, want the published version 1 at 102.8", p2.Version, p2.Geometry)
+	}
+	// A fork applying the next publication shares too.
+	fork := pub.Fork()
+	if err := fork.Replace(nil, []*riskmap.Unit{mk(2, 2, 102.95)}); err != nil {
+		t.Fatal(err)
+	}
+	if f2, _ := fork.Snapshot().Get(2); !same(r2, f2) {
+		t.Error("unit 2, published again as the register holds it, is kept twice")
+	}
+}

@@ -220,6 +220,9 @@ type Index struct {
 	// head, when set, is the beginning of a document the facts say, which the kept
 	// documents then leave out (SetHead).
 	head *Head
+	// share, when set, is the register's index whose features' geometry and codes a
+	// public index's equal features use instead of copies of their own (ShareWith).
+	share *Index
 
 	cur    atomic.Pointer[Snapshot]
 	loaded atomic.Bool
@@ -263,6 +266,31 @@ func (ix *Index) SetHead(h Head) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.head = &h
+}
+
+// ShareWith makes a public index use, for each unit whose feature in the register's index reg
+// has the same version, geometry and codes, that feature's geometry, code, category, region
+// code and counting code instead of copies of its own: a published unit unchanged since is
+// kept once in memory for both audiences (features are immutable once indexed). Call it
+// before the first Load; a Fork keeps it.
+func (ix *Index) ShareWith(reg *Index) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ix.share = reg
+}
+
+// shareFacts points f's geometry and codes at those of the register's feature of the same
+// unit when they are equal.
+func (ix *Index) shareFacts(f *Feature) {
+	g, ok := ix.share.cur.Load().byID.Get(f.ID)
+	if !ok || g.Version != f.Version || g.Code != f.Code || g.Category != f.Category || g.RegionCode != f.RegionCode ||
+		g.Bound != f.Bound || !orb.Equal(g.Geometry, f.Geometry) {
+		return
+	}
+	f.Geometry, f.Code, f.Category, f.RegionCode = g.Geometry, g.Code, g.Category, g.RegionCode
+	if g.CountCode == f.CountCode {
+		f.CountCode = g.CountCode
+	}
 }
 
 // Locator returns the code of the finest region (a grid) holding a point, or "".
@@ -517,6 +545,9 @@ func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
 		f.Name, f.Department = u.PublicLabel, ""
 	}
 	f.CountCode = countCode(f.RegionCode, Representative(f), ix.locate)
+	if ix.share != nil {
+		ix.shareFacts(f)
+	}
 	if ix.encode == nil {
 		f.src = ix.src.Load() // a public index's Writer, or nothing
 	} else {
@@ -699,7 +730,7 @@ func countCode(regionCode string, rep orb.Point, locate Locator) string {
 func (ix *Index) Fork() *Index {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	f := &Index{encode: ix.encode, locate: ix.locate, public: ix.public, redate: ix.redate, now: ix.now, redateHit: ix.redateHit, head: ix.head}
+	f := &Index{encode: ix.encode, locate: ix.locate, public: ix.public, redate: ix.redate, now: ix.now, redateHit: ix.redateHit, head: ix.head, share: ix.share}
 	f.tree, f.byID, f.cells = ix.tree.Copy(), ix.byID.Copy(), ix.cells.Copy()
 	f.counts = make(map[CountKey][4]int, len(ix.counts))
 	for k, v := range ix.counts {
