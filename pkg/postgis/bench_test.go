@@ -266,9 +266,10 @@ func BenchmarkDecodeUnitRow(b *testing.B) {
 			name = "Trusted"
 		}
 		b.Run(name, func(b *testing.B) {
+			in := newInterner()
 			b.ReportAllocs()
 			for i := range b.N {
-				if _, err := decodeRow(raw[i%len(raw)], trusted); err != nil {
+				if _, err := decodeRow(raw[i%len(raw)], trusted, in); err != nil {
 					b.Fatal(err)
 				}
 			}

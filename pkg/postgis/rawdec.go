@@ -123,18 +123,48 @@ var errWire = errors.New("unexpected value on the wire")
 // decodeUnitRow decodes the wire values of one selectUnit row. The text of the row is
 // copied into two strings, which the string fields, including those read from the JSON
 // documents, are cut from; so a row costs a handful of allocations. The first string holds
-// only the few fields a spatial index keeps of a unit (code, name, category, region,
-// department), so that what it keeps does not hold on to the documents; grade and status
-// are the package constants. (A unit keeps its whole text alive for as long as any of its
+// only the code and name, which a spatial index keeps of a unit with its category, region
+// and department (an interner's, shared by every unit of the read that has them), so that
+// what it keeps does not hold on to the documents; grade and status are the package
+// constants. (A unit keeps its whole text alive for as long as any of its
 // other strings lives; that is the size of the unit anyway.)
-func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) { return decodeRow(vals, false) }
+func decodeUnitRow(vals [][]byte) (*riskmap.Unit, error) { return decodeRow(vals, false, nil) }
 
-// identColumn marks the columns of selectUnit whose text goes into the first string.
-var identColumn = [len(unitWire)]bool{1: true, 2: true, 3: true, 5: true, 16: true}
+// identColumn marks the columns of selectUnit whose text goes into the first string (code,
+// name); internColumn those whose few distinct values (category, region code, department)
+// are shared by every unit that has them (interner).
+var (
+	identColumn  = [len(unitWire)]bool{1: true, 2: true}
+	internColumn = [len(unitWire)]bool{3: true, 5: true, 16: true}
+)
+
+// interner hands out one string for each distinct value it is given, up to internMax of
+// them: a million units name a few dozen categories, a few hundred regions and departments,
+// and the index keeps each unit's. One per reading goroutine (not safe for concurrent use);
+// nil gives a new string each time.
+type interner struct{ m map[string]string }
+
+const internMax = 4096
+
+func newInterner() *interner { return &interner{m: map[string]string{}} }
+
+func (in *interner) get(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in.m) < internMax {
+		in.m[s] = s
+	}
+	return s
+}
 
 // decodeRow is decodeUnitRow; utf8Server says that the values come from a server whose
 // encoding is UTF-8, which has checked the text and JSON values (see unitcodec.Reader).
-func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
+func decodeRow(vals [][]byte, utf8Server bool, in *interner) (*riskmap.Unit, error) {
 	if len(vals) != rowColumns {
 		return nil, errWire
 	}
@@ -144,7 +174,7 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	var identLen, restLen int
 	for i, w := range unitWire {
 		switch {
-		case w.kind != wText && w.kind != wJSON && w.kind != wTextArray:
+		case w.kind != wText && w.kind != wJSON && w.kind != wTextArray, internColumn[i]:
 		case identColumn[i]:
 			identLen += len(vals[i])
 		default:
@@ -159,7 +189,7 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	rb.Grow(restLen)
 	for i, w := range unitWire {
 		switch {
-		case w.kind != wText && w.kind != wJSON && w.kind != wTextArray:
+		case w.kind != wText && w.kind != wJSON && w.kind != wTextArray, internColumn[i]:
 		case identColumn[i]:
 			ib.Write(vals[i])
 		default:
@@ -177,6 +207,9 @@ func decodeRow(vals [][]byte, utf8Server bool) (*riskmap.Unit, error) {
 	identOff, restOff := 0, 0
 	text := func(i int) (string, []byte) { // the string and bytes of text-like column i
 		b := vals[i]
+		if i < len(internColumn) && internColumn[i] {
+			return in.get(b), b
+		}
 		if i < len(identColumn) && identColumn[i] {
 			identOff += len(b)
 			return ident[identOff-len(b) : identOff], b

@@ -96,7 +96,7 @@ func (s *Store) readRange(ctx context.Context, sc *unitScan, r unitcodec.IDRange
 		}
 		var u *riskmap.Unit
 		if raw {
-			u, err = decodeRow(rows.RawValues(), utf8Server)
+			u, err = decodeRow(rows.RawValues(), utf8Server, sc.intern)
 		} else {
 			u, err = sc.scan(rows)
 		}

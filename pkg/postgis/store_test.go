@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -440,6 +441,42 @@ func TestApprovedInherentGrade(t *testing.T) {
 		}
 		if got.String != w || got.Valid != (w != "") {
 			t.Errorf("%s: approved inherent grade %+v, want %q", code, got, w)
+		}
+	}
+}
+
+// Reading the register back (Units: what every start loads), the units share one string for
+// each category, region code and department, instead of a copy each in memory.
+func TestUnitsShareTheirCodes(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	for i := range 3 {
+		u := storetest.NewUnit(fmt.Sprintf("IN-%d", i), orb.Point{102.9, 24.6})
+		u.ResponsibleDepartment = "应急管理局"
+		if err := s.CreateUnit(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var read []*riskmap.Unit
+	for u, err := range s.Units(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(u.Code, "IN-") {
+			read = append(read, u)
+		}
+	}
+	if len(read) != 3 {
+		t.Fatalf("read %d units back, want 3", len(read))
+	}
+	a := read[0]
+	for _, b := range read[1:] {
+		if b.Category != a.Category || b.RegionCode != a.RegionCode || b.ResponsibleDepartment != "应急管理局" {
+			t.Fatalf("read back: %q %q %q", b.Category, b.RegionCode, b.ResponsibleDepartment)
+		}
+		if unsafe.StringData(b.Category) != unsafe.StringData(a.Category) || unsafe.StringData(b.RegionCode) != unsafe.StringData(a.RegionCode) ||
+			unsafe.StringData(b.ResponsibleDepartment) != unsafe.StringData(a.ResponsibleDepartment) {
+			t.Fatal("each unit read back keeps its own copy of its category, region code or department")
 		}
 	}
 }

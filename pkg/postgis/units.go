@@ -184,6 +184,7 @@ func date(t *time.Time) pgtype.Date {
 // unitScan holds the scan targets of one row, reused across rows so that a scan allocates
 // only what the returned unit keeps.
 type unitScan struct {
+	intern                      *interner // for decodeRow
 	u                           riskmap.Unit
 	grade, status               string
 	mhl                         pgtype.Int2
@@ -197,7 +198,7 @@ type unitScan struct {
 }
 
 func newUnitScan() *unitScan {
-	s := &unitScan{}
+	s := &unitScan{intern: newInterner()}
 	u := &s.u
 	s.dest = []any{&u.ID, &u.Code, &u.Name, &u.Category, &u.SubCategory, &u.RegionCode, &u.Address,
 		&u.AccidentTypes, &s.mhl, &u.MajorRiskFactors, &s.assessment, &u.DirectMajorReason,
