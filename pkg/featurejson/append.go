@@ -192,16 +192,21 @@ func dayOf(n int32) *time.Time {
 func AppendPublicFeature(dst []byte, u *riskmap.Unit, categoryLabel, regionName string) []byte {
 	b := appendFeatureStart(dst, u.ID, u.Geometry, u.Code)
 	b = appendPublicTexts(b, &u.PublicTexts)
+	return appendPublicRest(b, u.Category, categoryLabel, u.Grade, u.RegionCode, regionName)
+}
+
+// appendPublicRest appends the public Feature's properties after its texts, and its end.
+func appendPublicRest(b []byte, category, categoryLabel string, grade riskmap.Grade, regionCode, regionName string) []byte {
 	b = append(b, `,"category":`...)
-	b = appendString(b, u.Category)
+	b = appendString(b, category)
 	b = append(b, `,"category_label":`...)
 	b = appendString(b, categoryLabel)
 	b = append(b, `,"grade":`...)
-	b = appendString(b, string(u.Grade))
+	b = appendString(b, string(grade))
 	b = append(b, `,"grade_label":`...)
-	b = appendString(b, u.Grade.Label())
+	b = appendString(b, grade.Label())
 	b = append(b, `,"region_code":`...)
-	b = appendString(b, u.RegionCode)
+	b = appendString(b, regionCode)
 	b = append(b, `,"region_name":`...)
 	b = appendString(b, regionName)
 	return append(b, "}}"...)

@@ -22,19 +22,7 @@ func PublicWriter(cat *riskmap.Catalog, regions []*riskmap.Region) func(dst []by
 		// when it gains another, which the facts would then have to keep).
 		b = append(b, `,"public_label":`...)
 		b = appendString(b, f.Name)
-		b = append(b, `,"category":`...)
-		b = appendString(b, f.Category)
-		b = append(b, `,"category_label":`...)
-		b = appendString(b, l.category(f.Category))
-		b = append(b, `,"grade":`...)
-		b = appendString(b, string(f.Grade))
-		b = append(b, `,"grade_label":`...)
-		b = appendString(b, f.Grade.Label())
-		b = append(b, `,"region_code":`...)
-		b = appendString(b, f.RegionCode)
-		b = append(b, `,"region_name":`...)
-		b = appendString(b, l.regions[f.RegionCode])
-		return append(b, "}}"...)
+		return appendPublicRest(b, f.Category, l.category(f.Category), f.Grade, f.RegionCode, l.regions[f.RegionCode])
 	}
 }
 

@@ -13,6 +13,17 @@ import (
 	"riskmap/pkg/riskmap"
 )
 
+// oddGeometries are a geometry of each type but the synthetic units' own, and a point
+// whose coordinates are written in an exponent's range.
+var oddGeometries = []orb.Geometry{
+	orb.MultiPoint{{102.9, 24.6}, {102.91, 24.61}},
+	orb.LineString{{102.9, 24.6}, {102.91, 24.61}},
+	orb.MultiLineString{{{102.9, 24.6}, {102.91, 24.61}}},
+	orb.Polygon{{{102.9, 24.6}, {102.91, 24.6}, {102.91, 24.61}, {102.9, 24.6}}},
+	orb.MultiPolygon{{{{102.9, 24.6}, {102.91, 24.6}, {102.91, 24.61}, {102.9, 24.6}}}},
+	orb.Point{1e-7, -0.000001},
+}
+
 // The public index keeps no document: what the public reads of a unit is written from its
 // facts, and must be the public Feature byte for byte.
 func TestPublicWriter(t *testing.T) {
@@ -26,14 +37,6 @@ func TestPublicWriter(t *testing.T) {
 	}
 	enc := featurejson.PublicEncoder(cfg.Catalog, regions)
 	write := featurejson.PublicWriter(cfg.Catalog, regions)
-	geoms := []orb.Geometry{
-		orb.MultiPoint{{102.9, 24.6}, {102.91, 24.61}},
-		orb.LineString{{102.9, 24.6}, {102.91, 24.61}},
-		orb.MultiLineString{{{102.9, 24.6}, {102.91, 24.61}}},
-		orb.Polygon{{{102.9, 24.6}, {102.91, 24.6}, {102.91, 24.61}, {102.9, 24.6}}},
-		orb.MultiPolygon{{{{102.9, 24.6}, {102.91, 24.6}, {102.91, 24.61}, {102.9, 24.6}}}},
-		orb.Point{1e-7, -0.000001},
-	}
 	i := 0
 	for u := range synthUnits(t, 17, 2000) {
 		i++
@@ -44,7 +47,7 @@ func TestPublicWriter(t *testing.T) {
 			u.PublicLabel = ""
 			u.Category, u.RegionCode = "not_in_catalog", "999999" // no label, no region name
 		case 3:
-			u.Geometry = geoms[(i/5)%len(geoms)]
+			u.Geometry = oddGeometries[(i/5)%len(oddGeometries)]
 		}
 		want, _ := enc([]byte("x"), u)
 		f := riskmap.FactsOf(u)
@@ -58,12 +61,6 @@ func TestPublicWriter(t *testing.T) {
 // The register's index keeps each document without its head, which is written back from the
 // facts when the document is read: the head must be exactly how the document begins.
 func TestAppendFeatureHead(t *testing.T) {
-	geoms := []orb.Geometry{
-		orb.MultiPoint{{102.9, 24.6}, {102.91, 24.61}},
-		orb.LineString{{102.9, 24.6}, {102.91, 24.61}},
-		orb.Polygon{{{102.9, 24.6}, {102.91, 24.6}, {102.91, 24.61}, {102.9, 24.6}}},
-		orb.Point{1e-7, -0.000001},
-	}
 	i := 0
 	for u := range synthUnits(t, 19, 2000) {
 		i++
@@ -71,7 +68,7 @@ func TestAppendFeatureHead(t *testing.T) {
 		case 1:
 			u.Name, u.Code = `<b>"甲"&乙</b>`+"\u2028\x01\\", `A"1`
 		case 2:
-			u.Geometry = geoms[(i/4)%len(geoms)]
+			u.Geometry = oddGeometries[(i/4)%len(oddGeometries)]
 		}
 		doc := featurejson.AppendFeature(nil, u)
 		f := riskmap.FactsOf(u)
