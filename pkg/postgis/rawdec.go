@@ -124,7 +124,8 @@ var errWire = errors.New("unexpected value on the wire")
 // copied into two strings, which the string fields, including those read from the JSON
 // documents, are cut from; so a row costs a handful of allocations. The first string holds
 // only the code and name, which a spatial index keeps of a unit with its category, region
-// and department (an interner's, shared by every unit of the read that has them), so that
+// and department (new strings here; decodeRow's interner, when reading the register back,
+// shares them among the units of the read), so that
 // what it keeps does not hold on to the documents; grade and status are the package
 // constants. (A unit keeps its whole text alive for as long as any of its
 // other strings lives; that is the size of the unit anyway.)

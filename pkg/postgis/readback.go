@@ -52,6 +52,7 @@ func (s *Store) readBack(ctx context.Context, yield func(*riskmap.Unit, error) b
 // until the last range, an error, stop or ctx's end.
 func (s *Store) readRanges(ctx context.Context, stop <-chan struct{}, plan []unitcodec.IDRange, w int, out chan<- unitcodec.Page) {
 	sc := newUnitScan()
+	sc.intern = newInterner()
 	for k := w; k < len(plan); k += readbackWorkers {
 		r := plan[k]
 		for {

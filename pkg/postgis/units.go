@@ -184,7 +184,7 @@ func date(t *time.Time) pgtype.Date {
 // unitScan holds the scan targets of one row, reused across rows so that a scan allocates
 // only what the returned unit keeps.
 type unitScan struct {
-	intern                      *interner // for decodeRow
+	intern                      *interner // for decodeRow reading many units (readRanges)
 	u                           riskmap.Unit
 	grade, status               string
 	mhl                         pgtype.Int2
@@ -198,7 +198,7 @@ type unitScan struct {
 }
 
 func newUnitScan() *unitScan {
-	s := &unitScan{intern: newInterner()}
+	s := &unitScan{}
 	u := &s.u
 	s.dest = []any{&u.ID, &u.Code, &u.Name, &u.Category, &u.SubCategory, &u.RegionCode, &u.Address,
 		&u.AccidentTypes, &s.mhl, &u.MajorRiskFactors, &s.assessment, &u.DirectMajorReason,
