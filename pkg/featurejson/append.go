@@ -226,18 +226,39 @@ func appendPublicTexts(b []byte, t *riskmap.PublicTexts) []byte {
 // appendFeatureStart appends a unit's Feature up to its first property, the code, which
 // both the full and the public Feature start with.
 func appendFeatureStart(b []byte, id int64, g orb.Geometry, code string) []byte {
-	b = append(b, `{"type":"Feature","id":`...)
-	b = strconv.AppendInt(b, id, 10)
-	b = append(b, `,"geometry":`...)
+	b = appendFeatureID(b, id)
 	b = appendGeometry(b, g)
-	b = append(b, `,"properties":{"code":`...)
+	b = append(b, propertiesCode...)
 	return appendString(b, code)
+}
+
+// The literal parts of a Feature's start: before the id, between the id and the geometry,
+// between the geometry and the code, and before the name of a full Feature.
+const (
+	featureOpen    = `{"type":"Feature","id":`
+	geometryKey    = `,"geometry":`
+	propertiesCode = `,"properties":{"code":`
+	nameKey        = `,"name":`
+)
+
+// appendFeatureID appends a Feature's start up to its geometry.
+func appendFeatureID(b []byte, id int64) []byte {
+	b = append(b, featureOpen...)
+	b = strconv.AppendInt(b, id, 10)
+	return append(b, geometryKey...)
+}
+
+// appendCodeName appends the code's value, then the name's key and value.
+func appendCodeName(b []byte, code, name string) []byte {
+	b = appendString(b, code)
+	b = append(b, nameKey...)
+	return appendString(b, name)
 }
 
 // appendFeatureHead appends a unit's full Feature up to its second property, the name.
 func appendFeatureHead(b []byte, id int64, g orb.Geometry, code, name string) []byte {
 	b = appendFeatureStart(b, id, g, code)
-	b = append(b, `,"name":`...)
+	b = append(b, nameKey...)
 	return appendString(b, name)
 }
 
@@ -256,23 +277,18 @@ func AppendFeatureHead(dst []byte, id int64, f *riskmap.UnitFacts) []byte {
 // (AppendFeature's unit is the one riskmap.FactsOf made f from).
 func FeatureHeadLen(doc []byte, id int64, f *riskmap.UnitFacts) int {
 	var buf [96]byte
-	b := append(buf[:0], `{"type":"Feature","id":`...)
-	b = strconv.AppendInt(b, id, 10)
-	b = append(b, `,"geometry":`...)
+	b := appendFeatureID(buf[:0], id)
 	if !bytes.HasPrefix(doc, b) {
 		return 0
 	}
 	// A geometry holds numbers, brackets and its keys only: the properties' opening
 	// cannot occur in it.
-	const props = `,"properties":{"code":`
-	g := bytes.Index(doc[len(b):], []byte(props))
+	g := bytes.Index(doc[len(b):], []byte(propertiesCode))
 	if g < 0 {
 		return 0
 	}
-	at := len(b) + g + len(props)
-	b = appendString(buf[:0], f.Code)
-	b = append(b, `,"name":`...)
-	b = appendString(b, f.Name)
+	at := len(b) + g + len(propertiesCode)
+	b = appendCodeName(buf[:0], f.Code, f.Name)
 	if !bytes.HasPrefix(doc[at:], b) {
 		return 0
 	}

@@ -79,6 +79,14 @@ type Head struct {
 	Len   func(doc []byte, id int64, f *riskmap.UnitFacts) int
 }
 
+// strip returns raw without its head, when Len finds it followed by a comma; else raw whole.
+func (h *Head) strip(raw []byte, id int64, f *riskmap.UnitFacts) []byte {
+	if n := h.Len(raw, id, f); n > 0 && n < len(raw) && raw[n] == ',' {
+		return raw[n:]
+	}
+	return raw
+}
+
 // setDoc keeps a copy of raw as f's document, compressed with src's dictionary when there is
 // one, and without its head when src has one and raw begins with it.
 func setDoc(f *Feature, raw []byte, src *docSource) {
@@ -86,10 +94,8 @@ func setDoc(f *Feature, raw []byte, src *docSource) {
 		f.doc, f.src = string(raw), nil
 		return
 	}
-	if h := src.head; h != nil {
-		if n := h.Len(raw, f.ID, &f.UnitFacts); n > 0 && n < len(raw) && raw[n] == ',' {
-			raw = raw[n:]
-		}
+	if src.head != nil {
+		raw = src.head.strip(raw, f.ID, &f.UnitFacts)
 	}
 	dict := src.dict
 	bp := encodeBuffers.Get().(*[]byte)

@@ -470,10 +470,8 @@ func (ix *Index) build(parent context.Context, units iter.Seq2[*riskmap.Unit, er
 					cancel()
 					return false
 				}
-				if h := ix.head; h != nil { // the dictionary is of what is kept
-					if n := h.Len(b, u.ID, new(riskmap.FactsOf(u))); n > 0 && n < len(b) && b[n] == ',' {
-						b = b[n:]
-					}
+				if ix.head != nil { // the dictionary is of what is kept
+					b = ix.head.strip(b, u.ID, new(riskmap.FactsOf(u)))
 				}
 				docs = append(docs, b)
 			}
