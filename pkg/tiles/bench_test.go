@@ -84,6 +84,9 @@ func BenchmarkRenderUnits(b *testing.B) {
 		{"1M/z14", 1_000_000, 14, -1},
 		{"1M/z14detail", 1_000_000, 14, detail},
 		{"1M/z16detail", 1_000_000, 16, detail},
+		{"1M/z14at2000", 1_000_000, 14, 2000},
+		{"1M/z15at1400", 1_000_000, 15, 1400},
+		{"1M/z16at650", 1_000_000, 16, 650},
 		{"1M/z16", 1_000_000, 16, -1},
 		{"1M/z15", 1_000_000, 15, -1},
 		{"1M/z18", 1_000_000, 18, -1},
@@ -134,6 +137,42 @@ func BenchmarkUnitsEveryTile(b *testing.B) {
 				b.ReportMetric(float64(sizes[len(sizes)/2])/1000, "p50-KB")
 				b.ReportMetric(float64(sizes[len(sizes)-1])/1000, "max-KB")
 			}
+		})
+	}
+}
+
+// BenchmarkRenderUnitsCold renders tiles at random units of the 1M synthetic ones, a
+// different tile each time and round a list of 4,096, so that their units are rarely in
+// the processor's caches: what an uncached tile costs a server (scripts/benchserve's
+// uncached row). Tiles of clusters count too, as they would in a server.
+func BenchmarkRenderUnitsCold(b *testing.B) {
+	s := synthIndex(b, 1_000_000).Snapshot()
+	var pts []orb.Point
+	s.SearchBounds(orb.Bound{Min: orb.Point{-180, -85}, Max: orb.Point{180, 85}}, func(f *spatialindex.Feature) bool {
+		if f.ID%97 == 0 {
+			pts = append(pts, f.Bound.Center())
+		}
+		return true
+	})
+	for _, z := range []maptile.Zoom{14, 15, 16} {
+		ts := make([]maptile.Tile, 4096)
+		for i := range ts {
+			ts[i] = maptile.At(pts[(i*7919)%len(pts)], z)
+		}
+		b.Run(fmt.Sprintf("1M/z%d", z), func(b *testing.B) {
+			b.ReportAllocs()
+			i, features, size := 0, 0, 0
+			for b.Loop() {
+				raw, k, err := tiles.RenderUnits(s, ts[i%len(ts)], tiles.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				i++
+				features += k
+				size += len(raw)
+			}
+			b.ReportMetric(float64(features)/float64(i), "features/tile")
+			b.ReportMetric(float64(size)/float64(i), "bytes/tile")
 		})
 	}
 }

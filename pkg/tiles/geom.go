@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/maptile"
 )
 
@@ -32,6 +31,11 @@ type projector struct {
 	// per part.
 	arena []orb.Point
 	codes []int
+	// starts (clipLine's part boundaries) and keep and spans (simplify's marks and
+	// stack) are reused from part to part.
+	starts []int
+	keep   []bool
+	spans  []span
 }
 
 func newProjector(t maptile.Tile, o Options) *projector {
@@ -135,17 +139,21 @@ func (p *projector) line(out orb.MultiLineString, l orb.LineString) orb.MultiLin
 	for i, ll := range pts {
 		pts[i] = p.project(ll)
 	}
-	parts := orb.MultiLineString{orb.LineString(pts)}
-	if !in {
-		parts = clip.LineString(p.box, orb.LineString(pts))
-	}
-	for _, part := range parts {
-		part = orb.LineString(roundDedupe(simplify(part, p.tol)))
-		if len(part) >= 2 {
+	if in {
+		if part := roundDedupe(p.simplify(pts)); len(part) >= 2 {
 			out = append(out, part)
 		}
+		return out
 	}
-	return out
+	n := len(out)
+	out = p.clipLine(out, pts)
+	kept := out[:n]
+	for _, part := range out[n:] {
+		if part = roundDedupe(p.simplify(part)); len(part) >= 2 {
+			kept = append(kept, part)
+		}
+	}
+	return kept
 }
 
 // source returns the points of ps, a line or a ring, that the buffered tile needs, in a
@@ -306,11 +314,11 @@ func (p *projector) ring(r orb.Ring) orb.Ring {
 		pts[i] = p.project(ll)
 	}
 	if !in {
-		if pts = clip.Ring(p.box, pts); pts == nil {
+		if pts = p.clipRing(pts); pts == nil {
 			return nil
 		}
 	}
-	q := roundDedupe(simplify(pts, p.tol))
+	q := roundDedupe(p.simplify(pts))
 	if len(q) > 1 && q[0] != q[len(q)-1] {
 		q = append(q, q[0])
 	}
@@ -348,19 +356,35 @@ func ringArea(r orb.Ring) float64 {
 	return a
 }
 
+// simplify is Douglas–Peucker at the projector's tolerance, with its reused buffers.
+func (p *projector) simplify(pts []orb.Point) []orb.Point {
+	out, keep, spans := simplifyWith(pts, p.tol, p.keep, p.spans)
+	p.keep, p.spans = keep, spans
+	return out
+}
+
 // simplify runs Douglas–Peucker over pts in place: every dropped point lies within tol of
 // the line that replaces it. A closed ring keeps its first (= last) point and, since the
 // "segment" between them is a point, the point farthest from it.
 func simplify(pts []orb.Point, tol float64) []orb.Point {
+	out, _, _ := simplifyWith(pts, tol, nil, nil)
+	return out
+}
+
+// span is a run of points simplify has still to look at.
+type span struct{ a, b int }
+
+// simplifyWith is simplify with buffers to reuse for its marks and its stack, which it
+// returns, grown.
+func simplifyWith(pts []orb.Point, tol float64, keep []bool, stack []span) ([]orb.Point, []bool, []span) {
 	n := len(pts)
 	if tol <= 0 || n < 3 {
-		return pts
+		return pts, keep, stack
 	}
-	keep := make([]bool, n)
+	keep = append(keep[:0], make([]bool, n)...)
 	keep[0], keep[n-1] = true, true
 	tol2 := tol * tol
-	type span struct{ a, b int }
-	stack := []span{{0, n - 1}}
+	stack = append(stack[:0], span{0, n - 1})
 	for len(stack) > 0 {
 		s := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -381,7 +405,7 @@ func simplify(pts []orb.Point, tol float64) []orb.Point {
 			out = append(out, pts[i])
 		}
 	}
-	return out
+	return out, keep, stack
 }
 
 // segDist2 is the squared distance from p to the segment ab.

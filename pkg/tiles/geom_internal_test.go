@@ -89,3 +89,55 @@ func equalLines(a, b orb.MultiLineString) bool {
 	}
 	return true
 }
+
+// TestClipMatchesOrb: the projector's clipping, which writes into reused buffers, gives
+// exactly what orb's clip package gives, point for point, for random lines and rings
+// (closed and not) around the buffered tile, several to a feature as a multi-part
+// geometry has them.
+func TestClipMatchesOrb(t *testing.T) {
+	p := newProjector(maptile.New(0, 0, 15), Options{}.withDefaults())
+	rnd := rand.New(rand.NewPCG(3, 4))
+	walk := func() []orb.Point {
+		k := 1 + rnd.IntN(30)
+		x, y := rnd.Float64()*8000-2000, rnd.Float64()*8000-2000
+		pts := make([]orb.Point, k)
+		for j := range pts {
+			pts[j] = orb.Point{x, y}
+			x += rnd.NormFloat64() * 2000
+			y += rnd.NormFloat64() * 2000
+			if rnd.IntN(8) == 0 {
+				x = math.Round(x) // on the box's sides now and then
+			}
+		}
+		return pts
+	}
+	var before, beforeWant []orb.MultiLineString // the parts drawn so far for this feature
+	for i := 0; i < 5000; i++ {
+		if i%4 == 0 {
+			p.arena = p.arena[:0] // a new feature
+			before, beforeWant = before[:0], beforeWant[:0]
+		}
+		line := walk()
+		want := clip.LineString(p.box, append(orb.LineString(nil), line...))
+		got := p.clipLine(nil, append(p.take(len(line)), line...))
+		if !equalLines(got, want) {
+			t.Fatalf("line %d %v: got %v, want %v", i, line, got, want)
+		}
+		ring := walk()
+		if rnd.IntN(2) == 0 {
+			ring = append(ring, ring[0])
+		}
+		wantRing := clip.Ring(p.box, append(orb.Ring(nil), ring...))
+		gotRing := p.clipRing(append(p.take(len(ring)+1), ring...))
+		if !equalLines(orb.MultiLineString{orb.LineString(gotRing)}, orb.MultiLineString{orb.LineString(wantRing)}) {
+			t.Fatalf("ring %d %v: got %v, want %v", i, ring, gotRing, wantRing)
+		}
+		before = append(before, got, orb.MultiLineString{orb.LineString(gotRing)})
+		beforeWant = append(beforeWant, want, orb.MultiLineString{orb.LineString(wantRing)})
+		for k := range before {
+			if !equalLines(before[k], beforeWant[k]) {
+				t.Fatalf("step %d: an earlier part of the feature was overwritten: %v, want %v", i, before[k], beforeWant[k])
+			}
+		}
+	}
+}

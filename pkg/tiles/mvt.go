@@ -247,7 +247,22 @@ func (w *layerWriter) size() int {
 // feature finishes the feature whose properties were just added, with geometry g (in tile
 // units) and, when hasID, an id. A geometry that encodes to nothing drops the feature.
 func (w *layerWriter) feature(id uint64, hasID bool, g orb.Geometry) {
-	typ := w.encodeGeometry(g)
+	w.finish(id, hasID, w.encodeGeometry(g))
+}
+
+// pointFeature is feature for a point, q in whole tile units: what feature writes for an
+// orb.Point, without boxing it.
+func (w *layerWriter) pointFeature(id uint64, hasID bool, q orb.Point) {
+	w.geom = w.geom[:0]
+	var cx, cy int64
+	w.geom = append(w.geom, command(cmdMoveTo, 1))
+	w.point(q, &cx, &cy)
+	w.finish(id, hasID, geomPoint)
+}
+
+// finish writes the feature whose tags and geometry commands are in w.tags and w.geom, of
+// MVT geometry type typ (0: nothing to draw, the feature is dropped).
+func (w *layerWriter) finish(id uint64, hasID bool, typ int) {
 	if typ == 0 {
 		w.tags = w.tags[:0]
 		return

@@ -105,7 +105,7 @@ func main() {
 	nbbox := flag.Int("bbox", 200, "bbox queries")
 	wrkSecs := flag.Int("wrk", 10, "seconds of each wrk run (0 skips)")
 	only := flag.String("only", "", "run only this part after the load: tiles or bbox (default: all)")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the bbox and cached-tile parts to this file (go tool pprof)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of every part after the load to this file (go tool pprof; with --only, of that part)")
 	flag.Parse()
 	if *only != "" && *only != "tiles" && *only != "bbox" {
 		must(fmt.Errorf("--only: tiles or bbox, not %q", *only))
@@ -160,6 +160,12 @@ func main() {
 	_, err = conn.Exec(ctx, "SET max_parallel_workers_per_gather = 0")
 	must(err)
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		must(err)
+		must(pprof.StartCPUProfile(f))
+		defer pprof.StopCPUProfile() // every part after the load
+	}
 	if *only != "bbox" {
 		compareTiles(ctx, conn, snap, pts, r, *ntiles)
 	}
@@ -189,12 +195,6 @@ func main() {
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		return body
-	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		must(err)
-		must(pprof.StartCPUProfile(f))
-		defer pprof.StopCPUProfile() // the bbox and cached-tile parts
 	}
 	for _, side := range []float64{0.005, 0.02, 0.05} {
 		var ours, full, pg, pgHTTP []time.Duration
