@@ -96,7 +96,10 @@ func cgroupLimit(file string) int64 {
 // kept compressed (a live heap half the size) 200 does better than 400: each fresh page
 // the heap grows into costs a fault (a million of them, 8 s of system time, at 400), and
 // 200 touches a fifth fewer: 23.1–24.0 s against 24.5–27.4 s on a slower machine, peak
-// 2.9–3.4 GB against 3.9–4.2 GB (150: 25.1–29.5 s, 2.6–3.1 GB).
+// 2.9–3.4 GB against 3.9–4.2 GB (150: 25.1–29.5 s, 2.6–3.1 GB). On a machine whose faults
+// cost less (session 14: 13.9–14.9 s to /readyz at 200), 300 and 400 start 1–2 s sooner,
+// but the live heap ends spread over more of the pages the garbage held: 1.53–1.54 GB 15 s
+// after /readyz against 1.48–1.51 GB, over issue 18's 1.5 GB.
 const loadGCPercent = 200
 
 // loadMemoryShare bounds the heap during the load, as a share of the machine's (or the
