@@ -3,6 +3,7 @@ package tiles
 import (
 	"math"
 	"slices"
+	"sync/atomic"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -276,7 +277,7 @@ func order(found []*spatialindex.Feature) {
 			sink += int(f.Code[0])
 		}
 	}
-	touched = sink
+	touched.Store(int64(sink))
 }
 
 type idFeature struct {
@@ -284,8 +285,9 @@ type idFeature struct {
 	f  *spatialindex.Feature
 }
 
-// touched keeps order's reads from being optimised away.
-var touched int
+// touched keeps order's reads from being optimised away (atomic: tiles are drawn
+// concurrently).
+var touched atomic.Int64
 
 // touchGeometry reads the first and last points of g, a line or a polygon (a point is
 // drawn from the feature's bound).
