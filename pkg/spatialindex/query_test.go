@@ -116,3 +116,39 @@ func TestFind(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkFindCold is a bbox list over 1M points, a box at another place each time, so
+// that its units are rarely in the processor's caches: what the API's bbox queries meet.
+func BenchmarkFindCold(b *testing.B) {
+	ix := New(nil, nil)
+	r := rand.New(rand.NewPCG(7, 8))
+	cats := []string{"roads", "crowded_places", "lifeline_gas", "hazchem"}
+	ix.Load(context.Background(), func(yield func(*riskmap.Unit, error) bool) {
+		for i := int64(1); i <= 1_000_000; i++ {
+			u := &riskmap.Unit{ID: i, Version: 1, Code: fmt.Sprint("U-", i), Name: fmt.Sprint("澄江单元", i),
+				Category: cats[i%4], RegionCode: "530481001001", Grade: riskmap.Grades[i%4], Status: riskmap.StatusApproved,
+				Geometry: orb.Point{102.8 + r.Float64()*0.3, 24.5 + r.Float64()*0.4}}
+			if !yield(u, nil) {
+				return
+			}
+		}
+	})
+	s := ix.Snapshot()
+	for _, side := range []float64{0.005, 0.02, 0.05} {
+		boxes := make([]orb.Bound, 4096)
+		for i := range boxes {
+			x, y := 102.8+r.Float64()*(0.3-side), 24.5+r.Float64()*(0.4-side)
+			boxes[i] = orb.Bound{Min: orb.Point{x, y}, Max: orb.Point{x + side, y + side}}
+		}
+		b.Run(fmt.Sprintf("1M/%.3f", side), func(b *testing.B) {
+			b.ReportAllocs()
+			i, matched := 0, 0
+			for b.Loop() {
+				f := riskmap.UnitFilter{Limit: 1000, BBox: &boxes[i%len(boxes)]}
+				matched += s.Find(&f).Matched
+				i++
+			}
+			b.ReportMetric(float64(matched)/float64(i), "matched")
+		})
+	}
+}
