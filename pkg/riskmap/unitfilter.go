@@ -55,7 +55,8 @@ type UnitFacts struct {
 	// analysis engine falls back to its category's default).
 	InfluenceRadiusM float64
 	Geometry         orb.Geometry
-	// Bound is the bounding box of Geometry.
+	// Bound is the bounding box of Geometry, exactly: for a point, the point itself, from
+	// which tiles draw it (pkg/tiles, drawDetail).
 	Bound orb.Bound
 }
 

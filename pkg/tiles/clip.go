@@ -58,7 +58,9 @@ func (p *projector) clipLine(out orb.MultiLineString, in []orb.Point) orb.MultiL
 }
 
 // clipRing clips the ring in (which it may overwrite) to p.box and returns it, closed if in
-// was, or nil when nothing is left. The result lives in the arena.
+// was, or nil when nothing is left. The result is in the arena, or in a new array when
+// clipping added more than eight points (a ring that zigzags across a side): never over
+// another part.
 func (p *projector) clipRing(in []orb.Point) []orb.Point {
 	if len(in) == 0 {
 		return nil

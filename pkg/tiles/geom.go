@@ -100,12 +100,16 @@ func (p *projector) geometry(g orb.Geometry) orb.Geometry {
 	return nil
 }
 
+// next starts the next feature: its points go where the last feature's were, which has
+// been encoded.
+func (p *projector) next() { p.arena = p.arena[:0] }
+
 // geometryIn is geometry for a feature whose bounding box is b (the index keeps it): a
 // feature wholly inside the buffered tile, most of a tile's, is drawn without computing
 // the bounds of its parts or clipping them.
 func (p *projector) geometryIn(g orb.Geometry, b orb.Bound) orb.Geometry {
 	p.whole = p.inside(b)
-	p.arena = p.arena[:0]
+	p.next()
 	switch g.(type) {
 	case orb.LineString, orb.Polygon:
 		p.first, p.hasFirst = b, true
@@ -157,7 +161,7 @@ func (p *projector) line(out orb.MultiLineString, l orb.LineString) orb.MultiLin
 }
 
 // source returns the points of ps, a line or a ring, that the buffered tile needs, in a
-// fresh slice (clip.Ring works in place, and index features are shared), and in, whether
+// fresh slice (clipRing works in place, and index features are shared), and in, whether
 // ps lie wholly inside the tile, so that they need no clipping. It returns nil when ps have
 // fewer than n points or miss the tile.
 func (p *projector) source(ps []orb.Point, n int, ring bool) (pts []orb.Point, in bool) {

@@ -38,6 +38,7 @@ func RenderRegions(features []RegionFeature, t maptile.Tile, opt Options) ([]byt
 	w := newLayerWriter(LayerRegions, opt.Extent)
 	defer w.release()
 	for _, r := range hit {
+		p.next()
 		g := p.multiPolygon(r.Geometry)
 		if g == nil {
 			continue

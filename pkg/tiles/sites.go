@@ -42,6 +42,7 @@ func RenderSites(layer string, fs []SiteFeature, t maptile.Tile, opt Options) ([
 	defer w.release()
 	for i := range fs {
 		f := &fs[i]
+		p.next()
 		g := p.geometry(f.Geometry)
 		if g == nil {
 			continue

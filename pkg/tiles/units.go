@@ -2,8 +2,8 @@ package tiles
 
 import (
 	"math"
+	"runtime"
 	"slices"
-	"sync/atomic"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -277,17 +277,13 @@ func order(found []*spatialindex.Feature) {
 			sink += int(f.Code[0])
 		}
 	}
-	touched.Store(int64(sink))
+	runtime.KeepAlive(sink) // the reads are what order is for
 }
 
 type idFeature struct {
 	id int64
 	f  *spatialindex.Feature
 }
-
-// touched keeps order's reads from being optimised away (atomic: tiles are drawn
-// concurrently).
-var touched atomic.Int64
 
 // touchGeometry reads the first and last points of g, a line or a polygon (a point is
 // drawn from the feature's bound).
