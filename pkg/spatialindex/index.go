@@ -25,11 +25,12 @@ import (
 // Feature is what the index keeps of a unit: enough to draw it, filter it and list it.
 // Features are immutable once indexed.
 type Feature struct {
-	ID      int64
-	Version int64
+	ID int64
 	// UnitFacts are what a riskmap.UnitFilter tests: code, name, category, region code,
-	// department, grade, status, geometry and its bounding box.
+	// department, grade, status, geometry and its bounding box. What a tile draws comes
+	// first, with the id (riskmap.UnitFacts).
 	riskmap.UnitFacts
+	Version int64
 	// CountCode is the region code the unit is counted under: its grid's code when its
 	// representative point lies in a grid of its own region, else its region code.
 	CountCode string

@@ -266,10 +266,13 @@ func order(found []*spatialindex.Feature) {
 	for i, k := range keys {
 		f := k.f
 		found[i] = f
-		sink += len(f.Name) + len(f.Code) + len(f.RegionCode) + len(f.Grade) + int(f.Bound.Min[0]) + int(f.Bound.Max[1])
+		sink += len(f.Name) + len(f.Code) + len(f.RegionCode) + len(f.Grade) + int(f.Bound.Min[0])
 	}
 	for _, f := range found {
-		sink += touchGeometry(f.Geometry)
+		// A point is drawn from what was read above (riskmap.UnitFacts puts it first).
+		if _, point := f.Geometry.(orb.Point); !point {
+			sink += int(f.Bound.Max[1]) + touchGeometry(f.Geometry)
+		}
 		if f.Name != "" {
 			sink += int(f.Name[0])
 		}
