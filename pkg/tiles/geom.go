@@ -360,35 +360,19 @@ func ringArea(r orb.Ring) float64 {
 	return a
 }
 
-// simplify is Douglas–Peucker at the projector's tolerance, with its reused buffers.
+// simplify runs Douglas–Peucker over pts in place at the projector's tolerance: every
+// dropped point lies within it of the line that replaces it. A closed ring keeps its first
+// (= last) point and, since the "segment" between them is a point, the point farthest from
+// it. Its marks and stack are the projector's, reused from part to part.
 func (p *projector) simplify(pts []orb.Point) []orb.Point {
-	out, keep, spans := simplifyWith(pts, p.tol, p.keep, p.spans)
-	p.keep, p.spans = keep, spans
-	return out
-}
-
-// simplify runs Douglas–Peucker over pts in place: every dropped point lies within tol of
-// the line that replaces it. A closed ring keeps its first (= last) point and, since the
-// "segment" between them is a point, the point farthest from it.
-func simplify(pts []orb.Point, tol float64) []orb.Point {
-	out, _, _ := simplifyWith(pts, tol, nil, nil)
-	return out
-}
-
-// span is a run of points simplify has still to look at.
-type span struct{ a, b int }
-
-// simplifyWith is simplify with buffers to reuse for its marks and its stack, which it
-// returns, grown.
-func simplifyWith(pts []orb.Point, tol float64, keep []bool, stack []span) ([]orb.Point, []bool, []span) {
 	n := len(pts)
-	if tol <= 0 || n < 3 {
-		return pts, keep, stack
+	if p.tol <= 0 || n < 3 {
+		return pts
 	}
-	keep = append(keep[:0], make([]bool, n)...)
+	keep := append(p.keep[:0], make([]bool, n)...)
 	keep[0], keep[n-1] = true, true
-	tol2 := tol * tol
-	stack = append(stack[:0], span{0, n - 1})
+	tol2 := p.tol * p.tol
+	stack := append(p.spans[:0], span{0, n - 1})
 	for len(stack) > 0 {
 		s := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -403,14 +387,18 @@ func simplifyWith(pts []orb.Point, tol float64, keep []bool, stack []span) ([]or
 			stack = append(stack, span{s.a, far}, span{far, s.b})
 		}
 	}
+	p.keep, p.spans = keep, stack
 	out := pts[:0]
 	for i, k := range keep {
 		if k {
 			out = append(out, pts[i])
 		}
 	}
-	return out, keep, stack
+	return out
 }
+
+// span is a run of points simplify has still to look at.
+type span struct{ a, b int }
 
 // segDist2 is the squared distance from p to the segment ab.
 func segDist2(p, a, b orb.Point) float64 {

@@ -30,7 +30,7 @@ func TestReduceKeepsClipResult(t *testing.T) {
 		}
 		var out orb.MultiLineString
 		for _, part := range clip.LineString(p.box, pts) {
-			part = orb.LineString(roundDedupe(simplify(part, p.tol)))
+			part = orb.LineString(roundDedupe(p.simplify(part)))
 			if len(part) >= 2 {
 				out = append(out, part)
 			}
@@ -46,7 +46,7 @@ func TestReduceKeepsClipResult(t *testing.T) {
 		if pts == nil {
 			return 0
 		}
-		return math.Abs(ringArea(orb.Ring(roundDedupe(simplify(pts, p.tol)))))
+		return math.Abs(ringArea(orb.Ring(roundDedupe(p.simplify(pts)))))
 	}
 	rnd := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 3000; i++ {
