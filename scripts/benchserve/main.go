@@ -27,11 +27,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
@@ -104,11 +106,20 @@ func main() {
 	ntiles := flag.Int("tiles", 300, "tiles per zoom in the uncached comparison")
 	nbbox := flag.Int("bbox", 200, "bbox queries")
 	wrkSecs := flag.Int("wrk", 10, "seconds of each wrk run (0 skips)")
+	sidesFlag := flag.String("sides", "0.005,0.02,0.05", "bbox sides in degrees, comma-separated")
 	only := flag.String("only", "", "run only this part after the load: tiles or bbox (default: all)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of every part after the load to this file (go tool pprof; with --only, of that part)")
 	flag.Parse()
 	if *only != "" && *only != "tiles" && *only != "bbox" {
 		must(fmt.Errorf("--only: tiles or bbox, not %q", *only))
+	}
+	var sides []float64
+	for _, f := range strings.Split(*sidesFlag, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || v <= 0 {
+			must(fmt.Errorf("--sides: degrees such as 0.005,0.02, not %q", f))
+		}
+		sides = append(sides, v)
 	}
 	ctx := context.Background()
 	store, err := postgis.Open(ctx, *db)
@@ -184,26 +195,44 @@ func main() {
 	// Equal output: ours selects the five properties the SQL builds (properties=).
 	fmt.Fprintf(out, "\n### bbox queries, limit 1000 (GeoJSON, the same five properties on both sides): ours over HTTP with properties=%s vs PostGIS ST_Intersects + json_agg in SQL\n\n", bboxProperties)
 	fmt.Fprintf(out, "PostGIS over HTTP: the same SQL behind a bare net/http handler that writes its JSON gzipped (the compressor riskmap uses), as pg_featureserv serves a table.\n\n")
-	row("box side", "queries", "ours median", "PostGIS median", "ratio", "PostGIS over HTTP, median", "ratio", "ours, every property", "mean matched")
-	row("---", "---", "---", "---", "---", "---", "---", "---", "---")
+	fmt.Fprintf(out, "zstd: the client asks for zstd (as browsers do since 2024) and decodes it; PostGIS over HTTP then answers with zstd too (the same encoder settings as riskmap's).\n\n")
+	row("box side", "queries", "ours median", "PostGIS median", "ratio", "PostGIS over HTTP, median", "ratio",
+		"ours, zstd", "ratio to the SQL", "PostGIS over HTTP, zstd", "ratio", "ours, every property", "mean matched")
+	row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---", "---")
 	pgURL := pgOverHTTP(ctx, *db)
 	// The answers are read into one reused buffer: the client runs in this process, and
 	// garbage of its own would make the collector scan the index's heap on the server's
 	// time (both sides' HTTP figures read alike).
 	var answer bytes.Buffer
-	get := func(url string) []byte {
+	zd, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	must(err)
+	// getAs fetches url asking for encoding ("" leaves it to the transport, which asks for
+	// gzip and decodes it) and returns the decoded answer.
+	getAs := func(url, encoding string) []byte {
 		req, _ := http.NewRequest("GET", url, nil)
 		req.Header.Set("Authorization", auth)
+		if encoding != "" {
+			req.Header.Set("Accept-Encoding", encoding)
+		}
 		res, err := client.Do(req)
 		must(err)
 		answer.Reset()
-		_, err = answer.ReadFrom(res.Body)
+		var body io.Reader = res.Body
+		if encoding == "zstd" {
+			if res.Header.Get("Content-Encoding") != "zstd" {
+				must(fmt.Errorf("%s: asked for zstd, got %q", url, res.Header.Get("Content-Encoding")))
+			}
+			must(zd.Reset(res.Body))
+			body = zd
+		}
+		_, err = answer.ReadFrom(body)
 		must(err)
 		res.Body.Close()
 		return answer.Bytes()
 	}
-	for _, side := range []float64{0.005, 0.02, 0.05} {
-		var ours, full, pg, pgHTTP []time.Duration
+	get := func(url string) []byte { return getAs(url, "") }
+	for _, side := range sides {
+		var ours, oursZ, full, pg, pgHTTP, pgHTTPZ []time.Duration
 		matched := 0
 		for i := 0; i < *nbbox; i++ {
 			c := pts[r.IntN(len(pts))]
@@ -218,6 +247,9 @@ func main() {
 			json.Unmarshal(body, &m) // before the next get reuses the buffer
 			matched += m.NumberMatched
 			t0 = time.Now()
+			getAs(url+"&properties="+bboxProperties, "zstd")
+			oursZ = append(oursZ, time.Since(t0))
+			t0 = time.Now()
 			get(url)
 			full = append(full, time.Since(t0))
 			var count int
@@ -228,10 +260,15 @@ func main() {
 			t0 = time.Now()
 			get(fmt.Sprintf("%s?bbox=%f,%f,%f,%f", pgURL, b[0], b[1], b[2], b[3]))
 			pgHTTP = append(pgHTTP, time.Since(t0))
+			t0 = time.Now()
+			getAs(fmt.Sprintf("%s?bbox=%f,%f,%f,%f", pgURL, b[0], b[1], b[2], b[3]), "zstd")
+			pgHTTPZ = append(pgHTTPZ, time.Since(t0))
 		}
 		mo, mp, mh := median(ours), median(pg), median(pgHTTP)
-		row(fmt.Sprintf("%.3f°", side), *nbbox, ms(mo), ms(mp), fmt.Sprintf("%.1f×", float64(mp)/float64(mo)),
-			ms(mh), fmt.Sprintf("%.1f×", float64(mh)/float64(mo)), ms(median(full)), matched / *nbbox)
+		moz, mhz := median(oursZ), median(pgHTTPZ)
+		ratio := func(a, b time.Duration) string { return fmt.Sprintf("%.1f×", float64(a)/float64(b)) }
+		row(fmt.Sprintf("%.3f°", side), *nbbox, ms(mo), ms(mp), ratio(mp, mo), ms(mh), ratio(mh, mo),
+			ms(moz), ratio(mp, moz), ms(mhz), ratio(mhz, moz), ms(median(full)), matched / *nbbox)
 	}
 
 	// 5. Cached tiles vs a bare net/http handler, with wrk on loopback.
@@ -353,7 +390,14 @@ func mvtFeatures(b []byte) int {
 	return 0
 }
 
-// pgOverHTTP serves pgBBoxSQL over HTTP, gzipped, and returns its URL: PostGIS answering
+// pgZstd holds zstd encoders made as riskmap's compressing middleware makes them.
+var pgZstd = sync.Pool{New: func() any {
+	w, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(1<<22), zstd.WithLowerEncoderMem(true))
+	return w
+}}
+
+// pgOverHTTP serves pgBBoxSQL over HTTP, gzipped (or zstd when asked), and returns its URL: PostGIS answering
 // the bbox query the way a feature server in front of it does.
 func pgOverHTTP(ctx context.Context, dsn string) string {
 	cfg, err := pgxpool.ParseConfig(dsn)
@@ -379,6 +423,15 @@ func pgOverHTTP(ctx context.Context, dsn string) string {
 			return
 		}
 		w.Header().Set("Content-Type", "application/geo+json")
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "zstd") {
+			w.Header().Set("Content-Encoding", "zstd")
+			zw := pgZstd.Get().(*zstd.Encoder)
+			zw.Reset(w)
+			zw.Write(js)
+			zw.Close()
+			pgZstd.Put(zw)
+			return
+		}
 		w.Header().Set("Content-Encoding", "gzip")
 		zw, _ := kgzip.NewWriterLevel(w, kgzip.BestSpeed)
 		zw.Write(js)
