@@ -174,12 +174,12 @@ func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // AppendReadings stores readings, ignoring the (point, time)s stored already; see
 // monitoring.Store. The trigger readings_rollup rolls up each new one.
-func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (added, dup int, err error) {
+func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (added int, dups []int, err error) {
 	if len(rs) == 0 {
-		return 0, 0, nil
+		return 0, nil, nil
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		added = 0
+		added, dups = 0, dups[:0]
 		check, err := tx.PrepareContext(ctx, "SELECT 1 FROM monitoring_points WHERE id = ?")
 		if err != nil {
 			return s.dbErr(err, "append readings")
@@ -203,21 +203,23 @@ func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (ad
 			return s.dbErr(err, "append readings")
 		}
 		defer ins.Close()
-		for _, r := range rs {
+		for i, r := range rs {
 			res, err := ins.ExecContext(ctx, r.PointID, ms(r.Time), r.Value)
 			if err != nil {
 				return s.dbErr(err, "append readings")
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				added++
+			} else {
+				dups = append(dups, i)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
-	return added, len(rs) - added, nil
+	return added, dups, nil
 }
 
 // Readings returns a point's readings or rollups in [from, to); see monitoring.Store.

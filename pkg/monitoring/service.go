@@ -1070,7 +1070,7 @@ func (s *Service) commitAfter(batch []*commitReq, prev, done chan struct{}) {
 	for _, q := range batch {
 		all = append(all, q.rs...)
 	}
-	_, dup, err := s.Store.AppendReadings(ctx, all)
+	_, dups, err := s.Store.AppendReadings(ctx, all)
 	if prev != nil {
 		<-prev
 	}
@@ -1085,7 +1085,7 @@ func (s *Service) commitAfter(batch []*commitReq, prev, done chan struct{}) {
 		batch[0].done <- err
 		return
 	}
-	s.evaluate(ctx, batch, all, dup)
+	s.evaluate(ctx, batch, all, dups)
 }
 
 // row is a reading of a batch and the request it came from.
@@ -1095,52 +1095,20 @@ type row struct {
 	dup bool
 }
 
-// evaluate evaluates the readings all of a stored batch in time order (dup of them were
-// stored already), persists the events and answers each request.
-func (s *Service) evaluate(ctx context.Context, batch []*commitReq, all []Reading, dup int) {
+// evaluate evaluates the readings all of a stored batch in time order (those at the
+// indexes dups were not stored by it: stored before, or repeated in the batch), persists
+// the events and answers each request.
+func (s *Service) evaluate(ctx context.Context, batch []*commitReq, all []Reading, dups []int) {
 	rows := make([]row, 0, len(all))
 	for _, q := range batch {
 		for _, r := range q.rs {
 			rows = append(rows, row{r: r, req: q})
 		}
 	}
-	// Repeats inside the batch are duplicates (the first one is stored).
-	type key struct {
-		p int64
-		t int64
+	for _, i := range dups {
+		rows[i].dup = true
 	}
-	seen := make(map[key]bool, len(rows))
-	inBatch := 0
-	for i := range rows {
-		k := key{rows[i].r.PointID, rows[i].r.Time.UnixNano()}
-		if seen[k] {
-			rows[i].dup = true
-			inBatch++
-		}
-		seen[k] = true
-	}
-	extra := dup - inBatch // stored before: given to the readings not newer than their point's newest
 	s.mu.Lock()
-	if extra > 0 {
-		for i := range rows {
-			if extra == 0 {
-				break
-			}
-			if l, ok := s.latest[rows[i].r.PointID]; !rows[i].dup && ok && !rows[i].r.Time.After(l.Time) {
-				rows[i].dup = true
-				extra--
-			}
-		}
-		for i := range rows { // readings another replica stored
-			if extra == 0 {
-				break
-			}
-			if !rows[i].dup {
-				rows[i].dup = true
-				extra--
-			}
-		}
-	}
 	slices.SortStableFunc(rows, func(a, b row) int { return a.r.Time.Compare(b.r.Time) })
 	touched := map[int64]bool{}
 	for _, x := range rows {

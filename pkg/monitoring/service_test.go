@@ -254,8 +254,21 @@ func TestServiceDuplicatesAndLate(t *testing.T) {
 		if res := ingest(t, s, nil, body); res.Accepted != 1 || res.Duplicates != 1 {
 			t.Fatalf("repeated: %+v", res)
 		}
+		// A new late reading before a repeat of the point's newest: each counted as what it
+		// is, whatever their order in the body.
+		item := func(t time.Time, v int) string {
+			return fmt.Sprintf(`{"point":"JC-2","time":"%s","value":%d}`, t.Format(time.RFC3339), v)
+		}
+		body = []byte("[" + item(at.Add(-2*time.Minute), 6) + "," + item(at.Add(time.Minute), 5) + "]")
+		if res := ingest(t, s, nil, body); res.Accepted != 1 || res.Late != 1 || res.Duplicates != 1 {
+			t.Fatalf("late then repeated: %+v", res)
+		}
+		body = []byte("[" + item(at.Add(time.Minute), 5) + "," + item(at.Add(-3*time.Minute), 7) + "]")
+		if res := ingest(t, s, nil, body); res.Accepted != 1 || res.Late != 1 || res.Duplicates != 1 {
+			t.Fatalf("repeated then late: %+v", res)
+		}
 		rs, err := s.Readings(context.Background(), nil, p.ID, at.Add(-time.Hour), w.now, monitoring.StepRaw)
-		if err != nil || len(rs) != 5 {
+		if err != nil || len(rs) != 7 {
 			t.Fatalf("readings: %d %v", len(rs), err)
 		}
 	})
@@ -534,7 +547,7 @@ type countingStore struct {
 	calls int
 }
 
-func (c *countingStore) AppendReadings(ctx context.Context, rs []monitoring.Reading) (int, int, error) {
+func (c *countingStore) AppendReadings(ctx context.Context, rs []monitoring.Reading) (int, []int, error) {
 	c.mu.Lock()
 	c.calls++
 	c.mu.Unlock()

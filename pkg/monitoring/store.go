@@ -101,10 +101,11 @@ type Store interface {
 
 	// AppendReadings stores readings (validated by the caller) in one transaction and
 	// updates the rollups of their minutes and hours in it. A reading of a (point, time)
-	// stored already, or repeated in rs, is ignored and counted in dup, not an error; added
-	// is how many were new. Readings may come in any order. ENOTFOUND when a point does not
-	// exist (nothing stored). The PostGIS store creates missing monthly partitions first.
-	AppendReadings(ctx context.Context, rs []Reading) (added, dup int, err error)
+	// stored already, or repeating an earlier one of rs, is ignored, not an error: dups are
+	// the indexes in rs of those readings, in increasing order; added is how many were new
+	// (len(rs) - len(dups)). Readings may come in any order. ENOTFOUND when a point does
+	// not exist (nothing stored). The PostGIS store creates missing monthly partitions first.
+	AppendReadings(ctx context.Context, rs []Reading) (added int, dups []int, err error)
 	// Readings returns the readings of a point at from ≤ time < to, oldest first: every
 	// reading (StepRaw) or the rollups of the minutes or hours that start in the range, or
 	// the minute rollups merged into buckets of 5, 15 or 30 minutes (aligned on the Unix

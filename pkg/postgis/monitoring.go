@@ -205,30 +205,41 @@ const appendReadings = `WITH ins AS (
         total = r.total + excluded.total, n = r.n + excluded.n
     RETURNING 1
 )
-SELECT count(*) FROM ins`
+SELECT (SELECT count(*) FROM ins),
+    -- The rows (their ordinals in the arrays) whose (point, time) this statement did not
+    -- store: stored before, or by another transaction meanwhile. Only looked for when
+    -- some row was not stored.
+    (SELECT array_agg(u.o ORDER BY u.o) FROM unnest($1::bigint[], $2::timestamptz[]) WITH ORDINALITY AS u(p, at, o)
+     WHERE (SELECT count(*) FROM ins) < cardinality($1::bigint[])
+       AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.point_id = u.p AND ins.at = u.at))`
 
 // AppendReadings stores readings, ignoring the (point, time)s stored already; see
 // monitoring.Store.
-func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (added, dup int, err error) {
+func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (added int, dups []int, err error) {
 	if len(rs) == 0 {
-		return 0, 0, nil
+		return 0, nil, nil
 	}
 	if err := s.ensureMonths(ctx, rs); err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	// Rows in a fixed order, so that two batches of the same rollup buckets lock them in
-	// the same order.
-	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b monitoring.Reading) int {
-		return cmp.Or(cmp.Compare(a.PointID, b.PointID), a.Time.Compare(b.Time))
+	// the same order (order[k] is the index in rs of the k-th row; a stable sort keeps
+	// a repeated (point, time) in rs's order).
+	order := make([]int, len(rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Or(cmp.Compare(rs[a].PointID, rs[b].PointID), rs[a].Time.Compare(rs[b].Time))
 	})
 	ids := make([]int64, len(rs))
 	ats := make([]time.Time, len(rs))
 	vs := make([]float64, len(rs))
 	seen := map[int64]bool{}
 	var points []int64
-	for i, r := range rs {
-		ids[i], ats[i], vs[i] = r.PointID, micro(r.Time), r.Value
+	for k, i := range order {
+		r := rs[i]
+		ids[k], ats[k], vs[k] = r.PointID, micro(r.Time), r.Value
 		if !seen[r.PointID] {
 			seen[r.PointID] = true
 			points = append(points, r.PointID)
@@ -240,13 +251,26 @@ func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (ad
 				return err
 			}
 			var n int64
-			if err := tx.QueryRow(ctx, appendReadings, ids, ats, vs).Scan(&n); err != nil {
+			var old []int64
+			if err := tx.QueryRow(ctx, appendReadings, ids, ats, vs).Scan(&n, &old); err != nil {
 				if noPartition(err) {
 					return err
 				}
 				return dbError("append readings", err)
 			}
 			added = int(n)
+			dups = dups[:0]
+			for _, o := range old {
+				dups = append(dups, order[o-1])
+			}
+			// A (point, time) repeated in rs that this statement stored: its later
+			// copies were not (the sort kept rs's order among them).
+			for k := 1; k < len(order); k++ {
+				if ids[k] == ids[k-1] && ats[k].Equal(ats[k-1]) && !inSorted(old, int64(k+1)) {
+					dups = append(dups, order[k])
+				}
+			}
+			slices.Sort(dups)
 			return nil
 		})
 	}
@@ -262,9 +286,15 @@ func (s *Store) AppendReadings(ctx context.Context, rs []monitoring.Reading) (ad
 		}
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
-	return added, len(rs) - added, nil
+	return added, dups, nil
+}
+
+// inSorted says whether the sorted xs hold x.
+func inSorted(xs []int64, x int64) bool {
+	_, ok := slices.BinarySearch(xs, x)
+	return ok
 }
 
 // checkPoints is ENOTFOUND, naming the first, when a point of ids does not exist.
