@@ -64,12 +64,9 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// chinaTime is China Standard Time: a deadline is a day in China.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // Today is the day overdue and due-soon count from: today's date in China, as midnight UTC.
 func (s *Service) Today() time.Time {
-	y, m, d := s.now().In(chinaTime).Date()
+	y, m, d := s.now().In(riskmap.ChinaTime).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 

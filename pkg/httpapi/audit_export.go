@@ -62,9 +62,6 @@ func auditActionLabel(code string) string {
 	return code
 }
 
-// beijing is the time zone of the exported times (UTC+8, no daylight saving).
-var beijing = time.FixedZone("CST", 8*3600)
-
 const auditTimeLayout = "2006-01-02 15:04:05"
 
 // auditHeader is the exported log's first row.
@@ -305,7 +302,7 @@ func (n *auditNamer) unitValue(k string, raw json.RawMessage) string {
 	case "assessed_at", "next_review_due":
 		if len(s) >= 10 {
 			if t, err := time.Parse(time.RFC3339, s); err == nil {
-				return t.In(beijing).Format(time.DateOnly)
+				return t.In(riskmap.ChinaTime).Format(time.DateOnly)
 			}
 			return s[:10]
 		}
@@ -438,13 +435,13 @@ func (n *auditNamer) row(e *riskmap.AuditEntry) []any {
 	}
 	last := ""
 	if !e.LastAt.IsZero() {
-		last = e.LastAt.In(beijing).Format(auditTimeLayout)
+		last = e.LastAt.In(riskmap.ChinaTime).Format(auditTimeLayout)
 	}
 	login := e.Actor
 	if strings.HasPrefix(login, "cli:") {
 		login = ""
 	}
-	return []any{e.ID, e.At.In(beijing).Format(auditTimeLayout), n.actor(e), login, role, auditActionLabel(e.Action), outcome,
+	return []any{e.ID, e.At.In(riskmap.ChinaTime).Format(auditTimeLayout), n.actor(e), login, role, auditActionLabel(e.Action), outcome,
 		e.Status, strings.TrimSpace(e.Method + " " + e.Path), n.target(e), detailText(e.Detail), n.changes(e), e.ClientAddr, max(e.Count, 1), last}
 }
 

@@ -150,7 +150,7 @@ func (m *monParams) when(key string) time.Time {
 	if t, err := time.Parse(time.RFC3339, v); err == nil && t.Year() >= 1970 && t.Year() <= 9999 {
 		return t.UTC()
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, v, beijing); err == nil && t.Year() >= 1970 {
+	if t, err := time.ParseInLocation(time.DateOnly, v, riskmap.ChinaTime); err == nil && t.Year() >= 1970 {
 		return t.UTC()
 	}
 	m.p.Add(key, "时间 %q 无效：请写作 RFC 3339（如 2026-12-06T08:30:00+08:00）或日期（如 2026-12-06）", clip(v))
@@ -637,7 +637,7 @@ func beijingTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.In(beijing).Format(time.DateTime)
+	return t.In(riskmap.ChinaTime).Format(time.DateTime)
 }
 
 func number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

@@ -37,6 +37,9 @@ func (r PointRef) String() string {
 type Input struct {
 	// Now is the clock (required): readings more than MaxFuture after it are refused.
 	Now time.Time
+	// Retention (> 0) refuses readings older than Now − Retention: they would be dropped
+	// at the next daily clean-up (config monitoring.retention_days).
+	Retention time.Duration
 	// Config is the taxonomy: a value outside its kind's range is refused.
 	Config *Config
 	// Lookup finds a point the caller may write readings of; an error (ENOTFOUND,
@@ -253,13 +256,27 @@ func (in Input) readTime(raw json.RawMessage, field string) (time.Time, riskmap.
 		return time.Time{}, riskmap.FieldErrorf(field, "观测时间 %q 无效：请写作 RFC 3339，如 2026-12-06T08:30:00+08:00", clip(s, 40)), false
 	}
 	t = t.UTC()
-	if t.Year() < earliestYear {
-		return time.Time{}, riskmap.FieldErrorf(field, "观测时间不能早于 %d 年", earliestYear), false
-	}
-	if t.After(in.Now.Add(MaxFuture)) {
-		return time.Time{}, riskmap.FieldErrorf(field, "观测时间晚于当前时间超过 %d 分钟（设备时钟有误？）", int(MaxFuture/time.Minute)), false
+	if fe, ok := checkTime(t, in.Now, in.Retention, field); !ok {
+		return time.Time{}, fe, false
 	}
 	return t, riskmap.FieldError{}, true
+}
+
+// checkTime refuses an observation time before 2000, before the retention period (a
+// gateway whose clock went back to 2000 would otherwise have its readings acknowledged,
+// and on PostGIS a month's partition made for each, then dropped the next day) or more
+// than MaxFuture ahead of now.
+func checkTime(t, now time.Time, retention time.Duration, field string) (riskmap.FieldError, bool) {
+	switch {
+	case t.IsZero() || t.Year() < earliestYear:
+		return riskmap.FieldErrorf(field, "观测时间不能早于 %d 年", earliestYear), false
+	case retention > 0 && t.Before(now.Add(-retention)):
+		return riskmap.FieldErrorf(field, "观测时间早于读数保留期限（保留 %d 天，最早 %s）",
+			int(retention/(24*time.Hour)), now.Add(-retention).In(riskmap.ChinaTime).Format("2006-01-02 15:04")), false
+	case t.After(now.Add(MaxFuture)):
+		return riskmap.FieldErrorf(field, "观测时间晚于当前时间超过 %d 分钟（设备时钟有误？）", int(MaxFuture/time.Minute)), false
+	}
+	return riskmap.FieldError{}, true
 }
 
 func readValue(raw json.RawMessage, field string) (float64, riskmap.FieldError, bool) {

@@ -917,7 +917,7 @@ func (s *Service) refresh() bool {
 // the readings accepted, evaluates them and returns what it did. Items are refused one by
 // one; a body that is not an array is EINVALID. It returns once its readings are committed.
 func (s *Service) Ingest(ctx context.Context, by *riskmap.User, form Form, body []byte) (*IngestResult, error) {
-	in := Input{Now: s.now(), Config: s.Config, Lookup: func(r PointRef) (*Point, error) { return s.Resolve(by, r) }}
+	in := Input{Now: s.now(), Retention: s.Retention, Config: s.Config, Lookup: func(r PointRef) (*Point, error) { return s.Resolve(by, r) }}
 	var items []Item
 	var refused []Refusal
 	var err error
@@ -958,11 +958,9 @@ func (s *Service) IngestReadings(ctx context.Context, rs []Reading) (*IngestResu
 		case !ok:
 			refused = append(refused, Refusal{i, riskmap.FieldErrorf(at+".point", "没有监测点 %d", r.PointID)})
 			continue
-		case r.Time.IsZero() || r.Time.Year() < earliestYear:
-			refused = append(refused, Refusal{i, riskmap.FieldErrorf(at+".time", "观测时间不能早于 %d 年", earliestYear)})
-			continue
-		case r.Time.After(now.Add(MaxFuture)):
-			refused = append(refused, Refusal{i, riskmap.FieldErrorf(at+".time", "观测时间晚于当前时间超过 %d 分钟（设备时钟有误？）", int(MaxFuture/time.Minute))})
+		}
+		if fe, ok := checkTime(r.Time, now, s.Retention, at+".time"); !ok {
+			refused = append(refused, Refusal{i, fe})
 			continue
 		}
 		if err := r.Validate(); err != nil {

@@ -287,12 +287,17 @@ func TestServiceRefusals(t *testing.T) {
 {"point":"JC-404","time":"` + at + `","value":7},
 {"point":"JC-3","time":"` + at + `","value":NaN},
 {"point":"JC-3","time":"` + at + `","value":150},
-{"point":"JC-3","time":"` + future + `","value":7}]`
+{"point":"JC-3","time":"` + future + `","value":7},
+{"point":"JC-3","time":"` + w.now.AddDate(0, 0, -401).Format(time.RFC3339) + `","value":7}]`
+		s.Retention = 400 * 24 * time.Hour // readings older than the retention period are refused
 		res := ingest(t, s, nil, []byte(body))
-		if res.Accepted != 1 || len(res.Refused) != 4 {
+		if res.Accepted != 1 || len(res.Refused) != 5 {
 			t.Fatalf("%+v", res)
 		}
-		for i, want := range []string{"[1].point", "[2].value", "[3].value", "[4].time"} {
+		if msg := res.Refused[4].Message; !strings.Contains(msg, "保留期限") {
+			t.Errorf("a reading older than the retention period: %q", msg)
+		}
+		for i, want := range []string{"[1].point", "[2].value", "[3].value", "[4].time", "[5].time"} {
 			if res.Refused[i].Index != i+1 || res.Refused[i].Field != want {
 				t.Errorf("refusal %d: %+v, want field %s", i, res.Refused[i], want)
 			}
@@ -303,6 +308,16 @@ func TestServiceRefusals(t *testing.T) {
 		r2, err := s.IngestReadings(context.Background(), []monitoring.Reading{{PointID: 999999, Time: w.now, Value: 1}})
 		if err != nil || len(r2.Refused) != 1 || r2.Refused[0].Field != "[0].point" {
 			t.Errorf("IngestReadings unknown point: %+v %v", r2, err)
+		}
+		// The way MQTT and the simulator come in: an old time (a gateway's clock back at
+		// 2000) is refused there too.
+		p3, err := s.Resolve(nil, monitoring.PointRef{Code: "JC-3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err = s.IngestReadings(context.Background(), []monitoring.Reading{{PointID: p3.ID, Time: time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), Value: 1}})
+		if err != nil || len(r2.Refused) != 1 || r2.Refused[0].Field != "[0].time" || r2.Accepted != 0 {
+			t.Errorf("IngestReadings of 2001: %+v %v", r2, err)
 		}
 	})
 }

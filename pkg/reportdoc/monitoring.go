@@ -162,7 +162,7 @@ func alarmRows(rows []AlarmRow) [][]string {
 func openRows(m *MonitoringPart) [][]string {
 	out := make([][]string, len(m.Open))
 	for i, a := range m.Open {
-		out[i] = []string{a.Code, a.Unit, a.Point, a.Kind, a.Level, a.Peak, a.OpenedAt.In(chinaZone).Format("2006-01-02 15:04"), a.Status}
+		out[i] = []string{a.Code, a.Unit, a.Point, a.Kind, a.Level, a.Peak, a.OpenedAt.In(riskmap.ChinaTime).Format("2006-01-02 15:04"), a.Status}
 	}
 	return out
 }

@@ -303,12 +303,9 @@ func ControlsText(c riskmap.Controls) string {
 	return strings.Join(parts, "\n")
 }
 
-// chinaZone is China Standard Time, in which the report's dates are written.
-var chinaZone = time.FixedZone("CST", 8*3600)
-
 // dateText is a date in Chinese: 2026年12月6日.
 func dateText(t time.Time) string {
-	t = t.In(chinaZone)
+	t = t.In(riskmap.ChinaTime)
 	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
 }
 

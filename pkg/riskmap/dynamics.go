@@ -308,12 +308,12 @@ func (u *Unit) ReidentifyOverdueOn(today time.Time) bool {
 	return due != nil && DayNumber(*due) < DayNumber(today)
 }
 
-// chinaTime is China Standard Time (UTC+8, no daylight saving).
-var chinaTime = time.FixedZone("CST", 8*3600)
+// ChinaTime is China Standard Time (UTC+8, no daylight saving): the time users read.
+var ChinaTime = time.FixedZone("CST", 8*3600)
 
 // ChinaDay is the date in China (UTC+8) at t, as midnight UTC: the day a review or an
 // identification falls due, or is overdue, is a day in China.
 func ChinaDay(t time.Time) time.Time {
-	y, m, d := t.In(chinaTime).Date()
+	y, m, d := t.In(ChinaTime).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

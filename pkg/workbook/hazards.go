@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"riskmap/pkg/hazards"
+	"riskmap/pkg/riskmap"
 )
 
 // HazardHeader is the header of the hidden-danger list (隐患清单, 隐患台账): the columns of
@@ -32,15 +33,12 @@ func (n Names) region(code string) string {
 	return n.Region(code)
 }
 
-// beijing is the time zone of the listed times.
-var beijing = time.FixedZone("CST", 8*3600)
-
 // beijingTime is a time in Beijing time to the minute, "" for none.
 func beijingTime(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
 	}
-	return t.In(beijing).Format("2006-01-02 15:04")
+	return t.In(riskmap.ChinaTime).Format("2006-01-02 15:04")
 }
 
 // HazardRecord is a hidden danger's row of HazardHeader on the day today, as text.

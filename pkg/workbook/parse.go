@@ -334,9 +334,6 @@ var (
 	dateCN    = regexp.MustCompile(`^(\d{4})年(\d{1,2})月(\d{1,2})日$`)
 )
 
-// chinaTime is UTC+8, the day of a date cell.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // ParseDate reads a date as a register writes it: 2026-12-06, 2026/12/6, 2026年12月6日 or
 // an Excel serial number (46362). The day starts at 00:00 China time (UTC+8).
 func ParseDate(s string) (time.Time, bool) {
@@ -345,7 +342,7 @@ func ParseDate(s string) (time.Time, bool) {
 			y, _ := strconv.Atoi(m[1])
 			mo, _ := strconv.Atoi(m[2])
 			d, _ := strconv.Atoi(m[3])
-			t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, chinaTime)
+			t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, riskmap.ChinaTime)
 			if t.Year() != y || int(t.Month()) != mo || t.Day() != d || y < 1900 {
 				return time.Time{}, false
 			}
@@ -360,7 +357,7 @@ func ParseDate(s string) (time.Time, bool) {
 	if err != nil {
 		return time.Time{}, false
 	}
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, chinaTime), true
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, riskmap.ChinaTime), true
 }
 
 func (p *rowParser) date(key string) *time.Time {
