@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -285,6 +286,7 @@ type pointInput struct {
 	Level      json.RawMessage `json:"level"`
 	Latest     json.RawMessage `json:"latest"`
 	Online     json.RawMessage `json:"online"`
+	Alarmed    json.RawMessage `json:"alarmed"`
 }
 
 // decodePoint reads a point's JSON. A point without a location is placed at its unit (its
@@ -745,6 +747,18 @@ func (s *Server) transitionAlarm(c echo.Context) error {
 		var p riskmap.Problems
 		p.Add("action", "应为 acknowledge（确认）或 dispose（处置，note 填写处置措施），收到 %q", clip(req.Action))
 		return p.Err()
+	}
+	if req.Action == "dispose" {
+		// The measures are the request's note (stored as the alarm's action).
+		var p riskmap.Problems
+		if strings.TrimSpace(req.Note) == "" {
+			p.Add("note", "处置时必须在 note 中填写采取的措施")
+		} else if utf8.RuneCountInString(req.Note) > monitoring.MaxActionLen || !utf8.ValidString(req.Note) {
+			p.Add("note", "处置措施不能超过 %d 个字符", monitoring.MaxActionLen)
+		}
+		if err := p.Err(); err != nil {
+			return err
+		}
 	}
 	a := startAlarm(c, req.Action, id)
 	ctx := c.Request().Context()

@@ -122,6 +122,12 @@ func (e *env) testPoints(t *testing.T) {
 	if r.code != 200 || r.header.Get("ETag") != `"2"` || r.json(t)["interval_s"] != 30.0 {
 		t.Fatalf("PUT: %d %s", r.code, r.body)
 	}
+	// The point as read, sent back: its read-only fields (kind_label, latest, online,
+	// alarmed …) are ignored.
+	got := e.do("GET", loc, "")
+	if r := e.do("PUT", loc, string(got.body), "If-Match", `"2"`); r.code != 200 || r.header.Get("ETag") != `"3"` || r.json(t)["interval_s"] != 30.0 {
+		t.Fatalf("PUT of the point as read: %d %s", r.code, r.body)
+	}
 	// Lists: all, by unit, kind, region; the unit's own.
 	for _, q := range []string{"", "?unit=" + unit, "?kind=gas&region=530481001", "?alarmed=0"} {
 		r := e.do("GET", "/api/v1/monitoring-points"+q, "")
@@ -160,7 +166,7 @@ func (e *env) testPoints(t *testing.T) {
 	if r := e.do("DELETE", loc, "", "If-Match", `"1"`); r.code != 412 {
 		t.Fatalf("stale DELETE: %d", r.code)
 	}
-	if r := e.do("DELETE", loc, "", "If-Match", `"2"`); r.code != 204 {
+	if r := e.do("DELETE", loc, "", "If-Match", `"3"`); r.code != 204 {
 		t.Fatalf("DELETE: %d %s", r.code, r.body)
 	}
 	if r := e.do("GET", loc, ""); r.code != 404 {
@@ -176,7 +182,7 @@ func (e *env) testPoints(t *testing.T) {
 			acts = append(acts, x.Action)
 		}
 	}
-	if strings.Join(acts, " ") != "point.delete point.update point.create" || es[len(es)-1].TargetType != "monitoring_point" {
+	if strings.Join(acts, " ") != "point.delete point.update point.update point.create" || es[len(es)-1].TargetType != "monitoring_point" {
 		t.Fatalf("audit: %v", acts)
 	}
 }
@@ -470,7 +476,7 @@ func (e *env) testAlarmLife(t *testing.T) {
 	if r := e.do("POST", "/api/v1/alarms/"+id+"/transitions", `{"action":"acknowledge"}`); r.code != 409 {
 		t.Fatalf("acknowledge twice: %d %s", r.code, r.body)
 	}
-	if r := e.do("POST", "/api/v1/alarms/"+id+"/transitions", `{"action":"dispose"}`); r.code != 400 {
+	if r := e.do("POST", "/api/v1/alarms/"+id+"/transitions", `{"action":"dispose"}`); r.code != 400 || !strings.Contains(string(r.body), `"field":"note"`) {
 		t.Fatalf("dispose without measures: %d %s", r.code, r.body)
 	}
 	if r := e.do("POST", "/api/v1/alarms/"+id+"/transitions", `{"action":"burn"}`); r.code != 400 {
