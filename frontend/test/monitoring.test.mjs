@@ -5,8 +5,9 @@
 // counts the alarm; the unit's 监测点 shows the point red with its chart; in the panel 报警
 // the alarm is acknowledged (确认) and disposed (处置, with the action taken); normal
 // readings close it, and the unit's colour comes back, still without a reload. Also: a
-// point added, edited and deleted in the unit details, the alarm statistics in 督办, the
-// sound toggle remembered, and the panel on a 375 px phone.
+// point added, edited and deleted in the unit details, the alarm statistics in 督办 and in
+// 报警 → 报警统计 (charts by department and by region, named), the sound toggle remembered,
+// and the panel on a 375 px phone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -248,12 +249,30 @@ test('a point is added, edited and deleted in the unit details; the supervision 
   await page.waitForSelector('#drawer .mon-point-list li[data-code="JC-UI-1"]', { state: 'detached' });
   assert.equal((await api(srv.url, 'GET', `/api/v1/monitoring-points/${made.id}`)).status, 404);
 
-  // 督办 has the alarm statistics (the first test's alarm was disposed: 100 %).
+  // 督办 has the alarm statistics (the first test's alarm was disposed: 100 %). The alarms
+  // so far (more may open while the page loads: points fall silent) name the departments and
+  // the streets (乡镇/街道) the charts by 监管部门 and by 区域 must show, by name.
+  const alarms = (await api(srv.url, 'GET', '/api/v1/alarms?limit=1000')).body.items;
+  assert.ok(alarms.length > 0, 'the first test left an alarm');
+  const streets = new Map((await api(srv.url, 'GET', '/api/v1/regions?level=street')).body.features.map((f) => [f.properties.code, f.properties.name]));
+  const wantStreets = new Set(alarms.map((a) => streets.get(a.region_code.slice(0, 9))));
+  const wantDepartments = new Set(alarms.map((a) => a.department));
+  assert.ok(![...wantStreets].includes(undefined), 'every alarmed unit lies in a street of the demo');
   await page.click('#btn-hazards');
   await page.click('#hazards .admin-tabs [data-tab=supervision]');
   await page.waitForSelector('#hazards [data-card="alarm-stats"] [data-count="disposal-rate"]');
   assert.match(await page.textContent('#hazards [data-card="alarm-stats"]'), /报警处置率[\s\S]*平均确认时间|平均确认时间[\s\S]*报警处置率/);
   await page.waitForSelector('#hazards [data-chart="alarms-level"][data-values]');
+  const chart = async (root, key) => {
+    const box = page.locator(`${root} [data-chart="${key}"][data-values]`);
+    return { title: await box.locator('h3').textContent(), labels: JSON.parse(await box.getAttribute('data-values')).map((r) => r[0]) };
+  };
+  const dep = await chart('#hazards', 'alarms-department');
+  assert.equal(dep.title, '报警处置率（按监管部门）');
+  for (const d of wantDepartments) assert.ok(dep.labels.includes(d), `the chart by department lacks ${d}: ${dep.labels}`);
+  const reg = await chart('#hazards', 'alarms-region');
+  for (const st of wantStreets) assert.ok(reg.labels.includes(st), `the chart by region lacks ${st}: ${reg.labels}`);
+  assert.ok(reg.labels.every((l) => !/\d/.test(l)), `the chart by region shows codes: ${reg.labels}`);
   // The sound toggle is off at first, and remembered.
   await page.click('#hazards .admin-head .icon-btn');
   await page.click('#btn-alarms');
@@ -264,6 +283,10 @@ test('a point is added, edited and deleted in the unit details; the supervision 
   await page.waitForFunction(() => window.riskmapMonitoring);
   await page.click('#btn-alarms');
   assert.equal(await page.isChecked('#mon-sound'), true);
+  // 报警 → 报警统计 is the same card, with the chart by department.
+  await page.click('#alarms [data-tab=stats]');
+  const tab = await chart('#alarms', 'alarms-department');
+  for (const d of wantDepartments) assert.ok(tab.labels.includes(d), `报警统计 by department lacks ${d}: ${tab.labels}`);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -696,8 +696,22 @@ func (s *Server) alarmStats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.nameAlarmRegions(st)
 	c.Response().Header().Set("Cache-Control", "private, no-cache")
 	return c.JSON(http.StatusOK, st)
+}
+
+// nameAlarmRegions names the regions of st's by_region (乡镇/街道, monitoring.RegionGroup) as
+// the hidden dangers' statistics do: the region's name, or the name of its district when the
+// street is not in the regions' list, "（未填写）" for none.
+func (s *Server) nameAlarmRegions(st *monitoring.Stats) {
+	names := s.regionNames()
+	for i, c := range st.ByRegion {
+		st.ByRegion[i].Label = "（未填写）"
+		if c.Key != "" {
+			st.ByRegion[i].Label = names.short(c.Key)
+		}
+	}
 }
 
 // startAlarm begins the audit row of a write of action on alarm id.

@@ -465,6 +465,25 @@ func (e *env) testAlarmLife(t *testing.T) {
 	if r.code != 200 || r.json(t)["total"].(float64) < 1 {
 		t.Fatalf("stats: %d %s", r.code, r.body)
 	}
+	// The groups are named as a user reads them: the region by its name (the unit's 乡镇/街道,
+	// as in the hidden dangers' statistics), the department, the kind.
+	labels := func(by string) map[string]string {
+		out := map[string]string{}
+		for _, it := range r.json(t)[by].([]any) {
+			c := it.(map[string]any)
+			out[c["key"].(string)] = c["label"].(string)
+		}
+		return out
+	}
+	if l := labels("by_region"); len(l) != 1 || l["530481001"] != "凤麓街道" {
+		t.Fatalf("stats by region: %v in %s", l, r.body)
+	}
+	if l := labels("by_department"); l["应急局"] != "应急局" {
+		t.Fatalf("stats by department: %v in %s", l, r.body)
+	}
+	if l := labels("by_kind"); l["gas"] != "可燃气体浓度" {
+		t.Fatalf("stats by kind: %v in %s", l, r.body)
+	}
 	// Transitions: acknowledge once; disposal needs its measures.
 	r = e.do("POST", "/api/v1/alarms/"+id+"/transitions", `{"action":"acknowledge"}`, e.as("yjj")...)
 	if r.code != 200 || r.json(t)["status"] != "acknowledged" || r.header.Get("ETag") == "" {

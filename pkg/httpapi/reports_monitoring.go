@@ -77,7 +77,9 @@ func (s *Server) reportMonitoring(ctx context.Context, u *riskmap.User, fs []*sp
 	part.Alarms = reportdoc.AlarmSummary{Total: st.Total, Open: st.Open, Closed: st.Closed, Disposed: st.Disposed, DisposalRate: st.DisposalRate,
 		AckN: st.AckSeconds.N, AckMean: st.AckSeconds.Mean, AckMedian: st.AckSeconds.Median,
 		DisposeN: st.DisposeSeconds.N, DisposeMean: st.DisposeSeconds.Mean, DisposeMedian: st.DisposeSeconds.Median}
-	part.StatsNote = "报警统计的范围为本报告的区域和用户的职责范围（系统中最近 " + strconv.Itoa(monitor.MaxAlarms) + " 次报警之内），不受行业领域、风险等级等单元筛选条件的影响。"
+	// Stats reads the newest MaxScan alarms of the system, then keeps those of the region and
+	// the scope.
+	part.StatsNote = "报警统计的范围为本报告的区域和用户的职责范围（系统中最近 " + strconv.Itoa(monitor.MaxScan) + " 次报警之内），不受行业领域、风险等级等单元筛选条件的影响。"
 	for _, c := range st.ByLevel {
 		part.ByLevel = append(part.ByLevel, reportdoc.AlarmRow{Label: cmp.Or(c.Label, monitor.Level(c.Key).Label()), Grade: monitor.Level(c.Key).Grade(),
 			Total: c.Total, Open: c.Open, Disposed: c.Disposed, DisposalRate: c.DisposalRate})
@@ -86,12 +88,21 @@ func (s *Server) reportMonitoring(ctx context.Context, u *riskmap.User, fs []*sp
 		part.ByAlarmKind = append(part.ByAlarmKind, reportdoc.AlarmRow{Label: cmp.Or(c.Label, c.Key), Total: c.Total, Open: c.Open,
 			Disposed: c.Disposed, DisposalRate: c.DisposalRate})
 	}
-	// The statistics count by the unit's region code: summed here by district, as the
-	// report's other tables.
+	for _, c := range st.ByDepartment {
+		part.ByAlarmDepartment = append(part.ByAlarmDepartment, reportdoc.AlarmRow{Label: cmp.Or(c.Label, c.Key), Total: c.Total, Open: c.Open,
+			Disposed: c.Disposed, DisposalRate: c.DisposalRate})
+	}
+	// The statistics count by 乡镇/街道 (monitoring.RegionGroup): summed here by district, as
+	// the report's other tables. When the report groups finer than the street (a city of one
+	// street), a street is named itself.
 	regions := map[string]*reportdoc.AlarmRow{}
 	var order []string
+	names := s.regionNames()
 	for _, c := range st.ByRegion {
 		label := district(c.Key)
+		if n := names.short(c.Key); label == "其他区域" && n != c.Key {
+			label = n
+		}
 		r := regions[label]
 		if r == nil {
 			r = &reportdoc.AlarmRow{Label: label}

@@ -100,7 +100,7 @@ func TestReportMonitoring(t *testing.T) {
 			}
 			text := pdfText(t, e.do("GET", "/api/v1/report.pdf", "").body)
 			for _, want := range []string{"八、监测预警", "共设监测点 1 个（可燃气体浓度 1 个）", "当前在线 1 个，有未关闭报警的 1 个", "监测点分布", "凤麓街道",
-				"共发生报警 1 次，其中未关闭 1 次", "报警处置率 0.0%", "平均确认时间", "1 次），尚无报警被处置", "红色预警", "未关闭的报警", "监测报告测试加气站", "JC-R1",
+				"系统中最近 100000 次报警之内", "共发生报警 1 次，其中未关闭 1 次", "报警处置率 0.0%", "平均确认时间", "1 次），尚无报警被处置", "红色预警", "未关闭的报警", "监测报告测试加气站", "JC-R1",
 				"62 %LEL", "已确认"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("the report lacks %q", want)
@@ -114,9 +114,9 @@ func TestReportMonitoring(t *testing.T) {
 				t.Errorf("report.docx: %d, no chapter 监测预警 or no open alarm", d.code)
 			}
 			// The tables of the chapter, read by python-docx: points by kind and district, alarms by
-			// level, kind and district, the open alarm.
+			// level, kind, department (监管部门) and district, the open alarm.
 			rows := docxTableRows(t, d.body)
-			for _, want := range []string{"可燃气体浓度|1|1|1", "凤麓街道|1|1|1", "红色预警|1|1|0|0.0%", "可燃气体浓度|1|1|0|0.0%", "凤麓街道|1|1|0|0.0%",
+			for _, want := range []string{"可燃气体浓度|1|1|1", "凤麓街道|1|1|1", "红色预警|1|1|0|0.0%", "可燃气体浓度|1|1|0|0.0%", "监管部门|报警次数|未关闭|已处置|报警处置率", "应急局|1|1|0|0.0%", "凤麓街道|1|1|0|0.0%",
 				"|监测报告测试加气站|JC-R1|可燃气体浓度|红色预警|62 %LEL|"} {
 				if !strings.Contains(rows, want) {
 					t.Errorf("python-docx: no row %q in\n%s", want, rows)

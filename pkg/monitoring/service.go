@@ -1391,7 +1391,10 @@ type Summary struct {
 	P90    float64 `json:"p90"`
 }
 
-// Count is the alarms of one key (a kind, level, department or region).
+// Count is the alarms of one key (a kind, level, department or region). Label names the
+// key in Chinese: a kind's name, a level's name, the department itself ("（未填写）" when the
+// unit has none); a region's key is the 乡镇/街道 (RegionGroup) and its label the key, as the
+// service knows no region names: the HTTP API names it.
 type Count struct {
 	Key          string  `json:"key"`
 	Label        string  `json:"label"`
@@ -1426,7 +1429,9 @@ func (s *Service) Stats(ctx context.Context, by *riskmap.User, q AlarmQuery) (*S
 		if a.AcknowledgedAt != nil {
 			ack = append(ack, a.AcknowledgedAt.Sub(a.OpenedAt).Seconds())
 		}
-		for i, kl := range [4][2]string{{a.Kind, a.KindLabel}, {string(a.Level), a.LevelLabel}, {a.Department, a.Department}, {a.RegionCode, a.RegionCode}} {
+		region := RegionGroup(a.RegionCode)
+		for i, kl := range [4][2]string{{a.Kind, cmp.Or(a.KindLabel, a.Kind, "（未知类型）")}, {string(a.Level), a.LevelLabel},
+			{a.Department, cmp.Or(a.Department, "（未填写）")}, {region, region}} {
 			c := groups[i][kl[0]]
 			if c == nil {
 				c = &Count{Key: kl[0], Label: kl[1]}
@@ -1453,6 +1458,16 @@ func (s *Service) Stats(ctx context.Context, by *riskmap.User, q AlarmQuery) (*S
 	// Levels in their order, red first.
 	slices.SortFunc(st.ByLevel, func(a, b Count) int { return cmp.Compare(Level(b.Key).Rank(), Level(a.Key).Rank()) })
 	return st, nil
+}
+
+// RegionGroup is the region a unit's region code counts in for the statistics: its 乡镇/街道,
+// the first 9 digits (as the hidden dangers' statistics group by region); a shorter code is
+// itself.
+func RegionGroup(code string) string {
+	if len(code) > 9 {
+		return code[:9]
+	}
+	return code
 }
 
 func rate(n, total int) float64 {

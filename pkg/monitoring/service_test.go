@@ -222,6 +222,14 @@ func TestServiceAlarmLife(t *testing.T) {
 		if err != nil || st.Total != 1 || st.Disposed != 1 || st.DisposalRate != 1 || len(st.ByKind) != 1 || st.ByKind[0].Label != "可燃气体浓度" {
 			t.Fatalf("stats: %+v %v", st, err)
 		}
+		// By department (the unit's 监管部门) and by region: the unit's 乡镇/街道 (the first 9
+		// digits of 530481001001, as the hidden dangers' statistics), named by the HTTP API.
+		if len(st.ByDepartment) != 1 || st.ByDepartment[0].Label != "应急局" || st.ByDepartment[0].Disposed != 1 {
+			t.Fatalf("stats by department: %+v", st.ByDepartment)
+		}
+		if len(st.ByRegion) != 1 || st.ByRegion[0].Key != "530481001" || st.ByRegion[0].Total != 1 {
+			t.Fatalf("stats by region: %+v", st.ByRegion)
+		}
 		// A restarted service finds no open alarm and a normal point.
 		s2 := w.service(t)
 		if pv, err := s2.Point(ctx, nil, p.ID); err != nil || pv.Level != "" || pv.Latest == nil || pv.Latest.Value != 3 {

@@ -11,9 +11,9 @@ import (
 )
 
 // The chapter 监测预警 (issue 17): the monitoring points of the report's units by kind and by
-// region, the alarm statistics (报警处置率, 平均确认时间, 平均处置时间, by level, kind and
-// region) and the alarms not closed, as plain rows the caller fills (from the monitoring
-// service). The chapter is written only when there are points.
+// region, the alarm statistics (报警处置率, 平均确认时间, 平均处置时间, by level, kind,
+// department and district) and the alarms not closed, as plain rows the caller fills (from
+// the monitoring service). The chapter is written only when there are points.
 
 // MonitoringPart is the chapter 监测预警.
 type MonitoringPart struct {
@@ -25,8 +25,9 @@ type MonitoringPart struct {
 	// Alarms sums up the alarms of the statistics; StatsNote says which alarms they are.
 	Alarms    AlarmSummary
 	StatsNote string
-	// ByLevel (red first), ByAlarmKind and ByAlarmRegion count the alarms per group.
-	ByLevel, ByAlarmKind, ByAlarmRegion []AlarmRow
+	// ByLevel (red first), ByAlarmKind, ByAlarmDepartment (监管部门) and ByAlarmRegion
+	// (district) count the alarms per group.
+	ByLevel, ByAlarmKind, ByAlarmDepartment, ByAlarmRegion []AlarmRow
 	// Open lists the alarms not closed (the most severe first); OpenMore says how many more
 	// there are.
 	Open     []OpenAlarm
@@ -175,7 +176,8 @@ func gradeIndex(g riskmap.Grade) int {
 	return -1
 }
 
-// alarmTables are the three tables of the statistics: first column name, rows.
+// alarmTables are the tables of the statistics, for the PDF and the DOCX alike: first column
+// name, rows.
 func alarmTables(m *MonitoringPart) []struct {
 	first string
 	rows  []AlarmRow
@@ -183,7 +185,7 @@ func alarmTables(m *MonitoringPart) []struct {
 	return []struct {
 		first string
 		rows  []AlarmRow
-	}{{"预警级别", m.ByLevel}, {"监测类型", m.ByAlarmKind}, {"区域", m.ByAlarmRegion}}
+	}{{"预警级别", m.ByLevel}, {"监测类型", m.ByAlarmKind}, {"监管部门", m.ByAlarmDepartment}, {"区域", m.ByAlarmRegion}}
 }
 
 func (w *docxWriter) monitoring() {

@@ -27,7 +27,9 @@ func monitoringSample(t testing.TB) *reportdoc.Data {
 		StatsNote: "统计范围：系统记录的报警。",
 		ByLevel: []reportdoc.AlarmRow{{Label: "红色预警", Grade: riskmap.GradeRed, Total: 3, Open: 1, Disposed: 2, DisposalRate: 2.0 / 3},
 			{Label: "黄色预警", Grade: riskmap.GradeYellow, Total: 5, Open: 1, Disposed: 4, DisposalRate: 0.8}},
-		ByAlarmKind:   []reportdoc.AlarmRow{{Label: "可燃气体浓度", Total: 8, Open: 2, Disposed: 6, DisposalRate: 0.75}},
+		ByAlarmKind: []reportdoc.AlarmRow{{Label: "可燃气体浓度", Total: 8, Open: 2, Disposed: 6, DisposalRate: 0.75}},
+		ByAlarmDepartment: []reportdoc.AlarmRow{{Label: "应急局", Total: 5, Open: 2, Disposed: 3, DisposalRate: 0.6},
+			{Label: "市场监管局", Total: 3, Disposed: 3, DisposalRate: 1}},
 		ByAlarmRegion: []reportdoc.AlarmRow{{Label: "凤麓街道", Total: 8, Open: 2, Disposed: 6, DisposalRate: 0.75}},
 		Open: []reportdoc.OpenAlarm{{Code: "BJ-1-20261205063000.5", Unit: "凤麓恒达加油加气站", Point: "JC-0001", Kind: "可燃气体浓度",
 			Level: "红色预警", Grade: riskmap.GradeRed, Peak: "62.5 %LEL", OpenedAt: opened, Status: "已确认"}},
@@ -56,6 +58,14 @@ func TestMonitoringChapterPDF(t *testing.T) {
 		"另有 1 条未关闭的报警未列出"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("pdftotext does not find %q", want)
+		}
+	}
+	// The table of the alarms by department (监管部门), in the chapter (pdftotext reads its
+	// cells out of order).
+	chapter := text[max(0, strings.Index(text, "八、监测预警")):]
+	for _, want := range []string{"监管部门", "应急局", "市场监管局", "60.0%"} {
+		if !strings.Contains(chapter, want) {
+			t.Errorf("pdftotext does not find %q in the chapter 监测预警", want)
 		}
 	}
 	if t.Failed() {
@@ -93,7 +103,7 @@ d = docx.Document(sys.argv[1])
 print("HEADINGS", "|".join(p.text for p in d.paragraphs if p.style.name == "Heading 1"))
 print("SUB", "|".join(p.text for p in d.paragraphs if p.style.name == "Heading 2" and p.text.startswith("（")))
 print("TEXT", "\n".join(p.text for p in d.paragraphs))
-for t in d.tables[-6:]:
+for t in d.tables[-7:]:
     print("ROW", "|".join(c.text for c in t.rows[0].cells), "/", "|".join(c.text for c in t.rows[1].cells))
 `
 	out, err := exec.Command(py, "-c", script, write(t, "report.docx", raw)).CombinedOutput()
@@ -110,6 +120,7 @@ for t in d.tables[-6:]:
 		"ROW 区域|监测点|在线|有未关闭报警 / 凤麓街道|10|9|2\n",
 		"ROW 预警级别|报警次数|未关闭|已处置|报警处置率 / 红色预警|3|1|2|66.7%\n",
 		"ROW 监测类型|报警次数|未关闭|已处置|报警处置率 / 可燃气体浓度|8|2|6|75.0%\n",
+		"ROW 监管部门|报警次数|未关闭|已处置|报警处置率 / 应急局|5|2|3|60.0%\n",
 		"ROW 区域|报警次数|未关闭|已处置|报警处置率 / 凤麓街道|8|2|6|75.0%\n",
 		"ROW 报警编号|风险单元|监测点|监测类型|预警级别|峰值|发生时间|状态 / BJ-1-20261205063000.5|凤麓恒达加油加气站|JC-0001|可燃气体浓度|红色预警|62.5 %LEL|2026-12-05 14:30|已确认\n",
 		"另有 1 条未关闭的报警未列出"} {

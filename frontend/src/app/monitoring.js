@@ -509,7 +509,7 @@ export class Monitoring {
 
   // ---- 报警统计 (the supervision view and the panel's tab) ----
 
-  /** statsCard is the alarm statistics: counts, 报警处置率, mean times, charts by level, kind and region. */
+  /** statsCard is the alarm statistics: counts, 报警处置率, mean times, charts by level, kind, department and region. */
   statsCard() {
     const out = h('section.admin-section.mon-stats', { dataset: { card: 'alarm-stats' } }, h('h3', '监测报警统计'), h('div.panel-loading', '正在加载…'));
     (async () => {
@@ -530,7 +530,13 @@ export class Monitoring {
         const m = /^(.*?)（/.exec(this.ctx.regionName(code) || '');
         return m ? m[1].split(' / ').pop() : code;
       };
-      const label = { level: (r) => r.label || LEVEL_LABEL[r.key] || r.key, kind: (r) => r.label || r.key, region: (r) => r.label || shortRegion(r.key) };
+      const label = {
+        level: (r) => r.label || LEVEL_LABEL[r.key] || r.key,
+        kind: (r) => r.label || r.key,
+        department: (r) => r.label || r.key || '（未填写）',
+        region: (r) => r.label || shortRegion(r.key),
+      };
+      const disposal = (r) => Math.round(1000 * (r.disposal_rate ?? (n(r.total) ? n(r.disposed) / n(r.total) : 1))) / 10;
       replace(out,
         h('h3', '监测报警统计'),
         h('div.hz-count-cards',
@@ -542,11 +548,13 @@ export class Monitoring {
         h('p.hint', '报警处置率 = 已处置（含处置后关闭）的报警 ÷ 报警总数；确认、处置时间自报警产生时起算。'),
         charts.chartBox('alarms-level', '报警数（按预警级别）'),
         charts.chartBox('alarms-kind', '报警数（按监测类型）'),
+        charts.chartBox('alarms-department', '报警处置率（按监管部门）'),
         charts.chartBox('alarms-region', '报警处置率（按区域）'));
       const byLevel = LEVELS.map((l) => (s.by_level || []).find((r) => r.key === l) || { key: l, total: 0 });
       charts.drawBars(out, 'alarms-level', byLevel.map((r) => [label.level(r), n(r.total), grade(r.key).fill]), { unit: '条', sort: false });
       charts.drawBars(out, 'alarms-kind', (s.by_kind || []).map((r) => [label.kind(r), n(r.total)]), { unit: '条', colour: '#0a6ed1' });
-      charts.drawBars(out, 'alarms-region', (s.by_region || []).map((r) => [label.region(r), Math.round(1000 * (r.disposal_rate ?? (n(r.total) ? n(r.disposed) / n(r.total) : 1))) / 10]), { unit: '%', max: 100, colour: '#1b7f3b' });
+      charts.drawBars(out, 'alarms-department', (s.by_department || []).map((r) => [label.department(r), disposal(r)]), { unit: '%', max: 100, colour: '#1b7f3b' });
+      charts.drawBars(out, 'alarms-region', (s.by_region || []).map((r) => [label.region(r), disposal(r)]), { unit: '%', max: 100, colour: '#1b7f3b' });
     })();
     return out;
   }
