@@ -252,9 +252,14 @@ func (a *Alarm) Dispose(action, by string, at time.Time) (closed bool, err error
 	return false, nil
 }
 
+// close closes a at at, and never before it opened or was disposed of: a reading back to
+// normal may carry a time (the sensor's) before the disposal that closes the alarm with it.
 func (a *Alarm) close(at time.Time) {
 	if at.Before(a.OpenedAt) {
 		at = a.OpenedAt
+	}
+	if a.DisposedAt != nil && at.Before(*a.DisposedAt) {
+		at = *a.DisposedAt
 	}
 	a.Status, a.ClosedAt = StatusClosed, &at
 }

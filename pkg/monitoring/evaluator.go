@@ -194,7 +194,7 @@ func (e *Evaluator) RemovePoint(id int64, at time.Time) []Event {
 	for _, r := range []Rule{RuleThreshold, RuleOffline} {
 		if a := ps.alarms[r]; a != nil {
 			a.close(at)
-			evs = append(evs, Event{Kind: EventClose, Alarm: a.clone(), At: at})
+			evs = append(evs, Event{Kind: EventClose, Alarm: a.clone(), At: *a.ClosedAt})
 		}
 	}
 	delete(e.points, id)
@@ -354,7 +354,7 @@ func (e *Evaluator) normal(ps *pointState, a *Alarm, at time.Time) Event {
 	if a.Status == StatusDisposed {
 		a.close(at)
 		delete(ps.alarms, a.Rule)
-		return Event{Kind: EventClose, Alarm: a.clone(), At: at}
+		return Event{Kind: EventClose, Alarm: a.clone(), At: *a.ClosedAt}
 	}
 	return Event{Kind: EventNormal, Alarm: a.clone(), At: at}
 }

@@ -102,6 +102,25 @@ func TestEvaluatorDisposedClosesWhenNormal(t *testing.T) {
 	want(t, feed(t, e, 1, 11, 20), "close:red")
 }
 
+// A reading back to normal that carries a time before the disposal (the sensor's clock,
+// or a reading delivered late) closes the alarm at its disposal, never before it.
+func TestEvaluatorClosesNotBeforeDisposal(t *testing.T) {
+	e := newEval(t, gasPoint())
+	want(t, feed(t, e, 1, 0, 52), "open:red")
+	if _, err := e.Dispose(1, RuleThreshold, "切断气源", "张三", at(120)); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := e.Ingest(Reading{PointID: 1, Time: at(60), Value: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, describe(t, evs), "close:red")
+	a := evs[0].Alarm
+	if !a.NormalAt.Equal(at(60)) || !a.ClosedAt.Equal(at(120)) || !evs[0].At.Equal(at(120)) {
+		t.Fatalf("normal at %v, closed at %v (event %v); want normal at the reading, closed at the disposal", a.NormalAt, a.ClosedAt, evs[0].At)
+	}
+}
+
 func TestEvaluatorRecur(t *testing.T) {
 	e := newEval(t, gasPoint())
 	want(t, feed(t, e, 1, 0, 30, 10, 27, 55), "open:yellow", "normal:yellow", "recur:yellow", "escalate:red")
