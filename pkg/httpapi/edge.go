@@ -93,9 +93,11 @@ func auditOf(c echo.Context) *auditRecord {
 
 // noAudit lists writes that change nothing (the grade calculator) and so leave no row
 // unless refused.
-// Readings (POST /api/v1/readings) come from devices every few seconds: the audit log
-// keeps their refusals, not every batch.
-var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true, "POST /api/v1/readings": true}
+// Readings (POST /api/v1/readings, and SensorThings' Observations and CreateObservations,
+// the same readings from gateways that speak it) come from devices every few seconds: the
+// audit log keeps their refusals, not every batch.
+var noAudit = map[string]bool{"POST /api/v1/grading/evaluate": true, "POST /api/v1/readings": true,
+	"POST " + staBase + "/Observations": true, "POST " + staBase + "/CreateObservations": true}
 
 // A request's work does not die with the client's connection. A client that sends its
 // request and half-closes its socket still reads the answer, but the server sees the end

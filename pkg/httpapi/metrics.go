@@ -7,11 +7,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"riskmap/pkg/monitoring"
 )
 
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	readings *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
@@ -23,8 +26,17 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 			Name: "riskmap_http_request_duration_seconds", Help: "HTTP request duration by route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
+		readings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "riskmap_http_readings_total",
+			Help: "Readings received over HTTP (via api: POST /api/v1/readings, sta: SensorThings), by result (accepted, late among the accepted, duplicate, refused).",
+		}, []string{"via", "result"}),
 	}
-	reg.MustRegister(m.requests, m.duration,
+	for _, via := range []string{"api", "sta"} {
+		for _, r := range []string{"accepted", "duplicate", "late", "refused"} {
+			m.readings.WithLabelValues(via, r)
+		}
+	}
+	reg.MustRegister(m.requests, m.duration, m.readings,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "riskmap_index_units", Help: "Units in the spatial index."},
 			func() float64 {
 				if s.cfg.Index == nil {
@@ -78,3 +90,12 @@ func methodLabel(m string) string {
 // Registry is where the server's metrics are registered (Config.Registry or its own):
 // other parts of the process (the MQTT subscriber) add theirs to it, served at /metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.cfg.Registry }
+
+// countReadings counts what a request's readings came to (via "api" or "sta"): the item
+// refusals are in the answer, and here for whoever watches the gateways.
+func (m *metrics) countReadings(via string, res *monitoring.IngestResult) {
+	m.readings.WithLabelValues(via, "accepted").Add(float64(res.Accepted))
+	m.readings.WithLabelValues(via, "late").Add(float64(res.Late))
+	m.readings.WithLabelValues(via, "duplicate").Add(float64(res.Duplicates))
+	m.readings.WithLabelValues(via, "refused").Add(float64(len(res.Refused)))
+}

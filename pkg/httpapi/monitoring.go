@@ -554,6 +554,7 @@ func (s *Server) postReadings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.countReadings("api", res)
 	if res.Refused == nil {
 		res.Refused = []monitoring.Refusal{}
 	}

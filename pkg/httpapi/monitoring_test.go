@@ -283,6 +283,21 @@ func (e *env) testDeviceToken(t *testing.T) {
 	if r.code != 200 || r.json(t)["accepted"] != 1.0 || len(r.json(t)["refused"].([]any)) != 2 {
 		t.Fatalf("a mixed batch: %d %s", r.code, r.body)
 	}
+	// The item refusals are counted for whoever watches the gateways (zjj's one, these two).
+	if r := e.do("GET", "/metrics", ""); r.code != 200 || !strings.Contains(string(r.body), `riskmap_http_readings_total{result="refused",via="api"} 3`) {
+		t.Fatalf("metrics of refused readings: %d %s", r.code, grepLines(string(r.body), "riskmap_http_readings_total"))
+	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // sseEvent is one event read from a stream.

@@ -518,6 +518,7 @@ func (s *Server) staPostObservation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.countReadings("sta", res)
 	if len(res.Items) == 0 {
 		fe := riskmap.FieldErrorf("result", "读数未被接受")
 		if len(res.Refused) > 0 {
@@ -558,6 +559,7 @@ func (s *Server) staCreateObservations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.countReadings("sta", res)
 	n := 0
 	for _, it := range res.Items {
 		n = max(n, it.Index+1)

@@ -210,6 +210,16 @@ func testSTA(t *testing.T, e *env, unit *riskmap.Unit, p *monitoring.Point) {
 	if r := e.do("POST", "/sta/v1.1/CreateObservations", fmt.Sprintf(`[{"Datastream":{"@iot.id":%d},"components":["phenomenonTime","result"],"dataArray":[[%q,3]]}]`, p.ID, at(7)), device...); r.code != 201 {
 		t.Errorf("device token CreateObservations: %d %s", r.code, r.body)
 	}
+	// Readings are not audited, whichever way they come (their refusals are).
+	if es, err := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{}); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, x := range es {
+			if strings.Contains(x.Path, "Observations") && x.Outcome == riskmap.OutcomeOK {
+				t.Errorf("a reading written through SensorThings is audited: %+v", x)
+			}
+		}
+	}
 	for _, path := range []string{"/sta/v1.1/Things", "/sta/v1.1", obs} {
 		if r := e.do("GET", path, "", device...); r.code != 403 {
 			t.Errorf("device token GET %s: %d %s", path, r.code, r.body)
