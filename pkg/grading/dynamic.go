@@ -37,28 +37,33 @@ func checkDynamic(c DynamicConfig) error {
 		switch r.Source {
 		case riskmap.ConditionHazard:
 			if r.Level != "" && r.Level != "major" && r.Level != "general" {
-				return fmt.Errorf("dynamic_grades.rules[%d].level must be major or general for source hazard", i)
+				return fmt.Errorf("dynamic_grades.rules[%d].level：来源 hazard（隐患）的级别应为 major（重大）或 general（一般）", i)
 			}
 		case riskmap.ConditionAlarm:
+			switch r.Level {
+			case "", "blue", "yellow", "orange", "red":
+			default:
+				return fmt.Errorf("dynamic_grades.rules[%d].level：来源 alarm（报警）的级别应为预警颜色 blue、yellow、orange 或 red", i)
+			}
 		case riskmap.ConditionConflict:
 			if r.Level != "" && riskmap.TargetKindLabel(r.Level) == "" {
-				return fmt.Errorf("dynamic_grades.rules[%d].level must be a protective target kind (school, kindergarten, hospital, care_home, crowded_place) for source conflict", i)
+				return fmt.Errorf("dynamic_grades.rules[%d].level：来源 conflict（安全距离冲突）的级别应为防护目标类型 school、kindergarten、hospital、care_home 或 crowded_place", i)
 			}
 		default:
-			return fmt.Errorf("dynamic_grades.rules[%d].source must be hazard, alarm or conflict", i)
+			return fmt.Errorf("dynamic_grades.rules[%d].source 应为 hazard（隐患）、alarm（报警）或 conflict（安全距离冲突）", i)
 		}
 		for _, g := range r.Grades {
 			if !g.Valid() {
-				return fmt.Errorf("dynamic_grades.rules[%d].grades must list red, orange, yellow or blue", i)
+				return fmt.Errorf("dynamic_grades.rules[%d].grades 只能列出 red、orange、yellow、blue", i)
 			}
 		}
 		switch {
 		case r.RaiseTo != "" && r.RaiseBy != 0:
-			return fmt.Errorf("dynamic_grades.rules[%d] needs raise_to or raise_by, not both", i)
+			return fmt.Errorf("dynamic_grades.rules[%d]：raise_to 与 raise_by 只能填写一个", i)
 		case r.RaiseTo != "" && !r.RaiseTo.Valid():
-			return fmt.Errorf("dynamic_grades.rules[%d].raise_to must be red, orange, yellow or blue", i)
+			return fmt.Errorf("dynamic_grades.rules[%d].raise_to 应为 red、orange、yellow 或 blue", i)
 		case r.RaiseTo == "" && (r.RaiseBy < 1 || r.RaiseBy > 3):
-			return fmt.Errorf("dynamic_grades.rules[%d] needs raise_to (a grade) or raise_by (1 to 3 steps)", i)
+			return fmt.Errorf("dynamic_grades.rules[%d]：须填写 raise_to（调整到的等级）或 raise_by（上调 1 到 3 级）", i)
 		}
 	}
 	return nil

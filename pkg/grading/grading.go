@@ -57,11 +57,11 @@ func New(cfg Config) (*Grader, error) {
 	}
 	for _, g := range riskmap.Grades {
 		if m, ok := cfg.ReviewMonths[g]; !ok || m < 1 || m > 120 {
-			return nil, fmt.Errorf("grading.review_months.%s must be 1 to 120 months", g)
+			return nil, fmt.Errorf("grading.review_months.%s 应为 1 到 120 个月", g)
 		}
 		c, ok := cfg.Colours[g]
 		if !ok || !isHexColour(c.Fill) || !isHexColour(c.Outline) {
-			return nil, fmt.Errorf("colours.%s needs fill and outline as #rrggbb", g)
+			return nil, fmt.Errorf("colours.%s 须有 fill 与 outline，写作 #rrggbb", g)
 		}
 	}
 	if cfg.Dynamic.Rules == nil {
@@ -86,12 +86,12 @@ func isHexColour(s string) bool {
 
 func checkBands(name string, bands []Band, useMin bool) error {
 	if len(bands) != len(riskmap.Grades) {
-		return fmt.Errorf("grading.%s.bands must have one band for each of the 4 grades, from red to blue", name)
+		return fmt.Errorf("grading.%s.bands 须为 4 个等级各一档，从 red（重大）到 blue（低）", name)
 	}
 	prev := math.Inf(1)
 	for i, b := range bands {
 		if b.Grade != riskmap.Grades[i] {
-			return fmt.Errorf("grading.%s.bands[%d] must be %s (bands go from red to blue)", name, i, riskmap.Grades[i])
+			return fmt.Errorf("grading.%s.bands[%d] 应为 %s（各档从 red 到 blue 排列）", name, i, riskmap.Grades[i])
 		}
 		v := b.Above
 		if useMin {
@@ -102,10 +102,10 @@ func checkBands(name string, bands []Band, useMin bool) error {
 			if useMin {
 				key = "min"
 			}
-			return fmt.Errorf("grading.%s.bands[%d] needs %q (and only that threshold)", name, i, key)
+			return fmt.Errorf("grading.%s.bands[%d] 须有且只有阈值 %q", name, i, key)
 		}
 		if !(*v < prev) {
-			return fmt.Errorf("grading.%s.bands[%d]: thresholds must fall from red to blue", name, i)
+			return fmt.Errorf("grading.%s.bands[%d]：阈值须从 red 到 blue 递减", name, i)
 		}
 		prev = *v
 	}

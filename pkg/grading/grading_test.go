@@ -328,10 +328,13 @@ func TestConflictRules(t *testing.T) {
 		rule grading.DynamicRule
 		want string
 	}{
-		{"ErrUnknownKind", grading.DynamicRule{Source: riskmap.ConditionConflict, Level: "factory", RaiseTo: riskmap.GradeRed}, "protective target kind"},
-		{"ErrHazardLevelOnConflict", grading.DynamicRule{Source: riskmap.ConditionConflict, Level: "major", RaiseTo: riskmap.GradeRed}, "protective target kind"},
+		{"ErrUnknownKind", grading.DynamicRule{Source: riskmap.ConditionConflict, Level: "factory", RaiseTo: riskmap.GradeRed}, "防护目标类型"},
+		{"ErrHazardLevelOnConflict", grading.DynamicRule{Source: riskmap.ConditionConflict, Level: "major", RaiseTo: riskmap.GradeRed}, "防护目标类型"},
 		{"ErrBadGrade", grading.DynamicRule{Source: riskmap.ConditionConflict, Grades: []riskmap.Grade{"purple"}, RaiseTo: riskmap.GradeRed}, "grades"},
 		{"ErrUnknownSource", grading.DynamicRule{Source: "weather", RaiseTo: riskmap.GradeRed}, "source"},
+		{"ErrAlarmLevel", grading.DynamicRule{Source: riskmap.ConditionAlarm, Level: "major", RaiseTo: riskmap.GradeRed}, "预警颜色"},
+		{"ErrNoRaise", grading.DynamicRule{Source: riskmap.ConditionAlarm, Level: "red"}, "raise_to（调整到的等级）"},
+		{"ErrBothRaises", grading.DynamicRule{Source: riskmap.ConditionHazard, RaiseTo: riskmap.GradeRed, RaiseBy: 1}, "只能填写一个"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config.Default().Grader.Config()
