@@ -105,12 +105,12 @@ func TestNewRejectsBadConfig(t *testing.T) {
 			b := append([]grading.Band(nil), c.LS.Bands...)
 			b[1].Min = f(30)
 			c.LS.Bands = b
-		}, "must fall"},
+		}, "递减"},
 		{"ErrLECWithMin", func(c *grading.Config) {
 			b := append([]grading.Band(nil), c.LEC.Bands...)
 			b[0] = grading.Band{Grade: "red", Min: f(320)}
 			c.LEC.Bands = b
-		}, `needs "above"`},
+		}, `阈值 "above"`},
 		{"ErrColour", func(c *grading.Config) {
 			m := map[riskmap.Grade]grading.Colour{}
 			for k, v := range c.Colours {
