@@ -396,7 +396,7 @@ func syncKind(before *Alarm, a *Alarm) EventKind {
 
 // persist stores the events of one evaluator call (s.mu held): per alarm its last state,
 // opened or updated; then publishes them. A conflicting open (another replica opened the
-// alarm first) adopts the stored one; a stale update reloads, adopts and reapplies once.
+// alarm first) adopts the stored one; a stale update reloads, adopts and reapplies (again, up to maxReapply times).
 // rec records the first write (a person's transition). touched gets the units.
 func (s *Service) persist(ctx context.Context, evs []Event, rec riskmap.AccessRecordFunc, touched map[int64]bool) error {
 	if len(evs) == 0 {
@@ -482,23 +482,33 @@ func (s *Service) write(ctx context.Context, a *Alarm, g []Event, rec riskmap.Ac
 	if riskmap.ErrorCode(err) != riskmap.EPRECONDITION {
 		return nil, err
 	}
-	// Stale: another writer changed it since. Reload, adopt, reapply once.
-	st, gerr := s.Store.GetAlarm(ctx, a.ID)
-	if gerr != nil {
-		return nil, gerr
+	// Stale: another writer changed it since. Reload, adopt, reapply — again while other
+	// replicas keep writing it between our read and our write (two replicas ingesting one
+	// point's readings at once lost that race now and then, and with it these events).
+	for try := 0; ; try++ {
+		st, gerr := s.Store.GetAlarm(ctx, a.ID)
+		if gerr != nil {
+			return nil, gerr
+		}
+		_ = s.ev.Adopt(st)
+		if !st.Open() {
+			s.publish([]Event{{Kind: EventClose, Alarm: st.clone(), At: s.now()}})
+			return nil, nil
+		}
+		m := reapply(st, a, g)
+		err := s.Store.UpdateAlarmRecorded(ctx, m, rec)
+		if err == nil {
+			_ = s.ev.Adopt(m)
+			return m, nil
+		}
+		if riskmap.ErrorCode(err) != riskmap.EPRECONDITION || try == maxReapply {
+			return nil, err
+		}
 	}
-	_ = s.ev.Adopt(st)
-	if !st.Open() {
-		s.publish([]Event{{Kind: EventClose, Alarm: st.clone(), At: s.now()}})
-		return nil, nil
-	}
-	m := reapply(st, a, g)
-	if err := s.Store.UpdateAlarmRecorded(ctx, m, rec); err != nil {
-		return nil, err
-	}
-	_ = s.ev.Adopt(m)
-	return m, nil
 }
+
+// maxReapply is how many more times a stale alarm write is reloaded and reapplied.
+const maxReapply = 8
 
 // reapply lays the changes of events g (ours, the state a) over the stored alarm st.
 func reapply(st, a *Alarm, g []Event) *Alarm {

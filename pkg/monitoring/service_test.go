@@ -524,6 +524,70 @@ func TestServiceStaleUpdateReapplied(t *testing.T) {
 	}
 }
 
+// racingStore is a real store where another writer changes an alarm between each of the
+// first `times` reloads of it and the write that follows (as a second replica ingesting the
+// same point does).
+type racingStore struct {
+	monitoring.Store
+	times int
+}
+
+func (r *racingStore) GetAlarm(ctx context.Context, id int64) (*monitoring.Alarm, error) {
+	a, err := r.Store.GetAlarm(ctx, id)
+	if err != nil || r.times == 0 {
+		return a, err
+	}
+	r.times--
+	other := *a
+	other.LastValue++
+	if err := r.Store.UpdateAlarmRecorded(ctx, &other, nil); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// A write that goes stale again after its reload is reloaded and reapplied again: the
+// peak of the reading is kept and its events published.
+func TestServiceStaleUpdateReappliedAgain(t *testing.T) {
+	w := openPG(t)
+	ctx := context.Background()
+	unit := w.unit(t, "U-STALE2")
+	a := w.service(t)
+	p := gasPoint(t, a, nil, unit, "JC-S2")
+	at := w.now.Add(-time.Hour)
+	ingest(t, a, nil, batch("JC-S2", at, 70))
+	as := openAlarms(t, w.st, p.ID)
+	if len(as) != 1 {
+		t.Fatalf("%+v", as)
+	}
+	// Another writer changes it, so a's next write is stale; then twice more while a
+	// reloads it.
+	other := *as[0]
+	other.LastValue = 71
+	if err := w.st.UpdateAlarmRecorded(ctx, &other, nil); err != nil {
+		t.Fatal(err)
+	}
+	a.Store = &racingStore{Store: a.Store, times: 2}
+	evs, cancel := a.Subscribe()
+	defer cancel()
+	ingest(t, a, nil, batch("JC-S2", at.Add(time.Minute), 85))
+	got, err := w.st.GetAlarm(ctx, as[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Peak != 85 || got.LastValue != 85 {
+		t.Fatalf("after writes stale three times: peak %g, last value %g", got.Peak, got.LastValue)
+	}
+	select {
+	case ev := <-evs:
+		if ev.Alarm.Peak != 85 {
+			t.Fatalf("event %s with peak %g", ev.Kind, ev.Alarm.Peak)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no event published for the reading")
+	}
+}
+
 // A subscriber that does not read is dropped (its channel closed) once it is 1024 events
 // behind; the others still hear everything.
 func TestServiceSlowSubscriberDropped(t *testing.T) {
