@@ -558,6 +558,11 @@ func (s *Server) postReadings(c echo.Context) error {
 	if res.Refused == nil {
 		res.Refused = []monitoring.Refusal{}
 	}
+	if lang := langOf(c); lang != riskmap.Chinese {
+		for i := range res.Refused {
+			res.Refused[i].Message = res.Refused[i].MessageIn(lang)
+		}
+	}
 	return c.JSON(http.StatusOK, res)
 }
 

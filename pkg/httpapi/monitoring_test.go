@@ -287,6 +287,19 @@ func (e *env) testDeviceToken(t *testing.T) {
 	if r := e.do("GET", "/metrics", ""); r.code != 200 || !strings.Contains(string(r.body), `riskmap_http_readings_total{result="refused",via="api"} 3`) {
 		t.Fatalf("metrics of refused readings: %d %s", r.code, grepLines(string(r.body), "riskmap_http_readings_total"))
 	}
+	// In English when asked.
+	r = e.do("POST", "/api/v1/readings", mixed, "Accept-Language", "en")
+	var en struct {
+		Refused []struct{ Message string }
+	}
+	if err := json.Unmarshal(r.body, &en); err != nil || len(en.Refused) != 2 {
+		t.Fatalf("a mixed batch in English: %d %s", r.code, r.body)
+	}
+	for _, x := range en.Refused {
+		if strings.ContainsFunc(x.Message, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+			t.Errorf("a refusal asked for in English: %q", x.Message)
+		}
+	}
 }
 
 // grepLines returns the lines of s that contain sub.

@@ -575,9 +575,13 @@ func (s *Server) staCreateObservations(c echo.Context) error {
 	for _, it := range res.Items {
 		out[it.Index] = base + "/Observations(" + staObservationKey(it.Reading.PointID, it.Reading.Time) + ")"
 	}
+	lang, sep := langOf(c), "："
+	if lang != riskmap.Chinese {
+		sep = ": "
+	}
 	for _, r := range res.Refused {
 		if r.Index >= 0 {
-			out[r.Index] = "error: " + r.Field + "：" + r.Message
+			out[r.Index] = "error: " + r.Field + sep + r.MessageIn(lang)
 		}
 	}
 	return c.JSON(http.StatusCreated, out)
