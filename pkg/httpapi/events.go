@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,6 +27,14 @@ import (
 // reconnects (retry: 3000) and starts again from a fresh snapshot. Streams end when the
 // client leaves and when the server shuts down (Close, or http.Server.Shutdown through the
 // hook HTTPServer registers), so a shutdown never waits on them.
+//
+// A stream lasts longer than its caller's rights may: it looks its caller up again as the
+// REST routes do (webauth's cache, the store past it), at once when the auth cache is
+// forgotten (a logout, a user changed or disabled, a password reset or a token revoked,
+// here or on another replica), before the next event it writes, and at every keep-alive
+// (a session's idle and absolute limits). A caller no longer valid ends the stream (its
+// browser reconnects and gets 401); a changed scope filters every later event, and the
+// client gets a fresh snapshot of its new scope.
 
 // Event stream timings.
 const (
@@ -48,7 +58,8 @@ type sseMessage struct {
 
 // eventClient is one open stream.
 type eventClient struct {
-	user *riskmap.User
+	// user is the caller as last looked up; the stream replaces it when it changes.
+	user atomic.Pointer[riskmap.User]
 	ch   chan *sseMessage
 	// gone is closed when the hub drops the client (too slow, or the alarm feed restarted).
 	gone    chan struct{}
@@ -188,7 +199,7 @@ func (h *eventHub) send(m *sseMessage) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for cl := range h.clients {
-		if !riskmap.CanReadInternal(cl.user, m.category, m.region) {
+		if !riskmap.CanReadInternal(cl.user.Load(), m.category, m.region) {
 			continue
 		}
 		select {
@@ -217,7 +228,8 @@ func (h *eventHub) dropAll() {
 }
 
 func (h *eventHub) add(u *riskmap.User) *eventClient {
-	cl := &eventClient{user: u, ch: make(chan *sseMessage, sseBuffer), gone: make(chan struct{})}
+	cl := &eventClient{ch: make(chan *sseMessage, sseBuffer), gone: make(chan struct{})}
+	cl.user.Store(u)
 	h.mu.Lock()
 	h.clients[cl] = struct{}{}
 	h.mu.Unlock()
@@ -269,8 +281,13 @@ func (s *Server) events(c echo.Context) error {
 	// does.
 	gone := clientContext(c).Done()
 	hub := s.hub
-	u := userOf(c)
-	cl := hub.add(u) // before the snapshot: nothing that happens after it is missed
+	// Who is asking, as of now: authenticate looked the caller up before forgotten was
+	// taken, and a change in between would go unheard.
+	k := &streamCaller{s: s, c: c, user: userOf(c)}
+	if !k.recheck() {
+		return riskmap.Errorf(riskmap.EUNAUTHORIZED, "会话已结束；请重新登录")
+	}
+	cl := hub.add(k.user) // before the snapshot: nothing that happens after it is missed
 	defer hub.remove(cl)
 	rc := http.NewResponseController(w.Writer)
 	write := func(b []byte) error {
@@ -280,16 +297,24 @@ func (s *Server) events(c echo.Context) error {
 		}
 		return rc.Flush()
 	}
-	alarmed := map[string]monitoring.Level{}
-	if s.mon() != nil {
-		for id, l := range s.mon().UnitAlarms(u) {
-			alarmed[strconv.FormatInt(id, 10)] = l
-		}
-	}
-	snap, _ := json.Marshal(map[string]any{"alarmed_units": alarmed})
 	w.WriteHeader(http.StatusOK)
-	if err := write(frame("snapshot", snap, "retry: "+strconv.Itoa(sseRetryMillis)+"\n")); err != nil {
+	if err := write(frame("snapshot", s.eventSnapshot(k.user), "retry: "+strconv.Itoa(sseRetryMillis)+"\n")); err != nil {
 		return nil
+	}
+	// still looks the caller up again: false when the stream must end. A caller whose
+	// scope changed is filtered by the new one from here on, and gets its snapshot.
+	still := func() bool {
+		before := k.user
+		if !k.recheck() {
+			return false
+		}
+		if k.user != before {
+			cl.user.Store(k.user)
+			if !sameScope(before, k.user) {
+				return write(frame("snapshot", s.eventSnapshot(k.user), "")) == nil
+			}
+		}
+		return true
 	}
 	tick := time.NewTicker(sseKeepalive)
 	defer tick.Stop()
@@ -302,15 +327,81 @@ func (s *Server) events(c echo.Context) error {
 			return nil
 		case <-cl.gone:
 			return nil
+		case <-k.forgotten:
+			if !still() {
+				return nil
+			}
+			continue
 		case m := <-cl.ch:
+			// The hub chose m by the caller it knew; a change it did not know yet is heard
+			// before m is written.
+			select {
+			case <-k.forgotten:
+				if !still() {
+					return nil
+				}
+			default:
+			}
+			if !riskmap.CanReadInternal(k.user, m.category, m.region) {
+				continue
+			}
 			b = frame(m.event, m.data, "")
 		case <-tick.C:
+			if !still() {
+				return nil
+			}
 			b = []byte(": keepalive\n\n")
 		}
 		if err := write(b); err != nil {
 			return nil
 		}
 	}
+}
+
+// eventSnapshot is the data of a stream's snapshot event: the alarmed units u may read.
+func (s *Server) eventSnapshot(u *riskmap.User) []byte {
+	alarmed := map[string]monitoring.Level{}
+	if s.mon() != nil {
+		for id, l := range s.mon().UnitAlarms(u) {
+			alarmed[strconv.FormatInt(id, 10)] = l
+		}
+	}
+	snap, _ := json.Marshal(map[string]any{"alarmed_units": alarmed})
+	return snap
+}
+
+// streamCaller is the caller of an open stream, as last looked up.
+type streamCaller struct {
+	s    *Server
+	c    echo.Context
+	user *riskmap.User
+	// forgotten is closed when the auth cache is next forgotten: the caller must be looked
+	// up again.
+	forgotten <-chan struct{}
+}
+
+// recheck looks the caller up again, as authenticate does (from the auth cache while it
+// holds, from the store past it, without counting as the session's activity), and reports
+// whether the stream may go on: false once its session or token is no longer valid or its
+// user is disabled. A store that does not answer says nothing of the credential: the
+// stream goes on with the caller it knew, and asks again at the next keep-alive.
+func (k *streamCaller) recheck() bool {
+	k.forgotten = k.s.auth.Forgotten()
+	p, err := k.s.auth.Reidentify(k.c)
+	switch {
+	case err == nil && p.User != nil && loggedIn.allows(p.User):
+		k.user = p.User
+		return true
+	case err == nil || riskmap.ErrorCode(err) == riskmap.EUNAUTHORIZED:
+		return false
+	}
+	return k.user != nil
+}
+
+// sameScope reports whether a and b read the same units (role, department, categories,
+// regions); both are valid users.
+func sameScope(a, b *riskmap.User) bool {
+	return a.Role == b.Role && a.Department == b.Department && slices.Equal(a.Categories, b.Categories) && slices.Equal(a.Regions, b.Regions)
 }
 
 // frame is one SSE event: an event name and one data line (JSON has no newline).

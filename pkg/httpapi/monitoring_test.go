@@ -329,11 +329,18 @@ type sseStream struct {
 
 func (e *env) openEvents(t *testing.T, user string) *sseStream {
 	t.Helper()
+	return e.openEventsWith(t, user, "Authorization", "Bearer "+e.tokens[user])
+}
+
+// openEventsWith opens a stream with the credential header (a token, or a session's Cookie)
+// of user.
+func (e *env) openEventsWith(t *testing.T, user, header, value string) *sseStream {
+	t.Helper()
 	req, err := http.NewRequest("GET", e.srv.URL+"/api/v1/events", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+	req.Header.Set(header, value)
 	req.Header.Set("Accept", "text/event-stream")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -96,6 +96,8 @@ const cacheTTL = 2 * time.Second
 type cache struct {
 	mu sync.Mutex
 	m  map[string]cacheEntry
+	// forgotten is closed when the cache is next forgotten (nil: nobody asked yet).
+	forgotten chan struct{}
 }
 
 type cacheEntry struct {
@@ -120,9 +122,25 @@ func (a *cache) last(key string) *Principal {
 	return a.m[key].p
 }
 
-func (a *cache) put(key string, p *Principal, now time.Time) {
+// epoch is the channel the cache's next Forget closes: a lookup that began before a Forget
+// must not be cached after it (it may have read what the Forget was about), nor may a long
+// request trust its caller past it.
+func (a *cache) epoch() chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.forgotten == nil {
+		a.forgotten = make(chan struct{})
+	}
+	return a.forgotten
+}
+
+// put caches p under key, unless the cache was forgotten since epoch (nil: put anyway).
+func (a *cache) put(key string, p *Principal, now time.Time, since chan struct{}) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if since != nil && since != a.forgotten {
+		return
+	}
 	if a.m == nil || len(a.m) > 10000 {
 		a.m = map[string]cacheEntry{}
 	}
@@ -131,15 +149,35 @@ func (a *cache) put(key string, p *Principal, now time.Time) {
 
 // Forget forgets every cached credential: something that ends sessions or changes a
 // user's rights happened (a user disabled or changed, a password reset, a token revoked).
+// It is how a change made on this replica, and one another replica announced (NOTIFY), cuts
+// off the credentials it concerns: the cached ones at once, and open event streams, which
+// wait on Forgotten, as soon as they have looked their caller up again.
 func (a *Auth) Forget() {
 	a.cache.mu.Lock()
 	defer a.cache.mu.Unlock()
 	a.cache.m = nil
+	if a.cache.forgotten != nil {
+		close(a.cache.forgotten)
+		a.cache.forgotten = nil
+	}
 }
+
+// Forgotten is closed at the next Forget: a request that lasts (the event stream) takes it
+// before it looks its caller up (Reidentify), and looks it up again when it closes.
+func (a *Auth) Forgotten() <-chan struct{} { return a.cache.epoch() }
 
 // Identify reads the bearer token or session cookie. A credential that is no longer valid
 // leaves the request anonymous (the public pages still work) and says why.
-func (a *Auth) Identify(c echo.Context) (*Principal, error) {
+func (a *Auth) Identify(c echo.Context) (*Principal, error) { return a.identify(c, true) }
+
+// Reidentify is Identify for a request that lasts (the event stream), asking again who its
+// credential names now: the same cache and lookup, but it is not activity. A session's
+// idle limit counts from its last request, so an open stream does not keep a session alive,
+// nor does it mark a token used; and what it looks up is not cached, so that the next
+// request of the credential looks it up itself and counts.
+func (a *Auth) Reidentify(c echo.Context) (*Principal, error) { return a.identify(c, false) }
+
+func (a *Auth) identify(c echo.Context, touch bool) (*Principal, error) {
 	key := c.Request().Header.Get("Authorization")
 	if strings.HasPrefix(key, "Basic ") && IsUnsafe(c.Request().Method) {
 		return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "HTTP Basic 仅用于只读访问（如 QGIS 读取 /ogc）；写操作请使用 Authorization: Bearer <API 令牌>")
@@ -154,9 +192,10 @@ func (a *Auth) Identify(c echo.Context) (*Principal, error) {
 	if p := a.cache.get(key, now); p != nil && a.inLimits(p, now) {
 		return p, nil
 	}
-	p, err := a.lookup(c, now)
-	if err == nil && p.User != nil {
-		a.cache.put(key, p, now)
+	since := a.cache.epoch()
+	p, err := a.lookup(c, now, touch)
+	if err == nil && p.User != nil && touch {
+		a.cache.put(key, p, now, since)
 	}
 	if err != nil && riskmap.ErrorCode(err) != riskmap.EUNAUTHORIZED {
 		// The store did not answer: what it said last about this credential holds.
@@ -173,7 +212,9 @@ func (a *Auth) inLimits(p *Principal, now time.Time) bool {
 	return p.Session == nil || (now.Before(p.Session.ExpiresAt) && now.Sub(p.Session.LastSeenAt) < a.cfg.SessionIdle)
 }
 
-func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
+// lookup asks the store who the request's credential names; touch records the use (a
+// session's last request, a token's last use).
+func (a *Auth) lookup(c echo.Context, now time.Time, touch bool) (*Principal, error) {
 	ctx := c.Request().Context()
 	if h := c.Request().Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
@@ -198,7 +239,7 @@ func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
 			// The store did not answer: that says nothing about the token (503, not 401).
 			return nil, err
 		}
-		if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		if touch && (t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute) {
 			if err := a.store.TouchAPIToken(ctx, t.ID, now); err != nil {
 				a.logger.Warn("touching an API token", "err", err)
 			}
@@ -230,7 +271,7 @@ func (a *Auth) lookup(c echo.Context, now time.Time) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	if now.Sub(sess.LastSeenAt) > time.Minute {
+	if touch && now.Sub(sess.LastSeenAt) > time.Minute {
 		if err := a.store.TouchSession(ctx, hash, now); err != nil {
 			a.logger.Warn("touching a session", "err", err)
 		} else {

@@ -32,7 +32,7 @@ func TestCacheTrustsForTwoSeconds(t *testing.T) {
 	var c cache
 	t0 := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
 	p := &Principal{Ended: "x"}
-	c.put("k", p, t0)
+	c.put("k", p, t0, nil)
 	for _, tc := range []struct {
 		name string
 		at   time.Time
@@ -49,9 +49,33 @@ func TestCacheTrustsForTwoSeconds(t *testing.T) {
 		})
 	}
 	a := &Auth{}
-	a.cache.put("k", p, t0)
+	a.cache.put("k", p, t0, nil)
 	a.Forget()
 	if a.cache.get("k", t0) != nil {
 		t.Fatal("Forget kept a credential")
+	}
+}
+
+// A lookup that began before a Forget may have read what the Forget was about: it is not
+// cached after it, and a stream waiting on Forgotten hears of it.
+func TestForgetOutrunsALookup(t *testing.T) {
+	a := &Auth{}
+	t0 := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	waiting := a.Forgotten()
+	since := a.cache.epoch() // the lookup begins
+	a.Forget()               // the user is disabled meanwhile
+	a.cache.put("k", &Principal{Ended: "x"}, t0, since)
+	if a.cache.get("k", t0) != nil {
+		t.Fatal("a lookup older than Forget was cached")
+	}
+	select {
+	case <-waiting:
+	default:
+		t.Fatal("Forget did not close Forgotten")
+	}
+	since = a.cache.epoch()
+	a.cache.put("k", &Principal{Ended: "y"}, t0, since)
+	if a.cache.get("k", t0) == nil {
+		t.Fatal("a lookup after Forget was not cached")
 	}
 }
