@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startServer, launch, openInternalMap, screenshot, api, BIN } from './harness.mjs';
+import { startServer, launch, openInternalMap, screenshot, api, login, USERS, BIN } from './harness.mjs';
 
 let srv;
 let browser;
@@ -328,6 +328,23 @@ test('a yellow alarm becomes a hidden danger of its unit in one step (转为隐�
   assert.equal(made.length, 1, 'one hidden danger names the alarm');
   assert.equal(made[0].properties.level, 'general');
   assert.equal(made[0].properties.source, 'monitoring');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a session that ends while the map is open ends its event stream, and the login form shows', async () => {
+  // A session of its own (the harness's is shared by the other tests).
+  const mine = await login(srv.url, USERS.admin.name, USERS.admin.password);
+  assert.equal(mine.status, 200, JSON.stringify(mine.body));
+  const page = await openInternalMap(browser, srv.url, { as: mine });
+  await page.waitForFunction(() => document.body.dataset.events === 'open', null, { timeout: 20_000 });
+  // Logged out elsewhere (another tab): the server ends the stream; its reconnection is
+  // refused 401, and the page asks for the login instead of retrying in silence.
+  const out = await api(srv.url, 'DELETE', '/api/v1/session', undefined, {}, { as: mine });
+  assert.equal(out.status, 204, JSON.stringify(out.body));
+  await page.waitForSelector('.login-screen #login-user', { timeout: 30_000 });
+  assert.match(await page.textContent('.login-box'), /登录已失效/);
+  assert.notEqual(await page.evaluate(() => document.body.dataset.events), 'open');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

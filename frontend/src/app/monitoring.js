@@ -127,11 +127,19 @@ export class Monitoring {
     es.addEventListener('error', () => {
       if (this.es !== es) return;
       document.body.dataset.events = es.readyState === EventSource.CLOSED ? 'closed' : 'connecting';
-      // A refused stream (the session ended, the server restarting with an error) is not
-      // retried by the browser: try again a little later.
+      // A refused stream is not retried by the browser. When the session has ended (the
+      // server ends the stream at logout, expiry or a disabled account, and refuses it 401),
+      // a request of the API says so and the login form is shown (it starts the stream
+      // again); otherwise (the server restarting) try again a little later.
       if (es.readyState === EventSource.CLOSED) {
         clearTimeout(this.retry);
-        this.retry = setTimeout(() => this.es === es && this.start(), 10_000);
+        this.api.get('/alarms?' + query({ open: 1, limit: 1 })).then(
+          () => this.es === es && (this.retry = setTimeout(() => this.es === es && this.start(), 10_000)),
+          (err) => {
+            if (err && err.status === 401) return; // the login form takes over
+            if (this.es === es) this.retry = setTimeout(() => this.es === es && this.start(), 10_000);
+          },
+        );
       }
     });
   }
