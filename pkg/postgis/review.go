@@ -222,6 +222,12 @@ func (s *Store) ApprovedUnits(ctx context.Context) iter.Seq2[*riskmap.ApprovedUn
 // every row after it, which made a million rows take minutes; one query costs at worst
 // one sort.
 func (s *Store) approvedPages(ctx context.Context, op, query string, more ...any) iter.Seq2[*riskmap.ApprovedUnit, error] {
+	return s.approvedRows(ctx, true, op, query, more...)
+}
+
+// approvedRows is approvedPages, decoding the rows' wire values when raw is set and their
+// columns are the expected ones (decodeApproved), else through Scan.
+func (s *Store) approvedRows(ctx context.Context, raw bool, op, query string, more ...any) iter.Seq2[*riskmap.ApprovedUnit, error] {
 	return func(yield func(*riskmap.ApprovedUnit, error) bool) {
 		rows, err := s.pool.Query(ctx, query, append([]any{int64(0), int64(math.MaxInt64)}, more...)...)
 		if err != nil {
@@ -229,8 +235,18 @@ func (s *Store) approvedPages(ctx context.Context, op, query string, more ...any
 			return
 		}
 		defer rows.Close()
+		in, first := newInterner(), true
 		for rows.Next() {
-			a, err := scanApproved(rows)
+			if first {
+				raw, first = raw && rawApprovedOK(rows.FieldDescriptions()), false
+			}
+			var a *riskmap.ApprovedUnit
+			var err error
+			if raw {
+				a, err = decodeApproved(rows.RawValues(), in)
+			} else {
+				a, err = scanApproved(rows)
+			}
 			if err != nil {
 				yield(nil, dbError(op, err))
 				return

@@ -480,3 +480,59 @@ func TestUnitsShareTheirCodes(t *testing.T) {
 		}
 	}
 }
+
+// The approved register and a publication's units read by decoding the rows' wire values
+// are what pgx's Scan makes of the same rows (every geometry type, Chinese and empty
+// public labels, a publication's missing approver and time).
+func TestRawApprovedEqualsScan(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	geoms := []orb.Geometry{orb.Point{102.9, 24.6}, orb.LineString{{102.9, 24.6}, {102.91, 24.61}},
+		orb.Polygon{{{102.9, 24.6}, {102.91, 24.6}, {102.91, 24.61}, {102.9, 24.6}}},
+		orb.MultiPolygon{{{{102.9, 24.6}, {102.91, 24.6}, {102.91, 24.61}, {102.9, 24.6}}}},
+		orb.MultiPoint{{102.9, 24.6}, {102.8, 24.5}}, orb.MultiLineString{{{102.9, 24.6}, {102.91, 24.61}}}}
+	for i, g := range geoms {
+		u := storetest.NewUnit(fmt.Sprintf("RAW-%d", i), g)
+		if i%2 == 0 {
+			u.PublicLabel = fmt.Sprintf("户外广告牌（抚仙路东段 %d）\"quoted\"", i)
+		}
+		if err := s.CreateUnit(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := &riskmap.Publication{}
+	if _, err := s.Publish(ctx, pub, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		name, sql string
+		more      []any
+	}{
+		{"approved", "SELECT " + approvedColumns + " FROM approved_units WHERE unit_id > $1 ORDER BY unit_id LIMIT $2", nil},
+		{"published", `SELECT ` + publishedColumns + ` FROM published_units
+WHERE published_in <= $3 AND (withdrawn_in IS NULL OR withdrawn_in > $3) AND unit_id > $1 ORDER BY unit_id LIMIT $2`, []any{pub.Number}},
+	} {
+		rows, err := s.pool.Query(ctx, q.sql, append([]any{int64(0), int64(1 << 62)}, q.more...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rows.Next() || !rawApprovedOK(rows.FieldDescriptions()) {
+			t.Fatalf("%s: the raw decoder must take the rows' columns", q.name)
+		}
+		rows.Close()
+		read := func(raw bool) []*riskmap.ApprovedUnit {
+			var out []*riskmap.ApprovedUnit
+			for a, err := range s.approvedRows(ctx, raw, "test", q.sql, q.more...) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, a)
+			}
+			return out
+		}
+		fast, slow := read(true), read(false)
+		if len(fast) != len(geoms) || !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%s: raw decoding differs from Scan:\nraw  %+v\nscan %+v", q.name, fast, slow)
+		}
+	}
+}
