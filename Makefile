@@ -6,10 +6,10 @@ LISTEN  ?= 127.0.0.1:8080
 PG_DSN  ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
 .DEFAULT_GOAL := help
-.PHONY: help build frontend run simulate test test-go test-race test-browser test-short vet fuzz bench deps clean
+.PHONY: help build frontend run simulate test test-go test-race test-browser test-short vet fuzz bench bench-monitoring deps clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: frontend ## build the front end and bin/riskmap (the front end is embedded)
 	$(GO) build -o $(BIN) ./cmd/riskmap
@@ -61,8 +61,18 @@ test-short: ## run the tests that need no database server
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	bash scripts/fuzz.sh $${FUZZTIME:-30s}
 
-bench: build ## load 1M synthetic units into PostGIS and GeoPackage and time it (minutes)
+bench: build ## load 1M synthetic units into PostGIS and GeoPackage and time it, then every other bench (bench-monitoring too; minutes)
 	PG_DSN='$(PG_DSN)' bash scripts/bench.sh
+
+# Issue 17 alone (make bench runs it too, after the 1M-unit part): the real server on a
+# database of its own (riskmap_bench_monitoring, dropped at the end), 20,000 readings/s
+# through POST /api/v1/readings for 60 s, alarms timed on GET /api/v1/events, the 30-day
+# chart over HTTP, COPY as the limit; then a GeoPackage for 10 s. BENCH_ARGS adds flags
+# (go run ./scripts/benchmonitoring -h).
+bench-monitoring: ## monitoring over HTTP (issue 17): 20,000 readings/s for 60 s, alarm latency, 30-day chart, COPY (2–3 minutes)
+	@mkdir -p $(dir $(BIN))
+	$(GO) build -o $(BIN) ./cmd/riskmap
+	$(GO) run ./scripts/benchmonitoring --pg '$(PG_DSN)' --bin $(BIN) --duration 60s --gpkg-duration 10s $(BENCH_ARGS)
 
 deps: ## install PostGIS, GDAL, QGIS (python3-qgis), chromium and mosquitto, start PostgreSQL, its hot standby and mosquitto (Debian, as root)
 	bash scripts/install-deps.sh

@@ -99,11 +99,16 @@ echo "== load: 64 clients, 60 s, pool 4 and 16 (issue 18)"
 }
 psql "$PG_DSN" -q -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)"
 
-# Issue 17: monitoring. A database of its own (riskmap_bench_monitoring, dropped at the end):
-# 10,000 points, 20,000 readings/s for 60 s through the service, alarm latency, the 30-day
-# chart, COPY as the limit; then the GeoPackage for 10 s.
-echo "== monitoring: 10,000 points, 20,000 readings/s (issue 17)"
-"$work/benchmonitoring" --pg "$PG_DSN" --duration 60s --gpkg-duration 10s
+# Issue 17: monitoring (make bench-monitoring runs it alone). The real server on a database
+# of its own (riskmap_bench_monitoring, dropped at the end): 10,000 points, 20,000 readings/s
+# for 60 s through POST /api/v1/readings, alarm latency on GET /api/v1/events, the 30-day
+# chart over HTTP, COPY as the limit; then a GeoPackage for 10 s. Fails if a reading is lost
+# or an alarm never reaches the stream; the other measurements go on.
+echo "== monitoring over HTTP: 10,000 points, 20,000 readings/s (issue 17)"
+"$work/benchmonitoring" --pg "$PG_DSN" --bin "$bin" --duration 60s --gpkg-duration 10s || {
+  echo "benchmonitoring failed (see above); the other measurements go on" >&2
+  failed=1
+}
 
 # The Excel 风险清单 (issue 15, pkg/workbook): export 100k units (≤ 10 s) and read them back.
 echo "== Excel export of 100k units"

@@ -5,8 +5,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -529,7 +531,101 @@ func (s *Server) pointReadings(c echo.Context) error {
 		samples = []monitoring.Sample{}
 	}
 	c.Response().Header().Set("Cache-Control", "private, no-cache")
-	return c.JSON(http.StatusOK, readingsAnswer{Point: id, Step: step, From: from, To: to, Samples: samples})
+	a := readingsAnswer{Point: id, Step: step, From: from, To: to, Samples: samples}
+	if b, ok := a.appendJSON(nil); ok {
+		return c.JSONBlob(http.StatusOK, b)
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+// appendJSON appends the answer as c.JSON writes it (encoding/json, then a newline),
+// written by hand: encoding/json took 40 ms for a month of minute samples (43,200), more
+// than the query. ok is false for what encoding/json refuses (a value that is not finite, a
+// year outside 0–9999) or escapes (a step that is not one of the steps): c.JSON writes it.
+func (a readingsAnswer) appendJSON(b []byte) ([]byte, bool) {
+	if !a.Step.Valid() {
+		return nil, false
+	}
+	b = slices.Grow(b, 160+len(a.Samples)*100)
+	b = append(b, `{"point":`...)
+	b = strconv.AppendInt(b, a.Point, 10)
+	b = append(b, `,"step":"`...)
+	b = append(b, a.Step...)
+	b = append(b, `","from":`...)
+	ok := true
+	b, ok = appendJSONTime(b, a.From, ok)
+	b = append(b, `,"to":`...)
+	b, ok = appendJSONTime(b, a.To, ok)
+	b = append(b, `,"samples":`...)
+	if a.Samples == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, s := range a.Samples {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"time":`...)
+			b, ok = appendJSONTime(b, s.Time, ok)
+			// A minute of one reading has min, max and avg alike: written once, copied.
+			b = append(b, `,"min":`...)
+			m := len(b)
+			b, ok = appendJSONFloat(b, s.Min, ok)
+			lo := b[m:]
+			b = append(b, `,"max":`...)
+			if math.Float64bits(s.Max) == math.Float64bits(s.Min) {
+				b = append(b, lo...)
+			} else {
+				b, ok = appendJSONFloat(b, s.Max, ok)
+			}
+			b = append(b, `,"avg":`...)
+			if math.Float64bits(s.Avg) == math.Float64bits(s.Min) {
+				b = append(b, lo...)
+			} else {
+				b, ok = appendJSONFloat(b, s.Avg, ok)
+			}
+			b = append(b, `,"count":`...)
+			b = strconv.AppendInt(b, s.Count, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}\n"...), ok
+}
+
+// appendJSONTime appends t as time.Time's MarshalJSON does; ok turns false for a year or
+// an offset it refuses.
+func appendJSONTime(b []byte, t time.Time, ok bool) ([]byte, bool) {
+	if _, off := t.Zone(); off <= -24*3600 || off >= 24*3600 {
+		ok = false
+	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		ok = false
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), ok
+}
+
+// appendJSONFloat appends f as encoding/json does (its floatEncoder for float64); ok turns
+// false for NaN and ±Inf, which it refuses.
+func appendJSONFloat(b []byte, f float64, ok bool) ([]byte, bool) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, false
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 becomes e-9, as encoding/json writes it.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, ok
 }
 
 func tooManySamples(step monitoring.Step) error {

@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"math"
 	"net/url"
 	"testing"
+	"time"
 
 	"riskmap/pkg/monitoring"
 	"riskmap/pkg/riskmap"
@@ -46,4 +49,42 @@ func FuzzAlarmQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadingsJSON: the readings answer written by hand is what c.JSON writes (encoding/json
+// and a newline), and what encoding/json refuses is left to it.
+func TestReadingsJSON(t *testing.T) {
+	at := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	values := []float64{0, math.Copysign(0, -1), 1, -1, 12.5, 0.1, 1.0 / 3, 62.5, 1e-6, 9.99e-7, 1e-7, -1e-9, 1.5e-300, 1e20, 1e21, 123456789012345678901234.0,
+		-2.5e22, math.MaxFloat64, math.SmallestNonzeroFloat64, 5 + 599.0/100}
+	var samples []monitoring.Sample
+	for i, v := range values {
+		samples = append(samples, monitoring.Sample{Time: at.Add(time.Duration(i) * time.Minute), Min: v, Max: -v, Avg: v / 7, Count: int64(i * 1000)},
+			monitoring.Sample{Time: at.Add(time.Duration(i) * time.Hour), Min: v, Max: v, Avg: v, Count: 1})
+	}
+	samples = append(samples, monitoring.Sample{Time: at.Add(1234567 * time.Nanosecond).In(time.FixedZone("", 8*3600)), Count: math.MaxInt64})
+	for _, a := range []readingsAnswer{
+		{Point: 17, Step: monitoring.StepMinute, From: at.Add(-24 * time.Hour), To: at, Samples: samples},
+		{Point: 1, Step: monitoring.Step30Minutes, From: at.In(time.FixedZone("", -(9*3600 + 30*60))), To: at.Add(time.Nanosecond), Samples: []monitoring.Sample{}},
+		{Point: 2, Step: monitoring.StepRaw, From: at, To: at},
+	} {
+		want, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := a.appendJSON(nil)
+		if !ok || string(got) != string(want)+"\n" {
+			t.Errorf("by hand (ok %v):\n%s\nencoding/json:\n%s", ok, got, want)
+		}
+	}
+	for _, a := range []readingsAnswer{
+		{Step: monitoring.StepMinute, Samples: []monitoring.Sample{{Time: at, Avg: math.NaN()}}},
+		{Step: monitoring.StepMinute, Samples: []monitoring.Sample{{Time: at, Max: math.Inf(1)}}},
+		{Step: monitoring.StepMinute, From: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Step: monitoring.Step(`1m"<`)},
+	} {
+		if _, ok := a.appendJSON(nil); ok {
+			t.Errorf("%+v: written by hand", a)
+		}
+	}
 }

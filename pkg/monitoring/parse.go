@@ -74,10 +74,20 @@ func ParseBatch(body []byte, in Input) ([]Item, []Refusal, error) {
 	if len(raw) > MaxBatch {
 		return nil, nil, riskmap.Errorf(riskmap.ETOOLARGE, "一批最多 %d 条读数，收到 %d 条", MaxBatch, len(raw))
 	}
-	var items []Item
+	items := make([]Item, 0, len(raw))
 	var refused []Refusal
 	for i, r := range raw {
-		at := fmt.Sprintf("[%d]", i)
+		// The usual item is read without encoding/json; anything else, and any item the
+		// fast path would refuse, goes the full way below (which names the field at fault).
+		if ref, ts, v, ok := fastItem(r); ok {
+			if t, _, ok := in.parseTime(ts, ""); ok {
+				if rd, _, ok := in.resolve(ref, t, v, "", ""); ok {
+					items = append(items, Item{i, rd})
+					continue
+				}
+			}
+		}
+		at := "[" + strconv.Itoa(i) + "]"
 		var it struct {
 			Point json.RawMessage `json:"point"`
 			Time  json.RawMessage `json:"time"`
@@ -209,6 +219,12 @@ func (in Input) reading(point, tm, value json.RawMessage, pf, tf, vf string) (Re
 	if !ok {
 		return Reading{}, fe, false
 	}
+	return in.resolve(ref, t, v, pf, vf)
+}
+
+// resolve looks the point of a reading up and checks the value against its kind's range,
+// naming the fields pf and vf in its refusal.
+func (in Input) resolve(ref PointRef, t time.Time, v float64, pf, vf string) (Reading, riskmap.FieldError, bool) {
 	var p *Point
 	var err error
 	if in.Lookup != nil {
@@ -248,6 +264,11 @@ func (in Input) readTime(raw json.RawMessage, field string) (time.Time, riskmap.
 	if json.Unmarshal(raw, &s) != nil {
 		return time.Time{}, riskmap.FieldErrorf(field, "必须填写观测时间（RFC 3339，如 2026-12-06T08:30:00+08:00）"), false
 	}
+	return in.parseTime(s, field)
+}
+
+// parseTime reads the text of a time (RFC 3339) and checks it against the clock.
+func (in Input) parseTime(s, field string) (time.Time, riskmap.FieldError, bool) {
 	if strings.Contains(s, "/") {
 		return time.Time{}, riskmap.FieldErrorf(field, "不支持时间区间，请给出观测时刻"), false
 	}
@@ -300,6 +321,120 @@ func readValue(raw json.RawMessage, field string) (float64, riskmap.FieldError, 
 		return 0, riskmap.FieldErrorf(field, "数值 %s 超出可能的范围（绝对值不超过 %g）", clip(n.String(), 40), MaxMagnitude), false
 	}
 	return v, riskmap.FieldError{}, true
+}
+
+// fastItem reads the usual item of a batch, {"point": id or "code", "time": "…", "value":
+// number}, each field once, in any order, its strings plain ASCII without escapes, without
+// encoding/json (which took half of the server's CPU at 20,000 readings/s). ok is false for
+// any other item: ParseBatch then reads it the full way, which decides as it always did.
+// raw is one JSON value (decodeArray checked the body).
+func fastItem(raw []byte) (ref PointRef, ts string, v float64, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return
+	}
+	i++
+	var hasPoint, hasTime, hasValue bool
+	for n := 0; ; n++ {
+		i = skipSpace(raw, i)
+		if n > 0 {
+			if i < len(raw) && raw[i] == '}' {
+				i++
+				break
+			}
+			if i >= len(raw) || raw[i] != ',' {
+				return
+			}
+			i = skipSpace(raw, i+1)
+		}
+		key, j, plain := plainString(raw, i)
+		if !plain {
+			return
+		}
+		i = skipSpace(raw, j)
+		if i >= len(raw) || raw[i] != ':' {
+			return
+		}
+		i = skipSpace(raw, i+1)
+		switch string(key) {
+		case "point":
+			if hasPoint {
+				return
+			}
+			hasPoint = true
+			if i < len(raw) && raw[i] == '"' {
+				code, j, plain := plainString(raw, i)
+				s := strings.TrimSpace(string(code))
+				if !plain || s == "" || len(s) > 4*MaxCodeLen {
+					return
+				}
+				ref, i = PointRef{Code: s}, j
+				continue
+			}
+			j := i
+			for j < len(raw) && raw[j] >= '0' && raw[j] <= '9' {
+				j++
+			}
+			id, err := strconv.ParseInt(string(raw[i:j]), 10, 64)
+			if err != nil || id < 1 {
+				return
+			}
+			ref, i = PointRef{ID: id}, j
+		case "time":
+			if hasTime {
+				return
+			}
+			hasTime = true
+			t, j, plain := plainString(raw, i)
+			if !plain {
+				return
+			}
+			ts, i = string(t), j
+		case "value":
+			if hasValue {
+				return
+			}
+			hasValue = true
+			j := i
+			for j < len(raw) && (raw[j] >= '0' && raw[j] <= '9' || raw[j] == '-' || raw[j] == '+' || raw[j] == '.' || raw[j] == 'e' || raw[j] == 'E') {
+				j++
+			}
+			f, err := strconv.ParseFloat(string(raw[i:j]), 64)
+			if j == i || err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				return
+			}
+			v, i = f, j
+		default:
+			return
+		}
+	}
+	ok = hasPoint && hasTime && hasValue && skipSpace(raw, i) == len(raw)
+	return
+}
+
+// skipSpace is the index of the first byte from i on that is not JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads the JSON string at b[i]: its content and the index after it; plain is
+// false unless it is there and printable ASCII without an escape.
+func plainString(b []byte, i int) (s []byte, next int, plain bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return b[i+1 : j], j + 1, true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return nil, i, false
+		}
+	}
+	return nil, i, false
 }
 
 // strictObject decodes an object into v refusing unknown fields; the refusal names the

@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -263,4 +264,80 @@ func BenchmarkParseBatch(b *testing.B) {
 			b.Fatal(len(items), err)
 		}
 	}
+}
+
+// TestFastItem: the items ParseBatch reads without encoding/json are read as the full way
+// reads them; any other item is left to the full way.
+func TestFastItem(t *testing.T) {
+	for _, tc := range []struct {
+		item string
+		fast bool
+	}{
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":12.5}`, true},
+		{` { "value" : -0.5e1 , "time" : "2026-12-06T15:59:00.123+08:00" , "point" : "JC-001" } `, true},
+		{`{"point":" JC-001 ","time":"2026-12-06T07:59:00Z","value":0}`, true},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":1E-7}`, true},
+		{"{\"point\":1,\n\"time\":\"2026-12-06T07:59:00Z\",\t\"value\":100}", true},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z"}`, false},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":1,"value":2}`, false},
+		{`{"Point":1,"time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":1,"unit":"%LEL"}`, false},
+		{`{"point":"JC-\u0030","time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":"监测点","time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":"  ","time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":1.0,"time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":0,"time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":-1,"time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":99999999999999999999,"time":"2026-12-06T07:59:00Z","value":1}`, false},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":"NaN"}`, false},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":null}`, false},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":1e999}`, false},
+		{`{"point":1,"time":null,"value":1}`, false},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":[1]}`, false},
+		{`{}`, false},
+		{`17`, false},
+		{`{"point":1,"time":"2026-12-06T07:59:00Z","value":1}x`, false},
+	} {
+		ref, ts, v, ok := fastItem([]byte(tc.item))
+		if ok != tc.fast {
+			t.Errorf("%s: fast %v, want %v", tc.item, ok, tc.fast)
+		}
+		if ok {
+			agree(t, tc.item, ref, ts, v)
+		}
+	}
+}
+
+// agree fails unless the full way reads item as ref, ts and v.
+func agree(t *testing.T, item string, ref PointRef, ts string, v float64) {
+	t.Helper()
+	var raw struct {
+		Point json.RawMessage `json:"point"`
+		Time  json.RawMessage `json:"time"`
+		Value json.RawMessage `json:"value"`
+	}
+	if fe, ok := strictObject([]byte(item), &raw, "[0]", ""); !ok {
+		t.Fatalf("%s: fast, but the full way refuses it: %v", item, fe)
+	}
+	r, _, ok1 := pointRef(raw.Point, "")
+	var s string
+	err := json.Unmarshal(raw.Time, &s)
+	f, _, ok2 := readValue(raw.Value, "")
+	if !ok1 || err != nil || !ok2 || r != ref || s != ts || math.Float64bits(f) != math.Float64bits(v) {
+		t.Fatalf("%s: fast %+v %q %v, the full way %+v %q %v", item, ref, ts, v, r, s, f)
+	}
+}
+
+// FuzzFastItem: whatever fastItem reads, the full way reads alike.
+func FuzzFastItem(f *testing.F) {
+	f.Add([]byte(`{"point":1,"time":"2026-12-06T07:59:00Z","value":12.5}`))
+	f.Add([]byte(` { "value" : -0.5e1 , "time" : "2026-12-06T15:59:00+08:00" , "point" : "JC-001" } `))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return // ParseBatch hands it only JSON values
+		}
+		if ref, ts, v, ok := fastItem(b); ok {
+			agree(t, string(b), ref, ts, v)
+		}
+	})
 }

@@ -24,7 +24,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"compress/gzip"
@@ -41,14 +40,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -550,93 +547,12 @@ func withPool(dsn string, n int) string {
 	return u.String()
 }
 
-// server is a running riskmap serve.
-type server struct {
-	cmd     *exec.Cmd
-	base    string
-	log     *os.File
-	started time.Duration
-}
-
-var addrRE = regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/`)
-
-func startServer(bin, dsn string) *server {
-	logf, err := os.CreateTemp("", "benchload-serve-*.log")
-	must(err)
-	cmd := exec.Command(bin, "serve", "--db", dsn, "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "RISKMAP_DB=", "RISKMAP_LISTEN=", "RISKMAP_READ_DB=")
-	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
-	must(err)
-	t0 := time.Now()
-	must(cmd.Start())
-	s := &server{cmd: cmd, log: logf}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
-			s.base = "http://" + m[1]
-			break
-		}
-	}
-	go io.Copy(logf, stdout)
-	if s.base == "" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		b, _ := os.ReadFile(logf.Name())
-		must(fmt.Errorf("riskmap serve 没有说明监听地址就退出了：\n%s", b))
-	}
-	for {
-		res, err := http.Get(s.base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Since(t0) > 5*time.Minute {
-			s.stop()
-			must(errors.New("riskmap serve 5 分钟内未就绪（/readyz）"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	s.started = time.Since(t0)
-	return s
-}
-
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-	}
-	s.log.Close()
-}
-
-// errorLines returns the server log's ERROR lines (at most max of them) and their count.
-func (s *server) errorLines(max int) ([]string, int) {
-	b, _ := os.ReadFile(s.log.Name())
-	var lines []string
-	n := 0
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, "level=ERROR") {
-			n++
-			if len(lines) < max {
-				lines = append(lines, l)
-			}
-		}
-	}
-	return lines, n
-}
-
 func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db string, pool, nclients int, dur time.Duration, seed uint64,
 	pl *plan, auth, loginBody string) bool {
-	srv := startServer(bin, withPool(db, pool))
-	defer os.Remove(srv.log.Name())
-	pid := srv.cmd.Process.Pid
+	srv, err := benchkit.Serve(bin, withPool(db, pool))
+	must(err)
+	defer os.Remove(srv.Log.Name())
+	pid := srv.Cmd.Process.Pid
 	rssStart := benchkit.StatusMB(pid, "VmRSS")
 	tr := &http.Transport{MaxIdleConns: 2 * nclients, MaxIdleConnsPerHost: 2 * nclients, IdleConnTimeout: time.Minute}
 	hc := &http.Client{Transport: tr, Timeout: time.Minute}
@@ -647,7 +563,7 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 	// unit, so a 412 would be a defect, not a race between clients.
 	for i := range cs {
 		r := rand.New(rand.NewPCG(seed+uint64(pool)*1000, uint64(i)))
-		c := &client{n: i, base: srv.base, auth: auth, login: loginBody, hc: hc, r: r, pl: pl, next: &next,
+		c := &client{n: i, base: srv.Base, auth: auth, login: loginBody, hc: hc, r: r, pl: pl, next: &next,
 			writes: map[int64]written{}, runTag: runTag, zoomSeen: map[maptile.Zoom]int{}}
 		for j := 0; j < 100000 && len(c.seeded) < 20; j++ {
 			if pc := pl.places[r.IntN(len(pl.places))]; int(pc.id%int64(nclients)) == i {
@@ -682,7 +598,7 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 
 	// The report.
 	fmt.Printf("\n#### pool_max_conns=%d: %d clients for %.0f s, server ready in %.1f s (RSS %.0f MB before the load, %.0f MB after, peak %.0f MB); load average %s at the start, %s at the end; %s UTC\n\n",
-		pool, nclients, elapsed.Seconds(), srv.started.Seconds(), rssStart, rss, hwm, load0, load1, start.UTC().Format("2006-01-02 15:04"))
+		pool, nclients, elapsed.Seconds(), srv.Started.Seconds(), rssStart, rss, hwm, load0, load1, start.UTC().Format("2006-01-02 15:04"))
 	fmt.Println("| kind | requests | req/s | p50 | p99 | errors |")
 	fmt.Println("|---|---|---|---|---|---|")
 	var all []time.Duration
@@ -742,7 +658,7 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 			fmt.Printf("  - %s\n", s)
 		}
 	}
-	if lines, n := srv.errorLines(5); n > 0 {
+	if lines, n := srv.ErrorLines(5); n > 0 {
 		fmt.Printf("\nThe server logged %d ERROR lines, the first:\n\n", n)
 		for _, l := range lines {
 			fmt.Println("    " + l)
@@ -750,8 +666,8 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 	}
 
 	// Every acknowledged write, read back from the store and from the index.
-	missing := verify(ctx, store, srv.base, auth, cs)
-	srv.stop()
+	missing := verify(ctx, store, srv.Base, auth, cs)
+	srv.Stop()
 	return totalErr == 0 && !missing
 }
 
