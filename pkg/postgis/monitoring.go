@@ -321,7 +321,7 @@ func (s *Store) Readings(ctx context.Context, point int64, from, to time.Time, s
 	var q string
 	switch step {
 	case monitoring.StepRaw:
-		q = "SELECT at, value, value, value, 1 FROM readings WHERE point_id = $1 AND at >= $2 AND at < $3 ORDER BY at"
+		q = "SELECT at, value, value, value, 1::bigint FROM readings WHERE point_id = $1 AND at >= $2 AND at < $3 ORDER BY at"
 	case monitoring.StepMinute:
 		q = "SELECT bucket, min, max, total / n, n FROM readings_1m WHERE point_id = $1 AND bucket >= $2 AND bucket < $3 ORDER BY bucket"
 	case monitoring.StepHour:
@@ -331,12 +331,71 @@ func (s *Store) Readings(ctx context.Context, point int64, from, to time.Time, s
 			return nil, monitoring.BadStep(step)
 		}
 		// The minute rollups merged as they are read: a month's chart sends 1,440 rows.
-		return queryAll(ctx, s, "read readings", scanSample, `SELECT date_bin($4::interval, bucket, TIMESTAMPTZ 'epoch') AS b,
+		return s.samples(ctx, `SELECT date_bin($4::interval, bucket, TIMESTAMPTZ 'epoch') AS b,
     min(min), max(max), sum(total) / sum(n), sum(n)::bigint
     FROM readings_1m WHERE point_id = $1 AND bucket >= $2 AND bucket < $3 GROUP BY b ORDER BY b`,
 			point, from.UTC(), to.UTC(), step.Duration())
 	}
-	return queryAll(ctx, s, "read readings", scanSample, q, point, from.UTC(), to.UTC())
+	return s.samples(ctx, q, point, from.UTC(), to.UTC())
+}
+
+// sampleWire is the wire format of a row of Readings: bucket, min, max, avg, count.
+var sampleWire = [...]uint32{pgtype.TimestamptzOID, pgtype.Float8OID, pgtype.Float8OID, pgtype.Float8OID, pgtype.Int8OID}
+
+// samples reads the rows of a Readings query. A month's chart of minutes is 43,200 rows:
+// their binary values are decoded directly (a tenth of Scan's time), through Scan when the
+// columns are not the expected ones.
+func (s *Store) samples(ctx context.Context, query string, args ...any) ([]monitoring.Sample, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, dbError("read readings", err)
+	}
+	defer rows.Close()
+	var out []monitoring.Sample
+	raw, first := false, true
+	for rows.Next() {
+		if first {
+			first = false
+			fds := rows.FieldDescriptions()
+			raw = len(fds) == len(sampleWire)
+			for i := 0; raw && i < len(fds); i++ {
+				raw = fds[i].DataTypeOID == sampleWire[i] && fds[i].Format == pgtype.BinaryFormatCode
+			}
+		}
+		var x monitoring.Sample
+		if raw {
+			x, err = decodeSample(rows.RawValues())
+		} else {
+			x, err = scanSample(rows)
+		}
+		if err != nil {
+			return nil, dbError("read readings", err)
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, dbError("read readings", err)
+	}
+	return out, nil
+}
+
+// decodeSample decodes the binary values of a row of Readings.
+func decodeSample(vals [][]byte) (monitoring.Sample, error) {
+	var x monitoring.Sample
+	if len(vals) != len(sampleWire) {
+		return x, errWire
+	}
+	var err error
+	if x.Time, err = timestamptzAt(vals[0]); err != nil {
+		return x, err
+	}
+	for i, dst := range []*float64{&x.Min, &x.Max, &x.Avg} {
+		if *dst, err = float8At(vals[1+i]); err != nil {
+			return x, err
+		}
+	}
+	x.Count, err = int8At(vals[4])
+	return x, err
 }
 
 // scanSample reads a row of Readings.
