@@ -166,7 +166,9 @@ func (s *Server) writeAudit(c echo.Context, a *auditRecord) {
 func (s *Server) auditEntry(c echo.Context, a *auditRecord, status int) *riskmap.AuditEntry {
 	r := c.Request()
 	denied := a.denied || status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests
-	write := webauth.IsUnsafe(r.Method) && !noAudit[r.Method+" "+c.Path()] && status != http.StatusNotFound && status != http.StatusMethodNotAllowed
+	// A write leaves a row; one of noAudit only when it is refused (4xx, 5xx).
+	write := webauth.IsUnsafe(r.Method) && (!noAudit[r.Method+" "+c.Path()] || status >= 400) &&
+		status != http.StatusNotFound && status != http.StatusMethodNotAllowed
 	if a.skip || (!denied && !write) {
 		return nil
 	}

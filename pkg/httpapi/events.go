@@ -15,6 +15,7 @@ import (
 	"riskmap/pkg/monitoring"
 	"riskmap/pkg/riskmap"
 	"riskmap/pkg/spatialindex"
+	"riskmap/pkg/webauth"
 )
 
 // The event stream (GET /api/v1/events, Server-Sent Events): what the map needs to show a
@@ -375,6 +376,9 @@ type streamCaller struct {
 	s    *Server
 	c    echo.Context
 	user *riskmap.User
+	// principal is the caller as last looked up: its session's limits still apply while
+	// the store does not answer.
+	principal *webauth.Principal
 	// forgotten is closed when the auth cache is next forgotten: the caller must be looked
 	// up again.
 	forgotten <-chan struct{}
@@ -387,16 +391,26 @@ type streamCaller struct {
 // stream goes on with the caller it knew, and asks again at the next keep-alive.
 func (k *streamCaller) recheck() bool {
 	k.forgotten = k.s.auth.Forgotten()
-	p, err := k.s.auth.Reidentify(k.c)
+	// Bounded: the stream's own request context outlives its client (the audit middleware
+	// keeps it), and a stream waiting on a store that does not answer would neither write
+	// nor notice the hub stopping.
+	ctx, cancel := context.WithTimeout(k.c.Request().Context(), recheckTimeout)
+	p, err := k.s.auth.Reidentify(ctx, k.c)
+	cancel()
 	switch {
 	case err == nil && p.User != nil && loggedIn.allows(p.User):
-		k.user = p.User
+		k.user, k.principal = p.User, p
 		return true
 	case err == nil || riskmap.ErrorCode(err) == riskmap.EUNAUTHORIZED:
 		return false
 	}
-	return k.user != nil
+	// The store did not answer: the caller known goes on while its session is within its
+	// idle and absolute limits, as a REST request's would.
+	return k.user != nil && (k.principal == nil || k.s.auth.InLimits(k.principal))
 }
+
+// recheckTimeout bounds a stream's lookup of its caller.
+const recheckTimeout = 5 * time.Second
 
 // sameScope reports whether a and b read the same units (role, department, categories,
 // regions); both are valid users.

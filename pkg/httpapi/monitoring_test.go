@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -276,6 +277,12 @@ func (e *env) testDeviceToken(t *testing.T) {
 	// Bad bodies: not an array is 400; bad items are refused, the rest kept.
 	if r := e.do("POST", "/api/v1/readings", `{"point":1}`); r.code != 400 {
 		t.Fatalf("a body that is not an array: %d %s", r.code, r.body)
+	}
+	// Readings are not audited, but a request refused whole is.
+	if es, err := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{}); err != nil {
+		t.Fatal(err)
+	} else if i := slices.IndexFunc(es, func(x *riskmap.AuditEntry) bool { return x.Path == "/api/v1/readings" && x.Status == 400 }); i < 0 {
+		t.Fatalf("a refused readings request left no audit row")
 	}
 	mixed := fmt.Sprintf(`[{"point":"JC-D1","time":%q,"value":4},{"point":"JC-D1","time":"yesterday","value":4},{"point":"JC-NONE","time":%q,"value":1}]`,
 		time.Now().UTC().Format(time.RFC3339Nano), time.Now().UTC().Format(time.RFC3339))

@@ -525,7 +525,7 @@ func (s *Server) staPostObservation(c echo.Context) error {
 			fe = res.Refused[0].FieldError
 			fe.Field = staField(fe.Field)
 		}
-		return riskmap.Errorf(riskmap.EINVALID, "%s", fe.Message).WithFields([]riskmap.FieldError{fe})
+		return riskmap.Errorf(riskmap.EINVALID, "%s", fe).WithFields([]riskmap.FieldError{fe}) // fe: in the client's language
 	}
 	r := res.Items[0].Reading
 	o := s.staObservation(c, r.PointID, r.Time, r.Value)

@@ -210,6 +210,11 @@ func testSTA(t *testing.T, e *env, unit *riskmap.Unit, p *monitoring.Point) {
 	if r := e.do("POST", "/sta/v1.1/CreateObservations", fmt.Sprintf(`[{"Datastream":{"@iot.id":%d},"components":["phenomenonTime","result"],"dataArray":[[%q,3]]}]`, p.ID, at(7)), device...); r.code != 201 {
 		t.Errorf("device token CreateObservations: %d %s", r.code, r.body)
 	}
+	// A refused Observation is answered in the client's language.
+	if r := e.do("POST", "/sta/v1.1/Observations", fmt.Sprintf(`{"Datastream":{"@iot.id":%d},"phenomenonTime":%q,"result":1e308}`, p.ID, at(8)),
+		append(device, "Accept-Language", "en")...); r.code != 400 || !strings.Contains(string(r.body), `"message":"the value 1e+308 is outside the range`) {
+		t.Errorf("a refused Observation in English: %d %s", r.code, r.body)
+	}
 	// Readings are not audited, whichever way they come (their refusals are).
 	if es, err := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{}); err != nil {
 		t.Fatal(err)

@@ -15,8 +15,12 @@ import (
 
 // Limits of a batch of readings from outside.
 const (
-	MaxBatch     = 50000           // readings in one body
-	MaxFuture    = 5 * time.Minute // a reading may be this far ahead of the clock (gateway clocks drift)
+	MaxBatch  = 50000           // readings in one body
+	MaxFuture = 5 * time.Minute // a reading may be this far ahead of the clock (gateway clocks drift)
+	// Resolution is the precision of a reading's time: what the GeoPackage keeps (Unix
+	// milliseconds), so that two readings one store takes as one are one on both, and what
+	// is evaluated is what is stored.
+	Resolution   = time.Millisecond
 	earliestYear = 2000
 )
 
@@ -276,7 +280,7 @@ func (in Input) parseTime(s, field string) (time.Time, riskmap.FieldError, bool)
 	if err != nil {
 		return time.Time{}, riskmap.FieldErrorf(field, "观测时间 %q 无效：请写作 RFC 3339，如 2026-12-06T08:30:00+08:00", clip(s, 40)), false
 	}
-	t = t.UTC()
+	t = t.UTC().Truncate(Resolution)
 	if fe, ok := checkTime(t, in.Now, in.Retention, field); !ok {
 		return time.Time{}, fe, false
 	}

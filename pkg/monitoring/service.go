@@ -501,7 +501,7 @@ func (s *Service) write(ctx context.Context, a *Alarm, g []Event, rec riskmap.Ac
 			_ = s.ev.Adopt(m)
 			return m, nil
 		}
-		if riskmap.ErrorCode(err) != riskmap.EPRECONDITION || try == maxReapply {
+		if riskmap.ErrorCode(err) != riskmap.EPRECONDITION || try+1 >= maxReapply {
 			return nil, err
 		}
 	}
@@ -981,7 +981,7 @@ func (s *Service) IngestReadings(ctx context.Context, rs []Reading) (*IngestResu
 			refused = append(refused, Refusal{i, riskmap.FieldErrorf(at+".value", "数值 %g 超出%s的量程（%g 到 %g %s）", r.Value, k.Label, k.Min, k.Max, k.Unit)})
 			continue
 		}
-		r.Time = r.Time.UTC()
+		r.Time = r.Time.UTC().Truncate(Resolution)
 		items = append(items, Item{i, r})
 	}
 	s.mu.Unlock()

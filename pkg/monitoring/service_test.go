@@ -275,8 +275,16 @@ func TestServiceDuplicatesAndLate(t *testing.T) {
 		if res := ingest(t, s, nil, body); res.Accepted != 1 || res.Late != 1 || res.Duplicates != 1 {
 			t.Fatalf("repeated then late: %+v", res)
 		}
+		// Half a millisecond apart: one reading on both stores (they keep milliseconds), the
+		// one evaluated the one stored.
+		t1 := at.Add(2 * time.Minute)
+		half := []byte(fmt.Sprintf(`[{"point":"JC-2","time":%q,"value":8},{"point":"JC-2","time":%q,"value":9}]`,
+			t1.Add(200*time.Microsecond).Format(time.RFC3339Nano), t1.Add(700*time.Microsecond).Format(time.RFC3339Nano)))
+		if res := ingest(t, s, nil, half); res.Accepted != 1 || res.Duplicates != 1 {
+			t.Fatalf("half a millisecond apart: %+v", res)
+		}
 		rs, err := s.Readings(context.Background(), nil, p.ID, at.Add(-time.Hour), w.now, monitoring.StepRaw)
-		if err != nil || len(rs) != 7 {
+		if err != nil || len(rs) != 8 || rs[7].Avg != 8 || !rs[7].Time.Equal(t1) {
 			t.Fatalf("readings: %d %v", len(rs), err)
 		}
 	})

@@ -1,6 +1,7 @@
 package webauth
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"net"
@@ -168,16 +169,24 @@ func (a *Auth) Forgotten() <-chan struct{} { return a.cache.epoch() }
 
 // Identify reads the bearer token or session cookie. A credential that is no longer valid
 // leaves the request anonymous (the public pages still work) and says why.
-func (a *Auth) Identify(c echo.Context) (*Principal, error) { return a.identify(c, true) }
+func (a *Auth) Identify(c echo.Context) (*Principal, error) {
+	return a.identify(c.Request().Context(), c, true)
+}
 
 // Reidentify is Identify for a request that lasts (the event stream), asking again who its
 // credential names now: the same cache and lookup, but it is not activity. A session's
 // idle limit counts from its last request, so an open stream does not keep a session alive,
 // nor does it mark a token used; and what it looks up is not cached, so that the next
 // request of the credential looks it up itself and counts.
-func (a *Auth) Reidentify(c echo.Context) (*Principal, error) { return a.identify(c, false) }
+func (a *Auth) Reidentify(ctx context.Context, c echo.Context) (*Principal, error) {
+	return a.identify(ctx, c, false)
+}
 
-func (a *Auth) identify(c echo.Context, touch bool) (*Principal, error) {
+// InLimits reports whether p's session (if it is one) is within its idle and absolute
+// limits now.
+func (a *Auth) InLimits(p *Principal) bool { return a.inLimits(p, a.now()) }
+
+func (a *Auth) identify(ctx context.Context, c echo.Context, touch bool) (*Principal, error) {
 	key := c.Request().Header.Get("Authorization")
 	if strings.HasPrefix(key, "Basic ") && IsUnsafe(c.Request().Method) {
 		return nil, riskmap.Errorf(riskmap.EUNAUTHORIZED, "HTTP Basic 仅用于只读访问（如 QGIS 读取 /ogc）；写操作请使用 Authorization: Bearer <API 令牌>")
@@ -193,7 +202,7 @@ func (a *Auth) identify(c echo.Context, touch bool) (*Principal, error) {
 		return p, nil
 	}
 	since := a.cache.epoch()
-	p, err := a.lookup(c, now, touch)
+	p, err := a.lookup(ctx, c, now, touch)
 	if err == nil && p.User != nil && touch {
 		a.cache.put(key, p, now, since)
 	}
@@ -214,8 +223,7 @@ func (a *Auth) inLimits(p *Principal, now time.Time) bool {
 
 // lookup asks the store who the request's credential names; touch records the use (a
 // session's last request, a token's last use).
-func (a *Auth) lookup(c echo.Context, now time.Time, touch bool) (*Principal, error) {
-	ctx := c.Request().Context()
+func (a *Auth) lookup(ctx context.Context, c echo.Context, now time.Time, touch bool) (*Principal, error) {
 	if h := c.Request().Header.Get("Authorization"); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
