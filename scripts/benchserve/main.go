@@ -35,8 +35,8 @@ import (
 	kgzip "github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"riskmap/pkg/config"
 	"riskmap/pkg/featurejson"
@@ -375,16 +375,45 @@ func compareTiles(ctx context.Context, conn *pgx.Conn, snap *spatialindex.Snapsh
 // tile's floor is its features times this.
 const floorPerFeature = 2400 * time.Nanosecond
 
-// mvtFeatures is the number of features in the units layer of a raw MVT.
+// mvtFeatures is the number of features in the units layer of a raw MVT, counted from the
+// protobuf fields without decoding them (Tile.layers = 3; Layer.name = 1, Layer.features =
+// 2). Decoding both sides' tiles with mvt.Unmarshal was 38 % of this process's CPU, and its
+// garbage made the collector scan the in-process index's heap while ours rendered.
 func mvtFeatures(b []byte) int {
-	if len(b) == 0 {
-		return 0
-	}
-	ls, err := mvt.Unmarshal(b)
-	must(err)
-	for _, l := range ls {
-		if l.Name == "units" {
-			return len(l.Features)
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		must(protowire.ParseError(n))
+		b = b[n:]
+		if num != 3 || typ != protowire.BytesType {
+			n = protowire.ConsumeFieldValue(num, typ, b)
+			must(protowire.ParseError(n))
+			b = b[n:]
+			continue
+		}
+		layer, n := protowire.ConsumeBytes(b)
+		must(protowire.ParseError(n))
+		b = b[n:]
+		name, features := "", 0
+		for len(layer) > 0 {
+			num, typ, n := protowire.ConsumeTag(layer)
+			must(protowire.ParseError(n))
+			layer = layer[n:]
+			switch {
+			case num == 1 && typ == protowire.BytesType:
+				v, n := protowire.ConsumeBytes(layer)
+				must(protowire.ParseError(n))
+				name, layer = string(v), layer[n:]
+			case num == 2 && typ == protowire.BytesType:
+				features++
+				fallthrough
+			default:
+				n := protowire.ConsumeFieldValue(num, typ, layer)
+				must(protowire.ParseError(n))
+				layer = layer[n:]
+			}
+		}
+		if name == "units" {
+			return features
 		}
 	}
 	return 0
