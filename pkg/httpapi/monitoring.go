@@ -18,6 +18,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"riskmap/pkg/hazards"
+	"riskmap/pkg/jsonappend"
 	"riskmap/pkg/monitoring"
 	"riskmap/pkg/riskmap"
 )
@@ -613,19 +614,7 @@ func appendJSONFloat(b []byte, f float64, ok bool) ([]byte, bool) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return b, false
 	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 becomes e-9, as encoding/json writes it.
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, ok
+	return jsonappend.Float(b, f), ok
 }
 
 func tooManySamples(step monitoring.Step) error {
