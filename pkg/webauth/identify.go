@@ -85,8 +85,9 @@ func (a *Auth) CheckOrigin(c echo.Context) error {
 
 // cacheTTL is how long a looked-up credential is trusted without asking the store
 // again: it spares the map's tile requests two queries each. Logout, disabling a user,
-// resetting a password and revoking a token clear this process's cache at once; another
-// replica notices within the TTL.
+// resetting a password and revoking a token clear this process's cache at once, and every
+// other replica's as soon as the store's notice of the change reaches it (PostgreSQL
+// NOTIFY, which calls Forget there); the TTL bounds it only when a notice is lost.
 //
 // Past the TTL a cached credential is still what the store said last: while the store
 // does not answer (PostgreSQL down), a session or token verified before stays valid in
