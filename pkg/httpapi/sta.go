@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -495,6 +496,11 @@ func (s *Server) staPostObservation(c echo.Context) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&in); err != nil {
+		if m := staBareResult.FindSubmatch(b); m != nil {
+			// Not JSON, but what a device means is plain: say so, as the batch forms do.
+			fe := riskmap.FieldErrorf("result", "应为有限数值，收到 %s", string(m[1]))
+			return riskmap.Errorf(riskmap.EINVALID, "%s", fe).WithFields([]riskmap.FieldError{fe})
+		}
 		return decodeError(err)
 	}
 	if in.Datastream == nil || len(in.Datastream.ID) == 0 {
@@ -532,6 +538,9 @@ func (s *Server) staPostObservation(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderLocation, o.SelfLink)
 	return c.JSON(http.StatusCreated, o)
 }
+
+// staBareResult finds a result written as a bare NaN or Infinity (which JSON has not).
+var staBareResult = regexp.MustCompile(`"result"\s*:\s*([-+]?(?:NaN|Infinity))\b`)
 
 // staField names a field of a POST /Observations body from the field of its dataArray
 // form: "[0].dataArray[0][1]" is result, "[0].Datastream" Datastream.

@@ -215,6 +215,10 @@ func testSTA(t *testing.T, e *env, unit *riskmap.Unit, p *monitoring.Point) {
 		append(device, "Accept-Language", "en")...); r.code != 400 || !strings.Contains(string(r.body), `"message":"the value 1e+308 is outside the range`) {
 		t.Errorf("a refused Observation in English: %d %s", r.code, r.body)
 	}
+	// A bare NaN is not JSON, but it is named for what it is.
+	if r := e.do("POST", "/sta/v1.1/Observations", fmt.Sprintf(`{"Datastream":{"@iot.id":%d},"phenomenonTime":%q,"result":NaN}`, p.ID, at(9)), device...); r.code != 400 || !strings.Contains(string(r.body), "收到 NaN") {
+		t.Errorf("a bare NaN: %d %s", r.code, r.body)
+	}
 	// Readings are not audited, whichever way they come (their refusals are).
 	if es, err := e.store.AuditEntries(context.Background(), riskmap.AuditFilter{}); err != nil {
 		t.Fatal(err)
