@@ -485,40 +485,9 @@ func (s *Server) staPostObservation(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Datastream *struct {
-			ID json.RawMessage `json:"@iot.id"`
-		} `json:"Datastream"`
-		PhenomenonTime json.RawMessage `json:"phenomenonTime"`
-		ResultTime     json.RawMessage `json:"resultTime"`
-		Result         json.RawMessage `json:"result"`
-	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&in); err != nil {
-		if m := staBareResult.FindSubmatch(b); m != nil {
-			// Not JSON, but what a device means is plain: say so, as the batch forms do.
-			fe := riskmap.FieldErrorf("result", "应为有限数值，收到 %s", string(m[1]))
-			return riskmap.Errorf(riskmap.EINVALID, "%s", fe).WithFields([]riskmap.FieldError{fe})
-		}
-		return decodeError(err)
-	}
-	if in.Datastream == nil || len(in.Datastream.ID) == 0 {
-		return riskmap.Errorf(riskmap.EINVALID, "必须指明 Datastream（{\"@iot.id\": 监测点编号}）").
-			WithFields([]riskmap.FieldError{riskmap.FieldErrorf("Datastream", "必须指明监测点")})
-	}
-	if len(in.Result) == 0 {
-		return riskmap.Errorf(riskmap.EINVALID, "必须填写观测值 result").
-			WithFields([]riskmap.FieldError{riskmap.FieldErrorf("result", "必须填写数值")})
-	}
-	t := in.PhenomenonTime
-	if len(t) == 0 || string(t) == "null" {
-		t, _ = json.Marshal(s.now().Format(time.RFC3339Nano))
-	}
-	body, err := json.Marshal([]map[string]any{{"Datastream": map[string]json.RawMessage{"@iot.id": in.Datastream.ID},
-		"components": []string{"phenomenonTime", "result"}, "dataArray": [][]json.RawMessage{{t, in.Result}}}})
+	body, err := staObservationBody(b, s.now())
 	if err != nil {
-		return riskmap.Errorf(riskmap.EINVALID, "请求体不是有效的 JSON")
+		return err
 	}
 	res, err := s.cfg.Monitoring.Ingest(c.Request().Context(), userOf(c), mon.FormDataArray, body)
 	if err != nil {
@@ -537,6 +506,48 @@ func (s *Server) staPostObservation(c echo.Context) error {
 	o := s.staObservation(c, r.PointID, r.Time, r.Value)
 	c.Response().Header().Set(echo.HeaderLocation, o.SelfLink)
 	return c.JSON(http.StatusCreated, o)
+}
+
+// staObservationBody reads the body of POST /Observations ({"Datastream": {"@iot.id": n},
+// "phenomenonTime": …, "result": …}; no time: now) and returns it as the one-row
+// CreateObservations body the service reads, or EINVALID naming the field.
+func staObservationBody(b []byte, now time.Time) ([]byte, error) {
+	var in struct {
+		Datastream *struct {
+			ID json.RawMessage `json:"@iot.id"`
+		} `json:"Datastream"`
+		PhenomenonTime json.RawMessage `json:"phenomenonTime"`
+		ResultTime     json.RawMessage `json:"resultTime"`
+		Result         json.RawMessage `json:"result"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&in); err != nil {
+		if m := staBareResult.FindSubmatch(b); m != nil {
+			// Not JSON, but what a device means is plain: say so, as the batch forms do.
+			fe := riskmap.FieldErrorf("result", "应为有限数值，收到 %s", string(m[1]))
+			return nil, riskmap.Errorf(riskmap.EINVALID, "%s", fe).WithFields([]riskmap.FieldError{fe})
+		}
+		return nil, decodeError(err)
+	}
+	if in.Datastream == nil || len(in.Datastream.ID) == 0 {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "必须指明 Datastream（{\"@iot.id\": 监测点编号}）").
+			WithFields([]riskmap.FieldError{riskmap.FieldErrorf("Datastream", "必须指明监测点")})
+	}
+	if len(in.Result) == 0 {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "必须填写观测值 result").
+			WithFields([]riskmap.FieldError{riskmap.FieldErrorf("result", "必须填写数值")})
+	}
+	t := in.PhenomenonTime
+	if len(t) == 0 || string(t) == "null" {
+		t, _ = json.Marshal(now.Format(time.RFC3339Nano))
+	}
+	body, err := json.Marshal([]map[string]any{{"Datastream": map[string]json.RawMessage{"@iot.id": in.Datastream.ID},
+		"components": []string{"phenomenonTime", "result"}, "dataArray": [][]json.RawMessage{{t, in.Result}}}})
+	if err != nil {
+		return nil, riskmap.Errorf(riskmap.EINVALID, "请求体不是有效的 JSON")
+	}
+	return body, nil
 }
 
 // staBareResult finds a result written as a bare NaN or Infinity (which JSON has not).
