@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
@@ -44,6 +45,52 @@ func FuzzSTAObservation(f *testing.F) {
 		}
 		if len(items)+len(refused) != 1 {
 			t.Fatalf("%q became %q: %d readings and %d refusals, want one of them", b, body, len(items), len(refused))
+		}
+	})
+}
+
+// FuzzSTAPath: any SensorThings path and query string is an entity path and paging within
+// bounds, or refused (404 for a path or id, EINVALID for an option); never a panic.
+func FuzzSTAPath(f *testing.F) {
+	for _, s := range []string{"Things", "Things(1)/Datastreams", "Datastreams(12)/Observations", "Observations(3-1765008000000)",
+		"Observations(3-x)", "Things(", "Things(1)/Things(2)/Datastreams", "Sensors", "", "(", ")", "Observations(-1-5)", "Things(99999999999999999999)"} {
+		f.Add(s, "$top=10&$skip=5&$count=true")
+	}
+	f.Add("Things", "$top=-1")
+	f.Add("Things", "$top=10001&$count=maybe")
+	f.Add("Things", "$skip=99999999999999999999")
+	f.Fuzz(func(t *testing.T, path, raw string) {
+		if segs, ok := staPath(path); ok {
+			for _, sg := range segs {
+				if !sg.HasID {
+					continue
+				}
+				if sg.Set == "Observations" {
+					if id, _, err := staObservationID(sg.ID); err == nil && id < 1 {
+						t.Fatalf("%q: observation of point %d", path, id)
+					} else if err != nil && riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+						t.Fatalf("%q: %v", path, err)
+					}
+				} else if id, err := staID(sg.Set, sg.ID); err == nil && id < 1 {
+					t.Fatalf("%q: id %d", path, id)
+				} else if err != nil && riskmap.ErrorCode(err) != riskmap.ENOTFOUND {
+					t.Fatalf("%q: %v", path, err)
+				}
+			}
+		}
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		top, skip, _, err := staPaging(q)
+		if err != nil {
+			if riskmap.ErrorCode(err) != riskmap.EINVALID {
+				t.Fatalf("%q: %v", raw, err)
+			}
+			return
+		}
+		if top < 0 || top > staMaxTop || skip < 0 || skip > 1<<30 {
+			t.Fatalf("%q: $top %d, $skip %d", raw, top, skip)
 		}
 	})
 }
