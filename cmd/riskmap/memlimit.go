@@ -99,7 +99,9 @@ func cgroupLimit(file string) int64 {
 // 2.9–3.4 GB against 3.9–4.2 GB (150: 25.1–29.5 s, 2.6–3.1 GB). On a machine whose faults
 // cost less (session 14: 13.9–14.9 s to /readyz at 200), 300 and 400 start 1–2 s sooner,
 // but the live heap ends spread over more of the pages the garbage held: 1.53–1.54 GB 15 s
-// after /readyz against 1.48–1.51 GB, over issue 18's 1.5 GB.
+// after /readyz against 1.48–1.51 GB, over issue 18's 1.5 GB. Session 15 (published rows
+// decoded from the wire, 1.42 GB): 300 took 14.1–16.5 s against 14.9–15.4 s, 1.43–1.44 GB,
+// three starts each in turn: no clear gain.
 const loadGCPercent = 200
 
 // loadMemoryShare bounds the heap during the load, as a share of the machine's (or the
