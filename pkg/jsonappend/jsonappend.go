@@ -11,6 +11,51 @@ import (
 
 // Float appends f as encoding/json does; f must be finite.
 func Float(b []byte, f float64) []byte {
+	if out, ok := fixed7(b, f); ok {
+		return out
+	}
+	return slowFloat(b, f)
+}
+
+// fixed7 appends f when it is the double nearest a decimal of at most seven fraction
+// digits (coordinates to the centimetre, most measured values) and 1e-6 ≤ |f| < 2^29:
+// that decimal, its trailing zeros trimmed, is then the shortest that reads back as f —
+// strconv's answer (below 2^29 a double's spacing is under 1e-7, so no other decimal of
+// seven fraction digits or fewer rounds to it) — written without strconv's shortest-digit
+// search, which is most of the time of writing a line's or polygon's coordinates.
+func fixed7(b []byte, f float64) ([]byte, bool) {
+	a := math.Abs(f)
+	if !(a >= 1e-6 && a < 1<<29) {
+		return b, false
+	}
+	m := math.Round(a * 1e7)
+	if m/1e7 != a {
+		return b, false
+	}
+	n := int64(m)
+	if f < 0 {
+		b = append(b, '-')
+	}
+	b = strconv.AppendInt(b, n/1e7, 10)
+	frac := n % 1e7
+	if frac == 0 {
+		return b, true
+	}
+	var d [8]byte
+	d[0] = '.'
+	for i := 7; i >= 1; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	end := 8
+	for d[end-1] == '0' {
+		end--
+	}
+	return append(b, d[:end]...), true
+}
+
+// slowFloat is Float through strconv's shortest representation.
+func slowFloat(b []byte, f float64) []byte {
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
 		format = 'e'
