@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/paulmach/orb"
@@ -855,13 +854,7 @@ func (s *Server) transitionAlarm(c echo.Context) error {
 	}
 	if req.Action == "dispose" {
 		// The measures are the request's note (stored as the alarm's action).
-		var p riskmap.Problems
-		if strings.TrimSpace(req.Note) == "" {
-			p.Add("note", "处置时必须在 note 中填写采取的措施")
-		} else if utf8.RuneCountInString(req.Note) > monitoring.MaxActionLen || !utf8.ValidString(req.Note) {
-			p.Add("note", "处置措施不能超过 %d 个字符", monitoring.MaxActionLen)
-		}
-		if err := p.Err(); err != nil {
+		if err := monitoring.CheckMeasures("note", req.Note); err != nil {
 			return err
 		}
 	}

@@ -172,7 +172,7 @@ func (a *Alarm) Validate() error {
 			if a.DisposedAt == nil {
 				p.Add("disposed_at", "已处置的报警须有处置时间")
 			}
-			checkAction(&p, a.Action)
+			checkAction(&p, "action", a.Action)
 		}
 		if a.Status == StatusClosed && a.ClosedAt == nil {
 			p.Add("closed_at", "已关闭的报警须有关闭时间")
@@ -184,11 +184,19 @@ func (a *Alarm) Validate() error {
 	return p.Err()
 }
 
-func checkAction(p *riskmap.Problems, action string) {
+// CheckMeasures is EINVALID naming field when measures are not what a disposal needs (the
+// measures taken, at most MaxActionLen characters): the API asks for them as "note".
+func CheckMeasures(field, measures string) error {
+	var p riskmap.Problems
+	checkAction(&p, field, measures)
+	return p.Err()
+}
+
+func checkAction(p *riskmap.Problems, field, action string) {
 	if strings.TrimSpace(action) == "" {
-		p.Add("action", "处置时必须填写采取的措施")
+		p.Add(field, "处置时必须填写采取的措施")
 	} else if utf8.RuneCountInString(action) > MaxActionLen || !utf8.ValidString(action) {
-		p.Add("action", "处置措施不能超过 %d 个字符", MaxActionLen)
+		p.Add(field, "处置措施不能超过 %d 个字符", MaxActionLen)
 	}
 }
 
@@ -234,7 +242,7 @@ func (a *Alarm) Dispose(action, by string, at time.Time) (closed bool, err error
 		return false, riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 当前为%s，只有报警中或已确认的报警可以处置", a.Code, a.Status.text())
 	}
 	var p riskmap.Problems
-	checkAction(&p, action)
+	checkAction(&p, "action", action)
 	if err := p.Err(); err != nil {
 		return false, err
 	}

@@ -600,7 +600,6 @@ var english = map[string]string{
 	"观测时间 %q 无效：请写作 RFC 3339，如 2026-12-06T08:30:00+08:00": "the time of the observation %q is not valid: write it as RFC 3339, e.g. 2026-12-06T08:30:00+08:00",
 	"观测时间不能早于 %d 年":                                       "the time of the observation cannot be before %d",
 	"观测时间早于读数保留期限（保留 %d 天，最早 %s）":                         "the time of the observation is before the retention period of readings (kept %d days, from %s on)",
-	"处置时必须在 note 中填写采取的措施":                                "a disposal needs the measures taken, in note",
 	"观测时间晚于当前时间超过 %d 分钟（设备时钟有误？）":                         "the time of the observation is more than %d minutes in the future (is the device's clock wrong?)",
 	"请求体不是有效的 JSON 数组":                                    "the body is not a valid JSON array",
 	"请求体在 JSON 数组之后还有内容":                                  "the body goes on after the JSON array",
