@@ -40,9 +40,8 @@ func checkDynamic(c DynamicConfig) error {
 				return fmt.Errorf("dynamic_grades.rules[%d].level：来源 hazard（隐患）的级别应为 major（重大）或 general（一般）", i)
 			}
 		case riskmap.ConditionAlarm:
-			switch r.Level {
-			case "", "blue", "yellow", "orange", "red":
-			default:
+			// A warning colour has the code of the grade of that colour.
+			if r.Level != "" && !riskmap.Grade(r.Level).Valid() {
 				return fmt.Errorf("dynamic_grades.rules[%d].level：来源 alarm（报警）的级别应为预警颜色 blue、yellow、orange 或 red", i)
 			}
 		case riskmap.ConditionConflict:
