@@ -284,11 +284,11 @@ func (s *Server) events(c echo.Context) error {
 	hub := s.hub
 	// Who is asking, as of now: authenticate looked the caller up before forgotten was
 	// taken, and a change in between would go unheard.
-	k := &streamCaller{s: s, c: c, user: userOf(c)}
+	k := &streamCaller{s: s, c: c, principal: principalOf(c)}
 	if !k.recheck() {
 		return riskmap.Errorf(riskmap.EUNAUTHORIZED, "会话已结束；请重新登录")
 	}
-	cl := hub.add(k.user) // before the snapshot: nothing that happens after it is missed
+	cl := hub.add(k.user()) // before the snapshot: nothing that happens after it is missed
 	defer hub.remove(cl)
 	rc := http.NewResponseController(w.Writer)
 	write := func(b []byte) error {
@@ -299,20 +299,20 @@ func (s *Server) events(c echo.Context) error {
 		return rc.Flush()
 	}
 	w.WriteHeader(http.StatusOK)
-	if err := write(frame("snapshot", s.eventSnapshot(k.user), "retry: "+strconv.Itoa(sseRetryMillis)+"\n")); err != nil {
+	if err := write(frame("snapshot", s.eventSnapshot(k.user()), "retry: "+strconv.Itoa(sseRetryMillis)+"\n")); err != nil {
 		return nil
 	}
 	// still looks the caller up again: false when the stream must end. A caller whose
 	// scope changed is filtered by the new one from here on, and gets its snapshot.
 	still := func() bool {
-		before := k.user
+		before := k.user()
 		if !k.recheck() {
 			return false
 		}
-		if k.user != before {
-			cl.user.Store(k.user)
-			if !sameScope(before, k.user) {
-				return write(frame("snapshot", s.eventSnapshot(k.user), "")) == nil
+		if u := k.user(); u != before {
+			cl.user.Store(u)
+			if !sameScope(before, u) {
+				return write(frame("snapshot", s.eventSnapshot(u), "")) == nil
 			}
 		}
 		return true
@@ -343,7 +343,7 @@ func (s *Server) events(c echo.Context) error {
 				}
 			default:
 			}
-			if !riskmap.CanReadInternal(k.user, m.category, m.region) {
+			if !riskmap.CanReadInternal(k.user(), m.category, m.region) {
 				continue
 			}
 			b = frame(m.event, m.data, "")
@@ -373,11 +373,10 @@ func (s *Server) eventSnapshot(u *riskmap.User) []byte {
 
 // streamCaller is the caller of an open stream, as last looked up.
 type streamCaller struct {
-	s    *Server
-	c    echo.Context
-	user *riskmap.User
-	// principal is the caller as last looked up: its session's limits still apply while
-	// the store does not answer.
+	s *Server
+	c echo.Context
+	// principal is the caller as last looked up (at first, as authenticate found it): its
+	// session's limits still apply while the store does not answer.
 	principal *webauth.Principal
 	// forgotten is closed when the auth cache is next forgotten: the caller must be looked
 	// up again.
@@ -399,15 +398,18 @@ func (k *streamCaller) recheck() bool {
 	cancel()
 	switch {
 	case err == nil && p.User != nil && loggedIn.allows(p.User):
-		k.user, k.principal = p.User, p
+		k.principal = p
 		return true
 	case err == nil || riskmap.ErrorCode(err) == riskmap.EUNAUTHORIZED:
 		return false
 	}
 	// The store did not answer: the caller known goes on while its session is within its
 	// idle and absolute limits, as a REST request's would.
-	return k.user != nil && (k.principal == nil || k.s.auth.InLimits(k.principal))
+	return k.user() != nil && k.s.auth.InLimits(k.principal)
 }
+
+// user is the caller as last looked up.
+func (k *streamCaller) user() *riskmap.User { return k.principal.User }
 
 // recheckTimeout bounds a stream's lookup of its caller.
 const recheckTimeout = 5 * time.Second
