@@ -15,12 +15,9 @@ import (
 // values directly costs a fraction of pgx's Scan (a string per text column, reflection per
 // value); approvedPages falls back to Scan when the columns are not the expected ones.
 
-// approvedWire is the wire format of each column of approvedColumns and publishedColumns
-// before the public texts (text, each).
-var approvedWire = [...]struct {
-	oid    uint32
-	format int16
-}{
+// approvedWire is the wire format of each column of approvedColumns and publishedColumns:
+// these, then the public texts (text, each).
+var approvedWire = append([]wireCol{
 	{pgtype.Int8OID, pgtype.BinaryFormatCode},        // unit_id
 	{pgtype.Int8OID, pgtype.BinaryFormatCode},        // version
 	{pgtype.TextOID, pgtype.TextFormatCode},          // code
@@ -32,30 +29,24 @@ var approvedWire = [...]struct {
 	{pgtype.ByteaOID, pgtype.BinaryFormatCode},       // ST_AsBinary(geom)
 	{pgtype.TextOID, pgtype.TextFormatCode},          // approved_by
 	{pgtype.TimestamptzOID, pgtype.BinaryFormatCode}, // approved_at
+}, publicTextCols()...)
+
+func publicTextCols() []wireCol {
+	cols := make([]wireCol, len(riskmap.PublicTextFields))
+	for i := range cols {
+		cols[i] = wireCol{pgtype.TextOID, pgtype.TextFormatCode}
+	}
+	return cols
 }
 
 // rawApprovedOK reports whether the result columns are what decodeApproved reads.
-func rawApprovedOK(fds []pgconn.FieldDescription) bool {
-	if len(fds) != len(approvedWire)+len(riskmap.PublicTextFields) {
-		return false
-	}
-	for i, fd := range fds {
-		oid, format := uint32(pgtype.TextOID), int16(pgtype.TextFormatCode)
-		if i < len(approvedWire) {
-			oid, format = approvedWire[i].oid, approvedWire[i].format
-		}
-		if fd.DataTypeOID != oid || fd.Format != format {
-			return false
-		}
-	}
-	return true
-}
+func rawApprovedOK(fds []pgconn.FieldDescription) bool { return columnsAre(fds, approvedWire) }
 
 // decodeApproved decodes the wire values of one approved (or published) row: what
 // scanApproved makes of it, with the code, name and public texts cut from one string and
 // the category, region code, grade and approver shared through in.
 func decodeApproved(vals [][]byte, in *interner) (*riskmap.ApprovedUnit, error) {
-	if len(vals) != len(approvedWire)+len(riskmap.PublicTextFields) {
+	if len(vals) != len(approvedWire) {
 		return nil, errWire
 	}
 	for _, i := range []int{2, 3, 4, 5, 6, 9} {
@@ -63,7 +54,7 @@ func decodeApproved(vals [][]byte, in *interner) (*riskmap.ApprovedUnit, error) 
 			return nil, fmt.Errorf("column %d: %w", i, errWire)
 		}
 	}
-	public := vals[len(approvedWire):]
+	public := vals[len(vals)-len(riskmap.PublicTextFields):]
 	n := len(vals[2]) + len(vals[3])
 	for i, v := range public {
 		if v == nil {

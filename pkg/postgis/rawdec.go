@@ -120,6 +120,25 @@ var publicWire = unitWire[1]
 
 var errWire = errors.New("unexpected value on the wire")
 
+// wireCol is a result column's type and format as a fast decoder reads it.
+type wireCol struct {
+	oid    uint32
+	format int16
+}
+
+// columnsAre reports whether the result columns fds are want, in order.
+func columnsAre(fds []pgconn.FieldDescription, want []wireCol) bool {
+	if len(fds) != len(want) {
+		return false
+	}
+	for i, fd := range fds {
+		if fd.DataTypeOID != want[i].oid || fd.Format != want[i].format {
+			return false
+		}
+	}
+	return true
+}
+
 // decodeUnitRow decodes the wire values of one selectUnit row. The text of the row is
 // copied into two strings, which the string fields, including those read from the JSON
 // documents, are cut from; so a row costs a handful of allocations. The first string holds
