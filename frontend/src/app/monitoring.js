@@ -133,13 +133,11 @@ export class Monitoring {
       // again); otherwise (the server restarting) try again a little later.
       if (es.readyState === EventSource.CLOSED) {
         clearTimeout(this.retry);
-        this.api.get('/alarms?' + query({ open: 1, limit: 1 })).then(
-          () => this.es === es && (this.retry = setTimeout(() => this.es === es && this.start(), 10_000)),
-          (err) => {
-            if (err && err.status === 401) return; // the login form takes over
-            if (this.es === es) this.retry = setTimeout(() => this.es === es && this.start(), 10_000);
-          },
-        );
+        const later = () => {
+          if (this.es === es) this.retry = setTimeout(() => this.es === es && this.start(), 10_000);
+        };
+        // 401: the login form takes over.
+        this.api.get('/alarms?' + query({ open: 1, limit: 1 })).then(later, (err) => err?.status !== 401 && later());
       }
     });
   }
