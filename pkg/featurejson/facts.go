@@ -32,29 +32,53 @@ var factProperties = map[string]factWriter{
 // is one the facts hold; otherwise it returns dst and false. A list of units asking for such
 // properties (properties=code,name,grade) is written without reading any unit's document.
 func AppendSelectedFacts(dst []byte, id, version int64, f *riskmap.UnitFacts, keep map[string]bool) ([]byte, bool) {
+	sel, ok := SelectFacts(keep)
+	if !ok {
+		return dst, false
+	}
+	return sel.Append(dst, id, version, f), true
+}
+
+// FactSelection is a selection of properties that the facts hold, resolved once for a
+// list: writing a thousand units then looks up no names (a map lookup for each of the
+// Feature's forty properties was a third of writing a small box's list).
+type FactSelection []factField
+
+type factField struct {
+	key   string // "name":
+	write factWriter
+}
+
+// SelectFacts resolves keep, in the Feature's order, when every property it names is one
+// the facts hold (AppendSelectedFacts).
+func SelectFacts(keep map[string]bool) (FactSelection, bool) {
 	for k := range keep {
 		if factProperties[k] == nil {
-			return dst, false
+			return nil, false
 		}
 	}
+	sel := FactSelection{}
+	for _, name := range PropertyNames { // in the Feature's order
+		if keep[name] {
+			sel = append(sel, factField{`"` + name + `":`, factProperties[name]})
+		}
+	}
+	return sel, true
+}
+
+// Append appends the unit's Feature with the selected properties.
+func (sel FactSelection) Append(dst []byte, id, version int64, f *riskmap.UnitFacts) []byte {
 	b := append(dst, `{"type":"Feature","id":`...)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"geometry":`...)
 	b = appendGeometry(b, f.Geometry)
 	b = append(b, `,"properties":{`...)
-	first := true
-	for _, name := range PropertyNames { // in the Feature's order
-		if !keep[name] {
-			continue
-		}
-		if !first {
+	for i, p := range sel {
+		if i > 0 {
 			b = append(b, ',')
 		}
-		first = false
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, `":`...)
-		b = factProperties[name](b, version, f)
+		b = append(b, p.key...)
+		b = p.write(b, version, f)
 	}
-	return append(b, "}}"...), true
+	return append(b, "}}"...)
 }

@@ -56,16 +56,19 @@ func (v *view) propertySelection(q url.Values) (map[string]bool, error) {
 // (code, name, grade …) is written from that, without reading the units' documents.
 func (v *view) writeFeatures(buf *bytes.Buffer, fs []*spatialindex.Feature, keep map[string]bool) {
 	var b, doc []byte
+	var facts featurejson.FactSelection
+	if keep != nil && !v.public {
+		facts, _ = featurejson.SelectFacts(keep)
+	}
+	spatialindex.Warm(fs) // the page's features, names and geometry, read ahead
 	for i, f := range fs {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		if keep != nil && !v.public {
-			var ok bool
-			if b, ok = featurejson.AppendSelectedFacts(b[:0], f.ID, f.Version, &f.UnitFacts, keep); ok {
-				buf.Write(b)
-				continue
-			}
+		if facts != nil {
+			// Written into the buffer's free space: Write then copies nothing.
+			buf.Write(facts.Append(buf.AvailableBuffer(), f.ID, f.Version, &f.UnitFacts))
+			continue
 		}
 		doc = f.AppendJSON(doc[:0])
 		if keep == nil {

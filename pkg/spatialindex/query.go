@@ -1,8 +1,9 @@
 package spatialindex
 
 import (
-	"container/heap"
+	"cmp"
 	"math"
+	"slices"
 
 	"riskmap/pkg/riskmap"
 )
@@ -26,35 +27,7 @@ func (s *Snapshot) Find(f *riskmap.UnitFilter) Page {
 	}
 	var pg Page
 	if f.BBox != nil {
-		rest := *f
-		rest.BBox = nil // the search tests it
-		m := rest.Matcher()
-		h := &idHeap{}
-		s.Search(*f.BBox, func(ft *Feature) bool {
-			if !m.Match(&ft.UnitFacts) {
-				return true
-			}
-			pg.Matched++
-			if ft.ID <= f.AfterID {
-				return true
-			}
-			if h.Len() <= limit {
-				heap.Push(h, ft)
-			} else if ft.ID < (*h)[0].ID {
-				(*h)[0] = ft
-				heap.Fix(h, 0)
-			}
-			return true
-		})
-		pg.More = h.Len() > limit
-		if pg.More {
-			heap.Pop(h) // the largest is the (limit+1)th: it only tells that more remain
-		}
-		pg.Features = make([]*Feature, h.Len())
-		for i := len(pg.Features) - 1; i >= 0; i-- {
-			pg.Features[i] = heap.Pop(h).(*Feature)
-		}
-		return pg
+		return s.findIn(f, limit)
 	}
 	m := f.Matcher()
 	if m.All() {
@@ -86,16 +59,111 @@ func (s *Snapshot) Find(f *riskmap.UnitFilter) Page {
 	return pg
 }
 
-// idHeap is a max-heap by id.
-type idHeap []*Feature
+// findBatch is how many of a box's candidates are read together: enough for the processor
+// to have many misses in flight, few enough that they are still in its caches when tested.
+const findBatch = 256
 
-func (h idHeap) Len() int           { return len(h) }
-func (h idHeap) Less(i, j int) bool { return h[i].ID > h[j].ID }
-func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *idHeap) Push(x any)        { *h = append(*h, x.(*Feature)) }
-func (h *idHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+// findIn answers a filter with a bbox. The R-tree's leaves hold each candidate's box, so
+// the candidates are taken from it without reading them; then, a batch at a time, their
+// features and the geometry of those not wholly inside the box are read in plain loops
+// whose loads do not depend on one another (Warm), before they are tested one by one from
+// cache. A small box's candidates are scattered over memory at a million units, and testing
+// them in the order the tree gives waited on memory for each in turn (issue 18). The
+// lowest ids after the cursor are kept: the matches are gathered and, whenever they reach
+// twice the page, sorted and cut back to it.
+func (s *Snapshot) findIn(f *riskmap.UnitFilter, limit int) Page {
+	var pg Page
+	b := *f.BBox
+	rest := *f
+	rest.BBox = nil // tested here
+	m := rest.Matcher()
+	all := m.All()
+	keep := limit + 1     // one more than the page tells that more remain
+	trimAt := math.MaxInt // no limit: every match is kept
+	if keep <= math.MaxInt/2 {
+		trimAt = max(2*keep, 2*findBatch)
+	}
+	var kept []idFeature
+	type candidate struct {
+		f      *Feature
+		inside bool
+	}
+	batch := make([]candidate, 0, findBatch)
+	fs := make([]*Feature, 0, findBatch)
+	flush := func() {
+		fs = fs[:0]
+		for _, c := range batch {
+			if !c.inside {
+				fs = append(fs, c.f)
+			}
+		}
+		warmGeometry(fs)
+		if !all {
+			fs = fs[:0]
+			for _, c := range batch {
+				fs = append(fs, c.f)
+			}
+			warmFacts(fs)
+		}
+		for _, c := range batch {
+			ft := c.f
+			if !c.inside && !riskmap.IntersectsBound(ft.Geometry, b) {
+				continue
+			}
+			if !all && !m.Match(&ft.UnitFacts) {
+				continue
+			}
+			pg.Matched++
+			if ft.ID <= f.AfterID {
+				continue
+			}
+			kept = append(kept, idFeature{ft.ID, ft})
+			if len(kept) >= trimAt {
+				sortByID(kept)
+				kept = kept[:keep]
+			}
+		}
+		batch = batch[:0]
+	}
+	s.tree.Search(b.Min, b.Max, func(min, max [2]float64, ft *Feature) bool {
+		// The tree's copy of the feature's box: a feature inside b needs no test.
+		batch = append(batch, candidate{ft, b.Contains(min) && b.Contains(max)})
+		if len(batch) == findBatch {
+			flush()
+		}
+		return true
+	})
+	flush()
+	sortByID(kept)
+	if len(kept) > limit {
+		pg.More = true
+		kept = kept[:limit]
+	}
+	pg.Features = make([]*Feature, len(kept))
+	for i, k := range kept {
+		pg.Features[i] = k.f
+	}
+	return pg
+}
+
+// idFeature is a feature with its id beside it, to sort without reading the feature.
+type idFeature struct {
+	id int64
+	f  *Feature
+}
+
+// SortByID sorts fs by id, reading each feature once.
+func SortByID(fs []*Feature) {
+	keys := make([]idFeature, len(fs))
+	for i, f := range fs {
+		keys[i] = idFeature{f.ID, f}
+	}
+	sortByID(keys)
+	for i, k := range keys {
+		fs[i] = k.f
+	}
+}
+
+func sortByID(fs []idFeature) {
+	slices.SortFunc(fs, func(a, b idFeature) int { return cmp.Compare(a.id, b.id) })
 }

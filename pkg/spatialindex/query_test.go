@@ -60,13 +60,23 @@ func BenchmarkFind(b *testing.B) {
 }
 
 // TestFind: every page Find gives is the next run of what the filter selects, in id order,
-// with or without a bbox.
+// with or without a bbox, for pages small and large (a box's matches are gathered in
+// batches and cut back to the page: findIn), over points, lines and polygons, some across
+// the box's edge.
 func TestFind(t *testing.T) {
 	ix := New(nil, nil)
 	r := rand.New(rand.NewPCG(5, 6))
 	var us []*riskmap.Unit
-	for i := int64(1); i <= 500; i++ {
-		u := unit(i, 1, riskmap.Grades[i%4], orb.Point{102.8 + r.Float64()*0.3, 24.5 + r.Float64()*0.4})
+	for i := int64(1); i <= 3000; i++ {
+		p := orb.Point{102.8 + r.Float64()*0.3, 24.5 + r.Float64()*0.4}
+		var g orb.Geometry = p
+		switch i % 3 {
+		case 1: // a line of 0.05°: many cross the box's edge, some only its box
+			g = orb.LineString{p, {p[0] + 0.05, p[1] + 0.05*(r.Float64()-0.5)}, {p[0] + 0.05, p[1] + 0.05}}
+		case 2:
+			g = orb.Polygon{{p, {p[0] + 0.02, p[1]}, {p[0] + 0.02, p[1] + 0.02}, p}}
+		}
+		u := unit(i, 1, riskmap.Grades[i%4], g)
 		u.Category = []string{"roads", "hazchem"}[i%2]
 		us = append(us, u)
 	}
@@ -94,24 +104,26 @@ func TestFind(t *testing.T) {
 				}
 				return true
 			})
-			f := tc.f
-			f.Limit = 7
-			var got []int64
-			for {
-				pg := s.Find(&f)
-				if pg.Matched != len(want) {
-					t.Fatalf("matched %d, want %d", pg.Matched, len(want))
+			for _, limit := range []int{7, 300, 0} {
+				f := tc.f
+				f.Limit = limit
+				var got []int64
+				for {
+					pg := s.Find(&f)
+					if pg.Matched != len(want) {
+						t.Fatalf("matched %d, want %d", pg.Matched, len(want))
+					}
+					for _, ft := range pg.Features {
+						got = append(got, ft.ID)
+					}
+					if !pg.More {
+						break
+					}
+					f.AfterID = pg.Features[len(pg.Features)-1].ID
 				}
-				for _, ft := range pg.Features {
-					got = append(got, ft.ID)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Fatalf("limit %d: pages gave %v, want %v", limit, got, want)
 				}
-				if !pg.More {
-					break
-				}
-				f.AfterID = pg.Features[len(pg.Features)-1].ID
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("pages gave %v, want %v", got, want)
 			}
 		})
 	}

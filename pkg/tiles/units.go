@@ -2,8 +2,6 @@ package tiles
 
 import (
 	"math"
-	"runtime"
-	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
@@ -243,63 +241,10 @@ func RenderUnitsWhere(s UnitSnapshot, t maptile.Tile, opt Options, keep func(*sp
 	return a.encode(t, opt)
 }
 
-// order sorts the units by id. An uncached tile's units are rarely in the processor's
-// caches, and drawing them one by one waits on memory for each in turn: so they are first
-// read in a plain loop, whose loads do not depend on one another and so overlap (the
-// features, then what they point at: geometry, name, code), which brings them in at a
-// fraction of the cost (BenchmarkRenderUnitsCold).
+// order sorts the units by id and reads them ahead of drawing (spatialindex.Warm): an
+// uncached tile's units are rarely in the processor's caches, and drawing them one by one
+// waited on memory for each in turn (BenchmarkRenderUnitsCold).
 func order(found []*spatialindex.Feature) {
-	keys := make([]idFeature, len(found))
-	for i, f := range found {
-		keys[i] = idFeature{f.ID, f}
-	}
-	slices.SortFunc(keys, func(a, b idFeature) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
-	var sink int
-	for i, k := range keys {
-		f := k.f
-		found[i] = f
-		sink += len(f.Name) + len(f.Code) + len(f.RegionCode) + len(f.Grade) + int(f.Bound.Min[0])
-	}
-	for _, f := range found {
-		// A point is drawn from what was read above (riskmap.UnitFacts puts it first).
-		if _, point := f.Geometry.(orb.Point); !point {
-			sink += int(f.Bound.Max[1]) + touchGeometry(f.Geometry)
-		}
-		if f.Name != "" {
-			sink += int(f.Name[0])
-		}
-		if f.Code != "" {
-			sink += int(f.Code[0])
-		}
-	}
-	runtime.KeepAlive(sink) // the reads are what order is for
-}
-
-type idFeature struct {
-	id int64
-	f  *spatialindex.Feature
-}
-
-// touchGeometry reads the first and last points of g, a line or a polygon (a point is
-// drawn from the feature's bound).
-func touchGeometry(g orb.Geometry) int {
-	switch g := g.(type) {
-	case orb.LineString:
-		if len(g) > 0 {
-			return int(g[0][0]) + int(g[len(g)-1][0])
-		}
-	case orb.Polygon:
-		if len(g) > 0 && len(g[0]) > 0 {
-			return int(g[0][0][0]) + int(g[0][len(g[0])-1][0])
-		}
-	}
-	return 0
+	spatialindex.SortByID(found)
+	spatialindex.Warm(found)
 }
