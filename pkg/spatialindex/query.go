@@ -18,7 +18,7 @@ type Page struct {
 }
 
 // Find answers a unit filter over the snapshot, which holds no retired unit. With a bbox
-// the R-tree finds the candidates and a bounded heap keeps the lowest ids after the cursor;
+// the R-tree finds the candidates and the lowest ids after the cursor are kept (findIn);
 // without one the id-ordered tree is walked from the cursor.
 func (s *Snapshot) Find(f *riskmap.UnitFilter) Page {
 	limit := f.Limit
