@@ -168,7 +168,12 @@ func main() {
 	conn, err := pgx.Connect(ctx, *db)
 	must(err)
 	defer conn.Close(ctx)
+	// PostGIS as a tuned tile server runs it: no parallel plans (they slow tile queries on
+	// two cores) and no JIT, which compiles a dense tile's or a large box's query each time
+	// it runs (up to a quarter of a second for a z14 tile of a million units here).
 	_, err = conn.Exec(ctx, "SET max_parallel_workers_per_gather = 0")
+	must(err)
+	_, err = conn.Exec(ctx, "SET jit = off")
 	must(err)
 
 	if *cpuProfile != "" {
@@ -316,7 +321,7 @@ func main() {
 // compareTiles prints the uncached tiles z14–16 against ST_AsMVT and the sizes and render
 // times of every tile over the data at z ≤ 12.
 func compareTiles(ctx context.Context, conn *pgx.Conn, snap *spatialindex.Snapshot, pts []orb.Point, r *rand.Rand, ntiles int) {
-	fmt.Fprintf(out, "\n### Uncached unit tiles, ours (R-tree, orb MVT) vs PostGIS ST_AsMVT (max_parallel_workers_per_gather=0)\n\n")
+	fmt.Fprintf(out, "\n### Uncached unit tiles, ours (R-tree, orb MVT) vs PostGIS ST_AsMVT (max_parallel_workers_per_gather=0, jit=off)\n\n")
 	fmt.Fprintf(out, "Medians over the tiles where both drew the same number of features (equal output; ours draws clusters where a tile\n"+
 		"would hold more than 3,000 units or 300 KB). Floor: the tile's features × %.1f µs, the cost of encoding one (issue 18).\n\n", floorPerFeature.Seconds()*1e6)
 	row("zoom", "tiles (equal output)", "features a tile, median", "ours median", "PostGIS median", "ratio", "floor median", "ours / floor", "ours p95", "PostGIS p95")
@@ -437,6 +442,7 @@ func pgOverHTTP(ctx context.Context, dsn string) string {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	must(err)
 	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	must(err)
 	mux := http.NewServeMux()
