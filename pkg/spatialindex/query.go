@@ -67,10 +67,12 @@ const findBatch = 256
 // the candidates are taken from it without reading them; then, a batch at a time, their
 // features and the geometry of those not wholly inside the box are read in plain loops
 // whose loads do not depend on one another (Warm), before they are tested one by one from
-// cache. A small box's candidates are scattered over memory at a million units, and testing
-// them in the order the tree gives waited on memory for each in turn (issue 18). The
-// lowest ids after the cursor are kept: the matches are gathered and, whenever they reach
-// twice the page, sorted and cut back to it.
+// cache (a filter of the box alone reads only the geometry of those not wholly inside). A
+// small box's candidates are scattered over memory at a million units, and testing them in
+// the order the tree gives waited on memory for each in turn (issue 18). The lowest ids
+// after the cursor are kept: the matches are gathered and, whenever they reach twice the
+// page (at least 512), sorted and cut back to it; an id above the last one kept then cannot
+// be in the page and is only counted.
 func (s *Snapshot) findIn(f *riskmap.UnitFilter, limit int) Page {
 	var pg Page
 	b := *f.BBox
@@ -78,12 +80,14 @@ func (s *Snapshot) findIn(f *riskmap.UnitFilter, limit int) Page {
 	rest.BBox = nil // tested here
 	m := rest.Matcher()
 	all := m.All()
-	keep := limit + 1     // one more than the page tells that more remain
 	trimAt := math.MaxInt // no limit: every match is kept
-	if keep <= math.MaxInt/2 {
+	keep := limit         // one more than the page tells that more remain
+	if limit < math.MaxInt/2 {
+		keep = limit + 1
 		trimAt = max(2*keep, 2*findBatch)
 	}
 	var kept []idFeature
+	cutoff := int64(math.MaxInt64) // after a trim: an id above it cannot be in the page
 	type candidate struct {
 		f      *Feature
 		inside bool
@@ -114,13 +118,14 @@ func (s *Snapshot) findIn(f *riskmap.UnitFilter, limit int) Page {
 				continue
 			}
 			pg.Matched++
-			if ft.ID <= f.AfterID {
+			if ft.ID <= f.AfterID || ft.ID > cutoff {
 				continue
 			}
 			kept = append(kept, idFeature{ft.ID, ft})
 			if len(kept) >= trimAt {
 				sortByID(kept)
 				kept = kept[:keep]
+				cutoff = kept[keep-1].id
 			}
 		}
 		batch = batch[:0]

@@ -3,6 +3,7 @@ package spatialindex
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -104,7 +105,7 @@ func TestFind(t *testing.T) {
 				}
 				return true
 			})
-			for _, limit := range []int{7, 300, 0} {
+			for _, limit := range []int{7, 300, 0, math.MaxInt} {
 				f := tc.f
 				f.Limit = limit
 				var got []int64

@@ -33,8 +33,8 @@ func Warm(fs []*Feature) {
 	runtime.KeepAlive(sink) // the reads are what Warm is for
 }
 
-// warmFacts reads the features' first lines of memory: id, geometry's header, code, name,
-// category, region code, grade, bound (riskmap.UnitFacts' order).
+// warmFacts reads the features' first lines of memory: id, code, name, category, region
+// code, grade, bound, status (riskmap.UnitFacts' order).
 func warmFacts(fs []*Feature) {
 	var sink int
 	for _, f := range fs {
