@@ -28,11 +28,13 @@ var adapters = []string{"postgis", "gpkg", "spatialindex", "tiles", "httpapi", "
 // they declare, and cmd/riskmap wires the concrete types.
 var allowedUses = map[[2]string][]string{
 	// The renderers walk the index's features and per-cell counts, and the cache hears its
-	// changes: value types, not the index.
-	{"tiles", "spatialindex"}: {"Cell", "CellOf", "CellZoom", "Change", "Feature", "Representative"},
+	// changes: value types, not the index; they read a tile's features ahead of drawing
+	// (SortByID, Warm).
+	{"tiles", "spatialindex"}: {"Cell", "CellOf", "CellZoom", "Change", "Feature", "Representative", "SortByID", "Warm"},
 	// The API walks a snapshot's features and counts (httpapi.Index returns the snapshot),
-	// and the supervision view takes the units past due from its due-day order (DueKind).
-	{"httpapi", "spatialindex"}: {"Change", "CountKey", "DueKind", "DueReidentify", "DueReview", "Feature", "Snapshot"},
+	// and the supervision view takes the units past due from its due-day order (DueKind);
+	// a list reads its page's features ahead of writing them (Warm).
+	{"httpapi", "spatialindex"}: {"Change", "CountKey", "DueKind", "DueReidentify", "DueReview", "Feature", "Snapshot", "Warm"},
 	// The server makes each view's tile service and writes TileJSON; it draws the tiles of
 	// the sites (issue 16) from their in-memory layers.
 	{"httpapi", "tiles"}: {"LayerRegions", "LayerShelters", "LayerTargets", "LayerUnits", "MetadataJSON", "NewRegionGrades", "NewService",
