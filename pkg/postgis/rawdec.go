@@ -86,34 +86,24 @@ var dynamicWire = [...]struct {
 	{pgtype.DateOID, pgtype.BinaryFormatCode, wDate}, // identified_at
 }
 
-// rowColumns is the number of columns of a selectUnit row.
-var rowColumns = len(unitWire) + len(riskmap.PublicTextFields) + len(dynamicWire)
-
 // rawUnitOK reports whether the result columns are what decodeUnitRow reads: unitWire,
 // then the public texts as text, then dynamicWire.
-func rawUnitOK(fds []pgconn.FieldDescription) bool {
-	if len(fds) != rowColumns {
-		return false
+func rawUnitOK(fds []pgconn.FieldDescription) bool { return columnsAre(fds, unitRowWire) }
+
+// unitRowWire is the wire format of each column of a selectUnit row.
+var unitRowWire = func() []wireCol {
+	var cols []wireCol
+	for _, w := range unitWire {
+		cols = append(cols, wireCol{w.oid, w.format})
 	}
-	nPublic := len(riskmap.PublicTextFields)
-	for i, fd := range fds {
-		w := publicWire
-		switch {
-		case i < len(unitWire):
-			w = unitWire[i]
-		case i >= len(unitWire)+nPublic:
-			w = dynamicWire[i-len(unitWire)-nPublic]
-		}
-		oid := fd.DataTypeOID
-		if w.kind == wJSON && oid == pgtype.JSONBOID {
-			oid = pgtype.JSONOID // a jsonb column (before 003_json_columns) prints the same text
-		}
-		if oid != w.oid || fd.Format != w.format {
-			return false
-		}
+	for range riskmap.PublicTextFields {
+		cols = append(cols, wireCol{publicWire.oid, publicWire.format})
 	}
-	return true
-}
+	for _, w := range dynamicWire {
+		cols = append(cols, wireCol{w.oid, w.format})
+	}
+	return cols
+}()
 
 // publicWire is the wire format of the public texts that follow unitWire.
 var publicWire = unitWire[1]
@@ -126,13 +116,18 @@ type wireCol struct {
 	format int16
 }
 
-// columnsAre reports whether the result columns fds are want, in order.
+// columnsAre reports whether the result columns fds are want, in order. A jsonb column
+// where json is wanted (before 003_json_columns) prints the same text.
 func columnsAre(fds []pgconn.FieldDescription, want []wireCol) bool {
 	if len(fds) != len(want) {
 		return false
 	}
 	for i, fd := range fds {
-		if fd.DataTypeOID != want[i].oid || fd.Format != want[i].format {
+		oid := fd.DataTypeOID
+		if oid == pgtype.JSONBOID && want[i].oid == pgtype.JSONOID {
+			oid = pgtype.JSONOID
+		}
+		if oid != want[i].oid || fd.Format != want[i].format {
 			return false
 		}
 	}
@@ -185,7 +180,7 @@ func (in *interner) get(b []byte) string {
 // decodeRow is decodeUnitRow; utf8Server says that the values come from a server whose
 // encoding is UTF-8, which has checked the text and JSON values (see unitcodec.Reader).
 func decodeRow(vals [][]byte, utf8Server bool, in *interner) (*riskmap.Unit, error) {
-	if len(vals) != rowColumns {
+	if len(vals) != len(unitRowWire) {
 		return nil, errWire
 	}
 	public := vals[len(unitWire) : len(unitWire)+len(riskmap.PublicTextFields)]
