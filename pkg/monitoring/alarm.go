@@ -241,9 +241,7 @@ func (a *Alarm) Dispose(action, by string, at time.Time) (closed bool, err error
 	if a.Status != StatusActive && a.Status != StatusAcknowledged {
 		return false, riskmap.Errorf(riskmap.ECONFLICT, "报警 %s 当前为%s，只有报警中或已确认的报警可以处置", a.Code, a.Status.text())
 	}
-	var p riskmap.Problems
-	checkAction(&p, "action", action)
-	if err := p.Err(); err != nil {
+	if err := CheckMeasures("action", action); err != nil {
 		return false, err
 	}
 	if at.Before(a.OpenedAt) {
