@@ -17,12 +17,9 @@ import (
 // name and code.
 func Warm(fs []*Feature) {
 	warmFacts(fs)
+	warmGeometry(fs)
 	var sink int
 	for _, f := range fs {
-		// A point is drawn from its bound, read above (riskmap.UnitFacts puts it first).
-		if _, point := f.Geometry.(orb.Point); !point {
-			sink += int(f.Bound.Max[1]) + touchGeometry(f.Geometry)
-		}
 		if f.Name != "" {
 			sink += int(f.Name[0])
 		}
