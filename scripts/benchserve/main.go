@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -165,16 +166,12 @@ func main() {
 		return true
 	})
 
-	conn, err := pgx.Connect(ctx, *db)
+	connCfg, err := pgx.ParseConfig(*db)
+	must(err)
+	maps.Copy(connCfg.RuntimeParams, tunedPostGIS)
+	conn, err := pgx.ConnectConfig(ctx, connCfg)
 	must(err)
 	defer conn.Close(ctx)
-	// PostGIS as a tuned tile server runs it: no parallel plans (they slow tile queries on
-	// two cores) and no JIT, which compiles a dense tile's or a large box's query each time
-	// it runs (up to a quarter of a second for a z14 tile of a million units here).
-	_, err = conn.Exec(ctx, "SET max_parallel_workers_per_gather = 0")
-	must(err)
-	_, err = conn.Exec(ctx, "SET jit = off")
-	must(err)
 
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -440,11 +437,16 @@ var pgZstd = sync.Pool{New: func() any {
 
 // pgOverHTTP serves pgBBoxSQL over HTTP, gzipped (or zstd when asked), and returns its URL: PostGIS answering
 // the bbox query the way a feature server in front of it does.
+// tunedPostGIS are the settings of the PostGIS side, as a tuned tile server runs it: no
+// parallel plans (they slow tile queries on two cores) and no JIT, which compiles a dense
+// tile's or a large box's query each time it runs (up to a quarter of a second for a z14
+// tile of a million units here).
+var tunedPostGIS = map[string]string{"max_parallel_workers_per_gather": "0", "jit": "off"}
+
 func pgOverHTTP(ctx context.Context, dsn string) string {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	must(err)
-	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
-	cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	maps.Copy(cfg.ConnConfig.RuntimeParams, tunedPostGIS)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	must(err)
 	mux := http.NewServeMux()
