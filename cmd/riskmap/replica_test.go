@@ -87,6 +87,15 @@ func TestReplicasStayInSync(t *testing.T) {
 			})
 			t.Logf("update through A showed in B's tiles after %v", d)
 		}},
+		{"OKSteadyWritesNeverReload", func(t *testing.T) {
+			// The writes so far reached B one by one: neither replica loaded its index
+			// again (issue 18: a reload is for a bulk load only).
+			for name, base := range map[string]string{"A": a, "B": b} {
+				if n := indexLoads(t, base); n != 1 {
+					t.Fatalf("%s loaded its index %d times, want 1 (the start)", name, n)
+				}
+			}
+		}},
 		{"OKRetireLeavesB", func(t *testing.T) {
 			// Retiring an approved unit is a request another reviewer approves.
 			write(t, "DELETE", a+"/api/v1/units/"+strconv.FormatInt(id, 10), `"3"`, `{"reason":"同步测试注销"}`)
@@ -308,6 +317,30 @@ func count(t *testing.T, base string) int {
 		t.Fatalf("list units: %d %v %s", code, err, body)
 	}
 	return r.NumberMatched
+}
+
+// indexLoads is riskmap_index_loads_total at base's /metrics.
+func indexLoads(t *testing.T, base string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer rmk_sync-admin")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "riskmap_index_loads_total "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("riskmap_index_loads_total %q", v)
+			}
+			return n
+		}
+	}
+	t.Fatalf("/metrics: %d, no riskmap_index_loads_total", res.StatusCode)
+	return 0
 }
 
 // waitFor polls ok until it holds and returns how long that took; past syncDeadline the

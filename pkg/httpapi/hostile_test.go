@@ -343,6 +343,8 @@ func TestScrapeToken(t *testing.T) {
 			as := []string{"Authorization", "Bearer " + created.Secret}
 			if r := e.do("GET", "/metrics", "", as...); r.code != 200 || !strings.Contains(string(r.body), "riskmap_") {
 				t.Fatalf("/metrics with a scrape token: %d", r.code)
+			} else if !strings.Contains(string(r.body), "\nriskmap_index_loads_total 1\n") {
+				t.Fatalf("/metrics does not count the index's one load: %s", r.body)
 			}
 			if r := e.do("GET", "/readyz", "", as...); r.code != 200 {
 				t.Fatalf("/readyz with a scrape token: %d", r.code)

@@ -116,6 +116,8 @@ type Config struct {
 // are *spatialindex.Snapshot: the API walks their features and counts.
 type Index interface {
 	Loaded() bool
+	// Loads counts the full loads, the first included (/metrics).
+	Loads() int
 	Snapshot() *spatialindex.Snapshot
 	Load(ctx context.Context, units iter.Seq2[*riskmap.Unit, error]) (int, error)
 	OnChange(fn func(spatialindex.Change))

@@ -340,6 +340,16 @@ func (ix *Index) Snapshot() *Snapshot {
 // Loaded reports whether a full load has completed.
 func (ix *Index) Loaded() bool { return ix.loaded.Load() }
 
+// Loads is how many full loads have replaced the index's contents, the first included: a
+// server that follows other replicas reloads only for a change too big to apply unit by
+// unit (a bulk load), never for steady writes (issue 18; /metrics
+// riskmap_index_loads_total).
+func (ix *Index) Loads() int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.loads
+}
+
 // publish makes the master visible to readers as a new snapshot. Copy is O(1): the master
 // and the snapshot share nodes until the master next changes them.
 func (ix *Index) publish() *Snapshot {

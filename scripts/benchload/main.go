@@ -520,6 +520,9 @@ func main() {
 
 	auth, err := benchkit.Token(ctx, store, "load")
 	must(err)
+	// A scrape token reads /metrics: how often the server loaded its index whole.
+	scrape, err := benchkit.Tokens(ctx, store, "scrape", riskmap.RoleAdmin, riskmap.TokenScopeMetrics)
+	must(err)
 	loginBody := benchLogin(ctx, store)
 
 	failed := false
@@ -528,7 +531,7 @@ func main() {
 		if err != nil || n < 1 {
 			must(fmt.Errorf("--pool：%q 不是正整数", s))
 		}
-		if !runOnce(ctx, store, conn, *bin, *db, n, *clients, *duration, *seed, &pl, auth, loginBody) {
+		if !runOnce(ctx, store, conn, *bin, *db, n, *clients, *duration, *seed, &pl, auth, scrape[0], loginBody) {
 			failed = true
 		}
 	}
@@ -548,7 +551,7 @@ func withPool(dsn string, n int) string {
 }
 
 func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db string, pool, nclients int, dur time.Duration, seed uint64,
-	pl *plan, auth, loginBody string) bool {
+	pl *plan, auth, scrape, loginBody string) bool {
 	srv, err := benchkit.Serve(bin, withPool(db, pool))
 	must(err)
 	defer os.Remove(srv.Log.Name())
@@ -572,6 +575,7 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 		}
 		cs[i] = c
 	}
+	loads0 := indexLoads(hc, srv.Base, scrape)
 	load0 := loadavg()
 	cpuServer, cpuSelf, cpuDB := procCPU(pid), procCPU(os.Getpid()), backendsCPU(ctx, conn)
 	start := time.Now()
@@ -665,10 +669,37 @@ func runOnce(ctx context.Context, store *postgis.Store, conn *pgx.Conn, bin, db 
 		}
 	}
 
+	// Steady writes reach the index one by one: a full reload under load (the catch-up
+	// counting the server's own writes, issue 18) would be a defect.
+	reloads := indexLoads(hc, srv.Base, scrape) - loads0
+	fmt.Printf("\nFull reloads of the index during the run: %d (riskmap_index_loads_total; steady writes must cause none).\n", reloads)
+
 	// Every acknowledged write, read back from the store and from the index.
 	missing := verify(ctx, store, srv.Base, auth, cs)
 	srv.Stop()
-	return totalErr == 0 && !missing
+	return totalErr == 0 && !missing && reloads == 0
+}
+
+// indexLoads is the server's riskmap_index_loads_total, read at /metrics with a scrape
+// token; it stops the benchmark if the server does not say.
+func indexLoads(hc *http.Client, base, scrape string) int {
+	req, err := http.NewRequest("GET", base+"/metrics", nil)
+	must(err)
+	req.Header.Set("Authorization", scrape)
+	res, err := hc.Do(req)
+	must(err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	must(err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "riskmap_index_loads_total "); ok {
+			n, err := strconv.Atoi(v)
+			must(err)
+			return n
+		}
+	}
+	must(fmt.Errorf("/metrics：%d，没有 riskmap_index_loads_total", res.StatusCode))
+	return 0
 }
 
 // verify reads back the last acknowledged write of every unit written: from the store
