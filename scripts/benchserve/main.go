@@ -152,8 +152,11 @@ func main() {
 	fmt.Fprintf(out, "\n### Index load (%d units from PostGIS)\n\n", n)
 	row("what", "value", "target")
 	row("---", "---", "---")
-	row("load into the R-tree", fmt.Sprintf("%.1f s", loadTime.Seconds()), "≤ 15 s")
-	row("RSS after load (process)", fmt.Sprintf("%.0f MB (index ≈ %.0f MB)", after, after-base), "≤ 2 GB")
+	// Issue 18's targets. This load is the register's index alone, in this process: not
+	// serve's start (both indexes, ≤ 10 s to /readyz), which benchload measures ("server
+	// ready in").
+	row("load into the R-tree", fmt.Sprintf("%.1f s", loadTime.Seconds()), "none: serve's start (≤ 10 s) is benchload's \"server ready in\"")
+	row("RSS after load (process)", fmt.Sprintf("%.0f MB (index ≈ %.0f MB)", after, after-base), "≤ 1 GB for 1M units (issue 18, register index)")
 	row("peak RSS while loading", fmt.Sprintf("%.0f MB", peak), "")
 
 	snap := ix.Snapshot()
