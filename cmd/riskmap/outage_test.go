@@ -5,17 +5,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 
+	"riskmap/frontend"
 	"riskmap/pkg/pgtest"
 	"riskmap/pkg/postgis"
 	"riskmap/pkg/riskmap"
@@ -33,7 +39,8 @@ func (px *proxy) cut() {
 
 // TestDatabaseOutage is issue 18's fault test of PostgreSQL going away under a running
 // server: a session and a token verified before the outage stay valid in memory, so that
-// lists, details and tiles go on from the index for logged-in users as for the public;
+// lists, details and tiles go on from the index for logged-in users as for the public (the
+// public map's tiles, list and page too, also under a burst of concurrent reads);
 // writes get 503 with Retry-After; /readyz says so; and service resumes without a restart
 // when the database is back.
 func TestDatabaseOutage(t *testing.T) {
@@ -42,6 +49,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	dsn := pgtest.NewDatabase(t)
 	mustRun(t, "seed", "--db", dsn, "--synthetic", "40", "--seed", "18")
+	mustRun(t, "publish", "--db", dsn) // the public map's units
 	px := newProxy(t, dsn)
 	base, out := serve(t, "--db", dsnWith(t, dsn, px.addr(), "riskmap-outage"))
 	pw := regexp.MustCompile(`请以 admin 登录，密码 (\S+?)（`).FindStringSubmatch(out.String())
@@ -107,6 +115,82 @@ func TestDatabaseOutage(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
+	// The public map: a published unit in its z16 tile and in the list of a box around it,
+	// and the page itself, to anyone and to the logged-in browser alike.
+	anon := &http.Client{Timeout: 10 * time.Second}
+	var pub struct {
+		Features []*geojson.Feature `json:"features"`
+	}
+	if code, body := get(t, base+"/public/api/v1/units?limit=50"); code != 200 || json.Unmarshal([]byte(body), &pub) != nil {
+		t.Fatalf("the public list before the outage: %d %s", code, body)
+	}
+	var pubID float64
+	var at orb.Point
+	for _, f := range pub.Features {
+		if p, ok := pointOn(f.Geometry); ok && pubID == 0 {
+			pubID, at = f.ID.(float64), p
+		}
+	}
+	if pubID == 0 {
+		t.Fatalf("the publication has no unit to look for: %d features", len(pub.Features))
+	}
+	ptl := maptile.At(at, 16)
+	publicReads := []string{fmt.Sprintf("/public/tiles/units/%d/%d/%d.pbf", ptl.Z, ptl.X, ptl.Y),
+		fmt.Sprintf("/public/api/v1/units?bbox=%.6f,%.6f,%.6f,%.6f&limit=100", at[0]-0.01, at[1]-0.01, at[0]+0.01, at[1]+0.01)}
+	if _, err := fs.Stat(frontend.Dist, "dist/public.html"); err == nil {
+		publicReads = append(publicReads, "/public")
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("the front end is not built (make test builds it first)")
+	} else {
+		t.Log("the front end is not built (make frontend): the public page is not checked")
+	}
+	// publicOK says what is wrong with the answer to a public read, if anything.
+	publicOK := func(path string, code int, body string) error {
+		if code != 200 {
+			return fmt.Errorf("GET %s: %d %.300s", path, code, body)
+		}
+		var found bool
+		switch {
+		case strings.HasPrefix(path, "/public/tiles/"):
+			layers, err := mvt.Unmarshal([]byte(body))
+			if err != nil {
+				return fmt.Errorf("GET %s is not an MVT: %v", path, err)
+			}
+			for _, l := range layers {
+				for _, f := range l.Features {
+					found = found || l.Name == "units" && f.Properties["id"] == pubID
+				}
+			}
+		case strings.HasPrefix(path, "/public/api/"):
+			var fc struct {
+				Features []*geojson.Feature `json:"features"`
+			}
+			if err := json.Unmarshal([]byte(body), &fc); err != nil {
+				return fmt.Errorf("GET %s: %v %.300s", path, err, body)
+			}
+			for _, f := range fc.Features {
+				found = found || f.ID == pubID
+			}
+		default: // the page
+			if !strings.Contains(strings.ToLower(body), "<!doctype html") {
+				return fmt.Errorf("GET %s: 200 but not the public map page: %.300s", path, body)
+			}
+			found = true
+		}
+		if !found {
+			return fmt.Errorf("GET %s: 200 without unit %v (%d bytes)", path, pubID, len(body))
+		}
+		return nil
+	}
+	for _, p := range publicReads {
+		for _, c := range []*http.Client{anon, browser} {
+			if code, _, body, err := send(c, base, "GET", p, "", "", ""); err != nil {
+				t.Fatal(err)
+			} else if err := publicOK(p, code, body); err != nil {
+				t.Fatalf("before the outage: %v", err)
+			}
+		}
+	}
 
 	px.hold(true)
 	px.cut()
@@ -117,6 +201,66 @@ func TestDatabaseOutage(t *testing.T) {
 				t.Errorf("during the outage GET %s: %d %s", p, res.StatusCode, body)
 			}
 		}
+	})
+	t.Run("OKPublicMapGoesOn", func(t *testing.T) {
+		for _, p := range publicReads {
+			for who, c := range map[string]*http.Client{"anyone": anon, "the logged-in browser": browser} {
+				if code, _, body, err := send(c, base, "GET", p, "", "", ""); err != nil {
+					t.Errorf("%s: %v", who, err)
+				} else if err := publicOK(p, code, body); err != nil {
+					t.Errorf("during the outage, for %s: %v", who, err)
+				}
+			}
+		}
+	})
+	t.Run("OKConcurrentReadsGoOn", func(t *testing.T) {
+		// 16 clients at once, four requests each, through every kind of read: the logged-in
+		// browser, an API token and anyone on the public map; and now and then a write.
+		type call struct {
+			c            *http.Client
+			method, path string
+			csrf, token  string
+			write        bool
+		}
+		var mix []call
+		for _, p := range reads {
+			mix = append(mix, call{c: browser, method: "GET", path: p})
+		}
+		for _, p := range publicReads {
+			mix = append(mix, call{c: anon, method: "GET", path: p}, call{c: browser, method: "GET", path: p})
+		}
+		mix = append(mix, call{c: anon, method: "GET", path: "/api/v1/units?limit=1", token: "rmk_outage-expert"},
+			call{c: browser, method: "POST", path: "/api/v1/units", csrf: csrf, write: true})
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range 4 {
+					k := mix[(4*i+j)%len(mix)]
+					body := ""
+					if k.write {
+						body = unitFeature(fmt.Sprintf("OUT-C%d", i), "停库并发", orb.Point{102.9312, 24.6888}, "submitted")
+					}
+					code, h, got, err := send(k.c, base, k.method, k.path, body, k.csrf, k.token)
+					switch {
+					case err != nil:
+						t.Errorf("%s %s: %v", k.method, k.path, err)
+					case k.write:
+						if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+							t.Errorf("a write among the reads: %d Retry-After %q %.300s; want 503 with Retry-After", code, h.Get("Retry-After"), got)
+						}
+					case strings.HasPrefix(k.path, "/public"):
+						if err := publicOK(k.path, code, got); err != nil {
+							t.Error(err)
+						}
+					case code != 200:
+						t.Errorf("GET %s: %d %.300s", k.path, code, got)
+					}
+				}
+			}()
+		}
+		wg.Wait()
 	})
 	t.Run("OKTokenGoesOn", func(t *testing.T) {
 		// A token verified before the outage: the one the test user's first request proved.
@@ -148,4 +292,48 @@ func TestDatabaseOutage(t *testing.T) {
 		res, _ := do("POST", "/api/v1/units", unitFeature("OUT-2", "恢复测试", orb.Point{102.9312, 24.6888}, "submitted"))
 		return res.StatusCode == http.StatusCreated
 	})
+}
+
+// send sends one request to the server at base, as a browser (with an Origin and, for
+// csrf, the session's CSRF token) or with an API token, and returns the answer. It calls
+// no t method, for the tests' goroutines.
+func send(c *http.Client, base, method, path, body, csrf, token string) (int, http.Header, string, error) {
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, "", err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Origin", base)
+	if csrf != "" {
+		req.Header.Set("X-CSRF-Token", csrf)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return 0, nil, "", fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, string(b), err
+}
+
+// pointOn is a point of g (a vertex of a line or an area), so that the tile at it holds g.
+func pointOn(g orb.Geometry) (orb.Point, bool) {
+	switch g := g.(type) {
+	case orb.Point:
+		return g, true
+	case orb.LineString:
+		if len(g) > 0 {
+			return g[0], true
+		}
+	case orb.Polygon:
+		if len(g) > 0 && len(g[0]) > 0 {
+			return g[0][0], true
+		}
+	}
+	return orb.Point{}, false
 }
