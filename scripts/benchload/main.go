@@ -35,6 +35,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -488,6 +489,7 @@ func main() {
 	pools := flag.String("pool", "16", "comma-separated pool sizes (pool_max_conns); one run each")
 	publish := flag.Bool("publish", true, "publish the approved units first if the database has no publication (the public requests read it)")
 	seed := flag.Uint64("seed", 1, "random seed of the plan and the clients")
+	pubs := flag.Int("publications", 4, "after the runs, publications made through the API by a fresh server, its RSS read after each (0: none)")
 	flag.Parse()
 	if *db == "" {
 		must(errors.New("需要 --db postgres://…（已填充的数据库）"))
@@ -535,9 +537,68 @@ func main() {
 			failed = true
 		}
 	}
+	if *pubs > 0 {
+		admin, err := benchkit.Tokens(ctx, store, "publisher", riskmap.RoleAdmin, riskmap.TokenScopeFull)
+		must(err)
+		publications(ctx, conn, *bin, *db, *pubs, admin[0], scrape[0])
+	}
 	if failed {
 		os.Exit(1)
 	}
+}
+
+// publications measures issue 18's "RSS flat across publications": a fresh server, its
+// VmRSS 15 s after /readyz (the load's heap given back by then), then n publications
+// through the API, each with 0.5 % of the approved units given a new version first (below
+// the follower's catch-up limit, so the register follows them one by one as it would
+// steady writes), the RSS read 10 s after each (the replaced public index is collected 5 s
+// after it is replaced).
+func publications(ctx context.Context, conn *pgx.Conn, bin, db string, n int, admin, scrape string) {
+	srv, err := benchkit.Serve(bin, db)
+	must(err)
+	defer os.Remove(srv.Log.Name())
+	defer srv.Stop()
+	pid := srv.Cmd.Process.Pid
+	hc := &http.Client{Timeout: 10 * time.Minute}
+	loads0 := indexLoads(hc, srv.Base, scrape)
+	time.Sleep(15 * time.Second)
+	rss := []float64{benchkit.StatusMB(pid, "VmRSS")}
+	var took []float64
+	for i := range n {
+		// 0.5 % of the approved units (ids 200·k + 50 + i), a new version and another grade.
+		_, err := conn.Exec(ctx, `UPDATE risk_units SET version = version + 1, grade = CASE grade WHEN 'red' THEN 'orange' ELSE 'red' END
+			WHERE id % 200 = $1 AND status = 'approved'`, 50+i)
+		must(err)
+		_, err = conn.Exec(ctx, `UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r
+			WHERE r.id = a.unit_id AND r.id % 200 = $1`, 50+i)
+		must(err)
+		req, err := http.NewRequest("POST", srv.Base+"/api/v1/publications", strings.NewReader(`{"note":"benchload"}`))
+		must(err)
+		req.Header.Set("Authorization", admin)
+		req.Header.Set("Content-Type", "application/json")
+		t0 := time.Now()
+		res, err := hc.Do(req)
+		must(err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 201 {
+			must(fmt.Errorf("POST /api/v1/publications：%d %s", res.StatusCode, body))
+		}
+		took = append(took, time.Since(t0).Seconds())
+		time.Sleep(10 * time.Second)
+		rss = append(rss, benchkit.StatusMB(pid, "VmRSS"))
+	}
+	reloads := indexLoads(hc, srv.Base, scrape) - loads0
+	fmt.Printf("\n#### RSS across publications (issue 18: ≤ 1.5 GB with the register and a publication, flat)\n\n")
+	fmt.Println("| | VmRSS | publication (POST, answered) |")
+	fmt.Println("|---|---|---|")
+	fmt.Printf("| 15 s after /readyz | %.0f MB | |\n", rss[0])
+	for i := range took {
+		fmt.Printf("| 10 s after publication %d of %d (0.5 %% of the approved units changed) | %.0f MB | %.2f s |\n", i+1, n, rss[i+1], took[i])
+	}
+	lo, hi := slices.Min(rss[1:]), slices.Max(rss[1:])
+	fmt.Printf("\nAfter the publications: %.0f–%.0f MB (%+d MB from the first to the last); full reloads of the register index meanwhile: %d.\n",
+		lo, hi, int(math.Round(rss[len(rss)-1]-rss[1])), reloads)
 }
 
 // withPool returns dsn with pool_max_conns=n.
