@@ -107,7 +107,13 @@ func (m *Main) serve(ctx context.Context) error {
 		standby = &standbyReads{Store: ps, standby: m.standby, wait: standbyWait}
 		standbyLag = standby.lag
 	}
-	srv := httpapi.New(httpapi.Config{Store: m.store, StandbyLag: standbyLag, Units: svc, Index: ix, Publisher: m.publisher(regions, ix), Hazards: hz, Sites: sitesSvc, Analysis: eng,
+	pub := m.publisher(regions, ix)
+	if standby != nil {
+		// The public index too loads and follows from the standby, where it holds the
+		// publication read.
+		pub.Store = standbyPublications{Store: pub.Store, standby: m.standby}
+	}
+	srv := httpapi.New(httpapi.Config{Store: m.store, StandbyLag: standbyLag, Units: svc, Index: ix, Publisher: pub, Hazards: hz, Sites: sitesSvc, Analysis: eng,
 		Monitoring: m.monitoring,
 		Catalog:    m.cfg.Catalog, Grader: m.cfg.Grader, RegionRule: m.cfg.RegionRule, Regions: regions, Logger: m.logger,
 		Assets: assets(), TiandituKey: m.TiandituKey, Contact: m.cfg.Publisher, Tips: m.cfg.PublicTips, Basemap: basemapOf(bm), PublicURL: m.PublicURL, Timeouts: m.Timeouts, DeviceKey: deviceKey,

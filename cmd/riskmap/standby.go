@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"riskmap/pkg/postgis"
+	"riskmap/pkg/publishing"
 	"riskmap/pkg/riskmap"
 )
 
@@ -96,4 +97,37 @@ func (r *standbyReads) lag(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return max(0, want-got), nil
+}
+
+// standbyPublications is the publishing store of a replica with --read-db: it publishes and
+// reads which publication is the latest on the primary, and reads a publication's units
+// and changes (a million rows at the start) from the hot standby once the standby holds
+// that publication, else from the primary. A publication is written in one transaction
+// and never changes after, so a standby that has its row has all of it: there is nothing
+// to wait for, and a standby that lags only sends the read to the primary.
+type standbyPublications struct {
+	publishing.Store // the primary
+	standby          *postgis.Store
+}
+
+// holding is the standby if it has replayed publication n, else the primary.
+func (s standbyPublications) holding(ctx context.Context, n int64) publishing.Store {
+	if p, err := s.standby.LatestPublication(ctx); err == nil && p.Number >= n {
+		return s.standby
+	}
+	return s.Store
+}
+
+func (s standbyPublications) PublicationUnits(ctx context.Context, n int64) iter.Seq2[*riskmap.ApprovedUnit, error] {
+	return func(yield func(*riskmap.ApprovedUnit, error) bool) {
+		for a, err := range s.holding(ctx, n).PublicationUnits(ctx, n) {
+			if !yield(a, err) {
+				return
+			}
+		}
+	}
+}
+
+func (s standbyPublications) PublicationChanges(ctx context.Context, from, to int64) (*riskmap.PublicationChange, error) {
+	return s.holding(ctx, to).PublicationChanges(ctx, from, to)
 }

@@ -121,11 +121,22 @@ func TestReadReplica(t *testing.T) {
 	}
 	dsn := pgtest.NewDatabase(t)
 	mustRun(t, "seed", "--db", dsn, "--synthetic", "50", "--seed", "5")
+	mustRun(t, "publish", "--db", dsn, "--note", "热备读取")
 	rep := openReplica(t)
 	sdsn, standby := rep.open(t, dsn)
 	if n, err := standby.CountUnits(context.Background()); err != nil || n != 50 {
 		t.Fatalf("the standby, caught up, holds %d units (%v), want the 50 seeded", n, err)
 	}
+	// How often the standby has read the published units so far (its own statistics).
+	publishedScans := func() int64 {
+		var n int64
+		if err := standby.Pool().QueryRow(context.Background(), `SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0)
+			FROM pg_stat_user_tables WHERE relname = 'published_units'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	scans := publishedScans()
 	store := openPG(t, dsn)
 	addToken(t, store, "sync-expert", riskmap.RoleExpert)
 	addToken(t, store, "sync-admin", riskmap.RoleAdmin)
@@ -142,6 +153,14 @@ func TestReadReplica(t *testing.T) {
 	if err := standby.Pool().QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
 		WHERE application_name IN ('riskmap-ra-read', 'riskmap-rb-read')`).Scan(&onStandby); err != nil || onStandby == 0 {
 		t.Fatalf("no connection of the replicas on the standby (%v): the index did not load from it", err)
+	}
+	// The public index too: the publication's units were read on the standby.
+	// (A backend reports its statistics when it goes idle, at most every 10 s: wait longer
+	// than waitFor does.)
+	for deadline := time.Now().Add(15 * time.Second); publishedScans() < scans+2; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the standby counts %d reads of the published units, %d before the replicas started: the public index did not load from it", publishedScans(), scans)
+		}
 	}
 	p := orb.Point{102.9312, 24.6888}
 
@@ -170,6 +189,19 @@ func TestReadReplica(t *testing.T) {
 		t.Fatalf("the paused standby holds %v (%v): the test no longer tests a lagging standby", u, err)
 	}
 	t.Logf("with the standby's replay paused, an update through A showed in B's tiles after %v, read from the primary", d)
+	// A publication made meanwhile through A reaches B's public map: the paused standby
+	// does not hold it, so B reads its change from the primary.
+	writeAs(t, "sync-admin", "POST", a+"/api/v1/units/"+strconv.FormatInt(id, 10)+"/approve", `"2"`, "")
+	writeAs(t, "sync-admin", "POST", a+"/api/v1/publications", "", `{"note":"热备暂停时发布"}`)
+	d = waitFor(t, "B's public tiles to show a unit published while the standby was paused", func() bool {
+		return tileFeature(t, b+"/public/tiles", p, id) != nil
+	})
+	if _, err := standby.GetUnit(context.Background(), id); err != nil {
+		t.Fatal(err)
+	} else if pl, err := standby.LatestPublication(context.Background()); err != nil || pl.Number != 1 {
+		t.Fatalf("the paused standby's latest publication: %v (%v), want 1: the test no longer tests a lagging standby", pl, err)
+	}
+	t.Logf("a publication through A while the standby was paused showed in B's public tiles after %v, read from the primary", d)
 	resume()
 	rep.caughtUp(t, "the update once resumed")
 	if u, err := standby.GetUnit(context.Background(), id); err != nil || u.Name != "热备暂停时修改" {
