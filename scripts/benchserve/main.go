@@ -324,26 +324,28 @@ func main() {
 // times of every tile over the data at z ≤ 12.
 func compareTiles(ctx context.Context, conn *pgx.Conn, snap *spatialindex.Snapshot, pts []orb.Point, r *rand.Rand, ntiles int) {
 	fmt.Fprintf(out, "\n### Uncached unit tiles, ours (R-tree, orb MVT) vs PostGIS ST_AsMVT (max_parallel_workers_per_gather=0, jit=off)\n\n")
-	fmt.Fprintf(out, "Medians over the tiles where both drew the same number of features (equal output; ours draws clusters where a tile\n"+
+	fmt.Fprintf(out, "Medians over the tiles where both drew the same features, the same unit ids (equal output; ours draws clusters where a tile\n"+
 		"would hold more than 3,000 units or 300 KB). Floor: the tile's features × %.1f µs, the cost of encoding one (issue 18).\n\n", floorPerFeature.Seconds()*1e6)
 	row("zoom", "tiles (equal output)", "features a tile, median", "ours median", "PostGIS median", "ratio", "floor median", "ours / floor", "ours p95", "PostGIS p95")
 	row("---", "---", "---", "---", "---", "---", "---", "---", "---", "---")
 	opt := tiles.Options{}
+	var oursIDs, pgIDs []uint64
 	for _, z := range []maptile.Zoom{14, 15, 16} {
 		var ours, pg, floor []time.Duration
 		var features []int
 		for i := 0; i < ntiles; i++ {
 			t := maptile.At(pts[r.IntN(len(pts))], z)
 			t0 := time.Now()
-			_, n, err := tiles.RenderUnits(snap, t, opt)
+			tile, n, err := tiles.RenderUnits(snap, t, opt)
 			must(err)
 			d := time.Since(t0)
 			var b []byte
 			t0 = time.Now()
 			must(conn.QueryRow(ctx, pgTileSQL, int(t.Z), int(t.X), int(t.Y)).Scan(&b))
 			dp := time.Since(t0)
-			if mvtFeatures(b) != n {
-				continue // clusters on our side: not the same output
+			oursIDs, pgIDs = mvtIDs(oursIDs, tile), mvtIDs(pgIDs, b)
+			if len(oursIDs) != n || !slices.Equal(oursIDs, pgIDs) {
+				continue // clusters on our side, or other features: not the same output
 			}
 			ours, pg = append(ours, d), append(pg, dp)
 			floor = append(floor, time.Duration(n)*floorPerFeature)
@@ -387,11 +389,14 @@ func compareTiles(ctx context.Context, conn *pgx.Conn, snap *spatialindex.Snapsh
 // tile's floor is its features times this.
 const floorPerFeature = 2400 * time.Nanosecond
 
-// mvtFeatures is the number of features in the units layer of a raw MVT, counted from the
-// protobuf fields without decoding them (Tile.layers = 3; Layer.name = 1, Layer.features =
-// 2). Decoding both sides' tiles with mvt.Unmarshal was 38 % of this process's CPU, and its
-// garbage made the collector scan the in-process index's heap while ours rendered.
-func mvtFeatures(b []byte) int {
+// mvtIDs appends the feature ids of the units layer of a raw MVT to dst and returns them
+// sorted, read from the protobuf fields without decoding the geometry (Tile.layers = 3;
+// Layer.name = 1, Layer.features = 2; Feature.id = 1). Decoding both sides' tiles with
+// mvt.Unmarshal was 38 % of this process's CPU, and its garbage made the collector scan the
+// in-process index's heap while ours rendered. Both sides write the unit's id as the
+// feature's: equal id sets are the same features.
+func mvtIDs(dst []uint64, b []byte) []uint64 {
+	dst = dst[:0]
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		must(protowire.ParseError(n))
@@ -405,7 +410,7 @@ func mvtFeatures(b []byte) int {
 		layer, n := protowire.ConsumeBytes(b)
 		must(protowire.ParseError(n))
 		b = b[n:]
-		name, features := "", 0
+		name, start := "", len(dst)
 		for len(layer) > 0 {
 			num, typ, n := protowire.ConsumeTag(layer)
 			must(protowire.ParseError(n))
@@ -416,8 +421,25 @@ func mvtFeatures(b []byte) int {
 				must(protowire.ParseError(n))
 				name, layer = string(v), layer[n:]
 			case num == 2 && typ == protowire.BytesType:
-				features++
-				fallthrough
+				f, n := protowire.ConsumeBytes(layer)
+				must(protowire.ParseError(n))
+				layer = layer[n:]
+				id := uint64(0)
+				for len(f) > 0 {
+					num, typ, n := protowire.ConsumeTag(f)
+					must(protowire.ParseError(n))
+					f = f[n:]
+					if num == 1 && typ == protowire.VarintType {
+						v, n := protowire.ConsumeVarint(f)
+						must(protowire.ParseError(n))
+						id, f = v, f[n:]
+						continue
+					}
+					n = protowire.ConsumeFieldValue(num, typ, f)
+					must(protowire.ParseError(n))
+					f = f[n:]
+				}
+				dst = append(dst, id)
 			default:
 				n := protowire.ConsumeFieldValue(num, typ, layer)
 				must(protowire.ParseError(n))
@@ -425,10 +447,13 @@ func mvtFeatures(b []byte) int {
 			}
 		}
 		if name == "units" {
-			return features
+			ids := dst[start:]
+			slices.Sort(ids)
+			return ids
 		}
+		dst = dst[:start]
 	}
-	return 0
+	return dst[:0]
 }
 
 // pgZstd holds zstd encoders made as riskmap's compressing middleware makes them.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/paulmach/orb"
@@ -8,12 +9,13 @@ import (
 	"github.com/paulmach/orb/geojson"
 )
 
-// mvtFeatures counts what mvt.Unmarshal would find in the units layer.
-func TestMVTFeatures(t *testing.T) {
+// mvtIDs finds the ids mvt.Unmarshal would find in the units layer.
+func TestMVTIDs(t *testing.T) {
 	layer := func(name string, n int) *mvt.Layer {
 		fc := geojson.NewFeatureCollection()
 		for i := range n {
 			f := geojson.NewFeature(orb.Point{float64(i), float64(i)})
+			f.ID = uint64(100 - 10*i) // written in descending order
 			f.Properties["code"] = "CJ-1"
 			fc.Append(f)
 		}
@@ -38,17 +40,21 @@ func TestMVTFeatures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := 0
+		var want []uint64
 		for _, l := range ls {
 			if l.Name == "units" {
-				want = len(l.Features)
+				for _, f := range l.Features {
+					want = append(want, uint64(f.ID.(float64))) // mvt.Unmarshal gives ids as float64
+				}
 			}
 		}
-		if got := mvtFeatures(b); got != tc.want || got != want {
-			t.Errorf("%d features counted, want %d (mvt.Unmarshal: %d)", got, tc.want, want)
+		slices.Sort(want)
+		got := mvtIDs(nil, b)
+		if len(got) != tc.want || !slices.Equal(got, want) || !slices.IsSorted(got) {
+			t.Errorf("ids %v, want %d of them (mvt.Unmarshal: %v)", got, tc.want, want)
 		}
 	}
-	if mvtFeatures(nil) != 0 {
+	if len(mvtIDs(nil, nil)) != 0 {
 		t.Error("an empty tile has no features")
 	}
 }
