@@ -3,6 +3,8 @@
 # and prints the timings. Takes a few minutes; it is not part of make test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The cached-tile throughput rows need wrk (issue 18: they always run): make deps installs it.
+command -v wrk >/dev/null || { echo "make bench 需要 wrk（缓存瓦片吞吐量的对比）：请先运行 make deps" >&2; exit 1; }
 N=${N:-1000000}
 PG_DSN=${PG_DSN:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 BENCH_DB=riskmap_bench
