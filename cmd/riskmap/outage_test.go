@@ -316,9 +316,9 @@ func publicMap(t *testing.T, base string) ([]string, func(path string, code int,
 }
 
 // send sends one request to the server at base, as a browser (with an Origin and, for
-// csrf, the session's CSRF token) or with an API token, and returns the answer. It calls
-// no t method, for the tests' goroutines.
-func send(c *http.Client, base, method, path, body, csrf, token string) (int, http.Header, string, error) {
+// csrf, the session's CSRF token) or with an API token, and further headers (name, value,
+// …), and returns the answer. It calls no t method, for the tests' goroutines.
+func send(c *http.Client, base, method, path, body, csrf, token string, headers ...string) (int, http.Header, string, error) {
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, "", err
@@ -332,6 +332,9 @@ func send(c *http.Client, base, method, path, body, csrf, token string) (int, ht
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	res, err := c.Do(req)
 	if err != nil {
