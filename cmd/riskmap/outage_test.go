@@ -52,10 +52,7 @@ func TestDatabaseOutage(t *testing.T) {
 	mustRun(t, "publish", "--db", dsn) // the public map's units
 	px := newProxy(t, dsn)
 	base, out := serve(t, "--db", dsnWith(t, dsn, px.addr(), "riskmap-outage"))
-	pw := regexp.MustCompile(`请以 admin 登录，密码 (\S+?)（`).FindStringSubmatch(out.String())
-	if pw == nil {
-		t.Fatalf("no admin password printed:\n%s", out.String())
-	}
+	pw := adminPassword(t, out)
 	{ // after the first start, which creates the admin and prints its password
 		store, err := postgis.Open(context.Background(), dsn)
 		if err != nil {
@@ -64,9 +61,7 @@ func TestDatabaseOutage(t *testing.T) {
 		addToken(t, store, "outage-expert", riskmap.RoleExpert)
 		store.Close()
 	}
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	csrf := ""
+	browser, csrf := browserLogin(t, base, "admin", pw)
 	do := func(method, path, body string) (*http.Response, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
@@ -83,16 +78,8 @@ func TestDatabaseOutage(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res, string(b)
 	}
-	res, body := do("POST", "/api/v1/session", `{"username":"admin","password":"`+pw[1]+`"}`)
-	var sess struct {
-		CSRF string `json:"csrf_token"`
-	}
-	if res.StatusCode != 200 || json.Unmarshal([]byte(body), &sess) != nil || sess.CSRF == "" {
-		t.Fatalf("login: %d %s", res.StatusCode, body)
-	}
-	csrf = sess.CSRF
 	// The write of a unit before the outage, to read it back by id during it.
-	res, body = do("POST", "/api/v1/units", unitFeature("OUT-0", "停库前", orb.Point{102.9312, 24.6888}, "submitted"))
+	res, body := do("POST", "/api/v1/units", unitFeature("OUT-0", "停库前", orb.Point{102.9312, 24.6888}, "submitted"))
 	var created struct {
 		ID int64 `json:"id"`
 	}
@@ -115,73 +102,9 @@ func TestDatabaseOutage(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
-	// The public map: a published unit in its z16 tile and in the list of a box around it,
-	// and the page itself, to anyone and to the logged-in browser alike.
+	// The public map, to anyone and to the logged-in browser alike.
 	anon := &http.Client{Timeout: 10 * time.Second}
-	var pub struct {
-		Features []*geojson.Feature `json:"features"`
-	}
-	if code, body := get(t, base+"/public/api/v1/units?limit=50"); code != 200 || json.Unmarshal([]byte(body), &pub) != nil {
-		t.Fatalf("the public list before the outage: %d %s", code, body)
-	}
-	var pubID float64
-	var at orb.Point
-	for _, f := range pub.Features {
-		if p, ok := pointOn(f.Geometry); ok && pubID == 0 {
-			pubID, at = f.ID.(float64), p
-		}
-	}
-	if pubID == 0 {
-		t.Fatalf("the publication has no unit to look for: %d features", len(pub.Features))
-	}
-	ptl := maptile.At(at, 16)
-	publicReads := []string{fmt.Sprintf("/public/tiles/units/%d/%d/%d.pbf", ptl.Z, ptl.X, ptl.Y),
-		fmt.Sprintf("/public/api/v1/units?bbox=%.6f,%.6f,%.6f,%.6f&limit=100", at[0]-0.01, at[1]-0.01, at[0]+0.01, at[1]+0.01)}
-	if _, err := fs.Stat(frontend.Dist, "dist/public.html"); err == nil {
-		publicReads = append(publicReads, "/public")
-	} else if os.Getenv("CI") != "" {
-		t.Fatal("the front end is not built (make test builds it first)")
-	} else {
-		t.Log("the front end is not built (make frontend): the public page is not checked")
-	}
-	// publicOK says what is wrong with the answer to a public read, if anything.
-	publicOK := func(path string, code int, body string) error {
-		if code != 200 {
-			return fmt.Errorf("GET %s: %d %.300s", path, code, body)
-		}
-		var found bool
-		switch {
-		case strings.HasPrefix(path, "/public/tiles/"):
-			layers, err := mvt.Unmarshal([]byte(body))
-			if err != nil {
-				return fmt.Errorf("GET %s is not an MVT: %v", path, err)
-			}
-			for _, l := range layers {
-				for _, f := range l.Features {
-					found = found || l.Name == "units" && f.Properties["id"] == pubID
-				}
-			}
-		case strings.HasPrefix(path, "/public/api/"):
-			var fc struct {
-				Features []*geojson.Feature `json:"features"`
-			}
-			if err := json.Unmarshal([]byte(body), &fc); err != nil {
-				return fmt.Errorf("GET %s: %v %.300s", path, err, body)
-			}
-			for _, f := range fc.Features {
-				found = found || f.ID == pubID
-			}
-		default: // the page
-			if !strings.Contains(strings.ToLower(body), "<!doctype html") {
-				return fmt.Errorf("GET %s: 200 but not the public map page: %.300s", path, body)
-			}
-			found = true
-		}
-		if !found {
-			return fmt.Errorf("GET %s: 200 without unit %v (%d bytes)", path, pubID, len(body))
-		}
-		return nil
-	}
+	publicReads, publicOK := publicMap(t, base)
 	for _, p := range publicReads {
 		for _, c := range []*http.Client{anon, browser} {
 			if code, _, body, err := send(c, base, "GET", p, "", "", ""); err != nil {
@@ -294,10 +217,108 @@ func TestDatabaseOutage(t *testing.T) {
 	})
 }
 
+// adminPassword is the password a first start of serve printed for the admin.
+func adminPassword(t *testing.T, out *syncBuffer) string {
+	t.Helper()
+	pw := regexp.MustCompile(`请以 admin 登录，密码 (\S+?)（`).FindStringSubmatch(out.String())
+	if pw == nil {
+		t.Fatalf("no admin password printed:\n%s", out.String())
+	}
+	return pw[1]
+}
+
+// browserLogin logs user in at base as the browser does and returns a client that keeps
+// the session's cookie, and the session's CSRF token (send adds it and the Origin).
+func browserLogin(t *testing.T, base, user, pw string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	body, _ := json.Marshal(map[string]string{"username": user, "password": pw})
+	code, _, got, err := send(browser, base, "POST", "/api/v1/session", string(body), "", "")
+	var sess struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if err != nil || code != 200 || json.Unmarshal([]byte(got), &sess) != nil || sess.CSRF == "" {
+		t.Fatalf("login as %s: %d %v %s", user, code, err, got)
+	}
+	return browser, sess.CSRF
+}
+
+// publicMap returns the public map's reads that show a published unit — its z16 tile, the
+// list of a box around it and the page itself (once the front end is built) — and a check
+// of their answers.
+func publicMap(t *testing.T, base string) ([]string, func(path string, code int, body string) error) {
+	t.Helper()
+	var pub struct {
+		Features []*geojson.Feature `json:"features"`
+	}
+	if code, body := get(t, base+"/public/api/v1/units?limit=50"); code != 200 || json.Unmarshal([]byte(body), &pub) != nil {
+		t.Fatalf("the public list: %d %s", code, body)
+	}
+	var pubID float64
+	var at orb.Point
+	for _, f := range pub.Features {
+		if p, ok := pointOn(f.Geometry); ok && pubID == 0 {
+			pubID, at = f.ID.(float64), p
+		}
+	}
+	if pubID == 0 {
+		t.Fatalf("the publication has no unit to look for: %d features", len(pub.Features))
+	}
+	ptl := maptile.At(at, 16)
+	reads := []string{fmt.Sprintf("/public/tiles/units/%d/%d/%d.pbf", ptl.Z, ptl.X, ptl.Y),
+		fmt.Sprintf("/public/api/v1/units?bbox=%.6f,%.6f,%.6f,%.6f&limit=100", at[0]-0.01, at[1]-0.01, at[0]+0.01, at[1]+0.01)}
+	if _, err := fs.Stat(frontend.Dist, "dist/public.html"); err == nil {
+		reads = append(reads, "/public")
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("the front end is not built (make test builds it first)")
+	} else {
+		t.Log("the front end is not built (make frontend): the public page is not checked")
+	}
+	// ok says what is wrong with the answer to a public read, if anything.
+	return reads, func(path string, code int, body string) error {
+		if code != 200 {
+			return fmt.Errorf("GET %s: %d %.300s", path, code, body)
+		}
+		var found bool
+		switch {
+		case strings.HasPrefix(path, "/public/tiles/"):
+			layers, err := mvt.Unmarshal([]byte(body))
+			if err != nil {
+				return fmt.Errorf("GET %s is not an MVT: %v", path, err)
+			}
+			for _, l := range layers {
+				for _, f := range l.Features {
+					found = found || l.Name == "units" && f.Properties["id"] == pubID
+				}
+			}
+		case strings.HasPrefix(path, "/public/api/"):
+			var fc struct {
+				Features []*geojson.Feature `json:"features"`
+			}
+			if err := json.Unmarshal([]byte(body), &fc); err != nil {
+				return fmt.Errorf("GET %s: %v %.300s", path, err, body)
+			}
+			for _, f := range fc.Features {
+				found = found || f.ID == pubID
+			}
+		default: // the page
+			if !strings.Contains(strings.ToLower(body), "<!doctype html") {
+				return fmt.Errorf("GET %s: 200 but not the public map page: %.300s", path, body)
+			}
+			found = true
+		}
+		if !found {
+			return fmt.Errorf("GET %s: 200 without unit %v (%d bytes)", path, pubID, len(body))
+		}
+		return nil
+	}
+}
+
 // send sends one request to the server at base, as a browser (with an Origin and, for
-// csrf, the session's CSRF token) or with an API token, and returns the answer. It calls
-// no t method, for the tests' goroutines.
-func send(c *http.Client, base, method, path, body, csrf, token string) (int, http.Header, string, error) {
+// csrf, the session's CSRF token) or with an API token, and further headers (name, value,
+// …), and returns the answer. It calls no t method, for the tests' goroutines.
+func send(c *http.Client, base, method, path, body, csrf, token string, headers ...string) (int, http.Header, string, error) {
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, "", err
@@ -311,6 +332,9 @@ func send(c *http.Client, base, method, path, body, csrf, token string) (int, ht
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	res, err := c.Do(req)
 	if err != nil {

@@ -61,7 +61,18 @@ func Required() bool {
 // (cleanups run last-in first-out, so a store opened after this call is closed first).
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
-	admin := AdminDSN()
+	return newDatabase(tb, AdminDSN(), "set RISKMAP_TEST_PG to an admin DSN of a PostgreSQL server with PostGIS installed")
+}
+
+// NewDatabaseOn is NewDatabase on another server than RISKMAP_TEST_PG's: admin is an admin
+// DSN of it (a cluster a test makes of its own). The server gets its own template.
+func NewDatabaseOn(tb testing.TB, admin string) string {
+	tb.Helper()
+	return newDatabase(tb, admin, "a server of the test's own")
+}
+
+func newDatabase(tb testing.TB, admin, hint string) string {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -69,12 +80,12 @@ func NewDatabase(tb testing.TB) string {
 	ts := v.(*templateState)
 	ts.once.Do(func() { ts.err = ensureTemplate(ctx, admin) })
 	if ts.err != nil {
-		unavailable(tb, ts.err)
+		unavailable(tb, admin, hint, ts.err)
 	}
 
 	conn, err := connect(ctx, admin)
 	if err != nil {
-		unavailable(tb, err)
+		unavailable(tb, admin, hint, err)
 	}
 	defer conn.Close(context.Background())
 
@@ -104,10 +115,9 @@ func NewDatabase(tb testing.TB) string {
 }
 
 // unavailable skips the test, or fails it when a database is required.
-func unavailable(tb testing.TB, err error) {
+func unavailable(tb testing.TB, admin, hint string, err error) {
 	tb.Helper()
-	msg := fmt.Sprintf("pgtest: no PostGIS server at %s (set RISKMAP_TEST_PG to an admin DSN of a PostgreSQL server with PostGIS installed): %v",
-		redact(AdminDSN()), err)
+	msg := fmt.Sprintf("pgtest: no PostGIS server at %s (%s): %v", redact(admin), hint, err)
 	if Required() {
 		tb.Fatal(msg + " [required because CI or RISKMAP_REQUIRE_PG=1 is set]")
 	}
