@@ -101,8 +101,14 @@ func cgroupLimit(file string) int64 {
 // but the live heap ends spread over more of the pages the garbage held: 1.53–1.54 GB 15 s
 // after /readyz against 1.48–1.51 GB, over issue 18's 1.5 GB. Session 15 (published rows
 // decoded from the wire, 1.42 GB): 300 took 14.1–16.5 s against 14.9–15.4 s, 1.43–1.44 GB,
-// three starts each in turn: no clear gain.
-const loadGCPercent = 200
+// three starts each in turn: no clear gain. Session 17 (2026-12-07, a slower host whose
+// faults cost 3–10 µs each; four starts of each binary in turn, 1M units and a 1M-unit
+// publication): 400 took 16.6–18.8 s to /readyz (25.1–28.6 s of CPU) against 18.4–20.0 s
+// (28.8–30.9 s) at 200, peak RSS alike (2.75–2.79 GB against 2.77–2.86), 1.469–1.470 GB
+// 15 s after /readyz against 1.453–1.458: since rows are decoded from the wire the load
+// makes less garbage, so fewer collections now save more than the extra faults cost, and
+// the heap stays under issue 18's 1.5 GB.
+const loadGCPercent = 400
 
 // loadMemoryShare bounds the heap during the load, as a share of the machine's (or the
 // container's) memory: the faster load must not take from PostgreSQL on the same host
