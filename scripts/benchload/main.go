@@ -551,7 +551,7 @@ func main() {
 // VmRSS 15 s after /readyz (the load's heap given back by then), then n publications
 // through the API, each with 0.5 % of the approved units given a new version first (below
 // the follower's catch-up limit, so the register follows them one by one as it would
-// steady writes), the RSS read 10 s after each (the replaced public index is collected 5 s
+// steady writes; see below), the RSS read 10 s after each (the replaced public index is collected 5 s
 // after it is replaced).
 func publications(ctx context.Context, conn *pgx.Conn, bin, db string, n int, admin, scrape string) {
 	srv, err := benchkit.Serve(bin, db)
@@ -565,13 +565,22 @@ func publications(ctx context.Context, conn *pgx.Conn, bin, db string, n int, ad
 	rss := []float64{benchkit.StatusMB(pid, "VmRSS")}
 	var took []float64
 	for i := range n {
-		// 0.5 % of the approved units (ids 200·k + 50 + i), a new version and another grade.
-		_, err := conn.Exec(ctx, `UPDATE risk_units SET version = version + 1, grade = CASE grade WHEN 'red' THEN 'orange' ELSE 'red' END
+		// 0.5 % of the approved units (ids 200·k + 50 + i), a new version and another grade,
+		// announced as a bulk write is (a resync notice): the server catches up with them at
+		// once, one by one, as it would with another replica's writes, instead of finding
+		// them all at its once-a-minute catch-up (four publications' worth, past its limit:
+		// a reload no steady writer causes).
+		tx, err := conn.Begin(ctx)
+		must(err)
+		_, err = tx.Exec(ctx, `UPDATE risk_units SET version = version + 1, grade = CASE grade WHEN 'red' THEN 'orange' ELSE 'red' END
 			WHERE id % 200 = $1 AND status = 'approved'`, 50+i)
 		must(err)
-		_, err = conn.Exec(ctx, `UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r
+		_, err = tx.Exec(ctx, `UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r
 			WHERE r.id = a.unit_id AND r.id % 200 = $1`, 50+i)
 		must(err)
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, '{"resync":true}')`, postgis.Channel)
+		must(err)
+		must(tx.Commit(ctx))
 		req, err := http.NewRequest("POST", srv.Base+"/api/v1/publications", strings.NewReader(`{"note":"benchload"}`))
 		must(err)
 		req.Header.Set("Authorization", admin)
