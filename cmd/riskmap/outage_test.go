@@ -139,21 +139,15 @@ func TestDatabaseOutage(t *testing.T) {
 	t.Run("OKConcurrentReadsGoOn", func(t *testing.T) {
 		// 16 clients at once, four requests each, through every kind of read: the logged-in
 		// browser, an API token and anyone on the public map; and now and then a write.
-		type call struct {
-			c            *http.Client
-			method, path string
-			csrf, token  string
-			write        bool
-		}
-		var mix []call
+		var mix []mixedCall
 		for _, p := range reads {
-			mix = append(mix, call{c: browser, method: "GET", path: p})
+			mix = append(mix, mixedCall{c: browser, method: "GET", path: p})
 		}
 		for _, p := range publicReads {
-			mix = append(mix, call{c: anon, method: "GET", path: p}, call{c: browser, method: "GET", path: p})
+			mix = append(mix, mixedCall{c: anon, method: "GET", path: p}, mixedCall{c: browser, method: "GET", path: p})
 		}
-		mix = append(mix, call{c: anon, method: "GET", path: "/api/v1/units?limit=1", token: "rmk_outage-expert"},
-			call{c: browser, method: "POST", path: "/api/v1/units", csrf: csrf, write: true})
+		mix = append(mix, mixedCall{c: anon, method: "GET", path: "/api/v1/units?limit=1", token: "rmk_outage-expert"},
+			mixedCall{c: browser, method: "POST", path: "/api/v1/units", csrf: csrf, write: true})
 		var wg sync.WaitGroup
 		for i := range 16 {
 			wg.Add(1)
@@ -313,6 +307,16 @@ func publicMap(t *testing.T, base string) ([]string, func(path string, code int,
 		}
 		return nil
 	}
+}
+
+// mixedCall is one request of the concurrent mixes the outage tests send while the
+// database is away: who sends it (a browser's session, with its CSRF token, or a bearer
+// token), what, and whether it is a write.
+type mixedCall struct {
+	c            *http.Client
+	method, path string
+	csrf, token  string
+	write        bool
 }
 
 // send sends one request to the server at base, as a browser (with an Origin and, for

@@ -301,15 +301,8 @@ func tileFeature(t *testing.T, root string, p orb.Point, id int64) *geojson.Feat
 // count is the number of active units a replica lists.
 func count(t *testing.T, base string) int {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/api/v1/units?limit=1", nil)
-	req.Header.Set("Authorization", "Bearer rmk_sync-admin")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	code, body := res.StatusCode, string(b)
+	code, b := adminGet(t, base+"/api/v1/units?limit=1")
+	body := string(b)
 	var r struct {
 		NumberMatched int `json:"numberMatched"`
 	}
@@ -319,10 +312,10 @@ func count(t *testing.T, base string) int {
 	return r.NumberMatched
 }
 
-// indexLoads is riskmap_index_loads_total at base's /metrics.
-func indexLoads(t *testing.T, base string) int {
+// adminGet GETs url with the sync-admin token and returns the status and body.
+func adminGet(t *testing.T, url string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Authorization", "Bearer rmk_sync-admin")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -330,6 +323,13 @@ func indexLoads(t *testing.T, base string) int {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+// indexLoads is riskmap_index_loads_total at base's /metrics.
+func indexLoads(t *testing.T, base string) int {
+	t.Helper()
+	code, b := adminGet(t, base+"/metrics")
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "riskmap_index_loads_total "); ok {
 			n, err := strconv.Atoi(v)
@@ -339,7 +339,7 @@ func indexLoads(t *testing.T, base string) int {
 			return n
 		}
 	}
-	t.Fatalf("/metrics: %d, no riskmap_index_loads_total", res.StatusCode)
+	t.Fatalf("/metrics: %d, no riskmap_index_loads_total", code)
 	return 0
 }
 

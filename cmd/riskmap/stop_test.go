@@ -201,22 +201,16 @@ func TestDatabaseStopped(t *testing.T) {
 	change := unitFeature("STOP-0", "停库后修改", p, "submitted")
 	// Who reads: the browser's session, the token, and anyone on the public map (also the
 	// browser there).
-	type call struct {
-		c            *http.Client
-		method, path string
-		csrf, token  string
-		write        bool
-	}
-	var mix []call
+	var mix []mixedCall
 	for _, r := range reads {
-		mix = append(mix, call{c: browser, method: "GET", path: r, csrf: csrf}, call{c: anon, method: "GET", path: r, token: token})
+		mix = append(mix, mixedCall{c: browser, method: "GET", path: r, csrf: csrf}, mixedCall{c: anon, method: "GET", path: r, token: token})
 	}
 	for _, r := range publicReads {
-		mix = append(mix, call{c: anon, method: "GET", path: r}, call{c: browser, method: "GET", path: r})
+		mix = append(mix, mixedCall{c: anon, method: "GET", path: r}, mixedCall{c: browser, method: "GET", path: r})
 	}
-	writes := []call{{c: browser, method: "PUT", path: detail, csrf: csrf, write: true},
+	writes := []mixedCall{{c: browser, method: "PUT", path: detail, csrf: csrf, write: true},
 		{c: anon, method: "POST", path: "/api/v1/units", token: token, write: true}}
-	do := func(k call) (int, http.Header, string, error) {
+	do := func(k mixedCall) (int, http.Header, string, error) {
 		switch {
 		case k.method == "PUT":
 			return send(k.c, base, k.method, k.path, change, k.csrf, k.token, "If-Match", etag)
@@ -229,7 +223,7 @@ func TestDatabaseStopped(t *testing.T) {
 	// one with the published unit), a write 503 with Retry-After and a message in Chinese
 	// when the database is down.
 	han := regexp.MustCompile(`\p{Han}`)
-	check := func(k call, code int, h http.Header, body string) error {
+	check := func(k mixedCall, code int, h http.Header, body string) error {
 		switch {
 		case k.write:
 			var e struct {
@@ -333,7 +327,7 @@ func TestDatabaseStopped(t *testing.T) {
 	})
 	t.Run("OKConcurrentReadsGoOn", func(t *testing.T) {
 		// 16 clients for a second, every kind of read and now and then a write.
-		all := append(append([]call(nil), mix...), writes...)
+		all := append(append([]mixedCall(nil), mix...), writes...)
 		var n, fails atomic.Int64
 		var wg sync.WaitGroup
 		end := time.Now().Add(time.Second)
