@@ -68,7 +68,7 @@ echo "== serving: index vs PostGIS on the same $N units"
 # Issue 18: the densest z16 tile of the synthetic 1M city that the cells let through (at
 # most 3,000 units counted before drawing; more make clusters), in process: target ≤ 2 ms.
 echo "== the densest z16 tile of 1M units, counted before drawing (issue 18: ≤ 2 ms)"
-go test ./pkg/tiles -run '^$' -bench 'BenchmarkRenderUnits/1M/z16detail$' -benchtime 200x -benchmem | grep -E '^Benchmark'
+go test ./pkg/tiles -run '^$' -bench 'BenchmarkRenderUnits/1M/z16detail$' -benchtime 200x -benchmem | grep -E '^Benchmark|FAIL|panic|^---|_test.go'
 if [ "$SMALL_N" -gt 0 ] && [ "$SMALL_N" != "$N" ]; then
   echo "== serving at $SMALL_N units: index vs PostGIS (issue 18: uncached tiles and small boxes at every size)"
   small="$base/$SMALL_DB?sslmode=disable"

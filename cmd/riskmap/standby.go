@@ -107,27 +107,63 @@ func (r *standbyReads) lag(ctx context.Context) (int64, error) {
 // to wait for, and a standby that lags only sends the read to the primary.
 type standbyPublications struct {
 	publishing.Store // the primary
-	standby          *postgis.Store
+	standby          publishing.Store
 }
 
-// holding is the standby if it has replayed publication n, else the primary.
+// holding is the standby if it has replayed publication n, else the primary; the primary
+// too when the standby does not say within standbyWait.
 func (s standbyPublications) holding(ctx context.Context, n int64) publishing.Store {
+	ctx, cancel := context.WithTimeout(ctx, standbyWait)
+	defer cancel()
 	if p, err := s.standby.LatestPublication(ctx); err == nil && p.Number >= n {
 		return s.standby
 	}
 	return s.Store
 }
 
+// PublicationUnits reads publication n's units from the standby when it holds them. Should
+// the standby fail meanwhile (a query cancelled by recovery, a standby gone), the primary
+// goes on from the unit after the last one read: both list them in unit id order.
 func (s standbyPublications) PublicationUnits(ctx context.Context, n int64) iter.Seq2[*riskmap.ApprovedUnit, error] {
 	return func(yield func(*riskmap.ApprovedUnit, error) bool) {
-		for a, err := range s.holding(ctx, n).PublicationUnits(ctx, n) {
-			if !yield(a, err) {
+		from := s.holding(ctx, n)
+		var last int64
+		failed := false
+		for a, err := range from.PublicationUnits(ctx, n) {
+			if err != nil {
+				if from == s.Store || ctx.Err() != nil {
+					yield(nil, err)
+					return
+				}
+				failed = true // the standby failed: the primary goes on
+				break
+			}
+			last = a.UnitID
+			if !yield(a, nil) {
+				return
+			}
+		}
+		if !failed {
+			return
+		}
+		for a, err := range s.Store.PublicationUnits(ctx, n) {
+			if err == nil && a.UnitID <= last {
+				continue
+			}
+			if !yield(a, err) || err != nil {
 				return
 			}
 		}
 	}
 }
 
+// PublicationChanges reads the change from the standby when it holds publication to (and so
+// every one before it), else, or should the standby fail, from the primary.
 func (s standbyPublications) PublicationChanges(ctx context.Context, from, to int64) (*riskmap.PublicationChange, error) {
-	return s.holding(ctx, to).PublicationChanges(ctx, from, to)
+	if st := s.holding(ctx, to); st != s.Store {
+		if ch, err := st.PublicationChanges(ctx, from, to); err == nil || ctx.Err() != nil {
+			return ch, err
+		}
+	}
+	return s.Store.PublicationChanges(ctx, from, to)
 }

@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"iter"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 
 	"riskmap/pkg/pgtest"
 	"riskmap/pkg/postgis"
+	"riskmap/pkg/publishing"
 	"riskmap/pkg/riskmap"
 )
 
@@ -262,5 +266,71 @@ func TestLaggingStandbyIsPassedOver(t *testing.T) {
 	sr.wait = standbyCatchUp
 	if sr.reader(ctx) != standby {
 		t.Fatal("after the pass-over, a read does not go to the caught-up standby")
+	}
+}
+
+// failingStandby is a standby whose reads of a publication fail after its first `after`
+// units, and whose change reads fail at once (a query cancelled by recovery, say): the
+// data is the real store's.
+type failingStandby struct {
+	publishing.Store
+	after int
+}
+
+func (f failingStandby) PublicationUnits(ctx context.Context, n int64) iter.Seq2[*riskmap.ApprovedUnit, error] {
+	return func(yield func(*riskmap.ApprovedUnit, error) bool) {
+		i := 0
+		for a, err := range f.Store.PublicationUnits(ctx, n) {
+			if err == nil && i == f.after {
+				err = errors.New("canceling statement due to conflict with recovery")
+			}
+			i++
+			if !yield(a, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+func (f failingStandby) PublicationChanges(ctx context.Context, from, to int64) (*riskmap.PublicationChange, error) {
+	return nil, errors.New("canceling statement due to conflict with recovery")
+}
+
+// A standby that fails while a publication is read from it: the primary goes on from the
+// unit after the last one read, and the replica gets every unit once, in order; a change
+// the standby fails to read comes from the primary.
+func TestStandbyPublicationsFallBack(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	mustRun(t, "seed", "--db", dsn, "--synthetic", "60", "--seed", "3")
+	mustRun(t, "publish", "--db", dsn, "--note", "一")
+	store := openPG(t, dsn)
+	var want []int64
+	for a, err := range store.PublicationUnits(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, a.UnitID)
+	}
+	if len(want) < 10 {
+		t.Fatalf("publication 1 holds %d units: too few to fail in the middle", len(want))
+	}
+	for _, after := range []int{0, 7, len(want) - 1} {
+		s := standbyPublications{Store: store, standby: failingStandby{Store: store, after: after}}
+		var got []int64
+		for a, err := range s.PublicationUnits(ctx, 1) {
+			if err != nil {
+				t.Fatalf("standby failing after %d units: %v", after, err)
+			}
+			got = append(got, a.UnitID)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("standby failing after %d units: read %v, want %v", after, got, want)
+		}
+	}
+	mustRun(t, "publish", "--db", dsn, "--note", "二")
+	s := standbyPublications{Store: store, standby: failingStandby{Store: store}}
+	if _, err := s.PublicationChanges(ctx, 1, 2); err != nil {
+		t.Fatalf("a change the standby fails to read: %v", err)
 	}
 }

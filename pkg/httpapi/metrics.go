@@ -52,7 +52,7 @@ func newMetrics(reg *prometheus.Registry, s *Server) *metrics {
 				return float64(s.cfg.Index.Snapshot().Seq())
 			}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "riskmap_index_loads_total",
-			Help: "Full loads of the spatial index, the first included: a reload follows only a change too big to apply unit by unit (a bulk load), never steady writes."},
+			Help: "Full loads of the spatial index, the first included: a reload follows only a change too big to apply unit by unit (a bulk load, or more than 10,000 units changed while this replica could not listen), never steady writes."},
 			func() float64 {
 				if s.cfg.Index == nil {
 					return 0

@@ -342,7 +342,8 @@ func (ix *Index) Loaded() bool { return ix.loaded.Load() }
 
 // Loads is how many full loads have replaced the index's contents, the first included: a
 // server that follows other replicas reloads only for a change too big to apply unit by
-// unit (a bulk load), never for steady writes (issue 18; /metrics
+// unit (a bulk load, or more than its catch-up limit missed while it could not listen),
+// never for steady writes (issue 18; /metrics
 // riskmap_index_loads_total).
 func (ix *Index) Loads() int {
 	ix.mu.Lock()

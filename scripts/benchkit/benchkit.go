@@ -82,6 +82,7 @@ func Serve(bin, db string, args ...string) (*Server, error) {
 		return nil, err
 	}
 	cmd := exec.Command(bin, append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0"}, args...)...)
+	dieWithParent(cmd)
 	cmd.Env = append(os.Environ(), "RISKMAP_DB=", "RISKMAP_LISTEN=", "RISKMAP_READ_DB=")
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()

@@ -576,7 +576,7 @@ func publications(ctx context.Context, conn *pgx.Conn, bin, db string, n int, ad
 			WHERE id % 200 = $1 AND status = 'approved'`, 50+i)
 		must(err)
 		_, err = tx.Exec(ctx, `UPDATE approved_units a SET version = r.version, grade = r.grade FROM risk_units r
-			WHERE r.id = a.unit_id AND r.id % 200 = $1`, 50+i)
+			WHERE r.id = a.unit_id AND r.id % 200 = $1 AND r.status = 'approved'`, 50+i)
 		must(err)
 		_, err = tx.Exec(ctx, `SELECT pg_notify($1, '{"resync":true}')`, postgis.Channel)
 		must(err)
