@@ -243,12 +243,16 @@ func TestDatabaseStopped(t *testing.T) {
 		}
 		return nil
 	}
-	for _, k := range mix {
+	// ask sends k and says what is wrong with its answer, if anything.
+	ask := func(k mixedCall) error {
 		code, h, body, err := do(k)
-		if err == nil {
-			err = check(k, code, h, body)
-		}
 		if err != nil {
+			return err
+		}
+		return check(k, code, h, body)
+	}
+	for _, k := range mix {
+		if err := ask(k); err != nil {
 			t.Fatalf("before the stop: %v", err)
 		}
 	}
@@ -275,10 +279,7 @@ func TestDatabaseStopped(t *testing.T) {
 				default:
 				}
 				k := mix[j%len(mix)]
-				code, h, body, err := do(k)
-				if err == nil {
-					err = check(k, code, h, body)
-				}
+				err := ask(k)
 				loadN.Add(1)
 				if err != nil && loadFails.Add(1) <= 10 {
 					t.Errorf("while PostgreSQL stops, is down or starts: %v", err)
@@ -303,11 +304,7 @@ func TestDatabaseStopped(t *testing.T) {
 
 	t.Run("OKReadsGoOn", func(t *testing.T) {
 		for _, k := range mix {
-			code, h, body, err := do(k)
-			if err == nil {
-				err = check(k, code, h, body)
-			}
-			if err != nil {
+			if err := ask(k); err != nil {
 				t.Error(err)
 			}
 		}
@@ -317,11 +314,7 @@ func TestDatabaseStopped(t *testing.T) {
 	})
 	t.Run("ErrWrites503WithRetryAfter", func(t *testing.T) {
 		for _, k := range writes {
-			code, h, body, err := do(k)
-			if err == nil {
-				err = check(k, code, h, body)
-			}
-			if err != nil {
+			if err := ask(k); err != nil {
 				t.Error(err)
 			}
 		}
@@ -338,10 +331,7 @@ func TestDatabaseStopped(t *testing.T) {
 				defer wg.Done()
 				for j := i; time.Now().Before(end); j++ {
 					k := all[j%len(all)]
-					code, h, body, err := do(k)
-					if err == nil {
-						err = check(k, code, h, body)
-					}
+					err := ask(k)
 					n.Add(1)
 					if err != nil && fails.Add(1) <= 10 {
 						t.Error(err)
@@ -403,11 +393,7 @@ func TestDatabaseStopped(t *testing.T) {
 			t.Errorf("the write answered ETag %s, the version before it", h.Get("ETag"))
 		}
 		for _, k := range mix {
-			code, h, body, err := do(k)
-			if err == nil {
-				err = check(k, code, h, body)
-			}
-			if err != nil {
+			if err := ask(k); err != nil {
 				t.Errorf("after the start: %v", err)
 			}
 		}
