@@ -57,6 +57,7 @@ func (m *Main) follow(ctx context.Context, s followStore, ix *spatialindex.Index
 // own writes reach it (register.Service, whose Index is the follower's).
 type indexWriter interface {
 	ApplyStored(u *riskmap.Unit) (bool, error)
+	ApplyStoredAll(us []*riskmap.Unit) (int, error)
 	RemoveErased(id int64) bool
 }
 
@@ -317,11 +318,12 @@ func (f *follower) catchUp(ctx context.Context, why string) {
 			f.fail(ctx, err)
 			return
 		}
-		for _, u := range units {
-			if f.apply(u) {
-				changed++
-			}
+		// One change of the index a batch, not one a unit (Index.ApplyAll).
+		n, err := f.units.ApplyStoredAll(units)
+		if err != nil {
+			f.logger.Error("cannot index units another replica wrote", "error", err)
 		}
+		changed += n
 	}
 	f.mark, f.behind = next, false
 	if why != "" || changed > 0 {

@@ -12,6 +12,9 @@ type Indexer interface {
 	// is newer than the indexed one, taken out when it is retired. It reports whether
 	// anything changed.
 	Apply(u *riskmap.Unit) (bool, error)
+	// ApplyAll applies units as Apply does, one after the other, with one change of the
+	// index for them all (a catch-up's batch). It returns how many changed the index.
+	ApplyAll(us []*riskmap.Unit) (int, error)
 	// Remove takes a unit out whatever its version.
 	Remove(id int64) bool
 }
@@ -41,6 +44,16 @@ func (s *Service) ApplyStored(u *riskmap.Unit) (bool, error) {
 		return false, nil
 	}
 	return s.Index.Apply(u)
+}
+
+// ApplyStoredAll is ApplyStored for a batch of units read from the store together (a
+// catch-up of what other replicas wrote): the index changes once for them all. It returns
+// how many changed the index.
+func (s *Service) ApplyStoredAll(us []*riskmap.Unit) (int, error) {
+	if s.Index == nil {
+		return 0, nil
+	}
+	return s.Index.ApplyAll(us)
 }
 
 // RemoveErased takes a unit erased from the store (by hand: riskmap itself never erases

@@ -14,7 +14,10 @@ import (
 type failingIndex struct{}
 
 func (failingIndex) Apply(*riskmap.Unit) (bool, error) { return false, errors.New("encoder failed") }
-func (failingIndex) Remove(int64) bool                 { return false }
+func (failingIndex) ApplyAll([]*riskmap.Unit) (int, error) {
+	return 0, errors.New("encoder failed")
+}
+func (failingIndex) Remove(int64) bool { return false }
 
 // TestWritesReachTheIndex: every write the service stores is in its index when the method
 // returns, and a unit another replica wrote comes in the same way.

@@ -80,10 +80,8 @@ func (ix *Index) dueKeys(f *Feature, fn func(kind DueKind, k dueKey)) {
 }
 
 // buildDue fills the (empty) due trees of a freshly loaded index with every unit at once:
-// the keys sorted, then appended in order, which costs no search. It ends the load's bulk
-// mode, so that later inserts keep the trees themselves.
+// the keys sorted, then appended in order, which costs no search (endBulk).
 func (ix *Index) buildDue() {
-	ix.bulk = false
 	if ix.public {
 		return
 	}

@@ -2,6 +2,7 @@ package spatialindex
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -408,4 +409,92 @@ func TestForkLeavesTheOriginal(t *testing.T) {
 	if fs.Len() != 500-removed || c[0] != 500-removed-moved || c[3] != moved || !fork.Loaded() {
 		t.Fatalf("the fork: %d units, counts %v (removed %d, regraded %d)", fs.Len(), c, removed, moved)
 	}
+}
+
+// TestApplyAll: a batch applied together ends where the same units applied one by one end,
+// with one new snapshot for the batch, every change heard once with that snapshot's seq, the
+// snapshot before it untouched, and a unit whose document cannot be made left out with its
+// error while the rest go in.
+func TestApplyAll(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	one, all := New(encode, nil), New(encode, nil)
+	var heard []Change
+	all.OnChange(func(c Change) { heard = append(heard, c) })
+	m := model{}
+	last := map[int64]int64{}
+	var us []*riskmap.Unit
+	for range 2000 {
+		id := int64(r.IntN(300) + 1)
+		if cur, ok := m[id]; ok && r.IntN(8) == 0 { // a stale copy arrives late
+			stale := *cur
+			stale.Version--
+			us = append(us, &stale)
+			continue
+		}
+		last[id]++
+		x, y := 102.8+r.Float64()*0.3, 24.5+r.Float64()*0.4
+		var g orb.Geometry = orb.Point{x, y}
+		if r.IntN(2) == 0 {
+			g = orb.Polygon{{{x, y}, {x + 0.01, y}, {x + 0.01, y + 0.01}, {x, y}}}
+		}
+		u := unit(id, last[id], riskmap.Grades[r.IntN(4)], g)
+		u.Category = []string{"roads", "gas", "schools"}[r.IntN(3)]
+		if r.IntN(8) == 0 {
+			u.Status = riskmap.StatusRetired
+			delete(m, id)
+		} else {
+			m[id] = u
+		}
+		us = append(us, u)
+	}
+	for _, u := range us {
+		if _, err := one.Apply(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for rest := us; len(rest) > 0; {
+		k := min(len(rest), 1+r.IntN(400))
+		batch := rest[:k]
+		rest = rest[k:]
+		before := all.Snapshot()
+		beforeLen, beforeCounts := before.Len(), fmt.Sprint(before.Counts())
+		heard = heard[:0]
+		n, err := all.ApplyAll(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := all.Snapshot()
+		switch {
+		case n == 0 && after != before:
+			t.Fatal("a batch that changes nothing makes no snapshot")
+		case n > 0 && after.Seq() != before.Seq()+1:
+			t.Fatalf("one snapshot a batch: seq %d → %d", before.Seq(), after.Seq())
+		case len(heard) != n:
+			t.Fatalf("%d changes heard, %d made", len(heard), n)
+		case before.Len() != beforeLen || fmt.Sprint(before.Counts()) != beforeCounts:
+			t.Fatal("the snapshot before the batch changed")
+		}
+		for _, c := range heard {
+			if c.Seq != after.Seq() || c.Before == nil && c.After == nil {
+				t.Fatalf("change %+v heard with seq %d, snapshot %d", c, c.Seq, after.Seq())
+			}
+		}
+	}
+	checkEqual(t, one, m)
+	checkEqual(t, all, m)
+
+	t.Run("ErrDocument", func(t *testing.T) {
+		bad := errors.New("编码失败")
+		ix := New(func(dst []byte, u *riskmap.Unit) ([]byte, error) {
+			if u.ID == 2 {
+				return nil, bad
+			}
+			return encode(dst, u)
+		}, nil)
+		p := orb.Point{102.9, 24.6}
+		n, err := ix.ApplyAll([]*riskmap.Unit{unit(1, 1, riskmap.GradeRed, p), unit(2, 1, riskmap.GradeRed, p), unit(3, 1, riskmap.GradeBlue, p)})
+		if n != 2 || !errors.Is(err, bad) || ix.Version(1) != 1 || ix.Version(2) != 0 || ix.Version(3) != 1 {
+			t.Fatalf("want units 1 and 3 in and unit 2's error: %d changed, %v", n, err)
+		}
+	})
 }

@@ -1,0 +1,5 @@
+module github.com/tidwall/rtree
+
+go 1.18
+
+require github.com/tidwall/geoindex v1.7.0
