@@ -44,8 +44,10 @@ RACE_PKGS := ./pkg/monitoring ./pkg/mqttfeed ./pkg/spatialindex ./pkg/webauth ./
 	./pkg/analysis ./pkg/tiles ./pkg/hazards ./pkg/sites
 RACE_RUN  := TestMonitoring$$|TestEventsShutdown|TestNoSelfApprovalRace|TestIdempotencyKey|DatabaseOutage|TestThrottleCountsParallelGuesses|TestLostCommitAnswerOneAuditRow|TestIndexEqualsStore|TestSensorThings|TestReplicas|TestFollowerAppliesOnlyNewerVersions|TestMonitoringRaisesTheGrade|TestLoginFloodMemory|TestCancelCommit
 
+# github.com/tidwall/rtree is riskmap's copy (pkg/thirdparty/rtree, by go.mod's replace):
+# its tests of riskmap's changes run with the rest.
 test-go: vet frontend
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -timeout 20m ./... github.com/tidwall/rtree
 	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 	$(GO) test -race -count=1 -timeout 20m -run '$(RACE_RUN)' ./pkg/httpapi ./cmd/riskmap ./pkg/imports
 

@@ -58,6 +58,7 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-// tidwall/rtree v1.10.0 with one change: Delete copies (copy-on-write) only the nodes on the
-// path to the item, not every node it looks into (pkg/thirdparty/rtree/README.md).
+// tidwall/rtree v1.10.0 with two changes: Delete copies (copy-on-write) only the nodes on
+// the path to the item, not every node it looks into, and Pack loads a tree at once
+// (pkg/thirdparty/rtree/README.md).
 replace github.com/tidwall/rtree => ./pkg/thirdparty/rtree

@@ -5,6 +5,8 @@
 package rtree
 
 import (
+	"math"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -991,6 +993,80 @@ func (r *rect[N]) boxDist(b *rect[N]) N {
 	return dist
 }
 
+// packFill is how many entries Pack puts in a node: most of maxEntries, with room for a
+// few inserts before a node splits.
+const packFill = 54
+
+// packEntry is an entry Pack places in a node: an item in a leaf, a child in a branch.
+type packEntry[N numeric, T any] struct {
+	r     rect[N]
+	item  T
+	child *node[N, T]
+}
+
+// Pack replaces the tree's contents with n items, the i-th with the box and data at(i) gives, packed
+// sort-tile-recursive (STR: sorted into vertical slices by the x of their centres, each
+// slice by y, and cut into nodes of packFill entries, level by level): one pass, every
+// node nearly full and its neighbours' boxes barely overlapping, where inserting one at a
+// time splits nodes as they fill. riskmap's addition (a load of its index).
+func (tr *RTreeGN[N, T]) Pack(n int, at func(i int) (min, max [2]N, data T)) {
+	tr.Clear()
+	if n == 0 {
+		return
+	}
+	if tr.qpool == nil {
+		tr.qpool = &sync.Pool{
+			New: func() any { return &queue[N, T]{} },
+		}
+	}
+	level := make([]packEntry[N, T], n)
+	for i := range level {
+		e := &level[i]
+		e.r.min, e.r.max, e.item = at(i)
+	}
+	isLeaf := true
+	for {
+		level = tr.packLevel(level, isLeaf)
+		isLeaf = false
+		if len(level) == 1 {
+			break
+		}
+	}
+	tr.root, tr.rect, tr.count = level[0].child, level[0].r, n
+}
+
+// packLevel puts es into nodes (leaves when leaf is set) and returns an entry for each
+// node, reusing es's memory.
+func (tr *RTreeGN[N, T]) packLevel(es []packEntry[N, T], leaf bool) []packEntry[N, T] {
+	nodes := (len(es) + packFill - 1) / packFill
+	slices := int(math.Ceil(math.Sqrt(float64(nodes))))
+	center := func(e *packEntry[N, T], axis int) N { return e.r.min[axis] + e.r.max[axis] }
+	sort.Slice(es, func(i, j int) bool { return center(&es[i], 0) < center(&es[j], 0) })
+	out := es[:0] // each node's entry is written where the entries it took were
+	per := slices * packFill
+	for i := 0; i < len(es); i += per {
+		sl := es[i:min(i+per, len(es))]
+		sort.Slice(sl, func(a, b int) bool { return center(&sl[a], 1) < center(&sl[b], 1) })
+		for j := 0; j < len(sl); j += packFill {
+			group := sl[j:min(j+packFill, len(sl))]
+			// A node's entries in the order inserts keep (orderLeaves, orderBranches).
+			sort.Slice(group, func(a, b int) bool { return group[a].r.min[0] < group[b].r.min[0] })
+			n := tr.newNode(leaf)
+			for k := range group {
+				n.rects[k] = group[k].r
+				if leaf {
+					n.items()[k] = group[k].item
+				} else {
+					n.children()[k] = group[k].child
+				}
+			}
+			n.count = int16(len(group))
+			out = append(out, packEntry[N, T]{r: n.rect(), child: n})
+		}
+	}
+	return out
+}
+
 // Clear will delete all items.
 func (tr *RTreeGN[N, T]) Clear() {
 	tr.count = 0
@@ -1033,6 +1109,11 @@ func (tr *RTreeG[T]) Scan(iter func(min, max [2]float64, data T) bool) {
 // a shadowed copy.
 func (tr *RTreeG[T]) Copy() *RTreeG[T] {
 	return &RTreeG[T]{*tr.base.Copy()}
+}
+
+// Pack replaces the tree's contents with n items, packed sort-tile-recursive (RTreeGN.Pack).
+func (tr *RTreeG[T]) Pack(n int, at func(i int) (min, max [2]float64, data T)) {
+	tr.base.Pack(n, at)
 }
 
 // Delete data from tree
