@@ -32,7 +32,7 @@ simulate: ## stream simulated sensor readings (gas leak, tailings creep) to `mak
 
 vet: ## gofmt and go vet
 	@out=$$(gofmt -l cmd pkg geodata sql scripts frontend/embed.go); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet ./... github.com/tidwall/rtree
 
 test: test-go test-browser ## run every test: Go (PostGIS, GeoPackage, GDAL) and the browser tests
 

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"iter"
 	"log/slog"
 	"slices"
@@ -260,6 +261,30 @@ func (f *follower) handle(ctx context.Context, batch []followMsg) {
 	}
 }
 
+// logIndexErrors logs the units a batch could not index (spatialindex.UnitError, joined), one
+// line each up to ten, then how many more.
+func (f *follower) logIndexErrors(err error) {
+	if err == nil {
+		return
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for i, e := range errs {
+		if i == 10 {
+			f.logger.Error("cannot index more units another replica wrote", "more", len(errs)-i)
+			return
+		}
+		var ue *spatialindex.UnitError
+		if errors.As(e, &ue) {
+			f.logger.Error("cannot index a unit another replica wrote", "unit", ue.ID, "error", ue.Err)
+		} else {
+			f.logger.Error("cannot index a unit another replica wrote", "error", e)
+		}
+	}
+}
+
 // apply brings a unit read from the store into the index. It reports whether it changed.
 // The public index changes only with a publication (loadPublication).
 func (f *follower) apply(u *riskmap.Unit) bool {
@@ -320,9 +345,7 @@ func (f *follower) catchUp(ctx context.Context, why string) {
 		}
 		// One change of the index a batch, not one a unit (Index.ApplyAll).
 		n, err := f.units.ApplyStoredAll(units)
-		if err != nil {
-			f.logger.Error("cannot index units another replica wrote", "error", err)
-		}
+		f.logIndexErrors(err)
 		changed += n
 	}
 	f.mark, f.behind = next, false

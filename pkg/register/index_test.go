@@ -90,6 +90,35 @@ func TestWritesReachTheIndex(t *testing.T) {
 			t.Fatal("an erased unit leaves the index")
 		}
 	})
+	t.Run("OKAnotherReplicasBatch", func(t *testing.T) {
+		var ws []*riskmap.Unit
+		for _, code := range []string{"G-11", "G-12"} {
+			w := polygonUnit(square)
+			w.Code = code
+			if err := svc.Prepare(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			if err := store.CreateUnit(ctx, w); err != nil { // written without the service
+				t.Fatal(err)
+			}
+			ws = append(ws, w)
+		}
+		before := ix.Snapshot().Seq()
+		if n, err := svc.ApplyStoredAll(ws); err != nil || n != 2 || ix.Version(ws[0].ID) != 1 || ix.Version(ws[1].ID) != 1 {
+			t.Fatalf("units written elsewhere come in together: %d changed, %v", n, err)
+		}
+		if seq := ix.Snapshot().Seq(); seq != before+1 {
+			t.Fatalf("one change of the index for the batch: seq %d → %d", before, seq)
+		}
+		if n, _ := svc.ApplyStoredAll(ws); n != 0 {
+			t.Fatal("the same versions again change nothing")
+		}
+		svc.Index = failingIndex{}
+		defer func() { svc.Index = ix }()
+		if _, err := svc.ApplyStoredAll(ws); err == nil {
+			t.Fatal("an index that refuses the units says so")
+		}
+	})
 	t.Run("ErrNotIndexed", func(t *testing.T) {
 		svc.Index = failingIndex{}
 		defer func() { svc.Index = ix }()

@@ -425,7 +425,18 @@ func TestApplyAll(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	one, all := New(encode, nil), New(encode, nil)
 	var heard []Change
-	all.OnChange(func(c Change) { heard = append(heard, c) })
+	var oneStream, allStream []string // what each index's listeners heard, change by change
+	describe := func(c Change) string {
+		d := func(f *Feature) string {
+			if f == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%d@%d", f.ID, f.Version)
+		}
+		return d(c.Before) + "→" + d(c.After)
+	}
+	one.OnChange(func(c Change) { oneStream = append(oneStream, describe(c)) })
+	all.OnChange(func(c Change) { heard = append(heard, c); allStream = append(allStream, describe(c)) })
 	m := model{}
 	last := map[int64]int64{}
 	var us []*riskmap.Unit
@@ -488,6 +499,9 @@ func TestApplyAll(t *testing.T) {
 	}
 	checkEqual(t, one, m)
 	checkEqual(t, all, m)
+	if fmt.Sprint(oneStream) != fmt.Sprint(allStream) {
+		t.Fatalf("the listeners heard other changes in batches than one by one:\n%v\n%v", oneStream, allStream)
+	}
 
 	t.Run("ErrDocument", func(t *testing.T) {
 		bad := errors.New("编码失败")

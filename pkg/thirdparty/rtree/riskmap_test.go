@@ -49,6 +49,50 @@ func brute(bs []box, alive map[int]bool, q box) []int {
 	return want
 }
 
+// checkStructure checks what Insert, Delete and Search rely on: every branch's box of a child
+// is the child's box, the tree's box the root's, every node sorted by min x as inserts keep
+// it, every leaf at one depth, and the count right.
+func checkStructure(t *testing.T, tr *RTreeG[int]) {
+	t.Helper()
+	b := &tr.base
+	if b.root == nil {
+		if b.count != 0 {
+			t.Fatalf("no root, count %d", b.count)
+		}
+		return
+	}
+	if r := b.root.rect(); r != b.rect {
+		t.Fatalf("tree box %v, root's %v", b.rect, r)
+	}
+	items, depth := 0, -1
+	var walk func(nd *node[float64, int], d int)
+	walk = func(nd *node[float64, int], d int) {
+		for i := 1; i < int(nd.count); i++ {
+			if nd.rects[i].min[0] < nd.rects[i-1].min[0] {
+				t.Fatalf("a node's entries out of order at %d", i)
+			}
+		}
+		if nd.leaf() {
+			items += int(nd.count)
+			if depth >= 0 && d != depth {
+				t.Fatalf("leaves at depths %d and %d", depth, d)
+			}
+			depth = d
+			return
+		}
+		for i, c := range nd.children()[:nd.count] {
+			if c.rect() != nd.rects[i] {
+				t.Fatalf("a branch holds box %v for a child of box %v", nd.rects[i], c.rect())
+			}
+			walk(c, d+1)
+		}
+	}
+	walk(b.root, 0)
+	if items != b.count {
+		t.Fatalf("%d items in the leaves, count %d", items, b.count)
+	}
+}
+
 // TestPack: a packed tree answers every search as the items say, at every size round a
 // node's fill, keeps answering through inserts and deletes, and its nodes are nearly full.
 func TestPack(t *testing.T) {
@@ -56,9 +100,26 @@ func TestPack(t *testing.T) {
 	for _, n := range []int{0, 1, packFill - 1, packFill, packFill + 1, packFill * packFill, 3001, 100_000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			bs := clustered(r, n)
+			// A fresh tree: Pack makes all it needs (Nearby's queue too).
+			var fresh RTreeG[int]
+			fresh.Pack(n, func(i int) (min, max [2]float64, data int) { return bs[i].min, bs[i].max, i })
+			checkStructure(t, &fresh)
+			seen, last := 0, -1.0
+			fresh.Nearby(BoxDist[float64, int]([2]float64{102.9, 24.6}, [2]float64{102.9, 24.6}, nil),
+				func(_, _ [2]float64, _ int, dist float64) bool {
+					if dist < last {
+						t.Fatalf("Nearby: %v after %v", dist, last)
+					}
+					seen, last = seen+1, dist
+					return true
+				})
+			if seen != n {
+				t.Fatalf("Nearby gave %d items of %d", seen, n)
+			}
 			var tr RTreeG[int]
 			tr.Insert([2]float64{0, 0}, [2]float64{1, 1}, -1) // Pack replaces what was there
 			tr.Pack(n, func(i int) (min, max [2]float64, data int) { return bs[i].min, bs[i].max, i })
+			checkStructure(t, &tr)
 			alive := map[int]bool{}
 			for i := range bs {
 				alive[i] = true
@@ -107,6 +168,7 @@ func TestPack(t *testing.T) {
 				tr.Insert(b.min, b.max, len(bs)-1)
 			}
 			check("after deletes and inserts")
+			checkStructure(t, &tr)
 		})
 	}
 }

@@ -5,8 +5,9 @@
 package rtree
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -611,7 +612,7 @@ func (tr *RTreeGN[N, T]) delete(min, max [2]N, data T) bool {
 	// looked into, as v1.10.0 did, copied about 35 nodes a delete in a tree of a million
 	// clustered points whose nodes' boxes overlap, and 1,000 deletes between two Copy
 	// calls copied most of the tree.
-	path, found := tr.root.find(&ir, data, nil)
+	path, found := tr.root.find(&ir, data, make([]int, 0, 8))
 	if !found {
 		return false
 	}
@@ -1011,7 +1012,7 @@ type packEntry[N numeric, T any] struct {
 // time splits nodes as they fill. riskmap's addition (a load of its index).
 func (tr *RTreeGN[N, T]) Pack(n int, at func(i int) (min, max [2]N, data T)) {
 	tr.Clear()
-	if n == 0 {
+	if n <= 0 {
 		return
 	}
 	if tr.qpool == nil {
@@ -1039,18 +1040,22 @@ func (tr *RTreeGN[N, T]) Pack(n int, at func(i int) (min, max [2]N, data T)) {
 // node, reusing es's memory.
 func (tr *RTreeGN[N, T]) packLevel(es []packEntry[N, T], leaf bool) []packEntry[N, T] {
 	nodes := (len(es) + packFill - 1) / packFill
-	slices := int(math.Ceil(math.Sqrt(float64(nodes))))
-	center := func(e *packEntry[N, T], axis int) N { return e.r.min[axis] + e.r.max[axis] }
-	sort.Slice(es, func(i, j int) bool { return center(&es[i], 0) < center(&es[j], 0) })
+	strips := int(math.Ceil(math.Sqrt(float64(nodes))))
+	byCenter := func(axis int) func(a, b packEntry[N, T]) int {
+		return func(a, b packEntry[N, T]) int {
+			return cmp.Compare(a.r.min[axis]+a.r.max[axis], b.r.min[axis]+b.r.max[axis])
+		}
+	}
+	slices.SortFunc(es, byCenter(0))
 	out := es[:0] // each node's entry is written where the entries it took were
-	per := slices * packFill
+	per := strips * packFill
 	for i := 0; i < len(es); i += per {
 		sl := es[i:min(i+per, len(es))]
-		sort.Slice(sl, func(a, b int) bool { return center(&sl[a], 1) < center(&sl[b], 1) })
+		slices.SortFunc(sl, byCenter(1))
 		for j := 0; j < len(sl); j += packFill {
 			group := sl[j:min(j+packFill, len(sl))]
 			// A node's entries in the order inserts keep (orderLeaves, orderBranches).
-			sort.Slice(group, func(a, b int) bool { return group[a].r.min[0] < group[b].r.min[0] })
+			slices.SortFunc(group, func(a, b packEntry[N, T]) int { return cmp.Compare(a.r.min[0], b.r.min[0]) })
 			n := tr.newNode(leaf)
 			for k := range group {
 				n.rects[k] = group[k].r
