@@ -95,11 +95,9 @@ type count struct {
 	n   [4]int
 }
 
-func countLess(a, b count) bool {
-	if a.key.RegionCode != b.key.RegionCode {
-		return a.key.RegionCode < b.key.RegionCode
-	}
-	return a.key.Category < b.key.Category
+// compareCounts orders counts by region code, then category: the counts tree's order.
+func compareCounts(a, b count) int {
+	return cmp.Or(strings.Compare(a.key.RegionCode, b.key.RegionCode), strings.Compare(a.key.Category, b.key.Category))
 }
 
 // newCounts returns an empty counts tree: a copy-on-write B-tree, so that a snapshot shares
@@ -107,7 +105,7 @@ func countLess(a, b count) bool {
 // that count (a few kilobytes), not every count (about 900 region × category keys in the
 // synthetic city, 90 KB as a map).
 func newCounts() *btree.BTreeG[count] {
-	return btree.NewBTreeGOptions(countLess, btree.Options{NoLocks: true})
+	return btree.NewBTreeGOptions(func(a, b count) bool { return compareCounts(a, b) < 0 }, btree.Options{NoLocks: true})
 }
 
 // Snapshot is one immutable state of the index.
@@ -616,14 +614,19 @@ func (ix *Index) feature(u *riskmap.Unit) (*Feature, error) {
 // the indexed one, removed when it is retired. It reports whether anything changed; an
 // event older than what is indexed changes nothing.
 func (ix *Index) Apply(u *riskmap.Unit) (bool, error) {
-	var f *Feature
-	if u.Status != riskmap.StatusRetired {
-		var err error
-		if f, err = ix.feature(u); err != nil {
-			return false, err
-		}
+	f, err := ix.featureOrNone(u)
+	if err != nil {
+		return false, err
 	}
 	return ix.applyAll([]*riskmap.Unit{u}, []*Feature{f}) > 0, nil
+}
+
+// featureOrNone is the feature of a unit to index, nil for a retired one (taken out).
+func (ix *Index) featureOrNone(u *riskmap.Unit) (*Feature, error) {
+	if u.Status == riskmap.StatusRetired {
+		return nil, nil
+	}
+	return ix.feature(u)
 }
 
 // ApplyAll brings units into the index as Apply does, one after the other, and publishes one
@@ -636,22 +639,17 @@ func (ix *Index) Apply(u *riskmap.Unit) (bool, error) {
 // the index. A unit whose document cannot be made is left out and its *UnitError returned,
 // joined with the others' (errors.Join), after the rest are applied.
 func (ix *Index) ApplyAll(us []*riskmap.Unit) (int, error) {
-	fs := make([]*Feature, len(us))
+	keep, fs := make([]*riskmap.Unit, 0, len(us)), make([]*Feature, 0, len(us))
 	var errs []error
-	keep := us[:0:0]
-	kept := fs[:0]
 	for _, u := range us {
-		var f *Feature
-		if u.Status != riskmap.StatusRetired {
-			var err error
-			if f, err = ix.feature(u); err != nil {
-				errs = append(errs, &UnitError{ID: u.ID, Err: err})
-				continue
-			}
+		f, err := ix.featureOrNone(u)
+		if err != nil {
+			errs = append(errs, &UnitError{ID: u.ID, Err: err})
+			continue
 		}
-		keep, kept = append(keep, u), append(kept, f)
+		keep, fs = append(keep, u), append(fs, f)
 	}
-	return ix.applyAll(keep, kept), errors.Join(errs...)
+	return ix.applyAll(keep, fs), errors.Join(errs...)
 }
 
 // UnitError is a unit ApplyAll left out: its document could not be made.
@@ -813,9 +811,7 @@ func (ix *Index) endBulk() {
 			cs = append(cs, count{key: k, n: n})
 		}
 	}
-	slices.SortFunc(cs, func(a, b count) int {
-		return cmp.Or(strings.Compare(a.key.RegionCode, b.key.RegionCode), strings.Compare(a.key.Category, b.key.Category))
-	})
+	slices.SortFunc(cs, compareCounts)
 	ix.counts = newCounts()
 	for _, c := range cs {
 		ix.counts.Load(c)
